@@ -1,0 +1,92 @@
+/** @module The public shape of a Switchboard replica: what the web app, the CLI and bots use. */
+import type {
+  Activity,
+  Conversation,
+  HistoryEntry,
+  ListOptions,
+  Mention,
+  Note,
+  View,
+} from '@switchboard/core'
+
+export type ConnectionStatus = 'offline' | 'connecting' | 'online'
+
+export interface Member {
+  id: string
+  email: string
+  name: string
+  role: 'owner' | 'admin' | 'member' | 'viewer'
+}
+
+export interface PhoneNumber {
+  id: string
+  name: string
+  number: string
+}
+
+export interface PhoneNumberWithUnread extends PhoneNumber {
+  unread: number
+}
+
+export interface Viewer {
+  memberId: string
+  name: string
+  deviceId: string
+  replying: boolean
+}
+
+export interface Inbox {
+  readonly phoneNumberId: string
+  list(view: View | ListOptions): Conversation[]
+  get(id: string): Conversation | null
+  markDone(id: string): Promise<void>
+  markUnread(id: string): Promise<void>
+  markOpen(id: string): Promise<void>
+  markRead(id: string): Promise<void>
+  pin(id: string): Promise<void>
+  unpin(id: string): Promise<void>
+  assign(id: string, memberId: string | null): Promise<void>
+  /** Compensating mark that restores the state before this device's last change to `id`. */
+  undo(id: string): Promise<boolean>
+  history(id: string): HistoryEntry[]
+  unreadCount(): number
+  mentions(memberId: string): Mention[]
+  clearMention(mentionId: string): Promise<void>
+  /** Listener gets the ids whose derived state changed; returns unsubscribe. */
+  onChange(listener: (ids: Set<string>) => void): () => void
+  /** Resolves once the inbox has been loaded from local storage (and is usable offline). */
+  whenLoaded: Promise<void>
+}
+
+export interface ConversationHandle {
+  readonly id: string
+  activities(): Activity[]
+  notes(): Note[]
+  addNote(body: string, mentions: string[]): Promise<Note>
+  onChange(listener: () => void): () => void
+  whenLoaded: Promise<void>
+  close(): void
+}
+
+export interface Switchboard {
+  readonly deviceId: string
+  readonly member: Member | null
+  readonly status: ConnectionStatus
+  /** Local changes the relay has not yet acknowledged as stored. */
+  readonly pending: number
+  onStatus(listener: (status: ConnectionStatus, pending: number) => void): () => void
+  phoneNumbers(): PhoneNumberWithUnread[]
+  members(): Member[]
+  onWorkspaceChange(listener: () => void): () => void
+  inbox(phoneNumberId: string): Inbox
+  openConversation(id: string, phoneNumberId: string): ConversationHandle
+  setViewing(conversationId: string | null): void
+  setReplying(replying: boolean): void
+  viewers(conversationId: string): Viewer[]
+  onPresence(listener: () => void): () => void
+  /** Resolves when every open room has synced with the relay and `pending` is 0. */
+  whenSynced(): Promise<void>
+  connect(): void
+  disconnect(): void
+  destroy(): Promise<void>
+}

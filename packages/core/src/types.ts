@@ -1,0 +1,114 @@
+/** @module The inbox's vocabulary: conversations, activities, marks and the authors who make them. */
+import type { Hlc } from './hlc.ts'
+
+export const ConversationStatus = { Open: 'open', Done: 'done' } as const
+export type ConversationStatus = (typeof ConversationStatus)[keyof typeof ConversationStatus]
+
+/** What a person does to a conversation (DESIGN §1). */
+export const MarkKind = { Done: 'done', Open: 'open', Unread: 'unread', Read: 'read' } as const
+export type MarkKind = (typeof MarkKind)[keyof typeof MarkKind]
+export const markKinds: readonly MarkKind[] = Object.values(MarkKind)
+
+export type ActivityDirection = 'incoming' | 'outgoing'
+export type ActivityKind = 'message' | 'call' | 'voicemail'
+
+/** One SMS, call or voicemail, as a telephony provider reports it. */
+export interface Activity {
+  id: string
+  conversationId: string
+  phoneNumberId: string
+  direction: ActivityDirection
+  kind: ActivityKind
+  /** E.164 number or member id of the sender. */
+  from: string
+  to: string
+  body?: string
+  /** Milliseconds since the epoch, as the provider saw it. */
+  at: number
+  /** Calls: seconds; 0 with `missed` for a missed call. */
+  durationSeconds?: number
+  missed?: boolean
+  /** Voicemails: the transcript. */
+  transcript?: string
+  /** Display name of the outside contact when the provider knows it. */
+  contactName?: string
+}
+
+/** The latest activity of a conversation, kept in the inbox document for the list. */
+export interface ActivitySummary {
+  id: string
+  direction: ActivityDirection
+  kind: ActivityKind
+  preview: string
+  at: number
+}
+
+/** Who makes a mark: a member on one device, with that device's hybrid logical clock. */
+export interface Author {
+  memberId: string
+  deviceId: string
+  clock: Hlc
+}
+
+/** Who decided a conversation's state, for "Done by Bob 10:02". */
+export interface Decision {
+  memberId: string
+  deviceId: string
+  kind: MarkKind
+  /** Serialized HLC timestamp. */
+  at: string
+}
+
+/** The derived state of one conversation: a pure function of the document (P1). */
+export interface Conversation {
+  id: string
+  phoneNumberId: string
+  participants: string[]
+  contactName: string | null
+  status: ConversationStatus
+  unread: boolean
+  pinned: boolean
+  assignee: string | null
+  lastActivity: ActivitySummary | null
+  decidedBy: Decision | null
+  /** The incoming activity that reopened the conversation after the deciding mark (P3). */
+  reopenedBy: string | null
+  createdAt: number
+}
+
+export type View = 'inbox' | 'unread' | 'done' | 'all'
+
+export interface ListOptions {
+  view: View
+  assignee?: string
+  query?: string
+}
+
+/** One entry of the audit history behind "who marked what". */
+export interface HistoryEntry {
+  conversationId: string
+  kind: MarkKind | 'pin' | 'unpin' | 'assign'
+  memberId: string
+  deviceId: string
+  at: string
+  /** The assignee for 'assign' entries. */
+  value?: string | null
+}
+
+export interface Note {
+  id: string
+  author: string
+  body: string
+  mentions: string[]
+  at: number
+}
+
+export interface Mention {
+  id: string
+  memberId: string
+  conversationId: string
+  noteId: string
+  by: string
+  at: number
+  cleared: boolean
+}
