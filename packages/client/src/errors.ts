@@ -1,0 +1,57 @@
+/**
+ * @module Expected failures, grouped by how the caller reacts (like Zero's error kinds):
+ * retry later, re-authenticate, or stop and tell the user.
+ */
+
+export const ErrorCode = {
+  /** 4401 / refresh refused: the token is gone; log in again. */
+  Unauthorized: 'unauthorized',
+  /** 4403: no access to the room, or access revoked. Stop and tell the user. */
+  Forbidden: 'forbidden',
+  /** 4422: the relay rejected an update. Stop and tell the user. */
+  Rejected: 'rejected',
+  /** 4400 / 4413: the relay could not read a frame (a client bug). */
+  Protocol: 'protocol',
+  /** 4500 / network: retried with backoff. */
+  Unavailable: 'unavailable',
+  /** The local replica directory is held by another process. */
+  ReplicaLocked: 'replica-locked',
+  /** The local replica could not be read or written. */
+  Storage: 'storage',
+  /** Unknown conversation, phone number or member. */
+  NotFound: 'not-found',
+} as const
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
+
+/** The one error class for expected failures; `code` says how to react. */
+export class SwitchboardError extends Error {
+  readonly code: ErrorCode
+  /** The room it concerns, when it concerns one. */
+  readonly room: string | undefined
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; room?: string } = {}) {
+    super(message, { cause: options.cause })
+    this.name = 'SwitchboardError'
+    this.code = code
+    this.room = options.room
+  }
+}
+
+/** How the client reacts to a relay close code (docs/HELPERS.md). */
+export type CloseReaction =
+  { action: 'retry' } | { action: 'reauth' } | { action: 'stop'; code: ErrorCode }
+
+export function closeReaction(code: number): CloseReaction {
+  switch (code) {
+    case 4401:
+      return { action: 'reauth' }
+    case 4403:
+      return { action: 'stop', code: ErrorCode.Forbidden }
+    case 4422:
+      return { action: 'stop', code: ErrorCode.Rejected }
+    case 4400:
+    case 4413:
+      return { action: 'stop', code: ErrorCode.Protocol }
+    default:
+      return { action: 'retry' }
+  }
+}
