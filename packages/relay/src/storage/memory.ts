@@ -1,0 +1,123 @@
+/** @module An in-memory RelayStorage for tests and throwaway relays. */
+import type {
+  MemberRecord,
+  PhoneNumberRecord,
+  RelayStorage,
+  StoredRoom,
+  StoredUpdate,
+} from './relay-storage.ts'
+import { StorageError } from './relay-storage.ts'
+
+interface MemoryRoom {
+  snapshot: Uint8Array | null
+  updates: StoredUpdate[]
+  /** Test hook: pretend the stored bytes are damaged. */
+  corrupt: boolean
+}
+
+export interface MemoryStorage extends RelayStorage {
+  /** Test hook: make a room's stored state unreadable. */
+  corruptRoom(room: string): void
+}
+
+export function createMemoryStorage(): MemoryStorage {
+  const rooms = new Map<string, MemoryRoom>()
+  const members = new Map<string, MemberRecord>()
+  const phoneNumbers = new Map<string, PhoneNumberRecord>()
+  const access = new Map<string, Set<string>>()
+  const conversations = new Map<string, string>()
+  const activities = new Set<string>()
+  const meta = new Map<string, string>()
+  let nextId = 1
+  let closed = false
+
+  const open = () => {
+    if (closed) throw new StorageError('closed', 'storage is closed')
+  }
+  const room = (name: string): MemoryRoom => {
+    let r = rooms.get(name)
+    if (!r) rooms.set(name, (r = { snapshot: null, updates: [], corrupt: false }))
+    return r
+  }
+
+  return {
+    async appendUpdate(name, update) {
+      open()
+      const id = nextId++
+      room(name).updates.push({ id, data: update.slice() })
+      return id
+    },
+    async loadRoom(name) {
+      open()
+      const r = rooms.get(name)
+      if (!r) return { snapshot: null, updates: [] } satisfies StoredRoom
+      if (r.corrupt) throw new StorageError('unreadable', `room ${name}: stored state is damaged`)
+      return { snapshot: r.snapshot, updates: r.updates.slice() }
+    },
+    async compact(name, snapshot, upToId) {
+      open()
+      const r = room(name)
+      r.snapshot = snapshot.slice()
+      r.updates = r.updates.filter((u) => u.id > upToId)
+    },
+    async logSize(name) {
+      const r = rooms.get(name)
+      return {
+        count: r?.updates.length ?? 0,
+        bytes: r?.updates.reduce((n, u) => n + u.data.byteLength, 0) ?? 0,
+      }
+    },
+    async listRooms() {
+      return [...rooms.keys()].sort()
+    },
+    getMember: (id) => members.get(id) ?? null,
+    getMemberByEmail: (email) =>
+      [...members.values()].find((m) => m.email === email.toLowerCase()) ?? null,
+    listMembers: () => [...members.values()].sort((a, b) => a.createdAt - b.createdAt),
+    putMember(m) {
+      open()
+      members.set(m.id, { ...m, email: m.email.toLowerCase() })
+    },
+    getPhoneNumber: (id) => phoneNumbers.get(id) ?? null,
+    listPhoneNumbers: () => [...phoneNumbers.values()],
+    putPhoneNumber(pn) {
+      open()
+      phoneNumbers.set(pn.id, { ...pn })
+    },
+    grantAccess(memberId, phoneNumberId) {
+      open()
+      let s = access.get(memberId)
+      if (!s) access.set(memberId, (s = new Set()))
+      s.add(phoneNumberId)
+    },
+    revokeAccess(memberId, phoneNumberId) {
+      open()
+      access.get(memberId)?.delete(phoneNumberId)
+    },
+    listAccess: (memberId) => [...(access.get(memberId) ?? [])].sort(),
+    getConversationPhoneNumber: (id) => conversations.get(id) ?? null,
+    setConversationPhoneNumber(id, pn) {
+      open()
+      if (!conversations.has(id)) conversations.set(id, pn)
+    },
+    recordActivity(id) {
+      open()
+      if (activities.has(id)) return false
+      activities.add(id)
+      return true
+    },
+    hasActivity: (id) => activities.has(id),
+    getMeta: (key) => meta.get(key) ?? null,
+    setMeta(key, value) {
+      open()
+      meta.set(key, value)
+    },
+    check: open,
+    async close() {
+      closed = true
+    },
+    corruptRoom(name) {
+      room(name).corrupt = true
+    },
+  }
+}

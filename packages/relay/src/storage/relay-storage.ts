@@ -1,0 +1,98 @@
+/**
+ * @module The relay's durable store, as an interface: one contract suite
+ * (`relay-storage.contract.ts`) runs against every implementation.
+ *
+ * Rooms are stored as a snapshot plus an append-only log of Yjs updates. `appendUpdate`
+ * resolves only once the update is durable, and appends resolve in call order, so the relay
+ * can broadcast and acknowledge in the order it stored (durable before visible, DESIGN §4).
+ */
+
+/** One stored room: the compacted snapshot (if any) and the log written after it. */
+export interface StoredRoom {
+  snapshot: Uint8Array | null
+  updates: StoredUpdate[]
+}
+
+export interface StoredUpdate {
+  id: number
+  data: Uint8Array
+}
+
+export const MemberRole = {
+  Owner: 'owner',
+  Admin: 'admin',
+  Member: 'member',
+  Viewer: 'viewer',
+} as const
+export type MemberRole = (typeof MemberRole)[keyof typeof MemberRole]
+export const memberRoles: readonly MemberRole[] = Object.values(MemberRole)
+
+/** A member as the relay keeps it: the workspace document carries everything but the hash. */
+export interface MemberRecord {
+  id: string
+  email: string
+  name: string
+  role: MemberRole
+  passwordHash: string
+  createdAt: number
+}
+
+export interface PhoneNumberRecord {
+  id: string
+  name: string
+  number: string
+}
+
+export const StorageErrorCode = {
+  /** The stored bytes of a room cannot be read; the room must be refused, never served empty. */
+  Unreadable: 'unreadable',
+  Closed: 'closed',
+  Io: 'io',
+} as const
+export type StorageErrorCode = (typeof StorageErrorCode)[keyof typeof StorageErrorCode]
+
+export class StorageError extends Error {
+  readonly code: StorageErrorCode
+  constructor(code: StorageErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'StorageError'
+    this.code = code
+  }
+}
+
+export interface RelayStorage {
+  /** Appends one update to a room's log; resolves with its id once it is durable. FIFO. */
+  appendUpdate(room: string, update: Uint8Array): Promise<number>
+  /** The room's snapshot and log; rejects with `StorageError('unreadable')` if they are damaged. */
+  loadRoom(room: string): Promise<StoredRoom>
+  /** Replaces the snapshot and drops log entries with id <= upToId, atomically. */
+  compact(room: string, snapshot: Uint8Array, upToId: number): Promise<void>
+  /** Number of log entries and their total bytes since the snapshot. */
+  logSize(room: string): Promise<{ count: number; bytes: number }>
+  listRooms(): Promise<string[]>
+
+  getMember(id: string): MemberRecord | null
+  getMemberByEmail(email: string): MemberRecord | null
+  listMembers(): MemberRecord[]
+  putMember(member: MemberRecord): void
+  getPhoneNumber(id: string): PhoneNumberRecord | null
+  listPhoneNumbers(): PhoneNumberRecord[]
+  putPhoneNumber(phoneNumber: PhoneNumberRecord): void
+  grantAccess(memberId: string, phoneNumberId: string): void
+  revokeAccess(memberId: string, phoneNumberId: string): void
+  /** Phone number ids the member may use. */
+  listAccess(memberId: string): string[]
+  /** The phone number a conversation belongs to (set once, on first ingestion). */
+  getConversationPhoneNumber(conversationId: string): string | null
+  setConversationPhoneNumber(conversationId: string, phoneNumberId: string): void
+  /** Webhook idempotency: true the first time an activity id is recorded. */
+  recordActivity(activityId: string): boolean
+  hasActivity(activityId: string): boolean
+  getMeta(key: string): string | null
+  setMeta(key: string, value: string): void
+
+  /** Throws if the store cannot be read (used by /healthz). */
+  check(): void
+  /** Flushes pending appends and releases the store. */
+  close(): Promise<void>
+}
