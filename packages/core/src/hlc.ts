@@ -58,10 +58,7 @@ export function createHlc(
     receive(remoteIn) {
       const remote = typeof remoteIn === 'string' ? parseTimestamp(remoteIn) : remoteIn
       if (remote.wall > now() + maxDrift) return false
-      if (
-        remote.wall > last.wall ||
-        (remote.wall === last.wall && remote.counter > last.counter)
-      ) {
+      if (remote.wall > last.wall || (remote.wall === last.wall && remote.counter > last.counter)) {
         last = { wall: remote.wall, counter: remote.counter, device: deviceId }
       }
       return true

@@ -1,0 +1,77 @@
+/**
+ * @module The team's contacts: name, notes, tags and properties per outside number.
+ * Each field is its own key, so two teammates editing different fields both keep their edit.
+ */
+import type * as Y from 'yjs'
+import { SEP } from './schema.ts'
+
+export interface Contact {
+  number: string
+  name: string | null
+  notes: string
+  tags: string[]
+  properties: Record<string, string>
+}
+
+export interface ContactPatch {
+  name?: string | null
+  notes?: string
+  tags?: { add?: string[]; remove?: string[] }
+  properties?: Record<string, string | null>
+}
+
+/** Keys: `<number>␟name`, `<number>␟notes`, `<number>␟tag␟<tag>`, `<number>␟prop␟<key>`. */
+export const contactRoots = {
+  fields: (doc: Y.Doc) => doc.getMap<string | boolean | null>('contacts'),
+}
+
+export function updateContact(
+  doc: Y.Doc,
+  number: string,
+  patch: ContactPatch,
+  origin: unknown = null,
+): void {
+  const fields = contactRoots.fields(doc)
+  doc.transact(() => {
+    if (patch.name !== undefined) fields.set(number + SEP + 'name', patch.name)
+    if (patch.notes !== undefined) fields.set(number + SEP + 'notes', patch.notes)
+    for (const tag of patch.tags?.add ?? []) fields.set(number + SEP + 'tag' + SEP + tag, true)
+    for (const tag of patch.tags?.remove ?? []) fields.set(number + SEP + 'tag' + SEP + tag, false)
+    for (const [key, value] of Object.entries(patch.properties ?? {}))
+      fields.set(number + SEP + 'prop' + SEP + key, value)
+  }, origin)
+}
+
+function blank(number: string): Contact {
+  return { number, name: null, notes: '', tags: [], properties: {} }
+}
+
+function apply(contact: Contact, parts: string[], value: string | boolean | null): void {
+  if (parts[0] === 'name') contact.name = typeof value === 'string' ? value : null
+  else if (parts[0] === 'notes') contact.notes = typeof value === 'string' ? value : ''
+  else if (parts[0] === 'tag' && parts[1] && value === true) contact.tags.push(parts[1])
+  else if (parts[0] === 'prop' && parts[1] && typeof value === 'string')
+    contact.properties[parts[1]] = value
+}
+
+export function getContact(doc: Y.Doc, number: string): Contact {
+  const contact = blank(number)
+  const prefix = number + SEP
+  contactRoots.fields(doc).forEach((value, key) => {
+    if (key.startsWith(prefix)) apply(contact, key.slice(prefix.length).split(SEP), value)
+  })
+  contact.tags.sort()
+  return contact
+}
+
+export function listContacts(doc: Y.Doc): Contact[] {
+  const byNumber = new Map<string, Contact>()
+  contactRoots.fields(doc).forEach((value, key) => {
+    const [number, ...rest] = key.split(SEP)
+    if (!number) return
+    let contact = byNumber.get(number)
+    if (!contact) byNumber.set(number, (contact = blank(number)))
+    apply(contact, rest, value)
+  })
+  return [...byNumber.values()].sort((a, b) => a.number.localeCompare(b.number))
+}

@@ -1,0 +1,77 @@
+/**
+ * @module Derived conversation state: a pure function of the entries [M2–M5].
+ *
+ * Alice marks Done at 10:02 (having seen SMS #3); Bob, offline, marks Unread at 10:04.
+ * Both sync: each lane's winner is the greatest HLC timestamp, so Bob's Unread wins on every
+ * replica (P2). Had SMS #4 arrived before either mark was made but after their replicas last
+ * synced, neither author saw it (`seen` 3 < 4), so it reopens the conversation as
+ * Open + Unread whatever the clocks say (P3).
+ */
+import type { MarkEntry, ConversationRecord } from './schema.ts'
+import type { Conversation, Decision, MarkKind } from './types.ts'
+
+export interface ConversationLanes {
+  status: Map<string, MarkEntry>
+  flag: Map<string, MarkEntry>
+  pin: Map<string, MarkEntry>
+  assign: Map<string, MarkEntry>
+}
+
+export function emptyLanes(): ConversationLanes {
+  return { status: new Map(), flag: new Map(), pin: new Map(), assign: new Map() }
+}
+
+/** The entry with the greatest timestamp; the device id inside the timestamp breaks ties. */
+export function winner(entries: Map<string, MarkEntry>): MarkEntry | null {
+  let best: MarkEntry | null = null
+  for (const entry of entries.values()) if (!best || entry.at > best.at) best = entry
+  return best
+}
+
+export function deriveConversation(
+  id: string,
+  record: ConversationRecord | undefined,
+  lanes: ConversationLanes,
+): Conversation {
+  const status = winner(lanes.status)
+  const flag = winner(lanes.flag)
+  const pin = winner(lanes.pin)
+  const assign = winner(lanes.assign)
+  const incomingSeq = record?.incoming?.seq ?? 0
+
+  const statusSeen = !!status && status.seen >= incomingSeq
+  const flagSeen = !!flag && flag.seen >= incomingSeq
+  const done = statusSeen && status.kind === 'done'
+  const unread = flagSeen ? flag.kind === 'unread' : incomingSeq > 0
+
+  const decider = status && flag ? (flag.at > status.at ? flag : status) : (status ?? flag)
+  const decidedBy: Decision | null = decider
+    ? {
+        memberId: decider.by,
+        deviceId: decider.device,
+        kind: decider.kind as MarkKind,
+        at: decider.at,
+      }
+    : null
+  const reopenedBy =
+    decider && record?.incoming && decider.seen < incomingSeq ? record.incoming.id : null
+
+  return {
+    id,
+    phoneNumberId: record?.phoneNumberId ?? '',
+    participants: record?.participants ?? [],
+    contactName: record?.contactName ?? null,
+    status: done ? 'done' : 'open',
+    unread,
+    pinned: pin?.kind === 'pin',
+    assignee: assign?.value ?? null,
+    lastActivity: record?.last ?? null,
+    decidedBy,
+    reopenedBy,
+    createdAt: record?.createdAt ?? 0,
+  }
+}
+
+export function sameConversation(a: Conversation, b: Conversation): boolean {
+  return JSON.stringify(a) === JSON.stringify(b)
+}

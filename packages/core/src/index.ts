@@ -1,0 +1,76 @@
+/** @module @switchboard/core — the inbox data model in Yjs and the rules that merge it (SPEC.md). */
+export { assert, must } from './assert.ts'
+export {
+  createHlc,
+  compareTimestamps,
+  formatTimestamp,
+  parseTimestamp,
+  isTimestamp,
+  timestampWall,
+  DEFAULT_MAX_DRIFT,
+} from './hlc.ts'
+export type { Hlc, HlcOptions, Timestamp } from './hlc.ts'
+export { ConversationStatus, MarkKind, markKinds } from './types.ts'
+export type {
+  Activity,
+  ActivityDirection,
+  ActivityKind,
+  ActivitySummary,
+  Author,
+  Conversation,
+  Decision,
+  HistoryEntry,
+  ListOptions,
+  Mention,
+  Note,
+  View,
+} from './types.ts'
+export { checkActivity, summarize } from './activity.ts'
+export type { ActivityCheck } from './activity.ts'
+export {
+  ingestActivity,
+  markConversation,
+  pinConversation,
+  unpinConversation,
+  assignConversation,
+  getConversation,
+  conversationIds,
+  listConversations,
+  compareForList,
+  matchesView,
+  unreadCount,
+  onConversationsChange,
+  history,
+  compactHistory,
+} from './inbox.ts'
+export type { IngestResult } from './inbox.ts'
+export { deriveConversation, winner } from './derive.ts'
+export { inboxRoots, Lane, markKey, parseMarkKey, SEP } from './schema.ts'
+export type { ConversationRecord, MarkEntry } from './schema.ts'
+export {
+  appendActivity,
+  listActivities,
+  addNote,
+  listNotes,
+  conversationRoots,
+  MENTION_RE,
+} from './conversation-doc.ts'
+export type { NoteInput } from './conversation-doc.ts'
+export { addMention, clearMention, listMentions } from './mentions.ts'
+export {
+  MemberRole,
+  setMember,
+  removeMember,
+  setPhoneNumber,
+  grantAccess,
+  revokeAccess,
+  readWorkspace,
+  workspaceRoots,
+} from './workspace.ts'
+export type { Workspace, WorkspaceMember, WorkspacePhoneNumber } from './workspace.ts'
+export { updateContact, getContact, listContacts, contactRoots } from './contacts.ts'
+export type { Contact, ContactPatch } from './contacts.ts'
+export { validateUpdate, RejectCode } from './validate.ts'
+export type { UpdateCheck, UpdateContext } from './validate.ts'
+export { parseRoom, roomName, isValidId } from './rooms.ts'
+export type { Room, RoomKind } from './rooms.ts'

@@ -1,0 +1,237 @@
+/**
+ * @module Checks an untrusted update against the room's schema before it touches the room [M8].
+ *
+ * Yjs encodes a map overwrite without its parent (it points at the value it replaces), so each
+ * item's root and key are resolved through the update itself or the room's current document.
+ * A member may only write their own entries (`by` is the authenticated member), timestamps may
+ * not run ahead of the relay's clock by more than `maxDrift` (P6), and only plain JSON values
+ * of bounded size in known roots are accepted.
+ */
+import * as Y from 'yjs'
+import { isTimestamp, parseTimestamp, timestampWall } from './hlc.ts'
+import { isValidId, type Room } from './rooms.ts'
+import { parseMarkKey, type Lane } from './schema.ts'
+import { markKinds } from './types.ts'
+
+export const RejectCode = {
+  Malformed: 'malformed',
+  ReadOnly: 'read-only',
+  Forbidden: 'forbidden',
+  Schema: 'schema',
+  ClockDrift: 'clock-drift',
+  TooLarge: 'too-large',
+  UnknownParent: 'unknown-parent',
+} as const
+export type RejectCode = (typeof RejectCode)[keyof typeof RejectCode]
+
+export type UpdateCheck = { ok: true } | { ok: false; code: RejectCode; message: string }
+
+export interface UpdateContext {
+  room: Room
+  memberId: string
+  /** The relay's clock (ms). */
+  now: number
+  maxDrift: number
+  readOnly?: boolean
+}
+
+const MAX_VALUE_CHARS = 16_384
+
+type Struct = Y.Item | Y.GC | Y.Skip
+interface Target {
+  root: string
+  key: string | null
+}
+
+class Reject extends Error {
+  readonly code: RejectCode
+  constructor(code: RejectCode, message: string) {
+    super(message)
+    this.code = code
+  }
+}
+
+const laneKinds: Record<Lane, readonly string[]> = {
+  status: ['done', 'open', 'unread'],
+  flag: markKinds,
+  pin: ['pin', 'unpin'],
+  assign: ['assign'],
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+function checkTimestamp(at: unknown, ctx: UpdateContext, device?: string): void {
+  if (!isTimestamp(at))
+    throw new Reject(RejectCode.Schema, `not an HLC timestamp: ${JSON.stringify(at)}`)
+  if (timestampWall(at) > ctx.now + ctx.maxDrift)
+    throw new Reject(
+      RejectCode.ClockDrift,
+      `timestamp ${at} is more than ${ctx.maxDrift} ms ahead of the relay`,
+    )
+  if (device !== undefined && parseTimestamp(at).device !== device)
+    throw new Reject(RejectCode.Schema, `timestamp ${at} does not belong to device ${device}`)
+}
+
+function checkValue(target: Target, value: unknown, ctx: UpdateContext): void {
+  if (JSON.stringify(value ?? null).length > MAX_VALUE_CHARS)
+    throw new Reject(
+      RejectCode.TooLarge,
+      `a value in ${target.root} is larger than ${MAX_VALUE_CHARS} characters`,
+    )
+  const { kind } = ctx.room
+  const where = `${target.root}${target.key === null ? '' : `[${JSON.stringify(target.key)}]`}`
+  if (kind === 'inbox' && target.root === 'marks') {
+    const key = target.key === null ? null : parseMarkKey(target.key)
+    if (!key) throw new Reject(RejectCode.Schema, `${where}: not a mark key`)
+    if (!isObject(value)) throw new Reject(RejectCode.Schema, `${where}: a mark must be an object`)
+    if (!laneKinds[key.lane].includes(value.kind as string))
+      throw new Reject(
+        RejectCode.Schema,
+        `${where}: kind ${JSON.stringify(value.kind)} is not valid on lane ${key.lane}`,
+      )
+    if (value.by !== ctx.memberId)
+      throw new Reject(RejectCode.Forbidden, `${where}: by must be the signed-in member`)
+    if (value.device !== key.deviceId)
+      throw new Reject(RejectCode.Schema, `${where}: device does not match the key`)
+    if (!Number.isInteger(value.seen) || (value.seen as number) < 0)
+      throw new Reject(RejectCode.Schema, `${where}: seen must be a non-negative integer`)
+    if (key.lane === 'assign' && value.value !== null && !isValidId(value.value))
+      throw new Reject(RejectCode.Schema, `${where}: assignee must be a member id or null`)
+    checkTimestamp(value.at, ctx, key.deviceId)
+  } else if (kind === 'inbox' && target.root === 'history') {
+    if (target.key !== null || !isObject(value))
+      throw new Reject(RejectCode.Schema, `${where}: not a history entry`)
+    if (value.memberId !== ctx.memberId)
+      throw new Reject(RejectCode.Forbidden, `${where}: memberId must be the signed-in member`)
+    if (!isValidId(value.conversationId) || !isValidId(value.deviceId))
+      throw new Reject(RejectCode.Schema, `${where}: conversationId and deviceId must be ids`)
+    checkTimestamp(value.at, ctx, value.deviceId as string)
+  } else if (kind === 'inbox' && target.root === 'mentions') {
+    if (!isObject(value) || target.key === null || value.id !== target.key)
+      throw new Reject(RejectCode.Schema, `${where}: not a mention`)
+    const mine =
+      value.by === ctx.memberId || (value.memberId === ctx.memberId && value.cleared === true)
+    if (!mine)
+      throw new Reject(RejectCode.Forbidden, `${where}: a member writes their own mentions only`)
+  } else if (kind === 'conversation' && target.root === 'notes') {
+    if (!isObject(value) || value.id !== target.key || typeof value.body !== 'string')
+      throw new Reject(RejectCode.Schema, `${where}: not a note`)
+    if (value.author !== ctx.memberId)
+      throw new Reject(RejectCode.Forbidden, `${where}: author must be the signed-in member`)
+  } else if (kind === 'contacts' && target.root === 'contacts') {
+    if (target.key === null || target.key.length > 300)
+      throw new Reject(RejectCode.Schema, `${where}: bad contact key`)
+    if (value !== null && typeof value !== 'string' && typeof value !== 'boolean')
+      throw new Reject(RejectCode.Schema, `${where}: contact fields are strings, booleans or null`)
+  } else {
+    throw new Reject(
+      RejectCode.Forbidden,
+      `${where}: members cannot write ${target.root} in a ${kind} room`,
+    )
+  }
+}
+
+/** Who may delete (overwrite) an existing value: the same rules as writing it. */
+function checkDeletion(target: Target, value: unknown, ctx: UpdateContext): void {
+  if (value === undefined) return
+  checkValue(target, value, { ...ctx, now: Number.MAX_SAFE_INTEGER })
+}
+
+function rootOf(type: Y.AbstractType<unknown>): string {
+  if (type._item !== null)
+    throw new Reject(RejectCode.Schema, 'nested shared types are not part of the schema')
+  return Y.findRootTypeKey(type)
+}
+
+export function validateUpdate(doc: Y.Doc, update: Uint8Array, ctx: UpdateContext): UpdateCheck {
+  try {
+    check(doc, update, ctx)
+    return { ok: true }
+  } catch (err) {
+    if (err instanceof Reject) return { ok: false, code: err.code, message: err.message }
+    return {
+      ok: false,
+      code: RejectCode.Malformed,
+      message: `malformed update: ${(err as Error).message}`,
+    }
+  }
+}
+
+function check(doc: Y.Doc, update: Uint8Array, ctx: UpdateContext): void {
+  const { structs, ds } = Y.decodeUpdate(update)
+  const byClient = new Map<number, Y.Item[]>()
+  for (const s of structs as Struct[]) {
+    if (!(s instanceof Y.Item)) continue
+    let list = byClient.get(s.id.client)
+    if (!list) byClient.set(s.id.client, (list = []))
+    list.push(s)
+  }
+  const hasDeletes = ds.clients.size > 0
+  if (ctx.readOnly || ctx.room.kind === 'workspace') {
+    if (byClient.size > 0 || hasDeletes)
+      throw new Reject(RejectCode.ReadOnly, `room ${ctx.room.name} is read-only for this member`)
+    return
+  }
+  const inUpdate = (id: Y.ID): Y.Item | undefined =>
+    byClient.get(id.client)?.find((i) => i.id.clock <= id.clock && id.clock < i.id.clock + i.length)
+  const inDoc = (id: Y.ID): Y.Item | null => {
+    if (Y.getState(doc.store, id.client) <= id.clock) return null
+    const s = Y.getItem(doc.store, id) as Struct
+    return s instanceof Y.Item ? s : null
+  }
+  const resolve = (item: Y.Item, depth = 0): Target => {
+    if (depth > 10_000) throw new Reject(RejectCode.Malformed, 'origin chain too long')
+    const parent = item.parent as unknown
+    if (typeof parent === 'string') return { root: parent, key: item.parentSub }
+    if (parent instanceof Y.ID)
+      throw new Reject(RejectCode.Schema, 'nested shared types are not part of the schema')
+    if (parent instanceof Y.AbstractType)
+      return { root: rootOf(parent as Y.AbstractType<unknown>), key: item.parentSub }
+    const originId = item.origin ?? item.rightOrigin
+    if (!originId) throw new Reject(RejectCode.Malformed, 'item without parent or origin')
+    const local = inDoc(originId)
+    if (local) return resolve(local, depth + 1)
+    const other = inUpdate(originId)
+    if (other && other !== item) return resolve(other, depth + 1)
+    throw new Reject(
+      RejectCode.UnknownParent,
+      `item ${item.id.client}:${item.id.clock} refers to an unknown item`,
+    )
+  }
+  for (const items of byClient.values()) {
+    for (const item of items) {
+      if (Y.getState(doc.store, item.id.client) >= item.id.clock + item.length) continue
+      const content = item.content
+      if (content instanceof Y.ContentDeleted) {
+        resolve(item)
+        continue
+      }
+      if (!(content instanceof Y.ContentAny))
+        throw new Reject(
+          RejectCode.Schema,
+          `only plain JSON values are part of the schema (got ${content.constructor.name})`,
+        )
+      const target = resolve(item)
+      for (const value of content.getContent()) checkValue(target, value, ctx)
+    }
+  }
+  for (const [client, deletes] of ds.clients) {
+    for (const del of deletes) {
+      for (let clock = del.clock; clock < del.clock + del.len;) {
+        const id = Y.createID(client, clock)
+        const item = inDoc(id) ?? inUpdate(id)
+        if (!item)
+          throw new Reject(RejectCode.UnknownParent, `delete of unknown item ${client}:${clock}`)
+        const target = resolve(item)
+        if (ctx.room.kind === 'inbox' && target.root === 'history')
+          throw new Reject(RejectCode.Forbidden, 'only the relay compacts the audit history')
+        if (!item.deleted || inUpdate(id)) {
+          for (const value of item.content.getContent()) checkDeletion(target, value, ctx)
+        }
+        clock = item.id.clock + item.length
+      }
+    }
+  }
+}
