@@ -8,6 +8,8 @@ import type {
   Note,
   View,
 } from '@switchboard/core'
+import type { SwitchboardError } from './errors.ts'
+import type { ClientStorage } from './storage/client-storage.ts'
 
 export type ConnectionStatus = 'offline' | 'connecting' | 'online'
 
@@ -86,7 +88,43 @@ export interface Switchboard {
   onPresence(listener: () => void): () => void
   /** Resolves when every open room has synced with the relay and `pending` is 0. */
   whenSynced(): Promise<void>
+  /** The last error that stopped a room or the session (4401/4403/4422, storage). */
+  readonly error: SwitchboardError | null
+  onError(listener: (error: SwitchboardError) => void): () => void
+  /** When status was last online with nothing pending (ms), in this session. */
+  readonly lastSyncedAt: number | null
+  /** Resolves once the replica's own state (ledger, clock, workspace) is loaded from storage. */
+  whenLoaded: Promise<void>
+  /** Install a new token (e.g. after logging in again); reconnects use it. */
+  setToken(token: string, expiresAt?: number): void
+  /** Exchange the token for a fresh one now (`POST /api/refresh`). */
+  refresh(): Promise<boolean>
+  /** Resolves when every storage write so far has completed. */
+  flush(): Promise<void>
   connect(): void
   disconnect(): void
   destroy(): Promise<void>
+}
+
+/** Options of `createSwitchboard`. */
+export interface SwitchboardOptions {
+  /** The relay's base URL, e.g. `https://relay.example.com`; sockets go to `<url>/sync/<room>`. */
+  url: string
+  /** Token from `POST /api/login`; refreshed before it expires. */
+  token: string
+  /** `'indexeddb'` (browser), `'memory'`, or any `ClientStorage` (`fileStorage(dir)` in Node). */
+  storage: 'indexeddb' | 'memory' | ClientStorage
+  /** One per tab or process (P2); a fresh one is generated when omitted. */
+  deviceId?: string
+  /** The logged-in member (from login); fetched from `/api/me` when omitted. */
+  member?: Member | null
+  /** Token expiry in ms since the epoch; read from the JWT `exp` when omitted. */
+  expiresAt?: number
+  /** Connect to the relay (default true); false keeps the replica offline until `connect()`. */
+  connect?: boolean
+  /** WebSocket constructor; the global one by default (`ws` from `@switchboard/client/node`). */
+  WebSocket?: unknown
+  fetch?: typeof fetch
+  /** Called with every refreshed token, so the caller can store it. */
+  onToken?: (token: string, expiresAt: number) => void
 }

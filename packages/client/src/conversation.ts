@@ -1,0 +1,71 @@
+/**
+ * @module An opened conversation: its own room (activities, internal notes), loaded lazily.
+ * A note's @mentions are also written to the inbox document, where the mentioned member sees
+ * them without opening the thread.
+ */
+import {
+  addNote,
+  listActivities,
+  listNotes,
+  roomName,
+  type Activity,
+  type Note,
+} from '@switchboard/core'
+import type { InboxHandle } from './inbox.ts'
+import type { RoomReplica } from './room.ts'
+import type { Internals } from './switchboard.ts'
+import type { ConversationHandle } from './types.ts'
+
+export class ConversationRoomHandle implements ConversationHandle {
+  readonly id: string
+  readonly whenLoaded: Promise<void>
+  private readonly sb: Internals
+  private readonly replica: RoomReplica
+  private readonly inbox: InboxHandle
+  private closed = false
+
+  constructor(sb: Internals, id: string, inbox: InboxHandle) {
+    this.sb = sb
+    this.id = id
+    this.inbox = inbox
+    this.replica = sb.room(roomName.conversation(id))
+    this.replica.refs++
+    this.whenLoaded = this.replica.loaded
+  }
+
+  activities(): Activity[] {
+    return listActivities(this.replica.doc)
+  }
+
+  notes(): Note[] {
+    return listNotes(this.replica.doc)
+  }
+
+  async addNote(body: string, mentions: string[]): Promise<Note> {
+    await this.sb.ready
+    await this.replica.loaded
+    const author = this.sb.author()
+    const known = new Set(this.sb.members().map((m) => m.id))
+    const mentioned = [...new Set(mentions)].filter((m) => known.size === 0 || known.has(m))
+    const note = addNote(
+      this.replica.doc,
+      { author: author.memberId, body, mentions: mentioned },
+      this.sb.origin,
+    )
+    await this.replica.lastLocalWrite
+    await this.inbox.addMentions(this.id, note.id, mentioned, note.at)
+    return note
+  }
+
+  onChange(listener: () => void): () => void {
+    const handler = () => listener()
+    this.replica.doc.on('update', handler)
+    return () => this.replica.doc.off('update', handler)
+  }
+
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    this.sb.release(this.replica.name)
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * @module An inbox (one phone number): thin wrappers over core with this device's author and
+ * HLC. Every write resolves once it is durable in local storage.
+ *
+ * Undo is a compensating mark, never a rewrite: it records the state the conversation had
+ * before this device's last change and marks it back. If Alice undoes her Done while Bob had
+ * meanwhile marked Unread, her compensating Open is simply the newest intent (P2).
+ */
+import {
+  addMention,
+  assignConversation,
+  clearMention,
+  getConversation,
+  history,
+  listConversations,
+  listMentions,
+  markConversation,
+  onConversationsChange,
+  pinConversation,
+  unpinConversation,
+  unreadCount,
+  roomName,
+  type Conversation,
+  type HistoryEntry,
+  type ListOptions,
+  type MarkKind,
+  type Mention,
+  type View,
+} from '@switchboard/core'
+import type * as Y from 'yjs'
+import { ErrorCode, SwitchboardError } from './errors.ts'
+import type { RoomReplica } from './room.ts'
+import type { Internals } from './switchboard.ts'
+import type { Inbox } from './types.ts'
+
+type Snapshot = Pick<Conversation, 'status' | 'unread' | 'pinned' | 'assignee'>
+
+function snapshot(c: Conversation): Snapshot {
+  return { status: c.status, unread: c.unread, pinned: c.pinned, assignee: c.assignee }
+}
+
+export class InboxHandle implements Inbox {
+  readonly phoneNumberId: string
+  readonly whenLoaded: Promise<void>
+  private readonly sb: Internals
+  private readonly replica: RoomReplica
+  private readonly undoStack = new Map<string, Snapshot[]>()
+
+  constructor(sb: Internals, phoneNumberId: string) {
+    this.sb = sb
+    this.phoneNumberId = phoneNumberId
+    this.replica = sb.room(roomName.inbox(phoneNumberId))
+    this.whenLoaded = this.replica.loaded
+  }
+
+  get doc(): Y.Doc {
+    return this.replica.doc
+  }
+
+  list(view: View | ListOptions): Conversation[] {
+    return listConversations(this.doc, typeof view === 'string' ? { view } : view)
+  }
+
+  get(id: string): Conversation | null {
+    return getConversation(this.doc, id)
+  }
+
+  markDone(id: string) {
+    return this.mark(id, 'done')
+  }
+  markUnread(id: string) {
+    return this.mark(id, 'unread')
+  }
+  markOpen(id: string) {
+    return this.mark(id, 'open')
+  }
+  markRead(id: string) {
+    return this.mark(id, 'read')
+  }
+  pin(id: string) {
+    return this.write(id, true, (author) => pinConversation(this.doc, id, author, this.sb.origin))
+  }
+  unpin(id: string) {
+    return this.write(id, true, (author) => unpinConversation(this.doc, id, author, this.sb.origin))
+  }
+  assign(id: string, memberId: string | null) {
+    return this.write(id, true, (author) =>
+      assignConversation(this.doc, id, memberId, author, this.sb.origin),
+    )
+  }
+
+  async undo(id: string): Promise<boolean> {
+    await this.ready()
+    const prev = this.undoStack.get(id)?.pop()
+    const now = this.get(id)
+    if (!prev || !now) return false
+    const author = this.sb.author()
+    const o = this.sb.origin
+    this.doc.transact(() => {
+      if (prev.status !== now.status || prev.unread !== now.unread) {
+        const kind: MarkKind =
+          prev.status === 'done'
+            ? 'done'
+            : prev.unread
+              ? 'unread'
+              : now.status === 'done'
+                ? 'open'
+                : 'read'
+        markConversation(this.doc, id, kind, author, o)
+      }
+      if (prev.pinned !== now.pinned)
+        (prev.pinned ? pinConversation : unpinConversation)(this.doc, id, author, o)
+      if (prev.assignee !== now.assignee) assignConversation(this.doc, id, prev.assignee, author, o)
+    }, o)
+    await this.replica.lastLocalWrite
+    return true
+  }
+
+  history(id: string): HistoryEntry[] {
+    return history(this.doc, id)
+  }
+
+  unreadCount(): number {
+    return unreadCount(this.doc)
+  }
+
+  mentions(memberId: string): Mention[] {
+    return listMentions(this.doc, memberId)
+  }
+
+  async clearMention(mentionId: string): Promise<void> {
+    await this.ready()
+    if (clearMention(this.doc, mentionId, this.sb.origin)) await this.replica.lastLocalWrite
+  }
+
+  /** Records mentions of a note (called by the conversation handle). */
+  async addMentions(conversationId: string, noteId: string, memberIds: string[], at: number) {
+    await this.ready()
+    const by = this.sb.author().memberId
+    if (memberIds.length === 0) return
+    this.doc.transact(() => {
+      for (const memberId of memberIds)
+        addMention(this.doc, { memberId, conversationId, noteId, by, at }, this.sb.origin)
+    }, this.sb.origin)
+    await this.replica.lastLocalWrite
+  }
+
+  onChange(listener: (ids: Set<string>) => void): () => void {
+    return onConversationsChange(this.doc, listener)
+  }
+
+  private async ready() {
+    await this.sb.ready
+    await this.replica.loaded
+  }
+
+  private mark(id: string, kind: MarkKind) {
+    return this.write(id, true, (author) =>
+      markConversation(this.doc, id, kind, author, this.sb.origin),
+    )
+  }
+
+  private async write(
+    id: string,
+    undoable: boolean,
+    apply: (author: ReturnType<Internals['author']>) => unknown,
+  ): Promise<void> {
+    await this.ready()
+    const before = this.get(id)
+    if (!before)
+      throw new SwitchboardError(
+        ErrorCode.NotFound,
+        `no conversation ${id} in ${this.phoneNumberId}`,
+      )
+    const author = this.sb.author()
+    apply(author)
+    if (undoable) {
+      const stack = this.undoStack.get(id) ?? []
+      stack.push(snapshot(before))
+      if (stack.length > 50) stack.shift()
+      this.undoStack.set(id, stack)
+    }
+    await this.replica.lastLocalWrite
+  }
+}

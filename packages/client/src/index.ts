@@ -1,0 +1,17 @@
+/** @module @switchboard/client: a local-first replica of a Switchboard workspace (browser-safe). */
+export { createSwitchboard, newDeviceId, tokenExpiry } from './switchboard.ts'
+export { memoryStorage, type ClientStorage } from './storage/client-storage.ts'
+export { indexeddbStorage, type IndexeddbStorageOptions } from './storage/indexeddb.ts'
+export { ErrorCode, SwitchboardError, closeReaction, type CloseReaction } from './errors.ts'
+export { mentionedMembers } from './mentions.ts'
+export type {
+  ConnectionStatus,
+  ConversationHandle,
+  Inbox,
+  Member,
+  PhoneNumber,
+  PhoneNumberWithUnread,
+  Switchboard,
+  SwitchboardOptions,
+  Viewer,
+} from './types.ts'

@@ -1,0 +1,160 @@
+/**
+ * @module The pending ledger: which local changes the relay has not yet acknowledged as stored.
+ *
+ * Each local transaction that adds structs ends at a clock of this session's Yjs clientID.
+ * The relay acknowledges `(clientID, clock)` = "everything of clientID below clock is stored"
+ * (ack message 100), and its sync step 1 state vector says the same on every (re)connect.
+ * `pending` counts the recorded transaction ends not yet covered. The ledger is persisted in the
+ * replica's own storage (room `~device`), so after a restart offline the earlier, still
+ * unacknowledged changes are still counted: `pending` is 0 only when all of them are on the relay.
+ *
+ * Several tabs may share one IndexedDB: each device appends its own JSON record, the fold keeps
+ * the newest record per device, and every device counts all of them (they are the same replica).
+ */
+import type { ClientStorage } from './storage/client-storage.ts'
+
+export const LEDGER_ROOM = '~device'
+
+interface ClientEntry {
+  room: string
+  acked: number
+  ends: number[]
+}
+
+interface DeviceRecord {
+  /** Last HLC timestamp this device issued, so its clock never runs backwards across restarts. */
+  hlc: string | null
+  clients: Record<string, ClientEntry>
+  updatedAt: number
+}
+
+type LedgerFile = Record<string, DeviceRecord>
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+
+export class PendingLedger {
+  readonly deviceId: string
+  private devices: LedgerFile = {}
+  private listeners = new Set<(reason: 'local' | 'ack') => void>()
+
+  constructor(deviceId: string) {
+    this.deviceId = deviceId
+  }
+
+  /** Folds the stored records; returns the snapshot to compact the ledger room to. */
+  load(records: Uint8Array[]): Uint8Array {
+    for (const bytes of records) {
+      try {
+        const file = JSON.parse(decoder.decode(bytes)) as LedgerFile
+        for (const [id, rec] of Object.entries(file)) this.devices[id] = rec
+      } catch {
+        // a record that does not parse is skipped; the relay's state vector corrects the count
+      }
+    }
+    for (const [id, rec] of Object.entries(this.devices)) {
+      prune(rec)
+      if (id !== this.deviceId && Object.keys(rec.clients).length === 0) delete this.devices[id]
+    }
+    this.self()
+    return encoder.encode(JSON.stringify(this.devices))
+  }
+
+  /** This device's record as bytes, for appending. */
+  record(): Uint8Array {
+    return encoder.encode(JSON.stringify({ [this.deviceId]: this.self() }))
+  }
+
+  /** Every touched device's record, for appending after acks. */
+  all(): Uint8Array {
+    return encoder.encode(JSON.stringify(this.devices))
+  }
+
+  get savedHlc(): string | null {
+    return this.self().hlc
+  }
+
+  set savedHlc(value: string | null) {
+    this.self().hlc = value
+  }
+
+  /** A local transaction in `room` that ends at `clock` of `clientID`. */
+  recordLocal(room: string, clientID: number, clock: number): void {
+    const rec = this.self()
+    const entry = (rec.clients[clientID] ??= { room, acked: 0, ends: [] })
+    if (clock <= entry.acked || entry.ends.includes(clock)) return
+    entry.ends.push(clock)
+    rec.updatedAt = Date.now()
+    this.emit('local')
+  }
+
+  /** The relay has stored every struct of `clientID` below `clock`. Returns whether pending changed. */
+  ack(room: string, clientID: number, clock: number): boolean {
+    let changed = false
+    for (const rec of Object.values(this.devices)) {
+      const entry = rec.clients[clientID]
+      if (!entry || entry.room !== room || clock <= entry.acked) continue
+      entry.acked = clock
+      const before = entry.ends.length
+      entry.ends = entry.ends.filter((end) => end > clock)
+      if (entry.ends.length !== before) changed = true
+      if (entry.ends.length === 0) delete rec.clients[clientID]
+    }
+    if (changed) this.emit('ack')
+    return changed
+  }
+
+  /** Client ids with unacknowledged changes in `room`, to check against a relay state vector. */
+  clientsIn(room: string): number[] {
+    const out: number[] = []
+    for (const rec of Object.values(this.devices))
+      for (const [id, entry] of Object.entries(rec.clients))
+        if (entry.room === room) out.push(Number(id))
+    return out
+  }
+
+  /** Rooms holding unacknowledged changes (they must be opened to be pushed). */
+  rooms(): Set<string> {
+    const out = new Set<string>()
+    for (const rec of Object.values(this.devices))
+      for (const entry of Object.values(rec.clients)) out.add(entry.room)
+    return out
+  }
+
+  get pending(): number {
+    let n = 0
+    for (const rec of Object.values(this.devices))
+      for (const entry of Object.values(rec.clients)) n += entry.ends.length
+    return n
+  }
+
+  /** Listener learns whether a local write or an acknowledgement changed the count. */
+  onChange(listener: (reason: 'local' | 'ack') => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  private emit(reason: 'local' | 'ack') {
+    for (const l of this.listeners) l(reason)
+  }
+
+  private self(): DeviceRecord {
+    return (this.devices[this.deviceId] ??= { hlc: null, clients: {}, updatedAt: Date.now() })
+  }
+}
+
+function prune(rec: DeviceRecord) {
+  for (const [id, entry] of Object.entries(rec.clients)) {
+    entry.ends = entry.ends.filter((end) => end > entry.acked)
+    if (entry.ends.length === 0) delete rec.clients[id]
+  }
+}
+
+/** Loads the ledger from storage and compacts its room. */
+export async function loadLedger(storage: ClientStorage, deviceId: string): Promise<PendingLedger> {
+  const ledger = new PendingLedger(deviceId)
+  const records = await storage.load(LEDGER_ROOM)
+  const snapshot = ledger.load(records)
+  if (records.length > 1) await storage.compact(LEDGER_ROOM, snapshot)
+  return ledger
+}

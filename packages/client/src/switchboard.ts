@@ -1,0 +1,555 @@
+/**
+ * @module createSwitchboard: a replica of the workspace, its inboxes and opened conversations.
+ *
+ * Local first: every room loads from local storage before anything touches the network, so
+ * the inbox is usable and markable offline; every write is durable on this device before its
+ * promise resolves. Online, each room syncs through y-websocket with `ack=1`, and `pending`
+ * counts this device's changes the relay has not yet acknowledged as stored.
+ */
+import {
+  createHlc,
+  formatTimestamp,
+  readWorkspace,
+  roomName,
+  unreadCount,
+  type Author,
+  type Hlc,
+} from '@switchboard/core'
+import { closeReaction, ErrorCode, SwitchboardError } from './errors.ts'
+import { InboxHandle } from './inbox.ts'
+import { ConversationRoomHandle } from './conversation.ts'
+import { LEDGER_ROOM, PendingLedger } from './ledger.ts'
+import { RoomReplica, type RoomContext } from './room.ts'
+import { memoryStorage, type ClientStorage } from './storage/client-storage.ts'
+import { indexeddbStorage } from './storage/indexeddb.ts'
+import type {
+  ConnectionStatus,
+  ConversationHandle,
+  Inbox,
+  Member,
+  PhoneNumberWithUnread,
+  Switchboard,
+  SwitchboardOptions,
+  Viewer,
+} from './types.ts'
+
+const LEDGER_COMPACT_AFTER = 256
+/** Reconnect attempts after which a room that cannot reach the relay counts as offline. */
+const OFFLINE_AFTER_RETRIES = 2
+
+interface Presence {
+  memberId: string
+  name: string
+  deviceId: string
+  viewing: string | null
+  replying: boolean
+}
+
+/** A fresh device id: one per tab or process, so two never write as one writer (P2). */
+export function newDeviceId(prefix = 'd'): string {
+  const bytes = new Uint8Array(10)
+  globalThis.crypto.getRandomValues(bytes)
+  return prefix + '-' + [...bytes].map((b) => b.toString(36).padStart(2, '0')).join('')
+}
+
+/** The `exp` claim of a JWT in ms, or null when the token is not a JWT. */
+export function tokenExpiry(token: string): number | null {
+  const part = token.split('.')[1]
+  if (!part) return null
+  try {
+    const json = atob(part.replace(/-/g, '+').replace(/_/g, '/'))
+    const exp = (JSON.parse(json) as { exp?: unknown }).exp
+    return typeof exp === 'number' ? exp * 1000 : null
+  } catch {
+    return null
+  }
+}
+
+function resolveStorage(storage: SwitchboardOptions['storage']): ClientStorage {
+  if (storage === 'memory') return memoryStorage()
+  if (storage === 'indexeddb') return indexeddbStorage()
+  if (typeof storage === 'string')
+    throw new Error(`storage '${storage}' is not available here (use @switchboard/client/node)`)
+  return storage
+}
+
+/** Internals the inbox and conversation handles share. */
+export interface Internals {
+  deviceId: string
+  origin: object
+  ready: Promise<void>
+  author(): Author
+  member(): Member | null
+  members(): Member[]
+  room(name: string): RoomReplica
+  release(name: string): void
+}
+
+export function createSwitchboard(options: SwitchboardOptions): Switchboard {
+  const deviceId = options.deviceId ?? newDeviceId()
+  if (!/^[A-Za-z0-9_.+\-~]{1,128}$/.test(deviceId))
+    throw new Error(`createSwitchboard: invalid deviceId ${JSON.stringify(deviceId)}`)
+  const storage = resolveStorage(options.storage)
+  const httpBase = options.url.replace(/\/+$/, '')
+  const wsBase = httpBase.replace(/^http/, 'ws') + '/sync'
+  const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis)
+  const WebSocketImpl = options.WebSocket ?? (globalThis as { WebSocket?: unknown }).WebSocket
+  const origin = { deviceId }
+  const hlc: Hlc = createHlc(deviceId)
+  const ledger = new PendingLedger(deviceId)
+
+  let token = options.token
+  let expiresAt = options.expiresAt ?? tokenExpiry(token)
+  let member: Member | null = options.member ?? null
+  let wantOnline = options.connect ?? true
+  let error: SwitchboardError | null = null
+  let destroyed = false
+  let lastSyncedAt: number | null = null
+  let refreshTimer: ReturnType<typeof setTimeout> | null = null
+  let refreshing: Promise<boolean> | null = null
+  const stopped = new Set<string>()
+  const rooms = new Map<string, RoomReplica>()
+  const inboxes = new Map<string, InboxHandle>()
+  const statusListeners = new Set<(s: ConnectionStatus, pending: number) => void>()
+  const errorListeners = new Set<(e: SwitchboardError) => void>()
+  const workspaceListeners = new Set<() => void>()
+  const presenceListeners = new Set<() => void>()
+  let presence: Presence | null = null
+
+  // ---- storage: one queue for every write of this replica -------------------------------
+  let queue: Promise<void> = Promise.resolve()
+  const enqueue = (task: () => Promise<void>): Promise<void> => {
+    const run = queue.then(task)
+    queue = run.catch(() => {})
+    return run
+  }
+  let ledgerRecords = 0
+  const appendLedger = async (bytes: Uint8Array) => {
+    if (ledgerRecords >= LEDGER_COMPACT_AFTER) {
+      await storage.compact(LEDGER_ROOM, ledger.all())
+      ledgerRecords = 1
+    } else {
+      await storage.append(LEDGER_ROOM, bytes)
+      ledgerRecords++
+    }
+  }
+  let ledgerSaveScheduled = false
+  const scheduleLedgerSave = () => {
+    if (ledgerSaveScheduled || destroyed) return
+    ledgerSaveScheduled = true
+    enqueue(async () => {
+      ledgerSaveScheduled = false
+      await appendLedger(ledger.all())
+    }).catch(fail)
+  }
+
+  const ctx: RoomContext = {
+    storage,
+    ledger,
+    origin,
+    enqueue,
+    saveLedger: async () => {
+      ledger.savedHlc = formatTimestamp(hlc.peek())
+      await appendLedger(ledger.record())
+    },
+    onStorageError: (e) =>
+      fail(
+        new SwitchboardError(ErrorCode.Storage, `local replica write failed: ${e}`, { cause: e }),
+      ),
+  }
+
+  function fail(e: unknown) {
+    const err =
+      e instanceof SwitchboardError
+        ? e
+        : new SwitchboardError(ErrorCode.Storage, String(e), { cause: e })
+    error = err
+    for (const l of errorListeners) l(err)
+    notify()
+  }
+
+  // ---- rooms ------------------------------------------------------------------------------
+  function providerOptions(name: string) {
+    return {
+      serverUrl: wsBase,
+      params: { token, ack: '1' },
+      WebSocket: WebSocketImpl,
+      shouldReconnect: (event: CloseEvent) => {
+        const reaction = closeReaction(event.code)
+        if (reaction.action === 'retry') return true
+        if (reaction.action === 'reauth') {
+          void reauthenticate()
+          return false
+        }
+        stopped.add(name)
+        fail(
+          new SwitchboardError(
+            reaction.code,
+            `relay closed ${name} (${event.code}${event.reason ? ' ' + event.reason : ''})`,
+            { room: name },
+          ),
+        )
+        return false
+      },
+    }
+  }
+
+  function connectRoom(room: RoomReplica) {
+    if (!wantOnline || destroyed || stopped.has(room.name)) return
+    if (!WebSocketImpl) {
+      fail(new SwitchboardError(ErrorCode.Unavailable, 'no WebSocket implementation available'))
+      return
+    }
+    void room.loaded.then(() => {
+      if (wantOnline && !destroyed && !stopped.has(room.name))
+        room.connect(providerOptions(room.name))
+    })
+  }
+
+  function room(name: string): RoomReplica {
+    let r = rooms.get(name)
+    if (!r) {
+      r = new RoomReplica(name, ctx)
+      rooms.set(name, r)
+      r.onChange(notify)
+      r.loaded.catch((e) =>
+        fail(new SwitchboardError(ErrorCode.Storage, `cannot load ${name}: ${e}`, { cause: e })),
+      )
+      if (name.startsWith('inbox:')) {
+        if (presence) r.awareness.setLocalState(presence)
+        r.awareness.on('change', emitPresence)
+      }
+      connectRoom(r)
+    }
+    return r
+  }
+
+  /** A conversation room closes when its last handle does, once nothing of it is pending. */
+  function release(name: string) {
+    const r = rooms.get(name)
+    if (!r || --r.refs > 0 || !name.startsWith('conversation:')) return
+    if (ledger.clientsIn(name).length > 0) return
+    rooms.delete(name)
+    void r.destroy()
+  }
+
+  // ---- loading ----------------------------------------------------------------------------
+  const ready = (async () => {
+    const records = await storage.load(LEDGER_ROOM)
+    const snapshot = ledger.load(records)
+    ledgerRecords = records.length
+    if (records.length > 1) {
+      await enqueue(() => storage.compact(LEDGER_ROOM, snapshot))
+      ledgerRecords = 1
+    }
+    if (ledger.savedHlc) hlc.receive(ledger.savedHlc)
+    // Rooms with unacknowledged changes are opened so they get pushed on the next connect.
+    for (const name of ledger.rooms()) room(name)
+    const workspace = room(roomName.workspace)
+    await workspace.loaded
+    openInboxes()
+    workspace.doc.on('update', () => {
+      openInboxes()
+      emitWorkspace()
+    })
+  })()
+  ready.catch(fail)
+  ledger.onChange((reason) => {
+    if (reason === 'ack') scheduleLedgerSave()
+    notify()
+  })
+
+  function visiblePhoneNumbers() {
+    const ws = readWorkspace(room(roomName.workspace).doc)
+    if (!member || member.role === 'owner' || member.role === 'admin') return ws.phoneNumbers
+    const mine = ws.access.get(member.id) ?? []
+    return ws.phoneNumbers.filter((p) => mine.includes(p.id))
+  }
+
+  function openInboxes() {
+    for (const p of visiblePhoneNumbers()) inbox(p.id)
+  }
+
+  // ---- auth -------------------------------------------------------------------------------
+  function scheduleRefresh() {
+    if (refreshTimer) clearTimeout(refreshTimer)
+    refreshTimer = null
+    if (!expiresAt || destroyed || !wantOnline) return
+    const left = expiresAt - Date.now()
+    const delay = Math.max(1_000, left - Math.min(60_000, left / 5))
+    refreshTimer = setTimeout(() => void refresh(), Math.min(delay, 2 ** 31 - 1))
+    ;(refreshTimer as { unref?: () => void }).unref?.()
+  }
+
+  function setToken(next: string, nextExpiresAt?: number) {
+    token = next
+    expiresAt = nextExpiresAt ?? tokenExpiry(next)
+    for (const r of rooms.values()) if (r.provider) r.provider.params = { token, ack: '1' }
+    options.onToken?.(token, expiresAt ?? 0)
+    scheduleRefresh()
+  }
+
+  /** POST /api/refresh; true when a new token was installed. */
+  function refresh(): Promise<boolean> {
+    refreshing ??= (async () => {
+      try {
+        const res = await doFetch(httpBase + '/api/refresh', {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}` },
+        })
+        if (res.status === 401 || res.status === 403) {
+          fail(new SwitchboardError(ErrorCode.Unauthorized, 'session expired: log in again'))
+          return false
+        }
+        if (!res.ok) throw new Error(`refresh: HTTP ${res.status}`)
+        const body = (await res.json()) as { token: string; expiresAt: number; member?: Member }
+        if (body.member) member = body.member
+        setToken(body.token, body.expiresAt)
+        return true
+      } catch {
+        // relay unreachable: try again shortly, the current token may still be valid
+        if (refreshTimer) clearTimeout(refreshTimer)
+        refreshTimer = setTimeout(() => void refresh(), 15_000)
+        ;(refreshTimer as { unref?: () => void }).unref?.()
+        return false
+      } finally {
+        refreshing = null
+      }
+    })()
+    return refreshing
+  }
+
+  async function reauthenticate() {
+    const ok = await refresh()
+    if (ok) {
+      for (const r of rooms.values()) connectRoom(r)
+    } else if (error?.code === ErrorCode.Unauthorized) {
+      for (const r of rooms.values()) r.disconnect()
+    } else {
+      setTimeout(() => void reauthenticate(), 5_000)
+    }
+    notify()
+  }
+
+  async function fetchMember() {
+    if (member || !wantOnline) return
+    try {
+      const res = await doFetch(httpBase + '/api/me', {
+        headers: { authorization: `Bearer ${token}` },
+      })
+      if (!res.ok) return
+      const me = (await res.json()) as { member: Member }
+      member = me.member
+      openInboxes()
+      emitWorkspace()
+    } catch {
+      // offline: the member is learnt on a later connect
+    }
+  }
+
+  // ---- status -----------------------------------------------------------------------------
+  let lastStatus: ConnectionStatus = 'offline'
+  let lastPending = -1
+
+  function computeStatus(): ConnectionStatus {
+    if (!wantOnline || destroyed) return 'offline'
+    const live = [...rooms.values()].filter((r) => !stopped.has(r.name))
+    if (live.length === 0) return 'connecting'
+    if (live.every((r) => r.connected && r.synced)) return 'online'
+    if (
+      live.some(
+        (r) => !r.provider || r.connected || (r.connecting && r.retries <= OFFLINE_AFTER_RETRIES),
+      )
+    )
+      return 'connecting'
+    return 'offline'
+  }
+
+  function notify() {
+    const status = computeStatus()
+    const pending = ledger.pending
+    if (status === 'online' && pending === 0) lastSyncedAt = Date.now()
+    if (status === lastStatus && pending === lastPending) return
+    lastStatus = status
+    lastPending = pending
+    for (const l of statusListeners) l(status, pending)
+  }
+
+  function emitWorkspace() {
+    for (const l of workspaceListeners) l()
+  }
+
+  function emitPresence() {
+    for (const l of presenceListeners) l()
+  }
+
+  function updatePresence(patch: Partial<Presence>) {
+    if (!member) return
+    presence = {
+      memberId: member.id,
+      name: member.name,
+      deviceId,
+      viewing: presence?.viewing ?? null,
+      replying: presence?.replying ?? false,
+      ...patch,
+    }
+    for (const r of rooms.values())
+      if (r.name.startsWith('inbox:')) r.awareness.setLocalState(presence)
+  }
+
+  // ---- handles ----------------------------------------------------------------------------
+  const internals: Internals = {
+    deviceId,
+    origin,
+    ready,
+    author() {
+      if (!member)
+        throw new SwitchboardError(ErrorCode.Unauthorized, 'no member: log in before marking')
+      return { memberId: member.id, deviceId, clock: hlc }
+    },
+    member: () => member,
+    members: () => readWorkspace(room(roomName.workspace).doc).members as Member[],
+    room,
+    release,
+  }
+
+  function inbox(phoneNumberId: string): InboxHandle {
+    let handle = inboxes.get(phoneNumberId)
+    if (!handle) {
+      handle = new InboxHandle(internals, phoneNumberId)
+      inboxes.set(phoneNumberId, handle)
+      handle.onChange(() => emitWorkspace())
+    }
+    return handle
+  }
+
+  if (wantOnline) {
+    scheduleRefresh()
+    void fetchMember()
+    if (expiresAt && expiresAt <= Date.now()) void reauthenticate()
+  }
+
+  const sb: Switchboard = {
+    deviceId,
+    get member() {
+      return member
+    },
+    get status() {
+      return computeStatus()
+    },
+    get pending() {
+      return ledger.pending
+    },
+    get error() {
+      return error
+    },
+    get lastSyncedAt() {
+      return lastSyncedAt
+    },
+    whenLoaded: ready,
+    onStatus(listener) {
+      statusListeners.add(listener)
+      return () => statusListeners.delete(listener)
+    },
+    onError(listener) {
+      errorListeners.add(listener)
+      return () => errorListeners.delete(listener)
+    },
+    phoneNumbers(): PhoneNumberWithUnread[] {
+      return visiblePhoneNumbers().map((p) => ({
+        ...p,
+        unread: unreadCount(inbox(p.id).doc),
+      }))
+    },
+    members: () => internals.members(),
+    onWorkspaceChange(listener) {
+      workspaceListeners.add(listener)
+      return () => workspaceListeners.delete(listener)
+    },
+    inbox: (id): Inbox => inbox(id),
+    openConversation(id, phoneNumberId): ConversationHandle {
+      return new ConversationRoomHandle(internals, id, inbox(phoneNumberId))
+    },
+    setViewing(conversationId) {
+      updatePresence({ viewing: conversationId })
+    },
+    setReplying(replying) {
+      updatePresence({ replying })
+    },
+    viewers(conversationId): Viewer[] {
+      const seen = new Map<string, Viewer>()
+      for (const r of rooms.values()) {
+        if (!r.name.startsWith('inbox:')) continue
+        for (const [clientID, state] of r.awareness.getStates()) {
+          const p = state as Partial<Presence>
+          if (clientID === r.doc.clientID || p.deviceId === deviceId) continue
+          if (p.viewing !== conversationId || !p.memberId || !p.deviceId) continue
+          seen.set(p.deviceId, {
+            memberId: p.memberId,
+            name: p.name ?? p.memberId,
+            deviceId: p.deviceId,
+            replying: !!p.replying,
+          })
+        }
+      }
+      return [...seen.values()]
+    },
+    onPresence(listener) {
+      presenceListeners.add(listener)
+      return () => presenceListeners.delete(listener)
+    },
+    whenSynced() {
+      return new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (error && error.code !== ErrorCode.Storage) {
+            off()
+            reject(error)
+          } else if (computeStatus() === 'online' && ledger.pending === 0) {
+            off()
+            resolve()
+          }
+        }
+        const offStatus = sb.onStatus(check)
+        const offError = sb.onError(check)
+        const off = () => {
+          offStatus()
+          offError()
+        }
+        void ready.then(check, (e) => {
+          off()
+          reject(e)
+        })
+      })
+    },
+    setToken,
+    refresh,
+    connect() {
+      wantOnline = true
+      stopped.clear()
+      error = null
+      for (const r of rooms.values()) connectRoom(r)
+      scheduleRefresh()
+      void fetchMember()
+      notify()
+    },
+    disconnect() {
+      wantOnline = false
+      if (refreshTimer) clearTimeout(refreshTimer)
+      for (const r of rooms.values()) r.disconnect()
+      notify()
+    },
+    flush: () => queue,
+    async destroy() {
+      if (destroyed) return
+      if (refreshTimer) clearTimeout(refreshTimer)
+      await ready.catch(() => {})
+      for (const r of rooms.values()) await r.destroy()
+      destroyed = true
+      await queue
+      rooms.clear()
+      await storage.close()
+      notify()
+    },
+  }
+  return sb
+}
