@@ -107,6 +107,7 @@ export function createMemoryStorage(): MemoryStorage {
       return true
     },
     hasActivity: (id) => activities.has(id),
+    transaction: (fn) => fn(),
     getMeta: (key) => meta.get(key) ?? null,
     setMeta(key, value) {
       open()

@@ -88,6 +88,8 @@ export interface RelayStorage {
   /** Webhook idempotency: true the first time an activity id is recorded. */
   recordActivity(activityId: string): boolean
   hasActivity(activityId: string): boolean
+  /** Runs the table writes in `fn` atomically (one commit). */
+  transaction<T>(fn: () => T): T
   getMeta(key: string): string | null
   setMeta(key: string, value: string): void
 

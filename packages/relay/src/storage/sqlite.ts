@@ -232,6 +232,7 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
       return q.recordActivity.run(id).changes > 0
     },
     hasActivity: (id) => q.hasActivity.get(id) !== undefined,
+    transaction: (fn) => db.transaction(fn)(),
     getMeta: (key) => q.getMeta.get(key)?.value ?? null,
     setMeta(key, value) {
       ensureOpen()

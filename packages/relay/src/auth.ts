@@ -1,0 +1,113 @@
+/**
+ * @module Passwords (scrypt), tokens (HS256 JWT via hono/jwt) and login rate limits.
+ *
+ * A token names the member and expires (default 1 h). It is verified with the algorithm pinned
+ * to HS256, so `alg: none` and tokens signed with another key are refused alike.
+ */
+import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
+import { sign, verify } from 'hono/jwt'
+
+const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32 }
+
+function scryptAsync(
+  password: string,
+  salt: Buffer,
+  N: number,
+  r: number,
+  p: number,
+  keylen: number,
+) {
+  return new Promise<Buffer>((resolve, reject) =>
+    scrypt(password, salt, keylen, { N, r, p, maxmem: 64 * 1024 * 1024 }, (err, key) =>
+      err ? reject(err) : resolve(key),
+    ),
+  )
+}
+
+/** `scrypt$N$r$p$salt$hash` (base64url). */
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16)
+  const { N, r, p, keylen } = SCRYPT
+  const key = await scryptAsync(password, salt, N, r, p, keylen)
+  return ['scrypt', N, r, p, salt.toString('base64url'), key.toString('base64url')].join('$')
+}
+
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const [scheme, N, r, p, salt, hash] = stored.split('$')
+  if (scheme !== 'scrypt' || !salt || !hash) return false
+  const expected = Buffer.from(hash, 'base64url')
+  const key = await scryptAsync(
+    password,
+    Buffer.from(salt, 'base64url'),
+    Number(N),
+    Number(r),
+    Number(p),
+    expected.length,
+  )
+  return key.length === expected.length && timingSafeEqual(key, expected)
+}
+
+/** A hash that never verifies, so unknown emails cost as much as wrong passwords. */
+export const DUMMY_HASH = `scrypt$16384$8$1$${Buffer.alloc(16).toString('base64url')}$${Buffer.alloc(32).toString('base64url')}`
+
+export interface TokenClaims {
+  sub: string
+  role: string
+  iat: number
+  exp: number
+}
+
+export async function issueToken(
+  secret: string,
+  member: { id: string; role: string },
+  ttlSeconds: number,
+  nowMs: number,
+): Promise<{ token: string; expiresAt: number }> {
+  const iat = Math.floor(nowMs / 1000)
+  const exp = iat + ttlSeconds
+  const token = await sign({ sub: member.id, role: member.role, iat, exp }, secret, 'HS256')
+  return { token, expiresAt: exp * 1000 }
+}
+
+export type TokenCheck = { ok: true; claims: TokenClaims } | { ok: false; reason: string }
+
+export async function checkToken(secret: string, token: string | undefined): Promise<TokenCheck> {
+  if (!token) return { ok: false, reason: 'missing' }
+  try {
+    const payload = await verify(token, secret, 'HS256')
+    if (typeof payload.sub !== 'string' || typeof payload.exp !== 'number')
+      return { ok: false, reason: 'invalid' }
+    return { ok: true, claims: payload as unknown as TokenClaims }
+  } catch (err) {
+    const name = (err as Error).name
+    return { ok: false, reason: name === 'JwtTokenExpired' ? 'expired' : 'invalid' }
+  }
+}
+
+/** Fixed-window counter per key: at most `limit` failures per `windowMs`. */
+export class RateLimiter {
+  readonly #limit: number
+  readonly #windowMs: number
+  readonly #hits = new Map<string, { count: number; resetAt: number }>()
+  constructor(limit: number, windowMs: number) {
+    this.#limit = limit
+    this.#windowMs = windowMs
+  }
+  /** Milliseconds until the key may try again; 0 when it may try now. */
+  blockedFor(key: string, now: number): number {
+    const hit = this.#hits.get(key)
+    if (!hit || hit.resetAt <= now) return 0
+    return hit.count >= this.#limit ? hit.resetAt - now : 0
+  }
+  fail(key: string, now: number): void {
+    const hit = this.#hits.get(key)
+    if (!hit || hit.resetAt <= now) this.#hits.set(key, { count: 1, resetAt: now + this.#windowMs })
+    else hit.count++
+    if (this.#hits.size > 100_000) {
+      for (const [k, v] of this.#hits) if (v.resetAt <= now) this.#hits.delete(k)
+    }
+  }
+  reset(key: string): void {
+    this.#hits.delete(key)
+  }
+}

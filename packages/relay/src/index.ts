@@ -1,0 +1,18 @@
+/** @module @switchboard/relay — the Hono WebSocket relay: auth, rooms, durable store, webhooks. */
+export { createRelay, AdminError } from './relay.ts'
+export type { Relay, RelayOptions, Admin, NewMember } from './relay.ts'
+export { CloseCode, MessageType, encodeAck, decodeAck } from './protocol.ts'
+export { RELAY_ORIGIN } from './room.ts'
+export { createSqliteStorage } from './storage/sqlite.ts'
+export type { SqliteStorage, SqliteStorageOptions } from './storage/sqlite.ts'
+export { createMemoryStorage } from './storage/memory.ts'
+export type { MemoryStorage } from './storage/memory.ts'
+export { StorageError, MemberRole } from './storage/relay-storage.ts'
+export type {
+  RelayStorage,
+  StoredRoom,
+  StoredUpdate,
+  MemberRecord,
+  PhoneNumberRecord,
+} from './storage/relay-storage.ts'
+export { hashPassword, verifyPassword } from './auth.ts'

@@ -1,0 +1,175 @@
+/**
+ * @module The only file that knows Node: HTTP server, `ws` upgrade glue, environment, signals.
+ *
+ * `startRelayServer` is what tests and `main()` share; `main()` reads the environment, keeps
+ * generated secrets in DATA_DIR (mode 0600), seeds the demo on an empty DATA_DIR, serves the
+ * built web app when WEB_DIR exists, and shuts down gracefully on SIGINT/SIGTERM.
+ */
+import { serve, type ServerType } from '@hono/node-server'
+import { getConnInfo } from '@hono/node-server/conninfo'
+import { serveStatic } from '@hono/node-server/serve-static'
+import { createNodeWebSocket } from '@hono/node-ws'
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
+import { join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { Hono } from 'hono'
+import type { WebSocket } from 'ws'
+import { seedDemo } from './demo.ts'
+import { CloseCode } from './protocol.ts'
+import { createRelay, type Relay, type RelayOptions } from './relay.ts'
+import { createSqliteStorage } from './storage/sqlite.ts'
+
+export interface RelayServerOptions extends Omit<RelayOptions, 'upgradeWebSocket'> {
+  port?: number
+  host?: string
+  /** Directory of the built SPA, served with an index.html fallback. */
+  webDir?: string
+}
+
+export interface RelayServer {
+  relay: Relay
+  server: ServerType
+  port: number
+  url: string
+  close(): Promise<void>
+}
+
+/** Starts the relay on a Node HTTP server (port 0 picks a free port). */
+export async function startRelayServer(options: RelayServerOptions): Promise<RelayServer> {
+  const root = new Hono()
+  const { injectWebSocket, upgradeWebSocket, wss } = createNodeWebSocket({ app: root })
+  const relay = createRelay({
+    ...options,
+    upgradeWebSocket,
+    clientIp: (c) => {
+      try {
+        return getConnInfo(c).remote.address
+      } catch {
+        return undefined
+      }
+    },
+  })
+  // `ws` reads maxPayload at each upgrade: an oversized frame is refused before it is buffered.
+  wss.options.maxPayload = relay.maxFrameBytes
+  wss.on('connection', (ws: WebSocket) => {
+    const close = ws.close.bind(ws)
+    // ws closes oversized frames with 1009; the shared contract says 4413.
+    ws.close = (code?: number, reason?: string | Buffer) =>
+      code === 1009 ? close(CloseCode.TooLarge, 'frame too large') : close(code, reason)
+    ws.on('error', (err: Error & { code?: string }) => {
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH')
+        relay.reportRejectedFrame('too-large', err.message)
+      else relay.reportRejectedFrame('socket-error', `${err.code ?? ''} ${err.message}`)
+    })
+  })
+  root.route('/', relay.app)
+  const webDir = options.webDir
+  if (webDir && existsSync(join(webDir, 'index.html'))) {
+    root.use('*', serveStatic({ root: webDir }))
+    root.get('*', serveStatic({ path: join(webDir, 'index.html') }))
+  }
+  const server = await new Promise<ServerType>((res) => {
+    const s = serve(
+      { fetch: root.fetch, port: options.port ?? 0, hostname: options.host ?? '127.0.0.1' },
+      () => res(s),
+    )
+  })
+  injectWebSocket(server)
+  server.on('clientError', (_err, socket) => socket.destroy())
+  const port = (server.address() as AddressInfo).port
+  return {
+    relay,
+    server,
+    port,
+    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    async close() {
+      server.close()
+      await relay.close()
+      // Sockets got 1001; give their closing handshakes a moment, then drop what is left.
+      await new Promise((r) => setTimeout(r, 100))
+      for (const ws of wss.clients) ws.terminate()
+      ;(server as { closeAllConnections?: () => void }).closeAllConnections?.()
+    },
+  }
+}
+
+function secretFrom(dataDir: string, name: string, env: string | undefined): string {
+  if (env) return env
+  const path = join(dataDir, name)
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim()
+  const secret = randomBytes(32).toString('base64url')
+  writeFileSync(path, secret + '\n', { mode: 0o600, flag: 'wx' })
+  return secret
+}
+
+export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RelayServer> {
+  const port = Number(env.PORT ?? 8787)
+  const host = env.HOST ?? '127.0.0.1'
+  const dataDir = resolve(env.DATA_DIR ?? './data')
+  mkdirSync(dataDir, { recursive: true })
+  const secret = secretFrom(dataDir, 'switchboard-secret', env.SWITCHBOARD_SECRET)
+  const webhookSecret = secretFrom(dataDir, 'webhook-secret', env.WEBHOOK_SECRET)
+  const allowedOrigins = env.ALLOWED_ORIGINS
+    ? env.ALLOWED_ORIGINS.split(',')
+        .map((o) => o.trim())
+        .filter(Boolean)
+    : [
+        `http://${host}:${port}`,
+        `http://localhost:${port}`,
+        'http://localhost:5173',
+        'http://127.0.0.1:5173',
+      ]
+  const storage = createSqliteStorage({ path: join(dataDir, 'relay.db') })
+  const srv = await startRelayServer({
+    storage,
+    secret,
+    webhookSecret,
+    allowedOrigins,
+    port,
+    host,
+    webDir: env.WEB_DIR ? resolve(env.WEB_DIR) : undefined,
+    tokenTtlSeconds: env.TOKEN_TTL_SECONDS ? Number(env.TOKEN_TTL_SECONDS) : undefined,
+    maxFrameBytes: env.MAX_FRAME_BYTES ? Number(env.MAX_FRAME_BYTES) : undefined,
+  })
+  const pidFile = join(dataDir, 'relay.pid')
+  writeFileSync(pidFile, String(process.pid))
+  const log = (event: Record<string, unknown>) =>
+    console.log(JSON.stringify({ t: new Date().toISOString(), ...event }))
+  if (env.DEMO !== '0' && storage.listMembers().length === 0) {
+    const password = env.SWITCHBOARD_DEMO_PASSWORD || randomBytes(9).toString('base64url')
+    const started = Date.now()
+    const seeded = await seedDemo(srv.relay, { password })
+    log({ level: 'info', msg: 'demo workspace seeded', ms: Date.now() - started, ...seeded.counts })
+    console.log(
+      `\nDemo workspace — sign in at ${srv.url} with password ${password}:\n` +
+        seeded.members.map((m) => `  ${m.email.padEnd(20)} ${m.role}`).join('\n') +
+        '\n',
+    )
+  }
+  log({ level: 'info', msg: 'relay listening', url: srv.url, dataDir })
+  let stopping = false
+  const stop = (signal: string) => {
+    if (stopping) return
+    stopping = true
+    log({ level: 'info', msg: 'shutting down', signal })
+    srv
+      .close()
+      .catch((err: unknown) => log({ level: 'error', msg: 'shutdown failed', err: String(err) }))
+      .finally(() => {
+        rmSync(pidFile, { force: true })
+        process.exit(0)
+      })
+  }
+  process.on('SIGINT', () => stop('SIGINT'))
+  process.on('SIGTERM', () => stop('SIGTERM'))
+  return srv
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  main().catch((err: unknown) => {
+    console.error(err)
+    process.exit(1)
+  })
+}

@@ -1,0 +1,793 @@
+/**
+ * @module createRelay(options) → a Hono app plus the handles that operate it.
+ *
+ * Knows no Node server: `upgradeWebSocket` comes from the runtime glue (src/main.ts). Every
+ * socket is authenticated and checked for room access before any document byte is sent; a
+ * refused socket is opened only to be closed with a code the client can act on (HELPERS).
+ */
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto'
+import {
+  appendActivity,
+  checkActivity,
+  getConversation,
+  grantAccess as grantAccessInDoc,
+  ingestActivity,
+  parseRoom,
+  revokeAccess as revokeAccessInDoc,
+  setMember,
+  setPhoneNumber,
+  validateUpdate,
+  DEFAULT_MAX_DRIFT,
+  type Activity,
+  type IngestResult,
+  type Room as RoomName,
+} from '@switchboard/core'
+import { Hono, type Context } from 'hono'
+import type * as Y from 'yjs'
+import { bodyLimit } from 'hono/body-limit'
+import { cors } from 'hono/cors'
+import { HTTPException } from 'hono/http-exception'
+import type { UpgradeWebSocket, WSContext } from 'hono/ws'
+import {
+  DUMMY_HASH,
+  RateLimiter,
+  checkToken,
+  hashPassword,
+  issueToken,
+  verifyPassword,
+} from './auth.ts'
+import { createMetrics, type Metrics } from './metrics.ts'
+import { CloseCode, MalformedMessage, decodeMessage } from './protocol.ts'
+import { RELAY_ORIGIN, Room, type Peer } from './room.ts'
+import {
+  memberRoles,
+  type MemberRecord,
+  type MemberRole,
+  type PhoneNumberRecord,
+  type RelayStorage,
+} from './storage/relay-storage.ts'
+
+export interface RelayOptions {
+  storage: RelayStorage
+  /** Signs and verifies member tokens (HS256). */
+  secret: string
+  /** Verifies `x-switchboard-signature` on webhooks. */
+  webhookSecret: string
+  upgradeWebSocket: UpgradeWebSocket<unknown>
+  /** Origins allowed to open sockets and call the API, besides the relay's own. */
+  allowedOrigins?: string[]
+  tokenTtlSeconds?: number
+  /** Frame size cap; the runtime glue also hands it to `ws` as maxPayload. Default 1 MiB. */
+  maxFrameBytes?: number
+  /** A socket whose unsent bytes exceed this is closed with 4429. Default 16 MiB. */
+  maxBufferedBytes?: number
+  /** Unload a room this long after its last socket left. Default 30 s. */
+  roomIdleMs?: number
+  /** Compact a room's log after this many stored batches. Default 500. */
+  compactEvery?: number
+  /** P6: timestamps further ahead of the relay's clock are rejected. */
+  maxDriftMs?: number
+  /** Failed logins allowed per email and per IP in `windowMs`. */
+  loginLimit?: { perEmail: number; perIp: number; windowMs: number }
+  now?: () => number
+  log?: (event: Record<string, unknown>) => void
+  /** The caller's IP, for login rate limits (the runtime glue knows the socket). */
+  clientIp?: (c: Context) => string | undefined
+}
+
+export interface Relay {
+  app: Hono
+  storage: RelayStorage
+  metrics: Metrics
+  readonly maxFrameBytes: number
+  /** Applies activities as the relay's own peer, durably, and broadcasts them. */
+  ingest(activity: Activity): Promise<IngestResult>
+  /** Runs `fn` on a room's document as the relay; resolves once the change is durable. */
+  writeRoom(name: string, fn: (doc: Y.Doc) => void): Promise<void>
+  admin: Admin
+  /** The runtime glue reports frames its socket layer refused (e.g. over maxPayload). */
+  reportRejectedFrame(reason: string, detail: string): void
+  /** Rooms currently in memory (for tests and /healthz). */
+  loadedRooms(): string[]
+  connectionCount(): number
+  /** Stop accepting, close every socket with 1001, flush, close the store. */
+  close(): Promise<void>
+}
+
+export interface NewMember {
+  email: string
+  name: string
+  role: MemberRole
+  password: string
+  id?: string
+}
+
+export interface Admin {
+  createMember(input: NewMember): Promise<MemberRecord>
+  createPhoneNumber(input: {
+    name: string
+    number: string
+    id?: string
+  }): Promise<PhoneNumberRecord>
+  grant(memberId: string, phoneNumberId: string): Promise<void>
+  revoke(memberId: string, phoneNumberId: string): Promise<void>
+}
+
+export class AdminError extends Error {
+  readonly field: string
+  readonly status: 400 | 404 | 409
+  constructor(status: 400 | 404 | 409, field: string, message: string) {
+    super(message)
+    this.name = 'AdminError'
+    this.status = status
+    this.field = field
+  }
+}
+
+type Vars = { Variables: { member: MemberRecord } }
+
+const publicMember = (m: MemberRecord) => ({ id: m.id, email: m.email, name: m.name, role: m.role })
+const ID_RE = /^[A-Za-z0-9_.+\-~]{1,128}$/
+const EMAIL_RE = /^[^\s@]+@[^\s@]+$/
+
+export function createRelay(options: RelayOptions): Relay {
+  const {
+    storage,
+    secret,
+    webhookSecret,
+    upgradeWebSocket,
+    tokenTtlSeconds = 3600,
+    maxFrameBytes = 1024 * 1024,
+    maxBufferedBytes = 16 * 1024 * 1024,
+    roomIdleMs = 30_000,
+    compactEvery = 500,
+    maxDriftMs = DEFAULT_MAX_DRIFT,
+    now = Date.now,
+    clientIp = () => undefined,
+  } = options
+  const log =
+    options.log ??
+    ((event: Record<string, unknown>) =>
+      console.log(JSON.stringify({ t: new Date().toISOString(), ...event })))
+  const allowedOrigins = new Set(options.allowedOrigins ?? [])
+  const limits = options.loginLimit ?? { perEmail: 5, perIp: 50, windowMs: 60_000 }
+  const emailLimiter = new RateLimiter(limits.perEmail, limits.windowMs)
+  const ipLimiter = new RateLimiter(limits.perIp, limits.windowMs)
+  const metrics = createMetrics()
+  const roomDeps = { storage, metrics, log, compactEvery }
+  const rooms = new Map<string, Room>()
+  const loading = new Map<string, Promise<Room>>()
+  const connections = new Set<Connection>()
+  let closing = false
+
+  // ---------------------------------------------------------------- rooms
+
+  function openRoom(name: string): Promise<Room> {
+    const room = rooms.get(name)
+    if (room && !room.failed) return Promise.resolve(room)
+    if (room) unload(room)
+    let pending = loading.get(name)
+    if (!pending) {
+      pending = Room.load(name, roomDeps)
+        .then((r) => {
+          rooms.set(name, r)
+          metrics.roomsLoaded = rooms.size
+          return r
+        })
+        .finally(() => loading.delete(name))
+      loading.set(name, pending)
+    }
+    return pending
+  }
+
+  function unload(room: Room) {
+    if (rooms.get(room.name) === room) rooms.delete(room.name)
+    room.destroy()
+    metrics.roomsLoaded = rooms.size
+  }
+
+  function scheduleIdle(room: Room) {
+    if (room.peers.size > 0 || closing) return
+    if (room.idleTimer) clearTimeout(room.idleTimer)
+    room.idleTimer = setTimeout(() => {
+      room.idleTimer = null
+      if (room.peers.size > 0) return
+      if (!room.settled) return scheduleIdle(room)
+      unload(room)
+    }, roomIdleMs)
+    room.idleTimer.unref?.()
+  }
+
+  async function writeRoom(name: string, fn: (doc: Y.Doc) => void): Promise<void> {
+    const room = await openRoom(name)
+    try {
+      await room.transact(fn)
+    } finally {
+      scheduleIdle(room)
+    }
+  }
+
+  // ---------------------------------------------------------------- access
+
+  function phoneNumberOf(room: RoomName): string | null {
+    if (room.kind === 'inbox') return room.id
+    if (room.kind === 'conversation') return storage.getConversationPhoneNumber(room.id!)
+    return null
+  }
+
+  /** null when the member may not join; otherwise whether they may write. */
+  function access(member: MemberRecord, room: RoomName): { readOnly: boolean } | null {
+    const viewer = member.role === 'viewer'
+    if (room.kind === 'workspace') return { readOnly: true }
+    if (room.kind === 'contacts') return { readOnly: viewer }
+    const pn = phoneNumberOf(room)
+    if (!pn || !storage.listAccess(member.id).includes(pn)) return null
+    return { readOnly: viewer }
+  }
+
+  function roomsOf(member: MemberRecord): string[] {
+    return ['workspace', 'contacts', ...storage.listAccess(member.id).map((pn) => `inbox:${pn}`)]
+  }
+
+  // ---------------------------------------------------------------- sockets
+
+  class Connection implements Peer {
+    readonly memberId: string
+    readonly memberName: string
+    readonly wantsAcks: boolean
+    awarenessClientId: number | null = null
+    readonly member: MemberRecord
+    readonly roomName: RoomName
+    readonly readOnly: boolean
+    ws: WSContext<unknown> | null = null
+    room: Room | null = null
+    queue: Uint8Array[] = []
+    closed = false
+    expiry: ReturnType<typeof setTimeout> | null = null
+
+    constructor(member: MemberRecord, roomName: RoomName, readOnly: boolean, wantsAcks: boolean) {
+      this.member = member
+      this.memberId = member.id
+      this.memberName = member.name
+      this.roomName = roomName
+      this.readOnly = readOnly
+      this.wantsAcks = wantsAcks
+    }
+
+    send(frame: Uint8Array): void {
+      if (this.closed || !this.ws) return
+      const raw = this.ws.raw as { bufferedAmount?: number } | undefined
+      if ((raw?.bufferedAmount ?? 0) > maxBufferedBytes) {
+        this.close(CloseCode.SlowConsumer, 'too far behind, resync')
+        return
+      }
+      this.ws.send(frame as Uint8Array<ArrayBuffer>)
+    }
+
+    close(code: number, reason: string): void {
+      if (this.closed) return
+      metrics.closed(code)
+      this.ws?.close(code, reason.slice(0, 120))
+      this.dispose()
+    }
+
+    dispose(): void {
+      if (this.closed) return
+      this.closed = true
+      connections.delete(this)
+      metrics.connections = connections.size
+      if (this.expiry) clearTimeout(this.expiry)
+      if (this.room) {
+        this.room.leave(this)
+        scheduleIdle(this.room)
+      }
+    }
+
+    reject(code: number, reason: string, detail: string): void {
+      metrics.reject(reason)
+      log({
+        level: 'warn',
+        msg: 'frame rejected',
+        reason,
+        code,
+        detail: detail.slice(0, 300),
+        room: this.roomName.name,
+        member: this.memberId,
+      })
+      this.close(code, `${reason}: ${detail}`)
+    }
+
+    handle(frame: Uint8Array): void {
+      const room = this.room!
+      let message
+      try {
+        message = decodeMessage(frame)
+      } catch (err) {
+        return this.reject(CloseCode.Malformed, 'malformed', (err as Error).message)
+      }
+      try {
+        switch (message.type) {
+          case 'sync-step-1':
+            return room.syncStep1(this, message.stateVector)
+          case 'update': {
+            const update = message.update
+            if (this.readOnly || this.roomName.kind === 'workspace') {
+              if (room.contains(update)) return
+            }
+            const check = validateUpdate(room.doc, update, {
+              room: this.roomName,
+              memberId: this.memberId,
+              now: now(),
+              maxDrift: maxDriftMs,
+              readOnly: this.readOnly,
+            })
+            if (!check.ok) {
+              const code = check.code === 'malformed' ? CloseCode.Malformed : CloseCode.Rejected
+              return this.reject(code, check.code, check.message)
+            }
+            return room.applyUpdate(this, update)
+          }
+          case 'awareness': {
+            const dropped = room.applyAwareness(this, message.update)
+            if (dropped > 0) metrics.reject('awareness-foreign-client')
+            return
+          }
+          case 'query-awareness':
+            return room.queryAwareness(this)
+        }
+      } catch (err) {
+        const reason = err instanceof MalformedMessage ? 'malformed' : 'undecodable'
+        return this.reject(CloseCode.Malformed, reason, (err as Error).message)
+      }
+    }
+  }
+
+  function closeWhere(pred: (c: Connection) => boolean, code: number, reason: string) {
+    for (const c of [...connections]) if (pred(c)) c.close(code, reason)
+  }
+
+  function originAllowed(c: Context): boolean {
+    const origin = c.req.header('origin')
+    if (!origin) return true // not a browser: no ambient credentials to abuse
+    if (allowedOrigins.has(origin)) return true
+    try {
+      return new URL(origin).host === c.req.header('host')
+    } catch {
+      return false
+    }
+  }
+
+  async function authenticate(
+    token: string | undefined,
+  ): Promise<{ ok: true; member: MemberRecord; exp: number } | { ok: false; reason: string }> {
+    const check = await checkToken(secret, token)
+    if (!check.ok) return check
+    const member = storage.getMember(check.claims.sub)
+    if (!member) return { ok: false, reason: 'unknown-member' }
+    return { ok: true, member, exp: check.claims.exp }
+  }
+
+  // ---------------------------------------------------------------- ingestion
+
+  async function ingest(activity: Activity): Promise<IngestResult> {
+    if (storage.hasActivity(activity.id))
+      return { created: false, duplicate: true, reopened: false }
+    storage.setConversationPhoneNumber(activity.conversationId, activity.phoneNumberId)
+    let result: IngestResult = { created: false, duplicate: true, reopened: false }
+    await writeRoom(`inbox:${activity.phoneNumberId}`, (doc) => {
+      result = ingestActivity(doc, activity, RELAY_ORIGIN)
+    })
+    await writeRoom(`conversation:${activity.conversationId}`, (doc) => {
+      appendActivity(doc, activity, RELAY_ORIGIN)
+    })
+    storage.recordActivity(activity.id)
+    return result
+  }
+
+  // ---------------------------------------------------------------- admin
+
+  const admin: Admin = {
+    async createMember(input) {
+      const email = String(input.email ?? '')
+        .trim()
+        .toLowerCase()
+      if (!EMAIL_RE.test(email)) throw new AdminError(400, 'email', 'must be an email address')
+      if (typeof input.name !== 'string' || !input.name.trim())
+        throw new AdminError(400, 'name', 'must be a non-empty string')
+      if (!memberRoles.includes(input.role))
+        throw new AdminError(400, 'role', `must be one of ${memberRoles.join(', ')}`)
+      if (typeof input.password !== 'string' || input.password.length < 8)
+        throw new AdminError(400, 'password', 'must be at least 8 characters')
+      if (input.id !== undefined && !ID_RE.test(input.id))
+        throw new AdminError(400, 'id', 'must be an id')
+      if (storage.getMemberByEmail(email))
+        throw new AdminError(409, 'email', 'a member with this email exists')
+      const member: MemberRecord = {
+        id: input.id ?? `m-${randomUUID().slice(0, 8)}`,
+        email,
+        name: input.name.trim(),
+        role: input.role,
+        passwordHash: await hashPassword(input.password),
+        createdAt: now(),
+      }
+      storage.putMember(member)
+      await writeRoom('workspace', (doc) => setMember(doc, publicMember(member), RELAY_ORIGIN))
+      return member
+    },
+    async createPhoneNumber(input) {
+      if (typeof input.name !== 'string' || !input.name.trim())
+        throw new AdminError(400, 'name', 'must be a non-empty string')
+      if (typeof input.number !== 'string' || !/^\+?[0-9 ()-]{3,32}$/.test(input.number))
+        throw new AdminError(400, 'number', 'must be a phone number')
+      if (input.id !== undefined && !ID_RE.test(input.id))
+        throw new AdminError(400, 'id', 'must be an id')
+      const pn = {
+        id: input.id ?? `pn-${randomUUID().slice(0, 8)}`,
+        name: input.name.trim(),
+        number: input.number,
+      }
+      storage.putPhoneNumber(pn)
+      await writeRoom('workspace', (doc) => setPhoneNumber(doc, pn, RELAY_ORIGIN))
+      return pn
+    },
+    async grant(memberId, phoneNumberId) {
+      if (!storage.getMember(memberId)) throw new AdminError(404, 'memberId', 'no such member')
+      if (!storage.getPhoneNumber(phoneNumberId))
+        throw new AdminError(404, 'phoneNumberId', 'no such phone number')
+      storage.grantAccess(memberId, phoneNumberId)
+      await writeRoom('workspace', (doc) =>
+        grantAccessInDoc(doc, memberId, phoneNumberId, RELAY_ORIGIN),
+      )
+    },
+    async revoke(memberId, phoneNumberId) {
+      if (!storage.getMember(memberId)) throw new AdminError(404, 'memberId', 'no such member')
+      storage.revokeAccess(memberId, phoneNumberId)
+      // Sockets go first: the member must not see one more byte of these rooms.
+      closeWhere(
+        (c) => c.memberId === memberId && phoneNumberOf(c.roomName) === phoneNumberId,
+        CloseCode.Forbidden,
+        'access revoked',
+      )
+      await writeRoom('workspace', (doc) =>
+        revokeAccessInDoc(doc, memberId, phoneNumberId, RELAY_ORIGIN),
+      )
+    },
+  }
+
+  // ---------------------------------------------------------------- HTTP
+
+  const app = new Hono<Vars>()
+
+  app.onError((err, c) => {
+    if (err instanceof HTTPException) return err.getResponse()
+    if (err instanceof AdminError)
+      return c.json({ error: err.message, field: err.field }, err.status)
+    log({ level: 'error', msg: 'request failed', path: c.req.path, err: String(err) })
+    return c.json({ error: 'internal error' }, 500)
+  })
+
+  app.use(
+    '/api/*',
+    cors({
+      origin: (origin) => (allowedOrigins.has(origin) ? origin : null),
+      allowHeaders: ['content-type', 'authorization'],
+      maxAge: 600,
+    }),
+  )
+
+  const jsonError = (status: number, error: string, extra: Record<string, unknown> = {}) =>
+    new HTTPException(status as 400, {
+      res: new Response(JSON.stringify({ error, ...extra }), {
+        status,
+        headers: { 'content-type': 'application/json' },
+      }),
+    })
+
+  async function readJson(c: Context): Promise<Record<string, unknown>> {
+    let body: unknown
+    try {
+      body = await c.req.json()
+    } catch {
+      throw jsonError(400, 'body must be JSON', { field: 'body' })
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      throw jsonError(400, 'body must be a JSON object', { field: 'body' })
+    return body as Record<string, unknown>
+  }
+
+  const requireMember = async (c: Context<Vars>, next: () => Promise<void>) => {
+    const header = c.req.header('authorization') ?? ''
+    const token = header.startsWith('Bearer ') ? header.slice(7) : undefined
+    const auth = await authenticate(token)
+    if (!auth.ok) {
+      metrics.authFailure(`token-${auth.reason}`)
+      throw jsonError(401, `token ${auth.reason}`)
+    }
+    c.set('member', auth.member)
+    await next()
+  }
+
+  const requireAdmin = async (c: Context<Vars>, next: () => Promise<void>) => {
+    const role = c.get('member').role
+    if (role !== 'owner' && role !== 'admin') {
+      metrics.authFailure('not-admin')
+      throw jsonError(403, 'owner or admin role required')
+    }
+    await next()
+  }
+
+  app.get('/healthz', (c) => {
+    try {
+      storage.check()
+    } catch (err) {
+      return c.json({ ok: false, error: String(err) }, 503)
+    }
+    return c.json({ ok: true, rooms: rooms.size, connections: connections.size })
+  })
+
+  app.get('/metrics', (c) =>
+    c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' }),
+  )
+
+  app.post('/api/login', async (c) => {
+    const body = await readJson(c)
+    const { email, password } = body
+    if (typeof email !== 'string' || !email)
+      throw jsonError(400, 'email is required', { field: 'email' })
+    if (typeof password !== 'string' || !password)
+      throw jsonError(400, 'password is required', { field: 'password' })
+    const emailKey = email.trim().toLowerCase()
+    const ipKey = clientIp(c) ?? 'unknown'
+    const t = now()
+    const wait = Math.max(emailLimiter.blockedFor(emailKey, t), ipLimiter.blockedFor(ipKey, t))
+    if (wait > 0) {
+      metrics.authFailure('login-rate-limited')
+      c.header('retry-after', String(Math.ceil(wait / 1000)))
+      return c.json({ error: 'too many failed logins, try again later' }, 429)
+    }
+    const member = storage.getMemberByEmail(emailKey)
+    const ok = await verifyPassword(password, member?.passwordHash ?? DUMMY_HASH)
+    if (!member || !ok) {
+      emailLimiter.fail(emailKey, t)
+      ipLimiter.fail(ipKey, t)
+      metrics.authFailure('login')
+      return c.json({ error: 'invalid email or password' }, 401)
+    }
+    emailLimiter.reset(emailKey)
+    const { token, expiresAt } = await issueToken(secret, member, tokenTtlSeconds, now())
+    return c.json({ token, expiresAt, member: publicMember(member) })
+  })
+
+  app.post('/api/refresh', requireMember, async (c) => {
+    const member = c.get('member')
+    const { token, expiresAt } = await issueToken(secret, member, tokenTtlSeconds, now())
+    return c.json({ token, expiresAt, member: publicMember(member) })
+  })
+
+  app.get('/api/me', requireMember, (c) => {
+    const member = c.get('member')
+    const phoneNumbers = storage
+      .listAccess(member.id)
+      .map((id) => storage.getPhoneNumber(id))
+      .filter((pn): pn is PhoneNumberRecord => pn !== null)
+    return c.json({ member: publicMember(member), phoneNumbers, rooms: roomsOf(member) })
+  })
+
+  app.post('/api/outgoing', requireMember, async (c) => {
+    const member = c.get('member')
+    const { conversationId, phoneNumberId, body } = await readJson(c)
+    if (typeof conversationId !== 'string' || !ID_RE.test(conversationId))
+      throw jsonError(400, 'conversationId must be an id', { field: 'conversationId' })
+    if (typeof phoneNumberId !== 'string' || !ID_RE.test(phoneNumberId))
+      throw jsonError(400, 'phoneNumberId must be an id', { field: 'phoneNumberId' })
+    if (typeof body !== 'string' || !body.trim() || body.length > 10_000)
+      throw jsonError(400, 'body must be 1–10000 characters', { field: 'body' })
+    if (member.role === 'viewer' || !storage.listAccess(member.id).includes(phoneNumberId))
+      throw jsonError(403, 'no access to this phone number')
+    if (storage.getConversationPhoneNumber(conversationId) !== phoneNumberId)
+      throw jsonError(404, 'no such conversation on this phone number', { field: 'conversationId' })
+    const inbox = await openRoom(`inbox:${phoneNumberId}`)
+    const to = getConversation(inbox.doc, conversationId)?.participants[0]
+    scheduleIdle(inbox)
+    if (!to) throw jsonError(404, 'conversation has no participant', { field: 'conversationId' })
+    const checked = checkActivity({
+      id: `out-${randomUUID()}`,
+      conversationId,
+      phoneNumberId,
+      direction: 'outgoing',
+      kind: 'message',
+      from: member.id,
+      to,
+      body,
+      at: now(),
+    })
+    if (!checked.ok) throw jsonError(400, checked.message, { field: checked.field })
+    await ingest(checked.value)
+    return c.json({ activity: checked.value }, 202)
+  })
+
+  app.post(
+    '/api/webhooks/activity',
+    bodyLimit({
+      maxSize: maxFrameBytes,
+      onError: () => {
+        throw jsonError(413, 'body too large')
+      },
+    }),
+    async (c) => {
+      const raw = new Uint8Array(await c.req.arrayBuffer())
+      const signature = c.req.header('x-switchboard-signature') ?? ''
+      const expected = Buffer.from(
+        'sha256=' + createHmac('sha256', webhookSecret).update(raw).digest('hex'),
+      )
+      const given = Buffer.from(signature)
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+        metrics.authFailure('webhook-signature')
+        return c.json({ error: 'bad or missing x-switchboard-signature' }, 401)
+      }
+      let input: unknown
+      try {
+        input = JSON.parse(new TextDecoder().decode(raw))
+      } catch {
+        return c.json({ error: 'body must be JSON', field: 'body' }, 400)
+      }
+      const list = Array.isArray(input) ? input : [input]
+      if (list.length === 0) return c.json({ error: 'no activities', field: 'body' }, 400)
+      const activities: Activity[] = []
+      for (const [i, item] of list.entries()) {
+        const prefix = Array.isArray(input) ? `[${i}].` : ''
+        const checked = checkActivity(item)
+        if (!checked.ok)
+          return c.json({ error: checked.message, field: prefix + checked.field }, 400)
+        const a = checked.value
+        if (!storage.getPhoneNumber(a.phoneNumberId))
+          return c.json({ error: 'unknown phone number', field: `${prefix}phoneNumberId` }, 400)
+        const owner = storage.getConversationPhoneNumber(a.conversationId)
+        if (owner && owner !== a.phoneNumberId)
+          return c.json(
+            {
+              error: 'conversation belongs to another phone number',
+              field: `${prefix}conversationId`,
+            },
+            400,
+          )
+        activities.push(a)
+      }
+      const results = []
+      for (const a of activities) results.push({ id: a.id, ...(await ingest(a)) })
+      return c.json({ accepted: results.length, results }, 202)
+    },
+  )
+
+  const adminRoutes = new Hono<Vars>()
+  adminRoutes.use('*', requireMember, requireAdmin)
+  adminRoutes.get('/members', (c) => c.json({ members: storage.listMembers().map(publicMember) }))
+  adminRoutes.post('/members', async (c) => {
+    const body = await readJson(c)
+    const member = await admin.createMember(body as unknown as NewMember)
+    return c.json({ member: publicMember(member) }, 201)
+  })
+  adminRoutes.get('/phone-numbers', (c) => c.json({ phoneNumbers: storage.listPhoneNumbers() }))
+  adminRoutes.post('/phone-numbers', async (c) => {
+    const body = await readJson(c)
+    const pn = await admin.createPhoneNumber(body as { name: string; number: string; id?: string })
+    return c.json({ phoneNumber: pn }, 201)
+  })
+  adminRoutes.post('/access', async (c) => {
+    const { memberId, phoneNumberId } = await readJson(c)
+    await admin.grant(String(memberId), String(phoneNumberId))
+    return c.json({ ok: true })
+  })
+  adminRoutes.delete('/access', async (c) => {
+    const { memberId, phoneNumberId } = await readJson(c)
+    await admin.revoke(String(memberId), String(phoneNumberId))
+    return c.json({ ok: true })
+  })
+  app.route('/api/admin', adminRoutes)
+
+  app.get('/sync/:room', async (c) => {
+    if (c.req.header('upgrade')?.toLowerCase() !== 'websocket')
+      return c.json({ error: 'expected a WebSocket upgrade' }, 426)
+    if (closing) return c.json({ error: 'relay is shutting down' }, 503)
+    if (!originAllowed(c)) {
+      metrics.authFailure('origin')
+      log({ level: 'warn', msg: 'origin refused', origin: c.req.header('origin') })
+      return c.json({ error: 'origin not allowed' }, 403)
+    }
+    const name = c.req.param('room')
+    const roomName = parseRoom(name)
+    const auth = await authenticate(c.req.query('token'))
+    let refusal: { code: number; reason: string } | null = null
+    let conn: Connection | null = null
+    if (!auth.ok) refusal = { code: CloseCode.Unauthorized, reason: `token ${auth.reason}` }
+    else if (!roomName) refusal = { code: CloseCode.Forbidden, reason: 'no such room' }
+    else {
+      const granted = access(auth.member, roomName)
+      if (!granted) refusal = { code: CloseCode.Forbidden, reason: 'no access to this room' }
+      else
+        conn = new Connection(auth.member, roomName, granted.readOnly, c.req.query('ack') === '1')
+    }
+    if (refusal) metrics.authFailure(refusal.reason.replace(/ /g, '-'))
+    const exp = auth.ok ? auth.exp : 0
+    return upgradeWebSocket(c, {
+      onOpen(_evt, ws) {
+        if (refusal || !conn) {
+          metrics.closed(refusal?.code ?? CloseCode.Forbidden)
+          ws.close(refusal?.code ?? CloseCode.Forbidden, refusal?.reason ?? 'refused')
+          return
+        }
+        const self = conn
+        self.ws = ws
+        connections.add(self)
+        metrics.connections = connections.size
+        const ttl = Math.min(exp * 1000 - now(), 2 ** 31 - 1)
+        self.expiry = setTimeout(() => self.close(CloseCode.Unauthorized, 'token expired'), ttl)
+        openRoom(self.roomName.name).then(
+          (room) => {
+            if (self.closed) return scheduleIdle(room)
+            self.room = room
+            room.join(self)
+            const queued = self.queue
+            self.queue = []
+            for (const frame of queued) if (!self.closed) self.handle(frame)
+          },
+          (err: unknown) => {
+            log({ level: 'error', msg: 'room refused', room: self.roomName.name, err: String(err) })
+            self.close(CloseCode.Unreadable, 'room storage unreadable')
+          },
+        )
+      },
+      onMessage(evt, _ws) {
+        const self = conn
+        if (!self || self.closed) return
+        const data = evt.data
+        if (typeof data === 'string')
+          return self.reject(CloseCode.Malformed, 'text-frame', 'binary frames only')
+        const frame = new Uint8Array(data as ArrayBuffer)
+        if (frame.byteLength > maxFrameBytes)
+          return self.reject(CloseCode.TooLarge, 'too-large', `${frame.byteLength} bytes`)
+        if (!self.room) {
+          self.queue.push(frame)
+          if (self.queue.length > 256)
+            self.reject(
+              CloseCode.SlowConsumer,
+              'queue-full',
+              'too many frames before the room loaded',
+            )
+          return
+        }
+        self.handle(frame)
+      },
+      onClose() {
+        conn?.dispose()
+      },
+      onError() {
+        conn?.dispose()
+      },
+    })
+  })
+
+  return {
+    app: app as unknown as Hono,
+    storage,
+    metrics,
+    maxFrameBytes,
+    ingest,
+    writeRoom,
+    admin,
+    reportRejectedFrame(reason, detail) {
+      metrics.reject(reason)
+      log({ level: 'warn', msg: 'frame rejected', reason, detail: detail.slice(0, 300) })
+    },
+    loadedRooms: () => [...rooms.keys()].sort(),
+    connectionCount: () => connections.size,
+    async close() {
+      closing = true
+      closeWhere(() => true, CloseCode.GoingAway, 'relay shutting down')
+      await Promise.allSettled([...loading.values()])
+      await Promise.allSettled([...rooms.values()].map((r) => r.durable()))
+      for (const room of [...rooms.values()]) unload(room)
+      await storage.close()
+    },
+  }
+}

@@ -1,0 +1,363 @@
+/**
+ * @module One room = one Y.Doc held in memory while anyone uses it.
+ *
+ * Durable before visible: every change to the document — a client's update or the relay's own
+ * write — is captured from the doc's `update` event into a batch. The batch is closed at the end
+ * of the event-loop turn (so updates arriving together become one merged update and one frame),
+ * appended to storage, and only once storage resolves is it broadcast and acknowledged. Replies
+ * to a joining client (its sync step 1 and step 2) are computed at once but sent only when
+ * everything they describe is durable, so no client ever sees state a crash could lose.
+ */
+import * as Y from 'yjs'
+import {
+  Awareness,
+  applyAwarenessUpdate,
+  encodeAwarenessUpdate,
+  removeAwarenessStates,
+} from 'y-protocols/awareness'
+import type { Metrics } from './metrics.ts'
+import {
+  CloseCode,
+  decodeAwareness,
+  encodeAck,
+  encodeAwareness,
+  encodeAwarenessEntries,
+  encodeSyncStep1,
+  encodeSyncStep2,
+  encodeUpdate,
+} from './protocol.ts'
+import type { RelayStorage } from './storage/relay-storage.ts'
+import { StorageError } from './storage/relay-storage.ts'
+
+/** A connection, as a room sees it. */
+export interface Peer {
+  readonly memberId: string
+  readonly memberName: string
+  readonly wantsAcks: boolean
+  /** The awareness clientID this socket announced first; the only one it may set. */
+  awarenessClientId: number | null
+  send(frame: Uint8Array): void
+  close(code: number, reason: string): void
+}
+
+/** The origin of the relay's own writes (webhook ingestion, workspace admin, demo seed). */
+export const RELAY_ORIGIN = Symbol('switchboard-relay')
+
+export interface RoomDeps {
+  storage: RelayStorage
+  metrics: Metrics
+  log: (event: Record<string, unknown>) => void
+  /** Compact the log into a snapshot after this many stored batches. */
+  compactEvery: number
+}
+
+interface Batch {
+  updates: Uint8Array[]
+  origins: Set<unknown>
+  done: Promise<void>
+  resolve: () => void
+  reject: (err: unknown) => void
+}
+
+interface ColdCache {
+  frames: Uint8Array[]
+  bytes: number
+  baseBytes: number
+}
+
+function newBatch(): Batch {
+  let resolve!: () => void
+  let reject!: (err: unknown) => void
+  const done = new Promise<void>((res, rej) => {
+    resolve = res
+    reject = rej
+  })
+  done.catch(() => {})
+  return { updates: [], origins: new Set(), done, resolve, reject }
+}
+
+export class Room {
+  readonly name: string
+  readonly doc: Y.Doc
+  readonly awareness: Awareness
+  readonly peers = new Set<Peer>()
+  idleTimer: ReturnType<typeof setTimeout> | null = null
+  #deps: RoomDeps
+  #batch: Batch | null = null
+  #lastDurable: Promise<void> = Promise.resolve()
+  #inflight = 0
+  #lastStoredId = 0
+  #logCount: number
+  #compacting = false
+  #cold: ColdCache | null = null
+  #failed: unknown = null
+  #destroyed = false
+
+  private constructor(name: string, doc: Y.Doc, logCount: number, deps: RoomDeps) {
+    this.name = name
+    this.doc = doc
+    this.#deps = deps
+    this.#logCount = logCount
+    this.awareness = new Awareness(doc)
+    this.awareness.setLocalState(null)
+    doc.on('update', this.#onDocUpdate)
+    this.awareness.on('update', this.#onAwarenessUpdate)
+  }
+
+  /** Loads a room from storage; rejects with StorageError('unreadable') rather than start empty. */
+  static async load(name: string, deps: RoomDeps): Promise<Room> {
+    const stored = await deps.storage.loadRoom(name)
+    const doc = new Y.Doc({ gc: true })
+    try {
+      if (stored.snapshot) Y.applyUpdate(doc, stored.snapshot)
+      for (const u of stored.updates) Y.applyUpdate(doc, u.data)
+    } catch (cause) {
+      doc.destroy()
+      throw new StorageError('unreadable', `room ${name}: stored updates cannot be decoded`, {
+        cause,
+      })
+    }
+    if (doc.store.pendingStructs || doc.store.pendingDs) {
+      doc.destroy()
+      throw new StorageError('unreadable', `room ${name}: stored updates have missing parts`)
+    }
+    const room = new Room(name, doc, stored.updates.length, deps)
+    room.#lastStoredId = stored.updates.at(-1)?.id ?? 0
+    return room
+  }
+
+  get failed(): boolean {
+    return this.#failed !== null
+  }
+
+  /** True when nothing is waiting to be stored. */
+  get settled(): boolean {
+    return this.#batch === null && this.#inflight === 0
+  }
+
+  /** Resolves once every change currently in the document is durable. */
+  durable(): Promise<void> {
+    return this.#lastDurable
+  }
+
+  /** The relay writes as its own peer; resolves once the write is durable (and broadcast). */
+  transact(fn: (doc: Y.Doc) => void): Promise<void> {
+    if (this.#failed) return Promise.reject(this.#failed)
+    this.doc.transact(() => fn(this.doc), RELAY_ORIGIN)
+    return this.durable()
+  }
+
+  join(peer: Peer): void {
+    this.peers.add(peer)
+    if (this.idleTimer) clearTimeout(this.idleTimer)
+    this.idleTimer = null
+    const step1 = encodeSyncStep1(Y.encodeStateVector(this.doc))
+    const states = this.awareness.getStates()
+    const awareness =
+      states.size > 0
+        ? encodeAwareness(encodeAwarenessUpdate(this.awareness, [...states.keys()]))
+        : null
+    this.#whenDurable(() => {
+      peer.send(step1)
+      if (awareness) peer.send(awareness)
+    })
+  }
+
+  leave(peer: Peer): void {
+    if (!this.peers.delete(peer)) return
+    if (peer.awarenessClientId !== null && this.awareness.states.has(peer.awarenessClientId))
+      removeAwarenessStates(this.awareness, [peer.awarenessClientId], peer)
+  }
+
+  /** Sync step 1 from a client: answer with what it lacks, once that is durable. */
+  syncStep1(peer: Peer, stateVector: Uint8Array): void {
+    const sv = Y.decodeStateVector(stateVector)
+    const frames =
+      sv.size === 0
+        ? this.#coldFrames()
+        : [encodeSyncStep2(Y.encodeStateAsUpdate(this.doc, stateVector))]
+    this.#whenDurable(() => {
+      for (const f of frames) peer.send(f)
+    })
+  }
+
+  /** Applies a checked client update; acknowledges it to `ack=1` sockets once durable. */
+  applyUpdate(peer: Peer, update: Uint8Array): void {
+    this.#deps.metrics.updatesIn++
+    Y.applyUpdate(this.doc, update, peer)
+    if (!peer.wantsAcks) return
+    const acks: Uint8Array[] = []
+    for (const client of Y.parseUpdateMeta(update).to.keys())
+      acks.push(encodeAck(client, Y.getState(this.doc.store, client)))
+    if (acks.length === 0) return
+    this.#whenDurable(() => {
+      for (const a of acks) peer.send(a)
+      this.#deps.metrics.acksSent += acks.length
+    })
+  }
+
+  /** True when the update adds nothing to the document (e.g. a read-only client's sync step 2). */
+  contains(update: Uint8Array): boolean {
+    return Y.snapshotContainsUpdate(Y.snapshot(this.doc), update)
+  }
+
+  /** Awareness from a socket: only its own clientID, stamped with the authenticated member. */
+  applyAwareness(peer: Peer, update: Uint8Array): number {
+    const entries = decodeAwareness(update)
+    const own = entries.filter((e) => {
+      peer.awarenessClientId ??= e.clientId
+      return e.clientId === peer.awarenessClientId
+    })
+    const stamped = own.map((e) => ({
+      ...e,
+      state:
+        e.state !== null && typeof e.state === 'object' && !Array.isArray(e.state)
+          ? { ...e.state, memberId: peer.memberId, memberName: peer.memberName }
+          : null,
+    }))
+    if (stamped.length > 0)
+      applyAwarenessUpdate(this.awareness, encodeAwarenessEntries(stamped), peer)
+    return entries.length - own.length
+  }
+
+  queryAwareness(peer: Peer): void {
+    const ids = [...this.awareness.getStates().keys()]
+    if (ids.length > 0) peer.send(encodeAwareness(encodeAwarenessUpdate(this.awareness, ids)))
+  }
+
+  /** Storage failed under this room: its memory may hold what the disk does not; drop it all. */
+  fail(err: unknown): void {
+    if (this.#failed) return
+    this.#failed = err
+    this.#deps.log({
+      level: 'error',
+      msg: 'room storage failed',
+      room: this.name,
+      err: String(err),
+    })
+    for (const peer of [...this.peers]) peer.close(CloseCode.Unreadable, 'room storage failed')
+  }
+
+  destroy(): void {
+    if (this.#destroyed) return
+    this.#destroyed = true
+    if (this.idleTimer) clearTimeout(this.idleTimer)
+    this.doc.off('update', this.#onDocUpdate)
+    this.awareness.destroy()
+    this.doc.destroy()
+  }
+
+  #whenDurable(fn: () => void): void {
+    this.durable().then(fn, () => {})
+  }
+
+  #onDocUpdate = (update: Uint8Array, origin: unknown): void => {
+    let batch = this.#batch
+    if (!batch) {
+      batch = this.#batch = newBatch()
+      this.#lastDurable = batch.done
+      const b = batch
+      setImmediate(() => this.#flush(b))
+    }
+    batch.updates.push(update)
+    batch.origins.add(origin)
+  }
+
+  #flush(batch: Batch): void {
+    this.#batch = null
+    const { metrics, storage } = this.#deps
+    if (this.#failed) return batch.reject(this.#failed)
+    const update = batch.updates.length === 1 ? batch.updates[0]! : Y.mergeUpdates(batch.updates)
+    const started = performance.now()
+    this.#inflight++
+    storage.appendUpdate(this.name, update).then(
+      (id) => {
+        this.#inflight--
+        metrics.observeStore(performance.now() - started)
+        metrics.updatesStored++
+        this.#lastStoredId = id
+        this.#logCount++
+        const frame = encodeUpdate(update)
+        this.#broadcast(frame, batch.origins)
+        this.#extendCold(frame)
+        batch.resolve()
+        this.#maybeCompact()
+      },
+      (err: unknown) => {
+        this.#inflight--
+        batch.reject(err)
+        this.fail(err)
+      },
+    )
+  }
+
+  /** One frame for every socket; the only author of a batch already has it. */
+  #broadcast(frame: Uint8Array, origins: Set<unknown>): void {
+    const only = origins.size === 1 ? [...origins][0] : undefined
+    let sent = 0
+    for (const peer of this.peers) {
+      if (peer === only) continue
+      peer.send(frame)
+      sent++
+    }
+    const { metrics } = this.#deps
+    metrics.updatesBroadcast++
+    metrics.framesBroadcast += sent
+    metrics.bytesBroadcast += sent * frame.byteLength
+  }
+
+  #onAwarenessUpdate = (
+    { added, updated, removed }: { added: number[]; updated: number[]; removed: number[] },
+    origin: unknown,
+  ): void => {
+    const changed = [...added, ...updated, ...removed]
+    if (changed.length === 0 || this.peers.size === 0) return
+    const frame = encodeAwareness(encodeAwarenessUpdate(this.awareness, changed))
+    for (const peer of this.peers) if (peer !== origin) peer.send(frame)
+  }
+
+  /** Cold joins (empty state vector) get the cached encoded state plus the batches since. */
+  #coldFrames(): Uint8Array[] {
+    if (!this.#cold) {
+      const base = encodeSyncStep2(Y.encodeStateAsUpdate(this.doc))
+      this.#cold = { frames: [base], bytes: base.byteLength, baseBytes: base.byteLength }
+    }
+    return this.#cold.frames.slice()
+  }
+
+  #extendCold(frame: Uint8Array): void {
+    const cold = this.#cold
+    if (!cold) return
+    cold.frames.push(frame)
+    cold.bytes += frame.byteLength
+    if (cold.frames.length > 256 || cold.bytes - cold.baseBytes > cold.baseBytes + 65_536)
+      this.#cold = null
+  }
+
+  #maybeCompact(): void {
+    if (this.#compacting || this.#logCount < this.#deps.compactEvery || !this.settled) return
+    this.#compacting = true
+    const snapshot = Y.encodeStateAsUpdate(this.doc)
+    const upTo = this.#lastStoredId
+    const count = this.#logCount
+    // The snapshot equals the stored state right now: it is also the best cold-join cache.
+    const base = encodeSyncStep2(snapshot)
+    this.#cold = { frames: [base], bytes: base.byteLength, baseBytes: base.byteLength }
+    this.#deps.storage.compact(this.name, snapshot, upTo).then(
+      () => {
+        this.#compacting = false
+        this.#logCount -= count
+        this.#deps.metrics.compactions++
+      },
+      (err: unknown) => {
+        this.#compacting = false
+        this.#deps.log({
+          level: 'warn',
+          msg: 'compaction failed',
+          room: this.name,
+          err: String(err),
+        })
+      },
+    )
+  }
+}
