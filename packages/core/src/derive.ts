@@ -41,7 +41,8 @@ export function deriveConversation(
 
   const statusSeen = !!status && status.seen >= incomingSeq
   const flagSeen = !!flag && flag.seen >= incomingSeq
-  const done = statusSeen && status.kind === 'done'
+  // An unseen incoming activity on the winning flag reopens too: never Done + Unread (P3).
+  const done = statusSeen && flagSeen && status.kind === 'done'
   const unread = flagSeen ? flag.kind === 'unread' : incomingSeq > 0
 
   const decider = status && flag ? (flag.at > status.at ? flag : status) : (status ?? flag)
