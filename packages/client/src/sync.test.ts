@@ -4,10 +4,11 @@ import {
   incoming,
   openClient,
   startRelay,
+  startRelayProcess,
   tempDir,
   until,
   type TestRelay,
-} from './testing/harness.ts'
+} from '../test/harness.ts'
 
 const cleanups: (() => Promise<void> | void)[] = []
 afterEach(async () => {
@@ -15,7 +16,10 @@ afterEach(async () => {
 })
 
 async function relayWithConversation(...ids: string[]): Promise<TestRelay> {
-  const relay = await startRelay()
+  return seeded(await startRelay(), ids)
+}
+
+async function seeded(relay: TestRelay, ids: string[]): Promise<TestRelay> {
   cleanups.push(() => relay.stop())
   for (const id of ids) await relay.ingest(incoming(id, `hello from ${id}`))
   return relay
@@ -106,8 +110,8 @@ describe('offline replicas merge on reconnect', () => {
 })
 
 describe('pending and durability', () => {
-  it('pending rises while the relay is down and returns to 0 after it restarts, nothing lost', async () => {
-    const relay = await relayWithConversation('c1', 'c2', 'c3')
+  it('pending rises while the relay is down (SIGKILL) and returns to 0 after it restarts, nothing lost', async () => {
+    const relay = await seeded(await startRelayProcess(), ['c1', 'c2', 'c3'])
     const alice = await client(relay, 'alice@example.com')
     const bob = await client(relay, 'bob@example.com')
     await alice.whenSynced()

@@ -2,32 +2,11 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Activity } from '@switchboard/core'
-import { createSwitchboard, fileStorage, type Switchboard } from '../node.ts'
-import type { ClientStorage } from '../storage/client-storage.ts'
-import type { Member } from '../types.ts'
-import { startMiniRelay, type MiniRelay } from './mini-relay.ts'
-
-export const DEMO_PASSWORD = 'demo-password'
-
-export interface TestRelay {
-  url: string
-  ingest(activity: Activity): Promise<void>
-  kill(): Promise<void>
-  restart(): Promise<void>
-  stop(): Promise<void>
-}
-
-export async function startRelay(): Promise<TestRelay> {
-  const relay: MiniRelay = await startMiniRelay()
-  return {
-    url: relay.url,
-    ingest: async (a) => relay.ingest(a),
-    kill: () => relay.kill(),
-    restart: () => relay.restart(),
-    stop: () => relay.kill(),
-  }
-}
+import { createSwitchboard, fileStorage, type Switchboard } from '../src/node.ts'
+import type { ClientStorage } from '../src/storage/client-storage.ts'
+import type { Member } from '../src/types.ts'
+export { startRelay, startRelayProcess, DEMO_PASSWORD, type TestRelay } from './relay.ts'
+import { DEMO_PASSWORD } from './relay.ts'
 
 export async function login(
   url: string,
@@ -87,6 +66,8 @@ export function until(sb: Switchboard, predicate: () => boolean): Promise<void> 
     check()
   })
 }
+
+import type { Activity } from '@switchboard/core'
 
 let seq = 0
 export function incoming(conversationId: string, body: string, phoneNumberId = 'pn1'): Activity {

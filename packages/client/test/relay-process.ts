@@ -1,0 +1,5 @@
+// Child-process entry for startRelayProcess: serves the relay on $PORT over $DATA_DIR.
+import { serveRelay } from './relay.ts'
+
+const served = await serveRelay(process.env.DATA_DIR!, Number(process.env.PORT ?? 0))
+process.stdout.write(`READY ${served.port}\n`)

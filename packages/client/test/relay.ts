@@ -1,0 +1,171 @@
+/**
+ * Test support: the real relay (@switchboard/relay) on port 0 over a temporary DATA_DIR, in
+ * this process or as a child process that a test can SIGKILL and restart on the same port.
+ * Seeds alice (owner), bob (admin), carol (member) and one phone number `pn1`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createHmac } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { serve, type ServerType } from '@hono/node-server'
+import { createNodeWebSocket } from '@hono/node-ws'
+import { createRelay, createSqliteStorage, type Relay } from '@switchboard/relay'
+import type { Activity } from '@switchboard/core'
+import { Hono } from 'hono'
+
+export const DEMO_PASSWORD = 'demo-password'
+export const SECRET = 'test-secret-0123456789abcdef0123456789'
+export const WEBHOOK_SECRET = 'test-webhook-secret'
+
+export interface TestRelay {
+  url: string
+  port: number
+  dataDir: string
+  ingest(activity: Activity): Promise<void>
+  /** SIGKILL (child process) or drop every socket without a goodbye (in process). */
+  kill(): Promise<void>
+  /** Start again on the same port and DATA_DIR. */
+  restart(): Promise<void>
+  stop(): Promise<void>
+}
+
+interface Served {
+  relay: Relay
+  server: ServerType
+  port: number
+  close(): Promise<void>
+}
+
+/** createRelay on a Node server; seeds the workspace when the store is empty. */
+export async function serveRelay(dataDir: string, port = 0): Promise<Served> {
+  const root = new Hono()
+  const { injectWebSocket, upgradeWebSocket, wss } = createNodeWebSocket({ app: root })
+  const storage = createSqliteStorage({ path: join(dataDir, 'relay.db') })
+  const relay = createRelay({
+    storage,
+    secret: SECRET,
+    webhookSecret: WEBHOOK_SECRET,
+    upgradeWebSocket,
+    roomIdleMs: 500,
+    log: () => {},
+  })
+  wss.on('connection', (ws) => ws.on('error', () => {}))
+  root.route('/', relay.app)
+  const server = await new Promise<ServerType>((resolve) => {
+    const s = serve({ fetch: root.fetch, port, hostname: '127.0.0.1' }, () => resolve(s))
+  })
+  injectWebSocket(server)
+  if (storage.listMembers().length === 0) {
+    const people = [
+      ['alice', 'Alice Martin', 'owner'],
+      ['bob', 'Bob Nguyen', 'admin'],
+      ['carol', 'Carol Diaz', 'member'],
+    ] as const
+    const pn = await relay.admin.createPhoneNumber({
+      id: 'pn1',
+      name: 'Support',
+      number: '+15550001',
+    })
+    for (const [id, name, role] of people) {
+      await relay.admin.createMember({
+        id,
+        name,
+        role,
+        email: `${id}@example.com`,
+        password: DEMO_PASSWORD,
+      })
+      await relay.admin.grant(id, pn.id)
+    }
+  }
+  return {
+    relay,
+    server,
+    port: (server.address() as AddressInfo).port,
+    async close() {
+      server.close()
+      await relay.close()
+      for (const ws of wss.clients) ws.terminate()
+      ;(server as { closeAllConnections?: () => void }).closeAllConnections?.()
+    },
+  }
+}
+
+/** The relay in this process: fast; `kill` terminates sockets and the store without a flush. */
+export async function startRelay(): Promise<TestRelay> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'sb-relay-'))
+  let served = await serveRelay(dataDir)
+  const port = served.port
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    dataDir,
+    ingest: async (a) => void (await served.relay.ingest(a)),
+    kill: () => served.close(),
+    async restart() {
+      served = await serveRelay(dataDir, port)
+    },
+    async stop() {
+      await served.close().catch(() => {})
+      rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+}
+
+const script = fileURLToPath(new URL('./relay-process.ts', import.meta.url))
+
+/** The relay as a child process (tsx), so a test can SIGKILL it. */
+export async function startRelayProcess(): Promise<TestRelay> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'sb-relay-'))
+  let child: ChildProcess
+  const launch = (port: number) =>
+    new Promise<number>((resolve, reject) => {
+      child = spawn(process.execPath, ['--import', 'tsx', script], {
+        env: { ...process.env, DATA_DIR: dataDir, PORT: String(port) },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      })
+      let out = ''
+      child.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString()
+        const m = /READY (\d+)/.exec(out)
+        if (m) resolve(Number(m[1]))
+      })
+      child.once('exit', (code) => reject(new Error(`relay process exited with ${code}: ${out}`)))
+    })
+  const port = await launch(0)
+  const url = `http://127.0.0.1:${port}`
+  const exited = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) resolve()
+      else child.once('exit', () => resolve())
+    })
+  return {
+    url,
+    port,
+    dataDir,
+    async ingest(activity) {
+      const body = JSON.stringify(activity)
+      const signature = 'sha256=' + createHmac('sha256', WEBHOOK_SECRET).update(body).digest('hex')
+      const res = await fetch(url + '/api/webhooks/activity', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-switchboard-signature': signature },
+        body,
+      })
+      if (res.status !== 202) throw new Error(`webhook: HTTP ${res.status} ${await res.text()}`)
+    },
+    async kill() {
+      child.kill('SIGKILL')
+      await exited()
+    },
+    async restart() {
+      await launch(port)
+    },
+    async stop() {
+      child.kill('SIGKILL')
+      await exited()
+      rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+}
