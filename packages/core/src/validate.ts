@@ -136,6 +136,13 @@ function checkValue(target: Target, value: unknown, ctx: UpdateContext): void {
 /** Who may delete (overwrite) an existing value: the same rules as writing it. */
 function checkDeletion(target: Target, value: unknown, ctx: UpdateContext): void {
   if (value === undefined) return
+  // Clearing a mention overwrites the mentioner's entry: the mentioned member may do that.
+  const mentionOfMe =
+    ctx.room.kind === 'inbox' &&
+    target.root === 'mentions' &&
+    isObject(value) &&
+    value.memberId === ctx.memberId
+  if (mentionOfMe) return
   checkValue(target, value, { ...ctx, now: Number.MAX_SAFE_INTEGER })
 }
 
