@@ -1,0 +1,37 @@
+/** @module The app's URLs, in one place: /inbox/<phone number>/<conversation>?view=<tab>. */
+import { goto } from '$app/navigation'
+import { resolve } from '$app/paths'
+import type { ViewTab } from './util/inbox-view.ts'
+
+/** The URL of an inbox tab, with a conversation opened or not. */
+export function inboxHref(
+  phone: string,
+  conversation: string | null = null,
+  view: ViewTab = 'open',
+): string {
+  const path = conversation
+    ? resolve('/inbox/[phone]/[[conversation]]', { phone, conversation })
+    : resolve('/inbox/[phone]/[[conversation]]', { phone })
+  return view === 'open' ? path : `${path}?view=${view}`
+}
+
+type GotoOptions = Parameters<typeof goto>[1]
+
+export function goInbox(
+  phone: string,
+  conversation: string | null = null,
+  view: ViewTab = 'open',
+  options: GotoOptions = {},
+): Promise<void> {
+  // The path comes from resolve() above; only the ?view= query is appended.
+  // eslint-disable-next-line svelte/no-navigation-without-resolve
+  return goto(inboxHref(phone, conversation, view), options)
+}
+
+export function goHome(options: GotoOptions = {}): Promise<void> {
+  return goto(resolve('/'), options)
+}
+
+export function goInboxRoot(options: GotoOptions = {}): Promise<void> {
+  return goto(resolve('/inbox'), options)
+}

@@ -1,0 +1,132 @@
+/**
+ * @module App-wide state: the replica of the signed-in member, the undo stack and its toast.
+ * Every mark goes through `act` so it can be undone with Ctrl/Cmd+Z or the toast.
+ */
+import type { Inbox } from '@switchboard/client'
+import { Replica } from './replica.svelte.ts'
+import { session } from './session.svelte.ts'
+
+export type Action =
+  | { kind: 'done' | 'unread' | 'open' | 'pin' | 'unpin' }
+  | { kind: 'assign'; memberId: string | null; name?: string }
+
+interface UndoEntry {
+  inbox: Inbox
+  conversationId: string
+}
+
+export interface Toast {
+  id: number
+  message: string
+  canUndo: boolean
+}
+
+const labels: Record<Action['kind'], string> = {
+  done: 'Marked as done',
+  unread: 'Marked as unread',
+  open: 'Reopened',
+  pin: 'Pinned',
+  unpin: 'Unpinned',
+  assign: 'Assigned',
+}
+
+class AppState {
+  replica = $state.raw<Replica | null>(null)
+  toast = $state<Toast | null>(null)
+  #undo: UndoEntry[] = []
+  #toastTimer: ReturnType<typeof setTimeout> | undefined
+  #toastId = 0
+
+  /** The replica for the current session, created on first use. */
+  ensureReplica(): Replica | null {
+    const s = session.current
+    if (!s) return null
+    if (this.replica && this.replica.memberId === s.member.id) return this.replica
+    if (this.replica) void this.replica.destroy()
+    this.#undo = []
+    this.replica = new Replica(s, (token, expiresAt) => session.updateToken(token, expiresAt))
+    return this.replica
+  }
+
+  /** Apply a mark and remember it for undo. */
+  async act(inbox: Inbox, conversationId: string, action: Action): Promise<void> {
+    switch (action.kind) {
+      case 'done':
+        await inbox.markDone(conversationId)
+        break
+      case 'unread':
+        await inbox.markUnread(conversationId)
+        break
+      case 'open':
+        await inbox.markOpen(conversationId)
+        break
+      case 'pin':
+        await inbox.pin(conversationId)
+        break
+      case 'unpin':
+        await inbox.unpin(conversationId)
+        break
+      case 'assign':
+        await inbox.assign(conversationId, action.memberId)
+        break
+    }
+    this.#undo.push({ inbox, conversationId })
+    if (this.#undo.length > 50) this.#undo.shift()
+    let message = labels[action.kind]
+    if (action.kind === 'assign') {
+      message = action.memberId ? `Assigned to ${action.name ?? 'teammate'}` : 'Unassigned'
+    }
+    this.showToast(message, true)
+  }
+
+  /** Undo this device's last change; false when there is nothing to undo. */
+  async undo(): Promise<boolean> {
+    const entry = this.#undo.pop()
+    if (!entry) {
+      this.showToast('Nothing to undo', false)
+      return false
+    }
+    const ok = await entry.inbox.undo(entry.conversationId)
+    this.showToast(ok ? 'Undone' : 'Nothing to undo', false)
+    return ok
+  }
+
+  showToast(message: string, canUndo: boolean): void {
+    clearTimeout(this.#toastTimer)
+    this.toast = { id: ++this.#toastId, message, canUndo }
+    this.#toastTimer = setTimeout(() => (this.toast = null), canUndo ? 8000 : 3000)
+  }
+
+  dismissToast(): void {
+    clearTimeout(this.#toastTimer)
+    this.toast = null
+  }
+
+  /** Sign out; with `erase`, delete this device's copy of the inbox (IndexedDB) too. */
+  async signOut(erase: boolean): Promise<void> {
+    const replica = this.replica
+    this.replica = null
+    this.#undo = []
+    session.signOut()
+    if (replica) await replica.destroy().catch(() => {})
+    if (erase) await eraseLocalData()
+  }
+}
+
+/** Delete every IndexedDB database of this origin (the local replica). */
+async function eraseLocalData(): Promise<void> {
+  if (!('databases' in indexedDB)) return
+  const dbs = await indexedDB.databases()
+  await Promise.all(
+    dbs.map(
+      (db) =>
+        new Promise<void>((resolve) => {
+          if (!db.name) return resolve()
+          const req = indexedDB.deleteDatabase(db.name)
+          req.onsuccess = req.onerror = req.onblocked = () => resolve()
+        }),
+    ),
+  )
+}
+
+export const app = new AppState()

@@ -1,0 +1,50 @@
+/** @module An open conversation (its own room): activities and internal notes as reactive state. */
+import type { ConversationHandle, Switchboard } from '@switchboard/client'
+import type { Activity, Note } from '@switchboard/core'
+import { coalesce } from './replica.svelte.ts'
+
+export type ThreadItem =
+  | { type: 'activity'; at: number; id: string; activity: Activity }
+  | { type: 'note'; at: number; id: string; note: Note }
+
+export class ConversationState {
+  readonly handle: ConversationHandle
+  version = $state(0)
+  loaded = $state(false)
+  #off: () => void
+
+  constructor(sb: Switchboard, id: string, phoneNumberId: string) {
+    this.handle = sb.openConversation(id, phoneNumberId)
+    this.#off = this.handle.onChange(coalesce(() => this.version++))
+    void this.handle.whenLoaded.then(() => {
+      this.loaded = true
+      this.version++
+    })
+  }
+
+  /** Activities and notes in time order. */
+  items = $derived.by((): ThreadItem[] => {
+    void this.version
+    const items: ThreadItem[] = [
+      ...this.handle
+        .activities()
+        .map((a) => ({ type: 'activity' as const, at: a.at, id: a.id, activity: a })),
+      ...this.handle.notes().map((n) => ({ type: 'note' as const, at: n.at, id: n.id, note: n })),
+    ]
+    return items.sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : 1))
+  })
+
+  activity(id: string): Activity | undefined {
+    void this.version
+    return this.handle.activities().find((a) => a.id === id)
+  }
+
+  addNote(body: string, mentions: string[]) {
+    return this.handle.addNote(body, mentions)
+  }
+
+  destroy(): void {
+    this.#off()
+    this.handle.close()
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * @module The signed-in member's replica (@switchboard/client) wrapped in runes: connection
+ * status, pending count, workspace (phone numbers, members) and presence as reactive state.
+ */
+import { createSwitchboard } from '@switchboard/client'
+import type {
+  ConnectionStatus,
+  Inbox,
+  Member,
+  PhoneNumberWithUnread,
+  Switchboard,
+  SwitchboardError,
+  Viewer,
+} from '@switchboard/client'
+import type { Session } from './session.svelte.ts'
+
+/** Re-run a callback at most once per frame-ish tick, however many events arrive. */
+export function coalesce(fn: () => void, ms = 16): () => void {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  return () => {
+    if (timer !== undefined) return
+    timer = setTimeout(() => {
+      timer = undefined
+      fn()
+    }, ms)
+  }
+}
+
+export class Replica {
+  readonly sb: Switchboard
+  readonly memberId: string
+  status = $state<ConnectionStatus>('connecting')
+  pending = $state(0)
+  phoneNumbers = $state.raw<PhoneNumberWithUnread[]>([])
+  members = $state.raw<Member[]>([])
+  /** Bumped whenever presence changes; read it to make a computation depend on presence. */
+  presenceVersion = $state(0)
+  /** The last error that stopped a room or the session (tell the user). */
+  error = $state.raw<SwitchboardError | null>(null)
+  /** Bumped whenever any inbox changes (for unread badges and notifications). */
+  inboxVersion = $state(0)
+  #offs: (() => void)[] = []
+  // Bookkeeping only, never read by the UI.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
+  #inboxes = new Map<string, Inbox>()
+
+  constructor(session: Session, onToken: (token: string, expiresAt: number) => void) {
+    this.memberId = session.member.id
+    this.sb = createSwitchboard({
+      url: location.origin,
+      token: session.token,
+      expiresAt: session.expiresAt,
+      member: session.member,
+      storage: 'indexeddb',
+      onToken: (token, expiresAt) => onToken(token, expiresAt),
+    })
+    this.error = this.sb.error
+    this.#offs.push(this.sb.onError((e) => (this.error = e)))
+    this.status = this.sb.status
+    this.pending = this.sb.pending
+    this.#offs.push(
+      this.sb.onStatus((status, pending) => {
+        this.status = status
+        this.pending = pending
+      }),
+    )
+    const workspace = coalesce(() => this.#readWorkspace())
+    this.#offs.push(this.sb.onWorkspaceChange(workspace))
+    this.#offs.push(this.sb.onPresence(coalesce(() => this.presenceVersion++)))
+    this.#readWorkspace()
+  }
+
+  #readWorkspace(): void {
+    this.phoneNumbers = this.sb.phoneNumbers()
+    this.members = this.sb.members()
+    for (const pn of this.phoneNumbers) this.inbox(pn.id)
+  }
+
+  /** The inbox of a phone number; subscribing keeps badges live. */
+  inbox(phoneNumberId: string): Inbox {
+    let inbox = this.#inboxes.get(phoneNumberId)
+    if (!inbox) {
+      inbox = this.sb.inbox(phoneNumberId)
+      this.#inboxes.set(phoneNumberId, inbox)
+      const bump = coalesce(() => {
+        this.inboxVersion++
+        // Unread counts live on the workspace's phone numbers; refresh them too.
+        this.phoneNumbers = this.sb.phoneNumbers()
+      })
+      this.#offs.push(inbox.onChange(bump))
+      void inbox.whenLoaded.then(bump)
+    }
+    return inbox
+  }
+
+  hasPhoneNumber(id: string): boolean {
+    return this.phoneNumbers.some((p) => p.id === id)
+  }
+
+  member(id: string | null | undefined): Member | undefined {
+    if (!id) return undefined
+    return this.members.find((m) => m.id === id)
+  }
+
+  /** A member's display name; "you" for the signed-in member. */
+  nameOf = (id: string): string => {
+    if (id === this.memberId) return 'you'
+    return this.member(id)?.name ?? id
+  }
+
+  /** Teammates (other devices) viewing a conversation. */
+  viewers(conversationId: string): Viewer[] {
+    void this.presenceVersion
+    return this.sb.viewers(conversationId).filter((v) => v.deviceId !== this.sb.deviceId)
+  }
+
+  async destroy(): Promise<void> {
+    for (const off of this.#offs.splice(0)) off()
+    this.#inboxes.clear()
+    await this.sb.destroy()
+  }
+}

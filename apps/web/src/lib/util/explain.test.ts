@@ -1,0 +1,77 @@
+import { formatTimestamp, type Conversation } from '@switchboard/core'
+import { describe, expect, it } from 'vitest'
+import { explainState } from './explain.ts'
+
+const at = (h: number, m: number) => new Date(2026, 2, 12, h, m).getTime()
+
+function conversation(patch: Partial<Conversation>): Conversation {
+  return {
+    id: 'c1',
+    phoneNumberId: 'pn1',
+    participants: ['+15550100'],
+    contactName: 'Jane',
+    status: 'open',
+    unread: false,
+    pinned: false,
+    assignee: null,
+    lastActivity: null,
+    decidedBy: null,
+    reopenedBy: null,
+    createdAt: at(9, 0),
+    ...patch,
+  }
+}
+
+const ctx = {
+  nameOf: (id: string) => ({ bob: 'Bob', alice: 'you' })[id] ?? id,
+  activity: (id: string) => (id === 'sms1' ? { kind: 'message' as const, at: at(10, 5) } : null),
+  now: at(12, 0),
+}
+
+describe('merge explanation in the conversation header', () => {
+  it('[P3] says who marked Done and which new SMS reopened it', () => {
+    const c = conversation({
+      unread: true,
+      decidedBy: {
+        memberId: 'bob',
+        deviceId: 'd1',
+        kind: 'done',
+        at: formatTimestamp({ wall: at(10, 2), counter: 0, device: 'd1' }),
+      },
+      reopenedBy: 'sms1',
+    })
+    expect(explainState(c, ctx)).toBe('Done by Bob 10:02 · reopened by new SMS 10:05')
+  })
+
+  it('[P2] names the winning mark alone when nothing reopened it', () => {
+    const c = conversation({
+      unread: true,
+      decidedBy: {
+        memberId: 'alice',
+        deviceId: 'd2',
+        kind: 'unread',
+        at: formatTimestamp({ wall: at(11, 30), counter: 3, device: 'd2' }),
+      },
+    })
+    expect(explainState(c, ctx)).toBe('Marked unread by you 11:30')
+  })
+
+  it('falls back to the list summary for the reopening activity, then to a generic line', () => {
+    const c = conversation({
+      reopenedBy: 'call9',
+      lastActivity: {
+        id: 'call9',
+        direction: 'incoming',
+        kind: 'call',
+        preview: 'Missed call',
+        at: at(10, 7),
+      },
+    })
+    expect(explainState(c, ctx)).toBe('reopened by new call 10:07')
+    expect(explainState(conversation({ reopenedBy: 'x' }), ctx)).toBe('reopened by new message')
+  })
+
+  it('is empty for a conversation nobody has marked', () => {
+    expect(explainState(conversation({}), ctx)).toBe('')
+  })
+})
