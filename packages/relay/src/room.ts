@@ -140,10 +140,14 @@ export class Room {
     return this.#lastDurable
   }
 
-  /** The relay writes as its own peer; resolves once the write is durable (and broadcast). */
+  /**
+   * The relay writes as its own peer (`fn` passes RELAY_ORIGIN to core); resolves once the write
+   * is durable and broadcast. Not wrapped in an outer transaction: core reads derived state
+   * after its own transactions (e.g. ingestActivity's `reopened`).
+   */
   transact(fn: (doc: Y.Doc) => void): Promise<void> {
     if (this.#failed) return Promise.reject(this.#failed)
-    this.doc.transact(() => fn(this.doc), RELAY_ORIGIN)
+    fn(this.doc)
     return this.durable()
   }
 

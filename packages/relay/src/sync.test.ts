@@ -1,0 +1,146 @@
+import { getConversation, markConversation, parseRoom } from '@switchboard/core'
+import * as decoding from 'lib0/decoding'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { MessageType } from './protocol.ts'
+import {
+  author,
+  connectProvider,
+  incoming,
+  rawSocket,
+  startTestRelay,
+  until,
+  type Client,
+  trackAcks,
+  type TestRelay,
+} from './test-helpers.ts'
+
+let relay: TestRelay
+let tokens: Record<string, string>
+const clients: Client[] = []
+const client = (room: string, who: string, params: Record<string, string> = {}) => {
+  const c = connectProvider(relay.wsUrl, room, tokens[who]!, params)
+  clients.push(c)
+  return c
+}
+
+beforeAll(async () => {
+  relay = await startTestRelay({ roomIdleMs: 50, compactEvery: 5 })
+  tokens = Object.fromEntries(
+    await Promise.all(
+      ['alice', 'carol', 'erin'].map(async (m) => [m, await relay.login(`${m}@example.com`)]),
+    ),
+  )
+})
+afterAll(async () => {
+  for (const c of clients) c.destroy()
+  await relay.close()
+})
+
+describe('rooms over y-websocket', () => {
+  it('[§4] two unmodified WebsocketProvider clients on inbox:<id> see each other’s marks', async () => {
+    expect((await relay.webhook(incoming('c-sync-1', 'pn-a'))).status).toBe(202)
+    const a = client('inbox:pn-a', 'alice')
+    const b = client('inbox:pn-a', 'carol')
+    await Promise.all([a.synced, b.synced])
+    expect(getConversation(b.doc, 'c-sync-1')?.unread).toBe(true)
+    markConversation(a.doc, 'c-sync-1', 'done', author('alice'))
+    await until(() => getConversation(b.doc, 'c-sync-1')?.status === 'done', 'carol sees Done')
+    markConversation(b.doc, 'c-sync-1', 'unread', author('carol'))
+    await until(() => getConversation(a.doc, 'c-sync-1')?.unread === true, 'alice sees Unread')
+    expect(getConversation(a.doc, 'c-sync-1')).toEqual(getConversation(b.doc, 'c-sync-1'))
+  })
+
+  it('[P3] a signed webhook reopens a Done conversation live for connected clients', async () => {
+    expect((await relay.webhook(incoming('c-sync-2', 'pn-a'))).status).toBe(202)
+    const a = client('inbox:pn-a', 'alice', { ack: '1' })
+    const acks = trackAcks(a)
+    await a.synced
+    markConversation(a.doc, 'c-sync-2', 'done', author('alice', 'dev-alice-2'))
+    await acks.acked()
+    const res = await relay.webhook(incoming('c-sync-2', 'pn-a', { body: 'One more thing…' }))
+    expect(res.status).toBe(202)
+    const body = (await res.json()) as { results: { reopened: boolean }[] }
+    expect(body.results[0]!.reopened).toBe(true)
+    await until(() => {
+      const c = getConversation(a.doc, 'c-sync-2')
+      return c?.status === 'open' && c.unread
+    }, 'the SMS reopens the conversation on Alice’s screen')
+  })
+
+  it('[HELPERS ack] an ack=1 socket gets type 100 for its clientID once the update is stored', async () => {
+    expect((await relay.webhook(incoming('c-sync-3', 'pn-a'))).status).toBe(202)
+    const a = client('inbox:pn-a', 'alice', { ack: '1' })
+    const acks: { clientId: number; clock: number }[] = []
+    a.provider.messageHandlers[MessageType.Ack] = (_enc, dec) => {
+      acks.push({ clientId: decoding.readVarUint(dec), clock: decoding.readVarUint(dec) })
+    }
+    await a.synced
+    markConversation(a.doc, 'c-sync-3', 'done', author('alice', 'dev-ack'))
+    const clock = Y.getState(a.doc.store, a.doc.clientID)
+    await until(() => acks.some((x) => x.clientId === a.doc.clientID && x.clock >= clock), 'ack')
+    // Durable before acknowledged: the stored log alone contains the mark.
+    const stored = await relay.relay.storage.loadRoom('inbox:pn-a')
+    const replay = new Y.Doc()
+    if (stored.snapshot) Y.applyUpdate(replay, stored.snapshot)
+    for (const u of stored.updates) Y.applyUpdate(replay, u.data)
+    expect(getConversation(replay, 'c-sync-3')?.status).toBe('done')
+  })
+
+  it('[§4 awareness] a socket sets only its own clientID; its state is stamped with the member', async () => {
+    const a = client('inbox:pn-b', 'alice')
+    const b = client('inbox:pn-b', 'erin')
+    await Promise.all([a.synced, b.synced])
+    a.provider.awareness.setLocalState({ viewing: 'c-1', memberId: 'mallory' })
+    await until(() => b.provider.awareness.getStates().has(a.doc.clientID), 'erin sees alice')
+    const state = b.provider.awareness.getStates().get(a.doc.clientID)!
+    expect(state).toMatchObject({ viewing: 'c-1', memberId: 'alice', memberName: 'alice' })
+
+    const raw = rawSocket(`${relay.wsUrl}/inbox:pn-b?token=${tokens.erin}`)
+    await raw.opened
+    const { encodeAwarenessEntries, encodeAwareness } = await import('./protocol.ts')
+    const before = relay.relay.metrics.framesRejected.get('awareness-foreign-client') ?? 0
+    raw.ws.send(
+      encodeAwareness(
+        encodeAwarenessEntries([
+          { clientId: 777, clock: 1, state: { viewing: 'x' } },
+          { clientId: a.doc.clientID, clock: 999, state: { viewing: 'spoofed' } },
+        ]),
+      ),
+    )
+    await until(() => b.provider.awareness.getStates().has(777), 'own entry applied')
+    await until(
+      () => (relay.relay.metrics.framesRejected.get('awareness-foreign-client') ?? 0) > before,
+    )
+    expect(b.provider.awareness.getStates().get(a.doc.clientID)).toMatchObject({ viewing: 'c-1' })
+    raw.ws.close()
+    await until(() => !b.provider.awareness.getStates().has(777), 'state removed on close')
+  })
+
+  it('[§4] idle rooms unload and a compacted room reloads with every change', async () => {
+    expect((await relay.webhook(incoming('c-sync-4', 'pn-b'))).status).toBe(202)
+    const a = client('inbox:pn-b', 'erin', { ack: '1' })
+    let acked = 0
+    a.provider.messageHandlers[MessageType.Ack] = (_e, dec) => {
+      decoding.readVarUint(dec)
+      acked = decoding.readVarUint(dec)
+    }
+    await a.synced
+    const who = author('erin', 'dev-erin-compact')
+    for (let i = 0; i < 12; i++) {
+      markConversation(a.doc, 'c-sync-4', i % 2 ? 'done' : 'unread', who)
+      const clock = Y.getState(a.doc.store, a.doc.clientID)
+      await until(() => acked >= clock, `ack ${i}`)
+    }
+    expect(relay.relay.metrics.compactions).toBeGreaterThan(0)
+    expect((await relay.relay.storage.logSize('inbox:pn-b')).count).toBeLessThan(12)
+    const expected = getConversation(a.doc, 'c-sync-4')
+    a.destroy()
+    for (const c of clients.splice(0)) c.destroy()
+    await until(() => !relay.relay.loadedRooms().includes('inbox:pn-b'), 'room unloaded')
+    const b = client('inbox:pn-b', 'alice')
+    await b.synced
+    expect(getConversation(b.doc, 'c-sync-4')).toEqual(expected)
+    expect(parseRoom('inbox:pn-b')).not.toBeNull()
+  })
+})

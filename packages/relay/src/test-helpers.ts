@@ -1,0 +1,214 @@
+/** @module Test harness: a relay on port 0 with a small workspace, y-websocket clients, raw sockets. */
+import { createHmac } from 'node:crypto'
+import * as decoding from 'lib0/decoding'
+import { WebsocketProvider } from 'y-websocket'
+import WebSocket from 'ws'
+import * as Y from 'yjs'
+import { createHlc, type Activity, type Author } from '@switchboard/core'
+import { startRelayServer, type RelayServer, type RelayServerOptions } from './main.ts'
+import { createMemoryStorage } from './storage/memory.ts'
+
+export const PASSWORD = 'demo-password'
+export const WEBHOOK_SECRET = 'test-webhook-secret'
+export const SECRET = 'test-secret-0123456789abcdef'
+
+export interface TestRelay extends RelayServer {
+  wsUrl: string
+  login(email: string): Promise<string>
+  webhook(body: unknown, secret?: string): Promise<Response>
+}
+
+/** Members: owner alice (pn-a, pn-b), carol (pn-a), erin (pn-b), vic (viewer, pn-a). */
+export async function startTestRelay(
+  options: Partial<RelayServerOptions> = {},
+): Promise<TestRelay> {
+  const srv = await startRelayServer({
+    storage: createMemoryStorage(),
+    secret: SECRET,
+    webhookSecret: WEBHOOK_SECRET,
+    log: () => {},
+    ...options,
+  })
+  const { admin } = srv.relay
+  if (srv.relay.storage.listMembers().length === 0) {
+    const people = [
+      ['alice', 'owner', ['pn-a', 'pn-b']],
+      ['carol', 'member', ['pn-a']],
+      ['erin', 'member', ['pn-b']],
+      ['vic', 'viewer', ['pn-a']],
+    ] as const
+    await admin.createPhoneNumber({ id: 'pn-a', name: 'Support', number: '+14155550142' })
+    await admin.createPhoneNumber({ id: 'pn-b', name: 'Sales', number: '+14155550100' })
+    for (const [id, role, numbers] of people) {
+      await admin.createMember({
+        id,
+        email: `${id}@example.com`,
+        name: id,
+        role,
+        password: PASSWORD,
+      })
+      for (const pn of numbers) await admin.grant(id, pn)
+    }
+  }
+  const login = async (email: string) => {
+    const res = await fetch(`${srv.url}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password: PASSWORD }),
+    })
+    if (res.status !== 200) throw new Error(`login ${email}: ${res.status}`)
+    return ((await res.json()) as { token: string }).token
+  }
+  const webhook = (body: unknown, secret = WEBHOOK_SECRET) => {
+    const raw = JSON.stringify(body)
+    return fetch(`${srv.url}/api/webhooks/activity`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-switchboard-signature': sign(raw, secret) },
+      body: raw,
+    })
+  }
+  return { ...srv, wsUrl: `ws://127.0.0.1:${srv.port}/sync`, login, webhook }
+}
+
+export const sign = (raw: string, secret = WEBHOOK_SECRET) =>
+  'sha256=' + createHmac('sha256', secret).update(raw).digest('hex')
+
+let activitySeq = 0
+export function incoming(
+  conversationId: string,
+  phoneNumberId: string,
+  extra: Partial<Activity> = {},
+): Activity {
+  return {
+    id: `act-${process.pid}-${++activitySeq}`,
+    conversationId,
+    phoneNumberId,
+    direction: 'incoming',
+    kind: 'message',
+    from: '+15555550123',
+    to: '+14155550142',
+    body: 'Hello, is my order shipped?',
+    at: Date.now(),
+    ...extra,
+  }
+}
+
+export function author(memberId: string, deviceId = `dev-${memberId}`): Author {
+  return { memberId, deviceId, clock: createHlc(deviceId) }
+}
+
+export interface Client {
+  doc: Y.Doc
+  provider: WebsocketProvider
+  synced: Promise<void>
+  closes: { code: number; reason: string }[]
+  destroy(): void
+}
+
+/** An unmodified y-websocket provider in Node. */
+export function connectProvider(
+  url: string,
+  room: string,
+  token: string,
+  params: Record<string, string> = {},
+): Client {
+  const doc = new Y.Doc()
+  const provider = new WebsocketProvider(url, room, doc, {
+    params: { token, ...params },
+    WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
+    disableBc: true,
+    maxBackoffTime: 200,
+  })
+  const closes: { code: number; reason: string }[] = []
+  provider.on('connection-close', (event) => {
+    if (event) closes.push({ code: event.code, reason: event.reason })
+  })
+  const synced = new Promise<void>((resolve) => {
+    if (provider.synced) resolve()
+    provider.once('sync', () => resolve())
+  })
+  return {
+    doc,
+    provider,
+    synced,
+    closes,
+    destroy() {
+      provider.destroy()
+      doc.destroy()
+    },
+  }
+}
+
+export interface RawSocket {
+  ws: WebSocket
+  opened: Promise<void>
+  closed: Promise<{ code: number; reason: string }>
+  messages: Uint8Array[]
+  /** Resolves with the first received message matching `pred`. */
+  next(pred: (m: Uint8Array) => boolean): Promise<Uint8Array>
+}
+
+export function rawSocket(url: string, headers: Record<string, string> = {}): RawSocket {
+  const ws = new WebSocket(url, { headers })
+  const messages: Uint8Array[] = []
+  const waiters: { pred: (m: Uint8Array) => boolean; resolve: (m: Uint8Array) => void }[] = []
+  ws.on('error', () => {})
+  ws.on('message', (data: Buffer) => {
+    const m = new Uint8Array(data)
+    messages.push(m)
+    for (const w of [...waiters])
+      if (w.pred(m)) {
+        waiters.splice(waiters.indexOf(w), 1)
+        w.resolve(m)
+      }
+  })
+  const opened = new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve())
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)))
+  })
+  opened.catch(() => {})
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  )
+  return {
+    ws,
+    opened,
+    closed,
+    messages,
+    next(pred) {
+      const found = messages.find(pred)
+      if (found) return Promise.resolve(found)
+      return new Promise((resolve) => waiters.push({ pred, resolve }))
+    },
+  }
+}
+
+/** Resolves when `check` passes, polling on every macrotask turn (no fixed sleeps). */
+export async function until(
+  check: () => boolean,
+  what = 'condition',
+  limitMs = 10_000,
+): Promise<void> {
+  const started = Date.now()
+  while (!check()) {
+    if (Date.now() - started > limitMs) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 5))
+  }
+}
+
+/** Registers the ack handler on an `ack=1` provider; `acked()` waits until the relay stored every local change. */
+export function trackAcks(c: Client): { acked(): Promise<void>; clock(): number } {
+  let stored = 0
+  c.provider.messageHandlers[100] = (_encoder, decoder) => {
+    const clientId = decoding.readVarUint(decoder)
+    const clock = decoding.readVarUint(decoder)
+    if (clientId === c.doc.clientID) stored = Math.max(stored, clock)
+  }
+  return {
+    clock: () => stored,
+    acked: () => {
+      const target = Y.getState(c.doc.store, c.doc.clientID)
+      return until(() => stored >= target, `ack of clock ${target}`)
+    },
+  }
+}
