@@ -248,6 +248,8 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
     const workspace = room(roomName.workspace)
     await workspace.loaded
     openInboxes()
+    // Usable offline: the visible inboxes are loaded from storage before whenLoaded resolves.
+    await Promise.all([...inboxes.values()].map((i) => i.whenLoaded))
     workspace.doc.on('update', () => {
       openInboxes()
       emitWorkspace()

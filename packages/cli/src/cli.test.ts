@@ -1,0 +1,148 @@
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  incoming,
+  openClient,
+  startRelay,
+  tempDir,
+  until,
+  type TestRelay,
+} from '@switchboard/client/testing'
+import type { Switchboard } from '@switchboard/client/node'
+
+const bin = fileURLToPath(new URL('../bin/switchboard.mjs', import.meta.url))
+
+interface Run {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+function cli(args: string[], env: Record<string, string>): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      env: { ...process.env, ...env, TZ: 'UTC' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+    child.on('error', reject)
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }))
+  })
+}
+
+describe('switchboard CLI session against a real relay', () => {
+  let relay: TestRelay
+  let alice: Switchboard
+  const home = tempDir('sb-cli-home-')
+  const data = tempDir('sb-cli-data-')
+  const env = { SWITCHBOARD_HOME: home.dir, SWITCHBOARD_TIMEOUT: '20' }
+  const run = (...args: string[]) => cli([...args, '--data', data.dir], env)
+
+  beforeAll(async () => {
+    relay = await startRelay()
+    await relay.ingest(incoming('c1', 'Is my order shipped?'))
+    await relay.ingest(incoming('c2', 'Can I move my appointment?'))
+    alice = await openClient(relay, 'alice@example.com')
+    await until(alice, () => alice.inbox('pn1').list('all').length === 2)
+  })
+
+  afterAll(async () => {
+    await alice?.destroy()
+    await relay?.stop()
+    home.remove()
+    data.remove()
+  })
+
+  it('logs in, storing a token and a replica directory', async () => {
+    const r = await cli(
+      [
+        'login',
+        relay.url,
+        '--email',
+        'bob@example.com',
+        '--password',
+        'demo-password',
+        '--data',
+        data.dir,
+      ],
+      env,
+    )
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain('Logged in as Bob Nguyen')
+  })
+
+  it('[P1] marks offline, syncs, and a web-style client sees the result', async () => {
+    const offline = await run('done', 'c1', '--offline')
+    expect(offline.code).toBe(0)
+    expect(offline.stdout).toMatch(/c1 → Done/)
+    expect(offline.stdout).toMatch(/stored locally · 1 pending/)
+    const status = await run('status', '--offline', '--json')
+    expect(JSON.parse(status.stdout)).toMatchObject({ pending: 1, online: false })
+    expect(alice.inbox('pn1').get('c1')?.status).toBe('open')
+
+    const sync = await run('sync')
+    expect(sync.code).toBe(0)
+    expect(sync.stdout).toMatch(/pushed 1 change · .* 0 pending/)
+    await until(alice, () => alice.inbox('pn1').get('c1')?.status === 'done')
+    expect(alice.inbox('pn1').get('c1')?.decidedBy).toMatchObject({ memberId: 'bob', kind: 'done' })
+
+    const after = await run('status', '--json')
+    expect(JSON.parse(after.stdout)).toMatchObject({ pending: 0, online: true })
+  })
+
+  it('[P3] explains the merge: Done by bob, reopened by a new SMS', async () => {
+    await relay.ingest(incoming('c1', 'one more thing'))
+    const r = await run('inbox')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(
+      /c1\s+Open·Unread.*Done by bob \d\d:\d\d · reopened by new SMS \d\d:\d\d/,
+    )
+    const json = JSON.parse((await run('inbox', '--view', 'all', '--json')).stdout)
+    const c1 = json.phoneNumbers[0].conversations.find((c: { id: string }) => c.id === 'c1')
+    expect(c1).toMatchObject({ status: 'open', unread: true, reopenedBy: expect.any(String) })
+  })
+
+  it('adds a note whose @mention reaches the mentioned member', async () => {
+    const r = await run('note', 'c2', 'customer wants Friday, @alice can you call?')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain('mentioned @alice')
+    await until(alice, () => alice.inbox('pn1').mentions('alice').length === 1)
+    expect(alice.inbox('pn1').mentions('alice')[0]).toMatchObject({
+      conversationId: 'c2',
+      by: 'bob',
+    })
+  })
+
+  it('bad input is one line on stderr and a non-zero exit, and leaves the replica intact', async () => {
+    const unknown = await run('done', 'c1', 'nope', '--offline')
+    expect(unknown.code).not.toBe(0)
+    expect(unknown.stderr.trim().split('\n')).toEqual([
+      "switchboard: unknown conversation 'nope' (see switchboard inbox --view all)",
+    ])
+    const usage = await run('inbox', '--view', 'bogus')
+    expect(usage.code).toBe(2)
+    expect(usage.stderr.trim().split('\n')).toHaveLength(1)
+    const noLogin = await cli(['inbox', '--data', home.dir + '/nobody'], env)
+    expect(noLogin.code).toBe(1)
+    expect(noLogin.stderr).toMatch(/^switchboard: not logged in/)
+    // 'nope' failed the whole command before anything was written: c1 is not Done again.
+    const status = JSON.parse((await run('status', '--offline', '--json')).stdout)
+    expect(status.pending).toBe(0)
+  })
+
+  it('relay unreachable: one clear line and a non-zero exit; --offline still reads the replica', async () => {
+    await relay.kill()
+    const r = await run('inbox', '--timeout', '10')
+    expect(r.code).toBe(1)
+    expect(r.stderr.trim().split('\n')).toHaveLength(1)
+    expect(r.stderr).toMatch(/relay unreachable at http:\/\/127\.0\.0\.1:\d+/)
+    const local = await run('inbox', '--offline', '--view', 'all', '--json')
+    expect(local.code).toBe(0)
+    expect(JSON.parse(local.stdout).phoneNumbers[0].conversations).toHaveLength(2)
+  })
+})
