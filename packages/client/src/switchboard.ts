@@ -178,7 +178,11 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
         const reaction = closeReaction(event.code)
         if (reaction.action === 'retry') return true
         if (reaction.action === 'reauth') {
-          void reauthenticate()
+          // A socket opened with an older token closes when that token expires: reconnect it
+          // with the current one; refresh only when the current one is itself stale.
+          const r = rooms.get(name)
+          if (r && expiresAt && expiresAt - Date.now() > 5_000) setTimeout(() => connectRoom(r), 0)
+          else void reauthenticate()
           return false
         }
         stopped.add(name)
@@ -262,14 +266,26 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
   })
 
   function visiblePhoneNumbers() {
+    // The relay admits a member to exactly the inboxes the workspace's access map lists.
+    if (!member) return []
     const ws = readWorkspace(room(roomName.workspace).doc)
-    if (!member || member.role === 'owner' || member.role === 'admin') return ws.phoneNumbers
     const mine = ws.access.get(member.id) ?? []
     return ws.phoneNumbers.filter((p) => mine.includes(p.id))
   }
 
+  /** Opens the inboxes shared with the member; closes those no longer shared (revoked). */
   function openInboxes() {
-    for (const p of visiblePhoneNumbers()) inbox(p.id)
+    const visible = new Set(visiblePhoneNumbers().map((p) => p.id))
+    for (const id of visible) inbox(id)
+    for (const id of [...inboxes.keys()]) {
+      const name = roomName.inbox(id)
+      if (visible.has(id) || ledger.clientsIn(name).length > 0) continue
+      inboxes.delete(id)
+      const r = rooms.get(name)
+      rooms.delete(name)
+      stopped.delete(name)
+      void r?.destroy()
+    }
   }
 
   // ---- auth -------------------------------------------------------------------------------
@@ -377,6 +393,12 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
     for (const l of statusListeners) l(status, pending)
   }
 
+  /** An error whenSynced cannot get past: the session's, or a stopped room's that is still open. */
+  function blocking(e: SwitchboardError): boolean {
+    if (e.room === undefined) return e.code !== ErrorCode.Storage
+    return stopped.has(e.room) && rooms.has(e.room)
+  }
+
   function emitWorkspace() {
     for (const l of workspaceListeners) l()
   }
@@ -407,6 +429,8 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
     author() {
       if (!member)
         throw new SwitchboardError(ErrorCode.Unauthorized, 'no member: log in before marking')
+      if (member.role === 'viewer')
+        throw new SwitchboardError(ErrorCode.Forbidden, 'viewers cannot change conversations')
       return { memberId: member.id, deviceId, clock: hlc }
     },
     member: () => member,
@@ -503,7 +527,7 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
     whenSynced() {
       return new Promise<void>((resolve, reject) => {
         const check = () => {
-          if (error && error.code !== ErrorCode.Storage) {
+          if (error && blocking(error)) {
             off()
             reject(error)
           } else if (computeStatus() === 'online' && ledger.pending === 0) {

@@ -20,8 +20,14 @@ export const DEMO_PASSWORD = 'demo-password'
 export const SECRET = 'test-secret-0123456789abcdef0123456789'
 export const WEBHOOK_SECRET = 'test-webhook-secret'
 
+export interface RelayTestOptions {
+  tokenTtlSeconds?: number
+}
+
 export interface TestRelay {
   url: string
+  /** In-process relays only: create members, grant and revoke access. */
+  admin?: Relay['admin']
   port: number
   dataDir: string
   ingest(activity: Activity): Promise<void>
@@ -40,7 +46,11 @@ interface Served {
 }
 
 /** createRelay on a Node server; seeds the workspace when the store is empty. */
-export async function serveRelay(dataDir: string, port = 0): Promise<Served> {
+export async function serveRelay(
+  dataDir: string,
+  port = 0,
+  options: RelayTestOptions = {},
+): Promise<Served> {
   const root = new Hono()
   const { injectWebSocket, upgradeWebSocket, wss } = createNodeWebSocket({ app: root })
   const storage = createSqliteStorage({ path: join(dataDir, 'relay.db') })
@@ -50,6 +60,7 @@ export async function serveRelay(dataDir: string, port = 0): Promise<Served> {
     webhookSecret: WEBHOOK_SECRET,
     upgradeWebSocket,
     roomIdleMs: 500,
+    tokenTtlSeconds: options.tokenTtlSeconds,
     log: () => {},
   })
   wss.on('connection', (ws) => ws.on('error', () => {}))
@@ -94,18 +105,21 @@ export async function serveRelay(dataDir: string, port = 0): Promise<Served> {
 }
 
 /** The relay in this process: fast; `kill` terminates sockets and the store without a flush. */
-export async function startRelay(): Promise<TestRelay> {
+export async function startRelay(options: RelayTestOptions = {}): Promise<TestRelay> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sb-relay-'))
-  let served = await serveRelay(dataDir)
+  let served = await serveRelay(dataDir, 0, options)
   const port = served.port
   return {
     url: `http://127.0.0.1:${port}`,
+    get admin() {
+      return served.relay.admin
+    },
     port,
     dataDir,
     ingest: async (a) => void (await served.relay.ingest(a)),
     kill: () => served.close(),
     async restart() {
-      served = await serveRelay(dataDir, port)
+      served = await serveRelay(dataDir, port, options)
     },
     async stop() {
       await served.close().catch(() => {})

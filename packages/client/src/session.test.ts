@@ -1,0 +1,106 @@
+import { IDBFactory } from 'fake-indexeddb'
+import { afterEach, describe, expect, it } from 'vitest'
+import { indexeddbStorage } from './storage/indexeddb.ts'
+import { incoming, openClient, startRelay, until, type TestRelay } from '../test/harness.ts'
+
+const cleanups: (() => Promise<void> | void)[] = []
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c()
+})
+
+async function relay(options: Parameters<typeof startRelay>[0] = {}): Promise<TestRelay> {
+  const r = await startRelay(options)
+  cleanups.push(() => r.stop())
+  await r.ingest(incoming('c1', 'hello'))
+  return r
+}
+
+describe('session: tokens, access, browser storage', () => {
+  it('refreshes its token before expiry and keeps syncing after the old token’s socket closes (4401)', async () => {
+    const r = await relay({ tokenTtlSeconds: 3 })
+    const tokens: string[] = []
+    const { createSwitchboard } = await import('./node.ts')
+    const { login } = await import('../test/harness.ts')
+    const session = await login(r.url, 'bob@example.com')
+    const bob = createSwitchboard({
+      url: r.url,
+      token: session.token,
+      expiresAt: session.expiresAt,
+      member: session.member,
+      storage: 'memory',
+      onToken: (t) => tokens.push(t),
+    })
+    cleanups.push(() => bob.destroy())
+    await bob.whenSynced()
+    await until(bob, () => tokens.length >= 1 && Date.now() > session.expiresAt + 200)
+    expect(tokens[0]).not.toBe(session.token)
+    await until(bob, () => bob.status === 'online')
+    await bob.inbox('pn1').markDone('c1')
+    await bob.whenSynced()
+    expect(bob.pending).toBe(0)
+    expect(bob.error).toBeNull()
+  })
+
+  it('[access] an inbox whose access is revoked closes; the rest keeps syncing', async () => {
+    const r = await relay()
+    const carol = await openClient(r, 'carol@example.com')
+    cleanups.push(() => carol.destroy())
+    await until(carol, () => carol.inbox('pn1').get('c1') !== null)
+    expect(carol.phoneNumbers().map((p) => p.id)).toEqual(['pn1'])
+    await r.admin!.revoke('carol', 'pn1')
+    await until(carol, () => carol.phoneNumbers().length === 0)
+    await carol.whenSynced()
+    expect(carol.status).toBe('online')
+  })
+
+  it('an IndexedDB replica restarted offline still has its marks, and its pending count', async () => {
+    const r = await relay()
+    const factory = new IDBFactory()
+    const first = await openClient(r, 'alice@example.com', {
+      storage: indexeddbStorage({ indexedDB: factory }),
+    })
+    await until(first, () => first.inbox('pn1').get('c1') !== null)
+    await first.whenSynced()
+    first.disconnect()
+    await first.inbox('pn1').pin('c1')
+    await first.inbox('pn1').markDone('c1')
+    await first.destroy()
+
+    const again = await openClient(r, 'alice@example.com', {
+      storage: indexeddbStorage({ indexedDB: factory }),
+      connect: false,
+    })
+    cleanups.push(() => again.destroy())
+    expect(again.inbox('pn1').get('c1')).toMatchObject({ status: 'done', pinned: true })
+    expect(again.pending).toBe(2)
+    again.connect()
+    await again.whenSynced()
+    expect(again.pending).toBe(0)
+  })
+
+  it('two replicas in one process get distinct device ids, so they never write as one (P2)', async () => {
+    const r = await relay()
+    const tab1 = await openClient(r, 'alice@example.com')
+    const tab2 = await openClient(r, 'alice@example.com')
+    cleanups.push(
+      () => tab1.destroy(),
+      () => tab2.destroy(),
+    )
+    expect(tab1.deviceId).not.toBe(tab2.deviceId)
+    await until(tab1, () => tab1.inbox('pn1').get('c1') !== null)
+    await until(tab2, () => tab2.inbox('pn1').get('c1') !== null)
+    tab1.disconnect()
+    tab2.disconnect()
+    await tab1.inbox('pn1').markDone('c1')
+    await tab2.inbox('pn1').markUnread('c1')
+    tab1.connect()
+    tab2.connect()
+    await tab1.whenSynced()
+    await tab2.whenSynced()
+    const settled = () =>
+      tab1.inbox('pn1').get('c1')?.decidedBy?.deviceId === tab2.deviceId &&
+      tab2.inbox('pn1').get('c1')?.decidedBy?.deviceId === tab2.deviceId
+    await until(tab1, settled)
+    expect(tab1.inbox('pn1').get('c1')).toMatchObject({ status: 'open', unread: true })
+  })
+})
