@@ -3,6 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { indexeddbStorage } from './storage/indexeddb.ts'
 import { incoming, openClient, startRelay, until, type TestRelay } from '../test/harness.ts'
 
+/** Lets the wall clock move on, so the next mark is the later intent (not an HLC tie). */
+const laterMillisecond = () => new Promise((resolve) => setTimeout(resolve, 5))
+
 const cleanups: (() => Promise<void> | void)[] = []
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c()
@@ -92,7 +95,8 @@ describe('session: tokens, access, browser storage', () => {
     tab1.disconnect()
     tab2.disconnect()
     await tab1.inbox('pn1').markDone('c1')
-    await tab2.inbox('pn1').markUnread('c1')
+    await laterMillisecond()
+    await tab2.inbox('pn1').markUnread('c1') // the later intent
     tab1.connect()
     tab2.connect()
     await tab1.whenSynced()

@@ -10,6 +10,9 @@ import {
   type TestRelay,
 } from '../test/harness.ts'
 
+/** Lets the wall clock move on, so the next mark is the later intent (not an HLC tie). */
+const laterMillisecond = () => new Promise((resolve) => setTimeout(resolve, 5))
+
 const cleanups: (() => Promise<void> | void)[] = []
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c()
@@ -70,6 +73,7 @@ describe('offline replicas merge on reconnect', () => {
     bob.disconnect()
     expect(alice.status).toBe('offline')
     await alice.inbox('pn1').markDone('c1')
+    await laterMillisecond()
     await bob.inbox('pn1').markUnread('c1') // later HLC: Bob's intent wins
     expect(alice.pending).toBe(1)
     expect(bob.pending).toBe(1)
