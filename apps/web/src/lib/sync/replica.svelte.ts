@@ -29,7 +29,10 @@ export function coalesce(fn: () => void, ms = 16): () => void {
 export class Replica {
   readonly sb: Switchboard
   readonly memberId: string
-  status = $state<ConnectionStatus>('connecting')
+  #sbStatus = $state<ConnectionStatus>('connecting')
+  #browserOnline = $state(navigator.onLine)
+  /** The replica's connection state; offline as soon as the browser says so. */
+  status = $derived<ConnectionStatus>(this.#browserOnline ? this.#sbStatus : 'offline')
   pending = $state(0)
   phoneNumbers = $state.raw<PhoneNumberWithUnread[]>([])
   members = $state.raw<Member[]>([])
@@ -56,14 +59,22 @@ export class Replica {
     })
     this.error = this.sb.error
     this.#offs.push(this.sb.onError((e) => (this.error = e)))
-    this.status = this.sb.status
+    this.#sbStatus = this.sb.status
     this.pending = this.sb.pending
     this.#offs.push(
       this.sb.onStatus((status, pending) => {
-        this.status = status
+        this.#sbStatus = status
         this.pending = pending
       }),
     )
+    // The browser knows it is offline before a socket times out; say so at once.
+    const onLine = () => (this.#browserOnline = navigator.onLine)
+    window.addEventListener('online', onLine)
+    window.addEventListener('offline', onLine)
+    this.#offs.push(() => {
+      window.removeEventListener('online', onLine)
+      window.removeEventListener('offline', onLine)
+    })
     const workspace = coalesce(() => this.#readWorkspace())
     this.#offs.push(this.sb.onWorkspaceChange(workspace))
     this.#offs.push(this.sb.onPresence(coalesce(() => this.presenceVersion++)))
