@@ -21,6 +21,18 @@ import { CloseCode } from './protocol.ts'
 import { createRelay, type Relay, type RelayOptions } from './relay.ts'
 import { createSqliteStorage } from './storage/sqlite.ts'
 
+// @hono/node-ws builds an ErrorEvent for socket errors; Node 20 has none, so its onError never ran.
+const globals = globalThis as unknown as Record<string, unknown>
+globals.ErrorEvent ??= class ErrorEvent extends Event {
+  readonly error: unknown
+  readonly message: string
+  constructor(type: string, init: { error?: unknown; message?: string } = {}) {
+    super(type)
+    this.error = init.error
+    this.message = init.message ?? String(init.error ?? '')
+  }
+}
+
 export interface RelayServerOptions extends Omit<RelayOptions, 'upgradeWebSocket'> {
   port?: number
   host?: string
