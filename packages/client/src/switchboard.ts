@@ -95,7 +95,7 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis)
   const WebSocketImpl = options.WebSocket ?? (globalThis as { WebSocket?: unknown }).WebSocket
   const origin = { deviceId }
-  const hlc: Hlc = createHlc(deviceId)
+  const hlc: Hlc = createHlc(deviceId, options.now)
   const ledger = new PendingLedger(deviceId)
 
   let token = options.token

@@ -125,6 +125,8 @@ export interface SwitchboardOptions {
   /** WebSocket constructor; the global one by default (`ws` from `@switchboard/client/node`). */
   WebSocket?: unknown
   fetch?: typeof fetch
+  /** Wall clock for the device's HLC (tests). */
+  now?: () => number
   /** Called with every refreshed token, so the caller can store it. */
   onToken?: (token: string, expiresAt: number) => void
 }
