@@ -17,8 +17,11 @@ export interface Hlc {
   readonly deviceId: string
   /** A new timestamp, greater than every one this clock issued or received. */
   tick(): Timestamp
-  /** Take a remote timestamp into account; returns false (and ignores it) beyond maxDrift. */
-  receive(remote: Timestamp | string): boolean
+  /**
+   * Take a remote timestamp into account; returns false (and ignores it) beyond maxDrift.
+   * `trusted` skips the drift check, for timestamps the relay already bounded (stored marks).
+   */
+  receive(remote: Timestamp | string, options?: { trusted?: boolean }): boolean
   /** The greatest timestamp issued or received so far. */
   peek(): Timestamp
 }
@@ -55,9 +58,9 @@ export function createHlc(
       }
       return { ...last }
     },
-    receive(remoteIn) {
+    receive(remoteIn, receiveOptions) {
       const remote = typeof remoteIn === 'string' ? parseTimestamp(remoteIn) : remoteIn
-      if (remote.wall > now() + maxDrift) return false
+      if (!receiveOptions?.trusted && remote.wall > now() + maxDrift) return false
       if (remote.wall > last.wall || (remote.wall === last.wall && remote.counter > last.counter)) {
         last = { wall: remote.wall, counter: remote.counter, device: deviceId }
       }

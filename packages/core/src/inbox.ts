@@ -79,10 +79,11 @@ function writeLanes(
   assert(isValidId(author.deviceId), `invalid device id: ${JSON.stringify(author.deviceId)}`)
   assert(author.memberId.length > 0, 'author.memberId must not be empty')
   const lanes = inboxIndex(doc).lanes.get(conversationId) ?? emptyLanes()
-  // Lift the clock past what this replica has seen, so a later intent sorts later (P5).
+  // Lift the clock past what this replica has seen, so a later intent sorts later (P5), however
+  // far behind this device's clock runs: stored marks were bounded by the relay's clock (P6).
   for (const { lane } of writes) {
     const current = winner(lanes[lane])
-    if (current) author.clock.receive(current.at)
+    if (current) author.clock.receive(current.at, { trusted: true })
   }
   const at = formatTimestamp(author.clock.tick())
   const seen = inboxRoots.conversations(doc).get(conversationId)?.incoming?.seq ?? 0

@@ -95,13 +95,14 @@ describe('merge rules', () => {
     expect(getConversation(alice, 'c1')?.decidedBy?.memberId).toBe('bob')
   })
 
-  it('[M3][M6] beyond maxDrift behind, the author’s clock does not adopt the seen mark, so [M3] holds only within maxDrift', () => {
+  it('[M3][M6] a mark seen in the document lifts the clock even from beyond maxDrift behind', () => {
     const { alice, bob } = team()
     markConversation(alice, 'c1', 'done', device('alice', 'alice-web', T0 + 300_000).author)
     sync(alice, bob)
     markConversation(bob, 'c1', 'open', device('bob', 'bob-phone', T0).author) // 5 min behind
     sync(alice, bob)
-    expect(getConversation(alice, 'c1')?.decidedBy?.memberId).toBe('alice')
+    expect(getConversation(alice, 'c1')?.decidedBy?.memberId).toBe('bob')
+    expect(getConversation(bob, 'c1')).toMatchObject({ status: 'open' })
   })
 
   it('[M4] Bob marks Done offline while a new SMS arrives: the SMS reopens it, whatever the clocks say', () => {
