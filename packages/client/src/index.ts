@@ -1,5 +1,6 @@
 /** @module @switchboard/client: a local-first replica of a Switchboard workspace (browser-safe). */
 export { createSwitchboard, newDeviceId, tokenExpiry } from './switchboard.ts'
+export { claimDeviceId, type ClaimOptions, type DeviceClaim } from './device-id.ts'
 export { memoryStorage, type ClientStorage } from './storage/client-storage.ts'
 export { indexeddbStorage, type IndexeddbStorageOptions } from './storage/indexeddb.ts'
 export { ErrorCode, SwitchboardError, closeReaction, type CloseReaction } from './errors.ts'
