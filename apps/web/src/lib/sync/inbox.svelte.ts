@@ -34,7 +34,8 @@ export class InboxState {
     return this.inbox.get(id)
   }
 
-  history(id: string) {
+  /** Pass the replica's `mentionsVersion` to re-read when marks land without a state change. */
+  history(id: string, _changes = 0) {
     void this.version
     return this.inbox.history(id)
   }
