@@ -9,9 +9,15 @@ const KIND_WORD: Record<string, string> = {
   read: 'Read',
 }
 
-export function clock(ms: number): string {
+const MONTHS = 'Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec'.split(' ')
+
+/** "10:02" today, "Nov 24 10:02" on another day. */
+export function clock(ms: number, today: Date = new Date()): string {
   const d = new Date(ms)
-  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`
+  const hm = `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`
+  return d.toDateString() === today.toDateString()
+    ? hm
+    : `${MONTHS[d.getMonth()]} ${d.getDate()} ${hm}`
 }
 
 export function memberName(members: readonly Member[], id: string): string {
@@ -81,7 +87,7 @@ export function inboxTable(conversations: Conversation[], members: readonly Memb
       explain(c, members),
     ])
   }
-  return table(rows, [14, 12, 18, 34])
+  return table(rows, [14, 12, 18, 40])
     .split('\n')
     .map((l) => '  ' + l)
     .join('\n')

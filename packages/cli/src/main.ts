@@ -35,7 +35,7 @@ export interface Io {
 
 const USAGE = `usage: switchboard <command> [options]
   login <url> --email E [--password P] [--data DIR]   log in and create the local replica
-  inbox [--number NAME] [--view inbox|unread|done|all] [--json]
+  inbox [--number NAME] [--view inbox|unread|done|all] [--limit N] [--json]
   show <conversation> [--json]
   done|unread|open|read <conversation…>
   note <conversation> "text @bob"
@@ -55,6 +55,7 @@ interface Flags {
   json?: boolean
   offline?: boolean
   timeout?: string
+  limit?: string
   help?: boolean
 }
 
@@ -74,6 +75,7 @@ function parse(argv: string[]): { command: string; args: string[]; flags: Flags 
         json: { type: 'boolean' },
         offline: { type: 'boolean' },
         timeout: { type: 'string' },
+        limit: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     })
@@ -285,6 +287,8 @@ const commands: Record<string, (ctx: Ctx) => Promise<void>> = {
     if (!VIEWS.includes(view))
       throw new CliError(`unknown view '${ctx.flags.view}' (inbox, unread, done or all)`, 2)
     if (ctx.args.length) throw new CliError(`inbox takes no arguments (got '${ctx.args[0]}')`, 2)
+    const limit = ctx.flags.limit === undefined ? Infinity : Number(ctx.flags.limit)
+    if (!(limit > 0)) throw new CliError('--limit must be a positive number', 2)
     await withReplica(ctx, async ({ sb }) => {
       let numbers = sb.phoneNumbers()
       if (ctx.flags.number) {
@@ -304,6 +308,7 @@ const commands: Record<string, (ctx: Ctx) => Promise<void>> = {
           conversations: sb
             .inbox(p.id)
             .list(view)
+            .slice(0, limit)
             .map((c) => ({ ...c, state: stateLabel(c), why: explain(c, all) })),
         }))
         ctx.io.out(JSON.stringify({ view, phoneNumbers: out }, null, 2))
@@ -313,7 +318,8 @@ const commands: Record<string, (ctx: Ctx) => Promise<void>> = {
       for (const p of numbers) {
         const list = sb.inbox(p.id).list(view)
         ctx.io.out(`${p.name} (${p.number}) · ${p.unread} unread · ${view}: ${list.length}`)
-        ctx.io.out(inboxTable(list, all))
+        ctx.io.out(inboxTable(list.slice(0, limit), all))
+        if (list.length > limit) ctx.io.out(`  … ${list.length - limit} more (--limit)`)
       }
       if (sb.pending > 0)
         ctx.io.out(`${sb.pending} local change(s) not yet on the relay: run switchboard sync`)
@@ -447,7 +453,7 @@ const commands: Record<string, (ctx: Ctx) => Promise<void>> = {
         ctx.io.out(JSON.stringify(info, null, 2))
         return
       }
-      const last = info.lastSyncedAt ? `${new Date(info.lastSyncedAt).toLocaleString()}` : 'never'
+      const last = info.lastSyncedAt ? clock(info.lastSyncedAt) : 'never'
       ctx.io.out(`Relay      ${info.url} · ${online ? 'online' : reason}`)
       ctx.io.out(`Member     ${info.member.name} <${info.member.email}>`)
       ctx.io.out(`Device     ${info.deviceId}`)
