@@ -1,0 +1,144 @@
+/**
+ * @module `switchboard-relay <command>`: workspace administration on DATA_DIR.
+ *
+ * Works on the store directly, through the same admin functions as the HTTP routes (so the
+ * workspace document stays in step). While a relay runs on the same DATA_DIR it refuses and
+ * points at the HTTP admin API, which also closes revoked sockets live.
+ */
+import { randomBytes } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { createRelay, AdminError } from './relay.ts'
+import { createSqliteStorage } from './storage/sqlite.ts'
+import { memberRoles, type MemberRole } from './storage/relay-storage.ts'
+
+const USAGE = `Usage: switchboard-relay <command> [options]   (DATA_DIR=${process.env.DATA_DIR ?? './data'})
+
+  create-member --email <email> --name <name> [--role owner|admin|member|viewer] [--password <pw>] [--id <id>]
+  create-phone-number --name <name> --number <e164> [--id <id>]
+  grant --member <id|email> --phone-number <id>
+  revoke --member <id|email> --phone-number <id>
+  list
+Options: --data-dir <dir> (default $DATA_DIR or ./data)`
+
+function relayRunning(dataDir: string): number | null {
+  const pidFile = join(dataDir, 'relay.pid')
+  if (!existsSync(pidFile)) return null
+  const pid = Number(readFileSync(pidFile, 'utf8'))
+  try {
+    process.kill(pid, 0)
+    return pid
+  } catch {
+    return null
+  }
+}
+
+export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      'data-dir': { type: 'string' },
+      email: { type: 'string' },
+      name: { type: 'string' },
+      role: { type: 'string' },
+      password: { type: 'string' },
+      id: { type: 'string' },
+      number: { type: 'string' },
+      member: { type: 'string' },
+      'phone-number': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  })
+  const command = positionals[0]
+  if (!command || values.help || command === 'help') {
+    console.log(USAGE)
+    return command ? 0 : 1
+  }
+  const dataDir = resolve(values['data-dir'] ?? env.DATA_DIR ?? './data')
+  const pid = relayRunning(dataDir)
+  if (pid !== null && command !== 'list') {
+    console.error(
+      `A relay (pid ${pid}) is running on ${dataDir}. Use its HTTP admin API instead ` +
+        `(POST /api/admin/members, /api/admin/phone-numbers, POST|DELETE /api/admin/access), ` +
+        `so connected sockets see the change; or stop it first.`,
+    )
+    return 2
+  }
+  const storage = createSqliteStorage({ path: join(dataDir, 'relay.db') })
+  const relay = createRelay({
+    storage,
+    secret: 'cli-does-not-sign-tokens',
+    webhookSecret: 'cli-does-not-verify-webhooks',
+    upgradeWebSocket: (() => {
+      throw new Error('the CLI serves no sockets')
+    }) as never,
+    log: () => {},
+  })
+  const memberId = (ref: string | undefined) => {
+    if (!ref) throw new AdminError(400, 'member', '--member is required')
+    return storage.getMemberByEmail(ref)?.id ?? ref
+  }
+  try {
+    switch (command) {
+      case 'create-member': {
+        const role = (values.role ?? 'member') as MemberRole
+        if (!memberRoles.includes(role))
+          throw new AdminError(400, 'role', `must be one of ${memberRoles.join(', ')}`)
+        const password = values.password ?? randomBytes(12).toString('base64url')
+        const m = await relay.admin.createMember({
+          email: values.email ?? '',
+          name: values.name ?? '',
+          role,
+          password,
+          ...(values.id ? { id: values.id } : {}),
+        })
+        console.log(`created member ${m.id} <${m.email}> (${m.role})`)
+        if (!values.password) console.log(`password: ${password}`)
+        break
+      }
+      case 'create-phone-number': {
+        const pn = await relay.admin.createPhoneNumber({
+          name: values.name ?? '',
+          number: values.number ?? '',
+          ...(values.id ? { id: values.id } : {}),
+        })
+        console.log(`created phone number ${pn.id} ${pn.number} (${pn.name})`)
+        break
+      }
+      case 'grant':
+      case 'revoke': {
+        const m = memberId(values.member)
+        const pn = values['phone-number']
+        if (!pn) throw new AdminError(400, 'phone-number', '--phone-number is required')
+        await (command === 'grant' ? relay.admin.grant(m, pn) : relay.admin.revoke(m, pn))
+        console.log(
+          `${command === 'grant' ? 'granted' : 'revoked'} ${pn} ${command === 'grant' ? 'to' : 'from'} ${m}`,
+        )
+        break
+      }
+      case 'list': {
+        for (const m of storage.listMembers())
+          console.log(
+            `member  ${m.id.padEnd(12)} ${m.email.padEnd(28)} ${m.role.padEnd(7)} ${storage.listAccess(m.id).join(',')}`,
+          )
+        for (const pn of storage.listPhoneNumbers())
+          console.log(`number  ${pn.id.padEnd(12)} ${pn.number.padEnd(28)} ${pn.name}`)
+        break
+      }
+      default:
+        console.error(`unknown command ${command}\n${USAGE}`)
+        return 1
+    }
+    return 0
+  } catch (err) {
+    if (err instanceof AdminError) {
+      console.error(`error: ${err.field}: ${err.message}`)
+      return 1
+    }
+    throw err
+  } finally {
+    await relay.close()
+  }
+}
