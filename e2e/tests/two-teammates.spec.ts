@@ -1,0 +1,73 @@
+// Scenario 1 (issue 6): two teammates triage the same conversation from two browsers.
+import { expect, test } from '@playwright/test'
+import {
+  UNREAD,
+  actions,
+  deliver,
+  incomingSms,
+  openInbox,
+  row,
+  screenshot,
+  showView,
+  teammate,
+  threadTitle,
+  unreadBadge,
+} from '../support/app.ts'
+import { startRelay, type RelayProcess } from '../support/relay.ts'
+
+let relay: RelayProcess
+test.beforeAll(async () => {
+  relay = await startRelay()
+})
+test.afterAll(async () => {
+  await relay?.stop()
+})
+
+test('Alice marks Done: it leaves Bob’s Open view for his Done filter; Bob marks Unread: Alice sees the dot and the badge', async ({
+  browser,
+}) => {
+  const alice = await teammate(browser, relay, 'alice@example.com')
+  const bob = await teammate(browser, relay, 'bob@example.com')
+  await openInbox(alice.page)
+  await openInbox(bob.page)
+
+  const contact = 'Ada Lovelace'
+  await deliver(
+    relay,
+    incomingSms({ conversationId: 'c-e2e-two-1', contactName: contact, body: 'Is my order late?' }),
+  )
+  // A new incoming SMS is Open + Unread on both screens.
+  await expect(row(alice.page, contact)).toHaveAccessibleName(UNREAD)
+  await expect(row(bob.page, contact)).toHaveAccessibleName(UNREAD)
+
+  // Alice opens it (viewing marks it read for the team), then marks it done.
+  await row(alice.page, contact).click()
+  await expect(threadTitle(alice.page, contact)).toBeVisible()
+  await expect(row(bob.page, contact)).not.toHaveAccessibleName(UNREAD)
+  await actions(alice.page).getByRole('button', { name: 'Mark as done' }).click()
+
+  await expect(row(alice.page, contact)).toHaveCount(0)
+  await expect(row(bob.page, contact)).toHaveCount(0)
+  await showView(bob.page, 'Done')
+  await expect(row(bob.page, contact)).toBeVisible()
+  await expect(row(bob.page, contact)).toHaveAccessibleName(/Done/)
+  await screenshot(bob.page, 'bob-done-filter')
+
+  // Bob marks it unread from his Done filter: it is back in Alice's inbox, dot and badge.
+  const badgeBefore = await unreadBadge(alice.page)
+  await row(bob.page, contact).click()
+  await expect(threadTitle(bob.page, contact)).toBeVisible()
+  await actions(bob.page).getByRole('button', { name: 'Mark as unread' }).click()
+
+  await expect(row(alice.page, contact)).toBeVisible()
+  await expect(row(alice.page, contact)).toHaveAccessibleName(UNREAD)
+  await expect.poll(() => unreadBadge(alice.page)).toBe(badgeBefore + 1)
+  await expect(row(bob.page, contact)).toHaveCount(0)
+  await showView(bob.page, 'Open')
+  await expect(row(bob.page, contact)).toHaveAccessibleName(UNREAD)
+  await screenshot(alice.page, 'alice-unread-again')
+  await screenshot(bob.page, 'bob-open-unread')
+
+  await alice.context.close()
+  await bob.context.close()
+})
