@@ -118,6 +118,19 @@ describe('switchboard CLI session against a real relay', () => {
     })
   })
 
+  it('a note written offline is pushed by the next sync, conversation room and mention alike', async () => {
+    const r = await run('note', 'c1', 'called back, @alice please confirm the refund', '--offline')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/stored locally · 2 pending/)
+    expect((await run('sync')).code).toBe(0)
+    await until(alice, () => alice.inbox('pn1').mentions('alice').length === 2)
+    const convo = alice.openConversation('c1', 'pn1')
+    await convo.whenLoaded
+    await until(alice, () => convo.notes().length === 1)
+    expect(convo.notes()[0]).toMatchObject({ author: 'bob', mentions: ['alice'] })
+    convo.close()
+  })
+
   it('bad input is one line on stderr and a non-zero exit, and leaves the replica intact', async () => {
     const unknown = await run('done', 'c1', 'nope', '--offline')
     expect(unknown.code).not.toBe(0)

@@ -15,6 +15,7 @@ export { ErrorCode, SwitchboardError, closeReaction, type CloseReaction } from '
 export { mentionedMembers } from './mentions.ts'
 export type {
   ConnectionStatus,
+  Contacts,
   ConversationHandle,
   Inbox,
   Member,

@@ -107,4 +107,31 @@ describe('session: tokens, access, browser storage', () => {
     await until(tab1, settled)
     expect(tab1.inbox('pn1').get('c1')).toMatchObject({ status: 'open', unread: true })
   })
+
+  it('contacts sync field by field: two teammates editing one contact both keep their edit', async () => {
+    const r = await relay()
+    const alice = await openClient(r, 'alice@example.com')
+    const bob = await openClient(r, 'bob@example.com')
+    cleanups.push(
+      () => alice.destroy(),
+      () => bob.destroy(),
+    )
+    await alice.contacts().whenLoaded
+    await bob.contacts().whenLoaded
+    await alice.whenSynced()
+    await bob.whenSynced()
+    alice.disconnect()
+    bob.disconnect()
+    await alice.contacts().update('+15551230000', { name: 'Dana Lee' })
+    await bob.contacts().update('+15551230000', { tags: { add: ['vip'] } })
+    alice.connect()
+    bob.connect()
+    await alice.whenSynced()
+    await bob.whenSynced()
+    const merged = { number: '+15551230000', name: 'Dana Lee', tags: ['vip'] }
+    await until(alice, () => alice.contacts().get('+15551230000').tags.length === 1)
+    await until(bob, () => bob.contacts().get('+15551230000').name !== null)
+    expect(alice.contacts().get('+15551230000')).toMatchObject(merged)
+    expect(bob.contacts().get('+15551230000')).toMatchObject(merged)
+  })
 })

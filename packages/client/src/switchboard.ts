@@ -17,6 +17,7 @@ import {
 } from '@switchboard/core'
 import { closeReaction, ErrorCode, SwitchboardError } from './errors.ts'
 import { InboxHandle } from './inbox.ts'
+import { ContactsHandle } from './contacts.ts'
 import { ConversationRoomHandle } from './conversation.ts'
 import { LEDGER_ROOM, PendingLedger } from './ledger.ts'
 import { RoomReplica, type RoomContext } from './room.ts'
@@ -115,6 +116,7 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
   const workspaceListeners = new Set<() => void>()
   const presenceListeners = new Set<() => void>()
   let presence: Presence | null = null
+  let contacts: ContactsHandle | null = null
 
   // ---- storage: one queue for every write of this replica -------------------------------
   let queue: Promise<void> = Promise.resolve()
@@ -493,6 +495,10 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
       return () => workspaceListeners.delete(listener)
     },
     inbox: (id): Inbox => inbox(id),
+    contacts() {
+      contacts ??= new ContactsHandle(internals)
+      return contacts
+    },
     openConversation(id, phoneNumberId): ConversationHandle {
       return new ConversationRoomHandle(internals, id, inbox(phoneNumberId))
     },

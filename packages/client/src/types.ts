@@ -1,6 +1,8 @@
 /** @module The public shape of a Switchboard replica: what the web app, the CLI and bots use. */
 import type {
   Activity,
+  Contact,
+  ContactPatch,
   Conversation,
   HistoryEntry,
   ListOptions,
@@ -70,6 +72,15 @@ export interface ConversationHandle {
   close(): void
 }
 
+/** The team's contacts (room `contacts`): name, notes, tags, properties per outside number. */
+export interface Contacts {
+  list(): Contact[]
+  get(number: string): Contact
+  update(number: string, patch: ContactPatch): Promise<void>
+  onChange(listener: () => void): () => void
+  whenLoaded: Promise<void>
+}
+
 export interface Switchboard {
   readonly deviceId: string
   readonly member: Member | null
@@ -81,6 +92,8 @@ export interface Switchboard {
   members(): Member[]
   onWorkspaceChange(listener: () => void): () => void
   inbox(phoneNumberId: string): Inbox
+  /** Opens the contacts room on first use. */
+  contacts(): Contacts
   openConversation(id: string, phoneNumberId: string): ConversationHandle
   setViewing(conversationId: string | null): void
   setReplying(replying: boolean): void
