@@ -38,7 +38,7 @@ export class SwitchboardError extends Error {
 
 /** How the client reacts to a relay close code (docs/HELPERS.md). */
 export type CloseReaction =
-  { action: 'retry' } | { action: 'reauth' } | { action: 'stop'; code: ErrorCode }
+  { action: 'retry'; tell?: ErrorCode } | { action: 'reauth' } | { action: 'stop'; code: ErrorCode }
 
 export function closeReaction(code: number): CloseReaction {
   switch (code) {
@@ -51,6 +51,8 @@ export function closeReaction(code: number): CloseReaction {
     case 4400:
     case 4413:
       return { action: 'stop', code: ErrorCode.Protocol }
+    case 4500:
+      return { action: 'retry', tell: ErrorCode.Unavailable }
     default:
       return { action: 'retry' }
   }

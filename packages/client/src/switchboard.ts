@@ -178,7 +178,15 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
       WebSocket: WebSocketImpl,
       shouldReconnect: (event: CloseEvent) => {
         const reaction = closeReaction(event.code)
-        if (reaction.action === 'retry') return true
+        if (reaction.action === 'retry') {
+          if (reaction.tell)
+            fail(
+              new SwitchboardError(reaction.tell, `relay cannot open ${name} right now; retrying`, {
+                room: name,
+              }),
+            )
+          return true
+        }
         if (reaction.action === 'reauth') {
           // A socket opened with an older token closes when that token expires: reconnect it
           // with the current one; refresh only when the current one is itself stale.
