@@ -312,7 +312,10 @@ export function createRelay(options: RelayOptions): Relay {
           case 'update': {
             const update = message.update
             if (this.readOnly || this.roomName.kind === 'workspace') {
-              if (room.contains(update)) return
+              if (room.contains(update)) {
+                if (message.step === 'step-2') room.clientStep2(this, update)
+                return
+              }
             }
             const check = validateUpdate(room.doc, update, {
               room: this.roomName,
@@ -325,7 +328,9 @@ export function createRelay(options: RelayOptions): Relay {
               const code = check.code === 'malformed' ? CloseCode.Malformed : CloseCode.Rejected
               return this.reject(code, check.code, check.message)
             }
-            return room.applyUpdate(this, update)
+            room.applyUpdate(this, update)
+            if (message.step === 'step-2') room.clientStep2(this, update)
+            return
           }
           case 'awareness': {
             const dropped = room.applyAwareness(this, message.update)

@@ -8,6 +8,7 @@
  * to a joining client (its sync step 1 and step 2) are computed at once but sent only when
  * everything they describe is durable, so no client ever sees state a crash could lose.
  */
+import * as encoding from 'lib0/encoding'
 import * as Y from 'yjs'
 import {
   Awareness,
@@ -65,6 +66,58 @@ interface ColdCache {
   baseBytes: number
 }
 
+/** How long a step 2 answer waits for the client's delete set before sending the full one. */
+const HOLD_STEP2_MS = 2000
+
+type DeleteSet = ReturnType<typeof Y.createDeleteSetFromStructStore>
+type DeleteRange = { clock: number; len: number }
+
+/** Ranges deleted in `have` that `known` does not list as deleted. */
+export function subtractDeleteSets(have: DeleteSet, known: DeleteSet): Map<number, DeleteRange[]> {
+  const missing = new Map<number, DeleteRange[]>()
+  for (const [client, ranges] of have.clients as Map<number, DeleteRange[]>) {
+    const theirs = ((known.clients as Map<number, DeleteRange[]>).get(client) ?? [])
+      .slice()
+      .sort((a, b) => a.clock - b.clock)
+    const out: DeleteRange[] = []
+    let j = 0
+    for (const r of ranges) {
+      let start = r.clock
+      const end = r.clock + r.len
+      while (j < theirs.length && theirs[j]!.clock + theirs[j]!.len <= start) j++
+      let k = j
+      while (start < end) {
+        const t = theirs[k]
+        if (!t || t.clock >= end) {
+          out.push({ clock: start, len: end - start })
+          break
+        }
+        if (t.clock > start) out.push({ clock: start, len: t.clock - start })
+        start = Math.max(start, t.clock + t.len)
+        k++
+      }
+    }
+    if (out.length > 0) missing.set(client, out)
+  }
+  return missing
+}
+
+/** A Yjs v1 update with no structs and the given deletions. */
+export function encodeDeletionsOnlyUpdate(deletions: Map<number, DeleteRange[]>): Uint8Array {
+  const e = encoding.createEncoder()
+  encoding.writeVarUint(e, 0)
+  encoding.writeVarUint(e, deletions.size)
+  for (const [client, ranges] of deletions) {
+    encoding.writeVarUint(e, client)
+    encoding.writeVarUint(e, ranges.length)
+    for (const r of ranges) {
+      encoding.writeVarUint(e, r.clock)
+      encoding.writeVarUint(e, r.len)
+    }
+  }
+  return encoding.toUint8Array(e)
+}
+
 function newBatch(): Batch {
   let resolve!: () => void
   let reject!: (err: unknown) => void
@@ -92,6 +145,7 @@ export class Room {
   #cold: ColdCache | null = null
   #failed: unknown = null
   #destroyed = false
+  #held = new Map<Peer, { timer: ReturnType<typeof setTimeout> }>()
 
   private constructor(name: string, doc: Y.Doc, logCount: number, deps: RoomDeps) {
     this.name = name
@@ -168,21 +222,66 @@ export class Room {
   }
 
   leave(peer: Peer): void {
+    const held = this.#held.get(peer)
+    if (held) clearTimeout(held.timer)
+    this.#held.delete(peer)
     if (!this.peers.delete(peer)) return
     if (peer.awarenessClientId !== null && this.awareness.states.has(peer.awarenessClientId))
       removeAwarenessStates(this.awareness, [peer.awarenessClientId], peer)
   }
 
   /** Sync step 1 from a client: answer with what it lacks, once that is durable. */
+  /**
+   * Sync step 1 from a client: answer with what it lacks, once that is durable.
+   *
+   * A cold client (empty state vector) gets the cached encoded state. A client that already has
+   * every struct lacks at most some deletions, but plain y-protocols would send it the whole
+   * delete set (~186 KB for a room of 1M overwritten marks). So the answer waits for the
+   * client's own sync step 2 (its reply to our step 1, carrying its delete set) and sends only
+   * the deletions it is missing — usually nothing.
+   */
   syncStep1(peer: Peer, stateVector: Uint8Array): void {
     const sv = Y.decodeStateVector(stateVector)
-    const frames =
-      sv.size === 0
-        ? this.#coldFrames()
-        : [encodeSyncStep2(Y.encodeStateAsUpdate(this.doc, stateVector))]
-    this.#whenDurable(() => {
-      for (const f of frames) peer.send(f)
-    })
+    if (sv.size === 0) {
+      const frames = this.#coldFrames()
+      return this.#whenDurable(() => {
+        for (const f of frames) peer.send(f)
+      })
+    }
+    let hasEveryStruct = true
+    for (const client of this.doc.store.clients.keys())
+      if ((sv.get(client) ?? 0) < Y.getState(this.doc.store, client)) hasEveryStruct = false
+    if (hasEveryStruct) {
+      const timer = setTimeout(() => this.#releaseStep2(peer, null), HOLD_STEP2_MS)
+      this.#held.set(peer, { timer })
+      return
+    }
+    const frame = encodeSyncStep2(Y.encodeStateAsUpdate(this.doc, stateVector))
+    this.#whenDurable(() => peer.send(frame))
+  }
+
+  /** The client's sync step 2 (after it was applied): releases a held step 2 answer. */
+  clientStep2(peer: Peer, update: Uint8Array): void {
+    if (this.#held.has(peer)) this.#releaseStep2(peer, update)
+  }
+
+  #releaseStep2(peer: Peer, clientUpdate: Uint8Array | null): void {
+    const held = this.#held.get(peer)
+    if (!held) return
+    clearTimeout(held.timer)
+    this.#held.delete(peer)
+    let answer: Uint8Array
+    if (clientUpdate) {
+      const missing = subtractDeleteSets(
+        Y.createDeleteSetFromStructStore(this.doc.store),
+        Y.decodeUpdate(clientUpdate).ds,
+      )
+      answer = encodeDeletionsOnlyUpdate(missing)
+    } else {
+      answer = Y.encodeStateAsUpdate(this.doc, Y.encodeStateVector(this.doc))
+    }
+    const frame = encodeSyncStep2(answer)
+    this.#whenDurable(() => peer.send(frame))
   }
 
   /** Applies a checked client update; acknowledges it to `ack=1` sockets once durable. */

@@ -1,0 +1,129 @@
+import { markConversation } from '@switchboard/core'
+import * as decoding from 'lib0/decoding'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { encodeSyncStep1, encodeSyncStep2 } from './protocol.ts'
+import { encodeDeletionsOnlyUpdate, subtractDeleteSets } from './room.ts'
+import {
+  author,
+  connectProvider,
+  incoming,
+  rawSocket,
+  startTestRelay,
+  trackAcks,
+  until,
+  type TestRelay,
+} from './test-helpers.ts'
+
+let relay: TestRelay
+let tokens: Record<string, string>
+beforeAll(async () => {
+  relay = await startTestRelay()
+  tokens = Object.fromEntries(
+    await Promise.all(
+      ['alice', 'carol'].map(async (m) => [m, await relay.login(`${m}@example.com`)]),
+    ),
+  )
+})
+afterAll(() => relay.close())
+
+const isStep2 = (m: Uint8Array) => m[0] === 0 && m[1] === 1
+const step2Payload = (m: Uint8Array) => {
+  const d = decoding.createDecoder(m)
+  decoding.readVarUint(d)
+  decoding.readVarUint(d)
+  return decoding.readVarUint8Array(d)
+}
+
+describe('[§4 fast] sync answers', () => {
+  it('an up-to-date client reconnecting is sent almost nothing, not the whole delete set', async () => {
+    expect((await relay.webhook(incoming('c-r-1', 'pn-a'))).status).toBe(202)
+    const a = connectProvider(relay.wsUrl, 'inbox:pn-a', tokens.alice!, { ack: '1' })
+    const acks = trackAcks(a)
+    await a.synced
+    const who = author('alice', 'dev-r')
+    for (let i = 0; i < 400; i++) markConversation(a.doc, 'c-r-1', i % 2 ? 'done' : 'unread', who)
+    await acks.acked()
+    const plain = Y.encodeStateAsUpdate(a.doc, Y.encodeStateVector(a.doc))
+
+    const s = rawSocket(`${relay.wsUrl}/inbox:pn-a?token=${tokens.alice}`)
+    await s.opened
+    s.ws.send(encodeSyncStep1(Y.encodeStateVector(a.doc)))
+    s.ws.send(encodeSyncStep2(plain)) // what y-websocket replies to the relay's step 1
+    const answer = step2Payload(await s.next(isStep2))
+    console.log(
+      `reconnect answer: ${answer.byteLength} bytes (plain y-protocols: ${plain.byteLength} bytes)`,
+    )
+    expect(plain.byteLength).toBeGreaterThan(1000)
+    expect(answer.byteLength).toBeLessThan(8)
+    s.ws.close()
+    a.destroy()
+  })
+
+  it('a reconnecting client still receives the deletions it missed while offline', async () => {
+    const a = connectProvider(relay.wsUrl, 'contacts', tokens.alice!, { ack: '1' })
+    const acks = trackAcks(a)
+    const b = connectProvider(relay.wsUrl, 'contacts', tokens.carol!)
+    await Promise.all([a.synced, b.synced])
+    a.doc.getMap('contacts').set('+15550001\u001fname', 'Ann')
+    a.doc.getMap('contacts').set('+15550002\u001fname', 'Ben')
+    await until(() => b.doc.getMap('contacts').size === 2, 'carol sees contacts')
+    b.provider.disconnect()
+    a.doc.getMap('contacts').delete('+15550001\u001fname') // a deletion only: no clock advances
+    await acks.acked()
+    await relay.relay.writeRoom('contacts', () => {})
+    b.provider.connect()
+    await until(() => !b.doc.getMap('contacts').has('+15550001\u001fname'), 'deletion arrives')
+    expect(b.doc.getMap('contacts').toJSON()).toEqual(a.doc.getMap('contacts').toJSON())
+    a.destroy()
+    b.destroy()
+  })
+
+  it('subtractDeleteSets keeps exactly the ranges the other side lacks', () => {
+    const ds = (entries: [number, [number, number][]][]) =>
+      ({
+        clients: new Map(entries.map(([c, rs]) => [c, rs.map(([clock, len]) => ({ clock, len }))])),
+      }) as unknown as Parameters<typeof subtractDeleteSets>[0]
+    const missing = subtractDeleteSets(
+      ds([
+        [
+          1,
+          [
+            [0, 10],
+            [20, 5],
+          ],
+        ],
+        [2, [[3, 1]]],
+      ]),
+      ds([
+        [
+          1,
+          [
+            [2, 3],
+            [8, 1],
+            [20, 5],
+          ],
+        ],
+        [2, [[3, 1]]],
+      ]),
+    )
+    expect([...missing]).toEqual([
+      [
+        1,
+        [
+          { clock: 0, len: 2 },
+          { clock: 5, len: 3 },
+          { clock: 9, len: 1 },
+        ],
+      ],
+    ])
+    const update = encodeDeletionsOnlyUpdate(missing)
+    const decoded = Y.decodeUpdate(update)
+    expect(decoded.structs).toEqual([])
+    expect([...decoded.ds.clients.get(1)!].map((r) => [r.clock, r.len])).toEqual([
+      [0, 2],
+      [5, 3],
+      [9, 1],
+    ])
+  })
+})
