@@ -112,12 +112,19 @@ export function incomingSms(options: {
     phoneNumberId: pn.id,
     direction: 'incoming',
     kind: 'message',
-    from: options.from ?? `+1415555${String(1000 + (sequence % 9000)).padStart(4, '0')}`,
+    from: options.from ?? contactNumber(options.conversationId),
     to: pn.number,
     body: options.body,
     at: options.at ?? Date.now(),
     contactName: options.contactName,
   }
+}
+
+/** A stable outside number per conversation: +1 415 555 1xxx. */
+export function contactNumber(conversationId: string): string {
+  let h = 0
+  for (const ch of conversationId) h = (h * 31 + ch.charCodeAt(0)) % 1000
+  return `+14155551${String(h).padStart(3, '0')}`
 }
 
 /** Sends activities through the signed webhook and checks the relay accepted them. */
