@@ -37,15 +37,29 @@ class AppState {
   #toastTimer: ReturnType<typeof setTimeout> | undefined
   #toastId = 0
 
-  /** The replica for the current session, created on first use. */
-  ensureReplica(): Replica | null {
+  #creating: string | null = null
+
+  /** Start the replica for the current session (once); `replica` is set when it is ready. */
+  ensureReplica(): void {
     const s = session.current
-    if (!s) return null
-    if (this.replica && this.replica.memberId === s.member.id) return this.replica
-    if (this.replica) void this.replica.destroy()
+    if (!s) return
+    if (this.replica?.memberId === s.member.id || this.#creating === s.member.id) return
+    const previous = this.replica
+    this.replica = null
     this.#undo = []
-    this.replica = new Replica(s, (token, expiresAt) => session.updateToken(token, expiresAt))
-    return this.replica
+    this.#creating = s.member.id
+    void (async () => {
+      if (previous) await previous.destroy().catch(() => {})
+      const replica = await Replica.create(s, (token, expiresAt) =>
+        session.updateToken(token, expiresAt),
+      )
+      if (this.#creating !== s.member.id || session.current?.member.id !== s.member.id) {
+        await replica.destroy()
+        return
+      }
+      this.#creating = null
+      this.replica = replica
+    })()
   }
 
   /** Apply a mark and remember it for undo. */
@@ -106,6 +120,7 @@ class AppState {
   async signOut(erase: boolean): Promise<void> {
     const replica = this.replica
     this.replica = null
+    this.#creating = null
     this.#undo = []
     session.signOut()
     if (replica) await replica.destroy().catch(() => {})

@@ -1,45 +1,30 @@
-/**
- * @module The team's contacts (the `contacts` room) as reactive state.
- * @switchboard/client does not expose the contacts room yet; when it grows
- * `Switchboard.contacts()` with this shape the panel becomes editable, until then it is read-only.
- */
-import type { Switchboard } from '@switchboard/client'
+/** @module The team's contacts (the `contacts` room) as reactive state. */
+import type { Contacts, Switchboard } from '@switchboard/client'
 import type { Contact, ContactPatch } from '@switchboard/core'
 import { coalesce } from './replica.svelte.ts'
 
-/** The shape asked of @switchboard/client (see the web app's report). */
-export interface ContactsApi {
-  get(number: string): Contact
-  update(number: string, patch: ContactPatch): Promise<void>
-  onChange(listener: () => void): () => void
-  whenLoaded: Promise<void>
-}
-
-function contactsOf(sb: Switchboard): ContactsApi | null {
-  const maybe = (sb as unknown as { contacts?: () => ContactsApi }).contacts
-  return typeof maybe === 'function' ? maybe.call(sb) : null
-}
-
 export class ContactState {
-  readonly api: ContactsApi | null
+  readonly api: Contacts
   version = $state(0)
-  #off: () => void = () => {}
+  loaded = $state(false)
+  #off: () => void
 
   constructor(sb: Switchboard) {
-    this.api = contactsOf(sb)
-    if (this.api) {
-      this.#off = this.api.onChange(coalesce(() => this.version++))
-      void this.api.whenLoaded.then(() => this.version++)
-    }
+    this.api = sb.contacts()
+    this.#off = this.api.onChange(coalesce(() => this.version++))
+    void this.api.whenLoaded.then(() => {
+      this.loaded = true
+      this.version++
+    })
   }
 
-  get(number: string): Contact | null {
+  get(number: string): Contact {
     void this.version
-    return this.api?.get(number) ?? null
+    return this.api.get(number)
   }
 
   update(number: string, patch: ContactPatch): Promise<void> {
-    return this.api ? this.api.update(number, patch) : Promise.resolve()
+    return this.api.update(number, patch)
   }
 
   destroy(): void {

@@ -2,7 +2,7 @@
  * @module The signed-in member's replica (@switchboard/client) wrapped in runes: connection
  * status, pending count, workspace (phone numbers, members) and presence as reactive state.
  */
-import { createSwitchboard } from '@switchboard/client'
+import { claimDeviceId, createSwitchboard, type DeviceClaim } from '@switchboard/client'
 import type {
   ConnectionStatus,
   Inbox,
@@ -65,9 +65,26 @@ export class Replica {
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
   #inboxes = new Map<string, Inbox>()
 
-  constructor(session: Session, onToken: (token: string, expiresAt: number) => void) {
+  /** Claims this tab's device id (reused across reloads, never shared by two tabs) first. */
+  static async create(
+    session: Session,
+    onToken: (token: string, expiresAt: number) => void,
+  ): Promise<Replica> {
+    const claim = await claimDeviceId({ prefix: 'web' })
+    return new Replica(session, claim, onToken)
+  }
+
+  readonly #claim: DeviceClaim
+
+  private constructor(
+    session: Session,
+    claim: DeviceClaim,
+    onToken: (token: string, expiresAt: number) => void,
+  ) {
     this.memberId = session.member.id
+    this.#claim = claim
     this.sb = createSwitchboard({
+      deviceId: claim.deviceId,
       url: location.origin,
       token: session.token,
       expiresAt: session.expiresAt,
@@ -153,5 +170,6 @@ export class Replica {
     for (const off of this.#offs.splice(0)) off()
     this.#inboxes.clear()
     await this.sb.destroy()
+    this.#claim.release()
   }
 }
