@@ -41,6 +41,8 @@ export function checkActivity(input: unknown): ActivityCheck {
     return bad('durationSeconds', 'must be a non-negative number')
   if (a.missed !== undefined && typeof a.missed !== 'boolean')
     return bad('missed', 'must be a boolean')
+  if (a.memberId !== undefined && (a.direction !== 'outgoing' || !isValidId(a.memberId)))
+    return bad('memberId', 'must be a member id, on outgoing activity only')
   const value: Activity = {
     id: a.id as string,
     conversationId: a.conversationId as string,
@@ -56,6 +58,7 @@ export function checkActivity(input: unknown): ActivityCheck {
   if (a.contactName !== undefined) value.contactName = a.contactName as string
   if (a.durationSeconds !== undefined) value.durationSeconds = a.durationSeconds as number
   if (a.missed !== undefined) value.missed = a.missed as boolean
+  if (a.memberId !== undefined) value.memberId = a.memberId as string
   return { ok: true, value }
 }
 

@@ -11,7 +11,14 @@ import { emptyLanes, winner } from './derive.ts'
 import { formatTimestamp, timestampWall } from './hlc.ts'
 import { historyIndex, inboxIndex } from './inbox-index.ts'
 import { isValidId } from './rooms.ts'
-import { inboxRoots, Lane, markKey, type ConversationRecord, type MarkEntry } from './schema.ts'
+import {
+  inboxRoots,
+  Lane,
+  markKey,
+  type ActivityLogEntry,
+  type ConversationRecord,
+  type MarkEntry,
+} from './schema.ts'
 import {
   markKinds,
   type Activity,
@@ -58,13 +65,33 @@ export function ingestActivity(
         : (prev?.incoming ?? null),
     recent: [...(prev?.recent ?? []), activity.id].slice(-RECENT_IDS),
   }
-  doc.transact(() => conversations.set(activity.conversationId, next), origin)
+  const logged: ActivityLogEntry = {
+    conversationId: activity.conversationId,
+    id: activity.id,
+    direction: activity.direction,
+    kind: activity.kind,
+    at: activity.at,
+  }
+  if (activity.direction === 'incoming') logged.seq = next.incoming!.seq
+  const sender = senderMember(activity)
+  if (sender) logged.memberId = sender
+  doc.transact(() => {
+    conversations.set(activity.conversationId, next)
+    inboxRoots.activityLog(doc).push([logged])
+  }, origin)
   const after = getConversation(doc, activity.conversationId)
   return {
     created: !prev,
     duplicate: false,
     reopened: !!before && !!after && (before.status === 'done' || !before.unread) && after.unread,
   }
+}
+
+/** The member behind an outgoing activity: `memberId`, or a `from` that is a member id, not a number. */
+function senderMember(activity: Activity): string | null {
+  if (activity.direction !== 'outgoing') return null
+  if (activity.memberId) return activity.memberId
+  return /^[A-Za-z]/.test(activity.from) && isValidId(activity.from) ? activity.from : null
 }
 
 function writeLanes(
@@ -102,6 +129,7 @@ function writeLanes(
       memberId: author.memberId,
       deviceId: author.deviceId,
       at,
+      seen,
     }
     const assigned = writes.find((w) => w.lane === Lane.Assign)
     if (assigned) record.value = assigned.value ?? null

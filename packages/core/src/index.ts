@@ -46,7 +46,19 @@ export {
 export type { IngestResult } from './inbox.ts'
 export { deriveConversation, winner } from './derive.ts'
 export { inboxRoots, Lane, markKey, parseMarkKey, SEP } from './schema.ts'
-export type { ConversationRecord, MarkEntry } from './schema.ts'
+export type { ActivityLogEntry, ConversationRecord, MarkEntry } from './schema.ts'
+export { teamFigures, doneWithNewIncoming, openWithoutResponse, WEEKDAYS } from './stats.ts'
+export type {
+  BacklogPoint,
+  CompletionFigures,
+  FiguresOptions,
+  MemberMarks,
+  MemberResponseFigures,
+  ReopenedAfterDone,
+  ResponseFigures,
+  TeamFigures,
+  WaitingConversation,
+} from './stats.ts'
 export {
   appendActivity,
   listActivities,

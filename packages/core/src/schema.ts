@@ -6,7 +6,14 @@
  * the winner is chosen by `derive` from HLC timestamps (P2), identically on every replica (P1).
  */
 import type * as Y from 'yjs'
-import type { ActivitySummary, HistoryEntry, MarkKind, Mention } from './types.ts'
+import type {
+  ActivityDirection,
+  ActivityKind,
+  ActivitySummary,
+  HistoryEntry,
+  MarkKind,
+  Mention,
+} from './types.ts'
 
 export const Lane = { Status: 'status', Flag: 'flag', Pin: 'pin', Assign: 'assign' } as const
 export type Lane = (typeof Lane)[keyof typeof Lane]
@@ -39,6 +46,23 @@ export interface ConversationRecord {
   recent: string[]
 }
 
+/**
+ * One activity as the team figures need it: appended by the ingesting peer (the relay) only,
+ * in ingestion order, so every replica holds the same log [M1].
+ */
+export interface ActivityLogEntry {
+  conversationId: string
+  id: string
+  direction: ActivityDirection
+  kind: ActivityKind
+  /** Milliseconds since the epoch, as the provider saw it. */
+  at: number
+  /** Incoming only: the conversation's incoming sequence number after this activity [M4]. */
+  seq?: number
+  /** Outgoing only: the member who sent it through the app. */
+  memberId?: string
+}
+
 export const SEP = '\u001f'
 
 export function markKey(conversationId: string, lane: Lane, deviceId: string): string {
@@ -60,4 +84,5 @@ export const inboxRoots = {
   marks: (doc: Y.Doc) => doc.getMap<MarkEntry>('marks'),
   history: (doc: Y.Doc) => doc.getArray<HistoryEntry>('history'),
   mentions: (doc: Y.Doc) => doc.getMap<Mention>('mentions'),
+  activityLog: (doc: Y.Doc) => doc.getArray<ActivityLogEntry>('activityLog'),
 }

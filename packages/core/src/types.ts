@@ -32,6 +32,8 @@ export interface Activity {
   transcript?: string
   /** Display name of the outside contact when the provider knows it. */
   contactName?: string
+  /** Outgoing activity sent by a member through the app: who sent it (team figures). */
+  memberId?: string
 }
 
 /** The latest activity of a conversation, kept in the inbox document for the list. */
@@ -93,6 +95,8 @@ export interface HistoryEntry {
   at: string
   /** The assignee for 'assign' entries. */
   value?: string | null
+  /** The incoming-activity sequence the author's replica had seen [M4] (absent on older entries). */
+  seen?: number
 }
 
 export interface Note {

@@ -107,6 +107,8 @@ function checkValue(target: Target, value: unknown, ctx: UpdateContext): void {
       throw new Reject(RejectCode.Forbidden, `${where}: memberId must be the signed-in member`)
     if (!isValidId(value.conversationId) || !isValidId(value.deviceId))
       throw new Reject(RejectCode.Schema, `${where}: conversationId and deviceId must be ids`)
+    if (value.seen !== undefined && (!Number.isInteger(value.seen) || (value.seen as number) < 0))
+      throw new Reject(RejectCode.Schema, `${where}: seen must be a non-negative integer`)
     checkTimestamp(value.at, ctx, value.deviceId as string)
   } else if (kind === 'inbox' && target.root === 'mentions') {
     if (!isObject(value) || target.key === null || value.id !== target.key)
