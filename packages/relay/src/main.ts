@@ -38,6 +38,8 @@ export interface RelayServerOptions extends Omit<RelayOptions, 'upgradeWebSocket
   host?: string
   /** Directory of the built SPA, served with an index.html fallback. */
   webDir?: string
+  /** Runs before the port opens (e.g. the demo seed), so /healthz never answers a half-made relay. */
+  beforeListen?: (relay: Relay) => Promise<void>
 }
 
 export interface RelayServer {
@@ -82,6 +84,7 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
     root.use('*', serveStatic({ root: webDir }))
     root.get('*', serveStatic({ path: join(webDir, 'index.html') }))
   }
+  await options.beforeListen?.(relay)
   const server = await new Promise<ServerType>((res) => {
     const s = serve(
       { fetch: root.fetch, port: options.port ?? 0, hostname: options.host ?? '127.0.0.1' },
@@ -134,6 +137,9 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RelayS
         'http://127.0.0.1:5173',
       ]
   const storage = createSqliteStorage({ path: join(dataDir, 'relay.db') })
+  const log = (event: Record<string, unknown>) =>
+    console.log(JSON.stringify({ t: new Date().toISOString(), ...event }))
+  const seeded: { demo?: { password: string; members: { email: string; role: string }[] } } = {}
   const srv = await startRelayServer({
     storage,
     secret,
@@ -144,19 +150,27 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RelayS
     webDir: env.WEB_DIR ? resolve(env.WEB_DIR) : undefined,
     tokenTtlSeconds: env.TOKEN_TTL_SECONDS ? Number(env.TOKEN_TTL_SECONDS) : undefined,
     maxFrameBytes: env.MAX_FRAME_BYTES ? Number(env.MAX_FRAME_BYTES) : undefined,
+    async beforeListen(relay) {
+      if (env.DEMO === '0' || storage.listMembers().length > 0) return
+      const password = env.SWITCHBOARD_DEMO_PASSWORD || randomBytes(9).toString('base64url')
+      const started = Date.now()
+      const result = await seedDemo(relay, { password })
+      log({
+        level: 'info',
+        msg: 'demo workspace seeded',
+        ms: Date.now() - started,
+        ...result.counts,
+      })
+      seeded.demo = { password, members: result.members }
+    },
   })
   const pidFile = join(dataDir, 'relay.pid')
   writeFileSync(pidFile, String(process.pid))
-  const log = (event: Record<string, unknown>) =>
-    console.log(JSON.stringify({ t: new Date().toISOString(), ...event }))
-  if (env.DEMO !== '0' && storage.listMembers().length === 0) {
-    const password = env.SWITCHBOARD_DEMO_PASSWORD || randomBytes(9).toString('base64url')
-    const started = Date.now()
-    const seeded = await seedDemo(srv.relay, { password })
-    log({ level: 'info', msg: 'demo workspace seeded', ms: Date.now() - started, ...seeded.counts })
+  if (seeded.demo) {
+    const { password, members } = seeded.demo
     console.log(
       `\nDemo workspace — sign in at ${srv.url} with password ${password}:\n` +
-        seeded.members.map((m) => `  ${m.email.padEnd(20)} ${m.role}`).join('\n') +
+        members.map((m) => `  ${m.email.padEnd(20)} ${m.role}`).join('\n') +
         '\n',
     )
   }

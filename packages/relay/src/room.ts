@@ -315,7 +315,12 @@ export class Room {
       ...e,
       state:
         e.state !== null && typeof e.state === 'object' && !Array.isArray(e.state)
-          ? { ...e.state, memberId: peer.memberId, memberName: peer.memberName }
+          ? {
+              ...e.state,
+              memberId: peer.memberId,
+              memberName: peer.memberName,
+              name: peer.memberName,
+            }
           : null,
     }))
     if (stamped.length > 0)
