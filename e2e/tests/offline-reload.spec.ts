@@ -1,0 +1,97 @@
+// Scenario 4 (issue 6): marks made offline survive a reload without network (service worker +
+// IndexedDB), are counted as not yet synced, and reach a teammate once back online.
+import { expect, test, type Page } from '@playwright/test'
+import {
+  connection,
+  conversations,
+  deliver,
+  incomingSms,
+  openInbox,
+  row,
+  screenshot,
+  showView,
+  teammate,
+} from '../support/app.ts'
+import { startRelay, type RelayProcess } from '../support/relay.ts'
+
+let relay: RelayProcess
+test.beforeAll(async () => {
+  relay = await startRelay()
+})
+test.afterAll(async () => {
+  await relay?.stop()
+})
+
+const contacts = ['Mary Jackson', 'Dorothy Vaughan', 'Annie Easley']
+
+/** Finds a conversation with `/` search, then marks the selected one done with `E`. */
+async function markDoneByKeyboard(page: Page, contact: string): Promise<void> {
+  await conversations(page).focus()
+  await page.keyboard.press('/')
+  const search = page.getByRole('searchbox', { name: 'Search conversations' })
+  await expect(search).toBeFocused()
+  await search.fill(contact)
+  await expect(conversations(page).getByRole('option')).toHaveCount(1)
+  await search.press('Enter')
+  await expect(row(page, contact)).toHaveAttribute('aria-selected', 'true')
+  await page.keyboard.press('e')
+  await expect(row(page, contact)).toHaveCount(0)
+}
+
+test('offline, three marks survive a reload without network, then sync: "3 changes not yet synced" → 0, and a teammate sees them', async ({
+  browser,
+}) => {
+  const alice = await teammate(browser, relay, 'alice@example.com')
+  const bob = await teammate(browser, relay, 'bob@example.com')
+  const page = alice.page
+  await openInbox(page)
+  await openInbox(bob.page)
+  // The service worker has cached the app shell and controls the page.
+  await expect
+    .poll(() =>
+      page.evaluate(async () => {
+        await navigator.serviceWorker.ready
+        return navigator.serviceWorker.controller !== null
+      }),
+    )
+    .toBe(true)
+
+  await deliver(
+    relay,
+    ...contacts.map((contactName, i) =>
+      incomingSms({ conversationId: `c-e2e-reload-${i}`, contactName, body: `Question ${i}` }),
+    ),
+  )
+  for (const contact of contacts) {
+    await expect(row(page, contact)).toBeVisible()
+    await expect(row(bob.page, contact)).toBeVisible()
+  }
+  await expect(connection(page)).toContainText('All changes synced')
+
+  await alice.context.setOffline(true)
+  await expect(connection(page)).toContainText('Offline')
+  for (const contact of contacts) await markDoneByKeyboard(page, contact)
+  await expect(connection(page)).toContainText('3 changes not yet synced')
+
+  await page.reload()
+  await expect(page.getByRole('navigation', { name: 'Phone numbers' })).toBeVisible()
+  await expect(connection(page)).toContainText('Offline')
+  await expect(connection(page)).toContainText('3 changes not yet synced')
+  for (const contact of contacts) await expect(row(page, contact)).toHaveCount(0)
+  await showView(page, 'Done')
+  for (const contact of contacts) await expect(row(page, contact)).toBeVisible()
+  await screenshot(page, 'alice-reloaded-offline')
+  // Bob never heard of them.
+  for (const contact of contacts) await expect(row(bob.page, contact)).toBeVisible()
+
+  await alice.context.setOffline(false)
+  await expect(connection(page)).toContainText('Online')
+  await expect(connection(page)).toContainText('All changes synced')
+  for (const contact of contacts) await expect(row(bob.page, contact)).toHaveCount(0)
+  await showView(bob.page, 'Done')
+  for (const contact of contacts) await expect(row(bob.page, contact)).toBeVisible()
+  await screenshot(bob.page, 'bob-sees-synced-marks')
+
+  await alice.context.close()
+  await bob.context.close()
+})
