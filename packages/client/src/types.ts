@@ -10,6 +10,7 @@ import type {
   Note,
   View,
 } from '@switchboard/core'
+import type * as Y from 'yjs'
 import type { SwitchboardError } from './errors.ts'
 import type { ClientStorage } from './storage/client-storage.ts'
 
@@ -41,6 +42,8 @@ export interface Viewer {
 
 export interface Inbox {
   readonly phoneNumberId: string
+  /** The inbox's Y.Doc, read-only by convention: for pure core reads such as `teamFigures`. */
+  readonly doc: Y.Doc
   list(view: View | ListOptions): Conversation[]
   get(id: string): Conversation | null
   markDone(id: string): Promise<void>
