@@ -9,6 +9,7 @@ import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto'
 import {
   appendActivity,
   checkActivity,
+  compactHistory,
   getConversation,
   grantAccess as grantAccessInDoc,
   ingestActivity,
@@ -65,6 +66,8 @@ export interface RelayOptions {
   roomIdleMs?: number
   /** Compact a room's log after this many stored batches. Default 500. */
   compactEvery?: number
+  /** Inbox audit history older than this is dropped when a room compacts. Default 90 days. */
+  historyHorizonMs?: number
   /** P6: timestamps further ahead of the relay's clock are rejected. */
   maxDriftMs?: number
   /** Failed logins allowed per email and per IP in `windowMs`. */
@@ -141,6 +144,7 @@ export function createRelay(options: RelayOptions): Relay {
     maxBufferedBytes = 16 * 1024 * 1024,
     roomIdleMs = 30_000,
     compactEvery = 500,
+    historyHorizonMs = 90 * 86_400_000,
     maxDriftMs = DEFAULT_MAX_DRIFT,
     now = Date.now,
     clientIp = () => undefined,
@@ -154,7 +158,19 @@ export function createRelay(options: RelayOptions): Relay {
   const emailLimiter = new RateLimiter(limits.perEmail, limits.windowMs)
   const ipLimiter = new RateLimiter(limits.perIp, limits.windowMs)
   const metrics = createMetrics()
-  const roomDeps = { storage, metrics, log, compactEvery }
+  const roomDeps = {
+    storage,
+    metrics,
+    log,
+    compactEvery,
+    // Bounds inbox growth: overwritten marks are garbage-collected by Yjs, the audit history is
+    // pruned past the horizon (SPEC: only the relay compacts history).
+    beforeCompact(room: Room) {
+      if (!room.name.startsWith('inbox:')) return
+      const removed = compactHistory(room.doc, now() - historyHorizonMs, RELAY_ORIGIN)
+      if (removed > 0) log({ level: 'info', msg: 'history pruned', room: room.name, removed })
+    },
+  }
   const rooms = new Map<string, Room>()
   const loading = new Map<string, Promise<Room>>()
   const connections = new Set<Connection>()

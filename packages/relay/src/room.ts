@@ -50,6 +50,8 @@ export interface RoomDeps {
   log: (event: Record<string, unknown>) => void
   /** Compact the log into a snapshot after this many stored batches. */
   compactEvery: number
+  /** Relay writes to make just before a compaction (e.g. pruning old audit history). */
+  beforeCompact?: (room: Room) => void
 }
 
 interface Batch {
@@ -142,6 +144,7 @@ export class Room {
   #lastStoredId = 0
   #logCount: number
   #compacting = false
+  #pruned = false
   #cold: ColdCache | null = null
   #failed: unknown = null
   #destroyed = false
@@ -443,7 +446,13 @@ export class Room {
   }
 
   #maybeCompact(): void {
-    if (this.#compacting || this.#logCount < this.#deps.compactEvery || !this.settled) return
+    if (this.#compacting || this.#logCount < this.#deps.compactEvery) return
+    if (!this.#pruned && this.#deps.beforeCompact) {
+      this.#pruned = true
+      this.#deps.beforeCompact(this)
+    }
+    if (!this.settled) return
+    this.#pruned = false
     this.#compacting = true
     const snapshot = Y.encodeStateAsUpdate(this.doc)
     const upTo = this.#lastStoredId

@@ -1,4 +1,4 @@
-import { getConversation, markConversation, parseRoom } from '@switchboard/core'
+import { getConversation, history, markConversation, parseRoom } from '@switchboard/core'
 import * as decoding from 'lib0/decoding'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
@@ -142,5 +142,26 @@ describe('rooms over y-websocket', () => {
     await b.synced
     expect(getConversation(b.doc, 'c-sync-4')).toEqual(expected)
     expect(parseRoom('inbox:pn-b')).not.toBeNull()
+  })
+
+  it('[§4] compaction prunes inbox history past the horizon and keeps every mark', async () => {
+    const pruning = await startTestRelay({ compactEvery: 5, historyHorizonMs: 0 })
+    try {
+      expect((await pruning.webhook(incoming('c-sync-5', 'pn-a'))).status).toBe(202)
+      const token = await pruning.login('alice@example.com')
+      const a = connectProvider(pruning.wsUrl, 'inbox:pn-a', token, { ack: '1' })
+      const acks = trackAcks(a)
+      await a.synced
+      const who = author('alice', 'dev-prune')
+      for (let i = 0; i < 12; i++) {
+        markConversation(a.doc, 'c-sync-5', i % 2 ? 'done' : 'unread', who)
+        await acks.acked()
+      }
+      await until(() => history(a.doc, 'c-sync-5').length < 12, 'history pruned on the client too')
+      expect(getConversation(a.doc, 'c-sync-5')).toMatchObject({ status: 'done', unread: false })
+      a.destroy()
+    } finally {
+      await pruning.close()
+    }
   })
 })
