@@ -149,6 +149,12 @@ export class InboxHandle implements Inbox {
     return onConversationsChange(this.doc, listener)
   }
 
+  onUpdate(listener: () => void): () => void {
+    const handler = () => listener()
+    this.doc.on('update', handler)
+    return () => this.doc.off('update', handler)
+  }
+
   private async ready() {
     await this.sb.ready
     await this.replica.loaded

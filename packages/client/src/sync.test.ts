@@ -1,7 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
+import { createSwitchboard } from './node.ts'
 import type { Switchboard } from './types.ts'
 import {
   incoming,
+  login,
   openClient,
   startRelay,
   startRelayProcess,
@@ -217,5 +220,48 @@ describe('undo, notes and presence', () => {
       { memberId: 'alice', name: expect.any(String), deviceId: alice.deviceId, replying: true },
     ])
     expect(alice.viewers('c1')).toEqual([])
+  })
+})
+
+describe('re-sync', () => {
+  it('after a period offline, reconnecting downloads what changed, not what the replica has', async () => {
+    const relay = await relayWithConversation()
+    for (let i = 0; i < 120; i++)
+      await relay.ingest(incoming(`c${i}`, `message ${i} `.padEnd(200, 'x')))
+    let received = 0
+    class CountingWebSocket extends WebSocket {
+      constructor(url: string, protocols?: string | string[]) {
+        super(url, protocols)
+        this.on('message', (data: ArrayBuffer | Buffer) => {
+          received += data instanceof ArrayBuffer ? data.byteLength : data.length
+        })
+      }
+    }
+    const session = await login(relay.url, 'alice@example.com')
+    const tmp = tempDir()
+    cleanups.push(() => tmp.remove())
+    const options = {
+      url: relay.url,
+      token: session.token,
+      member: session.member,
+      storage: 'file' as const,
+      dir: tmp.dir,
+      deviceId: 'laptop',
+      WebSocket: CountingWebSocket,
+    }
+    const first = createSwitchboard(options)
+    await first.whenSynced()
+    await until(first, () => first.inbox('pn1').list('all').length === 120)
+    const full = received
+    await first.destroy()
+
+    await relay.ingest(incoming('c-new', 'one more'))
+    received = 0
+    const again = createSwitchboard(options)
+    cleanups.push(() => again.destroy())
+    await again.whenSynced()
+    await until(again, () => again.inbox('pn1').get('c-new') !== null)
+    expect(again.inbox('pn1').list('all')).toHaveLength(121)
+    expect(received).toBeLessThan(full / 10)
   })
 })

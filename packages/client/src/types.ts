@@ -61,6 +61,8 @@ export interface Inbox {
   clearMention(mentionId: string): Promise<void>
   /** Listener gets the ids whose derived state changed; returns unsubscribe. */
   onChange(listener: (ids: Set<string>) => void): () => void
+  /** Any change to the inbox document, including mentions and history; returns unsubscribe. */
+  onUpdate(listener: () => void): () => void
   /** Resolves once the inbox has been loaded from local storage (and is usable offline). */
   whenLoaded: Promise<void>
 }
