@@ -1,0 +1,49 @@
+/** @module A load generator or measurement in its own process, driven by request/response over IPC. */
+import { fork, type ChildProcess } from 'node:child_process'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const here = dirname(fileURLToPath(import.meta.url))
+
+type Reply = { ok: true; value: unknown } | { ok: false; error: string }
+
+export interface Child {
+  pid: number
+  call<T>(msg: unknown, timeoutMs?: number): Promise<T>
+  kill(): void
+}
+
+export async function startChild(script: string, flags: string[] = []): Promise<Child> {
+  const proc: ChildProcess = fork(join(here, script), [], {
+    execArgv: ['--import', 'tsx', '--max-old-space-size=4096', ...flags],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
+  const replies: ((r: Reply) => void)[] = []
+  const waitReply = () => new Promise<Reply>((resolve) => replies.push(resolve))
+  proc.on('message', (r: Reply) => replies.shift()?.(r))
+  proc.on('exit', (code) => {
+    for (const r of replies.splice(0)) r({ ok: false, error: `${script} exited with ${code}` })
+  })
+  const first = await waitReply()
+  if (!first.ok) throw new Error(first.error)
+  return {
+    pid: proc.pid!,
+    async call<T>(msg: unknown, timeoutMs = 180_000) {
+      const reply = waitReply()
+      proc.send(msg as object)
+      let timer: NodeJS.Timeout | undefined
+      const r = await Promise.race([
+        reply,
+        new Promise<Reply>((resolve) => {
+          timer = setTimeout(() => resolve({ ok: false, error: `${script}: timed out` }), timeoutMs)
+        }),
+      ])
+      clearTimeout(timer)
+      if (!r.ok) throw new Error(r.error)
+      return r.value as T
+    },
+    kill() {
+      if (proc.exitCode === null) proc.kill('SIGKILL')
+    },
+  }
+}

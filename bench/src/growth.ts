@@ -1,0 +1,122 @@
+/**
+ * @module Workload 5 (its own process): an inbox document grown through core — N conversations
+ * ingested, then M marks from 50 devices — against a document holding the same live state built
+ * fresh. Devices share one process: the doc's clientID is switched per device between transactions.
+ */
+import * as Y from 'yjs'
+import {
+  createHlc,
+  ingestActivity,
+  inboxRoots,
+  listConversations,
+  markConversation,
+  unreadCount,
+  type Author,
+  type MarkKind,
+} from '@switchboard/core'
+import { send } from './load/client.ts'
+
+type Command = { cmd: 'run'; conversations: number; marks: number; devices: number }
+
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {})
+
+function rng(seed: number) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+function measure(encoded: Uint8Array) {
+  gc()
+  const heap0 = process.memoryUsage().heapUsed
+  const t0 = performance.now()
+  const doc = new Y.Doc()
+  Y.applyUpdate(doc, encoded)
+  const loadMs = performance.now() - t0
+  const t1 = performance.now()
+  const inbox = listConversations(doc, { view: 'inbox' }).length
+  const unread = unreadCount(doc)
+  const viewMs = performance.now() - t1
+  gc()
+  const heapMiB = (process.memoryUsage().heapUsed - heap0) / 2 ** 20
+  const result = { bytes: encoded.byteLength, loadMs, viewMs, heapMiB, inbox, unread }
+  doc.destroy()
+  return result
+}
+
+function run({ conversations, marks, devices }: Omit<Command, 'cmd'>) {
+  const random = rng(42)
+  const doc = new Y.Doc()
+  const t0 = performance.now()
+  const start = Date.now() - conversations * 1000
+  // One transaction per activity, as the relay ingests them (core's index is per transaction).
+  for (let i = 0; i < conversations; i++)
+    ingestActivity(doc, {
+      id: `a${i}`,
+      conversationId: `c${i}`,
+      phoneNumberId: 'pn1',
+      direction: 'incoming',
+      kind: 'message',
+      from: `+1555${String(i).padStart(7, '0')}`,
+      to: '+15550000000',
+      body: `Hello, this is message ${i} about my order`,
+      at: start + i * 1000,
+    })
+  const freshBytes = Y.encodeStateAsUpdate(doc).byteLength
+  const relayClient = doc.clientID
+  const authors: { author: Author; clientID: number }[] = []
+  for (let d = 0; d < devices; d++) {
+    const deviceId = `device${d}`
+    authors.push({
+      author: { memberId: `m${d % 10}`, deviceId, clock: createHlc(deviceId) },
+      clientID: 1_000_000 + d,
+    })
+  }
+  const kinds: MarkKind[] = ['done', 'open', 'unread', 'read']
+  // Each conversation is triaged by a few teammates, again and again: marks overwrite marks.
+  for (let i = 0; i < marks; i++) {
+    const c = Math.floor(random() * conversations)
+    const { author, clientID } = authors[(c + Math.floor(random() * 3)) % devices]!
+    doc.clientID = clientID
+    markConversation(doc, `c${c}`, kinds[Math.floor(random() * kinds.length)]!, author)
+  }
+  doc.clientID = relayClient
+  const buildMs = performance.now() - t0
+  const grown = Y.encodeStateAsUpdate(doc)
+  const historyEntries = inboxRoots.history(doc).length
+  // The same live state built fresh: conversation records and the winning mark entries, no history.
+  const fresh = new Y.Doc()
+  fresh.transact(() => {
+    const conv = inboxRoots.conversations(fresh)
+    for (const [k, v] of inboxRoots.conversations(doc).entries()) conv.set(k, v)
+    const m = inboxRoots.marks(fresh)
+    for (const [k, v] of inboxRoots.marks(doc).entries()) m.set(k, v)
+  })
+  const freshLive = Y.encodeStateAsUpdate(fresh)
+  const liveMarks = inboxRoots.marks(doc).size
+  doc.destroy()
+  fresh.destroy()
+  return {
+    conversations,
+    marks,
+    devices,
+    buildMs,
+    historyEntries,
+    liveMarks,
+    conversationsOnlyBytes: freshBytes,
+    grown: measure(grown),
+    fresh: measure(freshLive),
+  }
+}
+
+process.on('message', (m: Command) => {
+  try {
+    send({ ok: true, value: run(m) })
+  } catch (err) {
+    send({ ok: false, error: String((err as Error).stack ?? err) })
+  }
+})
+send({ ok: true, value: 'ready' })

@@ -1,0 +1,102 @@
+/** @module Load-client plumbing shared by the workloads: a writer Y.Doc and lightweight subscribers. */
+import WebSocket from 'ws'
+import * as Y from 'yjs'
+import { createHlc, markConversation, type Author, type MarkKind } from '@switchboard/core'
+import type { Target } from '../servers.ts'
+import {
+  authFrame,
+  decodeFrame,
+  syncStep1Frame,
+  syncStep2Frame,
+  updateFrame,
+  type Incoming,
+} from '../wire.ts'
+
+const EMPTY_SV = Y.encodeStateVector(new Y.Doc())
+const EMPTY_UPDATE = Y.encodeStateAsUpdate(new Y.Doc())
+
+export interface Socket {
+  ws: WebSocket
+  /** Resolves once the server's sync step 2 arrived (or on open when the server does not sync). */
+  ready: Promise<void>
+  closeCode: number | null
+}
+
+/** Opens a socket that joins the room with an empty state and hands each frame to `onFrame`. */
+export function openSocket(
+  target: Target,
+  onFrame: (msg: Incoming, raw: Uint8Array) => void,
+  stateVector: Uint8Array = EMPTY_SV,
+): Socket {
+  const ws = new WebSocket(target.url, { perMessageDeflate: false })
+  ws.binaryType = 'nodebuffer'
+  const socket: Socket = { ws, ready: Promise.resolve(), closeCode: null }
+  socket.ready = new Promise<void>((resolve, reject) => {
+    ws.on('error', reject)
+    ws.on('close', (code) => {
+      socket.closeCode = code
+      reject(new Error(`closed with ${code}`))
+    })
+    ws.on('open', () => {
+      if (target.protocol === 'hocus') ws.send(authFrame(target.doc, target.token))
+      if (target.syncs) ws.send(syncStep1Frame(target.protocol, target.doc, stateVector))
+      else resolve()
+    })
+    ws.on('message', (data: Buffer) => {
+      const raw = new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+      const msg = decodeFrame(target.protocol, raw)
+      if (msg.type === 'step-1') ws.send(syncStep2Frame(target.protocol, target.doc, EMPTY_UPDATE))
+      onFrame(msg, raw)
+      if (msg.type === 'step-2') resolve()
+    })
+  })
+  socket.ready.catch(() => {})
+  return socket
+}
+
+/** A writer: a real Y.Doc whose core marks go out as y-websocket update frames. */
+export interface Writer {
+  doc: Y.Doc
+  socket: Socket
+  author: Author
+  /** Makes one real core mark; returns the writer's clock after it. */
+  mark(i: number): number
+}
+
+const kinds: MarkKind[] = ['done', 'open', 'unread', 'read']
+
+export function openWriter(
+  target: Target,
+  deviceId: string,
+  onFrame: (msg: Incoming) => void = () => {},
+  conversations = 500,
+): Writer {
+  const doc = new Y.Doc()
+  const author: Author = { memberId: target.memberId, deviceId, clock: createHlc(deviceId) }
+  const socket = openSocket(target, (msg) => {
+    if (msg.type === 'step-2' || msg.type === 'update') Y.applyUpdate(doc, msg.update, 'remote')
+    onFrame(msg)
+  })
+  doc.on('update', (update: Uint8Array, origin: unknown) => {
+    if (origin !== 'remote' && socket.ws.readyState === WebSocket.OPEN)
+      socket.ws.send(updateFrame(target.protocol, target.doc, update))
+  })
+  return {
+    doc,
+    socket,
+    author,
+    mark(i) {
+      markConversation(doc, `c${i % conversations}`, kinds[i % kinds.length]!, author)
+      return Y.getState(doc.store, doc.clientID)
+    },
+  }
+}
+
+/** The writer's clock reached by an update (0 when the update holds none of its structs). */
+export function clockIn(update: Uint8Array, client: number): number {
+  return Y.parseUpdateMeta(update).to.get(client) ?? 0
+}
+
+export function send(msg: unknown): void {
+  process.send!(msg)
+}

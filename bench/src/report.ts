@@ -1,0 +1,221 @@
+/** @module Writes the markdown table and the SVG charts (vega-lite compiled, rendered headless by vega). */
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import * as vega from 'vega'
+import { compile, type TopLevelSpec } from 'vega-lite'
+import type { machine } from './stats.ts'
+
+export interface FanoutRow {
+  server: string
+  subscribers: number
+  rate: number
+  p50: number
+  p99: number
+  max: number
+  delivered: number
+  deliveriesPerSec: number
+  achievedRate: number
+  closed: number
+  connectMs: number
+  rssPerConnKiB: number
+  rssMiB: number
+  serverCpuPerMarkMs: number
+  runs: unknown[]
+}
+
+export interface DurableRow {
+  server: string
+  ackedPerSec: number
+  p50: number
+  p99: number
+  max: number
+  runs: unknown[]
+}
+
+export interface GrowthSide {
+  bytes: number
+  loadMs: number
+  viewMs: number
+  heapMiB: number
+  inbox: number
+  unread: number
+}
+
+export interface Results {
+  profile: string
+  startedAt: string
+  machine: ReturnType<typeof machine>
+  settings: unknown
+  fanout: FanoutRow[]
+  durable: DurableRow[]
+  growth: {
+    conversations: number
+    marks: number
+    devices: number
+    buildMs: number
+    historyEntries: number
+    liveMarks: number
+    grown: GrowthSide
+    fresh: GrowthSide
+  } | null
+  errors: string[]
+  elapsedS?: number
+}
+
+const f = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '—')
+const ratio = (a: number | undefined, b: number | undefined) =>
+  a !== undefined && b !== undefined && Number.isFinite(a) && Number.isFinite(b) && b > 0
+    ? `${(a / b).toFixed(2)}×`
+    : '—'
+
+async function svg(spec: TopLevelSpec, file: string) {
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' })
+  writeFileSync(file, await view.toSVG())
+  view.finalize()
+}
+
+export async function writeReport(r: Results, dir: string): Promise<void> {
+  const m = r.machine
+  const lines: string[] = []
+  lines.push(`# Switchboard bench — ${r.profile} profile`)
+  lines.push('')
+  lines.push(
+    `${r.startedAt} · ${m.cores} cores (${m.cpu}) · ${m.memoryGiB} GiB · Node ${m.node} · load avg at start ${m.load.join(' ')} · ${f(r.elapsedS ?? NaN, 0)} s. ` +
+      'Medians of the runs; shared machine, so compare ratios within this run.',
+  )
+  lines.push('')
+  lines.push('## 1. Fan-out (one writer of core marks, N subscribers in one inbox room)')
+  lines.push('')
+  lines.push(
+    '| server | subs | marks/s | p50 ms | p99 ms | max ms | delivered | deliveries/s | server CPU ms/mark | RSS/conn KiB |',
+  )
+  lines.push('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|')
+  for (const x of r.fanout)
+    lines.push(
+      `| ${x.server} | ${x.subscribers} | ${x.rate} | ${f(x.p50, 2)} | ${f(x.p99, 2)} | ${f(x.max)} | ${f(x.delivered * 100, 1)}% | ${f(x.deliveriesPerSec, 0)} | ${f(x.serverCpuPerMarkMs, 3)} | ${f(x.rssPerConnKiB)} |`,
+    )
+  lines.push('')
+  const find = (server: string, s: number, rate: number) =>
+    r.fanout.find((x) => x.server === server && x.subscribers === s && x.rate === rate)
+  const points = r.fanout.filter((x) => x.server === 'switchboard')
+  if (points.length) {
+    lines.push(
+      'Switchboard p50 / p99 as a ratio of each other server (below 1× = Switchboard faster):',
+    )
+    lines.push('')
+    lines.push('| subs | marks/s | vs ws floor | vs hocuspocus | vs y-websocket-server |')
+    lines.push('|--:|--:|--:|--:|--:|')
+    for (const x of points) {
+      const cell = (peer: string) => {
+        const p = find(peer, x.subscribers, x.rate)
+        return `${ratio(x.p50, p?.p50)} / ${ratio(x.p99, p?.p99)}`
+      }
+      lines.push(
+        `| ${x.subscribers} | ${x.rate} | ${cell('ws floor')} | ${cell('hocuspocus')} | ${cell('y-websocket-server')} |`,
+      )
+    }
+    lines.push('')
+  }
+  lines.push('## 4. Durable throughput (acknowledged-as-stored marks)')
+  lines.push('')
+  lines.push('| what | acked marks/s | p50 ms | p99 ms | max ms |')
+  lines.push('|---|--:|--:|--:|--:|')
+  for (const x of r.durable)
+    lines.push(
+      `| ${x.server} | ${f(x.ackedPerSec, 0)} | ${f(x.p50, 2)} | ${f(x.p99, 2)} | ${f(x.max)} |`,
+    )
+  lines.push('')
+  lines.push(
+    'Floor latencies are per commit (a batch for the group-commit row); Switchboard latencies are send → type-100 ack.',
+  )
+  lines.push('')
+  const g = r.growth
+  if (g) {
+    lines.push(
+      `## 5. Document growth through core (${g.conversations.toLocaleString('en')} conversations, ${g.marks.toLocaleString('en')} marks, ${g.devices} devices)`,
+    )
+    lines.push('')
+    lines.push('| document | encoded KiB | load ms | inbox view + unread ms | heap MiB |')
+    lines.push('|---|--:|--:|--:|--:|')
+    lines.push(
+      `| grown (history of ${g.historyEntries.toLocaleString('en')} audit entries, overwritten marks) | ${f(g.grown.bytes / 1024, 0)} | ${f(g.grown.loadMs, 0)} | ${f(g.grown.viewMs, 0)} | ${f(g.grown.heapMiB)} |`,
+    )
+    lines.push(
+      `| same live state built fresh (${g.liveMarks.toLocaleString('en')} live marks, no history) | ${f(g.fresh.bytes / 1024, 0)} | ${f(g.fresh.loadMs, 0)} | ${f(g.fresh.viewMs, 0)} | ${f(g.fresh.heapMiB)} |`,
+    )
+    lines.push(
+      `| ratio | ${ratio(g.grown.bytes, g.fresh.bytes)} | ${ratio(g.grown.loadMs, g.fresh.loadMs)} | ${ratio(g.grown.viewMs, g.fresh.viewMs)} | ${ratio(g.grown.heapMiB, g.fresh.heapMiB)} |`,
+    )
+    lines.push('')
+  }
+  if (r.errors.length) {
+    lines.push('## Not measured / errors')
+    lines.push('')
+    for (const e of r.errors) lines.push(`- ${e.replace(/\|/g, '\\|')}`)
+    lines.push('')
+  }
+  lines.push(
+    'Charts: ![p99](fanout-p99.svg) ![delivered](fanout-delivered.svg) ![memory](fanout-rss.svg) ![durable](durable.svg)',
+  )
+  lines.push('')
+  writeFileSync(join(dir, 'latest.md'), lines.join('\n'))
+
+  const values = r.fanout.map((x) => ({
+    ...x,
+    runs: undefined,
+    subs: `${x.subscribers} subscribers`,
+  }))
+  const line = (field: string, title: string, scale: 'log' | 'linear'): TopLevelSpec => ({
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    data: { values },
+    title,
+    width: 260,
+    height: 200,
+    mark: { type: 'line', point: true },
+    encoding: {
+      column: { field: 'subs', type: 'nominal', title: null },
+      x: {
+        field: 'rate',
+        type: 'quantitative',
+        scale: { type: 'log' },
+        title: 'marks/s (one writer)',
+      },
+      y: { field, type: 'quantitative', scale: { type: scale }, title },
+      color: { field: 'server', type: 'nominal' },
+    },
+  })
+  await svg(line('p99', 'p99 latency, ms (log)', 'log'), join(dir, 'fanout-p99.svg'))
+  await svg(line('delivered', 'fraction delivered', 'linear'), join(dir, 'fanout-delivered.svg'))
+  await svg(
+    {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      data: { values: values.filter((x) => x.rate === r.fanout[0]?.rate) },
+      title: 'server RSS per subscriber connection, KiB',
+      width: 260,
+      height: 160,
+      mark: 'bar',
+      encoding: {
+        column: { field: 'subs', type: 'nominal', title: null },
+        x: { field: 'server', type: 'nominal', title: null },
+        y: { field: 'rssPerConnKiB', type: 'quantitative', title: 'KiB' },
+        color: { field: 'server', type: 'nominal', legend: null },
+      },
+    },
+    join(dir, 'fanout-rss.svg'),
+  )
+  await svg(
+    {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      data: { values: r.durable.map((x) => ({ ...x, runs: undefined })) },
+      title: 'durable marks/s (acked as stored)',
+      width: 360,
+      height: 120,
+      mark: 'bar',
+      encoding: {
+        y: { field: 'server', type: 'nominal', title: null },
+        x: { field: 'ackedPerSec', type: 'quantitative', title: 'marks/s' },
+      },
+    },
+    join(dir, 'durable.svg'),
+  )
+}

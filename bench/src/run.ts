@@ -1,0 +1,233 @@
+/**
+ * @module `pnpm bench`: runs the workloads against Switchboard, the peers and the floor, each
+ * server in its own process and the load in another, then writes bench/results/latest.{json,md}
+ * and SVG charts. BENCH_PROFILE=full runs longer.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { startChild } from './child.ts'
+import { writeReport, type Results } from './report.ts'
+import { repoRoot, ServerKind, startServer } from './servers.ts'
+import { cpuOf, machine, median, rssOf } from './stats.ts'
+
+const full = process.env.BENCH_PROFILE === 'full'
+const profile = full
+  ? {
+      name: 'full',
+      runs: 5,
+      subscribers: [100, 1000],
+      rates: [100, 1000, 3000],
+      durationMs: 5000,
+      drainMs: 5000,
+      durable: { writers: 20, window: 16, durationMs: 5000 },
+      growth: { conversations: 100_000, marks: 1_000_000, devices: 50 },
+    }
+  : {
+      name: 'quick',
+      runs: 3,
+      subscribers: [100, 1000],
+      rates: [100, 1000, 3000],
+      durationMs: 1000,
+      drainMs: 1500,
+      durable: { writers: 20, window: 16, durationMs: 2000 },
+      growth: { conversations: 5_000, marks: 20_000, devices: 50 },
+    }
+
+const kinds = [
+  ServerKind.Switchboard,
+  ServerKind.Hocuspocus,
+  ServerKind.YWebsocket,
+  ServerKind.Floor,
+]
+const log = (...args: unknown[]) =>
+  console.log(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...args)
+
+interface FanoutRun {
+  sent: number
+  achievedRate: number
+  delivered: number
+  deliveriesPerSec: number
+  p50: number
+  p99: number
+  max: number
+  closed: number
+}
+
+async function fanout(results: Results) {
+  for (const kind of kinds) {
+    for (const subscribers of profile.subscribers) {
+      let server
+      try {
+        server = await startServer(kind)
+      } catch (err) {
+        results.errors.push(
+          `${kind}: ${(err as Error).message.split('\n').slice(0, 6).join(' | ')}`,
+        )
+        log(kind, 'unavailable', (err as Error).message.split('\n')[0])
+        break
+      }
+      const load = await startChild('load/fanout.ts')
+      try {
+        await new Promise((r) => setTimeout(r, 300))
+        const rss0 = await rssOf(server.pid)
+        const { connectMs } = await load.call<{ connectMs: number }>({
+          cmd: 'connect',
+          target: server.target(),
+          subscribers,
+        })
+        await new Promise((r) => setTimeout(r, 500))
+        const rss1 = await rssOf(server.pid)
+        for (const rate of profile.rates) {
+          const runs: FanoutRun[] = []
+          const cpu0 = await cpuOf(server.pid)
+          for (let i = 0; i < profile.runs; i++)
+            runs.push(
+              await load.call<FanoutRun>({
+                cmd: 'run',
+                rate,
+                durationMs: profile.durationMs,
+                drainMs: profile.drainMs,
+              }),
+            )
+          const cpuMs = (await cpuOf(server.pid)) - cpu0
+          const peakRss = await rssOf(server.pid)
+          const m = (f: (r: FanoutRun) => number) => median(runs.map(f))
+          const row = {
+            server: kind,
+            subscribers,
+            rate,
+            p50: m((r) => r.p50),
+            p99: m((r) => r.p99),
+            max: m((r) => r.max),
+            delivered: m((r) => r.delivered),
+            deliveriesPerSec: m((r) => r.deliveriesPerSec),
+            achievedRate: m((r) => r.achievedRate),
+            closed: Math.max(...runs.map((r) => r.closed)),
+            connectMs,
+            rssPerConnKiB: (rss1 - rss0) / subscribers / 1024,
+            rssMiB: peakRss / 2 ** 20,
+            serverCpuPerMarkMs: cpuMs / runs.reduce((a, r) => a + r.sent, 0),
+            runs,
+          }
+          results.fanout.push(row)
+          log(
+            'fanout',
+            kind,
+            subscribers,
+            rate,
+            `p50 ${row.p50.toFixed(2)} p99 ${row.p99.toFixed(2)} delivered ${row.delivered.toFixed(3)}`,
+          )
+        }
+      } catch (err) {
+        results.errors.push(
+          `fanout ${kind} ${subscribers}: ${(err as Error).message.slice(0, 300)}`,
+        )
+        log('fanout', kind, subscribers, 'failed', (err as Error).message.slice(0, 300))
+      } finally {
+        load.kill()
+        await server.stop()
+      }
+    }
+  }
+}
+
+interface DurableRun {
+  ackedPerSec: number
+  p50: number
+  p99: number
+  max: number
+  closed?: number
+}
+
+async function durable(results: Results) {
+  const floor = await startChild('sqlite-floor.ts')
+  for (const batch of [1, profile.durable.writers]) {
+    const runs: DurableRun[] = []
+    for (let i = 0; i < profile.runs; i++)
+      runs.push(
+        await floor.call<DurableRun>({ cmd: 'run', durationMs: profile.durable.durationMs, batch }),
+      )
+    results.durable.push({
+      server:
+        batch === 1 ? 'sqlite floor (commit per mark)' : `sqlite floor (commit per ${batch} marks)`,
+      ackedPerSec: median(runs.map((r) => r.ackedPerSec)),
+      p50: median(runs.map((r) => r.p50)),
+      p99: median(runs.map((r) => r.p99)),
+      max: median(runs.map((r) => r.max)),
+      runs,
+    })
+  }
+  floor.kill()
+  let server
+  try {
+    server = await startServer(ServerKind.Switchboard)
+  } catch (err) {
+    results.errors.push(
+      `durable: switchboard unavailable: ${(err as Error).message.split('\n')[0]}`,
+    )
+    return
+  }
+  const load = await startChild('load/durable.ts')
+  try {
+    const runs: DurableRun[] = []
+    for (let i = 0; i < profile.runs; i++)
+      runs.push(
+        await load.call<DurableRun>({
+          cmd: 'run',
+          target: server.target({ ack: true }),
+          writers: profile.durable.writers,
+          window: profile.durable.window,
+          durationMs: profile.durable.durationMs,
+        }),
+      )
+    results.durable.unshift({
+      server: `switchboard (${profile.durable.writers} writers, ${profile.durable.window} in flight each)`,
+      ackedPerSec: median(runs.map((r) => r.ackedPerSec)),
+      p50: median(runs.map((r) => r.p50)),
+      p99: median(runs.map((r) => r.p99)),
+      max: median(runs.map((r) => r.max)),
+      runs,
+    })
+  } catch (err) {
+    results.errors.push(`durable switchboard: ${(err as Error).message.slice(0, 300)}`)
+  } finally {
+    load.kill()
+    await server.stop()
+  }
+  for (const r of results.durable)
+    log('durable', r.server, Math.round(r.ackedPerSec), 'marks/s p99', r.p99)
+}
+
+async function growth(results: Results) {
+  const child = await startChild('growth.ts', ['--expose-gc'])
+  try {
+    results.growth = await child.call({ cmd: 'run', ...profile.growth }, 1_800_000)
+    log('growth', JSON.stringify(results.growth))
+  } catch (err) {
+    results.errors.push(`growth: ${(err as Error).message.slice(0, 300)}`)
+  } finally {
+    child.kill()
+  }
+}
+
+const only = process.env.BENCH_ONLY?.split(',')
+const results: Results = {
+  profile: profile.name,
+  startedAt: new Date().toISOString(),
+  machine: machine(),
+  settings: profile,
+  fanout: [],
+  durable: [],
+  growth: null,
+  errors: [],
+}
+const t0 = performance.now()
+if (!only || only.includes('fanout')) await fanout(results)
+if (!only || only.includes('durable')) await durable(results)
+if (!only || only.includes('growth')) await growth(results)
+results.elapsedS = (performance.now() - t0) / 1000
+const out = join(repoRoot, 'bench', 'results')
+mkdirSync(out, { recursive: true })
+writeFileSync(join(out, 'latest.json'), JSON.stringify(results, null, 2))
+await writeReport(results, out)
+log(`done in ${results.elapsedS.toFixed(0)} s → bench/results/latest.md`)

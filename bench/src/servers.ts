@@ -1,0 +1,214 @@
+/**
+ * @module Starts each server under test in its own process on a loopback port, and for Switchboard
+ * logs in as a demo member (durable SQLite storage on, auth on, as users run it).
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Protocol } from './wire.ts'
+
+export const ServerKind = {
+  Floor: 'ws floor',
+  YWebsocket: 'y-websocket-server',
+  Hocuspocus: 'hocuspocus',
+  Switchboard: 'switchboard',
+} as const
+export type ServerKind = (typeof ServerKind)[keyof typeof ServerKind]
+
+/** What a load client needs to reach one room of a running server. */
+export interface Target {
+  kind: ServerKind
+  protocol: Protocol
+  /** WebSocket URL of the room (query included). */
+  url: string
+  /** Document name inside Hocuspocus frames. */
+  doc: string
+  token: string
+  /** The member marks are signed as. */
+  memberId: string
+  /** Whether the server answers sync step 1 with step 2 (the floor does not). */
+  syncs: boolean
+  acks: boolean
+}
+
+export interface RunningServer {
+  kind: ServerKind
+  pid: number
+  target(options?: { ack?: boolean }): Target
+  stop(): Promise<void>
+}
+
+const here = dirname(fileURLToPath(import.meta.url))
+export const repoRoot = join(here, '..', '..')
+const DEMO_PASSWORD = 'bench-demo-password'
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number }
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+function startProcess(
+  script: string,
+  env: Record<string, string>,
+  ready: (line: string) => boolean,
+): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    cwd: join(here, '..'),
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let log = ''
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${script} did not start:\n${log}`)), 60_000)
+    const onData = (chunk: Buffer) => {
+      log += chunk.toString()
+      if (log.length > 20_000) log = log.slice(-10_000)
+      if (log.split('\n').some(ready)) {
+        clearTimeout(timer)
+        resolve(child)
+      }
+    }
+    child.stdout!.on('data', onData)
+    child.stderr!.on('data', (c: Buffer) => {
+      log += c.toString()
+      if (log.length > 20_000) log = log.slice(-10_000)
+    })
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`${script} exited with ${code}:\n${log}`))
+    })
+  })
+}
+
+function stopper(child: ChildProcess, cleanup?: () => void) {
+  return () =>
+    new Promise<void>((resolve) => {
+      child.removeAllListeners('exit')
+      if (child.exitCode !== null) {
+        cleanup?.()
+        return resolve()
+      }
+      const kill = setTimeout(() => child.kill('SIGKILL'), 5_000)
+      child.once('exit', () => {
+        clearTimeout(kill)
+        cleanup?.()
+        resolve()
+      })
+      child.kill('SIGTERM')
+    })
+}
+
+export async function startServer(kind: ServerKind): Promise<RunningServer> {
+  const port = await freePort()
+  if (kind === ServerKind.Switchboard) return startSwitchboard(port)
+  const script = {
+    [ServerKind.Floor]: 'floor.ts',
+    [ServerKind.YWebsocket]: 'y-websocket.ts',
+    [ServerKind.Hocuspocus]: 'hocuspocus.ts',
+  }[kind]
+  const child = await startProcess(join(here, 'servers', script), { PORT: String(port) }, (l) =>
+    l.startsWith('ready'),
+  )
+  const doc = 'inbox:bench'
+  return {
+    kind,
+    pid: child.pid!,
+    target: () => ({
+      kind,
+      protocol: kind === ServerKind.Hocuspocus ? Protocol.Hocus : Protocol.Y,
+      url:
+        kind === ServerKind.Hocuspocus ? `ws://127.0.0.1:${port}` : `ws://127.0.0.1:${port}/${doc}`,
+      doc,
+      token: 'bench',
+      memberId: 'bench-member',
+      syncs: kind !== ServerKind.Floor,
+      acks: false,
+    }),
+    stop: stopper(child),
+  }
+}
+
+async function startSwitchboard(port: number): Promise<RunningServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-bench-'))
+  const base = `http://127.0.0.1:${port}`
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: join(repoRoot, 'packages', 'relay'),
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      SWITCHBOARD_SECRET: 'bench-secret-bench-secret-bench-secret',
+      WEBHOOK_SECRET: 'bench-webhook-secret',
+      SWITCHBOARD_DEMO_PASSWORD: DEMO_PASSWORD,
+      DEMO: '1',
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  let log = ''
+  child.stderr!.on('data', (c: Buffer) => {
+    log = (log + c.toString()).slice(-10_000)
+  })
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`relay exited with ${child.exitCode}:\n${log}`)
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL')
+      throw new Error(`relay did not answer /healthz:\n${log}`)
+    }
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) break
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  // The demo seed may still be running when /healthz first answers.
+  let login: Response
+  for (;;) {
+    login = await fetch(`${base}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'alice@example.com', password: DEMO_PASSWORD }),
+    })
+    if (login.ok || Date.now() > deadline) break
+    await new Promise((r) => setTimeout(r, 250))
+  }
+  if (!login.ok) throw new Error(`login failed: ${login.status} ${await login.text()}`)
+  const { token, member } = (await login.json()) as { token: string; member: { id: string } }
+  let me: { phoneNumbers: { id: string }[] }
+  do {
+    me = (await (
+      await fetch(`${base}/api/me`, { headers: { authorization: `Bearer ${token}` } })
+    ).json()) as typeof me
+    if (me.phoneNumbers.length === 0) await new Promise((r) => setTimeout(r, 250))
+  } while (me.phoneNumbers.length === 0 && Date.now() < deadline)
+  const phoneNumberId = me.phoneNumbers[0]?.id
+  if (!phoneNumberId) throw new Error('the demo member has no phone number')
+  const doc = `inbox:${phoneNumberId}`
+  return {
+    kind: ServerKind.Switchboard,
+    pid: child.pid!,
+    target: (options = {}) => ({
+      kind: ServerKind.Switchboard,
+      protocol: Protocol.Y,
+      url: `ws://127.0.0.1:${port}/sync/${encodeURIComponent(doc)}?token=${encodeURIComponent(token)}${options.ack ? '&ack=1' : ''}`,
+      doc,
+      token,
+      memberId: member.id,
+      syncs: true,
+      acks: !!options.ack,
+    }),
+    stop: stopper(child, () => rmSync(dataDir, { recursive: true, force: true })),
+  }
+}
