@@ -126,6 +126,23 @@ describe('[§4 auth] login, refresh, me', () => {
     expect((await login('alice@example.com')).status).toBe(200)
   })
 
+  it('failed logins are rate-limited per IP across emails', async () => {
+    const perIp = createRelay({
+      storage: createMemoryStorage(),
+      secret: SECRET,
+      webhookSecret: WEBHOOK_SECRET,
+      upgradeWebSocket: createNodeWebSocket({ app: new Hono() }).upgradeWebSocket,
+      loginLimit: { perEmail: 100, perIp: 4, windowMs: 60_000 },
+      clientIp: () => '203.0.113.7',
+      log: () => {},
+    })
+    const attempt = (email: string) =>
+      perIp.app.request('/api/login', json({ email, password: 'guess' }))
+    for (let i = 0; i < 4; i++) expect((await attempt(`user${i}@example.com`)).status).toBe(401)
+    expect((await attempt('someone-else@example.com')).status).toBe(429)
+    expect(perIp.metrics.authFailures.get('login-rate-limited')).toBe(1)
+  })
+
   it('/api/refresh renews a valid token and refuses expired, forged and missing ones', async () => {
     const token = await tokenOf('alice@example.com')
     const res = await relay.app.request('/api/refresh', { method: 'POST', headers: bearer(token) })
