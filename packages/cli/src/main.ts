@@ -26,6 +26,7 @@ import {
   writeSession,
   type Session,
 } from './session.ts'
+import { stats, STATS_USAGE } from './stats-command.ts'
 
 export interface Io {
   out(line: string): void
@@ -41,6 +42,7 @@ const USAGE = `usage: switchboard <command> [options]
   note <conversation> "text @bob"
   sync                                                push local marks, pull the rest
   status [--json]                                     online?, pending count, last synced
+${STATS_USAGE}
 options: --offline (never touch the network), --data DIR, --timeout SECONDS`
 
 const VIEWS = ['inbox', 'unread', 'done', 'all'] as const
@@ -89,6 +91,12 @@ function parse(argv: string[]): { command: string; args: string[]; flags: Flags 
 /** Runs one command; returns the exit code. Errors become one line on stderr. */
 export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
   try {
+    if (argv[0] === 'stats') {
+      await stats(argv.slice(1), io, (flags, fn) =>
+        withReplica({ args: [], flags, io }, ({ sb }) => fn(sb)),
+      )
+      return 0
+    }
     const { command, args, flags } = parse(argv)
     if (flags.help || command === 'help') {
       io.out(USAGE)
@@ -194,7 +202,8 @@ async function syncOrFail(ctx: Ctx, o: Opened, progress = false): Promise<void> 
       off = sb.onStatus((status, pending) => {
         if (status === 'offline')
           reject(
-            new CliError(`relay unreachable at ${session.url} (use --offline to work locally)`),
+            sb.error ??
+              new CliError(`relay unreachable at ${session.url} (use --offline to work locally)`),
           )
         if (progress && pending > 0 && pending !== shown) {
           shown = pending
