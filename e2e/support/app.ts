@@ -90,6 +90,20 @@ export function actions(page: Page) {
   return page.getByRole('toolbar', { name: 'Conversation actions' })
 }
 
+/** Finds a conversation with `/` search, then marks the selected one done with `E`. */
+export async function markDoneByKeyboard(page: Page, contact: string): Promise<void> {
+  await conversations(page).focus()
+  await page.keyboard.press('/')
+  const search = page.getByRole('searchbox', { name: 'Search conversations' })
+  await expect(search).toBeFocused()
+  await search.fill(contact)
+  await expect(conversations(page).getByRole('option')).toHaveCount(1)
+  await search.press('Enter')
+  await expect(row(page, contact)).toHaveAttribute('aria-selected', 'true')
+  await page.keyboard.press('e')
+  await expect(row(page, contact)).toHaveCount(0)
+}
+
 /** A row's unread dot is announced as ", unread" at the end of its accessible name. */
 export const UNREAD = /, unread\b/
 

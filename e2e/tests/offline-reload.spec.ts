@@ -1,11 +1,11 @@
 // Scenario 4 (issue 6): marks made offline survive a reload without network (service worker +
 // IndexedDB), are counted as not yet synced, and reach a teammate once back online.
-import { expect, test, type Page } from '@playwright/test'
+import { expect, test } from '@playwright/test'
 import {
   connection,
-  conversations,
   deliver,
   incomingSms,
+  markDoneByKeyboard,
   openInbox,
   row,
   screenshot,
@@ -23,20 +23,6 @@ test.afterAll(async () => {
 })
 
 const contacts = ['Mary Jackson', 'Dorothy Vaughan', 'Annie Easley']
-
-/** Finds a conversation with `/` search, then marks the selected one done with `E`. */
-async function markDoneByKeyboard(page: Page, contact: string): Promise<void> {
-  await conversations(page).focus()
-  await page.keyboard.press('/')
-  const search = page.getByRole('searchbox', { name: 'Search conversations' })
-  await expect(search).toBeFocused()
-  await search.fill(contact)
-  await expect(conversations(page).getByRole('option')).toHaveCount(1)
-  await search.press('Enter')
-  await expect(row(page, contact)).toHaveAttribute('aria-selected', 'true')
-  await page.keyboard.press('e')
-  await expect(row(page, contact)).toHaveCount(0)
-}
 
 test('offline, three marks survive a reload without network, then sync: "3 changes not yet synced" → 0, and a teammate sees them', async ({
   browser,
