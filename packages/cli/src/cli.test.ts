@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -157,5 +159,48 @@ describe('switchboard CLI session against a real relay', () => {
     const local = await run('inbox', '--offline', '--view', 'all', '--json')
     expect(local.code).toBe(0)
     expect(JSON.parse(local.stdout).phoneNumbers[0].conversations).toHaveLength(2)
+  })
+})
+
+describe('switchboard CLI when its session expires while offline', () => {
+  let relay: TestRelay
+  const home = tempDir('sb-cli-home-')
+  const data = tempDir('sb-cli-data-')
+  const env = { SWITCHBOARD_HOME: home.dir, SWITCHBOARD_TIMEOUT: '20' }
+  const run = (...args: string[]) => cli([...args, '--data', data.dir], env)
+  const login = () =>
+    run('login', relay.url, '--email', 'carol@example.com', '--password', 'demo-password')
+
+  beforeAll(async () => {
+    relay = await startRelay({ tokenTtlSeconds: 2 })
+    await relay.ingest(incoming('c1', 'hello'))
+  })
+
+  afterAll(async () => {
+    await relay?.stop()
+    home.remove()
+    data.remove()
+  })
+
+  it('keeps offline marks through an expired token and pushes them after logging in again', async () => {
+    expect((await login()).code).toBe(0)
+    expect((await run('done', 'c1', '--offline')).code).toBe(0)
+    const session = readFileSync(join(data.dir, 'session.json'), 'utf8')
+    const { expiresAt } = JSON.parse(session) as { expiresAt: number }
+    await new Promise((r) => setTimeout(r, Math.max(0, expiresAt - Date.now()) + 500))
+
+    const expired = await run('sync')
+    expect(expired.code).toBe(1)
+    expect(expired.stderr.trim().split('\n').at(-1)).toMatch(/session expired.*switchboard login/)
+
+    const pending = JSON.parse((await run('status', '--offline', '--json')).stdout)
+    expect(pending.pending).toBe(1)
+
+    // Logging in again keeps this replica (same relay, same member) and pushes what it holds.
+    expect((await login()).code).toBe(0)
+    const status = JSON.parse((await run('status', '--json')).stdout)
+    expect(status).toMatchObject({ pending: 0, online: true })
+    const done = JSON.parse((await run('inbox', '--view', 'done', '--json')).stdout)
+    expect(done.phoneNumbers[0].conversations.map((c: { id: string }) => c.id)).toEqual(['c1'])
   })
 })

@@ -319,7 +319,8 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
 
   /** POST /api/refresh; true when a new token was installed. */
   function refresh(): Promise<boolean> {
-    refreshing ??= (async () => {
+    if (refreshing) return refreshing
+    refreshing = (async () => {
       try {
         const res = await doFetch(httpBase + '/api/refresh', {
           method: 'POST',
@@ -342,8 +343,10 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
         return false
       } finally {
         refreshing = null
+        notify()
       }
     })()
+    notify()
     return refreshing
   }
 
@@ -381,6 +384,7 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
 
   function computeStatus(): ConnectionStatus {
     if (!wantOnline || destroyed) return 'offline'
+    if (refreshing) return 'connecting'
     const live = [...rooms.values()].filter((r) => !stopped.has(r.name))
     if (live.length === 0) return 'connecting'
     if (live.every((r) => r.connected && r.synced)) return 'online'
