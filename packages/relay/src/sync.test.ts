@@ -2,7 +2,7 @@ import { getConversation, history, markConversation, parseRoom } from '@switchbo
 import * as decoding from 'lib0/decoding'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { MessageType } from './protocol.ts'
+import { MessageType, encodeUpdate } from './protocol.ts'
 import {
   author,
   connectProvider,
@@ -142,6 +142,38 @@ describe('rooms over y-websocket', () => {
     await b.synced
     expect(getConversation(b.doc, 'c-sync-4')).toEqual(expected)
     expect(parseRoom('inbox:pn-b')).not.toBeNull()
+  })
+
+  it('[§4 fast] updates arriving in one event-loop turn are stored and broadcast as one frame', async () => {
+    expect((await relay.webhook(incoming('c-sync-6', 'pn-a'))).status).toBe(202)
+    const watcher = client('inbox:pn-a', 'carol')
+    await watcher.synced
+    const writer = new Y.Doc()
+    const sync = connectProvider(relay.wsUrl, 'inbox:pn-a', tokens.alice!)
+    await sync.synced
+    Y.applyUpdate(writer, Y.encodeStateAsUpdate(sync.doc))
+    sync.destroy()
+    const raw = rawSocket(`${relay.wsUrl}/inbox:pn-a?token=${tokens.alice}`)
+    await raw.opened
+    await raw.next(() => true)
+    const frames: Uint8Array[] = []
+    writer.on('update', (u: Uint8Array) => frames.push(encodeUpdate(u)))
+    const who = author('alice', 'dev-coalesce')
+    for (let i = 0; i < 10; i++)
+      markConversation(writer, 'c-sync-6', i % 2 ? 'done' : 'unread', who)
+    const { metrics } = relay.relay
+    const [inBefore, storedBefore] = [metrics.updatesIn, metrics.updatesStored]
+    const socket = (raw.ws as unknown as { _socket: { cork(): void; uncork(): void } })._socket
+    socket.cork()
+    for (const f of frames) raw.ws.send(f)
+    socket.uncork()
+    await until(
+      () => getConversation(watcher.doc, 'c-sync-6')?.status === 'done',
+      'watcher sees the last mark',
+    )
+    expect(metrics.updatesIn - inBefore).toBe(10)
+    expect(metrics.updatesStored - storedBefore).toBeLessThan(10)
+    raw.ws.close()
   })
 
   it('[§4] compaction prunes inbox history past the horizon and keeps every mark', async () => {
