@@ -38,6 +38,8 @@ export interface RelayServerOptions extends Omit<RelayOptions, 'upgradeWebSocket
   host?: string
   /** Directory of the built SPA, served with an index.html fallback. */
   webDir?: string
+  /** WebSocket ping interval; a socket that missed a pong by the next one is dropped. */
+  heartbeatMs?: number
   /** Runs before the port opens (e.g. the demo seed), so /healthz never answers a half-made relay. */
   beforeListen?: (relay: Relay) => Promise<void>
 }
@@ -67,7 +69,22 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
   })
   // `ws` reads maxPayload at each upgrade: an oversized frame is refused before it is buffered.
   wss.options.maxPayload = relay.maxFrameBytes
+  // Dead peers (no pong within a heartbeat) are terminated, so their rooms can unload.
+  const alive = new WeakSet<WebSocket>()
+  const heartbeat = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (!alive.has(ws)) {
+        ws.terminate()
+        continue
+      }
+      alive.delete(ws)
+      ws.ping()
+    }
+  }, options.heartbeatMs ?? 30_000)
+  heartbeat.unref()
   wss.on('connection', (ws: WebSocket) => {
+    alive.add(ws)
+    ws.on('pong', () => alive.add(ws))
     const close = ws.close.bind(ws)
     // ws closes oversized frames with 1009; the shared contract says 4413.
     ws.close = (code?: number, reason?: string | Buffer) =>
@@ -100,6 +117,7 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
     port,
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
     async close() {
+      clearInterval(heartbeat)
       server.close()
       await relay.close()
       // Sockets got 1001; give their closing handshakes a moment, then drop what is left.

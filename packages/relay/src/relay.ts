@@ -38,7 +38,7 @@ import {
   verifyPassword,
 } from './auth.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
-import { CloseCode, MalformedMessage, decodeMessage } from './protocol.ts'
+import { CloseCode, MalformedMessage, decodeMessage, encodeAwareness } from './protocol.ts'
 import { RELAY_ORIGIN, Room, type Peer } from './room.ts'
 import {
   memberRoles,
@@ -66,6 +66,11 @@ export interface RelayOptions {
   roomIdleMs?: number
   /** Compact a room's log after this many stored batches. Default 500. */
   compactEvery?: number
+  /**
+   * A socket sent nothing for this long gets an empty awareness update: unmodified providers
+   * drop a connection that received no message for 30 s. Default 10 s; 0 disables.
+   */
+  keepaliveMs?: number
   /** Inbox audit history older than this is dropped when a room compacts. Default 90 days. */
   historyHorizonMs?: number
   /** P6: timestamps further ahead of the relay's clock are rejected. */
@@ -145,6 +150,7 @@ export function createRelay(options: RelayOptions): Relay {
     roomIdleMs = 30_000,
     compactEvery = 500,
     historyHorizonMs = 90 * 86_400_000,
+    keepaliveMs = 10_000,
     maxDriftMs = DEFAULT_MAX_DRIFT,
     now = Date.now,
     clientIp = () => undefined,
@@ -270,8 +276,12 @@ export function createRelay(options: RelayOptions): Relay {
       this.wantsAcks = wantsAcks
     }
 
+    /** The keepalive tick of the last frame sent. */
+    sentTick = 0
+
     send(frame: Uint8Array): void {
       if (this.closed || !this.ws) return
+      this.sentTick = tick
       const raw = this.ws.raw as { bufferedAmount?: number } | undefined
       if ((raw?.bufferedAmount ?? 0) > maxBufferedBytes) {
         this.close(CloseCode.SlowConsumer, 'too far behind, resync')
@@ -362,6 +372,18 @@ export function createRelay(options: RelayOptions): Relay {
       }
     }
   }
+
+  // Keepalive: one timer for every socket; a socket quiet for a whole tick gets 3 bytes.
+  let tick = 0
+  const KEEPALIVE = encodeAwareness(new Uint8Array([0]))
+  const keepalive =
+    keepaliveMs > 0
+      ? setInterval(() => {
+          tick++
+          for (const c of connections) if (c.room && c.sentTick < tick - 1) c.send(KEEPALIVE)
+        }, keepaliveMs)
+      : null
+  keepalive?.unref?.()
 
   function closeWhere(pred: (c: Connection) => boolean, code: number, reason: string) {
     for (const c of [...connections]) if (pred(c)) c.close(code, reason)
@@ -804,6 +826,7 @@ export function createRelay(options: RelayOptions): Relay {
     connectionCount: () => connections.size,
     async close() {
       closing = true
+      if (keepalive) clearInterval(keepalive)
       closeWhere(() => true, CloseCode.GoingAway, 'relay shutting down')
       await Promise.allSettled([...loading.values()])
       await Promise.allSettled([...rooms.values()].map((r) => r.durable()))

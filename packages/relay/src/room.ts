@@ -423,8 +423,11 @@ export class Room {
   ): void => {
     const changed = [...added, ...updated, ...removed]
     if (changed.length === 0 || this.peers.size === 0) return
+    // Like the reference server, the sender gets its own renewal back: an unmodified provider
+    // reconnects after 30 s without any message.
+    void origin
     const frame = encodeAwareness(encodeAwarenessUpdate(this.awareness, changed))
-    for (const peer of this.peers) if (peer !== origin) peer.send(frame)
+    for (const peer of this.peers) peer.send(frame)
   }
 
   /** Cold joins (empty state vector) get the cached encoded state plus the batches since. */

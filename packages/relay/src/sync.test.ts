@@ -176,6 +176,20 @@ describe('rooms over y-websocket', () => {
     raw.ws.close()
   })
 
+  it('a quiet socket gets a 3-byte keepalive, so unmodified providers do not time out', async () => {
+    const quiet = await startTestRelay({ keepaliveMs: 20 })
+    try {
+      const token = await quiet.login('carol@example.com')
+      const raw = rawSocket(`${quiet.wsUrl}/contacts?token=${token}`)
+      await raw.opened
+      const keepalive = await raw.next((m) => m.length === 3 && m[0] === MessageType.Awareness)
+      expect([...keepalive]).toEqual([1, 1, 0])
+      raw.ws.close()
+    } finally {
+      await quiet.close()
+    }
+  })
+
   it('[§4] compaction prunes inbox history past the horizon and keeps every mark', async () => {
     const pruning = await startTestRelay({ compactEvery: 5, historyHorizonMs: 0 })
     try {
