@@ -11,8 +11,6 @@
  * Several tabs may share one IndexedDB: each device appends its own JSON record, the fold keeps
  * the newest record per device, and every device counts all of them (they are the same replica).
  */
-import type { ClientStorage } from './storage/client-storage.ts'
-
 export const LEDGER_ROOM = '~device'
 
 interface ClientEntry {
@@ -65,9 +63,21 @@ export class PendingLedger {
     return encoder.encode(JSON.stringify({ [this.deviceId]: this.self() }))
   }
 
-  /** Every touched device's record, for appending after acks. */
-  all(): Uint8Array {
-    return encoder.encode(JSON.stringify(this.devices))
+  /**
+   * A compaction snapshot: the newest stored record of every other device (another tab may
+   * have written since this one loaded) plus this device's own.
+   */
+  compacted(stored: Uint8Array[]): Uint8Array {
+    const merged: LedgerFile = {}
+    for (const bytes of stored) {
+      try {
+        Object.assign(merged, JSON.parse(decoder.decode(bytes)) as LedgerFile)
+      } catch {
+        // skipped, as in load
+      }
+    }
+    merged[this.deviceId] = this.self()
+    return encoder.encode(JSON.stringify(merged))
   }
 
   get savedHlc(): string | null {
@@ -148,13 +158,4 @@ function prune(rec: DeviceRecord) {
     entry.ends = entry.ends.filter((end) => end > entry.acked)
     if (entry.ends.length === 0) delete rec.clients[id]
   }
-}
-
-/** Loads the ledger from storage and compacts its room. */
-export async function loadLedger(storage: ClientStorage, deviceId: string): Promise<PendingLedger> {
-  const ledger = new PendingLedger(deviceId)
-  const records = await storage.load(LEDGER_ROOM)
-  const snapshot = ledger.load(records)
-  if (records.length > 1) await storage.compact(LEDGER_ROOM, snapshot)
-  return ledger
 }

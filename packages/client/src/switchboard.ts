@@ -128,7 +128,7 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
   let ledgerRecords = 0
   const appendLedger = async (bytes: Uint8Array) => {
     if (ledgerRecords >= LEDGER_COMPACT_AFTER) {
-      await storage.compact(LEDGER_ROOM, ledger.all())
+      await storage.compact(LEDGER_ROOM, ledger.compacted(await storage.load(LEDGER_ROOM)))
       ledgerRecords = 1
     } else {
       await storage.append(LEDGER_ROOM, bytes)
@@ -139,9 +139,11 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
   const scheduleLedgerSave = () => {
     if (ledgerSaveScheduled || destroyed) return
     ledgerSaveScheduled = true
+    // Only this device's record: another tab's is that tab's to write (its count is corrected
+    // from the relay's state vector on its next connect, never undercounted by us).
     enqueue(async () => {
       ledgerSaveScheduled = false
-      await appendLedger(ledger.all())
+      await appendLedger(ledger.record())
     }).catch(fail)
   }
 
