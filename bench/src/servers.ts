@@ -140,7 +140,9 @@ export async function startServer(kind: ServerKind): Promise<RunningServer> {
 async function startSwitchboard(port: number): Promise<RunningServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-bench-'))
   const base = `http://127.0.0.1:${port}`
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  // BENCH_RELAY_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the relay under load.
+  const flags = process.env.BENCH_RELAY_FLAGS?.split(' ').filter(Boolean) ?? []
+  const child = spawn(process.execPath, [...flags, '--import', 'tsx', 'src/main.ts'], {
     cwd: join(repoRoot, 'packages', 'relay'),
     env: {
       ...process.env,

@@ -20,7 +20,10 @@ let runStart = 0
 let hist = createHistogram()
 let delivered = 0
 
+let lastFrameAt = 0
+
 function onUpdate(sub: { next: number }, update: Uint8Array): void {
+  lastFrameAt = performance.now()
   if (!writer) return
   const reached = clockIn(update, writer.doc.clientID)
   const now = performance.now()
@@ -87,6 +90,10 @@ async function run(rate: number, durationMs: number, drainMs: number) {
   while (delivered < expected && performance.now() < drainEnd)
     await new Promise((r) => setTimeout(r, 20))
   const totalMs = performance.now() - t0
+  // Let the backlog of a saturated run drain so it does not bleed into the next one.
+  const quietUntil = performance.now() + 15_000
+  while (performance.now() - lastFrameAt < 250 && performance.now() < quietUntil)
+    await new Promise((r) => setTimeout(r, 50))
   const closed = subs.filter((s) => s.socket.closeCode !== null).length
   return {
     sent,
