@@ -54,6 +54,9 @@ export function deriveConversation(
         at: decider.at,
       }
     : null
+  const statusBy: Decision | null = status
+    ? { memberId: status.by, deviceId: status.device, kind: status.kind as MarkKind, at: status.at }
+    : null
   const reopenedBy =
     decider && record?.incoming && decider.seen < incomingSeq ? record.incoming.id : null
 
@@ -68,6 +71,7 @@ export function deriveConversation(
     assignee: assign?.value ?? null,
     lastActivity: record?.last ?? null,
     decidedBy,
+    statusBy,
     reopenedBy,
     createdAt: record?.createdAt ?? 0,
   }

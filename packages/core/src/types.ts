@@ -72,7 +72,10 @@ export interface Conversation {
   pinned: boolean
   assignee: string | null
   lastActivity: ActivitySummary | null
+  /** The latest winning mark (either lane): who decided the state as it stands. */
   decidedBy: Decision | null
+  /** The winning Done/Open/Unread mark, for "Done by Bob 10:02 · reopened by new SMS 10:05". */
+  statusBy: Decision | null
   /** The incoming activity that reopened the conversation after the deciding mark (P3). */
   reopenedBy: string | null
   createdAt: number

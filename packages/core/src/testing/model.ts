@@ -171,6 +171,14 @@ export function oracleConversations(
             at: decider.at,
           }
         : null,
+      statusBy: status
+        ? {
+            memberId: status.member,
+            deviceId: status.device,
+            kind: status.kind as MarkKind,
+            at: status.at,
+          }
+        : null,
       reopenedBy: decider && newest && decider.seen < latest ? newest.id : null,
       createdAt: r.createdAt,
     })
