@@ -177,11 +177,9 @@ function check(doc: Y.Doc, update: Uint8Array, ctx: UpdateContext): void {
     if (!list) byClient.set(s.id.client, (list = []))
     list.push(s)
   }
-  const hasDeletes = ds.clients.size > 0
-  if (ctx.readOnly || ctx.room.kind === 'workspace') {
-    if (byClient.size > 0 || hasDeletes)
-      throw new Reject(RejectCode.ReadOnly, `room ${ctx.room.name} is read-only for this member`)
-    return
+  const readOnly = ctx.readOnly || ctx.room.kind === 'workspace'
+  const refuseWrite = () => {
+    throw new Reject(RejectCode.ReadOnly, `room ${ctx.room.name} is read-only for this member`)
   }
   const inUpdate = (id: Y.ID): Y.Item | undefined =>
     byClient.get(id.client)?.find((i) => i.id.clock <= id.clock && id.clock < i.id.clock + i.length)
@@ -212,6 +210,7 @@ function check(doc: Y.Doc, update: Uint8Array, ctx: UpdateContext): void {
   for (const items of byClient.values()) {
     for (const item of items) {
       if (Y.getState(doc.store, item.id.client) >= item.id.clock + item.length) continue
+      if (readOnly) refuseWrite()
       const content = item.content
       if (content instanceof Y.ContentDeleted) {
         resolve(item)
@@ -230,15 +229,20 @@ function check(doc: Y.Doc, update: Uint8Array, ctx: UpdateContext): void {
     for (const del of deletes) {
       for (let clock = del.clock; clock < del.clock + del.len;) {
         const id = Y.createID(client, clock)
-        const item = inDoc(id) ?? inUpdate(id)
+        const local = inDoc(id)
+        // A replica's sync reply carries its whole delete set; what is already deleted changes nothing.
+        if (local?.deleted) {
+          clock = local.id.clock + local.length
+          continue
+        }
+        if (readOnly) refuseWrite()
+        const item = local ?? inUpdate(id)
         if (!item)
           throw new Reject(RejectCode.UnknownParent, `delete of unknown item ${client}:${clock}`)
         const target = resolve(item)
         if (ctx.room.kind === 'inbox' && target.root === 'history')
           throw new Reject(RejectCode.Forbidden, 'only the relay compacts the audit history')
-        if (!item.deleted || inUpdate(id)) {
-          for (const value of item.content.getContent()) checkDeletion(target, value, ctx)
-        }
+        for (const value of item.content.getContent()) checkDeletion(target, value, ctx)
         clock = item.id.clock + item.length
       }
     }
