@@ -232,13 +232,16 @@ export async function seedDemo(relay: Relay, options: DemoOptions): Promise<Demo
 
   const members = []
   for (const m of MEMBERS) {
-    await relay.admin.createMember({
-      id: m.id,
-      email: m.email,
-      name: m.name,
-      role: m.role,
-      password: options.password,
-    })
+    await relay.admin.createMember(
+      {
+        id: m.id,
+        email: m.email,
+        name: m.name,
+        role: m.role,
+        password: options.password,
+      },
+      { demo: true },
+    )
     members.push({ id: m.id, email: m.email, name: m.name, role: m.role })
   }
   for (const pn of PHONE_NUMBERS) await relay.admin.createPhoneNumber(pn)
