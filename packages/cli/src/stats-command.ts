@@ -50,7 +50,7 @@ export function duration(ms: number | null): string {
   const m = Math.floor(s / 60)
   if (m < 60) return `${m}m`
   const h = Math.floor(m / 60)
-  if (h < 48) return `${h}h ${String(m % 60).padStart(2, '0')}m`
+  if (h < 48) return m % 60 ? `${h}h ${String(m % 60).padStart(2, '0')}m` : `${h}h`
   return `${Math.floor(h / 24)}d ${h % 24}h`
 }
 
