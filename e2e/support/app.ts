@@ -3,10 +3,23 @@
 import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test'
 import { DEMO_PASSWORD, type RelayProcess } from './relay.ts'
 
-/** The demo seed's phone numbers (packages/relay/src/demo.ts); alice and bob both see Support. */
-export const SUPPORT = { id: 'pn-support', name: 'Support', number: '+14155550142' } as const
+export interface PhoneNumber {
+  id: string
+  name: string
+  number: string
+}
 
-export const NAMES = { alice: 'Alice Martin', bob: 'Bob Nguyen' } as const
+/** The demo seed's phone numbers (packages/relay/src/demo.ts); alice and bob both see Support. */
+export const SUPPORT: PhoneNumber = { id: 'pn-support', name: 'Support', number: '+14155550142' }
+
+export const SALES: PhoneNumber = { id: 'pn-sales', name: 'Sales', number: '+14155550100' }
+export const FRONT_DESK: PhoneNumber = {
+  id: 'pn-frontdesk',
+  name: 'Front Desk',
+  number: '+14155550199',
+}
+
+export const NAMES = { alice: 'Alice Martin', bob: 'Bob Nguyen' }
 
 export interface Teammate {
   context: BrowserContext
@@ -26,6 +39,17 @@ export async function teammate(
   return { context, page }
 }
 
+/** A bearer token from `POST /api/login`, for what a person does outside the web app (admin CLI). */
+export async function login(relay: RelayProcess, email: string): Promise<string> {
+  const res = await fetch(`${relay.url}/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password: DEMO_PASSWORD }),
+  })
+  expect(res.status).toBe(200)
+  return ((await res.json()) as { token: string }).token
+}
+
 export async function signIn(page: Page, email: string): Promise<void> {
   await page.goto('/')
   await page.getByLabel('Email').fill(email)
@@ -35,14 +59,14 @@ export async function signIn(page: Page, email: string): Promise<void> {
 }
 
 /** The sidebar link of a phone number; its name is "<name> (<number>), <n> unread". */
-export function phoneNumberLink(page: Page, pn: { name: string; number: string } = SUPPORT) {
+export function phoneNumberLink(page: Page, pn: PhoneNumber = SUPPORT) {
   return page
     .getByRole('navigation', { name: 'Phone numbers' })
     .getByRole('link', { name: `${pn.name} (${pn.number})` })
 }
 
 /** The unread badge of a phone number, read from its link's accessible name. */
-export async function unreadBadge(page: Page, pn = SUPPORT): Promise<number> {
+export async function unreadBadge(page: Page, pn: PhoneNumber = SUPPORT): Promise<number> {
   const name = (await phoneNumberLink(page, pn).getAttribute('aria-label')) ?? ''
   const match = /, (\d+) unread$/.exec(name)
   if (!match) throw new Error(`no unread count in the link name "${name}"`)
@@ -50,7 +74,7 @@ export async function unreadBadge(page: Page, pn = SUPPORT): Promise<number> {
 }
 
 /** Opens a phone number's inbox from the sidebar and waits for its list. */
-export async function openInbox(page: Page, pn = SUPPORT): Promise<void> {
+export async function openInbox(page: Page, pn: PhoneNumber = SUPPORT): Promise<void> {
   await phoneNumberLink(page, pn).click()
   await expect(page.getByRole('heading', { level: 1, name: pn.name })).toBeVisible()
   await expect(conversations(page).getByRole('option').first()).toBeVisible()
