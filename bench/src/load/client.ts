@@ -70,11 +70,14 @@ export function openWriter(
   deviceId: string,
   onFrame: (msg: Incoming) => void = () => {},
   conversations = 500,
+  applyRemote = true,
 ): Writer {
   const doc = new Y.Doc()
   const author: Author = { memberId: target.memberId, deviceId, clock: createHlc(deviceId) }
   const socket = openSocket(target, (msg) => {
-    if (msg.type === 'step-2' || msg.type === 'update') Y.applyUpdate(doc, msg.update, 'remote')
+    // A writer of its own mark keys needs the room's state once; later updates only cost time.
+    if (msg.type === 'step-2' || (applyRemote && msg.type === 'update'))
+      Y.applyUpdate(doc, msg.update, 'remote')
     onFrame(msg)
   })
   doc.on('update', (update: Uint8Array, origin: unknown) => {

@@ -29,18 +29,24 @@ async function run(target: Target, n: number, window: number, durationMs: number
       next: 0,
       i: k * 7,
     }
-    s.w = openWriter(target, `bench-durable-${process.pid}-${k}`, (msg) => {
-      if (msg.type !== 'ack' || msg.client !== s.w.doc.clientID) return
-      const now = performance.now()
-      while (s.next < s.endClock.length && s.endClock[s.next]! <= msg.clock) {
-        if (measuring) {
-          record(hist, now - s.sentAt[s.next]!)
-          acked++
+    s.w = openWriter(
+      target,
+      `bench-durable-${process.pid}-${k}`,
+      (msg) => {
+        if (msg.type !== 'ack' || msg.client !== s.w.doc.clientID) return
+        const now = performance.now()
+        while (s.next < s.endClock.length && s.endClock[s.next]! <= msg.clock) {
+          if (measuring) {
+            record(hist, now - s.sentAt[s.next]!)
+            acked++
+          }
+          s.next++
         }
-        s.next++
-      }
-      pump(s)
-    })
+        pump(s)
+      },
+      500,
+      false,
+    )
     states.push(s)
   }
   await Promise.all(states.map((s) => s.w.socket.ready))
