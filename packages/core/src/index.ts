@@ -45,6 +45,14 @@ export {
 } from './inbox.ts'
 export type { IngestResult } from './inbox.ts'
 export { deriveConversation, winner } from './derive.ts'
+export { compactInbox, replayIntoEpoch, epochOf, epochRoot } from './epoch.ts'
+export type {
+  CompactOptions,
+  CompactResult,
+  EpochInfo,
+  ReplayAuthor,
+  ReplayResult,
+} from './epoch.ts'
 export { inboxRoots, Lane, markKey, parseMarkKey, SEP } from './schema.ts'
 export type { ActivityLogEntry, ConversationRecord, MarkEntry } from './schema.ts'
 export { teamFigures, doneWithNewIncoming, openWithoutResponse, WEEKDAYS } from './stats.ts'

@@ -27,3 +27,25 @@ describe('[M7] seeded convergence fuzz', () => {
     expect(failure, failure ?? '').toBeNull()
   })
 })
+
+const EPOCH_SEEDS = Number(process.env.FUZZ_EPOCH_RUNS ?? 100)
+
+describe('[E3] seeded convergence fuzz across epochs', () => {
+  it(`[E3, M7] ${EPOCH_SEEDS} seeds × ${OPERATIONS} ops with epoch changes at random points converge on the oracle, no history lost or doubled`, () => {
+    let failure: string | null = null
+    let epochs = 0
+    for (let seed = FIRST_SEED; seed < FIRST_SEED + EPOCH_SEEDS && !failure; seed++) {
+      const result = runFuzz({
+        seed,
+        replicas: REPLICAS,
+        operations: OPERATIONS,
+        epochChance: 0.02,
+      })
+      epochs += result.epochs
+      if (result.divergences.length) failure = formatFuzzFailure(result)
+    }
+    console.log(`fuzz with epochs: ${EPOCH_SEEDS} seeds, ${epochs} epoch changes`)
+    expect(failure, failure ?? '').toBeNull()
+    expect(epochs).toBeGreaterThan(EPOCH_SEEDS)
+  })
+})

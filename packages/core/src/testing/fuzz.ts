@@ -15,6 +15,7 @@ import {
   unpinConversation,
   unreadCount,
 } from '../inbox.ts'
+import { timestampWall } from '../hlc.ts'
 import { inboxRoots, markKey, type Lane, type MarkEntry } from '../schema.ts'
 import type { Activity, Author, Conversation, MarkKind } from '../types.ts'
 import { compareAt, oracleConversations, type OracleMark } from './model.ts'
@@ -30,6 +31,11 @@ export interface FuzzOptions {
   /** Largest |skew| of a device's wall clock, ms. Keep below maxDrift/2 for honest devices. */
   maxSkew?: number
   maxDrift?: number
+  /**
+   * Chance per operation that the relay starts a new epoch [E2] (default 0: the op sequence of
+   * older seeds is unchanged). History older than a random cutoff moves to the archive.
+   */
+  epochChance?: number
   /** Receives every op log line as it happens. */
   log?: (line: string) => void
 }
@@ -42,6 +48,7 @@ export interface FuzzResult {
   conversations: number
   marks: number
   activities: number
+  epochs: number
 }
 
 const MEMBERS = ['alice', 'bob', 'carol', 'dan', 'erin']
@@ -83,6 +90,9 @@ export function runFuzz(options: FuzzOptions): FuzzResult {
   const marks: OracleMark[] = []
   const activities: Activity[] = []
   const divergences: string[] = []
+  /** Every history entry written (device + HLC), and the newest archive cutoff used [E5]. */
+  const written: string[] = []
+  let newestCutoff = 0
   let activityCount = 0
 
   const author = (d: SimDevice): Author => ({
@@ -104,6 +114,7 @@ export function runFuzz(options: FuzzOptions): FuzzResult {
     const before = lanes.map((lane) => currentWinner(d.doc, id, lane))
     const seen = inboxRoots.conversations(d.doc).get(id)?.incoming?.seq ?? 0
     const entry = write()
+    written.push(`${d.deviceId} ${entry.at}`)
     if (entry.seen !== seen)
       divergences.push(
         `op ${op}: ${d.deviceId} recorded seen ${entry.seen}, its replica had ${seen}`,
@@ -127,6 +138,13 @@ export function runFuzz(options: FuzzOptions): FuzzResult {
 
   for (let op = 0; op < operations; op++) {
     net.advance(prng.int(4000))
+    if (options.epochChance && prng.chance(options.epochChance)) {
+      const cutoff = net.now() - prng.int(120_000)
+      newestCutoff = Math.max(newestCutoff, cutoff)
+      net.compactRelay(cutoff)
+      say(`${op} epoch e${net.relay.epochs} (history before ${cutoff} archived)`)
+      continue
+    }
     const r = prng.next()
     const d = prng.pick(net.devices)
     if (r < 0.2) {
@@ -237,6 +255,18 @@ export function runFuzz(options: FuzzOptions): FuzzResult {
       if (got !== want) divergences.push(`${id} on ${name}:\n  got  ${got}\n  want ${want}`)
     }
   }
+  // [E5] the audit history: no entry twice across the room and the archive; every entry newer
+  // than the last cutoff is in one of them (older unsynced ones may be dropped, SPEC [E5]).
+  const stored = new Map<string, number>()
+  for (const e of [...net.relay.archive, ...inboxRoots.history(net.relay.doc)]) {
+    const key = `${e.deviceId} ${e.at}`
+    stored.set(key, (stored.get(key) ?? 0) + 1)
+  }
+  for (const [key, n] of stored)
+    if (n > 1) divergences.push(`[E5] history ${key} stored ${n} times`)
+  for (const key of written)
+    if (!stored.has(key) && timestampWall(key.split(' ')[1]!) >= newestCutoff)
+      divergences.push(`[E5] history ${key} lost`)
   const unread = [...expected.values()].filter((c) => c.unread).length
   for (const { name, doc } of replicas_)
     if (unreadCount(doc) !== unread)
@@ -249,6 +279,7 @@ export function runFuzz(options: FuzzOptions): FuzzResult {
     conversations: expected.size,
     marks: marks.length,
     activities: activities.length,
+    epochs: net.relay.epochs,
   }
 }
 

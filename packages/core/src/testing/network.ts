@@ -7,9 +7,17 @@
  * Relay → device messages may be delivered in any order, twice, or dropped and resent later.
  * The relay checks every update with `validateUpdate`, as the real one does: an honest device
  * is never rejected. Wall clocks are per device, with skew, and may jump backwards.
+ *
+ * `compactRelay` starts a new epoch [E2]: the relay's replica is rebuilt into a fresh document,
+ * every socket is closed (in-flight messages of the old epoch are lost), and each device adopts
+ * the new epoch when it reconnects: it takes the relay's state into a fresh document with a new
+ * client id and replays its own entries the epoch lacks [E3]. The relay refuses any update that
+ * carries a client id of an older epoch [E4].
  */
 import * as Y from 'yjs'
+import { compactInbox, epochOf, replayIntoEpoch } from '../epoch.ts'
 import { createHlc, DEFAULT_MAX_DRIFT, type Hlc } from '../hlc.ts'
+import type { HistoryEntry } from '../types.ts'
 import { inboxRoots, parseMarkKey } from '../schema.ts'
 import { parseRoom, type Room } from '../rooms.ts'
 import { validateUpdate } from '../validate.ts'
@@ -33,6 +41,12 @@ export interface SimDevice {
 export interface SimRelay {
   doc: Y.Doc
   restarts: number
+  /** Epochs started so far. */
+  epochs: number
+  /** Client ids of older epochs: updates carrying them are refused [E4]. */
+  retired: Set<number>
+  /** History entries moved out of the room by compactions [E5]. */
+  archive: HistoryEntry[]
 }
 
 export interface NetworkOptions {
@@ -72,6 +86,11 @@ export interface Network {
   /** Rebuilds the device from its encoded state: same device id, new doc, new clock. */
   restart(device: SimDevice): void
   restartRelay(): void
+  /**
+   * Starts a new epoch from the relay's replica, archiving history older than `historySince`;
+   * every device is disconnected and adopts the epoch on its next reconnect.
+   */
+  compactRelay(historySince: number): void
   /** Heals every partition and delivers everything until all replicas hold the same updates. */
   settle(): void
 }
@@ -111,7 +130,15 @@ export function createNetwork(options: NetworkOptions): Network {
     online: true,
     restarts: 0,
   }))
-  const relay: SimRelay = { doc: newDoc(1_000_000), restarts: 0 }
+  const relay: SimRelay = {
+    doc: newDoc(1_000_000),
+    restarts: 0,
+    epochs: 0,
+    retired: new Set(),
+    archive: [],
+  }
+  /** Fresh client ids for adopted devices and new epochs (never reused, never retired). */
+  let nextClientId = 5_000_000
 
   const wall = (device: SimDevice) => time + device.skew
   const freshClock = (device: SimDevice): Hlc => {
@@ -148,6 +175,16 @@ export function createNetwork(options: NetworkOptions): Network {
   listenRelay()
 
   const relayReceive = (device: SimDevice, update: Uint8Array, what: string) => {
+    const meta = Y.parseUpdateMeta(update)
+    const stale = [...meta.from.keys(), ...Y.decodeUpdate(update).ds.clients.keys()].find((c) =>
+      relay.retired.has(c),
+    )
+    if (stale !== undefined) {
+      const line = `relay refused ${what} from ${device.deviceId}: client ${stale} is of an older epoch`
+      rejected.push(line)
+      log(line)
+      return
+    }
     const check = validateUpdate(relay.doc, update, {
       room,
       memberId: device.memberId,
@@ -199,6 +236,19 @@ export function createNetwork(options: NetworkOptions): Network {
     relayReceive(device, diff, 'sync')
   }
 
+  /** The device takes the relay's epoch into a fresh doc (new client id) and replays [E3]. */
+  const adopt = (device: SimDevice) => {
+    const old = device.doc
+    const next = newDoc(nextClientId++, Y.encodeStateAsUpdate(relay.doc))
+    const replayed = replayIntoEpoch(old, next, device)
+    old.destroy()
+    device.doc = next
+    listenDevice(device)
+    log(
+      `  ${device.deviceId} adopts ${epochOf(next).id}: replayed ${replayed.marks} lane entries, ${replayed.history} history, ${replayed.mentions} mentions`,
+    )
+  }
+
   const network: Network = {
     devices,
     relay,
@@ -247,6 +297,7 @@ export function createNetwork(options: NetworkOptions): Network {
       }
     },
     reconnect(device) {
+      if (epochOf(device.doc).id !== epochOf(relay.doc).id) adopt(device)
       device.online = true
       syncUp(device)
       syncDown(device)
@@ -269,6 +320,22 @@ export function createNetwork(options: NetworkOptions): Network {
       relay.restarts++
       relay.doc = newDoc(1_000_000 + relay.restarts, state)
       listenRelay()
+      for (const device of devices) network.disconnect(device, true)
+    },
+    compactRelay(historySince) {
+      relay.epochs++
+      const { doc, archived } = compactInbox(relay.doc, {
+        epoch: `e${relay.epochs}`,
+        historySince,
+        now: time,
+        clientID: nextClientId++,
+      })
+      for (const client of relay.doc.store.clients.keys()) relay.retired.add(client)
+      relay.archive.push(...archived)
+      relay.doc.destroy()
+      relay.doc = doc
+      listenRelay()
+      log(`  epoch e${relay.epochs}: ${archived.length} history entries archived`)
       for (const device of devices) network.disconnect(device, true)
     },
     settle() {
