@@ -59,7 +59,9 @@ test('offline, three marks survive a reload without network, then sync: "3 chang
   for (const contact of contacts) await markDoneByKeyboard(page, contact)
   await expect(connection(page)).toContainText('3 changes not yet synced')
 
-  await page.reload()
+  // Without network, the page can only come from the service worker's cached shell.
+  const reloaded = await page.reload()
+  expect(reloaded?.fromServiceWorker()).toBe(true)
   await expect(page.getByRole('navigation', { name: 'Phone numbers' })).toBeVisible()
   await expect(connection(page)).toContainText('Offline')
   await expect(connection(page)).toContainText('3 changes not yet synced')
