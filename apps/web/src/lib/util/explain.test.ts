@@ -16,6 +16,7 @@ function conversation(patch: Partial<Conversation>): Conversation {
     assignee: null,
     lastActivity: null,
     decidedBy: null,
+    statusBy: null,
     reopenedBy: null,
     createdAt: at(9, 0),
     ...patch,
@@ -69,6 +70,34 @@ describe('merge explanation in the conversation header', () => {
     })
     expect(explainState(c, ctx)).toBe('reopened by new call 10:07')
     expect(explainState(conversation({ reopenedBy: 'x' }), ctx)).toBe('reopened by new message')
+  })
+
+  it('[P3] keeps "Done by … · reopened by …" after a teammate reads the reopened conversation', () => {
+    const done = {
+      memberId: 'bob',
+      deviceId: 'd1',
+      kind: 'done' as const,
+      at: formatTimestamp({ wall: at(10, 2), counter: 0, device: 'd1' }),
+    }
+    const c = conversation({
+      statusBy: done,
+      decidedBy: {
+        memberId: 'alice',
+        deviceId: 'd2',
+        kind: 'read',
+        at: formatTimestamp({ wall: at(10, 6), counter: 0, device: 'd2' }),
+      },
+      lastActivity: {
+        id: 'sms1',
+        direction: 'incoming',
+        kind: 'message',
+        preview: 'hi',
+        at: at(10, 5),
+      },
+    })
+    expect(explainState(c, ctx)).toBe(
+      'Done by Bob 10:02 · reopened by new SMS 10:05 · read by you 10:06',
+    )
   })
 
   it('is empty for a conversation nobody has marked', () => {

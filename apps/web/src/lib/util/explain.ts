@@ -26,21 +26,29 @@ const verbs: Record<MarkKind, string> = {
 export function explainState(conversation: Conversation, ctx: ExplainContext): string {
   const parts: string[] = []
   const now = ctx.now ?? Date.now()
-  const decided = conversation.decidedBy
+  // The status mark explains the state; a later read is mentioned after it, not instead of it.
+  const decided = conversation.statusBy ?? conversation.decidedBy
   if (decided) {
     parts.push(
       `${verbs[decided.kind]} by ${ctx.nameOf(decided.memberId)} ${formatWhen(timestampWall(decided.at), now)}`,
     )
   }
-  if (conversation.reopenedBy) {
-    const act =
-      ctx.activity(conversation.reopenedBy) ??
-      (conversation.lastActivity?.id === conversation.reopenedBy ? conversation.lastActivity : null)
+  const last = conversation.lastActivity
+  const reopenedBy =
+    conversation.reopenedBy ??
+    (decided?.kind === 'done' && conversation.status === 'open' && last?.direction === 'incoming'
+      ? last.id
+      : null)
+  if (reopenedBy) {
+    const act = ctx.activity(reopenedBy) ?? (last?.id === reopenedBy ? last : null)
     parts.push(
       act
         ? `reopened by new ${activityWord(act.kind)} ${formatWhen(act.at, now)}`
         : 'reopened by new message',
     )
   }
+  const read = conversation.decidedBy
+  if (read && read.kind === 'read' && conversation.statusBy && read.at !== conversation.statusBy.at)
+    parts.push(`read by ${ctx.nameOf(read.memberId)} ${formatWhen(timestampWall(read.at), now)}`)
   return parts.join(' · ')
 }

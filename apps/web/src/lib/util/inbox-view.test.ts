@@ -14,6 +14,7 @@ function c(id: string, patch: Partial<Conversation> = {}): Conversation {
     assignee: null,
     lastActivity: null,
     decidedBy: null,
+    statusBy: null,
     reopenedBy: null,
     createdAt: 0,
     ...patch,
