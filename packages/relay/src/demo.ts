@@ -7,6 +7,7 @@ import {
   appendActivity,
   assignConversation,
   createHlc,
+  getConversation,
   ingestActivity,
   markConversation,
   pinConversation,
@@ -372,29 +373,57 @@ export async function seedDemo(relay: Relay, options: DemoOptions): Promise<Demo
   })
   for (const [pnId, convs] of perNumber) {
     const staff = MEMBERS.filter((m) => m.numbers.includes(pnId))
-    const states: { id: string; kind: MarkKind | null; last: number }[] = []
+    // One timeline per inbox, replayed in time order, so marks carry the times they were made
+    // and some conversations are Done before the customer writes again (reopened, P3).
+    type Event =
+      | { at: number; activity: Activity }
+      | {
+          at: number
+          mark: {
+            id: string
+            kind: MarkKind
+            author: Author
+            pin: boolean
+            assignee: string | null
+          }
+        }
+    const events: Event[] = []
+    for (const acts of convs) {
+      for (const a of acts) events.push({ at: a.at, activity: a })
+      const id = acts[0]!.conversationId
+      const roll = rand.next()
+      const kind: MarkKind | null =
+        roll < 0.55 ? 'done' : roll < 0.8 ? 'read' : roll < 0.83 ? 'unread' : null
+      if (!kind) continue
+      const author = authors.get(rand.pick(staff).id)!
+      const beforeLast = acts.length > 1 && rand.chance(0.12) ? acts.at(-2)!.at : null
+      const last = acts.at(-1)!.at
+      const at =
+        beforeLast !== null
+          ? beforeLast + Math.floor((last - beforeLast) / 2)
+          : Math.min(last + rand.int(60_000, 3 * 3600_000), now)
+      const assignee = kind !== 'done' && rand.chance(0.2) ? rand.pick(staff).id : null
+      events.push({ at, mark: { id, kind, author, pin: rand.chance(0.04), assignee } })
+    }
+    events.sort((a, b) => a.at - b.at)
     await relay.writeRoom(`inbox:${pnId}`, (doc) => {
-      for (const acts of convs) for (const a of acts) ingestActivity(doc, a, RELAY_ORIGIN)
-      for (const acts of convs) {
-        const id = acts[0]!.conversationId
-        const last = acts.at(-1)!.at
-        const roll = rand.next()
-        const kind: MarkKind | null =
-          roll < 0.55 ? 'done' : roll < 0.8 ? 'read' : roll < 0.83 ? 'unread' : null
-        states.push({ id, kind, last })
-        if (!kind) continue
-        const author = authors.get(rand.pick(staff).id)!
-        markAt = Math.min(last + rand.int(60_000, 3 * 3600_000), now)
+      for (const event of events) {
+        if ('activity' in event) {
+          ingestActivity(doc, event.activity, RELAY_ORIGIN)
+          continue
+        }
+        const { id, kind, author, pin, assignee } = event.mark
+        markAt = event.at
         markConversation(doc, id, kind, author, RELAY_ORIGIN)
-        if (rand.chance(0.04)) pinConversation(doc, id, author, RELAY_ORIGIN)
-        if (kind !== 'done' && rand.chance(0.2))
-          assignConversation(doc, id, rand.pick(staff).id, author, RELAY_ORIGIN)
+        if (pin) pinConversation(doc, id, author, RELAY_ORIGIN)
+        if (assignee) assignConversation(doc, id, assignee, author, RELAY_ORIGIN)
+      }
+      for (const acts of convs) {
+        const c = getConversation(doc, acts[0]!.conversationId)
+        if (c?.status === 'done') done++
+        if (c?.unread) unread++
       }
     })
-    for (const s of states) {
-      if (s.kind === 'done') done++
-      if (s.kind === null || s.kind === 'unread') unread++
-    }
   }
   await Promise.all(
     [...perNumber.values()].flat().map((acts) =>
