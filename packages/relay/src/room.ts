@@ -52,6 +52,16 @@ export interface RoomDeps {
   compactEvery: number
   /** Relay writes to make just before a compaction (e.g. pruning old audit history). */
   beforeCompact?: (room: Room) => void
+  /** Called after each stored batch (e.g. to start a new epoch once the room has grown). */
+  afterStore?: (room: Room) => void
+}
+
+/** Thrown by `transact` on a room being rebuilt into a new epoch: open the room again. */
+export class RoomSealedError extends Error {
+  constructor(room: string) {
+    super(`room ${room} is starting a new epoch`)
+    this.name = 'RoomSealedError'
+  }
 }
 
 interface Batch {
@@ -120,6 +130,13 @@ export function encodeDeletionsOnlyUpdate(deletions: Map<number, DeleteRange[]>)
   return encoding.toUint8Array(e)
 }
 
+/** A random Yjs client id not in `taken` (`preferred` when it is free). */
+export function freshClientId(taken: Set<number>, preferred?: number): number {
+  let id = preferred ?? (Math.random() * 2 ** 32) >>> 0
+  while (taken.has(id)) id = (Math.random() * 2 ** 32) >>> 0
+  return id
+}
+
 function newBatch(): Batch {
   let resolve!: () => void
   let reject!: (err: unknown) => void
@@ -149,6 +166,13 @@ export class Room {
   #failed: unknown = null
   #destroyed = false
   #held = new Map<Peer, { timer: ReturnType<typeof setTimeout> }>()
+  #sealed = false
+  /** The epoch the stored snapshot starts (null: never rebuilt). */
+  epoch: string | null = null
+  /** Client ids of older epochs [E4]. */
+  retired: Set<number> = new Set()
+  /** Batches stored since this room was loaded. */
+  storedSinceLoad = 0
 
   private constructor(name: string, doc: Y.Doc, logCount: number, deps: RoomDeps) {
     this.name = name
@@ -180,7 +204,51 @@ export class Room {
     }
     const room = new Room(name, doc, stored.updates.length, deps)
     room.#lastStoredId = stored.updates.at(-1)?.id ?? 0
+    if (stored.epoch) {
+      room.epoch = stored.epoch.id
+      room.retired = new Set(stored.epoch.retired)
+      // The relay writes as a client id no replica of an older epoch knows [E4].
+      doc.clientID = freshClientId(room.retired, doc.clientID)
+    }
     return room
+  }
+
+  /** The id of the last stored log entry (everything up to it is in the document). */
+  get lastStoredId(): number {
+    return this.#lastStoredId
+  }
+
+  get sealed(): boolean {
+    return this.#sealed
+  }
+
+  /** No more writes: the room is being rebuilt into a new epoch and will be unloaded. */
+  seal(): void {
+    this.#sealed = true
+  }
+
+  /** True when a state vector names a client id of an older epoch [E4]. */
+  staleStateVector(stateVector: Uint8Array): boolean {
+    if (this.retired.size === 0) return false
+    for (const client of Y.decodeStateVector(stateVector).keys())
+      if (this.retired.has(client)) return true
+    return false
+  }
+
+  /** True when an update carries or refers to structs of an older epoch [E4]. */
+  staleUpdate(update: Uint8Array): boolean {
+    if (this.retired.size === 0) return false
+    const retired = this.retired
+    const { structs, ds } = Y.decodeUpdate(update)
+    for (const client of ds.clients.keys()) if (retired.has(client)) return true
+    for (const s of structs) {
+      if (retired.has(s.id.client)) return true
+      if (!(s instanceof Y.Item)) continue
+      if (s.origin && retired.has(s.origin.client)) return true
+      if (s.rightOrigin && retired.has(s.rightOrigin.client)) return true
+      if (s.parent instanceof Y.ID && retired.has(s.parent.client)) return true
+    }
+    return false
   }
 
   get failed(): boolean {
@@ -204,6 +272,7 @@ export class Room {
    */
   transact(fn: (doc: Y.Doc) => void): Promise<void> {
     if (this.#failed) return Promise.reject(this.#failed)
+    if (this.#sealed) return Promise.reject(new RoomSealedError(this.name))
     fn(this.doc)
     return this.durable()
   }
@@ -310,8 +379,21 @@ export class Room {
   /** Awareness from a socket: only its own clientID, stamped with the authenticated member. */
   applyAwareness(peer: Peer, update: Uint8Array): number {
     const entries = decodeAwareness(update)
+    // y-websocket re-sends every awareness change it receives, so a joining client echoes its
+    // teammates' states back, often before announcing its own: ids bound to other sockets are
+    // echoes and ignored, and the socket is bound to the first other id with a live state.
+    const owned = new Set<number>()
+    for (const other of this.peers)
+      if (other !== peer && other.awarenessClientId !== null) owned.add(other.awarenessClientId)
+    // An echo repeats a clock the relay already has; a newer clock for another socket's id is
+    // a spoof, counted as rejected.
+    let echoes = 0
     const own = entries.filter((e) => {
-      peer.awarenessClientId ??= e.clientId
+      if (e.clientId !== peer.awarenessClientId && owned.has(e.clientId)) {
+        if (e.clock <= (this.awareness.meta.get(e.clientId)?.clock ?? 0)) echoes++
+        return false
+      }
+      if (peer.awarenessClientId === null && e.state !== null) peer.awarenessClientId = e.clientId
       return e.clientId === peer.awarenessClientId
     })
     const stamped = own.map((e) => ({
@@ -328,7 +410,7 @@ export class Room {
     }))
     if (stamped.length > 0)
       applyAwarenessUpdate(this.awareness, encodeAwarenessEntries(stamped), peer)
-    return entries.length - own.length
+    return entries.length - own.length - echoes
   }
 
   queryAwareness(peer: Peer): void {
@@ -392,7 +474,9 @@ export class Room {
         this.#broadcast(frame, batch.origins)
         this.#extendCold(frame)
         batch.resolve()
+        this.storedSinceLoad++
         this.#maybeCompact()
+        this.#deps.afterStore?.(this)
       },
       (err: unknown) => {
         this.#inflight--
@@ -449,7 +533,7 @@ export class Room {
   }
 
   #maybeCompact(): void {
-    if (this.#compacting || this.#logCount < this.#deps.compactEvery) return
+    if (this.#sealed || this.#compacting || this.#logCount < this.#deps.compactEvery) return
     if (!this.#pruned && this.#deps.beforeCompact) {
       this.#pruned = true
       this.#deps.beforeCompact(this)

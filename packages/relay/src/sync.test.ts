@@ -1,6 +1,9 @@
 import { getConversation, history, markConversation, parseRoom } from '@switchboard/core'
 import * as decoding from 'lib0/decoding'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { WebSocket } from 'ws'
+import { Awareness } from 'y-protocols/awareness'
+import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
 import { MessageType, encodeUpdate } from './protocol.ts'
 import {
@@ -115,6 +118,35 @@ describe('rooms over y-websocket', () => {
     expect(b.provider.awareness.getStates().get(a.doc.clientID)).toMatchObject({ viewing: 'c-1' })
     raw.ws.close()
     await until(() => !b.provider.awareness.getStates().has(777), 'state removed on close')
+  })
+
+  it('[§4 awareness] a client that joins second and echoes its teammates’ states is still seen', async () => {
+    const a = client('inbox:pn-b', 'alice')
+    await a.synced
+    a.provider.awareness.setLocalState({ viewing: 'c-1' })
+    // Erin joins with no local state yet (as an app does before it knows what she views): her
+    // provider's first awareness frame re-sends Alice's state it just received.
+    const doc = new Y.Doc()
+    const awareness = new Awareness(doc)
+    awareness.setLocalState(null)
+    const provider = new WebsocketProvider(relay.wsUrl, 'inbox:pn-b', doc, {
+      params: { token: tokens.erin! },
+      WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
+      disableBc: true,
+      awareness,
+    })
+    try {
+      await until(() => awareness.getStates().has(a.doc.clientID), 'erin sees alice')
+      await new Promise((r) => setTimeout(r, 50))
+      awareness.setLocalState({ viewing: 'c-2', replying: true })
+      await until(() => a.provider.awareness.getStates().has(doc.clientID), 'alice sees erin')
+      expect(a.provider.awareness.getStates().get(doc.clientID)).toMatchObject({
+        viewing: 'c-2',
+        memberId: 'erin',
+      })
+    } finally {
+      provider.destroy()
+    }
   })
 
   it('[§4] idle rooms unload and a compacted room reloads with every change', async () => {
