@@ -24,7 +24,7 @@ import {
   type Room as RoomName,
 } from '@switchboard/core'
 import { Hono, type Context } from 'hono'
-import type * as Y from 'yjs'
+import * as Y from 'yjs'
 import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
 import { HTTPException } from 'hono/http-exception'
@@ -267,6 +267,8 @@ export function createRelay(options: RelayOptions): Relay {
     queue: Uint8Array[] = []
     closed = false
     expiry: ReturnType<typeof setTimeout> | null = null
+    /** An update that builds on structs this socket has not sent yet (see 'update' below). */
+    held: Uint8Array | null = null
 
     constructor(member: MemberRecord, roomName: RoomName, readOnly: boolean, wantsAcks: boolean) {
       this.member = member
@@ -337,7 +339,11 @@ export function createRelay(options: RelayOptions): Relay {
           case 'sync-step-1':
             return room.syncStep1(this, message.stateVector)
           case 'update': {
-            const update = message.update
+            // An unmodified provider sends each change as soon as it is made, so a change can
+            // arrive before this socket's sync step 2 that carries what it builds on: hold it
+            // (bounded) and check it again merged with the next update, as Yjs keeps it pending.
+            const update = this.held ? Y.mergeUpdates([this.held, message.update]) : message.update
+            this.held = null
             if (this.readOnly || this.roomName.kind === 'workspace') {
               if (room.contains(update)) {
                 if (message.step === 'step-2') room.clientStep2(this, update)
@@ -352,6 +358,10 @@ export function createRelay(options: RelayOptions): Relay {
               readOnly: this.readOnly,
             })
             if (!check.ok) {
+              if (check.code === 'unknown-parent' && update.byteLength <= maxFrameBytes) {
+                this.held = update
+                return
+              }
               const code = check.code === 'malformed' ? CloseCode.Malformed : CloseCode.Rejected
               return this.reject(code, check.code, check.message)
             }

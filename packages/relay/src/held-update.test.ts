@@ -1,0 +1,72 @@
+/**
+ * Regression (found by reliability/ convergence under partitions): an unmodified provider sends a
+ * change as soon as it is made, so after an offline spell a new mark can reach the relay before
+ * the sync step 2 carrying the offline marks it builds on (its history entry's origin). The relay
+ * closed such sockets with 4422 unknown-parent, and the client stopped the room for good.
+ */
+import { history, markConversation } from '@switchboard/core'
+import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { MessageType, encodeUpdate } from './protocol.ts'
+import {
+  author,
+  connectProvider,
+  incoming,
+  rawSocket,
+  startTestRelay,
+  until,
+  type TestRelay,
+} from './test-helpers.ts'
+
+let relay: TestRelay
+beforeAll(async () => {
+  relay = await startTestRelay()
+})
+afterAll(() => relay.close())
+
+const step2 = (update: Uint8Array) => {
+  const e = encoding.createEncoder()
+  encoding.writeVarUint(e, MessageType.Sync)
+  encoding.writeVarUint(e, 1)
+  encoding.writeVarUint8Array(e, update)
+  return encoding.toUint8Array(e)
+}
+
+describe('updates that arrive before what they build on', () => {
+  it('[§4] a mark sent before the sync step 2 holding its offline predecessors is held, then stored and acknowledged', async () => {
+    expect((await relay.webhook(incoming('c-held-1', 'pn-a'))).status).toBe(202)
+    const token = await relay.login('alice@example.com')
+    const reader = connectProvider(relay.wsUrl, 'inbox:pn-a', token)
+    await reader.synced
+    // An offline replica: two marks, the second's history entry builds on the first's.
+    const doc = new Y.Doc()
+    Y.applyUpdate(doc, Y.encodeStateAsUpdate(reader.doc))
+    const before = Y.encodeStateVector(doc)
+    const who = author('alice', 'dev-held')
+    markConversation(doc, 'c-held-1', 'done', who)
+    const offline = Y.encodeStateAsUpdate(doc, before)
+    const mid = Y.encodeStateVector(doc)
+    markConversation(doc, 'c-held-1', 'unread', who)
+    const live = Y.encodeStateAsUpdate(doc, mid)
+
+    const s = rawSocket(`${relay.wsUrl}/inbox:pn-a?token=${token}&ack=1`)
+    await s.opened
+    s.ws.send(encodeUpdate(live)) // the new mark first, as the provider does on reconnect
+    s.ws.send(step2(offline)) // then the reply carrying what it builds on
+    const target = Y.getState(doc.store, doc.clientID)
+    await s.next((m) => {
+      const d = decoding.createDecoder(m)
+      if (decoding.readVarUint(d) !== MessageType.Ack) return false
+      return decoding.readVarUint(d) === doc.clientID && decoding.readVarUint(d) >= target
+    })
+    await until(
+      () => history(reader.doc, 'c-held-1').filter((h) => h.deviceId === 'dev-held').length === 2,
+      'both marks reach the other client',
+    )
+    expect(s.ws.readyState).toBe(s.ws.OPEN)
+    s.ws.close()
+    reader.destroy()
+  })
+})
