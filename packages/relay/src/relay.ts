@@ -10,6 +10,8 @@ import {
   appendActivity,
   checkActivity,
   compactHistory,
+  compactInbox,
+  timestampWall,
   getConversation,
   grantAccess as grantAccessInDoc,
   ingestActivity,
@@ -20,6 +22,7 @@ import {
   validateUpdate,
   DEFAULT_MAX_DRIFT,
   type Activity,
+  type HistoryEntry,
   type IngestResult,
   type Room as RoomName,
 } from '@switchboard/core'
@@ -39,9 +42,10 @@ import {
 } from './auth.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { CloseCode, MalformedMessage, decodeMessage, encodeAwareness } from './protocol.ts'
-import { RELAY_ORIGIN, Room, type Peer } from './room.ts'
+import { RELAY_ORIGIN, Room, RoomSealedError, freshClientId, type Peer } from './room.ts'
 import {
   memberRoles,
+  type ArchivedEntry,
   type MemberRecord,
   type MemberRole,
   type PhoneNumberRecord,
@@ -71,8 +75,16 @@ export interface RelayOptions {
    * drop a connection that received no message for 30 s. Default 10 s; 0 disables.
    */
   keepaliveMs?: number
-  /** Inbox audit history older than this is dropped when a room compacts. Default 90 days. */
+  /**
+   * Inbox audit history older than this leaves the room for the archive (served by
+   * `GET /api/history/:phoneNumberId`) when a room compacts or starts an epoch. Default 90 days.
+   */
   historyHorizonMs?: number
+  /**
+   * An inbox room starts a new epoch (rebuilt from its live state) after this many stored
+   * batches since it was loaded. Default 20,000; 0 disables (the admin route still works).
+   */
+  epochEvery?: number
   /** P6: timestamps further ahead of the relay's clock are rejected. */
   maxDriftMs?: number
   /** Failed logins allowed per email and per IP in `windowMs`. */
@@ -92,6 +104,8 @@ export interface Relay {
   ingest(activity: Activity): Promise<IngestResult>
   /** Runs `fn` on a room's document as the relay; resolves once the change is durable. */
   writeRoom(name: string, fn: (doc: Y.Doc) => void): Promise<void>
+  /** Rebuilds an inbox room into a new epoch now (docs/bounded-documents.md). */
+  startEpoch(name: string): Promise<EpochReport>
   admin: Admin
   /** The runtime glue reports frames its socket layer refused (e.g. over maxPayload). */
   reportRejectedFrame(reason: string, detail: string): void
@@ -100,6 +114,19 @@ export interface Relay {
   connectionCount(): number
   /** Stop accepting, close every socket with 1001, flush, close the store. */
   close(): Promise<void>
+}
+
+/** What starting an epoch did to a room. */
+export interface EpochReport {
+  room: string
+  epoch: string
+  previous: string | null
+  bytesBefore: number
+  bytesAfter: number
+  clientsBefore: number
+  archived: number
+  droppedMarks: number
+  ms: number
 }
 
 export interface NewMember {
@@ -151,6 +178,7 @@ export function createRelay(options: RelayOptions): Relay {
     roomIdleMs = 30_000,
     compactEvery = 500,
     historyHorizonMs = 90 * 86_400_000,
+    epochEvery = 20_000,
     keepaliveMs = 10_000,
     maxDriftMs = DEFAULT_MAX_DRIFT,
     now = Date.now,
@@ -174,10 +202,37 @@ export function createRelay(options: RelayOptions): Relay {
     // pruned past the horizon (SPEC: only the relay compacts history).
     beforeCompact(room: Room) {
       if (!room.name.startsWith('inbox:')) return
-      const removed = compactHistory(room.doc, now() - historyHorizonMs, RELAY_ORIGIN)
-      if (removed > 0) log({ level: 'info', msg: 'history pruned', room: room.name, removed })
+      const cutoff = now() - historyHorizonMs
+      const old = room.doc
+        .getArray<HistoryEntry>('history')
+        .toArray()
+        .filter((e) => timestampWall(e.at) < cutoff)
+      if (old.length === 0) return
+      // Archived first (an entry in both places is shown once: archive keys are idempotent).
+      storage.archive(room.name, old.map(archived)).then(
+        () => {
+          if (room.sealed || room.failed) return
+          const removed = compactHistory(room.doc, cutoff, RELAY_ORIGIN)
+          if (removed > 0) log({ level: 'info', msg: 'history archived', room: room.name, removed })
+        },
+        (err: unknown) =>
+          log({ level: 'warn', msg: 'history archive failed', room: room.name, err: String(err) }),
+      )
+    },
+    afterStore(room: Room) {
+      if (epochEvery > 0 && room.storedSinceLoad >= epochEvery && room.name.startsWith('inbox:'))
+        if (!sealing.has(room.name) && !room.sealed)
+          startEpoch(room.name).catch((err: unknown) =>
+            log({ level: 'warn', msg: 'epoch failed', room: room.name, err: String(err) }),
+          )
     },
   }
+  const archived = (e: HistoryEntry): ArchivedEntry => ({
+    conversationId: e.conversationId,
+    key: `${e.deviceId} ${e.at}`,
+    data: JSON.stringify(e),
+  })
+  const sealing = new Map<string, Promise<EpochReport>>()
   const rooms = new Map<string, Room>()
   const loading = new Map<string, Promise<Room>>()
   const connections = new Set<Connection>()
@@ -186,6 +241,16 @@ export function createRelay(options: RelayOptions): Relay {
   // ---------------------------------------------------------------- rooms
 
   function openRoom(name: string): Promise<Room> {
+    const sealed = sealing.get(name)
+    if (sealed)
+      return sealed.then(
+        () => openRoom(name),
+        () => openRoom(name),
+      )
+    return acquireRoom(name)
+  }
+
+  function acquireRoom(name: string): Promise<Room> {
     const room = rooms.get(name)
     if (room && !room.failed) return Promise.resolve(room)
     if (room) unload(room)
@@ -225,8 +290,80 @@ export function createRelay(options: RelayOptions): Relay {
     const room = await openRoom(name)
     try {
       await room.transact(fn)
+    } catch (err) {
+      // The room began a new epoch between opening and writing: write into the new one.
+      if (err instanceof RoomSealedError) return writeRoom(name, fn)
+      throw err
     } finally {
       scheduleIdle(room)
+    }
+  }
+
+  /**
+   * Rebuilds an inbox room into a new epoch [E2]: seal it (no more writes), close its sockets
+   * with 4409 so replicas adopt the epoch, wait until everything is stored, build the live state
+   * into a fresh document, store snapshot + epoch + archive atomically, unload. Joins and relay
+   * writes wait and then load the new epoch.
+   */
+  function startEpoch(name: string): Promise<EpochReport> {
+    const running = sealing.get(name)
+    if (running) return running
+    const task = runEpoch(name).finally(() => sealing.delete(name))
+    sealing.set(name, task)
+    return task
+  }
+
+  async function runEpoch(name: string): Promise<EpochReport> {
+    const started = performance.now()
+    if (!name.startsWith('inbox:')) throw new Error(`only inbox rooms have epochs: ${name}`)
+    const room = await acquireRoom(name)
+    try {
+      room.seal()
+      for (const peer of [...room.peers])
+        peer.close(CloseCode.EpochChanged, 'room started a new epoch: adopt it')
+      while (!room.settled) await room.durable().catch(() => {})
+      await room.durable()
+      if (room.failed) throw new Error(`room ${name} failed; no epoch started`)
+      const bytesBefore = Y.encodeStateAsUpdate(room.doc).byteLength
+      const epoch = `e${now().toString(36)}-${randomUUID().slice(0, 8)}`
+      const retired = new Set(room.retired)
+      for (const client of room.doc.store.clients.keys()) retired.add(client)
+      const built = compactInbox(room.doc, {
+        epoch,
+        historySince: now() - historyHorizonMs,
+        now: now(),
+        // The new document's writer must be new to the room.
+        clientID: freshClientId(retired),
+        origin: RELAY_ORIGIN,
+      })
+      const snapshot = Y.encodeStateAsUpdate(built.doc)
+      await storage.startEpoch(name, {
+        id: epoch,
+        retired: [...retired],
+        snapshot,
+        upToId: room.lastStoredId,
+        archive: built.archived.map(archived),
+      })
+      const report: EpochReport = {
+        room: name,
+        epoch,
+        previous: room.epoch,
+        bytesBefore,
+        bytesAfter: snapshot.byteLength,
+        clientsBefore: room.doc.store.clients.size,
+        archived: built.archived.length,
+        droppedMarks: built.droppedMarks,
+        ms: Math.round(performance.now() - started),
+      }
+      built.doc.destroy()
+      unload(room)
+      metrics.compactions++
+      log({ level: 'info', msg: 'epoch started', ...report })
+      return report
+    } catch (err) {
+      // Sealed but not rebuilt: drop it from memory; the next open loads what is stored.
+      unload(room)
+      throw err
     }
   }
 
@@ -337,6 +474,8 @@ export function createRelay(options: RelayOptions): Relay {
       try {
         switch (message.type) {
           case 'sync-step-1':
+            if (room.staleStateVector(message.stateVector))
+              return this.close(CloseCode.EpochChanged, 'replica holds an older epoch: adopt it')
             return room.syncStep1(this, message.stateVector)
           case 'update': {
             // An unmodified provider sends each change as soon as it is made, so a change can
@@ -344,6 +483,8 @@ export function createRelay(options: RelayOptions): Relay {
             // (bounded) and check it again merged with the next update, as Yjs keeps it pending.
             const update = this.held ? Y.mergeUpdates([this.held, message.update]) : message.update
             this.held = null
+            if (room.staleUpdate(update))
+              return this.close(CloseCode.EpochChanged, 'update of an older epoch: adopt it')
             if (this.readOnly || this.roomName.kind === 'workspace') {
               if (room.contains(update)) {
                 if (message.step === 'step-2') room.clientStep2(this, update)
@@ -738,7 +879,28 @@ export function createRelay(options: RelayOptions): Relay {
     await admin.revoke(String(memberId), String(phoneNumberId))
     return c.json({ ok: true })
   })
+  adminRoutes.post('/rooms/:room/epoch', async (c) => {
+    const name = c.req.param('room')
+    const parsed = parseRoom(name)
+    if (!parsed || parsed.kind !== 'inbox')
+      throw jsonError(400, 'only inbox rooms have epochs', { field: 'room' })
+    return c.json(await startEpoch(name))
+  })
   app.route('/api/admin', adminRoutes)
+
+  // The audit history that left inbox rooms (archived past the horizon), for "who marked what"
+  // and the team figures: `?conversationId=` narrows it to one conversation.
+  app.get('/api/history/:phoneNumberId', requireMember, async (c) => {
+    const member = c.get('member')
+    const phoneNumberId = c.req.param('phoneNumberId') ?? ''
+    if (!storage.listAccess(member.id).includes(phoneNumberId))
+      throw jsonError(403, 'no access to this phone number')
+    const conversationId = c.req.query('conversationId')
+    const rows = await storage.readArchive(`inbox:${phoneNumberId}`, conversationId)
+    const entries = rows.map((r) => JSON.parse(r.data) as HistoryEntry)
+    entries.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))
+    return c.json({ entries })
+  })
 
   app.get('/sync/:room', async (c) => {
     if (c.req.header('upgrade')?.toLowerCase() !== 'websocket')
@@ -829,6 +991,7 @@ export function createRelay(options: RelayOptions): Relay {
     maxFrameBytes,
     ingest,
     writeRoom,
+    startEpoch,
     admin,
     reportRejectedFrame(reason, detail) {
       metrics.reject(reason)

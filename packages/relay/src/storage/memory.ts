@@ -1,6 +1,8 @@
 /** @module An in-memory RelayStorage for tests and throwaway relays. */
 import type {
+  ArchivedEntry,
   MemberRecord,
+  RoomEpoch,
   PhoneNumberRecord,
   RelayStorage,
   StoredRoom,
@@ -11,6 +13,8 @@ import { StorageError } from './relay-storage.ts'
 interface MemoryRoom {
   snapshot: Uint8Array | null
   updates: StoredUpdate[]
+  epoch?: RoomEpoch
+  archive: Map<string, ArchivedEntry>
   /** Test hook: pretend the stored bytes are damaged. */
   corrupt: boolean
 }
@@ -36,7 +40,8 @@ export function createMemoryStorage(): MemoryStorage {
   }
   const room = (name: string): MemoryRoom => {
     let r = rooms.get(name)
-    if (!r) rooms.set(name, (r = { snapshot: null, updates: [], corrupt: false }))
+    if (!r)
+      rooms.set(name, (r = { snapshot: null, updates: [], corrupt: false, archive: new Map() }))
     return r
   }
 
@@ -52,13 +57,35 @@ export function createMemoryStorage(): MemoryStorage {
       const r = rooms.get(name)
       if (!r) return { snapshot: null, updates: [] } satisfies StoredRoom
       if (r.corrupt) throw new StorageError('unreadable', `room ${name}: stored state is damaged`)
-      return { snapshot: r.snapshot, updates: r.updates.slice() }
+      const stored: StoredRoom = { snapshot: r.snapshot, updates: r.updates.slice() }
+      if (r.epoch) stored.epoch = { id: r.epoch.id, retired: r.epoch.retired.slice() }
+      return stored
     },
     async compact(name, snapshot, upToId) {
       open()
       const r = room(name)
       r.snapshot = snapshot.slice()
       r.updates = r.updates.filter((u) => u.id > upToId)
+    },
+    async startEpoch(name, epoch) {
+      open()
+      const r = room(name)
+      r.snapshot = epoch.snapshot.slice()
+      r.updates = r.updates.filter((u) => u.id > epoch.upToId)
+      r.epoch = { id: epoch.id, retired: epoch.retired.slice() }
+      for (const e of epoch.archive) if (!r.archive.has(e.key)) r.archive.set(e.key, { ...e })
+    },
+    async archive(name, entries) {
+      open()
+      const r = room(name)
+      for (const e of entries) if (!r.archive.has(e.key)) r.archive.set(e.key, { ...e })
+    },
+    async readArchive(name, conversationId) {
+      open()
+      const all = [...(rooms.get(name)?.archive.values() ?? [])]
+      return (
+        conversationId === undefined ? all : all.filter((e) => e.conversationId === conversationId)
+      ).map((e) => ({ ...e }))
     },
     async logSize(name) {
       const r = rooms.get(name)

@@ -68,6 +68,42 @@ export function describeRelayStorage(name: string, create: () => Promise<Storage
       expect((await storage.logSize('r')).count).toBe(1)
     })
 
+    it('a new epoch replaces snapshot and log atomically, is loaded back with its retired ids, and archives once per key', async () => {
+      const h = await harness()
+      const a = await h.storage.appendUpdate('inbox:e', bytes(1))
+      const b = await h.storage.appendUpdate('inbox:e', bytes(2))
+      const entry = (conversationId: string, key: string) => ({
+        conversationId,
+        key,
+        data: JSON.stringify({ key }),
+      })
+      await h.storage.archive('inbox:e', [entry('c1', 'd1 t1')])
+      await h.storage.startEpoch('inbox:e', {
+        id: 'e1',
+        retired: [11, 12],
+        snapshot: bytes(9),
+        upToId: a,
+        archive: [entry('c1', 'd1 t1'), entry('c2', 'd1 t2'), entry('c1', 'd2 t3')],
+      })
+      const room = await h.storage.loadRoom('inbox:e')
+      expect([...room.snapshot!]).toEqual([9])
+      expect(room.updates.map((u) => u.id)).toEqual([b])
+      expect(room.epoch).toEqual({ id: 'e1', retired: [11, 12] })
+      expect((await h.storage.readArchive('inbox:e')).map((e) => e.key)).toEqual([
+        'd1 t1',
+        'd1 t2',
+        'd2 t3',
+      ])
+      expect((await h.storage.readArchive('inbox:e', 'c1')).map((e) => e.key)).toEqual([
+        'd1 t1',
+        'd2 t3',
+      ])
+      const again = await h.reopen()
+      open.push(again)
+      expect((await again.loadRoom('inbox:e')).epoch?.id).toBe('e1')
+      expect(await again.readArchive('inbox:none')).toEqual([])
+    })
+
     it('a room whose stored bytes are damaged is refused with code "unreadable", never served empty', async () => {
       const h = await harness()
       await h.storage.appendUpdate('inbox:x', bytes(1, 2, 3))

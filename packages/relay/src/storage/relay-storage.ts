@@ -11,6 +11,31 @@
 export interface StoredRoom {
   snapshot: Uint8Array | null
   updates: StoredUpdate[]
+  /** The room's current epoch, once it was rebuilt at least once (docs/bounded-documents.md). */
+  epoch?: RoomEpoch
+}
+
+/** Which epoch a room's snapshot starts, and the Yjs client ids of every older epoch. */
+export interface RoomEpoch {
+  id: string
+  /** Updates or state vectors carrying one of these ids come from an older epoch [E4]. */
+  retired: number[]
+}
+
+/** One audit entry moved out of a room; `key` (device + HLC) makes archiving idempotent. */
+export interface ArchivedEntry {
+  conversationId: string
+  key: string
+  /** The entry as JSON. */
+  data: string
+}
+
+/** A new epoch, stored in one atomic step: snapshot, log cut, epoch record, archive. */
+export interface EpochStart extends RoomEpoch {
+  snapshot: Uint8Array
+  /** Log entries with id <= this are dropped (they are part of the old epoch). */
+  upToId: number
+  archive: ArchivedEntry[]
 }
 
 export interface StoredUpdate {
@@ -67,6 +92,12 @@ export interface RelayStorage {
   loadRoom(room: string): Promise<StoredRoom>
   /** Replaces the snapshot and drops log entries with id <= upToId, atomically. */
   compact(room: string, snapshot: Uint8Array, upToId: number): Promise<void>
+  /** Replaces the room with a new epoch atomically (snapshot, log cut, epoch, archive). */
+  startEpoch(room: string, epoch: EpochStart): Promise<void>
+  /** Adds audit entries to the room's archive; an entry already there (same key) is kept once. */
+  archive(room: string, entries: ArchivedEntry[]): Promise<void>
+  /** The room's archived audit entries (of one conversation when given), in archive order. */
+  readArchive(room: string, conversationId?: string): Promise<ArchivedEntry[]>
   /** Number of log entries and their total bytes since the snapshot. */
   logSize(room: string): Promise<{ count: number; bytes: number }>
   listRooms(): Promise<string[]>

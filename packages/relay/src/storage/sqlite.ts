@@ -9,7 +9,13 @@
  */
 import Database from 'better-sqlite3'
 import { crc32 } from 'node:zlib'
-import type { MemberRecord, PhoneNumberRecord, RelayStorage, StoredRoom } from './relay-storage.ts'
+import type {
+  ArchivedEntry,
+  MemberRecord,
+  PhoneNumberRecord,
+  RelayStorage,
+  StoredRoom,
+} from './relay-storage.ts'
 import { StorageError } from './relay-storage.ts'
 
 export interface SqliteStorageOptions {
@@ -42,6 +48,10 @@ CREATE TABLE IF NOT EXISTS access (member_id TEXT NOT NULL, phone_number_id TEXT
 CREATE TABLE IF NOT EXISTS conversations (id TEXT PRIMARY KEY, phone_number_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS activities (id TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS epochs (room TEXT PRIMARY KEY, id TEXT NOT NULL, retired TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS archive (seq INTEGER PRIMARY KEY AUTOINCREMENT, room TEXT NOT NULL,
+  conversation_id TEXT NOT NULL, key TEXT NOT NULL, data TEXT NOT NULL, UNIQUE (room, key));
+CREATE INDEX IF NOT EXISTS archive_conversation ON archive (room, conversation_id, seq);
 `
 
 interface MemberRow {
@@ -92,6 +102,21 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
       'INSERT INTO snapshots (room, data, crc) VALUES (?, ?, ?) ON CONFLICT (room) DO UPDATE SET data = excluded.data, crc = excluded.crc',
     ),
     dropUpdates: db.prepare('DELETE FROM updates WHERE room = ? AND id <= ?'),
+    epoch: db.prepare<[string], { id: string; retired: string }>(
+      'SELECT id, retired FROM epochs WHERE room = ?',
+    ),
+    putEpoch: db.prepare(
+      'INSERT INTO epochs (room, id, retired) VALUES (?, ?, ?) ON CONFLICT (room) DO UPDATE SET id = excluded.id, retired = excluded.retired',
+    ),
+    putArchive: db.prepare(
+      'INSERT OR IGNORE INTO archive (room, conversation_id, key, data) VALUES (?, ?, ?, ?)',
+    ),
+    archiveAll: db.prepare<[string], { conversation_id: string; key: string; data: string }>(
+      'SELECT conversation_id, key, data FROM archive WHERE room = ? ORDER BY seq',
+    ),
+    archiveOf: db.prepare<[string, string], { conversation_id: string; key: string; data: string }>(
+      'SELECT conversation_id, key, data FROM archive WHERE room = ? AND conversation_id = ? ORDER BY seq',
+    ),
     logSize: db.prepare<[string], { count: number; bytes: number | null }>(
       'SELECT count(*) AS count, sum(length(data)) AS bytes FROM updates WHERE room = ?',
     ),
@@ -181,7 +206,10 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
           if (crc32(u.data) !== u.crc) throw new Error(`update ${u.id} checksum mismatch`)
           return { id: u.id, data: bytes(u.data) }
         })
-        return { snapshot: snap ? bytes(snap.data) : null, updates } satisfies StoredRoom
+        const stored: StoredRoom = { snapshot: snap ? bytes(snap.data) : null, updates }
+        const epoch = q.epoch.get(room)
+        if (epoch) stored.epoch = { id: epoch.id, retired: JSON.parse(epoch.retired) as number[] }
+        return stored
       } catch (cause) {
         throw new StorageError('unreadable', `room ${room}: stored state cannot be read`, { cause })
       }
@@ -192,6 +220,33 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
         q.putSnapshot.run(room, snapshot, crc32(snapshot))
         q.dropUpdates.run(room, upToId)
       })()
+    },
+    async startEpoch(room, epoch) {
+      ensureOpen()
+      db.transaction(() => {
+        q.putSnapshot.run(room, epoch.snapshot, crc32(epoch.snapshot))
+        q.dropUpdates.run(room, epoch.upToId)
+        q.putEpoch.run(room, epoch.id, JSON.stringify(epoch.retired))
+        for (const e of epoch.archive) q.putArchive.run(room, e.conversationId, e.key, e.data)
+      })()
+    },
+    async archive(room, entries) {
+      ensureOpen()
+      db.transaction(() => {
+        for (const e of entries) q.putArchive.run(room, e.conversationId, e.key, e.data)
+      })()
+    },
+    async readArchive(room, conversationId) {
+      ensureOpen()
+      const rows =
+        conversationId === undefined
+          ? q.archiveAll.all(room)
+          : q.archiveOf.all(room, conversationId)
+      return rows.map((r): ArchivedEntry => ({
+        conversationId: r.conversation_id,
+        key: r.key,
+        data: r.data,
+      }))
     },
     async logSize(room) {
       const r = q.logSize.get(room)
