@@ -122,6 +122,20 @@ async function fanout(results: Results) {
             `p50 ${row.p50.toFixed(2)} p99 ${row.p99.toFixed(2)} delivered ${row.delivered.toFixed(3)}`,
           )
         }
+        if (subscribers === profile.subscribers[0] && server.target().syncs) {
+          // Workload 3 on the room the fan-out just filled (one writer's marks, all overwrites).
+          const prep = await load.call<{ coldBytes: number; docBytes: number }>({
+            cmd: 'reconnect-prepare',
+            target: server.target(),
+          })
+          const cpu0 = await cpuOf(server.pid)
+          const warm = await load.call<{ warmBytes: number; syncedMs: number }>({
+            cmd: 'reconnect',
+          })
+          const cpuMs = (await cpuOf(server.pid)) - cpu0
+          results.reconnect.push({ server: kind, ...prep, ...warm, serverCpuMs: cpuMs })
+          log('reconnect', kind, JSON.stringify(results.reconnect.at(-1)))
+        }
       } catch (err) {
         results.errors.push(
           `fanout ${kind} ${subscribers}: ${(err as Error).message.slice(0, 300)}`,
@@ -222,6 +236,7 @@ const results: Results = {
   settings: profile,
   fanout: [],
   durable: [],
+  reconnect: [],
   growth: null,
   errors: [],
 }

@@ -14,7 +14,7 @@ const HOCUS_SYNC_REPLY = 4
 const ACK = 100
 
 export type Incoming =
-  | { type: 'step-1' }
+  | { type: 'step-1'; stateVector: Uint8Array }
   | { type: 'step-2'; update: Uint8Array }
   | { type: 'update'; update: Uint8Array }
   | { type: 'ack'; client: number; clock: number }
@@ -71,7 +71,7 @@ export function decodeFrame(protocol: Protocol, data: Uint8Array): Incoming {
   if (type !== SYNC && !(protocol === Protocol.Hocus && type === HOCUS_SYNC_REPLY))
     return { type: 'other' }
   const step = decoding.readVarUint(d)
-  if (step === 0) return { type: 'step-1' }
-  const update = decoding.readVarUint8Array(d)
-  return step === 1 ? { type: 'step-2', update } : { type: 'update', update }
+  const payload = decoding.readVarUint8Array(d)
+  if (step === 0) return { type: 'step-1', stateVector: payload }
+  return step === 1 ? { type: 'step-2', update: payload } : { type: 'update', update: payload }
 }
