@@ -1,0 +1,127 @@
+/**
+ * @module The real relay for attacks: in this process (startRelayServer over SQLite in a temp
+ * DATA_DIR), as the operators' process (`node --import tsx src/main.ts`, SIGKILL-able), and a
+ * seeded workspace of members and phone numbers.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createHmac } from 'node:crypto'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createSqliteStorage, type RelayStorage } from '@switchboard/relay'
+import {
+  startRelayServer,
+  type RelayServer,
+  type RelayServerOptions,
+} from '@switchboard/relay/node'
+
+export const PASSWORD = 'demo-password'
+export const SECRET = 'reliability-secret-0123456789abcdef'
+export const WEBHOOK_SECRET = 'reliability-webhook-secret'
+const here = dirname(fileURLToPath(import.meta.url))
+export const RELAY_PACKAGE = join(here, '../../../packages/relay')
+export const FIXTURES = join(here, '../fixtures')
+
+export const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), `sb-rel-${prefix}-`))
+
+export interface Session {
+  token: string
+  expiresAt: number
+  member: { id: string; email: string; name: string; role: 'owner' | 'admin' | 'member' | 'viewer' }
+}
+
+export async function login(url: string, email: string): Promise<Session> {
+  for (let attempt = 0; ; attempt++) {
+    const res = await fetch(`${url}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password: PASSWORD }),
+    })
+    if (res.status === 200) return (await res.json()) as Session
+    if (attempt > 20) throw new Error(`login ${email}: HTTP ${res.status}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+export interface WorkspaceSeed {
+  phoneNumbers: string[]
+  /** [memberId, role, phone numbers] */
+  members: [string, 'owner' | 'admin' | 'member' | 'viewer', string[]][]
+}
+
+export async function seed(srv: RelayServer, workspace: WorkspaceSeed): Promise<void> {
+  const { admin, storage } = srv.relay
+  if (storage.listMembers().length > 0) return
+  for (const [i, id] of workspace.phoneNumbers.entries())
+    await admin.createPhoneNumber({ id, name: `Line ${i}`, number: `+1415555${1000 + i}` })
+  for (const [id, role, numbers] of workspace.members) {
+    await admin.createMember({ id, email: `${id}@example.com`, name: id, role, password: PASSWORD })
+    for (const pn of numbers) await admin.grant(id, pn)
+  }
+}
+
+export interface LocalRelay extends RelayServer {
+  dataDir: string
+  storage: RelayStorage
+}
+
+/** The relay in this process over SQLite in `dataDir` (a new temp dir by default). */
+export async function startLocalRelay(
+  options: Partial<RelayServerOptions> & { dataDir?: string; workspace?: WorkspaceSeed } = {},
+): Promise<LocalRelay> {
+  const dataDir = options.dataDir ?? tempDir('relay')
+  const storage = options.storage ?? createSqliteStorage({ path: join(dataDir, 'relay.db') })
+  const srv = await startRelayServer({
+    secret: SECRET,
+    webhookSecret: WEBHOOK_SECRET,
+    log: () => {},
+    loginLimit: { perEmail: 1000, perIp: 100_000, windowMs: 60_000 },
+    ...options,
+    storage,
+  })
+  if (options.workspace) await seed(srv, options.workspace)
+  return { ...srv, dataDir, storage }
+}
+
+export const webhookSignature = (raw: string) =>
+  'sha256=' + createHmac('sha256', WEBHOOK_SECRET).update(raw).digest('hex')
+
+export interface RelayProcess {
+  child: ChildProcess
+  url: string
+  port: number
+  output(): string
+  exited: Promise<number | null>
+}
+
+/**
+ * Spawns `node --import tsx <script>` (the relay's own src/main.ts by default) and resolves once
+ * it logs "relay listening". SIGKILL hits the relay itself, not a wrapper.
+ */
+export function spawnRelay(
+  env: Record<string, string>,
+  script = join(RELAY_PACKAGE, 'src/main.ts'),
+): Promise<RelayProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    cwd: RELAY_PACKAGE,
+    env: { ...process.env, HOST: '127.0.0.1', SWITCHBOARD_DEMO_PASSWORD: PASSWORD, ...env },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  })
+  let out = ''
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  )
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()))
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString()
+      const m = /"msg":"relay listening","url":"([^"]+)"/.exec(out)
+      if (m) {
+        const url = m[1]!
+        resolve({ child, url, port: Number(new URL(url).port), output: () => out, exited })
+      }
+    })
+    void exited.then((code) => reject(new Error(`relay exited with ${code}:\n${out.slice(-3000)}`)))
+  })
+}
