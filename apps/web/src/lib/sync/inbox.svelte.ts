@@ -7,12 +7,17 @@ import { coalesce } from './replica.svelte.ts'
 export class InboxState {
   readonly inbox: Inbox
   version = $state(0)
+  /** Bumped on any change to the inbox, history and mentions included (`Inbox.onUpdate`). */
+  updates = $state(0)
   loaded = $state(false)
-  #off: () => void
+  #offs: (() => void)[]
 
   constructor(inbox: Inbox) {
     this.inbox = inbox
-    this.#off = inbox.onChange(coalesce(() => this.version++))
+    this.#offs = [
+      inbox.onChange(coalesce(() => this.version++)),
+      inbox.onUpdate(coalesce(() => this.updates++, 100)),
+    ]
     void inbox.whenLoaded.then(() => {
       this.loaded = true
       this.version++
@@ -34,13 +39,13 @@ export class InboxState {
     return this.inbox.get(id)
   }
 
-  /** Pass the replica's `mentionsVersion` to re-read when marks land without a state change. */
-  history(id: string, _changes = 0) {
-    void this.version
+  /** Who marked what and when; re-read on every inbox update (a read changes no state). */
+  history(id: string) {
+    void this.updates
     return this.inbox.history(id)
   }
 
   destroy(): void {
-    this.#off()
+    for (const off of this.#offs.splice(0)) off()
   }
 }

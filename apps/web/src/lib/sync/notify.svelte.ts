@@ -52,7 +52,7 @@ export function watchNotifications(replica: Replica): () => void {
     })
     $effect(() => {
       void replica.inboxVersion
-      void replica.mentionsVersion
+      void replica.updateVersion
       // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a snapshot to diff, not state
       const ids = new Set<string>()
       for (const pn of replica.phoneNumbers) {

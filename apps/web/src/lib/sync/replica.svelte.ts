@@ -26,22 +26,6 @@ export function coalesce(fn: () => void, ms = 16): () => void {
   }
 }
 
-/**
- * `Inbox.onChange` reports conversations whose derived state changed; new @mentions and
- * history entries do not change it. Until the client reports those, listen to the inbox
- * document itself when the handle exposes it, else re-read every few seconds.
- */
-function onAnyInboxUpdate(inbox: Inbox, listener: () => void): () => void {
-  const doc = (inbox as unknown as { doc?: { on?: unknown; off?: unknown } }).doc
-  if (doc && typeof doc.on === 'function' && typeof doc.off === 'function') {
-    const d = doc as { on(e: 'update', f: () => void): void; off(e: 'update', f: () => void): void }
-    d.on('update', listener)
-    return () => d.off('update', listener)
-  }
-  const timer = setInterval(listener, 5000)
-  return () => clearInterval(timer)
-}
-
 export class Replica {
   readonly sb: Switchboard
   readonly memberId: string
@@ -56,8 +40,8 @@ export class Replica {
   presenceVersion = $state(0)
   /** The last error that stopped a room or the session (tell the user). */
   error = $state.raw<SwitchboardError | null>(null)
-  /** Bumped when mentions or history may have changed (Inbox.onChange covers derived state only). */
-  mentionsVersion = $state(0)
+  /** Bumped on any inbox change, mentions and history included (`Inbox.onUpdate`). */
+  updateVersion = $state(0)
   /** Bumped whenever any inbox changes (for unread badges and notifications). */
   inboxVersion = $state(0)
   #offs: (() => void)[] = []
@@ -134,12 +118,8 @@ export class Replica {
         this.phoneNumbers = this.sb.phoneNumbers()
       })
       this.#offs.push(inbox.onChange(bump))
-      this.#offs.push(
-        onAnyInboxUpdate(
-          inbox,
-          coalesce(() => this.mentionsVersion++, 100),
-        ),
-      )
+      // onChange covers derived state only; new @mentions and history entries come here.
+      this.#offs.push(inbox.onUpdate(coalesce(() => this.updateVersion++, 100)))
       void inbox.whenLoaded.then(bump)
     }
     return inbox
