@@ -70,3 +70,30 @@ describe('updates that arrive before what they build on', () => {
     reader.destroy()
   })
 })
+
+describe('updates with a clock gap', () => {
+  it('[§4] a struct far past its client’s clock is never applied, so no pending struct reaches a snapshot (the room would be refused with 4500 after a restart)', async () => {
+    const token = await relay.login('alice@example.com')
+    const s = rawSocket(`${relay.wsUrl}/inbox:pn-b?token=${token}`)
+    await s.opened
+    // [1 client][1 struct][client 77][clock 4e9][GC info 0][length 3][no deletions]
+    const e = encoding.createEncoder()
+    for (const n of [1, 1, 77, 4_000_000_000]) encoding.writeVarUint(e, n)
+    encoding.writeUint8(e, 0)
+    encoding.writeVarUint(e, 3)
+    encoding.writeVarUint(e, 0)
+    s.ws.send(encodeUpdate(encoding.toUint8Array(e)))
+    // A malformed frame after it: once the socket is closed for it, the first one was handled.
+    s.ws.send(new Uint8Array([0, 9]))
+    expect((await s.closed).code).toBe(4400)
+    let doc: Y.Doc | null = null
+    await relay.relay.writeRoom('inbox:pn-b', (d) => {
+      doc = d
+    })
+    expect(doc!.store.pendingStructs).toBeNull()
+    const fresh = new Y.Doc()
+    Y.applyUpdate(fresh, Y.encodeStateAsUpdate(doc!))
+    expect(fresh.store.pendingStructs).toBeNull()
+    expect(Y.getState(fresh.store, 77)).toBe(0)
+  })
+})

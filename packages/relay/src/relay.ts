@@ -166,6 +166,18 @@ const publicMember = (m: MemberRecord) => ({ id: m.id, email: m.email, name: m.n
 const ID_RE = /^[A-Za-z0-9_.+\-~]{1,128}$/
 const EMAIL_RE = /^[^\s@]+@[^\s@]+$/
 
+/** True when some struct of `update` starts past what the room has of its client (a clock gap). */
+function leavesGap(doc: Y.Doc, update: Uint8Array): boolean {
+  const next = new Map<number, number>()
+  for (const s of Y.decodeUpdate(update).structs) {
+    if (s instanceof Y.Skip) return true
+    const expected = next.get(s.id.client) ?? Y.getState(doc.store, s.id.client)
+    if (s.id.clock > expected) return true
+    next.set(s.id.client, Math.max(expected, s.id.clock + s.length))
+  }
+  return false
+}
+
 export function createRelay(options: RelayOptions): Relay {
   const {
     storage,
@@ -483,6 +495,14 @@ export function createRelay(options: RelayOptions): Relay {
             // (bounded) and check it again merged with the next update, as Yjs keeps it pending.
             const update = this.held ? Y.mergeUpdates([this.held, message.update]) : message.update
             this.held = null
+            // Structs past a clock gap would stay pending in the room's document, and a pending
+            // struct in a snapshot makes the room unreadable after a restart: never apply them.
+            if (leavesGap(room.doc, update)) {
+              if (update.byteLength > maxFrameBytes)
+                return this.reject(CloseCode.Rejected, 'gap', 'update builds on structs never sent')
+              this.held = update
+              return
+            }
             if (room.staleUpdate(update))
               return this.close(CloseCode.EpochChanged, 'update of an older epoch: adopt it')
             if (this.readOnly || this.roomName.kind === 'workspace') {
