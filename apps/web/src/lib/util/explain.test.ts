@@ -1,6 +1,6 @@
 import { formatTimestamp, type Conversation } from '@switchboard/core'
 import { describe, expect, it } from 'vitest'
-import { explainState } from './explain.ts'
+import { explainState, wasReopened } from './explain.ts'
 
 const at = (h: number, m: number) => new Date(2026, 2, 12, h, m).getTime()
 
@@ -98,6 +98,58 @@ describe('merge explanation in the conversation header', () => {
     expect(explainState(c, ctx)).toBe(
       'Done by Bob 10:02 · reopened by new SMS 10:05 · read by you 10:06',
     )
+  })
+
+  it('[P2] names the status mark the winner overrode when a teammate set another state first', () => {
+    const mark = (memberId: string, kind: 'done' | 'unread' | 'read', h: number, m: number) => ({
+      conversationId: 'c1',
+      memberId,
+      deviceId: memberId,
+      kind,
+      at: formatTimestamp({ wall: at(h, m), counter: 0, device: memberId }),
+    })
+    const unread = mark('bob', 'unread', 10, 4)
+    const c = conversation({ unread: true, statusBy: unread, decidedBy: unread })
+    const history = [mark('alice', 'done', 10, 2), unread]
+    expect(explainState(c, { ...ctx, history })).toBe(
+      'Marked unread by Bob 10:04 · over Done by you 10:02',
+    )
+    // A read is not a status mark, and the winner's own earlier marks are not "overridden".
+    const own = [mark('alice', 'read', 10, 1), mark('bob', 'done', 10, 2), unread]
+    expect(explainState(c, { ...ctx, history: own })).toBe('Marked unread by Bob 10:04')
+  })
+
+  it('[P3] says which incoming activity reopened a read conversation when a reply came after it', () => {
+    const done = {
+      memberId: 'bob',
+      deviceId: 'd1',
+      kind: 'done' as const,
+      at: formatTimestamp({ wall: at(10, 2), counter: 0, device: 'd1' }),
+    }
+    const c = conversation({
+      statusBy: done,
+      decidedBy: {
+        ...done,
+        memberId: 'alice',
+        deviceId: 'd2',
+        kind: 'read',
+        at: formatTimestamp({ wall: at(10, 6), counter: 0, device: 'd2' }),
+      },
+      lastActivity: {
+        id: 'out1',
+        direction: 'outgoing',
+        kind: 'message',
+        preview: 'ok',
+        at: at(10, 8),
+      },
+    })
+    expect(wasReopened(c)).toBe(true)
+    const incomingAfter = (wall: number) =>
+      wall <= at(10, 5) ? { kind: 'call' as const, at: at(10, 5) } : null
+    expect(explainState(c, { ...ctx, incomingAfter })).toBe(
+      'Done by Bob 10:02 · reopened by new call 10:05 · read by you 10:06',
+    )
+    expect(wasReopened(conversation({ statusBy: done, status: 'done' }))).toBe(false)
   })
 
   it('is empty for a conversation nobody has marked', () => {

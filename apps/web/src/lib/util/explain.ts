@@ -4,7 +4,7 @@
  * offline while an SMS arrived that he had not seen, the SMS wins (P3) and the header says so.
  */
 import { timestampWall } from '@switchboard/core'
-import type { ActivityKind, Conversation, MarkKind } from '@switchboard/core'
+import type { ActivityKind, Conversation, HistoryEntry, MarkKind } from '@switchboard/core'
 import { activityWord, formatWhen } from './format.ts'
 
 export interface ExplainContext {
@@ -12,7 +12,30 @@ export interface ExplainContext {
   nameOf: (memberId: string) => string
   /** Kind and time of the activity that reopened the conversation, when known. */
   activity: (id: string) => { kind: ActivityKind; at: number } | null
+  /** The first incoming activity after a time (ms), when the thread is loaded. */
+  incomingAfter?: (wall: number) => { kind: ActivityKind; at: number } | null
+  /** The conversation's mark history, to name the status mark the winner overrode (P2). */
+  history?: readonly HistoryEntry[]
   now?: number
+}
+
+/**
+ * Whether a new incoming activity is why the conversation is open: `reopenedBy` until someone
+ * reads it; after a read, a winning Done that does not hold can only mean an unseen incoming
+ * activity (P3), so the list hint and the header keep saying so.
+ */
+export function wasReopened(conversation: Conversation): boolean {
+  return (
+    conversation.reopenedBy !== null ||
+    (conversation.statusBy?.kind === 'done' && conversation.status === 'open')
+  )
+}
+
+/** Status marks by name, for the one the winner overrode ("over Done by you 10:02"). */
+const statusNames: Partial<Record<string, string>> = {
+  done: 'Done',
+  open: 'Reopen',
+  unread: 'Unread',
 }
 
 const verbs: Record<MarkKind, string> = {
@@ -33,14 +56,28 @@ export function explainState(conversation: Conversation, ctx: ExplainContext): s
       `${verbs[decided.kind]} by ${ctx.nameOf(decided.memberId)} ${formatWhen(timestampWall(decided.at), now)}`,
     )
   }
+  // The status mark the winner overrode, when someone else set another state before it:
+  // "Marked unread by Bob 10:04 · over Done by you 10:02" (latest intent wins, P2).
+  const statusBy = conversation.statusBy
+  if (statusBy && ctx.history) {
+    const before = ctx.history.filter((e) => statusNames[e.kind] && e.at < statusBy.at)
+    const previous = before[before.length - 1]
+    if (previous && previous.memberId !== statusBy.memberId && previous.kind !== statusBy.kind) {
+      parts.push(
+        `over ${statusNames[previous.kind]} by ${ctx.nameOf(previous.memberId)} ${formatWhen(timestampWall(previous.at), now)}`,
+      )
+    }
+  }
   const last = conversation.lastActivity
-  const reopenedBy =
-    conversation.reopenedBy ??
-    (decided?.kind === 'done' && conversation.status === 'open' && last?.direction === 'incoming'
-      ? last.id
-      : null)
-  if (reopenedBy) {
-    const act = ctx.activity(reopenedBy) ?? (last?.id === reopenedBy ? last : null)
+  if (wasReopened(conversation)) {
+    const since = conversation.statusBy ? timestampWall(conversation.statusBy.at) : 0
+    const act =
+      (conversation.reopenedBy ? ctx.activity(conversation.reopenedBy) : null) ??
+      (last?.direction === 'incoming' &&
+      (last.id === conversation.reopenedBy || (!conversation.reopenedBy && last.at >= since))
+        ? last
+        : null) ??
+      (ctx.incomingAfter?.(since) || null)
     parts.push(
       act
         ? `reopened by new ${activityWord(act.kind)} ${formatWhen(act.at, now)}`
