@@ -10,6 +10,7 @@ import {
   addMention,
   assignConversation,
   clearMention,
+  conversationIds,
   getConversation,
   history,
   listConversations,
@@ -146,13 +147,33 @@ export class InboxHandle implements Inbox {
   }
 
   onChange(listener: (ids: Set<string>) => void): () => void {
-    return onConversationsChange(this.doc, listener)
+    let off = onConversationsChange(this.doc, listener)
+    // A rebuilt doc (new epoch) replaces the old one: follow it, and report every conversation.
+    const offSwap = this.replica.onDocSwap((next, old) => {
+      off()
+      off = onConversationsChange(next, listener)
+      listener(new Set([...conversationIds(old), ...conversationIds(next)]))
+    })
+    return () => {
+      off()
+      offSwap()
+    }
   }
 
   onUpdate(listener: () => void): () => void {
     const handler = () => listener()
-    this.doc.on('update', handler)
-    return () => this.doc.off('update', handler)
+    let doc = this.doc
+    doc.on('update', handler)
+    const offSwap = this.replica.onDocSwap((next) => {
+      doc.off('update', handler)
+      doc = next
+      doc.on('update', handler)
+      listener()
+    })
+    return () => {
+      doc.off('update', handler)
+      offSwap()
+    }
   }
 
   private async ready() {

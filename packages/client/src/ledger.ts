@@ -24,6 +24,12 @@ interface DeviceRecord {
   hlc: string | null
   clients: Record<string, ClientEntry>
   updatedAt: number
+  /**
+   * The Yjs client id this device writes each room with, reused across page loads: the device
+   * id is held under a lock (Web Lock or the replica's LOCK file), so no two live tabs or
+   * processes ever write with one (docs/bounded-documents.md).
+   */
+  clientIds?: Record<string, number>
 }
 
 type LedgerFile = Record<string, DeviceRecord>
@@ -52,7 +58,9 @@ export class PendingLedger {
     }
     for (const [id, rec] of Object.entries(this.devices)) {
       prune(rec)
-      if (id !== this.deviceId && Object.keys(rec.clients).length === 0) delete this.devices[id]
+      const keep =
+        Object.keys(rec.clients).length > 0 || Object.keys(rec.clientIds ?? {}).length > 0
+      if (id !== this.deviceId && !keep) delete this.devices[id]
     }
     this.self()
     return encoder.encode(JSON.stringify(this.devices))
@@ -86,6 +94,34 @@ export class PendingLedger {
 
   set savedHlc(value: string | null) {
     this.self().hlc = value
+  }
+
+  /** The client id this device last wrote `room` with, if any. */
+  clientIdFor(room: string): number | undefined {
+    return this.self().clientIds?.[room]
+  }
+
+  setClientId(room: string, clientID: number): void {
+    const rec = this.self()
+    rec.clientIds = { ...rec.clientIds, [room]: clientID }
+    rec.updatedAt = Date.now()
+  }
+
+  /**
+   * Forgets this device's pending entries of `room` written with any other client id than
+   * `keep`: after adopting a new epoch they are either replayed (and pending under `keep`) or
+   * covered by the epoch [E3].
+   */
+  forgetOtherClients(room: string, keep: number): boolean {
+    const rec = this.self()
+    let changed = false
+    for (const [id, entry] of Object.entries(rec.clients))
+      if (entry.room === room && Number(id) !== keep) {
+        delete rec.clients[id]
+        changed = true
+      }
+    if (changed) this.emit('ack')
+    return changed
   }
 
   /** A local transaction in `room` that ends at `clock` of `clientID`. */

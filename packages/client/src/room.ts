@@ -4,6 +4,13 @@
  *
  * Ack (message type 100, docs/HELPERS.md): `[varUint 100][varUint clientID][varUint clock]`.
  * The relay's sync step 1 state vector on (re)connect says the same for every client id.
+ *
+ * Writer ids: the doc reuses this device's Yjs client id for the room across page loads (the
+ * device id is held under a lock, so no other tab or process writes with it). Rebuild: when the
+ * relay starts a new epoch (close 4409), or says it holds more of our client id than we do (a
+ * replica restored from an old snapshot), the room takes the relay's state into a fresh doc
+ * with a new client id, replays this device's entries the fresh doc lacks (`replayIntoEpoch`),
+ * and swaps it in; nothing made offline is lost (docs/bounded-documents.md).
  */
 import * as decoding from 'lib0/decoding'
 import type * as encoding from 'lib0/encoding'
@@ -11,6 +18,7 @@ import { Awareness } from 'y-protocols/awareness'
 import * as syncProtocol from 'y-protocols/sync'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
+import { replayIntoEpoch, type ReplayAuthor } from '@switchboard/core'
 import type { PendingLedger } from './ledger.ts'
 import type { ClientStorage } from './storage/client-storage.ts'
 
@@ -31,7 +39,14 @@ export interface RoomContext {
   /** Persist the ledger (and HLC) after a local write. */
   saveLedger(): Promise<void>
   onStorageError(error: unknown): void
+  /** The client id this device writes `room` with (reused across loads; new when `avoid` has it). */
+  clientIdFor(room: string, avoid?: ReadonlySet<number>): Promise<number>
+  /** Who replays this device's entries into a rebuilt doc; null when no member can write. */
+  replayAuthor(): ReplayAuthor | null
 }
+
+/** Why a room's doc is rebuilt from the relay's state. */
+export type RebuildReason = 'epoch' | 'restored'
 
 export interface ProviderOptions {
   serverUrl: string
@@ -48,9 +63,23 @@ type MessageHandler = (
   messageType: number,
 ) => void
 
+/** y-websocket announces awareness under the doc's client id: keep the two equal. */
+function rekeyAwareness(awareness: Awareness, clientID: number): void {
+  const old = awareness.clientID
+  if (old === clientID) return
+  const state = awareness.states.get(old)
+  const meta = awareness.meta.get(old)
+  awareness.states.delete(old)
+  awareness.meta.delete(old)
+  awareness.clientID = clientID
+  if (state !== undefined) awareness.states.set(clientID, state)
+  if (meta) awareness.meta.set(clientID, meta)
+}
+
 export class RoomReplica {
   readonly name: string
-  readonly doc = new Y.Doc()
+  /** The room's current doc; replaced (never mutated in place) when the room is rebuilt. */
+  doc = new Y.Doc()
   readonly awareness: Awareness
   readonly loaded: Promise<void>
   provider: WebsocketProvider | null = null
@@ -60,7 +89,19 @@ export class RoomReplica {
   private records = 0
   private tail: Promise<void> = Promise.resolve()
   private listeners = new Set<() => void>()
+  private docListeners = new Set<(next: Y.Doc, old: Y.Doc) => void>()
   private destroyed = false
+  private options: ProviderOptions | null = null
+  /** The doc being rebuilt from the relay's state, until it is swapped in. */
+  private rebuilding: {
+    doc: Y.Doc
+    provider: WebsocketProvider
+    reason: RebuildReason
+    /** The relay's state vector from its sync step 1: the fresh doc must reach it first. */
+    target: Map<number, number> | null
+  } | null = null
+  /** How many times this room was rebuilt (tests and diagnostics). */
+  rebuilds = 0
 
   constructor(name: string, ctx: RoomContext) {
     this.name = name
@@ -72,6 +113,7 @@ export class RoomReplica {
   }
 
   private async load(): Promise<void> {
+    const clientID = await this.ctx.clientIdFor(this.name)
     const records = await this.ctx.storage.load(this.name)
     Y.transact(
       this.doc,
@@ -87,6 +129,10 @@ export class RoomReplica {
       loadOrigin,
       false,
     )
+    // Set after loading: Yjs takes an update carrying the doc's own client id for another
+    // writer's and replaces the id. The next write continues this id's clock where it stopped.
+    this.doc.clientID = clientID
+    rekeyAwareness(this.awareness, clientID)
     this.records = records.length
     if (records.length > COMPACT_AFTER) await this.compact()
   }
@@ -129,45 +175,149 @@ export class RoomReplica {
   /** Connect this room through y-websocket, reading acks and the relay's state vector. */
   connect(options: ProviderOptions): void {
     if (this.destroyed) return
-    if (!this.provider) {
-      const provider = new WebsocketProvider(options.serverUrl, this.name, this.doc, {
-        connect: false,
-        awareness: this.awareness,
-        params: options.params,
-        WebSocketPolyfill: options.WebSocket as typeof WebSocket,
-        disableBc: true,
-        shouldReconnect: options.shouldReconnect,
-      })
-      const handlers = provider.messageHandlers as unknown as MessageHandler[]
-      const sync = handlers[0]!
-      handlers[0] = (encoder, decoder, p, emitSynced, type) => {
-        this.peekStateVector(decoder)
-        sync(encoder, decoder, p, emitSynced, type)
-      }
-      handlers[MESSAGE_ACK] = (_encoder, decoder) => {
-        const clientID = decoding.readVarUint(decoder)
-        const clock = decoding.readVarUint(decoder)
-        this.ctx.ledger.ack(this.name, clientID, clock)
-      }
-      provider.on('status', () => this.emit())
-      provider.on('sync', () => this.emit())
-      this.provider = provider
+    this.options = options
+    if (this.rebuilding) {
+      this.rebuilding.provider.params = options.params
+      this.rebuilding.provider.connect()
+      return
     }
+    this.provider ??= this.createProvider(this.doc, options)
     this.provider.params = options.params
     this.provider.connect()
   }
 
-  /** Sync step 1 from the relay carries its state vector: what it has stored. */
-  private peekStateVector(decoder: decoding.Decoder) {
+  private createProvider(doc: Y.Doc, options: ProviderOptions): WebsocketProvider {
+    const provider = new WebsocketProvider(options.serverUrl, this.name, doc, {
+      connect: false,
+      awareness: this.awareness,
+      params: options.params,
+      WebSocketPolyfill: options.WebSocket as typeof WebSocket,
+      disableBc: true,
+      shouldReconnect: options.shouldReconnect,
+    })
+    const handlers = provider.messageHandlers as unknown as MessageHandler[]
+    const sync = handlers[0]!
+    handlers[0] = (encoder, decoder, p, emitSynced, type) => {
+      // Sync step 1 is answered with our own state: never once the relay holds more of our
+      // client id than we do (that answer would carry different structs under the same ids).
+      if (this.peekStateVector(decoder, doc) === 'restored') {
+        void this.rebuild('restored')
+        return
+      }
+      sync(encoder, decoder, p, emitSynced, type)
+    }
+    handlers[MESSAGE_ACK] = (_encoder, decoder) => {
+      const clientID = decoding.readVarUint(decoder)
+      const clock = decoding.readVarUint(decoder)
+      this.ctx.ledger.ack(this.name, clientID, clock)
+    }
+    provider.on('status', () => this.emit())
+    provider.on('sync', () => {
+      this.maybeSwapIn()
+      this.emit()
+    })
+    return provider
+  }
+
+  /**
+   * Sync step 1 from the relay carries its state vector: what it has stored. 'restored' when it
+   * holds more of this doc's own client id than the doc does.
+   */
+  private peekStateVector(decoder: decoding.Decoder, doc: Y.Doc): 'ok' | 'restored' {
     const peek = decoding.clone(decoder)
-    if (decoding.readVarUint(peek) !== syncProtocol.messageYjsSyncStep1) return
+    if (decoding.readVarUint(peek) !== syncProtocol.messageYjsSyncStep1) return 'ok'
     const sv = Y.decodeStateVector(decoding.readVarUint8Array(peek))
+    if (this.rebuilding?.doc === doc) this.rebuilding.target = sv
+    if ((sv.get(doc.clientID) ?? 0) > Y.getState(doc.store, doc.clientID)) return 'restored'
+    if (doc !== this.doc) return 'ok'
     for (const clientID of this.ctx.ledger.clientsIn(this.name))
       this.ctx.ledger.ack(this.name, clientID, sv.get(clientID) ?? 0)
+    return 'ok'
+  }
+
+  /**
+   * Takes the relay's state into a fresh doc with a new client id; once it has synced, this
+   * device's entries are replayed into it and it replaces `doc` [E3]. Writes made meanwhile go
+   * to the old doc and are replayed too.
+   */
+  async rebuild(reason: RebuildReason): Promise<void> {
+    if (this.destroyed || !this.options) return
+    if (this.rebuilding) {
+      // A new epoch while adopting the last one: start over from the newest.
+      this.rebuilding.provider.destroy()
+      this.rebuilding.doc.destroy()
+      this.rebuilding = null
+    }
+    this.provider?.destroy()
+    this.provider = null
+    const avoid = new Set(this.doc.store.clients.keys())
+    avoid.add(this.doc.clientID)
+    const doc = new Y.Doc()
+    doc.clientID = await this.ctx.clientIdFor(this.name, avoid)
+    if (this.destroyed || !this.options) return
+    rekeyAwareness(this.awareness, doc.clientID)
+    const provider = this.createProvider(doc, this.options)
+    this.rebuilding = { doc, provider, reason, target: null }
+    doc.on('update', () => this.maybeSwapIn())
+    this.emit()
+    provider.connect()
+  }
+
+  /**
+   * Swaps the fresh doc in once it holds everything the relay had when it joined: the 'sync'
+   * event fires on the first step 2, and a cold join may send later batches after it. Replaying
+   * before they arrive could write a key concurrently with a newer value of it [E3].
+   */
+  private maybeSwapIn(): void {
+    const r = this.rebuilding
+    if (!r || !r.provider.synced || !r.target) return
+    for (const [client, clock] of r.target) if (Y.getState(r.doc.store, client) < clock) return
+    this.swapIn()
+  }
+
+  private swapIn(): void {
+    const rebuilding = this.rebuilding
+    if (!rebuilding || this.destroyed) return
+    this.rebuilding = null
+    const { doc: next, provider } = rebuilding
+    const old = this.doc
+    const author = this.ctx.replayAuthor()
+    // Sent by the provider as this device's write (the relay checks it like any other).
+    if (author) replayIntoEpoch(old, next, author, this.ctx.origin)
+    old.off('update', this.onUpdate)
+    this.doc = next
+    next.on('update', this.onUpdate)
+    this.provider = provider
+    this.rebuilds++
+    const { ledger } = this.ctx
+    ledger.forgetOtherClients(this.name, next.clientID)
+    const end = Y.getState(next.store, next.clientID)
+    if (end > 0) ledger.recordLocal(this.name, next.clientID, end)
+    const state = Y.encodeStateAsUpdate(next)
+    const write = this.ctx.enqueue(async () => {
+      await this.loaded
+      // One atomic replace: until it lands, storage still holds the old doc, which a restart
+      // rebuilds again (a replay the relay already has changes nothing).
+      await this.ctx.storage.compact(this.name, state)
+      this.records = 1
+      await this.ctx.saveLedger()
+    })
+    this.tail = write.catch(() => {})
+    write.catch((e) => this.ctx.onStorageError(e))
+    this.lastLocalWrite = write
+    for (const l of this.docListeners) l(next, old)
+    this.emit()
+  }
+
+  /** Listener hears when `doc` is replaced by a rebuilt one; returns unsubscribe. */
+  onDocSwap(listener: (next: Y.Doc, old: Y.Doc) => void): () => void {
+    this.docListeners.add(listener)
+    return () => this.docListeners.delete(listener)
   }
 
   disconnect(): void {
     this.provider?.disconnect()
+    this.rebuilding?.provider.disconnect()
   }
 
   get connected(): boolean {
@@ -199,6 +349,11 @@ export class RoomReplica {
     if (this.destroyed) return
     this.provider?.destroy()
     this.provider = null
+    if (this.rebuilding) {
+      this.rebuilding.provider.destroy()
+      this.rebuilding.doc.destroy()
+      this.rebuilding = null
+    }
     await this.tail
     this.destroyed = true
     this.doc.off('update', this.onUpdate)

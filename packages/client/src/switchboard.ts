@@ -35,6 +35,8 @@ import type {
 } from './types.ts'
 
 const LEDGER_COMPACT_AFTER = 256
+/** Close code of a socket whose room started a new epoch (docs/bounded-documents.md). */
+const EPOCH_CHANGED = 4409
 /** Reconnect attempts after which a room that cannot reach the relay counts as offline. */
 const OFFLINE_AFTER_RETRIES = 2
 
@@ -51,6 +53,11 @@ export function newDeviceId(prefix = 'd'): string {
   const bytes = new Uint8Array(10)
   globalThis.crypto.getRandomValues(bytes)
   return prefix + '-' + [...bytes].map((b) => b.toString(36).padStart(2, '0')).join('')
+}
+
+/** A random Yjs client id (uint32, as Yjs draws them). */
+export function randomClientId(): number {
+  return globalThis.crypto.getRandomValues(new Uint32Array(1))[0]!
 }
 
 /** The `exp` claim of a JWT in ms, or null when the token is not a JWT. */
@@ -147,11 +154,27 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
     }).catch(fail)
   }
 
+  let ledgerLoaded!: () => void
+  const whenLedger = new Promise<void>((resolve) => (ledgerLoaded = resolve))
+
   const ctx: RoomContext = {
     storage,
     ledger,
     origin,
     enqueue,
+    async clientIdFor(name, avoid) {
+      await whenLedger
+      let id = ledger.clientIdFor(name)
+      if (id === undefined || avoid?.has(id)) {
+        do id = randomClientId()
+        while (avoid?.has(id))
+        ledger.setClientId(name, id)
+        scheduleLedgerSave()
+      }
+      return id
+    },
+    replayAuthor: () =>
+      member && member.role !== 'viewer' ? { memberId: member.id, deviceId } : null,
     saveLedger: async () => {
       ledger.savedHlc = formatTimestamp(hlc.peek())
       await appendLedger(ledger.record())
@@ -179,6 +202,11 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
       params: { token, ack: '1' },
       WebSocket: WebSocketImpl,
       shouldReconnect: (event: CloseEvent) => {
+        if (event.code === EPOCH_CHANGED) {
+          // The room started a new epoch: adopt it (fresh doc, replay our entries) [E3].
+          void rooms.get(name)?.rebuild('epoch')
+          return false
+        }
         const reaction = closeReaction(event.code)
         if (reaction.action === 'retry') {
           if (reaction.tell)
@@ -259,6 +287,7 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
       ledgerRecords = 1
     }
     if (ledger.savedHlc) hlc.receive(ledger.savedHlc)
+    ledgerLoaded()
     // Rooms with unacknowledged changes are opened so they get pushed on the next connect.
     for (const name of ledger.rooms()) room(name)
     const workspace = room(roomName.workspace)
@@ -271,7 +300,10 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
       emitWorkspace()
     })
   })()
-  ready.catch(fail)
+  ready.catch((e) => {
+    ledgerLoaded()
+    fail(e)
+  })
   ledger.onChange((reason) => {
     if (reason === 'ack') scheduleLedgerSave()
     notify()
