@@ -201,7 +201,8 @@ export function fuzzFrame(prng: Prng, base: readonly Uint8Array[]): Uint8Array {
         ...out,
         ...Array.from({ length: prng.range(1, 16) }, () => prng.int(256)),
       ])
-    case 4: { // a huge varint spliced in
+    case 4: {
+      // a huge varint spliced in
       const at = prng.int(out.length + 1)
       const big = varUints(prng.pick([2 ** 31, 2 ** 32, 2 ** 53 - 1, 4_000_000_000]))
       return Uint8Array.from([...out.subarray(0, at), ...big, ...out.subarray(at)])
@@ -210,7 +211,8 @@ export function fuzzFrame(prng: Prng, base: readonly Uint8Array[]): Uint8Array {
       return Uint8Array.from({ length: prng.range(0, 64) }, () => prng.int(256))
     case 6: // two frames glued
       return Uint8Array.from([...out, ...prng.pick(base)])
-    case 7: { // a segment duplicated
+    case 7: {
+      // a segment duplicated
       const a = prng.int(out.length + 1)
       const b = Math.min(out.length, a + prng.range(1, 8))
       return Uint8Array.from([...out.subarray(0, b), ...out.subarray(a, b), ...out.subarray(b)])
