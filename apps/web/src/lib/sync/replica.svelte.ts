@@ -2,7 +2,12 @@
  * @module The signed-in member's replica (@switchboard/client) wrapped in runes: connection
  * status, pending count, workspace (phone numbers, members) and presence as reactive state.
  */
-import { claimDeviceId, createSwitchboard, type DeviceClaim } from '@switchboard/client'
+import {
+  claimDeviceId,
+  createSwitchboard,
+  indexeddbStorage,
+  type DeviceClaim,
+} from '@switchboard/client'
 import type {
   ConnectionStatus,
   Inbox,
@@ -54,7 +59,12 @@ export class Replica {
     session: Session,
     onToken: (token: string, expiresAt: number) => void,
   ): Promise<Replica> {
-    const claim = await claimDeviceId({ prefix: 'web' })
+    // Device ids and local replicas are per member: a teammate signing in on this browser after
+    // someone else must neither reuse their replica nor write under their device id.
+    const claim = await claimDeviceId({
+      prefix: 'web',
+      key: `switchboard:device-ids:${session.member.id}`,
+    })
     return new Replica(session, claim, onToken)
   }
 
@@ -73,7 +83,7 @@ export class Replica {
       token: session.token,
       expiresAt: session.expiresAt,
       member: session.member,
-      storage: 'indexeddb',
+      storage: indexeddbStorage({ prefix: `switchboard:${session.member.id}:` }),
       onToken: (token, expiresAt) => onToken(token, expiresAt),
     })
     this.error = this.sb.error
