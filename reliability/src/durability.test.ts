@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process'
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { conversationIds, history } from '@switchboard/core'
+import { conversationIds, history, inboxRoots, markKey } from '@switchboard/core'
 import { createPrng } from '@switchboard/core/testing'
 import { createSwitchboard, type Switchboard } from '@switchboard/client/node'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -134,11 +134,7 @@ describe('[§4] SIGKILL durability', () => {
         const started = Date.now()
         const id = prng.pick(ids)
         await (prng.chance(0.5) ? inbox.markDone(id) : inbox.markUnread(id))
-        const at = history(inbox.doc, id)
-          .filter((h) => h.deviceId === `writer-${i}`)
-          .map((h) => h.at)
-          .sort()
-          .at(-1)!
+        const at = inboxRoots.marks(inbox.doc).get(markKey(id, 'status', `writer-${i}`))!.at
         w.marks.push({ writer: i, pn: w.pn, id, at })
         if (w.sb.pending === 0) w.acked = w.marks.length
         await sleep(Math.max(0, 1000 / MARKS_PER_SECOND - (Date.now() - started)))
@@ -171,13 +167,20 @@ describe('[§4] SIGKILL durability', () => {
       const pns = [...new Set(acked.map((m) => m.pn))]
       for (const pn of pns) verifier.inbox(pn)
       await verifier.whenSynced()
-      const present = (m: Mark) =>
-        history(verifier.inbox(m.pn).doc, m.id).some(
-          (h) => h.deviceId === `writer-${m.writer}` && h.at === m.at,
-        )
+      const stored = () => {
+        const keys = new Set<string>()
+        for (const pn of pns)
+          for (const h of inboxRoots.history(verifier.inbox(pn).doc).toArray())
+            keys.add(`${h.deviceId}|${h.at}`)
+        return keys
+      }
+      const missingNow = () => {
+        const keys = stored()
+        return acked.filter((m) => !keys.has(`writer-${m.writer}|${m.at}`))
+      }
       // A cold join's last frames may trail whenSynced by a moment (docs/reliability.md).
-      await waitFor(() => acked.every(present), 'acknowledged marks', 5_000).catch(() => {})
-      const missing = acked.filter((m) => !present(m))
+      await waitFor(() => missingNow().length === 0, 'acknowledged marks', 5_000).catch(() => {})
+      const missing = missingNow()
       lost += missing.length
       ackedTotal = acked.length
       if (missing.length)
