@@ -77,7 +77,7 @@ export function ingestActivity(
   if (sender) logged.memberId = sender
   doc.transact(() => {
     conversations.set(activity.conversationId, next)
-    inboxRoots.activityLog(doc).push([logged])
+    appendTo(inboxRoots.activityLog(doc), logged)
   }, origin)
   const after = getConversation(doc, activity.conversationId)
   return {
@@ -133,9 +133,18 @@ function writeLanes(
     }
     const assigned = writes.find((w) => w.lane === Lane.Assign)
     if (assigned) record.value = assigned.value ?? null
-    inboxRoots.history(doc).push([record])
+    appendTo(inboxRoots.history(doc), record)
   }, origin)
   return written!
+}
+
+/**
+ * Appends at the end through Yjs's search markers: `Y.Array.push` walks the whole list from its
+ * start when no marker exists, so a history of n unmerged items (marks from many devices) made
+ * every mark cost O(n) — 1M marks took hours to build (docs/bounded-documents.md).
+ */
+function appendTo<T>(array: Y.Array<T>, value: T): void {
+  array.insert(array.length, [value])
 }
 
 /** Records a Done/Open/Unread/Read intent with the author's HLC and what they had seen. */
