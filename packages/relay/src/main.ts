@@ -168,6 +168,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RelayS
     webDir: env.WEB_DIR ? resolve(env.WEB_DIR) : undefined,
     tokenTtlSeconds: env.TOKEN_TTL_SECONDS ? Number(env.TOKEN_TTL_SECONDS) : undefined,
     maxFrameBytes: env.MAX_FRAME_BYTES ? Number(env.MAX_FRAME_BYTES) : undefined,
+    epochEvery: env.EPOCH_EVERY ? Number(env.EPOCH_EVERY) : undefined,
     async beforeListen(relay) {
       if (env.DEMO === '0' || storage.listMembers().length > 0) return
       const password = env.SWITCHBOARD_DEMO_PASSWORD || randomBytes(9).toString('base64url')

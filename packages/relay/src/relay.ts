@@ -82,7 +82,8 @@ export interface RelayOptions {
   historyHorizonMs?: number
   /**
    * An inbox room starts a new epoch (rebuilt from its live state) after this many stored
-   * batches since it was loaded. Default 20,000; 0 disables (the admin route still works).
+   * batches since it was loaded. Default 0 (off: an epoch closes every socket of the room, and
+   * unmodified y-websocket clients stop on 4409); `POST /api/admin/rooms/:room/epoch` always works.
    */
   epochEvery?: number
   /** P6: timestamps further ahead of the relay's clock are rejected. */
@@ -190,7 +191,7 @@ export function createRelay(options: RelayOptions): Relay {
     roomIdleMs = 30_000,
     compactEvery = 500,
     historyHorizonMs = 90 * 86_400_000,
-    epochEvery = 20_000,
+    epochEvery = 0,
     keepaliveMs = 10_000,
     maxDriftMs = DEFAULT_MAX_DRIFT,
     now = Date.now,
