@@ -273,8 +273,11 @@ describe('[§4] SIGKILL durability', () => {
         }
       })
       const exited = new Promise((r) => child.once('exit', r))
-      await waitFor(() => stored.length >= 20 + k * 7, 'the client process stores marks', 60_000)
-      child.kill('SIGKILL')
+      await waitFor(
+        () => stored.length >= 20 + k * 7,
+        'the client process stores marks',
+        60_000,
+      ).finally(() => child.kill('SIGKILL'))
       await exited
       const reports = [...stored]
       const session = await login(relay.url, 'carol@example.com')

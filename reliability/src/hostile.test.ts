@@ -134,6 +134,7 @@ async function normalWorkload(
 interface AttackResult {
   fuzzFrames: number
   fuzzSockets: number
+  unansweredProbes: number
   cases: { name: string; code: number | null; ok: boolean }[]
 }
 
@@ -240,6 +241,7 @@ describe('[§4] hostile frames against one room while ten normal rooms run', () 
     recordFigures('hostile', {
       fuzzFrames: attackResult.fuzzFrames,
       fuzzSockets: attackResult.fuzzSockets,
+      unansweredProbes: attackResult.unansweredProbes,
       knownInputs: attackResult.cases,
       normalRooms: NORMAL_ROOMS,
       marksPerRoom: underAttack.marks,
