@@ -1,0 +1,323 @@
+/**
+ * @module Bounded documents (docs/bounded-documents.md): what an epoch does to a grown inbox
+ * room. Prints figures, asserts nothing. `tsx src/bounded.ts` (quick, scaled down) or
+ * `tsx src/bounded.ts --full` (100,000 conversations, 1,000,000 marks, 50,000 writer ids).
+ *
+ * 1. Growth: N conversations, M marks from 50 devices, then `compactInbox` — stored bytes and
+ *    load time of the grown room, of the epoch, and of the same live state built fresh.
+ * 2. Writer churn: a room whose history held W writer ids; marks/s applied as the relay applies
+ *    them (one update per mark) and as a client writes them, before and after the epoch.
+ * 3. Up-to-date reconnect: the relay's sync step 1 (its state vector) and a plain y-protocols
+ *    step 2 answer for a client that already has everything, before and after.
+ */
+import * as Y from 'yjs'
+import {
+  compactInbox,
+  createHlc,
+  ingestActivity,
+  inboxRoots,
+  listConversations,
+  markConversation,
+  markKey,
+  unreadCount,
+  type Author,
+  type MarkKind,
+} from '@switchboard/core'
+
+const full = process.argv.includes('--full')
+const P = full
+  ? { conversations: 100_000, marks: 1_000_000, devices: 50, writers: 50_000 }
+  : process.argv.includes('--tiny')
+    ? { conversations: 2_000, marks: 20_000, devices: 50, writers: 2_000 }
+    : process.argv.includes('--small')
+      ? { conversations: 5_000, marks: 50_000, devices: 50, writers: 5_000 }
+      : { conversations: 20_000, marks: 200_000, devices: 50, writers: 20_000 }
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {})
+const KINDS: MarkKind[] = ['done', 'open', 'unread', 'read']
+const out: Record<string, unknown> = { profile: full ? 'full' : 'quick', ...P }
+
+function rng(seed: number) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+const random = rng(7)
+
+const started = performance.now()
+const step = (what: string) =>
+  console.error(`[${((performance.now() - started) / 1000).toFixed(1)} s] ${what}`)
+const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[xs.length >> 1]!
+const mb = (n: number) => `${(n / 1e6).toFixed(2)} MB`
+const ms = (n: number) => `${n.toFixed(0)} ms`
+
+/** Median load time (parse + first inbox view) of an encoded room, ms. */
+function load(encoded: Uint8Array) {
+  const times: number[] = []
+  let unread = 0
+  for (let i = 0; i < 3; i++) {
+    gc()
+    const t0 = performance.now()
+    const doc = new Y.Doc()
+    Y.applyUpdate(doc, encoded)
+    listConversations(doc, { view: 'inbox' })
+    unread = unreadCount(doc)
+    times.push(performance.now() - t0)
+    doc.destroy()
+  }
+  return { bytes: encoded.byteLength, loadMs: median(times), unread }
+}
+
+function inboxWith(conversations: number): Y.Doc {
+  const doc = new Y.Doc()
+  const start = Date.now() - 400 * 86_400_000
+  for (let i = 0; i < conversations; i++)
+    ingestActivity(doc, {
+      id: `a${i}`,
+      conversationId: `c${i}`,
+      phoneNumberId: 'pn1',
+      direction: 'incoming',
+      kind: 'message',
+      from: `+1555${String(i).padStart(7, '0')}`,
+      to: '+15550000000',
+      body: `Hello, this is message ${i} about my order`,
+      at: start + i * 1000,
+    })
+  return doc
+}
+
+// ---------------------------------------------------------------- 1. growth
+
+function growth() {
+  const doc = inboxWith(P.conversations)
+  step('growth: conversations ingested')
+  const relayId = doc.clientID
+  const authors: { author: Author; clientID: number }[] = []
+  for (let d = 0; d < P.devices; d++) {
+    const deviceId = `device${d}`
+    authors.push({
+      author: { memberId: `m${d % 10}`, deviceId, clock: createHlc(deviceId) },
+      clientID: 1_000_000 + d,
+    })
+  }
+  const t0 = performance.now()
+  // One transaction per mark, as replicas make them (BATCH > 1 would merge history items).
+  const BATCH = 1
+  for (let i = 0; i < P.marks; i += BATCH) {
+    const pick = Math.floor(random() * P.devices)
+    const { author, clientID } = authors[pick]!
+    doc.clientID = clientID
+    doc.transact(() => {
+      for (let j = i; j < Math.min(P.marks, i + BATCH); j++) {
+        // Each device works its share of conversations, overlapping with two neighbours.
+        const c =
+          (Math.floor(random() * (P.conversations / P.devices)) * P.devices +
+            pick +
+            Math.floor(random() * 3)) %
+          P.conversations
+        markConversation(doc, `c${c}`, KINDS[Math.floor(random() * KINDS.length)]!, author)
+      }
+    })
+  }
+  out.batch = BATCH
+  doc.clientID = relayId
+  const buildMs = performance.now() - t0
+  step('growth: marks made')
+  const grown = Y.encodeStateAsUpdate(doc)
+  const history = inboxRoots.history(doc).toArray()
+
+  // The same live state built fresh (bench workload 5's definition): records + current marks.
+  const fresh = new Y.Doc()
+  fresh.transact(() => {
+    const conv = inboxRoots.conversations(fresh)
+    inboxRoots.conversations(doc).forEach((v, k) => conv.set(k, v))
+    const m = inboxRoots.marks(fresh)
+    inboxRoots.marks(doc).forEach((v, k) => m.set(k, v))
+  })
+  const freshBytes = Y.encodeStateAsUpdate(fresh)
+  fresh.destroy()
+
+  // The epoch, all history before the horizon (archived): only live state stays.
+  const t1 = performance.now()
+  const epoch = compactInbox(doc, { epoch: 'e1', historySince: Date.now() + 1, now: Date.now() })
+  const compactMs = performance.now() - t1
+  step('growth: compacted')
+  const epochBytes = Y.encodeStateAsUpdate(epoch.doc)
+  // A year of 1M marks with a 14-day history window in the room: the newest M·14/365 entries.
+  const windowed = Math.round((history.length * 14) / 365)
+  const cut = history
+    .map((e) => e.at)
+    .sort()
+    .at(-windowed)!
+  const withWindow = compactInbox(doc, {
+    epoch: 'e1',
+    historySince: Number(cut.slice(0, 15)),
+    now: Date.now(),
+  })
+  const windowBytes = Y.encodeStateAsUpdate(withWindow.doc)
+
+  step('growth: windowed epoch built')
+  const g = {
+    buildMs,
+    compactMs,
+    historyEntries: history.length,
+    liveMarks: inboxRoots.marks(epoch.doc).size,
+    droppedMarks: epoch.droppedMarks,
+    grown: load(grown),
+    fresh: load(freshBytes),
+    epoch: load(epochBytes),
+    epochWith14DayHistory: { ...load(windowBytes), historyEntries: windowed },
+  }
+  out.growth = g
+  console.log(
+    `\n## 1. Growth: ${P.conversations} conversations, ${P.marks} marks, ${P.devices} devices`,
+  )
+  console.log(
+    `built in ${ms(buildMs)} (${BATCH} marks per transaction); history entries ${history.length}`,
+  )
+  console.log(`grown room        ${mb(g.grown.bytes)}  load ${ms(g.grown.loadMs)}`)
+  console.log(`fresh live state  ${mb(g.fresh.bytes)}  load ${ms(g.fresh.loadMs)}`)
+  console.log(
+    `epoch (history archived)  ${mb(g.epoch.bytes)}  load ${ms(g.epoch.loadMs)}  = ${(g.epoch.bytes / g.fresh.bytes).toFixed(3)}× fresh; compactInbox ${ms(compactMs)}; ${g.droppedMarks} losing lane entries dropped`,
+  )
+  console.log(
+    `epoch + 14-day history (${windowed} entries)  ${mb(g.epochWith14DayHistory.bytes)}  load ${ms(g.epochWith14DayHistory.loadMs)}  = ${(g.epochWith14DayHistory.bytes / g.fresh.bytes).toFixed(3)}× fresh`,
+  )
+  if (g.epoch.unread !== g.grown.unread) throw new Error('epoch changed the unread count')
+  epoch.doc.destroy()
+  withWindow.doc.destroy()
+  return doc
+}
+
+// ---------------------------------------------------------------- 2. writer churn
+
+/** A room whose history held `writers` client ids, each of which made one mark. */
+function churned(writers: number): Y.Doc {
+  const conversations = 5_000
+  const doc = inboxWith(conversations)
+  // Each writer's update is built in its own doc (one id each), merged, applied at once: building
+  // the room one transaction per writer would itself cost O(writers²) (the effect measured here).
+  const batch: Uint8Array[] = []
+  const flush = () => {
+    if (batch.length) Y.applyUpdate(doc, Y.mergeUpdates(batch.splice(0)))
+  }
+  const at = Date.now() - 200 * 86_400_000
+  for (let w = 0; w < writers; w++) {
+    const one = new Y.Doc()
+    one.clientID = 10_000_000 + w
+    const deviceId = `tab${w}`
+    const c = `c${w % conversations}`
+    one.getMap('marks').set(markKey(c, 'flag', deviceId), {
+      kind: 'read',
+      at: `${String(at + w).padStart(15, '0')}.000000.${deviceId}`,
+      by: `m${w % 10}`,
+      device: deviceId,
+      seen: 1,
+    })
+    batch.push(Y.encodeStateAsUpdate(one))
+    one.destroy()
+    if (batch.length >= 2_000) flush()
+  }
+  flush()
+  step(`churn: room with ${writers} writer ids built`)
+  return doc
+}
+
+/** Marks/s: `n` marks by one device, each applied to `room` as its own update (the relay's path). */
+function relayRate(room: Y.Doc, n: number) {
+  const client = new Y.Doc()
+  Y.applyUpdate(client, Y.encodeStateAsUpdate(room))
+  const author: Author = { memberId: 'm1', deviceId: 'bench', clock: createHlc('bench') }
+  const updates: Uint8Array[] = []
+  client.on('update', (u: Uint8Array) => updates.push(u))
+  const ids = [...inboxRoots.conversations(client).keys()]
+  const t0 = performance.now()
+  for (let i = 0; i < n; i++) markConversation(client, ids[i % ids.length]!, KINDS[i % 4]!, author)
+  const clientS = (performance.now() - t0) / 1000
+  const t1 = performance.now()
+  for (const u of updates) Y.applyUpdate(room, u)
+  const relayS = (performance.now() - t1) / 1000
+  client.destroy()
+  return { marks: n, relayPerS: Math.round(n / relayS), clientPerS: Math.round(n / clientS) }
+}
+
+function churn() {
+  const room = churned(P.writers)
+  const ids = room.store.clients.size
+  const before = relayRate(room, full ? 300 : 300)
+  const t0 = performance.now()
+  const epoch = compactInbox(room, { epoch: 'e1', historySince: 0, now: Date.now() })
+  const compactMs = performance.now() - t0
+  const afterIds = epoch.doc.store.clients.size
+  const after = relayRate(epoch.doc, 5_000)
+  out.churn = { writerIds: ids, before, compactMs, afterIds, after }
+  console.log(`\n## 2. Writer churn: a room whose history held ${ids} writer ids`)
+  console.log(
+    `before the epoch: relay applies ${before.relayPerS} marks/s, a client writes ${before.clientPerS} marks/s (${before.marks} marks)`,
+  )
+  console.log(
+    `epoch (${ms(compactMs)}) → ${afterIds} writer id(s): relay applies ${after.relayPerS} marks/s, a client writes ${after.clientPerS} marks/s (${after.marks} marks)`,
+  )
+  room.destroy()
+  epoch.doc.destroy()
+}
+
+// ---------------------------------------------------------------- 3. up-to-date reconnect
+
+/**
+ * What an up-to-date client is sent on reconnect by plain y-protocols: the relay's step 1 (its
+ * state vector) and a step 2 answer to the client's state vector (no structs, the whole delete
+ * set). The Switchboard relay already answers step 2 with only missing deletions; step 1 it
+ * cannot shrink — it grows with every writer id the room ever had, until an epoch.
+ */
+function reconnect(grown: Y.Doc) {
+  const measure = (doc: Y.Doc) => {
+    const sv = Y.encodeStateVector(doc)
+    return { step1: sv.byteLength, step2: Y.encodeStateAsUpdate(doc, sv).byteLength }
+  }
+  const before = measure(grown)
+  const epoch = compactInbox(grown, { epoch: 'e1', historySince: Date.now() + 1, now: Date.now() })
+  // A day of work after the epoch: 2,000 marks by 20 devices (each their own reused id).
+  const author = (d: number): Author => ({
+    memberId: `m${d % 10}`,
+    deviceId: `device${d}`,
+    clock: createHlc(`device${d}`),
+  })
+  const authors = Array.from({ length: 20 }, (_, d) => author(d))
+  const relayId = epoch.doc.clientID
+  for (let i = 0; i < 2_000; i++) {
+    const d = i % 20
+    epoch.doc.clientID = 2_000_000 + d
+    markConversation(epoch.doc, `c${Math.floor(random() * 1000)}`, KINDS[i % 4]!, authors[d]!)
+  }
+  epoch.doc.clientID = relayId
+  const after = measure(epoch.doc)
+  const churnRoom = churned(P.writers)
+  const churnBefore = measure(churnRoom)
+  const churnEpoch = compactInbox(churnRoom, { epoch: 'e1', historySince: 0, now: Date.now() })
+  const churnAfter = measure(churnEpoch.doc)
+  out.reconnect = {
+    grown: before,
+    epochPlusDay: after,
+    churned: churnBefore,
+    churnedEpoch: churnAfter,
+  }
+  console.log(`\n## 3. Up-to-date reconnect (bytes the relay sends with plain y-protocols)`)
+  console.log(`grown room: step 1 ${before.step1} B, step 2 ${before.step2} B`)
+  console.log(`epoch + 2,000 marks since: step 1 ${after.step1} B, step 2 ${after.step2} B`)
+  console.log(
+    `${P.writers} writer ids: step 1 ${churnBefore.step1} B, step 2 ${churnBefore.step2} B`,
+  )
+  console.log(`after its epoch: step 1 ${churnAfter.step1} B, step 2 ${churnAfter.step2} B`)
+  churnRoom.destroy()
+  churnEpoch.doc.destroy()
+  epoch.doc.destroy()
+}
+
+const grown = growth()
+reconnect(grown)
+grown.destroy()
+churn()
+console.log('\n' + JSON.stringify(out))
