@@ -5,8 +5,8 @@
  * Ack (message type 100, docs/HELPERS.md): `[varUint 100][varUint clientID][varUint clock]`.
  * The relay's sync step 1 state vector on (re)connect says the same for every client id.
  *
- * Writer ids: the doc reuses this device's Yjs client id for the room across page loads (the
- * device id is held under a lock, so no other tab or process writes with it). Rebuild: when the
+ * Writer ids: an inbox doc reuses this device's Yjs client id across page loads (the device id
+ * is held under a lock, so no other tab or process writes with it); other rooms draw one per load. Rebuild: when the
  * relay starts a new epoch (close 4409), or says it holds more of our client id than we do (a
  * replica restored from an old snapshot), the room takes the relay's state into a fresh doc
  * with a new client id, replays this device's entries the fresh doc lacks (`replayIntoEpoch`),
@@ -113,7 +113,10 @@ export class RoomReplica {
   }
 
   private async load(): Promise<void> {
-    const clientID = await this.ctx.clientIdFor(this.name)
+    // Inbox rooms reuse the device's id (every session there writes marks); other rooms get
+    // few writes, and their rebuild could not replay notes or contact edits by meaning.
+    const reuse = this.name.startsWith('inbox:')
+    const clientID = reuse ? await this.ctx.clientIdFor(this.name) : this.doc.clientID
     const records = await this.ctx.storage.load(this.name)
     Y.transact(
       this.doc,
