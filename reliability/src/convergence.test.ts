@@ -36,10 +36,15 @@ const REPLICAS = 8
 const MEMBERS = ['m0', 'm1', 'm2', 'm3', 'm4']
 const PN = 'pn1'
 const ROOM = `inbox:${PN}`
-const SEEDS = scale(
-  process.env.SEEDS ? process.env.SEEDS.split(',').map(Number) : [1, 2, 3],
-  Array.from({ length: 20 }, (_, i) => i + 1),
-)
+// The short profile pins seeds that once failed: 6, 8 and 9 stranded replicas with 4422
+// unknown-parent before the relay held early updates (582043b). SEEDS=… runs others.
+const PINNED = [6, 8, 9]
+const SEEDS = process.env.SEEDS
+  ? process.env.SEEDS.split(',').map(Number)
+  : scale(
+      PINNED,
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    )
 const ROUNDS = scale(2, 4)
 const OPS_PER_ROUND = scale(40, 60)
 
