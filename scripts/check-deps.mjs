@@ -26,7 +26,8 @@ function* files(dir) {
   }
 }
 
-const importRe = /(?:^|\s)(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g
+const importRe =
+  /(?:^|\s)(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g
 const problems = []
 for (const rule of rules) {
   for (const file of files(rule.dir)) {
