@@ -1,9 +1,11 @@
+import Database from 'better-sqlite3'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { describe, expect, it, vi } from 'vitest'
 import { describeRelayStorage } from './relay-storage.contract.ts'
 import { createMemoryStorage } from './memory.ts'
-import { createSqliteStorage } from './sqlite.ts'
+import { createSqliteStorage, type SqliteStorage } from './sqlite.ts'
 
 describeRelayStorage('memory', async () => {
   const storage = createMemoryStorage()
@@ -22,4 +24,62 @@ describeRelayStorage('sqlite', async () => {
       return createSqliteStorage({ path })
     },
   }
+})
+
+describe('SQLite group commit (no timer in front of a commit)', () => {
+  const open = (): { storage: SqliteStorage; path: string } => {
+    const path = join(mkdtempSync(join(tmpdir(), 'relay-sqlite-gc-')), 'relay.db')
+    return { storage: createSqliteStorage({ path }), path }
+  }
+
+  it('[§4 durable] an append commits without waiting on a timer, and is on disk for another connection once it resolves', async () => {
+    const { storage, path } = open()
+    vi.useFakeTimers()
+    try {
+      // With every timer frozen, an append that waited for a group-commit timer would never resolve.
+      const id = await storage.appendUpdate('inbox:a', new Uint8Array([7, 8]))
+      const reader = new Database(path, { readonly: true })
+      const row = reader.prepare('SELECT data FROM updates WHERE id = ?').get(id) as {
+        data: Buffer
+      }
+      reader.close()
+      expect([...row.data]).toEqual([7, 8])
+    } finally {
+      vi.useRealTimers()
+      await storage.close()
+    }
+  })
+
+  it('appends made in one synchronous run share one commit; a later append gets its own at once', async () => {
+    const { storage } = open()
+    try {
+      const before = storage.appendCommits
+      const ids = await Promise.all([
+        storage.appendUpdate('inbox:a', new Uint8Array([1])),
+        storage.appendUpdate('inbox:b', new Uint8Array([2])),
+        storage.appendUpdate('inbox:a', new Uint8Array([3])),
+      ])
+      expect(storage.appendCommits - before).toBe(1)
+      expect(ids[0]! < ids[1]! && ids[1]! < ids[2]!).toBe(true)
+      await storage.appendUpdate('inbox:a', new Uint8Array([4]))
+      expect(storage.appendCommits - before).toBe(2)
+      expect((await storage.loadRoom('inbox:a')).updates.map((u) => [...u.data])).toEqual([
+        [1],
+        [3],
+        [4],
+      ])
+    } finally {
+      await storage.close()
+    }
+  })
+
+  it('close() commits appends still waiting for their commit', async () => {
+    const { storage, path } = open()
+    const pending = storage.appendUpdate('inbox:a', new Uint8Array([5]))
+    await storage.close()
+    await pending
+    const reopened = createSqliteStorage({ path })
+    expect((await reopened.loadRoom('inbox:a')).updates.map((u) => [...u.data])).toEqual([[5]])
+    await reopened.close()
+  })
 })

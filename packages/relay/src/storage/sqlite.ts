@@ -3,9 +3,12 @@
  *
  * Durability: `synchronous = FULL` in WAL mode fsyncs the WAL at every commit, so an update is
  * on disk when its append resolves and survives a crash of the machine, not only of the process
- * (NORMAL would only sync at checkpoints). The cost of that fsync is shared: appends arriving
- * within `groupCommitMs` are written in one transaction (group commit). Every stored blob
- * carries a CRC-32, so a damaged room is refused instead of being served empty or wrong.
+ * (NORMAL would only sync at checkpoints). The cost of that fsync is shared without a timer:
+ * the first append commits as soon as the code that made it yields (a microtask), together with
+ * every append made in the same synchronous run, and a commit blocks the event loop (better-sqlite3
+ * is synchronous), so what arrives while one is being written is committed together right after
+ * it (group commit that never waits for company). Every stored blob carries a CRC-32, so a
+ * damaged room is refused instead of being served empty or wrong.
  */
 import Database from 'better-sqlite3'
 import { crc32 } from 'node:zlib'
@@ -21,12 +24,17 @@ import { StorageError } from './relay-storage.ts'
 export interface SqliteStorageOptions {
   /** Path of the database file, or ':memory:'. */
   path: string
-  /** How long the first append of a batch waits for company before the commit. Default 2 ms. */
+  /**
+   * How long the first append of a batch waits for company before the commit. Default 0: commit
+   * at the end of the current synchronous run (a microtask), never on a timer.
+   */
   groupCommitMs?: number
 }
 
 export interface SqliteStorage extends RelayStorage {
   readonly db: Database.Database
+  /** Transactions that appended updates (one fsync each); for tests and metrics. */
+  readonly appendCommits: number
 }
 
 interface PendingAppend {
@@ -78,7 +86,7 @@ const toMember = (r: MemberRow | undefined): MemberRecord | null =>
 const bytes = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
 
 export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorage {
-  const groupCommitMs = options.groupCommitMs ?? 2
+  const groupCommitMs = options.groupCommitMs ?? 0
   let db: Database.Database
   try {
     db = new Database(options.path)
@@ -161,7 +169,9 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
 
   let queue: PendingAppend[] = []
   let timer: ReturnType<typeof setTimeout> | null = null
+  let scheduled = false
   let closed = false
+  let appendCommits = 0
 
   const writeBatch = db.transaction((batch: PendingAppend[]) =>
     batch.map((a) => Number(q.insertUpdate.run(a.room, a.data, crc32(a.data)).lastInsertRowid)),
@@ -170,12 +180,14 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
   /** One transaction (one fsync) for every append queued since the last flush. */
   const flush = () => {
     timer = null
+    scheduled = false
     const batch = queue
     queue = []
     if (batch.length === 0) return
     let ids: number[]
     try {
       ids = writeBatch(batch)
+      appendCommits++
     } catch (cause) {
       const error = new StorageError('io', 'cannot append updates', { cause })
       for (const a of batch) a.reject(error)
@@ -190,11 +202,17 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
 
   return {
     db,
+    get appendCommits() {
+      return appendCommits
+    },
     appendUpdate(room, data) {
       if (closed) return Promise.reject(new StorageError('closed', 'storage is closed'))
       return new Promise<number>((resolve, reject) => {
         queue.push({ room, data, resolve, reject })
-        timer ??= setTimeout(flush, groupCommitMs)
+        if (scheduled) return
+        scheduled = true
+        if (groupCommitMs > 0) timer = setTimeout(flush, groupCommitMs)
+        else queueMicrotask(flush)
       })
     },
     async loadRoom(room) {
