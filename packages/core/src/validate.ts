@@ -154,9 +154,18 @@ function rootOf(type: Y.AbstractType<unknown>): string {
   return Y.findRootTypeKey(type)
 }
 
-export function validateUpdate(doc: Y.Doc, update: Uint8Array, ctx: UpdateContext): UpdateCheck {
+/**
+ * `decoded` is `Y.decodeUpdate(update)` when the caller already decoded it (the relay does, once
+ * per frame); it is only read, never changed.
+ */
+export function validateUpdate(
+  doc: Y.Doc,
+  update: Uint8Array,
+  ctx: UpdateContext,
+  decoded?: ReturnType<typeof Y.decodeUpdate>,
+): UpdateCheck {
   try {
-    check(doc, update, ctx)
+    check(doc, decoded ?? Y.decodeUpdate(update), ctx)
     return { ok: true }
   } catch (err) {
     if (err instanceof Reject) return { ok: false, code: err.code, message: err.message }
@@ -168,8 +177,11 @@ export function validateUpdate(doc: Y.Doc, update: Uint8Array, ctx: UpdateContex
   }
 }
 
-function check(doc: Y.Doc, update: Uint8Array, ctx: UpdateContext): void {
-  const { structs, ds } = Y.decodeUpdate(update)
+function check(
+  doc: Y.Doc,
+  { structs, ds }: ReturnType<typeof Y.decodeUpdate>,
+  ctx: UpdateContext,
+): void {
   const byClient = new Map<number, Y.Item[]>()
   for (const s of structs as Struct[]) {
     if (!(s instanceof Y.Item)) continue

@@ -205,6 +205,33 @@ describe('[M8] validateUpdate', () => {
     const diff = Y.encodeStateAsUpdate(replica, Y.encodeStateVector(relay))
     expect(validateUpdate(relay, diff, ctx('alice'))).toEqual({ ok: true })
   })
+
+  it('[M8] an update the caller already decoded gets the same verdict as its bytes, and is not changed', () => {
+    const { relay, replica, last } = setup()
+    markConversation(replica, 'c1', 'done', device('alice', 'alice-web').author)
+    const own = last()
+    markConversation(replica, 'c1', 'open', device('bob', 'bob-phone').author)
+    const foreign = last()
+    const cases: [Uint8Array, UpdateContext][] = [
+      [own, ctx('alice')],
+      [foreign, ctx('alice')],
+      [own, ctx('alice', { now: T0 - 3_600_000 })],
+      [own, ctx('alice', { readOnly: true })],
+      [new Uint8Array([0, 0]), ctx('alice')],
+    ]
+    for (const [update, context] of cases) {
+      const decoded = Y.decodeUpdate(update)
+      const before = JSON.stringify(decoded.structs.map((s) => [s.id, s.length]))
+      expect(validateUpdate(relay, update, context, decoded)).toEqual(
+        validateUpdate(relay, update, context),
+      )
+      expect(JSON.stringify(decoded.structs.map((s) => [s.id, s.length]))).toBe(before)
+    }
+    expect(validateUpdate(relay, foreign, ctx('alice'), Y.decodeUpdate(foreign))).toMatchObject({
+      ok: false,
+      code: 'forbidden',
+    })
+  })
 })
 
 describe('checkActivity', () => {

@@ -167,10 +167,12 @@ const publicMember = (m: MemberRecord) => ({ id: m.id, email: m.email, name: m.n
 const ID_RE = /^[A-Za-z0-9_.+\-~]{1,128}$/
 const EMAIL_RE = /^[^\s@]+@[^\s@]+$/
 
+type DecodedUpdate = ReturnType<typeof Y.decodeUpdate>
+
 /** True when some struct of `update` starts past what the room has of its client (a clock gap). */
-function leavesGap(doc: Y.Doc, update: Uint8Array): boolean {
+function leavesGap(doc: Y.Doc, structs: DecodedUpdate['structs']): boolean {
   const next = new Map<number, number>()
-  for (const s of Y.decodeUpdate(update).structs) {
+  for (const s of structs) {
     if (s instanceof Y.Skip) return true
     const expected = next.get(s.id.client) ?? Y.getState(doc.store, s.id.client)
     if (s.id.clock > expected) return true
@@ -498,13 +500,15 @@ export function createRelay(options: RelayOptions): Relay {
             this.held = null
             // Structs past a clock gap would stay pending in the room's document, and a pending
             // struct in a snapshot makes the room unreadable after a restart: never apply them.
-            if (leavesGap(room.doc, update)) {
+            // Decoded once here; the gap check, the epoch check and validation all read it.
+            const decoded = Y.decodeUpdate(update)
+            if (leavesGap(room.doc, decoded.structs)) {
               if (update.byteLength > maxFrameBytes)
                 return this.reject(CloseCode.Rejected, 'gap', 'update builds on structs never sent')
               this.held = update
               return
             }
-            if (room.staleUpdate(update))
+            if (room.staleUpdate(update, decoded))
               return this.close(CloseCode.EpochChanged, 'update of an older epoch: adopt it')
             if (this.readOnly || this.roomName.kind === 'workspace') {
               if (room.contains(update)) {
@@ -512,13 +516,18 @@ export function createRelay(options: RelayOptions): Relay {
                 return
               }
             }
-            const check = validateUpdate(room.doc, update, {
-              room: this.roomName,
-              memberId: this.memberId,
-              now: now(),
-              maxDrift: maxDriftMs,
-              readOnly: this.readOnly,
-            })
+            const check = validateUpdate(
+              room.doc,
+              update,
+              {
+                room: this.roomName,
+                memberId: this.memberId,
+                now: now(),
+                maxDrift: maxDriftMs,
+                readOnly: this.readOnly,
+              },
+              decoded,
+            )
             if (!check.ok) {
               if (check.code === 'unknown-parent' && update.byteLength <= maxFrameBytes) {
                 this.held = update
@@ -527,7 +536,7 @@ export function createRelay(options: RelayOptions): Relay {
               const code = check.code === 'malformed' ? CloseCode.Malformed : CloseCode.Rejected
               return this.reject(code, check.code, check.message)
             }
-            room.applyUpdate(this, update)
+            room.applyUpdate(this, update, decoded.structs)
             if (message.step === 'step-2') room.clientStep2(this, update)
             return
           }

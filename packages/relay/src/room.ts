@@ -130,6 +130,19 @@ export function encodeDeletionsOnlyUpdate(deletions: Map<number, DeleteRange[]>)
   return encoding.toUint8Array(e)
 }
 
+/** Client ids with structs in an update, in order of first appearance (as Y.parseUpdateMeta). */
+export function ackedClients(update: Uint8Array, structs?: readonly { id: Y.ID }[]): number[] {
+  if (!structs) return [...Y.parseUpdateMeta(update).to.keys()]
+  const clients: number[] = []
+  let last = -1
+  for (const s of structs) {
+    const client = s.id.client
+    if (client !== last && !clients.includes(client)) clients.push(client)
+    last = client
+  }
+  return clients
+}
+
 /** A random Yjs client id not in `taken` (`preferred` when it is free). */
 export function freshClientId(taken: Set<number>, preferred?: number): number {
   let id = preferred ?? (Math.random() * 2 ** 32) >>> 0
@@ -236,10 +249,13 @@ export class Room {
   }
 
   /** True when an update carries or refers to structs of an older epoch [E4]. */
-  staleUpdate(update: Uint8Array): boolean {
+  staleUpdate(
+    update: Uint8Array,
+    decoded: ReturnType<typeof Y.decodeUpdate> = Y.decodeUpdate(update),
+  ): boolean {
     if (this.retired.size === 0) return false
     const retired = this.retired
-    const { structs, ds } = Y.decodeUpdate(update)
+    const { structs, ds } = decoded
     for (const client of ds.clients.keys()) if (retired.has(client)) return true
     for (const s of structs) {
       if (retired.has(s.id.client)) return true
@@ -356,13 +372,17 @@ export class Room {
     this.#whenDurable(() => peer.send(frame))
   }
 
-  /** Applies a checked client update; acknowledges it to `ack=1` sockets once durable. */
-  applyUpdate(peer: Peer, update: Uint8Array): void {
+  /**
+   * Applies a checked client update; acknowledges it to `ack=1` sockets once durable, for each
+   * client id with structs in it. `structs` is `Y.decodeUpdate(update).structs` when the caller
+   * already decoded it (then the update is not parsed a third time for the acks).
+   */
+  applyUpdate(peer: Peer, update: Uint8Array, structs?: readonly { id: Y.ID }[]): void {
     this.#deps.metrics.updatesIn++
     Y.applyUpdate(this.doc, update, peer)
     if (!peer.wantsAcks) return
     const acks: Uint8Array[] = []
-    for (const client of Y.parseUpdateMeta(update).to.keys())
+    for (const client of ackedClients(update, structs))
       acks.push(encodeAck(client, Y.getState(this.doc.store, client)))
     if (acks.length === 0) return
     this.#whenDurable(() => {
