@@ -534,7 +534,10 @@ export class Room {
     for (const peer of this.peers) peer.send(frame)
   }
 
-  /** Cold joins (empty state vector) get the cached encoded state plus the batches since. */
+  /**
+   * Cold joins (empty state vector) get the cached encoded state plus the batches since (at most
+   * a quarter of the cached state's size, see #extendCold).
+   */
   #coldFrames(): Uint8Array[] {
     if (!this.#cold) {
       const base = encodeSyncStep2(Y.encodeStateAsUpdate(this.doc))
@@ -548,7 +551,9 @@ export class Room {
     if (!cold) return
     cold.frames.push(frame)
     cold.bytes += frame.byteLength
-    if (cold.frames.length > 256 || cold.bytes - cold.baseBytes > cold.baseBytes + 65_536)
+    // Rebuilt (lazily, at the next cold join) once the frames since the base pass a quarter of
+    // it: a cold join then sends at most ~1.25× the encoded state, never base + every later frame.
+    if (cold.frames.length > 256 || cold.bytes - cold.baseBytes > cold.baseBytes / 4)
       this.#cold = null
   }
 
