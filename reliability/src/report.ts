@@ -9,9 +9,9 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const pkg = join(dirname(fileURLToPath(import.meta.url)), '..')
-const results = join(pkg, 'results')
-const out = join(pkg, '../docs/reliability.md')
 const soak = process.env.PROFILE !== 'short'
+const results = join(pkg, 'results', soak ? 'soak' : 'short')
+const out = join(pkg, '../docs/reliability.md')
 
 rmSync(results, { recursive: true, force: true })
 const started = Date.now()

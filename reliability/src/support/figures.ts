@@ -12,7 +12,8 @@ export const PROFILE = SOAK ? 'soak' : 'short'
 /** Picks the short or the soak value. */
 export const scale = <T>(short: T, soak: T): T => (SOAK ? soak : short)
 
-export const RESULTS_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../results')
+/** One directory per profile, so a short run (e.g. `pnpm test`) never mixes into a soak report. */
+export const RESULTS_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../results', PROFILE)
 
 export function recordFigures(suite: string, figures: Record<string, unknown>): void {
   mkdirSync(RESULTS_DIR, { recursive: true })
