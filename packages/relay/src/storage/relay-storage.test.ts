@@ -26,6 +26,20 @@ describeRelayStorage('sqlite', async () => {
   }
 })
 
+describeRelayStorage('sqlite, appends committed inline', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'relay-sqlite-inline-')), 'relay.db')
+  const storage = createSqliteStorage({ path, appendWriter: 'inline' })
+  return {
+    storage,
+    corrupt: (room) =>
+      storage.db.prepare("UPDATE updates SET data = X'DEADBEEF' WHERE room = ?").run(room),
+    reopen: async () => {
+      await storage.close()
+      return createSqliteStorage({ path, appendWriter: 'inline' })
+    },
+  }
+})
+
 describe('SQLite group commit (no timer in front of a commit)', () => {
   const open = (): { storage: SqliteStorage; path: string } => {
     const path = join(mkdtempSync(join(tmpdir(), 'relay-sqlite-gc-')), 'relay.db')
@@ -68,6 +82,44 @@ describe('SQLite group commit (no timer in front of a commit)', () => {
         [3],
         [4],
       ])
+    } finally {
+      await storage.close()
+    }
+  })
+
+  it('[§4 durable] commits run on the writer thread: the event loop keeps running during one, nothing resolves before it is on disk, and appends made meanwhile share the next commit', async () => {
+    const { storage, path } = open()
+    try {
+      await storage.appendUpdate('inbox:a', new Uint8Array([0])) // the writer thread is up
+      const before = storage.appendCommits
+      // Another connection holds the write lock, so the writer thread's commit has to wait.
+      const locker = new Database(path)
+      locker.exec('BEGIN IMMEDIATE')
+      const resolved: number[] = []
+      const turn = () => new Promise((r) => setImmediate(r))
+      const first = storage.appendUpdate('inbox:a', new Uint8Array([1])).then((id) => {
+        resolved.push(1)
+        return id
+      })
+      const later: Promise<number>[] = []
+      for (let i = 2; i <= 4; i++) {
+        await turn() // the event loop is not blocked by the waiting commit
+        later.push(
+          storage.appendUpdate('inbox:b', new Uint8Array([i])).then((id) => {
+            resolved.push(i)
+            return id
+          }),
+        )
+      }
+      await turn()
+      expect(resolved).toEqual([])
+      locker.exec('COMMIT')
+      locker.close()
+      const ids = await Promise.all([first, ...later])
+      expect(resolved).toEqual([1, 2, 3, 4])
+      expect(ids).toEqual([...ids].sort((a, b) => a - b))
+      // The first commit, then everything that arrived while it waited, in one transaction.
+      expect(storage.appendCommits - before).toBe(2)
     } finally {
       await storage.close()
     }

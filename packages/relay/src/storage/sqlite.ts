@@ -3,14 +3,17 @@
  *
  * Durability: `synchronous = FULL` in WAL mode fsyncs the WAL at every commit, so an update is
  * on disk when its append resolves and survives a crash of the machine, not only of the process
- * (NORMAL would only sync at checkpoints). The cost of that fsync is shared without a timer:
- * the first append commits as soon as the code that made it yields (a microtask), together with
- * every append made in the same synchronous run, and a commit blocks the event loop (better-sqlite3
- * is synchronous), so what arrives while one is being written is committed together right after
- * it (group commit that never waits for company). Every stored blob carries a CRC-32, so a
- * damaged room is refused instead of being served empty or wrong.
+ * (NORMAL would only sync at checkpoints). Appends are committed by a writer thread with its own
+ * connection, so the event loop never waits on that fsync; the fsync is shared without a timer:
+ * the first append is sent as soon as the code that made it yields (a microtask), together with
+ * every append made in the same synchronous run, and whatever arrives while a commit is being
+ * written goes out as the next commit the moment it returns (group commit that never waits for
+ * company). An append resolves only once its commit returned, in call order. Every stored blob
+ * carries a CRC-32, so a damaged room is refused instead of being served empty or wrong.
  */
 import Database from 'better-sqlite3'
+import { createRequire } from 'node:module'
+import { Worker } from 'node:worker_threads'
 import { crc32 } from 'node:zlib'
 import type {
   ArchivedEntry,
@@ -25,10 +28,11 @@ export interface SqliteStorageOptions {
   /** Path of the database file, or ':memory:'. */
   path: string
   /**
-   * How long the first append of a batch waits for company before the commit. Default 0: commit
-   * at the end of the current synchronous run (a microtask), never on a timer.
+   * Where appends are written: `worker` (default for a file) commits them on a worker thread
+   * with its own connection, so the event loop never waits on the fsync; `inline` commits them
+   * on the calling thread (always for ':memory:', which a second connection cannot share).
    */
-  groupCommitMs?: number
+  appendWriter?: 'worker' | 'inline'
 }
 
 export interface SqliteStorage extends RelayStorage {
@@ -43,6 +47,36 @@ interface PendingAppend {
   resolve: (id: number) => void
   reject: (error: unknown) => void
 }
+
+/**
+ * The append writer thread: its own connection (WAL, synchronous=FULL), one transaction per
+ * batch it is sent, replying with the row ids once the commit (and its fsync) returned. Plain
+ * CommonJS evaluated as a string, so it runs the same under tsx, vitest and node.
+ */
+const WRITER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads')
+const { crc32 } = require('node:zlib')
+const Database = require(workerData.sqlite)
+const db = new Database(workerData.path)
+db.pragma('journal_mode = WAL')
+db.pragma('synchronous = FULL')
+db.pragma('busy_timeout = 5000')
+const insert = db.prepare('INSERT INTO updates (room, data, crc) VALUES (?, ?, ?)')
+const write = db.transaction((rooms, datas) =>
+  rooms.map((room, i) => Number(insert.run(room, datas[i], crc32(datas[i])).lastInsertRowid)))
+parentPort.on('message', (m) => {
+  if (m.close) {
+    db.close()
+    parentPort.postMessage({ closed: true })
+    return
+  }
+  try {
+    parentPort.postMessage({ ids: write(m.rooms, m.datas) })
+  } catch (e) {
+    parentPort.postMessage({ error: String((e && e.message) || e) })
+  }
+})
+`
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS snapshots (room TEXT PRIMARY KEY, data BLOB NOT NULL, crc INTEGER NOT NULL);
@@ -86,7 +120,7 @@ const toMember = (r: MemberRow | undefined): MemberRecord | null =>
 const bytes = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
 
 export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorage {
-  const groupCommitMs = options.groupCommitMs ?? 0
+  const inline = options.appendWriter === 'inline' || options.path === ':memory:'
   let db: Database.Database
   try {
     db = new Database(options.path)
@@ -168,32 +202,81 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
   }
 
   let queue: PendingAppend[] = []
-  let timer: ReturnType<typeof setTimeout> | null = null
+  /** The batch being committed (by the writer thread), or null. */
+  let inflight: PendingAppend[] | null = null
   let scheduled = false
   let closed = false
+  let broken: StorageError | null = null
   let appendCommits = 0
+  let drained: (() => void) | null = null
 
   const writeBatch = db.transaction((batch: PendingAppend[]) =>
     batch.map((a) => Number(q.insertUpdate.run(a.room, a.data, crc32(a.data)).lastInsertRowid)),
   )
 
-  /** One transaction (one fsync) for every append queued since the last flush. */
+  const settle = (batch: PendingAppend[], ids: number[] | null, error: unknown) => {
+    if (ids) {
+      appendCommits++
+      batch.forEach((a, i) => a.resolve(ids[i]!))
+    } else {
+      const err = new StorageError('io', 'cannot append updates', { cause: error })
+      for (const a of batch) a.reject(err)
+    }
+  }
+
+  let writer: Worker | null = null
+  if (!inline) {
+    writer = new Worker(WRITER_SOURCE, {
+      eval: true,
+      workerData: {
+        path: options.path,
+        sqlite: createRequire(import.meta.url).resolve('better-sqlite3'),
+      },
+    })
+    writer.unref()
+    writer.on('message', (m: { ids?: number[]; error?: string; closed?: boolean }) => {
+      if (m.closed) return
+      const batch = inflight!
+      inflight = null
+      writer!.unref()
+      settle(batch, m.ids ?? null, m.error)
+      // What arrived while that commit was written goes out as the next one, at once.
+      if (queue.length > 0) flush()
+      else drained?.()
+    })
+    const die = (error: unknown) => {
+      broken ??= new StorageError('io', 'the append writer stopped', { cause: error })
+      const lost = [...(inflight ?? []), ...queue]
+      inflight = null
+      queue = []
+      for (const a of lost) a.reject(broken)
+      drained?.()
+    }
+    writer.on('error', die)
+    writer.on('exit', (code) => {
+      if (!closed || inflight) die(new Error(`exit ${code}`))
+    })
+  }
+
+  /** One transaction (one fsync) for every append queued since the last commit. */
   const flush = () => {
-    timer = null
     scheduled = false
+    if (inflight || queue.length === 0) return
     const batch = queue
     queue = []
-    if (batch.length === 0) return
+    if (writer) {
+      inflight = batch
+      writer.ref()
+      writer.postMessage({ rooms: batch.map((a) => a.room), datas: batch.map((a) => a.data) })
+      return
+    }
     let ids: number[]
     try {
       ids = writeBatch(batch)
-      appendCommits++
     } catch (cause) {
-      const error = new StorageError('io', 'cannot append updates', { cause })
-      for (const a of batch) a.reject(error)
-      return
+      return settle(batch, null, cause)
     }
-    batch.forEach((a, i) => a.resolve(ids[i]!))
+    settle(batch, ids, null)
   }
 
   const ensureOpen = () => {
@@ -207,12 +290,13 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
     },
     appendUpdate(room, data) {
       if (closed) return Promise.reject(new StorageError('closed', 'storage is closed'))
+      if (broken) return Promise.reject(broken)
       return new Promise<number>((resolve, reject) => {
         queue.push({ room, data, resolve, reject })
-        if (scheduled) return
+        // While a commit is being written, the next one starts when it returns.
+        if (scheduled || inflight) return
         scheduled = true
-        if (groupCommitMs > 0) timer = setTimeout(flush, groupCommitMs)
-        else queueMicrotask(flush)
+        queueMicrotask(flush)
       })
     },
     async loadRoom(room) {
@@ -317,8 +401,17 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
     },
     async close() {
       if (closed) return
-      if (timer) clearTimeout(timer)
       flush()
+      if (writer) {
+        if (inflight) await new Promise<void>((resolve) => (drained = resolve))
+        closed = true
+        const w = writer
+        await new Promise<void>((resolve) => {
+          w.once('exit', () => resolve())
+          w.once('message', () => void w.terminate())
+          w.postMessage({ close: true })
+        })
+      }
       closed = true
       db.close()
     },
