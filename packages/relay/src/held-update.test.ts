@@ -97,3 +97,18 @@ describe('updates with a clock gap', () => {
     expect(Y.getState(fresh.store, 77)).toBe(0)
   })
 })
+
+describe('an update whose missing part never comes', () => {
+  it('[§4] closes the socket with 4429 after a few seconds, so the client reconnects and resyncs instead of waiting forever', async () => {
+    const token = await relay.login('alice@example.com')
+    const s = rawSocket(`${relay.wsUrl}/inbox:pn-b?token=${token}`)
+    await s.opened
+    const e = encoding.createEncoder()
+    for (const n of [1, 1, 78, 1000]) encoding.writeVarUint(e, n)
+    encoding.writeUint8(e, 0)
+    encoding.writeVarUint(e, 3)
+    encoding.writeVarUint(e, 0)
+    s.ws.send(encodeUpdate(encoding.toUint8Array(e)))
+    expect((await s.closed).code).toBe(4429)
+  }, 15_000)
+})

@@ -169,6 +169,9 @@ const EMAIL_RE = /^[^\s@]+@[^\s@]+$/
 
 type DecodedUpdate = ReturnType<typeof Y.decodeUpdate>
 
+/** How long an update may wait for the structs it builds on before the socket must resync. */
+const HOLD_MS = 5_000
+
 /** True when some struct of `update` starts past what the room has of its client (a clock gap). */
 function leavesGap(doc: Y.Doc, structs: DecodedUpdate['structs']): boolean {
   const next = new Map<number, number>()
@@ -421,6 +424,24 @@ export function createRelay(options: RelayOptions): Relay {
     expiry: ReturnType<typeof setTimeout> | null = null
     /** An update that builds on structs this socket has not sent yet (see 'update' below). */
     held: Uint8Array | null = null
+    heldTimer: ReturnType<typeof setTimeout> | null = null
+
+    /**
+     * Holds (or, with null, releases) an update. One that is still incomplete after HOLD_MS
+     * closes the socket with 4429: the client reconnects and its sync step 2 resends all we lack.
+     */
+    hold(update: Uint8Array | null): void {
+      this.held = update
+      if (update === null) {
+        if (this.heldTimer) clearTimeout(this.heldTimer)
+        this.heldTimer = null
+        return
+      }
+      this.heldTimer ??= setTimeout(() => {
+        this.heldTimer = null
+        if (this.held) this.close(CloseCode.SlowConsumer, 'update incomplete for too long, resync')
+      }, HOLD_MS)
+    }
 
     constructor(member: MemberRecord, roomName: RoomName, readOnly: boolean, wantsAcks: boolean) {
       this.member = member
@@ -458,6 +479,7 @@ export function createRelay(options: RelayOptions): Relay {
       connections.delete(this)
       metrics.connections = connections.size
       if (this.expiry) clearTimeout(this.expiry)
+      if (this.heldTimer) clearTimeout(this.heldTimer)
       if (this.room) {
         this.room.leave(this)
         scheduleIdle(this.room)
@@ -505,7 +527,7 @@ export function createRelay(options: RelayOptions): Relay {
             if (leavesGap(room.doc, decoded.structs)) {
               if (update.byteLength > maxFrameBytes)
                 return this.reject(CloseCode.Rejected, 'gap', 'update builds on structs never sent')
-              this.held = update
+              this.hold(update)
               return
             }
             if (room.staleUpdate(update, decoded))
@@ -530,13 +552,14 @@ export function createRelay(options: RelayOptions): Relay {
             )
             if (!check.ok) {
               if (check.code === 'unknown-parent' && update.byteLength <= maxFrameBytes) {
-                this.held = update
+                this.hold(update)
                 return
               }
               const code = check.code === 'malformed' ? CloseCode.Malformed : CloseCode.Rejected
               return this.reject(code, check.code, check.message)
             }
             room.applyUpdate(this, update, decoded.structs)
+            this.hold(null)
             if (message.step === 'step-2') room.clientStep2(this, update)
             return
           }
