@@ -194,5 +194,7 @@ const lines = [
   '',
 ]
 writeFileSync(out, lines.join('\n'))
+// The repository's format check covers docs/: write it as prettier would.
+spawnSync('pnpm', ['exec', 'prettier', '--write', out], { cwd: pkg, stdio: 'inherit' })
 console.log(`wrote ${out}`)
 process.exit(run.status ?? 1)
