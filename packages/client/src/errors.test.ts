@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { closeReaction, ErrorCode } from './errors.ts'
 
-describe('close codes, grouped by how the client reacts (docs/HELPERS.md)', () => {
+describe('close codes, grouped by how the client reacts (docs/protocol.md)', () => {
   it.each([
     [4401, { action: 'reauth' }],
     [4403, { action: 'stop', code: ErrorCode.Forbidden }],

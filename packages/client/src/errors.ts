@@ -36,7 +36,7 @@ export class SwitchboardError extends Error {
   }
 }
 
-/** How the client reacts to a relay close code (docs/HELPERS.md). */
+/** How the client reacts to a relay close code (docs/protocol.md). */
 export type CloseReaction =
   { action: 'retry'; tell?: ErrorCode } | { action: 'reauth' } | { action: 'stop'; code: ErrorCode }
 

@@ -2,7 +2,7 @@
  * @module One room's replica: a Y.Doc loaded from local storage first, every update appended
  * to storage, and (when connected) a y-websocket provider that also reads the relay's acks.
  *
- * Ack (message type 100, docs/HELPERS.md): `[varUint 100][varUint clientID][varUint clock]`.
+ * Ack (message type 100, docs/protocol.md): `[varUint 100][varUint clientID][varUint clock]`.
  * The relay's sync step 1 state vector on (re)connect says the same for every client id.
  *
  * Writer ids: an inbox doc reuses this device's Yjs client id across page loads (the device id

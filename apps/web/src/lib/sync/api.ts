@@ -1,4 +1,4 @@
-/** @module The relay's HTTP API, same origin (HELPERS.md contracts). */
+/** @module The relay's HTTP API, same origin (docs/protocol.md). */
 import type { Member, PhoneNumber } from '@switchboard/client'
 
 export interface LoginResult {
