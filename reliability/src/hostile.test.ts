@@ -262,7 +262,7 @@ describe('[§4] hostile frames against one room while ten normal rooms run', () 
     expect(identical).toBe(NORMAL_ROOMS)
     expect(reopenClose).toBeNull()
     expect(attackResult.fuzzFrames).toBe(FUZZ_FRAMES)
-    // Timing targets are asserted in the long profile only (HELPERS: no timed assertions in the
+    // Timing targets are asserted in the long profile only (DEVELOPERS guide: no timed assertions in the
     // default run on shared cores); the short profile records them.
     if (SOAK) {
       expect(eldA.maxMs).toBeLessThan(100)

@@ -31,7 +31,7 @@ function updates(): Uint8Array[] {
 }
 
 describe('acknowledgements from the update the relay decoded once', () => {
-  it('[HELPERS ack] name every client id with structs in the update, in the order Y.parseUpdateMeta gives', () => {
+  it('[protocol ack] name every client id with structs in the update, in the order Y.parseUpdateMeta gives', () => {
     const all = updates()
     expect(all.length).toBeGreaterThan(4)
     for (const update of all) {
@@ -41,7 +41,7 @@ describe('acknowledgements from the update the relay decoded once', () => {
     }
   })
 
-  it('[HELPERS ack] a deletions-only update acknowledges no client', () => {
+  it('[protocol ack] a deletions-only update acknowledges no client', () => {
     const deletionsOnly = updates().at(-1)!
     expect(Y.decodeUpdate(deletionsOnly).structs).toEqual([])
     expect(ackedClients(deletionsOnly, [])).toEqual([])

@@ -1,5 +1,5 @@
 /**
- * @module The y-websocket wire format, plus Switchboard's ack message (HELPERS contract).
+ * @module The y-websocket wire format, plus Switchboard's ack message (docs/protocol.md).
  *
  * Message types: 0 sync (step 1 / step 2 / update), 1 awareness, 3 query awareness, and
  * 100 ack = `[100][clientID][clock]`: "every struct of clientID with clock < value is stored".
@@ -11,7 +11,7 @@ import * as encoding from 'lib0/encoding'
 export const MessageType = { Sync: 0, Awareness: 1, Auth: 2, QueryAwareness: 3, Ack: 100 } as const
 export const SyncStep = { One: 0, Two: 1, Update: 2 } as const
 
-/** Close codes, grouped by how the client reacts (HELPERS "Shared contracts"). */
+/** Close codes, grouped by how the client reacts (docs/protocol.md). */
 export const CloseCode = {
   GoingAway: 1001,
   Malformed: 4400,

@@ -3,7 +3,7 @@
  *
  * Knows no Node server: `upgradeWebSocket` comes from the runtime glue (src/main.ts). Every
  * socket is authenticated and checked for room access before any document byte is sent; a
- * refused socket is opened only to be closed with a code the client can act on (HELPERS).
+ * refused socket is opened only to be closed with a code the client can act on (docs/protocol.md).
  */
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto'
 import {

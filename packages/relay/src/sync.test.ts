@@ -71,7 +71,7 @@ describe('rooms over y-websocket', () => {
     }, 'the SMS reopens the conversation on Alice’s screen')
   })
 
-  it('[HELPERS ack] an ack=1 socket gets type 100 for its clientID once the update is stored', async () => {
+  it('[protocol ack] an ack=1 socket gets type 100 for its clientID once the update is stored', async () => {
     expect((await relay.webhook(incoming('c-sync-3', 'pn-a'))).status).toBe(202)
     const a = client('inbox:pn-a', 'alice', { ack: '1' })
     const acks: { clientId: number; clock: number }[] = []
