@@ -33,6 +33,13 @@ export interface UpdateContext {
   now: number
   maxDrift: number
   readOnly?: boolean
+  /**
+   * The member a device id is bound to (the first member who used it in a mark key), or null.
+   * A device id bound to another member is refused [M8].
+   */
+  deviceOwner?: (deviceId: string) => string | null
+  /** Filled with the device ids this update writes under, so the caller can bind them. */
+  devices?: Set<string>
 }
 
 const MAX_VALUE_CHARS = 16_384
@@ -74,6 +81,13 @@ function checkTimestamp(at: unknown, ctx: UpdateContext, device?: string): void 
     throw new Reject(RejectCode.Schema, `timestamp ${at} does not belong to device ${device}`)
 }
 
+function checkDevice(deviceId: string, where: string, ctx: UpdateContext): void {
+  const owner = ctx.deviceOwner?.(deviceId) ?? null
+  if (owner !== null && owner !== ctx.memberId)
+    throw new Reject(RejectCode.Forbidden, `${where}: device ${deviceId} belongs to another member`)
+  ctx.devices?.add(deviceId)
+}
+
 function checkValue(target: Target, value: unknown, ctx: UpdateContext): void {
   if (JSON.stringify(value ?? null).length > MAX_VALUE_CHARS)
     throw new Reject(
@@ -100,6 +114,7 @@ function checkValue(target: Target, value: unknown, ctx: UpdateContext): void {
     if (key.lane === 'assign' && value.value !== null && !isValidId(value.value))
       throw new Reject(RejectCode.Schema, `${where}: assignee must be a member id or null`)
     checkTimestamp(value.at, ctx, key.deviceId)
+    checkDevice(key.deviceId, where, ctx)
   } else if (kind === 'inbox' && target.root === 'history') {
     if (target.key !== null || !isObject(value))
       throw new Reject(RejectCode.Schema, `${where}: not a history entry`)
@@ -110,6 +125,7 @@ function checkValue(target: Target, value: unknown, ctx: UpdateContext): void {
     if (value.seen !== undefined && (!Number.isInteger(value.seen) || (value.seen as number) < 0))
       throw new Reject(RejectCode.Schema, `${where}: seen must be a non-negative integer`)
     checkTimestamp(value.at, ctx, value.deviceId as string)
+    checkDevice(value.deviceId as string, where, ctx)
   } else if (kind === 'inbox' && target.root === 'mentions') {
     if (!isObject(value) || target.key === null || value.id !== target.key)
       throw new Reject(RejectCode.Schema, `${where}: not a mention`)

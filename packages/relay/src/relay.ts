@@ -42,7 +42,14 @@ import {
 } from './auth.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { CloseCode, MalformedMessage, decodeMessage, encodeAwareness } from './protocol.ts'
-import { RELAY_ORIGIN, Room, RoomSealedError, freshClientId, type Peer } from './room.ts'
+import {
+  RELAY_ORIGIN,
+  RELAY_WRITER,
+  Room,
+  RoomSealedError,
+  freshClientId,
+  type Peer,
+} from './room.ts'
 import {
   memberRoles,
   type ArchivedEntry,
@@ -355,6 +362,7 @@ export function createRelay(options: RelayOptions): Relay {
         origin: RELAY_ORIGIN,
       })
       const snapshot = Y.encodeStateAsUpdate(built.doc)
+      storage.bindClient(name, built.doc.clientID, RELAY_WRITER)
       await storage.startEpoch(name, {
         id: epoch,
         retired: [...retired],
@@ -538,6 +546,18 @@ export function createRelay(options: RelayOptions): Relay {
                 return
               }
             }
+            // A Yjs client id belongs to the member who first wrote under it in this room, and the
+            // relay's own ids to no member [M8]: structs under another's id would stand in for
+            // that writer's real ones (same id and clock), which would then never be stored.
+            const clients = room.newClients(decoded.structs)
+            const foreign = room.foreignClient(this.memberId, clients)
+            if (foreign !== null)
+              return this.reject(
+                CloseCode.Rejected,
+                'foreign-client',
+                `client id ${foreign} belongs to another writer`,
+              )
+            const devices = new Set<string>()
             const check = validateUpdate(
               room.doc,
               update,
@@ -547,6 +567,8 @@ export function createRelay(options: RelayOptions): Relay {
                 now: now(),
                 maxDrift: maxDriftMs,
                 readOnly: this.readOnly,
+                deviceOwner: (deviceId) => storage.getDeviceOwner(deviceId),
+                devices,
               },
               decoded,
             )
@@ -558,6 +580,10 @@ export function createRelay(options: RelayOptions): Relay {
               const code = check.code === 'malformed' ? CloseCode.Malformed : CloseCode.Rejected
               return this.reject(code, check.code, check.message)
             }
+            storage.transaction(() => {
+              room.bindClients(this.memberId, clients)
+              for (const deviceId of devices) storage.bindDevice(deviceId, this.memberId)
+            })
             room.applyUpdate(this, update, decoded.structs)
             this.hold(null)
             if (message.step === 'step-2') room.clientStep2(this, update)

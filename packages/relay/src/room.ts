@@ -44,6 +44,9 @@ export interface Peer {
 /** The origin of the relay's own writes (webhook ingestion, workspace admin, demo seed). */
 export const RELAY_ORIGIN = Symbol('switchboard-relay')
 
+/** The owner recorded for the relay's own Yjs client ids (never a member id) [M8]. */
+export const RELAY_WRITER = '\u0000relay'
+
 export interface RoomDeps {
   storage: RelayStorage
   metrics: Metrics
@@ -186,6 +189,7 @@ export class Room {
   retired: Set<number> = new Set()
   /** Batches stored since this room was loaded. */
   storedSinceLoad = 0
+  #relayBound = false
 
   private constructor(name: string, doc: Y.Doc, logCount: number, deps: RoomDeps) {
     this.name = name
@@ -265,6 +269,35 @@ export class Room {
       if (s.parent instanceof Y.ID && retired.has(s.parent.client)) return true
     }
     return false
+  }
+
+  /** Client ids with structs in `structs` that the document does not have yet. */
+  newClients(structs: readonly (Y.Item | Y.GC | Y.Skip)[]): number[] {
+    const clients: number[] = []
+    for (const s of structs) {
+      const client = s.id.client
+      if (clients.includes(client)) continue
+      if (Y.getState(this.doc.store, client) < s.id.clock + s.length) clients.push(client)
+    }
+    return clients
+  }
+
+  /**
+   * A client id among `clients` that `memberId` may not write under: the relay's own, or one
+   * bound to another writer of this room [M8]. null when all are free or the member's own.
+   */
+  foreignClient(memberId: string, clients: readonly number[]): number | null {
+    for (const client of clients) {
+      if (client === this.doc.clientID) return client
+      const owner = this.#deps.storage.getClientOwner(this.name, client)
+      if (owner !== null && owner !== memberId) return client
+    }
+    return null
+  }
+
+  /** Binds client ids to the member writing under them (the first binding stays) [M8]. */
+  bindClients(memberId: string, clients: readonly number[]): void {
+    for (const client of clients) this.#deps.storage.bindClient(this.name, client, memberId)
   }
 
   get failed(): boolean {
@@ -465,6 +498,11 @@ export class Room {
   }
 
   #onDocUpdate = (update: Uint8Array, origin: unknown): void => {
+    // The relay's own writes: its client id is never writable by members [M8].
+    if (!this.#relayBound && !this.peers.has(origin as Peer)) {
+      this.#relayBound = true
+      this.#deps.storage.bindClient(this.name, this.doc.clientID, RELAY_WRITER)
+    }
     let batch = this.#batch
     if (!batch) {
       batch = this.#batch = newBatch()

@@ -32,6 +32,8 @@ export function createMemoryStorage(): MemoryStorage {
   const conversations = new Map<string, string>()
   const activities = new Set<string>()
   const meta = new Map<string, string>()
+  const clientOwners = new Map<string, string>()
+  const deviceOwners = new Map<string, string>()
   let nextId = 1
   let closed = false
 
@@ -135,6 +137,21 @@ export function createMemoryStorage(): MemoryStorage {
     },
     hasActivity: (id) => activities.has(id),
     transaction: (fn) => fn(),
+    getClientOwner: (room, client) => clientOwners.get(`${room}\u241f${client}`) ?? null,
+    bindClient(room, client, memberId) {
+      open()
+      const key = `${room}\u241f${client}`
+      if (clientOwners.has(key)) return false
+      clientOwners.set(key, memberId)
+      return true
+    },
+    getDeviceOwner: (deviceId) => deviceOwners.get(deviceId) ?? null,
+    bindDevice(deviceId, memberId) {
+      open()
+      if (deviceOwners.has(deviceId)) return false
+      deviceOwners.set(deviceId, memberId)
+      return true
+    },
     getMeta: (key) => meta.get(key) ?? null,
     setMeta(key, value) {
       open()

@@ -148,6 +148,15 @@ export function describeRelayStorage(name: string, create: () => Promise<Storage
       expect(storage.recordActivity('act1')).toBe(false)
       expect(storage.hasActivity('act1')).toBe(true)
 
+      expect(storage.bindClient('inbox:pn1', 42, 'm1')).toBe(true)
+      expect(storage.bindClient('inbox:pn1', 42, 'm2')).toBe(false)
+      expect(storage.getClientOwner('inbox:pn1', 42)).toBe('m1')
+      expect(storage.getClientOwner('inbox:pn2', 42)).toBeNull()
+      expect(storage.bindDevice('d1', 'm1')).toBe(true)
+      expect(storage.bindDevice('d1', 'm2')).toBe(false)
+      expect(storage.getDeviceOwner('d1')).toBe('m1')
+      expect(storage.getDeviceOwner('d2')).toBeNull()
+
       storage.setMeta('seeded', '1')
       expect(storage.getMeta('seeded')).toBe('1')
       expect(storage.getMeta('other')).toBeNull()
@@ -164,8 +173,12 @@ export function describeRelayStorage(name: string, create: () => Promise<Storage
         passwordHash: 'h',
         createdAt: 0,
       })
+      h.storage.bindClient('r', 7, 'm')
+      h.storage.bindDevice('dev', 'm')
       const again = await h.reopen()
       open.push(again)
+      expect(again.getClientOwner('r', 7)).toBe('m')
+      expect(again.getDeviceOwner('dev')).toBe('m')
       expect((await again.loadRoom('r')).updates.map((u) => [...u.data])).toEqual([[4, 2]])
       expect(again.getMember('m')?.email).toBe('m@example.com')
     })

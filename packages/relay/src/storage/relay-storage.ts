@@ -121,6 +121,14 @@ export interface RelayStorage {
   hasActivity(activityId: string): boolean
   /** Runs the table writes in `fn` atomically (one commit). */
   transaction<T>(fn: () => T): T
+  /** The member who first wrote structs under a Yjs client id in a room [M8], or null. */
+  getClientOwner(room: string, client: number): string | null
+  /** Binds a client id to a member in a room; the first binding stays (false if taken). */
+  bindClient(room: string, client: number, memberId: string): boolean
+  /** The member who first used a device id in a mark key [M8], or null. */
+  getDeviceOwner(deviceId: string): string | null
+  /** Binds a device id to a member; the first binding stays (false if taken). */
+  bindDevice(deviceId: string, memberId: string): boolean
   getMeta(key: string): string | null
   setMeta(key: string, value: string): void
 

@@ -90,6 +90,9 @@ CREATE TABLE IF NOT EXISTS access (member_id TEXT NOT NULL, phone_number_id TEXT
 CREATE TABLE IF NOT EXISTS conversations (id TEXT PRIMARY KEY, phone_number_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS activities (id TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS client_owners (room TEXT NOT NULL, client INTEGER NOT NULL,
+  member_id TEXT NOT NULL, PRIMARY KEY (room, client));
+CREATE TABLE IF NOT EXISTS device_owners (device_id TEXT PRIMARY KEY, member_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS epochs (room TEXT PRIMARY KEY, id TEXT NOT NULL, retired TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS archive (seq INTEGER PRIMARY KEY AUTOINCREMENT, room TEXT NOT NULL,
   conversation_id TEXT NOT NULL, key TEXT NOT NULL, data TEXT NOT NULL, UNIQUE (room, key));
@@ -195,6 +198,18 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
     ),
     recordActivity: db.prepare('INSERT OR IGNORE INTO activities (id) VALUES (?)'),
     hasActivity: db.prepare<[string], { id: string }>('SELECT id FROM activities WHERE id = ?'),
+    clientOwner: db.prepare<[string, number], { member_id: string }>(
+      'SELECT member_id FROM client_owners WHERE room = ? AND client = ?',
+    ),
+    bindClient: db.prepare(
+      'INSERT OR IGNORE INTO client_owners (room, client, member_id) VALUES (?, ?, ?)',
+    ),
+    deviceOwner: db.prepare<[string], { member_id: string }>(
+      'SELECT member_id FROM device_owners WHERE device_id = ?',
+    ),
+    bindDevice: db.prepare(
+      'INSERT OR IGNORE INTO device_owners (device_id, member_id) VALUES (?, ?)',
+    ),
     getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
     setMeta: db.prepare(
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
@@ -390,6 +405,16 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
     },
     hasActivity: (id) => q.hasActivity.get(id) !== undefined,
     transaction: (fn) => db.transaction(fn)(),
+    getClientOwner: (room, client) => q.clientOwner.get(room, client)?.member_id ?? null,
+    bindClient(room, client, memberId) {
+      ensureOpen()
+      return q.bindClient.run(room, client, memberId).changes > 0
+    },
+    getDeviceOwner: (deviceId) => q.deviceOwner.get(deviceId)?.member_id ?? null,
+    bindDevice(deviceId, memberId) {
+      ensureOpen()
+      return q.bindDevice.run(deviceId, memberId).changes > 0
+    },
     getMeta: (key) => q.getMeta.get(key)?.value ?? null,
     setMeta(key, value) {
       ensureOpen()
