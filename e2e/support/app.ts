@@ -1,7 +1,7 @@
 // Talks to the web app the way a person does — by accessible names (apps/web, issue 5) — and to
 // the relay the way a telephony provider does (signed webhooks). Imports no workspace package.
 import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test'
-import { DEMO_PASSWORD, type RelayProcess } from './relay.ts'
+import { DEMO_PASSWORD, startRelay, type RelayProcess } from './relay.ts'
 
 export interface PhoneNumber {
   id: string
@@ -37,6 +37,39 @@ export async function teammate(
   const page = await context.newPage()
   await signIn(page, email)
   return { context, page }
+}
+
+/**
+ * One fresh relay for the spec file that calls this at its top level: started before its tests,
+ * stopped after them. The returned handle forwards to that relay once it is running.
+ */
+export function relayPerFile(): RelayProcess {
+  let current: RelayProcess | null = null
+  test.beforeAll(async () => {
+    current = await startRelay()
+  })
+  test.afterAll(async () => {
+    await current?.stop()
+  })
+  return new Proxy({} as RelayProcess, {
+    get(_target, key) {
+      if (!current) throw new Error('relayPerFile: the relay starts in beforeAll; use it in a test')
+      const value = current[key as keyof RelayProcess]
+      return typeof value === 'function' ? value.bind(current) : value
+    },
+  })
+}
+
+/** Alice and Bob, each in their own browser profile, signed in and looking at the Support inbox. */
+export async function aliceAndBob(
+  browser: Browser,
+  relay: RelayProcess,
+): Promise<{ alice: Teammate; bob: Teammate }> {
+  const alice = await teammate(browser, relay, 'alice@example.com')
+  const bob = await teammate(browser, relay, 'bob@example.com')
+  await openInbox(alice.page)
+  await openInbox(bob.page)
+  return { alice, bob }
 }
 
 /** A bearer token from `POST /api/login`, for what a person does outside the web app (admin CLI). */

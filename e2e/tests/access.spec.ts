@@ -10,16 +10,10 @@ import {
   phoneNumberLink,
   screenshot,
   teammate,
+  relayPerFile,
 } from '../support/app.ts'
-import { startRelay, type RelayProcess } from '../support/relay.ts'
 
-let relay: RelayProcess
-test.beforeAll(async () => {
-  relay = await startRelay()
-})
-test.afterAll(async () => {
-  await relay?.stop()
-})
+const relay = relayPerFile()
 
 /** Opens a sync socket from the page (same origin) and reports how it ended. */
 function trySocket(page: Page, room: string, token: string) {

@@ -12,16 +12,10 @@ import {
   teammate,
   threadHeader,
   threadTitle,
+  relayPerFile,
 } from '../support/app.ts'
-import { startRelay, type RelayProcess } from '../support/relay.ts'
 
-let relay: RelayProcess
-test.beforeAll(async () => {
-  relay = await startRelay()
-})
-test.afterAll(async () => {
-  await relay?.stop()
-})
+const relay = relayPerFile()
 
 // Newest first in the list: A, B, C. The word "kbtest" lets a search isolate them.
 const A = 'Alan Turing'

@@ -4,29 +4,19 @@ import {
   NAMES,
   deliver,
   incomingSms,
-  openInbox,
   row,
   screenshot,
-  teammate,
   threadTitle,
+  aliceAndBob,
+  relayPerFile,
 } from '../support/app.ts'
-import { startRelay, type RelayProcess } from '../support/relay.ts'
 
-let relay: RelayProcess
-test.beforeAll(async () => {
-  relay = await startRelay()
-})
-test.afterAll(async () => {
-  await relay?.stop()
-})
+const relay = relayPerFile()
 
 test('Alice writes a note mentioning Bob; Bob sees the mention, and opening it shows the note', async ({
   browser,
 }) => {
-  const alice = await teammate(browser, relay, 'alice@example.com')
-  const bob = await teammate(browser, relay, 'bob@example.com')
-  await openInbox(alice.page)
-  await openInbox(bob.page)
+  const { alice, bob } = await aliceAndBob(browser, relay)
   const contact = 'Barbara McClintock'
   await deliver(
     relay,

@@ -7,31 +7,21 @@ import {
   connection,
   deliver,
   incomingSms,
-  openInbox,
   row,
   screenshot,
   showView,
-  teammate,
   threadHeader,
   threadTitle,
+  aliceAndBob,
+  relayPerFile,
 } from '../support/app.ts'
-import { startRelay, type RelayProcess } from '../support/relay.ts'
 
-let relay: RelayProcess
-test.beforeAll(async () => {
-  relay = await startRelay()
-})
-test.afterAll(async () => {
-  await relay?.stop()
-})
+const relay = relayPerFile()
 
 test('[P3] Alice marks Done offline while a new SMS arrives: after she reconnects both screens show Open + Unread, reopened by the new message', async ({
   browser,
 }) => {
-  const alice = await teammate(browser, relay, 'alice@example.com')
-  const bob = await teammate(browser, relay, 'bob@example.com')
-  await openInbox(alice.page)
-  await openInbox(bob.page)
+  const { alice, bob } = await aliceAndBob(browser, relay)
 
   const contact = 'Katherine Johnson'
   const conversationId = 'c-e2e-escape-1'

@@ -7,30 +7,20 @@ import {
   connection,
   deliver,
   incomingSms,
-  openInbox,
   row,
   screenshot,
-  teammate,
   threadHeader,
   threadTitle,
+  aliceAndBob,
+  relayPerFile,
 } from '../support/app.ts'
-import { startRelay, type RelayProcess } from '../support/relay.ts'
 
-let relay: RelayProcess
-test.beforeAll(async () => {
-  relay = await startRelay()
-})
-test.afterAll(async () => {
-  await relay?.stop()
-})
+const relay = relayPerFile()
 
 test('[P2] offline, Alice marks Done then Bob marks Unread: after reconnecting both show Open + Unread, decided by Bob', async ({
   browser,
 }) => {
-  const alice = await teammate(browser, relay, 'alice@example.com')
-  const bob = await teammate(browser, relay, 'bob@example.com')
-  await openInbox(alice.page)
-  await openInbox(bob.page)
+  const { alice, bob } = await aliceAndBob(browser, relay)
 
   const contact = 'Grace Hopper'
   await deliver(

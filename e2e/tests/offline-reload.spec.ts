@@ -11,16 +11,10 @@ import {
   screenshot,
   showView,
   teammate,
+  relayPerFile,
 } from '../support/app.ts'
-import { startRelay, type RelayProcess } from '../support/relay.ts'
 
-let relay: RelayProcess
-test.beforeAll(async () => {
-  relay = await startRelay()
-})
-test.afterAll(async () => {
-  await relay?.stop()
-})
+const relay = relayPerFile()
 
 const contacts = ['Mary Jackson', 'Dorothy Vaughan', 'Annie Easley']
 

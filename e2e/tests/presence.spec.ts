@@ -5,30 +5,20 @@ import {
   conversations,
   deliver,
   incomingSms,
-  openInbox,
   row,
   screenshot,
-  teammate,
   threadHeader,
   threadTitle,
+  aliceAndBob,
+  relayPerFile,
 } from '../support/app.ts'
-import { startRelay, type RelayProcess } from '../support/relay.ts'
 
-let relay: RelayProcess
-test.beforeAll(async () => {
-  relay = await startRelay()
-})
-test.afterAll(async () => {
-  await relay?.stop()
-})
+const relay = relayPerFile()
 
 test('Bob sees Alice’s avatar on the conversation she opens; when both reply, the second gets the collision warning', async ({
   browser,
 }) => {
-  const alice = await teammate(browser, relay, 'alice@example.com')
-  const bob = await teammate(browser, relay, 'bob@example.com')
-  await openInbox(alice.page)
-  await openInbox(bob.page)
+  const { alice, bob } = await aliceAndBob(browser, relay)
   const contact = 'Margaret Hamilton'
   await deliver(
     relay,

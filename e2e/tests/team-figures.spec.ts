@@ -10,16 +10,10 @@ import {
   screenshot,
   teammate,
   threadTitle,
+  relayPerFile,
 } from '../support/app.ts'
-import { startRelay, type RelayProcess } from '../support/relay.ts'
 
-let relay: RelayProcess
-test.beforeAll(async () => {
-  relay = await startRelay()
-})
-test.afterAll(async () => {
-  await relay?.stop()
-})
+const relay = relayPerFile()
 
 /** A number from the page's summary table ("Team figures for the selected range"). */
 async function figure(page: Page, name: string): Promise<number> {

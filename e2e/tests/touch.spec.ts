@@ -9,16 +9,10 @@ import {
   screenshot,
   teammate,
   threadTitle,
+  relayPerFile,
 } from '../support/app.ts'
-import { startRelay, type RelayProcess } from '../support/relay.ts'
 
-let relay: RelayProcess
-test.beforeAll(async () => {
-  relay = await startRelay()
-})
-test.afterAll(async () => {
-  await relay?.stop()
-})
+const relay = relayPerFile()
 
 /**
  * A real touch drag (CDP touch events, as a finger produces them) across a row. `release` false

@@ -5,31 +5,21 @@ import {
   actions,
   deliver,
   incomingSms,
-  openInbox,
   row,
   screenshot,
   showView,
-  teammate,
   threadTitle,
   unreadBadge,
+  aliceAndBob,
+  relayPerFile,
 } from '../support/app.ts'
-import { startRelay, type RelayProcess } from '../support/relay.ts'
 
-let relay: RelayProcess
-test.beforeAll(async () => {
-  relay = await startRelay()
-})
-test.afterAll(async () => {
-  await relay?.stop()
-})
+const relay = relayPerFile()
 
 test('Alice marks Done: it leaves Bob’s Open view for his Done filter; Bob marks Unread: Alice sees the dot and the badge', async ({
   browser,
 }) => {
-  const alice = await teammate(browser, relay, 'alice@example.com')
-  const bob = await teammate(browser, relay, 'bob@example.com')
-  await openInbox(alice.page)
-  await openInbox(bob.page)
+  const { alice, bob } = await aliceAndBob(browser, relay)
 
   const contact = 'Ada Lovelace'
   await deliver(
