@@ -209,8 +209,22 @@ function check(
   const refuseWrite = () => {
     throw new Reject(RejectCode.ReadOnly, `room ${ctx.room.name} is read-only for this member`)
   }
-  const inUpdate = (id: Y.ID): Y.Item | undefined =>
-    byClient.get(id.client)?.find((i) => i.id.clock <= id.clock && id.clock < i.id.clock + i.length)
+  // An update lists each client's structs in clock order, so lookups bisect instead of scanning:
+  // a replica's first sync can carry tens of thousands of items that refer to each other.
+  const inUpdate = (id: Y.ID): Y.Item | undefined => {
+    const items = byClient.get(id.client)
+    if (!items) return undefined
+    let lo = 0
+    let hi = items.length - 1
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1
+      const item = items[mid]!
+      if (id.clock < item.id.clock) hi = mid - 1
+      else if (id.clock >= item.id.clock + item.length) lo = mid + 1
+      else return item
+    }
+    return undefined
+  }
   const inDoc = (id: Y.ID): Y.Item | null => {
     if (Y.getState(doc.store, id.client) <= id.clock) return null
     const s = Y.getItem(doc.store, id) as Struct
