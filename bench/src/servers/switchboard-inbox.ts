@@ -1,0 +1,99 @@
+/**
+ * @module Workload 6's server: the relay as users run it (SQLite in DATA_DIR, auth on, serving the
+ * built web app from WEB_DIR) with one member and one phone number whose inbox room holds
+ * CONVERSATIONS conversations, seeded through core's `ingestActivity` and `markConversation` in
+ * one relay write before the port opens. Prints `ready {json}` with what the browser should see.
+ */
+import { join } from 'node:path'
+import {
+  createHlc,
+  ingestActivity,
+  listConversations,
+  markConversation,
+  type Author,
+} from '@switchboard/core'
+import { createSqliteStorage } from '@switchboard/relay'
+import { startRelayServer } from '@switchboard/relay/node'
+import * as Y from 'yjs'
+
+const count = Number(process.env.CONVERSATIONS ?? 10_000)
+const dataDir = process.env.DATA_DIR!
+export const PHONE = { id: 'pn-big', name: 'Big', number: '+14155550111' }
+const NAMES = ['Jordan', 'Priya', 'Lucas', 'Maya', 'Omar', 'Hiro', 'Fatima', 'Noah', 'Elena']
+const LAST = ['Park', 'Silva', 'Okafor', 'Nguyen', 'Martin', 'Diaz', 'Walsh', 'Kim', 'Rossi']
+
+/** A deterministic inbox: ~20% Done, ~30% read, the rest Open and Unread; two teammates' devices. */
+function seed(doc: Y.Doc) {
+  const now = Date.UTC(2026, 10, 1)
+  const authors: Author[] = ['alice', 'bob'].map((memberId) => ({
+    memberId,
+    deviceId: `seed-${memberId}`,
+    clock: createHlc(`seed-${memberId}`, () => now),
+  }))
+  for (let i = 0; i < count; i++) {
+    const id = `c-${String(i).padStart(6, '0')}`
+    const from = `+1415${String(2_000_000 + i).padStart(7, '0')}`
+    ingestActivity(doc, {
+      id: `${id}-a1`,
+      conversationId: id,
+      phoneNumberId: PHONE.id,
+      direction: 'incoming',
+      kind: 'message',
+      from,
+      to: PHONE.number,
+      body: `Hi, this is about order ${100_000 + i}: could you call me back?`,
+      at: now - i * 60_000,
+      contactName: `${NAMES[i % NAMES.length]} ${LAST[(i * 7) % LAST.length]}`,
+    })
+    const roll = (i * 2654435761) % 10
+    const author = authors[i % 2]!
+    if (roll < 2) markConversation(doc, id, 'done', author)
+    else if (roll < 5) markConversation(doc, id, 'read', author)
+  }
+}
+
+const storage = createSqliteStorage({ path: join(dataDir, 'relay.db') })
+const started = performance.now()
+let open = 0
+let stateBytes = 0
+const server = await startRelayServer({
+  storage,
+  secret: 'bench-secret-bench-secret-bench-secret',
+  webhookSecret: 'bench-webhook-secret',
+  allowedOrigins: [`http://127.0.0.1:${process.env.PORT}`],
+  port: Number(process.env.PORT),
+  webDir: process.env.WEB_DIR,
+  async beforeListen(relay) {
+    await relay.admin.createMember(
+      {
+        id: 'alice',
+        email: 'alice@example.com',
+        name: 'Alice Martin',
+        role: 'owner',
+        password: process.env.PASSWORD!,
+      },
+      { demo: true },
+    )
+    await relay.admin.createPhoneNumber(PHONE)
+    await relay.admin.grant('alice', PHONE.id)
+    await relay.writeRoom(`inbox:${PHONE.id}`, (doc) => {
+      doc.transact(() => seed(doc))
+      open = listConversations(doc, { view: 'inbox' }).length
+      stateBytes = Y.encodeStateAsUpdate(doc).length
+    })
+  },
+})
+console.log(
+  'ready ' +
+    JSON.stringify({
+      url: server.url,
+      phoneNumberId: PHONE.id,
+      conversations: count,
+      open,
+      stateBytes,
+      seedMs: performance.now() - started,
+    }),
+)
+const stop = () => void server.close().finally(() => process.exit(0))
+process.on('SIGTERM', stop)
+process.on('SIGINT', stop)
