@@ -1,0 +1,117 @@
+/**
+ * @module Workload 2 load generator (its own process): N cold clients (empty state vector) join a
+ * big room at once; time until every one has received the server's whole sync step 2 and
+ * answered its step 1. Peers are seeded here first: the room's update through a socket that
+ * stays open (their rooms live in memory only while someone is connected).
+ */
+import { readFileSync } from 'node:fs'
+import WebSocket from 'ws'
+import * as Y from 'yjs'
+import { inboxRoots } from '@switchboard/core'
+import type { Target } from '../servers.ts'
+import { authFrame, decodeFrame, Protocol, syncStep1Frame, updateFrame } from '../wire.ts'
+import { send } from './client.ts'
+import { joinRoom } from './join.ts'
+import type { StreamSocket } from './stream-socket.ts'
+
+type Command =
+  | { cmd: 'seed'; target: Target; file: string }
+  | { cmd: 'join'; target: Target; clients: number; timeoutMs: number }
+
+const EMPTY_SV = Y.encodeStateVector(new Y.Doc())
+const EMPTY_UPDATE = Y.encodeStateAsUpdate(new Y.Doc())
+let seeder: WebSocket | null = null
+
+/** Pushes the room's update as one update frame, then waits for the server to answer a step 1. */
+async function seed(target: Target, file: string) {
+  const update = new Uint8Array(readFileSync(file))
+  const ws = new WebSocket(target.url, { perMessageDeflate: false, maxPayload: 2 ** 31 })
+  seeder = ws
+  await new Promise<void>((resolve, reject) => {
+    ws.on('error', reject)
+    ws.on('close', (code) => reject(new Error(`seeder closed with ${code}`)))
+    ws.on('open', () => {
+      if (target.protocol === Protocol.Hocus) ws.send(authFrame(target.doc, target.token))
+      ws.send(updateFrame(target.protocol, target.doc, update))
+      // Answered after the update was applied (messages are handled in order).
+      ws.send(syncStep1Frame(target.protocol, target.doc, Y.encodeStateVectorFromUpdate(update)))
+    })
+    ws.on('message', (data: Buffer) => {
+      if (decodeFrame(target.protocol, new Uint8Array(data)).type === 'step-2') resolve()
+    })
+  })
+  return { bytes: update.byteLength }
+}
+
+async function join(target: Target, n: number, timeoutMs: number) {
+  const sockets: StreamSocket[] = []
+  const syncedMs: number[] = []
+  const bytesIn: number[] = []
+  const payload: number[] = []
+  let closed = 0
+  let kept: Uint8Array | null = null
+  let done!: () => void
+  const all = new Promise<void>((r) => (done = r))
+  const t0 = performance.now()
+  for (let i = 0; i < n; i++)
+    sockets.push(
+      joinRoom(target, {
+        stateVector: EMPTY_SV,
+        answer: () => EMPTY_UPDATE,
+        keepStep2: i === 0,
+        onSynced(s) {
+          syncedMs.push(performance.now() - t0)
+          bytesIn.push(s.bytesIn)
+          payload.push(s.payloadBytes)
+          if (s.update) kept = s.update
+          if (syncedMs.length === n) done()
+        },
+        onClose() {
+          closed++
+        },
+      }),
+    )
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([all, new Promise((r) => (timer = setTimeout(r, timeoutMs)))])
+  clearTimeout(timer)
+  const allSyncedMs = syncedMs.length === n ? Math.max(...syncedMs) : NaN
+  const closedEarly = closed
+  for (const s of sockets) s.terminate()
+  // What one client ends up with (outside the timing): every conversation of the room.
+  let conversations = -1
+  if (kept) {
+    const doc = new Y.Doc()
+    Y.applyUpdate(doc, kept)
+    conversations = inboxRoots.conversations(doc).size
+    doc.destroy()
+  }
+  syncedMs.sort((a, b) => a - b)
+  payload.sort((a, b) => a - b)
+  bytesIn.sort((a, b) => a - b)
+  return {
+    clients: n,
+    synced: syncedMs.length,
+    closedEarly,
+    allSyncedMs,
+    firstSyncedMs: syncedMs[0] ?? NaN,
+    medianSyncedMs: syncedMs[syncedMs.length >> 1] ?? NaN,
+    bytesPerClient: bytesIn[bytesIn.length >> 1] ?? NaN,
+    minStep2Bytes: payload[0] ?? NaN,
+    maxStep2Bytes: payload.at(-1) ?? NaN,
+    conversations,
+  }
+}
+
+process.on('message', async (m: Command) => {
+  try {
+    if (m.cmd === 'seed') send({ ok: true, value: await seed(m.target, m.file) })
+    else send({ ok: true, value: await join(m.target, m.clients, m.timeoutMs) })
+  } catch (err) {
+    send({ ok: false, error: String((err as Error).stack ?? err) })
+  }
+})
+process.on('disconnect', () => {
+  seeder?.terminate()
+  process.exit(0)
+})
+send({ ok: true, value: 'ready' })

@@ -1,0 +1,125 @@
+/**
+ * @module The Switchboard relay as a process on a data directory the bench keeps, so it can be
+ * stopped (SIGTERM or SIGKILL) and started again on the same store (workloads 2 and 8). Same
+ * environment as servers.ts: SQLite durable storage, auth on, the demo workspace on first start.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { join } from 'node:path'
+import { Protocol } from './wire.ts'
+import { repoRoot, ServerKind, type Target } from './servers.ts'
+
+const DEMO_PASSWORD = 'bench-demo-password'
+export const BENCH_PHONE_NUMBER = 'pn-bench'
+
+export interface RelayProcess {
+  pid: number
+  base: string
+  /** When the process answered /healthz (Date.now()). */
+  healthyAt: number
+  /** Sends the signal; resolves when the process has exited. */
+  stop(signal?: NodeJS.Signals): Promise<void>
+}
+
+export async function spawnRelay(dataDir: string, port: number): Promise<RelayProcess> {
+  const base = `http://127.0.0.1:${port}`
+  const flags = process.env.BENCH_RELAY_FLAGS?.split(' ').filter(Boolean) ?? []
+  const child: ChildProcess = spawn(process.execPath, [...flags, '--import', 'tsx', 'src/main.ts'], {
+    cwd: join(repoRoot, 'packages', 'relay'),
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      SWITCHBOARD_SECRET: 'bench-secret-bench-secret-bench-secret',
+      WEBHOOK_SECRET: 'bench-webhook-secret',
+      SWITCHBOARD_DEMO_PASSWORD: DEMO_PASSWORD,
+      DEMO: '1',
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  let log = ''
+  child.stderr!.on('data', (c: Buffer) => {
+    log = (log + c.toString()).slice(-10_000)
+  })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`relay exited with ${child.exitCode}:\n${log}`)
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL')
+      throw new Error(`relay did not answer /healthz:\n${log}`)
+    }
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) break
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 20))
+  }
+  return {
+    pid: child.pid!,
+    base,
+    healthyAt: Date.now(),
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) {
+        const kill = setTimeout(() => child.kill('SIGKILL'), 10_000)
+        child.kill(signal)
+        await exited
+        clearTimeout(kill)
+      }
+    },
+  }
+}
+
+/** Logs in as the demo owner (retrying while the demo seed is still running). */
+export async function login(base: string): Promise<{ token: string; memberId: string }> {
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    const res = await fetch(`${base}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'alice@example.com', password: DEMO_PASSWORD }),
+    })
+    if (res.ok) {
+      const { token, member } = (await res.json()) as { token: string; member: { id: string } }
+      return { token, memberId: member.id }
+    }
+    if (Date.now() > deadline) throw new Error(`login failed: ${res.status} ${await res.text()}`)
+    await new Promise((r) => setTimeout(r, 250))
+  }
+}
+
+/** A phone number of its own for the big room, shared with the demo owner (admin API). */
+export async function createBenchNumber(base: string, token: string): Promise<string> {
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` }
+  const post = async (path: string, body: unknown) => {
+    const res = await fetch(`${base}${path}`, { method: 'POST', headers, body: JSON.stringify(body) })
+    if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`)
+    return res.json() as Promise<Record<string, unknown>>
+  }
+  await post('/api/admin/phone-numbers', {
+    name: 'Bench',
+    number: '+1 555 000 1000',
+    id: BENCH_PHONE_NUMBER,
+  })
+  const { member } = (await (
+    await fetch(`${base}/api/me`, { headers })
+  ).json()) as { member: { id: string } }
+  await post('/api/admin/access', { memberId: member.id, phoneNumberId: BENCH_PHONE_NUMBER })
+  return BENCH_PHONE_NUMBER
+}
+
+export function switchboardTarget(port: number, token: string, memberId: string): Target {
+  const doc = `inbox:${BENCH_PHONE_NUMBER}`
+  return {
+    kind: ServerKind.Switchboard,
+    protocol: Protocol.Y,
+    url: `ws://127.0.0.1:${port}/sync/${encodeURIComponent(doc)}?token=${encodeURIComponent(token)}`,
+    doc,
+    token,
+    memberId,
+    syncs: true,
+    acks: false,
+  }
+}
