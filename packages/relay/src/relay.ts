@@ -258,6 +258,21 @@ export function createRelay(options: RelayOptions): Relay {
     data: JSON.stringify(e),
   })
   const sealing = new Map<string, Promise<EpochReport>>()
+  // Device owners read or written by this relay: a binding is written once and never changes
+  // [M8], so a writer's updates stop costing a SELECT and a write transaction each. Bounded: the
+  // map is dropped (and refilled from storage) once it holds 50,000 devices.
+  const deviceOwners = new Map<string, string>()
+  const remember = (deviceId: string, memberId: string) => {
+    if (deviceOwners.size >= 50_000) deviceOwners.clear()
+    deviceOwners.set(deviceId, memberId)
+  }
+  const deviceOwner = (deviceId: string): string | null => {
+    const known = deviceOwners.get(deviceId)
+    if (known !== undefined) return known
+    const owner = storage.getDeviceOwner(deviceId)
+    if (owner !== null) remember(deviceId, owner)
+    return owner
+  }
   const rooms = new Map<string, Room>()
   const loading = new Map<string, Promise<Room>>()
   const connections = new Set<Connection>()
@@ -463,14 +478,21 @@ export function createRelay(options: RelayOptions): Relay {
     /** The keepalive tick of the last frame sent. */
     sentTick = 0
 
-    send(frame: Uint8Array): void {
+    /** Bytes of sync answers still allowed on top of maxBufferedBytes (see Peer.send). */
+    answerAllowance = 0
+
+    send(frame: Uint8Array, answer = false): void {
       if (this.closed || !this.ws) return
       this.sentTick = tick
       const raw = this.ws.raw as { bufferedAmount?: number } | undefined
-      if ((raw?.bufferedAmount ?? 0) > maxBufferedBytes) {
+      const buffered = raw?.bufferedAmount ?? 0
+      // Drained below the bound: whatever answer was queued has been written out.
+      if (buffered <= maxBufferedBytes) this.answerAllowance = 0
+      if (buffered > maxBufferedBytes + this.answerAllowance) {
         this.close(CloseCode.SlowConsumer, 'too far behind, resync')
         return
       }
+      if (answer) this.answerAllowance += frame.byteLength
       this.ws.send(frame as Uint8Array<ArrayBuffer>)
     }
 
@@ -567,7 +589,7 @@ export function createRelay(options: RelayOptions): Relay {
                 now: now(),
                 maxDrift: maxDriftMs,
                 readOnly: this.readOnly,
-                deviceOwner: (deviceId) => storage.getDeviceOwner(deviceId),
+                deviceOwner,
                 devices,
               },
               decoded,
@@ -580,10 +602,17 @@ export function createRelay(options: RelayOptions): Relay {
               const code = check.code === 'malformed' ? CloseCode.Malformed : CloseCode.Rejected
               return this.reject(code, check.code, check.message)
             }
-            storage.transaction(() => {
-              room.bindClients(this.memberId, clients)
-              for (const deviceId of devices) storage.bindDevice(deviceId, this.memberId)
-            })
+            const unbound = room.unboundClients(this.memberId, clients)
+            const newDevices = [...devices].filter((d) => deviceOwners.get(d) !== this.memberId)
+            if (unbound.length > 0 || newDevices.length > 0) {
+              storage.transaction(() => {
+                room.bindClients(this.memberId, unbound)
+                for (const deviceId of newDevices) storage.bindDevice(deviceId, this.memberId)
+              })
+              // Committed, and the checks above saw no other owner: these are the member's now.
+              room.boundClients(this.memberId, unbound)
+              for (const deviceId of newDevices) remember(deviceId, this.memberId)
+            }
             room.applyUpdate(this, update, decoded.structs)
             this.hold(null)
             if (message.step === 'step-2') room.clientStep2(this, update)

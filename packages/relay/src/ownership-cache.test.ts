@@ -1,0 +1,116 @@
+/**
+ * [M8] ownership bindings are written once and never change, so the relay keeps the ones it read
+ * or wrote: a writer's later updates cost no SQLite statement on the event loop. Same verdicts
+ * as before (ownership.test.ts), and every binding still reaches storage.
+ */
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { markConversation } from '@switchboard/core'
+import { afterEach, describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { CloseCode, encodeUpdate } from './protocol.ts'
+import type { RelayStorage } from './storage/relay-storage.ts'
+import { createSqliteStorage } from './storage/sqlite.ts'
+import {
+  author,
+  connectProvider,
+  incoming,
+  rawSocket,
+  startTestRelay,
+  trackAcks,
+  type TestRelay,
+} from './test-helpers.ts'
+
+const ROOM = 'inbox:pn-a'
+const COUNTED = [
+  'getClientOwner',
+  'bindClient',
+  'getDeviceOwner',
+  'bindDevice',
+  'transaction',
+] as const
+let relay: TestRelay | null = null
+
+afterEach(async () => {
+  await relay?.close()
+  relay = null
+})
+
+/** Real SQLite storage whose ownership calls are recorded with their arguments. */
+function countingStorage(path: string) {
+  const storage = createSqliteStorage({ path })
+  const calls: { name: string; args: unknown[] }[] = []
+  for (const name of COUNTED) {
+    const real = storage[name].bind(storage) as (...args: unknown[]) => unknown
+    ;(storage as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+      calls.push({ name, args })
+      return real(...args)
+    }
+  }
+  const count = (name: (typeof COUNTED)[number], arg?: unknown) =>
+    calls.filter((c) => c.name === name && (arg === undefined || c.args.includes(arg))).length
+  return { storage: storage as RelayStorage, calls, count }
+}
+
+async function sendAs(r: TestRelay, who: string, update: Uint8Array): Promise<number | null> {
+  const s = rawSocket(`${r.wsUrl}/${ROOM}?token=${await r.login(`${who}@example.com`)}`)
+  await s.opened
+  await s.next(() => true)
+  s.ws.send(encodeUpdate(update))
+  const code = await Promise.race([
+    s.closed.then((c) => c.code),
+    new Promise<null>((resolve) => setTimeout(() => resolve(null), 300)),
+  ])
+  s.ws.close()
+  return code
+}
+
+describe('[M8] ownership bindings kept in memory', () => {
+  it('a writer of 40 marks binds its client id and device id once, then costs no storage call', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'relay-owner-cache-')), 'relay.db')
+    const counted = countingStorage(path)
+    relay = await startTestRelay({ storage: counted.storage })
+    expect((await relay.webhook(incoming('c-oc-1', 'pn-a'))).status).toBe(202)
+    const alice = connectProvider(relay.wsUrl, ROOM, await relay.login('alice@example.com'), {
+      ack: '1',
+    })
+    const acks = trackAcks(alice)
+    await alice.synced
+    const me = author('alice', 'dev-cache')
+    const mark = async (i: number) => {
+      markConversation(alice.doc, 'c-oc-1', i % 2 ? 'done' : 'open', me)
+      await acks.acked() // one update per mark, each stored before the next
+    }
+    await mark(0)
+    const A = alice.doc.clientID
+    expect(counted.count('bindClient', A)).toBe(1)
+    expect(counted.count('bindDevice', 'dev-cache')).toBe(1)
+    const afterFirst = COUNTED.map((name) => counted.count(name))
+    for (let i = 1; i < 40; i++) await mark(i)
+    // The 39 updates after the first read and wrote no binding, and opened no transaction.
+    expect(COUNTED.map((name) => counted.count(name))).toEqual(afterFirst)
+    // The bindings are in storage, as before.
+    expect(counted.storage.getClientOwner(ROOM, A)).toBe('alice')
+    expect(counted.storage.getDeviceOwner('dev-cache')).toBe('alice')
+
+    // Carol is refused under Alice's client id and under her device id, as before.
+    const state = Y.encodeStateAsUpdate(alice.doc)
+    const forge = (clientID: number, who: string, device: string) => {
+      const doc = new Y.Doc()
+      Y.applyUpdate(doc, state)
+      doc.clientID = clientID
+      const out: Uint8Array[] = []
+      doc.on('update', (u: Uint8Array) => out.push(u))
+      markConversation(doc, 'c-oc-1', 'unread', author(who, device))
+      doc.destroy()
+      return Y.mergeUpdates(out)
+    }
+    expect(await sendAs(relay, 'carol', forge(A, 'carol', 'dev-carol'))).toBe(CloseCode.Rejected)
+    const fresh = (Math.random() * 2 ** 31) >>> 0
+    expect(await sendAs(relay, 'carol', forge(fresh, 'carol', 'dev-cache'))).toBe(
+      CloseCode.Rejected,
+    )
+    alice.destroy()
+  })
+})
