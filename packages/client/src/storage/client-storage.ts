@@ -10,8 +10,11 @@ export interface ClientStorage {
   /** Store one record; durable on this device when the promise resolves. */
   append(room: string, record: Uint8Array): Promise<void>
   /**
-   * Replace every record of `room` with `snapshot`, atomically: a crash leaves either the old
-   * records or the snapshot. The caller serializes it with its own appends.
+   * Replace every record of `room` this storage has loaded or appended with `snapshot`,
+   * atomically: a crash leaves either the old records or the snapshot. The caller serializes it
+   * with its own appends. Where several instances share the data (browser tabs on one
+   * IndexedDB), records another one appended since this one loaded are kept: the snapshot does
+   * not cover them.
    */
   compact(room: string, snapshot: Uint8Array): Promise<void>
   /** Forget `room`, or every room when omitted. */

@@ -1,8 +1,13 @@
 import 'fake-indexeddb/auto'
+import { grantAccess, ingestActivity, setMember, setPhoneNumber } from '@switchboard/core'
 import { IndexeddbPersistence } from 'y-indexeddb'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
+import { createSwitchboard } from '../switchboard.ts'
+import type { Member } from '../types.ts'
 import { indexeddbStorage } from './indexeddb.ts'
+
+const alice: Member = { id: 'alice', email: 'alice@example.com', name: 'Alice', role: 'owner' }
 
 describe('indexeddbStorage and y-indexeddb', () => {
   it('reads what y-indexeddb wrote under the same database name, and y-indexeddb reads it back', async () => {
@@ -33,5 +38,81 @@ describe('indexeddbStorage and y-indexeddb', () => {
       'c2\u001fstatus\u001flaptop',
     ])
     await again.destroy()
+  })
+})
+
+describe('indexeddbStorage shared by tabs', () => {
+  it('a compaction keeps the records another tab appended after this one loaded', async () => {
+    const tab1 = indexeddbStorage({ prefix: 'tabs-a:' })
+    const tab2 = indexeddbStorage({ prefix: 'tabs-a:' })
+    const bytes = (n: number) => new Uint8Array([n])
+    await tab1.append('inbox:pn1', bytes(1))
+    expect(await tab1.load('inbox:pn1')).toEqual([bytes(1)])
+    await tab2.append('inbox:pn1', bytes(2))
+    await tab1.append('inbox:pn1', bytes(3))
+    // Tab 1's snapshot covers what it loaded and appended (1, 3), never tab 2's record.
+    await tab1.compact('inbox:pn1', bytes(13))
+    expect(await tab2.load('inbox:pn1')).toEqual([bytes(2), bytes(13)])
+    // Having loaded everything, tab 2's compaction replaces everything.
+    await tab2.compact('inbox:pn1', bytes(213))
+    expect(await tab1.load('inbox:pn1')).toEqual([bytes(213)])
+    await tab1.close()
+    await tab2.close()
+  })
+
+  it('an offline mark made in one tab survives a compaction by the other tab and a reload', async () => {
+    const prefix = 'tabs-b:'
+    const seed = indexeddbStorage({ prefix })
+    const workspace = new Y.Doc()
+    setMember(workspace, alice)
+    setPhoneNumber(workspace, { id: 'pn1', name: 'Support', number: '+15550001' })
+    grantAccess(workspace, 'alice', 'pn1')
+    const inbox = new Y.Doc()
+    for (const conversationId of ['c1', 'c2'])
+      ingestActivity(inbox, {
+        id: `a-${conversationId}`,
+        conversationId,
+        phoneNumberId: 'pn1',
+        direction: 'incoming',
+        kind: 'message',
+        from: '+15551230000',
+        to: '+15550001',
+        body: 'hello',
+        at: 1_700_000_000_000,
+      })
+    await seed.append('workspace', Y.encodeStateAsUpdate(workspace))
+    await seed.append('inbox:pn1', Y.encodeStateAsUpdate(inbox))
+    await seed.close()
+
+    const tab = (deviceId: string) =>
+      createSwitchboard({
+        url: 'http://127.0.0.1:9',
+        token: 'unused',
+        member: alice,
+        storage: indexeddbStorage({ prefix }),
+        deviceId,
+        connect: false,
+      })
+    const tab1 = tab('tab-1')
+    const tab2 = tab('tab-2')
+    await tab1.whenLoaded
+    await tab2.whenLoaded
+    await tab1.inbox('pn1').whenLoaded
+    await tab2.inbox('pn1').whenLoaded
+
+    await tab2.inbox('pn1').markDone('c1')
+    // Enough writes in tab 1 (each one a stored record) to make it compact the room.
+    for (let i = 0; i < 150; i++) {
+      await tab1.inbox('pn1').markDone('c2')
+      await tab1.inbox('pn1').markOpen('c2')
+    }
+    await tab2.destroy()
+
+    const reloaded = tab('tab-2')
+    await reloaded.whenLoaded
+    await reloaded.inbox('pn1').whenLoaded
+    expect(reloaded.inbox('pn1').get('c1')).toMatchObject({ status: 'done' })
+    await reloaded.destroy()
+    await tab1.destroy()
   })
 })
