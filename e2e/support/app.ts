@@ -43,10 +43,10 @@ export async function teammate(
  * One fresh relay for the spec file that calls this at its top level: started before its tests,
  * stopped after them. The returned handle forwards to that relay once it is running.
  */
-export function relayPerFile(): RelayProcess {
+export function relayPerFile(env: Record<string, string> = {}): RelayProcess {
   let current: RelayProcess | null = null
   test.beforeAll(async () => {
-    current = await startRelay()
+    current = await startRelay(env)
   })
   test.afterAll(async () => {
     await current?.stop()

@@ -34,7 +34,8 @@ export interface RelayProcess {
   webhook(activities: unknown): Promise<Response>
 }
 
-export async function startRelay(): Promise<RelayProcess> {
+/** `env`: extra relay settings, e.g. `{ HISTORY_HORIZON_MS: '0' }`. */
+export async function startRelay(env: Record<string, string> = {}): Promise<RelayProcess> {
   const port = await freePort()
   const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-e2e-'))
   const url = `http://127.0.0.1:${port}`
@@ -54,6 +55,7 @@ export async function startRelay(): Promise<RelayProcess> {
         WEBHOOK_SECRET,
         SWITCHBOARD_SECRET: 'e2e-signing-secret-that-is-long-enough',
         ALLOWED_ORIGINS: url,
+        ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     })

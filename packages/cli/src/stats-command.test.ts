@@ -6,9 +6,13 @@ import {
   createHlc,
   ingestActivity,
   markConversation,
+  compactInbox,
+  inboxRoots,
   teamFigures,
   type Activity,
+  type HistoryEntry,
 } from '@switchboard/core'
+import { ErrorCode, SwitchboardError } from '@switchboard/client/node'
 import { incoming, startRelay, tempDir, type TestRelay } from '@switchboard/client/testing'
 import type { Switchboard } from '@switchboard/client/node'
 import { duration, parseSince, stats } from './stats-command.ts'
@@ -34,11 +38,11 @@ function act(id: string, conversationId: string, at: number, extra: Partial<Acti
 }
 
 /** A replica stand-in over one hand-built inbox document. */
-function fakeReplica(doc: Y.Doc) {
+function fakeReplica(doc: Y.Doc, archived: () => Promise<HistoryEntry[]> = async () => []) {
   const sb = {
     phoneNumbers: () => [{ id: 'pn1', name: 'Support', number: '+15559999', unread: 0 }],
     members: () => [{ id: 'alice', email: 'a@x', name: 'Alice', role: 'member' }],
-    inbox: () => ({ doc, whenLoaded: Promise.resolve() }),
+    inbox: () => ({ doc, whenLoaded: Promise.resolve(), archivedHistory: archived }),
   } as unknown as Switchboard
   return (_flags: unknown, fn: (sb: Switchboard) => Promise<void>) => fn(sb)
 }
@@ -96,6 +100,29 @@ describe('switchboard stats', () => {
       rate: 0.5,
     })
     expect(json.review.openWithoutResponse).toEqual([])
+  })
+
+  it("[E1] reads the relay's history archive, so marks an epoch moved out of the room still count", async () => {
+    const doc = handBuilt()
+    const now = D + 10 * HOUR
+    const json = async (replica: ReturnType<typeof fakeReplica>) => {
+      const out: string[] = []
+      await stats(['--since', '1d', '--json'], { out: (l) => out.push(l) }, replica, now)
+      return JSON.parse(out.join('\n'))
+    }
+    const before = await json(fakeReplica(doc))
+    const epoch = compactInbox(doc, { epoch: 'e1', historySince: now, now })
+    expect(inboxRoots.history(epoch.doc).length).toBe(0)
+    const after = await json(fakeReplica(epoch.doc, async () => epoch.archived))
+    expect(after.figures).toEqual(before.figures)
+    expect(after.archivedHistory).toEqual({ entries: 1, unavailable: false })
+    const unreachable = await json(
+      fakeReplica(epoch.doc, async () => {
+        throw new SwitchboardError(ErrorCode.Unavailable, 'offline')
+      }),
+    )
+    expect(unreachable.archivedHistory).toEqual({ entries: 0, unavailable: true })
+    expect(unreachable.figures.completionRate.done).toBe(0)
   })
 
   it('prints the figures for people, saying that reading is not responding', async () => {

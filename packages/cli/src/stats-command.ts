@@ -8,9 +8,17 @@ import {
   openWithoutResponse,
   teamFigures,
   WEEKDAYS,
+  type HistoryEntry,
   type TeamFigures,
 } from '@switchboard/core'
-import type { Member, PhoneNumber, Switchboard } from '@switchboard/client/node'
+import {
+  ErrorCode,
+  SwitchboardError,
+  type Inbox,
+  type Member,
+  type PhoneNumber,
+  type Switchboard,
+} from '@switchboard/client/node'
 import { CliError } from './session.ts'
 
 export const STATS_USAGE = `  stats [--number NAME] [--since 7d|24h|today|DATE] [--member ID] [--waiting 24h] [--json]`
@@ -134,6 +142,23 @@ function pickNumbers(all: PhoneNumber[], wanted: string | undefined): PhoneNumbe
 }
 
 /** Runs `switchboard stats …`; `open` opens (and syncs, unless --offline) the replica. */
+/**
+ * The audit entries the relay archived out of these inboxes (older than the history horizon), so
+ * figures over a long range still see those marks. Unreachable relay: the room's history only.
+ */
+async function archivedHistory(
+  inboxes: Inbox[],
+): Promise<{ entries: HistoryEntry[]; unavailable: boolean }> {
+  try {
+    const lists = await Promise.all(inboxes.map((i) => i.archivedHistory()))
+    return { entries: lists.flat(), unavailable: false }
+  } catch (err) {
+    if (err instanceof SwitchboardError && err.code === ErrorCode.Unavailable)
+      return { entries: [], unavailable: true }
+    throw err
+  }
+}
+
 export async function stats(
   argv: string[],
   io: StatsIo,
@@ -176,12 +201,14 @@ export async function stats(
     const inboxes = numbers.map((p) => sb.inbox(p.id))
     await Promise.all(inboxes.map((i) => i.whenLoaded))
     const docs = inboxes.map((i) => i.doc)
+    const archive = values.offline ? null : await archivedHistory(inboxes)
     const options = {
       from,
       to: now,
       now,
       timeZone,
       ...(values.member ? { memberId: values.member } : {}),
+      ...(archive?.entries.length ? { archivedHistory: archive.entries } : {}),
     }
     const figures = teamFigures(docs, options)
     const reopened = doneWithNewIncoming(docs, { since: from })
@@ -195,6 +222,9 @@ export async function stats(
             memberId: values.member ?? null,
             responseCounts:
               'an outgoing reply or the conversation marked Done; reading is not responding',
+            archivedHistory: archive
+              ? { entries: archive.entries.length, unavailable: archive.unavailable }
+              : null,
             figures,
             review: { doneWithNewIncoming: reopened, openWithoutResponse: waiting, waitingMs },
           },
@@ -208,6 +238,10 @@ export async function stats(
       numbers.length === 1 ? `${numbers[0]!.name} (${numbers[0]!.number})` : 'all phone numbers'
     const members = sb.members()
     for (const line of formatStats(figures, { title, members, timeZone })) io.out(line)
+    if (!archive || archive.unavailable)
+      io.out(
+        "  (the relay's history archive was not read: marks older than the room's history horizon are missing)",
+      )
     io.out('Weekly review')
     io.out(`  Done, then a new incoming message: ${reopened.length}`)
     for (const r of reopened.slice(0, 10))

@@ -12,6 +12,7 @@ import {
   clearMention,
   conversationIds,
   getConversation,
+  mergeHistory,
   history,
   listConversations,
   listMentions,
@@ -119,6 +120,25 @@ export class InboxHandle implements Inbox {
 
   history(id: string): HistoryEntry[] {
     return history(this.doc, id)
+  }
+
+  async archivedHistory(conversationId?: string): Promise<HistoryEntry[]> {
+    const query = conversationId ? `?conversationId=${encodeURIComponent(conversationId)}` : ''
+    const { entries } = await this.sb.get<{ entries: HistoryEntry[] }>(
+      `/api/history/${encodeURIComponent(this.phoneNumberId)}${query}`,
+    )
+    return entries
+  }
+
+  async fullHistory(id: string): Promise<HistoryEntry[]> {
+    try {
+      return mergeHistory(await this.archivedHistory(id), this.history(id))
+    } catch (err) {
+      // Offline: the room's own history is what this replica can show.
+      if (err instanceof SwitchboardError && err.code === ErrorCode.Unavailable)
+        return this.history(id)
+      throw err
+    }
   }
 
   unreadCount(): number {

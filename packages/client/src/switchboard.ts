@@ -91,6 +91,8 @@ export interface Internals {
   members(): Member[]
   room(name: string): RoomReplica
   release(name: string): void
+  /** GET a relay API path with this session's token; errors are SwitchboardErrors. */
+  get<T>(path: string): Promise<T>
 }
 
 export function createSwitchboard(options: SwitchboardOptions): Switchboard {
@@ -485,6 +487,27 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
     members: () => readWorkspace(room(roomName.workspace).doc).members as Member[],
     room,
     release,
+    async get<T>(path: string): Promise<T> {
+      let res: Response
+      try {
+        res = await doFetch(httpBase + path, { headers: { authorization: `Bearer ${token}` } })
+      } catch (cause) {
+        throw new SwitchboardError(ErrorCode.Unavailable, `cannot reach the relay for ${path}`, {
+          cause,
+        })
+      }
+      if (res.ok) return (await res.json()) as T
+      const body = await res.text().catch(() => '')
+      const code =
+        res.status === 401
+          ? ErrorCode.Unauthorized
+          : res.status === 403
+            ? ErrorCode.Forbidden
+            : res.status >= 500
+              ? ErrorCode.Unavailable
+              : ErrorCode.Rejected
+      throw new SwitchboardError(code, `${path}: ${res.status} ${body.slice(0, 200)}`)
+    },
   }
 
   function inbox(phoneNumberId: string): InboxHandle {

@@ -55,7 +55,15 @@ export interface Inbox {
   assign(id: string, memberId: string | null): Promise<void>
   /** Compensating mark that restores the state before this device's last change to `id`. */
   undo(id: string): Promise<boolean>
+  /** The audit history still in the room ("who marked what"), in HLC order. */
   history(id: string): HistoryEntry[]
+  /** The relay's archive of audit entries that left the room (`GET /api/history/:phoneNumberId`). Needs the relay. */
+  archivedHistory(conversationId?: string): Promise<HistoryEntry[]>
+  /**
+   * The archive and the room merged, each entry once: the whole "who marked what" of `id`.
+   * Offline, the room's own history (entries past the relay's horizon are then missing).
+   */
+  fullHistory(id: string): Promise<HistoryEntry[]>
   unreadCount(): number
   mentions(memberId: string): Mention[]
   clearMention(mentionId: string): Promise<void>

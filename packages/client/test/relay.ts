@@ -22,6 +22,8 @@ export const WEBHOOK_SECRET = 'test-webhook-secret'
 
 export interface RelayTestOptions {
   tokenTtlSeconds?: number
+  /** Audit history older than this leaves the room for the archive at an epoch (default 90 days). */
+  historyHorizonMs?: number
 }
 
 export interface TestRelay {
@@ -61,6 +63,7 @@ export async function serveRelay(
     upgradeWebSocket,
     roomIdleMs: 500,
     tokenTtlSeconds: options.tokenTtlSeconds,
+    historyHorizonMs: options.historyHorizonMs,
     log: () => {},
   })
   wss.on('connection', (ws) => ws.on('error', () => {}))

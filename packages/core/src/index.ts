@@ -55,7 +55,13 @@ export type {
 } from './epoch.ts'
 export { inboxRoots, Lane, markKey, parseMarkKey, SEP } from './schema.ts'
 export type { ActivityLogEntry, ConversationRecord, MarkEntry } from './schema.ts'
-export { teamFigures, doneWithNewIncoming, openWithoutResponse, WEEKDAYS } from './stats.ts'
+export {
+  teamFigures,
+  doneWithNewIncoming,
+  openWithoutResponse,
+  mergeHistory,
+  WEEKDAYS,
+} from './stats.ts'
 export type {
   BacklogPoint,
   CompletionFigures,

@@ -31,6 +31,12 @@ export interface FiguresOptions {
   timeZone?: string
   /** Width of a backlog bucket (ms); default hourly up to two days, daily beyond. */
   bucketMs?: number
+  /**
+   * Audit entries that left the rooms for the relay's archive (`GET /api/history/:phoneNumberId`,
+   * older than an epoch's `historySince`): without them a range reaching back past the horizon
+   * would count none of its marks. An entry also still in a room counts once.
+   */
+  archivedHistory?: readonly HistoryEntry[]
 }
 
 /** Nearest-rank percentiles of the times to first response (ms); null without samples. */
@@ -134,6 +140,29 @@ interface Timeline {
   waits: Wait[]
 }
 
+/** The archive's key of an audit entry: one device never makes two marks at one HLC timestamp. */
+const historyKey = (e: HistoryEntry) => e.deviceId + ' ' + e.at
+
+/**
+ * One conversation's audit history from the archive and the room, each entry once, in HLC order:
+ * an epoch archives entries in the same transaction that drops them, and a replica of an older
+ * epoch can still hold some, so both sources may carry the same entry.
+ */
+export function mergeHistory(
+  archived: readonly HistoryEntry[],
+  room: readonly HistoryEntry[],
+): HistoryEntry[] {
+  const seen = new Set<string>()
+  const out: HistoryEntry[] = []
+  for (const e of [...archived, ...room]) {
+    const key = historyKey(e)
+    if (seen.has(key)) continue
+    seen.add(key)
+    out.push(e)
+  }
+  return out.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))
+}
+
 function compareNumbers(a: number, b: number): number {
   return a - b
 }
@@ -150,8 +179,17 @@ function lowerBound<T>(list: readonly T[], t: number, key: (x: T) => number): nu
   return lo
 }
 
-function buildTimelines(docs: readonly Y.Doc[]): Timeline[] {
+function buildTimelines(
+  docs: readonly Y.Doc[],
+  archivedHistory: readonly HistoryEntry[] = [],
+): Timeline[] {
   const out: Timeline[] = []
+  const archivedById = new Map<string, HistoryEntry[]>()
+  for (const entry of archivedHistory) {
+    let list = archivedById.get(entry.conversationId)
+    if (!list) archivedById.set(entry.conversationId, (list = []))
+    list.push(entry)
+  }
   for (const doc of docs) {
     const byId = new Map<string, ActivityLogEntry[]>()
     for (const entry of inboxRoots.activityLog(doc).toArray()) {
@@ -175,7 +213,10 @@ function buildTimelines(docs: readonly Y.Doc[]): Timeline[] {
       if (!incoming.length && record.incoming) incoming.push({ ...record.incoming })
       incoming.sort((a, b) => a.at - b.at || a.seq - b.seq)
       outgoing.sort((a, b) => a.at - b.at)
-      const marks = histories.get(id) ?? []
+      const archived = archivedById.get(id)
+      const marks = archived
+        ? mergeHistory(archived, histories.get(id) ?? [])
+        : (histories.get(id) ?? [])
       const seen = marks.map((m) => {
         if (m.seen !== undefined) return m.seen
         const i = lowerBound(incoming, timestampWall(m.at) + 1, (x) => x.at)
@@ -337,7 +378,7 @@ function docsOf(docs: Y.Doc | readonly Y.Doc[]): readonly Y.Doc[] {
 export function teamFigures(docs: Y.Doc | readonly Y.Doc[], options: FiguresOptions): TeamFigures {
   const { from, to, memberId } = options
   const now = options.now ?? to
-  const timelines = buildTimelines(docsOf(docs))
+  const timelines = buildTimelines(docsOf(docs), options.archivedHistory)
   const mine = (who: string | null) => memberId === undefined || who === memberId
 
   // Response time: waits that started in the range.

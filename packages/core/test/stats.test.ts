@@ -1,7 +1,9 @@
 import * as Y from 'yjs'
 import { describe, expect, it } from 'vitest'
 import {
+  compactInbox,
   doneWithNewIncoming,
+  mergeHistory,
   getConversation,
   inboxRoots,
   ingestActivity,
@@ -169,6 +171,38 @@ describe('teamFigures: response time', () => {
     expect(openWithoutResponse(relay, HOUR, D + 3 * HOUR)).toMatchObject([
       { conversationId: 'c1', waitingSince: D + HOUR + 5 * MIN, unread: true },
     ])
+  })
+})
+
+describe('teamFigures with the archived history (issue 10)', () => {
+  it('[E1] an epoch that archived every mark gives the same figures once the archive is passed in', () => {
+    const doc = new Y.Doc()
+    const alice = member('alice')
+    const bob = member('bob')
+    ingestActivity(doc, act('c1', D + HOUR))
+    alice.mark(doc, 'c1', 'done', D + HOUR + 20 * MIN)
+    ingestActivity(doc, act('c2', D + HOUR))
+    bob.mark(doc, 'c2', 'read', D + HOUR + 5 * MIN)
+    bob.mark(doc, 'c2', 'done', D + 2 * HOUR)
+    const before = teamFigures(doc, range)
+    const epoch = compactInbox(doc, { epoch: 'e1', historySince: D + 3 * HOUR, now: D + 3 * HOUR })
+    expect(epoch.archived).toHaveLength(3)
+    const roomOnly = teamFigures(epoch.doc, range)
+    expect(roomOnly.completionRate.done).toBe(0)
+    expect(roomOnly.responseTime.count).toBe(0)
+    expect(teamFigures(epoch.doc, { ...range, archivedHistory: epoch.archived })).toEqual(before)
+  })
+
+  it('an entry both archived and still in a room counts once', () => {
+    const doc = new Y.Doc()
+    const alice = member('alice')
+    ingestActivity(doc, act('c1', D + HOUR))
+    alice.mark(doc, 'c1', 'done', D + HOUR + 20 * MIN)
+    alice.mark(doc, 'c1', 'open', D + HOUR + 30 * MIN)
+    const all = inboxRoots.history(doc).toArray()
+    const before = teamFigures(doc, range)
+    expect(teamFigures(doc, { ...range, archivedHistory: all })).toEqual(before)
+    expect(mergeHistory(all.slice().reverse(), all)).toEqual(all)
   })
 })
 

@@ -1,6 +1,6 @@
 /** @module One phone number's inbox as reactive state: the current tab's list and lookups. */
 import type { Inbox } from '@switchboard/client'
-import type { Conversation } from '@switchboard/core'
+import { mergeHistory, type Conversation, type HistoryEntry } from '@switchboard/core'
 import { arrange, inTab, listOptions, type ViewTab } from '../util/inbox-view.ts'
 import { coalesce } from './replica.svelte.ts'
 
@@ -10,6 +10,10 @@ export class InboxState {
   /** Bumped on any change to the inbox, history and mentions included (`Inbox.onUpdate`). */
   updates = $state(0)
   loaded = $state(false)
+  /** Audit entries of opened conversations from the relay's archive (older than the room's history). */
+  #archived = $state<Record<string, HistoryEntry[]>>({})
+  /** Conversations whose archive could not be read (offline): their older history is missing. */
+  archiveMissing = $state<Record<string, boolean>>({})
   #offs: (() => void)[]
 
   constructor(inbox: Inbox) {
@@ -43,6 +47,32 @@ export class InboxState {
   history(id: string) {
     void this.updates
     return this.inbox.history(id)
+  }
+
+  /**
+   * Who marked what, the relay's archive included once it has been read (`loadArchive`): the
+   * room keeps only the history newer than its horizon.
+   */
+  fullHistory(id: string): HistoryEntry[] {
+    const room = this.history(id)
+    const archived = this.#archived[id]
+    return archived?.length ? mergeHistory(archived, room) : room
+  }
+
+  /** Reads a conversation's archived history once; offline, marks it missing and retries later. */
+  loadArchive(id: string): void {
+    if (this.#archived[id]) return
+    this.#archived[id] = []
+    this.inbox.archivedHistory(id).then(
+      (entries) => {
+        this.#archived[id] = entries
+        delete this.archiveMissing[id]
+      },
+      () => {
+        delete this.#archived[id]
+        this.archiveMissing[id] = true
+      },
+    )
   }
 
   destroy(): void {
