@@ -1,7 +1,7 @@
 import * as Y from 'yjs'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createMetrics } from './metrics.ts'
-import { decodeMessage } from './protocol.ts'
+import { decodeMessage, encodeSyncStep2, encodeUpdate } from './protocol.ts'
 import { Room, type Peer } from './room.ts'
 import { createMemoryStorage } from './storage/memory.ts'
 
@@ -76,6 +76,101 @@ describe('cold-join cache', () => {
         got.destroy()
       }
     }
+    await storage.close()
+  })
+
+  const deps = (storage: ReturnType<typeof createMemoryStorage>) => ({
+    storage,
+    metrics: createMetrics(),
+    log: () => {},
+    compactEvery: 1_000_000,
+  })
+
+  it('[§4 cheap joins] a room loaded from its store answers a cold join with the stored snapshot and log, and the client ends up with the same doc', async () => {
+    const storage = createMemoryStorage()
+    const source = new Y.Doc()
+    const updates: Uint8Array[] = []
+    source.on('update', (u: Uint8Array) => updates.push(u))
+    for (let i = 0; i < 500; i++) source.getMap('marks').set(`c${i}`, { kind: 'done', n: i })
+    const snapshot = Y.encodeStateAsUpdate(source)
+    const upTo = await storage.appendUpdate('inbox:pn-1', snapshot)
+    await storage.compact('inbox:pn-1', snapshot, upTo)
+    updates.length = 0
+    for (let i = 0; i < 20; i++) source.getMap('marks').set(`c${i}`, { kind: 'open', n: i })
+    source.getMap('marks').delete('c499')
+    for (const u of updates) await storage.appendUpdate('inbox:pn-1', u)
+
+    const room = await Room.load('inbox:pn-1', deps(storage))
+    rooms.push(room)
+    const cold = peer()
+    room.syncStep1(cold, Y.encodeStateVector(new Y.Doc()))
+    await room.durable()
+    await settle()
+    // The stored bytes themselves, not a fresh encoding of the whole document.
+    expect(cold.frames).toEqual([encodeSyncStep2(snapshot), ...updates.map(encodeUpdate)])
+    const got = replay(cold.frames)
+    expect(got.getMap('marks').toJSON()).toEqual(room.doc.getMap('marks').toJSON())
+    expect(got.getMap('marks').toJSON()).toEqual(source.getMap('marks').toJSON())
+    expect(Y.encodeStateVector(got)).toEqual(Y.encodeStateVector(room.doc))
+    got.destroy()
+    await storage.close()
+  })
+
+  it('[§4 cheap joins] a stored log past a quarter of the snapshot is not replayed to cold clients: they get the state encoded once', async () => {
+    const storage = createMemoryStorage()
+    const source = new Y.Doc()
+    source.getMap('marks').set('c0', { kind: 'done' })
+    const snapshot = Y.encodeStateAsUpdate(source)
+    const upTo = await storage.appendUpdate('inbox:pn-1', snapshot)
+    await storage.compact('inbox:pn-1', snapshot, upTo)
+    source.on('update', (u: Uint8Array) => void storage.appendUpdate('inbox:pn-1', u))
+    for (let i = 1; i < 50; i++) source.getMap('marks').set(`c${i}`, { kind: 'open', n: i })
+    await storage.appendUpdate('inbox:pn-1', Y.encodeStateAsUpdate(new Y.Doc()))
+
+    const room = await Room.load('inbox:pn-1', deps(storage))
+    rooms.push(room)
+    const cold = peer()
+    room.syncStep1(cold, Y.encodeStateVector(new Y.Doc()))
+    await room.durable()
+    await settle()
+    expect(cold.frames).toEqual([encodeSyncStep2(Y.encodeStateAsUpdate(room.doc))])
+    const got = replay(cold.frames)
+    expect(got.getMap('marks').toJSON()).toEqual(source.getMap('marks').toJSON())
+    got.destroy()
+    await storage.close()
+  })
+
+  it('[§4 fast] a warm rejoin after a deletion-only change is sent that deletion (the cached delete set follows the document)', async () => {
+    const storage = createMemoryStorage()
+    const room = await Room.load('inbox:pn-1', deps(storage))
+    rooms.push(room)
+    const marks = room.doc.getMap('marks')
+    await room.transact(() => {
+      for (let i = 0; i < 10; i++) marks.set(`c${i}`, { kind: 'done', n: i })
+    })
+    const client = new Y.Doc()
+    Y.applyUpdate(client, Y.encodeStateAsUpdate(room.doc))
+    /** A warm client rejoins: step 1 with its state vector, its step 2, the relay's answer. */
+    const rejoin = async () => {
+      const p = peer()
+      room.syncStep1(p, Y.encodeStateVector(client))
+      room.clientStep2(p, Y.encodeStateAsUpdate(client, Y.encodeStateVector(room.doc)))
+      await room.durable()
+      await settle()
+      for (const f of p.frames) {
+        const m = decodeMessage(f)
+        if (m.type === 'update') Y.applyUpdate(client, m.update)
+      }
+      return p.frames
+    }
+    await rejoin()
+    expect(client.getMap('marks').toJSON()).toEqual(marks.toJSON())
+    // A deletion adds no struct: the state vector stays, only the delete set changes.
+    await room.transact(() => marks.delete('c3'))
+    expect(Y.encodeStateVector(client)).toEqual(Y.encodeStateVector(room.doc))
+    await rejoin()
+    expect(client.getMap('marks').has('c3')).toBe(false)
+    expect(client.getMap('marks').toJSON()).toEqual(marks.toJSON())
     await storage.close()
   })
 })
