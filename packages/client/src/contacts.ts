@@ -41,8 +41,6 @@ export class ContactsHandle implements Contacts {
   }
 
   onChange(listener: () => void): () => void {
-    const handler = () => listener()
-    this.replica.doc.on('update', handler)
-    return () => this.replica.doc.off('update', handler)
+    return this.replica.onDocUpdate(listener)
   }
 }

@@ -58,9 +58,7 @@ export class ConversationRoomHandle implements ConversationHandle {
   }
 
   onChange(listener: () => void): () => void {
-    const handler = () => listener()
-    this.replica.doc.on('update', handler)
-    return () => this.replica.doc.off('update', handler)
+    return this.replica.onDocUpdate(listener)
   }
 
   close(): void {

@@ -181,17 +181,10 @@ export class InboxHandle implements Inbox {
   }
 
   onUpdate(listener: () => void): () => void {
-    const handler = () => listener()
-    let doc = this.doc
-    doc.on('update', handler)
-    const offSwap = this.replica.onDocSwap((next) => {
-      doc.off('update', handler)
-      doc = next
-      doc.on('update', handler)
-      listener()
-    })
+    const off = this.replica.onDocUpdate(listener)
+    const offSwap = this.replica.onDocSwap(() => listener())
     return () => {
-      doc.off('update', handler)
+      off()
       offSwap()
     }
   }

@@ -1,0 +1,53 @@
+import { afterEach, expect, it } from 'vitest'
+import type * as Y from 'yjs'
+import { createSwitchboard } from './node.ts'
+import { memoryStorage } from './storage/client-storage.ts'
+import { incoming, login, openClient, startRelay } from '../test/harness.ts'
+
+const cleanups: (() => Promise<void> | void)[] = []
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c()
+})
+
+/** A doc's 'update' listeners: Yjs encodes every transaction once more for them. */
+function updateListeners(doc: Y.Doc): number {
+  return doc._observers.get('update')?.size ?? 0
+}
+
+it('a room loads from storage with no update listener on its doc; handles hear of the load once, then of each update, which is stored', async () => {
+  const relay = await startRelay()
+  cleanups.push(() => relay.stop())
+  await relay.ingest(incoming('c-load-1', 'hello'))
+  await relay.ingest(incoming('c-load-2', 'hello again'))
+  const storage = memoryStorage()
+  const first = await openClient(relay, 'alice@example.com', { storage, deviceId: 'laptop' })
+  await first.whenSynced()
+  await first.inbox('pn1').markDone('c-load-1')
+  await first.whenSynced()
+  await first.destroy()
+
+  const session = await login(relay.url, 'alice@example.com')
+  const open = () =>
+    createSwitchboard({ url: relay.url, ...session, storage, deviceId: 'laptop', connect: false })
+  const sb = open()
+  // Subscribed before the room is read from storage, as the web app does.
+  const inbox = sb.inbox('pn1')
+  let heard = 0
+  inbox.onUpdate(() => heard++)
+  const listenersDuringLoad: number[] = []
+  inbox.doc.on('afterTransaction', () => listenersDuringLoad.push(updateListeners(inbox.doc)))
+  await inbox.whenLoaded
+  expect(listenersDuringLoad).toEqual([0])
+  expect(heard).toBe(1)
+  expect(inbox.get('c-load-1')?.status).toBe('done')
+  expect(inbox.list('inbox').map((c) => c.id)).toEqual(['c-load-2'])
+
+  await inbox.markOpen('c-load-1')
+  expect(heard).toBeGreaterThan(1)
+  await sb.destroy()
+
+  const reopened = open()
+  cleanups.push(() => reopened.destroy())
+  await reopened.whenLoaded
+  expect(reopened.inbox('pn1').get('c-load-1')?.status).toBe('open')
+})
