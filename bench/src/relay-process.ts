@@ -23,21 +23,25 @@ export interface RelayProcess {
 export async function spawnRelay(dataDir: string, port: number): Promise<RelayProcess> {
   const base = `http://127.0.0.1:${port}`
   const flags = process.env.BENCH_RELAY_FLAGS?.split(' ').filter(Boolean) ?? []
-  const child: ChildProcess = spawn(process.execPath, [...flags, '--import', 'tsx', 'src/main.ts'], {
-    cwd: join(repoRoot, 'packages', 'relay'),
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      SWITCHBOARD_SECRET: 'bench-secret-bench-secret-bench-secret',
-      WEBHOOK_SECRET: 'bench-webhook-secret',
-      SWITCHBOARD_DEMO_PASSWORD: DEMO_PASSWORD,
-      DEMO: '1',
-      LOG_LEVEL: 'warn',
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...flags, '--import', 'tsx', 'src/main.ts'],
+    {
+      cwd: join(repoRoot, 'packages', 'relay'),
+      env: {
+        ...process.env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATA_DIR: dataDir,
+        SWITCHBOARD_SECRET: 'bench-secret-bench-secret-bench-secret',
+        WEBHOOK_SECRET: 'bench-webhook-secret',
+        SWITCHBOARD_DEMO_PASSWORD: DEMO_PASSWORD,
+        DEMO: '1',
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
+  )
   let log = ''
   child.stderr!.on('data', (c: Buffer) => {
     log = (log + c.toString()).slice(-10_000)
@@ -94,7 +98,11 @@ export async function login(base: string): Promise<{ token: string; memberId: st
 export async function createBenchNumber(base: string, token: string): Promise<string> {
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` }
   const post = async (path: string, body: unknown) => {
-    const res = await fetch(`${base}${path}`, { method: 'POST', headers, body: JSON.stringify(body) })
+    const res = await fetch(`${base}${path}`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(body),
+    })
     if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`)
     return res.json() as Promise<Record<string, unknown>>
   }
@@ -103,9 +111,9 @@ export async function createBenchNumber(base: string, token: string): Promise<st
     number: '+1 555 000 1000',
     id: BENCH_PHONE_NUMBER,
   })
-  const { member } = (await (
-    await fetch(`${base}/api/me`, { headers })
-  ).json()) as { member: { id: string } }
+  const { member } = (await (await fetch(`${base}/api/me`, { headers })).json()) as {
+    member: { id: string }
+  }
   await post('/api/admin/access', { memberId: member.id, phoneNumberId: BENCH_PHONE_NUMBER })
   return BENCH_PHONE_NUMBER
 }

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import * as vega from 'vega'
 import { compile, type TopLevelSpec } from 'vega-lite'
+import { bigRoomSections, coldJoinChart, type BigRoomResults } from './report-bigroom.ts'
 import type { machine } from './stats.ts'
 
 export interface FanoutRow {
@@ -41,7 +42,7 @@ export interface GrowthSide {
   unread: number
 }
 
-export interface Results {
+export interface Results extends BigRoomResults {
   profile: string
   startedAt: string
   machine: ReturnType<typeof machine>
@@ -175,6 +176,7 @@ export async function writeReport(r: Results, dir: string): Promise<void> {
     )
     lines.push('')
   }
+  lines.push(...bigRoomSections(r))
   if (r.errors.length) {
     lines.push('## Not measured / errors')
     lines.push('')
@@ -182,7 +184,8 @@ export async function writeReport(r: Results, dir: string): Promise<void> {
     lines.push('')
   }
   lines.push(
-    'Charts: ![p99](fanout-p99.svg) ![delivered](fanout-delivered.svg) ![memory](fanout-rss.svg) ![durable](durable.svg)',
+    'Charts: ![p99](fanout-p99.svg) ![delivered](fanout-delivered.svg) ![memory](fanout-rss.svg) ![durable](durable.svg)' +
+      (r.coldjoin.length ? ' ![cold join](coldjoin.svg)' : ''),
   )
   lines.push('')
   writeFileSync(join(dir, 'latest.md'), lines.join('\n'))
@@ -245,4 +248,6 @@ export async function writeReport(r: Results, dir: string): Promise<void> {
     },
     join(dir, 'durable.svg'),
   )
+  const coldJoin = coldJoinChart(r.coldjoin)
+  if (coldJoin) await svg(coldJoin, join(dir, 'coldjoin.svg'))
 }

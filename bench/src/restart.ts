@@ -19,8 +19,8 @@ import { cpuOf } from './stats.ts'
 
 export interface RestartProfile {
   conversations: number
-  cold: number
-  warm: number
+  /** Client mixes, each restarted once per signal (the issue's target: 300 cold or 1,000 warm). */
+  mixes: { cold: number; warm: number }[]
   timeoutMs: number
 }
 
@@ -58,10 +58,14 @@ type Log = (...args: unknown[]) => void
 export async function restart(
   profile: RestartProfile,
   log: Log,
-): Promise<{ rows: RestartRow[]; initialJoinMs: number; errors: string[] }> {
+): Promise<{
+  rows: RestartRow[]
+  initialJoinMs: { cold: number; warm: number; ms: number }[]
+  errors: string[]
+}> {
   const rows: RestartRow[] = []
   const errors: string[] = []
-  let initialJoinMs = NaN
+  const initialJoinMs: { cold: number; warm: number; ms: number }[] = []
   const dir = mkdtempSync(join(tmpdir(), 'bench-restart-'))
   let dataDir: string | null = null
   let relay: RelayProcess | null = null
@@ -74,45 +78,48 @@ export async function restart(
     const port = await freePort()
     relay = await spawnRelay(dataDir, port)
     const target = switchboardTarget(port, seeded.token, seeded.memberId)
-    const started = await load.call<{ initialJoinMs: number }>(
-      { cmd: 'start', target, cold: profile.cold, warm: profile.warm, timeoutMs: profile.timeoutMs },
-      profile.timeoutMs + 120_000,
-    )
-    initialJoinMs = started.initialJoinMs
-    log('restart: clients connected', JSON.stringify(started))
-    for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
-      await load.call({ cmd: 'arm' })
-      const t0 = Date.now()
-      await relay.stop(signal)
-      const exitedMs = Date.now() - t0
-      relay = await spawnRelay(dataDir, port)
-      const sampler = sampleRss(relay.pid)
-      const r = await load.call<{ cold: Side; warm: Side }>(
-        { cmd: 'wait', timeoutMs: profile.timeoutMs },
-        profile.timeoutMs + 60_000,
+    for (const mix of profile.mixes) {
+      const started = await load.call<{ initialJoinMs: number }>(
+        { cmd: 'start', target, cold: mix.cold, warm: mix.warm, timeoutMs: profile.timeoutMs },
+        profile.timeoutMs + 120_000,
       )
-      const serverCpuMs = await cpuOf(relay.pid)
-      const peakRssMiB = await sampler.stop()
-      const last = Math.max(r.cold.lastSyncedAt || 0, r.warm.lastSyncedAt || 0)
-      const row: RestartRow = {
-        signal,
-        conversations: room.conversations,
-        roomBytes: room.bytes,
-        cold: profile.cold,
-        warm: profile.warm,
-        exitedMs,
-        healthyMs: relay.healthyAt - t0,
-        allSyncedMs: last - t0,
-        coldSyncedMs: r.cold.clients ? r.cold.lastSyncedAt - t0 : NaN,
-        warmSyncedMs: r.warm.clients ? r.warm.lastSyncedAt - t0 : NaN,
-        coldBytesPerClient: r.cold.bytesPerClient,
-        warmBytesPerClient: r.warm.bytesPerClient,
-        reconnectAttempts: r.cold.attempts + r.warm.attempts,
-        serverCpuMs,
-        peakRssMiB,
+      initialJoinMs.push({ ...mix, ms: started.initialJoinMs })
+      log('restart: clients connected', JSON.stringify(mix), JSON.stringify(started))
+      for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+        await load.call({ cmd: 'arm' })
+        const t0 = Date.now()
+        await relay.stop(signal)
+        const exitedMs = Date.now() - t0
+        relay = await spawnRelay(dataDir, port)
+        const sampler = sampleRss(relay.pid)
+        const r = await load.call<{ cold: Side; warm: Side }>(
+          { cmd: 'wait', timeoutMs: profile.timeoutMs },
+          profile.timeoutMs + 60_000,
+        )
+        const serverCpuMs = await cpuOf(relay.pid)
+        const peakRssMiB = await sampler.stop()
+        const last = Math.max(r.cold.lastSyncedAt || 0, r.warm.lastSyncedAt || 0)
+        const row: RestartRow = {
+          signal,
+          conversations: room.conversations,
+          roomBytes: room.bytes,
+          cold: mix.cold,
+          warm: mix.warm,
+          exitedMs,
+          healthyMs: relay.healthyAt - t0,
+          allSyncedMs: last - t0,
+          coldSyncedMs: r.cold.clients ? r.cold.lastSyncedAt - t0 : NaN,
+          warmSyncedMs: r.warm.clients ? r.warm.lastSyncedAt - t0 : NaN,
+          coldBytesPerClient: r.cold.bytesPerClient,
+          warmBytesPerClient: r.warm.bytesPerClient,
+          reconnectAttempts: r.cold.attempts + r.warm.attempts,
+          serverCpuMs,
+          peakRssMiB,
+        }
+        rows.push(row)
+        log('restart', signal, JSON.stringify(row))
       }
-      rows.push(row)
-      log('restart', signal, JSON.stringify(row))
+      await load.call({ cmd: 'stop' })
     }
   } catch (err) {
     errors.push(`restart: ${(err as Error).message.slice(0, 300)}`)

@@ -6,7 +6,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startChild } from './child.ts'
+import { coldjoin } from './coldjoin.ts'
 import { writeReport, type Results } from './report.ts'
+import { restart } from './restart.ts'
 import { repoRoot, ServerKind, startServer } from './servers.ts'
 import { cpuOf, machine, median, rssOf } from './stats.ts'
 
@@ -22,6 +24,16 @@ const profile = full
       drainMs: 5000,
       durable: { writers: 20, window: 16, durationMs: 5000 },
       growth: { conversations: 100_000, marks: 1_000_000, devices: 50 },
+      coldjoin: { conversations: 100_000, clients: [100, 300], timeoutMs: 900_000 },
+      restart: {
+        conversations: 100_000,
+        mixes: [
+          { cold: 300, warm: 0 },
+          { cold: 0, warm: 1000 },
+          { cold: 300, warm: 1000 },
+        ],
+        timeoutMs: 120_000,
+      },
     }
   : {
       name: 'quick',
@@ -238,12 +250,24 @@ const results: Results = {
   durable: [],
   reconnect: [],
   growth: null,
+  coldjoin: [],
+  restart: null,
   errors: [],
 }
 const t0 = performance.now()
 if (!only || only.includes('fanout')) await fanout(results)
 if (!only || only.includes('durable')) await durable(results)
 if (!only || only.includes('growth')) await growth(results)
+if (!only || only.includes('coldjoin')) {
+  const r = await coldjoin(profile.coldjoin, log)
+  results.coldjoin = r.rows
+  results.errors.push(...r.errors)
+}
+if (!only || only.includes('restart')) {
+  const r = await restart(profile.restart, log)
+  results.restart = { rows: r.rows, initialJoinMs: r.initialJoinMs }
+  results.errors.push(...r.errors)
+}
 results.elapsedS = (performance.now() - t0) / 1000
 const out = join(repoRoot, 'bench', 'results')
 mkdirSync(out, { recursive: true })

@@ -30,11 +30,12 @@ interface Client {
   lostSinceArm: boolean
   attempts: number
   bytes: number
+  /** Stopped for good: pending reconnects do nothing. */
+  dead: boolean
 }
 
 let target: Target
 let clients: Client[] = []
-let stopped = false
 let warmDoc: Y.Doc | null = null
 let warmSv = EMPTY_SV
 const answers = new Map<string, Uint8Array>()
@@ -49,6 +50,7 @@ function warmAnswer(serverSv: Uint8Array): Uint8Array {
 }
 
 function connect(c: Client): void {
+  if (c.dead) return
   c.opened = false
   c.attempts++
   c.socket = joinRoom(target, {
@@ -67,7 +69,7 @@ function connect(c: Client): void {
       c.socket = null
       c.syncedAt = 0
       c.lostSinceArm = true
-      if (stopped) return
+      if (c.dead) return
       if (!c.opened) c.failures++
       setTimeout(() => connect(c), Math.min(2 ** c.failures * 100, MAX_BACKOFF_MS))
     },
@@ -94,21 +96,7 @@ async function start(t: Target, cold: number, warm: number, timeoutMs: number) {
   target = t
   // One client fetches the room: that is the state every warm client holds.
   const t0 = Date.now()
-  const update = await new Promise<Uint8Array>((resolve, reject) => {
-    const s = joinRoom(target, {
-      stateVector: EMPTY_SV,
-      answer: () => EMPTY_UPDATE,
-      keepStep2: true,
-      onSynced: ({ update }) => {
-        if (update) resolve(update)
-        else reject(new Error('no step 2 kept'))
-        s.terminate()
-      },
-      onClose: (code) => reject(new Error(`closed with ${code}`)),
-    })
-  })
-  warmDoc = new Y.Doc()
-  Y.applyUpdate(warmDoc, update)
+  if (!warmDoc) warmDoc = await fetchRoom()
   warmSv = Y.encodeStateVector(warmDoc)
   const fetchMs = Date.now() - t0
   clients = []
@@ -122,11 +110,31 @@ async function start(t: Target, cold: number, warm: number, timeoutMs: number) {
       lostSinceArm: false,
       attempts: 0,
       bytes: 0,
+      dead: false,
     })
   const t1 = Date.now()
   for (const c of clients) connect(c)
   await until(() => clients.every((c) => c.syncedAt > 0), timeoutMs, 'initial join')
-  return { roomBytes: update.byteLength, fetchMs, initialJoinMs: Date.now() - t1 }
+  return { fetchMs, initialJoinMs: Date.now() - t1 }
+}
+
+async function fetchRoom(): Promise<Y.Doc> {
+  const update = await new Promise<Uint8Array>((resolve, reject) => {
+    const s = joinRoom(target, {
+      stateVector: EMPTY_SV,
+      answer: () => EMPTY_UPDATE,
+      keepStep2: true,
+      onSynced: ({ update }) => {
+        if (update) resolve(update)
+        else reject(new Error('no step 2 kept'))
+        s.terminate()
+      },
+      onClose: (code) => reject(new Error(`closed with ${code}`)),
+    })
+  })
+  const doc = new Y.Doc()
+  Y.applyUpdate(doc, update)
+  return doc
 }
 
 function summary(list: Client[]) {
@@ -165,8 +173,11 @@ process.on('message', async (m: Command) => {
         },
       })
     } else {
-      stopped = true
-      for (const c of clients) c.socket?.terminate()
+      for (const c of clients) {
+        c.dead = true
+        c.socket?.terminate()
+      }
+      clients = []
       send({ ok: true, value: null })
     }
   } catch (err) {
