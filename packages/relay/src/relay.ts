@@ -613,7 +613,7 @@ export function createRelay(options: RelayOptions): Relay {
               room.boundClients(this.memberId, unbound)
               for (const deviceId of newDevices) remember(deviceId, this.memberId)
             }
-            room.applyUpdate(this, update, decoded.structs)
+            room.applyUpdate(this, update, decoded.structs, decoded.ds)
             this.hold(null)
             if (message.step === 'step-2') room.clientStep2(this, update)
             return

@@ -142,6 +142,41 @@ export function encodeDeletionsOnlyUpdate(deletions: Map<number, DeleteRange[]>)
   return encoding.toUint8Array(e)
 }
 
+/**
+ * True when applying a decoded update to `doc` integrates every struct and deletion in it at
+ * once: each client's structs start exactly at the doc's state for it and follow each other (no
+ * gap, nothing the doc already has), every struct they refer to (origin, right origin, parent)
+ * is in the doc or in the update, and every deletion falls within what the doc then holds. Then
+ * the update's own bytes carry exactly what the doc's `update` event would.
+ */
+export function integratesWhole(
+  doc: Y.Doc,
+  structs: readonly (Y.Item | Y.GC | Y.Skip)[],
+  ds: DeleteSet,
+): boolean {
+  if (structs.length === 0) return false
+  const end = new Map<number, number>()
+  for (const s of structs) {
+    if (s instanceof Y.Skip) return false
+    const client = s.id.client
+    const expected = end.get(client) ?? Y.getState(doc.store, client)
+    if (s.id.clock !== expected) return false
+    end.set(client, expected + s.length)
+  }
+  const known = (id: Y.ID | null) =>
+    id === null || id.clock < (end.get(id.client) ?? Y.getState(doc.store, id.client))
+  for (const s of structs) {
+    if (!(s instanceof Y.Item)) continue
+    if (!known(s.origin) || !known(s.rightOrigin)) return false
+    if (s.parent instanceof Y.ID && !known(s.parent)) return false
+  }
+  for (const [client, ranges] of ds.clients as Map<number, DeleteRange[]>) {
+    const limit = end.get(client) ?? Y.getState(doc.store, client)
+    for (const r of ranges) if (r.clock + r.len > limit) return false
+  }
+  return true
+}
+
 /** Client ids with structs in an update, in order of first appearance (as Y.parseUpdateMeta). */
 export function ackedClients(update: Uint8Array, structs?: readonly { id: Y.ID }[]): number[] {
   if (!structs) return [...Y.parseUpdateMeta(update).to.keys()]
@@ -470,9 +505,32 @@ export class Room {
    * client id with structs in it. `structs` is `Y.decodeUpdate(update).structs` when the caller
    * already decoded it (then the update is not parsed a third time for the acks).
    */
-  applyUpdate(peer: Peer, update: Uint8Array, structs?: readonly { id: Y.ID }[]): void {
+  applyUpdate(
+    peer: Peer,
+    update: Uint8Array,
+    structs?: readonly (Y.Item | Y.GC | Y.Skip)[],
+    ds?: DeleteSet,
+  ): void {
     this.#deps.metrics.updatesIn++
-    Y.applyUpdate(this.doc, update, peer)
+    if (structs && ds && integratesWhole(this.doc, structs, ds)) {
+      // Everything in the update integrates at once, so its own bytes are what the doc's
+      // `update` event would carry: skip Yjs re-encoding the transaction (which walks every
+      // client id of the room) and batch the client's bytes.
+      const own = Y.getState(this.doc.store, this.doc.clientID)
+      this.doc.off('update', this.#onDocUpdate)
+      try {
+        Y.applyUpdate(this.doc, update, peer)
+      } finally {
+        this.doc.on('update', this.#onDocUpdate)
+      }
+      this.#onDocUpdate(update, peer)
+      if (Y.getState(this.doc.store, this.doc.clientID) !== own) {
+        // An observer wrote as the relay during the apply (none does today): batch that too.
+        const sv = Y.decodeStateVector(Y.encodeStateVector(this.doc))
+        sv.set(this.doc.clientID, own)
+        this.#onDocUpdate(Y.encodeStateAsUpdate(this.doc, Y.encodeStateVector(sv)), null)
+      }
+    } else Y.applyUpdate(this.doc, update, peer)
     if (!peer.wantsAcks) return
     const acks: Uint8Array[] = []
     for (const client of ackedClients(update, structs))
