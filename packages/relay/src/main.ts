@@ -137,15 +137,13 @@ function secretFrom(dataDir: string, name: string, env: string | undefined): str
   return secret
 }
 
-/** A non-negative whole number of milliseconds from the environment, or undefined when unset. */
-function durationEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
+/** A non-negative whole number (ms, count) from the environment, or undefined when unset. */
+function wholeNumberEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
   const raw = env[name]
   if (raw === undefined || raw === '') return undefined
   const value = Number(raw)
   if (!Number.isSafeInteger(value) || value < 0)
-    throw new Error(
-      `${name} must be a whole number of milliseconds ≥ 0, got ${JSON.stringify(raw)}`,
-    )
+    throw new Error(`${name} must be a whole number ≥ 0, got ${JSON.stringify(raw)}`)
   return value
 }
 
@@ -181,7 +179,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RelayS
     tokenTtlSeconds: env.TOKEN_TTL_SECONDS ? Number(env.TOKEN_TTL_SECONDS) : undefined,
     maxFrameBytes: env.MAX_FRAME_BYTES ? Number(env.MAX_FRAME_BYTES) : undefined,
     epochEvery: env.EPOCH_EVERY ? Number(env.EPOCH_EVERY) : undefined,
-    historyHorizonMs: durationEnv(env, 'HISTORY_HORIZON_MS'),
+    historyHorizonMs: wholeNumberEnv(env, 'HISTORY_HORIZON_MS'),
+    compactEvery: wholeNumberEnv(env, 'COMPACT_EVERY'),
     async beforeListen(relay) {
       if (env.DEMO === '0' || storage.listMembers().length > 0) return
       const password = env.SWITCHBOARD_DEMO_PASSWORD || randomBytes(9).toString('base64url')
