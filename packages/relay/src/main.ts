@@ -148,6 +148,9 @@ function wholeNumberEnv(env: NodeJS.ProcessEnv, name: string): number | undefine
 }
 
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RelayServer> {
+  // Read before anything touches DATA_DIR: a mistyped setting stops the start, nothing else.
+  const historyHorizonMs = wholeNumberEnv(env, 'HISTORY_HORIZON_MS')
+  const compactEvery = wholeNumberEnv(env, 'COMPACT_EVERY')
   const port = Number(env.PORT ?? 8787)
   const host = env.HOST ?? '127.0.0.1'
   const dataDir = resolve(env.DATA_DIR ?? './data')
@@ -179,8 +182,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RelayS
     tokenTtlSeconds: env.TOKEN_TTL_SECONDS ? Number(env.TOKEN_TTL_SECONDS) : undefined,
     maxFrameBytes: env.MAX_FRAME_BYTES ? Number(env.MAX_FRAME_BYTES) : undefined,
     epochEvery: env.EPOCH_EVERY ? Number(env.EPOCH_EVERY) : undefined,
-    historyHorizonMs: wholeNumberEnv(env, 'HISTORY_HORIZON_MS'),
-    compactEvery: wholeNumberEnv(env, 'COMPACT_EVERY'),
+    historyHorizonMs,
+    compactEvery,
     async beforeListen(relay) {
       if (env.DEMO === '0' || storage.listMembers().length > 0) return
       const password = env.SWITCHBOARD_DEMO_PASSWORD || randomBytes(9).toString('base64url')

@@ -1,0 +1,26 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { main } from './main.ts'
+
+const dirs: string[] = []
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+})
+
+describe('main(): settings from the environment', () => {
+  it.each([
+    ['HISTORY_HORIZON_MS', '90d'],
+    ['HISTORY_HORIZON_MS', '-1'],
+    ['COMPACT_EVERY', '2.5'],
+  ])('%s=%s is refused with its name before DATA_DIR is touched', async (name, value) => {
+    const parent = mkdtempSync(join(tmpdir(), 'sb-env-'))
+    dirs.push(parent)
+    const dataDir = join(parent, 'data')
+    await expect(main({ DATA_DIR: dataDir, PORT: '0', [name]: value })).rejects.toThrow(
+      `${name} must be a whole number ≥ 0, got "${value}"`,
+    )
+    expect(existsSync(dataDir)).toBe(false)
+  })
+})
