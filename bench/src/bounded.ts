@@ -14,15 +14,13 @@ import * as Y from 'yjs'
 import {
   compactInbox,
   createHlc,
-  ingestActivity,
   inboxRoots,
   listConversations,
   markConversation,
-  markKey,
   unreadCount,
   type Author,
-  type MarkKind,
 } from '@switchboard/core'
+import { applyRate, churned, inboxWith, KINDS, rng } from './churn-history.ts'
 
 const full = process.argv.includes('--full')
 const P = full
@@ -33,17 +31,8 @@ const P = full
       ? { conversations: 5_000, marks: 50_000, devices: 50, writers: 5_000 }
       : { conversations: 20_000, marks: 200_000, devices: 50, writers: 20_000 }
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {})
-const KINDS: MarkKind[] = ['done', 'open', 'unread', 'read']
 const out: Record<string, unknown> = { profile: full ? 'full' : 'quick', ...P }
 
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 const random = rng(7)
 
 const started = performance.now()
@@ -68,24 +57,6 @@ function load(encoded: Uint8Array) {
     doc.destroy()
   }
   return { bytes: encoded.byteLength, loadMs: median(times), unread }
-}
-
-function inboxWith(conversations: number): Y.Doc {
-  const doc = new Y.Doc()
-  const start = Date.now() - 400 * 86_400_000
-  for (let i = 0; i < conversations; i++)
-    ingestActivity(doc, {
-      id: `a${i}`,
-      conversationId: `c${i}`,
-      phoneNumberId: 'pn1',
-      direction: 'incoming',
-      kind: 'message',
-      from: `+1555${String(i).padStart(7, '0')}`,
-      to: '+15550000000',
-      body: `Hello, this is message ${i} about my order`,
-      at: start + i * 1000,
-    })
-  return doc
 }
 
 // ---------------------------------------------------------------- 1. growth
@@ -193,65 +164,16 @@ function growth() {
 
 // ---------------------------------------------------------------- 2. writer churn
 
-/** A room whose history held `writers` client ids, each of which made one mark. */
-function churned(writers: number): Y.Doc {
-  const conversations = 5_000
-  const doc = inboxWith(conversations)
-  // Each writer's update is built in its own doc (one id each), merged, applied at once: building
-  // the room one transaction per writer would itself cost O(writers²) (the effect measured here).
-  const batch: Uint8Array[] = []
-  const flush = () => {
-    if (batch.length) Y.applyUpdate(doc, Y.mergeUpdates(batch.splice(0)))
-  }
-  const at = Date.now() - 200 * 86_400_000
-  for (let w = 0; w < writers; w++) {
-    const one = new Y.Doc()
-    one.clientID = 10_000_000 + w
-    const deviceId = `tab${w}`
-    const c = `c${w % conversations}`
-    one.getMap('marks').set(markKey(c, 'flag', deviceId), {
-      kind: 'read',
-      at: `${String(at + w).padStart(15, '0')}.000000.${deviceId}`,
-      by: `m${w % 10}`,
-      device: deviceId,
-      seen: 1,
-    })
-    batch.push(Y.encodeStateAsUpdate(one))
-    one.destroy()
-    if (batch.length >= 2_000) flush()
-  }
-  flush()
-  step(`churn: room with ${writers} writer ids built`)
-  return doc
-}
-
-/** Marks/s: `n` marks by one device, each applied to `room` as its own update (the relay's path). */
-function relayRate(room: Y.Doc, n: number) {
-  const client = new Y.Doc()
-  Y.applyUpdate(client, Y.encodeStateAsUpdate(room))
-  const author: Author = { memberId: 'm1', deviceId: 'bench', clock: createHlc('bench') }
-  const updates: Uint8Array[] = []
-  client.on('update', (u: Uint8Array) => updates.push(u))
-  const ids = [...inboxRoots.conversations(client).keys()]
-  const t0 = performance.now()
-  for (let i = 0; i < n; i++) markConversation(client, ids[i % ids.length]!, KINDS[i % 4]!, author)
-  const clientS = (performance.now() - t0) / 1000
-  const t1 = performance.now()
-  for (const u of updates) Y.applyUpdate(room, u)
-  const relayS = (performance.now() - t1) / 1000
-  client.destroy()
-  return { marks: n, relayPerS: Math.round(n / relayS), clientPerS: Math.round(n / clientS) }
-}
-
 function churn() {
   const room = churned(P.writers)
+  step(`churn: room with ${P.writers} writer ids built`)
   const ids = room.store.clients.size
-  const before = relayRate(room, full ? 300 : 300)
+  const before = applyRate(room, 300)
   const t0 = performance.now()
   const epoch = compactInbox(room, { epoch: 'e1', historySince: 0, now: Date.now() })
   const compactMs = performance.now() - t0
   const afterIds = epoch.doc.store.clients.size
-  const after = relayRate(epoch.doc, 5_000)
+  const after = applyRate(epoch.doc, 5_000)
   out.churn = { writerIds: ids, before, compactMs, afterIds, after }
   console.log(`\n## 2. Writer churn: a room whose history held ${ids} writer ids`)
   console.log(
@@ -295,6 +217,7 @@ function reconnect(grown: Y.Doc) {
   epoch.doc.clientID = relayId
   const after = measure(epoch.doc)
   const churnRoom = churned(P.writers)
+  step(`churn: room with ${P.writers} writer ids built`)
   const churnBefore = measure(churnRoom)
   const churnEpoch = compactInbox(churnRoom, { epoch: 'e1', historySince: 0, now: Date.now() })
   const churnAfter = measure(churnEpoch.doc)

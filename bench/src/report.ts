@@ -4,6 +4,8 @@ import { join } from 'node:path'
 import * as vega from 'vega'
 import { compile, type TopLevelSpec } from 'vega-lite'
 import { bigRoomSections, coldJoinChart, type BigRoomResults } from './report-bigroom.ts'
+import { churnChart, churnSection } from './churn-report.ts'
+import type { ChurnResults } from './churn.ts'
 import type { machine } from './stats.ts'
 
 export interface FanoutRow {
@@ -67,6 +69,7 @@ export interface Results extends BigRoomResults {
     grown: GrowthSide
     fresh: GrowthSide
   } | null
+  churn?: ChurnResults | null
   errors: string[]
   elapsedS?: number
 }
@@ -177,6 +180,7 @@ export async function writeReport(r: Results, dir: string): Promise<void> {
     lines.push('')
   }
   lines.push(...bigRoomSections(r))
+  if (r.churn) lines.push(...churnSection(r.churn))
   if (r.errors.length) {
     lines.push('## Not measured / errors')
     lines.push('')
@@ -185,7 +189,8 @@ export async function writeReport(r: Results, dir: string): Promise<void> {
   }
   lines.push(
     'Charts: ![p99](fanout-p99.svg) ![delivered](fanout-delivered.svg) ![memory](fanout-rss.svg) ![durable](durable.svg)' +
-      (r.coldjoin.length ? ' ![cold join](coldjoin.svg)' : ''),
+      (r.coldjoin.length ? ' ![cold join](coldjoin.svg)' : '') +
+      (r.churn ? ' ![writer churn](churn.svg)' : ''),
   )
   lines.push('')
   writeFileSync(join(dir, 'latest.md'), lines.join('\n'))
@@ -250,4 +255,5 @@ export async function writeReport(r: Results, dir: string): Promise<void> {
   )
   const coldJoin = coldJoinChart(r.coldjoin)
   if (coldJoin) await svg(coldJoin, join(dir, 'coldjoin.svg'))
+  if (r.churn) await churnChart(r.churn, dir)
 }

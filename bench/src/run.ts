@@ -9,6 +9,7 @@ import { startChild } from './child.ts'
 import { coldjoin } from './coldjoin.ts'
 import { writeReport, type Results } from './report.ts'
 import { restart } from './restart.ts'
+import { churn } from './churn.ts'
 import { repoRoot, ServerKind, startServer } from './servers.ts'
 import { cpuOf, machine, median, rssOf } from './stats.ts'
 
@@ -34,6 +35,12 @@ const profile = full
         ],
         timeoutMs: 120_000,
       },
+      churn: {
+        sizes: [1_000, 20_000, 50_000],
+        marks: [2_000, 300, 200],
+        afterEpochMarks: 10_000,
+        window: 64,
+      },
     }
   : {
       name: 'quick',
@@ -46,6 +53,13 @@ const profile = full
       drainMs: 1500,
       durable: { writers: 20, window: 16, durationMs: 2000 },
       growth: { conversations: 5_000, marks: 20_000, devices: 50 },
+      // Same sizes as full, fewer marks where plain Yjs pays most per mark: ~25 s.
+      churn: {
+        sizes: [1_000, 20_000, 50_000],
+        marks: [500, 100, 60],
+        afterEpochMarks: 3_000,
+        window: 64,
+      },
     }
 
 const kinds = [
@@ -252,6 +266,7 @@ const results: Results = {
   growth: null,
   coldjoin: [],
   restart: null,
+  churn: null,
   errors: [],
 }
 const t0 = performance.now()
@@ -266,6 +281,11 @@ if (!only || only.includes('coldjoin')) {
 if (!only || only.includes('restart')) {
   const r = await restart(profile.restart, log)
   results.restart = { rows: r.rows, initialJoinMs: r.initialJoinMs }
+  results.errors.push(...r.errors)
+}
+if (!only || only.includes('churn')) {
+  const r = await churn(profile.churn, log)
+  results.churn = r.result
   results.errors.push(...r.errors)
 }
 results.elapsedS = (performance.now() - t0) / 1000
