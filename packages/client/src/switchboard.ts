@@ -295,6 +295,8 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
     const workspace = room(roomName.workspace)
     await workspace.loaded
     openInboxes()
+    // The phone numbers are known now; a big inbox may take seconds more to parse.
+    emitWorkspace()
     // Usable offline: the visible inboxes are loaded from storage before whenLoaded resolves.
     await Promise.all([...inboxes.values()].map((i) => i.whenLoaded))
     workspace.doc.on('update', () => {

@@ -17,7 +17,10 @@ import type {
   SwitchboardError,
   Viewer,
 } from '@switchboard/client'
+import type { Conversation } from '@switchboard/core'
+import { installFastUtf8 } from './fast-utf8.ts'
 import type { Session } from './session.svelte.ts'
+import { snapshotView, ViewCache, viewKey, type CachedView } from './view-cache.ts'
 
 /** Re-run a callback at most once per frame-ish tick, however many events arrive. */
 export function coalesce(fn: () => void, ms = 16): () => void {
@@ -49,6 +52,15 @@ export class Replica {
   updateVersion = $state(0)
   /** Bumped whenever any inbox changes (for unread badges and notifications). */
   inboxVersion = $state(0)
+  /** The first rows of each tab as last shown (view-cache.ts), read once at start. */
+  // Replaced whole, never mutated: a raw state holding a plain Map is enough.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
+  cachedViews = $state.raw<ReadonlyMap<string, CachedView>>(new Map())
+  #viewCache: ViewCache | null = null
+  // Bookkeeping only, never read by the UI.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
+  #unsavedViews = new Map<string, CachedView>()
+  #viewTimer: ReturnType<typeof setTimeout> | undefined
   #offs: (() => void)[] = []
   // Bookkeeping only, never read by the UI.
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
@@ -59,6 +71,7 @@ export class Replica {
     session: Session,
     onToken: (token: string, expiresAt: number) => void,
   ): Promise<Replica> {
+    installFastUtf8()
     // Device ids and local replicas are per member: a teammate signing in on this browser after
     // someone else must neither reuse their replica nor write under their device id.
     const claim = await claimDeviceId({
@@ -77,6 +90,12 @@ export class Replica {
   ) {
     this.memberId = session.member.id
     this.#claim = claim
+    // Read before the replica's rooms, so the list can paint while a big inbox is parsed.
+    if (typeof indexedDB !== 'undefined') {
+      const cache = new ViewCache(`switchboard:${session.member.id}:views`)
+      this.#viewCache = cache
+      void cache.readAll().then((views) => (this.cachedViews = views))
+    }
     this.sb = createSwitchboard({
       deviceId: claim.deviceId,
       url: location.origin,
@@ -104,6 +123,10 @@ export class Replica {
       window.removeEventListener('online', onLine)
       window.removeEventListener('offline', onLine)
     })
+    // The last rows shown are kept even when the tab is closed right after a change.
+    const flush = () => this.#flushViews()
+    window.addEventListener('pagehide', flush)
+    this.#offs.push(() => window.removeEventListener('pagehide', flush))
     const workspace = coalesce(() => this.#readWorkspace())
     this.#offs.push(this.sb.onWorkspaceChange(workspace))
     this.#offs.push(this.sb.onPresence(coalesce(() => this.presenceVersion++)))
@@ -135,6 +158,29 @@ export class Replica {
     return inbox
   }
 
+  /** The cached first rows of a tab, shown until its inbox has loaded. */
+  cachedView(phoneNumberId: string, tab: string): CachedView | undefined {
+    return this.cachedViews.get(viewKey(phoneNumberId, tab))
+  }
+
+  /** Remembers a tab's list as shown (written shortly after, a few rows only). */
+  saveView(phoneNumberId: string, tab: string, items: readonly Conversation[]): void {
+    if (!this.#viewCache) return
+    this.#unsavedViews.set(viewKey(phoneNumberId, tab), $state.snapshot(snapshotView(items)))
+    this.#viewTimer ??= setTimeout(() => this.#flushViews(), 500)
+  }
+
+  #flushViews(): void {
+    this.#viewTimer = undefined
+    if (!this.#viewCache || this.#unsavedViews.size === 0) return
+    // A copy handed to IndexedDB, never read by the UI.
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity
+    const views = new Map(this.#unsavedViews)
+    this.#unsavedViews.clear()
+    // A picture only: a lost write shows older rows for a moment on the next load.
+    void this.#viewCache.write(views).catch(() => {})
+  }
+
   hasPhoneNumber(id: string): boolean {
     return this.phoneNumbers.some((p) => p.id === id)
   }
@@ -158,6 +204,9 @@ export class Replica {
 
   async destroy(): Promise<void> {
     for (const off of this.#offs.splice(0)) off()
+    clearTimeout(this.#viewTimer)
+    this.#flushViews()
+    void this.#viewCache?.close()
     this.#inboxes.clear()
     await this.sb.destroy()
     this.#claim.release()

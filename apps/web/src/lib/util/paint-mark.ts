@@ -1,10 +1,13 @@
 /**
- * @module Marks when the conversation list first shows rows after a page load, for the browser
- * benchmark (bench/src/browser.ts) and the DevTools performance panel: a `performance.mark`
- * whose startTime counts from navigation start.
+ * @module Performance marks for the browser benchmark (bench/src/browser.ts) and the DevTools
+ * performance panel, set once a frame has been painted; their startTime counts from navigation
+ * start.
  */
 
+/** The conversation list first shows rows after a page load (cached ones included). */
 export const LIST_PAINTED = 'switchboard:list-painted'
+/** The list first shows the loaded replica's own rows. */
+export const INBOX_LOADED = 'switchboard:inbox-loaded'
 
 /** Calls `fn` once the frame holding the current DOM changes has been painted. */
 export function afterNextPaint(fn: () => void): void {
@@ -19,11 +22,11 @@ export function afterNextPaint(fn: () => void): void {
   })
 }
 
-let marked = false
+const marked = new Set<string>()
 
-/** Sets the list-painted mark after the next paint, once per page load. */
-export function markListPainted(): void {
-  if (marked) return
-  marked = true
-  afterNextPaint(() => performance.mark(LIST_PAINTED))
+/** Sets the mark `name` after the next paint, once per page load. */
+export function markAfterPaint(name: string): void {
+  if (marked.has(name)) return
+  marked.add(name)
+  afterNextPaint(() => performance.mark(name))
 }
