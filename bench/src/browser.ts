@@ -12,7 +12,7 @@
  * conversation selected (and, separately, to the frame without the done row), still offline.
  */
 import { execFileSync, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -178,6 +178,8 @@ async function measureScale(
     const stored = await signInAndSync(page, phoneNumberId, seeded.stateBytes)
     const syncMs = performance.now() - t0
     log('browser', conversations, 'synced and stored', `${syncMs.toFixed(0)} ms`, stored)
+    // The app keeps the first rows it showed (written 500 ms after a change): let it.
+    await page.waitForTimeout(1_000)
     await context.setOffline(true)
     const db = `switchboard:${MEMBER}:inbox:${phoneNumberId}`
     const row: BrowserRow = {
@@ -193,7 +195,15 @@ async function measureScale(
       doneSettle: [],
       missed: 0,
     }
+    // BENCH_BROWSER_PROF=<dir> writes a CPU profile of the first offline reload there.
+    const profDir = process.env.BENCH_BROWSER_PROF
     for (let i = 0; i < profile.reloads; i++) {
+      const cdp = profDir && i === 0 ? await context.newCDPSession(page) : null
+      if (cdp) {
+        await cdp.send('Profiler.enable')
+        await cdp.send('Profiler.setSamplingInterval', { interval: 200 })
+        await cdp.send('Profiler.start')
+      }
       await page.reload({ waitUntil: 'commit' })
       const painted = await waitFor(
         'the first painted rows',
@@ -212,6 +222,12 @@ async function measureScale(
         120_000,
       )
       if (loaded >= 0) row.loadedMs.push(loaded)
+      if (cdp) {
+        const { profile: cpu } = await cdp.send('Profiler.stop')
+        mkdirSync(profDir!, { recursive: true })
+        writeFileSync(join(profDir!, `reload-${conversations}.cpuprofile`), JSON.stringify(cpu))
+        await cdp.detach()
+      }
       await page.waitForTimeout(300)
       row.idbReadMs.push((await page.evaluate(readIdb, db)).ms)
       log(
@@ -267,46 +283,52 @@ async function measureScale(
 export async function runBrowser(
   profile: BrowserProfile,
   log: (...args: unknown[]) => void,
-): Promise<BrowserRow[]> {
-  if (process.env.BENCH_SKIP_WEB_BUILD !== '1') {
-    const t0 = performance.now()
-    execFileSync('pnpm', ['--filter', '@switchboard/web', 'build'], {
-      cwd: repoRoot,
-      stdio: 'ignore',
-    })
-    log('browser', `web app built in ${((performance.now() - t0) / 1000).toFixed(0)} s`)
-  }
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  })
+): Promise<{ rows: BrowserRow[]; errors: string[] }> {
   const rows: BrowserRow[] = []
+  const errors: string[] = []
   try {
-    for (const n of profile.scales) rows.push(await measureScale(browser, n, profile, log))
-  } finally {
-    await browser.close()
+    if (process.env.BENCH_SKIP_WEB_BUILD !== '1') {
+      const t0 = performance.now()
+      execFileSync('pnpm', ['--filter', '@switchboard/web', 'build'], {
+        cwd: repoRoot,
+        stdio: 'ignore',
+      })
+      log('browser', `web app built in ${((performance.now() - t0) / 1000).toFixed(0)} s`)
+    }
+    const browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    })
+    try {
+      for (const n of profile.scales) {
+        try {
+          rows.push(await measureScale(browser, n, profile, log))
+        } catch (err) {
+          errors.push(`browser ${n}: ${(err as Error).message.slice(0, 300)}`)
+          log('browser', n, 'failed', (err as Error).message.slice(0, 300))
+        }
+      }
+    } finally {
+      await browser.close()
+    }
+  } catch (err) {
+    errors.push(`browser: ${(err as Error).message.slice(0, 300)}`)
   }
-  return rows
+  return { rows, errors }
 }
 
 /** `tsx src/browser.ts [scales…]`: run workload 6 alone and print the rows. */
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const scales = process.argv.slice(2).map(Number)
-  const rows = await runBrowser(
+  const { rows, errors } = await runBrowser(
     { scales: scales.length ? scales : [10_000], reloads: 3, presses: 20 },
     (...a) => console.log(`[browser ${new Date().toISOString().slice(11, 19)}]`, ...a),
   )
-  console.log(
-    JSON.stringify(
-      rows.map((r) => ({ ...r, stored: r.stored })),
-      null,
-      1,
-    ),
-  )
+  console.log(JSON.stringify({ rows, errors }))
 }

@@ -4,6 +4,8 @@ import { join } from 'node:path'
 import * as vega from 'vega'
 import { compile, type TopLevelSpec } from 'vega-lite'
 import { bigRoomSections, coldJoinChart, type BigRoomResults } from './report-bigroom.ts'
+import { browserSection } from './browser-report.ts'
+import type { BrowserRow } from './browser.ts'
 import { churnChart, churnSection } from './churn-report.ts'
 import type { ChurnResults } from './churn.ts'
 import type { machine } from './stats.ts'
@@ -70,6 +72,7 @@ export interface Results extends BigRoomResults {
     fresh: GrowthSide
   } | null
   churn?: ChurnResults | null
+  browser?: BrowserRow[]
   errors: string[]
   elapsedS?: number
 }
@@ -181,6 +184,7 @@ export async function writeReport(r: Results, dir: string): Promise<void> {
   }
   lines.push(...bigRoomSections(r))
   if (r.churn) lines.push(...churnSection(r.churn))
+  if (r.browser?.length) lines.push(...browserSection(r.browser))
   if (r.errors.length) {
     lines.push('## Not measured / errors')
     lines.push('')

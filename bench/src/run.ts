@@ -10,6 +10,7 @@ import { coldjoin } from './coldjoin.ts'
 import { writeReport, type Results } from './report.ts'
 import { restart } from './restart.ts'
 import { churn } from './churn.ts'
+import { runBrowser } from './browser.ts'
 import { repoRoot, ServerKind, startServer } from './servers.ts'
 import { cpuOf, machine, median, rssOf } from './stats.ts'
 
@@ -25,6 +26,7 @@ const profile = full
       drainMs: 5000,
       durable: { writers: 20, window: 16, durationMs: 5000 },
       growth: { conversations: 100_000, marks: 1_000_000, devices: 50 },
+      browser: { scales: [10_000, 100_000], reloads: 5, presses: 30 },
       coldjoin: { conversations: 100_000, clients: [100, 300], timeoutMs: 900_000 },
       restart: {
         conversations: 100_000,
@@ -53,6 +55,8 @@ const profile = full
       drainMs: 1500,
       durable: { writers: 20, window: 16, durationMs: 2000 },
       growth: { conversations: 5_000, marks: 20_000, devices: 50 },
+      // Both scales, fewer reloads and presses: ~60 s with the web app build.
+      browser: { scales: [10_000, 100_000], reloads: 3, presses: 20 },
       // Same sizes as full, fewer marks where plain Yjs pays most per mark: ~25 s.
       churn: {
         sizes: [1_000, 20_000, 50_000],
@@ -286,6 +290,11 @@ if (!only || only.includes('restart')) {
 if (!only || only.includes('churn')) {
   const r = await churn(profile.churn, log)
   results.churn = r.result
+  results.errors.push(...r.errors)
+}
+if (!only || only.includes('browser')) {
+  const r = await runBrowser(profile.browser, log)
+  results.browser = r.rows
   results.errors.push(...r.errors)
 }
 results.elapsedS = (performance.now() - t0) / 1000

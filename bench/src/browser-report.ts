@@ -1,0 +1,45 @@
+/** @module The markdown section of workload 6 (browser): first paint from IndexedDB and `E`. */
+import type { BrowserRow } from './browser.ts'
+import { median } from './stats.ts'
+
+const f = (x: number, digits = 0) => (Number.isFinite(x) ? x.toFixed(digits) : '—')
+
+/** Nearest-rank percentile of a few samples (30 presses, not a histogram). */
+export function quantile(values: number[], p: number): number {
+  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b)
+  if (v.length === 0) return NaN
+  return v[Math.min(v.length - 1, Math.max(0, Math.ceil(v.length * p) - 1))]!
+}
+
+export function browserSection(rows: BrowserRow[]): string[] {
+  const lines = [
+    '## 6. Browser (Chromium, Playwright): an inbox opened from IndexedDB, and `E`',
+    '',
+    'Signed in once, synced and stored by the web app; then offline (`context.setOffline`) and reloaded from the service worker: the rows can only come from IndexedDB. Times from navigation start to the painted frame (medians of the reloads). *First rows* may come from the rows the app last showed (kept in IndexedDB beside the replica); *replica list* is the first frame showing the loaded replica’s own list. The floor is a raw IndexedDB read of the stored room in the same page. `E` is timed in the page from the keydown to the painted frame with the next conversation selected, and to the frame without the done row (offline, 150 ms between presses). Targets: painted ≤ 1,000 ms at 100,000; `E` ≤ 16 ms.',
+    '',
+    '| conversations | open | stored MiB | first rows ms | replica list ms | IndexedDB read ms (floor) | replica list / floor | E → next p50 / p95 ms | E → list settled p50 / p95 ms | sync after sign-in s |',
+    '|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+  ]
+  for (const r of rows) {
+    const paint = median(r.firstPaintMs)
+    const loaded = r.loadedMs.length ? median(r.loadedMs) : paint
+    const floor = median(r.idbReadMs)
+    lines.push(
+      `| ${r.conversations.toLocaleString('en')} | ${r.open.toLocaleString('en')} | ${f(r.stored.bytes / 2 ** 20, 1)} | ${f(paint)} | ${f(loaded)} | ${f(floor)} | ${f(loaded / floor, 1)}× | ${f(median(r.doneNext), 1)} / ${f(quantile(r.doneNext, 0.95), 1)} | ${f(median(r.doneSettle), 1)} / ${f(quantile(r.doneSettle, 0.95), 1)} | ${f(r.syncMs / 1000, 1)} |`,
+    )
+  }
+  const small = rows[0]
+  const big = rows.at(-1)
+  if (small && big && big !== small) {
+    const ratio = (a: number[], b: number[]) => f(median(a) / median(b), 1)
+    lines.push('')
+    lines.push(
+      `${big.conversations.toLocaleString('en')} vs ${small.conversations.toLocaleString('en')}: first rows ${ratio(big.firstPaintMs, small.firstPaintMs)}×, replica list ${ratio(big.loadedMs.length ? big.loadedMs : big.firstPaintMs, small.loadedMs.length ? small.loadedMs : small.firstPaintMs)}×, E → next ${ratio(big.doneNext, small.doneNext)}×.`,
+    )
+  }
+  const missed = rows.filter((r) => r.missed > 0)
+  if (missed.length)
+    lines.push('', ...missed.map((r) => `${r.conversations}: ${r.missed} presses never painted.`))
+  lines.push('')
+  return lines
+}
