@@ -1,8 +1,19 @@
 /** @module One phone number's inbox as reactive state: the current tab's list and lookups. */
 import type { Inbox } from '@switchboard/client'
 import { mergeHistory, type Conversation, type HistoryEntry } from '@switchboard/core'
-import { arrange, inTab, listOptions, type ViewTab } from '../util/inbox-view.ts'
+import {
+  arrange,
+  compareConversations,
+  inTab,
+  listOptions,
+  matchesQuery,
+  type ViewTab,
+} from '../util/inbox-view.ts'
+import { patchSorted } from '../util/sorted-list.ts'
 import { coalesce } from './replica.svelte.ts'
+
+/** More changed conversations than this since the last list: rebuild it whole. */
+const REBUILD_AFTER = 256
 
 export class InboxState {
   readonly inbox: Inbox
@@ -15,10 +26,18 @@ export class InboxState {
   /** Conversations whose archive could not be read (offline): their older history is missing. */
   archiveMissing = $state<Record<string, boolean>>({})
   #offs: (() => void)[]
+  /** The last tab listed, in order, patched with the conversations changed since (not state). */
+  #view: { key: string; items: Conversation[]; index: Map<string, Conversation> } | null = null
+  // Bookkeeping only, never read by the UI.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
+  #changed = new Set<string>()
 
   constructor(inbox: Inbox) {
     this.inbox = inbox
     this.#offs = [
+      inbox.onChange((ids) => {
+        for (const id of ids) this.#changed.add(id)
+      }),
       inbox.onChange(coalesce(() => this.version++)),
       inbox.onUpdate(coalesce(() => this.updates++, 100)),
     ]
@@ -28,14 +47,40 @@ export class InboxState {
     })
   }
 
-  /** The conversations of a tab, pinned first, filtered by the search query. */
+  /**
+   * The conversations of a tab, pinned first, filtered by the search query. A few changes since
+   * the last call move their rows only; sorting 100,000 conversations on every mark took ~50 ms.
+   */
   list(tab: ViewTab, memberId: string | null, query: string): Conversation[] {
     void this.version
-    const raw = this.inbox.list(listOptions(tab, memberId))
-    return arrange(
-      raw.filter((c) => inTab(c, tab, memberId)),
-      query,
-    )
+    const key = `${tab}\u001f${memberId}`
+    const view = this.#view
+    const changed = this.#changed
+    let items: Conversation[] | null = null
+    if (view && view.key === key && changed.size <= REBUILD_AFTER) {
+      items =
+        changed.size === 0
+          ? view.items
+          : patchSorted(
+              view.items,
+              view.index,
+              [...changed].map((id) => [id, this.inbox.get(id)] as const),
+              (c) => inTab(c, tab, memberId),
+              compareConversations,
+            )
+    }
+    changed.clear()
+    if (items && view) view.items = items
+    else {
+      const raw = this.inbox.list(listOptions(tab, memberId))
+      items = arrange(
+        raw.filter((c) => inTab(c, tab, memberId)),
+        '',
+      )
+      // eslint-disable-next-line svelte/prefer-svelte-reactivity
+      this.#view = { key, items, index: new Map(items.map((c) => [c.id, c])) }
+    }
+    return query.trim() ? items.filter((c) => matchesQuery(c, query)) : items
   }
 
   get(id: string): Conversation | null {

@@ -57,16 +57,19 @@ export function matchesQuery(c: Conversation, query: string): boolean {
   return !!c.lastActivity && fold(c.lastActivity.preview).includes(q)
 }
 
+/** The list's order: pinned first, then newest activity first, then by id (a total order). */
+export function compareConversations(a: Conversation, b: Conversation): number {
+  if (a.pinned !== b.pinned) return a.pinned ? -1 : 1
+  const at = a.lastActivity?.at ?? a.createdAt
+  const bt = b.lastActivity?.at ?? b.createdAt
+  if (at !== bt) return bt - at
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0
+}
+
 /** Pinned first, then newest activity first; stable for equal keys. */
 export function arrange(list: Conversation[], query: string): Conversation[] {
   const filtered = query.trim() ? list.filter((c) => matchesQuery(c, query)) : [...list]
-  return filtered.sort((a, b) => {
-    if (a.pinned !== b.pinned) return a.pinned ? -1 : 1
-    const at = a.lastActivity?.at ?? a.createdAt
-    const bt = b.lastActivity?.at ?? b.createdAt
-    if (at !== bt) return bt - at
-    return a.id < b.id ? -1 : a.id > b.id ? 1 : 0
-  })
+  return filtered.sort(compareConversations)
 }
 
 /** The contact's display name: their name, else their number. */
