@@ -31,6 +31,18 @@ function replay(frames: Uint8Array[]): Y.Doc {
 
 const settle = () => new Promise((r) => setImmediate(r))
 
+/** What a y-websocket client holds at the moment it counts itself synced (its first step 2). */
+function atSynced(frames: Uint8Array[]): Y.Doc {
+  const doc = new Y.Doc()
+  for (const f of frames) {
+    const m = decodeMessage(f)
+    if (m.type !== 'update') throw new Error(`unexpected ${m.type}`)
+    Y.applyUpdate(doc, m.update)
+    if (m.step === 'step-2') return doc
+  }
+  throw new Error('no sync step 2 was sent')
+}
+
 describe('cold-join cache', () => {
   const rooms: Room[] = []
   afterEach(() => {
@@ -74,6 +86,12 @@ describe('cold-join cache', () => {
         expect(got.getMap('marks').toJSON()).toEqual(marks.toJSON())
         expect(Y.encodeStateVector(got)).toEqual(Y.encodeStateVector(room.doc))
         got.destroy()
+        // Reliability finding 5: synced (the step 2) means the whole state, not the base alone.
+        expect(later.frames.length).toBeGreaterThan(1)
+        const synced = atSynced(later.frames)
+        expect(synced.getMap('marks').toJSON()).toEqual(marks.toJSON())
+        expect(decodeMessage(later.frames.at(-1)!)).toMatchObject({ step: 'step-2' })
+        synced.destroy()
       }
     }
     await storage.close()
@@ -106,8 +124,10 @@ describe('cold-join cache', () => {
     room.syncStep1(cold, Y.encodeStateVector(new Y.Doc()))
     await room.durable()
     await settle()
-    // The stored bytes themselves, not a fresh encoding of the whole document.
-    expect(cold.frames).toEqual([encodeSyncStep2(snapshot), ...updates.map(encodeUpdate)])
+    // The stored bytes themselves, not a fresh encoding of the whole document; the base, the
+    // one step 2, last (synced means the whole state).
+    expect(cold.frames).toEqual([...updates.map(encodeUpdate), encodeSyncStep2(snapshot)])
+    expect(atSynced(cold.frames).getMap('marks').toJSON()).toEqual(source.getMap('marks').toJSON())
     const got = replay(cold.frames)
     expect(got.getMap('marks').toJSON()).toEqual(room.doc.getMap('marks').toJSON())
     expect(got.getMap('marks').toJSON()).toEqual(source.getMap('marks').toJSON())

@@ -463,7 +463,11 @@ export class Room {
     if (sv.size === 0) {
       const frames = this.#coldFrames()
       return this.#whenDurable(() => {
-        for (const f of frames) peer.send(f, true)
+        // The base (the one sync step 2) goes last: y-websocket counts itself synced at a step 2,
+        // so `synced` must wait for the batches stored since the base too. Yjs holds those as
+        // pending until the base they build on arrives, then integrates them in the same call.
+        for (let i = 1; i < frames.length; i++) peer.send(frames[i]!, true)
+        peer.send(frames[0]!, true)
       })
     }
     let hasEveryStruct = true
