@@ -32,8 +32,14 @@ export interface ColdJoinRow {
   roomBytes: number
   clients: number
   synced: number
+  /** Sockets closed before the end (by the server; some after syncing). */
   closedEarly: number
+  /** Of those, closed before their step 2 arrived: they never synced. */
+  closedUnsynced?: number
+  closeCodes?: Record<string, number>
   allSyncedMs: number
+  /** When the last client that did sync synced (= allSyncedMs when all did). */
+  lastSyncedMs?: number
   medianSyncedMs: number
   firstSyncedMs: number
   bytesPerClient: number

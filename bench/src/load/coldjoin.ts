@@ -49,9 +49,13 @@ async function join(target: Target, n: number, timeoutMs: number) {
   const bytesIn: number[] = []
   const payload: number[] = []
   let closed = 0
+  // A socket closed by the server before its step 2 arrived will never sync: stop waiting for it.
+  let closedUnsynced = 0
+  const closeCodes: Record<string, number> = {}
   let kept: Uint8Array | null = null
   let done!: () => void
   const all = new Promise<void>((r) => (done = r))
+  const synced: boolean[] = []
   const t0 = performance.now()
   for (let i = 0; i < n; i++)
     sockets.push(
@@ -60,14 +64,18 @@ async function join(target: Target, n: number, timeoutMs: number) {
         answer: () => EMPTY_UPDATE,
         keepStep2: i === 0,
         onSynced(s) {
+          synced[i] = true
           syncedMs.push(performance.now() - t0)
           bytesIn.push(s.bytesIn)
           payload.push(s.payloadBytes)
           if (s.update) kept = s.update
-          if (syncedMs.length === n) done()
+          if (syncedMs.length + closedUnsynced === n) done()
         },
-        onClose() {
+        onClose(code) {
           closed++
+          closeCodes[code] = (closeCodes[code] ?? 0) + 1
+          if (!synced[i]) closedUnsynced++
+          if (syncedMs.length + closedUnsynced === n) done()
         },
       }),
     )
@@ -76,6 +84,7 @@ async function join(target: Target, n: number, timeoutMs: number) {
   clearTimeout(timer)
   const allSyncedMs = syncedMs.length === n ? Math.max(...syncedMs) : NaN
   const closedEarly = closed
+  const codes = { ...closeCodes }
   for (const s of sockets) s.terminate()
   // What one client ends up with (outside the timing): every conversation of the room.
   let conversations = -1
@@ -92,6 +101,9 @@ async function join(target: Target, n: number, timeoutMs: number) {
     clients: n,
     synced: syncedMs.length,
     closedEarly,
+    closedUnsynced,
+    closeCodes: codes,
+    lastSyncedMs: syncedMs.at(-1) ?? NaN,
     allSyncedMs,
     firstSyncedMs: syncedMs[0] ?? NaN,
     medianSyncedMs: syncedMs[syncedMs.length >> 1] ?? NaN,
