@@ -16,6 +16,7 @@ import {
   encodeAwarenessUpdate,
   removeAwarenessStates,
 } from 'y-protocols/awareness'
+import { mergeDecoded, type DecodedUpdate } from './merge.ts'
 import type { Metrics } from './metrics.ts'
 import {
   CloseCode,
@@ -74,6 +75,8 @@ export class RoomSealedError extends Error {
 
 interface Batch {
   updates: Uint8Array[]
+  /** Each update as the relay decoded it when it applied whole (null: from a Yjs event). */
+  decoded: (DecodedUpdate | null)[]
   origins: Set<unknown>
   done: Promise<void>
   resolve: () => void
@@ -228,7 +231,7 @@ function newBatch(): Batch {
     reject = rej
   })
   done.catch(() => {})
-  return { updates: [], origins: new Set(), done, resolve, reject }
+  return { updates: [], decoded: [], origins: new Set(), done, resolve, reject }
 }
 
 export class Room {
@@ -527,7 +530,7 @@ export class Room {
       } finally {
         this.doc.on('update', this.#onDocUpdate)
       }
-      this.#onDocUpdate(update, peer)
+      this.#capture(update, peer, { structs, ds })
       if (Y.getState(this.doc.store, this.doc.clientID) !== own) {
         // An observer wrote as the relay during the apply (none does today): batch that too.
         const sv = Y.decodeStateVector(Y.encodeStateVector(this.doc))
@@ -619,7 +622,9 @@ export class Room {
     this.durable().then(fn, () => {})
   }
 
-  #onDocUpdate = (update: Uint8Array, origin: unknown): void => {
+  #onDocUpdate = (update: Uint8Array, origin: unknown): void => this.#capture(update, origin, null)
+
+  #capture(update: Uint8Array, origin: unknown, decoded: DecodedUpdate | null): void {
     this.#deleteSet = null
     // The relay's own writes: its client id is never writable by members [M8].
     if (!this.#relayBound && !this.peers.has(origin as Peer)) {
@@ -635,6 +640,7 @@ export class Room {
       setImmediate(() => this.#flush(b))
     }
     batch.updates.push(update)
+    batch.decoded.push(decoded)
     batch.origins.add(origin)
   }
 
@@ -642,7 +648,14 @@ export class Room {
     this.#batch = null
     const { metrics, storage } = this.#deps
     if (this.#failed) return batch.reject(this.#failed)
-    const update = batch.updates.length === 1 ? batch.updates[0]! : Y.mergeUpdates(batch.updates)
+    const { updates, decoded } = batch
+    // Whole client updates are merged from the structs already decoded (see merge.ts).
+    const update =
+      updates.length === 1
+        ? updates[0]!
+        : decoded.every((d) => d !== null)
+          ? mergeDecoded(decoded as DecodedUpdate[])
+          : Y.mergeUpdates(updates)
     const started = performance.now()
     this.#inflight++
     storage.appendUpdate(this.name, update).then(
