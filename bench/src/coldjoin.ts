@@ -5,9 +5,11 @@
  * store (seeded through the relay's storage API, then started afresh for every point); the peers
  * get it through a socket that stays open (they keep rooms in memory only).
  */
+import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { BigRoom } from './bigroom.ts'
 import { startChild, type Child } from './child.ts'
 import {
@@ -18,6 +20,13 @@ import {
   switchboardTarget,
 } from './relay-process.ts'
 import { freePort, ServerKind, startServer, type Target } from './servers.ts'
+import { Protocol } from './wire.ts'
+
+export const COLD_JOIN_FLOOR = 'ws floor (one cached step 2)'
+
+/** BENCH_SERVERS=switchboard,ws floor narrows a run to some servers (as for the fan-out). */
+const wanted = (name: string) =>
+  !process.env.BENCH_SERVERS || process.env.BENCH_SERVERS.split(',').some((w) => name.startsWith(w))
 import { rssOf } from './stats.ts'
 
 export interface ColdJoinProfile {
@@ -128,6 +137,46 @@ export async function seedSwitchboardDir(
   return { dataDir, ...auth }
 }
 
+/** The cold-join floor server (servers/coldjoin-floor.ts) on the room file. */
+async function startFloor(file: string) {
+  const port = await freePort()
+  const here = dirname(fileURLToPath(import.meta.url))
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(here, 'servers', 'coldjoin-floor.ts')],
+    {
+      cwd: join(here, '..'),
+      env: { ...process.env, PORT: String(port), ROOM_FILE: file },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (c: Buffer) => c.toString().includes('ready') && resolve())
+    child.once('exit', (code) => reject(new Error(`cold-join floor exited with ${code}`)))
+  })
+  const target: Target = {
+    kind: ServerKind.Floor,
+    protocol: Protocol.Y,
+    url: `ws://127.0.0.1:${port}/room`,
+    doc: 'room',
+    token: '',
+    memberId: '',
+    syncs: true,
+    acks: false,
+  }
+  return {
+    pid: child.pid!,
+    target,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.removeAllListeners('exit')
+        if (child.exitCode !== null) return resolve()
+        child.once('exit', () => resolve())
+        child.kill('SIGKILL')
+      }),
+  }
+}
+
 async function measure(
   load: Child,
   target: Target,
@@ -171,34 +220,52 @@ export async function coldjoin(
       return out
     }
     // Switchboard: every point starts the relay afresh on the seeded store (a cold load).
-    try {
-      const seeded = await seedSwitchboardDir(room)
+    if (wanted(ServerKind.Switchboard))
       try {
-        for (const clients of profile.clients) {
-          const port = await freePort()
-          const relay = await spawnRelay(seeded.dataDir, port)
-          const load = await startChild('load/coldjoin.ts')
-          try {
-            const target = switchboardTarget(port, seeded.token, seeded.memberId)
-            rows.push(
-              row(
-                ServerKind.Switchboard,
-                await measure(load, target, relay.pid, clients, profile.timeoutMs),
-              ),
-            )
-          } finally {
-            load.kill()
-            await relay.stop('SIGTERM')
+        const seeded = await seedSwitchboardDir(room)
+        try {
+          for (const clients of profile.clients) {
+            const port = await freePort()
+            const relay = await spawnRelay(seeded.dataDir, port)
+            const load = await startChild('load/coldjoin.ts')
+            try {
+              const target = switchboardTarget(port, seeded.token, seeded.memberId)
+              rows.push(
+                row(
+                  ServerKind.Switchboard,
+                  await measure(load, target, relay.pid, clients, profile.timeoutMs),
+                ),
+              )
+            } finally {
+              load.kill()
+              await relay.stop('SIGTERM')
+            }
           }
+        } finally {
+          rmSync(seeded.dataDir, { recursive: true, force: true })
         }
-      } finally {
-        rmSync(seeded.dataDir, { recursive: true, force: true })
+      } catch (err) {
+        errors.push(`coldjoin switchboard: ${(err as Error).message.slice(0, 300)}`)
+        log('coldjoin switchboard failed', (err as Error).message.slice(0, 300))
       }
-    } catch (err) {
-      errors.push(`coldjoin switchboard: ${(err as Error).message.slice(0, 300)}`)
-      log('coldjoin switchboard failed', (err as Error).message.slice(0, 300))
+    for (const clients of wanted(COLD_JOIN_FLOOR) ? profile.clients : []) {
+      const floor = await startFloor(room.file)
+      const load = await startChild('load/coldjoin.ts')
+      try {
+        rows.push(
+          row(
+            COLD_JOIN_FLOOR,
+            await measure(load, floor.target, floor.pid, clients, profile.timeoutMs),
+          ),
+        )
+      } catch (err) {
+        errors.push(`coldjoin floor ${clients}: ${(err as Error).message.slice(0, 300)}`)
+      } finally {
+        load.kill()
+        await floor.stop()
+      }
     }
-    for (const kind of [ServerKind.Hocuspocus, ServerKind.YWebsocket]) {
+    for (const kind of [ServerKind.Hocuspocus, ServerKind.YWebsocket].filter(wanted)) {
       for (const clients of profile.clients) {
         let server
         try {

@@ -25,7 +25,7 @@ export function bigRoomSections(r: BigRoomResults): string[] {
     )
     lines.push('')
     lines.push(
-      'Clients with nothing join at once; synced = the whole sync step 2 received and the server’s step 1 answered. Switchboard loads the room cold from its SQLite store (restarted before each point); the peers hold it in memory (seeded through a socket that stays open).',
+      'Clients with nothing join at once; synced = the whole sync step 2 received and the server’s step 1 answered. Switchboard loads the room cold from its SQLite store (restarted before each point); the peers hold it in memory (seeded through a socket that stays open); the floor is a bare `ws` server sending one step 2 frame encoded at start (no document, storage or auth: the bytes alone).',
     )
     lines.push('')
     lines.push(
@@ -41,8 +41,10 @@ export function bigRoomSections(r: BigRoomResults): string[] {
       'How many times faster Switchboard has every client synced (peer time ÷ Switchboard time; target ≥ 10× the best peer at 300 clients):',
     )
     lines.push('')
-    lines.push('| clients | vs hocuspocus | vs y-websocket-server | vs best peer |')
-    lines.push('|--:|--:|--:|--:|')
+    lines.push(
+      '| clients | vs hocuspocus | vs y-websocket-server | vs best peer | Switchboard ÷ floor (bytes alone) |',
+    )
+    lines.push('|--:|--:|--:|--:|--:|')
     for (const s of cj.filter((x) => x.server === 'switchboard')) {
       // A peer that never had every client synced is at least as slow as its median client.
       const peer = (name: string) => {
@@ -61,7 +63,9 @@ export function bigRoomSections(r: BigRoomResults): string[] {
         Number.isFinite(p.t)
           ? `${p.bound ? '≥ ' : ''}${f(p.t / s.allSyncedMs, 1)}×${p.bound ? ' (its median client)' : ''}`
           : '—'
-      lines.push(`| ${s.clients} | ${x(times[0]!)} | ${x(times[1]!)} | ${x(best)} |`)
+      const floor = cj.find((x) => x.server.startsWith('ws floor') && x.clients === s.clients)
+      const overFloor = floor ? `${f(s.allSyncedMs / floor.allSyncedMs, 2)}×` : '—'
+      lines.push(`| ${s.clients} | ${x(times[0]!)} | ${x(times[1]!)} | ${x(best)} | ${overFloor} |`)
     }
     lines.push('')
   }

@@ -1,0 +1,19 @@
+/**
+ * @module The cold-join floor: a bare `ws` server that answers every sync step 1 with one step 2
+ * frame of the room, encoded once at start (ROOM_FILE). No document, no storage, no auth: what
+ * moving the bytes alone costs on this machine.
+ */
+import { readFileSync } from 'node:fs'
+import { WebSocketServer } from 'ws'
+import { syncStep2Frame } from '../wire.ts'
+
+const frame = syncStep2Frame('y', '', new Uint8Array(readFileSync(process.env.ROOM_FILE!)))
+const wss = new WebSocketServer({ host: '127.0.0.1', port: Number(process.env.PORT) })
+wss.on('connection', (ws) => {
+  ws.on('error', () => ws.terminate())
+  // The first bytes of a sync step 1 are [0, 0]; anything else is ignored.
+  ws.on('message', (data: Buffer) => {
+    if (data[0] === 0 && data[1] === 0) ws.send(frame)
+  })
+})
+wss.on('listening', () => process.stdout.write('ready\n'))
