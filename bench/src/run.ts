@@ -57,6 +57,10 @@ const profile = full
       growth: { conversations: 5_000, marks: 20_000, devices: 50 },
       // Both scales, fewer reloads and presses: ~60 s with the web app build.
       browser: { scales: [10_000, 100_000], reloads: 3, presses: 20 },
+      // Scaled down to stay within ~45 s together (full: 100,000 conversations, 100/300 joins,
+      // 300 cold + 1,000 warm clients).
+      coldjoin: { conversations: 5_000, clients: [30, 100], timeoutMs: 60_000 },
+      restart: { conversations: 5_000, mixes: [{ cold: 100, warm: 300 }], timeoutMs: 60_000 },
       // Same sizes as full, fewer marks where plain Yjs pays most per mark: ~25 s.
       churn: {
         sizes: [1_000, 20_000, 50_000],
@@ -66,12 +70,13 @@ const profile = full
       },
     }
 
+// BENCH_SERVERS=switchboard,ws floor narrows a run while working on one server.
 const kinds = [
   ServerKind.Switchboard,
   ServerKind.Hocuspocus,
   ServerKind.YWebsocket,
   ServerKind.Floor,
-]
+].filter((k) => !process.env.BENCH_SERVERS || process.env.BENCH_SERVERS.split(',').includes(k))
 const log = (...args: unknown[]) =>
   console.log(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...args)
 
