@@ -24,7 +24,7 @@ const profile = full
       maxDeliveriesPerSec: Infinity,
       durationMs: 5000,
       drainMs: 5000,
-      durable: { writers: 20, window: 16, durationMs: 5000 },
+      durable: { writers: 20, window: 16, durationMs: 5000, offered: [5_000, 10_000] },
       growth: { conversations: 100_000, marks: 1_000_000, devices: 50 },
       browser: { scales: [10_000, 100_000], reloads: 5, presses: 30 },
       coldjoin: { conversations: 100_000, clients: [100, 300], timeoutMs: 900_000 },
@@ -53,7 +53,7 @@ const profile = full
       maxDeliveriesPerSec: 300_000,
       durationMs: 1000,
       drainMs: 1500,
-      durable: { writers: 20, window: 16, durationMs: 2000 },
+      durable: { writers: 20, window: 16, durationMs: 2000, offered: [5_000, 10_000] },
       growth: { conversations: 5_000, marks: 20_000, devices: 50 },
       // Both scales, fewer reloads and presses: ~60 s with the web app build.
       browser: { scales: [10_000, 100_000], reloads: 3, presses: 20 },
@@ -241,6 +241,31 @@ async function durable(results: Results) {
       max: median(runs.map((r) => r.max)),
       runs,
     })
+    // The target pairs a rate with a latency: offer that rate (open loop) and read p99 there. The
+    // closed loop above keeps writers × window marks in flight, so its latency is that backlog
+    // over the throughput (Little's law), ~30 ms at 10,000/s whatever the relay does.
+    for (const [j, rate] of profile.durable.offered.entries()) {
+      const open: DurableRun[] = []
+      for (let i = 0; i < profile.runs; i++)
+        open.push(
+          await load.call<DurableRun>({
+            cmd: 'run',
+            target: server.target({ ack: true }),
+            writers: profile.durable.writers,
+            window: 1000,
+            durationMs: profile.durable.durationMs,
+            rate,
+          }),
+        )
+      results.durable.splice(1 + j, 0, {
+        server: `switchboard, ${rate.toLocaleString('en')} marks/s offered (${profile.durable.writers} writers, open loop)`,
+        ackedPerSec: median(open.map((r) => r.ackedPerSec)),
+        p50: median(open.map((r) => r.p50)),
+        p99: median(open.map((r) => r.p99)),
+        max: median(open.map((r) => r.max)),
+        runs: open,
+      })
+    }
   } catch (err) {
     results.errors.push(`durable switchboard: ${(err as Error).message.slice(0, 300)}`)
   } finally {
