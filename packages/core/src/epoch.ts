@@ -19,7 +19,17 @@ import * as Y from 'yjs'
 import { emptyLanes, winner } from './derive.ts'
 import { timestampWall } from './hlc.ts'
 import { inboxIndex } from './inbox-index.ts'
-import { inboxRoots, lanes as allLanes, markKey, parseMarkKey, type MarkEntry } from './schema.ts'
+import {
+  encodeLogEntry,
+  encodeRecord,
+  forEachRecord,
+  inboxRoots,
+  lanes as allLanes,
+  markKey,
+  parseMarkKey,
+  readActivityLog,
+  type MarkEntry,
+} from './schema.ts'
 import type { HistoryEntry, Mention } from './types.ts'
 
 /** The relay-written root that names the epoch: `epoch`, `previous`, `historySince`, `startedAt`. */
@@ -97,7 +107,8 @@ export function compactInbox(source: Y.Doc, options: CompactOptions): CompactRes
     meta.set('historySince', historySince)
     meta.set('startedAt', options.now)
     const conversations = inboxRoots.conversations(doc)
-    inboxRoots.conversations(source).forEach((record, id) => conversations.set(id, record))
+    // Re-encoded: an epoch also moves format-1 records and log entries to the compact format.
+    forEachRecord(source, (record, id) => conversations.set(id, encodeRecord(record)))
     const marks = inboxRoots.marks(doc)
     for (const [conversationId, lanes] of from.lanes) {
       for (const lane of allLanes) {
@@ -109,7 +120,7 @@ export function compactInbox(source: Y.Doc, options: CompactOptions): CompactRes
     }
     const mentions = inboxRoots.mentions(doc)
     inboxRoots.mentions(source).forEach((m, id) => mentions.set(id, m))
-    const activityLog = inboxRoots.activityLog(source).toArray()
+    const activityLog = readActivityLog(source).map(encodeLogEntry)
     if (activityLog.length) inboxRoots.activityLog(doc).push(activityLog)
     if (kept.length) inboxRoots.history(doc).push(kept)
   }, options.origin ?? null)

@@ -9,7 +9,7 @@ import {
   sameConversation,
   type ConversationLanes,
 } from './derive.ts'
-import { inboxRoots, parseMarkKey, type MarkEntry } from './schema.ts'
+import { decodeRecord, forEachRecord, inboxRoots, parseMarkKey, type MarkEntry } from './schema.ts'
 import type { Conversation, HistoryEntry } from './types.ts'
 
 export interface InboxIndex {
@@ -57,7 +57,8 @@ export function inboxIndex(doc: Y.Doc): InboxIndex {
     const changed = new Set<string>()
     for (const id of touched) {
       const prev = idx.derived.get(id)
-      const record = conversations.get(id)
+      const stored = conversations.get(id)
+      const record = stored === undefined ? undefined : decodeRecord(id, stored)
       const next = record ? deriveConversation(id, record, idx.lanes.get(id) ?? emptyLanes()) : null
       if (!prev && !next) continue
       if (prev && next && sameConversation(prev, next)) continue
@@ -85,7 +86,7 @@ function build(doc: Y.Doc): InboxIndex {
   })
   const derived = new Map<string, Conversation>()
   let unread = 0
-  inboxRoots.conversations(doc).forEach((record, id) => {
+  forEachRecord(doc, (record, id) => {
     const conversation = deriveConversation(id, record, lanesById.get(id) ?? emptyLanes())
     derived.set(id, conversation)
     if (conversation.unread) unread++

@@ -12,8 +12,11 @@ import { formatTimestamp, timestampWall } from './hlc.ts'
 import { historyIndex, inboxIndex } from './inbox-index.ts'
 import { isValidId } from './rooms.ts'
 import {
+  encodeLogEntry,
+  encodeRecord,
   inboxRoots,
   Lane,
+  readRecord,
   markKey,
   type ActivityLogEntry,
   type ConversationRecord,
@@ -46,7 +49,7 @@ export function ingestActivity(
 ): IngestResult {
   const conversations = inboxRoots.conversations(doc)
   const before = getConversation(doc, activity.conversationId)
-  const prev = conversations.get(activity.conversationId)
+  const prev = readRecord(doc, activity.conversationId)
   if (prev?.recent.includes(activity.id))
     return { created: false, duplicate: true, reopened: false }
   const outside = activity.direction === 'incoming' ? activity.from : activity.to
@@ -76,8 +79,8 @@ export function ingestActivity(
   const sender = senderMember(activity)
   if (sender) logged.memberId = sender
   doc.transact(() => {
-    conversations.set(activity.conversationId, next)
-    appendTo(inboxRoots.activityLog(doc), logged)
+    conversations.set(activity.conversationId, encodeRecord(next))
+    appendTo(inboxRoots.activityLog(doc), encodeLogEntry(logged))
   }, origin)
   const after = getConversation(doc, activity.conversationId)
   return {
@@ -113,7 +116,7 @@ function writeLanes(
     if (current) author.clock.receive(current.at, { trusted: true })
   }
   const at = formatTimestamp(author.clock.tick())
-  const seen = inboxRoots.conversations(doc).get(conversationId)?.incoming?.seq ?? 0
+  const seen = readRecord(doc, conversationId)?.incoming?.seq ?? 0
   const marks = inboxRoots.marks(doc)
   let written: MarkEntry | null = null
   doc.transact(() => {

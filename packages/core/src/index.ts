@@ -53,8 +53,27 @@ export type {
   ReplayAuthor,
   ReplayResult,
 } from './epoch.ts'
-export { inboxRoots, Lane, markKey, parseMarkKey, SEP } from './schema.ts'
-export type { ActivityLogEntry, ConversationRecord, MarkEntry } from './schema.ts'
+export {
+  decodeLogEntry,
+  decodeRecord,
+  encodeLogEntry,
+  encodeRecord,
+  forEachRecord,
+  inboxRoots,
+  Lane,
+  markKey,
+  parseMarkKey,
+  readActivityLog,
+  readRecord,
+  SEP,
+} from './schema.ts'
+export type {
+  ActivityLogEntry,
+  ConversationRecord,
+  MarkEntry,
+  StoredLogEntry,
+  StoredRecord,
+} from './schema.ts'
 export {
   teamFigures,
   doneWithNewIncoming,

@@ -79,10 +79,122 @@ export function parseMarkKey(
   return { conversationId, lane: lane as Lane, deviceId }
 }
 
+/**
+ * How the relay stores a record or a log entry: a compact JSON tuple (format 2), or the object
+ * written before it (format 1, still read). Every key name repeated in every one of 100,000
+ * records made a third of a big room's bytes, and Yjs decodes an object field by field — a
+ * string is one read, parsed only when derived (docs/bounded-documents.md §7).
+ */
+export type StoredRecord = ConversationRecord | string
+export type StoredLogEntry = ActivityLogEntry | string
+
+const DIRECTIONS = { incoming: 'i', outgoing: 'o' } as const
+const KINDS = { message: 'm', call: 'c', voicemail: 'v' } as const
+const direction = (code: unknown): ActivityDirection => (code === 'o' ? 'outgoing' : 'incoming')
+const kind = (code: unknown): ActivityKind =>
+  code === 'c' ? 'call' : code === 'v' ? 'voicemail' : 'message'
+
+type RecordTuple = [
+  2,
+  string,
+  string[],
+  string | null,
+  number,
+  [string, string, string, string, number] | null,
+  [string, number, number] | null,
+  string[],
+]
+
+export function encodeRecord(r: ConversationRecord): string {
+  const tuple: RecordTuple = [
+    2,
+    r.phoneNumberId,
+    r.participants,
+    r.contactName,
+    r.createdAt,
+    r.last
+      ? [r.last.id, DIRECTIONS[r.last.direction], KINDS[r.last.kind], r.last.preview, r.last.at]
+      : null,
+    r.incoming ? [r.incoming.id, r.incoming.seq, r.incoming.at] : null,
+    r.recent,
+  ]
+  return JSON.stringify(tuple)
+}
+
+/** The record under `id` in either format. */
+export function decodeRecord(id: string, stored: StoredRecord): ConversationRecord {
+  if (typeof stored !== 'string') return stored
+  const [, phoneNumberId, participants, contactName, createdAt, last, incoming, recent] =
+    JSON.parse(stored) as RecordTuple
+  return {
+    id,
+    phoneNumberId,
+    participants,
+    contactName,
+    createdAt,
+    last: last
+      ? {
+          id: last[0],
+          direction: direction(last[1]),
+          kind: kind(last[2]),
+          preview: last[3],
+          at: last[4],
+        }
+      : null,
+    incoming: incoming ? { id: incoming[0], seq: incoming[1], at: incoming[2] } : null,
+    recent,
+  }
+}
+
+export function encodeLogEntry(e: ActivityLogEntry): string {
+  return JSON.stringify([
+    e.conversationId,
+    e.id,
+    DIRECTIONS[e.direction],
+    KINDS[e.kind],
+    e.at,
+    e.seq ?? null,
+    e.memberId ?? null,
+  ])
+}
+
+export function decodeLogEntry(stored: StoredLogEntry): ActivityLogEntry {
+  if (typeof stored !== 'string') return stored
+  const [conversationId, id, d, k, at, seq, memberId] = JSON.parse(stored) as [
+    string,
+    string,
+    string,
+    string,
+    number,
+    number | null,
+    string | null,
+  ]
+  const entry: ActivityLogEntry = { conversationId, id, direction: direction(d), kind: kind(k), at }
+  if (seq !== null) entry.seq = seq
+  if (memberId !== null) entry.memberId = memberId
+  return entry
+}
+
+/** The conversation record of `id`, decoded, or undefined when the inbox has no such conversation. */
+export function readRecord(doc: Y.Doc, id: string): ConversationRecord | undefined {
+  const stored = inboxRoots.conversations(doc).get(id)
+  return stored === undefined ? undefined : decodeRecord(id, stored)
+}
+
+/** Every conversation record, decoded, in map order. */
+export function forEachRecord(doc: Y.Doc, fn: (record: ConversationRecord, id: string) => void) {
+  inboxRoots.conversations(doc).forEach((stored, id) => fn(decodeRecord(id, stored), id))
+}
+
+/** The activity log, decoded, in ingestion order. */
+export function readActivityLog(doc: Y.Doc): ActivityLogEntry[] {
+  return inboxRoots.activityLog(doc).toArray().map(decodeLogEntry)
+}
+
 export const inboxRoots = {
-  conversations: (doc: Y.Doc) => doc.getMap<ConversationRecord>('conversations'),
+  conversations: (doc: Y.Doc) => doc.getMap<StoredRecord>('conversations'),
   marks: (doc: Y.Doc) => doc.getMap<MarkEntry>('marks'),
   history: (doc: Y.Doc) => doc.getArray<HistoryEntry>('history'),
   mentions: (doc: Y.Doc) => doc.getMap<Mention>('mentions'),
-  activityLog: (doc: Y.Doc) => doc.getArray<ActivityLogEntry>('activityLog'),
+  activityLog: (doc: Y.Doc) => doc.getArray<StoredLogEntry>('activityLog'),
 }

@@ -15,7 +15,12 @@ import type * as Y from 'yjs'
 import { deriveConversation, emptyLanes, type ConversationLanes } from './derive.ts'
 import { timestampWall } from './hlc.ts'
 import { historyIndex, inboxIndex } from './inbox-index.ts'
-import { inboxRoots, type ActivityLogEntry, type ConversationRecord } from './schema.ts'
+import {
+  forEachRecord,
+  readActivityLog,
+  type ActivityLogEntry,
+  type ConversationRecord,
+} from './schema.ts'
 import type { HistoryEntry } from './types.ts'
 
 export interface FiguresOptions {
@@ -192,13 +197,13 @@ function buildTimelines(
   }
   for (const doc of docs) {
     const byId = new Map<string, ActivityLogEntry[]>()
-    for (const entry of inboxRoots.activityLog(doc).toArray()) {
+    for (const entry of readActivityLog(doc)) {
       let list = byId.get(entry.conversationId)
       if (!list) byId.set(entry.conversationId, (list = []))
       list.push(entry)
     }
     const histories = historyIndex(doc)
-    inboxRoots.conversations(doc).forEach((record, id) => {
+    forEachRecord(doc, (record, id) => {
       const log = byId.get(id) ?? []
       const incoming: Incoming[] = []
       const outgoing: Timeline['outgoing'] = []
@@ -516,7 +521,7 @@ export function doneWithNewIncoming(
   const out: ReopenedAfterDone[] = []
   for (const doc of docsOf(docs)) {
     const { lanes } = inboxIndex(doc)
-    inboxRoots.conversations(doc).forEach((record, id) => {
+    forEachRecord(doc, (record, id) => {
       const l = lanes.get(id)
       if (!l || !record.incoming) return
       let status = null

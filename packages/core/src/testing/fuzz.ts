@@ -16,7 +16,7 @@ import {
   unreadCount,
 } from '../inbox.ts'
 import { timestampWall } from '../hlc.ts'
-import { inboxRoots, markKey, type Lane, type MarkEntry } from '../schema.ts'
+import { inboxRoots, markKey, readRecord, type Lane, type MarkEntry } from '../schema.ts'
 import type { Activity, Author, Conversation, MarkKind } from '../types.ts'
 import { compareAt, oracleConversations, type OracleMark } from './model.ts'
 import { createNetwork, type SimDevice } from './network.ts'
@@ -112,7 +112,7 @@ export function runFuzz(options: FuzzOptions): FuzzResult {
     write: () => MarkEntry,
   ): MarkEntry => {
     const before = lanes.map((lane) => currentWinner(d.doc, id, lane))
-    const seen = inboxRoots.conversations(d.doc).get(id)?.incoming?.seq ?? 0
+    const seen = readRecord(d.doc, id)?.incoming?.seq ?? 0
     const entry = write()
     written.push(`${d.deviceId} ${entry.at}`)
     if (entry.seen !== seen)
