@@ -15,13 +15,9 @@ const MAX_JS_BYTES = 128
 export function decodeShortAscii(native: (bytes: Uint8Array) => string, bytes: Uint8Array): string {
   const n = bytes.length
   if (n > MAX_JS_BYTES) return native(bytes)
-  let s = ''
-  for (let i = 0; i < n; i++) {
-    const c = bytes[i]!
-    if (c > 0x7f) return native(bytes)
-    s += String.fromCharCode(c)
-  }
-  return s
+  for (let i = 0; i < n; i++) if (bytes[i]! > 0x7f) return native(bytes)
+  // One string from the char codes: no intermediate strings for the collector.
+  return String.fromCharCode.apply(null, bytes as unknown as number[])
 }
 
 let installed = false
