@@ -13,8 +13,8 @@ import {
   conversationIds,
   getConversation,
   history,
-  inboxRoots,
   markKey,
+  readMark,
   type Activity,
   type Lane,
 } from '@switchboard/core'
@@ -149,7 +149,7 @@ describe('long offline', () => {
     const marks: OracleMark[] = []
     const record = (sb: Switchboard, id: string, lanes: Lane[]) => {
       for (const lane of lanes) {
-        const e = inboxRoots.marks(sb.inbox(PN).doc).get(markKey(id, lane, sb.deviceId))!
+        const e = readMark(sb.inbox(PN).doc, markKey(id, lane, sb.deviceId))!
         marks.push({
           conversationId: id,
           lane,
@@ -193,7 +193,7 @@ describe('long offline', () => {
       record(offline, id, kind === 'read' ? ['flag'] : ['status', 'flag'])
       offlineMarks.push({
         id,
-        at: inboxRoots.marks(inbox.doc).get(markKey(id, 'flag', 'dev-offline'))!.at,
+        at: readMark(inbox.doc, markKey(id, 'flag', 'dev-offline'))!.at,
       })
       if (k % 10 === 0) {
         const sb = prng.pick(online)

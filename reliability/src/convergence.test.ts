@@ -13,8 +13,8 @@ import { join } from 'node:path'
 import {
   conversationIds,
   getConversation,
-  inboxRoots,
   markKey,
+  readMark,
   type Activity,
   type Lane,
   type MarkKind,
@@ -202,7 +202,7 @@ async function runSeed(seed: number): Promise<SeedResult> {
     const convergenceMs: number[] = []
     const record = (r: Replica, doc: Y.Doc, id: string, lanes: Lane[]) => {
       for (const lane of lanes) {
-        const e = inboxRoots.marks(doc).get(markKey(id, lane, r.deviceId))
+        const e = readMark(doc, markKey(id, lane, r.deviceId))
         if (!e)
           throw new Error(`mark ${id}/${lane} of ${r.deviceId} missing right after writing it`)
         marks.push({

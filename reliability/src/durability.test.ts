@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process'
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { conversationIds, history, inboxRoots, markKey } from '@switchboard/core'
+import { conversationIds, history, inboxRoots, markKey, readMark } from '@switchboard/core'
 import { createPrng } from '@switchboard/core/testing'
 import { createSwitchboard, type Switchboard } from '@switchboard/client/node'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -134,7 +134,7 @@ describe('[§4] SIGKILL durability', () => {
         const started = Date.now()
         const id = prng.pick(ids)
         await (prng.chance(0.5) ? inbox.markDone(id) : inbox.markUnread(id))
-        const at = inboxRoots.marks(inbox.doc).get(markKey(id, 'status', `writer-${i}`))!.at
+        const at = readMark(inbox.doc, markKey(id, 'status', `writer-${i}`))!.at
         w.marks.push({ writer: i, pn: w.pn, id, at })
         if (w.sb.pending === 0) w.acked = w.marks.length
         await sleep(Math.max(0, 1000 / MARKS_PER_SECOND - (Date.now() - started)))

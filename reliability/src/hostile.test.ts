@@ -12,7 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
 import { createHash } from 'node:crypto'
 import { rmSync } from 'node:fs'
-import { createHlc, inboxRoots, markConversation, type MarkKind } from '@switchboard/core'
+import { createHlc, inboxRoots, markConversation, readMark, type MarkKind } from '@switchboard/core'
 import { afterAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { WebsocketProvider } from 'y-websocket'
@@ -91,7 +91,7 @@ async function normalWorkload(
     inboxRoots.marks(reader).observe((event) => {
       const now = performance.now()
       for (const key of event.keysChanged) {
-        const at = inboxRoots.marks(reader).get(key)?.at
+        const at = readMark(reader, key)?.at
         const t0 = at === undefined ? undefined : sentAt.get(at)
         if (t0 !== undefined) {
           latencies.push(now - t0)

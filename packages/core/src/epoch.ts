@@ -21,12 +21,13 @@ import { timestampWall } from './hlc.ts'
 import { inboxIndex } from './inbox-index.ts'
 import {
   encodeLogEntry,
+  encodeMark,
   encodeRecord,
+  forEachMark,
   forEachRecord,
   inboxRoots,
   lanes as allLanes,
   markKey,
-  parseMarkKey,
   readActivityLog,
   type MarkEntry,
 } from './schema.ts'
@@ -115,7 +116,7 @@ export function compactInbox(source: Y.Doc, options: CompactOptions): CompactRes
         const best = winner(lanes[lane])
         if (!best) continue
         droppedMarks += lanes[lane].size - 1
-        marks.set(markKey(conversationId, lane, best.device), best)
+        marks.set(markKey(conversationId, lane, best.device), encodeMark(best))
       }
     }
     const mentions = inboxRoots.mentions(doc)
@@ -156,9 +157,8 @@ export function replayIntoEpoch(
   const result: ReplayResult = { marks: 0, history: 0, mentions: 0 }
   const nextLanes = inboxIndex(next).lanes
   const laneWrites: [string, MarkEntry][] = []
-  inboxRoots.marks(old).forEach((entry, key) => {
-    const parsed = parseMarkKey(key)
-    if (!parsed || parsed.deviceId !== author.deviceId || entry.by !== author.memberId) return
+  forEachMark(old, (entry, key, parsed) => {
+    if (parsed.deviceId !== author.deviceId || entry.by !== author.memberId) return
     const current = winner((nextLanes.get(parsed.conversationId) ?? emptyLanes())[parsed.lane])
     if (current && current.at >= entry.at) return
     laneWrites.push([key, entry])
@@ -185,7 +185,7 @@ export function replayIntoEpoch(
   if (!laneWrites.length && !historyWrites.length && !mentionWrites.length) return result
   next.transact(() => {
     const marks = inboxRoots.marks(next)
-    for (const [key, entry] of laneWrites) marks.set(key, entry)
+    for (const [key, entry] of laneWrites) marks.set(key, encodeMark(entry))
     if (historyWrites.length) inboxRoots.history(next).push(historyWrites)
     for (const m of mentionWrites) nextMentions.set(m.id, m)
   }, origin)

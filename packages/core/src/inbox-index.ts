@@ -9,7 +9,15 @@ import {
   sameConversation,
   type ConversationLanes,
 } from './derive.ts'
-import { decodeRecord, forEachRecord, inboxRoots, parseMarkKey, type MarkEntry } from './schema.ts'
+import {
+  decodeMark,
+  decodeRecord,
+  forEachMark,
+  forEachRecord,
+  inboxRoots,
+  parseMarkKey,
+  type MarkEntry,
+} from './schema.ts'
 import type { Conversation, HistoryEntry } from './types.ts'
 
 export interface InboxIndex {
@@ -44,7 +52,8 @@ export function inboxIndex(doc: Y.Doc): InboxIndex {
         if (!parsed) continue
         let lanes = idx.lanes.get(parsed.conversationId)
         if (!lanes) idx.lanes.set(parsed.conversationId, (lanes = emptyLanes()))
-        const entry = marks.get(key)
+        const stored = marks.get(key)
+        const entry = stored === undefined ? null : decodeMark(parsed.deviceId, stored)
         if (entry) lanes[parsed.lane].set(parsed.deviceId, entry)
         else lanes[parsed.lane].delete(parsed.deviceId)
         touched.add(parsed.conversationId)
@@ -77,9 +86,7 @@ export function inboxIndex(doc: Y.Doc): InboxIndex {
 
 function build(doc: Y.Doc): InboxIndex {
   const lanesById = new Map<string, ConversationLanes>()
-  inboxRoots.marks(doc).forEach((entry: MarkEntry, key: string) => {
-    const parsed = parseMarkKey(key)
-    if (!parsed) return
+  forEachMark(doc, (entry: MarkEntry, _key, parsed) => {
     let lanes = lanesById.get(parsed.conversationId)
     if (!lanes) lanesById.set(parsed.conversationId, (lanes = emptyLanes()))
     lanes[parsed.lane].set(parsed.deviceId, entry)

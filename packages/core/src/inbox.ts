@@ -13,6 +13,7 @@ import { historyIndex, inboxIndex } from './inbox-index.ts'
 import { isValidId } from './rooms.ts'
 import {
   encodeLogEntry,
+  encodeMark,
   encodeRecord,
   inboxRoots,
   Lane,
@@ -123,7 +124,7 @@ function writeLanes(
     for (const { lane, kind, value } of writes) {
       const entry: MarkEntry = { kind, at, by: author.memberId, device: author.deviceId, seen }
       if (value !== undefined) entry.value = value
-      marks.set(markKey(conversationId, lane, author.deviceId), entry)
+      marks.set(markKey(conversationId, lane, author.deviceId), encodeMark(entry))
       written = entry
     }
     const record: HistoryEntry = {

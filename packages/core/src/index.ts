@@ -55,15 +55,19 @@ export type {
 } from './epoch.ts'
 export {
   decodeLogEntry,
+  decodeMark,
   decodeRecord,
   encodeLogEntry,
+  encodeMark,
   encodeRecord,
+  forEachMark,
   forEachRecord,
   inboxRoots,
   Lane,
   markKey,
   parseMarkKey,
   readActivityLog,
+  readMark,
   readRecord,
   SEP,
 } from './schema.ts'
@@ -72,6 +76,7 @@ export type {
   ConversationRecord,
   MarkEntry,
   StoredLogEntry,
+  StoredMark,
   StoredRecord,
 } from './schema.ts'
 export {

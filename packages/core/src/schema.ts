@@ -191,9 +191,68 @@ export function readActivityLog(doc: Y.Doc): ActivityLogEntry[] {
   return inboxRoots.activityLog(doc).toArray().map(decodeLogEntry)
 }
 
+/** A lane entry as stored: `[kind, at, by, seen]` (+ `value` on the assign lane) in format 2; the device is the key's. */
+export type StoredMark = MarkEntry | string
+
+export function encodeMark(m: MarkEntry): string {
+  return JSON.stringify(
+    m.value === undefined ? [m.kind, m.at, m.by, m.seen] : [m.kind, m.at, m.by, m.seen, m.value],
+  )
+}
+
+/**
+ * The entry of `deviceId`'s key in either format, fields as stored (the relay's validation
+ * checks their types before anything is kept [M8]); null when a string is not a tuple.
+ */
+export function decodeMark(deviceId: string, stored: StoredMark): MarkEntry | null {
+  if (typeof stored !== 'string') return stored
+  let tuple: unknown
+  try {
+    tuple = JSON.parse(stored)
+  } catch {
+    return null
+  }
+  if (!Array.isArray(tuple) || tuple.length < 4 || tuple.length > 5) return null
+  const [kind, at, by, seen, value] = tuple as [
+    MarkEntry['kind'],
+    string,
+    string,
+    number,
+    string | null,
+  ]
+  const entry: MarkEntry = { kind, at, by, device: deviceId, seen }
+  if (tuple.length === 5) entry.value = value
+  return entry
+}
+
+/** The entry under a mark key, decoded; undefined when absent or unreadable. */
+export function readMark(doc: Y.Doc, key: string): MarkEntry | undefined {
+  const stored = inboxRoots.marks(doc).get(key)
+  const parsed = parseMarkKey(key)
+  if (stored === undefined || !parsed) return undefined
+  return decodeMark(parsed.deviceId, stored) ?? undefined
+}
+
+/** Every readable lane entry with its parsed key. */
+export function forEachMark(
+  doc: Y.Doc,
+  fn: (
+    entry: MarkEntry,
+    key: string,
+    parsed: { conversationId: string; lane: Lane; deviceId: string },
+  ) => void,
+): void {
+  inboxRoots.marks(doc).forEach((stored, key) => {
+    const parsed = parseMarkKey(key)
+    if (!parsed) return
+    const entry = decodeMark(parsed.deviceId, stored)
+    if (entry) fn(entry, key, parsed)
+  })
+}
+
 export const inboxRoots = {
   conversations: (doc: Y.Doc) => doc.getMap<StoredRecord>('conversations'),
-  marks: (doc: Y.Doc) => doc.getMap<MarkEntry>('marks'),
+  marks: (doc: Y.Doc) => doc.getMap<StoredMark>('marks'),
   history: (doc: Y.Doc) => doc.getArray<HistoryEntry>('history'),
   mentions: (doc: Y.Doc) => doc.getMap<Mention>('mentions'),
   activityLog: (doc: Y.Doc) => doc.getArray<StoredLogEntry>('activityLog'),

@@ -10,7 +10,7 @@
 import * as Y from 'yjs'
 import { isTimestamp, parseTimestamp, timestampWall } from './hlc.ts'
 import { isValidId, type Room } from './rooms.ts'
-import { parseMarkKey, type Lane } from './schema.ts'
+import { decodeMark, parseMarkKey, type Lane } from './schema.ts'
 import { markKinds } from './types.ts'
 
 export const RejectCode = {
@@ -99,21 +99,24 @@ function checkValue(target: Target, value: unknown, ctx: UpdateContext): void {
   if (kind === 'inbox' && target.root === 'marks') {
     const key = target.key === null ? null : parseMarkKey(target.key)
     if (!key) throw new Reject(RejectCode.Schema, `${where}: not a mark key`)
-    if (!isObject(value)) throw new Reject(RejectCode.Schema, `${where}: a mark must be an object`)
-    if (!laneKinds[key.lane].includes(value.kind as string))
+    // Format 2 (a tuple string) or format 1 (an object); the device is the key's in format 2.
+    const mark = typeof value === 'string' ? decodeMark(key.deviceId, value) : value
+    if (!isObject(mark))
+      throw new Reject(RejectCode.Schema, `${where}: a mark must be a mark tuple or an object`)
+    if (!laneKinds[key.lane].includes(mark.kind as string))
       throw new Reject(
         RejectCode.Schema,
-        `${where}: kind ${JSON.stringify(value.kind)} is not valid on lane ${key.lane}`,
+        `${where}: kind ${JSON.stringify(mark.kind)} is not valid on lane ${key.lane}`,
       )
-    if (value.by !== ctx.memberId)
+    if (mark.by !== ctx.memberId)
       throw new Reject(RejectCode.Forbidden, `${where}: by must be the signed-in member`)
-    if (value.device !== key.deviceId)
+    if (mark.device !== key.deviceId)
       throw new Reject(RejectCode.Schema, `${where}: device does not match the key`)
-    if (!Number.isInteger(value.seen) || (value.seen as number) < 0)
+    if (!Number.isInteger(mark.seen) || (mark.seen as number) < 0)
       throw new Reject(RejectCode.Schema, `${where}: seen must be a non-negative integer`)
-    if (key.lane === 'assign' && value.value !== null && !isValidId(value.value))
+    if (key.lane === 'assign' && mark.value !== null && !isValidId(mark.value))
       throw new Reject(RejectCode.Schema, `${where}: assignee must be a member id or null`)
-    checkTimestamp(value.at, ctx, key.deviceId)
+    checkTimestamp(mark.at, ctx, key.deviceId)
     checkDevice(key.deviceId, where, ctx)
   } else if (kind === 'inbox' && target.root === 'history') {
     if (target.key !== null || !isObject(value))

@@ -8,6 +8,7 @@ import {
   markConversation,
   markKey,
   parseMarkKey,
+  readMark,
   pinConversation,
   SEP,
 } from '../src/index.ts'
@@ -31,8 +32,8 @@ describe('merge rules', () => {
       `c1${SEP}flag${SEP}alice-web`,
       `c1${SEP}status${SEP}alice-web`,
     ])
-    expect(marks[markKey('c1', 'status', 'alice-web')]).toEqual(entry)
-    expect(marks[markKey('c1', 'flag', 'alice-web')]).toEqual(entry)
+    expect(readMark(doc, markKey('c1', 'status', 'alice-web'))).toEqual(entry)
+    expect(readMark(doc, markKey('c1', 'flag', 'alice-web'))).toEqual(entry)
     expect(entry).toMatchObject({ kind: 'done', by: 'alice', device: 'alice-web', seen: 1 })
     expect(parseMarkKey(markKey('c1', 'flag', 'alice-web'))).toEqual({
       conversationId: 'c1',

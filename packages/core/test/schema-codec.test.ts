@@ -3,9 +3,15 @@ import { describe, expect, it } from 'vitest'
 import {
   compactInbox,
   decodeLogEntry,
+  decodeMark,
   decodeRecord,
   encodeLogEntry,
+  encodeMark,
   encodeRecord,
+  markConversation,
+  markKey,
+  parseRoom,
+  validateUpdate,
   getConversation,
   inboxRoots,
   ingestActivity,
@@ -15,7 +21,9 @@ import {
   teamFigures,
   type ActivityLogEntry,
   type ConversationRecord,
+  type MarkEntry,
 } from '../src/index.ts'
+import { device } from './helpers.ts'
 
 const record: ConversationRecord = {
   id: 'c1',
@@ -100,5 +108,76 @@ describe('stored format of records and the activity log (format 2)', () => {
       return Y.encodeStateAsUpdate(doc).byteLength
     }
     expect(bytes(encodeRecord(record))).toBeLessThan(bytes(record) * 0.8)
+  })
+
+  it('a lane entry survives encode → decode (the device comes from its key); junk decodes to null', () => {
+    const done: MarkEntry = {
+      kind: 'done',
+      at: '001750000000000.000000.web',
+      by: 'alice',
+      device: 'web',
+      seen: 3,
+    }
+    const assign: MarkEntry = { ...done, kind: 'assign', value: null }
+    expect(decodeMark('web', encodeMark(done))).toEqual(done)
+    expect(decodeMark('web', encodeMark(assign))).toEqual(assign)
+    expect(decodeMark('web', done)).toBe(done)
+    for (const junk of ['{', '"done"', '[1,2]', '[1,2,3,4,5,6]'])
+      expect(decodeMark('web', junk)).toBeNull()
+  })
+
+  it('[M8] the relay validates a format-2 mark like an object: by, device, kind and clock are checked', () => {
+    const { author } = device('alice', 'alice-web', 1_750_000_000_000)
+    const replica = new Y.Doc()
+    ingestActivity(replica, {
+      id: 'a1',
+      conversationId: 'c1',
+      phoneNumberId: 'pn1',
+      direction: 'incoming',
+      kind: 'message',
+      from: '+1555',
+      to: '+1556',
+      at: 1_750_000_000_000,
+    })
+    const room = parseRoom('inbox:pn1')!
+    const context = { room, memberId: 'alice', now: 1_750_000_000_000, maxDrift: 60_000 }
+    // The relay holds everything the replica had before each write.
+    const relay = new Y.Doc()
+    const write = (fn: () => void) => {
+      Y.applyUpdate(relay, Y.encodeStateAsUpdate(replica))
+      const before = Y.encodeStateVector(replica)
+      fn()
+      return Y.encodeStateAsUpdate(replica, before)
+    }
+    const ok = write(() => markConversation(replica, 'c1', 'done', author))
+    expect(typeof inboxRoots.marks(replica).get(markKey('c1', 'status', 'alice-web'))).toBe(
+      'string',
+    )
+    expect(validateUpdate(relay, ok, context)).toEqual({ ok: true })
+    const forged = write(() =>
+      inboxRoots
+        .marks(replica)
+        .set(
+          markKey('c1', 'flag', 'alice-web'),
+          encodeMark({
+            kind: 'done',
+            at: '001750000000000.000001.alice-web',
+            by: 'bob',
+            device: 'alice-web',
+            seen: 1,
+          }),
+        ),
+    )
+    expect(validateUpdate(relay, forged, context)).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/by must be the signed-in member/),
+    })
+    const junk = write(() =>
+      inboxRoots.marks(replica).set(markKey('c1', 'pin', 'alice-web'), 'not json'),
+    )
+    expect(validateUpdate(relay, junk, context)).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/a mark must be a mark tuple or an object/),
+    })
   })
 })

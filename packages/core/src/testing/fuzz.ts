@@ -16,7 +16,14 @@ import {
   unreadCount,
 } from '../inbox.ts'
 import { timestampWall } from '../hlc.ts'
-import { inboxRoots, markKey, readRecord, type Lane, type MarkEntry } from '../schema.ts'
+import {
+  forEachMark,
+  inboxRoots,
+  markKey,
+  readRecord,
+  type Lane,
+  type MarkEntry,
+} from '../schema.ts'
 import type { Activity, Author, Conversation, MarkKind } from '../types.ts'
 import { compareAt, oracleConversations, type OracleMark } from './model.ts'
 import { createNetwork, type SimDevice } from './network.ts'
@@ -57,7 +64,7 @@ const KINDS: readonly MarkKind[] = ['done', 'open', 'unread', 'read']
 function currentWinner(doc: Y.Doc, conversationId: string, lane: Lane): string | null {
   let best: string | null = null
   const prefix = markKey(conversationId, lane, '')
-  inboxRoots.marks(doc).forEach((entry, key) => {
+  forEachMark(doc, (entry, key) => {
     if (key.startsWith(prefix) && (best === null || compareAt(entry.at, best) > 0)) best = entry.at
   })
   return best

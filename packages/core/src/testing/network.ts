@@ -18,7 +18,7 @@ import * as Y from 'yjs'
 import { compactInbox, epochOf, replayIntoEpoch } from '../epoch.ts'
 import { createHlc, DEFAULT_MAX_DRIFT, type Hlc } from '../hlc.ts'
 import type { HistoryEntry } from '../types.ts'
-import { inboxRoots, parseMarkKey } from '../schema.ts'
+import { forEachMark, inboxRoots } from '../schema.ts'
 import { parseRoom, type Room } from '../rooms.ts'
 import { validateUpdate } from '../validate.ts'
 import type { Prng } from './prng.ts'
@@ -144,8 +144,8 @@ export function createNetwork(options: NetworkOptions): Network {
   const freshClock = (device: SimDevice): Hlc => {
     const clock = createHlc(device.deviceId, () => wall(device), { maxDrift })
     // A restarted device must never stamp below its own entries: its clock first reads them.
-    inboxRoots.marks(device.doc).forEach((entry, key) => {
-      if (parseMarkKey(key)?.deviceId === device.deviceId) clock.receive(entry.at)
+    forEachMark(device.doc, (entry, _key, parsed) => {
+      if (parsed.deviceId === device.deviceId) clock.receive(entry.at)
     })
     for (const entry of inboxRoots.history(device.doc))
       if (entry.deviceId === device.deviceId) clock.receive(entry.at)
