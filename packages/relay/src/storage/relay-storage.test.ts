@@ -125,6 +125,31 @@ describe('SQLite group commit (no timer in front of a commit)', () => {
     }
   })
 
+  it('a compaction is written by the writer thread: the event loop runs while it waits for the lock, appends made meanwhile are kept, close() waits for it', async () => {
+    const { storage, path } = open()
+    const upTo = await storage.appendUpdate('inbox:a', new Uint8Array([1]))
+    // Another connection holds the write lock: a compaction on the event loop would block it
+    // (busy_timeout) until the lock is released; on the writer thread it only waits there.
+    const locker = new Database(path)
+    locker.exec('BEGIN IMMEDIATE')
+    let compacted = false
+    const compaction = storage.compact('inbox:a', new Uint8Array([9, 9]), upTo).then(() => {
+      compacted = true
+    })
+    const later = storage.appendUpdate('inbox:a', new Uint8Array([2]))
+    await new Promise((r) => setImmediate(r))
+    expect(compacted).toBe(false)
+    locker.exec('COMMIT')
+    locker.close()
+    const closing = storage.close()
+    await Promise.all([compaction, later, closing])
+    const reopened = createSqliteStorage({ path })
+    const stored = await reopened.loadRoom('inbox:a')
+    expect([...stored.snapshot!]).toEqual([9, 9])
+    expect(stored.updates.map((u) => [...u.data])).toEqual([[2]])
+    await reopened.close()
+  })
+
   it('close() commits appends still waiting for their commit', async () => {
     const { storage, path } = open()
     const pending = storage.appendUpdate('inbox:a', new Uint8Array([5]))

@@ -53,6 +53,10 @@ interface PendingAppend {
  * batch it is sent, replying with the row ids once the commit (and its fsync) returned. Plain
  * CommonJS evaluated as a string, so it runs the same under tsx, vitest and node.
  */
+const PUT_SNAPSHOT =
+  'INSERT INTO snapshots (room, data, crc) VALUES (?, ?, ?) ON CONFLICT (room) DO UPDATE SET data = excluded.data, crc = excluded.crc'
+const DROP_UPDATES = 'DELETE FROM updates WHERE room = ? AND id <= ?'
+
 const WRITER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads')
 const { crc32 } = require('node:zlib')
@@ -64,10 +68,25 @@ db.pragma('busy_timeout = 5000')
 const insert = db.prepare('INSERT INTO updates (room, data, crc) VALUES (?, ?, ?)')
 const write = db.transaction((rooms, datas) =>
   rooms.map((room, i) => Number(insert.run(room, datas[i], crc32(datas[i])).lastInsertRowid)))
+const putSnapshot = db.prepare(${JSON.stringify(PUT_SNAPSHOT)})
+const dropUpdates = db.prepare(${JSON.stringify(DROP_UPDATES)})
+const compact = db.transaction((room, snapshot, upTo) => {
+  putSnapshot.run(room, snapshot, crc32(snapshot))
+  dropUpdates.run(room, upTo)
+})
 parentPort.on('message', (m) => {
   if (m.close) {
     db.close()
     parentPort.postMessage({ closed: true })
+    return
+  }
+  if (m.compact) {
+    try {
+      compact(m.compact.room, m.compact.snapshot, m.compact.upTo)
+      parentPort.postMessage({ compacted: true })
+    } catch (e) {
+      parentPort.postMessage({ compacted: false, error: String((e && e.message) || e) })
+    }
     return
   }
   try {
@@ -143,10 +162,8 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
     updates: db.prepare<[string], { id: number; data: Buffer; crc: number }>(
       'SELECT id, data, crc FROM updates WHERE room = ? ORDER BY id',
     ),
-    putSnapshot: db.prepare(
-      'INSERT INTO snapshots (room, data, crc) VALUES (?, ?, ?) ON CONFLICT (room) DO UPDATE SET data = excluded.data, crc = excluded.crc',
-    ),
-    dropUpdates: db.prepare('DELETE FROM updates WHERE room = ? AND id <= ?'),
+    putSnapshot: db.prepare(PUT_SNAPSHOT),
+    dropUpdates: db.prepare(DROP_UPDATES),
     epoch: db.prepare<[string], { id: string; retired: string }>(
       'SELECT id, retired FROM epochs WHERE room = ?',
     ),
@@ -224,6 +241,9 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
   let broken: StorageError | null = null
   let appendCommits = 0
   let drained: (() => void) | null = null
+  /** Compactions sent to the writer thread, answered in order. */
+  const compactions: { resolve: () => void; reject: (error: unknown) => void }[] = []
+  const idle = () => !inflight && queue.length === 0 && compactions.length === 0
 
   const writeBatch = db.transaction((batch: PendingAppend[]) =>
     batch.map((a) => Number(q.insertUpdate.run(a.room, a.data, crc32(a.data)).lastInsertRowid)),
@@ -249,22 +269,34 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
       },
     })
     writer.unref()
-    writer.on('message', (m: { ids?: number[]; error?: string; closed?: boolean }) => {
-      if (m.closed) return
-      const batch = inflight!
-      inflight = null
-      writer!.unref()
-      settle(batch, m.ids ?? null, m.error)
-      // What arrived while that commit was written goes out as the next one, at once.
-      if (queue.length > 0) flush()
-      else drained?.()
-    })
+    writer.on(
+      'message',
+      (m: { ids?: number[]; error?: string; closed?: boolean; compacted?: boolean }) => {
+        if (m.closed) return
+        if (m.compacted !== undefined) {
+          const c = compactions.shift()!
+          if (m.compacted) c.resolve()
+          else c.reject(new StorageError('io', 'cannot write the snapshot', { cause: m.error }))
+          if (compactions.length === 0 && !inflight) writer!.unref()
+          if (idle()) drained?.()
+          return
+        }
+        const batch = inflight!
+        inflight = null
+        if (compactions.length === 0) writer!.unref()
+        settle(batch, m.ids ?? null, m.error)
+        // What arrived while that commit was written goes out as the next one, at once.
+        if (queue.length > 0) flush()
+        else if (idle()) drained?.()
+      },
+    )
     const die = (error: unknown) => {
       broken ??= new StorageError('io', 'the append writer stopped', { cause: error })
       const lost = [...(inflight ?? []), ...queue]
       inflight = null
       queue = []
       for (const a of lost) a.reject(broken)
+      for (const c of compactions.splice(0)) c.reject(broken)
       drained?.()
     }
     writer.on('error', die)
@@ -333,6 +365,16 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
     },
     async compact(room, snapshot, upToId) {
       ensureOpen()
+      if (writer) {
+        if (broken) throw broken
+        // On the writer thread: writing a room's snapshot (megabytes, one fsync) on the event
+        // loop stalled every socket for it, and it would wait for the writer's lock anyway.
+        return new Promise<void>((resolve, reject) => {
+          compactions.push({ resolve, reject })
+          writer!.ref()
+          writer!.postMessage({ compact: { room, snapshot, upTo: upToId } })
+        })
+      }
       db.transaction(() => {
         q.putSnapshot.run(room, snapshot, crc32(snapshot))
         q.dropUpdates.run(room, upToId)
@@ -428,7 +470,7 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
       if (closed) return
       flush()
       if (writer) {
-        if (inflight) await new Promise<void>((resolve) => (drained = resolve))
+        if (!idle()) await new Promise<void>((resolve) => (drained = resolve))
         closed = true
         const w = writer
         await new Promise<void>((resolve) => {
