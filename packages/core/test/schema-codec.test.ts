@@ -155,18 +155,16 @@ describe('stored format of records and the activity log (format 2)', () => {
     )
     expect(validateUpdate(relay, ok, context)).toEqual({ ok: true })
     const forged = write(() =>
-      inboxRoots
-        .marks(replica)
-        .set(
-          markKey('c1', 'flag', 'alice-web'),
-          encodeMark({
-            kind: 'done',
-            at: '001750000000000.000001.alice-web',
-            by: 'bob',
-            device: 'alice-web',
-            seen: 1,
-          }),
-        ),
+      inboxRoots.marks(replica).set(
+        markKey('c1', 'flag', 'alice-web'),
+        encodeMark({
+          kind: 'done',
+          at: '001750000000000.000001.alice-web',
+          by: 'bob',
+          device: 'alice-web',
+          seen: 1,
+        }),
+      ),
     )
     expect(validateUpdate(relay, forged, context)).toMatchObject({
       ok: false,
