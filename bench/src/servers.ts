@@ -8,6 +8,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { login, spawnRelay } from './relay-process.ts'
 import { Protocol } from './wire.ts'
 
 export const ServerKind = {
@@ -43,7 +44,6 @@ export interface RunningServer {
 
 const here = dirname(fileURLToPath(import.meta.url))
 export const repoRoot = join(here, '..', '..')
-const DEMO_PASSWORD = 'bench-demo-password'
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -139,55 +139,10 @@ export async function startServer(kind: ServerKind): Promise<RunningServer> {
 
 async function startSwitchboard(port: number): Promise<RunningServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-bench-'))
-  const base = `http://127.0.0.1:${port}`
-  // BENCH_RELAY_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the relay under load.
-  const flags = process.env.BENCH_RELAY_FLAGS?.split(' ').filter(Boolean) ?? []
-  const child = spawn(process.execPath, [...flags, '--import', 'tsx', 'src/main.ts'], {
-    cwd: join(repoRoot, 'packages', 'relay'),
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      SWITCHBOARD_SECRET: 'bench-secret-bench-secret-bench-secret',
-      WEBHOOK_SECRET: 'bench-webhook-secret',
-      SWITCHBOARD_DEMO_PASSWORD: DEMO_PASSWORD,
-      DEMO: '1',
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
-  let log = ''
-  child.stderr!.on('data', (c: Buffer) => {
-    log = (log + c.toString()).slice(-10_000)
-  })
+  const relay = await spawnRelay(dataDir, port)
+  const base = relay.base
   const deadline = Date.now() + 60_000
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`relay exited with ${child.exitCode}:\n${log}`)
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL')
-      throw new Error(`relay did not answer /healthz:\n${log}`)
-    }
-    try {
-      if ((await fetch(`${base}/healthz`)).ok) break
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200))
-  }
-  // The demo seed may still be running when /healthz first answers.
-  let login: Response
-  for (;;) {
-    login = await fetch(`${base}/api/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: 'alice@example.com', password: DEMO_PASSWORD }),
-    })
-    if (login.ok || Date.now() > deadline) break
-    await new Promise((r) => setTimeout(r, 250))
-  }
-  if (!login.ok) throw new Error(`login failed: ${login.status} ${await login.text()}`)
-  const { token, member } = (await login.json()) as { token: string; member: { id: string } }
+  const { token, memberId } = await login(base)
   let me: { phoneNumbers: { id: string }[] }
   do {
     me = (await (
@@ -200,17 +155,20 @@ async function startSwitchboard(port: number): Promise<RunningServer> {
   const doc = `inbox:${phoneNumberId}`
   return {
     kind: ServerKind.Switchboard,
-    pid: child.pid!,
+    pid: relay.pid,
     target: (options = {}) => ({
       kind: ServerKind.Switchboard,
       protocol: Protocol.Y,
       url: `ws://127.0.0.1:${port}/sync/${encodeURIComponent(doc)}?token=${encodeURIComponent(token)}${options.ack ? '&ack=1' : ''}`,
       doc,
       token,
-      memberId: member.id,
+      memberId,
       syncs: true,
       acks: !!options.ack,
     }),
-    stop: stopper(child, () => rmSync(dataDir, { recursive: true, force: true })),
+    async stop() {
+      await relay.stop()
+      rmSync(dataDir, { recursive: true, force: true })
+    },
   }
 }
