@@ -6,7 +6,6 @@
 import * as Y from 'yjs'
 import {
   createHlc,
-  ingestActivity,
   inboxRoots,
   listConversations,
   markConversation,
@@ -14,20 +13,12 @@ import {
   type Author,
   type MarkKind,
 } from '@switchboard/core'
+import { inboxWith, rng } from './churn-history.ts'
 import { send } from './load/client.ts'
 
 type Command = { cmd: 'run'; conversations: number; marks: number; devices: number }
 
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {})
-
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function measure(encoded: Uint8Array) {
   gc()
@@ -49,22 +40,9 @@ function measure(encoded: Uint8Array) {
 
 function run({ conversations, marks, devices }: Omit<Command, 'cmd'>) {
   const random = rng(42)
-  const doc = new Y.Doc()
   const t0 = performance.now()
-  const start = Date.now() - conversations * 1000
   // One transaction per activity, as the relay ingests them (core's index is per transaction).
-  for (let i = 0; i < conversations; i++)
-    ingestActivity(doc, {
-      id: `a${i}`,
-      conversationId: `c${i}`,
-      phoneNumberId: 'pn1',
-      direction: 'incoming',
-      kind: 'message',
-      from: `+1555${String(i).padStart(7, '0')}`,
-      to: '+15550000000',
-      body: `Hello, this is message ${i} about my order`,
-      at: start + i * 1000,
-    })
+  const doc = inboxWith(conversations)
   const freshBytes = Y.encodeStateAsUpdate(doc).byteLength
   const relayClient = doc.clientID
   const authors: { author: Author; clientID: number }[] = []
