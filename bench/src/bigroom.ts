@@ -9,7 +9,8 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import * as Y from 'yjs'
-import { ingestActivity, inboxRoots } from '@switchboard/core'
+import { inboxRoots } from '@switchboard/core'
+import { inboxWith } from './churn-history.ts'
 import { createSqliteStorage } from '../../packages/relay/src/storage/sqlite.ts'
 import { RELAY_WRITER } from '../../packages/relay/src/room.ts'
 import { send } from './load/client.ts'
@@ -27,20 +28,7 @@ export interface BigRoom {
 
 function build(conversations: number, phoneNumberId: string, file: string): BigRoom {
   const t0 = performance.now()
-  const doc = new Y.Doc()
-  const start = Date.now() - conversations * 1000
-  for (let i = 0; i < conversations; i++)
-    ingestActivity(doc, {
-      id: `a${i}`,
-      conversationId: `c${i}`,
-      phoneNumberId,
-      direction: 'incoming',
-      kind: 'message',
-      from: `+1555${String(i).padStart(7, '0')}`,
-      to: '+15550000000',
-      body: `Hello, this is message ${i} about my order`,
-      at: start + i * 1000,
-    })
+  const doc = inboxWith(conversations, phoneNumberId)
   const update = Y.encodeStateAsUpdate(doc)
   const buildMs = performance.now() - t0
   if (inboxRoots.conversations(doc).size !== conversations) throw new Error('build lost records')

@@ -31,14 +31,14 @@ export function rng(seed: number): () => number {
 }
 
 /** An inbox room with `conversations` conversations, one incoming message each. */
-export function inboxWith(conversations: number): Y.Doc {
+export function inboxWith(conversations: number, phoneNumberId = 'pn1'): Y.Doc {
   const doc = new Y.Doc()
   const start = Date.now() - 400 * 86_400_000
   for (let i = 0; i < conversations; i++)
     ingestActivity(doc, {
       id: `a${i}`,
       conversationId: `c${i}`,
-      phoneNumberId: 'pn1',
+      phoneNumberId,
       direction: 'incoming',
       kind: 'message',
       from: `+1555${String(i).padStart(7, '0')}`,

@@ -48,14 +48,22 @@ export function mergeDecoded(parts: readonly DecodedUpdate[]): Uint8Array {
   const clients = [...(ds.clients as Map<number, { clock: number; len: number }[]>)].sort(
     (a, b) => b[0] - a[0],
   )
-  encoding.writeVarUint(rest, clients.length)
+  writeDeleteSet(rest, clients)
+  return encoder.toUint8Array()
+}
+
+/** A Yjs v1 delete set: the number of clients, then each client's ranges in the order given. */
+export function writeDeleteSet(
+  e: encoding.Encoder,
+  clients: readonly (readonly [number, readonly { clock: number; len: number }[]])[],
+): void {
+  encoding.writeVarUint(e, clients.length)
   for (const [client, ranges] of clients) {
-    encoding.writeVarUint(rest, client)
-    encoding.writeVarUint(rest, ranges.length)
+    encoding.writeVarUint(e, client)
+    encoding.writeVarUint(e, ranges.length)
     for (const r of ranges) {
-      encoding.writeVarUint(rest, r.clock)
-      encoding.writeVarUint(rest, r.len)
+      encoding.writeVarUint(e, r.clock)
+      encoding.writeVarUint(e, r.len)
     }
   }
-  return encoder.toUint8Array()
 }

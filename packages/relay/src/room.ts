@@ -16,7 +16,7 @@ import {
   encodeAwarenessUpdate,
   removeAwarenessStates,
 } from 'y-protocols/awareness'
-import { mergeDecoded, type DecodedUpdate } from './merge.ts'
+import { mergeDecoded, writeDeleteSet, type DecodedUpdate } from './merge.ts'
 import type { Metrics } from './metrics.ts'
 import {
   CloseCode,
@@ -134,15 +134,7 @@ export function subtractDeleteSets(have: DeleteSet, known: DeleteSet): Map<numbe
 export function encodeDeletionsOnlyUpdate(deletions: Map<number, DeleteRange[]>): Uint8Array {
   const e = encoding.createEncoder()
   encoding.writeVarUint(e, 0)
-  encoding.writeVarUint(e, deletions.size)
-  for (const [client, ranges] of deletions) {
-    encoding.writeVarUint(e, client)
-    encoding.writeVarUint(e, ranges.length)
-    for (const r of ranges) {
-      encoding.writeVarUint(e, r.clock)
-      encoding.writeVarUint(e, r.len)
-    }
-  }
+  writeDeleteSet(e, [...deletions])
   return encoding.toUint8Array(e)
 }
 
