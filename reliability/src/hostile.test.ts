@@ -19,6 +19,7 @@ import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
 import { percentile, recordFigures, scale, sleep, SOAK, waitFor } from './support/figures.ts'
 import { FIXTURES, login, spawnRelay, tempDir, type RelayProcess } from './support/relay.ts'
+import { closeOf, openSocket } from './support/sockets.ts'
 
 const NORMAL_ROOMS = 10
 const FUZZ_FRAMES = scale(5_000, 100_000)
@@ -163,25 +164,6 @@ function attack(wsUrl: string, token: string, seed: number): Promise<AttackResul
     }),
   )
 }
-
-function openSocket(url: string): Promise<WebSocket | null> {
-  return new Promise((resolve) => {
-    const ws = new WebSocket(url)
-    ws.on('error', () => resolve(null))
-    ws.once('open', () => resolve(ws))
-    ws.once('unexpected-response', () => resolve(null))
-  })
-}
-
-const closeOf = (ws: WebSocket, limitMs: number) =>
-  new Promise<number | null>((resolve) => {
-    if (ws.readyState === WebSocket.CLOSED) return resolve(-1)
-    const t = setTimeout(() => resolve(null), limitMs)
-    ws.once('close', (code) => {
-      clearTimeout(t)
-      resolve(code)
-    })
-  })
 
 interface Eld {
   maxMs: number
