@@ -74,3 +74,22 @@ test('after an epoch archived her marks, Alice still sees who marked what and th
     .poll(async () => Number((await completed.textContent())?.replace(/\D/g, '')))
     .toBeGreaterThan(0)
 })
+
+test('offline, the Team page says the archive could not be read, without retrying in a loop', async ({
+  browser,
+}) => {
+  const alice = await teammate(browser, relay, 'alice@example.com')
+  const page = alice.page
+  await openInbox(page)
+  let archiveRequests = 0
+  page.on('request', (r) => {
+    if (r.url().includes('/api/history/')) archiveRequests++
+  })
+  await page.context().setOffline(true)
+  await page.getByRole('link', { name: 'Team figures' }).click()
+  await expect(page.getByText(/history archive could not be read/)).toBeVisible()
+  // A failed read used to re-run the page's effect and fetch again at once, for as long as the
+  // page stayed offline; one read per phone number is what should happen.
+  await page.waitForTimeout(1_000)
+  expect(archiveRequests).toBeLessThanOrEqual(3)
+})

@@ -23,6 +23,9 @@ export class InboxState {
   loaded = $state(false)
   /** Audit entries of opened conversations from the relay's archive (older than the room's history). */
   #archived = $state<Record<string, HistoryEntry[]>>({})
+  // Deliberately not reactive (see loadArchive).
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
+  #archiveRequested = new Set<string>()
   /** Conversations whose archive could not be read (offline): their older history is missing. */
   archiveMissing = $state<Record<string, boolean>>({})
   #offs: (() => void)[]
@@ -104,17 +107,21 @@ export class InboxState {
     return archived?.length ? mergeHistory(archived, room) : room
   }
 
-  /** Reads a conversation's archived history once; offline, marks it missing and retries later. */
+  /**
+   * Reads a conversation's archived history once; offline, marks it missing, and the next call
+   * (the conversation opened again) retries. The guard is not reactive state: an effect calling
+   * this must not re-run, and fetch again at once, because a failure cleared it.
+   */
   loadArchive(id: string): void {
-    if (this.#archived[id]) return
-    this.#archived[id] = []
+    if (this.#archiveRequested.has(id)) return
+    this.#archiveRequested.add(id)
     this.inbox.archivedHistory(id).then(
       (entries) => {
         this.#archived[id] = entries
         delete this.archiveMissing[id]
       },
       () => {
-        delete this.#archived[id]
+        this.#archiveRequested.delete(id)
         this.archiveMissing[id] = true
       },
     )
