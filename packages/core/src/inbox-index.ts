@@ -16,11 +16,14 @@ import {
   forEachRecord,
   inboxRoots,
   parseMarkKey,
+  type ConversationRecord,
   type MarkEntry,
 } from './schema.ts'
 import type { Conversation, HistoryEntry } from './types.ts'
 
 export interface InboxIndex {
+  /** Each conversation record, decoded once (format 2 stores them as strings). */
+  records: Map<string, ConversationRecord>
   lanes: Map<string, ConversationLanes>
   derived: Map<string, Conversation>
   unread: number
@@ -66,8 +69,13 @@ export function inboxIndex(doc: Y.Doc): InboxIndex {
     const changed = new Set<string>()
     for (const id of touched) {
       const prev = idx.derived.get(id)
-      const stored = conversations.get(id)
-      const record = stored === undefined ? undefined : decodeRecord(id, stored)
+      let record = idx.records.get(id)
+      if (convKeys?.has(id)) {
+        const stored = conversations.get(id)
+        record = stored === undefined ? undefined : decodeRecord(id, stored)
+        if (record) idx.records.set(id, record)
+        else idx.records.delete(id)
+      }
       const next = record ? deriveConversation(id, record, idx.lanes.get(id) ?? emptyLanes()) : null
       if (!prev && !next) continue
       if (prev && next && sameConversation(prev, next)) continue
@@ -92,13 +100,15 @@ function build(doc: Y.Doc): InboxIndex {
     lanes[parsed.lane].set(parsed.deviceId, entry)
   })
   const derived = new Map<string, Conversation>()
+  const records = new Map<string, ConversationRecord>()
   let unread = 0
   forEachRecord(doc, (record, id) => {
+    records.set(id, record)
     const conversation = deriveConversation(id, record, lanesById.get(id) ?? emptyLanes())
     derived.set(id, conversation)
     if (conversation.unread) unread++
   })
-  return { lanes: lanesById, derived, unread, listeners: new Set(), history: null }
+  return { records, lanes: lanesById, derived, unread, listeners: new Set(), history: null }
 }
 
 export function historyIndex(doc: Y.Doc): Map<string, HistoryEntry[]> {

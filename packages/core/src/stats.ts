@@ -15,12 +15,7 @@ import type * as Y from 'yjs'
 import { deriveConversation, emptyLanes, type ConversationLanes } from './derive.ts'
 import { timestampWall } from './hlc.ts'
 import { historyIndex, inboxIndex } from './inbox-index.ts'
-import {
-  forEachRecord,
-  readActivityLog,
-  type ActivityLogEntry,
-  type ConversationRecord,
-} from './schema.ts'
+import { readActivityLog, type ActivityLogEntry, type ConversationRecord } from './schema.ts'
 import type { HistoryEntry } from './types.ts'
 
 export interface FiguresOptions {
@@ -203,7 +198,7 @@ function buildTimelines(
       list.push(entry)
     }
     const histories = historyIndex(doc)
-    forEachRecord(doc, (record, id) => {
+    inboxIndex(doc).records.forEach((record, id) => {
       const log = byId.get(id) ?? []
       const incoming: Incoming[] = []
       const outgoing: Timeline['outgoing'] = []
@@ -521,7 +516,7 @@ export function doneWithNewIncoming(
   const out: ReopenedAfterDone[] = []
   for (const doc of docsOf(docs)) {
     const { lanes } = inboxIndex(doc)
-    forEachRecord(doc, (record, id) => {
+    inboxIndex(doc).records.forEach((record, id) => {
       const l = lanes.get(id)
       if (!l || !record.incoming) return
       let status = null

@@ -447,4 +447,18 @@ describe('weekly review', () => {
       ['c4', 5 * HOUR],
     ])
   })
+
+  it('a record changed after the figures were first read is read anew (the index keeps records current)', () => {
+    const doc = new Y.Doc()
+    ingestActivity(doc, act('c1', D))
+    expect(openWithoutResponse(doc, HOUR, D + 2 * HOUR)).toMatchObject([
+      { conversationId: 'c1', contactName: null },
+    ])
+    ingestActivity(doc, act('c1', D + HOUR, { contactName: 'Ada Lovelace' }))
+    ingestActivity(doc, act('c2', D + HOUR))
+    expect(openWithoutResponse(doc, HOUR, D + 3 * HOUR)).toMatchObject([
+      { conversationId: 'c1', contactName: 'Ada Lovelace' },
+      { conversationId: 'c2', contactName: null },
+    ])
+  })
 })
