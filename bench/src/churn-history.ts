@@ -6,9 +6,9 @@
 import * as encoding from 'lib0/encoding'
 import * as Y from 'yjs'
 import {
+  conversationIds,
   createHlc,
   ingestActivity,
-  inboxRoots,
   markConversation,
   markKey,
   type Author,
@@ -163,7 +163,7 @@ export function makeMarks(
   Y.applyUpdate(client, Y.encodeStateAsUpdate(room))
   const updates: Uint8Array[] = []
   client.on('update', (u: Uint8Array) => updates.push(u))
-  const ids = [...inboxRoots.conversations(client).keys()]
+  const ids = conversationIds(client)
   const t0 = performance.now()
   for (let i = 0; i < n; i++) markConversation(client, ids[i % ids.length]!, KINDS[i % 4]!, author)
   return { client, updates, ms: performance.now() - t0 }

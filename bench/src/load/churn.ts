@@ -14,7 +14,7 @@
  * on the rebuilt room.
  */
 import * as Y from 'yjs'
-import { createHlc, inboxRoots, markConversation, type Author } from '@switchboard/core'
+import { conversationIds, createHlc, markConversation, type Author } from '@switchboard/core'
 import { applyEach, churnHistory, KINDS } from '../churn-history.ts'
 import { openSocket, send } from './client.ts'
 import type { ChurnPoint } from '../churn.ts'
@@ -75,7 +75,7 @@ async function replica(target: Target) {
 /** Grows the room's writer history from `from` to `to` ids, each batch stored before the next. */
 async function seed(target: Target, from: number, to: number, runId: string) {
   const r = await replica(target)
-  const conversations = [...inboxRoots.conversations(r.doc).keys()]
+  const conversations = conversationIds(r.doc)
   if (conversations.length === 0) throw new Error('churn: the room has no conversations')
   const t0 = performance.now()
   let expected = 0
@@ -105,7 +105,7 @@ async function measure(target: Target, marks: number, window: number, minIds: nu
   const docIds = doc.store.clients.size
   const deviceId = `churn-writer-${process.pid}-${Date.now()}`
   const author: Author = { memberId: target.memberId, deviceId, clock: createHlc(deviceId) }
-  const ids = [...inboxRoots.conversations(doc).keys()]
+  const ids = conversationIds(doc)
   const before = Y.encodeStateAsUpdate(doc)
 
   const updates: Uint8Array[] = []

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs'
 import WebSocket from 'ws'
 import * as Y from 'yjs'
-import { inboxRoots } from '@switchboard/core'
+import { conversationIds } from '@switchboard/core'
 import type { Target } from '../servers.ts'
 import { authFrame, decodeFrame, Protocol, syncStep1Frame, updateFrame } from '../wire.ts'
 import { send } from './client.ts'
@@ -91,7 +91,7 @@ async function join(target: Target, n: number, timeoutMs: number) {
   if (kept) {
     const doc = new Y.Doc()
     Y.applyUpdate(doc, kept)
-    conversations = inboxRoots.conversations(doc).size
+    conversations = conversationIds(doc).length
     doc.destroy()
   }
   syncedMs.sort((a, b) => a - b)

@@ -10,19 +10,32 @@
 import type { MarkEntry, ConversationRecord } from './schema.ts'
 import type { Conversation, Decision, MarkKind } from './types.ts'
 
+/** Each lane's entries by device. Read-only: an epoch base shares them between readers. */
 export interface ConversationLanes {
-  status: Map<string, MarkEntry>
-  flag: Map<string, MarkEntry>
-  pin: Map<string, MarkEntry>
-  assign: Map<string, MarkEntry>
+  status: ReadonlyMap<string, MarkEntry>
+  flag: ReadonlyMap<string, MarkEntry>
+  pin: ReadonlyMap<string, MarkEntry>
+  assign: ReadonlyMap<string, MarkEntry>
 }
 
-export function emptyLanes(): ConversationLanes {
+export type OwnLanes = { [L in keyof ConversationLanes]: Map<string, MarkEntry> }
+
+export function emptyLanes(): OwnLanes {
   return { status: new Map(), flag: new Map(), pin: new Map(), assign: new Map() }
 }
 
+const none: ReadonlyMap<string, MarkEntry> = new Map()
+
+/** A conversation nobody marked: one shared value instead of four new maps per read. */
+export const noLanes: ConversationLanes = Object.freeze({
+  status: none,
+  flag: none,
+  pin: none,
+  assign: none,
+})
+
 /** The entry with the greatest timestamp; the device id inside the timestamp breaks ties. */
-export function winner(entries: Map<string, MarkEntry>): MarkEntry | null {
+export function winner(entries: ReadonlyMap<string, MarkEntry>): MarkEntry | null {
   let best: MarkEntry | null = null
   for (const entry of entries.values()) if (!best || entry.at > best.at) best = entry
   return best
@@ -33,10 +46,25 @@ export function deriveConversation(
   record: ConversationRecord | undefined,
   lanes: ConversationLanes,
 ): Conversation {
-  const status = winner(lanes.status)
-  const flag = winner(lanes.flag)
-  const pin = winner(lanes.pin)
-  const assign = winner(lanes.assign)
+  return deriveFromWinners(
+    id,
+    record,
+    winner(lanes.status),
+    winner(lanes.flag),
+    winner(lanes.pin),
+    winner(lanes.assign),
+  )
+}
+
+/** `deriveConversation` from each lane's winner, already known (an epoch base holds only winners). */
+export function deriveFromWinners(
+  id: string,
+  record: ConversationRecord | undefined,
+  status: MarkEntry | null | undefined,
+  flag: MarkEntry | null | undefined,
+  pin: MarkEntry | null | undefined,
+  assign: MarkEntry | null | undefined,
+): Conversation {
   const incomingSeq = record?.incoming?.seq ?? 0
 
   const statusSeen = !!status && status.seen >= incomingSeq

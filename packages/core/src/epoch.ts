@@ -16,19 +16,16 @@
  * would have been had the relay never compacted (P1–P6 hold across epochs).
  */
 import * as Y from 'yjs'
-import { emptyLanes, winner } from './derive.ts'
+import { winner } from './derive.ts'
 import { timestampWall } from './hlc.ts'
-import { inboxIndex } from './inbox-index.ts'
+import { forEachIndexedLanes, forEachIndexedRecord, inboxIndex, lanesOf } from './inbox-index.ts'
+import { encodeBase, encodeBaseLog, type BaseMark } from './epoch-base.ts'
+import { forEachMark, readActivityLog } from './readers.ts'
 import {
-  encodeLogEntry,
   encodeMark,
-  encodeRecord,
-  forEachMark,
-  forEachRecord,
   inboxRoots,
   lanes as allLanes,
-  markKey,
-  readActivityLog,
+  type ConversationRecord,
   type MarkEntry,
 } from './schema.ts'
 import type { HistoryEntry, Mention } from './types.ts'
@@ -107,22 +104,25 @@ export function compactInbox(source: Y.Doc, options: CompactOptions): CompactRes
     meta.set('previous', previous)
     meta.set('historySince', historySince)
     meta.set('startedAt', options.now)
-    const conversations = inboxRoots.conversations(doc)
-    // Re-encoded: an epoch also moves format-1 records and log entries to the compact format.
-    forEachRecord(source, (record, id) => conversations.set(id, encodeRecord(record)))
-    const marks = inboxRoots.marks(doc)
-    for (const [conversationId, lanes] of from.lanes) {
+    // Records, winners and the log go into the epoch base [E6]: two items instead of one per
+    // value (format-1 values are re-encoded on the way).
+    const winners = new Map<string, BaseMark[]>()
+    forEachIndexedLanes(from, (lanes, conversationId) => {
+      const list: BaseMark[] = []
       for (const lane of allLanes) {
         const best = winner(lanes[lane])
         if (!best) continue
         droppedMarks += lanes[lane].size - 1
-        marks.set(markKey(conversationId, lane, best.device), encodeMark(best))
+        list.push({ lane, entry: best })
       }
-    }
+      if (list.length) winners.set(conversationId, list)
+    })
+    const records: [string, ConversationRecord][] = []
+    forEachIndexedRecord(from, (record, id) => records.push([id, record]))
+    meta.set('base', encodeBase(records, winners))
+    meta.set('baseLog', encodeBaseLog(readActivityLog(source)))
     const mentions = inboxRoots.mentions(doc)
     inboxRoots.mentions(source).forEach((m, id) => mentions.set(id, m))
-    const activityLog = readActivityLog(source).map(encodeLogEntry)
-    if (activityLog.length) inboxRoots.activityLog(doc).push(activityLog)
     if (kept.length) inboxRoots.history(doc).push(kept)
   }, options.origin ?? null)
   return { doc, archived, droppedMarks }
@@ -155,11 +155,11 @@ export function replayIntoEpoch(
   origin: unknown = null,
 ): ReplayResult {
   const result: ReplayResult = { marks: 0, history: 0, mentions: 0 }
-  const nextLanes = inboxIndex(next).lanes
+  const nextIndex = inboxIndex(next)
   const laneWrites: [string, MarkEntry][] = []
   forEachMark(old, (entry, key, parsed) => {
     if (parsed.deviceId !== author.deviceId || entry.by !== author.memberId) return
-    const current = winner((nextLanes.get(parsed.conversationId) ?? emptyLanes())[parsed.lane])
+    const current = winner(lanesOf(nextIndex, parsed.conversationId)[parsed.lane])
     if (current && current.at >= entry.at) return
     laneWrites.push([key, entry])
   })

@@ -7,9 +7,10 @@
 import type * as Y from 'yjs'
 import { summarize } from './activity.ts'
 import { assert } from './assert.ts'
-import { emptyLanes, winner } from './derive.ts'
+import { winner } from './derive.ts'
 import { formatTimestamp, timestampWall } from './hlc.ts'
-import { historyIndex, inboxIndex } from './inbox-index.ts'
+import { historyIndex, inboxIndex, lanesOf } from './inbox-index.ts'
+import { readRecord } from './readers.ts'
 import { isValidId } from './rooms.ts'
 import {
   encodeLogEntry,
@@ -17,7 +18,6 @@ import {
   encodeRecord,
   inboxRoots,
   Lane,
-  readRecord,
   markKey,
   type ActivityLogEntry,
   type ConversationRecord,
@@ -109,7 +109,7 @@ function writeLanes(
   assert(isValidId(conversationId), `invalid conversation id: ${JSON.stringify(conversationId)}`)
   assert(isValidId(author.deviceId), `invalid device id: ${JSON.stringify(author.deviceId)}`)
   assert(author.memberId.length > 0, 'author.memberId must not be empty')
-  const lanes = inboxIndex(doc).lanes.get(conversationId) ?? emptyLanes()
+  const lanes = lanesOf(inboxIndex(doc), conversationId)
   // Lift the clock past what this replica has seen, so a later intent sorts later (P5), however
   // far behind this device's clock runs: stored marks were bounded by the relay's clock (P6).
   for (const { lane } of writes) {

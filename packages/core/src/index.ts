@@ -57,20 +57,19 @@ export {
   decodeLogEntry,
   decodeMark,
   decodeRecord,
+  decodeRecordTuple,
   encodeLogEntry,
   encodeMark,
   encodeRecord,
-  forEachMark,
-  forEachRecord,
   inboxRoots,
   Lane,
   markKey,
   parseMarkKey,
-  readActivityLog,
-  readMark,
-  readRecord,
   SEP,
 } from './schema.ts'
+export { forEachMark, forEachRecord, readActivityLog, readMark, readRecord } from './readers.ts'
+export { baseOf, baseLogOf, decodeBase, encodeBase } from './epoch-base.ts'
+export type { BaseMark, EpochBase } from './epoch-base.ts'
 export type {
   ActivityLogEntry,
   ConversationRecord,

@@ -94,7 +94,7 @@ const direction = (code: unknown): ActivityDirection => (code === 'o' ? 'outgoin
 const kind = (code: unknown): ActivityKind =>
   code === 'c' ? 'call' : code === 'v' ? 'voicemail' : 'message'
 
-type RecordTuple = [
+export type RecordTuple = [
   2,
   string,
   string[],
@@ -124,8 +124,11 @@ export function encodeRecord(r: ConversationRecord): string {
 /** The record under `id` in either format. */
 export function decodeRecord(id: string, stored: StoredRecord): ConversationRecord {
   if (typeof stored !== 'string') return stored
-  const [, phoneNumberId, participants, contactName, createdAt, last, incoming, recent] =
-    JSON.parse(stored) as RecordTuple
+  return decodeRecordTuple(id, JSON.parse(stored) as RecordTuple)
+}
+
+export function decodeRecordTuple(id: string, tuple: RecordTuple): ConversationRecord {
+  const [, phoneNumberId, participants, contactName, createdAt, last, incoming, recent] = tuple
   return {
     id,
     phoneNumberId,
@@ -175,22 +178,6 @@ export function decodeLogEntry(stored: StoredLogEntry): ActivityLogEntry {
   return entry
 }
 
-/** The conversation record of `id`, decoded, or undefined when the inbox has no such conversation. */
-export function readRecord(doc: Y.Doc, id: string): ConversationRecord | undefined {
-  const stored = inboxRoots.conversations(doc).get(id)
-  return stored === undefined ? undefined : decodeRecord(id, stored)
-}
-
-/** Every conversation record, decoded, in map order. */
-export function forEachRecord(doc: Y.Doc, fn: (record: ConversationRecord, id: string) => void) {
-  inboxRoots.conversations(doc).forEach((stored, id) => fn(decodeRecord(id, stored), id))
-}
-
-/** The activity log, decoded, in ingestion order. */
-export function readActivityLog(doc: Y.Doc): ActivityLogEntry[] {
-  return inboxRoots.activityLog(doc).toArray().map(decodeLogEntry)
-}
-
 /** A lane entry as stored: `[kind, at, by, seen]` (+ `value` on the assign lane) in format 2; the device is the key's. */
 export type StoredMark = MarkEntry | string
 
@@ -225,35 +212,12 @@ export function decodeMark(deviceId: string, stored: StoredMark): MarkEntry | nu
   return entry
 }
 
-/** The entry under a mark key, decoded; undefined when absent or unreadable. */
-export function readMark(doc: Y.Doc, key: string): MarkEntry | undefined {
-  const stored = inboxRoots.marks(doc).get(key)
-  const parsed = parseMarkKey(key)
-  if (stored === undefined || !parsed) return undefined
-  return decodeMark(parsed.deviceId, stored) ?? undefined
-}
-
-/** Every readable lane entry with its parsed key. */
-export function forEachMark(
-  doc: Y.Doc,
-  fn: (
-    entry: MarkEntry,
-    key: string,
-    parsed: { conversationId: string; lane: Lane; deviceId: string },
-  ) => void,
-): void {
-  inboxRoots.marks(doc).forEach((stored, key) => {
-    const parsed = parseMarkKey(key)
-    if (!parsed) return
-    const entry = decodeMark(parsed.deviceId, stored)
-    if (entry) fn(entry, key, parsed)
-  })
-}
-
 export const inboxRoots = {
   conversations: (doc: Y.Doc) => doc.getMap<StoredRecord>('conversations'),
   marks: (doc: Y.Doc) => doc.getMap<StoredMark>('marks'),
   history: (doc: Y.Doc) => doc.getArray<HistoryEntry>('history'),
   mentions: (doc: Y.Doc) => doc.getMap<Mention>('mentions'),
   activityLog: (doc: Y.Doc) => doc.getArray<StoredLogEntry>('activityLog'),
+  /** Relay-written: the epoch's names [E1] and its base [E6]. */
+  meta: (doc: Y.Doc) => doc.getMap<unknown>('meta'),
 }

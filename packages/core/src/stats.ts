@@ -12,10 +12,11 @@
  * seen when she marked Done reopens it in the replay just as `derive` does [M4].
  */
 import type * as Y from 'yjs'
-import { deriveConversation, emptyLanes, type ConversationLanes } from './derive.ts'
+import { deriveConversation, emptyLanes, type OwnLanes } from './derive.ts'
 import { timestampWall } from './hlc.ts'
-import { historyIndex, inboxIndex } from './inbox-index.ts'
-import { readActivityLog, type ActivityLogEntry, type ConversationRecord } from './schema.ts'
+import { forEachIndexedRecord, historyIndex, inboxIndex, lanesOf } from './inbox-index.ts'
+import { readActivityLog } from './readers.ts'
+import type { ActivityLogEntry, ConversationRecord } from './schema.ts'
 import type { HistoryEntry } from './types.ts'
 
 export interface FiguresOptions {
@@ -198,7 +199,7 @@ function buildTimelines(
       list.push(entry)
     }
     const histories = historyIndex(doc)
-    inboxIndex(doc).records.forEach((record, id) => {
+    forEachIndexedRecord(inboxIndex(doc), (record, id) => {
       const log = byId.get(id) ?? []
       const incoming: Incoming[] = []
       const outgoing: Timeline['outgoing'] = []
@@ -294,7 +295,7 @@ function stateAt(tl: Timeline, t: number): StateAt {
     if (flag < 0 && (kind === 'done' || kind === 'open' || kind === 'unread' || kind === 'read'))
       flag = k
   }
-  const lanes: ConversationLanes = emptyLanes()
+  const lanes: OwnLanes = emptyLanes()
   const entry = (k: number) => {
     const m = tl.marks[k]!
     return { kind: m.kind, at: m.at, by: m.memberId, device: m.deviceId, seen: tl.seen[k]! }
@@ -515,10 +516,10 @@ export function doneWithNewIncoming(
 ): ReopenedAfterDone[] {
   const out: ReopenedAfterDone[] = []
   for (const doc of docsOf(docs)) {
-    const { lanes } = inboxIndex(doc)
-    inboxIndex(doc).records.forEach((record, id) => {
-      const l = lanes.get(id)
-      if (!l || !record.incoming) return
+    const index = inboxIndex(doc)
+    forEachIndexedRecord(index, (record, id) => {
+      const l = lanesOf(index, id)
+      if (!record.incoming) return
       let status = null
       for (const e of l.status.values()) if (!status || e.at > status.at) status = e
       if (status?.kind !== 'done' || status.seen >= record.incoming.seq) return

@@ -16,14 +16,8 @@ import {
   unreadCount,
 } from '../inbox.ts'
 import { timestampWall } from '../hlc.ts'
-import {
-  forEachMark,
-  inboxRoots,
-  markKey,
-  readRecord,
-  type Lane,
-  type MarkEntry,
-} from '../schema.ts'
+import { forEachMark, readRecord } from '../readers.ts'
+import { inboxRoots, markKey, type Lane, type MarkEntry } from '../schema.ts'
 import type { Activity, Author, Conversation, MarkKind } from '../types.ts'
 import { compareAt, oracleConversations, type OracleMark } from './model.ts'
 import { createNetwork, type SimDevice } from './network.ts'
