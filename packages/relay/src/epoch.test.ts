@@ -193,6 +193,53 @@ describe('[E2–E4] epochs on the relay', () => {
     expect(epochOf(c.doc).id).toBe(report.epoch)
   })
 
+  it('a room loaded with more than `epochOnLoad.items` structs starts an epoch before its first joiner is served', async () => {
+    const { relay, token } = await setup({ epochOnLoad: { items: 60, writers: 0 } })
+    for (let i = 5; i < 40; i++)
+      expect((await relay.webhook(incoming(`c-e-${i}`, 'pn-a'))).status).toBe(202)
+    await until(() => relay.relay.loadedRooms().length === 0, 'the room unloads')
+    // An unmodified y-websocket client joining the outgrown room is served the epoch, never 4409.
+    const plain = connect(relay, token, { ack: '0' })
+    await plain.synced
+    const first = epochOf(plain.doc).id
+    expect(first).not.toBeNull()
+    expect(conversationIds(plain.doc)).toHaveLength(40)
+    expect(plain.closes).toEqual([])
+    expect(plain.doc.store.clients.size).toBe(1)
+    plain.provider.disconnect()
+    // Loaded again, it is small: no second epoch.
+    await until(() => relay.relay.loadedRooms().length === 0, 'the room unloads again')
+    const again = connect(relay, token, { ack: '0' })
+    await again.synced
+    expect(epochOf(again.doc).id).toBe(first)
+  })
+
+  it('a room loaded with `epochOnLoad.writers` writer ids starts an epoch; a warm replica adopts it', async () => {
+    const { relay, token } = await setup({ epochOnLoad: { items: 0, writers: 3 } })
+    const laptop = connect(relay, token)
+    const laptopAcks = trackAcks(laptop)
+    await laptop.synced
+    const who = author('alice', 'dev-writers')
+    markConversation(laptop.doc, 'c-e-1', 'done', who)
+    await laptopAcks.acked()
+    const phone = connect(relay, token)
+    const phoneAcks = trackAcks(phone)
+    await phone.synced
+    markConversation(phone.doc, 'c-e-2', 'done', author('alice', 'dev-writers-2'))
+    await phoneAcks.acked()
+    const expected = states(phone.doc)
+    laptop.provider.disconnect()
+    phone.provider.disconnect()
+    await until(() => relay.relay.loadedRooms().length === 0, 'the room unloads')
+    // The laptop comes back with the old epoch: it is told to adopt, and adopting loses nothing.
+    laptop.provider.connect()
+    await until(() => laptop.closes.some((c) => c.code === CloseCode.EpochChanged), '4409')
+    laptop.provider.disconnect()
+    const next = await adopt(relay, token, laptop.doc, who)
+    expect(epochOf(next.doc).id).not.toBeNull()
+    expect(states(next.doc)).toEqual(expected)
+  })
+
   it('a room starts an epoch by itself once it stored `epochEvery` batches', async () => {
     const { relay, token } = await setup({ epochEvery: 20 })
     const c = connect(relay, token)

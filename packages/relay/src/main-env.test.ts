@@ -14,6 +14,8 @@ describe('main(): settings from the environment', () => {
     ['HISTORY_HORIZON_MS', '90d'],
     ['HISTORY_HORIZON_MS', '-1'],
     ['COMPACT_EVERY', '2.5'],
+    ['EPOCH_LOAD_ITEMS', 'many'],
+    ['EPOCH_LOAD_WRITERS', '-5'],
   ])('%s=%s is refused with its name before DATA_DIR is touched', async (name, value) => {
     const parent = mkdtempSync(join(tmpdir(), 'sb-env-'))
     dirs.push(parent)

@@ -151,6 +151,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RelayS
   // Read before anything touches DATA_DIR: a mistyped setting stops the start, nothing else.
   const historyHorizonMs = wholeNumberEnv(env, 'HISTORY_HORIZON_MS')
   const compactEvery = wholeNumberEnv(env, 'COMPACT_EVERY')
+  const epochLoadItems = wholeNumberEnv(env, 'EPOCH_LOAD_ITEMS')
+  const epochLoadWriters = wholeNumberEnv(env, 'EPOCH_LOAD_WRITERS')
   const port = Number(env.PORT ?? 8787)
   const host = env.HOST ?? '127.0.0.1'
   const dataDir = resolve(env.DATA_DIR ?? './data')
@@ -184,6 +186,10 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RelayS
     epochEvery: env.EPOCH_EVERY ? Number(env.EPOCH_EVERY) : undefined,
     historyHorizonMs,
     compactEvery,
+    epochOnLoad: {
+      items: epochLoadItems ?? 50_000,
+      writers: epochLoadWriters ?? 2_000,
+    },
     async beforeListen(relay) {
       if (env.DEMO === '0' || storage.listMembers().length > 0) return
       const password = env.SWITCHBOARD_DEMO_PASSWORD || randomBytes(9).toString('base64url')

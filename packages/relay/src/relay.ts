@@ -93,6 +93,13 @@ export interface RelayOptions {
    * unmodified y-websocket clients stop on 4409); `POST /api/admin/rooms/:room/epoch` always works.
    */
   epochEvery?: number
+  /**
+   * An inbox room loaded with at least `items` Yjs structs (values and tombstones) or `writers`
+   * client ids starts a new epoch before anyone joins it, so a big or old room is served in the
+   * epoch's compact form (docs/bounded-documents.md §3). 0 turns a limit off. Default
+   * `{ items: 50_000, writers: 2_000 }`.
+   */
+  epochOnLoad?: { items: number; writers: number }
   /** P6: timestamps further ahead of the relay's clock are rejected. */
   maxDriftMs?: number
   /** Failed logins allowed per email and per IP in `windowMs`. */
@@ -204,6 +211,7 @@ export function createRelay(options: RelayOptions): Relay {
     compactEvery = 500,
     historyHorizonMs = 90 * 86_400_000,
     epochEvery = 0,
+    epochOnLoad = { items: 50_000, writers: 2_000 },
     keepaliveMs = 10_000,
     maxDriftMs = DEFAULT_MAX_DRIFT,
     now = Date.now,
@@ -280,14 +288,37 @@ export function createRelay(options: RelayOptions): Relay {
 
   // ---------------------------------------------------------------- rooms
 
-  function openRoom(name: string): Promise<Room> {
+  async function openRoom(name: string): Promise<Room> {
     const sealed = sealing.get(name)
-    if (sealed)
-      return sealed.then(
-        () => openRoom(name),
-        () => openRoom(name),
-      )
-    return acquireRoom(name)
+    if (sealed) {
+      await sealed.catch(() => {})
+      return openRoom(name)
+    }
+    const room = await acquireRoom(name)
+    if (!checkedOnLoad.has(room)) {
+      checkedOnLoad.add(room)
+      if (room.peers.size === 0 && !room.sealed && outgrown(room))
+        startEpoch(name).catch((err: unknown) => {
+          epochOnLoadFailed.add(name)
+          log({ level: 'warn', msg: 'epoch on load failed', room: name, err: String(err) })
+        })
+    }
+    // Started above or by another opener: everyone waits for the new epoch.
+    if (sealing.has(name)) return openRoom(name)
+    return room
+  }
+
+  const checkedOnLoad = new WeakSet<Room>()
+  const epochOnLoadFailed = new Set<string>()
+
+  /** A loaded inbox room that should start a new epoch before it is served. */
+  function outgrown(room: Room): boolean {
+    if (!room.name.startsWith('inbox:') || epochOnLoadFailed.has(room.name)) return false
+    const { clients } = room.doc.store
+    if (epochOnLoad.writers > 0 && clients.size >= epochOnLoad.writers) return true
+    let structs = 0
+    clients.forEach((list) => (structs += list.length))
+    return epochOnLoad.items > 0 && structs >= epochOnLoad.items
   }
 
   function acquireRoom(name: string): Promise<Room> {
