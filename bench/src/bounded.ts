@@ -10,19 +10,23 @@
  * 3. Up-to-date reconnect: the relay's sync step 1 (its state vector) and a plain y-protocols
  *    step 2 answer for a client that already has everything, before and after.
  */
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import * as Y from 'yjs'
 import {
   compactInbox,
   createHlc,
   forEachMark,
   inboxRoots,
-  listConversations,
   markConversation,
-  unreadCount,
   type Author,
 } from '@switchboard/core'
 import { applyRate, churned, inboxWith, KINDS, rng } from './churn-history.ts'
 
+const here = dirname(fileURLToPath(import.meta.url))
 const full = process.argv.includes('--full')
 const P = full
   ? { conversations: 100_000, marks: 1_000_000, devices: 50, writers: 50_000 }
@@ -31,7 +35,6 @@ const P = full
     : process.argv.includes('--small')
       ? { conversations: 5_000, marks: 50_000, devices: 50, writers: 5_000 }
       : { conversations: 20_000, marks: 200_000, devices: 50, writers: 20_000 }
-const gc = (globalThis as { gc?: () => void }).gc ?? (() => {})
 const out: Record<string, unknown> = { profile: full ? 'full' : 'quick', ...P }
 
 const random = rng(7)
@@ -39,7 +42,6 @@ const random = rng(7)
 const started = performance.now()
 const step = (what: string) =>
   console.error(`[${((performance.now() - started) / 1000).toFixed(1)} s] ${what}`)
-const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[xs.length >> 1]!
 const mb = (n: number) => `${(n / 1e6).toFixed(2)} MB`
 const ms = (n: number) => `${n.toFixed(0)} ms`
 
@@ -50,21 +52,25 @@ function countMarks(doc: Y.Doc) {
   return n
 }
 
-/** Median load time (parse + first inbox view) of an encoded room, ms. */
+/** Median load time (parse + first inbox view) of an encoded room, ms, in a fresh process. */
 function load(encoded: Uint8Array) {
-  const times: number[] = []
-  let unread = 0
-  for (let i = 0; i < 3; i++) {
-    gc()
-    const t0 = performance.now()
-    const doc = new Y.Doc()
-    Y.applyUpdate(doc, encoded)
-    listConversations(doc, { view: 'inbox' })
-    unread = unreadCount(doc)
-    times.push(performance.now() - t0)
-    doc.destroy()
+  const dir = mkdtempSync(join(tmpdir(), 'sb-bounded-'))
+  try {
+    const file = join(dir, 'room.bin')
+    writeFileSync(file, encoded)
+    const out = execFileSync(
+      process.execPath,
+      ['--expose-gc', '--import', 'tsx', join(here, 'load-room.ts'), file],
+      { encoding: 'utf8', maxBuffer: 1 << 20 },
+    )
+    const { loadMs, unread } = JSON.parse(out.trim().split('\n').at(-1)!) as {
+      loadMs: number
+      unread: number
+    }
+    return { bytes: encoded.byteLength, loadMs, unread }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
   }
-  return { bytes: encoded.byteLength, loadMs: median(times), unread }
 }
 
 // ---------------------------------------------------------------- 1. growth

@@ -25,11 +25,11 @@ export function browserSection(rows: BrowserRow[]): string[] {
     const loaded = r.loadedMs.length ? median(r.loadedMs) : paint
     const floor = median(r.idbReadMs)
     lines.push(
-      `| ${r.conversations.toLocaleString('en')} | ${r.open.toLocaleString('en')} | ${f(r.stored.bytes / 2 ** 20, 1)} | ${f(paint)} | ${f(loaded)} | ${f(floor)} | ${f(loaded / floor, 1)}× | ${f(median(r.doneNext), 1)} / ${f(quantile(r.doneNext, 0.95), 1)} | ${f(median(r.doneSettle), 1)} / ${f(quantile(r.doneSettle, 0.95), 1)} | ${f(r.syncMs / 1000, 1)} |`,
+      `| ${r.conversations.toLocaleString('en')}${r.epoch ? ", after the relay's epoch" : ''} | ${r.open.toLocaleString('en')} | ${f(r.stored.bytes / 2 ** 20, 1)} | ${f(paint)} | ${f(loaded)} | ${f(floor)} | ${f(loaded / floor, 1)}× | ${f(median(r.doneNext), 1)} / ${f(quantile(r.doneNext, 0.95), 1)} | ${f(median(r.doneSettle), 1)} / ${f(quantile(r.doneSettle, 0.95), 1)} | ${f(r.syncMs / 1000, 1)} |`,
     )
   }
   const small = rows[0]
-  const big = rows.at(-1)
+  const big = rows.filter((r) => !r.epoch).at(-1)
   if (small && big && big !== small) {
     const ratio = (a: number[], b: number[]) => f(median(a) / median(b), 1)
     lines.push('')

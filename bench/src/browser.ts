@@ -37,12 +37,16 @@ const INBOX_LOADED = 'switchboard:inbox-loaded'
 
 export interface BrowserProfile {
   scales: number[]
+  /** Scales measured again with the room as the relay serves it after an epoch (docs/bounded-documents.md §3). */
+  epochScales?: number[]
   reloads: number
   presses: number
 }
 
 export interface BrowserRow {
   conversations: number
+  /** The room went through the relay's epoch before the browser signed in. */
+  epoch?: boolean
   /** Conversations in the Open tab (the list that is painted). */
   open: number
   stateBytes: number
@@ -61,7 +65,7 @@ export interface BrowserRow {
   missed: number
 }
 
-function startInboxServer(conversations: number, port: number) {
+function startInboxServer(conversations: number, port: number, epoch: boolean) {
   const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-browser-'))
   const child = spawn(
     process.execPath,
@@ -75,6 +79,7 @@ function startInboxServer(conversations: number, port: number) {
         WEB_DIR: join(repoRoot, 'apps', 'web', 'build'),
         PASSWORD,
         CONVERSATIONS: String(conversations),
+        EPOCH: epoch ? '1' : '0',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -163,9 +168,10 @@ async function measureScale(
   conversations: number,
   profile: BrowserProfile,
   log: (...args: unknown[]) => void,
+  epoch = false,
 ): Promise<BrowserRow> {
   const port = await freePort()
-  const server = startInboxServer(conversations, port)
+  const server = startInboxServer(conversations, port, epoch)
   const context = await browser.newContext({ baseURL: `http://127.0.0.1:${port}` })
   // tsx (esbuild keepNames) wraps the page functions' inner functions in __name(); define it.
   await context.addInitScript({ content: 'globalThis.__name = (f) => f' })
@@ -184,6 +190,7 @@ async function measureScale(
     const db = `switchboard:${MEMBER}:inbox:${phoneNumberId}`
     const row: BrowserRow = {
       conversations,
+      epoch,
       open: seeded.open,
       stateBytes: seeded.stateBytes,
       stored,
@@ -306,12 +313,17 @@ export async function runBrowser(
       ],
     })
     try {
-      for (const n of profile.scales) {
+      const runs = [
+        ...profile.scales.map((n) => [n, false] as const),
+        ...(profile.epochScales ?? []).map((n) => [n, true] as const),
+      ]
+      for (const [n, epoch] of runs) {
+        const what = epoch ? `${n} after an epoch` : n
         try {
-          rows.push(await measureScale(browser, n, profile, log))
+          rows.push(await measureScale(browser, n, profile, log, epoch))
         } catch (err) {
-          errors.push(`browser ${n}: ${(err as Error).message.slice(0, 300)}`)
-          log('browser', n, 'failed', (err as Error).message.slice(0, 300))
+          errors.push(`browser ${what}: ${(err as Error).message.slice(0, 300)}`)
+          log('browser', what, 'failed', (err as Error).message.slice(0, 300))
         }
       }
     } finally {

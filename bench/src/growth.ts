@@ -1,10 +1,12 @@
 /**
  * @module Workload 5 (its own process): an inbox document grown through core — N conversations
  * ingested, then M marks from 50 devices — against a document holding the same live state built
- * fresh. Devices share one process: the doc's clientID is switched per device between transactions.
+ * fresh, and against its epoch (what the relay serves after compacting it, docs/bounded-documents.md).
+ * Devices share one process: the doc's clientID is switched per device between transactions.
  */
 import * as Y from 'yjs'
 import {
+  compactInbox,
   createHlc,
   inboxRoots,
   listConversations,
@@ -75,6 +77,10 @@ function run({ conversations, marks, devices }: Omit<Command, 'cmd'>) {
   })
   const freshLive = Y.encodeStateAsUpdate(fresh)
   const liveMarks = inboxRoots.marks(doc).size
+  // What the relay serves after an epoch (all history archived): the live state in its base.
+  const epochDoc = compactInbox(doc, { epoch: 'bench', historySince: Date.now() + 1, now: 0 }).doc
+  const epoch = Y.encodeStateAsUpdate(epochDoc)
+  epochDoc.destroy()
   doc.destroy()
   fresh.destroy()
   return {
@@ -87,6 +93,7 @@ function run({ conversations, marks, devices }: Omit<Command, 'cmd'>) {
     conversationsOnlyBytes: freshBytes,
     grown: measure(grown),
     fresh: measure(freshLive),
+    epoch: measure(epoch),
   }
 }
 

@@ -26,7 +26,7 @@ const profile = full
       drainMs: 5000,
       durable: { writers: 20, window: 16, durationMs: 5000, offered: [5_000, 10_000] },
       growth: { conversations: 100_000, marks: 1_000_000, devices: 50 },
-      browser: { scales: [10_000, 100_000], reloads: 5, presses: 30 },
+      browser: { scales: [10_000, 100_000], epochScales: [100_000], reloads: 5, presses: 30 },
       coldjoin: { conversations: 100_000, clients: [100, 300], timeoutMs: 900_000 },
       restart: {
         conversations: 100_000,
@@ -56,7 +56,7 @@ const profile = full
       durable: { writers: 20, window: 16, durationMs: 2000, offered: [5_000, 10_000] },
       growth: { conversations: 5_000, marks: 20_000, devices: 50 },
       // Both scales, fewer reloads and presses: ~60 s with the web app build.
-      browser: { scales: [10_000, 100_000], reloads: 3, presses: 20 },
+      browser: { scales: [10_000, 100_000], epochScales: [100_000], reloads: 3, presses: 20 },
       // Scaled down to stay within ~45 s together (full: 100,000 conversations, 100/300 joins,
       // 300 cold + 1,000 warm clients).
       coldjoin: { conversations: 5_000, clients: [30, 100], timeoutMs: 60_000 },

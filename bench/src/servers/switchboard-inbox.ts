@@ -2,7 +2,8 @@
  * @module Workload 6's server: the relay as users run it (SQLite in DATA_DIR, auth on, serving the
  * built web app from WEB_DIR) with one member and one phone number whose inbox room holds
  * CONVERSATIONS conversations, seeded through core's `ingestActivity` and `markConversation` in
- * one relay write before the port opens. Prints `ready {json}` with what the browser should see.
+ * one relay write before the port opens (EPOCH=1: then rebuilt into an epoch, as the relay does on
+ * loading a room this big). Prints `ready {json}` with what the browser should see.
  */
 import { join } from 'node:path'
 import {
@@ -76,11 +77,22 @@ const server = await startRelayServer({
     )
     await relay.admin.createPhoneNumber(PHONE)
     await relay.admin.grant('alice', PHONE.id)
-    await relay.writeRoom(`inbox:${PHONE.id}`, (doc) => {
+    const room = `inbox:${PHONE.id}`
+    await relay.writeRoom(room, (doc) => {
       doc.transact(() => seed(doc))
       open = listConversations(doc, { view: 'inbox' }).length
       stateBytes = Y.encodeStateAsUpdate(doc).length
     })
+    if (process.env.EPOCH === '1') {
+      // What the relay does by itself when it loads a room this big after a restart or a quiet
+      // spell (EPOCH_LOAD_ITEMS): the browser then syncs and stores the epoch.
+      await relay.startEpoch(room)
+      await relay.writeRoom(room, (doc) => {
+        if (listConversations(doc, { view: 'inbox' }).length !== open)
+          throw new Error('the epoch changed the inbox')
+        stateBytes = Y.encodeStateAsUpdate(doc).length
+      })
+    }
   },
 })
 console.log(
