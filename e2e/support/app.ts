@@ -100,6 +100,8 @@ export function phoneNumberLink(page: Page, pn: PhoneNumber = SUPPORT) {
 
 /** The unread badge of a phone number, read from its link's accessible name. */
 export async function unreadBadge(page: Page, pn: PhoneNumber = SUPPORT): Promise<number> {
+  // Until the inbox is read from IndexedDB the link says "unread count loading", not a count.
+  await expect(phoneNumberLink(page, pn)).toHaveAttribute('aria-label', /, \d+ unread$/)
   const name = (await phoneNumberLink(page, pn).getAttribute('aria-label')) ?? ''
   const match = /, (\d+) unread$/.exec(name)
   if (!match) throw new Error(`no unread count in the link name "${name}"`)

@@ -59,6 +59,10 @@ export class InboxHandle implements Inbox {
     return this.replica.doc
   }
 
+  get loaded(): boolean {
+    return this.replica.isLoaded
+  }
+
   list(view: View | ListOptions): Conversation[] {
     return listConversations(this.doc, typeof view === 'string' ? { view } : view)
   }

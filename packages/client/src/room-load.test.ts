@@ -1,8 +1,8 @@
 import { afterEach, expect, it } from 'vitest'
 import type * as Y from 'yjs'
 import { createSwitchboard } from './node.ts'
-import { memoryStorage } from './storage/client-storage.ts'
-import { incoming, login, openClient, startRelay } from '../test/harness.ts'
+import { memoryStorage, type ClientStorage } from './storage/client-storage.ts'
+import { incoming, login, openClient, startRelay, until } from '../test/harness.ts'
 
 const cleanups: (() => Promise<void> | void)[] = []
 afterEach(async () => {
@@ -50,4 +50,44 @@ it('a room loads from storage with no update listener on its doc; handles hear o
   cleanups.push(() => reopened.destroy())
   await reopened.whenLoaded
   expect(reopened.inbox('pn1').get('c-load-1')?.status).toBe('open')
+})
+
+it('a phone number says its unread count is not known yet until its inbox is loaded, never "0 unread"', async () => {
+  const relay = await startRelay()
+  cleanups.push(() => relay.stop())
+  await relay.ingest(incoming('c-badge-1', 'hello'))
+  await relay.ingest(incoming('c-badge-2', 'hello again'))
+  const storage = memoryStorage()
+  const first = await openClient(relay, 'alice@example.com', { storage, deviceId: 'laptop' })
+  await first.whenSynced()
+  await first.destroy()
+
+  // A big inbox loads long after the workspace: hold its read until the workspace is read.
+  let release = () => {}
+  const held = new Promise<void>((r) => (release = r))
+  const slowInbox: ClientStorage = {
+    ...storage,
+    load: async (room) => {
+      if (room.startsWith('inbox:')) await held
+      return storage.load(room)
+    },
+  }
+  const session = await login(relay.url, 'alice@example.com')
+  const sb = createSwitchboard({
+    url: relay.url,
+    ...session,
+    storage: slowInbox,
+    deviceId: 'laptop',
+    connect: false,
+  })
+  cleanups.push(() => sb.destroy())
+  // The sidebar shows the workspace's phone numbers as soon as it is read (before whenLoaded).
+  await until(sb, () => sb.phoneNumbers().some((p) => p.id === 'pn1'))
+  const inbox = sb.inbox('pn1')
+  expect(sb.phoneNumbers().find((p) => p.id === 'pn1')).toMatchObject({ loaded: false })
+  expect(inbox.loaded).toBe(false)
+  release()
+  await inbox.whenLoaded
+  expect(inbox.loaded).toBe(true)
+  expect(sb.phoneNumbers().find((p) => p.id === 'pn1')).toMatchObject({ loaded: true, unread: 2 })
 })

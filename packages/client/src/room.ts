@@ -82,6 +82,8 @@ export class RoomReplica {
   doc = new Y.Doc()
   readonly awareness: Awareness
   readonly loaded: Promise<void>
+  /** True once `loaded` has resolved: the doc holds what local storage had. */
+  isLoaded = false
   provider: WebsocketProvider | null = null
   /** Open handles on this room (conversation rooms close when the last one does). */
   refs = 0
@@ -109,7 +111,9 @@ export class RoomReplica {
     this.ctx = ctx
     this.awareness = new Awareness(this.doc)
     this.awareness.setLocalState(null)
-    this.loaded = this.load()
+    this.loaded = this.load().then(() => {
+      this.isLoaded = true
+    })
   }
 
   private async load(): Promise<void> {

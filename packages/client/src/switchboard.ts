@@ -558,6 +558,7 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
       return visiblePhoneNumbers().map((p) => ({
         ...p,
         unread: unreadCount(inbox(p.id).doc),
+        loaded: inbox(p.id).loaded,
       }))
     },
     members: () => internals.members(),

@@ -31,6 +31,11 @@ export interface PhoneNumber {
 
 export interface PhoneNumberWithUnread extends PhoneNumber {
   unread: number
+  /**
+   * False until the inbox's replica is loaded from local storage: `unread` is then 0 because
+   * nothing is read yet, not because nothing is unread (show it as loading, not as "0").
+   */
+  loaded: boolean
 }
 
 export interface Viewer {
@@ -73,6 +78,8 @@ export interface Inbox {
   onUpdate(listener: () => void): () => void
   /** Resolves once the inbox has been loaded from local storage (and is usable offline). */
   whenLoaded: Promise<void>
+  /** Whether `whenLoaded` has resolved. */
+  readonly loaded: boolean
 }
 
 export interface ConversationHandle {
