@@ -50,7 +50,7 @@ describe('offline first', () => {
     await sb.whenLoaded
     expect(sb.status).toBe('offline')
     expect(sb.phoneNumbers()).toEqual([
-      { id: 'pn1', name: 'Support', number: '+15550001', unread: 1 },
+      { id: 'pn1', name: 'Support', number: '+15550001', unread: 1, loaded: true },
     ])
     await sb.inbox('pn1').markDone('c1')
     expect(sb.inbox('pn1').get('c1')).toMatchObject({ status: 'done', unread: false })
