@@ -2,7 +2,8 @@
  * @module Workload 4 load generator (its own process): W writers, each with its own device and
  * Y.Doc, keep a window of unacknowledged core marks in flight on an `ack=1` socket (closed loop)
  * or send them on a schedule (open loop, `rate`); a mark counts once the relay's type-100 ack
- * covers its clock.
+ * covers its clock. Measured: every mark sent in the window, send → its ack (waited for after the
+ * window); acked/s: acks that arrived in the window.
  */
 import * as Y from 'yjs'
 import { createHlc, markConversation, type Author } from '@switchboard/core'
@@ -23,28 +24,72 @@ type Command = {
   durationMs: number
   /** Open loop: marks/s offered in all, spread over the writers (`window` then only caps). */
   rate?: number
+  /** Also return a per-100-ms timeline (sent, acked, load-process lag) of the window. */
+  trace?: boolean
 }
 
-async function run(target: Target, n: number, window: number, durationMs: number, rate?: number) {
+type State = {
+  socket: Socket
+  author: Author
+  /** The writer's replica (its own marks only) and the marks made on it ahead of time. */
+  gen: Y.Doc
+  made: { update: Uint8Array; clock: number }[]
+  endClock: number[]
+  sentAt: number[]
+  next: number
+  i: number
+}
+
+/** How long after the window the marks sent in it may take to be acked before counting as lost. */
+const DRAIN_MS = 10_000
+
+async function run(
+  target: Target,
+  n: number,
+  window: number,
+  durationMs: number,
+  rate?: number,
+  trace = false,
+) {
   const hist = createHistogram()
-  let acked = 0
-  let measuring = false
+  // Marks sent inside the measured window are the measured ones: each counts with its own
+  // send → ack time, also when the ack comes after the window (marks sent in the warm-up and
+  // acked in the window used to count with their warm-up backlog, and marks sent late in the
+  // window and acked after it not at all).
+  let t0 = Infinity
+  let t1 = Infinity
+  let measuredSent = 0
+  let measuredAcked = 0
+  /** Acks of any mark that arrived inside the window: the throughput. */
+  let ackedInWindow = 0
   let stopped = false
-  const states: {
-    socket: Socket
-    author: Author
-    /** The writer's replica (its own marks only) and the marks made on it ahead of time. */
-    gen: Y.Doc
-    made: { update: Uint8Array; clock: number }[]
-    endClock: number[]
-    sentAt: number[]
-    next: number
-    i: number
-  }[] = []
+  let onDrained: (() => void) | null = null
+  /** The longest time in the window with marks in flight and no ack: a relay stall. */
+  let ackGapMax = 0
+  let lastAck = -Infinity
+  const states: State[] = []
+  // Load-process stalls: a late ticker sends late (send time is taken at the send), so a
+  // stalled generator would flatter the relay; reported so a run can be judged.
+  let lagMax = 0
+  let lastTick = performance.now()
+  const timeline: { sent: number; acked: number; lag: number }[] = []
+  const slot = () => {
+    const i = Math.floor((performance.now() - (Number.isFinite(t0) ? t0 : 0)) / 100)
+    while (timeline.length <= i) timeline.push({ sent: 0, acked: 0, lag: 0 })
+    return timeline[Math.max(0, i)]!
+  }
+  const lagTimer = setInterval(() => {
+    const now = performance.now()
+    const lag = now - lastTick - 5
+    lastTick = now
+    if (!Number.isFinite(t0) || now > t1) return
+    lagMax = Math.max(lagMax, lag)
+    if (trace) slot().lag = Math.max(slot().lag, lag)
+  }, 5)
   // Made before the clock starts (each writer's own replica, same client id), then sent as
   // acks allow or the schedule says: made on demand, core marks cost the load process more CPU
   // than the relay spends on them, and on 2 cores the run measured the load generator.
-  const make = (s: (typeof states)[number]) => {
+  const make = (s: State) => {
     let update: Uint8Array | null = null
     const on = (u: Uint8Array) => (update = u)
     s.gen.on('update', on)
@@ -53,30 +98,36 @@ async function run(target: Target, n: number, window: number, durationMs: number
     s.gen.off('update', on)
     s.made.push({ update: update!, clock: Y.getState(s.gen.store, s.gen.clientID) })
   }
+  const sendNext = (s: State) => {
+    if (s.endClock.length >= s.made.length) make(s)
+    const { update, clock } = s.made[s.endClock.length]!
+    const now = performance.now()
+    s.sentAt.push(now)
+    s.endClock.push(clock)
+    if (now >= t0 && now < t1) measuredSent++
+    if (trace && now >= t0) slot().sent++
+    s.socket.ws.send(updateFrame(target.protocol, target.doc, update))
+  }
   // Closed loop: each writer keeps `window` marks in flight. Open loop (`rate`): each writer
   // sends its share on schedule whatever the acks, so latency is measured at that throughput
   // (not inflated by a window the relay has to drain); `window` only bounds a runaway backlog.
-  let started = 0
+  let started = Infinity
   const due = () =>
     rate ? Math.floor(((performance.now() - started) / 1000) * (rate / n)) : Infinity
-  const pump = (s: (typeof states)[number]) => {
-    while (!stopped && s.endClock.length - s.next < window && s.endClock.length < due()) {
-      if (s.endClock.length >= s.made.length) make(s)
-      const { update, clock } = s.made[s.endClock.length]!
-      s.sentAt.push(performance.now())
-      s.endClock.push(clock)
-      s.socket.ws.send(updateFrame(target.protocol, target.doc, update))
-    }
+  const pump = (s: State) => {
+    // The primed first mark (below) is not one the schedule offers.
+    while (!stopped && s.endClock.length - s.next < window && s.endClock.length - 1 < due())
+      sendNext(s)
   }
   for (let k = 0; k < n; k++) {
     const deviceId = `bench-durable-${process.pid}-${k}-${Date.now()}`
-    const s = {
+    const s: State = {
       socket: null as unknown as Socket,
       author: { memberId: target.memberId, deviceId, clock: createHlc(deviceId) },
       gen: new Y.Doc(),
-      made: [] as { update: Uint8Array; clock: number }[],
-      endClock: [] as number[],
-      sentAt: [] as number[],
+      made: [],
+      endClock: [],
+      sentAt: [],
       next: 0,
       i: k * 7,
     }
@@ -85,50 +136,101 @@ async function run(target: Target, n: number, window: number, durationMs: number
     s.socket = openSocket(target, (msg) => {
       if (msg.type !== 'ack' || msg.client !== s.gen.clientID) return
       const now = performance.now()
+      if (now >= t0 && now < t1) ackGapMax = Math.max(ackGapMax, now - Math.max(lastAck, t0))
+      lastAck = now
       while (s.next < s.endClock.length && s.endClock[s.next]! <= msg.clock) {
-        if (measuring) {
-          record(hist, now - s.sentAt[s.next]!)
-          acked++
+        const at = s.sentAt[s.next]!
+        if (at >= t0 && at < t1) {
+          record(hist, now - at)
+          measuredAcked++
         }
+        if (now >= t0 && now < t1) ackedInWindow++
+        if (trace && now >= t0) slot().acked++
         s.next++
       }
+      if (stopped && measuredAcked === measuredSent) onDrained?.()
       pump(s)
     })
     states.push(s)
   }
   await Promise.all(states.map((s) => s.socket.ready))
   // The warm-up (a fifth) and the measured run, with a margin.
-  const perWriter = Math.ceil((((rate ?? CLOSED_LOOP_RATE) / n) * durationMs * 1.35) / 1000)
+  const perWriter = Math.ceil((((rate ?? CLOSED_LOOP_RATE) / n) * durationMs * 1.35) / 1000) + 1
   for (const s of states) {
     while (s.made.length < perWriter) make(s)
   }
-  // Warm up for a fifth of the run, then measure.
+  // Each writer's first mark goes out and is acked before the clock starts. Its replica holds
+  // only its own marks, so that first mark appends to the room's history array with no left
+  // neighbour, and Yjs walks the whole array to place it (~20-60 ms each in a room the earlier
+  // runs grew): the 20 of them stalled the relay for 0.3-0.6 s at the start of every run. A
+  // real client appends after the tail it synced; later marks of a bench writer append after
+  // its own previous entry, which costs what a synced client's append costs.
+  stopped = true
+  for (const s of states) sendNext(s)
+  await new Promise<void>((resolve) => {
+    const check = () => {
+      if (!states.every((s) => s.next === s.endClock.length)) return
+      for (const s of states) s.socket.ws.off('message', check)
+      resolve()
+    }
+    for (const s of states) s.socket.ws.on('message', check)
+  })
+  stopped = false
+  lastTick = performance.now()
   started = performance.now()
   for (const s of states) pump(s)
   const ticker = rate ? setInterval(() => states.forEach(pump), 2) : null
   await new Promise((r) => setTimeout(r, durationMs / 5))
-  measuring = true
-  const t0 = performance.now()
+  t0 = performance.now()
+  t1 = t0 + durationMs
   await new Promise((r) => setTimeout(r, durationMs))
-  measuring = false
   stopped = true
   if (ticker) clearInterval(ticker)
-  const ms = performance.now() - t0
+  // Wait for the acks of every mark sent in the window; what is still unacked after DRAIN_MS
+  // counts with the time it has waited so far (a lower bound), never dropped.
+  if (measuredAcked < measuredSent)
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, DRAIN_MS)
+      onDrained = () => {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+  clearInterval(lagTimer)
+  const end = performance.now()
+  let unacked = 0
+  for (const s of states)
+    for (let j = s.next; j < s.endClock.length; j++) {
+      const at = s.sentAt[j]!
+      if (at >= t0 && at < t1) {
+        record(hist, end - at)
+        unacked++
+      }
+    }
   const closed = states.filter((s) => s.socket.closeCode !== null).map((s) => s.socket.closeCode)
   for (const s of states) s.socket.ws.terminate()
   return {
-    ackedPerSec: (acked / ms) * 1000,
+    ackedPerSec: (ackedInWindow / durationMs) * 1000,
+    sentPerSec: (measuredSent / durationMs) * 1000,
     p50: percentile(hist, 0.5),
     p99: percentile(hist, 0.99),
     max: hist.max,
+    measured: hist.n,
+    unacked,
+    loadLagMaxMs: lagMax,
+    ackGapMaxMs: ackGapMax,
     closed: closed.length,
     closeCodes: [...new Set(closed)],
+    ...(trace ? { timeline } : {}),
   }
 }
 
 process.on('message', async (m: Command) => {
   try {
-    send({ ok: true, value: await run(m.target, m.writers, m.window, m.durationMs, m.rate) })
+    send({
+      ok: true,
+      value: await run(m.target, m.writers, m.window, m.durationMs, m.rate, m.trace),
+    })
   } catch (err) {
     send({ ok: false, error: String((err as Error).stack ?? err) })
   }
