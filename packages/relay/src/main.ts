@@ -151,6 +151,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RelayS
   // Read before anything touches DATA_DIR: a mistyped setting stops the start, nothing else.
   const historyHorizonMs = wholeNumberEnv(env, 'HISTORY_HORIZON_MS')
   const compactEvery = wholeNumberEnv(env, 'COMPACT_EVERY')
+  const compactQuietMs = wholeNumberEnv(env, 'COMPACT_QUIET_MS')
   const epochLoadItems = wholeNumberEnv(env, 'EPOCH_LOAD_ITEMS')
   const epochLoadWriters = wholeNumberEnv(env, 'EPOCH_LOAD_WRITERS')
   const port = Number(env.PORT ?? 8787)
@@ -186,6 +187,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RelayS
     epochEvery: env.EPOCH_EVERY ? Number(env.EPOCH_EVERY) : undefined,
     historyHorizonMs,
     compactEvery,
+    // A busy room compacts in its next 1-s pause (up to a log as big as its snapshot).
+    compactQuietMs: compactQuietMs ?? 1000,
     epochOnLoad: {
       items: epochLoadItems ?? 50_000,
       writers: epochLoadWriters ?? 2_000,

@@ -77,6 +77,8 @@ export interface RelayOptions {
   roomIdleMs?: number
   /** Compact a room's log after this many stored batches. Default 500. */
   compactEvery?: number
+  /** A due compaction waits for this long a pause in a busy room (see RoomDeps). Default 0. */
+  compactQuietMs?: number
   /**
    * A socket sent nothing for this long gets an empty awareness update: unmodified providers
    * drop a connection that received no message for 30 s. Default 10 s; 0 disables.
@@ -209,6 +211,7 @@ export function createRelay(options: RelayOptions): Relay {
     maxBufferedBytes = 16 * 1024 * 1024,
     roomIdleMs = 30_000,
     compactEvery = 500,
+    compactQuietMs = 0,
     historyHorizonMs = 90 * 86_400_000,
     epochEvery = 0,
     epochOnLoad = { items: 50_000, writers: 2_000 },
@@ -231,6 +234,7 @@ export function createRelay(options: RelayOptions): Relay {
     metrics,
     log,
     compactEvery,
+    compactQuietMs,
     // Bounds inbox growth: overwritten marks are garbage-collected by Yjs, the audit history is
     // pruned past the horizon (SPEC: only the relay compacts history).
     beforeCompact(room: Room) {

@@ -59,6 +59,12 @@ export interface RoomDeps {
   log: (event: Record<string, unknown>) => void
   /** Compact the log into a snapshot after this many stored batches. */
   compactEvery: number
+  /**
+   * A due compaction waits until no batch was stored for this long (0: compacts at once), unless
+   * the log has grown past the snapshot's own size: encoding a big room stops every socket of it
+   * for as long as that takes (~1 s at 30 MB), so a busy room compacts in its next pause.
+   */
+  compactQuietMs?: number
   /** Relay writes to make just before a compaction (e.g. pruning old audit history). */
   beforeCompact?: (room: Room) => void
   /** Called after each stored batch (e.g. to start a new epoch once the room has grown). */
@@ -93,6 +99,8 @@ interface ColdCache {
 const COLD_MAX_FRAMES = 256
 const COLD_MAX_GROWTH = 0.25
 const COMPACT_MIN_GROWTH = 0.25
+/** Past this growth (log bytes over snapshot bytes) a due compaction no longer waits for a pause. */
+const COMPACT_BUSY_GROWTH = 1
 
 /** How long a step 2 answer waits for the client's delete set before sending the full one. */
 const HOLD_STEP2_MS = 2000
@@ -243,6 +251,7 @@ export class Room {
   #logBytes = 0
   #snapshotBytes = 0
   #compacting = false
+  #quietTimer: ReturnType<typeof setTimeout> | null = null
   #pruned = false
   #cold: ColdCache | null = null
   /** The document's delete set, kept until the next change (every warm rejoin reads it). */
@@ -611,6 +620,7 @@ export class Room {
     if (this.#destroyed) return
     this.#destroyed = true
     if (this.idleTimer) clearTimeout(this.idleTimer)
+    if (this.#quietTimer) clearTimeout(this.#quietTimer)
     this.doc.off('update', this.#onDocUpdate)
     this.awareness.destroy()
     this.doc.destroy()
@@ -739,9 +749,22 @@ export class Room {
    * log has also grown by a quarter of the last snapshot: the cost stays proportional to what was
    * written (a 2-MB room at 1,000 marks/s encoded itself every half second).
    */
-  #maybeCompact(): void {
+  #maybeCompact(quiet = false): void {
     if (this.#sealed || this.#compacting || this.#logCount < this.#deps.compactEvery) return
     if (this.#logBytes < this.#snapshotBytes * COMPACT_MIN_GROWTH) return
+    const quietMs = this.#deps.compactQuietMs ?? 0
+    if (!quiet && quietMs > 0 && this.#logBytes < this.#snapshotBytes * COMPACT_BUSY_GROWTH) {
+      // Each stored batch pushes it back: it runs once the room pauses (see compactQuietMs).
+      if (this.#quietTimer) clearTimeout(this.#quietTimer)
+      this.#quietTimer = setTimeout(() => {
+        this.#quietTimer = null
+        if (!this.#destroyed && !this.#failed) this.#maybeCompact(true)
+      }, quietMs)
+      this.#quietTimer.unref?.()
+      return
+    }
+    if (this.#quietTimer) clearTimeout(this.#quietTimer)
+    this.#quietTimer = null
     if (!this.#pruned && this.#deps.beforeCompact) {
       this.#pruned = true
       this.#deps.beforeCompact(this)
