@@ -12,7 +12,7 @@ import { restart } from './restart.ts'
 import { churn } from './churn.ts'
 import { runBrowser } from './browser.ts'
 import { repoRoot, ServerKind, startServer } from './servers.ts'
-import { cpuOf, machine, median, rssOf } from './stats.ts'
+import { cpuOf, machine, median, rssOf, untilIdle } from './stats.ts'
 
 const full = process.env.BENCH_PROFILE === 'full'
 const profile = full
@@ -183,6 +183,7 @@ async function fanout(results: Results) {
             cmd: 'reconnect-prepare',
             target: server.target(),
           })
+          await untilIdle(server.pid)
           const cpu0 = await cpuOf(server.pid)
           const warm = await load.call<{ warmBytes: number; syncedMs: number }>({
             cmd: 'reconnect',

@@ -66,3 +66,17 @@ export async function cpuOf(pid: number): Promise<number> {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return (Number(fields[11]) + Number(fields[12])) * 10
 }
+
+/**
+ * Waits until `pid` used no CPU for 300 ms (at most `maxMs`), so a CPU delta measured next is
+ * the measured request's and not deferred work of the run before it (a relay's compaction
+ * that waits for a quiet second, a peer's timers).
+ */
+export async function untilIdle(pid: number, maxMs = 3000): Promise<void> {
+  const deadline = Date.now() + maxMs
+  while (Date.now() < deadline) {
+    const before = await cpuOf(pid)
+    await new Promise((r) => setTimeout(r, 300))
+    if ((await cpuOf(pid)) === before) return
+  }
+}
