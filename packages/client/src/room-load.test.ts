@@ -14,14 +14,19 @@ function updateListeners(doc: Y.Doc): number {
   return doc._observers.get('update')?.size ?? 0
 }
 
-it('a room loads from storage with no update listener on its doc; handles hear of the load once, then of each update, which is stored', async () => {
+/** A relay holding one incoming message per id, and alice's laptop replica synced from it. */
+async function syncedLaptop(...ids: string[]) {
   const relay = await startRelay()
   cleanups.push(() => relay.stop())
-  await relay.ingest(incoming('c-load-1', 'hello'))
-  await relay.ingest(incoming('c-load-2', 'hello again'))
+  for (const id of ids) await relay.ingest(incoming(id, `hello from ${id}`))
   const storage = memoryStorage()
   const first = await openClient(relay, 'alice@example.com', { storage, deviceId: 'laptop' })
   await first.whenSynced()
+  return { relay, storage, first }
+}
+
+it('a room loads from storage with no update listener on its doc; handles hear of the load once, then of each update, which is stored', async () => {
+  const { relay, storage, first } = await syncedLaptop('c-load-1', 'c-load-2')
   await first.inbox('pn1').markDone('c-load-1')
   await first.whenSynced()
   await first.destroy()
@@ -53,13 +58,7 @@ it('a room loads from storage with no update listener on its doc; handles hear o
 })
 
 it('a phone number says its unread count is not known yet until its inbox is loaded, never "0 unread"', async () => {
-  const relay = await startRelay()
-  cleanups.push(() => relay.stop())
-  await relay.ingest(incoming('c-badge-1', 'hello'))
-  await relay.ingest(incoming('c-badge-2', 'hello again'))
-  const storage = memoryStorage()
-  const first = await openClient(relay, 'alice@example.com', { storage, deviceId: 'laptop' })
-  await first.whenSynced()
+  const { relay, storage, first } = await syncedLaptop('c-badge-1', 'c-badge-2')
   await first.destroy()
 
   // A big inbox loads long after the workspace: hold its read until the workspace is read.
