@@ -3,6 +3,7 @@ import {
   epochOf,
   getConversation,
   history,
+  ingestActivity,
   markConversation,
   pinConversation,
   replayIntoEpoch,
@@ -195,9 +196,16 @@ describe('[E2–E4] epochs on the relay', () => {
 
   it('a room loaded with more than `epochOnLoad.items` structs starts an epoch before its first joiner is served', async () => {
     const { relay, token } = await setup({ epochOnLoad: { items: 60, writers: 0 } })
-    for (let i = 5; i < 40; i++)
-      expect((await relay.webhook(incoming(`c-e-${i}`, 'pn-a'))).status).toBe(202)
     await until(() => relay.relay.loadedRooms().length === 0, 'the room unloads')
+    // The stored room grew while no relay had it loaded (as across a restart): 35 more conversations.
+    const { storage } = relay.relay
+    const stored = await storage.loadRoom('inbox:pn-a')
+    const grown = new Y.Doc()
+    if (stored.snapshot) Y.applyUpdate(grown, stored.snapshot)
+    for (const u of stored.updates) Y.applyUpdate(grown, u.data)
+    const before = Y.encodeStateVector(grown)
+    for (let i = 5; i < 40; i++) ingestActivity(grown, incoming(`c-e-${i}`, 'pn-a'))
+    await storage.appendUpdate('inbox:pn-a', Y.encodeStateAsUpdate(grown, before))
     // An unmodified y-websocket client joining the outgrown room is served the epoch, never 4409.
     const plain = connect(relay, token, { ack: '0' })
     await plain.synced
@@ -214,7 +222,27 @@ describe('[E2–E4] epochs on the relay', () => {
     expect(epochOf(again.doc).id).toBe(first)
   })
 
-  it('a room loaded with `epochOnLoad.writers` writer ids starts an epoch; a warm replica adopts it', async () => {
+  it('a room that outgrew `epochOnLoad.items` while loaded starts an epoch once it goes idle, with nobody connected', async () => {
+    const { relay, token } = await setup({ epochOnLoad: { items: 60, writers: 0 } })
+    const watcher = connect(relay, token, { ack: '0' })
+    await watcher.synced
+    for (let i = 5; i < 40; i++)
+      expect((await relay.webhook(incoming(`c-e-${i}`, 'pn-a'))).status).toBe(202)
+    // Connected, it is left alone: an epoch would close the watcher's socket.
+    await new Promise((r) => setTimeout(r, 200))
+    expect(watcher.closes).toEqual([])
+    expect((await relay.relay.storage.loadRoom('inbox:pn-a')).epoch).toBeUndefined()
+    watcher.provider.disconnect()
+    await until(() => relay.relay.loadedRooms().length === 0, 'the idle room unloads')
+    const stored = await relay.relay.storage.loadRoom('inbox:pn-a')
+    expect(stored.epoch?.id).toBeDefined()
+    const fresh = connect(relay, token, { ack: '0' })
+    await fresh.synced
+    expect(epochOf(fresh.doc).id).toBe(stored.epoch!.id)
+    expect(conversationIds(fresh.doc)).toHaveLength(40)
+  })
+
+  it('a room with `epochOnLoad.writers` writer ids starts an epoch once nobody is connected; a warm replica adopts it', async () => {
     const { relay, token } = await setup({ epochOnLoad: { items: 0, writers: 3 } })
     const laptop = connect(relay, token)
     const laptopAcks = trackAcks(laptop)

@@ -96,8 +96,9 @@ export interface RelayOptions {
    */
   epochEvery?: number
   /**
-   * An inbox room loaded with at least `items` Yjs structs (values and tombstones) or `writers`
-   * client ids starts a new epoch before anyone joins it, so a big or old room is served in the
+   * An inbox room with at least `items` Yjs structs (values and tombstones) or `writers` client
+   * ids starts a new epoch when nobody is connected to it: as it loads, before anyone joins, and
+   * when it goes idle (`roomIdleMs` without sockets), so a big or old room is served in the
    * epoch's compact form (docs/bounded-documents.md §3). 0 turns a limit off. Default
    * `{ items: 50_000, writers: 2_000 }`.
    */
@@ -302,10 +303,7 @@ export function createRelay(options: RelayOptions): Relay {
     if (!checkedOnLoad.has(room)) {
       checkedOnLoad.add(room)
       if (room.peers.size === 0 && !room.sealed && outgrown(room))
-        startEpoch(name).catch((err: unknown) => {
-          epochOnLoadFailed.add(name)
-          log({ level: 'warn', msg: 'epoch on load failed', room: name, err: String(err) })
-        })
+        startEpoch(name).catch((err: unknown) => epochFailed(name, err))
     }
     // Started above or by another opener: everyone waits for the new epoch.
     if (sealing.has(name)) return openRoom(name)
@@ -314,6 +312,10 @@ export function createRelay(options: RelayOptions): Relay {
 
   const checkedOnLoad = new WeakSet<Room>()
   const epochOnLoadFailed = new Set<string>()
+  const epochFailed = (name: string, err: unknown) => {
+    epochOnLoadFailed.add(name)
+    log({ level: 'warn', msg: 'epoch of an outgrown room failed', room: name, err: String(err) })
+  }
 
   /** A loaded inbox room that should start a new epoch before it is served. */
   function outgrown(room: Room): boolean {
@@ -356,6 +358,10 @@ export function createRelay(options: RelayOptions): Relay {
       room.idleTimer = null
       if (room.peers.size > 0) return
       if (!room.settled) return scheduleIdle(room)
+      // Nobody is connected: the moment to rebuild an outgrown room without closing a socket
+      // (the epoch unloads it when done).
+      if (!room.sealed && !sealing.has(room.name) && outgrown(room))
+        return void startEpoch(room.name).catch((err: unknown) => epochFailed(room.name, err))
       unload(room)
     }, roomIdleMs)
     room.idleTimer.unref?.()
