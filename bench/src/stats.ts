@@ -68,15 +68,15 @@ export async function cpuOf(pid: number): Promise<number> {
 }
 
 /**
- * Waits until `pid` used no CPU for 300 ms (at most `maxMs`), so a CPU delta measured next is
- * the measured request's and not deferred work of the run before it (a relay's compaction
- * that waits for a quiet second, a peer's timers).
+ * Waits until `pid` used no CPU for `quietMs` (at most `maxMs`), so a CPU delta measured next is
+ * the measured request's and not deferred work of the run before it: the relay compacts a busy
+ * room once it has been quiet for a second (`COMPACT_QUIET_MS`), a peer runs its timers.
  */
-export async function untilIdle(pid: number, maxMs = 3000): Promise<void> {
+export async function untilIdle(pid: number, quietMs = 1200, maxMs = 6000): Promise<void> {
   const deadline = Date.now() + maxMs
   while (Date.now() < deadline) {
     const before = await cpuOf(pid)
-    await new Promise((r) => setTimeout(r, 300))
+    await new Promise((r) => setTimeout(r, quietMs))
     if ((await cpuOf(pid)) === before) return
   }
 }
