@@ -19,18 +19,9 @@ import {
   startTestRelay,
   trackAcks,
   until,
+  updatesOf,
   type TestRelay,
 } from './test-helpers.ts'
-
-/** Updates `doc` emits while `fn` runs. */
-function updatesOf(doc: Y.Doc, fn: () => void): Uint8Array[] {
-  const out: Uint8Array[] = []
-  const on = (u: Uint8Array) => out.push(u)
-  doc.on('update', on)
-  fn()
-  doc.off('update', on)
-  return out
-}
 
 function whole(room: Y.Doc, update: Uint8Array): boolean {
   const { structs, ds } = Y.decodeUpdate(update)

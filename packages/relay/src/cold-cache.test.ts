@@ -18,30 +18,26 @@ function peer(): Peer & { frames: Uint8Array[] } {
   }
 }
 
-/** What a cold client ends up with after applying every frame it was sent. */
-function replay(frames: Uint8Array[]): Y.Doc {
+/** Applies `frames` to a fresh doc; with `untilSynced`, stops after the first sync step 2. */
+function apply(frames: Uint8Array[], untilSynced: boolean): Y.Doc {
   const doc = new Y.Doc()
   for (const f of frames) {
     const m = decodeMessage(f)
     if (m.type !== 'update') throw new Error(`unexpected ${m.type}`)
     Y.applyUpdate(doc, m.update)
+    if (untilSynced && m.step === 'step-2') return doc
   }
+  if (untilSynced) throw new Error('no sync step 2 was sent')
   return doc
 }
+
+/** What a cold client ends up with after applying every frame it was sent. */
+const replay = (frames: Uint8Array[]) => apply(frames, false)
 
 const settle = () => new Promise((r) => setImmediate(r))
 
 /** What a y-websocket client holds at the moment it counts itself synced (its first step 2). */
-function atSynced(frames: Uint8Array[]): Y.Doc {
-  const doc = new Y.Doc()
-  for (const f of frames) {
-    const m = decodeMessage(f)
-    if (m.type !== 'update') throw new Error(`unexpected ${m.type}`)
-    Y.applyUpdate(doc, m.update)
-    if (m.step === 'step-2') return doc
-  }
-  throw new Error('no sync step 2 was sent')
-}
+const atSynced = (frames: Uint8Array[]) => apply(frames, true)
 
 describe('cold-join cache', () => {
   const rooms: Room[] = []

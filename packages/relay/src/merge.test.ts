@@ -7,16 +7,7 @@ import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { mergeDecoded } from './merge.ts'
 import { integratesWhole } from './room.ts'
-import { author } from './test-helpers.ts'
-
-function updatesOf(doc: Y.Doc, fn: () => void): Uint8Array[] {
-  const out: Uint8Array[] = []
-  const on = (u: Uint8Array) => out.push(u)
-  doc.on('update', on)
-  fn()
-  doc.off('update', on)
-  return out
-}
+import { author, updatesOf } from './test-helpers.ts'
 
 /** Batches as the relay would see them: updates of three writers interleaved, each whole. */
 function batches(): { room: Y.Doc; batch: Uint8Array[] }[] {

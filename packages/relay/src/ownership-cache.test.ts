@@ -9,17 +9,17 @@ import { join } from 'node:path'
 import { markConversation } from '@switchboard/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { CloseCode, encodeUpdate } from './protocol.ts'
+import { CloseCode } from './protocol.ts'
 import type { RelayStorage } from './storage/relay-storage.ts'
 import { createSqliteStorage } from './storage/sqlite.ts'
 import {
   author,
   connectProvider,
   incoming,
-  rawSocket,
   startTestRelay,
   trackAcks,
   type TestRelay,
+  sendUpdateAs,
 } from './test-helpers.ts'
 
 const ROOM = 'inbox:pn-a'
@@ -51,19 +51,6 @@ function countingStorage(path: string) {
   const count = (name: (typeof COUNTED)[number], arg?: unknown) =>
     calls.filter((c) => c.name === name && (arg === undefined || c.args.includes(arg))).length
   return { storage: storage as RelayStorage, calls, count }
-}
-
-async function sendAs(r: TestRelay, who: string, update: Uint8Array): Promise<number | null> {
-  const s = rawSocket(`${r.wsUrl}/${ROOM}?token=${await r.login(`${who}@example.com`)}`)
-  await s.opened
-  await s.next(() => true)
-  s.ws.send(encodeUpdate(update))
-  const code = await Promise.race([
-    s.closed.then((c) => c.code),
-    new Promise<null>((resolve) => setTimeout(() => resolve(null), 300)),
-  ])
-  s.ws.close()
-  return code
 }
 
 describe('[M8] ownership bindings kept in memory', () => {
@@ -106,9 +93,11 @@ describe('[M8] ownership bindings kept in memory', () => {
       doc.destroy()
       return Y.mergeUpdates(out)
     }
-    expect(await sendAs(relay, 'carol', forge(A, 'carol', 'dev-carol'))).toBe(CloseCode.Rejected)
+    expect(await sendUpdateAs(relay, ROOM, 'carol', forge(A, 'carol', 'dev-carol'))).toBe(
+      CloseCode.Rejected,
+    )
     const fresh = (Math.random() * 2 ** 31) >>> 0
-    expect(await sendAs(relay, 'carol', forge(fresh, 'carol', 'dev-cache'))).toBe(
+    expect(await sendUpdateAs(relay, ROOM, 'carol', forge(fresh, 'carol', 'dev-cache'))).toBe(
       CloseCode.Rejected,
     )
     alice.destroy()

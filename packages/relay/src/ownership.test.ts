@@ -9,16 +9,16 @@ import { join } from 'node:path'
 import { markConversation } from '@switchboard/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { CloseCode, encodeUpdate } from './protocol.ts'
+import { CloseCode } from './protocol.ts'
 import { createSqliteStorage } from './storage/sqlite.ts'
 import {
   author,
   connectProvider,
   incoming,
-  rawSocket,
   startTestRelay,
   until,
   type TestRelay,
+  sendUpdateAs,
 } from './test-helpers.ts'
 
 const ROOM = 'inbox:pn-a'
@@ -49,20 +49,6 @@ function forge(state: Uint8Array, clientID: number, fn: (doc: Y.Doc) => void): U
   return Y.mergeUpdates(updates)
 }
 
-/** Sends one update as `who`; resolves with the close code, or null if the socket stayed open. */
-async function send(r: TestRelay, who: string, update: Uint8Array): Promise<number | null> {
-  const s = rawSocket(`${r.wsUrl}/${ROOM}?token=${await r.login(`${who}@example.com`)}`)
-  await s.opened
-  await s.next(() => true) // the relay's sync step 1
-  s.ws.send(encodeUpdate(update))
-  const code = await Promise.race([
-    s.closed.then((c) => c.code),
-    new Promise<null>((resolve) => setTimeout(() => resolve(null), 300)),
-  ])
-  s.ws.close()
-  return code
-}
-
 /** The room as a fresh replica of `who` sees it. */
 async function roomState(r: TestRelay, who = 'alice'): Promise<Y.Doc> {
   const c = connectProvider(r.wsUrl, ROOM, await r.login(`${who}@example.com`))
@@ -90,7 +76,7 @@ describe('[M8] writer ownership (reliability finding 4)', () => {
     const before = Y.encodeStateAsUpdate(seen)
     markConversation(alice.doc, 'c-o-1', 'unread', author('alice'))
     const squat = forge(before, A, (d) => markConversation(d, 'c-o-1', 'done', author('carol')))
-    expect(await send(r, 'carol', squat)).toBe(CloseCode.Rejected)
+    expect(await sendUpdateAs(r, ROOM, 'carol', squat)).toBe(CloseCode.Rejected)
     seen = await roomState(r)
     expect(Y.getState(seen.store, A)).toBe(stored)
 
@@ -112,9 +98,9 @@ describe('[M8] writer ownership (reliability finding 4)', () => {
     await r.close()
     r = await start(false)
     const again = forge(state, A, (d) => markConversation(d, 'c-o-1', 'open', author('carol')))
-    expect(await send(r, 'carol', again)).toBe(CloseCode.Rejected)
+    expect(await sendUpdateAs(r, ROOM, 'carol', again)).toBe(CloseCode.Rejected)
     const own = forge(state, A, (d) => markConversation(d, 'c-o-1', 'open', author('alice')))
-    expect(await send(r, 'alice', own)).toBeNull()
+    expect(await sendUpdateAs(r, ROOM, 'alice', own)).toBeNull()
     seen = await roomState(r, 'carol')
     expect(Y.getState(seen.store, A)).toBeGreaterThan(aliceClock)
   })
@@ -127,7 +113,7 @@ describe('[M8] writer ownership (reliability finding 4)', () => {
     const update = forge(Y.encodeStateAsUpdate(seen), relayId!, (d) =>
       markConversation(d, 'c-o-1', 'done', author('alice')),
     )
-    expect(await send(r, 'alice', update)).toBe(CloseCode.Rejected)
+    expect(await sendUpdateAs(r, ROOM, 'alice', update)).toBe(CloseCode.Rejected)
   })
 
   it("a member cannot write under a teammate's device id, nor squat it first; restart keeps it", async () => {
@@ -137,15 +123,23 @@ describe('[M8] writer ownership (reliability finding 4)', () => {
       forge(state, (Math.random() * 2 ** 31) >>> 0, (d) =>
         markConversation(d, 'c-o-1', 'done', author(who, device)),
       )
-    expect(await send(r, 'alice', mark('alice', 'dev-alice'))).toBeNull()
-    expect(await send(r, 'carol', mark('carol', 'dev-alice'))).toBe(CloseCode.Rejected)
+    expect(await sendUpdateAs(r, ROOM, 'alice', mark('alice', 'dev-alice'))).toBeNull()
+    expect(await sendUpdateAs(r, ROOM, 'carol', mark('carol', 'dev-alice'))).toBe(
+      CloseCode.Rejected,
+    )
     // Carol takes a device id first: Alice can no longer use it.
-    expect(await send(r, 'carol', mark('carol', 'dev-shared'))).toBeNull()
-    expect(await send(r, 'alice', mark('alice', 'dev-shared'))).toBe(CloseCode.Rejected)
+    expect(await sendUpdateAs(r, ROOM, 'carol', mark('carol', 'dev-shared'))).toBeNull()
+    expect(await sendUpdateAs(r, ROOM, 'alice', mark('alice', 'dev-shared'))).toBe(
+      CloseCode.Rejected,
+    )
     await r.close()
     r = await start(false)
-    expect(await send(r, 'carol', mark('carol', 'dev-alice'))).toBe(CloseCode.Rejected)
-    expect(await send(r, 'alice', mark('alice', 'dev-shared'))).toBe(CloseCode.Rejected)
-    expect(await send(r, 'alice', mark('alice', 'dev-alice'))).toBeNull()
+    expect(await sendUpdateAs(r, ROOM, 'carol', mark('carol', 'dev-alice'))).toBe(
+      CloseCode.Rejected,
+    )
+    expect(await sendUpdateAs(r, ROOM, 'alice', mark('alice', 'dev-shared'))).toBe(
+      CloseCode.Rejected,
+    )
+    expect(await sendUpdateAs(r, ROOM, 'alice', mark('alice', 'dev-alice'))).toBeNull()
   })
 })

@@ -7,6 +7,7 @@ import * as Y from 'yjs'
 import { createHlc, type Activity, type Author } from '@switchboard/core'
 import { startRelayServer, type RelayServer, type RelayServerOptions } from './main.ts'
 import { createMemoryStorage } from './storage/memory.ts'
+import { encodeUpdate } from './protocol.ts'
 
 export const PASSWORD = 'demo-password'
 export const WEBHOOK_SECRET = 'test-webhook-secret'
@@ -211,4 +212,33 @@ export function trackAcks(c: Client): { acked(): Promise<void>; clock(): number 
       return until(() => stored >= target, `ack of clock ${target}`)
     },
   }
+}
+
+/** Updates `doc` emits while `fn` runs. */
+export function updatesOf(doc: Y.Doc, fn: () => void): Uint8Array[] {
+  const out: Uint8Array[] = []
+  const on = (u: Uint8Array) => out.push(u)
+  doc.on('update', on)
+  fn()
+  doc.off('update', on)
+  return out
+}
+
+/** Sends one update as `who` to `room`; resolves with the close code, or null if the socket stayed open. */
+export async function sendUpdateAs(
+  r: TestRelay,
+  room: string,
+  who: string,
+  update: Uint8Array,
+): Promise<number | null> {
+  const s = rawSocket(`${r.wsUrl}/${room}?token=${await r.login(`${who}@example.com`)}`)
+  await s.opened
+  await s.next(() => true) // the relay's sync step 1
+  s.ws.send(encodeUpdate(update))
+  const code = await Promise.race([
+    s.closed.then((c) => c.code),
+    new Promise<null>((resolve) => setTimeout(() => resolve(null), 300)),
+  ])
+  s.ws.close()
+  return code
 }
