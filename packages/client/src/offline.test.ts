@@ -1,34 +1,13 @@
-import { grantAccess, ingestActivity, setMember, setPhoneNumber } from '@switchboard/core'
 import { describe, expect, it } from 'vitest'
-import * as Y from 'yjs'
 import { ErrorCode } from './errors.ts'
 import { memoryStorage, type ClientStorage } from './storage/client-storage.ts'
 import { createSwitchboard } from './switchboard.ts'
-import type { Member } from './types.ts'
-
-const alice: Member = { id: 'alice', email: 'alice@example.com', name: 'Alice', role: 'owner' }
+import { alice, seedReplica } from '../test/seed.ts'
 
 /** A replica whose storage already holds a workspace and an inbox, as after an earlier sync. */
 async function seededStorage(): Promise<ClientStorage> {
   const storage = memoryStorage()
-  const workspace = new Y.Doc()
-  setMember(workspace, alice)
-  setPhoneNumber(workspace, { id: 'pn1', name: 'Support', number: '+15550001' })
-  grantAccess(workspace, 'alice', 'pn1')
-  const inbox = new Y.Doc()
-  ingestActivity(inbox, {
-    id: 'a1',
-    conversationId: 'c1',
-    phoneNumberId: 'pn1',
-    direction: 'incoming',
-    kind: 'message',
-    from: '+15551230000',
-    to: '+15550001',
-    body: 'hello',
-    at: 1_700_000_000_000,
-  })
-  await storage.append('workspace', Y.encodeStateAsUpdate(workspace))
-  await storage.append('inbox:pn1', Y.encodeStateAsUpdate(inbox))
+  await seedReplica(storage)
   return storage
 }
 

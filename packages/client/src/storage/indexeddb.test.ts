@@ -1,13 +1,10 @@
 import 'fake-indexeddb/auto'
-import { grantAccess, ingestActivity, setMember, setPhoneNumber } from '@switchboard/core'
 import { IndexeddbPersistence } from 'y-indexeddb'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { createSwitchboard } from '../switchboard.ts'
-import type { Member } from '../types.ts'
+import { alice, seedReplica } from '../../test/seed.ts'
 import { indexeddbStorage } from './indexeddb.ts'
-
-const alice: Member = { id: 'alice', email: 'alice@example.com', name: 'Alice', role: 'owner' }
 
 describe('indexeddbStorage and y-indexeddb', () => {
   it('reads what y-indexeddb wrote under the same database name, and y-indexeddb reads it back', async () => {
@@ -63,25 +60,7 @@ describe('indexeddbStorage shared by tabs', () => {
   it('an offline mark made in one tab survives a compaction by the other tab and a reload', async () => {
     const prefix = 'tabs-b:'
     const seed = indexeddbStorage({ prefix })
-    const workspace = new Y.Doc()
-    setMember(workspace, alice)
-    setPhoneNumber(workspace, { id: 'pn1', name: 'Support', number: '+15550001' })
-    grantAccess(workspace, 'alice', 'pn1')
-    const inbox = new Y.Doc()
-    for (const conversationId of ['c1', 'c2'])
-      ingestActivity(inbox, {
-        id: `a-${conversationId}`,
-        conversationId,
-        phoneNumberId: 'pn1',
-        direction: 'incoming',
-        kind: 'message',
-        from: '+15551230000',
-        to: '+15550001',
-        body: 'hello',
-        at: 1_700_000_000_000,
-      })
-    await seed.append('workspace', Y.encodeStateAsUpdate(workspace))
-    await seed.append('inbox:pn1', Y.encodeStateAsUpdate(inbox))
+    await seedReplica(seed, ['c1', 'c2'])
     await seed.close()
 
     const tab = (deviceId: string) =>
