@@ -15,8 +15,8 @@ import {
   parseMarkKey,
   type ActivityLogEntry,
   type ConversationRecord,
-  type Lane,
   type MarkEntry,
+  type ParsedMarkKey,
 } from './schema.ts'
 
 /** The conversation record of `id`, decoded, or undefined when the inbox has no such conversation. */
@@ -40,12 +40,6 @@ export function readActivityLog(doc: Y.Doc): ActivityLogEntry[] {
   const live = inboxRoots.activityLog(doc).toArray().map(decodeLogEntry)
   const base = baseLogOf(doc)
   return base.length ? base.concat(live) : live
-}
-
-export interface ParsedMarkKey {
-  conversationId: string
-  lane: Lane
-  deviceId: string
 }
 
 /** The entry under a mark key, decoded; undefined when absent or unreadable. */

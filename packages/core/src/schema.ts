@@ -69,9 +69,13 @@ export function markKey(conversationId: string, lane: Lane, deviceId: string): s
   return conversationId + SEP + lane + SEP + deviceId
 }
 
-export function parseMarkKey(
-  key: string,
-): { conversationId: string; lane: Lane; deviceId: string } | null {
+export interface ParsedMarkKey {
+  conversationId: string
+  lane: Lane
+  deviceId: string
+}
+
+export function parseMarkKey(key: string): ParsedMarkKey | null {
   const parts = key.split(SEP)
   if (parts.length !== 3) return null
   const [conversationId, lane, deviceId] = parts as [string, string, string]
