@@ -2,34 +2,9 @@ import * as Y from 'yjs'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createMetrics } from './metrics.ts'
 import { decodeMessage, encodeSyncStep2, encodeUpdate } from './protocol.ts'
-import { Room, type Peer } from './room.ts'
+import { Room } from './room.ts'
+import { applyFrames as apply, recordingPeer as peer } from './test-helpers.ts'
 import { createMemoryStorage } from './storage/memory.ts'
-
-function peer(): Peer & { frames: Uint8Array[] } {
-  const frames: Uint8Array[] = []
-  return {
-    memberId: 'm-alice',
-    memberName: 'Alice',
-    wantsAcks: false,
-    awarenessClientId: null,
-    frames,
-    send: (f) => frames.push(f),
-    close: () => {},
-  }
-}
-
-/** Applies `frames` to a fresh doc; with `untilSynced`, stops after the first sync step 2. */
-function apply(frames: Uint8Array[], untilSynced: boolean): Y.Doc {
-  const doc = new Y.Doc()
-  for (const f of frames) {
-    const m = decodeMessage(f)
-    if (m.type !== 'update') throw new Error(`unexpected ${m.type}`)
-    Y.applyUpdate(doc, m.update)
-    if (untilSynced && m.step === 'step-2') return doc
-  }
-  if (untilSynced) throw new Error('no sync step 2 was sent')
-  return doc
-}
 
 /** What a cold client ends up with after applying every frame it was sent. */
 const replay = (frames: Uint8Array[]) => apply(frames, false)

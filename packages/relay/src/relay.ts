@@ -79,6 +79,8 @@ export interface RelayOptions {
   compactEvery?: number
   /** A due compaction waits for this long a pause in a busy room (see RoomDeps). Default 0. */
   compactQuietMs?: number
+  /** Rooms from this size have their snapshots built off the event loop (see RoomDeps). */
+  offThreadSnapshotBytes?: number
   /**
    * A socket sent nothing for this long gets an empty awareness update: unmodified providers
    * drop a connection that received no message for 30 s. Default 10 s; 0 disables.
@@ -213,6 +215,7 @@ export function createRelay(options: RelayOptions): Relay {
     roomIdleMs = 30_000,
     compactEvery = 500,
     compactQuietMs = 0,
+    offThreadSnapshotBytes,
     historyHorizonMs = 90 * 86_400_000,
     epochEvery = 0,
     epochOnLoad = { items: 50_000, writers: 2_000 },
@@ -236,6 +239,7 @@ export function createRelay(options: RelayOptions): Relay {
     log,
     compactEvery,
     compactQuietMs,
+    offThreadSnapshotBytes,
     // Bounds inbox growth: overwritten marks are garbage-collected by Yjs, the audit history is
     // pruned past the horizon (SPEC: only the relay compacts history).
     beforeCompact(room: Room) {
@@ -404,6 +408,8 @@ export function createRelay(options: RelayOptions): Relay {
         peer.close(CloseCode.EpochChanged, 'room started a new epoch: adopt it')
       while (!room.settled) await room.durable().catch(() => {})
       await room.durable()
+      // A compaction stored after the epoch would bring the old epoch's snapshot back.
+      await room.compacted()
       if (room.failed) throw new Error(`room ${name} failed; no epoch started`)
       const bytesBefore = Y.encodeStateAsUpdate(room.doc).byteLength
       const epoch = `e${now().toString(36)}-${randomUUID().slice(0, 8)}`

@@ -65,6 +65,11 @@ export interface RoomDeps {
    * for as long as that takes (~1 s at 30 MB), so a busy room compacts in its next pause.
    */
   compactQuietMs?: number
+  /**
+   * A room whose snapshot and log together reach this many bytes has its snapshot built by the
+   * store off the event loop (when the store can, `RelayStorage.buildSnapshot`).
+   */
+  offThreadSnapshotBytes?: number
   /** Relay writes to make just before a compaction (e.g. pruning old audit history). */
   beforeCompact?: (room: Room) => void
   /** Called after each stored batch (e.g. to start a new epoch once the room has grown). */
@@ -95,10 +100,19 @@ interface ColdCache {
   baseBytes: number
 }
 
+/** Batches stored while a snapshot is built (see #compact). */
+interface SinceCompaction {
+  frames: Uint8Array[]
+  bytes: number
+  overflow: boolean
+}
+
 /** A cold-join cache is rebuilt past this many frames after its base, or this fraction of it. */
 const COLD_MAX_FRAMES = 256
 const COLD_MAX_GROWTH = 0.25
 const COMPACT_MIN_GROWTH = 0.25
+/** Encoding a room of this size takes a few ms; bigger ones are built off the event loop. */
+const OFF_THREAD_SNAPSHOT_BYTES = 256 * 1024
 /** Past this growth (log bytes over snapshot bytes) a due compaction no longer waits for a pause. */
 const COMPACT_BUSY_GROWTH = 1
 
@@ -251,6 +265,8 @@ export class Room {
   #logBytes = 0
   #snapshotBytes = 0
   #compacting = false
+  #compaction: Promise<void> | null = null
+  #framesSinceCompaction: SinceCompaction | null = null
   #quietTimer: ReturnType<typeof setTimeout> | null = null
   #pruned = false
   #cold: ColdCache | null = null
@@ -458,7 +474,6 @@ export class Room {
       removeAwarenessStates(this.awareness, [peer.awarenessClientId], peer)
   }
 
-  /** Sync step 1 from a client: answer with what it lacks, once that is durable. */
   /**
    * Sync step 1 from a client: answer with what it lacks, once that is durable.
    *
@@ -677,6 +692,7 @@ export class Room {
         const frame = encodeUpdate(update)
         this.#broadcast(frame, batch.origins)
         this.#extendCold(frame)
+        this.#keepSinceCompaction(frame)
         batch.resolve()
         this.storedSinceLoad++
         this.#maybeCompact()
@@ -771,31 +787,77 @@ export class Room {
     }
     if (!this.settled) return
     this.#pruned = false
-    this.#compacting = true
-    const snapshot = Y.encodeStateAsUpdate(this.doc)
+    this.#compact()
+  }
+
+  /**
+   * Snapshot = the stored state up to the last stored batch. A big room's is built by the store
+   * off the event loop (see RoomDeps.offThreadSnapshotBytes); a small one is encoded here.
+   */
+  #compact(): void {
+    const { storage, metrics } = this.#deps
     const upTo = this.#lastStoredId
     const count = this.#logCount
     const logBytes = this.#logBytes
-    // The snapshot equals the stored state right now: it is also the best cold-join cache.
-    const base = encodeSyncStep2(snapshot)
-    this.#cold = { frames: [base], bytes: base.byteLength, baseBytes: base.byteLength }
-    this.#deps.storage.compact(this.name, snapshot, upTo).then(
-      () => {
-        this.#compacting = false
-        this.#logCount -= count
-        this.#logBytes -= logBytes
-        this.#snapshotBytes = snapshot.byteLength
-        this.#deps.metrics.compactions++
-      },
-      (err: unknown) => {
-        this.#compacting = false
+    const offThread =
+      storage.buildSnapshot !== undefined &&
+      this.#snapshotBytes + logBytes >=
+        (this.#deps.offThreadSnapshotBytes ?? OFF_THREAD_SNAPSHOT_BYTES)
+    const built = offThread
+      ? storage.buildSnapshot!(this.name, upTo)
+      : Promise.resolve(Y.encodeStateAsUpdate(this.doc))
+    // Batches stored while the snapshot is built follow it in the cold-join cache.
+    const since: SinceCompaction = { frames: [], bytes: 0, overflow: false }
+    this.#framesSinceCompaction = since
+    this.#compacting = true
+    this.#compaction = built
+      .then((snapshot) => {
+        if (this.#framesSinceCompaction === since) this.#framesSinceCompaction = null
+        // The snapshot plus what was stored since is the best cold-join cache (unless so much
+        // was stored meanwhile that the cache as it stands is as good).
+        if (!since.overflow) {
+          const base = encodeSyncStep2(snapshot)
+          this.#cold = { frames: [base], bytes: base.byteLength, baseBytes: base.byteLength }
+          for (const frame of since.frames) this.#extendCold(frame)
+        }
+        if (this.#sealed) return
+        return storage.compact(this.name, snapshot, upTo).then(() => {
+          this.#logCount -= count
+          this.#logBytes -= logBytes
+          this.#snapshotBytes = snapshot.byteLength
+          metrics.compactions++
+        })
+      })
+      .catch((err: unknown) => {
         this.#deps.log({
           level: 'warn',
           msg: 'compaction failed',
           room: this.name,
           err: String(err),
         })
-      },
-    )
+      })
+      .finally(() => {
+        this.#compacting = false
+        this.#compaction = null
+      })
+  }
+
+  #keepSinceCompaction(frame: Uint8Array): void {
+    const since = this.#framesSinceCompaction
+    if (!since || since.overflow) return
+    since.frames.push(frame)
+    since.bytes += frame.byteLength
+    if (
+      since.frames.length > COLD_MAX_FRAMES ||
+      since.bytes > Math.max(this.#snapshotBytes, this.#logBytes) * COLD_MAX_GROWTH
+    ) {
+      since.overflow = true
+      since.frames = []
+    }
+  }
+
+  /** Resolves once no compaction is being built or stored (an epoch must not race one). */
+  compacted(): Promise<void> {
+    return this.#compaction ?? Promise.resolve()
   }
 }

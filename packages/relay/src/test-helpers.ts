@@ -7,7 +7,8 @@ import * as Y from 'yjs'
 import { createHlc, type Activity, type Author } from '@switchboard/core'
 import { startRelayServer, type RelayServer, type RelayServerOptions } from './main.ts'
 import { createMemoryStorage } from './storage/memory.ts'
-import { encodeUpdate } from './protocol.ts'
+import { decodeMessage, encodeUpdate } from './protocol.ts'
+import type { Peer } from './room.ts'
 
 export const PASSWORD = 'demo-password'
 export const WEBHOOK_SECRET = 'test-webhook-secret'
@@ -241,4 +242,31 @@ export async function sendUpdateAs(
   ])
   s.ws.close()
   return code
+}
+
+/** A room peer that keeps every frame the room sends it. */
+export function recordingPeer(): Peer & { frames: Uint8Array[] } {
+  const frames: Uint8Array[] = []
+  return {
+    memberId: 'm-alice',
+    memberName: 'Alice',
+    wantsAcks: false,
+    awarenessClientId: null,
+    frames,
+    send: (f) => frames.push(f),
+    close: () => {},
+  }
+}
+
+/** Applies `frames` to a fresh doc; with `untilSynced`, stops after the first sync step 2. */
+export function applyFrames(frames: Uint8Array[], untilSynced: boolean): Y.Doc {
+  const doc = new Y.Doc()
+  for (const f of frames) {
+    const m = decodeMessage(f)
+    if (m.type !== 'update') throw new Error(`unexpected ${m.type}`)
+    Y.applyUpdate(doc, m.update)
+    if (untilSynced && m.step === 'step-2') return doc
+  }
+  if (untilSynced) throw new Error('no sync step 2 was sent')
+  return doc
 }

@@ -92,6 +92,11 @@ export interface RelayStorage {
   loadRoom(room: string): Promise<StoredRoom>
   /** Replaces the snapshot and drops log entries with id <= upToId, atomically. */
   compact(room: string, snapshot: Uint8Array, upToId: number): Promise<void>
+  /**
+   * The room as stored up to log entry `upToId` (snapshot + log), encoded as one update, built
+   * off the event loop. Absent where the store cannot do that (the caller encodes its document).
+   */
+  buildSnapshot?(room: string, upToId: number): Promise<Uint8Array>
   /** Replaces the room with a new epoch atomically (snapshot, log cut, epoch, archive). */
   startEpoch(room: string, epoch: EpochStart): Promise<void>
   /** Adds audit entries to the room's archive; an entry already there (same key) is kept once. */

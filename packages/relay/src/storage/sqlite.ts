@@ -97,6 +97,56 @@ parentPort.on('message', (m) => {
 })
 `
 
+/**
+ * The snapshot builder thread: its own connection (a WAL reader never blocks the writer), it
+ * rebuilds a room as stored (snapshot + log up to an id) into a Y.Doc and encodes it, so a
+ * compaction of a big room costs the event loop nothing (encoding 20 MB stopped every socket of
+ * the relay for ~0.3 s). Answers carry the request id; they are not ordered.
+ */
+const BUILDER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads')
+const { crc32 } = require('node:zlib')
+const Database = require(workerData.sqlite)
+const Y = require(workerData.yjs)
+// Lowest priority (Linux sets it per thread): a build competes with nothing the sockets wait for;
+// it only delays the next snapshot, and the log keeps the room whole meanwhile.
+try {
+  const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop())
+  require('node:os').setPriority(tid, 19)
+} catch {}
+const db = new Database(workerData.path)
+db.pragma('busy_timeout = 5000')
+const snapshot = db.prepare('SELECT data, crc FROM snapshots WHERE room = ?')
+const log = db.prepare('SELECT id, data, crc FROM updates WHERE room = ? AND id <= ? ORDER BY id')
+const read = db.transaction((room, upTo) => ({ snap: snapshot.get(room), rows: log.all(room, upTo) }))
+parentPort.on('message', (m) => {
+  if (m.close) {
+    db.close()
+    parentPort.postMessage({ closed: true })
+    return
+  }
+  const doc = new Y.Doc({ gc: true })
+  try {
+    const { snap, rows } = read(m.room, m.upTo)
+    if (snap && crc32(snap.data) !== snap.crc) throw new Error('snapshot checksum mismatch')
+    Y.transact(doc, () => {
+      if (snap) Y.applyUpdate(doc, snap.data)
+      for (const r of rows) {
+        if (crc32(r.data) !== r.crc) throw new Error('update ' + r.id + ' checksum mismatch')
+        Y.applyUpdate(doc, r.data)
+      }
+    })
+    if (doc.store.pendingStructs || doc.store.pendingDs) throw new Error('stored updates have missing parts')
+    const built = Y.encodeStateAsUpdate(doc)
+    parentPort.postMessage({ id: m.id, snapshot: built }, [built.buffer])
+  } catch (e) {
+    parentPort.postMessage({ id: m.id, error: String((e && e.message) || e) })
+  } finally {
+    doc.destroy()
+  }
+})
+`
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS snapshots (room TEXT PRIMARY KEY, data BLOB NOT NULL, crc INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS updates (id INTEGER PRIMARY KEY AUTOINCREMENT, room TEXT NOT NULL, data BLOB NOT NULL, crc INTEGER NOT NULL);
@@ -259,6 +309,43 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
     }
   }
 
+  /** Builds answered by id; the thread starts at the first build and stays until close. */
+  let builder: Worker | null = null
+  let builds = 0
+  const building = new Map<
+    number,
+    { resolve: (s: Uint8Array) => void; reject: (e: unknown) => void }
+  >()
+  const startBuilder = (): Worker => {
+    const require = createRequire(import.meta.url)
+    const w = new Worker(BUILDER_SOURCE, {
+      eval: true,
+      workerData: {
+        path: options.path,
+        sqlite: require.resolve('better-sqlite3'),
+        yjs: require.resolve('yjs'),
+      },
+    })
+    w.unref()
+    w.on('message', (m: { id?: number; snapshot?: Uint8Array; error?: string }) => {
+      if (m.id === undefined) return
+      const b = building.get(m.id)
+      building.delete(m.id)
+      if (building.size === 0) w.unref()
+      if (m.snapshot) b?.resolve(m.snapshot)
+      else b?.reject(new StorageError('io', 'cannot build the snapshot', { cause: m.error }))
+    })
+    const stop = (error: unknown) => {
+      builder = null
+      const err = new StorageError('io', 'the snapshot builder stopped', { cause: error })
+      for (const b of building.values()) b.reject(err)
+      building.clear()
+    }
+    w.on('error', stop)
+    w.on('exit', (code) => stop(new Error(`exit ${code}`)))
+    return w
+  }
+
   let writer: Worker | null = null
   if (!inline) {
     writer = new Worker(WRITER_SOURCE, {
@@ -380,6 +467,19 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
         q.dropUpdates.run(room, upToId)
       })()
     },
+    buildSnapshot: inline
+      ? undefined
+      : (room, upToId) => {
+          if (closed) return Promise.reject(new StorageError('closed', 'storage is closed'))
+          builder ??= startBuilder()
+          const id = ++builds
+          const w = builder
+          return new Promise<Uint8Array>((resolve, reject) => {
+            building.set(id, { resolve, reject })
+            w.ref()
+            w.postMessage({ id, room, upTo: upToId })
+          })
+        },
     async startEpoch(room, epoch) {
       ensureOpen()
       db.transaction(() => {
@@ -480,6 +580,11 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
         })
       }
       closed = true
+      if (builder) {
+        const b = builder
+        builder = null
+        await b.terminate()
+      }
       db.close()
     },
   }

@@ -1,0 +1,118 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { epochOf } from '@switchboard/core'
+import * as Y from 'yjs'
+import { afterEach, describe, expect, it } from 'vitest'
+import { createMetrics } from './metrics.ts'
+import { Room } from './room.ts'
+import type { RelayStorage } from './storage/relay-storage.ts'
+import { createSqliteStorage, type SqliteStorage } from './storage/sqlite.ts'
+import {
+  applyFrames,
+  incoming,
+  recordingPeer,
+  startTestRelay,
+  until,
+  type TestRelay,
+} from './test-helpers.ts'
+
+/** A SQLite store whose built snapshots are returned only at `release()` (a slow build). */
+function heldBuilds(inner: SqliteStorage) {
+  let release!: () => void
+  const gate = new Promise<void>((r) => (release = r))
+  const builds: number[] = []
+  const storage: RelayStorage = {
+    ...inner,
+    buildSnapshot: async (room, upTo) => {
+      builds.push(upTo)
+      const built = await inner.buildSnapshot!(room, upTo)
+      await gate
+      return built
+    },
+  }
+  return { storage, builds, release }
+}
+
+const sqlite = () =>
+  createSqliteStorage({ path: join(mkdtempSync(join(tmpdir(), 'relay-offthread-')), 'relay.db') })
+
+const stateOf = async (storage: RelayStorage, room: string) => {
+  const stored = await storage.loadRoom(room)
+  const doc = new Y.Doc()
+  if (stored.snapshot) Y.applyUpdate(doc, stored.snapshot)
+  for (const u of stored.updates) Y.applyUpdate(doc, u.data)
+  return { stored, doc }
+}
+
+describe('snapshots built off the event loop', () => {
+  const cleanup: (() => Promise<void> | void)[] = []
+  afterEach(async () => {
+    for (const c of cleanup.splice(0).reverse()) await c()
+  })
+
+  it('[§4 durable] a room keeps storing while its snapshot is built; the snapshot then holds what was stored up to its start and the log keeps the rest', async () => {
+    const inner = sqlite()
+    cleanup.push(() => inner.close())
+    const { storage, builds, release } = heldBuilds(inner)
+    const metrics = createMetrics()
+    const room = await Room.load('inbox:pn-1', {
+      storage,
+      metrics,
+      log: () => {},
+      compactEvery: 5,
+      offThreadSnapshotBytes: 0,
+    })
+    cleanup.push(() => room.destroy())
+    const marks = room.doc.getMap('marks')
+    for (let i = 0; i < 5; i++) await room.transact(() => marks.set(`c${i}`, i))
+    await until(() => builds.length === 1, 'a build starts after 5 batches')
+    // Written while the build waits: stored and acknowledged at once, not part of the snapshot.
+    for (let i = 5; i < 8; i++) await room.transact(() => marks.set(`c${i}`, i))
+    expect(metrics.compactions).toBe(0)
+    const cold = recordingPeer()
+    room.syncStep1(cold, Y.encodeStateVector(new Y.Doc()))
+
+    release()
+    await until(() => metrics.compactions === 1, 'the built snapshot is stored')
+    await room.compacted()
+    const { stored, doc } = await stateOf(inner, 'inbox:pn-1')
+    expect(stored.updates).toHaveLength(3)
+    expect(stored.updates[0]!.id).toBeGreaterThan(builds[0]!)
+    const snapshot = new Y.Doc()
+    Y.applyUpdate(snapshot, stored.snapshot!)
+    expect(snapshot.getMap('marks').toJSON()).toEqual({ c0: 0, c1: 1, c2: 2, c3: 3, c4: 4 })
+    expect(doc.getMap('marks').toJSON()).toEqual(marks.toJSON())
+    // Cold joins before and after the compaction get the whole room.
+    const later = recordingPeer()
+    room.syncStep1(later, Y.encodeStateVector(new Y.Doc()))
+    await room.durable()
+    for (const p of [cold, later]) {
+      const got = applyFrames(p.frames, true)
+      expect(got.getMap('marks').toJSON()).toEqual(marks.toJSON())
+    }
+  })
+
+  it('[E2] an epoch started while a snapshot is built is what stays stored: the older snapshot never lands after it', async () => {
+    const inner = sqlite()
+    const { storage, builds, release } = heldBuilds(inner)
+    const relay: TestRelay = await startTestRelay({
+      storage,
+      compactEvery: 3,
+      offThreadSnapshotBytes: 0,
+    })
+    cleanup.push(() => relay.close())
+    for (let i = 0; i < 4; i++)
+      expect((await relay.webhook(incoming(`c-o-${i}`, 'pn-a'))).status).toBe(202)
+    await until(() => builds.length >= 1, 'a build starts')
+    const epoch = relay.relay.startEpoch('inbox:pn-a')
+    // Let the epoch reach its wait before the build returns.
+    await new Promise((r) => setTimeout(r, 50))
+    release()
+    const report = await epoch
+    await new Promise((r) => setTimeout(r, 50))
+    const { stored, doc } = await stateOf(inner, 'inbox:pn-a')
+    expect(stored.epoch?.id).toBe(report.epoch)
+    expect(epochOf(doc).id).toBe(report.epoch)
+  })
+})

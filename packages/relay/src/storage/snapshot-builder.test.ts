@@ -1,0 +1,75 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import * as Y from 'yjs'
+import { afterEach, describe, expect, it } from 'vitest'
+import { createSqliteStorage, type SqliteStorage } from './sqlite.ts'
+
+/** One update setting `key` in map `m`, written by its own doc (own client id). */
+function set(key: string, value: unknown): Uint8Array {
+  const doc = new Y.Doc()
+  doc.getMap('m').set(key, value)
+  return Y.encodeStateAsUpdate(doc)
+}
+
+const mapOf = (update: Uint8Array) => {
+  const doc = new Y.Doc()
+  Y.applyUpdate(doc, update)
+  return doc.getMap('m').toJSON()
+}
+
+describe('sqlite buildSnapshot (the snapshot builder thread)', () => {
+  const open: SqliteStorage[] = []
+  afterEach(async () => {
+    for (const s of open.splice(0)) await s.close()
+  })
+  const storage = () => {
+    const s = createSqliteStorage({
+      path: join(mkdtempSync(join(tmpdir(), 'relay-builder-')), 'relay.db'),
+    })
+    open.push(s)
+    return s
+  }
+
+  it('[§4 bounded] builds the room as stored up to the given log entry: snapshot + that part of the log, nothing later', async () => {
+    const s = storage()
+    const first = await s.appendUpdate('inbox:pn-a', set('a', 1))
+    await s.compact('inbox:pn-a', set('base', true), first)
+    const upTo = await s.appendUpdate('inbox:pn-a', set('b', 2))
+    await s.appendUpdate('inbox:pn-a', set('later', 3))
+    await s.appendUpdate('inbox:pn-b', set('other room', 4))
+
+    expect(mapOf(await s.buildSnapshot!('inbox:pn-a', upTo))).toEqual({ base: true, b: 2 })
+    expect(mapOf(await s.buildSnapshot!('inbox:pn-a', Number.MAX_SAFE_INTEGER))).toEqual({
+      base: true,
+      b: 2,
+      later: 3,
+    })
+    expect(mapOf(await s.buildSnapshot!('inbox:empty', 0))).toEqual({})
+  })
+
+  it('[§4 durable] a damaged log entry fails the build with a clear error; what is stored stays as it was', async () => {
+    const s = storage()
+    await s.appendUpdate('inbox:pn-a', set('a', 1))
+    const id = await s.appendUpdate('inbox:pn-a', set('b', 2))
+    s.db.prepare('UPDATE updates SET crc = crc + 1 WHERE id = ?').run(id)
+
+    const failed = await s.buildSnapshot!('inbox:pn-a', id).then(
+      () => null,
+      (err: unknown) => err,
+    )
+    expect(failed).toMatchObject({ name: 'StorageError', code: 'io' })
+    expect(String((failed as Error).cause)).toContain(`update ${id} checksum mismatch`)
+    const rows = s.db.prepare('SELECT id FROM updates WHERE room = ?').all('inbox:pn-a')
+    expect(rows).toHaveLength(2)
+    // The builder keeps serving: a room it can read still builds.
+    await s.appendUpdate('inbox:pn-b', set('c', 3))
+    expect(mapOf(await s.buildSnapshot!('inbox:pn-b', Number.MAX_SAFE_INTEGER))).toEqual({ c: 3 })
+  })
+
+  it('builds are refused once the storage is closed', async () => {
+    const s = storage()
+    await s.close()
+    await expect(s.buildSnapshot!('inbox:pn-a', 1)).rejects.toMatchObject({ code: 'closed' })
+  })
+})
