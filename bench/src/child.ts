@@ -11,11 +11,20 @@ export interface Child {
   pid: number
   call<T>(msg: unknown, timeoutMs?: number): Promise<T>
   kill(): void
+  /** Asks the process to close (so exit hooks such as --cpu-prof run), then kills it. */
+  stop(): Promise<void>
 }
 
 export async function startChild(script: string, flags: string[] = []): Promise<Child> {
   const proc: ChildProcess = fork(join(here, script), [], {
-    execArgv: ['--import', 'tsx', '--max-old-space-size=4096', ...flags],
+    execArgv: [
+      '--import',
+      'tsx',
+      '--max-old-space-size=4096',
+      ...flags,
+      // e.g. BENCH_LOAD_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the load processes.
+      ...(process.env.BENCH_LOAD_FLAGS?.split(' ').filter(Boolean) ?? []),
+    ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
   const replies: ((r: Reply) => void)[] = []
@@ -43,6 +52,13 @@ export async function startChild(script: string, flags: string[] = []): Promise<
       return r.value as T
     },
     kill() {
+      if (proc.exitCode === null) proc.kill('SIGKILL')
+    },
+    async stop() {
+      if (proc.exitCode !== null) return
+      const exited = new Promise((resolve) => proc.once('exit', resolve))
+      proc.send({ cmd: 'close' })
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))])
       if (proc.exitCode === null) proc.kill('SIGKILL')
     },
   }

@@ -103,6 +103,9 @@ interface FanoutRun {
 // BENCH_RATES=1500,5000 narrows the fan-out to those marks/s (e.g. the sustained points alone).
 const onlyRates = process.env.BENCH_RATES?.split(',').map(Number)
 
+// BENCH_SUBSCRIBERS=100 narrows the fan-out to those subscriber counts.
+const onlySubscribers = process.env.BENCH_SUBSCRIBERS?.split(',').map(Number)
+
 function ratesFor(subscribers: number): number[] {
   const all = [
     ...profile.rates,
@@ -114,6 +117,7 @@ function ratesFor(subscribers: number): number[] {
 async function fanout(results: Results) {
   for (const kind of kinds) {
     for (const subscribers of profile.subscribers) {
+      if (onlySubscribers && !onlySubscribers.includes(subscribers)) continue
       let server
       try {
         server = await startServer(kind)
@@ -198,7 +202,7 @@ async function fanout(results: Results) {
         )
         log('fanout', kind, subscribers, 'failed', (err as Error).message.slice(0, 300))
       } finally {
-        load.kill()
+        await load.stop().catch(() => load.kill())
         await server.stop()
       }
     }
