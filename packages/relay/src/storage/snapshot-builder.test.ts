@@ -48,6 +48,15 @@ describe('sqlite buildSnapshot (the snapshot builder thread)', () => {
     expect(mapOf(await s.buildSnapshot!('inbox:empty', 0))).toEqual({})
   })
 
+  it('reads a snapshot stored in parts', async () => {
+    const s = storage()
+    const first = await s.appendUpdate('inbox:pn-a', set('a', 1))
+    const big = 'x'.repeat(700_000)
+    await s.compact('inbox:pn-a', set('big', big), first)
+    expect(s.db.prepare('SELECT count(*) AS n FROM snapshot_parts').get()).toEqual({ n: 3 })
+    expect(mapOf(await s.buildSnapshot!('inbox:pn-a', first))).toEqual({ big })
+  })
+
   it('[§4 durable] a damaged log entry fails the build with a clear error; what is stored stays as it was', async () => {
     const s = storage()
     await s.appendUpdate('inbox:pn-a', set('a', 1))

@@ -53,9 +53,18 @@ interface PendingAppend {
  * batch it is sent, replying with the row ids once the commit (and its fsync) returned. Plain
  * CommonJS evaluated as a string, so it runs the same under tsx, vitest and node.
  */
+/** A snapshot kept inline in its row (`parts` 0), or in `parts` rows of `snapshot_parts` (`gen`). */
 const PUT_SNAPSHOT =
-  'INSERT INTO snapshots (room, data, crc) VALUES (?, ?, ?) ON CONFLICT (room) DO UPDATE SET data = excluded.data, crc = excluded.crc'
+  'INSERT INTO snapshots (room, data, crc, gen, parts) VALUES (?, ?, ?, ?, ?) ON CONFLICT (room) DO UPDATE SET data = excluded.data, crc = excluded.crc, gen = excluded.gen, parts = excluded.parts'
 const DROP_UPDATES = 'DELETE FROM updates WHERE room = ? AND id <= ?'
+const DROP_PARTS = 'DELETE FROM snapshot_parts WHERE room = ?'
+const SNAPSHOT_ROW = 'SELECT data, crc, gen, parts FROM snapshots WHERE room = ?'
+const SNAPSHOT_PARTS = 'SELECT data FROM snapshot_parts WHERE room = ? AND gen = ? ORDER BY part'
+/**
+ * Snapshots above this size are written as parts of this size, one transaction each, between
+ * the appends: one 20-MB write held every append of the relay back for ~0.15 s.
+ */
+const SNAPSHOT_PART_BYTES = 256 * 1024
 
 const WRITER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads')
@@ -70,10 +79,51 @@ const write = db.transaction((rooms, datas) =>
   rooms.map((room, i) => Number(insert.run(room, datas[i], crc32(datas[i])).lastInsertRowid)))
 const putSnapshot = db.prepare(${JSON.stringify(PUT_SNAPSHOT)})
 const dropUpdates = db.prepare(${JSON.stringify(DROP_UPDATES)})
-const compact = db.transaction((room, snapshot, upTo) => {
-  putSnapshot.run(room, snapshot, crc32(snapshot))
+const dropParts = db.prepare(${JSON.stringify(DROP_PARTS)})
+const putPart = db.prepare('INSERT INTO snapshot_parts (room, gen, part, data) VALUES (?, ?, ?, ?)')
+const nextGen = db.prepare('SELECT coalesce(max(gen), 0) + 1 AS gen FROM snapshot_parts WHERE room = ?')
+const dropOldParts = db.prepare(
+  'DELETE FROM snapshot_parts WHERE rowid IN (SELECT rowid FROM snapshot_parts WHERE room = ? AND gen <> ? LIMIT 4)')
+const PART = ${SNAPSHOT_PART_BYTES}
+const compactInline = db.transaction((room, snapshot, upTo) => {
+  putSnapshot.run(room, snapshot, crc32(snapshot), 0, 0)
+  dropParts.run(room)
   dropUpdates.run(room, upTo)
 })
+const switchTo = db.transaction((room, crc, gen, parts, upTo) => {
+  putSnapshot.run(room, Buffer.alloc(0), crc, gen, parts)
+  dropUpdates.run(room, upTo)
+})
+// A big snapshot goes in parts, each its own commit, yielding to queued appends between them
+// (setImmediate runs after the messages already received); the row switches to the new parts
+// and the log is cut in one last commit, so a crash before it leaves the old snapshot in place.
+// Parts of older generations (and of an interrupted write) are deleted afterwards, a few a step.
+function compactInParts(room, snapshot, upTo) {
+  const gen = nextGen.get(room).gen
+  const count = Math.ceil(snapshot.byteLength / PART)
+  let part = 0
+  const step = () => {
+    try {
+      if (part < count) {
+        putPart.run(room, gen, part, snapshot.subarray(part * PART, (part + 1) * PART))
+        part++
+        return setImmediate(step)
+      }
+      switchTo(room, crc32(snapshot), gen, count, upTo)
+    } catch (e) {
+      parentPort.postMessage({ compacted: false, error: String((e && e.message) || e) })
+      return
+    }
+    parentPort.postMessage({ compacted: true })
+    const sweep = () => {
+      try {
+        if (dropOldParts.run(room, gen).changes > 0) setImmediate(sweep)
+      } catch {}
+    }
+    sweep()
+  }
+  step()
+}
 parentPort.on('message', (m) => {
   if (m.close) {
     db.close()
@@ -81,8 +131,10 @@ parentPort.on('message', (m) => {
     return
   }
   if (m.compact) {
+    const { room, snapshot, upTo } = m.compact
+    if (snapshot.byteLength > PART) return compactInParts(room, snapshot, upTo)
     try {
-      compact(m.compact.room, m.compact.snapshot, m.compact.upTo)
+      compactInline(room, snapshot, upTo)
       parentPort.postMessage({ compacted: true })
     } catch (e) {
       parentPort.postMessage({ compacted: false, error: String((e && e.message) || e) })
@@ -116,9 +168,14 @@ try {
 } catch {}
 const db = new Database(workerData.path)
 db.pragma('busy_timeout = 5000')
-const snapshot = db.prepare('SELECT data, crc FROM snapshots WHERE room = ?')
+const snapshotRow = db.prepare(${JSON.stringify(SNAPSHOT_ROW)})
+const snapshotParts = db.prepare(${JSON.stringify(SNAPSHOT_PARTS)})
 const log = db.prepare('SELECT id, data, crc FROM updates WHERE room = ? AND id <= ? ORDER BY id')
-const read = db.transaction((room, upTo) => ({ snap: snapshot.get(room), rows: log.all(room, upTo) }))
+const read = db.transaction((room, upTo) => {
+  const row = snapshotRow.get(room)
+  const snap = row && { crc: row.crc, data: row.parts > 0 ? Buffer.concat(snapshotParts.all(room, row.gen).map((p) => p.data)) : row.data }
+  return { snap, rows: log.all(room, upTo) }
+})
 parentPort.on('message', (m) => {
   if (m.close) {
     db.close()
@@ -148,7 +205,10 @@ parentPort.on('message', (m) => {
 `
 
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS snapshots (room TEXT PRIMARY KEY, data BLOB NOT NULL, crc INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS snapshots (room TEXT PRIMARY KEY, data BLOB NOT NULL, crc INTEGER NOT NULL,
+  gen INTEGER NOT NULL DEFAULT 0, parts INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS snapshot_parts (room TEXT NOT NULL, gen INTEGER NOT NULL, part INTEGER NOT NULL,
+  data BLOB NOT NULL, PRIMARY KEY (room, gen, part));
 CREATE TABLE IF NOT EXISTS updates (id INTEGER PRIMARY KEY AUTOINCREMENT, room TEXT NOT NULL, data BLOB NOT NULL, crc INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS updates_room ON updates (room, id);
 CREATE TABLE IF NOT EXISTS members (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
@@ -200,15 +260,22 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
     db.pragma('synchronous = FULL')
     db.pragma('busy_timeout = 5000')
     db.exec(SCHEMA)
+    // Stores written before snapshots could be kept in parts.
+    const columns = db.prepare<[], { name: string }>('PRAGMA table_info(snapshots)').all()
+    if (!columns.some((c) => c.name === 'parts'))
+      db.exec(`ALTER TABLE snapshots ADD COLUMN gen INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE snapshots ADD COLUMN parts INTEGER NOT NULL DEFAULT 0;`)
   } catch (cause) {
     throw new StorageError('unreadable', `cannot open ${options.path}`, { cause })
   }
 
   const q = {
     insertUpdate: db.prepare('INSERT INTO updates (room, data, crc) VALUES (?, ?, ?)'),
-    snapshot: db.prepare<[string], { data: Buffer; crc: number }>(
-      'SELECT data, crc FROM snapshots WHERE room = ?',
+    snapshot: db.prepare<[string], { data: Buffer; crc: number; gen: number; parts: number }>(
+      SNAPSHOT_ROW,
     ),
+    snapshotParts: db.prepare<[string, number], { data: Buffer }>(SNAPSHOT_PARTS),
+    dropParts: db.prepare(DROP_PARTS),
     updates: db.prepare<[string], { id: number; data: Buffer; crc: number }>(
       'SELECT id, data, crc FROM updates WHERE room = ? ORDER BY id',
     ),
@@ -413,6 +480,26 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
     settle(batch, ids, null)
   }
 
+  const readRoom = db.transaction((room: string): StoredRoom => {
+    const row = q.snapshot.get(room)
+    const snap = row && {
+      crc: row.crc,
+      data:
+        row.parts > 0
+          ? Buffer.concat(q.snapshotParts.all(room, row.gen).map((p) => p.data))
+          : row.data,
+    }
+    if (snap && crc32(snap.data) !== snap.crc) throw new Error('snapshot checksum mismatch')
+    const updates = q.updates.all(room).map((u) => {
+      if (crc32(u.data) !== u.crc) throw new Error(`update ${u.id} checksum mismatch`)
+      return { id: u.id, data: bytes(u.data) }
+    })
+    const stored: StoredRoom = { snapshot: snap ? bytes(snap.data) : null, updates }
+    const epoch = q.epoch.get(room)
+    if (epoch) stored.epoch = { id: epoch.id, retired: JSON.parse(epoch.retired) as number[] }
+    return stored
+  })
+
   const ensureOpen = () => {
     if (closed) throw new StorageError('closed', 'storage is closed')
   }
@@ -436,16 +523,9 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
     async loadRoom(room) {
       ensureOpen()
       try {
-        const snap = q.snapshot.get(room)
-        if (snap && crc32(snap.data) !== snap.crc) throw new Error('snapshot checksum mismatch')
-        const updates = q.updates.all(room).map((u) => {
-          if (crc32(u.data) !== u.crc) throw new Error(`update ${u.id} checksum mismatch`)
-          return { id: u.id, data: bytes(u.data) }
-        })
-        const stored: StoredRoom = { snapshot: snap ? bytes(snap.data) : null, updates }
-        const epoch = q.epoch.get(room)
-        if (epoch) stored.epoch = { id: epoch.id, retired: JSON.parse(epoch.retired) as number[] }
-        return stored
+        // One read transaction: a compaction committed between the reads would drop log
+        // entries the snapshot read before it does not hold (or the parts it names).
+        return readRoom(room)
       } catch (cause) {
         throw new StorageError('unreadable', `room ${room}: stored state cannot be read`, { cause })
       }
@@ -463,7 +543,8 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
         })
       }
       db.transaction(() => {
-        q.putSnapshot.run(room, snapshot, crc32(snapshot))
+        q.putSnapshot.run(room, snapshot, crc32(snapshot), 0, 0)
+        q.dropParts.run(room)
         q.dropUpdates.run(room, upToId)
       })()
     },
@@ -483,7 +564,8 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
     async startEpoch(room, epoch) {
       ensureOpen()
       db.transaction(() => {
-        q.putSnapshot.run(room, epoch.snapshot, crc32(epoch.snapshot))
+        q.putSnapshot.run(room, epoch.snapshot, crc32(epoch.snapshot), 0, 0)
+        q.dropParts.run(room)
         q.dropUpdates.run(room, epoch.upToId)
         q.putEpoch.run(room, epoch.id, JSON.stringify(epoch.retired))
         for (const e of epoch.archive) q.putArchive.run(room, e.conversationId, e.key, e.data)
