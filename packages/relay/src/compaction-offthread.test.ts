@@ -93,6 +93,44 @@ describe('snapshots built off the event loop', () => {
     }
   })
 
+  it('[§4 cheap joins] a cold join to a big room without a cached answer is built by the store; what is stored meanwhile reaches the joiner', async () => {
+    const inner = sqlite()
+    cleanup.push(() => inner.close())
+    const { storage, builds, release } = heldBuilds(inner)
+    const room = await Room.load('inbox:pn-1', {
+      storage,
+      metrics: createMetrics(),
+      log: () => {},
+      compactEvery: 1_000_000,
+      offThreadSnapshotBytes: 0,
+    })
+    cleanup.push(() => room.destroy())
+    const marks = room.doc.getMap('marks')
+    await room.transact(() => {
+      for (let i = 0; i < 300; i++) marks.set(`c${i}`, i)
+    })
+    const [first, second] = [recordingPeer(), recordingPeer()]
+    room.syncStep1(first, Y.encodeStateVector(new Y.Doc()))
+    await until(() => builds.length === 1, 'a build starts for the cold join')
+    // Stored while it is built (not yet sockets of the room: they joined through syncStep1 only).
+    for (let i = 0; i < 2; i++) await room.transact(() => marks.set(`later${i}`, i))
+    room.syncStep1(second, Y.encodeStateVector(new Y.Doc()))
+    expect(builds).toHaveLength(1)
+    expect(first.frames).toEqual([])
+
+    release()
+    await until(() => first.frames.length > 0 && second.frames.length > 0, 'both are answered')
+    for (const p of [first, second])
+      expect(applyFrames(p.frames, true).getMap('marks').toJSON()).toEqual(marks.toJSON())
+    // The answer is cached for the next cold join.
+    const third = recordingPeer()
+    room.syncStep1(third, Y.encodeStateVector(new Y.Doc()))
+    await room.durable()
+    await until(() => third.frames.length > 0, 'the third is answered from the cache')
+    expect(builds).toHaveLength(1)
+    expect(applyFrames(third.frames, true).getMap('marks').toJSON()).toEqual(marks.toJSON())
+  })
+
   it('[E2] an epoch started while a snapshot is built is what stays stored: the older snapshot never lands after it', async () => {
     const inner = sqlite()
     const { storage, builds, release } = heldBuilds(inner)

@@ -222,6 +222,16 @@ export function freshClientId(taken: Set<number>, preferred?: number): number {
  * join after a restart (~0.4 s for a 40 MB room). None when there is no snapshot or the log is
  * past the bound a live cache keeps (see #extendCold).
  */
+const coldOutgrown = (cold: ColdCache): boolean =>
+  cold.frames.length > COLD_MAX_FRAMES ||
+  cold.bytes - cold.baseBytes > cold.baseBytes * COLD_MAX_GROWTH
+
+/** A cold-join answer being built off the event loop: who waits, and what was stored since. */
+interface ColdBuild {
+  since: Uint8Array[]
+  waiters: ((frames: Uint8Array[]) => void)[]
+}
+
 function coldFromStore(
   snapshot: Uint8Array | null,
   updates: readonly { data: Uint8Array }[],
@@ -267,6 +277,7 @@ export class Room {
   #compacting = false
   #compaction: Promise<void> | null = null
   #framesSinceCompaction: SinceCompaction | null = null
+  #coldBuild: ColdBuild | null = null
   #quietTimer: ReturnType<typeof setTimeout> | null = null
   #pruned = false
   #cold: ColdCache | null = null
@@ -486,14 +497,15 @@ export class Room {
   syncStep1(peer: Peer, stateVector: Uint8Array): void {
     const sv = Y.decodeStateVector(stateVector)
     if (sv.size === 0) {
-      const frames = this.#coldFrames()
-      return this.#whenDurable(() => {
-        // The base (the one sync step 2) goes last: y-websocket counts itself synced at a step 2,
-        // so `synced` must wait for the batches stored since the base too. Yjs holds those as
-        // pending until the base they build on arrives, then integrates them in the same call.
-        for (let i = 1; i < frames.length; i++) peer.send(frames[i]!, true)
-        peer.send(frames[0]!, true)
-      })
+      return this.#withColdFrames((frames) =>
+        this.#whenDurable(() => {
+          // The base (the one sync step 2) goes last: y-websocket counts itself synced at a step
+          // 2, so `synced` must wait for the batches stored since the base too. Yjs holds those
+          // as pending until the base they build on arrives, then integrates them in one call.
+          for (let i = 1; i < frames.length; i++) peer.send(frames[i]!, true)
+          peer.send(frames[0]!, true)
+        }),
+      )
     }
     let hasEveryStruct = true
     for (const client of this.doc.store.clients.keys())
@@ -693,6 +705,7 @@ export class Room {
         this.#broadcast(frame, batch.origins)
         this.#extendCold(frame)
         this.#keepSinceCompaction(frame)
+        this.#coldBuild?.since.push(frame)
         batch.resolve()
         this.storedSinceLoad++
         this.#maybeCompact()
@@ -738,12 +751,57 @@ export class Room {
    * Cold joins (empty state vector) get the cached encoded state plus the batches since (at most
    * a quarter of the cached state's size, see #extendCold).
    */
-  #coldFrames(): Uint8Array[] {
-    if (!this.#cold) {
-      const base = encodeSyncStep2(Y.encodeStateAsUpdate(this.doc))
-      this.#cold = { frames: [base], bytes: base.byteLength, baseBytes: base.byteLength }
-    }
-    return this.#cold.frames.slice()
+  #withColdFrames(use: (frames: Uint8Array[]) => void): void {
+    if (this.#cold) return use(this.#cold.frames.slice())
+    const { storage } = this.#deps
+    if (!this.#offThread()) return use(this.#encodeCold().frames.slice())
+    // A big room is built by the store off the event loop (encoding 60 MB here stopped every
+    // socket for 1–2 s); joiners wait for that one build, with what is stored meanwhile.
+    if (this.#coldBuild) return void this.#coldBuild.waiters.push(use)
+    const build: ColdBuild = { since: [], waiters: [use] }
+    this.#coldBuild = build
+    storage.buildSnapshot!(this.name, this.#lastStoredId).then(
+      (snapshot) => {
+        this.#coldBuild = null
+        const base = encodeSyncStep2(snapshot)
+        const cold: ColdCache = {
+          frames: [base],
+          bytes: base.byteLength,
+          baseBytes: base.byteLength,
+        }
+        for (const frame of build.since) {
+          cold.frames.push(frame)
+          cold.bytes += frame.byteLength
+        }
+        if (!this.#cold && !coldOutgrown(cold)) this.#cold = cold
+        for (const waiter of build.waiters) waiter(cold.frames.slice())
+      },
+      (err: unknown) => {
+        this.#coldBuild = null
+        this.#deps.log({
+          level: 'warn',
+          msg: 'cold build failed',
+          room: this.name,
+          err: String(err),
+        })
+        const frames = this.#encodeCold().frames
+        for (const waiter of build.waiters) waiter(frames.slice())
+      },
+    )
+  }
+
+  #encodeCold(): ColdCache {
+    const base = encodeSyncStep2(Y.encodeStateAsUpdate(this.doc))
+    return (this.#cold = { frames: [base], bytes: base.byteLength, baseBytes: base.byteLength })
+  }
+
+  /** Whether this room's snapshots are built by the store, off the event loop. */
+  #offThread(): boolean {
+    return (
+      this.#deps.storage.buildSnapshot !== undefined &&
+      this.#snapshotBytes + this.#logBytes >=
+        (this.#deps.offThreadSnapshotBytes ?? OFF_THREAD_SNAPSHOT_BYTES)
+    )
   }
 
   #extendCold(frame: Uint8Array): void {
@@ -753,11 +811,7 @@ export class Room {
     cold.bytes += frame.byteLength
     // Rebuilt (lazily, at the next cold join) once the frames since the base pass a quarter of
     // it: a cold join then sends at most ~1.25× the encoded state, never base + every later frame.
-    if (
-      cold.frames.length > COLD_MAX_FRAMES ||
-      cold.bytes - cold.baseBytes > cold.baseBytes * COLD_MAX_GROWTH
-    )
-      this.#cold = null
+    if (coldOutgrown(cold)) this.#cold = null
   }
 
   /**
@@ -799,11 +853,7 @@ export class Room {
     const upTo = this.#lastStoredId
     const count = this.#logCount
     const logBytes = this.#logBytes
-    const offThread =
-      storage.buildSnapshot !== undefined &&
-      this.#snapshotBytes + logBytes >=
-        (this.#deps.offThreadSnapshotBytes ?? OFF_THREAD_SNAPSHOT_BYTES)
-    const built = offThread
+    const built = this.#offThread()
       ? storage.buildSnapshot!(this.name, upTo)
       : Promise.resolve(Y.encodeStateAsUpdate(this.doc))
     // Batches stored while the snapshot is built follow it in the cold-join cache.

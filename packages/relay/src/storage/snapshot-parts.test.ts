@@ -27,7 +27,8 @@ describe('sqlite snapshots in parts', () => {
   it('[§4 durable] appends made while a big snapshot is written are stored before it finishes, and the snapshot loads back byte for byte', async () => {
     const s = storage()
     const upTo = await s.appendUpdate(ROOM, new Uint8Array([1]))
-    const snapshot = bigSnapshot()
+    // 32 parts: the append has the time of 31 commits to get in between, even on a busy machine.
+    const snapshot = new Uint8Array(randomBytes(32 * 256 * 1024))
     const order: string[] = []
     const compacted = s.compact(ROOM, snapshot, upTo).then(() => order.push('snapshot'))
     // Issued after the compaction: it does not wait for the whole snapshot to be written.
@@ -41,7 +42,13 @@ describe('sqlite snapshots in parts', () => {
     const stored = await s.loadRoom(ROOM)
     expect(Buffer.from(stored.snapshot!).equals(Buffer.from(snapshot))).toBe(true)
     expect(stored.updates).toEqual([{ id: later, data: new Uint8Array([2]) }])
-    expect(partRows(s)).toEqual([{ gen: 1, n: 5 }])
+    expect(partRows(s)).toEqual([{ gen: 1, n: 32 }])
+    // Log rows the snapshot holds are never read, even before the sweep has dropped them all.
+    s.db
+      .prepare('INSERT INTO updates (id, room, data, crc) VALUES (?, ?, ?, 0)')
+      .run(upTo, ROOM, Buffer.from([9]))
+    expect((await s.loadRoom(ROOM)).updates.map((u) => u.id)).toEqual([later])
+    expect(await s.logSize(ROOM)).toEqual({ count: 1, bytes: 1 })
   })
 
   it('[§4 bounded] the next snapshot replaces the parts: older ones are swept, a small one is kept inline', async () => {
@@ -56,6 +63,30 @@ describe('sqlite snapshots in parts', () => {
     await s.compact(ROOM, new Uint8Array([7, 7]), first)
     expect(partRows(s)).toEqual([])
     expect((await s.loadRoom(ROOM)).snapshot).toEqual(new Uint8Array([7, 7]))
+  })
+
+  it('[§4 durable] two big snapshots written at once (two rooms, or one after another) each land whole: a sweep never takes newer parts', async () => {
+    const s = storage()
+    const first = await s.appendUpdate(ROOM, new Uint8Array([1]))
+    const other = await s.appendUpdate('inbox:pn-b', new Uint8Array([2]))
+    const [a, b, c] = [bigSnapshot(), bigSnapshot(), bigSnapshot()]
+    const done: string[] = []
+    await Promise.all([
+      s.compact(ROOM, a, first).then(() => done.push('a')),
+      s.compact(ROOM, b, first).then(() => done.push('b')),
+      s.compact('inbox:pn-b', c, other).then(() => done.push('c')),
+      // A small one answers first; each promise still settles for its own compaction.
+      s.compact('inbox:pn-c', new Uint8Array([3]), 0).then(() => done.push('small')),
+    ])
+    expect(done[0]).toBe('small')
+    await untilRows(s, [
+      { gen: 1, n: 5 },
+      { gen: 2, n: 5 },
+    ])
+    expect(Buffer.from((await s.loadRoom(ROOM)).snapshot!).equals(Buffer.from(b))).toBe(true)
+    expect(Buffer.from((await s.loadRoom('inbox:pn-b')).snapshot!).equals(Buffer.from(c))).toBe(
+      true,
+    )
   })
 
   it('[§4 durable] parts left by an interrupted write are ignored on load and swept by the next snapshot; a damaged part refuses the room', async () => {
@@ -105,5 +136,7 @@ async function untilRows(s: SqliteStorage, rows: unknown[]) {
     if (JSON.stringify(now) === JSON.stringify(rows)) return
     await new Promise((r) => setTimeout(r, 10))
   }
-  throw new Error(`parts never became ${JSON.stringify(rows)}`)
+  throw new Error(
+    `parts never became ${JSON.stringify(rows)}: ${JSON.stringify(s.db.prepare('SELECT gen, count(*) AS n FROM snapshot_parts GROUP BY gen ORDER BY gen').all())}`,
+  )
 }

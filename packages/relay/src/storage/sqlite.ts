@@ -53,18 +53,31 @@ interface PendingAppend {
  * batch it is sent, replying with the row ids once the commit (and its fsync) returned. Plain
  * CommonJS evaluated as a string, so it runs the same under tsx, vitest and node.
  */
-/** A snapshot kept inline in its row (`parts` 0), or in `parts` rows of `snapshot_parts` (`gen`). */
+/**
+ * A snapshot kept inline in its row (`parts` 0), or in `parts` rows of `snapshot_parts` (`gen`).
+ * It holds the log up to `upto`: log rows up to there are dropped, at once or (after a big
+ * snapshot) a few at a time, and never read meanwhile.
+ */
 const PUT_SNAPSHOT =
-  'INSERT INTO snapshots (room, data, crc, gen, parts) VALUES (?, ?, ?, ?, ?) ON CONFLICT (room) DO UPDATE SET data = excluded.data, crc = excluded.crc, gen = excluded.gen, parts = excluded.parts'
+  'INSERT INTO snapshots (room, data, crc, gen, parts, upto) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (room) DO UPDATE SET data = excluded.data, crc = excluded.crc, gen = excluded.gen, parts = excluded.parts, upto = excluded.upto'
 const DROP_UPDATES = 'DELETE FROM updates WHERE room = ? AND id <= ?'
+/** The log after the snapshot. */
+const LOG_AFTER = 'SELECT id, data, crc FROM updates WHERE room = ? AND id > ? ORDER BY id'
 const DROP_PARTS = 'DELETE FROM snapshot_parts WHERE room = ?'
-const SNAPSHOT_ROW = 'SELECT data, crc, gen, parts FROM snapshots WHERE room = ?'
+const SNAPSHOT_ROW = 'SELECT data, crc, gen, parts, upto FROM snapshots WHERE room = ?'
 const SNAPSHOT_PARTS = 'SELECT data FROM snapshot_parts WHERE room = ? AND gen = ? ORDER BY part'
 /**
  * Snapshots above this size are written as parts of this size, one transaction each, between
  * the appends: one 20-MB write held every append of the relay back for ~0.15 s.
  */
 const SNAPSHOT_PART_BYTES = 256 * 1024
+/**
+ * Checkpoints (copying the WAL into the database file) run on the builder thread every
+ * CHECKPOINT_MS, concurrently with the appends; a connection that writes checkpoints only past
+ * this many WAL pages (a safety net): one checkpoint of a 60-MB WAL held the appends for 1.5 s.
+ */
+const CHECKPOINT_MS = 250
+const WRITER_CHECKPOINT_PAGES = 16_384
 
 const WRITER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads')
@@ -74,6 +87,7 @@ const db = new Database(workerData.path)
 db.pragma('journal_mode = WAL')
 db.pragma('synchronous = FULL')
 db.pragma('busy_timeout = 5000')
+db.pragma('wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}')
 const insert = db.prepare('INSERT INTO updates (room, data, crc) VALUES (?, ?, ?)')
 const write = db.transaction((rooms, datas) =>
   rooms.map((room, i) => Number(insert.run(room, datas[i], crc32(datas[i])).lastInsertRowid)))
@@ -83,22 +97,22 @@ const dropParts = db.prepare(${JSON.stringify(DROP_PARTS)})
 const putPart = db.prepare('INSERT INTO snapshot_parts (room, gen, part, data) VALUES (?, ?, ?, ?)')
 const nextGen = db.prepare('SELECT coalesce(max(gen), 0) + 1 AS gen FROM snapshot_parts WHERE room = ?')
 const dropOldParts = db.prepare(
-  'DELETE FROM snapshot_parts WHERE rowid IN (SELECT rowid FROM snapshot_parts WHERE room = ? AND gen <> ? LIMIT 4)')
+  'DELETE FROM snapshot_parts WHERE rowid IN (SELECT rowid FROM snapshot_parts WHERE room = ? AND gen < ? LIMIT 4)')
+const dropSomeUpdates = db.prepare(
+  'DELETE FROM updates WHERE id IN (SELECT id FROM updates WHERE room = ? AND id <= ? ORDER BY id LIMIT 512)')
 const PART = ${SNAPSHOT_PART_BYTES}
 const compactInline = db.transaction((room, snapshot, upTo) => {
-  putSnapshot.run(room, snapshot, crc32(snapshot), 0, 0)
+  putSnapshot.run(room, snapshot, crc32(snapshot), 0, 0, upTo)
   dropParts.run(room)
-  dropUpdates.run(room, upTo)
-})
-const switchTo = db.transaction((room, crc, gen, parts, upTo) => {
-  putSnapshot.run(room, Buffer.alloc(0), crc, gen, parts)
   dropUpdates.run(room, upTo)
 })
 // A big snapshot goes in parts, each its own commit, yielding to queued appends between them
 // (setImmediate runs after the messages already received); the row switches to the new parts
-// and the log is cut in one last commit, so a crash before it leaves the old snapshot in place.
-// Parts of older generations (and of an interrupted write) are deleted afterwards, a few a step.
-function compactInParts(room, snapshot, upTo) {
+// and the log position in one last commit, so a crash before it leaves the old snapshot in place.
+// Parts of older generations (an interrupted write's too: a new one takes a higher number) and
+// the log it holds are deleted afterwards, a few rows a step; never newer parts, which the next
+// compaction may be writing meanwhile (cutting a 17-MB log in the switch held the appends for 0.7 s).
+function compactInParts(id, room, snapshot, upTo) {
   const gen = nextGen.get(room).gen
   const count = Math.ceil(snapshot.byteLength / PART)
   let part = 0
@@ -109,15 +123,16 @@ function compactInParts(room, snapshot, upTo) {
         part++
         return setImmediate(step)
       }
-      switchTo(room, crc32(snapshot), gen, count, upTo)
+      putSnapshot.run(room, Buffer.alloc(0), crc32(snapshot), gen, count, upTo)
     } catch (e) {
-      parentPort.postMessage({ compacted: false, error: String((e && e.message) || e) })
+      parentPort.postMessage({ compacted: false, id, error: String((e && e.message) || e) })
       return
     }
-    parentPort.postMessage({ compacted: true })
+    parentPort.postMessage({ compacted: true, id })
     const sweep = () => {
       try {
-        if (dropOldParts.run(room, gen).changes > 0) setImmediate(sweep)
+        if (dropOldParts.run(room, gen).changes + dropSomeUpdates.run(room, upTo).changes > 0)
+          setImmediate(sweep)
       } catch {}
     }
     sweep()
@@ -131,13 +146,13 @@ parentPort.on('message', (m) => {
     return
   }
   if (m.compact) {
-    const { room, snapshot, upTo } = m.compact
-    if (snapshot.byteLength > PART) return compactInParts(room, snapshot, upTo)
+    const { id, room, snapshot, upTo } = m.compact
+    if (snapshot.byteLength > PART) return compactInParts(id, room, snapshot, upTo)
     try {
       compactInline(room, snapshot, upTo)
-      parentPort.postMessage({ compacted: true })
+      parentPort.postMessage({ compacted: true, id })
     } catch (e) {
-      parentPort.postMessage({ compacted: false, error: String((e && e.message) || e) })
+      parentPort.postMessage({ compacted: false, id, error: String((e && e.message) || e) })
     }
     return
   }
@@ -168,20 +183,22 @@ try {
 } catch {}
 const db = new Database(workerData.path)
 db.pragma('busy_timeout = 5000')
+db.pragma('synchronous = FULL')
+// The appends' checkpoints, off the writer thread (see CHECKPOINT_MS).
+setInterval(() => {
+  try {
+    db.pragma('wal_checkpoint(PASSIVE)')
+  } catch {}
+}, ${CHECKPOINT_MS})
 const snapshotRow = db.prepare(${JSON.stringify(SNAPSHOT_ROW)})
 const snapshotParts = db.prepare(${JSON.stringify(SNAPSHOT_PARTS)})
-const log = db.prepare('SELECT id, data, crc FROM updates WHERE room = ? AND id <= ? ORDER BY id')
+const log = db.prepare('SELECT id, data, crc FROM updates WHERE room = ? AND id > ? AND id <= ? ORDER BY id')
 const read = db.transaction((room, upTo) => {
   const row = snapshotRow.get(room)
   const snap = row && { crc: row.crc, data: row.parts > 0 ? Buffer.concat(snapshotParts.all(room, row.gen).map((p) => p.data)) : row.data }
-  return { snap, rows: log.all(room, upTo) }
+  return { snap, rows: log.all(room, row ? row.upto : 0, upTo) }
 })
 parentPort.on('message', (m) => {
-  if (m.close) {
-    db.close()
-    parentPort.postMessage({ closed: true })
-    return
-  }
   const doc = new Y.Doc({ gc: true })
   try {
     const { snap, rows } = read(m.room, m.upTo)
@@ -206,7 +223,7 @@ parentPort.on('message', (m) => {
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS snapshots (room TEXT PRIMARY KEY, data BLOB NOT NULL, crc INTEGER NOT NULL,
-  gen INTEGER NOT NULL DEFAULT 0, parts INTEGER NOT NULL DEFAULT 0);
+  gen INTEGER NOT NULL DEFAULT 0, parts INTEGER NOT NULL DEFAULT 0, upto INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS snapshot_parts (room TEXT NOT NULL, gen INTEGER NOT NULL, part INTEGER NOT NULL,
   data BLOB NOT NULL, PRIMARY KEY (room, gen, part));
 CREATE TABLE IF NOT EXISTS updates (id INTEGER PRIMARY KEY AUTOINCREMENT, room TEXT NOT NULL, data BLOB NOT NULL, crc INTEGER NOT NULL);
@@ -261,24 +278,29 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
     db.pragma('busy_timeout = 5000')
     db.exec(SCHEMA)
     // Stores written before snapshots could be kept in parts.
-    const columns = db.prepare<[], { name: string }>('PRAGMA table_info(snapshots)').all()
-    if (!columns.some((c) => c.name === 'parts'))
-      db.exec(`ALTER TABLE snapshots ADD COLUMN gen INTEGER NOT NULL DEFAULT 0;
-        ALTER TABLE snapshots ADD COLUMN parts INTEGER NOT NULL DEFAULT 0;`)
+    const columns = new Set(
+      db
+        .prepare<[], { name: string }>('PRAGMA table_info(snapshots)')
+        .all()
+        .map((c) => c.name),
+    )
+    for (const column of ['gen', 'parts', 'upto'])
+      if (!columns.has(column))
+        db.exec(`ALTER TABLE snapshots ADD COLUMN ${column} INTEGER NOT NULL DEFAULT 0`)
+    if (!inline) db.pragma(`wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}`)
   } catch (cause) {
     throw new StorageError('unreadable', `cannot open ${options.path}`, { cause })
   }
 
   const q = {
     insertUpdate: db.prepare('INSERT INTO updates (room, data, crc) VALUES (?, ?, ?)'),
-    snapshot: db.prepare<[string], { data: Buffer; crc: number; gen: number; parts: number }>(
-      SNAPSHOT_ROW,
-    ),
+    snapshot: db.prepare<
+      [string],
+      { data: Buffer; crc: number; gen: number; parts: number; upto: number }
+    >(SNAPSHOT_ROW),
     snapshotParts: db.prepare<[string, number], { data: Buffer }>(SNAPSHOT_PARTS),
     dropParts: db.prepare(DROP_PARTS),
-    updates: db.prepare<[string], { id: number; data: Buffer; crc: number }>(
-      'SELECT id, data, crc FROM updates WHERE room = ? ORDER BY id',
-    ),
+    updates: db.prepare<[string, number], { id: number; data: Buffer; crc: number }>(LOG_AFTER),
     putSnapshot: db.prepare(PUT_SNAPSHOT),
     dropUpdates: db.prepare(DROP_UPDATES),
     epoch: db.prepare<[string], { id: string; retired: string }>(
@@ -296,8 +318,8 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
     archiveOf: db.prepare<[string, string], { conversation_id: string; key: string; data: string }>(
       'SELECT conversation_id, key, data FROM archive WHERE room = ? AND conversation_id = ? ORDER BY seq',
     ),
-    logSize: db.prepare<[string], { count: number; bytes: number | null }>(
-      'SELECT count(*) AS count, sum(length(data)) AS bytes FROM updates WHERE room = ?',
+    logSize: db.prepare<[string, string], { count: number; bytes: number | null }>(
+      'SELECT count(*) AS count, sum(length(data)) AS bytes FROM updates WHERE room = ? AND id > coalesce((SELECT upto FROM snapshots WHERE room = ?), 0)',
     ),
     rooms: db.prepare<[], { room: string }>(
       'SELECT room FROM snapshots UNION SELECT room FROM updates ORDER BY room',
@@ -358,9 +380,10 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
   let broken: StorageError | null = null
   let appendCommits = 0
   let drained: (() => void) | null = null
-  /** Compactions sent to the writer thread, answered in order. */
-  const compactions: { resolve: () => void; reject: (error: unknown) => void }[] = []
-  const idle = () => !inflight && queue.length === 0 && compactions.length === 0
+  /** Compactions sent to the writer thread, answered by id (one in parts answers late). */
+  const compactions = new Map<number, { resolve: () => void; reject: (error: unknown) => void }>()
+  let compactionIds = 0
+  const idle = () => !inflight && queue.length === 0 && compactions.size === 0
 
   const writeBatch = db.transaction((batch: PendingAppend[]) =>
     batch.map((a) => Number(q.insertUpdate.run(a.room, a.data, crc32(a.data)).lastInsertRowid)),
@@ -376,7 +399,10 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
     }
   }
 
-  /** Builds answered by id; the thread starts at the first build and stays until close. */
+  /**
+   * Builds answered by id, and the checkpoints. The thread starts with a file store and stays until
+   * close (restarted by the next build if it died; the writers' own checkpoints cover meanwhile).
+   */
   let builder: Worker | null = null
   let builds = 0
   const building = new Map<
@@ -412,6 +438,7 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
     w.on('exit', (code) => stop(new Error(`exit ${code}`)))
     return w
   }
+  if (!inline) builder = startBuilder()
 
   let writer: Worker | null = null
   if (!inline) {
@@ -425,19 +452,26 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
     writer.unref()
     writer.on(
       'message',
-      (m: { ids?: number[]; error?: string; closed?: boolean; compacted?: boolean }) => {
+      (m: {
+        ids?: number[]
+        error?: string
+        closed?: boolean
+        compacted?: boolean
+        id?: number
+      }) => {
         if (m.closed) return
         if (m.compacted !== undefined) {
-          const c = compactions.shift()!
+          const c = compactions.get(m.id!)!
+          compactions.delete(m.id!)
           if (m.compacted) c.resolve()
           else c.reject(new StorageError('io', 'cannot write the snapshot', { cause: m.error }))
-          if (compactions.length === 0 && !inflight) writer!.unref()
+          if (compactions.size === 0 && !inflight) writer!.unref()
           if (idle()) drained?.()
           return
         }
         const batch = inflight!
         inflight = null
-        if (compactions.length === 0) writer!.unref()
+        if (compactions.size === 0) writer!.unref()
         settle(batch, m.ids ?? null, m.error)
         // What arrived while that commit was written goes out as the next one, at once.
         if (queue.length > 0) flush()
@@ -450,7 +484,8 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
       inflight = null
       queue = []
       for (const a of lost) a.reject(broken)
-      for (const c of compactions.splice(0)) c.reject(broken)
+      for (const c of compactions.values()) c.reject(broken)
+      compactions.clear()
       drained?.()
     }
     writer.on('error', die)
@@ -490,7 +525,7 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
           : row.data,
     }
     if (snap && crc32(snap.data) !== snap.crc) throw new Error('snapshot checksum mismatch')
-    const updates = q.updates.all(room).map((u) => {
+    const updates = q.updates.all(room, row?.upto ?? 0).map((u) => {
       if (crc32(u.data) !== u.crc) throw new Error(`update ${u.id} checksum mismatch`)
       return { id: u.id, data: bytes(u.data) }
     })
@@ -537,13 +572,14 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
         // On the writer thread: writing a room's snapshot (megabytes, one fsync) on the event
         // loop stalled every socket for it, and it would wait for the writer's lock anyway.
         return new Promise<void>((resolve, reject) => {
-          compactions.push({ resolve, reject })
+          const id = ++compactionIds
+          compactions.set(id, { resolve, reject })
           writer!.ref()
-          writer!.postMessage({ compact: { room, snapshot, upTo: upToId } })
+          writer!.postMessage({ compact: { id, room, snapshot, upTo: upToId } })
         })
       }
       db.transaction(() => {
-        q.putSnapshot.run(room, snapshot, crc32(snapshot), 0, 0)
+        q.putSnapshot.run(room, snapshot, crc32(snapshot), 0, 0, upToId)
         q.dropParts.run(room)
         q.dropUpdates.run(room, upToId)
       })()
@@ -564,7 +600,7 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
     async startEpoch(room, epoch) {
       ensureOpen()
       db.transaction(() => {
-        q.putSnapshot.run(room, epoch.snapshot, crc32(epoch.snapshot), 0, 0)
+        q.putSnapshot.run(room, epoch.snapshot, crc32(epoch.snapshot), 0, 0, epoch.upToId)
         q.dropParts.run(room)
         q.dropUpdates.run(room, epoch.upToId)
         q.putEpoch.run(room, epoch.id, JSON.stringify(epoch.retired))
@@ -590,7 +626,7 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
       }))
     },
     async logSize(room) {
-      const r = q.logSize.get(room)
+      const r = q.logSize.get(room, room)
       return { count: r?.count ?? 0, bytes: r?.bytes ?? 0 }
     },
     async listRooms() {
