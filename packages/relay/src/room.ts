@@ -28,7 +28,7 @@ import {
   encodeSyncStep2,
   encodeUpdate,
 } from './protocol.ts'
-import type { RelayStorage } from './storage/relay-storage.ts'
+import type { BuiltSnapshot, RelayStorage } from './storage/relay-storage.ts'
 import { StorageError } from './storage/relay-storage.ts'
 
 /** A connection, as a room sees it. */
@@ -761,9 +761,9 @@ export class Room {
     const build: ColdBuild = { since: [], waiters: [use] }
     this.#coldBuild = build
     storage.buildSnapshot!(this.name, this.#lastStoredId).then(
-      (snapshot) => {
+      (built) => {
         this.#coldBuild = null
-        const base = encodeSyncStep2(snapshot)
+        const base = built.syncStep2 ?? encodeSyncStep2(built.update)
         const cold: ColdCache = {
           frames: [base],
           bytes: base.byteLength,
@@ -853,20 +853,20 @@ export class Room {
     const upTo = this.#lastStoredId
     const count = this.#logCount
     const logBytes = this.#logBytes
-    const built = this.#offThread()
+    const built: Promise<BuiltSnapshot> = this.#offThread()
       ? storage.buildSnapshot!(this.name, upTo)
-      : Promise.resolve(Y.encodeStateAsUpdate(this.doc))
+      : Promise.resolve({ update: Y.encodeStateAsUpdate(this.doc) })
     // Batches stored while the snapshot is built follow it in the cold-join cache.
     const since: SinceCompaction = { frames: [], bytes: 0, overflow: false }
     this.#framesSinceCompaction = since
     this.#compacting = true
     this.#compaction = built
-      .then((snapshot) => {
+      .then(({ update: snapshot, syncStep2 }) => {
         if (this.#framesSinceCompaction === since) this.#framesSinceCompaction = null
         // The snapshot plus what was stored since is the best cold-join cache (unless so much
         // was stored meanwhile that the cache as it stands is as good).
         if (!since.overflow) {
-          const base = encodeSyncStep2(snapshot)
+          const base = syncStep2 ?? encodeSyncStep2(snapshot)
           this.#cold = { frames: [base], bytes: base.byteLength, baseBytes: base.byteLength }
           for (const frame of since.frames) this.#extendCold(frame)
         }

@@ -38,6 +38,13 @@ export interface EpochStart extends RoomEpoch {
   archive: ArchivedEntry[]
 }
 
+/** A snapshot built by the store (see RelayStorage.buildSnapshot). */
+export interface BuiltSnapshot {
+  update: Uint8Array
+  /** The same bytes framed as a sync step 2 message, when the store framed them itself. */
+  syncStep2?: Uint8Array
+}
+
 export interface StoredUpdate {
   id: number
   data: Uint8Array
@@ -96,7 +103,7 @@ export interface RelayStorage {
    * The room as stored up to log entry `upToId` (snapshot + log), encoded as one update, built
    * off the event loop. Absent where the store cannot do that (the caller encodes its document).
    */
-  buildSnapshot?(room: string, upToId: number): Promise<Uint8Array>
+  buildSnapshot?(room: string, upToId: number): Promise<BuiltSnapshot>
   /** Replaces the room with a new epoch atomically (snapshot, log cut, epoch, archive). */
   startEpoch(room: string, epoch: EpochStart): Promise<void>
   /** Adds audit entries to the room's archive; an entry already there (same key) is kept once. */

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as Y from 'yjs'
 import { afterEach, describe, expect, it } from 'vitest'
+import { decodeMessage } from '../protocol.ts'
+import type { BuiltSnapshot } from './relay-storage.ts'
 import { createSqliteStorage, type SqliteStorage } from './sqlite.ts'
 
 /** One update setting `key` in map `m`, written by its own doc (own client id). */
@@ -11,6 +13,8 @@ function set(key: string, value: unknown): Uint8Array {
   doc.getMap('m').set(key, value)
   return Y.encodeStateAsUpdate(doc)
 }
+
+const update = async (built: Promise<BuiltSnapshot>) => (await built).update
 
 const mapOf = (update: Uint8Array) => {
   const doc = new Y.Doc()
@@ -39,13 +43,17 @@ describe('sqlite buildSnapshot (the snapshot builder thread)', () => {
     await s.appendUpdate('inbox:pn-a', set('later', 3))
     await s.appendUpdate('inbox:pn-b', set('other room', 4))
 
-    expect(mapOf(await s.buildSnapshot!('inbox:pn-a', upTo))).toEqual({ base: true, b: 2 })
-    expect(mapOf(await s.buildSnapshot!('inbox:pn-a', Number.MAX_SAFE_INTEGER))).toEqual({
+    expect(mapOf(await update(s.buildSnapshot!('inbox:pn-a', upTo)))).toEqual({ base: true, b: 2 })
+    expect(mapOf(await update(s.buildSnapshot!('inbox:pn-a', Number.MAX_SAFE_INTEGER)))).toEqual({
       base: true,
       b: 2,
       later: 3,
     })
-    expect(mapOf(await s.buildSnapshot!('inbox:empty', 0))).toEqual({})
+    expect(mapOf(await update(s.buildSnapshot!('inbox:empty', 0)))).toEqual({})
+    // Framed as the sync step 2 a cold join is answered with, over the same bytes.
+    const built = await s.buildSnapshot!('inbox:pn-a', upTo)
+    expect(decodeMessage(built.syncStep2!)).toMatchObject({ type: 'update', step: 'step-2' })
+    expect((decodeMessage(built.syncStep2!) as { update: Uint8Array }).update).toEqual(built.update)
   })
 
   it('reads a snapshot stored in parts', async () => {
@@ -54,7 +62,7 @@ describe('sqlite buildSnapshot (the snapshot builder thread)', () => {
     const big = 'x'.repeat(700_000)
     await s.compact('inbox:pn-a', set('big', big), first)
     expect(s.db.prepare('SELECT count(*) AS n FROM snapshot_parts').get()).toEqual({ n: 3 })
-    expect(mapOf(await s.buildSnapshot!('inbox:pn-a', first))).toEqual({ big })
+    expect(mapOf(await update(s.buildSnapshot!('inbox:pn-a', first)))).toEqual({ big })
   })
 
   it('[§4 durable] a damaged log entry fails the build with a clear error; what is stored stays as it was', async () => {
@@ -73,7 +81,9 @@ describe('sqlite buildSnapshot (the snapshot builder thread)', () => {
     expect(rows).toHaveLength(2)
     // The builder keeps serving: a room it can read still builds.
     await s.appendUpdate('inbox:pn-b', set('c', 3))
-    expect(mapOf(await s.buildSnapshot!('inbox:pn-b', Number.MAX_SAFE_INTEGER))).toEqual({ c: 3 })
+    expect(mapOf(await update(s.buildSnapshot!('inbox:pn-b', Number.MAX_SAFE_INTEGER)))).toEqual({
+      c: 3,
+    })
   })
 
   it('builds are refused once the storage is closed', async () => {

@@ -17,6 +17,7 @@ import { Worker } from 'node:worker_threads'
 import { crc32 } from 'node:zlib'
 import type {
   ArchivedEntry,
+  BuiltSnapshot,
   MemberRecord,
   PhoneNumberRecord,
   RelayStorage,
@@ -212,7 +213,17 @@ parentPort.on('message', (m) => {
     })
     if (doc.store.pendingStructs || doc.store.pendingDs) throw new Error('stored updates have missing parts')
     const built = Y.encodeStateAsUpdate(doc)
-    parentPort.postMessage({ id: m.id, snapshot: built }, [built.buffer])
+    // Framed as the sync step 2 a cold join is answered with, in shared memory: the event loop
+    // then neither copies it into a frame nor clones it for the writer (60 MB: ~0.3 s).
+    const header = [0, 1]
+    for (let n = built.byteLength; ; n = Math.floor(n / 128)) {
+      if (n < 128) { header.push(n); break }
+      header.push((n % 128) | 128)
+    }
+    const frame = new Uint8Array(new SharedArrayBuffer(header.length + built.byteLength))
+    frame.set(header)
+    frame.set(built, header.length)
+    parentPort.postMessage({ id: m.id, frame, offset: header.length })
   } catch (e) {
     parentPort.postMessage({ id: m.id, error: String((e && e.message) || e) })
   } finally {
@@ -407,7 +418,7 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
   let builds = 0
   const building = new Map<
     number,
-    { resolve: (s: Uint8Array) => void; reject: (e: unknown) => void }
+    { resolve: (s: BuiltSnapshot) => void; reject: (e: unknown) => void }
   >()
   const startBuilder = (): Worker => {
     const require = createRequire(import.meta.url)
@@ -420,12 +431,12 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
       },
     })
     w.unref()
-    w.on('message', (m: { id?: number; snapshot?: Uint8Array; error?: string }) => {
+    w.on('message', (m: { id?: number; frame?: Uint8Array; offset?: number; error?: string }) => {
       if (m.id === undefined) return
       const b = building.get(m.id)
       building.delete(m.id)
       if (building.size === 0) w.unref()
-      if (m.snapshot) b?.resolve(m.snapshot)
+      if (m.frame) b?.resolve({ update: m.frame.subarray(m.offset), syncStep2: m.frame })
       else b?.reject(new StorageError('io', 'cannot build the snapshot', { cause: m.error }))
     })
     const stop = (error: unknown) => {
@@ -591,7 +602,7 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
           builder ??= startBuilder()
           const id = ++builds
           const w = builder
-          return new Promise<Uint8Array>((resolve, reject) => {
+          return new Promise<BuiltSnapshot>((resolve, reject) => {
             building.set(id, { resolve, reject })
             w.ref()
             w.postMessage({ id, room, upTo: upToId })
