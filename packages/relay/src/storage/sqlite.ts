@@ -73,7 +73,7 @@ const SNAPSHOT_PARTS = 'SELECT data FROM snapshot_parts WHERE room = ? AND gen =
  */
 const SNAPSHOT_PART_BYTES = 256 * 1024
 /**
- * Checkpoints (copying the WAL into the database file) run on the builder thread every
+ * Checkpoints (copying the WAL into the database file) run on a thread of their own every
  * CHECKPOINT_MS, concurrently with the appends; a connection that writes checkpoints only past
  * this many WAL pages (a safety net): one checkpoint of a 60-MB WAL held the appends for 1.5 s.
  */
@@ -184,13 +184,6 @@ try {
 } catch {}
 const db = new Database(workerData.path)
 db.pragma('busy_timeout = 5000')
-db.pragma('synchronous = FULL')
-// The appends' checkpoints, off the writer thread (see CHECKPOINT_MS).
-setInterval(() => {
-  try {
-    db.pragma('wal_checkpoint(PASSIVE)')
-  } catch {}
-}, ${CHECKPOINT_MS})
 const snapshotRow = db.prepare(${JSON.stringify(SNAPSHOT_ROW)})
 const snapshotParts = db.prepare(${JSON.stringify(SNAPSHOT_PARTS)})
 const log = db.prepare('SELECT id, data, crc FROM updates WHERE room = ? AND id > ? AND id <= ? ORDER BY id')
@@ -230,6 +223,24 @@ parentPort.on('message', (m) => {
     doc.destroy()
   }
 })
+`
+
+/**
+ * The checkpointer thread: copies the WAL into the database file every CHECKPOINT_MS, at normal
+ * priority (a build on the builder thread takes seconds; a WAL grown meanwhile made the
+ * writer's own checkpoint hold the appends).
+ */
+const CHECKPOINTER_SOURCE = `
+const { workerData } = require('node:worker_threads')
+const Database = require(workerData.sqlite)
+const db = new Database(workerData.path)
+db.pragma('busy_timeout = 5000')
+db.pragma('synchronous = FULL')
+setInterval(() => {
+  try {
+    db.pragma('wal_checkpoint(PASSIVE)')
+  } catch {}
+}, ${CHECKPOINT_MS})
 `
 
 const SCHEMA = `
@@ -411,8 +422,8 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
   }
 
   /**
-   * Builds answered by id, and the checkpoints. The thread starts with a file store and stays until
-   * close (restarted by the next build if it died; the writers' own checkpoints cover meanwhile).
+   * Builds answered by id. The thread starts with a file store and stays until close (restarted
+   * by the next build if it died).
    */
   let builder: Worker | null = null
   let builds = 0
@@ -450,6 +461,19 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
     return w
   }
   if (!inline) builder = startBuilder()
+  let checkpointer: Worker | null = null
+  if (!inline) {
+    checkpointer = new Worker(CHECKPOINTER_SOURCE, {
+      eval: true,
+      workerData: {
+        path: options.path,
+        sqlite: createRequire(import.meta.url).resolve('better-sqlite3'),
+      },
+    })
+    checkpointer.unref()
+    // Without it the writers checkpoint themselves (WRITER_CHECKPOINT_PAGES).
+    checkpointer.on('error', () => {})
+  }
 
   let writer: Worker | null = null
   if (!inline) {
@@ -714,6 +738,7 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
         builder = null
         await b.terminate()
       }
+      await checkpointer?.terminate()
       db.close()
     },
   }
