@@ -131,6 +131,48 @@ describe('snapshots built off the event loop', () => {
     expect(applyFrames(third.frames, true).getMap('marks').toJSON()).toEqual(marks.toJSON())
   })
 
+  it('with the whole relay idle, a due compaction and a cold join encode at once instead (nothing to compete with)', async () => {
+    const inner = sqlite()
+    cleanup.push(() => inner.close())
+    const builds: number[] = []
+    const storage: RelayStorage = {
+      ...inner,
+      buildSnapshot: (room, upTo) => (builds.push(upTo), inner.buildSnapshot!(room, upTo)),
+    }
+    const metrics = createMetrics()
+    const room = await Room.load('inbox:pn-1', {
+      storage,
+      metrics,
+      log: () => {},
+      compactEvery: 5,
+      compactQuietMs: 20,
+      offThreadSnapshotBytes: 0,
+    })
+    cleanup.push(() => room.destroy())
+    const marks = room.doc.getMap('marks')
+    const batch = (n: number, tag: string) =>
+      room.transact(() => {
+        for (let i = 0; i < n; i++) marks.set(`${tag}${i}`, `${tag}-${i}`)
+      })
+    // The first snapshot is due at once (none yet), while writing: built off the event loop.
+    await batch(300, 'a')
+    for (let i = 0; i < 4; i++) await batch(1, `b${i}-`)
+    await until(() => metrics.compactions === 1, 'the first compaction')
+    expect(builds).toHaveLength(1)
+    // The next one waits for a pause of the room, in which nothing else stores: encoded here.
+    for (let i = 0; i < 5; i++) await batch(30, `c${i}-`)
+    await until(() => metrics.compactions === 2, 'the compaction in the pause')
+    expect(builds).toHaveLength(1)
+    // A cold join while the relay is idle, the cached answer having outgrown: encoded here too.
+    await batch(300, 'd')
+    await new Promise((r) => setTimeout(r, 30))
+    const cold = recordingPeer()
+    room.syncStep1(cold, Y.encodeStateVector(new Y.Doc()))
+    await room.durable()
+    expect(applyFrames(cold.frames, true).getMap('marks').toJSON()).toEqual(marks.toJSON())
+    expect(builds).toHaveLength(1)
+  })
+
   it('[E2] an epoch started while a snapshot is built is what stays stored: the older snapshot never lands after it', async () => {
     const inner = sqlite()
     const { storage, builds, release } = heldBuilds(inner)
