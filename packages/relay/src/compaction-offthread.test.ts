@@ -4,8 +4,8 @@ import { join } from 'node:path'
 import { epochOf } from '@switchboard/core'
 import * as Y from 'yjs'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createMetrics } from './metrics.ts'
-import { Room } from './room.ts'
+import { createMetrics, type Metrics } from './metrics.ts'
+import { Room, type RoomDeps } from './room.ts'
 import type { RelayStorage } from './storage/relay-storage.ts'
 import { createSqliteStorage, type SqliteStorage } from './storage/sqlite.ts'
 import {
@@ -37,6 +37,17 @@ function heldBuilds(inner: SqliteStorage) {
 const sqlite = () =>
   createSqliteStorage({ path: join(mkdtempSync(join(tmpdir(), 'relay-offthread-')), 'relay.db') })
 
+/** A room on `storage` whose snapshots are always built off the event loop when busy. */
+const loadRoom = (storage: RelayStorage, metrics: Metrics, deps: Partial<RoomDeps> = {}) =>
+  Room.load('inbox:pn-1', {
+    storage,
+    metrics,
+    log: () => {},
+    compactEvery: 5,
+    offThreadSnapshotBytes: 0,
+    ...deps,
+  })
+
 const stateOf = async (storage: RelayStorage, room: string) => {
   const stored = await storage.loadRoom(room)
   const doc = new Y.Doc()
@@ -56,13 +67,7 @@ describe('snapshots built off the event loop', () => {
     cleanup.push(() => inner.close())
     const { storage, builds, release } = heldBuilds(inner)
     const metrics = createMetrics()
-    const room = await Room.load('inbox:pn-1', {
-      storage,
-      metrics,
-      log: () => {},
-      compactEvery: 5,
-      offThreadSnapshotBytes: 0,
-    })
+    const room = await loadRoom(storage, metrics)
     cleanup.push(() => room.destroy())
     const marks = room.doc.getMap('marks')
     for (let i = 0; i < 5; i++) await room.transact(() => marks.set(`c${i}`, i))
@@ -97,13 +102,7 @@ describe('snapshots built off the event loop', () => {
     const inner = sqlite()
     cleanup.push(() => inner.close())
     const { storage, builds, release } = heldBuilds(inner)
-    const room = await Room.load('inbox:pn-1', {
-      storage,
-      metrics: createMetrics(),
-      log: () => {},
-      compactEvery: 1_000_000,
-      offThreadSnapshotBytes: 0,
-    })
+    const room = await loadRoom(storage, createMetrics(), { compactEvery: 1_000_000 })
     cleanup.push(() => room.destroy())
     const marks = room.doc.getMap('marks')
     await room.transact(() => {
@@ -140,14 +139,7 @@ describe('snapshots built off the event loop', () => {
       buildSnapshot: (room, upTo) => (builds.push(upTo), inner.buildSnapshot!(room, upTo)),
     }
     const metrics = createMetrics()
-    const room = await Room.load('inbox:pn-1', {
-      storage,
-      metrics,
-      log: () => {},
-      compactEvery: 5,
-      compactQuietMs: 20,
-      offThreadSnapshotBytes: 0,
-    })
+    const room = await loadRoom(storage, metrics, { compactQuietMs: 20 })
     cleanup.push(() => room.destroy())
     const marks = room.doc.getMap('marks')
     const batch = (n: number, tag: string) =>

@@ -421,6 +421,20 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
     }
   }
 
+  /** A thread of this store with its own connection to the file; it does not keep Node alive. */
+  const thread = (source: string, data: Record<string, string> = {}): Worker => {
+    const w = new Worker(source, {
+      eval: true,
+      workerData: {
+        path: options.path,
+        sqlite: createRequire(import.meta.url).resolve('better-sqlite3'),
+        ...data,
+      },
+    })
+    w.unref()
+    return w
+  }
+
   /**
    * Builds answered by id. The thread starts with a file store and stays until close (restarted
    * by the next build if it died).
@@ -432,16 +446,7 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
     { resolve: (s: BuiltSnapshot) => void; reject: (e: unknown) => void }
   >()
   const startBuilder = (): Worker => {
-    const require = createRequire(import.meta.url)
-    const w = new Worker(BUILDER_SOURCE, {
-      eval: true,
-      workerData: {
-        path: options.path,
-        sqlite: require.resolve('better-sqlite3'),
-        yjs: require.resolve('yjs'),
-      },
-    })
-    w.unref()
+    const w = thread(BUILDER_SOURCE, { yjs: createRequire(import.meta.url).resolve('yjs') })
     w.on('message', (m: { id?: number; frame?: Uint8Array; offset?: number; error?: string }) => {
       if (m.id === undefined) return
       const b = building.get(m.id)
@@ -461,30 +466,13 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
     return w
   }
   if (!inline) builder = startBuilder()
-  let checkpointer: Worker | null = null
-  if (!inline) {
-    checkpointer = new Worker(CHECKPOINTER_SOURCE, {
-      eval: true,
-      workerData: {
-        path: options.path,
-        sqlite: createRequire(import.meta.url).resolve('better-sqlite3'),
-      },
-    })
-    checkpointer.unref()
-    // Without it the writers checkpoint themselves (WRITER_CHECKPOINT_PAGES).
-    checkpointer.on('error', () => {})
-  }
+  const checkpointer = inline ? null : thread(CHECKPOINTER_SOURCE)
+  // Without it the writers checkpoint themselves (WRITER_CHECKPOINT_PAGES).
+  checkpointer?.on('error', () => {})
 
   let writer: Worker | null = null
   if (!inline) {
-    writer = new Worker(WRITER_SOURCE, {
-      eval: true,
-      workerData: {
-        path: options.path,
-        sqlite: createRequire(import.meta.url).resolve('better-sqlite3'),
-      },
-    })
-    writer.unref()
+    writer = thread(WRITER_SOURCE)
     writer.on(
       'message',
       (m: {
