@@ -215,15 +215,18 @@ export function freshClientId(taken: Set<number>, preferred?: number): number {
   return id
 }
 
-/**
- * The cold-join cache of a room just loaded, from the stored bytes themselves: the snapshot is
- * the encoded state at its compaction, and the log entries after it are what a live room would
- * have appended to its cache since. Saves encoding the whole document again on the first cold
- * join after a restart (~0.4 s for a 40 MB room). None when there is no snapshot or the log is
- * past the bound a live cache keeps (see #extendCold).
- */
 /** When any room of this process last stored a batch (see Room.#relayIdle). */
 let lastStoredAt = 0
+
+/** A cold-join answer: a sync step 2 base, then the batches stored since it was encoded. */
+function coldOf(base: Uint8Array, since: readonly Uint8Array[] = []): ColdCache {
+  const cold: ColdCache = { frames: [base], bytes: base.byteLength, baseBytes: base.byteLength }
+  for (const frame of since) {
+    cold.frames.push(frame)
+    cold.bytes += frame.byteLength
+  }
+  return cold
+}
 
 const coldOutgrown = (cold: ColdCache): boolean =>
   cold.frames.length > COLD_MAX_FRAMES ||
@@ -235,20 +238,23 @@ interface ColdBuild {
   waiters: ((frames: Uint8Array[]) => void)[]
 }
 
+/**
+ * The cold-join cache of a room just loaded, from the stored bytes themselves: the snapshot is
+ * the encoded state at its compaction, and the log entries after it are what a live room would
+ * have appended to its cache since. Saves encoding the whole document again on the first cold
+ * join after a restart (~0.4 s for a 40 MB room). None when there is no snapshot or the log is
+ * past the bound a live cache keeps (see #extendCold).
+ */
 function coldFromStore(
   snapshot: Uint8Array | null,
   updates: readonly { data: Uint8Array }[],
 ): ColdCache | null {
   if (!snapshot || updates.length + 1 > COLD_MAX_FRAMES) return null
-  const base = encodeSyncStep2(snapshot)
-  const cold: ColdCache = { frames: [base], bytes: base.byteLength, baseBytes: base.byteLength }
-  for (const u of updates) {
-    const frame = encodeUpdate(u.data)
-    cold.frames.push(frame)
-    cold.bytes += frame.byteLength
-    if (cold.bytes - cold.baseBytes > cold.baseBytes * COLD_MAX_GROWTH) return null
-  }
-  return cold
+  const cold = coldOf(
+    encodeSyncStep2(snapshot),
+    updates.map((u) => encodeUpdate(u.data)),
+  )
+  return coldOutgrown(cold) ? null : cold
 }
 
 function newBatch(): Batch {
@@ -637,12 +643,7 @@ export class Room {
   fail(err: unknown): void {
     if (this.#failed) return
     this.#failed = err
-    this.#deps.log({
-      level: 'error',
-      msg: 'room storage failed',
-      room: this.name,
-      err: String(err),
-    })
+    this.#logError('room storage failed', err, 'error')
     for (const peer of [...this.peers]) peer.close(CloseCode.Unreadable, 'room storage failed')
   }
 
@@ -768,27 +769,13 @@ export class Room {
     storage.buildSnapshot!(this.name, this.#lastStoredId).then(
       (built) => {
         this.#coldBuild = null
-        const base = built.syncStep2 ?? encodeSyncStep2(built.update)
-        const cold: ColdCache = {
-          frames: [base],
-          bytes: base.byteLength,
-          baseBytes: base.byteLength,
-        }
-        for (const frame of build.since) {
-          cold.frames.push(frame)
-          cold.bytes += frame.byteLength
-        }
+        const cold = coldOf(built.syncStep2 ?? encodeSyncStep2(built.update), build.since)
         if (!this.#cold && !coldOutgrown(cold)) this.#cold = cold
         for (const waiter of build.waiters) waiter(cold.frames.slice())
       },
       (err: unknown) => {
         this.#coldBuild = null
-        this.#deps.log({
-          level: 'warn',
-          msg: 'cold build failed',
-          room: this.name,
-          err: String(err),
-        })
+        this.#logError('cold build failed', err)
         const frames = this.#encodeCold().frames
         for (const waiter of build.waiters) waiter(frames.slice())
       },
@@ -796,8 +783,7 @@ export class Room {
   }
 
   #encodeCold(): ColdCache {
-    const base = encodeSyncStep2(Y.encodeStateAsUpdate(this.doc))
-    return (this.#cold = { frames: [base], bytes: base.byteLength, baseBytes: base.byteLength })
+    return (this.#cold = coldOf(encodeSyncStep2(Y.encodeStateAsUpdate(this.doc))))
   }
 
   /** No room of this process stored anything for compactQuietMs (never, when that is 0). */
@@ -826,11 +812,11 @@ export class Room {
   }
 
   /**
-   * A snapshot re-encodes the whole room on the event loop, so a big room takes one only once its
-   * log has also grown by a quarter of the last snapshot: the cost stays proportional to what was
-   * written (a 2-MB room at 1,000 marks/s encoded itself every half second).
+   * A big room takes a snapshot only once its log has also grown by a quarter of the last one:
+   * the cost stays proportional to what was written (a 2-MB room at 1,000 marks/s encoded itself
+   * every half second).
    */
-  /** `relayIdle`: nothing was stored in any room during the pause that started this one. */
+  /** `relayIdle`: no room stored anything since the pause that brought this call began. */
   #maybeCompact(quiet = false, relayIdle = false): void {
     if (this.#sealed || this.#compacting || this.#logCount < this.#deps.compactEvery) return
     if (this.#logBytes < this.#snapshotBytes * COMPACT_MIN_GROWTH) return
@@ -838,12 +824,12 @@ export class Room {
     if (!quiet && quietMs > 0 && this.#logBytes < this.#snapshotBytes * COMPACT_BUSY_GROWTH) {
       // Each stored batch pushes it back: it runs once the room pauses (see compactQuietMs).
       if (this.#quietTimer) clearTimeout(this.#quietTimer)
-      const { metrics } = this.#deps
-      const storedAtArm = metrics.updatesStored
+      // Compared, not timed: a timer may fire a little before quietMs by performance.now().
+      const storedAtArm = lastStoredAt
       this.#quietTimer = setTimeout(() => {
         this.#quietTimer = null
         if (!this.#destroyed && !this.#failed)
-          this.#maybeCompact(true, metrics.updatesStored === storedAtArm)
+          this.#maybeCompact(true, lastStoredAt === storedAtArm)
       }, quietMs)
       this.#quietTimer.unref?.()
       return
@@ -886,9 +872,8 @@ export class Room {
         // The snapshot plus what was stored since is the best cold-join cache (unless so much
         // was stored meanwhile that the cache as it stands is as good).
         if (!since.overflow) {
-          const base = syncStep2 ?? encodeSyncStep2(snapshot)
-          this.#cold = { frames: [base], bytes: base.byteLength, baseBytes: base.byteLength }
-          for (const frame of since.frames) this.#extendCold(frame)
+          const cold = coldOf(syncStep2 ?? encodeSyncStep2(snapshot), since.frames)
+          this.#cold = coldOutgrown(cold) ? null : cold
         }
         if (this.#sealed) return
         return storage.compact(this.name, snapshot, upTo).then(() => {
@@ -899,12 +884,7 @@ export class Room {
         })
       })
       .catch((err: unknown) => {
-        this.#deps.log({
-          level: 'warn',
-          msg: 'compaction failed',
-          room: this.name,
-          err: String(err),
-        })
+        this.#logError('compaction failed', err)
       })
       .finally(() => {
         this.#compacting = false
@@ -924,6 +904,10 @@ export class Room {
       since.overflow = true
       since.frames = []
     }
+  }
+
+  #logError(msg: string, err: unknown, level: 'warn' | 'error' = 'warn'): void {
+    this.#deps.log({ level, msg, room: this.name, err: String(err) })
   }
 
   /** Resolves once no compaction is being built or stored (an epoch must not race one). */
