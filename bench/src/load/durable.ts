@@ -241,6 +241,7 @@ async function run(
     measured: hist.n,
     unacked,
     loadLagMaxMs: lagMax,
+    windowStartedAt: Date.now() - (performance.now() - t0),
     ackGapMaxMs: ackGapMax,
     closed: closed.length,
     closeCodes: [...new Set(closed)],

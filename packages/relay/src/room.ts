@@ -215,9 +215,6 @@ export function freshClientId(taken: Set<number>, preferred?: number): number {
   return id
 }
 
-/** When any room of this process last stored a batch (see Room.#relayIdle). */
-let lastStoredAt = 0
-
 /** A cold-join answer: a sync step 2 base, then the batches stored since it was encoded. */
 function coldOf(base: Uint8Array, since: readonly Uint8Array[] = []): ColdCache {
   const cold: ColdCache = { frames: [base], bytes: base.byteLength, baseBytes: base.byteLength }
@@ -700,7 +697,6 @@ export class Room {
     storage.appendUpdate(this.name, update).then(
       (id) => {
         this.#inflight--
-        lastStoredAt = performance.now()
         metrics.observeStore(performance.now() - started)
         metrics.updatesStored++
         this.#lastStoredId = id
@@ -759,10 +755,9 @@ export class Room {
   #withColdFrames(use: (frames: Uint8Array[]) => void): void {
     if (this.#cold) return use(this.#cold.frames.slice())
     const { storage } = this.#deps
-    if (!this.#offThread() || this.#relayIdle()) return use(this.#encodeCold().frames.slice())
+    if (!this.#offThread()) return use(this.#encodeCold().frames.slice())
     // A big room is built by the store off the event loop (encoding 60 MB here stopped every
-    // socket for 1–2 s) unless the relay is idle; joiners wait for that one build, with what is
-    // stored meanwhile.
+    // socket for 1–2 s); joiners wait for that one build, with what is stored meanwhile.
     if (this.#coldBuild) return void this.#coldBuild.waiters.push(use)
     const build: ColdBuild = { since: [], waiters: [use] }
     this.#coldBuild = build
@@ -784,12 +779,6 @@ export class Room {
 
   #encodeCold(): ColdCache {
     return (this.#cold = coldOf(encodeSyncStep2(Y.encodeStateAsUpdate(this.doc))))
-  }
-
-  /** No room of this process stored anything for compactQuietMs (never, when that is 0). */
-  #relayIdle(): boolean {
-    const quietMs = this.#deps.compactQuietMs ?? 0
-    return quietMs > 0 && performance.now() - lastStoredAt >= quietMs
   }
 
   /** Whether this room's snapshots are built by the store, off the event loop. */
@@ -816,20 +805,16 @@ export class Room {
    * the cost stays proportional to what was written (a 2-MB room at 1,000 marks/s encoded itself
    * every half second).
    */
-  /** `relayIdle`: no room stored anything since the pause that brought this call began. */
-  #maybeCompact(quiet = false, relayIdle = false): void {
+  #maybeCompact(quiet = false): void {
     if (this.#sealed || this.#compacting || this.#logCount < this.#deps.compactEvery) return
     if (this.#logBytes < this.#snapshotBytes * COMPACT_MIN_GROWTH) return
     const quietMs = this.#deps.compactQuietMs ?? 0
     if (!quiet && quietMs > 0 && this.#logBytes < this.#snapshotBytes * COMPACT_BUSY_GROWTH) {
       // Each stored batch pushes it back: it runs once the room pauses (see compactQuietMs).
       if (this.#quietTimer) clearTimeout(this.#quietTimer)
-      // Compared, not timed: a timer may fire a little before quietMs by performance.now().
-      const storedAtArm = lastStoredAt
       this.#quietTimer = setTimeout(() => {
         this.#quietTimer = null
-        if (!this.#destroyed && !this.#failed)
-          this.#maybeCompact(true, lastStoredAt === storedAtArm)
+        if (!this.#destroyed && !this.#failed) this.#maybeCompact(true)
       }, quietMs)
       this.#quietTimer.unref?.()
       return
@@ -842,26 +827,24 @@ export class Room {
     }
     if (!this.settled) return
     this.#pruned = false
-    this.#compact(relayIdle)
+    this.#compact()
   }
 
   /**
    * Snapshot = the stored state up to the last stored batch. A big room's is built by the store
-   * off the event loop (see RoomDeps.offThreadSnapshotBytes) unless the relay is idle; a small
+   * off the event loop (see RoomDeps.offThreadSnapshotBytes); a small
    * one is encoded here.
    */
-  #compact(relayIdle: boolean): void {
+  #compact(): void {
     const { storage, metrics } = this.#deps
     const upTo = this.#lastStoredId
     const count = this.#logCount
     const logBytes = this.#logBytes
-    // With the whole relay idle, encoding here is over before anyone writes again; the builder
-    // thread would take longer and its collector competes with whatever comes next (the durable
-    // bench's next run: p99 ack 12 ms with this, up to 0.5 s without).
-    const built: Promise<BuiltSnapshot> =
-      this.#offThread() && !relayIdle
-        ? storage.buildSnapshot!(this.name, upTo)
-        : Promise.resolve({ update: Y.encodeStateAsUpdate(this.doc) })
+    // Off the loop even in a pause: a pause says nothing of the next second, and a mark arriving
+    // while 60 MB were encoded here waited for it (ack p99 0.4–0.5 s in the durable bench).
+    const built: Promise<BuiltSnapshot> = this.#offThread()
+      ? storage.buildSnapshot!(this.name, upTo)
+      : Promise.resolve({ update: Y.encodeStateAsUpdate(this.doc) })
     // Batches stored while the snapshot is built follow it in the cold-join cache.
     const since: SinceCompaction = { frames: [], bytes: 0, overflow: false }
     this.#framesSinceCompaction = since

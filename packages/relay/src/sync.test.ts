@@ -17,6 +17,7 @@ import {
   trackAcks,
   type TestRelay,
 } from './test-helpers.ts'
+import { createMemoryStorage } from './storage/memory.ts'
 
 let relay: TestRelay
 let tokens: Record<string, string>
@@ -237,6 +238,55 @@ describe('rooms over y-websocket', () => {
       }
       await until(() => history(a.doc, 'c-sync-5').length < 12, 'history pruned on the client too')
       expect(getConversation(a.doc, 'c-sync-5')).toMatchObject({ status: 'done', unread: false })
+      a.destroy()
+    } finally {
+      await pruning.close()
+    }
+  })
+
+  it('[§4] the history of a room is walked for entries past the horizon at most once an hour, not at every compaction', async () => {
+    const start = Date.now()
+    let clock = start
+    const minutes = (m: number) => (clock = start + m * 60_000)
+    const storage = createMemoryStorage()
+    let compactions = 0
+    const compact = storage.compact.bind(storage)
+    storage.compact = (...args) => (compactions++, compact(...args))
+    const pruning = await startTestRelay({
+      storage,
+      compactEvery: 3,
+      historyHorizonMs: 2 * 3_600_000,
+      tokenTtlSeconds: 86_400,
+      now: () => clock,
+    })
+    try {
+      expect((await pruning.webhook(incoming('c-sync-6', 'pn-a'))).status).toBe(202)
+      const token = await pruning.login('alice@example.com')
+      const a = connectProvider(pruning.wsUrl, 'inbox:pn-a', token, { ack: '1' })
+      const acks = trackAcks(a)
+      await a.synced
+      const who = author('alice', 'dev-prune-hourly')
+      // The marks are made at the real time (start): only the relay's clock moves.
+      const marks = async () => {
+        const before = compactions
+        for (let i = 0; i < 4; i++) {
+          markConversation(a.doc, 'c-sync-6', i % 2 ? 'done' : 'unread', who)
+          await acks.acked()
+        }
+        await until(() => compactions > before, 'a compaction')
+      }
+      await marks() // walked at 0 min: nothing past the 2-h horizon
+      minutes(90)
+      await marks() // walked at 90 min: still nothing
+      const kept = history(a.doc, 'c-sync-6').length
+      expect(kept).toBeGreaterThanOrEqual(8)
+      minutes(130)
+      await marks() // past the horizon now, but walked 40 min ago: kept
+      await new Promise((r) => setTimeout(r, 100))
+      expect(history(a.doc, 'c-sync-6').length).toBeGreaterThanOrEqual(kept + 4)
+      minutes(160)
+      await marks() // walked 70 min ago: walked again, archived
+      await until(() => history(a.doc, 'c-sync-6').length < 4, 'history pruned')
       a.destroy()
     } finally {
       await pruning.close()

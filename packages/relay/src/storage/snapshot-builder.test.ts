@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as Y from 'yjs'
@@ -14,6 +14,11 @@ function set(key: string, value: unknown): Uint8Array {
   return Y.encodeStateAsUpdate(doc)
 }
 
+const until = async (cond: () => boolean) => {
+  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 10))
+  expect(cond()).toBe(true)
+}
+
 const update = async (built: Promise<BuiltSnapshot>) => (await built).update
 
 const mapOf = (update: Uint8Array) => {
@@ -22,7 +27,7 @@ const mapOf = (update: Uint8Array) => {
   return doc.getMap('m').toJSON()
 }
 
-describe('sqlite buildSnapshot (the snapshot builder thread)', () => {
+describe('sqlite buildSnapshot (the snapshot builder process)', () => {
   const open: SqliteStorage[] = []
   afterEach(async () => {
     for (const s of open.splice(0)) await s.close()
@@ -84,6 +89,40 @@ describe('sqlite buildSnapshot (the snapshot builder thread)', () => {
     expect(mapOf(await update(s.buildSnapshot!('inbox:pn-b', Number.MAX_SAFE_INTEGER)))).toEqual({
       c: 3,
     })
+  })
+
+  it('builds in a process of its own, every thread of it at nice 19: its work and its collector yield to the relay', async () => {
+    const s = storage()
+    expect(s.builderPid).toBeNull()
+    const upTo = await s.appendUpdate('inbox:pn-a', set('a', 1))
+    expect(mapOf(await update(s.buildSnapshot!('inbox:pn-a', upTo)))).toEqual({ a: 1 })
+    const pid = s.builderPid
+    expect(pid).not.toBeNull()
+    expect(pid).not.toBe(process.pid)
+    const tasks = readdirSync(`/proc/${pid}/task`)
+    expect(tasks.length).toBeGreaterThan(1)
+    // Field 19 of /proc/<pid>/task/<tid>/stat (after the parenthesised name) is the nice value.
+    const nice = (tid: string) =>
+      Number(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16])
+    expect(tasks.map(nice)).toEqual(tasks.map(() => 19))
+  })
+
+  it('[§4 durable] a builder that dies fails the builds it held with a clear error; the next build starts another', async () => {
+    const s = storage()
+    const upTo = await s.appendUpdate('inbox:pn-a', set('a', 1))
+    await s.buildSnapshot!('inbox:pn-a', upTo)
+    process.kill(s.builderPid!, 'SIGKILL')
+    await until(() => s.builderPid === null)
+    const held = s.buildSnapshot!('inbox:pn-a', upTo)
+    process.kill(s.builderPid!, 'SIGKILL')
+    await expect(held).rejects.toMatchObject({
+      name: 'StorageError',
+      code: 'io',
+      message: 'the snapshot builder stopped',
+    })
+    expect(mapOf(await update(s.buildSnapshot!('inbox:pn-a', upTo)))).toEqual({ a: 1 })
+    // What is stored is untouched.
+    expect(s.db.prepare('SELECT count(*) AS n FROM updates').get()).toEqual({ n: 1 })
   })
 
   it('builds are refused once the storage is closed', async () => {

@@ -15,9 +15,9 @@ import Database from 'better-sqlite3'
 import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'
 import { crc32 } from 'node:zlib'
+import { createSnapshotBuilder } from './snapshot-builder.ts'
 import type {
   ArchivedEntry,
-  BuiltSnapshot,
   MemberRecord,
   PhoneNumberRecord,
   RelayStorage,
@@ -40,6 +40,8 @@ export interface SqliteStorage extends RelayStorage {
   readonly db: Database.Database
   /** Transactions that appended updates (one fsync each); for tests and metrics. */
   readonly appendCommits: number
+  /** The snapshot builder process (started by the first build), while there is one. */
+  readonly builderPid: number | null
 }
 
 interface PendingAppend {
@@ -166,68 +168,8 @@ parentPort.on('message', (m) => {
 `
 
 /**
- * The snapshot builder thread: its own connection (a WAL reader never blocks the writer), it
- * rebuilds a room as stored (snapshot + log up to an id) into a Y.Doc and encodes it, so a
- * compaction of a big room costs the event loop nothing (encoding 20 MB stopped every socket of
- * the relay for ~0.3 s). Answers carry the request id; they are not ordered.
- */
-const BUILDER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads')
-const { crc32 } = require('node:zlib')
-const Database = require(workerData.sqlite)
-const Y = require(workerData.yjs)
-// Lowest priority (Linux sets it per thread): a build competes with nothing the sockets wait for;
-// it only delays the next snapshot, and the log keeps the room whole meanwhile.
-try {
-  const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop())
-  require('node:os').setPriority(tid, 19)
-} catch {}
-const db = new Database(workerData.path)
-db.pragma('busy_timeout = 5000')
-const snapshotRow = db.prepare(${JSON.stringify(SNAPSHOT_ROW)})
-const snapshotParts = db.prepare(${JSON.stringify(SNAPSHOT_PARTS)})
-const log = db.prepare('SELECT id, data, crc FROM updates WHERE room = ? AND id > ? AND id <= ? ORDER BY id')
-const read = db.transaction((room, upTo) => {
-  const row = snapshotRow.get(room)
-  const snap = row && { crc: row.crc, data: row.parts > 0 ? Buffer.concat(snapshotParts.all(room, row.gen).map((p) => p.data)) : row.data }
-  return { snap, rows: log.all(room, row ? row.upto : 0, upTo) }
-})
-parentPort.on('message', (m) => {
-  const doc = new Y.Doc({ gc: true })
-  try {
-    const { snap, rows } = read(m.room, m.upTo)
-    if (snap && crc32(snap.data) !== snap.crc) throw new Error('snapshot checksum mismatch')
-    Y.transact(doc, () => {
-      if (snap) Y.applyUpdate(doc, snap.data)
-      for (const r of rows) {
-        if (crc32(r.data) !== r.crc) throw new Error('update ' + r.id + ' checksum mismatch')
-        Y.applyUpdate(doc, r.data)
-      }
-    })
-    if (doc.store.pendingStructs || doc.store.pendingDs) throw new Error('stored updates have missing parts')
-    const built = Y.encodeStateAsUpdate(doc)
-    // Framed as the sync step 2 a cold join is answered with, in shared memory: the event loop
-    // then neither copies it into a frame nor clones it for the writer (60 MB: ~0.3 s).
-    const header = [0, 1]
-    for (let n = built.byteLength; ; n = Math.floor(n / 128)) {
-      if (n < 128) { header.push(n); break }
-      header.push((n % 128) | 128)
-    }
-    const frame = new Uint8Array(new SharedArrayBuffer(header.length + built.byteLength))
-    frame.set(header)
-    frame.set(built, header.length)
-    parentPort.postMessage({ id: m.id, frame, offset: header.length })
-  } catch (e) {
-    parentPort.postMessage({ id: m.id, error: String((e && e.message) || e) })
-  } finally {
-    doc.destroy()
-  }
-})
-`
-
-/**
  * The checkpointer thread: copies the WAL into the database file every CHECKPOINT_MS, at normal
- * priority (a build on the builder thread takes seconds; a WAL grown meanwhile made the
+ * priority (a build of a big room takes seconds; a WAL grown meanwhile made the
  * writer's own checkpoint hold the appends).
  */
 const CHECKPOINTER_SOURCE = `
@@ -435,37 +377,16 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
     return w
   }
 
-  /**
-   * Builds answered by id. The thread starts with a file store and stays until close (restarted
-   * by the next build if it died).
-   */
-  let builder: Worker | null = null
-  let builds = 0
-  const building = new Map<
-    number,
-    { resolve: (s: BuiltSnapshot) => void; reject: (e: unknown) => void }
-  >()
-  const startBuilder = (): Worker => {
-    const w = thread(BUILDER_SOURCE, { yjs: createRequire(import.meta.url).resolve('yjs') })
-    w.on('message', (m: { id?: number; frame?: Uint8Array; offset?: number; error?: string }) => {
-      if (m.id === undefined) return
-      const b = building.get(m.id)
-      building.delete(m.id)
-      if (building.size === 0) w.unref()
-      if (m.frame) b?.resolve({ update: m.frame.subarray(m.offset), syncStep2: m.frame })
-      else b?.reject(new StorageError('io', 'cannot build the snapshot', { cause: m.error }))
-    })
-    const stop = (error: unknown) => {
-      builder = null
-      const err = new StorageError('io', 'the snapshot builder stopped', { cause: error })
-      for (const b of building.values()) b.reject(err)
-      building.clear()
-    }
-    w.on('error', stop)
-    w.on('exit', (code) => stop(new Error(`exit ${code}`)))
-    return w
-  }
-  if (!inline) builder = startBuilder()
+  /** Started with the first build (see snapshot-builder.ts). */
+  const builder = inline
+    ? null
+    : createSnapshotBuilder({
+        path: options.path,
+        sqlite: createRequire(import.meta.url).resolve('better-sqlite3'),
+        yjs: createRequire(import.meta.url).resolve('yjs'),
+        snapshotRow: SNAPSHOT_ROW,
+        snapshotParts: SNAPSHOT_PARTS,
+      })
   const checkpointer = inline ? null : thread(CHECKPOINTER_SOURCE)
   // Without it the writers checkpoint themselves (WRITER_CHECKPOINT_PAGES).
   checkpointer?.on('error', () => {})
@@ -567,6 +488,9 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
     get appendCommits() {
       return appendCommits
     },
+    get builderPid() {
+      return builder?.pid ?? null
+    },
     appendUpdate(room, data) {
       if (closed) return Promise.reject(new StorageError('closed', 'storage is closed'))
       if (broken) return Promise.reject(broken)
@@ -607,19 +531,7 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
         q.dropUpdates.run(room, upToId)
       })()
     },
-    buildSnapshot: inline
-      ? undefined
-      : (room, upToId) => {
-          if (closed) return Promise.reject(new StorageError('closed', 'storage is closed'))
-          builder ??= startBuilder()
-          const id = ++builds
-          const w = builder
-          return new Promise<BuiltSnapshot>((resolve, reject) => {
-            building.set(id, { resolve, reject })
-            w.ref()
-            w.postMessage({ id, room, upTo: upToId })
-          })
-        },
+    buildSnapshot: builder ? (room, upToId) => builder.build(room, upToId) : undefined,
     async startEpoch(room, epoch) {
       ensureOpen()
       db.transaction(() => {
@@ -721,11 +633,7 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
         })
       }
       closed = true
-      if (builder) {
-        const b = builder
-        builder = null
-        await b.terminate()
-      }
+      await builder?.close()
       await checkpointer?.terminate()
       db.close()
     },
