@@ -49,7 +49,9 @@ import {
   RoomSealedError,
   freshClientId,
   type Peer,
+  type SharedFrame,
 } from './room.ts'
+import { binaryFrame, frameStream } from './ws-frame.ts'
 import {
   memberRoles,
   type ArchivedEntry,
@@ -543,7 +545,20 @@ export function createRelay(options: RelayOptions): Relay {
     answerAllowance = 0
 
     send(frame: Uint8Array, answer = false): void {
-      if (this.closed || !this.ws) return
+      if (!this.#admit(frame, answer)) return
+      this.ws!.send(frame as Uint8Array<ArrayBuffer>)
+    }
+
+    sendShared(frame: Uint8Array, once: SharedFrame): void {
+      if (!this.#admit(frame, false)) return
+      const stream = frameStream(this.ws!.raw)
+      if (!stream) return void this.ws!.send(frame as Uint8Array<ArrayBuffer>)
+      stream.write((once.wire ??= binaryFrame(frame)))
+    }
+
+    /** False (and the socket closed when too far behind) when the frame must not be sent. */
+    #admit(frame: Uint8Array, answer: boolean): boolean {
+      if (this.closed || !this.ws) return false
       this.sentTick = tick
       const raw = this.ws.raw as { bufferedAmount?: number } | undefined
       const buffered = raw?.bufferedAmount ?? 0
@@ -551,10 +566,10 @@ export function createRelay(options: RelayOptions): Relay {
       if (buffered <= maxBufferedBytes) this.answerAllowance = 0
       if (buffered > maxBufferedBytes + this.answerAllowance) {
         this.close(CloseCode.SlowConsumer, 'too far behind, resync')
-        return
+        return false
       }
       if (answer) this.answerAllowance += frame.byteLength
-      this.ws.send(frame as Uint8Array<ArrayBuffer>)
+      return true
     }
 
     close(code: number, reason: string): void {

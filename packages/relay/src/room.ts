@@ -44,7 +44,17 @@ export interface Peer {
    * broadcast meanwhile does not close a client that is merely receiving a big room.
    */
   send(frame: Uint8Array, answer?: boolean): void
+  /**
+   * The same frame to many sockets (a broadcast): `once` is shared by every call of that
+   * broadcast, so the transport can put it in its wire format once for all of them.
+   */
+  sendShared?(frame: Uint8Array, once: SharedFrame): void
   close(code: number, reason: string): void
+}
+
+/** A broadcast frame's wire form, made by the first socket that needs it (see Peer.sendShared). */
+export interface SharedFrame {
+  wire?: Uint8Array
 }
 
 /** The origin of the relay's own writes (webhook ingestion, workspace admin, demo seed). */
@@ -723,10 +733,12 @@ export class Room {
   /** One frame for every socket; the only author of a batch already has it. */
   #broadcast(frame: Uint8Array, origins: Set<unknown>): void {
     const only = origins.size === 1 ? [...origins][0] : undefined
+    const once: SharedFrame = {}
     let sent = 0
     for (const peer of this.peers) {
       if (peer === only) continue
-      peer.send(frame)
+      if (peer.sendShared) peer.sendShared(frame, once)
+      else peer.send(frame)
       sent++
     }
     const { metrics } = this.#deps
