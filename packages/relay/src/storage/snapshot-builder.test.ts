@@ -1,4 +1,11 @@
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as Y from 'yjs'
@@ -123,6 +130,18 @@ describe('sqlite buildSnapshot (the snapshot builder process)', () => {
     expect(mapOf(await update(s.buildSnapshot!('inbox:pn-a', upTo)))).toEqual({ a: 1 })
     // What is stored is untouched.
     expect(s.db.prepare('SELECT count(*) AS n FROM updates').get()).toEqual({ n: 1 })
+  })
+
+  it('keeps its built frames beside the database: what a killed relay left there is cleared at the first build, all of it at close', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'relay-builder-')), 'relay.db')
+    mkdirSync(`${path}-builds`)
+    writeFileSync(`${path}-builds/7.frame`, 'left by a relay killed mid-build')
+    const s = createSqliteStorage({ path })
+    const upTo = await s.appendUpdate('inbox:pn-a', set('a', 1))
+    expect(mapOf(await update(s.buildSnapshot!('inbox:pn-a', upTo)))).toEqual({ a: 1 })
+    expect(readdirSync(`${path}-builds`)).toEqual([])
+    await s.close()
+    expect(existsSync(`${path}-builds`)).toBe(false)
   })
 
   it('builds are refused once the storage is closed', async () => {

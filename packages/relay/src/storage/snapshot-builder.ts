@@ -10,9 +10,8 @@
  * neither copies nor deserialises it.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, rmSync } from 'node:fs'
 import { readFile, unlink } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { BuiltSnapshot } from './relay-storage.ts'
 import { StorageError } from './relay-storage.ts'
@@ -87,7 +86,9 @@ process.on('message', (m) => {
     } finally {
       fs.closeSync(fd)
     }
-    process.send({ id: m.id, offset: header.length })
+    // The relay may have gone meanwhile (killed): nobody will read or delete the file then.
+    if (!process.connected) fs.rmSync(m.file, { force: true })
+    else process.send({ id: m.id, offset: header.length })
   } catch (e) {
     process.send({ id: m.id, error: String((e && e.message) || e) })
   } finally {
@@ -104,8 +105,12 @@ type Pending = { file: string; resolve: (s: BuiltSnapshot) => void; reject: (e: 
  * close; one that died is started again by the next build, the builds it held fail.
  */
 export function createSnapshotBuilder(options: SnapshotBuilderOptions): SnapshotBuilder {
-  /** Where the built frames go, made with the first build. */
-  let dir: string | null = null
+  /**
+   * Where the built frames go: beside the database, emptied at the first build (what a process
+   * killed mid-build left there) and removed at close.
+   */
+  const dir = `${options.path}-builds`
+  let dirReady = false
   let child: ChildProcess | null = null
   let ids = 0
   let closed = false
@@ -164,7 +169,11 @@ export function createSnapshotBuilder(options: SnapshotBuilderOptions): Snapshot
     build(room, upTo) {
       if (closed) return Promise.reject(new StorageError('closed', 'storage is closed'))
       const c = (child ??= start())
-      dir ??= mkdtempSync(join(tmpdir(), 'switchboard-builds-'))
+      if (!dirReady) {
+        rmSync(dir, { recursive: true, force: true })
+        mkdirSync(dir)
+        dirReady = true
+      }
       const id = ++ids
       const file = join(dir, `${id}.frame`)
       return new Promise<BuiltSnapshot>((resolve, reject) => {
@@ -184,7 +193,7 @@ export function createSnapshotBuilder(options: SnapshotBuilderOptions): Snapshot
         c.kill('SIGKILL')
         await exited
       }
-      if (dir) rmSync(dir, { recursive: true, force: true })
+      if (dirReady) rmSync(dir, { recursive: true, force: true })
     },
   }
 }
