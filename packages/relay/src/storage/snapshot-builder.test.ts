@@ -66,6 +66,9 @@ describe('sqlite buildSnapshot (the snapshot builder process)', () => {
     const built = await s.buildSnapshot!('inbox:pn-a', upTo)
     expect(decodeMessage(built.syncStep2!)).toMatchObject({ type: 'update', step: 'step-2' })
     expect((decodeMessage(built.syncStep2!) as { update: Uint8Array }).update).toEqual(built.update)
+    // In shared memory: handed to the writer thread without a copy on the event loop.
+    expect(built.syncStep2!.buffer).toBeInstanceOf(SharedArrayBuffer)
+    expect(built.update.buffer).toBe(built.syncStep2!.buffer)
   })
 
   it('reads a snapshot stored in parts', async () => {
