@@ -12,6 +12,7 @@ import * as Y from 'yjs'
 import { afterEach, describe, expect, it } from 'vitest'
 import { decodeMessage } from '../protocol.ts'
 import type { BuiltSnapshot } from './relay-storage.ts'
+import { buildsDir } from './snapshot-builder.ts'
 import { createSqliteStorage, type SqliteStorage } from './sqlite.ts'
 
 /** One update setting `key` in map `m`, written by its own doc (own client id). */
@@ -135,16 +136,19 @@ describe('sqlite buildSnapshot (the snapshot builder process)', () => {
     expect(s.db.prepare('SELECT count(*) AS n FROM updates').get()).toEqual({ n: 1 })
   })
 
-  it('keeps its built frames beside the database: what a killed relay left there is cleared at the first build, all of it at close', async () => {
+  it('keeps its built frames in a place of its own, only while a build is in flight: what a killed relay left there is cleared at the first build', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'relay-builder-')), 'relay.db')
-    mkdirSync(`${path}-builds`)
-    writeFileSync(`${path}-builds/7.frame`, 'left by a relay killed mid-build')
+    const dir = buildsDir(path)
+    expect(dir).toMatch(/^\/dev\/shm\/switchboard-builds-[0-9a-f]{16}$/)
+    mkdirSync(dir)
+    writeFileSync(`${dir}/7.frame`, 'left by a relay killed mid-build')
     const s = createSqliteStorage({ path })
     const upTo = await s.appendUpdate('inbox:pn-a', set('a', 1))
     expect(mapOf(await update(s.buildSnapshot!('inbox:pn-a', upTo)))).toEqual({ a: 1 })
-    expect(readdirSync(`${path}-builds`)).toEqual([])
+    // Nothing stays there between builds, so a store never closed leaves nothing either.
+    expect(existsSync(dir)).toBe(false)
     await s.close()
-    expect(existsSync(`${path}-builds`)).toBe(false)
+    expect(existsSync(dir)).toBe(false)
   })
 
   it('builds are refused once the storage is closed', async () => {

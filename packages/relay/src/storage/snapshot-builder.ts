@@ -10,9 +10,10 @@
  * memory: the loop neither copies nor deserialises it.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync, rmSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { accessSync, constants, mkdirSync, rmSync } from 'node:fs'
 import { open, unlink } from 'node:fs/promises'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import type { BuiltSnapshot } from './relay-storage.ts'
 import { StorageError } from './relay-storage.ts'
 
@@ -118,6 +119,22 @@ async function readShared(file: string): Promise<Uint8Array> {
   }
 }
 
+/**
+ * Where the built frames of the store at `path` go, emptied at the first build (what a relay
+ * killed mid-build left there) and removed at close: in memory (/dev/shm) where there is one —
+ * 60 MB written back to the disk under the WAL made its fsyncs, and so every ack, wait — else
+ * beside the database.
+ */
+export function buildsDir(path: string): string {
+  try {
+    accessSync('/dev/shm', constants.W_OK)
+    const key = createHash('sha256').update(resolve(path)).digest('hex').slice(0, 16)
+    return join('/dev/shm', `switchboard-builds-${key}`)
+  } catch {
+    return `${path}-builds`
+  }
+}
+
 type Pending = { file: string; resolve: (s: BuiltSnapshot) => void; reject: (e: unknown) => void }
 
 /**
@@ -125,12 +142,16 @@ type Pending = { file: string; resolve: (s: BuiltSnapshot) => void; reject: (e: 
  * close; one that died is started again by the next build, the builds it held fail.
  */
 export function createSnapshotBuilder(options: SnapshotBuilderOptions): SnapshotBuilder {
-  /**
-   * Where the built frames go: beside the database, emptied at the first build (what a process
-   * killed mid-build left there) and removed at close.
-   */
-  const dir = `${options.path}-builds`
+  const dir = buildsDir(options.path)
   let dirReady = false
+  /** Built frames being read back. */
+  let reading = 0
+  /** Nothing is built or read: the directory goes (a store never closed leaves nothing). */
+  const tidy = () => {
+    if (!dirReady || pending.size > 0 || reading > 0) return
+    rmSync(dir, { recursive: true, force: true })
+    dirReady = false
+  }
   let child: ChildProcess | null = null
   let ids = 0
   let closed = false
@@ -156,25 +177,34 @@ export function createSnapshotBuilder(options: SnapshotBuilderOptions): Snapshot
       if (!p) return
       pending.delete(m.id)
       if (pending.size === 0) idle(c)
-      if (m.error !== undefined)
+      if (m.error !== undefined) {
+        rmSync(p.file, { force: true })
+        tidy()
         return p.reject(new StorageError('io', 'cannot build the snapshot', { cause: m.error }))
-      readShared(p.file).then(
-        (bytes) => {
-          void unlink(p.file).catch(() => {})
-          p.resolve({ update: bytes.subarray(m.offset), syncStep2: bytes })
-        },
-        (cause: unknown) =>
-          p.reject(new StorageError('io', 'cannot read the built snapshot', { cause })),
-      )
+      }
+      reading++
+      readShared(p.file)
+        .then(
+          (bytes) => () => p.resolve({ update: bytes.subarray(m.offset), syncStep2: bytes }),
+          (cause: unknown) => () =>
+            p.reject(new StorageError('io', 'cannot read the built snapshot', { cause })),
+        )
+        .then(async (settle) => {
+          await unlink(p.file).catch(() => {})
+          reading--
+          tidy()
+          settle()
+        })
     })
     const stop = (cause: unknown) => {
       if (child === c) child = null
       const err = new StorageError('io', 'the snapshot builder stopped', { cause })
       for (const p of pending.values()) {
-        void unlink(p.file).catch(() => {})
+        rmSync(p.file, { force: true })
         p.reject(err)
       }
       pending.clear()
+      tidy()
     }
     c.on('error', stop)
     c.on('exit', (code, signal) => stop(new Error(`exit ${signal ?? code}`)))
