@@ -20,6 +20,23 @@ import {
 import { createMemoryStorage } from './storage/memory.ts'
 
 let relay: TestRelay
+
+/** Alice on inbox:pn-a (acks on), once a webhook made `conversation`; `marks(n)` waits for each ack. */
+async function aliceMarking(on: TestRelay, conversation: string, device: string) {
+  expect((await on.webhook(incoming(conversation, 'pn-a'))).status).toBe(202)
+  const token = await on.login('alice@example.com')
+  const a = connectProvider(on.wsUrl, 'inbox:pn-a', token, { ack: '1' })
+  const acks = trackAcks(a)
+  await a.synced
+  const who = author('alice', device)
+  const marks = async (n: number) => {
+    for (let i = 0; i < n; i++) {
+      markConversation(a.doc, conversation, i % 2 ? 'done' : 'unread', who)
+      await acks.acked()
+    }
+  }
+  return { a, marks }
+}
 let tokens: Record<string, string>
 const clients: Client[] = []
 const client = (room: string, who: string, params: Record<string, string> = {}) => {
@@ -226,16 +243,8 @@ describe('rooms over y-websocket', () => {
   it('[§4] compaction prunes inbox history past the horizon and keeps every mark', async () => {
     const pruning = await startTestRelay({ compactEvery: 5, historyHorizonMs: 0 })
     try {
-      expect((await pruning.webhook(incoming('c-sync-5', 'pn-a'))).status).toBe(202)
-      const token = await pruning.login('alice@example.com')
-      const a = connectProvider(pruning.wsUrl, 'inbox:pn-a', token, { ack: '1' })
-      const acks = trackAcks(a)
-      await a.synced
-      const who = author('alice', 'dev-prune')
-      for (let i = 0; i < 12; i++) {
-        markConversation(a.doc, 'c-sync-5', i % 2 ? 'done' : 'unread', who)
-        await acks.acked()
-      }
+      const { a, marks } = await aliceMarking(pruning, 'c-sync-5', 'dev-prune')
+      await marks(12)
       await until(() => history(a.doc, 'c-sync-5').length < 12, 'history pruned on the client too')
       expect(getConversation(a.doc, 'c-sync-5')).toMatchObject({ status: 'done', unread: false })
       a.destroy()
@@ -260,19 +269,12 @@ describe('rooms over y-websocket', () => {
       now: () => clock,
     })
     try {
-      expect((await pruning.webhook(incoming('c-sync-6', 'pn-a'))).status).toBe(202)
-      const token = await pruning.login('alice@example.com')
-      const a = connectProvider(pruning.wsUrl, 'inbox:pn-a', token, { ack: '1' })
-      const acks = trackAcks(a)
-      await a.synced
-      const who = author('alice', 'dev-prune-hourly')
+      const alice = await aliceMarking(pruning, 'c-sync-6', 'dev-prune-hourly')
+      const a = alice.a
       // The marks are made at the real time (start): only the relay's clock moves.
       const marks = async () => {
         const before = compactions
-        for (let i = 0; i < 4; i++) {
-          markConversation(a.doc, 'c-sync-6', i % 2 ? 'done' : 'unread', who)
-          await acks.acked()
-        }
+        await alice.marks(4)
         await until(() => compactions > before, 'a compaction')
       }
       await marks() // walked at 0 min: nothing past the 2-h horizon
