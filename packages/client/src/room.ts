@@ -76,6 +76,33 @@ function rekeyAwareness(awareness: Awareness, clientID: number): void {
   if (meta) awareness.meta.set(clientID, meta)
 }
 
+/**
+ * In Node, y-websocket adds one `exit` listener to `process` per provider (to say goodbye to
+ * teammates' awareness), so a replica with more than ten rooms open had Node warn of a listener
+ * leak: the limit is raised by one for each live provider and lowered again when it is destroyed.
+ */
+function roomForExitListener(provider: WebsocketProvider): void {
+  const proc = (globalThis as { process?: Partial<ListenerLimit> }).process
+  if (!proc?.getMaxListeners || !proc.setMaxListeners) return
+  const limits = proc as ListenerLimit
+  // 0 means unlimited: nothing to make room in.
+  if (limits.getMaxListeners() === 0) return
+  limits.setMaxListeners(limits.getMaxListeners() + 1)
+  const destroy = provider.destroy.bind(provider)
+  let released = false
+  provider.destroy = () => {
+    if (!released && limits.getMaxListeners() > 0)
+      limits.setMaxListeners(limits.getMaxListeners() - 1)
+    released = true
+    destroy()
+  }
+}
+
+interface ListenerLimit {
+  getMaxListeners(): number
+  setMaxListeners(n: number): unknown
+}
+
 export class RoomReplica {
   readonly name: string
   /** The room's current doc; replaced (never mutated in place) when the room is rebuilt. */
@@ -212,6 +239,7 @@ export class RoomReplica {
       disableBc: true,
       shouldReconnect: options.shouldReconnect,
     })
+    roomForExitListener(provider)
     const handlers = provider.messageHandlers as unknown as MessageHandler[]
     const sync = handlers[0]!
     handlers[0] = (encoder, decoder, p, emitSynced, type) => {

@@ -265,3 +265,26 @@ describe('re-sync', () => {
     expect(received).toBeLessThan(full / 10)
   })
 })
+
+describe('many rooms in one Node process', () => {
+  it('twelve replicas (two dozen rooms) open without a listener-leak warning, and the limit comes back when they close', async () => {
+    const relay = await relayWithConversation('c-many')
+    const warnings: string[] = []
+    const onWarning = (w: Error) => warnings.push(w.name)
+    process.on('warning', onWarning)
+    const limit = process.getMaxListeners()
+    try {
+      const replicas: Switchboard[] = []
+      for (let i = 0; i < 12; i++) replicas.push(await openClient(relay, 'alice@example.com'))
+      for (const sb of replicas) await sb.whenSynced()
+      expect(process.listenerCount('exit')).toBeGreaterThan(10)
+      for (const sb of replicas) await sb.destroy()
+      // Warnings are emitted on the next tick.
+      await new Promise((resolve) => setTimeout(resolve, 10))
+      expect(warnings).not.toContain('MaxListenersExceededWarning')
+      expect(process.getMaxListeners()).toBe(limit)
+    } finally {
+      process.off('warning', onWarning)
+    }
+  })
+})
