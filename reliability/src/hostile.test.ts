@@ -75,6 +75,9 @@ async function normalWorkload(
 ): Promise<WorkloadResult> {
   const latencies: number[] = []
   const providers: WebsocketProvider[] = []
+  // y-websocket adds a process exit listener per provider: room for the three per normal room.
+  const listenerLimit = process.getMaxListeners()
+  process.setMaxListeners(listenerLimit + 3 * NORMAL_ROOMS)
   const connect = (room: string, doc: Y.Doc) => {
     const p = new WebsocketProvider(wsUrl, room, doc, {
       params: { token },
@@ -129,6 +132,7 @@ async function normalWorkload(
     roomHashes.push(createHash('sha256').update(Y.encodeStateAsUpdate(fresh)).digest('hex'))
   }
   for (const p of providers) p.destroy()
+  process.setMaxListeners(listenerLimit)
   return { marks: k, latenciesMs: latencies, roomHashes }
 }
 
