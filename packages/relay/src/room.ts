@@ -844,8 +844,7 @@ export class Room {
 
   /**
    * Snapshot = the stored state up to the last stored batch. A big room's is built by the store
-   * off the event loop (see RoomDeps.offThreadSnapshotBytes); a small
-   * one is encoded here.
+   * off the event loop (see RoomDeps.offThreadSnapshotBytes); a small one is encoded here.
    */
   #compact(): void {
     const { storage, metrics } = this.#deps
