@@ -96,3 +96,22 @@ test('on a phone, swipe left marks Done and swipe right marks Unread, with an un
   await alice.context.close()
   await bob.context.close()
 })
+
+test('on a phone, notifications can be turned on from the top bar (a bell, named as on a desktop)', async ({
+  browser,
+}) => {
+  const phone = await teammate(browser, relay, 'alice@example.com', { ...devices['Pixel 7'] })
+  const page = phone.page
+  await openInbox(page)
+  const bell = page.getByRole('button', { name: 'Enable notifications' })
+  await expect(bell).toBeVisible()
+  const box = await bell.boundingBox()
+  expect(box && box.y + box.height).toBeLessThan(120)
+  await screenshot(page, 'phone-bell')
+  // Once the browser has answered (granted here), the button has done its job and goes.
+  await phone.context.grantPermissions(['notifications'])
+  await bell.click()
+  await expect(bell).toBeHidden()
+  expect(await page.evaluate(() => Notification.permission)).toBe('granted')
+  await phone.context.close()
+})
