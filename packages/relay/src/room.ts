@@ -71,8 +71,9 @@ export interface RoomDeps {
   compactEvery: number
   /**
    * A due compaction waits until no batch was stored for this long (0: compacts at once), unless
-   * the log has grown past the snapshot's own size: encoding a big room stops every socket of it
-   * for as long as that takes (~1 s at 30 MB), so a busy room compacts in its next pause.
+   * the log has grown past the snapshot's own size: a snapshot costs the room's appends either
+   * way (encoded here, a small room, or by a store without a builder; or a big room's build CPU
+   * and its parts written between the appends), so a busy room compacts in its next pause.
    */
   compactQuietMs?: number
   /**

@@ -144,6 +144,10 @@ type Pending = { file: string; resolve: (s: BuiltSnapshot) => void; reject: (e: 
 export function createSnapshotBuilder(options: SnapshotBuilderOptions): SnapshotBuilder {
   const dir = buildsDir(options.path)
   let dirReady = false
+  let child: ChildProcess | null = null
+  let ids = 0
+  let closed = false
+  const pending = new Map<number, Pending>()
   /** Built frames being read back. */
   let reading = 0
   /** Nothing is built or read: the directory goes (a store never closed leaves nothing). */
@@ -152,10 +156,6 @@ export function createSnapshotBuilder(options: SnapshotBuilderOptions): Snapshot
     rmSync(dir, { recursive: true, force: true })
     dirReady = false
   }
-  let child: ChildProcess | null = null
-  let ids = 0
-  let closed = false
-  const pending = new Map<number, Pending>()
 
   const idle = (c: ChildProcess) => {
     // Not keeping Node alive between builds, like the store's threads.

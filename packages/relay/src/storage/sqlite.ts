@@ -363,15 +363,14 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
     }
   }
 
+  const resolveModule = createRequire(import.meta.url).resolve
+  const sqliteModule = resolveModule('better-sqlite3')
+
   /** A thread of this store with its own connection to the file; it does not keep Node alive. */
-  const thread = (source: string, data: Record<string, string> = {}): Worker => {
+  const thread = (source: string): Worker => {
     const w = new Worker(source, {
       eval: true,
-      workerData: {
-        path: options.path,
-        sqlite: createRequire(import.meta.url).resolve('better-sqlite3'),
-        ...data,
-      },
+      workerData: { path: options.path, sqlite: sqliteModule },
     })
     w.unref()
     return w
@@ -382,8 +381,8 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
     ? null
     : createSnapshotBuilder({
         path: options.path,
-        sqlite: createRequire(import.meta.url).resolve('better-sqlite3'),
-        yjs: createRequire(import.meta.url).resolve('yjs'),
+        sqlite: sqliteModule,
+        yjs: resolveModule('yjs'),
         snapshotRow: SNAPSHOT_ROW,
         snapshotParts: SNAPSHOT_PARTS,
       })
