@@ -1,7 +1,9 @@
 import Database from 'better-sqlite3'
+import { execFile } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { describe, expect, it, vi } from 'vitest'
 import { describeRelayStorage } from './relay-storage.contract.ts'
 import { createMemoryStorage } from './memory.ts'
@@ -40,10 +42,32 @@ describeRelayStorage('sqlite, appends committed inline', async () => {
   }
 })
 
+describeRelayStorage('sqlite, lone appends committed on the event loop', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'relay-sqlite-here-')), 'relay.db')
+  const storage = createSqliteStorage({ path, inlineAfterQuietMs: 0 })
+  return {
+    storage,
+    corrupt: (room) =>
+      storage.db.prepare("UPDATE updates SET data = X'DEADBEEF' WHERE room = ?").run(room),
+    reopen: async () => {
+      await storage.close()
+      return createSqliteStorage({ path, inlineAfterQuietMs: 0 })
+    },
+  }
+})
+
 describe('SQLite group commit (no timer in front of a commit)', () => {
-  const open = (): { storage: SqliteStorage; path: string } => {
+  const open = (inlineAfterQuietMs?: number): { storage: SqliteStorage; path: string } => {
     const path = join(mkdtempSync(join(tmpdir(), 'relay-sqlite-gc-')), 'relay.db')
-    return { storage: createSqliteStorage({ path }), path }
+    return { storage: createSqliteStorage({ path, inlineAfterQuietMs }), path }
+  }
+  const stored = (path: string, room: string): number[][] => {
+    const reader = new Database(path, { readonly: true })
+    const rows = reader
+      .prepare<[string], { data: Buffer }>('SELECT data FROM updates WHERE room = ? ORDER BY id')
+      .all(room)
+    reader.close()
+    return rows.map((r) => [...r.data])
   }
 
   it('[§4 durable] an append commits without waiting on a timer, and is on disk for another connection once it resolves', async () => {
@@ -148,6 +172,88 @@ describe('SQLite group commit (no timer in front of a commit)', () => {
     expect([...stored.snapshot!]).toEqual([9, 9])
     expect(stored.updates.map((u) => [...u.data])).toEqual([[2]])
     await reopened.close()
+  })
+
+  it('[§4 durable] a lone append after a quiet spell is committed on the event loop, on disk when it resolves; appends close behind a commit go to the writer thread', async () => {
+    const { storage, path } = open(60_000)
+    try {
+      // Nothing committed yet: the first append is a lone one.
+      await storage.appendUpdate('inbox:a', new Uint8Array([1]))
+      expect(storage.inlineCommits).toBe(1)
+      expect(stored(path, 'inbox:a')).toEqual([[1]])
+      // Within the quiet spell of that commit, every commit is the thread's.
+      await storage.appendUpdate('inbox:a', new Uint8Array([2]))
+      await Promise.all([3, 4].map((i) => storage.appendUpdate('inbox:b', new Uint8Array([i]))))
+      expect(storage.inlineCommits).toBe(1)
+      expect(storage.appendCommits).toBe(3)
+      expect(stored(path, 'inbox:a')).toEqual([[1], [2]])
+      expect(stored(path, 'inbox:b')).toEqual([[3], [4]])
+    } finally {
+      await storage.close()
+    }
+  })
+
+  it('an append that finds the write lock held is not waited for on the event loop: the writer thread commits it once the lock is free', async () => {
+    const { storage, path } = open(0)
+    try {
+      const locker = new Database(path)
+      locker.exec('BEGIN IMMEDIATE')
+      let resolved = false
+      const append = storage.appendUpdate('inbox:a', new Uint8Array([1])).then((id) => {
+        resolved = true
+        return id
+      })
+      for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r))
+      expect(resolved).toBe(false)
+      locker.exec('COMMIT')
+      locker.close()
+      await append
+      expect(storage.inlineCommits).toBe(0)
+      expect(storage.appendCommits).toBe(1)
+      expect(stored(path, 'inbox:a')).toEqual([[1]])
+      // The lock free again, the next lone append is committed on the loop.
+      await storage.appendUpdate('inbox:a', new Uint8Array([2]))
+      expect(storage.inlineCommits).toBe(1)
+      expect(stored(path, 'inbox:a')).toEqual([[1], [2]])
+    } finally {
+      await storage.close()
+    }
+  })
+
+  it('a big append is written by the writer thread even after a quiet spell', async () => {
+    const { storage, path } = open(0)
+    try {
+      await storage.appendUpdate('inbox:a', new Uint8Array(100 * 1024).fill(7))
+      expect(storage.inlineCommits).toBe(0)
+      expect(storage.appendCommits).toBe(1)
+      expect(stored(path, 'inbox:a')[0]!.length).toBe(100 * 1024)
+    } finally {
+      await storage.close()
+    }
+  })
+
+  it('close() finishes in a process with nothing else to run once the writer thread has gone idle', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'relay-sqlite-close-')), 'relay.db')
+    // The idle writer thread does not keep Node running; close() waited for it anyway, so a
+    // process whose last handle was the server ended (exit 13) before the store was closed.
+    const script = `
+      import { createSqliteStorage } from './src/storage/sqlite.ts'
+      const storage = createSqliteStorage({ path: process.argv[1], inlineAfterQuietMs: Infinity })
+      await storage.appendUpdate('inbox:a', new Uint8Array([1]))
+      await new Promise((r) => setTimeout(r, 50))
+      await storage.close()
+      console.log('closed')`
+    const pkg = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+    const { code, out } = await new Promise<{ code: number; out: string }>((resolve) =>
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', '--input-type=module', '-e', script, path],
+        { cwd: pkg },
+        (err, stdout) => resolve({ code: err ? Number(err.code) : 0, out: stdout }),
+      ),
+    )
+    expect({ code, out: out.trim() }).toEqual({ code: 0, out: 'closed' })
+    expect(stored(path, 'inbox:a')).toEqual([[1]])
   })
 
   it('close() commits appends still waiting for their commit', async () => {
