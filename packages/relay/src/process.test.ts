@@ -3,7 +3,7 @@
  * under a stream of marks, restarted on the same DATA_DIR; and a graceful SIGTERM.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -122,7 +122,7 @@ describe('the relay as a process', () => {
     expect(missing).toEqual([])
   }, 60_000)
 
-  it('`tsx src/main.ts` starts (demo seeded, secrets 0600, SPA served), answers /healthz, and SIGTERM closes sockets with 1001', async () => {
+  it('`tsx src/main.ts` starts (demo seeded, secrets 0600, SPA served), answers /healthz, and SIGTERM closes sockets with 1001 and runs the shutdown to its end', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'relay-smoke-'))
     const webDir = mkdtempSync(join(tmpdir(), 'relay-web-'))
     mkdirSync(join(webDir, 'assets'))
@@ -145,6 +145,8 @@ describe('the relay as a process', () => {
     relay.child.kill('SIGTERM')
     await until(() => c.closes.some((x) => x.code === 1001), 'going-away close')
     expect(await exited(relay.child)).toBe(0)
+    // The shutdown ran to its end (the store closed before the process did) and tidied up.
+    expect(existsSync(join(dataDir, 'relay.pid'))).toBe(false)
     c.destroy()
   }, 60_000)
 })

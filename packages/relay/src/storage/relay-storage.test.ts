@@ -220,6 +220,18 @@ describe('SQLite group commit (no timer in front of a commit)', () => {
     }
   })
 
+  it('with inlineAfterQuietMs Infinity every commit is the writer thread’s, the first one too', async () => {
+    const { storage, path } = open(Infinity)
+    try {
+      await storage.appendUpdate('inbox:a', new Uint8Array([1]))
+      expect(storage.inlineCommits).toBe(0)
+      expect(storage.appendCommits).toBe(1)
+      expect(stored(path, 'inbox:a')).toEqual([[1]])
+    } finally {
+      await storage.close()
+    }
+  })
+
   it('a big append is written by the writer thread even after a quiet spell', async () => {
     const { storage, path } = open(0)
     try {
@@ -232,28 +244,33 @@ describe('SQLite group commit (no timer in front of a commit)', () => {
     }
   })
 
-  it('close() finishes in a process with nothing else to run once the writer thread has gone idle', async () => {
+  it('close() finishes in a process with nothing else to run once its writer thread and builder process have gone idle', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'relay-sqlite-close-')), 'relay.db')
-    // The idle writer thread does not keep Node running; close() waited for it anyway, so a
-    // process whose last handle was the server ended (exit 13) before the store was closed.
-    const script = `
-      import { createSqliteStorage } from './src/storage/sqlite.ts'
+    // The idle writer thread and builder do not keep Node running; close() waited for them anyway,
+    // so a process whose last handle was the server ended (exit 13) before the store was closed.
+    const script = `(async () => {
+      const Y = await import('yjs')
+      const { createSqliteStorage } = await import('./src/storage/sqlite.ts')
+      const doc = new Y.Doc()
+      doc.getMap('m').set('a', 1)
       const storage = createSqliteStorage({ path: process.argv[1], inlineAfterQuietMs: Infinity })
-      await storage.appendUpdate('inbox:a', new Uint8Array([1]))
+      const id = await storage.appendUpdate('inbox:a', Y.encodeStateAsUpdate(doc))
+      await storage.buildSnapshot('inbox:a', id)
       await new Promise((r) => setTimeout(r, 50))
       await storage.close()
-      console.log('closed')`
+      console.log('closed')
+    })()`
     const pkg = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
     const { code, out } = await new Promise<{ code: number; out: string }>((resolve) =>
       execFile(
         process.execPath,
-        ['--import', 'tsx', '--input-type=module', '-e', script, path],
+        ['--import', 'tsx', '-e', script, path],
         { cwd: pkg },
         (err, stdout) => resolve({ code: err ? Number(err.code) : 0, out: stdout }),
       ),
     )
     expect({ code, out: out.trim() }).toEqual({ code: 0, out: 'closed' })
-    expect(stored(path, 'inbox:a')).toEqual([[1]])
+    expect(stored(path, 'inbox:a')).toHaveLength(1)
   })
 
   it('close() commits appends still waiting for their commit', async () => {

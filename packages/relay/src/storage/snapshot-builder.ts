@@ -239,6 +239,8 @@ export function createSnapshotBuilder(options: SnapshotBuilderOptions): Snapshot
       child = null
       if (c && c.exitCode === null && c.signalCode === null) {
         const exited = new Promise<void>((resolve) => c.once('exit', () => resolve()))
+        // Unref'd between builds: without this Node could end before the exit is seen.
+        c.ref()
         c.kill('SIGKILL')
         await exited
       }

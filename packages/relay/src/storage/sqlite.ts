@@ -432,7 +432,7 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
    * never waits for the write lock (a held lock sends the batch to the thread) and leaves
    * checkpoints to the checkpointer, so it holds the loop for one small commit at most.
    */
-  const writeHere = inline ? null : appendConnection(options.path)
+  const writeHere = inline || quietMs === Infinity ? null : appendConnection(options.path)
 
   let writer: Worker | null = null
   if (!inline) {
@@ -703,6 +703,7 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
       }
       closed = true
       await builder?.close()
+      checkpointer?.ref()
       await checkpointer?.terminate()
       writeHere?.db.close()
       db.close()
