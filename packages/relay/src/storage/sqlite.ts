@@ -4,9 +4,9 @@
  * Durability: `synchronous = FULL` in WAL mode fsyncs the WAL at every commit, so an update is
  * on disk when its append resolves and survives a crash of the machine, not only of the process
  * (NORMAL would only sync at checkpoints). Appends are committed by a writer thread with its own
- * connection, so under load the event loop never waits on that fsync (a lone append after a quiet
- * spell is committed on the loop instead, see INLINE_AFTER_QUIET_MS); the fsync is shared without a timer:
- * the first append is sent as soon as the code that made it yields (a microtask), together with
+ * connection, so under load the event loop never waits on that fsync (a lone append after a
+ * quiet spell is committed on the loop, see INLINE_AFTER_QUIET_MS); the fsync is shared without
+ * a timer: the first append is sent as soon as the code that made it yields (a microtask), together with
  * every append made in the same synchronous run, and whatever arrives while a commit is being
  * written goes out as the next commit the moment it returns (group commit that never waits for
  * company). An append resolves only once its commit returned, in call order. Every stored blob
@@ -92,10 +92,10 @@ const CHECKPOINT_MS = 250
 const WRITER_CHECKPOINT_PAGES = 16_384
 /**
  * A lone append after this long without a commit is committed on the event loop: at a few marks
- * a second the two thread wake-ups (to the writer and back) cost more than the ~0.2 ms commit,
- * and made the relay's p99 at 100 marks/s ~2 ms worse than a server that stores nothing. Under
- * load commits follow each other closely and stay on the writer thread, which fsyncs while the
- * loop broadcasts.
+ * a second each commit paid two thread wake-ups (to the writer and back) around a ~0.2-ms fsync,
+ * ~0.1 ms of latency and as much CPU per mark on the store alone (bench/README.md). Under load
+ * commits follow each other closely and stay on the writer thread, which fsyncs while the loop
+ * broadcasts.
  */
 const INLINE_AFTER_QUIET_MS = 5
 /** A bigger batch is written by the thread even after a quiet spell (its write takes longer). */
@@ -429,10 +429,17 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
 
   /**
    * Appends committed on the event loop after a quiet spell, on a connection of their own that
-   * never waits for the write lock (a held lock sends the batch to the thread) and leaves
-   * checkpoints to the checkpointer, so it holds the loop for one small commit at most.
+   * never waits for the write lock (a held lock sends the batch to the thread) and checkpoints
+   * only past the writers' safety net, so it holds the loop for one small commit at most.
    */
-  const writeHere = inline || quietMs === Infinity ? null : appendConnection(options.path)
+  let writeHere: ReturnType<typeof appendConnection> | null = null
+  if (!inline && quietMs !== Infinity) {
+    try {
+      writeHere = appendConnection(options.path)
+    } catch {
+      // Every append then goes to the writer thread, as before this connection existed.
+    }
+  }
 
   let writer: Worker | null = null
   if (!inline) {
