@@ -96,7 +96,6 @@ process.on('message', (m) => {
     doc.destroy()
   }
 })
-process.send({ ready: true })
 `
 
 /**

@@ -6,11 +6,12 @@
  * (NORMAL would only sync at checkpoints). Appends are committed by a writer thread with its own
  * connection, so under load the event loop never waits on that fsync (a lone append after a
  * quiet spell is committed on the loop, see INLINE_AFTER_QUIET_MS); the fsync is shared without
- * a timer: the first append is sent as soon as the code that made it yields (a microtask), together with
- * every append made in the same synchronous run, and whatever arrives while a commit is being
- * written goes out as the next commit the moment it returns (group commit that never waits for
- * company). An append resolves only once its commit returned, in call order. Every stored blob
- * carries a CRC-32, so a damaged room is refused instead of being served empty or wrong.
+ * a timer: the first append is sent as soon as the code that made it yields (a microtask),
+ * together with every append made in the same synchronous run, and whatever arrives while a
+ * commit is being written goes out as the next commit the moment it returns (group commit that
+ * never waits for company). An append resolves only once its commit returned, in call order.
+ * Every stored blob carries a CRC-32, so a damaged room is refused instead of being served empty
+ * or wrong.
  */
 import Database from 'better-sqlite3'
 import { createRequire } from 'node:module'
@@ -72,6 +73,7 @@ interface PendingAppend {
  */
 const PUT_SNAPSHOT =
   'INSERT INTO snapshots (room, data, crc, gen, parts, upto) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (room) DO UPDATE SET data = excluded.data, crc = excluded.crc, gen = excluded.gen, parts = excluded.parts, upto = excluded.upto'
+const INSERT_UPDATE = 'INSERT INTO updates (room, data, crc) VALUES (?, ?, ?)'
 const DROP_UPDATES = 'DELETE FROM updates WHERE room = ? AND id <= ?'
 /** The log after the snapshot. */
 const LOG_AFTER = 'SELECT id, data, crc FROM updates WHERE room = ? AND id > ? ORDER BY id'
@@ -110,7 +112,7 @@ db.pragma('journal_mode = WAL')
 db.pragma('synchronous = FULL')
 db.pragma('busy_timeout = 5000')
 db.pragma('wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}')
-const insert = db.prepare('INSERT INTO updates (room, data, crc) VALUES (?, ?, ?)')
+const insert = db.prepare(${JSON.stringify(INSERT_UPDATE)})
 const write = db.transaction((rooms, datas) =>
   rooms.map((room, i) => Number(insert.run(room, datas[i], crc32(datas[i])).lastInsertRowid)))
 const putSnapshot = db.prepare(${JSON.stringify(PUT_SNAPSHOT)})
@@ -251,15 +253,20 @@ const toMember = (r: MemberRow | undefined): MemberRecord | null =>
 
 const bytes = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
 
+/** One transaction inserting a batch of appends on `db`, returning their row ids in order. */
+function appendTransaction(db: Database.Database) {
+  const insert = db.prepare(INSERT_UPDATE)
+  return db.transaction((batch: PendingAppend[]) =>
+    batch.map((a) => Number(insert.run(a.room, a.data, crc32(a.data)).lastInsertRowid)),
+  )
+}
+
 function appendConnection(path: string) {
   const db = new Database(path)
   db.pragma('synchronous = FULL')
   db.pragma('busy_timeout = 0')
   db.pragma(`wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}`)
-  const insert = db.prepare('INSERT INTO updates (room, data, crc) VALUES (?, ?, ?)')
-  const write = db.transaction((batch: PendingAppend[]) =>
-    batch.map((a) => Number(insert.run(a.room, a.data, crc32(a.data)).lastInsertRowid)),
-  )
+  const write = appendTransaction(db)
   // IMMEDIATE takes the write lock first, so a held lock fails before anything is written.
   return { db, write: (batch: PendingAppend[]) => write.immediate(batch) }
 }
@@ -289,7 +296,6 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
   }
 
   const q = {
-    insertUpdate: db.prepare('INSERT INTO updates (room, data, crc) VALUES (?, ?, ?)'),
     snapshot: db.prepare<
       [string],
       { data: Buffer; crc: number; gen: number; parts: number; upto: number }
@@ -385,9 +391,7 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
   let compactionIds = 0
   const idle = () => !inflight && queue.length === 0 && compactions.size === 0
 
-  const writeBatch = db.transaction((batch: PendingAppend[]) =>
-    batch.map((a) => Number(q.insertUpdate.run(a.room, a.data, crc32(a.data)).lastInsertRowid)),
-  )
+  const writeBatch = appendTransaction(db)
 
   const settle = (batch: PendingAppend[], ids: number[] | null, error: unknown) => {
     if (ids) {
