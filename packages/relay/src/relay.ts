@@ -556,6 +556,18 @@ export function createRelay(options: RelayOptions): Relay {
       stream.write((once.wire ??= binaryFrame(frame)))
     }
 
+    sendWithOwn(frame: Uint8Array | null, once: SharedFrame, own: readonly Uint8Array[]): void {
+      if (!this.#admit(frame ?? own[0]!, false)) return
+      const stream = frameStream(this.ws!.raw)
+      if (!stream) {
+        for (const f of frame ? [frame, ...own] : own) this.ws!.send(f as Uint8Array<ArrayBuffer>)
+        return
+      }
+      const wires = own.map(binaryFrame)
+      if (frame) wires.unshift((once.wire ??= binaryFrame(frame)))
+      stream.write(wires.length === 1 ? wires[0]! : Buffer.concat(wires))
+    }
+
     /** False (and the socket closed when too far behind) when the frame must not be sent. */
     #admit(frame: Uint8Array, answer: boolean): boolean {
       if (this.closed || !this.ws) return false

@@ -49,6 +49,11 @@ export interface Peer {
    * broadcast, so the transport can put it in its wire format once for all of them.
    */
   sendShared?(frame: Uint8Array, once: SharedFrame): void
+  /**
+   * A broadcast frame (null: none for this socket) followed by frames for this socket alone (its
+   * acks), in one write: each write to a socket is a system call, and every ack paid one.
+   */
+  sendWithOwn?(frame: Uint8Array | null, once: SharedFrame, own: readonly Uint8Array[]): void
   close(code: number, reason: string): void
 }
 
@@ -100,6 +105,8 @@ interface Batch {
   /** Each update as the relay decoded it when it applied whole (null: from a Yjs event). */
   decoded: (DecodedUpdate | null)[]
   origins: Set<unknown>
+  /** Acks owed once the batch is stored: per socket, the newest clock of each client id. */
+  acks: Map<Peer, Map<number, number>>
   done: Promise<void>
   resolve: () => void
   reject: (err: unknown) => void
@@ -273,7 +280,7 @@ function newBatch(): Batch {
     reject = rej
   })
   done.catch(() => {})
-  return { updates: [], decoded: [], origins: new Set(), done, resolve, reject }
+  return { updates: [], decoded: [], origins: new Set(), acks: new Map(), done, resolve, reject }
 }
 
 export class Room {
@@ -590,6 +597,19 @@ export class Room {
       }
     } else Y.applyUpdate(this.doc, update, peer)
     if (!peer.wantsAcks) return
+    const batch = this.#batch
+    if (batch) {
+      // Sent with the batch's broadcast (see #broadcast). Acks are cumulative ("every struct
+      // below clock is stored"), so of several updates of one client in a batch only the last
+      // ack says anything: one is sent.
+      let owed = batch.acks.get(peer)
+      for (const client of ackedClients(update, structs)) {
+        if (!owed) batch.acks.set(peer, (owed = new Map()))
+        owed.set(client, Y.getState(this.doc.store, client))
+      }
+      return
+    }
+    // Nothing new to store (e.g. an update the room already had): acked once all before is.
     const acks: Uint8Array[] = []
     for (const client of ackedClients(update, structs))
       acks.push(encodeAck(client, Y.getState(this.doc.store, client)))
@@ -714,7 +734,7 @@ export class Room {
         this.#logCount++
         this.#logBytes += update.byteLength
         const frame = encodeUpdate(update)
-        this.#broadcast(frame, batch.origins)
+        this.#broadcast(frame, batch.origins, batch.acks)
         this.#extendCold(frame)
         this.#keepSinceCompaction(frame)
         this.#coldBuild?.since.push(frame)
@@ -731,18 +751,32 @@ export class Room {
     )
   }
 
-  /** One frame for every socket; the only author of a batch already has it. */
-  #broadcast(frame: Uint8Array, origins: Set<unknown>): void {
+  /**
+   * One frame for every socket, each writer's acks right behind it; the only author of a batch
+   * already has the frame.
+   */
+  #broadcast(frame: Uint8Array, origins: Set<unknown>, acks: Map<Peer, Map<number, number>>): void {
     const only = origins.size === 1 ? [...origins][0] : undefined
     const once: SharedFrame = {}
+    const { metrics } = this.#deps
     let sent = 0
     for (const peer of this.peers) {
+      const owed = acks.get(peer)
+      if (owed) {
+        const own: Uint8Array[] = []
+        for (const [client, clock] of owed) own.push(encodeAck(client, clock))
+        metrics.acksSent += own.length
+        const shared = peer === only ? null : frame
+        if (shared) sent++
+        if (peer.sendWithOwn) peer.sendWithOwn(shared, once, own)
+        else for (const f of shared ? [shared, ...own] : own) peer.send(f)
+        continue
+      }
       if (peer === only) continue
       if (peer.sendShared) peer.sendShared(frame, once)
       else peer.send(frame)
       sent++
     }
-    const { metrics } = this.#deps
     metrics.updatesBroadcast++
     metrics.framesBroadcast += sent
     metrics.bytesBroadcast += sent * frame.byteLength
