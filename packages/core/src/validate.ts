@@ -81,75 +81,108 @@ function checkTimestamp(at: unknown, ctx: UpdateContext, device?: string): void 
     throw new Reject(RejectCode.Schema, `timestamp ${at} does not belong to device ${device}`)
 }
 
-function checkDevice(deviceId: string, where: string, ctx: UpdateContext): void {
+function checkDevice(deviceId: string, target: Target, ctx: UpdateContext): void {
   const owner = ctx.deviceOwner?.(deviceId) ?? null
   if (owner !== null && owner !== ctx.memberId)
-    throw new Reject(RejectCode.Forbidden, `${where}: device ${deviceId} belongs to another member`)
+    throw new Reject(
+      RejectCode.Forbidden,
+      `${where(target)}: device ${deviceId} belongs to another member`,
+    )
   ctx.devices?.add(deviceId)
 }
 
+/** Where a value was written, for an error message (made only then: it costs a JSON text). */
+function where(target: Target): string {
+  return `${target.root}${target.key === null ? '' : `[${JSON.stringify(target.key)}]`}`
+}
+
+/** Whether `value` as JSON is longer than MAX_VALUE_CHARS. */
+function tooLarge(value: unknown): boolean {
+  // A string's JSON is at most 6 characters per character (\uXXXX) plus quotes: most marks are
+  // short strings (format 2) and need no JSON text made to know they fit.
+  if (typeof value === 'string' && value.length * 6 + 2 <= MAX_VALUE_CHARS) return false
+  return JSON.stringify(value ?? null).length > MAX_VALUE_CHARS
+}
+
 function checkValue(target: Target, value: unknown, ctx: UpdateContext): void {
-  if (JSON.stringify(value ?? null).length > MAX_VALUE_CHARS)
+  if (tooLarge(value))
     throw new Reject(
       RejectCode.TooLarge,
       `a value in ${target.root} is larger than ${MAX_VALUE_CHARS} characters`,
     )
   const { kind } = ctx.room
-  const where = `${target.root}${target.key === null ? '' : `[${JSON.stringify(target.key)}]`}`
   if (kind === 'inbox' && target.root === 'marks') {
     const key = target.key === null ? null : parseMarkKey(target.key)
-    if (!key) throw new Reject(RejectCode.Schema, `${where}: not a mark key`)
+    if (!key) throw new Reject(RejectCode.Schema, `${where(target)}: not a mark key`)
     // Format 2 (a tuple string) or format 1 (an object); the device is the key's in format 2.
     const mark = typeof value === 'string' ? decodeMark(key.deviceId, value) : value
     if (!isObject(mark))
-      throw new Reject(RejectCode.Schema, `${where}: a mark must be a mark tuple or an object`)
+      throw new Reject(
+        RejectCode.Schema,
+        `${where(target)}: a mark must be a mark tuple or an object`,
+      )
     if (!laneKinds[key.lane].includes(mark.kind as string))
       throw new Reject(
         RejectCode.Schema,
-        `${where}: kind ${JSON.stringify(mark.kind)} is not valid on lane ${key.lane}`,
+        `${where(target)}: kind ${JSON.stringify(mark.kind)} is not valid on lane ${key.lane}`,
       )
     if (mark.by !== ctx.memberId)
-      throw new Reject(RejectCode.Forbidden, `${where}: by must be the signed-in member`)
+      throw new Reject(RejectCode.Forbidden, `${where(target)}: by must be the signed-in member`)
     if (mark.device !== key.deviceId)
-      throw new Reject(RejectCode.Schema, `${where}: device does not match the key`)
+      throw new Reject(RejectCode.Schema, `${where(target)}: device does not match the key`)
     if (!Number.isInteger(mark.seen) || (mark.seen as number) < 0)
-      throw new Reject(RejectCode.Schema, `${where}: seen must be a non-negative integer`)
+      throw new Reject(RejectCode.Schema, `${where(target)}: seen must be a non-negative integer`)
     if (key.lane === 'assign' && mark.value !== null && !isValidId(mark.value))
-      throw new Reject(RejectCode.Schema, `${where}: assignee must be a member id or null`)
+      throw new Reject(RejectCode.Schema, `${where(target)}: assignee must be a member id or null`)
     checkTimestamp(mark.at, ctx, key.deviceId)
-    checkDevice(key.deviceId, where, ctx)
+    checkDevice(key.deviceId, target, ctx)
   } else if (kind === 'inbox' && target.root === 'history') {
     if (target.key !== null || !isObject(value))
-      throw new Reject(RejectCode.Schema, `${where}: not a history entry`)
+      throw new Reject(RejectCode.Schema, `${where(target)}: not a history entry`)
     if (value.memberId !== ctx.memberId)
-      throw new Reject(RejectCode.Forbidden, `${where}: memberId must be the signed-in member`)
+      throw new Reject(
+        RejectCode.Forbidden,
+        `${where(target)}: memberId must be the signed-in member`,
+      )
     if (!isValidId(value.conversationId) || !isValidId(value.deviceId))
-      throw new Reject(RejectCode.Schema, `${where}: conversationId and deviceId must be ids`)
+      throw new Reject(
+        RejectCode.Schema,
+        `${where(target)}: conversationId and deviceId must be ids`,
+      )
     if (value.seen !== undefined && (!Number.isInteger(value.seen) || (value.seen as number) < 0))
-      throw new Reject(RejectCode.Schema, `${where}: seen must be a non-negative integer`)
+      throw new Reject(RejectCode.Schema, `${where(target)}: seen must be a non-negative integer`)
     checkTimestamp(value.at, ctx, value.deviceId as string)
-    checkDevice(value.deviceId as string, where, ctx)
+    checkDevice(value.deviceId as string, target, ctx)
   } else if (kind === 'inbox' && target.root === 'mentions') {
     if (!isObject(value) || target.key === null || value.id !== target.key)
-      throw new Reject(RejectCode.Schema, `${where}: not a mention`)
+      throw new Reject(RejectCode.Schema, `${where(target)}: not a mention`)
     const mine =
       value.by === ctx.memberId || (value.memberId === ctx.memberId && value.cleared === true)
     if (!mine)
-      throw new Reject(RejectCode.Forbidden, `${where}: a member writes their own mentions only`)
+      throw new Reject(
+        RejectCode.Forbidden,
+        `${where(target)}: a member writes their own mentions only`,
+      )
   } else if (kind === 'conversation' && target.root === 'notes') {
     if (!isObject(value) || value.id !== target.key || typeof value.body !== 'string')
-      throw new Reject(RejectCode.Schema, `${where}: not a note`)
+      throw new Reject(RejectCode.Schema, `${where(target)}: not a note`)
     if (value.author !== ctx.memberId)
-      throw new Reject(RejectCode.Forbidden, `${where}: author must be the signed-in member`)
+      throw new Reject(
+        RejectCode.Forbidden,
+        `${where(target)}: author must be the signed-in member`,
+      )
   } else if (kind === 'contacts' && target.root === 'contacts') {
     if (target.key === null || target.key.length > 300)
-      throw new Reject(RejectCode.Schema, `${where}: bad contact key`)
+      throw new Reject(RejectCode.Schema, `${where(target)}: bad contact key`)
     if (value !== null && typeof value !== 'string' && typeof value !== 'boolean')
-      throw new Reject(RejectCode.Schema, `${where}: contact fields are strings, booleans or null`)
+      throw new Reject(
+        RejectCode.Schema,
+        `${where(target)}: contact fields are strings, booleans or null`,
+      )
   } else {
     throw new Reject(
       RejectCode.Forbidden,
-      `${where}: members cannot write ${target.root} in a ${kind} room`,
+      `${where(target)}: members cannot write ${target.root} in a ${kind} room`,
     )
   }
 }
@@ -196,6 +229,62 @@ export function validateUpdate(
   }
 }
 
+/** An update being checked: the room's document and the update's items by client id. */
+interface Scope {
+  doc: Y.Doc
+  byClient: Map<number, Y.Item[]>
+}
+
+// The helpers below are top-level, not closures made per update: the relay checks every update
+// on its event loop, and each closure made per call cost an allocation (and a name) per update.
+
+function refuseWrite(ctx: UpdateContext): never {
+  throw new Reject(RejectCode.ReadOnly, `room ${ctx.room.name} is read-only for this member`)
+}
+
+// An update lists each client's structs in clock order, so lookups bisect instead of scanning:
+// a replica's first sync can carry tens of thousands of items that refer to each other.
+function inUpdate({ byClient }: Scope, id: Y.ID): Y.Item | undefined {
+  const items = byClient.get(id.client)
+  if (!items) return undefined
+  let lo = 0
+  let hi = items.length - 1
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1
+    const item = items[mid]!
+    if (id.clock < item.id.clock) hi = mid - 1
+    else if (id.clock >= item.id.clock + item.length) lo = mid + 1
+    else return item
+  }
+  return undefined
+}
+
+function inDoc({ doc }: Scope, id: Y.ID): Y.Item | null {
+  if (Y.getState(doc.store, id.client) <= id.clock) return null
+  const s = Y.getItem(doc.store, id) as Struct
+  return s instanceof Y.Item ? s : null
+}
+
+function resolve(scope: Scope, item: Y.Item, depth = 0): Target {
+  if (depth > 10_000) throw new Reject(RejectCode.Malformed, 'origin chain too long')
+  const parent = item.parent as unknown
+  if (typeof parent === 'string') return { root: parent, key: item.parentSub }
+  if (parent instanceof Y.ID)
+    throw new Reject(RejectCode.Schema, 'nested shared types are not part of the schema')
+  if (parent instanceof Y.AbstractType)
+    return { root: rootOf(parent as Y.AbstractType<unknown>), key: item.parentSub }
+  const originId = item.origin ?? item.rightOrigin
+  if (!originId) throw new Reject(RejectCode.Malformed, 'item without parent or origin')
+  const local = inDoc(scope, originId)
+  if (local) return resolve(scope, local, depth + 1)
+  const other = inUpdate(scope, originId)
+  if (other && other !== item) return resolve(scope, other, depth + 1)
+  throw new Reject(
+    RejectCode.UnknownParent,
+    `item ${item.id.client}:${item.id.clock} refers to an unknown item`,
+  )
+}
+
 function check(
   doc: Y.Doc,
   { structs, ds }: ReturnType<typeof Y.decodeUpdate>,
@@ -209,56 +298,14 @@ function check(
     list.push(s)
   }
   const readOnly = ctx.readOnly || ctx.room.kind === 'workspace'
-  const refuseWrite = () => {
-    throw new Reject(RejectCode.ReadOnly, `room ${ctx.room.name} is read-only for this member`)
-  }
-  // An update lists each client's structs in clock order, so lookups bisect instead of scanning:
-  // a replica's first sync can carry tens of thousands of items that refer to each other.
-  const inUpdate = (id: Y.ID): Y.Item | undefined => {
-    const items = byClient.get(id.client)
-    if (!items) return undefined
-    let lo = 0
-    let hi = items.length - 1
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1
-      const item = items[mid]!
-      if (id.clock < item.id.clock) hi = mid - 1
-      else if (id.clock >= item.id.clock + item.length) lo = mid + 1
-      else return item
-    }
-    return undefined
-  }
-  const inDoc = (id: Y.ID): Y.Item | null => {
-    if (Y.getState(doc.store, id.client) <= id.clock) return null
-    const s = Y.getItem(doc.store, id) as Struct
-    return s instanceof Y.Item ? s : null
-  }
-  const resolve = (item: Y.Item, depth = 0): Target => {
-    if (depth > 10_000) throw new Reject(RejectCode.Malformed, 'origin chain too long')
-    const parent = item.parent as unknown
-    if (typeof parent === 'string') return { root: parent, key: item.parentSub }
-    if (parent instanceof Y.ID)
-      throw new Reject(RejectCode.Schema, 'nested shared types are not part of the schema')
-    if (parent instanceof Y.AbstractType)
-      return { root: rootOf(parent as Y.AbstractType<unknown>), key: item.parentSub }
-    const originId = item.origin ?? item.rightOrigin
-    if (!originId) throw new Reject(RejectCode.Malformed, 'item without parent or origin')
-    const local = inDoc(originId)
-    if (local) return resolve(local, depth + 1)
-    const other = inUpdate(originId)
-    if (other && other !== item) return resolve(other, depth + 1)
-    throw new Reject(
-      RejectCode.UnknownParent,
-      `item ${item.id.client}:${item.id.clock} refers to an unknown item`,
-    )
-  }
+  const scope: Scope = { doc, byClient }
   for (const items of byClient.values()) {
     for (const item of items) {
       if (Y.getState(doc.store, item.id.client) >= item.id.clock + item.length) continue
-      if (readOnly) refuseWrite()
+      if (readOnly) refuseWrite(ctx)
       const content = item.content
       if (content instanceof Y.ContentDeleted) {
-        resolve(item)
+        resolve(scope, item)
         continue
       }
       if (!(content instanceof Y.ContentAny))
@@ -266,7 +313,7 @@ function check(
           RejectCode.Schema,
           `only plain JSON values are part of the schema (got ${content.constructor.name})`,
         )
-      const target = resolve(item)
+      const target = resolve(scope, item)
       for (const value of content.getContent()) checkValue(target, value, ctx)
     }
   }
@@ -274,17 +321,17 @@ function check(
     for (const del of deletes) {
       for (let clock = del.clock; clock < del.clock + del.len;) {
         const id = Y.createID(client, clock)
-        const local = inDoc(id)
+        const local = inDoc(scope, id)
         // A replica's sync reply carries its whole delete set; what is already deleted changes nothing.
         if (local?.deleted) {
           clock = local.id.clock + local.length
           continue
         }
-        if (readOnly) refuseWrite()
-        const item = local ?? inUpdate(id)
+        if (readOnly) refuseWrite(ctx)
+        const item = local ?? inUpdate(scope, id)
         if (!item)
           throw new Reject(RejectCode.UnknownParent, `delete of unknown item ${client}:${clock}`)
-        const target = resolve(item)
+        const target = resolve(scope, item)
         if (ctx.room.kind === 'inbox' && target.root === 'history')
           throw new Reject(RejectCode.Forbidden, 'only the relay compacts the audit history')
         for (const value of item.content.getContent()) checkDeletion(target, value, ctx)

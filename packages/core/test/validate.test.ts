@@ -197,6 +197,22 @@ describe('[M8] validateUpdate', () => {
     expect(validateUpdate(relay, last(), ctx('alice'))).toMatchObject({ code: 'too-large' })
   })
 
+  it('[M8] bounds a string value by its JSON length, escapes included', () => {
+    const contacts = { ...ctx('bob'), room: parseRoom('contacts') as Room }
+    const check = (value: string) => {
+      const replica = new Y.Doc()
+      const updates = recordUpdates(replica)
+      replica.getMap('contacts').set('+15550100|name', value)
+      return validateUpdate(new Y.Doc(), updates[0]!, contacts)
+    }
+    // 16,384 characters of JSON (quotes included) is the bound; one more is over it.
+    expect(check('x'.repeat(16_382))).toEqual({ ok: true })
+    expect(check('x'.repeat(16_383))).toMatchObject({ code: 'too-large' })
+    // Short, but each control character is six characters of JSON.
+    expect(check('x'.repeat(2_731))).toEqual({ ok: true })
+    expect(check('\u0001'.repeat(2_731))).toMatchObject({ code: 'too-large' })
+  })
+
   it('[M8] accepts a reconnect sync of a replica that already garbage-collected its overwritten marks', () => {
     const { relay, replica } = setup()
     const { author } = device('alice', 'alice-web')
