@@ -116,49 +116,93 @@ function ratesFor(subscribers: number): number[] {
   return [...new Set(all)].filter((r) => !onlyRates || onlyRates.includes(r)).sort((a, b) => a - b)
 }
 
+/** A server under the fan-out, with its own load process and subscribers connected. */
+interface FanoutServer {
+  kind: ServerKind
+  server: Awaited<ReturnType<typeof startServer>>
+  load: Awaited<ReturnType<typeof startChild>>
+  connectMs: number
+  rssPerConnKiB: number
+  failed: boolean
+}
+
+async function startFanout(kind: ServerKind, subscribers: number): Promise<FanoutServer> {
+  const server = await startServer(kind)
+  const load = await startChild('load/fanout.ts').catch(async (err: unknown) => {
+    await server.stop()
+    throw err
+  })
+  try {
+    await new Promise((r) => setTimeout(r, 300))
+    const rss0 = await rssOf(server.pid)
+    const { connectMs } = await load.call<{ connectMs: number }>({
+      cmd: 'connect',
+      target: server.target(),
+      subscribers,
+    })
+    await new Promise((r) => setTimeout(r, 500))
+    const rssPerConnKiB = ((await rssOf(server.pid)) - rss0) / subscribers / 1024
+    return { kind, server, load, connectMs, rssPerConnKiB, failed: false }
+  } catch (err) {
+    await load.stop().catch(() => load.kill())
+    await server.stop()
+    throw err
+  }
+}
+
+/**
+ * Every server is up at once, each with its subscribers connected, and the runs of each point
+ * take turns between them (who goes first rotates): a busy minute on the shared machine then
+ * falls on every server of the point, not on whichever one ran then.
+ */
 async function fanout(results: Results) {
-  for (const kind of kinds) {
-    for (const subscribers of profile.subscribers) {
-      if (onlySubscribers && !onlySubscribers.includes(subscribers)) continue
-      let server
-      try {
-        server = await startServer(kind)
-      } catch (err) {
-        results.errors.push(
-          `${kind}: ${(err as Error).message.split('\n').slice(0, 6).join(' | ')}`,
-        )
-        log(kind, 'unavailable', (err as Error).message.split('\n')[0])
-        break
+  const rows: Results['fanout'] = []
+  for (const subscribers of profile.subscribers) {
+    if (onlySubscribers && !onlySubscribers.includes(subscribers)) continue
+    const up: FanoutServer[] = []
+    try {
+      for (const kind of kinds) {
+        try {
+          up.push(await startFanout(kind, subscribers))
+        } catch (err) {
+          const message = (err as Error).message
+          results.errors.push(`${kind}: ${message.split('\n').slice(0, 6).join(' | ')}`)
+          log(kind, 'unavailable', message.split('\n')[0])
+        }
       }
-      const load = await startChild('load/fanout.ts')
-      try {
-        await new Promise((r) => setTimeout(r, 300))
-        const rss0 = await rssOf(server.pid)
-        const { connectMs } = await load.call<{ connectMs: number }>({
-          cmd: 'connect',
-          target: server.target(),
-          subscribers,
-        })
-        await new Promise((r) => setTimeout(r, 500))
-        const rss1 = await rssOf(server.pid)
-        for (const rate of ratesFor(subscribers)) {
-          if (rate * subscribers > profile.maxDeliveriesPerSec) continue
-          const runs: FanoutRun[] = []
-          const cpu0 = await cpuOf(server.pid)
-          for (let i = 0; i < profile.runs; i++)
-            runs.push(
-              await load.call<FanoutRun>({
+      for (const rate of ratesFor(subscribers)) {
+        if (rate * subscribers > profile.maxDeliveriesPerSec) continue
+        const runs = new Map<FanoutServer, FanoutRun[]>(up.map((u) => [u, []]))
+        const cpuMs = new Map<FanoutServer, number>(up.map((u) => [u, 0]))
+        for (let i = 0; i < profile.runs; i++)
+          for (let j = 0; j < up.length; j++) {
+            const u = up[(i + j) % up.length]!
+            if (u.failed) continue
+            try {
+              const cpu0 = await cpuOf(u.server.pid)
+              const run = await u.load.call<FanoutRun>({
                 cmd: 'run',
                 rate,
                 durationMs: profile.durationMs,
                 drainMs: profile.drainMs,
-              }),
-            )
-          const cpuMs = (await cpuOf(server.pid)) - cpu0
-          const peakRss = await rssOf(server.pid)
-          const m = (f: (r: FanoutRun) => number) => median(runs.map(f))
+              })
+              cpuMs.set(u, cpuMs.get(u)! + (await cpuOf(u.server.pid)) - cpu0)
+              runs.get(u)!.push(run)
+              // A saturated server still working off its backlog would slow the next one's run.
+              if (run.delivered < 1) await untilIdle(u.server.pid, 300, 5000)
+            } catch (err) {
+              u.failed = true
+              const message = (err as Error).message.slice(0, 300)
+              results.errors.push(`fanout ${u.kind} ${subscribers}: ${message}`)
+              log('fanout', u.kind, subscribers, 'failed', message)
+            }
+          }
+        for (const u of up) {
+          const done = runs.get(u)!
+          if (done.length === 0) continue
+          const m = (f: (r: FanoutRun) => number) => median(done.map(f))
           const row = {
-            server: kind,
+            server: u.kind,
             subscribers,
             rate,
             p50: m((r) => r.p50),
@@ -167,48 +211,57 @@ async function fanout(results: Results) {
             delivered: m((r) => r.delivered),
             deliveriesPerSec: m((r) => r.deliveriesPerSec),
             achievedRate: m((r) => r.achievedRate),
-            closed: Math.max(...runs.map((r) => r.closed)),
-            connectMs,
-            rssPerConnKiB: (rss1 - rss0) / subscribers / 1024,
-            rssMiB: peakRss / 2 ** 20,
-            serverCpuPerMarkMs: cpuMs / runs.reduce((a, r) => a + r.sent, 0),
-            runs,
+            closed: Math.max(...done.map((r) => r.closed)),
+            connectMs: u.connectMs,
+            rssPerConnKiB: u.rssPerConnKiB,
+            rssMiB: (await rssOf(u.server.pid)) / 2 ** 20,
+            serverCpuPerMarkMs: cpuMs.get(u)! / done.reduce((a, r) => a + r.sent, 0),
+            runs: done,
           }
-          results.fanout.push(row)
+          rows.push(row)
           log(
             'fanout',
-            kind,
+            u.kind,
             subscribers,
             rate,
             `p50 ${row.p50.toFixed(2)} p99 ${row.p99.toFixed(2)} delivered ${row.delivered.toFixed(3)}`,
           )
         }
-        if (subscribers === profile.subscribers[0] && server.target().syncs) {
-          // Workload 3 on the room the fan-out just filled (one writer's marks, all overwrites).
-          const prep = await load.call<{ coldBytes: number; docBytes: number }>({
-            cmd: 'reconnect-prepare',
-            target: server.target(),
-          })
-          await untilIdle(server.pid)
-          const cpu0 = await cpuOf(server.pid)
-          const warm = await load.call<{ warmBytes: number; syncedMs: number }>({
-            cmd: 'reconnect',
-          })
-          const cpuMs = (await cpuOf(server.pid)) - cpu0
-          results.reconnect.push({ server: kind, ...prep, ...warm, serverCpuMs: cpuMs })
-          log('reconnect', kind, JSON.stringify(results.reconnect.at(-1)))
+      }
+      if (subscribers === profile.subscribers[0])
+        for (const u of up) {
+          if (u.failed || !u.server.target().syncs) continue
+          try {
+            // Workload 3 on the room the fan-out just filled (one writer's marks, all overwrites).
+            const prep = await u.load.call<{ coldBytes: number; docBytes: number }>({
+              cmd: 'reconnect-prepare',
+              target: u.server.target(),
+            })
+            await untilIdle(u.server.pid)
+            const cpu0 = await cpuOf(u.server.pid)
+            const warm = await u.load.call<{ warmBytes: number; syncedMs: number }>({
+              cmd: 'reconnect',
+            })
+            const cpuMs = (await cpuOf(u.server.pid)) - cpu0
+            results.reconnect.push({ server: u.kind, ...prep, ...warm, serverCpuMs: cpuMs })
+            log('reconnect', u.kind, JSON.stringify(results.reconnect.at(-1)))
+          } catch (err) {
+            results.errors.push(`reconnect ${u.kind}: ${(err as Error).message.slice(0, 300)}`)
+          }
         }
-      } catch (err) {
-        results.errors.push(
-          `fanout ${kind} ${subscribers}: ${(err as Error).message.slice(0, 300)}`,
-        )
-        log('fanout', kind, subscribers, 'failed', (err as Error).message.slice(0, 300))
-      } finally {
-        await load.stop().catch(() => load.kill())
-        await server.stop()
+    } finally {
+      for (const u of up) {
+        await u.load.stop().catch(() => u.load.kill())
+        await u.server.stop()
       }
     }
   }
+  // Rows by server, then subscribers and rate, as the report lists them.
+  const order = (k: string) => kinds.indexOf(k as ServerKind)
+  rows.sort(
+    (a, b) => order(a.server) - order(b.server) || a.subscribers - b.subscribers || a.rate - b.rate,
+  )
+  results.fanout.push(...rows)
 }
 
 interface DurableRun {
