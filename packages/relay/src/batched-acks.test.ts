@@ -37,7 +37,7 @@ function writer(oneWrite: boolean): Peer & { frames: Uint8Array[]; writes: numbe
   }
   if (!oneWrite) return p
   return Object.assign(p, {
-    sendWithOwn(frame: Uint8Array | null, _once: SharedFrame, own: readonly Uint8Array[]) {
+    sendShared(frame: Uint8Array | null, _once: SharedFrame, own: readonly Uint8Array[]) {
       p.writes++
       if (frame) p.frames.push(frame)
       p.frames.push(...own)
@@ -82,7 +82,7 @@ describe('acks sent with the batch that stored them', () => {
   }
 
   for (const oneWrite of [true, false])
-    it(`[protocol ack] several updates of one socket in one turn: one ack with the newest clock, after the batch is stored, the frame to the others once${oneWrite ? ' (one write per socket)' : ' (a transport without sendWithOwn)'}`, async () => {
+    it(`[protocol ack] several updates of one socket in one turn: one ack with the newest clock, after the batch is stored, the frame to the others once${oneWrite ? ' (one write per socket)' : ' (a transport without sendShared)'}`, async () => {
       let release!: () => void
       const { room: r, metrics } = await room(new Promise<void>((res) => (release = res)))
       const alice = writer(oneWrite)

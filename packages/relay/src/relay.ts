@@ -549,22 +549,18 @@ export function createRelay(options: RelayOptions): Relay {
       this.ws!.send(frame as Uint8Array<ArrayBuffer>)
     }
 
-    sendShared(frame: Uint8Array, once: SharedFrame): void {
-      if (!this.#admit(frame, false)) return
-      const stream = frameStream(this.ws!.raw)
-      if (!stream) return void this.ws!.send(frame as Uint8Array<ArrayBuffer>)
-      stream.write((once.wire ??= binaryFrame(frame)))
-    }
-
-    sendWithOwn(frame: Uint8Array | null, once: SharedFrame, own: readonly Uint8Array[]): void {
+    sendShared(frame: Uint8Array | null, once: SharedFrame, own: readonly Uint8Array[]): void {
       if (!this.#admit(frame ?? own[0]!, false)) return
       const stream = frameStream(this.ws!.raw)
       if (!stream) {
         for (const f of frame ? [frame, ...own] : own) this.ws!.send(f as Uint8Array<ArrayBuffer>)
         return
       }
+      const wire = frame && (once.wire ??= binaryFrame(frame))
+      // Most sockets of a broadcast have no acks: the shared wire form, nothing copied.
+      if (wire && own.length === 0) return void stream.write(wire)
       const wires = own.map(binaryFrame)
-      if (frame) wires.unshift((once.wire ??= binaryFrame(frame)))
+      if (wire) wires.unshift(wire)
       stream.write(wires.length === 1 ? wires[0]! : Buffer.concat(wires))
     }
 

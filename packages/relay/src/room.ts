@@ -45,15 +45,12 @@ export interface Peer {
    */
   send(frame: Uint8Array, answer?: boolean): void
   /**
-   * The same frame to many sockets (a broadcast): `once` is shared by every call of that
-   * broadcast, so the transport can put it in its wire format once for all of them.
+   * The same frame to many sockets (a broadcast; null: none for this socket), then `own`, frames
+   * for this socket alone (its acks), in one write: each write to a socket is a system call, and
+   * every ack paid one. `once` is shared by every call of that broadcast, so the transport can
+   * put the frame in its wire format once for all of them.
    */
-  sendShared?(frame: Uint8Array, once: SharedFrame): void
-  /**
-   * A broadcast frame (null: none for this socket) followed by frames for this socket alone (its
-   * acks), in one write: each write to a socket is a system call, and every ack paid one.
-   */
-  sendWithOwn?(frame: Uint8Array | null, once: SharedFrame, own: readonly Uint8Array[]): void
+  sendShared?(frame: Uint8Array | null, once: SharedFrame, own: readonly Uint8Array[]): void
   close(code: number, reason: string): void
 }
 
@@ -271,6 +268,12 @@ function coldFromStore(
   )
   return coldOutgrown(cold) ? null : cold
 }
+
+/** What most sockets of a broadcast are sent besides its frame (none allocated per socket). */
+const NO_FRAMES: readonly Uint8Array[] = Object.freeze([])
+
+const ackFrames = (owed: Map<number, number>): Uint8Array[] =>
+  [...owed].map(([client, clock]) => encodeAck(client, clock))
 
 function newBatch(): Batch {
   let resolve!: () => void
@@ -762,20 +765,13 @@ export class Room {
     let sent = 0
     for (const peer of this.peers) {
       const owed = acks.get(peer)
-      if (owed) {
-        const own: Uint8Array[] = []
-        for (const [client, clock] of owed) own.push(encodeAck(client, clock))
-        metrics.acksSent += own.length
-        const shared = peer === only ? null : frame
-        if (shared) sent++
-        if (peer.sendWithOwn) peer.sendWithOwn(shared, once, own)
-        else for (const f of shared ? [shared, ...own] : own) peer.send(f)
-        continue
-      }
-      if (peer === only) continue
-      if (peer.sendShared) peer.sendShared(frame, once)
-      else peer.send(frame)
-      sent++
+      const shared = peer === only ? null : frame
+      if (!shared && !owed) continue
+      const own = owed ? ackFrames(owed) : NO_FRAMES
+      metrics.acksSent += own.length
+      if (shared) sent++
+      if (peer.sendShared) peer.sendShared(shared, once, own)
+      else for (const f of shared ? [shared, ...own] : own) peer.send(f)
     }
     metrics.updatesBroadcast++
     metrics.framesBroadcast += sent
