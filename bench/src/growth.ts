@@ -2,20 +2,10 @@
  * @module Workload 5 (its own process): an inbox document grown through core — N conversations
  * ingested, then M marks from 50 devices — against a document holding the same live state built
  * fresh, and against its epoch (what the relay serves after compacting it, docs/bounded-documents.md).
- * Devices share one process: the doc's clientID is switched per device between transactions.
  */
 import * as Y from 'yjs'
-import {
-  compactInbox,
-  createHlc,
-  inboxRoots,
-  listConversations,
-  markConversation,
-  unreadCount,
-  type Author,
-  type MarkKind,
-} from '@switchboard/core'
-import { inboxWith, rng } from './churn-history.ts'
+import { compactInbox, inboxRoots, listConversations, unreadCount } from '@switchboard/core'
+import { growRoom } from './grown-room.ts'
 import { send } from './load/client.ts'
 
 type Command = { cmd: 'run'; conversations: number; marks: number; devices: number }
@@ -41,30 +31,11 @@ function measure(encoded: Uint8Array) {
 }
 
 function run({ conversations, marks, devices }: Omit<Command, 'cmd'>) {
-  const random = rng(42)
-  const t0 = performance.now()
-  // One transaction per activity, as the relay ingests them (core's index is per transaction).
-  const doc = inboxWith(conversations)
-  const freshBytes = Y.encodeStateAsUpdate(doc).byteLength
-  const relayClient = doc.clientID
-  const authors: { author: Author; clientID: number }[] = []
-  for (let d = 0; d < devices; d++) {
-    const deviceId = `device${d}`
-    authors.push({
-      author: { memberId: `m${d % 10}`, deviceId, clock: createHlc(deviceId) },
-      clientID: 1_000_000 + d,
-    })
-  }
-  const kinds: MarkKind[] = ['done', 'open', 'unread', 'read']
-  // Each conversation is triaged by a few teammates, again and again: marks overwrite marks.
-  for (let i = 0; i < marks; i++) {
-    const c = Math.floor(random() * conversations)
-    const { author, clientID } = authors[(c + Math.floor(random() * 3)) % devices]!
-    doc.clientID = clientID
-    markConversation(doc, `c${c}`, kinds[Math.floor(random() * kinds.length)]!, author)
-  }
-  doc.clientID = relayClient
-  const buildMs = performance.now() - t0
+  const {
+    doc,
+    conversationsOnlyBytes: freshBytes,
+    buildMs,
+  } = growRoom(conversations, marks, devices)
   const grown = Y.encodeStateAsUpdate(doc)
   const historyEntries = inboxRoots.history(doc).length
   // The same live state built fresh: conversation records and the winning mark entries, no history.

@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startChild } from './child.ts'
 import { coldjoin } from './coldjoin.ts'
+import { reconnect } from './reconnect.ts'
 import { writeReport, type Results } from './report.ts'
 import { restart } from './restart.ts'
 import { churn } from './churn.ts'
@@ -35,6 +36,14 @@ const profile = full
       growth: { conversations: 100_000, marks: 1_000_000, devices: 50 },
       browser: { scales: [10_000, 100_000], epochScales: [100_000], reloads: 5, presses: 30 },
       coldjoin: { conversations: 100_000, clients: [100, 300], timeoutMs: 900_000 },
+      // The issue's room: 1M marks by 50 devices (on 100,000 conversations).
+      reconnect: {
+        conversations: 100_000,
+        marks: 1_000_000,
+        devices: 50,
+        times: 50,
+        settleMs: 100,
+      },
       restart: {
         conversations: 100_000,
         mixes: [
@@ -71,6 +80,8 @@ const profile = full
       // Scaled down to stay within ~45 s together (full: 100,000 conversations, 100/300 joins,
       // 300 cold + 1,000 warm clients).
       coldjoin: { conversations: 5_000, clients: [30, 100], timeoutMs: 60_000 },
+      // A tenth of the issue's history (100,000 marks by 50 devices): ~20 s with the seeding.
+      reconnect: { conversations: 5_000, marks: 100_000, devices: 50, times: 20, settleMs: 100 },
       restart: { conversations: 5_000, mixes: [{ cold: 100, warm: 300 }], timeoutMs: 60_000 },
       // Same sizes as full, fewer marks where plain Yjs pays most per mark: ~25 s.
       churn: {
@@ -228,27 +239,6 @@ async function fanout(results: Results) {
           )
         }
       }
-      if (subscribers === profile.subscribers[0])
-        for (const u of up) {
-          if (u.failed || !u.server.target().syncs) continue
-          try {
-            // Workload 3 on the room the fan-out just filled (one writer's marks, all overwrites).
-            const prep = await u.load.call<{ coldBytes: number; docBytes: number }>({
-              cmd: 'reconnect-prepare',
-              target: u.server.target(),
-            })
-            await untilIdle(u.server.pid)
-            const cpu0 = await cpuOf(u.server.pid)
-            const warm = await u.load.call<{ warmBytes: number; syncedMs: number }>({
-              cmd: 'reconnect',
-            })
-            const cpuMs = (await cpuOf(u.server.pid)) - cpu0
-            results.reconnect.push({ server: u.kind, ...prep, ...warm, serverCpuMs: cpuMs })
-            log('reconnect', u.kind, JSON.stringify(results.reconnect.at(-1)))
-          } catch (err) {
-            results.errors.push(`reconnect ${u.kind}: ${(err as Error).message.slice(0, 300)}`)
-          }
-        }
     } finally {
       for (const u of up) {
         await u.load.stop().catch(() => u.load.kill())
@@ -393,6 +383,11 @@ const t0 = performance.now()
 if (!only || only.includes('fanout')) await fanout(results)
 if (!only || only.includes('durable')) await durable(results)
 if (!only || only.includes('growth')) await growth(results)
+if (!only || only.includes('reconnect')) {
+  const r = await reconnect(profile.reconnect, log)
+  results.reconnect = r.rows
+  results.errors.push(...r.errors)
+}
 if (!only || only.includes('coldjoin')) {
   const r = await coldjoin(profile.coldjoin, log)
   results.coldjoin = r.rows

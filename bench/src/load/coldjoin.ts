@@ -1,17 +1,16 @@
 /**
  * @module Workload 2 load generator (its own process): N cold clients (empty state vector) join a
  * big room at once; time until every one has received the server's whole sync step 2 and
- * answered its step 1. Peers are seeded here first: the room's update through a socket that
- * stays open (their rooms live in memory only while someone is connected).
+ * answered its step 1. Peers are seeded here first (`seed.ts`).
  */
 import { readFileSync } from 'node:fs'
-import WebSocket from 'ws'
+import type WebSocket from 'ws'
 import * as Y from 'yjs'
 import { conversationIds } from '@switchboard/core'
 import type { Target } from '../servers.ts'
-import { authFrame, decodeFrame, Protocol, syncStep1Frame, updateFrame } from '../wire.ts'
 import { send } from './client.ts'
 import { joinRoom } from './join.ts'
+import { seedRoom } from './seed.ts'
 import type { StreamSocket } from './stream-socket.ts'
 
 type Command =
@@ -22,25 +21,10 @@ const EMPTY_SV = Y.encodeStateVector(new Y.Doc())
 const EMPTY_UPDATE = Y.encodeStateAsUpdate(new Y.Doc())
 let seeder: WebSocket | null = null
 
-/** Pushes the room's update as one update frame, then waits for the server to answer a step 1. */
 async function seed(target: Target, file: string) {
-  const update = new Uint8Array(readFileSync(file))
-  const ws = new WebSocket(target.url, { perMessageDeflate: false, maxPayload: 2 ** 31 })
+  const { ws, bytes } = await seedRoom(target, [new Uint8Array(readFileSync(file))])
   seeder = ws
-  await new Promise<void>((resolve, reject) => {
-    ws.on('error', reject)
-    ws.on('close', (code) => reject(new Error(`seeder closed with ${code}`)))
-    ws.on('open', () => {
-      if (target.protocol === Protocol.Hocus) ws.send(authFrame(target.doc, target.token))
-      ws.send(updateFrame(target.protocol, target.doc, update))
-      // Answered after the update was applied (messages are handled in order).
-      ws.send(syncStep1Frame(target.protocol, target.doc, Y.encodeStateVectorFromUpdate(update)))
-    })
-    ws.on('message', (data: Buffer) => {
-      if (decodeFrame(target.protocol, new Uint8Array(data)).type === 'step-2') resolve()
-    })
-  })
-  return { bytes: update.byteLength }
+  return { bytes }
 }
 
 async function join(target: Target, n: number, timeoutMs: number) {

@@ -2,16 +2,11 @@
  * @module Workload 1 load generator (its own process): one writer makes real core marks at a fixed
  * rate; N subscribers record the latency from send to receipt of every mark.
  */
-import WebSocket from 'ws'
-import * as Y from 'yjs'
-import { authFrame, decodeFrame, syncStep1Frame, syncStep2Frame } from '../wire.ts'
 import { createHistogram, percentile, record } from '../stats.ts'
 import type { Target } from '../servers.ts'
 import { clockIn, openSocket, openWriter, send, type Socket, type Writer } from './client.ts'
 
 type Command =
-  | { cmd: 'reconnect-prepare'; target: Target }
-  | { cmd: 'reconnect' }
   | { cmd: 'connect'; target: Target; subscribers: number }
   | { cmd: 'run'; rate: number; durationMs: number; drainMs: number }
   | { cmd: 'close' }
@@ -112,57 +107,9 @@ async function run(rate: number, durationMs: number, drainMs: number) {
   }
 }
 
-// Workload 3: a replica that is up to date reconnects; count what the server sends it.
-let replica: { doc: Y.Doc; target: Target } | null = null
-
-function joinWith(target: Target, doc: Y.Doc, onBytes: (n: number) => void) {
-  const ws = new WebSocket(target.url, { perMessageDeflate: false })
-  return new Promise<WebSocket>((resolve, reject) => {
-    ws.on('error', reject)
-    ws.on('open', () => {
-      if (target.protocol === 'hocus') ws.send(authFrame(target.doc, target.token))
-      ws.send(syncStep1Frame(target.protocol, target.doc, Y.encodeStateVector(doc)))
-    })
-    ws.on('message', (data: Buffer) => {
-      onBytes(data.byteLength)
-      const msg = decodeFrame(target.protocol, new Uint8Array(data))
-      if (msg.type === 'step-1')
-        ws.send(
-          syncStep2Frame(target.protocol, target.doc, Y.encodeStateAsUpdate(doc, msg.stateVector)),
-        )
-      if (msg.type === 'step-2' || msg.type === 'update') Y.applyUpdate(doc, msg.update, 'remote')
-      if (msg.type === 'step-2') resolve(ws)
-    })
-  })
-}
-
-async function reconnectPrepare(target: Target) {
-  const doc = new Y.Doc()
-  let bytes = 0
-  const ws = await joinWith(target, doc, (n) => (bytes += n))
-  await new Promise((r) => setTimeout(r, 300))
-  ws.terminate()
-  replica = { doc, target }
-  return { coldBytes: bytes, docBytes: Y.encodeStateAsUpdate(doc).byteLength }
-}
-
-async function reconnect() {
-  const { doc, target } = replica!
-  let bytes = 0
-  const t0 = performance.now()
-  const ws = await joinWith(target, doc, (n) => (bytes += n))
-  const syncedMs = performance.now() - t0
-  // Frames that follow step 2 at once (e.g. a held deletions-only answer) count too.
-  await new Promise((r) => setTimeout(r, 300))
-  ws.terminate()
-  return { warmBytes: bytes, syncedMs }
-}
-
 process.on('message', async (m: Command) => {
   try {
-    if (m.cmd === 'reconnect-prepare') send({ ok: true, value: await reconnectPrepare(m.target) })
-    else if (m.cmd === 'reconnect') send({ ok: true, value: await reconnect() })
-    else if (m.cmd === 'connect') send({ ok: true, value: await connect(m.target, m.subscribers) })
+    if (m.cmd === 'connect') send({ ok: true, value: await connect(m.target, m.subscribers) })
     else if (m.cmd === 'run') send({ ok: true, value: await run(m.rate, m.durationMs, m.drainMs) })
     else {
       for (const s of subs) s.socket.ws.terminate()
