@@ -265,6 +265,22 @@ function reconnectSection(rows: ReconnectRow[]): string[] {
     lines.push(
       `| ${x.server} | ${f(x.roomBytes / 1024)} | ${f(x.docBytes / 1024)} | ${n(x.structs)} | ${x.epoch ? 'yes' : 'no'} | ${n(x.coldBytes)} | ${f(x.coldMs)} | ${x.reconnects} | ${n(x.warmBytes)} | ${f(x.syncedMs, 2)} | ${f(x.serverCpuMs, 2)} / ${f(x.serverCpuP90Ms, 2)} | ${f(x.idleCpuMs, 2)} |`,
     )
+  const sb = rows.find((x) => x.server === 'switchboard')
+  const peers = rows.filter((x) => x !== sb)
+  if (sb && peers.length) {
+    lines.push('')
+    lines.push(
+      'Each peer as a multiple of Switchboard (above 1× = Switchboard sends less, spends less):',
+    )
+    lines.push('')
+    lines.push('| peer | warm reconnect bytes | server CPU p50 | until step 2 |')
+    lines.push('|---|--:|--:|--:|')
+    const x = (a: number, b: number) => `${f(a / b, 1)}×`
+    for (const p of peers)
+      lines.push(
+        `| ${p.server} | ${x(p.warmBytes, sb.warmBytes)} | ${x(p.serverCpuMs, sb.serverCpuMs)} | ${x(p.syncedMs, sb.syncedMs)} |`,
+      )
+  }
   lines.push('')
   return lines
 }
