@@ -4,7 +4,8 @@
  */
 import { createHistogram, percentile, record } from '../stats.ts'
 import type { Target } from '../servers.ts'
-import { clockIn, openSocket, openWriter, send, type Socket, type Writer } from './client.ts'
+import { clockIn, openWriter, send, type Writer } from './client.ts'
+import { openSubscriber, type Subscriber } from './subscriber.ts'
 
 type Command =
   | { cmd: 'connect'; target: Target; subscribers: number }
@@ -12,7 +13,7 @@ type Command =
   | { cmd: 'close' }
 
 let writer: Writer | null = null
-let subs: { socket: Socket; next: number }[] = []
+let subs: { socket: Subscriber; next: number }[] = []
 // Per mark: the writer's clock after it, and when it was sent.
 const endClock: number[] = []
 const sentAt: number[] = []
@@ -44,10 +45,8 @@ async function connect(target: Target, n: number) {
   for (let i = 0; i < n; i += 50) {
     const batch: Promise<void>[] = []
     for (let j = i; j < Math.min(n, i + 50); j++) {
-      const sub = { socket: null as unknown as Socket, next: 0 }
-      sub.socket = openSocket(target, (msg) => {
-        if (msg.type === 'update' || msg.type === 'step-2') onUpdate(sub, msg.update)
-      })
+      const sub = { socket: null as unknown as Subscriber, next: 0 }
+      sub.socket = openSubscriber(target, (update) => onUpdate(sub, update))
       subs.push(sub)
       batch.push(sub.socket.ready)
     }
@@ -112,7 +111,7 @@ process.on('message', async (m: Command) => {
     if (m.cmd === 'connect') send({ ok: true, value: await connect(m.target, m.subscribers) })
     else if (m.cmd === 'run') send({ ok: true, value: await run(m.rate, m.durationMs, m.drainMs) })
     else {
-      for (const s of subs) s.socket.ws.terminate()
+      for (const s of subs) s.socket.terminate()
       writer?.socket.ws.terminate()
       send({ ok: true, value: null })
       process.exit(0)

@@ -110,6 +110,11 @@ export class StreamSocket {
   #parse(chunk: Buffer): void {
     let buf = chunk
     while (buf.byteLength > 0 && !this.#closed) {
+      const whole = this.#frame || this.#pending.length > 0 ? 0 : this.#wholeMessage(buf)
+      if (whole > 0) {
+        buf = buf.subarray(whole)
+        continue
+      }
       const frame = this.#frame
       if (frame) {
         const n = Math.min(frame.left, buf.byteLength)
@@ -145,6 +150,29 @@ export class StreamSocket {
       buf = head.subarray(off)
       if (len === 0) this.#frameDone(this.#frame)
     }
+  }
+
+  /**
+   * A small unfragmented data frame that is all in `buf` (the usual case: one broadcast per read)
+   * goes out as views of the chunk, nothing copied; returns the bytes it took (0: not that case).
+   * The chunk is never written again: every read gets fresh memory.
+   */
+  #wholeMessage(buf: Buffer): number {
+    if (buf.byteLength < 2) return 0
+    const b0 = buf[0]!
+    const opcode = b0 & 0x0f
+    if ((b0 & 0x80) === 0 || (opcode !== 0x1 && opcode !== 0x2)) return 0
+    let len = buf[1]! & 0x7f
+    let off = 2
+    if (len === 126) {
+      if (buf.byteLength < 4) return 0
+      len = buf.readUInt16BE(2)
+      off = 4
+    } else if (len === 127) return 0
+    if (len > this.#keepUpTo || buf.byteLength < off + len) return 0
+    const bytes = buf.subarray(off, off + len)
+    this.#opts.onMessage({ length: len, prefix: bytes.subarray(0, PREFIX_BYTES), bytes })
+    return off + len
   }
 
   #startMessage(): void {
