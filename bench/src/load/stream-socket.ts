@@ -27,6 +27,12 @@ export interface StreamSocketOptions {
   onMessage(msg: StreamMessage): void
   /** 1006 when the connection ended without a close frame (or never opened). */
   onClose(code: number): void
+  /**
+   * Read into one buffer of this socket, reused for every read (no allocation per read): each
+   * message handed over is valid only during `onMessage`. For fan-out subscribers, which read
+   * what they need and keep nothing.
+   */
+  reuseReadBuffer?: boolean
 }
 
 const PREFIX_BYTES = 64
@@ -46,6 +52,7 @@ export class StreamSocket {
   #prefixBytes = 0
   #kept: Buffer[] | null = null
   #keepUpTo: number
+  #reuse: boolean
   /** Bytes received on the socket, headers included. */
   bytesIn = 0
 
@@ -53,7 +60,20 @@ export class StreamSocket {
     this.#opts = opts
     this.#keepUpTo = opts.keepUpTo ?? 64 * 1024
     const u = new URL(url)
-    this.#socket = connect({ host: u.hostname, port: Number(u.port) })
+    this.#reuse = opts.reuseReadBuffer ?? false
+    this.#socket = connect({
+      host: u.hostname,
+      port: Number(u.port),
+      ...(this.#reuse && {
+        onread: {
+          buffer: Buffer.allocUnsafe(64 * 1024),
+          callback: (n: number, buf: Uint8Array): boolean => {
+            this.#onData(Buffer.from(buf.buffer, buf.byteOffset, n))
+            return true // keep reading
+          },
+        },
+      }),
+    })
     this.#socket.setNoDelay(true)
     this.#socket.on('connect', () => {
       this.#socket.write(
@@ -109,11 +129,17 @@ export class StreamSocket {
 
   #parse(chunk: Buffer): void {
     let buf = chunk
+    let copied = !this.#reuse
     while (buf.byteLength > 0 && !this.#closed) {
       const whole = this.#frame || this.#pending.length > 0 ? 0 : this.#wholeMessage(buf)
       if (whole > 0) {
         buf = buf.subarray(whole)
         continue
+      }
+      // What is kept across reads must not be a view of a buffer the next read overwrites.
+      if (!copied) {
+        buf = Buffer.from(buf)
+        copied = true
       }
       const frame = this.#frame
       if (frame) {

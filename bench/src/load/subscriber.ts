@@ -1,9 +1,10 @@
 /**
  * @module A fan-out subscriber over the lean StreamSocket rather than the `ws` client: a thousand of
  * them share one load process, whose time per delivery adds to every server's latency once it
- * queues. At 1,000 × 100 the `ws` client cost that process 9.0–10.0 µs per delivery (it ran at
- * ~90 % of a core), this one 7.5–8.9 (the kernel's receive is most of both); measured 2026-11-26,
- * two alternating rounds, Switchboard and the floor.
+ * queues. At 1,000 × 100, per delivery, that process spent 9.0–10.0 µs with the `ws` client (at
+ * ~90 % of a core), 8.1–9.6 with this socket allocating each read, 6.7–8.1 with one read buffer
+ * reused (the kernel's receive is most of what is left); measured 2026-11-26, two alternating
+ * rounds of each pair, Switchboard and the floor.
  */
 import * as Y from 'yjs'
 import type { Target } from '../servers.ts'
@@ -32,6 +33,7 @@ export function openSubscriber(target: Target, onUpdate: (update: Uint8Array) =>
   }
   sub.ready.catch(() => {})
   const socket: StreamSocket = new StreamSocket(target.url, {
+    reuseReadBuffer: true,
     onOpen() {
       if (target.protocol === Protocol.Hocus) socket.send(authFrame(target.doc, target.token))
       if (target.syncs) socket.send(syncStep1Frame(target.protocol, target.doc, EMPTY_SV))
