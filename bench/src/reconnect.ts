@@ -51,6 +51,14 @@ export interface ReconnectRow {
 
 type Log = (...args: unknown[]) => void
 
+/** Switchboard without its epoch on load: a busy room between epochs (it grew while in use). */
+export const SWITCHBOARD_AS_GROWN = 'switchboard (no epoch: the room as grown)'
+
+const SWITCHBOARD_VARIANTS: { name: string; env: Record<string, string> }[] = [
+  { name: SWITCHBOARD_AS_GROWN, env: { EPOCH_LOAD_ITEMS: '0', EPOCH_LOAD_WRITERS: '0' } },
+  { name: ServerKind.Switchboard, env: {} },
+]
+
 const wanted = (name: string) =>
   !process.env.BENCH_SERVERS || process.env.BENCH_SERVERS.split(',').includes(name)
 
@@ -140,17 +148,16 @@ export async function reconnect(
       try {
         const seeded = await seedSwitchboardDir(room)
         try {
-          const port = await freePort()
-          const relay = await spawnRelay(seeded.dataDir, port)
-          try {
-            const target = switchboardTarget(port, seeded.token, seeded.memberId)
-            done(
-              await measure(ServerKind.Switchboard, room, target, relay.pid, profile, {
-                cmd: 'hold',
-              }),
-            )
-          } finally {
-            await relay.stop('SIGTERM')
+          // The room as grown first (an epoch on load would rewrite the store), then as users run it.
+          for (const variant of SWITCHBOARD_VARIANTS) {
+            const port = await freePort()
+            const relay = await spawnRelay(seeded.dataDir, port, variant.env)
+            try {
+              const target = switchboardTarget(port, seeded.token, seeded.memberId)
+              done(await measure(variant.name, room, target, relay.pid, profile, { cmd: 'hold' }))
+            } finally {
+              await relay.stop('SIGTERM')
+            }
           }
         } finally {
           rmSync(seeded.dataDir, { recursive: true, force: true })

@@ -20,7 +20,12 @@ export interface RelayProcess {
   stop(signal?: NodeJS.Signals): Promise<void>
 }
 
-export async function spawnRelay(dataDir: string, port: number): Promise<RelayProcess> {
+/** `env` adds to (or overrides) the relay's environment, e.g. its epoch thresholds. */
+export async function spawnRelay(
+  dataDir: string,
+  port: number,
+  env: Record<string, string> = {},
+): Promise<RelayProcess> {
   const base = `http://127.0.0.1:${port}`
   const flags = process.env.BENCH_RELAY_FLAGS?.split(' ').filter(Boolean) ?? []
   const child: ChildProcess = spawn(
@@ -38,6 +43,7 @@ export async function spawnRelay(dataDir: string, port: number): Promise<RelayPr
         SWITCHBOARD_DEMO_PASSWORD: DEMO_PASSWORD,
         DEMO: '1',
         LOG_LEVEL: 'warn',
+        ...env,
       },
       stdio: ['ignore', 'ignore', 'pipe'],
     },

@@ -145,7 +145,10 @@ describe('cold-join cache', () => {
     const rejoin = async () => {
       const p = peer()
       room.syncStep1(p, Y.encodeStateVector(client))
-      room.clientStep2(p, Y.encodeStateAsUpdate(client, Y.encodeStateVector(room.doc)))
+      room.clientStep2(
+        p,
+        Y.decodeUpdate(Y.encodeStateAsUpdate(client, Y.encodeStateVector(room.doc))).ds,
+      )
       await room.durable()
       await settle()
       for (const f of p.frames) {

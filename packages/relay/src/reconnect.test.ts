@@ -126,4 +126,70 @@ describe('[§4 fast] sync answers', () => {
       [9, 1],
     ])
   })
+
+  it('subtractDeleteSets reads ranges in any order (a hostile client need not sort them)', () => {
+    const ds = (ranges: [number, number][]) =>
+      ({
+        clients: new Map([[1, ranges.map(([clock, len]) => ({ clock, len }))]]),
+      }) as unknown as Parameters<typeof subtractDeleteSets>[0]
+    const missing = subtractDeleteSets(
+      ds([
+        [20, 5],
+        [0, 10],
+      ]),
+      ds([
+        [20, 5],
+        [0, 4],
+      ]),
+    )
+    expect([...missing]).toEqual([[1, [{ clock: 4, len: 6 }]]])
+  })
+
+  it('a replica that deleted while offline gets its deletion through its sync step 2', async () => {
+    const a = connectProvider(relay.wsUrl, 'contacts', tokens.alice!)
+    const b = connectProvider(relay.wsUrl, 'contacts', tokens.carol!, { ack: '1' })
+    await Promise.all([a.synced, b.synced])
+    b.doc.getMap('contacts').set('+15550003\u001fname', 'Cy')
+    b.doc.getMap('contacts').set('+15550004\u001fname', 'Di')
+    await until(() => a.doc.getMap('contacts').has('+15550004\u001fname'), 'alice sees contacts')
+    b.provider.disconnect()
+    // A deletion only: b's state vector does not move, so only its step 2 carries it.
+    b.doc.getMap('contacts').delete('+15550003\u001fname')
+    b.provider.connect()
+    await until(() => !a.doc.getMap('contacts').has('+15550003\u001fname'), 'deletion arrives')
+    let stored = true
+    await relay.relay.writeRoom('contacts', (doc) => {
+      stored = doc.getMap('contacts').has('+15550003\u001fname')
+    })
+    expect(stored).toBe(false)
+    a.destroy()
+    b.destroy()
+  })
+
+  it('a replica rejoining with marks the relay already stored has them acknowledged again', async () => {
+    const url = `${relay.wsUrl}/inbox:pn-a?token=${tokens.alice}&ack=1`
+    const replica = new Y.Doc()
+    const first = rawSocket(url)
+    await first.opened
+    first.ws.send(encodeSyncStep1(Y.encodeStateVector(replica)))
+    const step2 = await first.next(isStep2)
+    Y.applyUpdate(replica, step2Payload(step2))
+    markConversation(replica, 'c-r-1', 'done', author('alice', 'dev-r2'))
+    first.ws.send(encodeSyncStep2(Y.encodeStateAsUpdate(replica)))
+    const ackOf = (m: Uint8Array) => {
+      const d = decoding.createDecoder(m)
+      if (decoding.readVarUint(d) !== 100) return null
+      return { client: decoding.readVarUint(d), clock: decoding.readVarUint(d) }
+    }
+    const isMine = (m: Uint8Array) => ackOf(m)?.client === replica.clientID
+    await first.next(isMine)
+    // The connection drops before the replica reads its ack: it sends the marks again.
+    first.ws.terminate()
+    const again = rawSocket(url)
+    await again.opened
+    again.ws.send(encodeSyncStep1(Y.encodeStateVector(replica)))
+    again.ws.send(encodeSyncStep2(Y.encodeStateAsUpdate(replica)))
+    expect(ackOf(await again.next(isMine))!.clock).toBe(Y.getState(replica.store, replica.clientID))
+    again.ws.close()
+  })
 })

@@ -646,11 +646,16 @@ export function createRelay(options: RelayOptions): Relay {
             }
             if (room.staleUpdate(update, decoded))
               return this.close(CloseCode.EpochChanged, 'update of an older epoch: adopt it')
-            if (this.readOnly || this.roomName.kind === 'workspace') {
-              if (room.contains(update)) {
-                if (message.step === 'step-2') room.clientStep2(this, update)
-                return
-              }
+            // A sync step 2 of deletions the room already has (an up-to-date replica's: its whole
+            // delete set) has nothing to check, store or broadcast, nor has anything a read-only
+            // socket sends that adds nothing. Structs a writer sends again go on: they are
+            // acknowledged again (its ack may have been lost with the connection).
+            const readOnly = this.readOnly || this.roomName.kind === 'workspace'
+            const deletionsOnly = message.step === 'step-2' && decoded.structs.length === 0
+            if ((readOnly || deletionsOnly) && room.addsNothing(decoded)) {
+              this.hold(null)
+              if (message.step === 'step-2') room.clientStep2(this, decoded.ds)
+              return
             }
             // A Yjs client id belongs to the member who first wrote under it in this room, and the
             // relay's own ids to no member [M8]: structs under another's id would stand in for
@@ -699,7 +704,7 @@ export function createRelay(options: RelayOptions): Relay {
             }
             room.applyUpdate(this, update, decoded.structs, decoded.ds)
             this.hold(null)
-            if (message.step === 'step-2') room.clientStep2(this, update)
+            if (message.step === 'step-2') room.clientStep2(this, decoded.ds)
             return
           }
           case 'awareness': {

@@ -137,16 +137,22 @@ const HOLD_STEP2_MS = 2000
 type DeleteSet = ReturnType<typeof Y.createDeleteSetFromStructStore>
 type DeleteRange = { clock: number; len: number }
 
-/** Ranges deleted in `have` that `known` does not list as deleted. */
+/** The ranges in clock order: as they are when already so (Yjs writes them sorted), else a copy. */
+function inClockOrder(ranges: readonly DeleteRange[]): readonly DeleteRange[] {
+  for (let i = 1; i < ranges.length; i++)
+    if (ranges[i]!.clock < ranges[i - 1]!.clock)
+      return ranges.slice().sort((a, b) => a.clock - b.clock)
+  return ranges
+}
+
+/** Ranges deleted in `have` that `known` does not list as deleted (either side in any order). */
 export function subtractDeleteSets(have: DeleteSet, known: DeleteSet): Map<number, DeleteRange[]> {
   const missing = new Map<number, DeleteRange[]>()
   for (const [client, ranges] of have.clients as Map<number, DeleteRange[]>) {
-    const theirs = ((known.clients as Map<number, DeleteRange[]>).get(client) ?? [])
-      .slice()
-      .sort((a, b) => a.clock - b.clock)
+    const theirs = inClockOrder((known.clients as Map<number, DeleteRange[]>).get(client) ?? [])
     const out: DeleteRange[] = []
     let j = 0
-    for (const r of ranges) {
+    for (const r of inClockOrder(ranges)) {
       let start = r.clock
       const end = r.clock + r.len
       while (j < theirs.length && theirs[j]!.clock + theirs[j]!.len <= start) j++
@@ -546,20 +552,22 @@ export class Room {
     this.#whenDurable(() => peer.send(frame))
   }
 
-  /** The client's sync step 2 (after it was applied): releases a held step 2 answer. */
-  clientStep2(peer: Peer, update: Uint8Array): void {
-    if (this.#held.has(peer)) this.#releaseStep2(peer, update)
+  /**
+   * The client's sync step 2 (after it was applied, or found to add nothing), with its delete
+   * set: releases a held step 2 answer.
+   */
+  clientStep2(peer: Peer, ds: DeleteSet): void {
+    if (this.#held.has(peer)) this.#releaseStep2(peer, ds)
   }
 
-  #releaseStep2(peer: Peer, clientUpdate: Uint8Array | null): void {
+  #releaseStep2(peer: Peer, clientDeletions: DeleteSet | null): void {
     const held = this.#held.get(peer)
     if (!held) return
     clearTimeout(held.timer)
     this.#held.delete(peer)
     let answer: Uint8Array
-    if (clientUpdate) {
-      this.#deleteSet ??= Y.createDeleteSetFromStructStore(this.doc.store)
-      const missing = subtractDeleteSets(this.#deleteSet, Y.decodeUpdate(clientUpdate).ds)
+    if (clientDeletions) {
+      const missing = subtractDeleteSets(this.#deletions(), clientDeletions)
       answer = encodeDeletionsOnlyUpdate(missing)
     } else {
       answer = Y.encodeStateAsUpdate(this.doc, Y.encodeStateVector(this.doc))
@@ -623,9 +631,21 @@ export class Room {
     })
   }
 
-  /** True when the update adds nothing to the document (e.g. a read-only client's sync step 2). */
-  contains(update: Uint8Array): boolean {
-    return Y.snapshotContainsUpdate(Y.snapshot(this.doc), update)
+  /**
+   * True when a decoded update adds nothing to the document: each struct is already in it and
+   * each deletion already made. An up-to-date replica's sync step 2 is such an update: no
+   * structs and its whole delete set, which checking and applying item by item cost ~8 ms at
+   * 50,000 overwritten marks (against the cached delete set: ranges merged, no item looked up).
+   */
+  addsNothing({ structs, ds }: { structs: readonly Y.AbstractStruct[]; ds: DeleteSet }): boolean {
+    for (const s of structs)
+      if (Y.getState(this.doc.store, s.id.client) < s.id.clock + s.length) return false
+    return subtractDeleteSets(ds, this.#deletions()).size === 0
+  }
+
+  /** The document's deletions, kept until it changes. */
+  #deletions(): DeleteSet {
+    return (this.#deleteSet ??= Y.createDeleteSetFromStructStore(this.doc.store))
   }
 
   /** Awareness from a socket: only its own clientID, stamped with the authenticated member. */
