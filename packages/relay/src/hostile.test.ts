@@ -18,10 +18,16 @@ let relay: TestRelay
 let storage: MemoryStorage
 let tokens: Record<string, string>
 const FRAME_CAP = 64 * 1024
+const SYNC_CAP = 4 * FRAME_CAP
 
 beforeAll(async () => {
   storage = createMemoryStorage()
-  relay = await startTestRelay({ storage, maxFrameBytes: FRAME_CAP, maxBufferedBytes: 256 * 1024 })
+  relay = await startTestRelay({
+    storage,
+    maxFrameBytes: FRAME_CAP,
+    maxSyncFrameBytes: SYNC_CAP,
+    maxBufferedBytes: 256 * 1024,
+  })
   tokens = Object.fromEntries(
     await Promise.all(
       ['alice', 'carol'].map(async (m) => [m, await relay.login(`${m}@example.com`)]),
@@ -91,11 +97,23 @@ describe('[§4 hostile input] one bad socket, one close code, nobody else notice
     expect((await s.closed).code).toBe(CloseCode.Malformed)
   })
 
-  it(`a frame over the cap (${FRAME_CAP} bytes) is refused by ws before buffering and closed with 4413`, async () => {
+  it(`a frame over the cap (${FRAME_CAP} bytes) that is not a sync step 2 is closed with 4413`, async () => {
     const s = await open()
-    s.ws.send(new Uint8Array(FRAME_CAP + 1))
+    const before = relay.relay.metrics.framesRejected.get('too-large') ?? 0
+    s.ws.send(new Uint8Array(FRAME_CAP + 1)) // zeros: a sync step 1
     expect((await s.closed).code).toBe(CloseCode.TooLarge)
-    expect(relay.relay.metrics.framesRejected.get('too-large')).toBeGreaterThan(0)
+    expect(relay.relay.metrics.framesRejected.get('too-large')).toBeGreaterThan(before)
+    await neighbourStillSyncs()
+  })
+
+  it(`a sync step 2 over its own cap (${SYNC_CAP} bytes) is refused by ws before buffering and closed with 4413`, async () => {
+    const s = await open()
+    const before = relay.relay.metrics.framesRejected.get('too-large') ?? 0
+    const frame = new Uint8Array(SYNC_CAP + 1)
+    frame[1] = 1 // [0 sync][1 step 2]
+    s.ws.send(frame)
+    expect((await s.closed).code).toBe(CloseCode.TooLarge)
+    expect(relay.relay.metrics.framesRejected.get('too-large')).toBeGreaterThan(before)
     await neighbourStillSyncs()
   })
 

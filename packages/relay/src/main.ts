@@ -68,7 +68,7 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
     },
   })
   // `ws` reads maxPayload at each upgrade: an oversized frame is refused before it is buffered.
-  wss.options.maxPayload = relay.maxFrameBytes
+  wss.options.maxPayload = relay.maxSyncFrameBytes
   // Dead peers (no pong within a heartbeat) are terminated, so their rooms can unload.
   const alive = new WeakSet<WebSocket>()
   const heartbeat = setInterval(() => {
@@ -184,6 +184,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RelayS
     webDir: env.WEB_DIR ? resolve(env.WEB_DIR) : undefined,
     tokenTtlSeconds: env.TOKEN_TTL_SECONDS ? Number(env.TOKEN_TTL_SECONDS) : undefined,
     maxFrameBytes: env.MAX_FRAME_BYTES ? Number(env.MAX_FRAME_BYTES) : undefined,
+    maxSyncFrameBytes: env.MAX_SYNC_FRAME_BYTES ? Number(env.MAX_SYNC_FRAME_BYTES) : undefined,
     epochEvery: env.EPOCH_EVERY ? Number(env.EPOCH_EVERY) : undefined,
     historyHorizonMs,
     compactEvery,

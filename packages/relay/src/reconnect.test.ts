@@ -2,7 +2,7 @@ import { markConversation } from '@switchboard/core'
 import * as decoding from 'lib0/decoding'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { encodeSyncStep1, encodeSyncStep2 } from './protocol.ts'
+import { CloseCode, encodeSyncStep1, encodeSyncStep2 } from './protocol.ts'
 import { encodeDeletionsOnlyUpdate, subtractDeleteSets } from './room.ts'
 import {
   author,
@@ -191,5 +191,31 @@ describe('[§4 fast] sync answers', () => {
     again.ws.send(encodeSyncStep2(Y.encodeStateAsUpdate(replica)))
     expect(ackOf(await again.next(isMine))!.clock).toBe(Y.getState(replica.store, replica.clientID))
     again.ws.close()
+  })
+})
+
+describe("[§4 hostile] the frame cap and a replica's delete set", () => {
+  it('a replica whose sync step 2 (its whole delete set) exceeds the frame cap still reconnects', async () => {
+    const small = await startTestRelay({ maxFrameBytes: 2048 })
+    try {
+      const token = await small.login('alice@example.com')
+      expect((await small.webhook(incoming('c-big-1', 'pn-a'))).status).toBe(202)
+      const a = connectProvider(small.wsUrl, 'inbox:pn-a', token, { ack: '1' })
+      const acks = trackAcks(a)
+      await a.synced
+      const who = author('alice', 'dev-big')
+      for (let i = 0; i < 1500; i++)
+        markConversation(a.doc, 'c-big-1', i % 2 ? 'done' : 'unread', who)
+      await acks.acked()
+      const step2 = Y.encodeStateAsUpdate(a.doc, Y.encodeStateVector(a.doc))
+      expect(step2.byteLength).toBeGreaterThan(2048)
+      a.provider.disconnect()
+      a.provider.connect()
+      await until(() => a.provider.synced, 'synced again')
+      expect(a.closes.map((c) => c.code)).not.toContain(CloseCode.TooLarge)
+      a.destroy()
+    } finally {
+      await small.close()
+    }
   })
 })

@@ -73,6 +73,12 @@ export interface RelayOptions {
   tokenTtlSeconds?: number
   /** Frame size cap; the runtime glue also hands it to `ws` as maxPayload. Default 1 MiB. */
   maxFrameBytes?: number
+  /**
+   * Size cap of a client's sync step 2 (≥ maxFrameBytes), which carries the replica's whole
+   * delete set: ~2.5 MB for a room of 1M overwritten marks between epochs. The runtime glue
+   * hands the larger cap to `ws`. Default 32 MiB.
+   */
+  maxSyncFrameBytes?: number
   /** A socket whose unsent bytes exceed this is closed with 4429. Default 16 MiB. */
   maxBufferedBytes?: number
   /** Unload a room this long after its last socket left. Default 30 s. */
@@ -122,6 +128,7 @@ export interface Relay {
   storage: RelayStorage
   metrics: Metrics
   readonly maxFrameBytes: number
+  readonly maxSyncFrameBytes: number
   /** Applies activities as the relay's own peer, durably, and broadcasts them. */
   ingest(activity: Activity): Promise<IngestResult>
   /** Runs `fn` on a room's document as the relay; resolves once the change is durable. */
@@ -216,6 +223,7 @@ export function createRelay(options: RelayOptions): Relay {
     upgradeWebSocket,
     tokenTtlSeconds = 3600,
     maxFrameBytes = 1024 * 1024,
+    maxSyncFrameBytes: syncCap = 32 * 1024 * 1024,
     maxBufferedBytes = 16 * 1024 * 1024,
     roomIdleMs = 30_000,
     compactEvery = 500,
@@ -229,6 +237,7 @@ export function createRelay(options: RelayOptions): Relay {
     now = Date.now,
     clientIp = () => undefined,
   } = options
+  const maxSyncFrameBytes = Math.max(syncCap, maxFrameBytes)
   const log =
     options.log ??
     ((event: Record<string, unknown>) =>
@@ -506,6 +515,7 @@ export function createRelay(options: RelayOptions): Relay {
     ws: WSContext<unknown> | null = null
     room: Room | null = null
     queue: Uint8Array[] = []
+    queuedBytes = 0
     closed = false
     expiry: ReturnType<typeof setTimeout> | null = null
     /** An update that builds on structs this socket has not sent yet (see 'update' below). */
@@ -1143,6 +1153,7 @@ export function createRelay(options: RelayOptions): Relay {
             room.join(self)
             const queued = self.queue
             self.queue = []
+            self.queuedBytes = 0
             for (const frame of queued) if (!self.closed) self.handle(frame)
           },
           (err: unknown) => {
@@ -1158,11 +1169,15 @@ export function createRelay(options: RelayOptions): Relay {
         if (typeof data === 'string')
           return self.reject(CloseCode.Malformed, 'text-frame', 'binary frames only')
         const frame = new Uint8Array(data as ArrayBuffer)
-        if (frame.byteLength > maxFrameBytes)
+        // A sync step 2 may be bigger: a replica's reply to the relay's step 1 carries its whole
+        // delete set, and a grown room's replicas could not reconnect at all under the frame cap.
+        const cap = frame[0] === 0 && frame[1] === 1 ? maxSyncFrameBytes : maxFrameBytes
+        if (frame.byteLength > cap)
           return self.reject(CloseCode.TooLarge, 'too-large', `${frame.byteLength} bytes`)
         if (!self.room) {
           self.queue.push(frame)
-          if (self.queue.length > 256)
+          self.queuedBytes += frame.byteLength
+          if (self.queue.length > 256 || self.queuedBytes > maxSyncFrameBytes)
             self.reject(
               CloseCode.SlowConsumer,
               'queue-full',
@@ -1186,6 +1201,7 @@ export function createRelay(options: RelayOptions): Relay {
     storage,
     metrics,
     maxFrameBytes,
+    maxSyncFrameBytes,
     ingest,
     writeRoom,
     startEpoch,
