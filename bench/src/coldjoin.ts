@@ -25,7 +25,7 @@ import { Protocol } from './wire.ts'
 export const COLD_JOIN_FLOOR = 'ws floor (one cached step 2)'
 
 /** BENCH_SERVERS=switchboard,ws floor narrows a run to some servers (as for the fan-out). */
-const wanted = (name: string) =>
+export const wanted = (name: string) =>
   !process.env.BENCH_SERVERS || process.env.BENCH_SERVERS.split(',').some((w) => name.startsWith(w))
 import { rssOf } from './stats.ts'
 

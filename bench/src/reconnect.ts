@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { GrownBigRoom } from './bigroom.ts'
 import { startChild } from './child.ts'
-import { seedSwitchboardDir } from './coldjoin.ts'
+import { seedSwitchboardDir, wanted } from './coldjoin.ts'
 import { BENCH_PHONE_NUMBER, spawnRelay, switchboardTarget } from './relay-process.ts'
 import { freePort, ServerKind, startServer, type Target } from './servers.ts'
 import { median } from './stats.ts'
@@ -58,9 +58,6 @@ const SWITCHBOARD_VARIANTS: { name: string; env: Record<string, string> }[] = [
   { name: SWITCHBOARD_AS_GROWN, env: { EPOCH_LOAD_ITEMS: '0', EPOCH_LOAD_WRITERS: '0' } },
   { name: ServerKind.Switchboard, env: {} },
 ]
-
-const wanted = (name: string) =>
-  !process.env.BENCH_SERVERS || process.env.BENCH_SERVERS.split(',').includes(name)
 
 async function measure(
   server: string,

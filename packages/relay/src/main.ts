@@ -67,7 +67,8 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
       }
     },
   })
-  // `ws` reads maxPayload at each upgrade: an oversized frame is refused before it is buffered.
+  // `ws` reads maxPayload at each upgrade: a frame over the larger cap (a sync step 2's) is
+  // refused before it is buffered; the relay holds every other frame to MAX_FRAME_BYTES.
   wss.options.maxPayload = relay.maxSyncFrameBytes
   // Dead peers (no pong within a heartbeat) are terminated, so their rooms can unload.
   const alive = new WeakSet<WebSocket>()
