@@ -39,6 +39,11 @@ export class MalformedMessage extends Error {
   }
 }
 
+/** A sync step 2, from its first two bytes (both types are one-byte varuints): no decode needed. */
+export function isSyncStep2(frame: Uint8Array): boolean {
+  return frame[0] === MessageType.Sync && frame[1] === SyncStep.Two
+}
+
 /** Decodes one client frame; throws MalformedMessage on anything else (unknown type, trailing bytes). */
 export function decodeMessage(frame: Uint8Array): IncomingMessage {
   let message: IncomingMessage

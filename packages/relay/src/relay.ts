@@ -41,7 +41,13 @@ import {
   verifyPassword,
 } from './auth.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
-import { CloseCode, MalformedMessage, decodeMessage, encodeAwareness } from './protocol.ts'
+import {
+  CloseCode,
+  MalformedMessage,
+  decodeMessage,
+  encodeAwareness,
+  isSyncStep2,
+} from './protocol.ts'
 import {
   RELAY_ORIGIN,
   RELAY_WRITER,
@@ -1171,7 +1177,7 @@ export function createRelay(options: RelayOptions): Relay {
         const frame = new Uint8Array(data as ArrayBuffer)
         // A sync step 2 may be bigger: a replica's reply to the relay's step 1 carries its whole
         // delete set, and a grown room's replicas could not reconnect at all under the frame cap.
-        const cap = frame[0] === 0 && frame[1] === 1 ? maxSyncFrameBytes : maxFrameBytes
+        const cap = isSyncStep2(frame) ? maxSyncFrameBytes : maxFrameBytes
         if (frame.byteLength > cap)
           return self.reject(CloseCode.TooLarge, 'too-large', `${frame.byteLength} bytes`)
         if (!self.room) {
