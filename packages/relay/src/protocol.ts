@@ -14,6 +14,8 @@ export const SyncStep = { One: 0, Two: 1, Update: 2 } as const
 /** Close codes, grouped by how the client reacts (docs/protocol.md). */
 export const CloseCode = {
   GoingAway: 1001,
+  /** The room dropped its memory and loads again from its log: reconnect. */
+  Reloading: 1012,
   Malformed: 4400,
   Unauthorized: 4401,
   Forbidden: 4403,

@@ -19,7 +19,7 @@ import {
   revokeAccess as revokeAccessInDoc,
   setMember,
   setPhoneNumber,
-  validateUpdate,
+  admitUpdate,
   DEFAULT_MAX_DRIFT,
   type Activity,
   type HistoryEntry,
@@ -365,10 +365,13 @@ export function createRelay(options: RelayOptions): Relay {
   function acquireRoom(name: string): Promise<Room> {
     const room = rooms.get(name)
     if (room && !room.failed) return Promise.resolve(room)
+    // A failed room's batches in flight are stored (or refused) before the log is read again.
+    const before = room ? room.durable().catch(() => {}) : Promise.resolve()
     if (room) unload(room)
     let pending = loading.get(name)
     if (!pending) {
-      pending = Room.load(name, roomDeps)
+      pending = before
+        .then(() => Room.load(name, roomDeps))
         .then((r) => {
           rooms.set(name, r)
           metrics.roomsLoaded = rooms.size
@@ -685,7 +688,7 @@ export function createRelay(options: RelayOptions): Relay {
                 `client id ${foreign} belongs to another writer`,
               )
             const devices = new Set<string>()
-            const check = validateUpdate(
+            const admission = admitUpdate(
               room.doc,
               update,
               {
@@ -699,13 +702,13 @@ export function createRelay(options: RelayOptions): Relay {
               },
               decoded,
             )
-            if (!check.ok) {
-              if (check.code === 'unknown-parent' && update.byteLength <= maxFrameBytes) {
+            if (!admission.ok) {
+              if (admission.code === 'unknown-parent' && update.byteLength <= maxFrameBytes) {
                 this.hold(update)
                 return
               }
-              const code = check.code === 'malformed' ? CloseCode.Malformed : CloseCode.Rejected
-              return this.reject(code, check.code, check.message)
+              const code = admission.code === 'malformed' ? CloseCode.Malformed : CloseCode.Rejected
+              return this.reject(code, admission.code, admission.message)
             }
             const unbound = room.unboundClients(this.memberId, clients)
             const newDevices = [...devices].filter((d) => deviceOwners.get(d) !== this.memberId)
@@ -718,7 +721,21 @@ export function createRelay(options: RelayOptions): Relay {
               room.boundClients(this.memberId, unbound)
               for (const deviceId of newDevices) remember(deviceId, this.memberId)
             }
-            room.applyUpdate(this, update, decoded.structs, decoded.ds)
+            // What is applied, stored and broadcast is what was judged: the update without the
+            // structs the room already held; acks name every client the writer sent again.
+            const applied = room.applyUpdate(
+              this,
+              admission.update,
+              admission.decoded.structs,
+              admission.decoded.ds,
+              { admitted: admission, acked: decoded.structs },
+            )
+            if (!applied)
+              return this.reject(
+                CloseCode.Rejected,
+                'unpredicted-effect',
+                'the update did not do what it was checked for; the room reloads',
+              )
             this.hold(null)
             if (message.step === 'step-2') room.clientStep2(this, decoded.ds)
             return
