@@ -45,6 +45,15 @@ export {
 } from './inbox.ts'
 export type { IngestResult } from './inbox.ts'
 export { deriveConversation, winner } from './derive.ts'
+export {
+  applyRestore,
+  checkRestoreTime,
+  planRestore,
+  restoreInbox,
+  DEFAULT_RESTORE_RETENTION_DAYS,
+  RESTORE_DEVICE,
+} from './restore.ts'
+export type { RestoreOptions, RestorePlan, RestoreTimeCheck, RestoreWrite } from './restore.ts'
 export { compactInbox, replayIntoEpoch, epochOf, epochRoot } from './epoch.ts'
 export type {
   CompactOptions,

@@ -1,10 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { readWorkspace } from '@switchboard/core'
+import { createHlc, getConversation, markConversation, readWorkspace } from '@switchboard/core'
 import { describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
 import { runCli } from './cli.ts'
+import { createRelay } from './relay.ts'
 import { createSqliteStorage } from './storage/sqlite.ts'
 
 describe('switchboard-relay CLI on DATA_DIR', () => {
@@ -62,5 +63,66 @@ describe('switchboard-relay CLI on DATA_DIR', () => {
     )
     expect(err.mock.calls[0]![0]).toMatch(/HTTP admin API/)
     err.mockRestore()
+  })
+
+  it('[T1][T6] restore brings an inbox back to a time, as the first owner by default; bad times are refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'relay-cli-'))
+    const env = { DATA_DIR: dir }
+    const storage = createSqliteStorage({ path: join(dir, 'relay.db') })
+    const relay = createRelay({
+      storage,
+      secret: 's',
+      webhookSecret: 'w',
+      upgradeWebSocket: (() => {
+        throw new Error('no sockets')
+      }) as never,
+      log: () => {},
+    })
+    await relay.admin.createPhoneNumber({ id: 'pn-1', name: 'Support', number: '+14155550142' })
+    await relay.admin.createMember({
+      id: 'olivia',
+      email: 'olivia@example.com',
+      name: 'Olivia',
+      role: 'owner',
+      password: 'long-enough',
+    })
+    const at = Date.now()
+    await relay.ingest({
+      id: 'a1',
+      conversationId: 'c1',
+      phoneNumberId: 'pn-1',
+      direction: 'incoming',
+      kind: 'message',
+      from: '+15550100',
+      to: '+14155550142',
+      at: at - 120_000,
+    })
+    const later = { memberId: 'm', deviceId: 'm-1', clock: createHlc('m-1', () => at - 60_000) }
+    await relay.writeRoom('inbox:pn-1', (doc) => markConversation(doc, 'c1', 'done', later))
+    await relay.close()
+
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {})
+    const err = vi.spyOn(console, 'error').mockImplementation(() => {})
+    const to = new Date(at - 90_000).toISOString()
+    expect(await runCli(['restore', 'pn-1', '--at', to], env)).toBe(0)
+    expect(log.mock.calls.at(-1)![0]).toBe(
+      `restored inbox:pn-1 to ${to} by olivia: 1 conversations, 2 compensating marks`,
+    )
+    expect(await runCli(['restore', 'pn-1', '--at', 'last tuesday'], env)).toBe(1)
+    expect(err.mock.calls.at(-1)![0]).toMatch(/^error: at: must be an ISO 8601 time/)
+    expect(
+      await runCli(['restore', 'pn-1', '--at', to], { ...env, RESTORE_RETENTION_DAYS: '0' }),
+    ).toBe(1)
+    expect(err.mock.calls.at(-1)![0]).toMatch(/older than the restore retention \(0 days\)/)
+    log.mockRestore()
+    err.mockRestore()
+
+    const reopened = createSqliteStorage({ path: join(dir, 'relay.db') })
+    const stored = await reopened.loadRoom('inbox:pn-1')
+    const doc = new Y.Doc()
+    if (stored.snapshot) Y.applyUpdate(doc, stored.snapshot)
+    for (const u of stored.updates) Y.applyUpdate(doc, u.data)
+    expect(getConversation(doc, 'c1')).toMatchObject({ status: 'open', unread: true })
+    await reopened.close()
   })
 })

@@ -9,7 +9,9 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { wholeNumberEnv } from './main.ts'
 import { createRelay, AdminError } from './relay.ts'
+import { retentionMs } from './restore.ts'
 import { createSqliteStorage } from './storage/sqlite.ts'
 import { memberRoles, type MemberRole } from './storage/relay-storage.ts'
 
@@ -19,6 +21,9 @@ const USAGE = `Usage: switchboard-relay <command> [options]   (DATA_DIR=${proces
   create-phone-number --name <name> --number <e164> [--id <id>]
   grant --member <id|email> --phone-number <id>
   revoke --member <id|email> --phone-number <id>
+  restore <inbox:phoneNumberId | phoneNumberId> --at <ISO 8601 time with zone | ms> [--by <owner id|email>]
+      brings the inbox's conversations back to how they stood at that time (docs/restore.md);
+      within RESTORE_RETENTION_DAYS (default 30); --by defaults to the first owner
   list
 Options: --data-dir <dir> (default $DATA_DIR or ./data)`
 
@@ -48,6 +53,8 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
       number: { type: 'string' },
       member: { type: 'string' },
       'phone-number': { type: 'string' },
+      at: { type: 'string' },
+      by: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -61,14 +68,18 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
   if (pid !== null && command !== 'list') {
     console.error(
       `A relay (pid ${pid}) is running on ${dataDir}. Use its HTTP admin API instead ` +
-        `(POST /api/admin/members, /api/admin/phone-numbers, POST|DELETE /api/admin/access), ` +
+        `(POST /api/admin/members, /api/admin/phone-numbers, POST|DELETE /api/admin/access, ` +
+        `POST /api/admin/restore {room, at}), ` +
         `so connected sockets see the change; or stop it first.`,
     )
     return 2
   }
+  // Read before the store is opened: a mistyped setting changes nothing.
+  const restoreRetentionMs = retentionMs(wholeNumberEnv(env, 'RESTORE_RETENTION_DAYS'))
   const storage = createSqliteStorage({ path: join(dataDir, 'relay.db') })
   const relay = createRelay({
     storage,
+    restoreRetentionMs,
     secret: 'cli-does-not-sign-tokens',
     webhookSecret: 'cli-does-not-verify-webhooks',
     upgradeWebSocket: (() => {
@@ -115,6 +126,22 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
         await (command === 'grant' ? relay.admin.grant(m, pn) : relay.admin.revoke(m, pn))
         console.log(
           `${command === 'grant' ? 'granted' : 'revoked'} ${pn} ${command === 'grant' ? 'to' : 'from'} ${m}`,
+        )
+        break
+      }
+      case 'restore': {
+        if (!values.at) throw new AdminError(400, 'at', '--at is required')
+        const owner = values.by
+          ? memberId(values.by)
+          : storage
+              .listMembers()
+              .filter((m) => m.role === 'owner')
+              .sort((a, b) => a.createdAt - b.createdAt)[0]?.id
+        if (!owner) throw new AdminError(400, 'by', 'no owner in this workspace: pass --by')
+        const report = await relay.admin.restore(positionals[1] ?? '', values.at, owner)
+        console.log(
+          `restored ${report.room} to ${report.toIso} by ${report.by}: ` +
+            `${report.conversations} conversations, ${report.marks} compensating marks`,
         )
         break
       }

@@ -16,6 +16,7 @@ describe('main(): settings from the environment', () => {
     ['COMPACT_EVERY', '2.5'],
     ['EPOCH_LOAD_ITEMS', 'many'],
     ['EPOCH_LOAD_WRITERS', '-5'],
+    ['RESTORE_RETENTION_DAYS', '30d'],
   ])('%s=%s is refused with its name before DATA_DIR is touched', async (name, value) => {
     const parent = mkdtempSync(join(tmpdir(), 'sb-env-'))
     dirs.push(parent)

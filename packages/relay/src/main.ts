@@ -19,6 +19,7 @@ import type { WebSocket } from 'ws'
 import { seedDemo } from './demo.ts'
 import { CloseCode } from './protocol.ts'
 import { createRelay, type Relay, type RelayOptions } from './relay.ts'
+import { retentionMs } from './restore.ts'
 import { createSqliteStorage } from './storage/sqlite.ts'
 
 // @hono/node-ws builds an ErrorEvent for socket errors; Node 20 has none, so its onError never ran.
@@ -139,7 +140,7 @@ function secretFrom(dataDir: string, name: string, env: string | undefined): str
 }
 
 /** A non-negative whole number (ms, count) from the environment, or undefined when unset. */
-function wholeNumberEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
+export function wholeNumberEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
   const raw = env[name]
   if (raw === undefined || raw === '') return undefined
   const value = Number(raw)
@@ -151,6 +152,7 @@ function wholeNumberEnv(env: NodeJS.ProcessEnv, name: string): number | undefine
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RelayServer> {
   // Read before anything touches DATA_DIR: a mistyped setting stops the start, nothing else.
   const historyHorizonMs = wholeNumberEnv(env, 'HISTORY_HORIZON_MS')
+  const restoreRetentionDays = wholeNumberEnv(env, 'RESTORE_RETENTION_DAYS')
   const compactEvery = wholeNumberEnv(env, 'COMPACT_EVERY')
   const compactQuietMs = wholeNumberEnv(env, 'COMPACT_QUIET_MS')
   const epochLoadItems = wholeNumberEnv(env, 'EPOCH_LOAD_ITEMS')
@@ -188,6 +190,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RelayS
     maxSyncFrameBytes: env.MAX_SYNC_FRAME_BYTES ? Number(env.MAX_SYNC_FRAME_BYTES) : undefined,
     epochEvery: env.EPOCH_EVERY ? Number(env.EPOCH_EVERY) : undefined,
     historyHorizonMs,
+    restoreRetentionMs: retentionMs(restoreRetentionDays),
     compactEvery,
     // A busy room compacts in its next 1-s pause (up to a log as big as its snapshot).
     compactQuietMs: compactQuietMs ?? 1000,

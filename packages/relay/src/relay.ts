@@ -21,6 +21,7 @@ import {
   setPhoneNumber,
   admitUpdate,
   DEFAULT_MAX_DRIFT,
+  RESTORE_DEVICE,
   type Activity,
   type HistoryEntry,
   type IngestResult,
@@ -58,6 +59,7 @@ import {
   type SharedFrame,
 } from './room.ts'
 import { binaryFrame, frameStream } from './ws-frame.ts'
+import { createRestorer, retentionMs, RestoreError, type RestoreReport } from './restore.ts'
 import {
   memberRoles,
   type ArchivedEntry,
@@ -105,6 +107,11 @@ export interface RelayOptions {
    * `GET /api/history/:phoneNumberId`) when a room compacts or starts an epoch. Default 90 days.
    */
   historyHorizonMs?: number
+  /**
+   * How far back an owner may restore an inbox (docs/restore.md, SPEC [T6]); the archive keeps
+   * at least this much history. Default 30 days (`RESTORE_RETENTION_DAYS`).
+   */
+  restoreRetentionMs?: number
   /**
    * An inbox room starts a new epoch (rebuilt from its live state) after this many stored
    * batches since it was loaded. Default 0 (off: an epoch closes every socket of the room, and
@@ -182,6 +189,11 @@ export interface Admin {
   }): Promise<PhoneNumberRecord>
   grant(memberId: string, phoneNumberId: string): Promise<void>
   revoke(memberId: string, phoneNumberId: string): Promise<void>
+  /**
+   * Restores an inbox room's conversations to `at` (ISO 8601 or ms) by compensating marks
+   * (docs/restore.md); `by` must be an owner, and is named in the history.
+   */
+  restore(room: string, at: unknown, by: string): Promise<RestoreReport>
 }
 
 export class AdminError extends Error {
@@ -236,6 +248,7 @@ export function createRelay(options: RelayOptions): Relay {
     compactQuietMs = 0,
     offThreadSnapshotBytes,
     historyHorizonMs = 90 * 86_400_000,
+    restoreRetentionMs = retentionMs(undefined),
     epochEvery = 0,
     epochOnLoad = { items: 50_000, writers: 2_000 },
     keepaliveMs = 10_000,
@@ -255,6 +268,8 @@ export function createRelay(options: RelayOptions): Relay {
   const metrics = createMetrics()
   /** When each room's history was last walked for entries past the horizon (beforeCompact). */
   const historyScannedAt = new Map<string, number>()
+  /** Each room's latest move of old history to the archive: a restore reads after it [T6]. */
+  const historyMoves = new Map<string, Promise<void>>()
   const roomDeps = {
     storage,
     metrics,
@@ -282,7 +297,7 @@ export function createRelay(options: RelayOptions): Relay {
         .filter((e) => timestampWall(e.at) < cutoff)
       if (old.length === 0) return
       // Archived first (an entry in both places is shown once: archive keys are idempotent).
-      storage.archive(room.name, old.map(archived)).then(
+      const move = storage.archive(room.name, old.map(archived)).then(
         () => {
           if (room.sealed || room.failed) return
           const removed = compactHistory(room.doc, cutoff, RELAY_ORIGIN)
@@ -291,6 +306,7 @@ export function createRelay(options: RelayOptions): Relay {
         (err: unknown) =>
           log({ level: 'warn', msg: 'history archive failed', room: room.name, err: String(err) }),
       )
+      historyMoves.set(room.name, move)
     },
     afterStore(room: Room) {
       if (epochEvery > 0 && room.storedSinceLoad >= epochEvery && room.name.startsWith('inbox:'))
@@ -315,6 +331,8 @@ export function createRelay(options: RelayOptions): Relay {
     deviceOwners.set(deviceId, memberId)
   }
   const deviceOwner = (deviceId: string): string | null => {
+    // The relay's restore device is never a member's: its keys have the relay as only writer [T2].
+    if (deviceId === RESTORE_DEVICE) return RELAY_WRITER
     const known = deviceOwners.get(deviceId)
     if (known !== undefined) return known
     const owner = storage.getDeviceOwner(deviceId)
@@ -811,6 +829,16 @@ export function createRelay(options: RelayOptions): Relay {
 
   // ---------------------------------------------------------------- admin
 
+  const restorer = createRestorer({
+    storage,
+    writeRoom,
+    historyMove: (name) => historyMoves.get(name),
+    now,
+    retentionMs: restoreRetentionMs,
+    origin: RELAY_ORIGIN,
+    log,
+  })
+
   const admin: Admin = {
     async createMember(input, options = {}) {
       const email = String(input.email ?? '')
@@ -877,6 +905,17 @@ export function createRelay(options: RelayOptions): Relay {
       await writeRoom('workspace', (doc) =>
         revokeAccessInDoc(doc, memberId, phoneNumberId, RELAY_ORIGIN),
       )
+    },
+    async restore(room, at, by) {
+      const member = storage.getMember(by)
+      if (!member) throw new AdminError(404, 'by', 'no such member')
+      if (member.role !== 'owner') throw new AdminError(400, 'by', 'only an owner may restore')
+      try {
+        return await restorer(room, at, member.id)
+      } catch (err) {
+        if (err instanceof RestoreError) throw new AdminError(err.status, err.field, err.message)
+        throw err
+      }
     },
   }
 
@@ -1115,6 +1154,16 @@ export function createRelay(options: RelayOptions): Relay {
     if (!parsed || parsed.kind !== 'inbox')
       throw jsonError(400, 'only inbox rooms have epochs', { field: 'room' })
     return c.json(await startEpoch(name))
+  })
+  // Owner only: a restore writes over every member's triage since `at` (docs/restore.md).
+  adminRoutes.post('/restore', async (c) => {
+    const member = c.get('member')
+    if (member.role !== 'owner') {
+      metrics.authFailure('not-owner')
+      throw jsonError(403, 'owner role required')
+    }
+    const { room, at } = await readJson(c)
+    return c.json(await admin.restore(String(room ?? ''), at, member.id))
   })
   app.route('/api/admin', adminRoutes)
 
