@@ -10,6 +10,7 @@
  */
 import * as Y from 'yjs'
 import { Reject, RejectCode, type UpdateContext } from './reject.ts'
+import { entryBytes, rootBytes, ROOT_QUOTAS } from './quota.ts'
 import { resolve, Scope } from './update-scope.ts'
 import { checkDeletion, checkSlot, checkValue, type Target } from './write-rules.ts'
 
@@ -175,6 +176,9 @@ function admit(
   const mayDelete: Admitted['mayDelete'] = new Map()
   /** Map keys the update writes: Yjs deletes their current value when one of its items wins. */
   const keys = new Map<string, Target>()
+  const quotas = ROOT_QUOTAS[ctx.room.kind]
+  /** Bytes the update adds to each root with a quota (every value counted: an upper bound). */
+  const growth = new Map<string, number>()
   for (const item of structs as Y.Item[]) {
     if (readOnly) refuseWrite(ctx)
     const { client, clock } = item.id
@@ -182,11 +186,33 @@ function admit(
       if (ref && ref.client === client && ref.clock >= clock)
         throw new Reject(RejectCode.Malformed, `item ${client}:${clock} refers to its own future`)
     const target = resolve(scope, item)
-    if (item.rightOrigin) scope.inDoc(item.rightOrigin)
+    // Yjs waits for a missing right neighbour as for a missing left one: the struct would stay
+    // pending in the room (and in every snapshot of it).
+    const right = item.rightOrigin
+    if (right) {
+      const neighbour = scope.inDoc(right) ?? scope.inUpdate(right)
+      if (!neighbour)
+        throw new Reject(
+          RejectCode.UnknownParent,
+          `item ${client}:${clock} refers to an unknown item ${right.client}:${right.clock}`,
+        )
+      // Yjs sets a map entry after the key's last item (no right neighbour) and appends to a
+      // list before at most an item of that list: other neighbours make replicas that
+      // integrate in another order place it elsewhere.
+      if (target.key !== null || resolve(scope, neighbour).root !== target.root)
+        throw new Reject(
+          RejectCode.Schema,
+          `item ${client}:${clock}: a right neighbour is only allowed within a list`,
+        )
+    }
     checkSlot(target, ctx)
     const content = item.content
     if (content instanceof Y.ContentAny) {
-      for (const value of content.getContent()) checkValue(target, value, ctx, doc)
+      for (const value of content.getContent()) {
+        checkValue(target, value, ctx, doc)
+        if (quotas?.[target.root] !== undefined)
+          growth.set(target.root, (growth.get(target.root) ?? 0) + entryBytes(target.key!, value))
+      }
     } else if (!(content instanceof Y.ContentDeleted)) {
       throw new Reject(
         RejectCode.Schema,
@@ -202,6 +228,18 @@ function admit(
     if (!current || current.deleted) continue
     for (const value of current.content.getContent()) checkDeletion(target, value, ctx)
     allow(mayDelete, current.id.client, current.id.clock, current.length)
+    const added = growth.get(target.root)
+    if (added !== undefined)
+      growth.set(target.root, added - entryBytes(target.key!, current.content.getContent().at(-1)))
+  }
+  for (const [root, added] of growth) {
+    const quota = quotas![root]!
+    // An update that frees room is always accepted, even in a root already over its quota.
+    if (added > 0 && rootBytes(doc, root) + added > quota)
+      throw new Reject(
+        RejectCode.TooLarge,
+        `${root} would hold more than its quota of ${quota} bytes in this room`,
+      )
   }
   for (const [client, deletes] of ds.clients) {
     for (const del of deletes) {
