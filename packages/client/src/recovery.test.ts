@@ -1,9 +1,13 @@
-import { encodeMark, inboxRoots, markKey, type MarkEntry } from '@switchboard/core'
+import { encodeMark, inboxRoots, ingestActivity, markKey, type MarkEntry } from '@switchboard/core'
 import { afterEach, describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { heldBy, rebaseVerdict, sortUnsynced, unsyncedChanges } from './recovery.ts'
 import { fileStorage } from './storage/file.ts'
+import { createSwitchboard } from './node.ts'
 import type { Switchboard, SyncNotice } from './types.ts'
 import {
   incoming,
+  login,
   openClient,
   startRelay,
   tempDir,
@@ -161,5 +165,148 @@ describe('[R1] a refused update never strands an honest replica', () => {
     await sb.inbox('pn1').markDone('c1')
     await sb.whenSynced()
     await until(alice, () => alice.inbox('pn1').get('c1')?.status === 'done')
+  })
+
+  it('[R3] when the relay refuses the rebase too, every unsynced change of the room is dropped and reported, and the room syncs', async () => {
+    const relay = await relayWith(['c1', 'pn1'], ['c2', 'pn1'])
+    const dir = tempDir()
+    cleanups.push(() => dir.remove())
+    const session = await login(relay.url, 'carol@example.com')
+    // An hour ahead: its marks pass every local check, and the relay refuses each ([M6]).
+    const sb = createSwitchboard({
+      url: relay.url,
+      token: session.token,
+      expiresAt: session.expiresAt,
+      member: session.member,
+      storage: 'file',
+      dir: dir.dir,
+      deviceId: 'carol-ahead',
+      now: () => Date.now() + 3_600_000,
+    })
+    cleanups.push(() => sb.destroy())
+    await until(sb, () => !!sb.inbox('pn1').get('c2'))
+    await sb.whenSynced()
+    sb.disconnect()
+    await sb.inbox('pn1').markDone('c1')
+    await sb.inbox('pn1').markDone('c2')
+
+    const notices: SyncNotice[] = []
+    sb.onNotice((n) => notices.push(n))
+    sb.connect()
+    // The rebase writes both marks again (they pass the local check, so nothing is told yet);
+    // the relay refuses them again, and then they are dropped and told.
+    await until(sb, () => notices.length === 1)
+    expect(notices[0]).toMatchObject({ kind: 'refused', code: 4422, kept: 0 })
+    expect(notices[0]!.reason).toMatch(/clock-drift/)
+    expect(new Set(notices[0]!.dropped.map((d) => [d.conversationId, d.why].join(' ')))).toEqual(
+      new Set(['c1 refused', 'c2 refused']),
+    )
+    expect(notices[0]!.message).toMatch(/Removed from this device: 2 changes/)
+    await sb.whenSynced()
+    expect(notices).toHaveLength(1)
+    expect(sb.pending).toBe(0)
+    expect(sb.error).toBeNull()
+    expect(sb.inbox('pn1').get('c1')?.status).toBe('open')
+  })
+})
+
+describe('[R2] what a rebase writes again', () => {
+  const author = { memberId: 'carol', deviceId: 'laptop' }
+  const mark = (by = 'carol', device = 'laptop') =>
+    encodeMark({ kind: 'done', at: '0000000000001:0000:' + device, by, device, seen: 1 })
+
+  /** A relay doc knowing c1, and a replica of it with unsynced writes. */
+  function replicaOf() {
+    const relay = new Y.Doc()
+    ingestActivity(relay, { ...incoming('c1', 'hi'), at: 1_700_000_000_000 })
+    const local = new Y.Doc()
+    Y.applyUpdate(local, Y.encodeStateAsUpdate(relay))
+    const synced = new Y.Doc()
+    Y.applyUpdate(synced, Y.encodeStateAsUpdate(relay))
+    return { relay, local, synced }
+  }
+
+  it('lists the values the relay lacks: the current value of each key, each list entry', () => {
+    const { local, synced } = replicaOf()
+    const marks = inboxRoots.marks(local)
+    marks.set(markKey('c1', 'status', 'laptop'), mark())
+    Y.applyUpdate(synced, Y.encodeStateAsUpdate(local))
+    marks.set(markKey('c1', 'flag', 'laptop'), mark())
+    const entry = {
+      conversationId: 'c1',
+      kind: 'done',
+      memberId: 'carol',
+      deviceId: 'laptop',
+      at: '0',
+    } as const
+    inboxRoots.history(local).push([entry])
+    expect(unsyncedChanges(local, heldBy(synced))).toEqual([
+      { root: 'marks', key: markKey('c1', 'flag', 'laptop'), value: mark() },
+      { root: 'history', key: null, value: entry },
+    ])
+  })
+
+  it.each([
+    [
+      'its own mark of a known conversation',
+      'marks',
+      markKey('c1', 'status', 'laptop'),
+      mark(),
+      null,
+    ],
+    [
+      'a mark of a conversation the room does not know',
+      'marks',
+      markKey('ghost', 'status', 'laptop'),
+      mark(),
+      'unknown-conversation',
+    ],
+    [
+      'a mark claiming another member',
+      'marks',
+      markKey('c1', 'status', 'laptop'),
+      mark('alice'),
+      'not-yours',
+    ],
+    [
+      'a mark under another device',
+      'marks',
+      markKey('c1', 'status', 'bob-web'),
+      mark('carol', 'bob-web'),
+      'not-yours',
+    ],
+    ['a conversation record (relay only)', 'conversations', 'c1', '{}', 'relay-only'],
+    ['an unknown root', 'sneaky', 'k', 1, 'relay-only'],
+  ] as const)('inbox: %s → %s', (_name, root, key, value, why) => {
+    const { synced } = replicaOf()
+    expect(rebaseVerdict('inbox:pn1', { root, key, value }, synced, author)).toBe(why)
+  })
+
+  it('conversation and contacts rooms: own notes and contact fields are written again, nothing else', () => {
+    const doc = new Y.Doc()
+    const note = (by: string) => ({ id: 'n1', author: by, body: 'hi', mentions: [], at: 1 })
+    const verdict = (room: string, root: string, key: string | null, value: unknown) =>
+      rebaseVerdict(room, { root, key, value }, doc, author)
+    expect(verdict('conversation:c1', 'notes', 'n1', note('carol'))).toBeNull()
+    expect(verdict('conversation:c1', 'notes', 'n1', note('alice'))).toBe('not-yours')
+    expect(verdict('conversation:c1', 'activities', 'a1', {})).toBe('relay-only')
+    expect(verdict('contacts', 'contacts', '+1555\u001fname', 'Ann')).toBeNull()
+    expect(verdict('workspace', 'members', 'carol', {})).toBe('relay-only')
+  })
+
+  it('without a rebase every unsynced change is dropped as refused', () => {
+    const { local, synced } = replicaOf()
+    inboxRoots.marks(local).set(markKey('c1', 'status', 'laptop'), mark())
+    const sorted = sortUnsynced('inbox:pn1', local, synced, author, false)
+    expect(sorted.kept).toEqual([])
+    expect(sorted.dropped).toEqual([
+      {
+        root: 'marks',
+        key: markKey('c1', 'status', 'laptop'),
+        conversationId: 'c1',
+        summary: 'mark done on c1',
+        why: 'refused',
+      },
+    ])
   })
 })

@@ -108,7 +108,8 @@ export function rebaseVerdict(
     if (change.root !== 'notes' || change.key === null || !value) return 'relay-only'
     return (value as Partial<Note>).author === author.memberId ? null : 'not-yours'
   }
-  if (kind === 'contacts') return change.root === 'contacts' && change.key !== null ? null : 'refused'
+  if (kind === 'contacts')
+    return change.root === 'contacts' && change.key !== null ? null : 'refused'
   return 'relay-only'
 }
 

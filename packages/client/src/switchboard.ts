@@ -193,7 +193,8 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
       fail(
         new SwitchboardError(ErrorCode.Storage, `local replica write failed: ${e}`, { cause: e }),
       ),
-    onRecovered: (report) => tell(refusedNotice(report)),
+    // Nothing removed, nothing to tell: a rebase the relay refuses again is told when it drops.
+    onRecovered: (report) => report.dropped.length > 0 && tell(refusedNotice(report)),
   }
 
   // ---- notices: refused changes and revoked rooms (docs/recovery.md) ----------------------
@@ -228,10 +229,9 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
   function refusedNotice(r: RecoveryReport): SyncNotice {
     const why = `${r.code}${r.reason ? ' ' + r.reason : ''}`
     let message = `The relay refused a change in ${roomLabel(r.room)} (${why}).`
-    if (r.dropped.length)
-      message += ` Removed from this device: ${listed(r.dropped)}.`
+    if (r.dropped.length) message += ` Removed from this device: ${listed(r.dropped)}.`
     if (r.kept) message += ` ${changes(r.kept)} made here were sent again.`
-    message += ' The room is back in sync with the relay.'
+    message += ' The room was reloaded from the relay.'
     return {
       kind: 'refused',
       room: r.room,
@@ -281,8 +281,7 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
       await appendLedger(ledger.record())
     }).catch(fail)
     let message = `You no longer have access to ${label}: its data was removed from this device.`
-    if (dropped.length)
-      message += ` Never stored by the relay and lost: ${listed(dropped)}.`
+    if (dropped.length) message += ` Never stored by the relay and lost: ${listed(dropped)}.`
     tell({ kind: 'revoked', room: name, code, reason, dropped, kept: 0, message, at: Date.now() })
     emitWorkspace()
   }
