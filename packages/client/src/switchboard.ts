@@ -282,7 +282,9 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
     }).catch(fail)
     let message = `You no longer have access to ${label}: its data was removed from this device.`
     if (dropped.length) message += ` Never stored by the relay and lost: ${listed(dropped)}.`
-    tell({ kind: 'revoked', room: name, code, reason, dropped, kept: 0, message, at: Date.now() })
+    // A conversation goes with its number, whose inbox tells; alone it tells only a loss.
+    if (parsed?.kind !== 'conversation' || dropped.length > 0)
+      tell({ kind: 'revoked', room: name, code, reason, dropped, kept: 0, message, at: Date.now() })
     emitWorkspace()
   }
 
