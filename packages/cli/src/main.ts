@@ -176,6 +176,8 @@ async function withReplica<T>(ctx: Ctx, fn: (o: Opened) => Promise<T>): Promise<
     connect: !offline,
     onToken: (token, expiresAt) => writeSession(dataDir, { ...session, token, expiresAt }),
   })
+  // A refused change or a revoked number is told on stderr, whatever the command (docs/recovery.md).
+  const offNotice = sb.onNotice((n) => ctx.io.err(`switchboard: ${n.message}`))
   try {
     await sb.whenLoaded
     const opened = { sb, session, dataDir, offline }
@@ -183,6 +185,7 @@ async function withReplica<T>(ctx: Ctx, fn: (o: Opened) => Promise<T>): Promise<
     return await fn(opened)
   } finally {
     await sb.destroy()
+    offNotice()
   }
 }
 

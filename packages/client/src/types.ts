@@ -124,6 +124,10 @@ export interface Switchboard {
   /** The last error that stopped a room or the session (4401/4403/4422, storage). */
   readonly error: SwitchboardError | null
   onError(listener: (error: SwitchboardError) => void): () => void
+  /** Refused changes and revoked rooms this session recovered from, oldest first (tell the user). */
+  readonly notices: readonly SyncNotice[]
+  /** Listener hears each new notice; returns unsubscribe. */
+  onNotice(listener: (notice: SyncNotice) => void): () => void
   /** When status was last online with nothing pending (ms), in this session. */
   readonly lastSyncedAt: number | null
   /** Resolves once the replica's own state (ledger, clock, workspace) is loaded from storage. */
@@ -137,6 +141,45 @@ export interface Switchboard {
   connect(): void
   disconnect(): void
   destroy(): Promise<void>
+}
+
+/** A change this device made that the relay never stored, removed from the device (docs/recovery.md). */
+export interface DroppedChange {
+  /** The document root it was written in: `marks`, `history`, `mentions`, `notes`, `contacts`… */
+  root: string
+  /** Its map key; null for a list entry (history). */
+  key: string | null
+  /** The conversation it concerned, when it concerned one. */
+  conversationId: string | null
+  /** What it was, in the product's words ("mark done on c1"). */
+  summary: string
+  /**
+   * Why it was dropped: `refused` (the relay refused it, or refused the room's changes twice),
+   * `not-yours` (not this member's own entry), `unknown-conversation` (the room does not know
+   * the conversation), `relay-only` (a root only the relay writes), `revoked` (access is gone).
+   */
+  why: 'refused' | 'not-yours' | 'unknown-conversation' | 'relay-only' | 'revoked'
+}
+
+/**
+ * Something the user must be told about this replica: the relay refused a change (it was
+ * removed and the room resynced), or access to a room was revoked (its local data was removed).
+ */
+export interface SyncNotice {
+  kind: 'refused' | 'revoked'
+  /** The room concerned (`inbox:<phoneNumberId>`, `conversation:<id>`, `contacts`). */
+  room: string
+  /** The relay's close code (4422, 4413, 4403) and its reason, as sent. */
+  code: number
+  reason: string
+  /** The changes removed from this device. */
+  dropped: DroppedChange[]
+  /** Unsynced changes this device sent again after the refusal. */
+  kept: number
+  /** One sentence for the user. */
+  message: string
+  /** When it happened (ms). */
+  at: number
 }
 
 /** Options of `createSwitchboard`. */

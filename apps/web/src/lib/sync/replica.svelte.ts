@@ -15,6 +15,7 @@ import type {
   PhoneNumberWithUnread,
   Switchboard,
   SwitchboardError,
+  SyncNotice,
   Viewer,
 } from '@switchboard/client'
 import type { Conversation } from '@switchboard/core'
@@ -48,6 +49,8 @@ export class Replica {
   presenceVersion = $state(0)
   /** The last error that stopped a room or the session (tell the user). */
   error = $state.raw<SwitchboardError | null>(null)
+  /** Refused changes and revoked numbers not yet dismissed (docs/recovery.md): tell the user. */
+  notices = $state.raw<SyncNotice[]>([])
   /** Bumped on any inbox change, mentions and history included (`Inbox.onUpdate`). */
   updateVersion = $state(0)
   /** Bumped whenever any inbox changes (for unread badges and notifications). */
@@ -107,6 +110,17 @@ export class Replica {
     })
     this.error = this.sb.error
     this.#offs.push(this.sb.onError((e) => (this.error = e)))
+    this.notices = [...this.sb.notices]
+    this.#offs.push(
+      this.sb.onNotice((n) => {
+        this.notices = [...this.notices, n]
+        // A revoked number's inbox is gone from the replica: forget its handle too.
+        if (n.kind === 'revoked' && n.room.startsWith('inbox:')) {
+          this.#inboxes.delete(n.room.slice('inbox:'.length))
+          this.#readWorkspace()
+        }
+      }),
+    )
     this.#sbStatus = this.sb.status
     this.pending = this.sb.pending
     this.#offs.push(
@@ -179,6 +193,10 @@ export class Replica {
     this.#unsavedViews.clear()
     // A picture only: a lost write shows older rows for a moment on the next load.
     void this.#viewCache.write(views).catch(() => {})
+  }
+
+  dismissNotice(notice: SyncNotice): void {
+    this.notices = this.notices.filter((n) => n !== notice)
   }
 
   hasPhoneNumber(id: string): boolean {
