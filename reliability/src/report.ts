@@ -37,6 +37,7 @@ const s = load('storage-faults')
 const h = load('hostile')
 const a = load('auth')
 const k = load('clocks')
+const x = load('attacks')
 const v = (f: Figures | null, key: string) => (f && key in f ? JSON.stringify(f[key]) : 'not run')
 const row = (...cells: string[]) => `| ${cells.join(' | ')} |`
 
@@ -189,6 +190,40 @@ const lines = [
   '|---|---|',
   row('1 h ahead / 1 h behind [P6]', v(k, 'skew')),
   row('8 h offline, 500 marks, 2 restarts, 5 online replicas', v(k, 'offline')),
+  '',
+  "## 8. Attacks: a member's crafted updates (issue 20, [M8])",
+  '',
+  'Each update a member built by hand that erased or forged what was not theirs before updates',
+  'were judged by their effect, sent to the real relay over SQLite, then the relay restarted:',
+  '',
+  '| crafted update | verdict |',
+  '|---|---|',
+  ...Object.entries((x?.crafted as Record<string, string> | undefined) ?? {}).map(([what, got]) =>
+    row(what, got),
+  ),
+  '',
+  'Adversarial fuzz (core `runAttackFuzz`, every room kind, a hostile member among honest writers;',
+  'admission as the relay runs it). Accepted updates are harmless: the oracle checks that no value',
+  'of another writer or of a relay-only root changed, and that the relay, a live replica and',
+  'replicas loaded from the stored log and from a snapshot hold the same values. `pnpm test` runs',
+  '100,000 more in packages/core/test/attack-fuzz.test.ts.',
+  '',
+  '| figure | value |',
+  '|---|---|',
+  row(
+    'crafted updates tried / refused / held (gap, unknown parent) / accepted-and-harmless',
+    x?.fuzz
+      ? `${(x.fuzz as Figures).tried} / ${(x.fuzz as Figures).refused} / ${(x.fuzz as Figures).held} / ${(x.fuzz as Figures).accepted}`
+      : 'not run',
+  ),
+  row(
+    'foreign entries changed (target 0)',
+    x?.fuzz ? String((x.fuzz as Figures).foreignValuesChanged) : 'not run',
+  ),
+  row(
+    'honest updates among them, refused (target 0)',
+    x?.fuzz ? `${(x.fuzz as Figures).honest}, 0` : 'not run',
+  ),
   '',
   readFileSync(join(pkg, 'src/findings.md'), 'utf8').trim(),
   '',
