@@ -109,8 +109,9 @@ function tooLarge(value: unknown): boolean {
 }
 
 /**
- * Whether `value` at `target` is the member's to write. `doc` is the room's document when new
- * writes must name a conversation it holds; null when judging a value already stored.
+ * Whether `value` at `target` is the member's to write. `doc` is the room's document for a new
+ * value (bounded in size, naming a conversation the room holds); null when judging a value
+ * already stored, for its removal.
  */
 export function checkValue(
   target: Target,
@@ -118,7 +119,8 @@ export function checkValue(
   ctx: UpdateContext,
   doc: Y.Doc | null,
 ): void {
-  if (tooLarge(value))
+  // A value already stored may be removed whatever its size (it may predate the bound).
+  if (doc !== null && tooLarge(value))
     throw new Reject(
       RejectCode.TooLarge,
       `a value in ${target.root} is larger than ${MAX_VALUE_CHARS} characters`,
