@@ -31,7 +31,12 @@ async function relayAt(clock: { t: number }, options: Partial<RelayOptions> = {}
   return relay
 }
 
-const login = (relay: Relay, address: string, password: string, email = 'alice@example.com') =>
+const login = async (
+  relay: Relay,
+  address: string,
+  password: string,
+  email = 'alice@example.com',
+): Promise<Response> =>
   relay.app.request('/api/login', {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-address': address },
@@ -107,6 +112,24 @@ describe('HashSlots', () => {
     for (const r of release.splice(0)) r()
     await Promise.all(runs.slice(1, 3))
     expect(slots.load).toEqual({ running: 0, waiting: 0 })
+  })
+})
+
+describe('HashSlots lanes', () => {
+  it('[A2] a login from a known address is hashed before the queued others, in a lane of its own', async () => {
+    const slots = new HashSlots(1, 2)
+    const order: string[] = []
+    let release = () => {}
+    const hold = slots.run(() => new Promise<void>((r) => (release = r)))
+    const task = (name: string) => async () => void order.push(name)
+    const runs = [slots.run(task('guess 1')), slots.run(task('guess 2'))]
+    expect(slots.run(task('guess 3'))).toBeNull()
+    const owner = slots.run(task('owner'), true)
+    expect(owner).not.toBeNull()
+    await Promise.resolve()
+    release()
+    await Promise.all([hold, owner, ...runs])
+    expect(order).toEqual(['owner', 'guess 1', 'guess 2'])
   })
 })
 

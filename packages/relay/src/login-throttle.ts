@@ -163,12 +163,17 @@ export class LoginThrottle {
   }
 }
 
-/** At most `size` password hashes at once, `queued` more waiting; none past that. */
+/**
+ * At most `size` password hashes at once, `queued` more waiting; none past that. A login from
+ * an address known for its member waits in a lane of its own, served first, so a flood of
+ * guesses from elsewhere cannot keep the member out.
+ */
 export class HashSlots {
   readonly #size: number
   readonly #queued: number
   #running = 0
   readonly #waiting: (() => void)[] = []
+  readonly #first: (() => void)[] = []
 
   constructor(size: number, queued: number) {
     this.#size = Math.max(1, size)
@@ -177,19 +182,20 @@ export class HashSlots {
 
   /** Hashes running and waiting (for tests and metrics). */
   get load(): { running: number; waiting: number } {
-    return { running: this.#running, waiting: this.#waiting.length }
+    return { running: this.#running, waiting: this.#waiting.length + this.#first.length }
   }
 
-  /** Runs `fn` in a slot; null at once when every slot is taken and the queue is full. */
-  run<T>(fn: () => Promise<T>): Promise<T> | null {
-    if (this.#running >= this.#size && this.#waiting.length >= this.#queued) return null
+  /** Runs `fn` in a slot; null at once when every slot is taken and its lane is full. */
+  run<T>(fn: () => Promise<T>, first = false): Promise<T> | null {
+    const lane = first ? this.#first : this.#waiting
+    if (this.#running >= this.#size && lane.length >= this.#queued) return null
     const slot =
       this.#running < this.#size
         ? (this.#running++, Promise.resolve())
-        : new Promise<void>((resolve) => this.#waiting.push(resolve))
+        : new Promise<void>((resolve) => lane.push(resolve))
     return slot.then(fn).finally(() => {
       // The slot passes straight to the next waiter, so a newcomer cannot overtake the queue.
-      const next = this.#waiting.shift()
+      const next = this.#first.shift() ?? this.#waiting.shift()
       if (next) next()
       else this.#running--
     })
