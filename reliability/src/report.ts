@@ -37,6 +37,7 @@ const s = load('storage-faults')
 const h = load('hostile')
 const a = load('auth')
 const k = load('clocks')
+const x = load('http-attacks')
 const v = (f: Figures | null, key: string) => (f && key in f ? JSON.stringify(f[key]) : 'not run')
 const row = (...cells: string[]) => `| ${cells.join(' | ')} |`
 
@@ -189,6 +190,25 @@ const lines = [
   '|---|---|',
   row('1 h ahead / 1 h behind [P6]', v(k, 'skew')),
   row('8 h offline, 500 marks, 2 restarts, 5 online replicas', v(k, 'offline')),
+  '',
+  '## 8. Attacks',
+  '',
+  '### Login and HTTP (issue 20 §2, §4; SPEC [A1]–[A5])',
+  '',
+  'Production login limits (5 per email, 50 per address, then waits of 1, 2, 4 … s; 4 hashes',
+  'at once, 16 queued). Before the fix: 1,000 parallel wrong passwords for one email got',
+  '1,000 × 401 (about 39 guesses/s), the owner’s login during a 300-attempt burst took 11.7 s,',
+  'and one 100 MiB body took the relay from 202 MB to 742 MB.',
+  '',
+  '| figure | value |',
+  '|---|---|',
+  row('1,000 parallel wrong passwords for one email', v(x, 'parallel')),
+  row('8 guessers hammering one email from 50 rotating addresses', v(x, 'sequential')),
+  row(
+    'owner from their usual address during a 300-attempt burst (one email / 300 emails)',
+    v(x, 'ownerUnderAttack'),
+  ),
+  row('five parallel 100 MiB chunked bodies', v(x, 'oversizedBodies')),
   '',
   readFileSync(join(pkg, 'src/findings.md'), 'utf8').trim(),
   '',
