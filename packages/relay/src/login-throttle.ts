@@ -21,7 +21,7 @@ export interface LoginLimits {
   baseDelayMs?: number
   /** The longest wait. Default 15 min. */
   maxDelayMs?: number
-  /** Password hashes running at once. Default 4 (libuv's thread pool). */
+  /** Password hashes running at once. Default 2: more only slows each, the owner's too. */
   concurrentHashes?: number
   /** Logins waiting for a hash; past them a login gets 429 at once. Default 16. */
   queuedHashes?: number
@@ -35,7 +35,7 @@ export const DEFAULT_LOGIN_LIMITS: Required<LoginLimits> = {
   windowMs: 15 * 60_000,
   baseDelayMs: 1000,
   maxDelayMs: 15 * 60_000,
-  concurrentHashes: 4,
+  concurrentHashes: 2,
   queuedHashes: 16,
   knownAddressMs: 30 * 86_400_000,
 }
