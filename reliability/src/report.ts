@@ -195,7 +195,7 @@ const lines = [
   '',
   '### Login and HTTP (issue 20 §2, §4; SPEC [A1]–[A5])',
   '',
-  'Production login limits (5 per email, 50 per address, then waits of 1, 2, 4 … s; 4 hashes',
+  'Production login limits (5 per email, 50 per address, then waits of 1, 2, 4 … s; 2 hashes',
   'at once, 16 queued). Before the fix: 1,000 parallel wrong passwords for one email got',
   '1,000 × 401 (about 39 guesses/s), the owner’s login during a 300-attempt burst took 11.7 s,',
   'and one 100 MiB body took the relay from 202 MB to 742 MB.',
