@@ -134,7 +134,7 @@ export interface RelayOptions {
   scriptHashes?: readonly string[]
   now?: () => number
   log?: (event: Record<string, unknown>) => void
-  /** The caller's IP, for login rate limits (the runtime glue knows the socket). */
+  /** The caller's IP, for login throttling and /metrics (the runtime glue knows the socket). */
   clientIp?: (c: Context) => string | undefined
 }
 
