@@ -38,6 +38,7 @@ const h = load('hostile')
 const a = load('auth')
 const k = load('clocks')
 const x = load('attacks')
+const hx = load('http-attacks')
 const v = (f: Figures | null, key: string) => (f && key in f ? JSON.stringify(f[key]) : 'not run')
 const row = (...cells: string[]) => `| ${cells.join(' | ')} |`
 
@@ -191,7 +192,9 @@ const lines = [
   row('1 h ahead / 1 h behind [P6]', v(k, 'skew')),
   row('8 h offline, 500 marks, 2 restarts, 5 online replicas', v(k, 'offline')),
   '',
-  "## 8. Attacks: a member's crafted updates (issue 20, [M8])",
+  '## 8. Attacks',
+  '',
+  "### A member's crafted updates (issue 20 §1, SPEC [M8])",
   '',
   'Each update a member built by hand that erased or forged what was not theirs before updates',
   'were judged by their effect, sent to the real relay over SQLite, then the relay restarted:',
@@ -224,6 +227,23 @@ const lines = [
     'honest updates among them, refused (target 0)',
     x?.fuzz ? `${(x.fuzz as Figures).honest}, 0` : 'not run',
   ),
+  '',
+  '### Login and HTTP (issue 20 §2, §4; SPEC [A1]–[A5])',
+  '',
+  'Production login limits (5 per email, 50 per address, then waits of 1, 2, 4 … s; 2 hashes',
+  'at once, 16 queued). Before the fix: 1,000 parallel wrong passwords for one email got',
+  '1,000 × 401 (about 39 guesses/s), the owner’s login during a 300-attempt burst took 11.7 s,',
+  'and one 100 MiB body took the relay from 202 MB to 742 MB.',
+  '',
+  '| figure | value |',
+  '|---|---|',
+  row('1,000 parallel wrong passwords for one email', v(hx, 'parallel')),
+  row('8 guessers hammering one email from 50 rotating addresses', v(hx, 'sequential')),
+  row(
+    'owner from their usual address during a 300-attempt burst (one email / 300 emails)',
+    v(hx, 'ownerUnderAttack'),
+  ),
+  row('five parallel 100 MiB chunked bodies', v(hx, 'oversizedBodies')),
   '',
   readFileSync(join(pkg, 'src/findings.md'), 'utf8').trim(),
   '',

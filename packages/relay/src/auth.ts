@@ -1,5 +1,6 @@
 /**
- * @module Passwords (scrypt), tokens (HS256 JWT via hono/jwt) and login rate limits.
+ * @module Passwords (scrypt) and tokens (HS256 JWT via hono/jwt); login throttling is in
+ * login-throttle.ts.
  *
  * A token names the member and expires (default 1 h). It is verified with the algorithm pinned
  * to HS256, so `alg: none` and tokens signed with another key are refused alike.
@@ -81,33 +82,5 @@ export async function checkToken(secret: string, token: string | undefined): Pro
   } catch (err) {
     const name = (err as Error).name
     return { ok: false, reason: name === 'JwtTokenExpired' ? 'expired' : 'invalid' }
-  }
-}
-
-/** Fixed-window counter per key: at most `limit` failures per `windowMs`. */
-export class RateLimiter {
-  readonly #limit: number
-  readonly #windowMs: number
-  readonly #hits = new Map<string, { count: number; resetAt: number }>()
-  constructor(limit: number, windowMs: number) {
-    this.#limit = limit
-    this.#windowMs = windowMs
-  }
-  /** Milliseconds until the key may try again; 0 when it may try now. */
-  blockedFor(key: string, now: number): number {
-    const hit = this.#hits.get(key)
-    if (!hit || hit.resetAt <= now) return 0
-    return hit.count >= this.#limit ? hit.resetAt - now : 0
-  }
-  fail(key: string, now: number): void {
-    const hit = this.#hits.get(key)
-    if (!hit || hit.resetAt <= now) this.#hits.set(key, { count: 1, resetAt: now + this.#windowMs })
-    else hit.count++
-    if (this.#hits.size > 100_000) {
-      for (const [k, v] of this.#hits) if (v.resetAt <= now) this.#hits.delete(k)
-    }
-  }
-  reset(key: string): void {
-    this.#hits.delete(key)
   }
 }

@@ -1,6 +1,7 @@
 /** @module @switchboard/relay — the Hono WebSocket relay: auth, rooms, durable store, webhooks. */
 export { createRelay, AdminError } from './relay.ts'
 export type { Relay, RelayOptions, Admin, NewMember } from './relay.ts'
+export type { LoginLimits } from './login-throttle.ts'
 export { CloseCode, MessageType, encodeAck, decodeAck } from './protocol.ts'
 export { RELAY_ORIGIN } from './room.ts'
 export { createSqliteStorage } from './storage/sqlite.ts'

@@ -20,6 +20,7 @@ import { seedDemo } from './demo.ts'
 import { CloseCode } from './protocol.ts'
 import { createRelay, type Relay, type RelayOptions } from './relay.ts'
 import { retentionMs } from './restore.ts'
+import { webAppScriptHashes } from './security-headers.ts'
 import { createSqliteStorage } from './storage/sqlite.ts'
 
 // @hono/node-ws builds an ErrorEvent for socket errors; Node 20 has none, so its onError never ran.
@@ -57,8 +58,12 @@ export interface RelayServer {
 export async function startRelayServer(options: RelayServerOptions): Promise<RelayServer> {
   const root = new Hono()
   const { injectWebSocket, upgradeWebSocket, wss } = createNodeWebSocket({ app: root })
+  const webDir =
+    options.webDir && existsSync(join(options.webDir, 'index.html')) ? options.webDir : null
   const relay = createRelay({
     ...options,
+    // The CSP allows the built app's inline bootstrap script by its hash, read once at start.
+    scriptHashes: options.scriptHashes ?? (webDir ? webAppScriptHashes(webDir) : []),
     upgradeWebSocket,
     clientIp: (c) => {
       try {
@@ -98,8 +103,7 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
     })
   })
   root.route('/', relay.app)
-  const webDir = options.webDir
-  if (webDir && existsSync(join(webDir, 'index.html'))) {
+  if (webDir) {
     root.use('*', serveStatic({ root: webDir }))
     root.get('*', serveStatic({ path: join(webDir, 'index.html') }))
   }
@@ -160,7 +164,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RelayS
   const port = Number(env.PORT ?? 8787)
   const host = env.HOST ?? '127.0.0.1'
   const dataDir = resolve(env.DATA_DIR ?? './data')
-  mkdirSync(dataDir, { recursive: true })
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 })
   const secret = secretFrom(dataDir, 'switchboard-secret', env.SWITCHBOARD_SECRET)
   const webhookSecret = secretFrom(dataDir, 'webhook-secret', env.WEBHOOK_SECRET)
   const allowedOrigins = env.ALLOWED_ORIGINS
@@ -182,6 +186,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RelayS
     secret,
     webhookSecret,
     allowedOrigins,
+    metricsToken: env.METRICS_TOKEN || undefined,
     port,
     host,
     webDir: env.WEB_DIR ? resolve(env.WEB_DIR) : undefined,
@@ -213,7 +218,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RelayS
     },
   })
   const pidFile = join(dataDir, 'relay.pid')
-  writeFileSync(pidFile, String(process.pid))
+  writeFileSync(pidFile, String(process.pid), { mode: 0o600 })
   if (seeded.demo) {
     const { password, members } = seeded.demo
     console.log(

@@ -33,14 +33,15 @@ import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
 import { HTTPException } from 'hono/http-exception'
 import type { UpgradeWebSocket, WSContext } from 'hono/ws'
+import { DUMMY_HASH, checkToken, hashPassword, issueToken, verifyPassword } from './auth.ts'
+import { BODY_LIMITS, limitBody } from './body-limits.ts'
 import {
-  DUMMY_HASH,
-  RateLimiter,
-  checkToken,
-  hashPassword,
-  issueToken,
-  verifyPassword,
-} from './auth.ts'
+  DEFAULT_LOGIN_LIMITS,
+  HashSlots,
+  LoginThrottle,
+  type LoginLimits,
+} from './login-throttle.ts'
+import { isLoopback, metricsAccess } from './metrics-access.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import {
   CloseCode,
@@ -58,6 +59,7 @@ import {
   type Peer,
   type SharedFrame,
 } from './room.ts'
+import { securityHeaders } from './security-headers.ts'
 import { binaryFrame, frameStream } from './ws-frame.ts'
 import { createRestorer, retentionMs, RestoreError, type RestoreReport } from './restore.ts'
 import {
@@ -128,11 +130,18 @@ export interface RelayOptions {
   epochOnLoad?: { items: number; writers: number }
   /** P6: timestamps further ahead of the relay's clock are rejected. */
   maxDriftMs?: number
-  /** Failed logins allowed per email and per IP in `windowMs`. */
-  loginLimit?: { perEmail: number; perIp: number; windowMs: number }
+  /** Login throttling and hash concurrency (login-throttle.ts, docs/protocol.md). */
+  loginLimit?: LoginLimits
+  /**
+   * When set, `GET /metrics` needs `Authorization: Bearer <metricsToken>`; when unset it is
+   * served to loopback clients only.
+   */
+  metricsToken?: string
+  /** Inline-script hashes the CSP allows: the built web app's (startRelayServer reads them). */
+  scriptHashes?: readonly string[]
   now?: () => number
   log?: (event: Record<string, unknown>) => void
-  /** The caller's IP, for login rate limits (the runtime glue knows the socket). */
+  /** The caller's IP, for login throttling and /metrics (the runtime glue knows the socket). */
   clientIp?: (c: Context) => string | undefined
 }
 
@@ -218,6 +227,9 @@ type DecodedUpdate = ReturnType<typeof Y.decodeUpdate>
 /** How long an update may wait for the structs it builds on before the socket must resync. */
 const HOLD_MS = 5_000
 
+/** How far ahead of the relay's clock a webhook activity's time may be [A6]. */
+const MAX_ACTIVITY_AHEAD_MS = 5 * 60_000
+
 /** The least time between two walks of a room's history for entries past the horizon. */
 const HISTORY_SCAN_EVERY_MS = 3_600_000
 
@@ -262,9 +274,10 @@ export function createRelay(options: RelayOptions): Relay {
     ((event: Record<string, unknown>) =>
       console.log(JSON.stringify({ t: new Date().toISOString(), ...event })))
   const allowedOrigins = new Set(options.allowedOrigins ?? [])
-  const limits = options.loginLimit ?? { perEmail: 5, perIp: 50, windowMs: 60_000 }
-  const emailLimiter = new RateLimiter(limits.perEmail, limits.windowMs)
-  const ipLimiter = new RateLimiter(limits.perIp, limits.windowMs)
+  const loginLimits = { ...DEFAULT_LOGIN_LIMITS, ...options.loginLimit }
+  const loginThrottle = new LoginThrottle(loginLimits)
+  const hashSlots = new HashSlots(loginLimits.concurrentHashes, loginLimits.queuedHashes)
+  const scriptHashes = options.scriptHashes ?? []
   const metrics = createMetrics()
   /** When each room's history was last walked for entries past the horizon (beforeCompact). */
   const historyScannedAt = new Map<string, number>()
@@ -923,6 +936,11 @@ export function createRelay(options: RelayOptions): Relay {
 
   const app = new Hono<Vars>()
 
+  app.use(
+    '*',
+    securityHeaders(() => scriptHashes),
+  )
+
   app.onError((err, c) => {
     if (err instanceof HTTPException) return err.getResponse()
     if (err instanceof AdminError)
@@ -939,6 +957,14 @@ export function createRelay(options: RelayOptions): Relay {
       maxAge: 600,
     }),
   )
+
+  // [A5] Every JSON route's body is bounded before it is read; the webhook has its own limit.
+  const loginBody = limitBody(BODY_LIMITS.login)
+  const jsonBody = limitBody(BODY_LIMITS.json)
+  app.use('/api/*', (c, next) => {
+    if (c.req.path.startsWith('/api/webhooks/')) return next()
+    return (c.req.path === '/api/login' ? loginBody : jsonBody)(c, next)
+  })
 
   const jsonError = (status: number, error: string, extra: Record<string, unknown> = {}) =>
     new HTTPException(status as 400, {
@@ -990,9 +1016,23 @@ export function createRelay(options: RelayOptions): Relay {
     return c.json({ ok: true, rooms: rooms.size, connections: connections.size })
   })
 
-  app.get('/metrics', (c) =>
-    c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' }),
-  )
+  app.get('/metrics', (c) => {
+    const verdict = metricsAccess(options.metricsToken, c.req.header('authorization'), () =>
+      isLoopback(clientIp(c)),
+    )
+    if (verdict !== 'ok') {
+      metrics.authFailure(`metrics-${verdict}`)
+      if (verdict === 'token')
+        return c.json({ error: 'metrics need Authorization: Bearer <METRICS_TOKEN>' }, 401, {
+          'www-authenticate': 'Bearer',
+        })
+      return c.json(
+        { error: 'metrics are served to loopback clients only (set METRICS_TOKEN)' },
+        403,
+      )
+    }
+    return c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' })
+  })
 
   app.post('/api/login', async (c) => {
     const body = await readJson(c)
@@ -1002,23 +1042,32 @@ export function createRelay(options: RelayOptions): Relay {
     if (typeof password !== 'string' || !password)
       throw jsonError(400, 'password is required', { field: 'password' })
     const emailKey = email.trim().toLowerCase()
-    const ipKey = clientIp(c) ?? 'unknown'
-    const t = now()
-    const wait = Math.max(emailLimiter.blockedFor(emailKey, t), ipLimiter.blockedFor(ipKey, t))
-    if (wait > 0) {
+    // [A1] The attempt counts before its hash starts, so parallel guesses see each other.
+    const admitted = loginThrottle.admit(emailKey, clientIp(c) ?? 'unknown', now())
+    if (!admitted.ok) {
       metrics.authFailure('login-rate-limited')
-      c.header('retry-after', String(Math.ceil(wait / 1000)))
-      return c.json({ error: 'too many failed logins, try again later' }, 429)
+      c.header('retry-after', String(Math.max(1, Math.ceil(admitted.retryAfterMs / 1000))))
+      return c.json({ error: 'too many login attempts, try again later' }, 429)
     }
     const member = storage.getMemberByEmail(emailKey)
-    const ok = await verifyPassword(password, member?.passwordHash ?? DUMMY_HASH)
+    // [A2] A few hashes at once behind a short queue (a known address's first); past it, an
+    // answer now rather than a long wait.
+    const hashed = hashSlots.run(
+      () => verifyPassword(password, member?.passwordHash ?? DUMMY_HASH),
+      admitted.ticket.known,
+    )
+    if (!hashed) {
+      loginThrottle.cancel(admitted.ticket)
+      metrics.authFailure('login-busy')
+      c.header('retry-after', '1')
+      return c.json({ error: 'too many logins in progress, try again in a second' }, 429)
+    }
+    const ok = await hashed
     if (!member || !ok) {
-      emailLimiter.fail(emailKey, t)
-      ipLimiter.fail(ipKey, t)
       metrics.authFailure('login')
       return c.json({ error: 'invalid email or password' }, 401)
     }
-    emailLimiter.reset(emailKey)
+    loginThrottle.succeeded(admitted.ticket, now())
     const { token, expiresAt } = await issueToken(secret, member, tokenTtlSeconds, now())
     return c.json({ token, expiresAt, member: publicMember(member) })
   })
@@ -1076,7 +1125,10 @@ export function createRelay(options: RelayOptions): Relay {
     bodyLimit({
       maxSize: maxFrameBytes,
       onError: () => {
-        throw jsonError(413, 'body too large')
+        throw jsonError(413, `body too large: at most ${maxFrameBytes} bytes`, {
+          field: 'body',
+          limit: maxFrameBytes,
+        })
       },
     }),
     async (c) => {
@@ -1105,6 +1157,16 @@ export function createRelay(options: RelayOptions): Relay {
         if (!checked.ok)
           return c.json({ error: checked.message, field: prefix + checked.field }, 400)
         const a = checked.value
+        // [A6] A time far ahead would sort first in every inbox for as long as it lasts; late
+        // ones stay accepted, as providers retry and queues delay.
+        if (a.at > now() + MAX_ACTIVITY_AHEAD_MS)
+          return c.json(
+            {
+              error: `at is more than ${MAX_ACTIVITY_AHEAD_MS / 60_000} minutes ahead of the relay's clock`,
+              field: `${prefix}at`,
+            },
+            400,
+          )
         if (!storage.getPhoneNumber(a.phoneNumberId))
           return c.json({ error: 'unknown phone number', field: `${prefix}phoneNumberId` }, 400)
         const owner = storage.getConversationPhoneNumber(a.conversationId)

@@ -41,6 +41,8 @@ beforeEach(async () => {
     webhookSecret: WEBHOOK_SECRET,
     upgradeWebSocket: createNodeWebSocket({ app: new Hono() }).upgradeWebSocket,
     loginLimit: { perEmail: 3, perIp: 100, windowMs: 60_000 },
+    // As a scraper on the relay's host: /metrics is served to loopback clients [A8].
+    clientIp: () => '127.0.0.1',
     log: () => {},
   })
   await relay.admin.createPhoneNumber({ id: 'pn-a', name: 'Support', number: '+14155550142' })
@@ -118,7 +120,7 @@ describe('[§4 auth] login, refresh, me', () => {
     expect(await res.json()).toMatchObject({ field: 'password' })
   })
 
-  it('failed logins are rate-limited per email (429 even with the right password)', async () => {
+  it('[A3] failed logins make an email wait (429 with Retry-After, even with the right password)', async () => {
     for (let i = 0; i < 3; i++) expect((await login('carol@example.com', 'bad')).status).toBe(401)
     const res = await login('carol@example.com')
     expect(res.status).toBe(429)
@@ -126,7 +128,7 @@ describe('[§4 auth] login, refresh, me', () => {
     expect((await login('alice@example.com')).status).toBe(200)
   })
 
-  it('failed logins are rate-limited per IP across emails', async () => {
+  it('[A3] failed logins make an address wait across emails', async () => {
     const perIp = createRelay({
       storage: createMemoryStorage(),
       secret: SECRET,

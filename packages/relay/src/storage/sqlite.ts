@@ -14,6 +14,7 @@
  * or wrong.
  */
 import Database from 'better-sqlite3'
+import { chmodSync, closeSync, existsSync, openSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'
 import { crc32 } from 'node:zlib'
@@ -271,10 +272,22 @@ function appendConnection(path: string) {
   return { db, write: (batch: PendingAppend[]) => write.immediate(batch) }
 }
 
+/**
+ * The store file is created readable by the relay's user only [A9]; SQLite gives its -wal and
+ * -shm files the database file's mode, and files of an older store are narrowed as it opens.
+ */
+function restrictStoreFiles(path: string): void {
+  if (path === ':memory:' || path === '') return
+  if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600))
+  for (const file of [path, `${path}-wal`, `${path}-shm`, `${path}-journal`])
+    if (existsSync(file)) chmodSync(file, 0o600)
+}
+
 export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorage {
   const inline = options.appendWriter === 'inline' || options.path === ':memory:'
   let db: Database.Database
   try {
+    restrictStoreFiles(options.path)
     db = new Database(options.path)
     db.pragma('journal_mode = WAL')
     db.pragma('synchronous = FULL')
