@@ -5,6 +5,7 @@ describe('close codes, grouped by how the client reacts (docs/protocol.md)', () 
   it.each([
     [4401, { action: 'reauth' }],
     [4403, { action: 'stop', code: ErrorCode.Forbidden }],
+    [4410, { action: 'sign-out' }],
     [4422, { action: 'stop', code: ErrorCode.Rejected }],
     [4400, { action: 'stop', code: ErrorCode.Protocol }],
     [4413, { action: 'stop', code: ErrorCode.Protocol }],

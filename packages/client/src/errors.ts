@@ -6,6 +6,11 @@
 export const ErrorCode = {
   /** 4401 / refresh refused: the token is gone; log in again. */
   Unauthorized: 'unauthorized',
+  /**
+   * 4410 / refresh answered `session-ended`: the session was ended on the relay (signed out
+   * elsewhere, revoked by an admin, member removed). The replica stops; sign out, tell the user.
+   */
+  SessionEnded: 'session-ended',
   /** 4403: no access to the room, or access revoked. Stop and tell the user. */
   Forbidden: 'forbidden',
   /** 4422: the relay rejected an update. Stop and tell the user. */
@@ -38,12 +43,17 @@ export class SwitchboardError extends Error {
 
 /** How the client reacts to a relay close code (docs/protocol.md). */
 export type CloseReaction =
-  { action: 'retry'; tell?: ErrorCode } | { action: 'reauth' } | { action: 'stop'; code: ErrorCode }
+  | { action: 'retry'; tell?: ErrorCode }
+  | { action: 'reauth' }
+  | { action: 'stop'; code: ErrorCode }
+  | { action: 'sign-out' }
 
 export function closeReaction(code: number): CloseReaction {
   switch (code) {
     case 4401:
       return { action: 'reauth' }
+    case 4410:
+      return { action: 'sign-out' }
     case 4403:
       return { action: 'stop', code: ErrorCode.Forbidden }
     case 4422:
