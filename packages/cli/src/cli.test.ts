@@ -172,7 +172,8 @@ describe('switchboard CLI when its session expires while offline', () => {
     run('login', relay.url, '--email', 'carol@example.com', '--password', 'demo-password')
 
   beforeAll(async () => {
-    relay = await startRelay({ tokenTtlSeconds: 2 })
+    // The session itself ends (a refresh token would renew a mere access token).
+    relay = await startRelay({ tokenTtlSeconds: 2, sessionTtlSeconds: 2 })
     await relay.ingest(incoming('c1', 'hello'))
   })
 
@@ -182,7 +183,7 @@ describe('switchboard CLI when its session expires while offline', () => {
     data.remove()
   })
 
-  it('keeps offline marks through an expired token and pushes them after logging in again', async () => {
+  it('keeps offline marks through an expired session and pushes them after logging in again', async () => {
     expect((await login()).code).toBe(0)
     expect((await run('done', 'c1', '--offline')).code).toBe(0)
     const session = readFileSync(join(data.dir, 'session.json'), 'utf8')

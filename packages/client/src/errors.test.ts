@@ -7,6 +7,7 @@ describe('close codes, grouped by how the client reacts (docs/protocol.md)', () 
     [4403, { action: 'drop', code: ErrorCode.Forbidden }],
     [4422, { action: 'recover', code: ErrorCode.Rejected }],
     [4413, { action: 'recover', code: ErrorCode.Rejected }],
+    [4410, { action: 'sign-out' }],
     [4400, { action: 'stop', code: ErrorCode.Protocol }],
     [4429, { action: 'retry' }],
     [4500, { action: 'retry', tell: ErrorCode.Unavailable }],

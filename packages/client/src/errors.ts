@@ -6,6 +6,11 @@
 export const ErrorCode = {
   /** 4401 / refresh refused: the token is gone; log in again. */
   Unauthorized: 'unauthorized',
+  /**
+   * 4410 / refresh answered `session-ended`: the session was ended on the relay (signed out
+   * elsewhere, revoked by an admin, member removed). The replica stops; sign out, tell the user.
+   */
+  SessionEnded: 'session-ended',
   /** 4403: no access to the room, or access revoked. Drop the room's local data, tell the user. */
   Forbidden: 'forbidden',
   /** 4422 / 4413: the relay refused an update. Drop the refused change, tell the user, resync. */
@@ -46,11 +51,14 @@ export type CloseReaction =
   | { action: 'recover'; code: ErrorCode }
   | { action: 'drop'; code: ErrorCode }
   | { action: 'stop'; code: ErrorCode }
+  | { action: 'sign-out' }
 
 export function closeReaction(code: number): CloseReaction {
   switch (code) {
     case 4401:
       return { action: 'reauth' }
+    case 4410:
+      return { action: 'sign-out' }
     case 4403:
       return { action: 'drop', code: ErrorCode.Forbidden }
     case 4422:

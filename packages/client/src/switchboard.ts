@@ -113,6 +113,7 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
   const ledger = new PendingLedger(deviceId)
 
   let token = options.token
+  let refreshToken = options.refreshToken ?? null
   let expiresAt = options.expiresAt ?? tokenExpiry(token)
   let member: Member | null = options.member ?? null
   let wantOnline = options.connect ?? true
@@ -330,6 +331,10 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
           void dropRoom(name, event.code, event.reason ?? '')
           return false
         }
+        if (reaction.action === 'sign-out') {
+          endSession(`signed out: ${event.reason || 'this session was ended on the relay'}`)
+          return false
+        }
         if (reaction.action === 'reauth') {
           // A socket opened with an older token closes when that token expires: reconnect it
           // with the current one; refresh only when the current one is itself stale.
@@ -462,31 +467,57 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
     ;(refreshTimer as { unref?: () => void }).unref?.()
   }
 
-  function setToken(next: string, nextExpiresAt?: number) {
+  function setToken(next: string, nextExpiresAt?: number, nextRefreshToken?: string) {
     token = next
     expiresAt = nextExpiresAt ?? tokenExpiry(next)
+    if (nextRefreshToken) refreshToken = nextRefreshToken
     for (const r of rooms.values()) if (r.provider) r.provider.params = { token, ack: '1' }
-    options.onToken?.(token, expiresAt ?? 0)
+    options.onToken?.(token, expiresAt ?? 0, refreshToken ?? undefined)
     scheduleRefresh()
   }
 
-  /** POST /api/refresh; true when a new token was installed. */
+  /**
+   * The relay ended this session (sign-out elsewhere, an admin, removal): stop every room and
+   * say so; only logging in again (a new session) brings the replica back online.
+   */
+  function endSession(message: string) {
+    wantOnline = false
+    if (refreshTimer) clearTimeout(refreshTimer)
+    refreshTimer = null
+    for (const r of rooms.values()) r.disconnect()
+    fail(new SwitchboardError(ErrorCode.SessionEnded, message))
+  }
+
+  /** POST /api/refresh with the refresh token, which rotates; true when new tokens were installed. */
   function refresh(): Promise<boolean> {
     if (refreshing) return refreshing
     refreshing = (async () => {
       try {
-        const res = await doFetch(httpBase + '/api/refresh', {
-          method: 'POST',
-          headers: { authorization: `Bearer ${token}` },
-        })
-        if (res.status === 401 || res.status === 403) {
+        if (!refreshToken) {
           fail(new SwitchboardError(ErrorCode.Unauthorized, 'session expired: log in again'))
           return false
         }
+        const res = await doFetch(httpBase + '/api/refresh', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ refreshToken }),
+        })
+        if (res.status === 401 || res.status === 403) {
+          const { code } = (await res.json().catch(() => ({}))) as { code?: string }
+          if (code === 'session-ended')
+            endSession('signed out: this session was ended on the relay')
+          else fail(new SwitchboardError(ErrorCode.Unauthorized, 'session expired: log in again'))
+          return false
+        }
         if (!res.ok) throw new Error(`refresh: HTTP ${res.status}`)
-        const body = (await res.json()) as { token: string; expiresAt: number; member?: Member }
+        const body = (await res.json()) as {
+          token: string
+          expiresAt: number
+          refreshToken?: string
+          member?: Member
+        }
         if (body.member) member = body.member
-        setToken(body.token, body.expiresAt)
+        setToken(body.token, body.expiresAt, body.refreshToken)
         return true
       } catch {
         // relay unreachable: try again shortly, the current token may still be valid
@@ -507,7 +538,7 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
     const ok = await refresh()
     if (ok) {
       for (const r of rooms.values()) connectRoom(r)
-    } else if (error?.code === ErrorCode.Unauthorized) {
+    } else if (error?.code === ErrorCode.Unauthorized || error?.code === ErrorCode.SessionEnded) {
       for (const r of rooms.values()) r.disconnect()
     } else {
       setTimeout(() => void reauthenticate(), 5_000)
@@ -750,6 +781,25 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
     },
     setToken,
     refresh,
+    async signOut() {
+      wantOnline = false
+      if (refreshTimer) clearTimeout(refreshTimer)
+      refreshTimer = null
+      // Our own sockets first, so the relay's 4410 for this session is not taken for a revocation.
+      for (const r of rooms.values()) r.disconnect()
+      notify()
+      try {
+        const res = await doFetch(httpBase + '/api/logout', {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify(refreshToken ? { refreshToken } : {}),
+        })
+        // 401: the session had already ended, which is what signing out asks for.
+        return res.ok || res.status === 401
+      } catch {
+        return false
+      }
+    },
     connect() {
       wantOnline = true
       stopped.clear()

@@ -132,10 +132,19 @@ export interface Switchboard {
   readonly lastSyncedAt: number | null
   /** Resolves once the replica's own state (ledger, clock, workspace) is loaded from storage. */
   whenLoaded: Promise<void>
-  /** Install a new token (e.g. after logging in again); reconnects use it. */
-  setToken(token: string, expiresAt?: number): void
-  /** Exchange the token for a fresh one now (`POST /api/refresh`). */
+  /**
+   * Install a new token (e.g. after logging in again, or one another tab refreshed); reconnects
+   * use it. A refresh token given here replaces the one refreshes use.
+   */
+  setToken(token: string, expiresAt?: number, refreshToken?: string): void
+  /** Exchange the refresh token for fresh tokens now (`POST /api/refresh`); it rotates. */
   refresh(): Promise<boolean>
+  /**
+   * Sign out: ends the session on the relay (`POST /api/logout`) and stops syncing; the local
+   * replica stays (destroy it, or erase its storage, separately). Resolves false when the relay
+   * could not be told (offline): the session then ends at its own expiry.
+   */
+  signOut(): Promise<boolean>
   /** Resolves when every storage write so far has completed. */
   flush(): Promise<void>
   connect(): void
@@ -186,8 +195,13 @@ export interface SyncNotice {
 export interface SwitchboardOptions {
   /** The relay's base URL, e.g. `https://relay.example.com`; sockets go to `<url>/sync/<room>`. */
   url: string
-  /** Token from `POST /api/login`; refreshed before it expires. */
+  /** Access token from `POST /api/login`; refreshed before it expires. */
   token: string
+  /**
+   * Refresh token from `POST /api/login`. Single-use: each refresh returns the next one (handed
+   * to `onToken`). Without it the replica cannot refresh and must log in again at expiry.
+   */
+  refreshToken?: string
   /** `'indexeddb'` (browser), `'memory'`, or any `ClientStorage` (`fileStorage(dir)` in Node). */
   storage: 'indexeddb' | 'memory' | ClientStorage
   /** One per tab or process (P2); a fresh one is generated when omitted. */
@@ -203,6 +217,6 @@ export interface SwitchboardOptions {
   fetch?: typeof fetch
   /** Wall clock for the device's HLC (tests). */
   now?: () => number
-  /** Called with every refreshed token, so the caller can store it. */
-  onToken?: (token: string, expiresAt: number) => void
+  /** Called with every refreshed token and the refresh token that replaced the last, to store both. */
+  onToken?: (token: string, expiresAt: number, refreshToken?: string) => void
 }

@@ -2,8 +2,9 @@
  * @module Passwords (scrypt) and tokens (HS256 JWT via hono/jwt); login throttling is in
  * login-throttle.ts.
  *
- * A token names the member and expires (default 1 h). It is verified with the algorithm pinned
- * to HS256, so `alg: none` and tokens signed with another key are refused alike.
+ * An access token names the member and their session and expires (default 1 h). It is verified
+ * with the algorithm pinned to HS256, so `alg: none` and tokens signed with another key are
+ * refused alike. Sessions and refresh tokens are in sessions.ts.
  */
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
 import { sign, verify } from 'hono/jwt'
@@ -53,20 +54,26 @@ export const DUMMY_HASH = `scrypt$16384$8$1$${Buffer.alloc(16).toString('base64u
 
 export interface TokenClaims {
   sub: string
+  /** The session the token was issued for [S1]; tokens without one are refused. */
+  sid?: string
   role: string
   iat: number
   exp: number
 }
 
+/** An access token for a session; it never outlives `notAfterMs` (the session's end). */
 export async function issueToken(
   secret: string,
   member: { id: string; role: string },
+  sessionId: string,
   ttlSeconds: number,
   nowMs: number,
+  notAfterMs = Infinity,
 ): Promise<{ token: string; expiresAt: number }> {
   const iat = Math.floor(nowMs / 1000)
-  const exp = iat + ttlSeconds
-  const token = await sign({ sub: member.id, role: member.role, iat, exp }, secret, 'HS256')
+  const exp = Math.min(iat + ttlSeconds, Math.floor(notAfterMs / 1000))
+  const claims = { sub: member.id, sid: sessionId, role: member.role, iat, exp }
+  const token = await sign(claims, secret, 'HS256')
   return { token, expiresAt: exp * 1000 }
 }
 

@@ -19,6 +19,8 @@ export const CloseCode = {
   Malformed: 4400,
   Unauthorized: 4401,
   Forbidden: 4403,
+  /** The session ended (signed out, revoked, refresh token reused, member removed): sign out. */
+  SessionEnded: 4410,
   /** The room started a new epoch: adopt it (fresh document, replay own entries) and reconnect. */
   EpochChanged: 4409,
   TooLarge: 4413,

@@ -145,18 +145,30 @@ describe('[§4 auth] login, refresh, me', () => {
     expect(perIp.metrics.authFailures.get('login-rate-limited')).toBe(1)
   })
 
-  it('/api/refresh renews a valid token and refuses expired, forged and missing ones', async () => {
-    const token = await tokenOf('alice@example.com')
-    const res = await relay.app.request('/api/refresh', { method: 'POST', headers: bearer(token) })
+  it('[S2] /api/refresh trades a refresh token (once) and refuses expired, forged and missing access tokens in its place', async () => {
+    const login = (await (
+      await relay.app.request(
+        '/api/login',
+        json({ email: 'alice@example.com', password: PASSWORD }),
+      )
+    ).json()) as { token: string; refreshToken: string }
+    const res = await relay.app.request('/api/refresh', json({ refreshToken: login.refreshToken }))
     expect(res.status).toBe(200)
     expect(await res.json()).toMatchObject({ member: { id: 'alice' } })
     const t = Math.floor(Date.now() / 1000)
     const expired = await signJwt({ sub: 'alice', role: 'owner', exp: t - 10 }, SECRET, 'HS256')
     const forged = await signJwt({ sub: 'alice', role: 'owner', exp: t + 600 }, 'other', 'HS256')
-    for (const h of [bearer(expired), bearer(forged), {}])
-      expect((await relay.app.request('/api/refresh', { method: 'POST', headers: h })).status).toBe(
-        401,
-      )
+    for (const h of [bearer(expired), bearer(forged), bearer(login.token), {}])
+      expect((await relay.app.request('/api/refresh', json({}, h))).status).toBe(400)
+    for (const refreshToken of [expired, forged, 'a.b.c'])
+      expect((await relay.app.request('/api/refresh', json({ refreshToken }))).status).toBe(401)
+    // A token signed with our key but naming no session (as issued before sessions) is refused.
+    const sessionless = await signJwt(
+      { sub: 'alice', role: 'owner', exp: t + 600 },
+      SECRET,
+      'HS256',
+    )
+    expect((await relay.app.request('/api/me', { headers: bearer(sessionless) })).status).toBe(401)
   })
 
   it('/api/me lists the member, their phone numbers and the rooms they may join', async () => {

@@ -72,7 +72,7 @@ export class Replica {
   /** Claims this tab's device id (reused across reloads, never shared by two tabs) first. */
   static async create(
     session: Session,
-    onToken: (token: string, expiresAt: number) => void,
+    onToken: (token: string, expiresAt: number, refreshToken?: string) => void,
   ): Promise<Replica> {
     installFastUtf8()
     // Device ids and local replicas are per member: a teammate signing in on this browser after
@@ -89,7 +89,7 @@ export class Replica {
   private constructor(
     session: Session,
     claim: DeviceClaim,
-    onToken: (token: string, expiresAt: number) => void,
+    onToken: (token: string, expiresAt: number, refreshToken?: string) => void,
   ) {
     this.memberId = session.member.id
     this.#claim = claim
@@ -103,10 +103,11 @@ export class Replica {
       deviceId: claim.deviceId,
       url: location.origin,
       token: session.token,
+      refreshToken: session.refreshToken,
       expiresAt: session.expiresAt,
       member: session.member,
       storage: indexeddbStorage({ prefix: `switchboard:${session.member.id}:` }),
-      onToken: (token, expiresAt) => onToken(token, expiresAt),
+      onToken: (token, expiresAt, refreshToken) => onToken(token, expiresAt, refreshToken),
     })
     this.error = this.sb.error
     this.#offs.push(this.sb.onError((e) => (this.error = e)))
