@@ -20,6 +20,7 @@ import { seedDemo } from './demo.ts'
 import { CloseCode } from './protocol.ts'
 import { createRelay, type Relay, type RelayOptions } from './relay.ts'
 import { createSqliteStorage } from './storage/sqlite.ts'
+import { gateFrames } from './ws-frame.ts'
 
 // @hono/node-ws builds an ErrorEvent for socket errors; Node 20 has none, so its onError never ran.
 const globals = globalThis as unknown as Record<string, unknown>
@@ -67,9 +68,10 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
       }
     },
   })
-  // `ws` reads maxPayload at each upgrade: a frame over the larger cap (a sync step 2's) is
-  // refused before it is buffered; the relay holds every other frame to MAX_FRAME_BYTES.
+  // `ws` reads maxPayload at each upgrade; the frame gate (ws-frame.ts) then sets each message's
+  // cap from its first bytes, so any frame over its cap is refused before it is buffered [L6].
   wss.options.maxPayload = relay.maxSyncFrameBytes
+  const caps = { frame: relay.maxFrameBytes, sync: relay.maxSyncFrameBytes }
   // Dead peers (no pong within a heartbeat) are terminated, so their rooms can unload.
   const alive = new WeakSet<WebSocket>()
   const heartbeat = setInterval(() => {
@@ -84,6 +86,9 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
   }, options.heartbeatMs ?? 30_000)
   heartbeat.unref()
   wss.on('connection', (ws: WebSocket) => {
+    // False only with a `ws` whose internals changed (ws-frame.test.ts pins them): frames are
+    // then held to the sync cap by `ws` and to their own cap by the relay after buffering.
+    gateFrames(ws, caps)
     alive.add(ws)
     ws.on('pong', () => alive.add(ws))
     const close = ws.close.bind(ws)
@@ -155,6 +160,9 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RelayS
   const compactQuietMs = wholeNumberEnv(env, 'COMPACT_QUIET_MS')
   const epochLoadItems = wholeNumberEnv(env, 'EPOCH_LOAD_ITEMS')
   const epochLoadWriters = wholeNumberEnv(env, 'EPOCH_LOAD_WRITERS')
+  const maxSocketsPerMember = wholeNumberEnv(env, 'MAX_SOCKETS_PER_MEMBER')
+  const maxPresenceBytes = wholeNumberEnv(env, 'MAX_PRESENCE_BYTES')
+  const presenceUpdatesPerSecond = wholeNumberEnv(env, 'PRESENCE_UPDATES_PER_SECOND')
   const port = Number(env.PORT ?? 8787)
   const host = env.HOST ?? '127.0.0.1'
   const dataDir = resolve(env.DATA_DIR ?? './data')
@@ -186,6 +194,9 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RelayS
     tokenTtlSeconds: env.TOKEN_TTL_SECONDS ? Number(env.TOKEN_TTL_SECONDS) : undefined,
     maxFrameBytes: env.MAX_FRAME_BYTES ? Number(env.MAX_FRAME_BYTES) : undefined,
     maxSyncFrameBytes: env.MAX_SYNC_FRAME_BYTES ? Number(env.MAX_SYNC_FRAME_BYTES) : undefined,
+    maxSocketsPerMember,
+    maxPresenceBytes,
+    presenceUpdatesPerSecond,
     epochEvery: env.EPOCH_EVERY ? Number(env.EPOCH_EVERY) : undefined,
     historyHorizonMs,
     compactEvery,

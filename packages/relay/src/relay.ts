@@ -15,6 +15,7 @@ import {
   getConversation,
   grantAccess as grantAccessInDoc,
   ingestActivity,
+  isValidId,
   parseRoom,
   revokeAccess as revokeAccessInDoc,
   setMember,
@@ -44,6 +45,7 @@ import { createMetrics, type Metrics } from './metrics.ts'
 import {
   CloseCode,
   MalformedMessage,
+  decodeAwarenessRaw,
   decodeMessage,
   encodeAwareness,
   isSyncStep2,
@@ -87,6 +89,15 @@ export interface RelayOptions {
   maxSyncFrameBytes?: number
   /** A socket whose unsent bytes exceed this is closed with 4429. Default 16 MiB. */
   maxBufferedBytes?: number
+  /** Open sockets one member may hold; the next is closed with 4429 [L4]. Default 100; 0: no cap. */
+  maxSocketsPerMember?: number
+  /** Bytes of JSON one presence (awareness) state may have; more closes with 4413 [L5]. Default 8 KiB. */
+  maxPresenceBytes?: number
+  /**
+   * Presence changes of its own a socket may make per second (and in a burst); faster ones are
+   * coalesced, the newest applied when allowed [L5]. Default 10; 0: no cap.
+   */
+  presenceUpdatesPerSecond?: number
   /** Unload a room this long after its last socket left. Default 30 s. */
   roomIdleMs?: number
   /** Compact a room's log after this many stored batches. Default 500. */
@@ -135,6 +146,9 @@ export interface Relay {
   metrics: Metrics
   readonly maxFrameBytes: number
   readonly maxSyncFrameBytes: number
+  readonly maxSocketsPerMember: number
+  readonly maxPresenceBytes: number
+  readonly presenceUpdatesPerSecond: number
   /** Applies activities as the relay's own peer, durably, and broadcasts them. */
   ingest(activity: Activity): Promise<IngestResult>
   /** Runs `fn` on a room's document as the relay; resolves once the change is durable. */
@@ -231,6 +245,9 @@ export function createRelay(options: RelayOptions): Relay {
     maxFrameBytes = 1024 * 1024,
     maxSyncFrameBytes: syncCap = 32 * 1024 * 1024,
     maxBufferedBytes = 16 * 1024 * 1024,
+    maxSocketsPerMember = 100,
+    maxPresenceBytes = 8 * 1024,
+    presenceUpdatesPerSecond = 10,
     roomIdleMs = 30_000,
     compactEvery = 500,
     compactQuietMs = 0,
@@ -321,6 +338,21 @@ export function createRelay(options: RelayOptions): Relay {
     if (owner !== null) remember(deviceId, owner)
     return owner
   }
+  /**
+   * A device id a member's socket uses (declares on connect or announces in its presence) is
+   * bound to that member if unbound [L1][L2]; false when it is another member's or not an id.
+   */
+  const claimDevice = (deviceId: string, memberId: string): boolean => {
+    if (!isValidId(deviceId)) return false
+    const owner = deviceOwner(deviceId)
+    if (owner !== null) return owner === memberId
+    if (!storage.bindDevice(deviceId, memberId))
+      return storage.getDeviceOwner(deviceId) === memberId
+    remember(deviceId, memberId)
+    return true
+  }
+  /** Open sockets per member [L4]. */
+  const socketsOf = new Map<string, number>()
   const rooms = new Map<string, Room>()
   const loading = new Map<string, Promise<Room>>()
   const connections = new Set<Connection>()
@@ -527,6 +559,14 @@ export function createRelay(options: RelayOptions): Relay {
     /** An update that builds on structs this socket has not sent yet (see 'update' below). */
     held: Uint8Array | null = null
     heldTimer: ReturnType<typeof setTimeout> | null = null
+    /** Counted in socketsOf (an accepted socket). */
+    counted = false
+    /** Presence changes this socket may still make now (a bucket refilled at the rate) [L5]. */
+    presenceTokens = presenceUpdatesPerSecond
+    presenceAt = performance.now()
+    /** The newest presence change over the rate, applied when the bucket allows. */
+    presenceWaiting: Uint8Array | null = null
+    presenceTimer: ReturnType<typeof setTimeout> | null = null
 
     /**
      * Holds (or, with null, releases) an update. One that is still incomplete after HOLD_MS
@@ -603,13 +643,63 @@ export function createRelay(options: RelayOptions): Relay {
       this.dispose()
     }
 
+    claimDevice(deviceId: string): boolean {
+      return claimDevice(deviceId, this.memberId)
+    }
+
+    /**
+     * A presence (awareness) frame. Changes of the socket's own state are rate-limited: one over
+     * the rate waits for the bucket, replaced by any newer one (a state is whole, not a delta),
+     * so the newest always arrives [L5]. Frames of echoes only cost no token.
+     */
+    presence(update: Uint8Array): void {
+      const room = this.room!
+      const entries = decodeAwarenessRaw(update)
+      const own = this.awarenessClientId
+      const mine = entries.some((e) => own === null || e.clientId === own)
+      if (mine && presenceUpdatesPerSecond > 0) {
+        const t = performance.now()
+        const refill = ((t - this.presenceAt) * presenceUpdatesPerSecond) / 1000
+        this.presenceTokens = Math.min(presenceUpdatesPerSecond, this.presenceTokens + refill)
+        this.presenceAt = t
+        if (this.presenceTokens < 1) {
+          metrics.reject('presence-coalesced')
+          this.presenceWaiting = update
+          const wait = Math.ceil(((1 - this.presenceTokens) * 1000) / presenceUpdatesPerSecond)
+          this.presenceTimer ??= setTimeout(() => {
+            this.presenceTimer = null
+            const waiting = this.presenceWaiting
+            this.presenceWaiting = null
+            if (waiting && !this.closed) this.handle(encodeAwareness(waiting))
+          }, wait)
+          return
+        }
+        this.presenceTokens -= 1
+      }
+      const result = room.applyAwareness(this, entries, maxPresenceBytes)
+      if (result.oversized !== null)
+        return this.reject(
+          CloseCode.TooLarge,
+          'presence-too-large',
+          `a presence state of ${result.oversized} bytes (cap ${maxPresenceBytes})`,
+        )
+      if (result.dropped > 0) metrics.reject('awareness-foreign-client')
+      if (result.foreignDevices > 0) metrics.reject('presence-foreign-device')
+    }
+
     dispose(): void {
       if (this.closed) return
       this.closed = true
       connections.delete(this)
       metrics.connections = connections.size
+      if (this.counted) {
+        const n = (socketsOf.get(this.memberId) ?? 1) - 1
+        if (n > 0) socketsOf.set(this.memberId, n)
+        else socketsOf.delete(this.memberId)
+      }
       if (this.expiry) clearTimeout(this.expiry)
       if (this.heldTimer) clearTimeout(this.heldTimer)
+      if (this.presenceTimer) clearTimeout(this.presenceTimer)
       if (this.room) {
         this.room.leave(this)
         scheduleIdle(this.room)
@@ -723,11 +813,8 @@ export function createRelay(options: RelayOptions): Relay {
             if (message.step === 'step-2') room.clientStep2(this, decoded.ds)
             return
           }
-          case 'awareness': {
-            const dropped = room.applyAwareness(this, message.update)
-            if (dropped > 0) metrics.reject('awareness-foreign-client')
-            return
-          }
+          case 'awareness':
+            return this.presence(message.update)
           case 'query-awareness':
             return room.queryAwareness(this)
         }
@@ -1127,6 +1214,8 @@ export function createRelay(options: RelayOptions): Relay {
     const name = c.req.param('room')
     const roomName = parseRoom(name)
     const auth = await authenticate(c.req.query('token'))
+    // The device this socket writes as [L1]: bound to the member now if nobody holds it.
+    const device = c.req.query('device')
     let refusal: { code: number; reason: string } | null = null
     let conn: Connection | null = null
     if (!auth.ok) refusal = { code: CloseCode.Unauthorized, reason: `token ${auth.reason}` }
@@ -1134,6 +1223,10 @@ export function createRelay(options: RelayOptions): Relay {
     else {
       const granted = access(auth.member, roomName)
       if (!granted) refusal = { code: CloseCode.Forbidden, reason: 'no access to this room' }
+      else if (device !== undefined && !isValidId(device))
+        refusal = { code: CloseCode.Malformed, reason: 'device is not an id' }
+      else if (device !== undefined && !claimDevice(device, auth.member.id))
+        refusal = { code: CloseCode.DeviceTaken, reason: 'device id of another member' }
       else
         conn = new Connection(auth.member, roomName, granted.readOnly, c.req.query('ack') === '1')
     }
@@ -1147,6 +1240,20 @@ export function createRelay(options: RelayOptions): Relay {
           return
         }
         const self = conn
+        // Counted when open (onOpen runs one socket at a time), so a burst of upgrades cannot
+        // all pass the check before any is counted [L4].
+        const open = socketsOf.get(self.memberId) ?? 0
+        if (maxSocketsPerMember > 0 && open >= maxSocketsPerMember) {
+          metrics.closed(CloseCode.SlowConsumer)
+          metrics.reject('member-socket-cap')
+          ws.close(
+            CloseCode.SlowConsumer,
+            `member has ${maxSocketsPerMember} open sockets: close some, retry later`,
+          )
+          return
+        }
+        socketsOf.set(self.memberId, open + 1)
+        self.counted = true
         self.ws = ws
         connections.add(self)
         metrics.connections = connections.size
@@ -1208,6 +1315,9 @@ export function createRelay(options: RelayOptions): Relay {
     metrics,
     maxFrameBytes,
     maxSyncFrameBytes,
+    maxSocketsPerMember,
+    maxPresenceBytes,
+    presenceUpdatesPerSecond,
     ingest,
     writeRoom,
     startEpoch,
