@@ -13,7 +13,6 @@ import {
 import { createMemoryStorage, type MemoryStorage } from './storage/memory.ts'
 import {
   author,
-  connectProvider,
   incoming,
   rawSocket,
   startTestRelay,

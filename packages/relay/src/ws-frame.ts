@@ -61,9 +61,6 @@ export interface FrameCaps {
   sync: number
 }
 
-/** Bytes of a frame header (2, + 2 or 8 of length, + 4 of mask) plus two payload bytes. */
-const MAX_HELD = 16
-
 /**
  * Refuses an oversized message by its header, before a byte of it is buffered [L6]. `ws` checks
  * a message's length against its `maxPayload` as soon as it has read the length field, then
@@ -108,7 +105,7 @@ export function gateFrames(raw: unknown, caps: FrameCaps): boolean {
       const starts = head.opcode === 1 || head.opcode === 2
       if (starts && (head.length > caps.frame || !head.fin)) {
         if (head.length >= 2 && chunk.length - i < head.size + 2) {
-          // Fewer than MAX_HELD bytes: the header and not yet two payload bytes.
+          // At most 15 bytes: the header (2, + 2 or 8 of length, + 4 of mask), < 2 of payload.
           held = chunk.slice(i)
           break
         }
