@@ -6,6 +6,7 @@ describe('close codes, grouped by how the client reacts (docs/protocol.md)', () 
     [4401, { action: 'reauth' }],
     [4403, { action: 'stop', code: ErrorCode.Forbidden }],
     [4422, { action: 'stop', code: ErrorCode.Rejected }],
+    [4423, { action: 'stop', code: ErrorCode.DeviceTaken }],
     [4400, { action: 'stop', code: ErrorCode.Protocol }],
     [4413, { action: 'stop', code: ErrorCode.Protocol }],
     [4429, { action: 'retry' }],

@@ -10,6 +10,11 @@ export const ErrorCode = {
   Forbidden: 'forbidden',
   /** 4422: the relay rejected an update. Stop and tell the user. */
   Rejected: 'rejected',
+  /**
+   * 4423: this replica's device id is bound to another member [L1]. Every room stops; the owner
+   * of the device id (web tab, CLI session) mints a new one and opens a new replica with it.
+   */
+  DeviceTaken: 'device-taken',
   /** 4400 / 4413: the relay could not read a frame (a client bug). */
   Protocol: 'protocol',
   /** 4500 / network: retried with backoff. */
@@ -48,6 +53,8 @@ export function closeReaction(code: number): CloseReaction {
       return { action: 'stop', code: ErrorCode.Forbidden }
     case 4422:
       return { action: 'stop', code: ErrorCode.Rejected }
+    case 4423:
+      return { action: 'stop', code: ErrorCode.DeviceTaken }
     case 4400:
     case 4413:
       return { action: 'stop', code: ErrorCode.Protocol }

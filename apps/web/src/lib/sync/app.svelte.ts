@@ -50,8 +50,10 @@ class AppState {
     this.#creating = s.member.id
     void (async () => {
       if (previous) await previous.destroy().catch(() => {})
-      const replica = await Replica.create(s, (token, expiresAt) =>
-        session.updateToken(token, expiresAt),
+      const replica = await Replica.create(
+        s,
+        (token, expiresAt) => session.updateToken(token, expiresAt),
+        () => this.#renewDevice(s.member.id),
       )
       if (this.#creating !== s.member.id || session.current?.member.id !== s.member.id) {
         await replica.destroy()
@@ -60,6 +62,17 @@ class AppState {
       this.#creating = null
       this.replica = replica
     })()
+  }
+
+  /** The relay refused this tab's device id (another member's [L1]): a new replica, a new id. */
+  #renewDevice(memberId: string): void {
+    const current = this.replica
+    if (!current || current.memberId !== memberId) return
+    this.replica = null
+    void current
+      .destroy()
+      .catch(() => {})
+      .then(() => this.ensureReplica())
   }
 
   /** Apply a mark and remember it for undo. */

@@ -70,6 +70,7 @@ export class Replica {
   static async create(
     session: Session,
     onToken: (token: string, expiresAt: number) => void,
+    onDeviceTaken: () => void = () => {},
   ): Promise<Replica> {
     installFastUtf8()
     // Device ids and local replicas are per member: a teammate signing in on this browser after
@@ -78,7 +79,7 @@ export class Replica {
       prefix: 'web',
       key: `switchboard:device-ids:${session.member.id}`,
     })
-    return new Replica(session, claim, onToken)
+    return new Replica(session, claim, onToken, onDeviceTaken)
   }
 
   readonly #claim: DeviceClaim
@@ -87,6 +88,7 @@ export class Replica {
     session: Session,
     claim: DeviceClaim,
     onToken: (token: string, expiresAt: number) => void,
+    onDeviceTaken: () => void,
   ) {
     this.memberId = session.member.id
     this.#claim = claim
@@ -106,7 +108,16 @@ export class Replica {
       onToken: (token, expiresAt) => onToken(token, expiresAt),
     })
     this.error = this.sb.error
-    this.#offs.push(this.sb.onError((e) => (this.error = e)))
+    this.#offs.push(
+      this.sb.onError((e) => {
+        this.error = e
+        // The relay bound this id to another member [L1]: never claim it again, start anew.
+        if (e.code === 'device-taken') {
+          this.#claim.discard()
+          onDeviceTaken()
+        }
+      }),
+    )
     this.#sbStatus = this.sb.status
     this.pending = this.sb.pending
     this.#offs.push(
