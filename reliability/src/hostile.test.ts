@@ -174,6 +174,7 @@ interface Eld {
   maxMs: number
   p99Ms: number
   rssBytes: number
+  rssPeakBytes: number
   metrics: string
 }
 
@@ -306,9 +307,14 @@ describe('[L5][L6] limits under attack (issue 20): oversized frames, presence am
     const relay = await startLimited()
     const wsUrl = relay.url.replace('http', 'ws') + '/sync/inbox:pn-l'
     const token = (await login(relay.url, 'attacker@example.com')).token
-    const rss = async () => {
+    /** The peak RSS of the relay during `attack`, above its RSS (after a collection) before. */
+    const peakDuring = async <T>(attack: () => Promise<T>) => {
       await ask(relay.child, 'gc')
-      return (await ask<Eld>(relay.child, 'eld')).rssBytes
+      await ask(relay.child, 'eld-reset')
+      const base = (await ask<Eld>(relay.child, 'eld')).rssBytes
+      const result = await attack()
+      await sleep(300)
+      return { result, growth: (await ask<Eld>(relay.child, 'eld')).rssPeakBytes - base }
     }
     const FRAMES = 10
     const SIZE = 30 * 1024 * 1024
@@ -335,14 +341,11 @@ describe('[L5][L6] limits under attack (issue 20): oversized frames, presence am
     ))
       ws?.terminate()
     await sleep(500)
-    const before = await rss()
-    const refused = await attackWith([0, 2]) // [0 sync][2 update]: the 1 MiB cap
-    await sleep(500)
-    const afterRefused = await rss()
-    // The residual: a socket's first sync step 2 may be up to 32 MiB, buffered before it is read.
-    const allowed = await attackWith([0, 1])
-    await sleep(500)
-    const afterStep2 = await rss()
+    const before = (await ask<Eld>(relay.child, 'eld')).rssBytes
+    const { result: refused, growth: refusedGrowth } = await peakDuring(() => attackWith([0, 2])) // [0 sync][2 update]: the 1 MiB cap
+    // What remains: a socket's first sync step 2 may be up to 32 MiB, buffered before it is read,
+    // as long as the member's budget of such bytes (64 MiB) has room; past it, 4429.
+    const { result: allowed, growth: step2Growth } = await peakDuring(() => attackWith([0, 1]))
     relay.child.kill('SIGTERM')
     await relay.exited
     const mib = (n: number) => Math.round((n / 1048576) * 10) / 10
@@ -351,14 +354,16 @@ describe('[L5][L6] limits under attack (issue 20): oversized frames, presence am
       frameMiB: SIZE / 1048576,
       refusedCodes: [...new Set(refused)],
       rssBeforeMiB: mib(before),
-      rssGrowthNonStep2MiB: mib(afterRefused - before),
+      rssPeakGrowthNonStep2MiB: mib(refusedGrowth),
       // Measured on the commit before the frame gate (issue 20): +313 MB for the same attack.
       rssGrowthBeforeGateMB: 313,
       step2Codes: [...new Set(allowed)],
-      rssGrowthStep2MiB: mib(afterStep2 - afterRefused),
+      rssPeakGrowthStep2MiB: mib(step2Growth),
     })
     expect(refused.every((c) => c === 4413)).toBe(true)
-    expect(afterRefused - before).toBeLessThan(32 * 1048576)
+    // Buffered, these frames took 300 MB or more; what is left is allocator noise of the reads.
+    expect(refusedGrowth).toBeLessThan(64 * 1048576)
+    expect(allowed.filter((c) => c === 4429).length).toBeGreaterThanOrEqual(FRAMES - 3)
   })
 
   it('[L5] five 900 KB presence states: bytes the relay pushes per byte sent, limits off (before) and on', async () => {

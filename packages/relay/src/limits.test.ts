@@ -261,3 +261,44 @@ describe('[L6] frames are refused by their header, before buffering', () => {
     expect((await contacts.closed).code).toBe(CloseCode.TooLarge)
   })
 })
+
+describe('[L6] big sync step 2s a member may have buffered at once', () => {
+  it(`past the member's budget (2 × ${SYNC_CAP} bytes) one is refused by its header with 4429; a closed socket gives its share back`, async () => {
+    const big = Buffer.concat([header(SYNC_CAP - 16), Buffer.from([0, 1])])
+    // Two headers of big step 2s whose payloads never come: each holds its share of the budget.
+    const holders = [await open('carol', 'contacts'), await open('carol', 'contacts')]
+    for (const s of holders) socketOf(s.ws).write(big)
+    await until(
+      () => relay.relay.metrics.syncBytesInFlight === 2 * (SYNC_CAP - 16),
+      'both headers let in',
+    )
+    const third = await open('carol', 'contacts')
+    socketOf(third.ws).write(big)
+    const closed = await third.closed
+    expect(closed.code).toBe(CloseCode.SlowConsumer)
+    expect(closed.reason).toMatch(/big sync/)
+    expect(relay.relay.metrics.framesRejected.get('sync-budget')).toBe(1)
+    // Another member has a budget of their own.
+    const alice = await open('alice', 'contacts', '&ack=1')
+    const doc = new Y.Doc()
+    for (let i = 0; i < 8; i++)
+      doc.getMap('contacts').set(`+1555100${i}\u001fnotes`, 'm'.repeat(12_000))
+    const frame = encodeUpdate(Y.encodeStateAsUpdate(doc))
+    frame[1] = 1
+    alice.ws.send(frame)
+    await alice.next((m) => m[0] === 100)
+    // Carol's first holder leaves: her next big step 2 goes through.
+    holders[0]!.ws.terminate()
+    await holders[0]!.closed
+    await until(() => relay.relay.metrics.syncBytesInFlight === SYNC_CAP - 16, 'its share back')
+    const fourth = await open('carol', 'contacts', '&ack=1')
+    const again = new Y.Doc()
+    for (let i = 0; i < 8; i++)
+      again.getMap('contacts').set(`+1555200${i}\u001fnotes`, 'c'.repeat(12_000))
+    const carolFrame = encodeUpdate(Y.encodeStateAsUpdate(again))
+    carolFrame[1] = 1
+    fourth.ws.send(carolFrame)
+    await fourth.next((m) => m[0] === 100)
+    for (const s of [holders[1]!, alice, fourth]) s.ws.close()
+  })
+})

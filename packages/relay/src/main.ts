@@ -85,19 +85,29 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
     }
   }, options.heartbeatMs ?? 30_000)
   heartbeat.unref()
+  /** Sockets whose big sync step 2 was refused for the member's budget: 4429, not 4413. */
+  const overBudget = new WeakSet<WebSocket>()
   wss.on('connection', (ws: WebSocket) => {
     // False only with a `ws` whose internals changed (ws-frame.test.ts pins them): frames are
     // then held to the sync cap by `ws` and to their own cap by the relay after buffering.
-    gateFrames(ws, caps)
+    gateFrames(ws, {
+      ...caps,
+      budget: { ...relay.syncBudget(ws), refused: () => overBudget.add(ws) },
+    })
     alive.add(ws)
     ws.on('pong', () => alive.add(ws))
     const close = ws.close.bind(ws)
-    // ws closes oversized frames with 1009; the shared contract says 4413.
+    // ws closes oversized frames with 1009; the shared contract says 4413 (4429 when it is the
+    // member's budget of big step 2s that is full: retrying later works).
     ws.close = (code?: number, reason?: string | Buffer) =>
-      code === 1009 ? close(CloseCode.TooLarge, 'frame too large') : close(code, reason)
+      code !== 1009
+        ? close(code, reason)
+        : overBudget.has(ws)
+          ? close(CloseCode.SlowConsumer, 'member has too many big sync messages in flight, retry')
+          : close(CloseCode.TooLarge, 'frame too large')
     ws.on('error', (err: Error & { code?: string }) => {
       if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH')
-        relay.reportRejectedFrame('too-large', err.message)
+        relay.reportRejectedFrame(overBudget.has(ws) ? 'sync-budget' : 'too-large', err.message)
       else relay.reportRejectedFrame('socket-error', `${err.code ?? ''} ${err.message}`)
     })
   })
@@ -161,6 +171,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RelayS
   const epochLoadItems = wholeNumberEnv(env, 'EPOCH_LOAD_ITEMS')
   const epochLoadWriters = wholeNumberEnv(env, 'EPOCH_LOAD_WRITERS')
   const maxSocketsPerMember = wholeNumberEnv(env, 'MAX_SOCKETS_PER_MEMBER')
+  const maxSyncBytesPerMember = wholeNumberEnv(env, 'MAX_SYNC_BYTES_PER_MEMBER')
   const maxPresenceBytes = wholeNumberEnv(env, 'MAX_PRESENCE_BYTES')
   const presenceUpdatesPerSecond = wholeNumberEnv(env, 'PRESENCE_UPDATES_PER_SECOND')
   const port = Number(env.PORT ?? 8787)
@@ -195,6 +206,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RelayS
     maxFrameBytes: env.MAX_FRAME_BYTES ? Number(env.MAX_FRAME_BYTES) : undefined,
     maxSyncFrameBytes: env.MAX_SYNC_FRAME_BYTES ? Number(env.MAX_SYNC_FRAME_BYTES) : undefined,
     maxSocketsPerMember,
+    maxSyncBytesPerMember,
     maxPresenceBytes,
     presenceUpdatesPerSecond,
     epochEvery: env.EPOCH_EVERY ? Number(env.EPOCH_EVERY) : undefined,

@@ -91,6 +91,11 @@ export interface RelayOptions {
   maxBufferedBytes?: number
   /** Open sockets one member may hold; the next is closed with 4429 [L4]. Default 100; 0: no cap. */
   maxSocketsPerMember?: number
+  /**
+   * Bytes of sync step 2s over maxFrameBytes one member may have buffered at once, across their
+   * sockets; one past it is refused by its header with 4429 [L6]. Default 2 × maxSyncFrameBytes.
+   */
+  maxSyncBytesPerMember?: number
   /** Bytes of JSON one presence (awareness) state may have; more closes with 4413 [L5]. Default 8 KiB. */
   maxPresenceBytes?: number
   /**
@@ -147,6 +152,7 @@ export interface Relay {
   readonly maxFrameBytes: number
   readonly maxSyncFrameBytes: number
   readonly maxSocketsPerMember: number
+  readonly maxSyncBytesPerMember: number
   readonly maxPresenceBytes: number
   readonly presenceUpdatesPerSecond: number
   /** Applies activities as the relay's own peer, durably, and broadcasts them. */
@@ -158,6 +164,11 @@ export interface Relay {
   admin: Admin
   /** The runtime glue reports frames its socket layer refused (e.g. over maxPayload). */
   reportRejectedFrame(reason: string, detail: string): void
+  /**
+   * The member's budget of big sync step 2s for a socket (its `WSContext.raw`), which the runtime
+   * glue's frame gate takes from before buffering one and gives back once read [L6].
+   */
+  syncBudget(raw: unknown): { take(bytes: number): boolean; give(bytes: number): void }
   /** Rooms currently in memory (for tests and /healthz). */
   loadedRooms(): string[]
   connectionCount(): number
@@ -246,6 +257,7 @@ export function createRelay(options: RelayOptions): Relay {
     maxSyncFrameBytes: syncCap = 32 * 1024 * 1024,
     maxBufferedBytes = 16 * 1024 * 1024,
     maxSocketsPerMember = 100,
+    maxSyncBytesPerMember: syncBudgetOption,
     maxPresenceBytes = 8 * 1024,
     presenceUpdatesPerSecond = 10,
     roomIdleMs = 30_000,
@@ -261,6 +273,7 @@ export function createRelay(options: RelayOptions): Relay {
     clientIp = () => undefined,
   } = options
   const maxSyncFrameBytes = Math.max(syncCap, maxFrameBytes)
+  const maxSyncBytesPerMember = syncBudgetOption ?? 2 * maxSyncFrameBytes
   const log =
     options.log ??
     ((event: Record<string, unknown>) =>
@@ -353,6 +366,9 @@ export function createRelay(options: RelayOptions): Relay {
   }
   /** Open sockets per member [L4]. */
   const socketsOf = new Map<string, number>()
+  /** Bytes of big sync step 2s being buffered per member, and whose socket each is [L6]. */
+  const syncBytesOf = new Map<string, number>()
+  const connectionOf = new WeakMap<object, Connection>()
   const rooms = new Map<string, Room>()
   const loading = new Map<string, Promise<Room>>()
   const connections = new Set<Connection>()
@@ -1254,6 +1270,7 @@ export function createRelay(options: RelayOptions): Relay {
         }
         socketsOf.set(self.memberId, open + 1)
         self.counted = true
+        if (typeof ws.raw === 'object' && ws.raw !== null) connectionOf.set(ws.raw, self)
         self.ws = ws
         connections.add(self)
         metrics.connections = connections.size
@@ -1316,12 +1333,37 @@ export function createRelay(options: RelayOptions): Relay {
     maxFrameBytes,
     maxSyncFrameBytes,
     maxSocketsPerMember,
+    maxSyncBytesPerMember,
     maxPresenceBytes,
     presenceUpdatesPerSecond,
     ingest,
     writeRoom,
     startEpoch,
     admin,
+    syncBudget(raw) {
+      const member = () =>
+        typeof raw === 'object' && raw !== null ? connectionOf.get(raw)?.memberId : undefined
+      return {
+        take(bytes) {
+          const m = member()
+          // A socket the relay did not accept is closing: it gets nothing buffered.
+          if (m === undefined) return false
+          const used = syncBytesOf.get(m) ?? 0
+          if (maxSyncBytesPerMember > 0 && used + bytes > maxSyncBytesPerMember) return false
+          syncBytesOf.set(m, used + bytes)
+          metrics.syncBytesInFlight += bytes
+          return true
+        },
+        give(bytes) {
+          const m = member()
+          if (m === undefined) return
+          metrics.syncBytesInFlight -= bytes
+          const left = (syncBytesOf.get(m) ?? 0) - bytes
+          if (left > 0) syncBytesOf.set(m, left)
+          else syncBytesOf.delete(m)
+        },
+      }
+    },
     reportRejectedFrame(reason, detail) {
       metrics.reject(reason)
       log({ level: 'warn', msg: 'frame rejected', reason, detail: detail.slice(0, 300) })

@@ -59,6 +59,12 @@ export interface FrameCaps {
   frame: number
   /** A socket's first sync step 2 (a replica's reply to the relay's step 1). */
   sync: number
+  /**
+   * Bytes of big step 2s buffered at once, shared by a member's sockets [L6]: `take` before one
+   * is let in (false: refused like an oversized frame, and `refused` is told), `give` once it has
+   * all gone through to `ws` (or its socket closed).
+   */
+  budget?: { take(bytes: number): boolean; give(bytes: number): void; refused(): void }
 }
 
 /**
@@ -81,6 +87,15 @@ export function gateFrames(raw: unknown, caps: FrameCaps): boolean {
   /** Payload bytes of the current frame still to pass. */
   let remaining = 0
   let bigStep2Used = false
+  /** Budget bytes the big step 2 in flight holds, and whether the current frame is its last. */
+  let taken = 0
+  let lastOfBig = false
+  const give = () => {
+    if (taken > 0) caps.budget?.give(taken)
+    taken = 0
+    lastOfBig = false
+  }
+  ;(raw as { once?(event: 'close', fn: () => void): unknown }).once?.('close', give)
   receiver.write = (input: Uint8Array): boolean => {
     let chunk = input
     if (held) {
@@ -90,11 +105,13 @@ export function gateFrames(raw: unknown, caps: FrameCaps): boolean {
     let ok = true
     let from = 0
     let i = 0
+    let passed = false
     while (i < chunk.length) {
       if (remaining > 0) {
         const n = Math.min(remaining, chunk.length - i)
         i += n
         remaining -= n
+        if (remaining === 0 && lastOfBig) passed = true
         continue
       }
       const head = readHeader(chunk, i)
@@ -115,8 +132,12 @@ export function gateFrames(raw: unknown, caps: FrameCaps): boolean {
           payloadByte(chunk, i, head, 1) === 1
         let cap = caps.frame
         if (step2 && !bigStep2Used) {
-          cap = caps.sync
-          bigStep2Used = true
+          const bytes = head.fin ? head.length : caps.sync
+          if (!caps.budget || caps.budget.take(bytes)) {
+            cap = caps.sync
+            bigStep2Used = true
+            taken = caps.budget ? bytes : 0
+          } else caps.budget.refused()
         }
         if (cap !== receiver._maxPayload) {
           // Frames before this one were read with the cap they had.
@@ -125,11 +146,15 @@ export function gateFrames(raw: unknown, caps: FrameCaps): boolean {
           receiver._maxPayload = cap
         }
       }
+      if (taken > 0 && head.opcode < 8 && head.fin) lastOfBig = true
       i += head.size
       remaining = head.length
+      if (remaining === 0 && lastOfBig) passed = true
     }
     const end = held ? chunk.length - held.length : chunk.length
     if (end > from) ok = write(chunk.subarray(from, end))
+    // `ws` has read the whole message now (it reads synchronously), and the relay has it.
+    if (passed) give()
     return ok
   }
   return true
