@@ -9,6 +9,16 @@ const config = {
     // A single-page app: the relay serves build/ and answers unknown paths with index.html.
     adapter: adapter({ fallback: 'index.html', strict: false }),
     serviceWorker: { register: true },
+    // No inline script but kit's own bootstrap, allowed by its hash in a <meta> CSP; the relay
+    // sends the full policy (frame-ancestors included) as a header with the same hash.
+    csp: {
+      mode: 'hash',
+      directives: {
+        'script-src': ['self'],
+        'object-src': ['none'],
+        'base-uri': ['self'],
+      },
+    },
   },
 }
 

@@ -13,7 +13,14 @@ import WebSocket from 'ws'
 import * as Y from 'yjs'
 import { recordFigures } from './support/figures.ts'
 import { syncFrame } from './support/frames.ts'
-import { SECRET, login, startLocalRelay, type LocalRelay } from './support/relay.ts'
+import {
+  PASSWORD,
+  SECRET,
+  login,
+  startLocalRelay,
+  type LocalRelay,
+  type Session,
+} from './support/relay.ts'
 
 const workspace = {
   phoneNumbers: ['pn1', 'pn2'],
@@ -76,10 +83,13 @@ function attempt(
   })
 }
 
-function storedHash(relay: LocalRelay): string {
+/** A hash of every stored room (but `except`, a room the relay itself writes meanwhile). */
+function storedHash(relay: LocalRelay, except = ''): string {
   const db = new Database(join(relay.dataDir, 'relay.db'), { readonly: true })
   const h = createHash('sha256')
-  for (const r of db.prepare('SELECT room, data FROM updates ORDER BY id').all() as {
+  for (const r of db
+    .prepare('SELECT room, data FROM updates WHERE room != ? ORDER BY id')
+    .all(except) as {
     room: string
     data: Buffer
   }[])
@@ -307,5 +317,160 @@ describe('[§4] auth matrix', () => {
     expect(expiry.lateMs).toBeLessThan(1000)
     expect(revoked.code).toBe(4403)
     expect(revoked.afterMs).toBeLessThan(1000)
+  })
+})
+
+/** A socket as `token` to `room`: when it closed, with which code, ms after `mark()` was called. */
+function watchClose(relay: LocalRelay, room: string, token: string) {
+  const ws = new WebSocket(`ws://127.0.0.1:${relay.port}/sync/${room}?token=${token}`)
+  ws.on('error', () => {})
+  let t0 = 0
+  const opened = new Promise<void>((resolve) => ws.once('open', () => resolve()))
+  const closed = new Promise<{ code: number; afterMs: number }>((resolve) =>
+    ws.on('close', (code) => resolve({ code, afterMs: Date.now() - t0 })),
+  )
+  return { ws, opened, closed, mark: () => (t0 = Date.now()) }
+}
+
+const api = (
+  relay: LocalRelay,
+  path: string,
+  token: string | null,
+  body?: unknown,
+  method?: string,
+) =>
+  fetch(`${relay.url}${path}`, {
+    method: method ?? (body === undefined ? 'GET' : 'POST'),
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+
+describe('[issue 20 §5] off-boarding and sessions', () => {
+  it('regression: a removed member kept writing on open sockets — now every socket of theirs closes within 1 s (4410) and nothing they send is stored', async () => {
+    const relay = await startLocalRelay({ workspace })
+    await relay.relay.ingest(activity('r1', 'c1', 'pn1'))
+    const alice = (await login(relay.url, 'alice@example.com')).token
+    const carol = await login(relay.url, 'carol@example.com')
+    const carolOther = await login(relay.url, 'carol@example.com')
+    const sockets = [
+      watchClose(relay, 'inbox:pn1', carol.token),
+      watchClose(relay, 'contacts', carol.token),
+      watchClose(relay, 'inbox:pn1', carolOther.token),
+    ]
+    await Promise.all(sockets.map((s) => s.opened))
+    // The workspace room gets the relay's own write (carol marked removed); nothing else changes.
+    const before = storedHash(relay, 'workspace')
+    for (const s of sockets) s.mark()
+    const removed = await api(relay, '/api/admin/members/carol', alice, undefined, 'DELETE')
+    // What a hostile client would send right after: it must not be stored.
+    for (const s of sockets)
+      if (s.ws.readyState === WebSocket.OPEN)
+        s.ws.send(syncFrame(2, markUpdate('carol', 'dev-carol')))
+    const closes = await Promise.all(sockets.map((s) => s.closed))
+    const me = await api(relay, '/api/me', carol.token)
+    const reopen = await attempt(
+      relay,
+      'removed member reconnects',
+      `inbox:pn1?token=${carol.token}`,
+    )
+    const relogin = await fetch(`${relay.url}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'carol@example.com', password: PASSWORD }),
+    })
+    const after = storedHash(relay, 'workspace')
+    await relay.close()
+
+    figures.memberRemoval = {
+      sockets: closes.length,
+      codes: closes.map((c) => c.code),
+      maxMsAfterRemoval: Math.max(...closes.map((c) => c.afterMs)),
+      tokenAfterRemoval: me.status,
+      reconnect: reopen.how,
+      loginAfterRemoval: relogin.status,
+    }
+    expect(removed.status).toBe(200)
+    expect(closes.map((c) => c.code)).toEqual([4410, 4410, 4410])
+    expect(Math.max(...closes.map((c) => c.afterMs))).toBeLessThan(1000)
+    expect(me.status).toBe(401)
+    expect(reopen).toMatchObject({ refused: true, how: 'close 4410', bytesBeforeRefusal: 0 })
+    expect(relogin.status).toBe(401)
+    expect(after).toBe(before)
+  })
+
+  it('regression: /api/refresh extended any token indefinitely — now only a refresh token refreshes, once, and never past the session’s end; a revoked session closes its sockets within 1 s', async () => {
+    const relay = await startLocalRelay({
+      workspace,
+      tokenTtlSeconds: 1,
+      sessionTtlSeconds: 3,
+      refreshReuseGraceMs: 0,
+    })
+    const s = (await login(relay.url, 'carol@example.com')) as Session & {
+      refreshToken: string
+      sessionExpiresAt: number
+    }
+    // The old way: the access token as Bearer.
+    const bearerOnly = await api(relay, '/api/refresh', s.token, {})
+    // Refresh until the session's end: each answer's refresh token is the next one to use.
+    let current = s.refreshToken
+    let refreshes = 0
+    let lastAccessExpiry = s.expiresAt
+    let ended: { status: number; code?: string } | null = null
+    while (!ended) {
+      const res = await api(relay, '/api/refresh', null, { refreshToken: current })
+      const body = (await res.json()) as {
+        refreshToken?: string
+        expiresAt?: number
+        code?: string
+      }
+      if (res.status !== 200) ended = { status: res.status, code: body.code }
+      else {
+        refreshes++
+        current = body.refreshToken!
+        lastAccessExpiry = body.expiresAt!
+        await new Promise((r) => setTimeout(r, 250))
+      }
+    }
+    const endedAfterMs = Date.now() - (s.sessionExpiresAt - 3000)
+
+    // Reuse of a replaced refresh token ends the session, and its socket closes at once.
+    const t = await login(relay.url, 'carol@example.com')
+    const first = (await (
+      await api(relay, '/api/refresh', null, { refreshToken: (t as typeof s).refreshToken })
+    ).json()) as {
+      token: string
+    }
+    const sock = watchClose(relay, 'inbox:pn1', first.token)
+    await sock.opened
+    sock.mark()
+    const reuse = await api(relay, '/api/refresh', null, {
+      refreshToken: (t as typeof s).refreshToken,
+    })
+    const reuseBody = (await reuse.json()) as { code?: string }
+    const closed = await sock.closed
+    const meAfterReuse = await api(relay, '/api/me', first.token)
+    await relay.close()
+
+    figures.refresh = {
+      bearerOnlyRefresh: bearerOnly.status,
+      refreshesWithinSession: refreshes,
+      sessionEndedAfterMs: endedAfterMs,
+      endedWith: ended,
+      accessTokenNeverOutlivesSession: lastAccessExpiry <= s.sessionExpiresAt,
+      reuse: { status: reuse.status, code: reuseBody.code, socketClose: closed },
+      tokenAfterReuse: meAfterReuse.status,
+    }
+    expect(bearerOnly.status).toBe(400)
+    expect(refreshes).toBeGreaterThan(0)
+    expect(ended).toEqual({ status: 401, code: 'session-expired' })
+    expect(lastAccessExpiry).toBeLessThanOrEqual(s.sessionExpiresAt)
+    expect(endedAfterMs).toBeLessThan(3000 + 1000)
+    expect([reuse.status, reuseBody.code]).toEqual([401, 'session-ended'])
+    expect(closed.code).toBe(4410)
+    expect(closed.afterMs).toBeLessThan(1000)
+    expect(meAfterReuse.status).toBe(401)
   })
 })

@@ -2,7 +2,8 @@
  * Issue 8 §6–§7 — skewed clocks [P6] and a long offline spell.
  *
  * §6: replicas whose wall clock runs 1 h ahead and 1 h behind. The one ahead cannot win a
- * conflict (the relay refuses its marks, 4422 clock-drift); the one behind still wins when it is
+ * conflict (the relay refuses its marks, 4422 clock-drift, and the replica drops them and says
+ * so, docs/recovery.md); the one behind still wins when it is
  * causally later (its HLC follows what it has seen) [P2, P5].
  * §7: a file-backed replica offline for a simulated 8 h (its clock 8 h back, restarted twice)
  * makes 500 marks while five others keep marking online; after it reconnects nothing is lost,
@@ -94,9 +95,10 @@ describe('[P6] clock skew', () => {
     const ahead = await replica(relay, 'm1', 'dev-ahead', () => Date.now() + HOUR)
     const behind = await replica(relay, 'm2', 'dev-behind', () => Date.now() - HOUR)
 
-    // Ahead marks Done; the relay refuses it (too far in its future) and the room stops there.
+    // Ahead marks Done; the relay refuses it (too far in its future), and the replica drops it
+    // and tells its user [R1]–[R3].
     await ahead.inbox(PN).markDone('c1')
-    await waitFor(() => ahead.error !== null, 'the ahead replica is told')
+    await waitFor(() => ahead.notices.length > 0, 'the ahead replica is told')
     await normal.inbox(PN).markOpen('c1')
     await normal.whenSynced()
     await waitFor(
@@ -115,7 +117,7 @@ describe('[P6] clock skew', () => {
     const agree = [normal, behind].every((sb) => show(sb.inbox(PN).doc, 'c1') === show(doc, 'c1'))
     const relayHasAhead = history(doc, 'c1').some((h) => h.deviceId === 'dev-ahead')
     figures.skew = {
-      aheadRefusedWith: ahead.error?.message ?? null,
+      aheadRefusedWith: ahead.notices[0]?.message ?? null,
       aheadMarkStored: relayHasAhead,
       behindWinsWhenLater: afterBehind.statusBy?.deviceId === 'dev-behind',
       final:
@@ -124,7 +126,8 @@ describe('[P6] clock skew', () => {
     }
     for (const sb of [normal, ahead, behind]) await sb.destroy()
     await relay.close()
-    expect(ahead.error?.message).toMatch(/4422/)
+    expect(ahead.notices[0]?.message).toMatch(/4422 clock-drift/)
+    expect(ahead.notices[0]?.dropped.map((d) => d.summary)).toContain('mark done on c1')
     expect(relayHasAhead).toBe(false)
     expect(afterBehind.status).toBe('done')
     expect(afterBehind.statusBy?.deviceId).toBe('dev-behind')

@@ -37,6 +37,8 @@ const s = load('storage-faults')
 const h = load('hostile')
 const a = load('auth')
 const k = load('clocks')
+const x = load('attacks')
+const hx = load('http-attacks')
 const lf = load('limits-frames')
 const lp = load('limits-presence')
 /** A nested figure (`before.floodFactor`), or 'not run'. */
@@ -197,7 +199,60 @@ const lines = [
   row('1 h ahead / 1 h behind [P6]', v(k, 'skew')),
   row('8 h offline, 500 marks, 2 restarts, 5 online replicas', v(k, 'offline')),
   '',
-  '## 8. Attacks: oversized frames and presence (docs/protocol.md "Limits")',
+  '## 8. Attacks',
+  '',
+  "### A member's crafted updates (issue 20 §1, SPEC [M8])",
+  '',
+  'Each update a member built by hand that erased or forged what was not theirs before updates',
+  'were judged by their effect, sent to the real relay over SQLite, then the relay restarted:',
+  '',
+  '| crafted update | verdict |',
+  '|---|---|',
+  ...Object.entries((x?.crafted as Record<string, string> | undefined) ?? {}).map(([what, got]) =>
+    row(what, got),
+  ),
+  '',
+  'Adversarial fuzz (core `runAttackFuzz`, every room kind, a hostile member among honest writers;',
+  'admission as the relay runs it). Accepted updates are harmless: the oracle checks that no value',
+  'of another writer or of a relay-only root changed, and that the relay, a live replica and',
+  'replicas loaded from the stored log and from a snapshot hold the same values. `pnpm test` runs',
+  '100,000 more in packages/core/test/attack-fuzz.test.ts.',
+  '',
+  '| figure | value |',
+  '|---|---|',
+  row(
+    'crafted updates tried / refused / held (gap, unknown parent) / accepted-and-harmless',
+    x?.fuzz
+      ? `${(x.fuzz as Figures).tried} / ${(x.fuzz as Figures).refused} / ${(x.fuzz as Figures).held} / ${(x.fuzz as Figures).accepted}`
+      : 'not run',
+  ),
+  row(
+    'foreign entries changed (target 0)',
+    x?.fuzz ? String((x.fuzz as Figures).foreignValuesChanged) : 'not run',
+  ),
+  row(
+    'honest updates among them, refused (target 0)',
+    x?.fuzz ? `${(x.fuzz as Figures).honest}, 0` : 'not run',
+  ),
+  '',
+  '### Login and HTTP (issue 20 §2, §4; SPEC [A1]–[A5])',
+  '',
+  'Production login limits (5 per email, 50 per address, then waits of 1, 2, 4 … s; 2 hashes',
+  'at once, 16 queued). Before the fix: 1,000 parallel wrong passwords for one email got',
+  '1,000 × 401 (about 39 guesses/s), the owner’s login during a 300-attempt burst took 11.7 s,',
+  'and one 100 MiB body took the relay from 202 MB to 742 MB.',
+  '',
+  '| figure | value |',
+  '|---|---|',
+  row('1,000 parallel wrong passwords for one email', v(hx, 'parallel')),
+  row('8 guessers hammering one email from 50 rotating addresses', v(hx, 'sequential')),
+  row(
+    'owner from their usual address during a 300-attempt burst (one email / 300 emails)',
+    v(hx, 'ownerUnderAttack'),
+  ),
+  row('five parallel 100 MiB chunked bodies', v(hx, 'oversizedBodies')),
+  '',
+  '### Oversized frames and presence (issue 20 §4, SPEC [L4]–[L6]; docs/protocol.md "Limits")',
   '',
   'Frames: one member sends frames of 30 MiB, each on its own socket, all at once (the relay in its',
   'own process; its peak RSS during the attack, sampled every 10 ms, over its RSS before). A frame that is not a sync step 2 is refused',

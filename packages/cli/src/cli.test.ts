@@ -186,7 +186,8 @@ describe('switchboard CLI when its session expires while offline', () => {
     run('login', relay.url, '--email', 'carol@example.com', '--password', 'demo-password')
 
   beforeAll(async () => {
-    relay = await startRelay({ tokenTtlSeconds: 2 })
+    // The session itself ends (a refresh token would renew a mere access token).
+    relay = await startRelay({ tokenTtlSeconds: 2, sessionTtlSeconds: 2 })
     await relay.ingest(incoming('c1', 'hello'))
   })
 
@@ -196,7 +197,7 @@ describe('switchboard CLI when its session expires while offline', () => {
     data.remove()
   })
 
-  it('keeps offline marks through an expired token and pushes them after logging in again', async () => {
+  it('keeps offline marks through an expired session and pushes them after logging in again', async () => {
     expect((await login()).code).toBe(0)
     expect((await run('done', 'c1', '--offline')).code).toBe(0)
     const session = readFileSync(join(data.dir, 'session.json'), 'utf8')
@@ -222,5 +223,49 @@ describe('switchboard CLI when its session expires while offline', () => {
     } finally {
       await alice.destroy()
     }
+  })
+})
+
+describe('switchboard CLI when access to a number is revoked while it holds offline marks', () => {
+  let relay: TestRelay
+  const home = tempDir('sb-cli-home-')
+  const data = tempDir('sb-cli-data-')
+  const env = { SWITCHBOARD_HOME: home.dir, SWITCHBOARD_TIMEOUT: '20' }
+  const run = (...args: string[]) => cli([...args, '--data', data.dir], env)
+
+  beforeAll(async () => {
+    relay = await startRelay()
+    await relay.ingest(incoming('c1', 'hello'))
+  })
+
+  afterAll(async () => {
+    await relay?.stop()
+    home.remove()
+    data.remove()
+  })
+
+  it('[R4] sync prints the notice, drops that number from the replica and exits cleanly', async () => {
+    const login = await run(
+      'login',
+      relay.url,
+      '--email',
+      'carol@example.com',
+      '--password',
+      'demo-password',
+    )
+    expect(login.code).toBe(0)
+    expect((await run('done', 'c1', '--offline')).code).toBe(0)
+    await relay.admin!.revoke('carol', 'pn1')
+
+    const sync = await run('sync')
+    expect(sync.code).toBe(0)
+    expect(sync.stderr).toMatch(
+      /^switchboard: You no longer have access to the inbox of Support \(\+15550001\): its data was removed from this device\. Never stored by the relay and lost: 1 change \(mark done on c1\)\.$/m,
+    )
+    const status = JSON.parse((await run('status', '--offline', '--json')).stdout)
+    expect(status.pending).toBe(0)
+    const again = await run('sync')
+    expect(again.code).toBe(0)
+    expect(again.stderr).toBe('')
   })
 })

@@ -173,14 +173,19 @@ async function withReplica<T>(
   const sb = createSwitchboard({
     url: session.url,
     token: session.token,
+    refreshToken: session.refreshToken,
     expiresAt: session.expiresAt,
     member: session.member,
     deviceId: session.deviceId,
     storage: 'file',
     dir: replicaDir(dataDir),
     connect: !offline,
-    onToken: (token, expiresAt) => writeSession(dataDir, { ...session, token, expiresAt }),
+    // The refresh token rotates: the next run must use the one this refresh returned.
+    onToken: (token, expiresAt, refreshToken) =>
+      writeSession(dataDir, { ...readSession(dataDir), token, expiresAt, refreshToken }),
   })
+  // A refused change or a revoked number is told on stderr, whatever the command (docs/recovery.md).
+  const offNotice = sb.onNotice((n) => ctx.io.err(`switchboard: ${n.message}`))
   try {
     await sb.whenLoaded
     const opened = { sb, session, dataDir, offline }
@@ -200,6 +205,7 @@ async function withReplica<T>(
     return withReplica(ctx, fn, true)
   } finally {
     await sb.destroy()
+    offNotice()
   }
 }
 
@@ -279,7 +285,12 @@ const commands: Record<string, (ctx: Ctx) => Promise<void>> = {
     if (res.status === 401 || res.status === 403)
       throw new CliError(`login refused for ${email}: wrong email or password`)
     if (!res.ok) throw new CliError(`login failed: HTTP ${res.status}`)
-    const body = (await res.json()) as { token: string; expiresAt: number; member: Member }
+    const body = (await res.json()) as {
+      token: string
+      expiresAt: number
+      refreshToken?: string
+      member: Member
+    }
     const dataDir = dataDirFor(base, ctx.flags.data, ctx.io.env)
     let deviceId = newDeviceId('cli')
     try {
@@ -293,6 +304,7 @@ const commands: Record<string, (ctx: Ctx) => Promise<void>> = {
     writeSession(dataDir, {
       url: base,
       token: body.token,
+      refreshToken: body.refreshToken,
       expiresAt: body.expiresAt,
       member: body.member,
       deviceId,

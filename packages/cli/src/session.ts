@@ -12,6 +12,8 @@ import type { Member } from '@switchboard/client/node'
 export interface Session {
   url: string
   token: string
+  /** Single-use: every refresh writes the one that replaced it (absent in older session files). */
+  refreshToken?: string
   expiresAt: number
   member: Member
   /** One device per replica directory; the replica's lock keeps it to one process at a time. */

@@ -6,16 +6,21 @@
 export const ErrorCode = {
   /** 4401 / refresh refused: the token is gone; log in again. */
   Unauthorized: 'unauthorized',
-  /** 4403: no access to the room, or access revoked. Stop and tell the user. */
+  /**
+   * 4410 / refresh answered `session-ended`: the session was ended on the relay (signed out
+   * elsewhere, revoked by an admin, member removed). The replica stops; sign out, tell the user.
+   */
+  SessionEnded: 'session-ended',
+  /** 4403: no access to the room, or access revoked. Drop the room's local data, tell the user. */
   Forbidden: 'forbidden',
-  /** 4422: the relay rejected an update. Stop and tell the user. */
+  /** 4422 / 4413: the relay refused an update. Drop the refused change, tell the user, resync. */
   Rejected: 'rejected',
   /**
    * 4423: this replica's device id is bound to another member [L1]. Every room stops; the owner
    * of the device id (web tab, CLI session) mints a new one and opens a new replica with it.
    */
   DeviceTaken: 'device-taken',
-  /** 4400 / 4413: the relay could not read a frame (a client bug). */
+  /** 4400: the relay could not read a frame (a client bug). */
   Protocol: 'protocol',
   /** 4500 / network: retried with backoff. */
   Unavailable: 'unavailable',
@@ -41,22 +46,32 @@ export class SwitchboardError extends Error {
   }
 }
 
-/** How the client reacts to a relay close code (docs/protocol.md). */
+/**
+ * How the client reacts to a relay close code (docs/protocol.md): `recover` drops the refused
+ * change and resyncs the room, `drop` removes the room's local data (docs/recovery.md).
+ */
 export type CloseReaction =
-  { action: 'retry'; tell?: ErrorCode } | { action: 'reauth' } | { action: 'stop'; code: ErrorCode }
+  | { action: 'retry'; tell?: ErrorCode }
+  | { action: 'reauth' }
+  | { action: 'recover'; code: ErrorCode }
+  | { action: 'drop'; code: ErrorCode }
+  | { action: 'stop'; code: ErrorCode }
+  | { action: 'sign-out' }
 
 export function closeReaction(code: number): CloseReaction {
   switch (code) {
     case 4401:
       return { action: 'reauth' }
+    case 4410:
+      return { action: 'sign-out' }
     case 4403:
-      return { action: 'stop', code: ErrorCode.Forbidden }
+      return { action: 'drop', code: ErrorCode.Forbidden }
     case 4422:
-      return { action: 'stop', code: ErrorCode.Rejected }
+    case 4413:
+      return { action: 'recover', code: ErrorCode.Rejected }
     case 4423:
       return { action: 'stop', code: ErrorCode.DeviceTaken }
     case 4400:
-    case 4413:
       return { action: 'stop', code: ErrorCode.Protocol }
     case 4500:
       return { action: 'retry', tell: ErrorCode.Unavailable }

@@ -9,11 +9,13 @@ export type {
   ConnectionStatus,
   Contacts,
   ConversationHandle,
+  DroppedChange,
   Inbox,
   Member,
   PhoneNumber,
   PhoneNumberWithUnread,
   Switchboard,
   SwitchboardOptions,
+  SyncNotice,
   Viewer,
 } from './types.ts'

@@ -124,6 +124,29 @@ export class PendingLedger {
     return changed
   }
 
+  /** Forgets every pending entry and client id of `room`: its local data is gone [R4]. */
+  forgetRoom(room: string): void {
+    for (const rec of Object.values(this.devices)) {
+      for (const [id, entry] of Object.entries(rec.clients))
+        if (entry.room === room) delete rec.clients[id]
+      if (rec.clientIds && room in rec.clientIds) {
+        const { [room]: _gone, ...rest } = rec.clientIds
+        rec.clientIds = rest
+      }
+    }
+    this.self().updatedAt = Date.now()
+    this.emit('ack')
+  }
+
+  /** The client ids with unacknowledged changes in `room`, each with the clock the relay acknowledged. */
+  ackedIn(room: string): Map<number, number> {
+    const out = new Map<number, number>()
+    for (const rec of Object.values(this.devices))
+      for (const [id, entry] of Object.entries(rec.clients))
+        if (entry.room === room) out.set(Number(id), entry.acked)
+    return out
+  }
+
   /** A local transaction in `room` that ends at `clock` of `clientID`. */
   recordLocal(room: string, clientID: number, clock: number): void {
     const rec = this.self()

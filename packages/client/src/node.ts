@@ -17,12 +17,14 @@ export type {
   ConnectionStatus,
   Contacts,
   ConversationHandle,
+  DroppedChange,
   Inbox,
   Member,
   PhoneNumber,
   PhoneNumberWithUnread,
   Switchboard,
   SwitchboardOptions,
+  SyncNotice,
   Viewer,
 } from './types.ts'
 

@@ -10,7 +10,9 @@
  * relay starts a new epoch (close 4409), or says it holds more of our client id than we do (a
  * replica restored from an old snapshot), the room takes the relay's state into a fresh doc
  * with a new client id, replays this device's entries the fresh doc lacks (`replayIntoEpoch`),
- * and swaps it in; nothing made offline is lost (docs/bounded-documents.md).
+ * and swaps it in; nothing made offline is lost (docs/bounded-documents.md). A refused update
+ * (4422, 4413) rebuilds the room the same way, but writes again only this device's unsynced
+ * changes that a local check still admits, and reports the rest as dropped (docs/recovery.md).
  */
 import * as decoding from 'lib0/decoding'
 import type * as encoding from 'lib0/encoding'
@@ -20,7 +22,9 @@ import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
 import { replayIntoEpoch, type ReplayAuthor } from '@switchboard/core'
 import type { PendingLedger } from './ledger.ts'
+import { sortUnsynced, writeAgain } from './recovery.ts'
 import type { ClientStorage } from './storage/client-storage.ts'
+import type { DroppedChange } from './types.ts'
 
 export const MESSAGE_ACK = 100
 /** Compact a room's log into one snapshot once it holds this many records. */
@@ -43,10 +47,28 @@ export interface RoomContext {
   clientIdFor(room: string, avoid?: ReadonlySet<number>): Promise<number>
   /** Who replays this device's entries into a rebuilt doc; null when no member can write. */
   replayAuthor(): ReplayAuthor | null
+  /** A refused update was recovered from: tell the user (called once storage holds the result). */
+  onRecovered(report: RecoveryReport): void
 }
 
 /** Why a room's doc is rebuilt from the relay's state. */
-export type RebuildReason = 'epoch' | 'restored'
+export type RebuildReason = 'epoch' | 'restored' | 'refused'
+
+/** What the relay refused, from its close frame. */
+export interface Refusal {
+  code: number
+  reason: string
+}
+
+/** The outcome of recovering from a refused update [R1]. */
+export interface RecoveryReport extends Refusal {
+  room: string
+  /** Whether this device's admissible changes were written again ([R2]) or all dropped ([R3]). */
+  rebased: boolean
+  /** Unsynced changes written again into the rebuilt doc, counted as `summarize` lists them. */
+  kept: number
+  dropped: DroppedChange[]
+}
 
 export interface ProviderOptions {
   serverUrl: string
@@ -132,6 +154,10 @@ export class RoomReplica {
   } | null = null
   /** How many times this room was rebuilt (tests and diagnostics). */
   rebuilds = 0
+  /** Refusals since the relay last acknowledged a change here: the first rebases, later ones drop [R3]. */
+  private refusals = 0
+  /** The refusal being recovered from, until the rebuilt doc is swapped in. */
+  private refusal: (Refusal & { rebase: boolean }) | null = null
 
   constructor(name: string, ctx: RoomContext) {
     this.name = name
@@ -255,6 +281,8 @@ export class RoomReplica {
       const clientID = decoding.readVarUint(decoder)
       const clock = decoding.readVarUint(decoder)
       this.ctx.ledger.ack(this.name, clientID, clock)
+      // The relay stored a change of ours: a later refusal is a new one, rebased again.
+      if (doc === this.doc) this.refusals = 0
     }
     provider.on('status', () => this.emit())
     provider.on('sync', () => {
@@ -278,6 +306,21 @@ export class RoomReplica {
     for (const clientID of this.ctx.ledger.clientsIn(this.name))
       this.ctx.ledger.ack(this.name, clientID, sv.get(clientID) ?? 0)
     return 'ok'
+  }
+
+  /**
+   * Recovers from a refused update [R1]: rebuilds the room from the relay's state, then writes
+   * again what this device may still write ([R2]; after a second refusal in a row, nothing
+   * [R3]). False, doing nothing, when nothing of this device is pending here: then the refusal
+   * is not about its changes, and dropping them would not help.
+   */
+  recover(refusal: Refusal): boolean {
+    if (this.destroyed || !this.options || this.ctx.ledger.clientsIn(this.name).length === 0)
+      return false
+    this.refusal = { ...refusal, rebase: this.refusals === 0 }
+    this.refusals++
+    void this.rebuild('refused')
+    return true
   }
 
   /**
@@ -327,8 +370,25 @@ export class RoomReplica {
     const { doc: next, provider } = rebuilding
     const old = this.doc
     const author = this.ctx.replayAuthor()
-    // Sent by the provider as this device's write (the relay checks it like any other).
-    if (author) replayIntoEpoch(old, next, author, this.ctx.origin)
+    let report: RecoveryReport | null = null
+    if (rebuilding.reason === 'refused') {
+      const refusal = this.refusal ?? { code: 0, reason: '', rebase: false }
+      this.refusal = null
+      const sorted = sortUnsynced(this.name, old, next, author, refusal.rebase)
+      const { kept, dropped } = sorted
+      // Sent by the provider as this device's write (the relay checks it like any other).
+      writeAgain(next, kept, this.ctx.origin)
+      // Nothing written again: nothing of the refused batch can be refused twice.
+      if (kept.length === 0) this.refusals = 0
+      report = {
+        room: this.name,
+        code: refusal.code,
+        reason: refusal.reason,
+        rebased: refusal.rebase,
+        kept: sorted.keptSummaries.length,
+        dropped,
+      }
+    } else if (author) replayIntoEpoch(old, next, author, this.ctx.origin)
     old.off('update', this.onUpdate)
     this.doc = next
     next.on('update', this.onUpdate)
@@ -350,6 +410,10 @@ export class RoomReplica {
     this.tail = write.catch(() => {})
     write.catch((e) => this.ctx.onStorageError(e))
     this.lastLocalWrite = write
+    if (report) {
+      const done = report
+      void this.tail.then(() => this.ctx.onRecovered(done))
+    }
     for (const l of this.docListeners) l(next, old)
     this.emit()
   }

@@ -22,26 +22,73 @@ describe('session: tokens, access, browser storage', () => {
   it('refreshes its token before expiry and keeps syncing after the old token’s socket closes (4401)', async () => {
     const r = await relay({ tokenTtlSeconds: 3 })
     const tokens: string[] = []
+    const refreshTokens: (string | undefined)[] = []
     const { createSwitchboard } = await import('./node.ts')
     const { login } = await import('../test/harness.ts')
     const session = await login(r.url, 'bob@example.com')
     const bob = createSwitchboard({
       url: r.url,
       token: session.token,
+      refreshToken: session.refreshToken,
       expiresAt: session.expiresAt,
       member: session.member,
       storage: 'memory',
-      onToken: (t) => tokens.push(t),
+      onToken: (t, _exp, refreshToken) => {
+        tokens.push(t)
+        refreshTokens.push(refreshToken)
+      },
     })
     cleanups.push(() => bob.destroy())
     await bob.whenSynced()
     await until(bob, () => tokens.length >= 1 && Date.now() > session.expiresAt + 200)
     expect(tokens[0]).not.toBe(session.token)
+    // [S2] The refresh token rotated, and the replica uses the new one next time.
+    expect(refreshTokens[0]).toBeDefined()
+    expect(refreshTokens[0]).not.toBe(session.refreshToken)
     await until(bob, () => bob.status === 'online')
     await bob.inbox('pn1').markDone('c1')
     await bob.whenSynced()
     expect(bob.pending).toBe(0)
     expect(bob.error).toBeNull()
+  })
+
+  it('[S5] a revoked session signs the replica out (4410 → session-ended error, offline, marks kept locally)', async () => {
+    const r = await relay()
+    const carol = await openClient(r, 'carol@example.com')
+    cleanups.push(() => carol.destroy())
+    await until(carol, () => carol.inbox('pn1').get('c1') !== null)
+    await carol.whenSynced()
+    expect(r.admin!.revokeSessions('carol')).toHaveLength(1)
+    await until(carol, () => carol.error?.code === 'session-ended')
+    expect(carol.status).toBe('offline')
+    await carol.inbox('pn1').markDone('c1')
+    expect(carol.inbox('pn1').get('c1')?.status).toBe('done')
+    expect(carol.pending).toBe(1)
+    await expect(carol.whenSynced()).rejects.toMatchObject({ code: 'session-ended' })
+  })
+
+  it('[S5] signOut() ends the session on the relay: its tokens stop working', async () => {
+    const r = await relay()
+    const { createSwitchboard } = await import('./node.ts')
+    const { login } = await import('../test/harness.ts')
+    const session = await login(r.url, 'carol@example.com')
+    const carol = createSwitchboard({
+      url: r.url,
+      token: session.token,
+      refreshToken: session.refreshToken,
+      member: session.member,
+      storage: 'memory',
+    })
+    cleanups.push(() => carol.destroy())
+    await carol.whenSynced()
+    expect(await carol.signOut()).toBe(true)
+    expect(carol.status).toBe('offline')
+    expect(carol.error).toBeNull()
+    const me = await fetch(`${r.url}/api/me`, {
+      headers: { authorization: `Bearer ${session.token}` },
+    })
+    expect(me.status).toBe(401)
+    expect(await carol.refresh()).toBe(false)
   })
 
   it('[access] an inbox whose access is revoked closes; the rest keeps syncing', async () => {

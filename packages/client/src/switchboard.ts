@@ -7,8 +7,10 @@
  * counts this device's changes the relay has not yet acknowledged as stored.
  */
 import {
+  conversationIds,
   createHlc,
   formatTimestamp,
+  parseRoom,
   readWorkspace,
   roomName,
   unreadCount,
@@ -20,7 +22,8 @@ import { InboxHandle } from './inbox.ts'
 import { ContactsHandle } from './contacts.ts'
 import { ConversationRoomHandle } from './conversation.ts'
 import { LEDGER_ROOM, PendingLedger } from './ledger.ts'
-import { RoomReplica, type RoomContext } from './room.ts'
+import { describeChange, summarize, unsyncedChanges } from './recovery.ts'
+import { RoomReplica, type RecoveryReport, type RoomContext } from './room.ts'
 import { memoryStorage, type ClientStorage } from './storage/client-storage.ts'
 import { indexeddbStorage } from './storage/indexeddb.ts'
 import type {
@@ -31,6 +34,7 @@ import type {
   PhoneNumberWithUnread,
   Switchboard,
   SwitchboardOptions,
+  SyncNotice,
   Viewer,
 } from './types.ts'
 
@@ -109,6 +113,7 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
   const ledger = new PendingLedger(deviceId)
 
   let token = options.token
+  let refreshToken = options.refreshToken ?? null
   let expiresAt = options.expiresAt ?? tokenExpiry(token)
   let member: Member | null = options.member ?? null
   let wantOnline = options.connect ?? true
@@ -118,6 +123,10 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
   let refreshTimer: ReturnType<typeof setTimeout> | null = null
   let refreshing: Promise<boolean> | null = null
   const stopped = new Set<string>()
+  /** Rooms the relay said this member may no longer read (4403): dropped, not reopened [R4]. */
+  const revoked = new Set<string>()
+  const notices: SyncNotice[] = []
+  const noticeListeners = new Set<(n: SyncNotice) => void>()
   const rooms = new Map<string, RoomReplica>()
   const inboxes = new Map<string, InboxHandle>()
   const statusListeners = new Set<(s: ConnectionStatus, pending: number) => void>()
@@ -185,6 +194,99 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
       fail(
         new SwitchboardError(ErrorCode.Storage, `local replica write failed: ${e}`, { cause: e }),
       ),
+    // Nothing removed, nothing to tell: a rebase the relay refuses again is told when it drops.
+    onRecovered: (report) => report.dropped.length > 0 && tell(refusedNotice(report)),
+  }
+
+  // ---- notices: refused changes and revoked rooms (docs/recovery.md) ----------------------
+  function tell(notice: SyncNotice) {
+    notices.push(notice)
+    for (const l of noticeListeners) l(notice)
+    notify()
+  }
+
+  /** A room in the user's words: the phone number's name for an inbox. */
+  function roomLabel(name: string): string {
+    const parsed = parseRoom(name)
+    if (parsed?.kind === 'inbox') {
+      const pn = readWorkspace(room(roomName.workspace).doc).phoneNumbers.find(
+        (p) => p.id === parsed.id,
+      )
+      return pn ? `the inbox of ${pn.name} (${pn.number})` : `the inbox ${parsed.id}`
+    }
+    if (parsed?.kind === 'conversation') return `conversation ${parsed.id}`
+    return name
+  }
+
+  /** "2 changes (mark done on c1, pin on c3)", at most five named. */
+  const listed = (dropped: SyncNotice['dropped']) => {
+    const all = summarize(dropped)
+    const shown = all.slice(0, 5)
+    if (all.length > 5) shown.push(`${all.length - 5} more`)
+    return `${changes(all.length)} (${shown.join(', ')})`
+  }
+  const changes = (n: number) => `${n} change${n === 1 ? '' : 's'}`
+
+  function refusedNotice(r: RecoveryReport): SyncNotice {
+    const why = `${r.code}${r.reason ? ' ' + r.reason : ''}`
+    let message = `The relay refused a change in ${roomLabel(r.room)} (${why}).`
+    if (r.dropped.length) message += ` Removed from this device: ${listed(r.dropped)}.`
+    if (r.kept) message += ` ${changes(r.kept)} made here were sent again.`
+    message += ' The room was reloaded from the relay.'
+    return {
+      kind: 'refused',
+      room: r.room,
+      code: r.code,
+      reason: r.reason,
+      dropped: r.dropped,
+      kept: r.kept,
+      message,
+      at: Date.now(),
+    }
+  }
+
+  /**
+   * Access to `name` is gone (4403) [R4]: its replica, its local data and its pending changes
+   * leave this device, and so do those of the conversations of a dropped inbox that are open or
+   * pending; the user is told what was never stored. Other rooms go on syncing.
+   */
+  async function dropRoom(name: string, code: number, reason: string): Promise<void> {
+    if (revoked.has(name)) return
+    revoked.add(name)
+    const label = roomLabel(name)
+    const names = [name]
+    const r = rooms.get(name)
+    let dropped: SyncNotice['dropped'] = []
+    if (r) {
+      await r.loaded.catch(() => {})
+      const acked = ledger.ackedIn(name)
+      const has = (client: number, clock: number) => clock < (acked.get(client) ?? Infinity)
+      dropped = unsyncedChanges(r.doc, has).map((c) => describeChange(name, c, 'revoked'))
+      if (name.startsWith('inbox:')) {
+        const inConversations = new Set(conversationIds(r.doc).map(roomName.conversation))
+        for (const other of new Set([...rooms.keys(), ...ledger.rooms()]))
+          if (inConversations.has(other)) names.push(other)
+      }
+    }
+    const parsed = parseRoom(name)
+    if (parsed?.kind === 'inbox' && parsed.id) inboxes.delete(parsed.id)
+    for (const n of names) {
+      const replica = rooms.get(n)
+      rooms.delete(n)
+      stopped.delete(n)
+      if (replica) await replica.destroy()
+      ledger.forgetRoom(n)
+    }
+    await enqueue(async () => {
+      for (const n of names) await storage.clear(n)
+      await appendLedger(ledger.record())
+    }).catch(fail)
+    let message = `You no longer have access to ${label}: its data was removed from this device.`
+    if (dropped.length) message += ` Never stored by the relay and lost: ${listed(dropped)}.`
+    // A conversation goes with its number, whose inbox tells; alone it tells only a loss.
+    if (parsed?.kind !== 'conversation' || dropped.length > 0)
+      tell({ kind: 'revoked', room: name, code, reason, dropped, kept: 0, message, at: Date.now() })
+    emitWorkspace()
   }
 
   function fail(e: unknown) {
@@ -222,6 +324,20 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
             )
           return true
         }
+        if (reaction.action === 'recover') {
+          // Drop the refused change, resync, tell the user [R1]; stop only when the refusal
+          // cannot be about this device's changes (none pending).
+          if (rooms.get(name)?.recover({ code: event.code, reason: event.reason ?? '' }))
+            return false
+        }
+        if (reaction.action === 'drop') {
+          void dropRoom(name, event.code, event.reason ?? '')
+          return false
+        }
+        if (reaction.action === 'sign-out') {
+          endSession(`signed out: ${event.reason || 'this session was ended on the relay'}`)
+          return false
+        }
         if (reaction.action === 'reauth') {
           // A socket opened with an older token closes when that token expires: reconnect it
           // with the current one; refresh only when the current one is itself stale.
@@ -256,7 +372,7 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
   }
 
   function connectRoom(room: RoomReplica) {
-    if (!wantOnline || destroyed || stopped.has(room.name)) return
+    if (!wantOnline || destroyed || stopped.has(room.name) || revoked.has(room.name)) return
     if (!WebSocketImpl) {
       fail(new SwitchboardError(ErrorCode.Unavailable, 'no WebSocket implementation available'))
       return
@@ -339,7 +455,11 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
   /** Opens the inboxes shared with the member; closes those no longer shared (revoked). */
   function openInboxes() {
     const visible = new Set(visiblePhoneNumbers().map((p) => p.id))
-    for (const id of visible) inbox(id)
+    // A revoked inbox stays closed until the workspace says so too; a later grant reopens it.
+    for (const name of revoked)
+      if (parseRoom(name)?.kind === 'inbox' && !visible.has(parseRoom(name)!.id!))
+        revoked.delete(name)
+    for (const id of visible) if (!revoked.has(roomName.inbox(id))) inbox(id)
     for (const id of [...inboxes.keys()]) {
       const name = roomName.inbox(id)
       if (visible.has(id) || ledger.clientsIn(name).length > 0) continue
@@ -362,31 +482,57 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
     ;(refreshTimer as { unref?: () => void }).unref?.()
   }
 
-  function setToken(next: string, nextExpiresAt?: number) {
+  function setToken(next: string, nextExpiresAt?: number, nextRefreshToken?: string) {
     token = next
     expiresAt = nextExpiresAt ?? tokenExpiry(next)
+    if (nextRefreshToken) refreshToken = nextRefreshToken
     for (const r of rooms.values()) if (r.provider) r.provider.params = socketParams()
-    options.onToken?.(token, expiresAt ?? 0)
+    options.onToken?.(token, expiresAt ?? 0, refreshToken ?? undefined)
     scheduleRefresh()
   }
 
-  /** POST /api/refresh; true when a new token was installed. */
+  /**
+   * The relay ended this session (sign-out elsewhere, an admin, removal): stop every room and
+   * say so; only logging in again (a new session) brings the replica back online.
+   */
+  function endSession(message: string) {
+    wantOnline = false
+    if (refreshTimer) clearTimeout(refreshTimer)
+    refreshTimer = null
+    for (const r of rooms.values()) r.disconnect()
+    fail(new SwitchboardError(ErrorCode.SessionEnded, message))
+  }
+
+  /** POST /api/refresh with the refresh token, which rotates; true when new tokens were installed. */
   function refresh(): Promise<boolean> {
     if (refreshing) return refreshing
     refreshing = (async () => {
       try {
-        const res = await doFetch(httpBase + '/api/refresh', {
-          method: 'POST',
-          headers: { authorization: `Bearer ${token}` },
-        })
-        if (res.status === 401 || res.status === 403) {
+        if (!refreshToken) {
           fail(new SwitchboardError(ErrorCode.Unauthorized, 'session expired: log in again'))
           return false
         }
+        const res = await doFetch(httpBase + '/api/refresh', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ refreshToken }),
+        })
+        if (res.status === 401 || res.status === 403) {
+          const { code } = (await res.json().catch(() => ({}))) as { code?: string }
+          if (code === 'session-ended')
+            endSession('signed out: this session was ended on the relay')
+          else fail(new SwitchboardError(ErrorCode.Unauthorized, 'session expired: log in again'))
+          return false
+        }
         if (!res.ok) throw new Error(`refresh: HTTP ${res.status}`)
-        const body = (await res.json()) as { token: string; expiresAt: number; member?: Member }
+        const body = (await res.json()) as {
+          token: string
+          expiresAt: number
+          refreshToken?: string
+          member?: Member
+        }
         if (body.member) member = body.member
-        setToken(body.token, body.expiresAt)
+        setToken(body.token, body.expiresAt, body.refreshToken)
         return true
       } catch {
         // relay unreachable: try again shortly, the current token may still be valid
@@ -407,7 +553,7 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
     const ok = await refresh()
     if (ok) {
       for (const r of rooms.values()) connectRoom(r)
-    } else if (error?.code === ErrorCode.Unauthorized) {
+    } else if (error?.code === ErrorCode.Unauthorized || error?.code === ErrorCode.SessionEnded) {
       for (const r of rooms.values()) r.disconnect()
     } else {
       setTimeout(() => void reauthenticate(), 5_000)
@@ -569,8 +715,16 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
       errorListeners.add(listener)
       return () => errorListeners.delete(listener)
     },
+    get notices() {
+      return notices
+    },
+    onNotice(listener) {
+      noticeListeners.add(listener)
+      return () => noticeListeners.delete(listener)
+    },
     phoneNumbers(): PhoneNumberWithUnread[] {
-      return visiblePhoneNumbers().map((p) => ({
+      const readable = visiblePhoneNumbers().filter((p) => !revoked.has(roomName.inbox(p.id)))
+      return readable.map((p) => ({
         ...p,
         unread: unreadCount(inbox(p.id).doc),
         loaded: inbox(p.id).loaded,
@@ -642,6 +796,25 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
     },
     setToken,
     refresh,
+    async signOut() {
+      wantOnline = false
+      if (refreshTimer) clearTimeout(refreshTimer)
+      refreshTimer = null
+      // Our own sockets first, so the relay's 4410 for this session is not taken for a revocation.
+      for (const r of rooms.values()) r.disconnect()
+      notify()
+      try {
+        const res = await doFetch(httpBase + '/api/logout', {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify(refreshToken ? { refreshToken } : {}),
+        })
+        // 401: the session had already ended, which is what signing out asks for.
+        return res.ok || res.status === 401
+      } catch {
+        return false
+      }
+    },
     connect() {
       wantOnline = true
       stopped.clear()

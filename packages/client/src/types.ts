@@ -124,14 +124,27 @@ export interface Switchboard {
   /** The last error that stopped a room or the session (4401/4403/4422, storage). */
   readonly error: SwitchboardError | null
   onError(listener: (error: SwitchboardError) => void): () => void
+  /** Refused changes and revoked rooms this session recovered from, oldest first (tell the user). */
+  readonly notices: readonly SyncNotice[]
+  /** Listener hears each new notice; returns unsubscribe. */
+  onNotice(listener: (notice: SyncNotice) => void): () => void
   /** When status was last online with nothing pending (ms), in this session. */
   readonly lastSyncedAt: number | null
   /** Resolves once the replica's own state (ledger, clock, workspace) is loaded from storage. */
   whenLoaded: Promise<void>
-  /** Install a new token (e.g. after logging in again); reconnects use it. */
-  setToken(token: string, expiresAt?: number): void
-  /** Exchange the token for a fresh one now (`POST /api/refresh`). */
+  /**
+   * Install a new token (e.g. after logging in again, or one another tab refreshed); reconnects
+   * use it. A refresh token given here replaces the one refreshes use.
+   */
+  setToken(token: string, expiresAt?: number, refreshToken?: string): void
+  /** Exchange the refresh token for fresh tokens now (`POST /api/refresh`); it rotates. */
   refresh(): Promise<boolean>
+  /**
+   * Sign out: ends the session on the relay (`POST /api/logout`) and stops syncing; the local
+   * replica stays (destroy it, or erase its storage, separately). Resolves false when the relay
+   * could not be told (offline): the session then ends at its own expiry.
+   */
+  signOut(): Promise<boolean>
   /** Resolves when every storage write so far has completed. */
   flush(): Promise<void>
   connect(): void
@@ -139,12 +152,56 @@ export interface Switchboard {
   destroy(): Promise<void>
 }
 
+/** A change this device made that the relay never stored, removed from the device (docs/recovery.md). */
+export interface DroppedChange {
+  /** The document root it was written in: `marks`, `history`, `mentions`, `notes`, `contacts`… */
+  root: string
+  /** Its map key; null for a list entry (history). */
+  key: string | null
+  /** The conversation it concerned, when it concerned one. */
+  conversationId: string | null
+  /** What it was, in the product's words ("mark done on c1"). */
+  summary: string
+  /**
+   * Why it was dropped: `refused` (the relay refused it, or refused the room's changes twice),
+   * `not-yours` (not this member's own entry), `unknown-conversation` (the room does not know
+   * the conversation), `relay-only` (a root only the relay writes), `revoked` (access is gone).
+   */
+  why: 'refused' | 'not-yours' | 'unknown-conversation' | 'relay-only' | 'revoked'
+}
+
+/**
+ * Something the user must be told about this replica: the relay refused a change (it was
+ * removed and the room resynced), or access to a room was revoked (its local data was removed).
+ */
+export interface SyncNotice {
+  kind: 'refused' | 'revoked'
+  /** The room concerned (`inbox:<phoneNumberId>`, `conversation:<id>`, `contacts`). */
+  room: string
+  /** The relay's close code (4422, 4413, 4403) and its reason, as sent. */
+  code: number
+  reason: string
+  /** The changes removed from this device. */
+  dropped: DroppedChange[]
+  /** Unsynced changes this device sent again after the refusal. */
+  kept: number
+  /** One sentence for the user. */
+  message: string
+  /** When it happened (ms). */
+  at: number
+}
+
 /** Options of `createSwitchboard`. */
 export interface SwitchboardOptions {
   /** The relay's base URL, e.g. `https://relay.example.com`; sockets go to `<url>/sync/<room>`. */
   url: string
-  /** Token from `POST /api/login`; refreshed before it expires. */
+  /** Access token from `POST /api/login`; refreshed before it expires. */
   token: string
+  /**
+   * Refresh token from `POST /api/login`. Single-use: each refresh returns the next one (handed
+   * to `onToken`). Without it the replica cannot refresh and must log in again at expiry.
+   */
+  refreshToken?: string
   /** `'indexeddb'` (browser), `'memory'`, or any `ClientStorage` (`fileStorage(dir)` in Node). */
   storage: 'indexeddb' | 'memory' | ClientStorage
   /** One per tab or process (P2); a fresh one is generated when omitted. */
@@ -160,6 +217,6 @@ export interface SwitchboardOptions {
   fetch?: typeof fetch
   /** Wall clock for the device's HLC (tests). */
   now?: () => number
-  /** Called with every refreshed token, so the caller can store it. */
-  onToken?: (token: string, expiresAt: number) => void
+  /** Called with every refreshed token and the refresh token that replaced the last, to store both. */
+  onToken?: (token: string, expiresAt: number, refreshToken?: string) => void
 }

@@ -11,14 +11,19 @@ import { DEMO_PASSWORD } from './relay.ts'
 export async function login(
   url: string,
   email: string,
-): Promise<{ token: string; expiresAt: number; member: Member }> {
+): Promise<{ token: string; expiresAt: number; refreshToken: string; member: Member }> {
   const res = await fetch(url + '/api/login', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ email, password: DEMO_PASSWORD }),
   })
   if (!res.ok) throw new Error(`login ${email}: HTTP ${res.status}`)
-  return (await res.json()) as { token: string; expiresAt: number; member: Member }
+  return (await res.json()) as {
+    token: string
+    expiresAt: number
+    refreshToken: string
+    member: Member
+  }
 }
 
 export function tempDir(prefix = 'sb-client-'): { dir: string; remove(): void } {
@@ -41,6 +46,7 @@ export async function openClient(
   const sb = createSwitchboard({
     url: relay.url,
     token: session.token,
+    refreshToken: session.refreshToken,
     expiresAt: session.expiresAt,
     member: session.member,
     storage,

@@ -22,6 +22,8 @@ export const WEBHOOK_SECRET = 'test-webhook-secret'
 
 export interface RelayTestOptions {
   tokenTtlSeconds?: number
+  /** Absolute lifetime of a session (default 30 days). */
+  sessionTtlSeconds?: number
   /** Audit history older than this leaves the room for the archive at an epoch (default 90 days). */
   historyHorizonMs?: number
 }
@@ -63,6 +65,7 @@ export async function serveRelay(
     upgradeWebSocket,
     roomIdleMs: 500,
     tokenTtlSeconds: options.tokenTtlSeconds,
+    sessionTtlSeconds: options.sessionTtlSeconds,
     historyHorizonMs: options.historyHorizonMs,
     log: () => {},
   })

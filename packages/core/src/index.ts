@@ -45,6 +45,15 @@ export {
 } from './inbox.ts'
 export type { IngestResult } from './inbox.ts'
 export { deriveConversation, winner } from './derive.ts'
+export {
+  applyRestore,
+  checkRestoreTime,
+  planRestore,
+  restoreInbox,
+  DEFAULT_RESTORE_RETENTION_DAYS,
+  RESTORE_DEVICE,
+} from './restore.ts'
+export type { RestoreOptions, RestorePlan, RestoreTimeCheck, RestoreWrite } from './restore.ts'
 export { compactInbox, replayIntoEpoch, epochOf, epochRoot } from './epoch.ts'
 export type {
   CompactOptions,
@@ -119,7 +128,7 @@ export {
 export type { Workspace, WorkspaceMember, WorkspacePhoneNumber } from './workspace.ts'
 export { updateContact, getContact, listContacts, contactRoots } from './contacts.ts'
 export type { Contact, ContactPatch } from './contacts.ts'
-export { validateUpdate, RejectCode } from './validate.ts'
-export type { UpdateCheck, UpdateContext } from './validate.ts'
+export { admitUpdate, unpredictedDeletion, validateUpdate, RejectCode } from './validate.ts'
+export type { Admission, Admitted, UpdateCheck, UpdateContext } from './validate.ts'
 export { parseRoom, roomName, isValidId } from './rooms.ts'
 export type { Room, RoomKind } from './rooms.ts'

@@ -100,6 +100,8 @@ export interface HistoryEntry {
   value?: string | null
   /** The incoming-activity sequence the author's replica had seen [M4] (absent on older entries). */
   seen?: number
+  /** A restore's compensating mark [T5]: the moment (ms) the conversation was restored to. */
+  restoredTo?: number
 }
 
 export interface Note {

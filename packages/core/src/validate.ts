@@ -1,224 +1,53 @@
 /**
- * @module Checks an untrusted update against the room's schema before it touches the room [M8].
+ * @module Admits an untrusted update by its effect, predicted before it touches the room [M8].
  *
- * Yjs encodes a map overwrite without its parent (it points at the value it replaces), so each
- * item's root and key are resolved through the update itself or the room's current document.
- * A member may only write their own entries (`by` is the authenticated member), timestamps may
- * not run ahead of the relay's clock by more than `maxDrift` (P6), and only plain JSON values
- * of bounded size in known roots are accepted.
+ * Yjs cannot undo an apply, so what an update will do is worked out from its bytes and the
+ * room's document first: the parts of its structs the room already holds are cut away (Yjs would
+ * re-anchor them, not skip them), every struct left must lie where the member may write, and
+ * every value it removes — listed in its delete set, or the current value of a map key it writes,
+ * which Yjs deletes on integration without listing it — must be the member's to remove.
+ * `unpredictedDeletion` is the tripwire the relay runs after applying.
  */
 import * as Y from 'yjs'
-import { isTimestamp, parseTimestamp, timestampWall } from './hlc.ts'
-import { isValidId, type Room } from './rooms.ts'
-import { decodeMark, parseMarkKey, type Lane } from './schema.ts'
-import { markKinds } from './types.ts'
+import { Reject, RejectCode, type UpdateContext } from './reject.ts'
+import { entryBytes, rootBytes, ROOT_QUOTAS } from './quota.ts'
+import { resolve, Scope } from './update-scope.ts'
+import { checkDeletion, checkSlot, checkValue, type Target } from './write-rules.ts'
 
-export const RejectCode = {
-  Malformed: 'malformed',
-  ReadOnly: 'read-only',
-  Forbidden: 'forbidden',
-  Schema: 'schema',
-  ClockDrift: 'clock-drift',
-  TooLarge: 'too-large',
-  UnknownParent: 'unknown-parent',
-} as const
-export type RejectCode = (typeof RejectCode)[keyof typeof RejectCode]
+export { RejectCode, type UpdateContext } from './reject.ts'
 
 export type UpdateCheck = { ok: true } | { ok: false; code: RejectCode; message: string }
 
-export interface UpdateContext {
-  room: Room
-  memberId: string
-  /** The relay's clock (ms). */
-  now: number
-  maxDrift: number
-  readOnly?: boolean
-  /**
-   * The member a device id is bound to (the first member who used it in a mark key), or null.
-   * A device id bound to another member is refused [M8].
-   */
-  deviceOwner?: (deviceId: string) => string | null
-  /** Filled with the device ids this update writes under, so the caller can bind them. */
-  devices?: Set<string>
+type DecodedUpdate = ReturnType<typeof Y.decodeUpdate>
+/** A transaction's deletions (`Transaction.deleteSet`), as Yjs types them. */
+export type DeleteSet = ReturnType<typeof Y.createDeleteSetFromStructStore>
+
+/** An update the member may send, as Yjs will integrate it. */
+export interface Admitted {
+  ok: true
+  /** The update without what the room already holds (the received bytes when nothing was). */
+  update: Uint8Array
+  decoded: DecodedUpdate
+  /** Whether structs the room already held were cut away. */
+  trimmed: boolean
+  /** Every item applying it may delete: [clock, end) ranges by client id. */
+  mayDelete: Map<number, [number, number][]>
 }
 
-const MAX_VALUE_CHARS = 16_384
-
-type Struct = Y.Item | Y.GC | Y.Skip
-interface Target {
-  root: string
-  key: string | null
-}
-
-class Reject extends Error {
-  readonly code: RejectCode
-  constructor(code: RejectCode, message: string) {
-    super(message)
-    this.code = code
-  }
-}
-
-const laneKinds: Record<Lane, readonly string[]> = {
-  status: ['done', 'open', 'unread'],
-  flag: markKinds,
-  pin: ['pin', 'unpin'],
-  assign: ['assign'],
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
-
-function checkTimestamp(at: unknown, ctx: UpdateContext, device?: string): void {
-  if (!isTimestamp(at))
-    throw new Reject(RejectCode.Schema, `not an HLC timestamp: ${JSON.stringify(at)}`)
-  if (timestampWall(at) > ctx.now + ctx.maxDrift)
-    throw new Reject(
-      RejectCode.ClockDrift,
-      `timestamp ${at} is more than ${ctx.maxDrift} ms ahead of the relay`,
-    )
-  if (device !== undefined && parseTimestamp(at).device !== device)
-    throw new Reject(RejectCode.Schema, `timestamp ${at} does not belong to device ${device}`)
-}
-
-function checkDevice(deviceId: string, target: Target, ctx: UpdateContext): void {
-  const owner = ctx.deviceOwner?.(deviceId) ?? null
-  if (owner !== null && owner !== ctx.memberId)
-    throw new Reject(
-      RejectCode.Forbidden,
-      `${where(target)}: device ${deviceId} belongs to another member`,
-    )
-  ctx.devices?.add(deviceId)
-}
-
-/** Where a value was written, for an error message (made only then: it costs a JSON text). */
-function where(target: Target): string {
-  return `${target.root}${target.key === null ? '' : `[${JSON.stringify(target.key)}]`}`
-}
-
-/** Whether `value` as JSON is longer than MAX_VALUE_CHARS. */
-function tooLarge(value: unknown): boolean {
-  // A string's JSON is at most 6 characters per character (\uXXXX) plus quotes: most marks are
-  // short strings (format 2) and need no JSON text made to know they fit.
-  if (typeof value === 'string' && value.length * 6 + 2 <= MAX_VALUE_CHARS) return false
-  return JSON.stringify(value ?? null).length > MAX_VALUE_CHARS
-}
-
-function checkValue(target: Target, value: unknown, ctx: UpdateContext): void {
-  if (tooLarge(value))
-    throw new Reject(
-      RejectCode.TooLarge,
-      `a value in ${target.root} is larger than ${MAX_VALUE_CHARS} characters`,
-    )
-  const { kind } = ctx.room
-  if (kind === 'inbox' && target.root === 'marks') {
-    const key = target.key === null ? null : parseMarkKey(target.key)
-    if (!key) throw new Reject(RejectCode.Schema, `${where(target)}: not a mark key`)
-    // Format 2 (a tuple string) or format 1 (an object); the device is the key's in format 2.
-    const mark = typeof value === 'string' ? decodeMark(key.deviceId, value) : value
-    if (!isObject(mark))
-      throw new Reject(
-        RejectCode.Schema,
-        `${where(target)}: a mark must be a mark tuple or an object`,
-      )
-    if (!laneKinds[key.lane].includes(mark.kind as string))
-      throw new Reject(
-        RejectCode.Schema,
-        `${where(target)}: kind ${JSON.stringify(mark.kind)} is not valid on lane ${key.lane}`,
-      )
-    if (mark.by !== ctx.memberId)
-      throw new Reject(RejectCode.Forbidden, `${where(target)}: by must be the signed-in member`)
-    if (mark.device !== key.deviceId)
-      throw new Reject(RejectCode.Schema, `${where(target)}: device does not match the key`)
-    if (!Number.isInteger(mark.seen) || (mark.seen as number) < 0)
-      throw new Reject(RejectCode.Schema, `${where(target)}: seen must be a non-negative integer`)
-    if (key.lane === 'assign' && mark.value !== null && !isValidId(mark.value))
-      throw new Reject(RejectCode.Schema, `${where(target)}: assignee must be a member id or null`)
-    checkTimestamp(mark.at, ctx, key.deviceId)
-    checkDevice(key.deviceId, target, ctx)
-  } else if (kind === 'inbox' && target.root === 'history') {
-    if (target.key !== null || !isObject(value))
-      throw new Reject(RejectCode.Schema, `${where(target)}: not a history entry`)
-    if (value.memberId !== ctx.memberId)
-      throw new Reject(
-        RejectCode.Forbidden,
-        `${where(target)}: memberId must be the signed-in member`,
-      )
-    if (!isValidId(value.conversationId) || !isValidId(value.deviceId))
-      throw new Reject(
-        RejectCode.Schema,
-        `${where(target)}: conversationId and deviceId must be ids`,
-      )
-    if (value.seen !== undefined && (!Number.isInteger(value.seen) || (value.seen as number) < 0))
-      throw new Reject(RejectCode.Schema, `${where(target)}: seen must be a non-negative integer`)
-    checkTimestamp(value.at, ctx, value.deviceId as string)
-    checkDevice(value.deviceId as string, target, ctx)
-  } else if (kind === 'inbox' && target.root === 'mentions') {
-    if (!isObject(value) || target.key === null || value.id !== target.key)
-      throw new Reject(RejectCode.Schema, `${where(target)}: not a mention`)
-    const mine =
-      value.by === ctx.memberId || (value.memberId === ctx.memberId && value.cleared === true)
-    if (!mine)
-      throw new Reject(
-        RejectCode.Forbidden,
-        `${where(target)}: a member writes their own mentions only`,
-      )
-  } else if (kind === 'conversation' && target.root === 'notes') {
-    if (!isObject(value) || value.id !== target.key || typeof value.body !== 'string')
-      throw new Reject(RejectCode.Schema, `${where(target)}: not a note`)
-    if (value.author !== ctx.memberId)
-      throw new Reject(
-        RejectCode.Forbidden,
-        `${where(target)}: author must be the signed-in member`,
-      )
-  } else if (kind === 'contacts' && target.root === 'contacts') {
-    if (target.key === null || target.key.length > 300)
-      throw new Reject(RejectCode.Schema, `${where(target)}: bad contact key`)
-    if (value !== null && typeof value !== 'string' && typeof value !== 'boolean')
-      throw new Reject(
-        RejectCode.Schema,
-        `${where(target)}: contact fields are strings, booleans or null`,
-      )
-  } else {
-    throw new Reject(
-      RejectCode.Forbidden,
-      `${where(target)}: members cannot write ${target.root} in a ${kind} room`,
-    )
-  }
-}
-
-/** Who may delete (overwrite) an existing value: the same rules as writing it. */
-function checkDeletion(target: Target, value: unknown, ctx: UpdateContext): void {
-  if (value === undefined) return
-  // Clearing a mention overwrites the mentioner's entry: the mentioned member may do that.
-  const mentionOfMe =
-    ctx.room.kind === 'inbox' &&
-    target.root === 'mentions' &&
-    isObject(value) &&
-    value.memberId === ctx.memberId
-  if (mentionOfMe) return
-  checkValue(target, value, { ...ctx, now: Number.MAX_SAFE_INTEGER })
-}
-
-function rootOf(type: Y.AbstractType<unknown>): string {
-  if (type._item !== null)
-    throw new Reject(RejectCode.Schema, 'nested shared types are not part of the schema')
-  return Y.findRootTypeKey(type)
-}
+export type Admission = Admitted | { ok: false; code: RejectCode; message: string }
 
 /**
  * `decoded` is `Y.decodeUpdate(update)` when the caller already decoded it (the relay does, once
  * per frame); it is only read, never changed.
  */
-export function validateUpdate(
+export function admitUpdate(
   doc: Y.Doc,
   update: Uint8Array,
   ctx: UpdateContext,
-  decoded?: ReturnType<typeof Y.decodeUpdate>,
-): UpdateCheck {
+  decoded?: DecodedUpdate,
+): Admission {
   try {
-    check(doc, decoded ?? Y.decodeUpdate(update), ctx)
-    return { ok: true }
+    return admit(doc, update, decoded ?? Y.decodeUpdate(update), ctx)
   } catch (err) {
     if (err instanceof Reject) return { ok: false, code: err.code, message: err.message }
     return {
@@ -229,114 +58,209 @@ export function validateUpdate(
   }
 }
 
-/** An update being checked: the room's document and the update's items by client id. */
-interface Scope {
-  doc: Y.Doc
-  byClient: Map<number, Y.Item[]>
+/** `admitUpdate` when only the verdict matters. */
+export function validateUpdate(
+  doc: Y.Doc,
+  update: Uint8Array,
+  ctx: UpdateContext,
+  decoded?: DecodedUpdate,
+): UpdateCheck {
+  const admission = admitUpdate(doc, update, ctx, decoded)
+  return admission.ok ? { ok: true } : admission
 }
 
-// The helpers below are top-level, not closures made per update: the relay checks every update
-// on its event loop, and each closure made per call cost an allocation (and a name) per update.
+/**
+ * The tripwire: the first deletion of an applied transaction (`Transaction.deleteSet`) that the
+ * admission did not predict, as `client:clock`; null when every one was.
+ */
+export function unpredictedDeletion(admitted: Admitted, deleted: DeleteSet): string | null {
+  for (const [client, ranges] of deleted.clients) {
+    const allowed = merged(admitted.mayDelete, client)
+    for (const { clock, len } of ranges) {
+      const end = clock + len
+      let covered = clock
+      for (const [from, to] of allowed) {
+        if (to <= covered) continue
+        if (from > covered) break
+        covered = to
+        if (covered >= end) break
+      }
+      if (covered < end) return `${client}:${covered}`
+    }
+  }
+  return null
+}
+
+function merged(mayDelete: Map<number, [number, number][]>, client: number): [number, number][] {
+  const ranges = mayDelete.get(client)
+  if (!ranges) return []
+  ranges.sort((a, b) => a[0] - b[0])
+  return ranges
+}
 
 function refuseWrite(ctx: UpdateContext): never {
   throw new Reject(RejectCode.ReadOnly, `room ${ctx.room.name} is read-only for this member`)
 }
 
-// An update lists each client's structs in clock order, so lookups bisect instead of scanning:
-// a replica's first sync can carry tens of thousands of items that refer to each other.
-function inUpdate({ byClient }: Scope, id: Y.ID): Y.Item | undefined {
-  const items = byClient.get(id.client)
-  if (!items) return undefined
-  let lo = 0
-  let hi = items.length - 1
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1
-    const item = items[mid]!
-    if (id.clock < item.id.clock) hi = mid - 1
-    else if (id.clock >= item.id.clock + item.length) lo = mid + 1
-    else return item
+function allow(mayDelete: Admitted['mayDelete'], client: number, clock: number, len: number) {
+  let ranges = mayDelete.get(client)
+  if (!ranges) mayDelete.set(client, (ranges = []))
+  ranges.push([clock, clock + len])
+}
+
+/**
+ * Structs as a hostile client could arrange them are refused unless Yjs reads them the way this
+ * check does: one block per client in clock order, no garbage-collected structs (they carry no
+ * parent, and an item attached to one is dropped or breaks the apply), no gaps.
+ */
+function checkShape(structs: DecodedUpdate['structs']): void {
+  const seen = new Set<number>()
+  let last: number | null = null
+  for (const s of structs) {
+    const client = s.id.client
+    if (client !== last) {
+      if (seen.has(client))
+        throw new Reject(RejectCode.Malformed, `client ${client} is listed twice in the update`)
+      seen.add(client)
+      last = client
+    }
+    if (s instanceof Y.GC)
+      throw new Reject(RejectCode.Schema, 'garbage-collected structs are not written by members')
+    if (s instanceof Y.Skip)
+      throw new Reject(RejectCode.Malformed, `the update skips clocks of client ${client}`)
+    if (!Number.isSafeInteger(s.id.clock + s.length))
+      throw new Reject(RejectCode.Malformed, `clock of client ${client} out of range`)
   }
-  return undefined
 }
 
-function inDoc({ doc }: Scope, id: Y.ID): Y.Item | null {
-  if (Y.getState(doc.store, id.client) <= id.clock) return null
-  const s = Y.getItem(doc.store, id) as Struct
-  return s instanceof Y.Item ? s : null
-}
-
-function resolve(scope: Scope, item: Y.Item, depth = 0): Target {
-  if (depth > 10_000) throw new Reject(RejectCode.Malformed, 'origin chain too long')
-  const parent = item.parent as unknown
-  if (typeof parent === 'string') return { root: parent, key: item.parentSub }
-  if (parent instanceof Y.ID)
-    throw new Reject(RejectCode.Schema, 'nested shared types are not part of the schema')
-  if (parent instanceof Y.AbstractType)
-    return { root: rootOf(parent as Y.AbstractType<unknown>), key: item.parentSub }
-  const originId = item.origin ?? item.rightOrigin
-  if (!originId) throw new Reject(RejectCode.Malformed, 'item without parent or origin')
-  const local = inDoc(scope, originId)
-  if (local) return resolve(scope, local, depth + 1)
-  const other = inUpdate(scope, originId)
-  if (other && other !== item) return resolve(scope, other, depth + 1)
-  throw new Reject(
-    RejectCode.UnknownParent,
-    `item ${item.id.client}:${item.id.clock} refers to an unknown item`,
-  )
-}
-
-function check(
+/**
+ * The update without the parts of its structs the room already holds. Yjs integrates a struct
+ * that starts below the room's clock of its client from that clock on, after the client's
+ * previous struct but under the parent it declared, which a replica decoding the stored state
+ * reads differently; `Y.diffUpdate` cuts it so that it declares what Yjs will do.
+ */
+function trim(
   doc: Y.Doc,
-  { structs, ds }: ReturnType<typeof Y.decodeUpdate>,
+  update: Uint8Array,
+  decoded: DecodedUpdate,
+): { update: Uint8Array; decoded: DecodedUpdate; trimmed: boolean } {
+  let held: Map<number, number> | null = null
+  for (const s of decoded.structs) {
+    const state = Y.getState(doc.store, s.id.client)
+    if (s.id.clock < state) (held ??= new Map()).set(s.id.client, state)
+  }
+  if (!held) return { update, decoded, trimmed: false }
+  for (const s of decoded.structs)
+    if (!held.has(s.id.client)) held.set(s.id.client, Y.getState(doc.store, s.id.client))
+  const rest = Y.diffUpdate(update, Y.encodeStateVector(held))
+  return { update: rest, decoded: Y.decodeUpdate(rest), trimmed: true }
+}
+
+function admit(
+  doc: Y.Doc,
+  received: Uint8Array,
+  receivedDecoded: DecodedUpdate,
   ctx: UpdateContext,
-): void {
+): Admitted {
+  checkShape(receivedDecoded.structs)
+  const { update, decoded, trimmed } = trim(doc, received, receivedDecoded)
+  const { structs, ds } = decoded
   const byClient = new Map<number, Y.Item[]>()
-  for (const s of structs as Struct[]) {
-    if (!(s instanceof Y.Item)) continue
+  for (const s of structs as Y.Item[]) {
     let list = byClient.get(s.id.client)
     if (!list) byClient.set(s.id.client, (list = []))
     list.push(s)
   }
   const readOnly = ctx.readOnly || ctx.room.kind === 'workspace'
-  const scope: Scope = { doc, byClient }
-  for (const items of byClient.values()) {
-    for (const item of items) {
-      if (Y.getState(doc.store, item.id.client) >= item.id.clock + item.length) continue
-      if (readOnly) refuseWrite(ctx)
-      const content = item.content
-      if (content instanceof Y.ContentDeleted) {
-        resolve(scope, item)
-        continue
-      }
-      if (!(content instanceof Y.ContentAny))
+  const scope = new Scope(doc, byClient)
+  const mayDelete: Admitted['mayDelete'] = new Map()
+  /** Map keys the update writes: Yjs deletes their current value when one of its items wins. */
+  const keys = new Map<string, Target>()
+  const quotas = ROOT_QUOTAS[ctx.room.kind]
+  /** Bytes the update adds to each root with a quota (every value counted: an upper bound). */
+  const growth = new Map<string, number>()
+  for (const item of structs as Y.Item[]) {
+    if (readOnly) refuseWrite(ctx)
+    const { client, clock } = item.id
+    for (const ref of [item.origin, item.rightOrigin])
+      if (ref && ref.client === client && ref.clock >= clock)
+        throw new Reject(RejectCode.Malformed, `item ${client}:${clock} refers to its own future`)
+    const target = resolve(scope, item)
+    // Yjs waits for a missing right neighbour as for a missing left one: the struct would stay
+    // pending in the room (and in every snapshot of it).
+    const right = item.rightOrigin
+    if (right) {
+      const neighbour = scope.inDoc(right) ?? scope.inUpdate(right)
+      if (!neighbour)
+        throw new Reject(
+          RejectCode.UnknownParent,
+          `item ${client}:${clock} refers to an unknown item ${right.client}:${right.clock}`,
+        )
+      // Yjs sets a map entry after the key's last item (no right neighbour) and appends to a
+      // list before at most an item of that list: other neighbours make replicas that
+      // integrate in another order place it elsewhere.
+      if (target.key !== null || resolve(scope, neighbour).root !== target.root)
         throw new Reject(
           RejectCode.Schema,
-          `only plain JSON values are part of the schema (got ${content.constructor.name})`,
+          `item ${client}:${clock}: a right neighbour is only allowed within a list`,
         )
-      const target = resolve(scope, item)
-      for (const value of content.getContent()) checkValue(target, value, ctx)
     }
+    checkSlot(target, ctx)
+    const content = item.content
+    if (content instanceof Y.ContentAny) {
+      for (const value of content.getContent()) {
+        checkValue(target, value, ctx, doc)
+        if (quotas?.[target.root] !== undefined)
+          growth.set(target.root, (growth.get(target.root) ?? 0) + entryBytes(target.key!, value))
+      }
+    } else if (!(content instanceof Y.ContentDeleted)) {
+      throw new Reject(
+        RejectCode.Schema,
+        `only plain JSON values are part of the schema (got ${content.constructor.name})`,
+      )
+    }
+    allow(mayDelete, client, clock, item.length)
+    if (target.key !== null) keys.set(`${target.root}\u0000${target.key}`, target)
+  }
+  for (const target of keys.values()) {
+    const type = doc.share.get(target.root)
+    const current = type?._map.get(target.key!)
+    if (!current || current.deleted) continue
+    for (const value of current.content.getContent()) checkDeletion(target, value, ctx)
+    allow(mayDelete, current.id.client, current.id.clock, current.length)
+    const added = growth.get(target.root)
+    if (added !== undefined)
+      growth.set(target.root, added - entryBytes(target.key!, current.content.getContent().at(-1)))
+  }
+  for (const [root, added] of growth) {
+    const quota = quotas![root]!
+    // An update that frees room is always accepted, even in a root already over its quota.
+    if (added > 0 && rootBytes(doc, root) + added > quota)
+      throw new Reject(
+        RejectCode.TooLarge,
+        `${root} would hold more than its quota of ${quota} bytes in this room`,
+      )
   }
   for (const [client, deletes] of ds.clients) {
     for (const del of deletes) {
+      allow(mayDelete, client, del.clock, del.len)
       for (let clock = del.clock; clock < del.clock + del.len;) {
         const id = Y.createID(client, clock)
-        const local = inDoc(scope, id)
+        const local = scope.inDoc(id)
         // A replica's sync reply carries its whole delete set; what is already deleted changes nothing.
         if (local?.deleted) {
           clock = local.id.clock + local.length
           continue
         }
         if (readOnly) refuseWrite(ctx)
-        const item = local ?? inUpdate(scope, id)
+        const item = local ?? scope.inUpdate(id)
         if (!item)
           throw new Reject(RejectCode.UnknownParent, `delete of unknown item ${client}:${clock}`)
         const target = resolve(scope, item)
-        if (ctx.room.kind === 'inbox' && target.root === 'history')
-          throw new Reject(RejectCode.Forbidden, 'only the relay compacts the audit history')
         for (const value of item.content.getContent()) checkDeletion(target, value, ctx)
         clock = item.id.clock + item.length
       }
     }
   }
+  return { ok: true, update, decoded, trimmed, mayDelete }
 }

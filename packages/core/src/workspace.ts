@@ -15,6 +15,8 @@ export interface WorkspaceMember {
   email: string
   name: string
   role: MemberRole
+  /** The member was removed: kept so history still names them, but they cannot sign in. */
+  deactivated?: boolean
 }
 
 export interface WorkspacePhoneNumber {

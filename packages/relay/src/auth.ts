@@ -1,8 +1,10 @@
 /**
- * @module Passwords (scrypt), tokens (HS256 JWT via hono/jwt) and login rate limits.
+ * @module Passwords (scrypt) and tokens (HS256 JWT via hono/jwt); login throttling is in
+ * login-throttle.ts.
  *
- * A token names the member and expires (default 1 h). It is verified with the algorithm pinned
- * to HS256, so `alg: none` and tokens signed with another key are refused alike.
+ * An access token names the member and their session and expires (default 1 h). It is verified
+ * with the algorithm pinned to HS256, so `alg: none` and tokens signed with another key are
+ * refused alike. Sessions and refresh tokens are in sessions.ts.
  */
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
 import { sign, verify } from 'hono/jwt'
@@ -52,20 +54,26 @@ export const DUMMY_HASH = `scrypt$16384$8$1$${Buffer.alloc(16).toString('base64u
 
 export interface TokenClaims {
   sub: string
+  /** The session the token was issued for [S1]; tokens without one are refused. */
+  sid?: string
   role: string
   iat: number
   exp: number
 }
 
+/** An access token for a session; it never outlives `notAfterMs` (the session's end). */
 export async function issueToken(
   secret: string,
   member: { id: string; role: string },
+  sessionId: string,
   ttlSeconds: number,
   nowMs: number,
+  notAfterMs = Infinity,
 ): Promise<{ token: string; expiresAt: number }> {
   const iat = Math.floor(nowMs / 1000)
-  const exp = iat + ttlSeconds
-  const token = await sign({ sub: member.id, role: member.role, iat, exp }, secret, 'HS256')
+  const exp = Math.min(iat + ttlSeconds, Math.floor(notAfterMs / 1000))
+  const claims = { sub: member.id, sid: sessionId, role: member.role, iat, exp }
+  const token = await sign(claims, secret, 'HS256')
   return { token, expiresAt: exp * 1000 }
 }
 
@@ -81,33 +89,5 @@ export async function checkToken(secret: string, token: string | undefined): Pro
   } catch (err) {
     const name = (err as Error).name
     return { ok: false, reason: name === 'JwtTokenExpired' ? 'expired' : 'invalid' }
-  }
-}
-
-/** Fixed-window counter per key: at most `limit` failures per `windowMs`. */
-export class RateLimiter {
-  readonly #limit: number
-  readonly #windowMs: number
-  readonly #hits = new Map<string, { count: number; resetAt: number }>()
-  constructor(limit: number, windowMs: number) {
-    this.#limit = limit
-    this.#windowMs = windowMs
-  }
-  /** Milliseconds until the key may try again; 0 when it may try now. */
-  blockedFor(key: string, now: number): number {
-    const hit = this.#hits.get(key)
-    if (!hit || hit.resetAt <= now) return 0
-    return hit.count >= this.#limit ? hit.resetAt - now : 0
-  }
-  fail(key: string, now: number): void {
-    const hit = this.#hits.get(key)
-    if (!hit || hit.resetAt <= now) this.#hits.set(key, { count: 1, resetAt: now + this.#windowMs })
-    else hit.count++
-    if (this.#hits.size > 100_000) {
-      for (const [k, v] of this.#hits) if (v.resetAt <= now) this.#hits.delete(k)
-    }
-  }
-  reset(key: string): void {
-    this.#hits.delete(key)
   }
 }

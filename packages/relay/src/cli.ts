@@ -9,7 +9,9 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { wholeNumberEnv } from './main.ts'
 import { createRelay, AdminError } from './relay.ts'
+import { retentionMs } from './restore.ts'
 import { createSqliteStorage } from './storage/sqlite.ts'
 import { memberRoles, type MemberRole } from './storage/relay-storage.ts'
 
@@ -19,8 +21,19 @@ const USAGE = `Usage: switchboard-relay <command> [options]   (DATA_DIR=${proces
   create-phone-number --name <name> --number <e164> [--id <id>]
   grant --member <id|email> --phone-number <id>
   revoke --member <id|email> --phone-number <id>
+  restore <inbox:phoneNumberId | phoneNumberId> --at <ISO 8601 time with zone | ms> [--by <owner id|email>]
+      brings the inbox's conversations back to how they stood at that time (docs/restore.md);
+      within RESTORE_RETENTION_DAYS (default 30); --by defaults to the first owner
+  set-role --member <id|email> --role owner|admin|member|viewer
+  remove-member --member <id|email>          deactivate: no login, every session ended
+  reset-password --member <id|email> [--password <pw>]   ends every session of the member
+  sessions --member <id|email> [--all]       live sessions (--all: ended ones too)
+  revoke-sessions --member <id|email> [--session <id>]   one session, or all of them
   list
 Options: --data-dir <dir> (default $DATA_DIR or ./data)`
+
+/** Commands that only read the store, allowed while a relay runs on it. */
+const READ_ONLY = new Set(['list', 'sessions'])
 
 function relayRunning(dataDir: string): number | null {
   const pidFile = join(dataDir, 'relay.pid')
@@ -48,6 +61,10 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
       number: { type: 'string' },
       member: { type: 'string' },
       'phone-number': { type: 'string' },
+      at: { type: 'string' },
+      by: { type: 'string' },
+      session: { type: 'string' },
+      all: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -58,17 +75,23 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
   }
   const dataDir = resolve(values['data-dir'] ?? env.DATA_DIR ?? './data')
   const pid = relayRunning(dataDir)
-  if (pid !== null && command !== 'list') {
+  if (pid !== null && !READ_ONLY.has(command)) {
     console.error(
       `A relay (pid ${pid}) is running on ${dataDir}. Use its HTTP admin API instead ` +
-        `(POST /api/admin/members, /api/admin/phone-numbers, POST|DELETE /api/admin/access), ` +
+        `(POST /api/admin/members, /api/admin/phone-numbers, POST|DELETE /api/admin/access, ` +
+        `POST /api/admin/restore {room, at}, ` +
+        `PATCH|DELETE /api/admin/members/:id, POST /api/admin/members/:id/password, ` +
+        `DELETE /api/admin/members/:id/sessions[/:sessionId]), ` +
         `so connected sockets see the change; or stop it first.`,
     )
     return 2
   }
+  // Read before the store is opened: a mistyped setting changes nothing.
+  const restoreRetentionMs = retentionMs(wholeNumberEnv(env, 'RESTORE_RETENTION_DAYS'))
   const storage = createSqliteStorage({ path: join(dataDir, 'relay.db') })
   const relay = createRelay({
     storage,
+    restoreRetentionMs,
     secret: 'cli-does-not-sign-tokens',
     webhookSecret: 'cli-does-not-verify-webhooks',
     upgradeWebSocket: (() => {
@@ -80,6 +103,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
     if (!ref) throw new AdminError(400, 'member', '--member is required')
     return storage.getMemberByEmail(ref)?.id ?? ref
   }
+  const time = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString())
   try {
     switch (command) {
       case 'create-member': {
@@ -118,10 +142,68 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
         )
         break
       }
+      case 'restore': {
+        if (!values.at) throw new AdminError(400, 'at', '--at is required')
+        const owner = values.by
+          ? memberId(values.by)
+          : storage
+              .listMembers()
+              .filter((m) => m.role === 'owner')
+              .sort((a, b) => a.createdAt - b.createdAt)[0]?.id
+        if (!owner) throw new AdminError(400, 'by', 'no owner in this workspace: pass --by')
+        const report = await relay.admin.restore(positionals[1] ?? '', values.at, owner)
+        console.log(
+          `restored ${report.room} to ${report.toIso} by ${report.by}: ` +
+            `${report.conversations} conversations, ${report.marks} compensating marks`,
+        )
+        break
+      }
+      case 'set-role': {
+        const role = values.role as MemberRole
+        if (!values.role) throw new AdminError(400, 'role', '--role is required')
+        const m = await relay.admin.setRole(memberId(values.member), role)
+        console.log(`member ${m.id} is now ${m.role}`)
+        break
+      }
+      case 'remove-member': {
+        const m = await relay.admin.removeMember(memberId(values.member))
+        console.log(`removed member ${m.id} <${m.email}>: cannot log in, sessions ended`)
+        break
+      }
+      case 'reset-password': {
+        const m = memberId(values.member)
+        const password = values.password ?? randomBytes(12).toString('base64url')
+        await relay.admin.resetPassword(m, password)
+        console.log(`password of ${m} reset; every session ended`)
+        if (!values.password) console.log(`password: ${password}`)
+        break
+      }
+      case 'sessions': {
+        const list = relay.admin.listSessions(memberId(values.member), { all: values.all })
+        for (const x of list)
+          console.log(
+            `session ${x.id} created ${time(x.createdAt)} refreshed ${time(x.refreshedAt)} ` +
+              `expires ${time(x.expiresAt)}` +
+              (x.endedAt !== null ? ` ended ${time(x.endedAt)} (${x.endReason})` : '') +
+              (x.ip ? ` ip ${x.ip}` : '') +
+              (x.userAgent ? ` ${JSON.stringify(x.userAgent)}` : ''),
+          )
+        if (list.length === 0) console.log('no sessions')
+        break
+      }
+      case 'revoke-sessions': {
+        const m = memberId(values.member)
+        const ended = relay.admin.revokeSessions(m, values.session)
+        console.log(
+          `ended ${ended.length} session(s) of ${m}${ended.length ? ': ' + ended.join(', ') : ''}`,
+        )
+        break
+      }
       case 'list': {
         for (const m of storage.listMembers())
           console.log(
-            `member  ${m.id.padEnd(12)} ${m.email.padEnd(28)} ${m.role.padEnd(7)} ${storage.listAccess(m.id).join(',')}`,
+            `member  ${m.id.padEnd(12)} ${m.email.padEnd(28)} ${m.role.padEnd(7)} ${storage.listAccess(m.id).join(',')}` +
+              (m.deactivatedAt !== undefined ? '  (removed)' : ''),
           )
         for (const pn of storage.listPhoneNumbers())
           console.log(`number  ${pn.id.padEnd(12)} ${pn.number.padEnd(28)} ${pn.name}`)

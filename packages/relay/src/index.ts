@@ -1,6 +1,7 @@
 /** @module @switchboard/relay — the Hono WebSocket relay: auth, rooms, durable store, webhooks. */
 export { createRelay, AdminError } from './relay.ts'
-export type { Relay, RelayOptions, Admin, NewMember } from './relay.ts'
+export type { Relay, RelayOptions, Admin, Actor, NewMember, SessionView } from './relay.ts'
+export type { LoginLimits } from './login-throttle.ts'
 export { CloseCode, MessageType, encodeAck, decodeAck } from './protocol.ts'
 export { RELAY_ORIGIN } from './room.ts'
 export { createSqliteStorage } from './storage/sqlite.ts'
@@ -14,5 +15,6 @@ export type {
   StoredUpdate,
   MemberRecord,
   PhoneNumberRecord,
+  SessionRecord,
 } from './storage/relay-storage.ts'
 export { hashPassword, verifyPassword } from './auth.ts'

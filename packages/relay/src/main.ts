@@ -19,6 +19,8 @@ import type { WebSocket } from 'ws'
 import { seedDemo } from './demo.ts'
 import { CloseCode } from './protocol.ts'
 import { createRelay, type Relay, type RelayOptions } from './relay.ts'
+import { retentionMs } from './restore.ts'
+import { webAppScriptHashes } from './security-headers.ts'
 import { createSqliteStorage } from './storage/sqlite.ts'
 import { gateFrames } from './ws-frame.ts'
 
@@ -57,8 +59,12 @@ export interface RelayServer {
 export async function startRelayServer(options: RelayServerOptions): Promise<RelayServer> {
   const root = new Hono()
   const { injectWebSocket, upgradeWebSocket, wss } = createNodeWebSocket({ app: root })
+  const webDir =
+    options.webDir && existsSync(join(options.webDir, 'index.html')) ? options.webDir : null
   const relay = createRelay({
     ...options,
+    // The CSP allows the built app's inline bootstrap script by its hash, read once at start.
+    scriptHashes: options.scriptHashes ?? (webDir ? webAppScriptHashes(webDir) : []),
     upgradeWebSocket,
     clientIp: (c) => {
       try {
@@ -112,8 +118,7 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
     })
   })
   root.route('/', relay.app)
-  const webDir = options.webDir
-  if (webDir && existsSync(join(webDir, 'index.html'))) {
+  if (webDir) {
     root.use('*', serveStatic({ root: webDir }))
     root.get('*', serveStatic({ path: join(webDir, 'index.html') }))
   }
@@ -154,7 +159,7 @@ function secretFrom(dataDir: string, name: string, env: string | undefined): str
 }
 
 /** A non-negative whole number (ms, count) from the environment, or undefined when unset. */
-function wholeNumberEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
+export function wholeNumberEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
   const raw = env[name]
   if (raw === undefined || raw === '') return undefined
   const value = Number(raw)
@@ -166,6 +171,7 @@ function wholeNumberEnv(env: NodeJS.ProcessEnv, name: string): number | undefine
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RelayServer> {
   // Read before anything touches DATA_DIR: a mistyped setting stops the start, nothing else.
   const historyHorizonMs = wholeNumberEnv(env, 'HISTORY_HORIZON_MS')
+  const restoreRetentionDays = wholeNumberEnv(env, 'RESTORE_RETENTION_DAYS')
   const compactEvery = wholeNumberEnv(env, 'COMPACT_EVERY')
   const compactQuietMs = wholeNumberEnv(env, 'COMPACT_QUIET_MS')
   const epochLoadItems = wholeNumberEnv(env, 'EPOCH_LOAD_ITEMS')
@@ -177,7 +183,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RelayS
   const port = Number(env.PORT ?? 8787)
   const host = env.HOST ?? '127.0.0.1'
   const dataDir = resolve(env.DATA_DIR ?? './data')
-  mkdirSync(dataDir, { recursive: true })
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 })
   const secret = secretFrom(dataDir, 'switchboard-secret', env.SWITCHBOARD_SECRET)
   const webhookSecret = secretFrom(dataDir, 'webhook-secret', env.WEBHOOK_SECRET)
   const allowedOrigins = env.ALLOWED_ORIGINS
@@ -199,10 +205,12 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RelayS
     secret,
     webhookSecret,
     allowedOrigins,
+    metricsToken: env.METRICS_TOKEN || undefined,
     port,
     host,
     webDir: env.WEB_DIR ? resolve(env.WEB_DIR) : undefined,
     tokenTtlSeconds: env.TOKEN_TTL_SECONDS ? Number(env.TOKEN_TTL_SECONDS) : undefined,
+    sessionTtlSeconds: env.SESSION_TTL_SECONDS ? Number(env.SESSION_TTL_SECONDS) : undefined,
     maxFrameBytes: env.MAX_FRAME_BYTES ? Number(env.MAX_FRAME_BYTES) : undefined,
     maxSyncFrameBytes: env.MAX_SYNC_FRAME_BYTES ? Number(env.MAX_SYNC_FRAME_BYTES) : undefined,
     maxSocketsPerMember,
@@ -211,6 +219,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RelayS
     presenceUpdatesPerSecond,
     epochEvery: env.EPOCH_EVERY ? Number(env.EPOCH_EVERY) : undefined,
     historyHorizonMs,
+    restoreRetentionMs: retentionMs(restoreRetentionDays),
     compactEvery,
     // A busy room compacts in its next 1-s pause (up to a log as big as its snapshot).
     compactQuietMs: compactQuietMs ?? 1000,
@@ -233,7 +242,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RelayS
     },
   })
   const pidFile = join(dataDir, 'relay.pid')
-  writeFileSync(pidFile, String(process.pid))
+  writeFileSync(pidFile, String(process.pid), { mode: 0o600 })
   if (seeded.demo) {
     const { password, members } = seeded.demo
     console.log(

@@ -122,7 +122,7 @@ describe('the relay as a process', () => {
     expect(missing).toEqual([])
   }, 60_000)
 
-  it('`tsx src/main.ts` starts (demo seeded, secrets 0600, SPA served), answers /healthz, and SIGTERM closes sockets with 1001 and runs the shutdown to its end', async () => {
+  it('[A9] `tsx src/main.ts` starts (demo seeded, store files and secrets 0600, SPA served), answers /healthz, and SIGTERM closes sockets with 1001 and runs the shutdown to its end', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'relay-smoke-'))
     const webDir = mkdtempSync(join(tmpdir(), 'relay-web-'))
     mkdirSync(join(webDir, 'assets'))
@@ -132,8 +132,19 @@ describe('the relay as a process', () => {
     expect(relay.output()).toContain('alice@example.com')
     const health = await fetch(`${relay.url}/healthz`)
     expect(health.status).toBe(200)
-    for (const name of ['switchboard-secret', 'webhook-secret'])
-      expect(statSync(join(dataDir, name)).mode & 0o777).toBe(0o600)
+    // [A9] Everything the relay creates in DATA_DIR is its user's only.
+    for (const name of [
+      'switchboard-secret',
+      'webhook-secret',
+      'relay.db',
+      'relay.db-wal',
+      'relay.db-shm',
+      'relay.pid',
+    ])
+      expect([name, (statSync(join(dataDir, name)).mode & 0o777).toString(8)]).toEqual([
+        name,
+        '600',
+      ])
     expect(await (await fetch(`${relay.url}/assets/app.js`)).text()).toBe('console.log(1)')
     expect(await (await fetch(`${relay.url}/inbox/pn-support`)).text()).toContain(
       '<title>Switchboard',

@@ -14,9 +14,13 @@ export const SyncStep = { One: 0, Two: 1, Update: 2 } as const
 /** Close codes, grouped by how the client reacts (docs/protocol.md). */
 export const CloseCode = {
   GoingAway: 1001,
+  /** The room dropped its memory and loads again from its log: reconnect. */
+  Reloading: 1012,
   Malformed: 4400,
   Unauthorized: 4401,
   Forbidden: 4403,
+  /** The session ended (signed out, revoked, refresh token reused, member removed): sign out. */
+  SessionEnded: 4410,
   /** The room started a new epoch: adopt it (fresh document, replay own entries) and reconnect. */
   EpochChanged: 4409,
   TooLarge: 4413,

@@ -20,8 +20,9 @@ import {
   revokeAccess as revokeAccessInDoc,
   setMember,
   setPhoneNumber,
-  validateUpdate,
+  admitUpdate,
   DEFAULT_MAX_DRIFT,
+  RESTORE_DEVICE,
   type Activity,
   type HistoryEntry,
   type IngestResult,
@@ -33,14 +34,15 @@ import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
 import { HTTPException } from 'hono/http-exception'
 import type { UpgradeWebSocket, WSContext } from 'hono/ws'
+import { DUMMY_HASH, checkToken, hashPassword, verifyPassword } from './auth.ts'
+import { BODY_LIMITS, limitBody } from './body-limits.ts'
 import {
-  DUMMY_HASH,
-  RateLimiter,
-  checkToken,
-  hashPassword,
-  issueToken,
-  verifyPassword,
-} from './auth.ts'
+  DEFAULT_LOGIN_LIMITS,
+  HashSlots,
+  LoginThrottle,
+  type LoginLimits,
+} from './login-throttle.ts'
+import { isLoopback, metricsAccess } from './metrics-access.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import {
   CloseCode,
@@ -59,7 +61,10 @@ import {
   type Peer,
   type SharedFrame,
 } from './room.ts'
+import { securityHeaders } from './security-headers.ts'
+import { createSessions, type SessionRefusal } from './sessions.ts'
 import { binaryFrame, frameStream } from './ws-frame.ts'
+import { createRestorer, retentionMs, RestoreError, type RestoreReport } from './restore.ts'
 import {
   memberRoles,
   type ArchivedEntry,
@@ -67,6 +72,7 @@ import {
   type MemberRole,
   type PhoneNumberRecord,
   type RelayStorage,
+  type SessionRecord,
 } from './storage/relay-storage.ts'
 
 export interface RelayOptions {
@@ -78,7 +84,15 @@ export interface RelayOptions {
   upgradeWebSocket: UpgradeWebSocket<unknown>
   /** Origins allowed to open sockets and call the API, besides the relay's own. */
   allowedOrigins?: string[]
+  /** Lifetime of an access token. Default 3600 s. */
   tokenTtlSeconds?: number
+  /** Absolute lifetime of a session (a login): no refresh extends it [S3]. Default 30 days. */
+  sessionTtlSeconds?: number
+  /**
+   * A refresh token replaced less than this long ago gets the current one back instead of ending
+   * the session (two tabs of one session refreshing at once) [S2]. Default 30 s.
+   */
+  refreshReuseGraceMs?: number
   /** Frame size cap; the runtime glue also hands it to `ws` as maxPayload. Default 1 MiB. */
   maxFrameBytes?: number
   /**
@@ -122,6 +136,11 @@ export interface RelayOptions {
    */
   historyHorizonMs?: number
   /**
+   * How far back an owner may restore an inbox (docs/restore.md, SPEC [T6]); the archive keeps
+   * at least this much history. Default 30 days (`RESTORE_RETENTION_DAYS`).
+   */
+  restoreRetentionMs?: number
+  /**
    * An inbox room starts a new epoch (rebuilt from its live state) after this many stored
    * batches since it was loaded. Default 0 (off: an epoch closes every socket of the room, and
    * unmodified y-websocket clients stop on 4409); `POST /api/admin/rooms/:room/epoch` always works.
@@ -137,11 +156,18 @@ export interface RelayOptions {
   epochOnLoad?: { items: number; writers: number }
   /** P6: timestamps further ahead of the relay's clock are rejected. */
   maxDriftMs?: number
-  /** Failed logins allowed per email and per IP in `windowMs`. */
-  loginLimit?: { perEmail: number; perIp: number; windowMs: number }
+  /** Login throttling and hash concurrency (login-throttle.ts, docs/protocol.md). */
+  loginLimit?: LoginLimits
+  /**
+   * When set, `GET /metrics` needs `Authorization: Bearer <metricsToken>`; when unset it is
+   * served to loopback clients only.
+   */
+  metricsToken?: string
+  /** Inline-script hashes the CSP allows: the built web app's (startRelayServer reads them). */
+  scriptHashes?: readonly string[]
   now?: () => number
   log?: (event: Record<string, unknown>) => void
-  /** The caller's IP, for login rate limits (the runtime glue knows the socket). */
+  /** The caller's IP, for login throttling and /metrics (the runtime glue knows the socket). */
   clientIp?: (c: Context) => string | undefined
 }
 
@@ -197,22 +223,59 @@ export interface NewMember {
   id?: string
 }
 
+/**
+ * Who asks for an admin change: a member (through the HTTP admin API), or null for the operator
+ * (the CLI on DATA_DIR, seeding code), who acts as an owner.
+ */
+export type Actor = MemberRecord | null
+
+/** A session as the admin API lists it (no secrets). */
+export interface SessionView {
+  id: string
+  createdAt: number
+  expiresAt: number
+  refreshedAt: number
+  endedAt: number | null
+  endReason: string | null
+  userAgent: string | null
+  ip: string | null
+}
+
 export interface Admin {
-  /** `demo` accepts any non-empty password: the operator chose SWITCHBOARD_DEMO_PASSWORD. */
-  createMember(input: NewMember, options?: { demo?: boolean }): Promise<MemberRecord>
+  /**
+   * `demo` accepts any non-empty password: the operator chose SWITCHBOARD_DEMO_PASSWORD. Only an
+   * owner (or the operator) creates owners [S7].
+   */
+  createMember(input: NewMember, options?: { demo?: boolean; actor?: Actor }): Promise<MemberRecord>
   createPhoneNumber(input: {
     name: string
     number: string
     id?: string
   }): Promise<PhoneNumberRecord>
   grant(memberId: string, phoneNumberId: string): Promise<void>
-  revoke(memberId: string, phoneNumberId: string): Promise<void>
+  /**
+   * Restores an inbox room's conversations to `at` (ISO 8601 or ms) by compensating marks
+   * (docs/restore.md); `by` must be an owner, and is named in the history.
+   */
+  restore(room: string, at: unknown, by: string): Promise<RestoreReport>
+  /** An admin cannot revoke an owner's access [S9]. */
+  revoke(memberId: string, phoneNumberId: string, actor?: Actor): Promise<void>
+  /** [S7][S8][S10] Changes a member's role; their sockets reconnect under the new one. */
+  setRole(memberId: string, role: MemberRole, actor?: Actor): Promise<MemberRecord>
+  /** [S6][S8][S9] Deactivates a member: no login, every session ended, every socket closed. */
+  removeMember(memberId: string, actor?: Actor): Promise<MemberRecord>
+  /** [S9][S11] Sets a new password and ends every session of the member. */
+  resetPassword(memberId: string, password: string, actor?: Actor): Promise<void>
+  /** A member's sessions, newest first; ended and expired ones only with `all`. */
+  listSessions(memberId: string, options?: { all?: boolean }): SessionView[]
+  /** [S5][S9] Ends one session of a member (or all of them without `sessionId`); returns the ids ended. */
+  revokeSessions(memberId: string, sessionId?: string, actor?: Actor): string[]
 }
 
 export class AdminError extends Error {
   readonly field: string
-  readonly status: 400 | 404 | 409
-  constructor(status: 400 | 404 | 409, field: string, message: string) {
+  readonly status: 400 | 403 | 404 | 409
+  constructor(status: 400 | 403 | 404 | 409, field: string, message: string) {
     super(message)
     this.name = 'AdminError'
     this.status = status
@@ -220,9 +283,28 @@ export class AdminError extends Error {
   }
 }
 
-type Vars = { Variables: { member: MemberRecord } }
+type Vars = { Variables: { member: MemberRecord; sessionId: string } }
 
 const publicMember = (m: MemberRecord) => ({ id: m.id, email: m.email, name: m.name, role: m.role })
+/** The workspace document's record: a removed member stays, marked, so history keeps a name. */
+const workspaceMember = (m: MemberRecord) =>
+  m.deactivatedAt === undefined ? publicMember(m) : { ...publicMember(m), deactivated: true }
+/** A member as the admin API lists them. */
+const adminMember = (m: MemberRecord) => ({
+  ...publicMember(m),
+  createdAt: m.createdAt,
+  deactivatedAt: m.deactivatedAt ?? null,
+})
+const sessionView = (s: SessionRecord): SessionView => ({
+  id: s.id,
+  createdAt: s.createdAt,
+  expiresAt: s.expiresAt,
+  refreshedAt: s.refreshedAt,
+  endedAt: s.endedAt ?? null,
+  endReason: s.endReason ?? null,
+  userAgent: s.userAgent ?? null,
+  ip: s.ip ?? null,
+})
 const ID_RE = /^[A-Za-z0-9_.+\-~]{1,128}$/
 const EMAIL_RE = /^[^\s@]+@[^\s@]+$/
 
@@ -230,6 +312,9 @@ type DecodedUpdate = ReturnType<typeof Y.decodeUpdate>
 
 /** How long an update may wait for the structs it builds on before the socket must resync. */
 const HOLD_MS = 5_000
+
+/** How far ahead of the relay's clock a webhook activity's time may be [A6]. */
+const MAX_ACTIVITY_AHEAD_MS = 5 * 60_000
 
 /** The least time between two walks of a room's history for entries past the horizon. */
 const HISTORY_SCAN_EVERY_MS = 3_600_000
@@ -253,6 +338,8 @@ export function createRelay(options: RelayOptions): Relay {
     webhookSecret,
     upgradeWebSocket,
     tokenTtlSeconds = 3600,
+    sessionTtlSeconds = 30 * 86_400,
+    refreshReuseGraceMs = 30_000,
     maxFrameBytes = 1024 * 1024,
     maxSyncFrameBytes: syncCap = 32 * 1024 * 1024,
     maxBufferedBytes = 16 * 1024 * 1024,
@@ -265,6 +352,7 @@ export function createRelay(options: RelayOptions): Relay {
     compactQuietMs = 0,
     offThreadSnapshotBytes,
     historyHorizonMs = 90 * 86_400_000,
+    restoreRetentionMs = retentionMs(undefined),
     epochEvery = 0,
     epochOnLoad = { items: 50_000, writers: 2_000 },
     keepaliveMs = 10_000,
@@ -279,12 +367,23 @@ export function createRelay(options: RelayOptions): Relay {
     ((event: Record<string, unknown>) =>
       console.log(JSON.stringify({ t: new Date().toISOString(), ...event })))
   const allowedOrigins = new Set(options.allowedOrigins ?? [])
-  const limits = options.loginLimit ?? { perEmail: 5, perIp: 50, windowMs: 60_000 }
-  const emailLimiter = new RateLimiter(limits.perEmail, limits.windowMs)
-  const ipLimiter = new RateLimiter(limits.perIp, limits.windowMs)
+  const loginLimits = { ...DEFAULT_LOGIN_LIMITS, ...options.loginLimit }
+  const loginThrottle = new LoginThrottle(loginLimits)
+  const hashSlots = new HashSlots(loginLimits.concurrentHashes, loginLimits.queuedHashes)
+  const scriptHashes = options.scriptHashes ?? []
   const metrics = createMetrics()
+  const sessions = createSessions({
+    storage,
+    secret,
+    accessTtlSeconds: tokenTtlSeconds,
+    sessionTtlSeconds,
+    reuseGraceMs: refreshReuseGraceMs,
+    now,
+  })
   /** When each room's history was last walked for entries past the horizon (beforeCompact). */
   const historyScannedAt = new Map<string, number>()
+  /** Each room's latest move of old history to the archive: a restore reads after it [T6]. */
+  const historyMoves = new Map<string, Promise<void>>()
   const roomDeps = {
     storage,
     metrics,
@@ -312,7 +411,7 @@ export function createRelay(options: RelayOptions): Relay {
         .filter((e) => timestampWall(e.at) < cutoff)
       if (old.length === 0) return
       // Archived first (an entry in both places is shown once: archive keys are idempotent).
-      storage.archive(room.name, old.map(archived)).then(
+      const move = storage.archive(room.name, old.map(archived)).then(
         () => {
           if (room.sealed || room.failed) return
           const removed = compactHistory(room.doc, cutoff, RELAY_ORIGIN)
@@ -321,6 +420,7 @@ export function createRelay(options: RelayOptions): Relay {
         (err: unknown) =>
           log({ level: 'warn', msg: 'history archive failed', room: room.name, err: String(err) }),
       )
+      historyMoves.set(room.name, move)
     },
     afterStore(room: Room) {
       if (epochEvery > 0 && room.storedSinceLoad >= epochEvery && room.name.startsWith('inbox:'))
@@ -345,6 +445,8 @@ export function createRelay(options: RelayOptions): Relay {
     deviceOwners.set(deviceId, memberId)
   }
   const deviceOwner = (deviceId: string): string | null => {
+    // The relay's restore device is never a member's: its keys have the relay as only writer [T2].
+    if (deviceId === RESTORE_DEVICE) return RELAY_WRITER
     const known = deviceOwners.get(deviceId)
     if (known !== undefined) return known
     const owner = storage.getDeviceOwner(deviceId)
@@ -413,10 +515,13 @@ export function createRelay(options: RelayOptions): Relay {
   function acquireRoom(name: string): Promise<Room> {
     const room = rooms.get(name)
     if (room && !room.failed) return Promise.resolve(room)
+    // A failed room's batches in flight are stored (or refused) before the log is read again.
+    const before = room ? room.durable().catch(() => {}) : Promise.resolve()
     if (room) unload(room)
     let pending = loading.get(name)
     if (!pending) {
-      pending = Room.load(name, roomDeps)
+      pending = before
+        .then(() => Room.load(name, roomDeps))
         .then((r) => {
           rooms.set(name, r)
           metrics.roomsLoaded = rooms.size
@@ -564,6 +669,8 @@ export function createRelay(options: RelayOptions): Relay {
     readonly wantsAcks: boolean
     awarenessClientId: number | null = null
     readonly member: MemberRecord
+    /** The session whose token opened the socket: it closes when that session ends [S5]. */
+    readonly sessionId: string
     readonly roomName: RoomName
     readonly readOnly: boolean
     ws: WSContext<unknown> | null = null
@@ -601,8 +708,15 @@ export function createRelay(options: RelayOptions): Relay {
       }, HOLD_MS)
     }
 
-    constructor(member: MemberRecord, roomName: RoomName, readOnly: boolean, wantsAcks: boolean) {
+    constructor(
+      member: MemberRecord,
+      sessionId: string,
+      roomName: RoomName,
+      readOnly: boolean,
+      wantsAcks: boolean,
+    ) {
       this.member = member
+      this.sessionId = sessionId
       this.memberId = member.id
       this.memberName = member.name
       this.roomName = roomName
@@ -791,7 +905,7 @@ export function createRelay(options: RelayOptions): Relay {
                 `client id ${foreign} belongs to another writer`,
               )
             const devices = new Set<string>()
-            const check = validateUpdate(
+            const admission = admitUpdate(
               room.doc,
               update,
               {
@@ -805,13 +919,13 @@ export function createRelay(options: RelayOptions): Relay {
               },
               decoded,
             )
-            if (!check.ok) {
-              if (check.code === 'unknown-parent' && update.byteLength <= maxFrameBytes) {
+            if (!admission.ok) {
+              if (admission.code === 'unknown-parent' && update.byteLength <= maxFrameBytes) {
                 this.hold(update)
                 return
               }
-              const code = check.code === 'malformed' ? CloseCode.Malformed : CloseCode.Rejected
-              return this.reject(code, check.code, check.message)
+              const code = admission.code === 'malformed' ? CloseCode.Malformed : CloseCode.Rejected
+              return this.reject(code, admission.code, admission.message)
             }
             const unbound = room.unboundClients(this.memberId, clients)
             const newDevices = [...devices].filter((d) => deviceOwners.get(d) !== this.memberId)
@@ -824,7 +938,21 @@ export function createRelay(options: RelayOptions): Relay {
               room.boundClients(this.memberId, unbound)
               for (const deviceId of newDevices) remember(deviceId, this.memberId)
             }
-            room.applyUpdate(this, update, decoded.structs, decoded.ds)
+            // What is applied, stored and broadcast is what was judged: the update without the
+            // structs the room already held; acks name every client the writer sent again.
+            const applied = room.applyUpdate(
+              this,
+              admission.update,
+              admission.decoded.structs,
+              admission.decoded.ds,
+              { admitted: admission, acked: decoded.structs },
+            )
+            if (!applied)
+              return this.reject(
+                CloseCode.Rejected,
+                'unpredicted-effect',
+                'the update did not do what it was checked for; the room reloads',
+              )
             this.hold(null)
             if (message.step === 'step-2') room.clientStep2(this, decoded.ds)
             return
@@ -868,14 +996,30 @@ export function createRelay(options: RelayOptions): Relay {
     }
   }
 
+  /**
+   * [S4] The member and live session of an access token: a valid signature is not enough, the
+   * session must not have ended or expired and the member must not have been removed.
+   */
   async function authenticate(
     token: string | undefined,
-  ): Promise<{ ok: true; member: MemberRecord; exp: number } | { ok: false; reason: string }> {
+  ): Promise<
+    | { ok: true; member: MemberRecord; sessionId: string; exp: number }
+    | { ok: false; reason: string }
+  > {
     const check = await checkToken(secret, token)
     if (!check.ok) return check
-    const member = storage.getMember(check.claims.sub)
-    if (!member) return { ok: false, reason: 'unknown-member' }
-    return { ok: true, member, exp: check.claims.exp }
+    const live = sessions.check(check.claims)
+    if (!live.ok) {
+      const reasons = { ended: 'revoked', expired: 'session-expired' } as Record<string, string>
+      return { ok: false, reason: reasons[live.reason] ?? 'invalid' }
+    }
+    return { ok: true, member: live.member, sessionId: live.session.id, exp: check.claims.exp }
+  }
+
+  /** [S5] Closes at once every socket of sessions that just ended. */
+  function closeSessions(ids: Iterable<string>, reason: string) {
+    const ended = new Set(ids)
+    if (ended.size > 0) closeWhere((c) => ended.has(c.sessionId), CloseCode.SessionEnded, reason)
   }
 
   // ---------------------------------------------------------------- ingestion
@@ -897,6 +1041,44 @@ export function createRelay(options: RelayOptions): Relay {
 
   // ---------------------------------------------------------------- admin
 
+  const restorer = createRestorer({
+    storage,
+    writeRoom,
+    historyMove: (name) => historyMoves.get(name),
+    now,
+    retentionMs: restoreRetentionMs,
+    origin: RELAY_ORIGIN,
+    log,
+  })
+  /** The member an admin change is about; 404 when there is none. */
+  const target = (memberId: string): MemberRecord => {
+    const m = storage.getMember(memberId)
+    if (!m) throw new AdminError(404, 'memberId', 'no such member')
+    return m
+  }
+  /** [S7][S9] Changes that concern owners are an owner's (or the operator's) to make. */
+  const ownerOnly = (actor: Actor, what: string) => {
+    if (actor && actor.role !== 'owner')
+      throw new AdminError(403, 'role', `only an owner can ${what}`)
+  }
+  /** [S8] The workspace keeps at least one owner who can sign in. */
+  const keepAnOwner = (leaving: MemberRecord, what: string) => {
+    if (leaving.role !== 'owner' || leaving.deactivatedAt !== undefined) return
+    const others = storage
+      .listMembers()
+      .filter((m) => m.role === 'owner' && m.deactivatedAt === undefined && m.id !== leaving.id)
+    if (others.length === 0)
+      throw new AdminError(
+        409,
+        'memberId',
+        `cannot ${what} the last owner: make another owner first`,
+      )
+  }
+  const putMember = async (member: MemberRecord) => {
+    storage.putMember(member)
+    await writeRoom('workspace', (doc) => setMember(doc, workspaceMember(member), RELAY_ORIGIN))
+  }
+
   const admin: Admin = {
     async createMember(input, options = {}) {
       const email = String(input.email ?? '')
@@ -907,6 +1089,7 @@ export function createRelay(options: RelayOptions): Relay {
         throw new AdminError(400, 'name', 'must be a non-empty string')
       if (!memberRoles.includes(input.role))
         throw new AdminError(400, 'role', `must be one of ${memberRoles.join(', ')}`)
+      if (input.role === 'owner') ownerOnly(options.actor ?? null, 'create owners')
       const minLength = options.demo ? 1 : 8
       if (typeof input.password !== 'string' || input.password.length < minLength)
         throw new AdminError(400, 'password', `must be at least ${minLength} characters`)
@@ -951,8 +1134,8 @@ export function createRelay(options: RelayOptions): Relay {
         grantAccessInDoc(doc, memberId, phoneNumberId, RELAY_ORIGIN),
       )
     },
-    async revoke(memberId, phoneNumberId) {
-      if (!storage.getMember(memberId)) throw new AdminError(404, 'memberId', 'no such member')
+    async revoke(memberId, phoneNumberId, actor = null) {
+      if (target(memberId).role === 'owner') ownerOnly(actor, "revoke an owner's access")
       storage.revokeAccess(memberId, phoneNumberId)
       // Sockets go first: the member must not see one more byte of these rooms.
       closeWhere(
@@ -964,11 +1147,93 @@ export function createRelay(options: RelayOptions): Relay {
         revokeAccessInDoc(doc, memberId, phoneNumberId, RELAY_ORIGIN),
       )
     },
+    async restore(room, at, by) {
+      const member = storage.getMember(by)
+      if (!member) throw new AdminError(404, 'by', 'no such member')
+      if (member.role !== 'owner') throw new AdminError(400, 'by', 'only an owner may restore')
+      try {
+        return await restorer(room, at, member.id)
+      } catch (err) {
+        if (err instanceof RestoreError) throw new AdminError(err.status, err.field, err.message)
+        throw err
+      }
+    },
+    async setRole(memberId, role, actor = null) {
+      const m = target(memberId)
+      if (!memberRoles.includes(role))
+        throw new AdminError(400, 'role', `must be one of ${memberRoles.join(', ')}`)
+      if (m.role === role) return m
+      if (m.role === 'owner' || role === 'owner')
+        ownerOnly(actor, "make owners or change an owner's role")
+      keepAnOwner(m, 'demote')
+      const changed = { ...m, role }
+      await putMember(changed)
+      // [S10] Sockets hold the role they were opened with: they reconnect under the new one.
+      closeWhere((c) => c.memberId === memberId, CloseCode.Unauthorized, 'role changed: reconnect')
+      log({
+        level: 'info',
+        msg: 'role changed',
+        member: memberId,
+        from: m.role,
+        to: role,
+        by: actor?.id ?? 'operator',
+      })
+      return changed
+    },
+    async removeMember(memberId, actor = null) {
+      const m = target(memberId)
+      if (m.role === 'owner') ownerOnly(actor, 'remove an owner')
+      keepAnOwner(m, 'remove')
+      const removed = m.deactivatedAt === undefined ? { ...m, deactivatedAt: now() } : m
+      storage.putMember(removed)
+      storage.endSessions(memberId, now(), 'member-removed')
+      // Every socket of the member, whichever session opened it: nothing more in or out.
+      closeWhere((c) => c.memberId === memberId, CloseCode.SessionEnded, 'member removed')
+      await writeRoom('workspace', (doc) => setMember(doc, workspaceMember(removed), RELAY_ORIGIN))
+      log({ level: 'info', msg: 'member removed', member: memberId, by: actor?.id ?? 'operator' })
+      return removed
+    },
+    async resetPassword(memberId, password, actor = null) {
+      const m = target(memberId)
+      if (m.role === 'owner' && actor?.id !== m.id) ownerOnly(actor, "reset an owner's password")
+      if (typeof password !== 'string' || password.length < 8)
+        throw new AdminError(400, 'password', 'must be at least 8 characters')
+      storage.putMember({ ...m, passwordHash: await hashPassword(password) })
+      closeSessions(storage.endSessions(memberId, now(), 'password-reset'), 'password reset')
+      log({ level: 'info', msg: 'password reset', member: memberId, by: actor?.id ?? 'operator' })
+    },
+    listSessions(memberId, options = {}) {
+      target(memberId)
+      const t = now()
+      return storage
+        .listSessions(memberId)
+        .filter((x) => options.all || (x.endedAt === undefined && x.expiresAt > t))
+        .map(sessionView)
+    },
+    revokeSessions(memberId, sessionId, actor = null) {
+      const m = target(memberId)
+      if (m.role === 'owner' && actor?.id !== m.id) ownerOnly(actor, "revoke an owner's sessions")
+      let ended: string[]
+      if (sessionId === undefined) ended = storage.endSessions(memberId, now(), 'revoked')
+      else {
+        const s = storage.getSession(sessionId)
+        if (!s || s.memberId !== memberId)
+          throw new AdminError(404, 'sessionId', 'no such session of this member')
+        ended = storage.endSession(sessionId, now(), 'revoked') ? [sessionId] : []
+      }
+      closeSessions(ended, 'session revoked')
+      return ended
+    },
   }
 
   // ---------------------------------------------------------------- HTTP
 
   const app = new Hono<Vars>()
+
+  app.use(
+    '*',
+    securityHeaders(() => scriptHashes),
+  )
 
   app.onError((err, c) => {
     if (err instanceof HTTPException) return err.getResponse()
@@ -986,6 +1251,21 @@ export function createRelay(options: RelayOptions): Relay {
       maxAge: 600,
     }),
   )
+
+  // [A5] Every JSON route's body is bounded before it is read; the webhook has its own limit.
+  const loginBody = limitBody(BODY_LIMITS.login)
+  const jsonBody = limitBody(BODY_LIMITS.json)
+  app.use('/api/*', (c, next) => {
+    if (c.req.path.startsWith('/api/webhooks/')) return next()
+    return (c.req.path === '/api/login' ? loginBody : jsonBody)(c, next)
+  })
+  /** The `code` of a 401 the client must answer by signing out (not by refreshing). */
+  const sessionErrorCode = (reason: string) =>
+    reason === 'revoked' || reason === 'ended' || reason === 'reused'
+      ? { code: 'session-ended' }
+      : reason === 'session-expired'
+        ? { code: 'session-expired' }
+        : {}
 
   const jsonError = (status: number, error: string, extra: Record<string, unknown> = {}) =>
     new HTTPException(status as 400, {
@@ -1013,9 +1293,10 @@ export function createRelay(options: RelayOptions): Relay {
     const auth = await authenticate(token)
     if (!auth.ok) {
       metrics.authFailure(`token-${auth.reason}`)
-      throw jsonError(401, `token ${auth.reason}`)
+      throw jsonError(401, `token ${auth.reason}`, sessionErrorCode(auth.reason))
     }
     c.set('member', auth.member)
+    c.set('sessionId', auth.sessionId)
     await next()
   }
 
@@ -1037,9 +1318,23 @@ export function createRelay(options: RelayOptions): Relay {
     return c.json({ ok: true, rooms: rooms.size, connections: connections.size })
   })
 
-  app.get('/metrics', (c) =>
-    c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' }),
-  )
+  app.get('/metrics', (c) => {
+    const verdict = metricsAccess(options.metricsToken, c.req.header('authorization'), () =>
+      isLoopback(clientIp(c)),
+    )
+    if (verdict !== 'ok') {
+      metrics.authFailure(`metrics-${verdict}`)
+      if (verdict === 'token')
+        return c.json({ error: 'metrics need Authorization: Bearer <METRICS_TOKEN>' }, 401, {
+          'www-authenticate': 'Bearer',
+        })
+      return c.json(
+        { error: 'metrics are served to loopback clients only (set METRICS_TOKEN)' },
+        403,
+      )
+    }
+    return c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' })
+  })
 
   app.post('/api/login', async (c) => {
     const body = await readJson(c)
@@ -1049,31 +1344,96 @@ export function createRelay(options: RelayOptions): Relay {
     if (typeof password !== 'string' || !password)
       throw jsonError(400, 'password is required', { field: 'password' })
     const emailKey = email.trim().toLowerCase()
-    const ipKey = clientIp(c) ?? 'unknown'
-    const t = now()
-    const wait = Math.max(emailLimiter.blockedFor(emailKey, t), ipLimiter.blockedFor(ipKey, t))
-    if (wait > 0) {
+    // [A1] The attempt counts before its hash starts, so parallel guesses see each other.
+    const admitted = loginThrottle.admit(emailKey, clientIp(c) ?? 'unknown', now())
+    if (!admitted.ok) {
       metrics.authFailure('login-rate-limited')
-      c.header('retry-after', String(Math.ceil(wait / 1000)))
-      return c.json({ error: 'too many failed logins, try again later' }, 429)
+      c.header('retry-after', String(Math.max(1, Math.ceil(admitted.retryAfterMs / 1000))))
+      return c.json({ error: 'too many login attempts, try again later' }, 429)
     }
     const member = storage.getMemberByEmail(emailKey)
-    const ok = await verifyPassword(password, member?.passwordHash ?? DUMMY_HASH)
-    if (!member || !ok) {
-      emailLimiter.fail(emailKey, t)
-      ipLimiter.fail(ipKey, t)
+    // [A2] A few hashes at once behind a short queue (a known address's first); past it, an
+    // answer now rather than a long wait.
+    const hashed = hashSlots.run(
+      () => verifyPassword(password, member?.passwordHash ?? DUMMY_HASH),
+      admitted.ticket.known,
+    )
+    if (!hashed) {
+      loginThrottle.cancel(admitted.ticket)
+      metrics.authFailure('login-busy')
+      c.header('retry-after', '1')
+      return c.json({ error: 'too many logins in progress, try again in a second' }, 429)
+    }
+    const ok = await hashed
+    // [S6] A removed member gets the answer of a wrong password, after the same work.
+    if (!member || !ok || member.deactivatedAt !== undefined) {
       metrics.authFailure('login')
       return c.json({ error: 'invalid email or password' }, 401)
     }
-    emailLimiter.reset(emailKey)
-    const { token, expiresAt } = await issueToken(secret, member, tokenTtlSeconds, now())
-    return c.json({ token, expiresAt, member: publicMember(member) })
+    loginThrottle.succeeded(admitted.ticket, now())
+    // Sessions that ended or ran out a while ago are forgotten (kept a while for the admin list).
+    storage.pruneSessions(now() - sessionTtlSeconds * 1000)
+    const tokens = await sessions.open(member, {
+      userAgent: c.req.header('user-agent'),
+      ip: clientIp(c),
+    })
+    return c.json({ ...tokens, member: publicMember(member) })
   })
 
-  app.post('/api/refresh', requireMember, async (c) => {
+  // [S2] The refresh token, never the access token, buys new tokens: once.
+  app.post('/api/refresh', async (c) => {
+    const { refreshToken } = await readJson(c)
+    if (typeof refreshToken !== 'string' || !refreshToken)
+      throw jsonError(400, 'refreshToken is required', { field: 'refreshToken' })
+    const result = await sessions.refresh(refreshToken)
+    if (!result.ok) {
+      metrics.authFailure(`refresh-${result.reason}`)
+      if (result.reason === 'reused') {
+        log({
+          level: 'warn',
+          msg: 'refresh token reused: session ended',
+          session: result.sessionId,
+        })
+        closeSessions([result.sessionId!], 'session ended: refresh token reused')
+      }
+      const reason: SessionRefusal | 'session-expired' =
+        result.reason === 'expired' ? 'session-expired' : result.reason
+      throw jsonError(401, `refresh token ${result.reason}`, sessionErrorCode(reason))
+    }
+    if ('tokens' in result) return c.json({ ...result.tokens, member: publicMember(result.member) })
+    throw new Error('unreachable: a live session check is not a refresh')
+  })
+
+  // [S5] Sign-out ends the session: with its access token, or its refresh token once that expired.
+  app.post('/api/logout', async (c) => {
+    const header = c.req.header('authorization') ?? ''
+    const auth = header.startsWith('Bearer ') ? await authenticate(header.slice(7)) : null
+    let sessionId = auth?.ok ? auth.sessionId : null
+    if (!sessionId) {
+      const { refreshToken } = await readJson(c).catch(() => ({}) as Record<string, unknown>)
+      const live =
+        typeof refreshToken === 'string' ? sessions.sessionOfRefreshToken(refreshToken) : null
+      if (live?.ok) sessionId = live.session.id
+    }
+    if (!sessionId) {
+      metrics.authFailure('logout')
+      throw jsonError(401, 'no live session: a valid access or refresh token is required')
+    }
+    storage.endSession(sessionId, now(), 'logout')
+    closeSessions([sessionId], 'signed out')
+    return c.json({ ok: true })
+  })
+
+  // A member's own sessions (their devices), for "sign out my other devices".
+  app.get('/api/sessions', requireMember, (c) => {
+    const current = c.get('sessionId')
+    const list = admin.listSessions(c.get('member').id)
+    return c.json({ sessions: list.map((s) => ({ ...s, current: s.id === current })) })
+  })
+  app.delete('/api/sessions/:sessionId', requireMember, (c) => {
     const member = c.get('member')
-    const { token, expiresAt } = await issueToken(secret, member, tokenTtlSeconds, now())
-    return c.json({ token, expiresAt, member: publicMember(member) })
+    const ended = admin.revokeSessions(member.id, c.req.param('sessionId'), member)
+    return c.json({ ended })
   })
 
   app.get('/api/me', requireMember, (c) => {
@@ -1123,7 +1483,10 @@ export function createRelay(options: RelayOptions): Relay {
     bodyLimit({
       maxSize: maxFrameBytes,
       onError: () => {
-        throw jsonError(413, 'body too large')
+        throw jsonError(413, `body too large: at most ${maxFrameBytes} bytes`, {
+          field: 'body',
+          limit: maxFrameBytes,
+        })
       },
     }),
     async (c) => {
@@ -1152,6 +1515,16 @@ export function createRelay(options: RelayOptions): Relay {
         if (!checked.ok)
           return c.json({ error: checked.message, field: prefix + checked.field }, 400)
         const a = checked.value
+        // [A6] A time far ahead would sort first in every inbox for as long as it lasts; late
+        // ones stay accepted, as providers retry and queues delay.
+        if (a.at > now() + MAX_ACTIVITY_AHEAD_MS)
+          return c.json(
+            {
+              error: `at is more than ${MAX_ACTIVITY_AHEAD_MS / 60_000} minutes ahead of the relay's clock`,
+              field: `${prefix}at`,
+            },
+            400,
+          )
         if (!storage.getPhoneNumber(a.phoneNumberId))
           return c.json({ error: 'unknown phone number', field: `${prefix}phoneNumberId` }, 400)
         const owner = storage.getConversationPhoneNumber(a.conversationId)
@@ -1173,12 +1546,41 @@ export function createRelay(options: RelayOptions): Relay {
 
   const adminRoutes = new Hono<Vars>()
   adminRoutes.use('*', requireMember, requireAdmin)
-  adminRoutes.get('/members', (c) => c.json({ members: storage.listMembers().map(publicMember) }))
+  adminRoutes.get('/members', (c) => c.json({ members: storage.listMembers().map(adminMember) }))
   adminRoutes.post('/members', async (c) => {
     const body = await readJson(c)
-    const member = await admin.createMember(body as unknown as NewMember)
+    const member = await admin.createMember(body as unknown as NewMember, {
+      actor: c.get('member'),
+    })
     return c.json({ member: publicMember(member) }, 201)
   })
+  adminRoutes.patch('/members/:id', async (c) => {
+    const { role } = await readJson(c)
+    const member = await admin.setRole(c.req.param('id'), role as MemberRole, c.get('member'))
+    return c.json({ member: adminMember(member) })
+  })
+  adminRoutes.delete('/members/:id', async (c) => {
+    const member = await admin.removeMember(c.req.param('id'), c.get('member'))
+    return c.json({ member: adminMember(member) })
+  })
+  adminRoutes.post('/members/:id/password', async (c) => {
+    const { password } = await readJson(c)
+    await admin.resetPassword(c.req.param('id'), password as string, c.get('member'))
+    return c.json({ ok: true })
+  })
+  adminRoutes.get('/members/:id/sessions', (c) =>
+    c.json({
+      sessions: admin.listSessions(c.req.param('id'), { all: c.req.query('all') === '1' }),
+    }),
+  )
+  adminRoutes.delete('/members/:id/sessions', (c) =>
+    c.json({ ended: admin.revokeSessions(c.req.param('id'), undefined, c.get('member')) }),
+  )
+  adminRoutes.delete('/members/:id/sessions/:sessionId', (c) =>
+    c.json({
+      ended: admin.revokeSessions(c.req.param('id'), c.req.param('sessionId'), c.get('member')),
+    }),
+  )
   adminRoutes.get('/phone-numbers', (c) => c.json({ phoneNumbers: storage.listPhoneNumbers() }))
   adminRoutes.post('/phone-numbers', async (c) => {
     const body = await readJson(c)
@@ -1192,7 +1594,7 @@ export function createRelay(options: RelayOptions): Relay {
   })
   adminRoutes.delete('/access', async (c) => {
     const { memberId, phoneNumberId } = await readJson(c)
-    await admin.revoke(String(memberId), String(phoneNumberId))
+    await admin.revoke(String(memberId), String(phoneNumberId), c.get('member'))
     return c.json({ ok: true })
   })
   adminRoutes.post('/rooms/:room/epoch', async (c) => {
@@ -1201,6 +1603,16 @@ export function createRelay(options: RelayOptions): Relay {
     if (!parsed || parsed.kind !== 'inbox')
       throw jsonError(400, 'only inbox rooms have epochs', { field: 'room' })
     return c.json(await startEpoch(name))
+  })
+  // Owner only: a restore writes over every member's triage since `at` (docs/restore.md).
+  adminRoutes.post('/restore', async (c) => {
+    const member = c.get('member')
+    if (member.role !== 'owner') {
+      metrics.authFailure('not-owner')
+      throw jsonError(403, 'owner role required')
+    }
+    const { room, at } = await readJson(c)
+    return c.json(await admin.restore(String(room ?? ''), at, member.id))
   })
   app.route('/api/admin', adminRoutes)
 
@@ -1234,7 +1646,11 @@ export function createRelay(options: RelayOptions): Relay {
     const device = c.req.query('device')
     let refusal: { code: number; reason: string } | null = null
     let conn: Connection | null = null
-    if (!auth.ok) refusal = { code: CloseCode.Unauthorized, reason: `token ${auth.reason}` }
+    if (!auth.ok)
+      refusal = {
+        code: auth.reason === 'revoked' ? CloseCode.SessionEnded : CloseCode.Unauthorized,
+        reason: `token ${auth.reason}`,
+      }
     else if (!roomName) refusal = { code: CloseCode.Forbidden, reason: 'no such room' }
     else {
       const granted = access(auth.member, roomName)
@@ -1244,7 +1660,13 @@ export function createRelay(options: RelayOptions): Relay {
       else if (device !== undefined && !claimDevice(device, auth.member.id))
         refusal = { code: CloseCode.DeviceTaken, reason: 'device id of another member' }
       else
-        conn = new Connection(auth.member, roomName, granted.readOnly, c.req.query('ack') === '1')
+        conn = new Connection(
+          auth.member,
+          auth.sessionId,
+          roomName,
+          granted.readOnly,
+          c.req.query('ack') === '1',
+        )
     }
     if (refusal) metrics.authFailure(refusal.reason.replace(/ /g, '-'))
     const exp = auth.ok ? auth.exp : 0

@@ -10,6 +10,7 @@
  */
 import * as encoding from 'lib0/encoding'
 import * as Y from 'yjs'
+import { unpredictedDeletion, type Admitted } from '@switchboard/core'
 import {
   Awareness,
   applyAwarenessUpdate,
@@ -113,6 +114,14 @@ export class RoomSealedError extends Error {
     super(`room ${room} is starting a new epoch`)
     this.name = 'RoomSealedError'
   }
+}
+
+/** What `Room.applyUpdate` holds an admitted update to. */
+export interface ApplyChecks {
+  /** The admission whose predicted deletions the apply must stay within (the tripwire [M8]). */
+  admitted?: Admitted
+  /** Structs whose client ids are acknowledged: the received update's, before it was trimmed. */
+  acked?: readonly { id: Y.ID }[]
 }
 
 interface Batch {
@@ -595,58 +604,83 @@ export class Room {
   }
 
   /**
-   * Applies a checked client update; acknowledges it to `ack=1` sockets once durable, for each
-   * client id with structs in it. `structs` is `Y.decodeUpdate(update).structs` when the caller
-   * already decoded it (then the update is not parsed a third time for the acks).
+   * Applies an admitted client update; acknowledges it to `ack=1` sockets once durable, for each
+   * client id with structs in it. `structs` and `ds` are `Y.decodeUpdate(update)`'s when the
+   * caller already decoded it (then the update is not parsed again). With `checks.admitted`, a
+   * deletion the admission did not predict, or an apply that throws, stores and broadcasts
+   * nothing: the room closes its sockets and reloads from its log [M8]; returns false then.
    */
   applyUpdate(
     peer: Peer,
     update: Uint8Array,
     structs?: readonly (Y.Item | Y.GC | Y.Skip)[],
     ds?: DeleteSet,
-  ): void {
+    checks: ApplyChecks = {},
+  ): boolean {
     this.#deps.metrics.updatesIn++
-    if (structs && ds && integratesWhole(this.doc, structs, ds)) {
-      // Everything in the update integrates at once, so its own bytes are what the doc's
-      // `update` event would carry: skip Yjs re-encoding the transaction (which walks every
-      // client id of the room) and batch the client's bytes.
-      const own = Y.getState(this.doc.store, this.doc.clientID)
-      this.doc.off('update', this.#onDocUpdate)
-      try {
-        Y.applyUpdate(this.doc, update, peer)
-      } finally {
-        this.doc.on('update', this.#onDocUpdate)
-      }
-      this.#capture(update, peer, { structs, ds })
-      if (Y.getState(this.doc.store, this.doc.clientID) !== own) {
-        // An observer wrote as the relay during the apply (none does today): batch that too.
-        const sv = Y.decodeStateVector(Y.encodeStateVector(this.doc))
-        sv.set(this.doc.clientID, own)
-        this.#onDocUpdate(Y.encodeStateAsUpdate(this.doc, Y.encodeStateVector(sv)), null)
-      }
-    } else Y.applyUpdate(this.doc, update, peer)
-    if (!peer.wantsAcks) return
+    // Everything in the update integrates at once, so its own bytes are what the doc's `update`
+    // event would carry: skip Yjs re-encoding the transaction (which walks every client id of the
+    // room) and batch the client's bytes.
+    const whole =
+      structs !== undefined && ds !== undefined && integratesWhole(this.doc, structs, ds)
+    const own = Y.getState(this.doc.store, this.doc.clientID)
+    let encoded: Uint8Array | null = null
+    let deleted: DeleteSet | null = null
+    const onUpdate = (u: Uint8Array) => void (encoded = u)
+    const onAfter = (tr: Y.Transaction) => void (deleted ??= tr.deleteSet)
+    this.doc.off('update', this.#onDocUpdate)
+    this.doc.on('afterTransaction', onAfter)
+    if (!whole) this.doc.on('update', onUpdate)
+    let failure: string | null = null
+    try {
+      Y.applyUpdate(this.doc, update, peer)
+    } catch (err) {
+      failure = `the update broke off while applied: ${(err as Error).message}`
+    } finally {
+      this.doc.off('afterTransaction', onAfter)
+      if (!whole) this.doc.off('update', onUpdate)
+      this.doc.on('update', this.#onDocUpdate)
+    }
+    if (failure === null && checks.admitted && deleted) {
+      const id = unpredictedDeletion(checks.admitted, deleted)
+      if (id !== null) failure = `applying it deleted ${id}, which its admission did not predict`
+    }
+    if (failure !== null) {
+      this.fail(new Error(failure), CloseCode.Reloading, peer)
+      return false
+    }
+    if (whole) this.#capture(update, peer, { structs, ds })
+    else if (encoded) this.#capture(encoded, peer, null)
+    if (Y.getState(this.doc.store, this.doc.clientID) !== own) {
+      // An observer wrote as the relay during the apply (none does today): batch that too.
+      const sv = Y.decodeStateVector(Y.encodeStateVector(this.doc))
+      sv.set(this.doc.clientID, own)
+      this.#onDocUpdate(Y.encodeStateAsUpdate(this.doc, Y.encodeStateVector(sv)), null)
+    }
+    const acked = checks.acked ?? structs
+    if (!peer.wantsAcks) return true
     const batch = this.#batch
     if (batch) {
       // Sent with the batch's broadcast (see #broadcast). Acks are cumulative ("every struct
       // below clock is stored"), so of several updates of one client in a batch only the last
       // ack says anything: one is sent.
       let owed = batch.acks.get(peer)
-      for (const client of ackedClients(update, structs)) {
+      for (const client of ackedClients(update, acked)) {
         if (!owed) batch.acks.set(peer, (owed = new Map()))
         owed.set(client, Y.getState(this.doc.store, client))
       }
-      return
+      return true
     }
     // Nothing new to store (e.g. an update the room already had): acked once all before is.
     const acks: Uint8Array[] = []
-    for (const client of ackedClients(update, structs))
+    for (const client of ackedClients(update, acked))
       acks.push(encodeAck(client, Y.getState(this.doc.store, client)))
-    if (acks.length === 0) return
+    if (acks.length === 0) return true
     this.#whenDurable(() => {
       for (const a of acks) peer.send(a)
       this.#deps.metrics.acksSent += acks.length
     })
+    return true
   }
 
   /**
@@ -733,12 +767,17 @@ export class Room {
     if (ids.length > 0) peer.send(encodeAwareness(encodeAwarenessUpdate(this.awareness, ids)))
   }
 
-  /** Storage failed under this room: its memory may hold what the disk does not; drop it all. */
-  fail(err: unknown): void {
+  /**
+   * Storage failed under this room, or its document took a change it must not keep: its memory
+   * may hold what the disk does not; drop it all (the registry loads the room again from its log).
+   * `except` is the socket the caller closes itself.
+   */
+  fail(err: unknown, code: CloseCode = CloseCode.Unreadable, except?: Peer): void {
     if (this.#failed) return
     this.#failed = err
-    this.#logError('room storage failed', err, 'error')
-    for (const peer of [...this.peers]) peer.close(CloseCode.Unreadable, 'room storage failed')
+    const what = code === CloseCode.Unreadable ? 'room storage failed' : 'room reloading'
+    this.#logError(what, err, 'error')
+    for (const peer of [...this.peers]) if (peer !== except) peer.close(code, what)
   }
 
   destroy(): void {

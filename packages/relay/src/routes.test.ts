@@ -41,6 +41,8 @@ beforeEach(async () => {
     webhookSecret: WEBHOOK_SECRET,
     upgradeWebSocket: createNodeWebSocket({ app: new Hono() }).upgradeWebSocket,
     loginLimit: { perEmail: 3, perIp: 100, windowMs: 60_000 },
+    // As a scraper on the relay's host: /metrics is served to loopback clients [A8].
+    clientIp: () => '127.0.0.1',
     log: () => {},
   })
   await relay.admin.createPhoneNumber({ id: 'pn-a', name: 'Support', number: '+14155550142' })
@@ -118,7 +120,7 @@ describe('[§4 auth] login, refresh, me', () => {
     expect(await res.json()).toMatchObject({ field: 'password' })
   })
 
-  it('failed logins are rate-limited per email (429 even with the right password)', async () => {
+  it('[A3] failed logins make an email wait (429 with Retry-After, even with the right password)', async () => {
     for (let i = 0; i < 3; i++) expect((await login('carol@example.com', 'bad')).status).toBe(401)
     const res = await login('carol@example.com')
     expect(res.status).toBe(429)
@@ -126,7 +128,7 @@ describe('[§4 auth] login, refresh, me', () => {
     expect((await login('alice@example.com')).status).toBe(200)
   })
 
-  it('failed logins are rate-limited per IP across emails', async () => {
+  it('[A3] failed logins make an address wait across emails', async () => {
     const perIp = createRelay({
       storage: createMemoryStorage(),
       secret: SECRET,
@@ -143,18 +145,30 @@ describe('[§4 auth] login, refresh, me', () => {
     expect(perIp.metrics.authFailures.get('login-rate-limited')).toBe(1)
   })
 
-  it('/api/refresh renews a valid token and refuses expired, forged and missing ones', async () => {
-    const token = await tokenOf('alice@example.com')
-    const res = await relay.app.request('/api/refresh', { method: 'POST', headers: bearer(token) })
+  it('[S2] /api/refresh trades a refresh token (once) and refuses expired, forged and missing access tokens in its place', async () => {
+    const login = (await (
+      await relay.app.request(
+        '/api/login',
+        json({ email: 'alice@example.com', password: PASSWORD }),
+      )
+    ).json()) as { token: string; refreshToken: string }
+    const res = await relay.app.request('/api/refresh', json({ refreshToken: login.refreshToken }))
     expect(res.status).toBe(200)
     expect(await res.json()).toMatchObject({ member: { id: 'alice' } })
     const t = Math.floor(Date.now() / 1000)
     const expired = await signJwt({ sub: 'alice', role: 'owner', exp: t - 10 }, SECRET, 'HS256')
     const forged = await signJwt({ sub: 'alice', role: 'owner', exp: t + 600 }, 'other', 'HS256')
-    for (const h of [bearer(expired), bearer(forged), {}])
-      expect((await relay.app.request('/api/refresh', { method: 'POST', headers: h })).status).toBe(
-        401,
-      )
+    for (const h of [bearer(expired), bearer(forged), bearer(login.token), {}])
+      expect((await relay.app.request('/api/refresh', json({}, h))).status).toBe(400)
+    for (const refreshToken of [expired, forged, 'a.b.c'])
+      expect((await relay.app.request('/api/refresh', json({ refreshToken }))).status).toBe(401)
+    // A token signed with our key but naming no session (as issued before sessions) is refused.
+    const sessionless = await signJwt(
+      { sub: 'alice', role: 'owner', exp: t + 600 },
+      SECRET,
+      'HS256',
+    )
+    expect((await relay.app.request('/api/me', { headers: bearer(sessionless) })).status).toBe(401)
   })
 
   it('/api/me lists the member, their phone numbers and the rooms they may join', async () => {

@@ -14,9 +14,20 @@ export const PASSWORD = 'demo-password'
 export const WEBHOOK_SECRET = 'test-webhook-secret'
 export const SECRET = 'test-secret-0123456789abcdef'
 
+/** What `POST /api/login` answers. */
+export interface LoginBody {
+  token: string
+  expiresAt: number
+  refreshToken: string
+  sessionExpiresAt: number
+  member: { id: string; role: string }
+}
+
 export interface TestRelay extends RelayServer {
   wsUrl: string
   login(email: string): Promise<string>
+  /** Logs in and returns the whole answer (access and refresh tokens). */
+  session(email: string): Promise<LoginBody>
   webhook(body: unknown, secret?: string): Promise<Response>
 }
 
@@ -52,15 +63,16 @@ export async function startTestRelay(
       for (const pn of numbers) await admin.grant(id, pn)
     }
   }
-  const login = async (email: string) => {
+  const session = async (email: string) => {
     const res = await fetch(`${srv.url}/api/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email, password: PASSWORD }),
     })
     if (res.status !== 200) throw new Error(`login ${email}: ${res.status}`)
-    return ((await res.json()) as { token: string }).token
+    return (await res.json()) as LoginBody
   }
+  const login = async (email: string) => (await session(email)).token
   const webhook = (body: unknown, secret = WEBHOOK_SECRET) => {
     const raw = JSON.stringify(body)
     return fetch(`${srv.url}/api/webhooks/activity`, {
@@ -69,7 +81,7 @@ export async function startTestRelay(
       body: raw,
     })
   }
-  return { ...srv, wsUrl: `ws://127.0.0.1:${srv.port}/sync`, login, webhook }
+  return { ...srv, wsUrl: `ws://127.0.0.1:${srv.port}/sync`, login, session, webhook }
 }
 
 export const sign = (raw: string, secret = WEBHOOK_SECRET) =>

@@ -101,9 +101,10 @@ export function runFuzz(options: FuzzOptions): FuzzResult {
     deviceId: d.deviceId,
     clock: d.clock,
   })
-  const target = (d: SimDevice) => {
+  // A device marks only conversations its replica holds: the relay refuses marks for others [M8].
+  const target = (d: SimDevice): string | null => {
     const known = conversationIds(d.doc)
-    return known.length && prng.chance(0.9) ? prng.pick(known) : prng.pick(conversationPool)
+    return known.length ? prng.pick(known) : null
   }
   const record = (
     op: number,
@@ -183,12 +184,22 @@ export function runFuzz(options: FuzzOptions): FuzzResult {
       }
     } else if (r < 0.5) {
       const id = target(d)
+      if (id === null) {
+        net.deliverOne()
+        say(`${op} deliver 1 (${d.deviceId} holds no conversation yet)`)
+        continue
+      }
       const kind = prng.pick(KINDS)
       const lanes: Lane[] = kind === 'read' ? ['flag'] : ['status', 'flag']
       const entry = record(op, d, id, lanes, () => markConversation(d.doc, id, kind, author(d)))
       say(`${op} mark ${d.deviceId} ${id} ${kind} at=${entry.at} seen=${entry.seen}`)
     } else if (r < 0.56) {
       const id = target(d)
+      if (id === null) {
+        net.deliverOne()
+        say(`${op} deliver 1 (${d.deviceId} holds no conversation yet)`)
+        continue
+      }
       const pin = prng.chance(0.6)
       const entry = record(op, d, id, ['pin'], () =>
         pin ? pinConversation(d.doc, id, author(d)) : unpinConversation(d.doc, id, author(d)),
@@ -196,6 +207,11 @@ export function runFuzz(options: FuzzOptions): FuzzResult {
       say(`${op} ${pin ? 'pin' : 'unpin'} ${d.deviceId} ${id} at=${entry.at}`)
     } else if (r < 0.62) {
       const id = target(d)
+      if (id === null) {
+        net.deliverOne()
+        say(`${op} deliver 1 (${d.deviceId} holds no conversation yet)`)
+        continue
+      }
       const who = prng.chance(0.2) ? null : prng.pick(MEMBERS)
       const entry = record(op, d, id, ['assign'], () =>
         assignConversation(d.doc, id, who, author(d)),

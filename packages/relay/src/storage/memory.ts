@@ -5,6 +5,7 @@ import type {
   RoomEpoch,
   PhoneNumberRecord,
   RelayStorage,
+  SessionRecord,
   StoredRoom,
   StoredUpdate,
 } from './relay-storage.ts'
@@ -34,6 +35,7 @@ export function createMemoryStorage(): MemoryStorage {
   const meta = new Map<string, string>()
   const clientOwners = new Map<string, string>()
   const deviceOwners = new Map<string, string>()
+  const sessions = new Map<string, SessionRecord>()
   let nextId = 1
   let closed = false
 
@@ -106,6 +108,56 @@ export function createMemoryStorage(): MemoryStorage {
     putMember(m) {
       open()
       members.set(m.id, { ...m, email: m.email.toLowerCase() })
+    },
+    putSession(session) {
+      open()
+      sessions.set(session.id, { ...session })
+    },
+    getSession(id) {
+      const s = sessions.get(id)
+      return s ? { ...s } : null
+    },
+    listSessions: (memberId) =>
+      [...sessions.values()]
+        .filter((s) => s.memberId === memberId)
+        .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1))
+        .map((s) => ({ ...s })),
+    rotateSession(id, fromGen, at) {
+      open()
+      const s = sessions.get(id)
+      if (!s || s.endedAt !== undefined || s.refreshGen !== fromGen) return false
+      s.refreshGen = fromGen + 1
+      s.refreshedAt = at
+      return true
+    },
+    endSession(id, at, reason) {
+      open()
+      const s = sessions.get(id)
+      if (!s || s.endedAt !== undefined) return false
+      s.endedAt = at
+      s.endReason = reason
+      return true
+    },
+    endSessions(memberId, at, reason) {
+      open()
+      const ended: string[] = []
+      for (const s of sessions.values())
+        if (s.memberId === memberId && s.endedAt === undefined) {
+          s.endedAt = at
+          s.endReason = reason
+          ended.push(s.id)
+        }
+      return ended
+    },
+    pruneSessions(before) {
+      open()
+      let n = 0
+      for (const [id, s] of sessions)
+        if ((s.endedAt ?? s.expiresAt) < before || s.expiresAt < before) {
+          sessions.delete(id)
+          n++
+        }
+      return n
     },
     getPhoneNumber: (id) => phoneNumbers.get(id) ?? null,
     listPhoneNumbers: () => [...phoneNumbers.values()],

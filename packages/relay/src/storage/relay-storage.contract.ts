@@ -162,6 +162,58 @@ export function describeRelayStorage(name: string, create: () => Promise<Storage
       expect(storage.getMeta('other')).toBeNull()
     })
 
+    it('[S6] a removed member keeps their record with the time of removal', async () => {
+      const { storage } = await harness()
+      const m = {
+        id: 'm1',
+        email: 'm1@example.com',
+        name: 'M',
+        role: 'member' as const,
+        passwordHash: 'h',
+        createdAt: 1,
+      }
+      storage.putMember(m)
+      expect(storage.getMember('m1')?.deactivatedAt).toBeUndefined()
+      storage.putMember({ ...m, deactivatedAt: 5 })
+      expect(storage.getMember('m1')).toEqual({ ...m, deactivatedAt: 5 })
+      expect(storage.getMemberByEmail('m1@example.com')?.deactivatedAt).toBe(5)
+    })
+
+    it('[S1][S2] sessions: stored, listed newest first, rotated once per generation, ended once, pruned', async () => {
+      const { storage } = await harness()
+      const base = { memberId: 'm1', expiresAt: 1000, refreshGen: 0, refreshedAt: 10 }
+      storage.putSession({ ...base, id: 's1', createdAt: 10, userAgent: 'ua', ip: '10.0.0.1' })
+      storage.putSession({ ...base, id: 's2', createdAt: 20 })
+      storage.putSession({ ...base, id: 's3', createdAt: 30, memberId: 'm2' })
+      expect(storage.getSession('s1')).toEqual({
+        ...base,
+        id: 's1',
+        createdAt: 10,
+        userAgent: 'ua',
+        ip: '10.0.0.1',
+      })
+      expect(storage.getSession('nope')).toBeNull()
+      expect(storage.listSessions('m1').map((s) => s.id)).toEqual(['s2', 's1'])
+
+      expect(storage.rotateSession('s1', 0, 50)).toBe(true)
+      expect(storage.rotateSession('s1', 0, 51)).toBe(false)
+      expect(storage.getSession('s1')).toMatchObject({ refreshGen: 1, refreshedAt: 50 })
+
+      expect(storage.endSession('s1', 60, 'logout')).toBe(true)
+      expect(storage.endSession('s1', 61, 'revoked')).toBe(false)
+      expect(storage.getSession('s1')).toMatchObject({ endedAt: 60, endReason: 'logout' })
+      expect(storage.rotateSession('s1', 1, 70)).toBe(false)
+
+      expect(storage.endSessions('m1', 80, 'member-removed')).toEqual(['s2'])
+      expect(storage.endSessions('m1', 81, 'member-removed')).toEqual([])
+      expect(storage.getSession('s3')?.endedAt).toBeUndefined()
+
+      expect(storage.pruneSessions(70)).toBe(1)
+      expect(storage.getSession('s1')).toBeNull()
+      expect(storage.getSession('s2')).not.toBeNull()
+      expect(storage.pruneSessions(2000)).toBe(2)
+    })
+
     it('everything appended and resolved is there after a restart', async () => {
       const h = await harness()
       await h.storage.appendUpdate('r', bytes(4, 2))
@@ -175,12 +227,21 @@ export function describeRelayStorage(name: string, create: () => Promise<Storage
       })
       h.storage.bindClient('r', 7, 'm')
       h.storage.bindDevice('dev', 'm')
+      h.storage.putSession({
+        id: 's',
+        memberId: 'm',
+        createdAt: 1,
+        expiresAt: 9,
+        refreshGen: 2,
+        refreshedAt: 3,
+      })
       const again = await h.reopen()
       open.push(again)
       expect(again.getClientOwner('r', 7)).toBe('m')
       expect(again.getDeviceOwner('dev')).toBe('m')
       expect((await again.loadRoom('r')).updates.map((u) => [...u.data])).toEqual([[4, 2]])
       expect(again.getMember('m')?.email).toBe('m@example.com')
+      expect(again.getSession('s')).toMatchObject({ memberId: 'm', refreshGen: 2 })
     })
 
     it('check() passes on an open store and appends after close are refused', async () => {

@@ -67,6 +67,29 @@ export interface MemberRecord {
   role: MemberRole
   passwordHash: string
   createdAt: number
+  /** Set when the member was removed: they cannot log in; the record stays for history [S6]. */
+  deactivatedAt?: number
+}
+
+/**
+ * A login on one device [S1]: access tokens name it, its refresh token is single-use (only
+ * generation `refreshGen` is current), and it ends at `expiresAt` whatever its refreshes.
+ */
+export interface SessionRecord {
+  id: string
+  memberId: string
+  createdAt: number
+  /** Absolute end of the session (ms). */
+  expiresAt: number
+  /** Generation of the current refresh token; each refresh moves it on by one. */
+  refreshGen: number
+  /** When the current refresh token was issued (ms). */
+  refreshedAt: number
+  /** Set once the session ended (sign-out, revocation, reuse of a refresh token, removal). */
+  endedAt?: number
+  endReason?: string
+  userAgent?: string
+  ip?: string
 }
 
 export interface PhoneNumberRecord {
@@ -118,6 +141,22 @@ export interface RelayStorage {
   getMemberByEmail(email: string): MemberRecord | null
   listMembers(): MemberRecord[]
   putMember(member: MemberRecord): void
+  /** Stores a new session (or replaces one with the same id). */
+  putSession(session: SessionRecord): void
+  getSession(id: string): SessionRecord | null
+  /** A member's sessions, ended ones included, newest first. */
+  listSessions(memberId: string): SessionRecord[]
+  /**
+   * Moves a live session's refresh generation from `fromGen` to `fromGen + 1`; false (nothing
+   * changed) when it is not at `fromGen` any more or has ended, so one token rotates once.
+   */
+  rotateSession(id: string, fromGen: number, at: number): boolean
+  /** Ends a live session; false when it had already ended or does not exist. */
+  endSession(id: string, at: number, reason: string): boolean
+  /** Ends every live session of a member; returns the ids it ended. */
+  endSessions(memberId: string, at: number, reason: string): string[]
+  /** Forgets sessions that ended, or reached their end, before `before`; returns how many. */
+  pruneSessions(before: number): number
   getPhoneNumber(id: string): PhoneNumberRecord | null
   listPhoneNumbers(): PhoneNumberRecord[]
   putPhoneNumber(phoneNumber: PhoneNumberRecord): void

@@ -80,7 +80,8 @@ process.on('message', (m) => {
       if (n < 128) { header.push(n); break }
       header.push((n % 128) | 128)
     }
-    const fd = fs.openSync(m.file, 'w')
+    // The frame holds a room's whole document: readable by the relay's user only [A9].
+    const fd = fs.openSync(m.file, 'w', 0o600)
     try {
       fs.writeSync(fd, Uint8Array.from(header))
       fs.writeSync(fd, built)
@@ -219,7 +220,7 @@ export function createSnapshotBuilder(options: SnapshotBuilderOptions): Snapshot
       const c = (child ??= start())
       if (!dirReady) {
         rmSync(dir, { recursive: true, force: true })
-        mkdirSync(dir)
+        mkdirSync(dir, { mode: 0o700 })
         dirReady = true
       }
       const id = ++ids

@@ -14,6 +14,7 @@
  * or wrong.
  */
 import Database from 'better-sqlite3'
+import { chmodSync, closeSync, existsSync, openSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'
 import { crc32 } from 'node:zlib'
@@ -23,6 +24,7 @@ import type {
   MemberRecord,
   PhoneNumberRecord,
   RelayStorage,
+  SessionRecord,
   StoredRoom,
 } from './relay-storage.ts'
 import { StorageError } from './relay-storage.ts'
@@ -228,6 +230,10 @@ CREATE TABLE IF NOT EXISTS epochs (room TEXT PRIMARY KEY, id TEXT NOT NULL, reti
 CREATE TABLE IF NOT EXISTS archive (seq INTEGER PRIMARY KEY AUTOINCREMENT, room TEXT NOT NULL,
   conversation_id TEXT NOT NULL, key TEXT NOT NULL, data TEXT NOT NULL, UNIQUE (room, key));
 CREATE INDEX IF NOT EXISTS archive_conversation ON archive (room, conversation_id, seq);
+CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, member_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, refresh_gen INTEGER NOT NULL,
+  refreshed_at INTEGER NOT NULL, ended_at INTEGER, end_reason TEXT, user_agent TEXT, ip TEXT);
+CREATE INDEX IF NOT EXISTS sessions_member ON sessions (member_id, created_at);
 `
 
 interface MemberRow {
@@ -237,19 +243,52 @@ interface MemberRow {
   role: MemberRecord['role']
   password_hash: string
   created_at: number
+  deactivated_at: number | null
 }
 
-const toMember = (r: MemberRow | undefined): MemberRecord | null =>
-  r
-    ? {
-        id: r.id,
-        email: r.email,
-        name: r.name,
-        role: r.role,
-        passwordHash: r.password_hash,
-        createdAt: r.created_at,
-      }
-    : null
+interface SessionRow {
+  id: string
+  member_id: string
+  created_at: number
+  expires_at: number
+  refresh_gen: number
+  refreshed_at: number
+  ended_at: number | null
+  end_reason: string | null
+  user_agent: string | null
+  ip: string | null
+}
+
+const toSession = (r: SessionRow | undefined): SessionRecord | null => {
+  if (!r) return null
+  const s: SessionRecord = {
+    id: r.id,
+    memberId: r.member_id,
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+    refreshGen: r.refresh_gen,
+    refreshedAt: r.refreshed_at,
+  }
+  if (r.ended_at !== null) s.endedAt = r.ended_at
+  if (r.end_reason !== null) s.endReason = r.end_reason
+  if (r.user_agent !== null) s.userAgent = r.user_agent
+  if (r.ip !== null) s.ip = r.ip
+  return s
+}
+
+const toMember = (r: MemberRow | undefined): MemberRecord | null => {
+  if (!r) return null
+  const m: MemberRecord = {
+    id: r.id,
+    email: r.email,
+    name: r.name,
+    role: r.role,
+    passwordHash: r.password_hash,
+    createdAt: r.created_at,
+  }
+  if (r.deactivated_at !== null) m.deactivatedAt = r.deactivated_at
+  return m
+}
 
 const bytes = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
 
@@ -271,10 +310,22 @@ function appendConnection(path: string) {
   return { db, write: (batch: PendingAppend[]) => write.immediate(batch) }
 }
 
+/**
+ * The store file is created readable by the relay's user only [A9]; SQLite gives its -wal and
+ * -shm files the database file's mode, and files of an older store are narrowed as it opens.
+ */
+function restrictStoreFiles(path: string): void {
+  if (path === ':memory:' || path === '') return
+  if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600))
+  for (const file of [path, `${path}-wal`, `${path}-shm`, `${path}-journal`])
+    if (existsSync(file)) chmodSync(file, 0o600)
+}
+
 export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorage {
   const inline = options.appendWriter === 'inline' || options.path === ':memory:'
   let db: Database.Database
   try {
+    restrictStoreFiles(options.path)
     db = new Database(options.path)
     db.pragma('journal_mode = WAL')
     db.pragma('synchronous = FULL')
@@ -290,6 +341,10 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
     for (const column of ['gen', 'parts', 'upto'])
       if (!columns.has(column))
         db.exec(`ALTER TABLE snapshots ADD COLUMN ${column} INTEGER NOT NULL DEFAULT 0`)
+    // Stores written before members could be removed.
+    const memberColumns = db.prepare<[], { name: string }>('PRAGMA table_info(members)').all()
+    if (!memberColumns.some((c) => c.name === 'deactivated_at'))
+      db.exec('ALTER TABLE members ADD COLUMN deactivated_at INTEGER')
     if (!inline) db.pragma(`wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}`)
   } catch (cause) {
     throw new StorageError('unreadable', `cannot open ${options.path}`, { cause })
@@ -330,9 +385,29 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
     memberByEmail: db.prepare<[string], MemberRow>('SELECT * FROM members WHERE email = ?'),
     members: db.prepare<[], MemberRow>('SELECT * FROM members ORDER BY created_at, id'),
     putMember: db.prepare(
-      `INSERT INTO members (id, email, name, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)
+      `INSERT INTO members (id, email, name, role, password_hash, created_at, deactivated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET email = excluded.email, name = excluded.name, role = excluded.role,
-       password_hash = excluded.password_hash`,
+       password_hash = excluded.password_hash, deactivated_at = excluded.deactivated_at`,
+    ),
+    putSession: db.prepare(
+      `INSERT OR REPLACE INTO sessions (id, member_id, created_at, expires_at, refresh_gen, refreshed_at,
+       ended_at, end_reason, user_agent, ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    session: db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE id = ?'),
+    sessionsOf: db.prepare<[string], SessionRow>(
+      'SELECT * FROM sessions WHERE member_id = ? ORDER BY created_at DESC, id DESC',
+    ),
+    rotateSession: db.prepare(
+      'UPDATE sessions SET refresh_gen = refresh_gen + 1, refreshed_at = ? WHERE id = ? AND refresh_gen = ? AND ended_at IS NULL',
+    ),
+    endSession: db.prepare(
+      'UPDATE sessions SET ended_at = ?, end_reason = ? WHERE id = ? AND ended_at IS NULL',
+    ),
+    endSessions: db.prepare<[number, string, string], { id: string }>(
+      'UPDATE sessions SET ended_at = ?, end_reason = ? WHERE member_id = ? AND ended_at IS NULL RETURNING id',
+    ),
+    pruneSessions: db.prepare(
+      'DELETE FROM sessions WHERE expires_at < ? OR coalesce(ended_at, expires_at) < ?',
     ),
     phoneNumber: db.prepare<[string], PhoneNumberRecord>(
       'SELECT id, name, number FROM phone_numbers WHERE id = ?',
@@ -649,7 +724,48 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
     listMembers: () => q.members.all().map((r) => toMember(r)!),
     putMember(m) {
       ensureOpen()
-      q.putMember.run(m.id, m.email.toLowerCase(), m.name, m.role, m.passwordHash, m.createdAt)
+      q.putMember.run(
+        m.id,
+        m.email.toLowerCase(),
+        m.name,
+        m.role,
+        m.passwordHash,
+        m.createdAt,
+        m.deactivatedAt ?? null,
+      )
+    },
+    putSession(x) {
+      ensureOpen()
+      q.putSession.run(
+        x.id,
+        x.memberId,
+        x.createdAt,
+        x.expiresAt,
+        x.refreshGen,
+        x.refreshedAt,
+        x.endedAt ?? null,
+        x.endReason ?? null,
+        x.userAgent ?? null,
+        x.ip ?? null,
+      )
+    },
+    getSession: (id) => toSession(q.session.get(id)),
+    listSessions: (memberId) => q.sessionsOf.all(memberId).map((r) => toSession(r)!),
+    rotateSession(id, fromGen, at) {
+      ensureOpen()
+      return q.rotateSession.run(at, id, fromGen).changes > 0
+    },
+    endSession(id, at, reason) {
+      ensureOpen()
+      return q.endSession.run(at, reason, id).changes > 0
+    },
+    endSessions(memberId, at, reason) {
+      ensureOpen()
+      return q.endSessions.all(at, reason, memberId).map((r) => r.id)
+    },
+    pruneSessions(before) {
+      ensureOpen()
+      return q.pruneSessions.run(before, before).changes
     },
     getPhoneNumber: (id) => q.phoneNumber.get(id) ?? null,
     listPhoneNumbers: () => q.phoneNumbers.all(),

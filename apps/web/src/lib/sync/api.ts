@@ -4,6 +4,8 @@ import type { Member, PhoneNumber } from '@switchboard/client'
 export interface LoginResult {
   token: string
   expiresAt: number | string
+  /** Single-use: each refresh returns the next one (docs/protocol.md "Sessions"). */
+  refreshToken?: string
   member: Member
 }
 
@@ -64,8 +66,17 @@ export function login(email: string, password: string): Promise<ApiResult<LoginR
   return request('/api/login', { method: 'POST', body: { email, password } })
 }
 
-export function refresh(token: string): Promise<ApiResult<LoginResult>> {
-  return request('/api/refresh', { method: 'POST', token })
+export function refresh(refreshToken: string): Promise<ApiResult<LoginResult>> {
+  return request('/api/refresh', { method: 'POST', body: { refreshToken } })
+}
+
+/** Ends the session on the relay (its access token, or the refresh token once that expired). */
+export function logout(token: string, refreshToken?: string): Promise<ApiResult<{ ok: true }>> {
+  return request('/api/logout', {
+    method: 'POST',
+    token,
+    body: refreshToken ? { refreshToken } : {},
+  })
 }
 
 export function me(token: string): Promise<ApiResult<Me>> {

@@ -2,9 +2,15 @@
  * @module App-wide state: the replica of the signed-in member, the undo stack and its toast.
  * Every mark goes through `act` so it can be undone with Ctrl/Cmd+Z or the toast.
  */
-import type { Inbox } from '@switchboard/client'
+import { ErrorCode, type Inbox } from '@switchboard/client'
+import { logout } from './api.ts'
 import { Replica } from './replica.svelte.ts'
 import { session } from './session.svelte.ts'
+
+/** Shown on the sign-in screen when the relay ended the session (docs/protocol.md, 4410). */
+export const SESSION_ENDED_NOTICE =
+  'You were signed out: this session was ended (signed out elsewhere, or by an administrator). ' +
+  'Changes made on this device are kept; sign in again to sync them.'
 
 export type Action =
   | { kind: 'done' | 'unread' | 'open' | 'pin' | 'unpin' }
@@ -39,6 +45,15 @@ class AppState {
 
   #creating: string | null = null
 
+  constructor() {
+    // Another tab refreshed: its refresh token replaced ours, which must not be used again.
+    session.onStored((next) => {
+      const replica = this.replica
+      if (replica && next?.member.id === replica.memberId)
+        replica.sb.setToken(next.token, next.expiresAt, next.refreshToken)
+    })
+  }
+
   /** Start the replica for the current session (once); `replica` is set when it is ready. */
   ensureReplica(): void {
     const s = session.current
@@ -52,7 +67,7 @@ class AppState {
       if (previous) await previous.destroy().catch(() => {})
       const replica = await Replica.create(
         s,
-        (token, expiresAt) => session.updateToken(token, expiresAt),
+        (token, expiresAt, refreshToken) => session.updateToken(token, expiresAt, refreshToken),
         () => this.#renewDevice(s.member.id),
       )
       if (this.#creating !== s.member.id || session.current?.member.id !== s.member.id) {
@@ -61,6 +76,10 @@ class AppState {
       }
       this.#creating = null
       this.replica = replica
+      replica.sb.onError((e) => {
+        if (e.code === ErrorCode.SessionEnded && this.replica === replica)
+          void this.signOut(false, SESSION_ENDED_NOTICE)
+      })
     })()
   }
 
@@ -129,13 +148,21 @@ class AppState {
     this.toast = null
   }
 
-  /** Sign out; with `erase`, delete this device's copy of the inbox (IndexedDB) too. */
-  async signOut(erase: boolean): Promise<void> {
+  /**
+   * Sign out; with `erase`, delete this device's copy of the inbox (IndexedDB) too. The session
+   * ends on the relay as well, unless it is the relay that ended it (`notice` says why).
+   */
+  async signOut(erase: boolean, notice: string | null = null): Promise<void> {
     const replica = this.replica
+    const ending = session.current
     this.replica = null
     this.#creating = null
     this.#undo = []
-    session.signOut()
+    session.signOut(notice)
+    if (!notice) {
+      if (replica) await replica.sb.signOut().catch(() => false)
+      else if (ending) await logout(ending.token, ending.refreshToken)
+    }
     if (replica) await replica.destroy().catch(() => {})
     if (erase) await eraseLocalData()
   }

@@ -15,6 +15,7 @@ import type {
   PhoneNumberWithUnread,
   Switchboard,
   SwitchboardError,
+  SyncNotice,
   Viewer,
 } from '@switchboard/client'
 import type { Conversation } from '@switchboard/core'
@@ -48,6 +49,8 @@ export class Replica {
   presenceVersion = $state(0)
   /** The last error that stopped a room or the session (tell the user). */
   error = $state.raw<SwitchboardError | null>(null)
+  /** Refused changes and revoked numbers not yet dismissed (docs/recovery.md): tell the user. */
+  notices = $state.raw<SyncNotice[]>([])
   /** Bumped on any inbox change, mentions and history included (`Inbox.onUpdate`). */
   updateVersion = $state(0)
   /** Bumped whenever any inbox changes (for unread badges and notifications). */
@@ -69,7 +72,7 @@ export class Replica {
   /** Claims this tab's device id (reused across reloads, never shared by two tabs) first. */
   static async create(
     session: Session,
-    onToken: (token: string, expiresAt: number) => void,
+    onToken: (token: string, expiresAt: number, refreshToken?: string) => void,
     onDeviceTaken: () => void = () => {},
   ): Promise<Replica> {
     installFastUtf8()
@@ -87,7 +90,7 @@ export class Replica {
   private constructor(
     session: Session,
     claim: DeviceClaim,
-    onToken: (token: string, expiresAt: number) => void,
+    onToken: (token: string, expiresAt: number, refreshToken?: string) => void,
     onDeviceTaken: () => void,
   ) {
     this.memberId = session.member.id
@@ -102,10 +105,11 @@ export class Replica {
       deviceId: claim.deviceId,
       url: location.origin,
       token: session.token,
+      refreshToken: session.refreshToken,
       expiresAt: session.expiresAt,
       member: session.member,
       storage: indexeddbStorage({ prefix: `switchboard:${session.member.id}:` }),
-      onToken: (token, expiresAt) => onToken(token, expiresAt),
+      onToken: (token, expiresAt, refreshToken) => onToken(token, expiresAt, refreshToken),
     })
     this.error = this.sb.error
     this.#offs.push(
@@ -115,6 +119,17 @@ export class Replica {
         if (e.code === 'device-taken') {
           this.#claim.discard()
           onDeviceTaken()
+        }
+      }),
+    )
+    this.notices = [...this.sb.notices]
+    this.#offs.push(
+      this.sb.onNotice((n) => {
+        this.notices = [...this.notices, n]
+        // A revoked number's inbox is gone from the replica: forget its handle too.
+        if (n.kind === 'revoked' && n.room.startsWith('inbox:')) {
+          this.#inboxes.delete(n.room.slice('inbox:'.length))
+          this.#readWorkspace()
         }
       }),
     )
@@ -190,6 +205,10 @@ export class Replica {
     this.#unsavedViews.clear()
     // A picture only: a lost write shows older rows for a moment on the next load.
     void this.#viewCache.write(views).catch(() => {})
+  }
+
+  dismissNotice(notice: SyncNotice): void {
+    this.notices = this.notices.filter((n) => n !== notice)
   }
 
   hasPhoneNumber(id: string): boolean {

@@ -1,12 +1,15 @@
 /**
- * @module The signed-in session: token in localStorage so a reload (even offline) stays
- * signed in. The replica refreshes the token and hands each new one back (`updateToken`).
+ * @module The signed-in session: tokens in localStorage so a reload (even offline) stays
+ * signed in. The replica refreshes the token and hands each new one back (`updateToken`); the
+ * refresh token rotates, so every tab takes the newest one from storage.
  */
 import type { Member } from '@switchboard/client'
 import { login, type LoginResult } from './api.ts'
 
 export interface Session {
   token: string
+  /** Single-use refresh token (absent in sessions stored before the relay issued them). */
+  refreshToken?: string
   /** Milliseconds since the epoch. */
   expiresAt: number
   member: Member
@@ -21,7 +24,13 @@ function toMillis(value: number | string): number {
 }
 
 function fromLogin(result: LoginResult): Session {
-  return { token: result.token, expiresAt: toMillis(result.expiresAt), member: result.member }
+  const s: Session = {
+    token: result.token,
+    expiresAt: toMillis(result.expiresAt),
+    member: result.member,
+  }
+  if (result.refreshToken) s.refreshToken = result.refreshToken
+  return s
 }
 
 function load(): Session | null {
@@ -37,12 +46,24 @@ function load(): Session | null {
 
 class SessionState {
   current = $state<Session | null>(load())
+  /** Why the last session ended without the user asking (shown on the sign-in screen). */
+  notice = $state<string | null>(null)
+
+  #storedListeners = new Set<(s: Session | null) => void>()
 
   constructor() {
-    // Another tab signed in or out.
+    // Another tab signed in or out, or refreshed the tokens.
     window.addEventListener('storage', (e) => {
-      if (e.key === KEY) this.current = load()
+      if (e.key !== KEY) return
+      this.current = load()
+      for (const l of this.#storedListeners) l(this.current)
     })
+  }
+
+  /** Another tab stored a session (or removed it); returns an unsubscribe function. */
+  onStored(listener: (s: Session | null) => void): () => void {
+    this.#storedListeners.add(listener)
+    return () => this.#storedListeners.delete(listener)
   }
 
   async signIn(
@@ -57,19 +78,24 @@ class SessionState {
           : result.message
       return { ok: false, message }
     }
+    this.notice = null
     this.#set(fromLogin(result.value))
     return { ok: true }
   }
 
-  signOut(): void {
+  /** Forgets the session on this browser; `notice` says why when the relay ended it. */
+  signOut(notice: string | null = null): void {
+    this.notice = notice
     this.#set(null)
   }
 
   /** The replica refreshes the token before it expires and reports each new one here. */
-  updateToken(token: string, expiresAt: number): void {
+  updateToken(token: string, expiresAt: number, refreshToken?: string): void {
     const s = this.current
     if (!s || s.token === token) return
-    this.#set({ ...s, token, expiresAt: expiresAt ? toMillis(expiresAt) : s.expiresAt })
+    const next = { ...s, token, expiresAt: expiresAt ? toMillis(expiresAt) : s.expiresAt }
+    if (refreshToken) next.refreshToken = refreshToken
+    this.#set(next)
   }
 
   #set(s: Session | null): void {
