@@ -35,6 +35,21 @@ const workspace = {
   ],
 }
 
+/** Five conversations in each normal room, the ones its writer marks (the same in both runs). */
+const conversations = Array.from({ length: NORMAL_ROOMS }, (_, i) =>
+  Array.from({ length: 5 }, (_, c) => ({
+    id: `seed-n${i}c${c}`,
+    conversationId: `n${i}c${c}`,
+    phoneNumberId: `pn-n${i}`,
+    direction: 'incoming' as const,
+    kind: 'message' as const,
+    from: '+15550100000',
+    to: '+14155551000',
+    body: 'hello',
+    at: BASE - 1000,
+  })),
+).flat()
+
 const children: ChildProcess[] = []
 afterAll(() => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL')
@@ -54,7 +69,12 @@ function ask<T>(child: ChildProcess, type: string): Promise<T> {
 
 async function startMonitored(dataDir: string, port = 0): Promise<RelayProcess> {
   const relay = await spawnRelay(
-    { DATA_DIR: dataDir, PORT: String(port), WORKSPACE: JSON.stringify(workspace) },
+    {
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      WORKSPACE: JSON.stringify(workspace),
+      INGEST: JSON.stringify(conversations),
+    },
     `${FIXTURES}/monitored-relay.ts`,
   )
   children.push(relay.child)
@@ -117,7 +137,7 @@ async function normalWorkload(
         deviceId: `w${i}`,
         clock: createHlc(`w${i}`, () => r.wall),
       }
-      const entry = markConversation(r.writer, `c${k % 5}`, kinds[(k + i) % 4]!, author)
+      const entry = markConversation(r.writer, `n${i}c${k % 5}`, kinds[(k + i) % 4]!, author)
       r.sentAt.set(entry.at, performance.now())
     }
     await sleep(MARK_EVERY_MS)
@@ -130,7 +150,14 @@ async function normalWorkload(
     const fresh = new Y.Doc()
     await connect(r.name, fresh)
     await waitFor(() => sv(fresh) === sv(r.writer), `fresh copy of ${r.name}`)
-    roomHashes.push(createHash('sha256').update(Y.encodeStateAsUpdate(fresh)).digest('hex'))
+    // The writer's structs and every deletion: the relay's own records carry its random client id.
+    const others = new Map(
+      [...fresh.store.clients.keys()]
+        .filter((c) => c !== r.writer.clientID)
+        .map((c) => [c, Y.getState(fresh.store, c)]),
+    )
+    const written = Y.encodeStateAsUpdate(fresh, Y.encodeStateVector(others))
+    roomHashes.push(createHash('sha256').update(written).digest('hex'))
   }
   for (const p of providers) p.destroy()
   process.setMaxListeners(listenerLimit)
