@@ -43,6 +43,8 @@ export async function spawnRelay(
         SWITCHBOARD_DEMO_PASSWORD: DEMO_PASSWORD,
         DEMO: '1',
         LOG_LEVEL: 'warn',
+        // Every benchmark client signs in as one member: thousands of its sockets are the load.
+        MAX_SOCKETS_PER_MEMBER: '0',
         ...env,
       },
       stdio: ['ignore', 'ignore', 'pipe'],

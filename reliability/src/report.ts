@@ -39,6 +39,13 @@ const a = load('auth')
 const k = load('clocks')
 const x = load('attacks')
 const hx = load('http-attacks')
+const lf = load('limits-frames')
+const lp = load('limits-presence')
+/** A nested figure (`before.floodFactor`), or 'not run'. */
+const vv = (f: Figures | null, key: string, sub: string) => {
+  const inner = f?.[key] as Figures | undefined
+  return inner && sub in inner ? JSON.stringify(inner[sub]) : 'not run'
+}
 const v = (f: Figures | null, key: string) => (f && key in f ? JSON.stringify(f[key]) : 'not run')
 const row = (...cells: string[]) => `| ${cells.join(' | ')} |`
 
@@ -244,6 +251,49 @@ const lines = [
     v(hx, 'ownerUnderAttack'),
   ),
   row('five parallel 100 MiB chunked bodies', v(hx, 'oversizedBodies')),
+  '',
+  '### Oversized frames and presence (issue 20 §4, SPEC [L4]–[L6]; docs/protocol.md "Limits")',
+  '',
+  'Frames: one member sends frames of 30 MiB, each on its own socket, all at once (the relay in its',
+  'own process; its peak RSS during the attack, sampled every 10 ms, over its RSS before). A frame that is not a sync step 2 is refused',
+  "by its header [L6]; a socket's first sync step 2 may be up to the sync cap and is buffered before",
+  "it is read while the member's budget of such bytes (2 × the sync cap) has room, 4429 past it:",
+  'the second row measures that.',
+  '',
+  '| figure | value |',
+  '|---|---|',
+  row(
+    `${v(lf, 'frames')} × ${v(lf, 'frameMiB')} MiB frames, not sync step 2: close codes / relay RSS growth (MiB)`,
+    `${v(lf, 'refusedCodes')} / ${v(lf, 'rssPeakGrowthNonStep2MiB')} (before the gate: ${v(lf, 'rssGrowthBeforeGateMB')} MB)`,
+  ),
+  row(
+    `${v(lf, 'frames')} × ${v(lf, 'frameMiB')} MiB garbage sync step 2 (once per socket, within the budget): close codes / RSS growth (MiB)`,
+    `${v(lf, 'step2Codes')} / ${v(lf, 'rssPeakGrowthStep2MiB')}`,
+  ),
+  '',
+  `Presence: ${v(lp, 'watchers')} sockets watch an inbox room; one member sends ${v(lp, 'states')} presence`,
+  `states of ${v(lp, 'stateBytes')} bytes (one socket each), then floods 200 states of 7 KB as fast as`,
+  'its socket takes them. Amplification = bytes the relay pushed to the watchers / bytes the attacker',
+  'sent. "Before" is the same relay with the presence limits off (`MAX_PRESENCE_BYTES=0`,',
+  '`PRESENCE_UPDATES_PER_SECOND=0`), as every relay was before them.',
+  '',
+  '| figure | before (limits off) | after (defaults) |',
+  '|---|---|---|',
+  row(
+    'oversized states: amplification / MB pushed',
+    `${vv(lp, 'before', 'oversizedFactor')} / ${vv(lp, 'before', 'oversizedPushedMB')}`,
+    `${vv(lp, 'after', 'oversizedFactor')} / ${vv(lp, 'after', 'oversizedPushedMB')}`,
+  ),
+  row(
+    'attacker socket closed with',
+    vv(lp, 'before', 'attackerCloses'),
+    vv(lp, 'after', 'attackerCloses'),
+  ),
+  row(
+    'flood under the size cap: amplification / MB/s pushed',
+    `${vv(lp, 'before', 'floodFactor')} / ${vv(lp, 'before', 'floodPushedMBps')}`,
+    `${vv(lp, 'after', 'floodFactor')} / ${vv(lp, 'after', 'floodPushedMBps')}`,
+  ),
   '',
   readFileSync(join(pkg, 'src/findings.md'), 'utf8').trim(),
   '',

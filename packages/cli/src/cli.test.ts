@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -95,6 +95,20 @@ describe('switchboard CLI session against a real relay', () => {
 
     const after = await run('status', '--json')
     expect(JSON.parse(after.stdout)).toMatchObject({ pending: 0, online: true })
+  })
+
+  it('[L1] a session whose device id belongs to another member mints a new one and runs the command', async () => {
+    const path = join(data.dir, 'session.json')
+    const session = JSON.parse(readFileSync(path, 'utf8')) as { deviceId: string }
+    // Alice's replica declared its device on connect: the relay bound it to her.
+    writeFileSync(path, JSON.stringify({ ...session, deviceId: alice.deviceId }))
+    const r = await run('sync')
+    expect(r.stderr).toMatch(/belongs to another member; this replica is now cli-/)
+    expect(r.code).toBe(0)
+    const renewed = JSON.parse(readFileSync(path, 'utf8')) as { deviceId: string }
+    expect(renewed.deviceId).not.toBe(alice.deviceId)
+    const status = await run('status', '--json')
+    expect(JSON.parse(status.stdout)).toMatchObject({ online: true, deviceId: renewed.deviceId })
   })
 
   it('[P3] explains the merge: Done by bob, reopened by a new SMS', async () => {

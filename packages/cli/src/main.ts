@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util'
 import type { Conversation, HistoryEntry } from '@switchboard/core'
 import {
   createSwitchboard,
+  ErrorCode,
   mentionedMembers,
   newDeviceId,
   SwitchboardError,
@@ -161,7 +162,11 @@ function timeoutMs(ctx: Ctx): number {
   return s * 1000
 }
 
-async function withReplica<T>(ctx: Ctx, fn: (o: Opened) => Promise<T>): Promise<T> {
+async function withReplica<T>(
+  ctx: Ctx,
+  fn: (o: Opened) => Promise<T>,
+  renewed = false,
+): Promise<T> {
   const dataDir = currentDataDir(ctx.flags.data, ctx.io.env)
   const session = readSession(dataDir)
   const offline = !!ctx.flags.offline
@@ -186,6 +191,18 @@ async function withReplica<T>(ctx: Ctx, fn: (o: Opened) => Promise<T>): Promise<
     const opened = { sb, session, dataDir, offline }
     if (!offline) await syncOrFail(ctx, opened)
     return await fn(opened)
+  } catch (err) {
+    // The relay bound this session's device id to another member [L1]: mint a new one and run
+    // the command again, once. It is refused when connecting, which a command does before it
+    // writes (online) or without writing (sync, status), so nothing is done twice.
+    if (renewed || (err as { code?: unknown }).code !== ErrorCode.DeviceTaken) throw err
+    const deviceId = newDeviceId('cli')
+    ctx.io.err(
+      `device ${session.deviceId} belongs to another member; this replica is now ${deviceId}`,
+    )
+    writeSession(dataDir, { ...readSession(dataDir), deviceId })
+    await sb.destroy()
+    return withReplica(ctx, fn, true)
   } finally {
     await sb.destroy()
     offNotice()

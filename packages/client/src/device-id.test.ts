@@ -44,6 +44,16 @@ describe('claimDeviceId', () => {
     expect(next.deviceId).toBe(first.deviceId)
   })
 
+  it('[L1] a discarded id (bound to another member by the relay) is never claimed again', async () => {
+    const locks = fakeLocks()
+    const storage = fakeStorage()
+    const taken = await claimDeviceId({ locks, storage })
+    taken.discard()
+    await new Promise((r) => setImmediate(r))
+    const next = await claimDeviceId({ locks, storage })
+    expect(next.deviceId).not.toBe(taken.deviceId)
+  })
+
   it('without Web Locks every claim is a fresh id', async () => {
     const a = await claimDeviceId({ storage: fakeStorage(), locks: undefined })
     const b = await claimDeviceId({ storage: fakeStorage(), locks: undefined })

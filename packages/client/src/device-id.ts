@@ -10,6 +10,8 @@ export interface DeviceClaim {
   deviceId: string
   /** Give the id back to the pool (the lock is also released when the tab closes). */
   release(): void
+  /** Drop the id from the pool for good (the relay bound it to another member [L1]) and release it. */
+  discard(): void
 }
 
 export interface ClaimOptions {
@@ -30,7 +32,7 @@ export async function claimDeviceId(options: ClaimOptions = {}): Promise<DeviceC
     options.storage ?? (globalThis as { localStorage?: Storage }).localStorage ?? undefined
   const key = options.key ?? 'switchboard:device-ids'
   const prefix = options.prefix ?? 'web'
-  if (!locks || !storage) return { deviceId: newDeviceId(prefix), release() {} }
+  if (!locks || !storage) return { deviceId: newDeviceId(prefix), release() {}, discard() {} }
 
   const readPool = (): string[] => {
     try {
@@ -53,14 +55,23 @@ export async function claimDeviceId(options: ClaimOptions = {}): Promise<DeviceC
       })
     })
 
+  const claim = (id: string, release: () => void): DeviceClaim => ({
+    deviceId: id,
+    release,
+    discard() {
+      storage.setItem(key, JSON.stringify(readPool().filter((p) => p !== id)))
+      release()
+    },
+  })
+
   for (const id of readPool()) {
     const release = await tryHold(id)
-    if (release) return { deviceId: id, release }
+    if (release) return claim(id, release)
   }
   const id = newDeviceId(prefix)
   const release = await tryHold(id)
   const pool = readPool()
   if (!pool.includes(id) && pool.length < MAX_POOL)
     storage.setItem(key, JSON.stringify([...pool, id]))
-  return { deviceId: id, release: release ?? (() => {}) }
+  return claim(id, release ?? (() => {}))
 }

@@ -8,6 +8,7 @@ describe('close codes, grouped by how the client reacts (docs/protocol.md)', () 
     [4422, { action: 'recover', code: ErrorCode.Rejected }],
     [4413, { action: 'recover', code: ErrorCode.Rejected }],
     [4410, { action: 'sign-out' }],
+    [4423, { action: 'stop', code: ErrorCode.DeviceTaken }],
     [4400, { action: 'stop', code: ErrorCode.Protocol }],
     [4429, { action: 'retry' }],
     [4500, { action: 'retry', tell: ErrorCode.Unavailable }],

@@ -15,6 +15,11 @@ export const ErrorCode = {
   Forbidden: 'forbidden',
   /** 4422 / 4413: the relay refused an update. Drop the refused change, tell the user, resync. */
   Rejected: 'rejected',
+  /**
+   * 4423: this replica's device id is bound to another member [L1]. Every room stops; the owner
+   * of the device id (web tab, CLI session) mints a new one and opens a new replica with it.
+   */
+  DeviceTaken: 'device-taken',
   /** 4400: the relay could not read a frame (a client bug). */
   Protocol: 'protocol',
   /** 4500 / network: retried with backoff. */
@@ -64,6 +69,8 @@ export function closeReaction(code: number): CloseReaction {
     case 4422:
     case 4413:
       return { action: 'recover', code: ErrorCode.Rejected }
+    case 4423:
+      return { action: 'stop', code: ErrorCode.DeviceTaken }
     case 4400:
       return { action: 'stop', code: ErrorCode.Protocol }
     case 4500:

@@ -300,10 +300,13 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
   }
 
   // ---- rooms ------------------------------------------------------------------------------
+  /** Every socket declares the device it writes as, which the relay binds to the member [L1]. */
+  const socketParams = () => ({ token, ack: '1', device: deviceId })
+
   function providerOptions(name: string) {
     return {
       serverUrl: wsBase,
-      params: { token, ack: '1' },
+      params: socketParams(),
       WebSocket: WebSocketImpl,
       shouldReconnect: (event: CloseEvent) => {
         if (event.code === EPOCH_CHANGED) {
@@ -341,6 +344,18 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
           const r = rooms.get(name)
           if (r && expiresAt && expiresAt - Date.now() > 5_000) setTimeout(() => connectRoom(r), 0)
           else void reauthenticate()
+          return false
+        }
+        if (reaction.code === ErrorCode.DeviceTaken) {
+          // Every room writes as this device: stop them all, the owner of the id mints a new one.
+          for (const r of rooms.values()) stopped.add(r.name)
+          fail(
+            new SwitchboardError(
+              ErrorCode.DeviceTaken,
+              `device id ${deviceId} belongs to another member: open the replica with a new one`,
+            ),
+          )
+          for (const r of rooms.values()) r.disconnect()
           return false
         }
         stopped.add(name)
@@ -471,7 +486,7 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
     token = next
     expiresAt = nextExpiresAt ?? tokenExpiry(next)
     if (nextRefreshToken) refreshToken = nextRefreshToken
-    for (const r of rooms.values()) if (r.provider) r.provider.params = { token, ack: '1' }
+    for (const r of rooms.values()) if (r.provider) r.provider.params = socketParams()
     options.onToken?.(token, expiresAt ?? 0, refreshToken ?? undefined)
     scheduleRefresh()
   }

@@ -366,6 +366,11 @@ export async function seedDemo(relay: Relay, options: DemoOptions): Promise<Demo
   )
   let done = 0
   let unread = 0
+  // Written by the relay on the members' behalf: their devices are theirs, as if they had
+  // connected with them [L1], so no other member can claim one by writing under it first.
+  relay.storage.transaction(() => {
+    for (const m of MEMBERS) relay.storage.bindDevice(`demo-${m.id}`, m.id)
+  })
   relay.storage.transaction(() => {
     for (const [pnId, convs] of perNumber)
       for (const acts of convs)

@@ -16,6 +16,10 @@ describe('main(): settings from the environment', () => {
     ['COMPACT_EVERY', '2.5'],
     ['EPOCH_LOAD_ITEMS', 'many'],
     ['EPOCH_LOAD_WRITERS', '-5'],
+    ['MAX_SOCKETS_PER_MEMBER', 'lots'],
+    ['MAX_SYNC_BYTES_PER_MEMBER', '1e99'],
+    ['MAX_PRESENCE_BYTES', '8k'],
+    ['PRESENCE_UPDATES_PER_SECOND', '0.5'],
     ['RESTORE_RETENTION_DAYS', '30d'],
   ])('%s=%s is refused with its name before DATA_DIR is touched', async (name, value) => {
     const parent = mkdtempSync(join(tmpdir(), 'sb-env-'))

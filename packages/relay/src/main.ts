@@ -22,6 +22,7 @@ import { createRelay, type Relay, type RelayOptions } from './relay.ts'
 import { retentionMs } from './restore.ts'
 import { webAppScriptHashes } from './security-headers.ts'
 import { createSqliteStorage } from './storage/sqlite.ts'
+import { gateFrames } from './ws-frame.ts'
 
 // @hono/node-ws builds an ErrorEvent for socket errors; Node 20 has none, so its onError never ran.
 const globals = globalThis as unknown as Record<string, unknown>
@@ -73,9 +74,10 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
       }
     },
   })
-  // `ws` reads maxPayload at each upgrade: a frame over the larger cap (a sync step 2's) is
-  // refused before it is buffered; the relay holds every other frame to MAX_FRAME_BYTES.
+  // `ws` reads maxPayload at each upgrade; the frame gate (ws-frame.ts) then sets each message's
+  // cap from its first bytes, so any frame over its cap is refused before it is buffered [L6].
   wss.options.maxPayload = relay.maxSyncFrameBytes
+  const caps = { frame: relay.maxFrameBytes, sync: relay.maxSyncFrameBytes }
   // Dead peers (no pong within a heartbeat) are terminated, so their rooms can unload.
   const alive = new WeakSet<WebSocket>()
   const heartbeat = setInterval(() => {
@@ -89,16 +91,29 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
     }
   }, options.heartbeatMs ?? 30_000)
   heartbeat.unref()
+  /** Sockets whose big sync step 2 was refused for the member's budget: 4429, not 4413. */
+  const overBudget = new WeakSet<WebSocket>()
   wss.on('connection', (ws: WebSocket) => {
+    // False only with a `ws` whose internals changed (ws-frame.test.ts pins them): frames are
+    // then held to the sync cap by `ws` and to their own cap by the relay after buffering.
+    gateFrames(ws, {
+      ...caps,
+      budget: { ...relay.syncBudget(ws), refused: () => overBudget.add(ws) },
+    })
     alive.add(ws)
     ws.on('pong', () => alive.add(ws))
     const close = ws.close.bind(ws)
-    // ws closes oversized frames with 1009; the shared contract says 4413.
+    // ws closes oversized frames with 1009; the shared contract says 4413 (4429 when it is the
+    // member's budget of big step 2s that is full: retrying later works).
     ws.close = (code?: number, reason?: string | Buffer) =>
-      code === 1009 ? close(CloseCode.TooLarge, 'frame too large') : close(code, reason)
+      code !== 1009
+        ? close(code, reason)
+        : overBudget.has(ws)
+          ? close(CloseCode.SlowConsumer, 'member has too many big sync messages in flight, retry')
+          : close(CloseCode.TooLarge, 'frame too large')
     ws.on('error', (err: Error & { code?: string }) => {
       if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH')
-        relay.reportRejectedFrame('too-large', err.message)
+        relay.reportRejectedFrame(overBudget.has(ws) ? 'sync-budget' : 'too-large', err.message)
       else relay.reportRejectedFrame('socket-error', `${err.code ?? ''} ${err.message}`)
     })
   })
@@ -161,6 +176,10 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RelayS
   const compactQuietMs = wholeNumberEnv(env, 'COMPACT_QUIET_MS')
   const epochLoadItems = wholeNumberEnv(env, 'EPOCH_LOAD_ITEMS')
   const epochLoadWriters = wholeNumberEnv(env, 'EPOCH_LOAD_WRITERS')
+  const maxSocketsPerMember = wholeNumberEnv(env, 'MAX_SOCKETS_PER_MEMBER')
+  const maxSyncBytesPerMember = wholeNumberEnv(env, 'MAX_SYNC_BYTES_PER_MEMBER')
+  const maxPresenceBytes = wholeNumberEnv(env, 'MAX_PRESENCE_BYTES')
+  const presenceUpdatesPerSecond = wholeNumberEnv(env, 'PRESENCE_UPDATES_PER_SECOND')
   const port = Number(env.PORT ?? 8787)
   const host = env.HOST ?? '127.0.0.1'
   const dataDir = resolve(env.DATA_DIR ?? './data')
@@ -194,6 +213,10 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RelayS
     sessionTtlSeconds: env.SESSION_TTL_SECONDS ? Number(env.SESSION_TTL_SECONDS) : undefined,
     maxFrameBytes: env.MAX_FRAME_BYTES ? Number(env.MAX_FRAME_BYTES) : undefined,
     maxSyncFrameBytes: env.MAX_SYNC_FRAME_BYTES ? Number(env.MAX_SYNC_FRAME_BYTES) : undefined,
+    maxSocketsPerMember,
+    maxSyncBytesPerMember,
+    maxPresenceBytes,
+    presenceUpdatesPerSecond,
     epochEvery: env.EPOCH_EVERY ? Number(env.EPOCH_EVERY) : undefined,
     historyHorizonMs,
     restoreRetentionMs: retentionMs(restoreRetentionDays),

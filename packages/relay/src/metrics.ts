@@ -5,6 +5,8 @@ const STORE_BUCKETS_MS = [0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000]
 export interface Metrics {
   connections: number
   roomsLoaded: number
+  /** Bytes of big sync step 2s let in and not yet read, over every member [L6]. */
+  syncBytesInFlight: number
   updatesIn: number
   updatesStored: number
   updatesBroadcast: number
@@ -31,6 +33,7 @@ export function createMetrics(): Metrics {
   const m: Metrics = {
     connections: 0,
     roomsLoaded: 0,
+    syncBytesInFlight: 0,
     updatesIn: 0,
     updatesStored: 0,
     updatesBroadcast: 0,
@@ -62,6 +65,12 @@ export function createMetrics(): Metrics {
         ['', m.connections],
       ])
       metric('switchboard_rooms_loaded', 'gauge', 'Rooms held in memory.', [['', m.roomsLoaded]])
+      metric(
+        'switchboard_sync_bytes_in_flight',
+        'gauge',
+        'Bytes of sync step 2s over the frame cap being received.',
+        [['', m.syncBytesInFlight]],
+      )
       metric('switchboard_updates_in_total', 'counter', 'Document updates received from clients.', [
         ['', m.updatesIn],
       ])

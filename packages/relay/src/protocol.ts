@@ -25,6 +25,9 @@ export const CloseCode = {
   EpochChanged: 4409,
   TooLarge: 4413,
   Rejected: 4422,
+  /** The socket declared a device id bound to another member: mint a new one, reconnect [L1]. */
+  DeviceTaken: 4423,
+  /** A slow consumer, an update held too long, or a member over the socket cap: back off. */
   SlowConsumer: 4429,
   Unreadable: 4500,
 } as const
@@ -129,23 +132,53 @@ export interface AwarenessEntry {
   state: unknown
 }
 
-/** Decodes an awareness update (y-protocols layout); throws MalformedMessage when it is not one. */
-export function decodeAwareness(update: Uint8Array): AwarenessEntry[] {
+/** An awareness entry whose state is still JSON text (parsed only when it is kept). */
+export interface RawAwarenessEntry {
+  clientId: number
+  clock: number
+  /** The state's UTF-8 JSON bytes, a view into the frame. */
+  json: Uint8Array
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+/** The state of a raw entry; throws MalformedMessage when it is not JSON. */
+export function parseAwarenessState(entry: RawAwarenessEntry): unknown {
+  try {
+    return JSON.parse(utf8.decode(entry.json)) as unknown
+  } catch (err) {
+    throw new MalformedMessage(`bad awareness state: ${(err as Error).message}`)
+  }
+}
+
+/**
+ * Splits an awareness update (y-protocols layout) into entries without parsing their states, so
+ * an echo or an oversized state costs no JSON parse; throws MalformedMessage when it is not one.
+ */
+export function decodeAwarenessRaw(update: Uint8Array): RawAwarenessEntry[] {
   const d = decoding.createDecoder(update)
   try {
     const n = decoding.readVarUint(d)
-    const entries: AwarenessEntry[] = []
+    const entries: RawAwarenessEntry[] = []
     for (let i = 0; i < n; i++) {
       const clientId = decoding.readVarUint(d)
       const clock = decoding.readVarUint(d)
-      const state: unknown = JSON.parse(decoding.readVarString(d))
-      entries.push({ clientId, clock, state })
+      entries.push({ clientId, clock, json: decoding.readVarUint8Array(d) })
     }
     if (decoding.hasContent(d)) throw new Error('trailing bytes')
     return entries
   } catch (err) {
     throw new MalformedMessage(`bad awareness update: ${(err as Error).message}`)
   }
+}
+
+/** Decodes an awareness update (y-protocols layout); throws MalformedMessage when it is not one. */
+export function decodeAwareness(update: Uint8Array): AwarenessEntry[] {
+  return decodeAwarenessRaw(update).map((e) => ({
+    clientId: e.clientId,
+    clock: e.clock,
+    state: parseAwarenessState(e),
+  }))
 }
 
 export function encodeAwarenessEntries(entries: AwarenessEntry[]): Uint8Array {

@@ -15,6 +15,7 @@ import {
   getConversation,
   grantAccess as grantAccessInDoc,
   ingestActivity,
+  isValidId,
   parseRoom,
   revokeAccess as revokeAccessInDoc,
   setMember,
@@ -46,6 +47,7 @@ import { createMetrics, type Metrics } from './metrics.ts'
 import {
   CloseCode,
   MalformedMessage,
+  decodeAwarenessRaw,
   decodeMessage,
   encodeAwareness,
   isSyncStep2,
@@ -101,6 +103,20 @@ export interface RelayOptions {
   maxSyncFrameBytes?: number
   /** A socket whose unsent bytes exceed this is closed with 4429. Default 16 MiB. */
   maxBufferedBytes?: number
+  /** Open sockets one member may hold; the next is closed with 4429 [L4]. Default 100; 0: no cap. */
+  maxSocketsPerMember?: number
+  /**
+   * Bytes of sync step 2s over maxFrameBytes one member may have buffered at once, across their
+   * sockets; one past it is refused by its header with 4429 [L6]. Default 2 × maxSyncFrameBytes.
+   */
+  maxSyncBytesPerMember?: number
+  /** Bytes of JSON one presence (awareness) state may have; more closes with 4413 [L5]. Default 8 KiB. */
+  maxPresenceBytes?: number
+  /**
+   * Presence changes of its own a socket may make per second (and in a burst); faster ones are
+   * coalesced, the newest applied when allowed [L5]. Default 10; 0: no cap.
+   */
+  presenceUpdatesPerSecond?: number
   /** Unload a room this long after its last socket left. Default 30 s. */
   roomIdleMs?: number
   /** Compact a room's log after this many stored batches. Default 500. */
@@ -161,6 +177,10 @@ export interface Relay {
   metrics: Metrics
   readonly maxFrameBytes: number
   readonly maxSyncFrameBytes: number
+  readonly maxSocketsPerMember: number
+  readonly maxSyncBytesPerMember: number
+  readonly maxPresenceBytes: number
+  readonly presenceUpdatesPerSecond: number
   /** Applies activities as the relay's own peer, durably, and broadcasts them. */
   ingest(activity: Activity): Promise<IngestResult>
   /** Runs `fn` on a room's document as the relay; resolves once the change is durable. */
@@ -170,6 +190,11 @@ export interface Relay {
   admin: Admin
   /** The runtime glue reports frames its socket layer refused (e.g. over maxPayload). */
   reportRejectedFrame(reason: string, detail: string): void
+  /**
+   * The member's budget of big sync step 2s for a socket (its `WSContext.raw`), which the runtime
+   * glue's frame gate takes from before buffering one and gives back once read [L6].
+   */
+  syncBudget(raw: unknown): { take(bytes: number): boolean; give(bytes: number): void }
   /** Rooms currently in memory (for tests and /healthz). */
   loadedRooms(): string[]
   connectionCount(): number
@@ -318,6 +343,10 @@ export function createRelay(options: RelayOptions): Relay {
     maxFrameBytes = 1024 * 1024,
     maxSyncFrameBytes: syncCap = 32 * 1024 * 1024,
     maxBufferedBytes = 16 * 1024 * 1024,
+    maxSocketsPerMember = 100,
+    maxSyncBytesPerMember: syncBudgetOption,
+    maxPresenceBytes = 8 * 1024,
+    presenceUpdatesPerSecond = 10,
     roomIdleMs = 30_000,
     compactEvery = 500,
     compactQuietMs = 0,
@@ -332,6 +361,7 @@ export function createRelay(options: RelayOptions): Relay {
     clientIp = () => undefined,
   } = options
   const maxSyncFrameBytes = Math.max(syncCap, maxFrameBytes)
+  const maxSyncBytesPerMember = syncBudgetOption ?? 2 * maxSyncFrameBytes
   const log =
     options.log ??
     ((event: Record<string, unknown>) =>
@@ -423,6 +453,24 @@ export function createRelay(options: RelayOptions): Relay {
     if (owner !== null) remember(deviceId, owner)
     return owner
   }
+  /**
+   * A device id a member's socket uses (declares on connect or announces in its presence) is
+   * bound to that member if unbound [L1][L2]; false when it is another member's or not an id.
+   */
+  const claimDevice = (deviceId: string, memberId: string): boolean => {
+    if (!isValidId(deviceId)) return false
+    const owner = deviceOwner(deviceId)
+    if (owner !== null) return owner === memberId
+    if (!storage.bindDevice(deviceId, memberId))
+      return storage.getDeviceOwner(deviceId) === memberId
+    remember(deviceId, memberId)
+    return true
+  }
+  /** Open sockets per member [L4]. */
+  const socketsOf = new Map<string, number>()
+  /** Bytes of big sync step 2s being buffered per member, and whose socket each is [L6]. */
+  const syncBytesOf = new Map<string, number>()
+  const connectionOf = new WeakMap<object, Connection>()
   const rooms = new Map<string, Room>()
   const loading = new Map<string, Promise<Room>>()
   const connections = new Set<Connection>()
@@ -634,6 +682,14 @@ export function createRelay(options: RelayOptions): Relay {
     /** An update that builds on structs this socket has not sent yet (see 'update' below). */
     held: Uint8Array | null = null
     heldTimer: ReturnType<typeof setTimeout> | null = null
+    /** Counted in socketsOf (an accepted socket). */
+    counted = false
+    /** Presence changes this socket may still make now (a bucket refilled at the rate) [L5]. */
+    presenceTokens = presenceUpdatesPerSecond
+    presenceAt = performance.now()
+    /** The newest presence change over the rate, applied when the bucket allows. */
+    presenceWaiting: Uint8Array | null = null
+    presenceTimer: ReturnType<typeof setTimeout> | null = null
 
     /**
      * Holds (or, with null, releases) an update. One that is still incomplete after HOLD_MS
@@ -717,13 +773,63 @@ export function createRelay(options: RelayOptions): Relay {
       this.dispose()
     }
 
+    claimDevice(deviceId: string): boolean {
+      return claimDevice(deviceId, this.memberId)
+    }
+
+    /**
+     * A presence (awareness) frame. Changes of the socket's own state are rate-limited: one over
+     * the rate waits for the bucket, replaced by any newer one (a state is whole, not a delta),
+     * so the newest always arrives [L5]. Frames of echoes only cost no token.
+     */
+    presence(update: Uint8Array): void {
+      const room = this.room!
+      const entries = decodeAwarenessRaw(update)
+      const own = this.awarenessClientId
+      const mine = entries.some((e) => own === null || e.clientId === own)
+      if (mine && presenceUpdatesPerSecond > 0) {
+        const t = performance.now()
+        const refill = ((t - this.presenceAt) * presenceUpdatesPerSecond) / 1000
+        this.presenceTokens = Math.min(presenceUpdatesPerSecond, this.presenceTokens + refill)
+        this.presenceAt = t
+        if (this.presenceTokens < 1) {
+          metrics.reject('presence-coalesced')
+          this.presenceWaiting = update
+          const wait = Math.ceil(((1 - this.presenceTokens) * 1000) / presenceUpdatesPerSecond)
+          this.presenceTimer ??= setTimeout(() => {
+            this.presenceTimer = null
+            const waiting = this.presenceWaiting
+            this.presenceWaiting = null
+            if (waiting && !this.closed) this.handle(encodeAwareness(waiting))
+          }, wait)
+          return
+        }
+        this.presenceTokens -= 1
+      }
+      const result = room.applyAwareness(this, entries, maxPresenceBytes)
+      if (result.oversized !== null)
+        return this.reject(
+          CloseCode.TooLarge,
+          'presence-too-large',
+          `a presence state of ${result.oversized} bytes (cap ${maxPresenceBytes})`,
+        )
+      if (result.dropped > 0) metrics.reject('awareness-foreign-client')
+      if (result.foreignDevices > 0) metrics.reject('presence-foreign-device')
+    }
+
     dispose(): void {
       if (this.closed) return
       this.closed = true
       connections.delete(this)
       metrics.connections = connections.size
+      if (this.counted) {
+        const n = (socketsOf.get(this.memberId) ?? 1) - 1
+        if (n > 0) socketsOf.set(this.memberId, n)
+        else socketsOf.delete(this.memberId)
+      }
       if (this.expiry) clearTimeout(this.expiry)
       if (this.heldTimer) clearTimeout(this.heldTimer)
+      if (this.presenceTimer) clearTimeout(this.presenceTimer)
       if (this.room) {
         this.room.leave(this)
         scheduleIdle(this.room)
@@ -851,11 +957,8 @@ export function createRelay(options: RelayOptions): Relay {
             if (message.step === 'step-2') room.clientStep2(this, decoded.ds)
             return
           }
-          case 'awareness': {
-            const dropped = room.applyAwareness(this, message.update)
-            if (dropped > 0) metrics.reject('awareness-foreign-client')
-            return
-          }
+          case 'awareness':
+            return this.presence(message.update)
           case 'query-awareness':
             return room.queryAwareness(this)
         }
@@ -1539,6 +1642,8 @@ export function createRelay(options: RelayOptions): Relay {
     const name = c.req.param('room')
     const roomName = parseRoom(name)
     const auth = await authenticate(c.req.query('token'))
+    // The device this socket writes as [L1]: bound to the member now if nobody holds it.
+    const device = c.req.query('device')
     let refusal: { code: number; reason: string } | null = null
     let conn: Connection | null = null
     if (!auth.ok)
@@ -1550,6 +1655,10 @@ export function createRelay(options: RelayOptions): Relay {
     else {
       const granted = access(auth.member, roomName)
       if (!granted) refusal = { code: CloseCode.Forbidden, reason: 'no access to this room' }
+      else if (device !== undefined && !isValidId(device))
+        refusal = { code: CloseCode.Malformed, reason: 'device is not an id' }
+      else if (device !== undefined && !claimDevice(device, auth.member.id))
+        refusal = { code: CloseCode.DeviceTaken, reason: 'device id of another member' }
       else
         conn = new Connection(
           auth.member,
@@ -1569,6 +1678,21 @@ export function createRelay(options: RelayOptions): Relay {
           return
         }
         const self = conn
+        // Counted when open (onOpen runs one socket at a time), so a burst of upgrades cannot
+        // all pass the check before any is counted [L4].
+        const open = socketsOf.get(self.memberId) ?? 0
+        if (maxSocketsPerMember > 0 && open >= maxSocketsPerMember) {
+          metrics.closed(CloseCode.SlowConsumer)
+          metrics.reject('member-socket-cap')
+          ws.close(
+            CloseCode.SlowConsumer,
+            `member has ${maxSocketsPerMember} open sockets: close some, retry later`,
+          )
+          return
+        }
+        socketsOf.set(self.memberId, open + 1)
+        self.counted = true
+        if (typeof ws.raw === 'object' && ws.raw !== null) connectionOf.set(ws.raw, self)
         self.ws = ws
         connections.add(self)
         metrics.connections = connections.size
@@ -1630,10 +1754,38 @@ export function createRelay(options: RelayOptions): Relay {
     metrics,
     maxFrameBytes,
     maxSyncFrameBytes,
+    maxSocketsPerMember,
+    maxSyncBytesPerMember,
+    maxPresenceBytes,
+    presenceUpdatesPerSecond,
     ingest,
     writeRoom,
     startEpoch,
     admin,
+    syncBudget(raw) {
+      const member = () =>
+        typeof raw === 'object' && raw !== null ? connectionOf.get(raw)?.memberId : undefined
+      return {
+        take(bytes) {
+          const m = member()
+          // A socket the relay did not accept is closing: it gets nothing buffered.
+          if (m === undefined) return false
+          const used = syncBytesOf.get(m) ?? 0
+          if (maxSyncBytesPerMember > 0 && used + bytes > maxSyncBytesPerMember) return false
+          syncBytesOf.set(m, used + bytes)
+          metrics.syncBytesInFlight += bytes
+          return true
+        },
+        give(bytes) {
+          const m = member()
+          if (m === undefined) return
+          metrics.syncBytesInFlight -= bytes
+          const left = (syncBytesOf.get(m) ?? 0) - bytes
+          if (left > 0) syncBytesOf.set(m, left)
+          else syncBytesOf.delete(m)
+        },
+      }
+    },
     reportRejectedFrame(reason, detail) {
       metrics.reject(reason)
       log({ level: 'warn', msg: 'frame rejected', reason, detail: detail.slice(0, 300) })

@@ -21,13 +21,16 @@ import { mergeDecoded, writeDeleteSet, type DecodedUpdate } from './merge.ts'
 import type { Metrics } from './metrics.ts'
 import {
   CloseCode,
-  decodeAwareness,
+  decodeAwarenessRaw,
+  parseAwarenessState,
   encodeAck,
   encodeAwareness,
   encodeAwarenessEntries,
   encodeSyncStep1,
   encodeSyncStep2,
   encodeUpdate,
+  type AwarenessEntry,
+  type RawAwarenessEntry,
 } from './protocol.ts'
 import type { BuiltSnapshot, RelayStorage } from './storage/relay-storage.ts'
 import { StorageError } from './storage/relay-storage.ts'
@@ -53,6 +56,21 @@ export interface Peer {
    */
   sendShared?(frame: Uint8Array | null, once: SharedFrame, own: readonly Uint8Array[]): void
   close(code: number, reason: string): void
+  /**
+   * Binds a device id this socket announces in its presence to its member, if unbound [L2];
+   * false when it is another member's (or not an id), and the presence goes without it.
+   */
+  claimDevice?(deviceId: string): boolean
+}
+
+/** What `Room.applyAwareness` did with an awareness update. */
+export interface AwarenessResult {
+  /** Entries for other sockets' ids that were not echoes (spoofs), dropped. */
+  dropped: number
+  /** The byte size of the socket's own state when it is over the cap: nothing was applied. */
+  oversized: number | null
+  /** Device ids of another member the state announced, removed from it. */
+  foreignDevices: number
 }
 
 /** A broadcast frame's wire form, made by the first socket that needs it (see Peer.sendShared). */
@@ -682,9 +700,17 @@ export class Room {
     return (this.#deleteSet ??= Y.createDeleteSetFromStructStore(this.doc.store))
   }
 
-  /** Awareness from a socket: only its own clientID, stamped with the authenticated member. */
-  applyAwareness(peer: Peer, update: Uint8Array): number {
-    const entries = decodeAwareness(update)
+  /**
+   * Awareness from a socket: only its own clientID, stamped with the authenticated member, its
+   * state at most `maxStateBytes` of JSON (0: no cap) [L5], a device id in it bound to the
+   * member or removed [L2].
+   */
+  applyAwareness(
+    peer: Peer,
+    update: Uint8Array | readonly RawAwarenessEntry[],
+    maxStateBytes = 0,
+  ): AwarenessResult {
+    const entries = update instanceof Uint8Array ? decodeAwarenessRaw(update) : update
     // y-websocket re-sends every awareness change it receives, so a joining client echoes its
     // teammates' states back, often before announcing its own: ids bound to other sockets are
     // echoes and ignored, and the socket is bound to the first other id with a live state.
@@ -694,29 +720,46 @@ export class Room {
     // An echo repeats a clock the relay already has; a newer clock for another socket's id is
     // a spoof, counted as rejected.
     let echoes = 0
-    const own = entries.filter((e) => {
+    const own: AwarenessEntry[] = []
+    for (const e of entries) {
       if (e.clientId !== peer.awarenessClientId && owned.has(e.clientId)) {
         if (e.clock <= (this.awareness.meta.get(e.clientId)?.clock ?? 0)) echoes++
-        return false
+        continue
       }
-      if (peer.awarenessClientId === null && e.state !== null) peer.awarenessClientId = e.clientId
-      return e.clientId === peer.awarenessClientId
+      if (peer.awarenessClientId !== null && e.clientId !== peer.awarenessClientId) continue
+      // Checked before parsing: a 900 KB state costs no JSON parse and reaches no one.
+      if (maxStateBytes > 0 && e.json.byteLength > maxStateBytes)
+        return { dropped: 0, oversized: e.json.byteLength, foreignDevices: 0 }
+      const state = parseAwarenessState(e)
+      if (peer.awarenessClientId === null) {
+        if (state === null) continue
+        peer.awarenessClientId = e.clientId
+      }
+      own.push({ clientId: e.clientId, clock: e.clock, state })
+    }
+    let foreignDevices = 0
+    const stamped = own.map((e) => {
+      if (e.state === null || typeof e.state !== 'object' || Array.isArray(e.state))
+        return { ...e, state: null }
+      const state: Record<string, unknown> = {
+        ...e.state,
+        memberId: peer.memberId,
+        memberName: peer.memberName,
+        name: peer.memberName,
+      }
+      // Presence never shows a device id that another member could write under [L2].
+      if ('deviceId' in state) {
+        const device = state.deviceId
+        if (typeof device !== 'string' || !peer.claimDevice || !peer.claimDevice(device)) {
+          delete state.deviceId
+          foreignDevices++
+        }
+      }
+      return { ...e, state }
     })
-    const stamped = own.map((e) => ({
-      ...e,
-      state:
-        e.state !== null && typeof e.state === 'object' && !Array.isArray(e.state)
-          ? {
-              ...e.state,
-              memberId: peer.memberId,
-              memberName: peer.memberName,
-              name: peer.memberName,
-            }
-          : null,
-    }))
     if (stamped.length > 0)
       applyAwarenessUpdate(this.awareness, encodeAwarenessEntries(stamped), peer)
-    return entries.length - own.length - echoes
+    return { dropped: entries.length - own.length - echoes, oversized: null, foreignDevices }
   }
 
   queryAwareness(peer: Peer): void {

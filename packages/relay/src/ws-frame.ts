@@ -1,5 +1,8 @@
 /**
- * @module Framing a broadcast once. `ws` frames every send on its own (a header buffer, a cork,
+ * @module WebSocket frames below `ws`: outgoing, a broadcast framed once; incoming, each message
+ * held to its cap by its header (`gateFrames`, below).
+ *
+ * Framing a broadcast once. `ws` frames every send on its own (a header buffer, a cork,
  * two writes) and a broadcast to 1,000 sockets paid that 1,000 times for the same bytes. A frame
  * built here once is written to each socket's stream as one buffer — only while `ws` has nothing
  * of its own in flight on that socket, so the order of frames on the wire is kept.
@@ -46,4 +49,160 @@ export function frameStream(raw: unknown): { write(chunk: Uint8Array): boolean }
   // Checked for every socket of every broadcast: no array allocated to learn it is empty.
   for (const _ in ws._extensions) return null
   return socket
+}
+
+/** The part of a `ws` WebSocket (8.x) the frame gate needs: its Receiver (a Writable). */
+interface WsReceiver {
+  _receiver?: { write(chunk: Uint8Array): boolean; _maxPayload?: number }
+}
+
+/** Payload caps of incoming messages (docs/protocol.md "Limits"). */
+export interface FrameCaps {
+  /** Every message but a socket's first sync step 2. */
+  frame: number
+  /** A socket's first sync step 2 (a replica's reply to the relay's step 1). */
+  sync: number
+  /**
+   * Bytes of big step 2s buffered at once, shared by a member's sockets [L6]: `take` before one
+   * is let in (false: refused like an oversized frame, and `refused` is told), `give` once it has
+   * all gone through to `ws` (or its socket closed).
+   */
+  budget?: { take(bytes: number): boolean; give(bytes: number): void; refused(): void }
+}
+
+/**
+ * Refuses an oversized message by its header, before a byte of it is buffered [L6]. `ws` checks
+ * a message's length against its `maxPayload` as soon as it has read the length field, then
+ * buffers the whole payload before the relay sees it; the relay's cap depends on the message's
+ * type (its first two payload bytes). So every byte goes through this gate on its way into `ws`'s
+ * receiver: the gate follows the frame boundaries, and before `ws` reads the header of a message
+ * longer than the frame cap it sets `maxPayload` for it (holding back at most the header and two
+ * payload bytes until they have arrived). `ws` then refuses it itself (1009, sent as 4413) and
+ * stops reading. Two private names of `ws` are used, `_receiver` and its `_maxPayload`; false
+ * when they are missing (then `ws` holds every message to the sync cap, as configured).
+ */
+export function gateFrames(raw: unknown, caps: FrameCaps): boolean {
+  const receiver = (raw as WsReceiver | null | undefined)?._receiver
+  if (!receiver || typeof receiver._maxPayload !== 'number') return false
+  const write = receiver.write.bind(receiver)
+  receiver._maxPayload = caps.frame
+  let held: Uint8Array | null = null
+  /** Payload bytes of the current frame still to pass. */
+  let remaining = 0
+  let bigStep2Used = false
+  /** Budget bytes the big step 2 in flight holds, and whether the current frame is its last. */
+  let taken = 0
+  let lastOfBig = false
+  const give = () => {
+    if (taken > 0) caps.budget?.give(taken)
+    taken = 0
+    lastOfBig = false
+  }
+  ;(raw as { once?(event: 'close', fn: () => void): unknown }).once?.('close', give)
+  receiver.write = (input: Uint8Array): boolean => {
+    let chunk = input
+    if (held) {
+      chunk = Buffer.concat([held, input])
+      held = null
+    }
+    let ok = true
+    let from = 0
+    let i = 0
+    let passed = false
+    while (i < chunk.length) {
+      if (remaining > 0) {
+        const n = Math.min(remaining, chunk.length - i)
+        i += n
+        remaining -= n
+        if (remaining === 0 && lastOfBig) passed = true
+        continue
+      }
+      const head = readHeader(chunk, i)
+      if (head === null) {
+        held = chunk.slice(i)
+        break
+      }
+      const starts = head.opcode === 1 || head.opcode === 2
+      if (starts && (head.length > caps.frame || !head.fin)) {
+        if (head.length >= 2 && chunk.length - i < head.size + 2) {
+          // At most 15 bytes: the header (2, + 2 or 8 of length, + 4 of mask), < 2 of payload.
+          held = chunk.slice(i)
+          break
+        }
+        const step2 =
+          head.length >= 2 &&
+          payloadByte(chunk, i, head, 0) === 0 &&
+          payloadByte(chunk, i, head, 1) === 1
+        let cap = caps.frame
+        if (step2 && !bigStep2Used) {
+          const bytes = head.fin ? head.length : caps.sync
+          if (!caps.budget || caps.budget.take(bytes)) {
+            cap = caps.sync
+            bigStep2Used = true
+            taken = caps.budget ? bytes : 0
+          } else caps.budget.refused()
+        }
+        if (cap !== receiver._maxPayload) {
+          // Frames before this one were read with the cap they had.
+          if (i > from) ok = write(chunk.subarray(from, i))
+          from = i
+          receiver._maxPayload = cap
+        }
+      }
+      if (taken > 0 && head.opcode < 8 && head.fin) lastOfBig = true
+      i += head.size
+      remaining = head.length
+      if (remaining === 0 && lastOfBig) passed = true
+    }
+    const end = held ? chunk.length - held.length : chunk.length
+    if (end > from) ok = write(chunk.subarray(from, end))
+    // `ws` has read the whole message now (it reads synchronously), and the relay has it.
+    if (passed) give()
+    return ok
+  }
+  return true
+}
+
+interface FrameHeader {
+  fin: boolean
+  opcode: number
+  /** Header bytes, mask included. */
+  size: number
+  /** Payload bytes. */
+  length: number
+  /** Offset of the mask key from the frame's start, or -1 when unmasked. */
+  mask: number
+}
+
+/** The header of the frame at `at`, or null when it is not all in `buf` yet. */
+function readHeader(buf: Uint8Array, at: number): FrameHeader | null {
+  if (buf.length - at < 2) return null
+  const b0 = buf[at]!
+  const b1 = buf[at + 1]!
+  const masked = (b1 & 0x80) !== 0
+  let length = b1 & 0x7f
+  let size = 2
+  if (length === 126) {
+    if (buf.length - at < 4) return null
+    length = (buf[at + 2]! << 8) | buf[at + 3]!
+    size = 4
+  } else if (length === 127) {
+    if (buf.length - at < 10) return null
+    let hi = 0
+    for (let k = 2; k < 6; k++) hi = hi * 256 + buf[at + k]!
+    let lo = 0
+    for (let k = 6; k < 10; k++) lo = lo * 256 + buf[at + k]!
+    length = hi * 2 ** 32 + lo
+    size = 10
+  }
+  const mask = masked ? size : -1
+  if (masked) size += 4
+  if (buf.length - at < size) return null
+  return { fin: (b0 & 0x80) !== 0, opcode: b0 & 0x0f, size, length, mask }
+}
+
+/** Payload byte `k` of the frame at `at` (unmasked). */
+function payloadByte(buf: Uint8Array, at: number, head: FrameHeader, k: number): number {
+  const byte = buf[at + head.size + k]!
+  return head.mask < 0 ? byte : byte ^ buf[at + head.mask + (k % 4)]!
 }

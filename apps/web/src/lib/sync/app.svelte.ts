@@ -65,8 +65,10 @@ class AppState {
     this.#creating = s.member.id
     void (async () => {
       if (previous) await previous.destroy().catch(() => {})
-      const replica = await Replica.create(s, (token, expiresAt, refreshToken) =>
-        session.updateToken(token, expiresAt, refreshToken),
+      const replica = await Replica.create(
+        s,
+        (token, expiresAt, refreshToken) => session.updateToken(token, expiresAt, refreshToken),
+        () => this.#renewDevice(s.member.id),
       )
       if (this.#creating !== s.member.id || session.current?.member.id !== s.member.id) {
         await replica.destroy()
@@ -79,6 +81,17 @@ class AppState {
           void this.signOut(false, SESSION_ENDED_NOTICE)
       })
     })()
+  }
+
+  /** The relay refused this tab's device id (another member's [L1]): a new replica, a new id. */
+  #renewDevice(memberId: string): void {
+    const current = this.replica
+    if (!current || current.memberId !== memberId) return
+    this.replica = null
+    void current
+      .destroy()
+      .catch(() => {})
+      .then(() => this.ensureReplica())
   }
 
   /** Apply a mark and remember it for undo. */

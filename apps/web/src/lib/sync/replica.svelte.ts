@@ -73,6 +73,7 @@ export class Replica {
   static async create(
     session: Session,
     onToken: (token: string, expiresAt: number, refreshToken?: string) => void,
+    onDeviceTaken: () => void = () => {},
   ): Promise<Replica> {
     installFastUtf8()
     // Device ids and local replicas are per member: a teammate signing in on this browser after
@@ -81,7 +82,7 @@ export class Replica {
       prefix: 'web',
       key: `switchboard:device-ids:${session.member.id}`,
     })
-    return new Replica(session, claim, onToken)
+    return new Replica(session, claim, onToken, onDeviceTaken)
   }
 
   readonly #claim: DeviceClaim
@@ -90,6 +91,7 @@ export class Replica {
     session: Session,
     claim: DeviceClaim,
     onToken: (token: string, expiresAt: number, refreshToken?: string) => void,
+    onDeviceTaken: () => void,
   ) {
     this.memberId = session.member.id
     this.#claim = claim
@@ -110,7 +112,16 @@ export class Replica {
       onToken: (token, expiresAt, refreshToken) => onToken(token, expiresAt, refreshToken),
     })
     this.error = this.sb.error
-    this.#offs.push(this.sb.onError((e) => (this.error = e)))
+    this.#offs.push(
+      this.sb.onError((e) => {
+        this.error = e
+        // The relay bound this id to another member [L1]: never claim it again, start anew.
+        if (e.code === 'device-taken') {
+          this.#claim.discard()
+          onDeviceTaken()
+        }
+      }),
+    )
     this.notices = [...this.sb.notices]
     this.#offs.push(
       this.sb.onNotice((n) => {
