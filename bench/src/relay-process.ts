@@ -9,6 +9,7 @@ import { Protocol } from './wire.ts'
 import { repoRoot, ServerKind, type Target } from './servers.ts'
 
 const DEMO_PASSWORD = 'bench-demo-password'
+export const WEBHOOK_SECRET = 'bench-webhook-secret'
 export const BENCH_PHONE_NUMBER = 'pn-bench'
 
 export interface RelayProcess {
@@ -39,7 +40,7 @@ export async function spawnRelay(
         HOST: '127.0.0.1',
         DATA_DIR: dataDir,
         SWITCHBOARD_SECRET: 'bench-secret-bench-secret-bench-secret',
-        WEBHOOK_SECRET: 'bench-webhook-secret',
+        WEBHOOK_SECRET,
         SWITCHBOARD_DEMO_PASSWORD: DEMO_PASSWORD,
         DEMO: '1',
         LOG_LEVEL: 'warn',

@@ -3,12 +3,13 @@
  * logs in as a demo member (durable SQLite storage on, auth on, as users run it).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { createHmac } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { login, spawnRelay } from './relay-process.ts'
+import { WEBHOOK_SECRET, login, spawnRelay } from './relay-process.ts'
 import { Protocol } from './wire.ts'
 
 export const ServerKind = {
@@ -137,6 +138,37 @@ export async function startServer(kind: ServerKind): Promise<RunningServer> {
   }
 }
 
+/** Conversations the load writers mark (`c0`…): the relay refuses marks for others [M8]. */
+export const BENCH_CONVERSATIONS = 500
+
+/** One incoming message per conversation `c0`…`c<n-1>`, through the signed webhook. */
+async function seedConversations(base: string, phoneNumberId: string, n: number): Promise<void> {
+  const at = Date.now() - 60_000
+  const activities = Array.from({ length: n }, (_, i) => ({
+    id: `bench-seed-c${i}`,
+    conversationId: `c${i}`,
+    phoneNumberId,
+    direction: 'incoming',
+    kind: 'message',
+    from: `+1555${String(1_000_000 + i)}`,
+    to: '+14155550100',
+    body: 'bench',
+    at: at + i,
+  }))
+  const raw = JSON.stringify(activities)
+  const signature = createHmac('sha256', WEBHOOK_SECRET).update(raw).digest('hex')
+  const res = await fetch(`${base}/api/webhooks/activity`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-switchboard-signature': `sha256=${signature}`,
+    },
+    body: raw,
+  })
+  if (res.status !== 202)
+    throw new Error(`seeding conversations: ${res.status} ${await res.text()}`)
+}
+
 async function startSwitchboard(port: number): Promise<RunningServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-bench-'))
   const relay = await spawnRelay(dataDir, port)
@@ -152,6 +184,7 @@ async function startSwitchboard(port: number): Promise<RunningServer> {
   } while (me.phoneNumbers.length === 0 && Date.now() < deadline)
   const phoneNumberId = me.phoneNumbers[0]?.id
   if (!phoneNumberId) throw new Error('the demo member has no phone number')
+  await seedConversations(base, phoneNumberId, BENCH_CONVERSATIONS)
   const doc = `inbox:${phoneNumberId}`
   return {
     kind: ServerKind.Switchboard,
