@@ -14,9 +14,9 @@ import { syncFrame } from './support/frames.ts'
 import { login, startLocalRelay, type LocalRelay } from './support/relay.ts'
 
 const workspace = {
-  phoneNumbers: ['pn1'],
+  phoneNumbers: ['pn1', 'pn2'],
   members: [
-    ['alice', 'owner', ['pn1']],
+    ['alice', 'owner', ['pn1', 'pn2']],
     ['bob', 'member', ['pn1']],
     ['carol', 'member', ['pn1']],
   ] as [string, 'owner' | 'member', string[]][],
@@ -128,8 +128,23 @@ describe('[M8] crafted updates against the real relay (issue 20 findings)', () =
     await honest(relay, 'conversation:c1', 'alice', (d) =>
       addNote(d, { author: 'alice', body: 'refund sent', mentions: [], id: 'n-alice' }),
     )
+    // A conversation of a number Carol cannot see.
+    await relay.relay.ingest({
+      ...activity(9),
+      id: 'b9',
+      conversationId: 'c-pn2',
+      phoneNumberId: 'pn2',
+    })
     const inbox = await replica(relay, 'inbox:pn1')
     const thread = await replica(relay, 'conversation:c1')
+    const markElsewhere = (() => {
+      const doc = new Y.Doc()
+      Y.applyUpdate(doc, Y.encodeStateAsUpdate(inbox))
+      const updates: Uint8Array[] = []
+      doc.on('update', (u: Uint8Array) => updates.push(u))
+      markConversation(doc, 'c-pn2', 'done', author('carol', 'carol-web'))
+      return Y.mergeUpdates(updates)
+    })()
     const attacks: [string, string, Uint8Array][] = [
       [
         "the conversation's 5 messages (relay-only activities)",
@@ -170,6 +185,11 @@ describe('[M8] crafted updates against the real relay (issue 20 findings)', () =
         craftUpdate([{ kind: 'gc', client: CAROL, clock: 0, length: 3 }]),
       ],
     ]
+    attacks.push([
+      'a mark for a conversation of a number she cannot see',
+      'inbox:pn1',
+      markElsewhere,
+    ])
     for (const [what, room, update] of attacks) {
       const code = await send(relay, room, 'carol', update)
       crafted[what] = code === null ? 'ACCEPTED' : `refused ${code}`

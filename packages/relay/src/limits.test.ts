@@ -46,6 +46,7 @@ beforeAll(async () => {
     ),
   )
   expect((await relay.webhook(incoming('c-l-1', 'pn-a'))).status).toBe(202)
+  expect((await relay.webhook(incoming('c-l-2', 'pn-a'))).status).toBe(202)
 })
 afterAll(() => relay.close())
 
