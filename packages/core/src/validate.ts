@@ -222,25 +222,8 @@ function admit(
     allow(mayDelete, client, clock, item.length)
     if (target.key !== null) keys.set(`${target.root}\u0000${target.key}`, target)
   }
-  for (const target of keys.values()) {
-    const type = doc.share.get(target.root)
-    const current = type?._map.get(target.key!)
-    if (!current || current.deleted) continue
-    for (const value of current.content.getContent()) checkDeletion(target, value, ctx)
-    allow(mayDelete, current.id.client, current.id.clock, current.length)
-    const added = growth.get(target.root)
-    if (added !== undefined)
-      growth.set(target.root, added - entryBytes(target.key!, current.content.getContent().at(-1)))
-  }
-  for (const [root, added] of growth) {
-    const quota = quotas![root]!
-    // An update that frees room is always accepted, even in a root already over its quota.
-    if (added > 0 && rootBytes(doc, root) + added > quota)
-      throw new Reject(
-        RejectCode.TooLarge,
-        `${root} would hold more than its quota of ${quota} bytes in this room`,
-      )
-  }
+  /** Items the delete set removes, each checked once. */
+  const checked = new Set<Y.Item>()
   for (const [client, deletes] of ds.clients) {
     for (const del of deletes) {
       allow(mayDelete, client, del.clock, del.len)
@@ -258,9 +241,31 @@ function admit(
           throw new Reject(RejectCode.UnknownParent, `delete of unknown item ${client}:${clock}`)
         const target = resolve(scope, item)
         for (const value of item.content.getContent()) checkDeletion(target, value, ctx)
+        checked.add(item)
         clock = item.id.clock + item.length
       }
     }
+  }
+  for (const target of keys.values()) {
+    const type = doc.share.get(target.root)
+    const current = type?._map.get(target.key!)
+    if (!current || current.deleted) continue
+    // An honest overwrite lists the value it replaces in its delete set: checked there already.
+    if (!checked.has(current))
+      for (const value of current.content.getContent()) checkDeletion(target, value, ctx)
+    allow(mayDelete, current.id.client, current.id.clock, current.length)
+    const added = growth.get(target.root)
+    if (added !== undefined)
+      growth.set(target.root, added - entryBytes(target.key!, current.content.getContent().at(-1)))
+  }
+  for (const [root, added] of growth) {
+    const quota = quotas![root]!
+    // An update that frees room is always accepted, even in a root already over its quota.
+    if (added > 0 && rootBytes(doc, root) + added > quota)
+      throw new Reject(
+        RejectCode.TooLarge,
+        `${root} would hold more than its quota of ${quota} bytes in this room`,
+      )
   }
   return { ok: true, update, decoded, trimmed, mayDelete }
 }

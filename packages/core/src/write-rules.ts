@@ -7,8 +7,8 @@
  */
 import { isTimestamp, parseTimestamp, timestampWall } from './hlc.ts'
 import { isValidId } from './rooms.ts'
-import { readRecord } from './readers.ts'
-import { decodeMark, parseMarkKey, type Lane } from './schema.ts'
+import { baseOf } from './epoch-base.ts'
+import { decodeMark, inboxRoots, parseMarkKey, type Lane } from './schema.ts'
 import { markKinds } from './types.ts'
 import { Reject, RejectCode, type UpdateContext } from './reject.ts'
 import type * as Y from 'yjs'
@@ -68,7 +68,8 @@ function checkDevice(deviceId: string, target: Target, ctx: UpdateContext): void
 
 /** Marks and history name a conversation the room holds: the relay creates conversations. */
 function checkKnownConversation(doc: Y.Doc, id: string, target: Target): void {
-  if (readRecord(doc, id) === undefined)
+  // Only whether it is there: a record is decoded by its readers, not here.
+  if (!inboxRoots.conversations(doc).has(id) && baseOf(doc)?.get(id)?.record === undefined)
     throw new Reject(
       RejectCode.UnknownConversation,
       `${where(target)}: conversation ${id} is not in this room`,
