@@ -11,6 +11,7 @@
 import * as Y from 'yjs'
 import { Reject, RejectCode, type UpdateContext } from './reject.ts'
 import { entryBytes, rootBytes, ROOT_QUOTAS } from './quota.ts'
+import { readMark } from './readers.ts'
 import { resolve, Scope } from './update-scope.ts'
 import { checkDeletion, checkSlot, checkValue, type Target } from './write-rules.ts'
 
@@ -128,6 +129,8 @@ function checkShape(structs: DecodedUpdate['structs']): void {
       throw new Reject(RejectCode.Schema, 'garbage-collected structs are not written by members')
     if (s instanceof Y.Skip)
       throw new Reject(RejectCode.Malformed, `the update skips clocks of client ${client}`)
+    if (s.length < 1)
+      throw new Reject(RejectCode.Malformed, `a struct of client ${client} has no length`)
     if (!Number.isSafeInteger(s.id.clock + s.length))
       throw new Reject(RejectCode.Malformed, `clock of client ${client} out of range`)
   }
@@ -156,6 +159,76 @@ function trim(
   return { update: rest, decoded: Y.decodeUpdate(rest), trimmed: true }
 }
 
+/**
+ * Whether `right` lies right of `item`'s left neighbour in its list, in the room's document: the
+ * left neighbour is the first item of the room on `item`'s origin chain (items of the update are
+ * placed after their origin), or the list's start. Bounded walk: an honest right neighbour is
+ * the next item, or after the few inserted concurrently.
+ */
+function rightOfOrigin(scope: Scope, item: Y.Item, right: Y.ID, root: string): boolean {
+  const target = scope.inDoc(right)
+  if (!target) return false
+  let origin = item.origin
+  let anchor: Y.Item | null = null
+  for (let hops = 0; origin && hops < 10_000; hops++) {
+    anchor = scope.inDoc(origin)
+    if (anchor) break
+    origin = scope.inUpdate(origin)?.origin ?? null
+  }
+  if (origin && !anchor) return false
+  if (anchor === target) return origin!.clock < right.clock
+  let n = anchor ? anchor.right : (scope.doc.share.get(root)?._start ?? null)
+  for (let steps = 0; n && steps < 10_000; steps++, n = n.right) if (n === target) return true
+  return false
+}
+
+/**
+ * Yjs integrates a struct only after the structs it names (its neighbours, and its client's
+ * previous clock): structs of an update that wait on each other would stay pending in the room
+ * and in every snapshot of it.
+ */
+function checkAcyclic(scope: Scope, items: readonly Y.Item[]): void {
+  const done = new Set<Y.Item>()
+  const open = new Set<Y.Item>()
+  const waitsOn = (item: Y.Item): Y.Item[] => {
+    const out: Y.Item[] = []
+    const { client, clock } = item.id
+    if (clock > Y.getState(scope.doc.store, client)) {
+      const previous = scope.inUpdate(Y.createID(client, clock - 1))
+      if (previous) out.push(previous)
+    }
+    for (const id of [item.origin, item.rightOrigin]) {
+      if (!id || id.client === client || Y.getState(scope.doc.store, id.client) > id.clock) continue
+      const other = scope.inUpdate(id)
+      if (other) out.push(other)
+    }
+    return out
+  }
+  for (const start of items) {
+    if (done.has(start)) continue
+    const stack: [Y.Item, Y.Item[]][] = [[start, waitsOn(start)]]
+    open.add(start)
+    while (stack.length) {
+      const top = stack[stack.length - 1]!
+      const next = top[1].pop()
+      if (!next) {
+        stack.pop()
+        open.delete(top[0])
+        done.add(top[0])
+        continue
+      }
+      if (done.has(next)) continue
+      if (open.has(next))
+        throw new Reject(
+          RejectCode.Malformed,
+          `structs ${top[0].id.client}:${top[0].id.clock} and ${next.id.client}:${next.id.clock} wait on each other`,
+        )
+      open.add(next)
+      stack.push([next, waitsOn(next)])
+    }
+  }
+}
+
 function admit(
   doc: Y.Doc,
   received: Uint8Array,
@@ -173,6 +246,7 @@ function admit(
   }
   const readOnly = ctx.readOnly || ctx.room.kind === 'workspace'
   const scope = new Scope(doc, byClient)
+  checkAcyclic(scope, structs as Y.Item[])
   const mayDelete: Admitted['mayDelete'] = new Map()
   /** Map keys the update writes: Yjs deletes their current value when one of its items wins. */
   const keys = new Map<string, Target>()
@@ -196,13 +270,13 @@ function admit(
           RejectCode.UnknownParent,
           `item ${client}:${clock} refers to an unknown item ${right.client}:${right.clock}`,
         )
-      // Yjs sets a map entry after the key's last item (no right neighbour) and appends to a
-      // list before at most an item of that list: other neighbours make replicas that
-      // integrate in another order place it elsewhere.
-      if (target.key !== null || resolve(scope, neighbour).root !== target.root)
+      // Yjs sets a map entry after the key's last item (no right neighbour), and converges on a
+      // list insertion only when its right neighbour lies right of its left one: otherwise
+      // replicas that integrate in another order place it elsewhere.
+      if (target.key !== null || !rightOfOrigin(scope, item, right, target.root))
         throw new Reject(
           RejectCode.Schema,
-          `item ${client}:${clock}: a right neighbour is only allowed within a list`,
+          `item ${client}:${clock}: a right neighbour must follow its left one in the same list`,
         )
     }
     checkSlot(target, ctx)
@@ -249,13 +323,23 @@ function admit(
   for (const target of keys.values()) {
     const type = doc.share.get(target.root)
     const current = type?._map.get(target.key!)
-    if (!current || current.deleted) continue
+    if (!current || current.deleted) {
+      // After an epoch a lane's winner may live only in the base: a live value under its key
+      // overrides it [E6], so it is removed as a stored value is.
+      if (ctx.room.kind === 'inbox' && target.root === 'marks') {
+        const base = readMark(doc, target.key!)
+        if (base) checkDeletion(target, base, ctx)
+      }
+      continue
+    }
     // An honest overwrite lists the value it replaces in its delete set: checked there already.
     if (!checked.has(current))
       for (const value of current.content.getContent()) checkDeletion(target, value, ctx)
     allow(mayDelete, current.id.client, current.id.clock, current.length)
+    // Room is freed only by a value the update deletes outright: an item Yjs places before the
+    // current one deletes itself, not the value.
     const added = growth.get(target.root)
-    if (added !== undefined)
+    if (added !== undefined && checked.has(current))
       growth.set(target.root, added - entryBytes(target.key!, current.content.getContent().at(-1)))
   }
   for (const [root, added] of growth) {

@@ -645,6 +645,9 @@ export class Room {
       const id = unpredictedDeletion(checks.admitted, deleted)
       if (id !== null) failure = `applying it deleted ${id}, which its admission did not predict`
     }
+    // Pending structs would go into every snapshot, and a restart would refuse the room.
+    if (failure === null && (this.doc.store.pendingStructs || this.doc.store.pendingDs))
+      failure = 'applying it left structs waiting for others'
     if (failure !== null) {
       this.fail(new Error(failure), CloseCode.Reloading, peer)
       return false
