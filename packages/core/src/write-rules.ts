@@ -8,7 +8,7 @@
 import { isTimestamp, parseTimestamp, timestampWall } from './hlc.ts'
 import { isValidId } from './rooms.ts'
 import { baseOf } from './epoch-base.ts'
-import { decodeMark, inboxRoots, parseMarkKey, type Lane } from './schema.ts'
+import { decodeMark, inboxRoots, parseMarkKey, type Lane, type ParsedMarkKey } from './schema.ts'
 import { markKinds } from './types.ts'
 import { Reject, RejectCode, type UpdateContext } from './reject.ts'
 import type * as Y from 'yjs'
@@ -44,26 +44,28 @@ export function where(target: Target): string {
   return `${target.root}${target.key === null ? '' : `[${JSON.stringify(target.key)}]`}`
 }
 
-function checkTimestamp(at: unknown, ctx: UpdateContext, device?: string): void {
+function checkTimestamp(at: unknown, ctx: UpdateContext, device: string, stored: boolean): void {
   if (!isTimestamp(at))
     throw new Reject(RejectCode.Schema, `not an HLC timestamp: ${JSON.stringify(at)}`)
-  if (timestampWall(at) > ctx.now + ctx.maxDrift)
+  // A stored value was bounded when it was written; its removal is not held to the clock.
+  if (!stored && timestampWall(at) > ctx.now + ctx.maxDrift)
     throw new Reject(
       RejectCode.ClockDrift,
       `timestamp ${at} is more than ${ctx.maxDrift} ms ahead of the relay`,
     )
-  if (device !== undefined && parseTimestamp(at).device !== device)
+  if (parseTimestamp(at).device !== device)
     throw new Reject(RejectCode.Schema, `timestamp ${at} does not belong to device ${device}`)
 }
 
-function checkDevice(deviceId: string, target: Target, ctx: UpdateContext): void {
+function checkDevice(deviceId: string, target: Target, ctx: UpdateContext, stored = false): void {
   const owner = ctx.deviceOwner?.(deviceId) ?? null
   if (owner !== null && owner !== ctx.memberId)
     throw new Reject(
       RejectCode.Forbidden,
       `${where(target)}: device ${deviceId} belongs to another member`,
     )
-  ctx.devices?.add(deviceId)
+  // Only devices a member writes under are bound to them, not those of values they remove.
+  if (!stored) ctx.devices?.add(deviceId)
 }
 
 /** Marks and history name a conversation the room holds: the relay creates conversations. */
@@ -81,7 +83,7 @@ function checkKnownConversation(doc: Y.Doc, id: string, target: Target): void {
  * write in this kind of room, a key where the root is a map and none where it is an array, and
  * for marks a key of a device that is not another member's.
  */
-export function checkSlot(target: Target, ctx: UpdateContext): void {
+export function checkSlot(target: Target, ctx: UpdateContext): ParsedMarkKey | null {
   const shape = memberRoots[ctx.room.kind]?.[target.root]
   if (!shape)
     throw new Reject(
@@ -96,9 +98,11 @@ export function checkSlot(target: Target, ctx: UpdateContext): void {
     const key = parseMarkKey(target.key!)
     if (!key) throw new Reject(RejectCode.Schema, `${where(target)}: not a mark key`)
     checkDevice(key.deviceId, target, ctx)
-  } else if (target.root === 'contacts' && target.key!.length > 300) {
-    throw new Reject(RejectCode.Schema, `${where(target)}: bad contact key`)
+    return key
   }
+  if (target.root === 'contacts' && target.key!.length > 300)
+    throw new Reject(RejectCode.Schema, `${where(target)}: bad contact key`)
+  return null
 }
 
 /** Whether `value` as JSON is longer than MAX_VALUE_CHARS. */
@@ -119,7 +123,9 @@ export function checkValue(
   value: unknown,
   ctx: UpdateContext,
   doc: Y.Doc | null,
+  markKey?: ParsedMarkKey | null,
 ): void {
+  const stored = doc === null
   // A value already stored may be removed whatever its size (it may predate the bound).
   if (doc !== null && tooLarge(value))
     throw new Reject(
@@ -128,7 +134,7 @@ export function checkValue(
     )
   const { kind } = ctx.room
   if (kind === 'inbox' && target.root === 'marks') {
-    const key = target.key === null ? null : parseMarkKey(target.key)
+    const key = markKey ?? (target.key === null ? null : parseMarkKey(target.key))
     if (!key) throw new Reject(RejectCode.Schema, `${where(target)}: not a mark key`)
     // Format 2 (a tuple string) or format 1 (an object); the device is the key's in format 2.
     const mark = typeof value === 'string' ? decodeMark(key.deviceId, value) : value
@@ -150,8 +156,8 @@ export function checkValue(
       throw new Reject(RejectCode.Schema, `${where(target)}: seen must be a non-negative integer`)
     if (key.lane === 'assign' && mark.value !== null && !isValidId(mark.value))
       throw new Reject(RejectCode.Schema, `${where(target)}: assignee must be a member id or null`)
-    checkTimestamp(mark.at, ctx, key.deviceId)
-    checkDevice(key.deviceId, target, ctx)
+    checkTimestamp(mark.at, ctx, key.deviceId, stored)
+    checkDevice(key.deviceId, target, ctx, stored)
     if (doc) checkKnownConversation(doc, key.conversationId, target)
   } else if (kind === 'inbox' && target.root === 'history') {
     if (target.key !== null || !isObject(value))
@@ -168,8 +174,8 @@ export function checkValue(
       )
     if (value.seen !== undefined && (!Number.isInteger(value.seen) || (value.seen as number) < 0))
       throw new Reject(RejectCode.Schema, `${where(target)}: seen must be a non-negative integer`)
-    checkTimestamp(value.at, ctx, value.deviceId as string)
-    checkDevice(value.deviceId as string, target, ctx)
+    checkTimestamp(value.at, ctx, value.deviceId as string, stored)
+    checkDevice(value.deviceId as string, target, ctx, stored)
     if (doc) checkKnownConversation(doc, value.conversationId as string, target)
   } else if (kind === 'inbox' && target.root === 'mentions') {
     if (!isObject(value) || target.key === null || value.id !== target.key)
@@ -217,5 +223,5 @@ export function checkDeletion(target: Target, value: unknown, ctx: UpdateContext
     isObject(value) &&
     value.memberId === ctx.memberId
   if (mentionOfMe) return
-  checkValue(target, value, { ...ctx, now: Number.MAX_SAFE_INTEGER, devices: undefined }, null)
+  checkValue(target, value, ctx, null)
 }
