@@ -1095,14 +1095,23 @@ export function createRelay(options: RelayOptions): Relay {
         throw new AdminError(400, 'password', `must be at least ${minLength} characters`)
       if (input.id !== undefined && !ID_RE.test(input.id))
         throw new AdminError(400, 'id', 'must be an id')
-      if (storage.getMemberByEmail(email))
-        throw new AdminError(409, 'email', 'a member with this email exists')
+      const id = input.id ?? `m-${randomUUID().slice(0, 8)}`
+      // A new member never takes an existing id (the store's put overwrites): checked before the
+      // hash and again after it, with nothing awaited between the check and the write.
+      const free = () => {
+        if (storage.getMemberByEmail(email))
+          throw new AdminError(409, 'email', 'a member with this email exists')
+        if (storage.getMember(id)) throw new AdminError(409, 'id', 'a member with this id exists')
+      }
+      free()
+      const passwordHash = await hashPassword(input.password)
+      free()
       const member: MemberRecord = {
-        id: input.id ?? `m-${randomUUID().slice(0, 8)}`,
+        id,
         email,
         name: input.name.trim(),
         role: input.role,
-        passwordHash: await hashPassword(input.password),
+        passwordHash,
         createdAt: now(),
       }
       storage.putMember(member)
@@ -1121,6 +1130,8 @@ export function createRelay(options: RelayOptions): Relay {
         name: input.name.trim(),
         number: input.number,
       }
+      if (storage.getPhoneNumber(pn.id))
+        throw new AdminError(409, 'id', 'a phone number with this id exists')
       storage.putPhoneNumber(pn)
       await writeRoom('workspace', (doc) => setPhoneNumber(doc, pn, RELAY_ORIGIN))
       return pn
@@ -1194,11 +1205,22 @@ export function createRelay(options: RelayOptions): Relay {
       return removed
     },
     async resetPassword(memberId, password, actor = null) {
-      const m = target(memberId)
-      if (m.role === 'owner' && actor?.id !== m.id) ownerOnly(actor, "reset an owner's password")
+      const allowed = () => {
+        const m = target(memberId)
+        if (m.deactivatedAt !== undefined)
+          throw new AdminError(409, 'memberId', 'the member was removed')
+        // The actor as stored now: a role they lost meanwhile is lost for this too.
+        const by = actor && (storage.getMember(actor.id) ?? actor)
+        if (m.role === 'owner' && by?.id !== m.id) ownerOnly(by, "reset an owner's password")
+        return m
+      }
+      allowed()
       if (typeof password !== 'string' || password.length < 8)
         throw new AdminError(400, 'password', 'must be at least 8 characters')
-      storage.putMember({ ...m, passwordHash: await hashPassword(password) })
+      const passwordHash = await hashPassword(password)
+      // Checked again on the record as it is after the hash: a removal or a role change made
+      // meanwhile stays (the reset writes the hash only).
+      storage.putMember({ ...allowed(), passwordHash })
       closeSessions(storage.endSessions(memberId, now(), 'password-reset'), 'password reset')
       log({ level: 'info', msg: 'password reset', member: memberId, by: actor?.id ?? 'operator' })
     },

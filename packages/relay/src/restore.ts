@@ -62,6 +62,10 @@ export interface RestoreDeps {
 
 /** `--at` / `{at}`: ISO 8601 (e.g. `2025-06-15T10:41:00Z`) or milliseconds since the epoch. */
 export function parseRestoreTime(input: unknown): number {
+  return representable(readRestoreTime(input))
+}
+
+function readRestoreTime(input: unknown): number {
   if (typeof input === 'number') return Number.isSafeInteger(input) ? input : Number.NaN
   if (typeof input !== 'string' || !input.trim()) return Number.NaN
   const text = input.trim()
@@ -71,9 +75,14 @@ export function parseRestoreTime(input: unknown): number {
   return Date.parse(text)
 }
 
+/** A time a Date can hold (±8.64e15 ms), else NaN: the answer names it as a bad `at`. */
+const representable = (t: number): number => (Math.abs(t) <= 8.64e15 ? t : Number.NaN)
+
 /** `inbox:<phoneNumberId>` or the bare phone number id. */
 export function restoreRoomName(input: unknown): string | null {
   if (typeof input !== 'string') return null
+  // The other rooms by name, not a phone number called so.
+  if (parseRoom(input)) return parseRoom(input)?.kind === 'inbox' ? input : null
   const room = parseRoom(input.includes(':') ? input : `inbox:${input}`)
   return room?.kind === 'inbox' ? room.name : null
 }
