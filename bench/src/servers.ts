@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { WEBHOOK_SECRET, login, spawnRelay } from './relay-process.ts'
+import WebSocket from 'ws'
 import { Protocol } from './wire.ts'
 
 export const ServerKind = {
@@ -169,6 +170,18 @@ async function seedConversations(base: string, phoneNumberId: string, n: number)
     throw new Error(`seeding conversations: ${res.status} ${await res.text()}`)
 }
 
+/** Opens the room once and leaves: the relay keeps it loaded while it is in use or briefly idle. */
+function loadRoom(url: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url)
+    ws.once('error', reject)
+    ws.once('message', () => {
+      ws.close()
+      resolve()
+    })
+  })
+}
+
 async function startSwitchboard(port: number): Promise<RunningServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-bench-'))
   let relay = await spawnRelay(dataDir, port)
@@ -190,6 +203,11 @@ async function startSwitchboard(port: number): Promise<RunningServer> {
   await relay.stop()
   relay = await spawnRelay(dataDir, port)
   const doc = `inbox:${phoneNumberId}`
+  // The room loaded before the workloads measure (a user's app has it open): the fan-out's
+  // memory per connection must not count the room itself.
+  await loadRoom(
+    `ws://127.0.0.1:${port}/sync/${encodeURIComponent(doc)}?token=${encodeURIComponent(token)}`,
+  )
   return {
     kind: ServerKind.Switchboard,
     pid: relay.pid,
