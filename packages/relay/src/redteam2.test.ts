@@ -5,10 +5,7 @@
  * overwrote that member; a password reset racing a removal or a role change wrote back the old
  * record; a restore time past what a Date holds answered 500.
  */
-import { mkdtempSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { RESTORE_DEVICE } from '@switchboard/core'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -19,14 +16,14 @@ import {
   decodeMessage,
   decodeAwareness,
 } from './protocol.ts'
-import { createSqliteStorage } from './storage/sqlite.ts'
 import {
   PASSWORD,
   rawSocket,
-  startTestRelay,
   until,
   type RawSocket,
   type TestRelay,
+  api,
+  startSqliteRelayWithAdmin,
 } from './test-helpers.ts'
 
 const cleanups: (() => unknown)[] = []
@@ -34,38 +31,8 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c()
 })
 
-/** A relay on a fresh SQLite file, with bob (admin) besides the harness's members. */
-async function relayOnSqlite(options: Parameters<typeof startTestRelay>[0] = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'relay-redteam2-'))
-  const r = await startTestRelay({
-    storage: createSqliteStorage({ path: join(dir, 'relay.db') }),
-    ...options,
-  })
-  cleanups.push(() => r.close())
-  await r.relay.admin.createMember({
-    id: 'bob',
-    email: 'bob@example.com',
-    name: 'bob',
-    role: 'admin',
-    password: PASSWORD,
-  })
-  return r
-}
-
-const api = (
-  r: TestRelay,
-  path: string,
-  init: { method?: string; token?: string; body?: unknown; headers?: Record<string, string> } = {},
-) =>
-  fetch(`${r.url}${path}`, {
-    method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
-    headers: {
-      ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
-      ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...init.headers,
-    },
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-  })
+const relayOnSqlite = (options: Parameters<typeof startSqliteRelayWithAdmin>[1] = {}) =>
+  startSqliteRelayWithAdmin((fn) => cleanups.push(fn), options)
 
 const loginAs = (r: TestRelay, email: string, password = PASSWORD, headers = {}) =>
   api(r, '/api/login', { body: { email, password }, headers })

@@ -2,22 +2,19 @@
  * Sessions and off-boarding (packages/core/SPEC.md "Access" [S1]–[S11]), on real sockets and the
  * real SQLite store: revocation, removal, refresh rotation and reuse, sign-out, role rules.
  */
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { readWorkspace } from '@switchboard/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { CloseCode } from './protocol.ts'
-import { createSqliteStorage } from './storage/sqlite.ts'
 import {
   PASSWORD,
   connectProvider,
   rawSocket,
-  startTestRelay,
   until,
   type Client,
   type TestRelay,
+  api,
+  startSqliteRelayWithAdmin,
 } from './test-helpers.ts'
 
 const cleanups: (() => unknown)[] = []
@@ -25,37 +22,8 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c()
 })
 
-/** A relay on a fresh SQLite file, with bob (admin) besides the harness's members. */
-async function relayOnSqlite(options: Parameters<typeof startTestRelay>[0] = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'relay-sessions-'))
-  const r = await startTestRelay({
-    storage: createSqliteStorage({ path: join(dir, 'relay.db') }),
-    ...options,
-  })
-  cleanups.push(() => r.close())
-  await r.relay.admin.createMember({
-    id: 'bob',
-    email: 'bob@example.com',
-    name: 'bob',
-    role: 'admin',
-    password: PASSWORD,
-  })
-  return r
-}
-
-const api = (
-  r: TestRelay,
-  path: string,
-  init: { method?: string; token?: string; body?: unknown } = {},
-) =>
-  fetch(`${r.url}${path}`, {
-    method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
-    headers: {
-      ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
-      ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-  })
+const relayOnSqlite = (options: Parameters<typeof startSqliteRelayWithAdmin>[1] = {}) =>
+  startSqliteRelayWithAdmin((fn) => cleanups.push(fn), options)
 
 const refresh = (r: TestRelay, refreshToken: string) =>
   api(r, '/api/refresh', { body: { refreshToken } })

@@ -1,5 +1,8 @@
 /** @module Test harness: a relay on port 0 with a small workspace, y-websocket clients, raw sockets. */
 import { createHmac } from 'node:crypto'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import * as decoding from 'lib0/decoding'
 import { WebsocketProvider } from 'y-websocket'
 import WebSocket from 'ws'
@@ -7,6 +10,7 @@ import * as Y from 'yjs'
 import { createHlc, type Activity, type Author } from '@switchboard/core'
 import { startRelayServer, type RelayServer, type RelayServerOptions } from './main.ts'
 import { createMemoryStorage } from './storage/memory.ts'
+import { createSqliteStorage } from './storage/sqlite.ts'
 import { decodeMessage, encodeUpdate } from './protocol.ts'
 import type { Peer } from './room.ts'
 
@@ -282,3 +286,43 @@ export function applyFrames(frames: Uint8Array[], untilSynced: boolean): Y.Doc {
   if (untilSynced) throw new Error('no sync step 2 was sent')
   return doc
 }
+
+/**
+ * A relay on a fresh SQLite file with bob (admin) besides the harness's members; `cleanup`
+ * receives its close.
+ */
+export async function startSqliteRelayWithAdmin(
+  cleanup: (fn: () => unknown) => void,
+  options: Partial<RelayServerOptions> = {},
+): Promise<TestRelay> {
+  const dir = mkdtempSync(join(tmpdir(), 'relay-sqlite-'))
+  const r = await startTestRelay({
+    storage: createSqliteStorage({ path: join(dir, 'relay.db') }),
+    ...options,
+  })
+  cleanup(() => r.close())
+  await r.relay.admin.createMember({
+    id: 'bob',
+    email: 'bob@example.com',
+    name: 'bob',
+    role: 'admin',
+    password: PASSWORD,
+  })
+  return r
+}
+
+/** An HTTP call to the relay: JSON body (POST unless `method`), Bearer `token`. */
+export const api = (
+  r: TestRelay,
+  path: string,
+  init: { method?: string; token?: string; body?: unknown; headers?: Record<string, string> } = {},
+) =>
+  fetch(`${r.url}${path}`, {
+    method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+    headers: {
+      ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
+      ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...init.headers,
+    },
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  })
