@@ -22,8 +22,9 @@ import { InboxHandle } from './inbox.ts'
 import { ContactsHandle } from './contacts.ts'
 import { ConversationRoomHandle } from './conversation.ts'
 import { LEDGER_ROOM, PendingLedger } from './ledger.ts'
-import { describeChange, summarize, unsyncedChanges } from './recovery.ts'
-import { RoomReplica, type RecoveryReport, type RoomContext } from './room.ts'
+import { revokedNotice, refusedNotice } from './notices.ts'
+import { describeChange, unsyncedChanges } from './recovery.ts'
+import { RoomReplica, type RoomContext } from './room.ts'
 import { memoryStorage, type ClientStorage } from './storage/client-storage.ts'
 import { indexeddbStorage } from './storage/indexeddb.ts'
 import type {
@@ -195,7 +196,8 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
         new SwitchboardError(ErrorCode.Storage, `local replica write failed: ${e}`, { cause: e }),
       ),
     // Nothing removed, nothing to tell: a rebase the relay refuses again is told when it drops.
-    onRecovered: (report) => report.dropped.length > 0 && tell(refusedNotice(report)),
+    onRecovered: (report) =>
+      report.dropped.length > 0 && tell(refusedNotice(report, roomLabel(report.room))),
   }
 
   // ---- notices: refused changes and revoked rooms (docs/recovery.md) ----------------------
@@ -216,33 +218,6 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
     }
     if (parsed?.kind === 'conversation') return `conversation ${parsed.id}`
     return name
-  }
-
-  /** "2 changes (mark done on c1, pin on c3)", at most five named. */
-  const listed = (dropped: SyncNotice['dropped']) => {
-    const all = summarize(dropped)
-    const shown = all.slice(0, 5)
-    if (all.length > 5) shown.push(`${all.length - 5} more`)
-    return `${changes(all.length)} (${shown.join(', ')})`
-  }
-  const changes = (n: number) => `${n} change${n === 1 ? '' : 's'}`
-
-  function refusedNotice(r: RecoveryReport): SyncNotice {
-    const why = `${r.code}${r.reason ? ' ' + r.reason : ''}`
-    let message = `The relay refused a change in ${roomLabel(r.room)} (${why}).`
-    if (r.dropped.length) message += ` Removed from this device: ${listed(r.dropped)}.`
-    if (r.kept) message += ` ${changes(r.kept)} made here were sent again.`
-    message += ' The room was reloaded from the relay.'
-    return {
-      kind: 'refused',
-      room: r.room,
-      code: r.code,
-      reason: r.reason,
-      dropped: r.dropped,
-      kept: r.kept,
-      message,
-      at: Date.now(),
-    }
   }
 
   /**
@@ -281,11 +256,9 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
       for (const n of names) await storage.clear(n)
       await appendLedger(ledger.record())
     }).catch(fail)
-    let message = `You no longer have access to ${label}: its data was removed from this device.`
-    if (dropped.length) message += ` Never stored by the relay and lost: ${listed(dropped)}.`
     // A conversation goes with its number, whose inbox tells; alone it tells only a loss.
     if (parsed?.kind !== 'conversation' || dropped.length > 0)
-      tell({ kind: 'revoked', room: name, code, reason, dropped, kept: 0, message, at: Date.now() })
+      tell(revokedNotice({ room: name, label, code, reason, dropped }))
     emitWorkspace()
   }
 

@@ -1,0 +1,50 @@
+/**
+ * @module What the user is told when the relay refused changes or access went away [R1]–[R4]:
+ * the notice and its sentence, from a recovery's report or a revoked room's lost changes.
+ */
+import { summarize } from './recovery.ts'
+import type { RecoveryReport } from './room.ts'
+import type { SyncNotice } from './types.ts'
+
+const changes = (n: number) => `${n} change${n === 1 ? '' : 's'}`
+
+/** "2 changes (mark done on c1, pin on c3)", at most five named. */
+function listed(dropped: SyncNotice['dropped']): string {
+  const all = summarize(dropped)
+  const shown = all.slice(0, 5)
+  if (all.length > 5) shown.push(`${all.length - 5} more`)
+  return `${changes(all.length)} (${shown.join(', ')})`
+}
+
+/** A refused change was dropped and the room reloaded; `label` names the room for the user. */
+export function refusedNotice(r: RecoveryReport, label: string): SyncNotice {
+  const why = `${r.code}${r.reason ? ' ' + r.reason : ''}`
+  let message = `The relay refused a change in ${label} (${why}).`
+  if (r.dropped.length) message += ` Removed from this device: ${listed(r.dropped)}.`
+  if (r.kept) message += ` ${changes(r.kept)} made here were sent again.`
+  message += ' The room was reloaded from the relay.'
+  return {
+    kind: 'refused',
+    room: r.room,
+    code: r.code,
+    reason: r.reason,
+    dropped: r.dropped,
+    kept: r.kept,
+    message,
+    at: Date.now(),
+  }
+}
+
+/** Access to a room is gone: its data left the device, with what the relay never stored. */
+export function revokedNotice(n: {
+  room: string
+  label: string
+  code: number
+  reason: string
+  dropped: SyncNotice['dropped']
+}): SyncNotice {
+  let message = `You no longer have access to ${n.label}: its data was removed from this device.`
+  if (n.dropped.length) message += ` Never stored by the relay and lost: ${listed(n.dropped)}.`
+  const { room, code, reason, dropped } = n
+  return { kind: 'revoked', room, code, reason, dropped, kept: 0, message, at: Date.now() }
+}
