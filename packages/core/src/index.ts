@@ -87,24 +87,19 @@ export type {
   StoredMark,
   StoredRecord,
 } from './schema.ts'
-export {
-  teamFigures,
-  doneWithNewIncoming,
-  openWithoutResponse,
-  mergeHistory,
-  WEEKDAYS,
-} from './stats.ts'
+export { teamFigures, WEEKDAYS } from './stats.ts'
 export type {
   BacklogPoint,
   CompletionFigures,
   FiguresOptions,
   MemberMarks,
   MemberResponseFigures,
-  ReopenedAfterDone,
   ResponseFigures,
   TeamFigures,
-  WaitingConversation,
 } from './stats.ts'
+export { mergeHistory } from './stats-timeline.ts'
+export { doneWithNewIncoming, openWithoutResponse } from './weekly-review.ts'
+export type { ReopenedAfterDone, WaitingConversation } from './weekly-review.ts'
 export {
   appendActivity,
   listActivities,

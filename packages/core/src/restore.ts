@@ -15,7 +15,7 @@ import { formatTimestamp, timestampWall, type Hlc } from './hlc.ts'
 import { forEachIndexedRecord, historyIndex, inboxIndex, lanesOf } from './inbox-index.ts'
 import { readActivityLog } from './readers.ts'
 import { encodeMark, inboxRoots, Lane, markKey, type MarkEntry } from './schema.ts'
-import { mergeHistory } from './stats.ts'
+import { mergeHistory } from './stats-timeline.ts'
 import type { HistoryEntry } from './types.ts'
 
 /** The relay's own device for compensating marks: no member may write under it [T2]. */
