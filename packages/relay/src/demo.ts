@@ -15,6 +15,8 @@ import {
   type Author,
   type MarkKind,
 } from '@switchboard/core'
+import { demoConversations, prng } from './demo-activities.ts'
+import { MEMBERS, PHONE_NUMBERS } from './demo-workspace.ts'
 import { RELAY_ORIGIN } from './room.ts'
 import type { Relay } from './relay.ts'
 import type { MemberRole } from './storage/relay-storage.ts'
@@ -27,6 +29,8 @@ export interface DemoOptions {
   now?: number
 }
 
+export { prng } from './demo-activities.ts'
+
 export interface DemoResult {
   members: { id: string; email: string; name: string; role: MemberRole }[]
   phoneNumbers: { id: string; name: string; number: string }[]
@@ -34,202 +38,11 @@ export interface DemoResult {
   counts: { conversations: number; activities: number; done: number; unread: number }
 }
 
-/** mulberry32: small, fast, deterministic. */
-export function prng(seed: number) {
-  let a = seed >>> 0
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-  return {
-    next,
-    int: (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)),
-    pick: <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)]!,
-    chance: (p: number) => next() < p,
-  }
-}
-
-const PHONE_NUMBERS = [
-  { id: 'pn-support', name: 'Support', number: '+14155550142' },
-  { id: 'pn-sales', name: 'Sales', number: '+14155550100' },
-  { id: 'pn-frontdesk', name: 'Front Desk', number: '+14155550199' },
-]
-
-const MEMBERS: { id: string; email: string; name: string; role: MemberRole; numbers: string[] }[] =
-  [
-    {
-      id: 'alice',
-      email: 'alice@example.com',
-      name: 'Alice Martin',
-      role: 'owner',
-      numbers: ['pn-support', 'pn-sales', 'pn-frontdesk'],
-    },
-    {
-      id: 'bob',
-      email: 'bob@example.com',
-      name: 'Bob Nguyen',
-      role: 'admin',
-      numbers: ['pn-support', 'pn-sales'],
-    },
-    {
-      id: 'carol',
-      email: 'carol@example.com',
-      name: 'Carol Diaz',
-      role: 'member',
-      numbers: ['pn-support'],
-    },
-    {
-      id: 'dan',
-      email: 'dan@example.com',
-      name: 'Dan Okafor',
-      role: 'member',
-      numbers: ['pn-sales', 'pn-frontdesk'],
-    },
-    {
-      id: 'erin',
-      email: 'erin@example.com',
-      name: 'Erin Walsh',
-      role: 'member',
-      numbers: ['pn-frontdesk'],
-    },
-  ]
-
-const FIRST = [
-  'Jordan',
-  'Priya',
-  'Lucas',
-  'Maya',
-  'Omar',
-  'Chloé',
-  'Hiro',
-  'Fatima',
-  'Noah',
-  'Elena',
-  'Sam',
-  'Grace',
-  'Mateo',
-  'Aisha',
-  'Leo',
-  'Sofia',
-  'Kwame',
-  'Ines',
-  'Tom',
-  'Yuki',
-]
-const LAST = [
-  'Bennett',
-  'Kapoor',
-  'Moreau',
-  'Chen',
-  'Haddad',
-  'Rossi',
-  'Tanaka',
-  'Silva',
-  'Murphy',
-  'Novak',
-  'Schmidt',
-  'Dubois',
-  'Park',
-  'Okoro',
-  'Lindqvist',
-]
-
-const TOPICS: Record<string, { incoming: string[]; outgoing: string[]; voicemail: string[] }> = {
-  'pn-support': {
-    incoming: [
-      "Hi, my order #{n} hasn't arrived yet. Can you check?",
-      'The app keeps logging me out since this morning',
-      'Is there a way to change the delivery address on order {n}?',
-      'I was charged twice for my subscription this month',
-      'Thanks, that fixed it!',
-      'Still not working after the update, any ideas?',
-      'Can I get a refund for the damaged item?',
-      'Where do I find my invoice?',
-      'Perfect, thank you so much 🙏',
-      'Could someone call me back about my account?',
-    ],
-    outgoing: [
-      'Thanks for reaching out! Let me look into order {n}.',
-      "I've issued a refund, you'll see it in 3–5 business days.",
-      'Could you try signing out and back in?',
-      'Your replacement ships today, tracking to follow.',
-      'Happy to help — anything else?',
-      'I just sent you the invoice by email.',
-    ],
-    voicemail: [
-      "Hi, it's about my order {n}, it still hasn't shipped. Please call me back.",
-      'Hello, I need help resetting my password, my number is the one I am calling from.',
-      'Calling about a double charge on my card. Thanks.',
-    ],
-  },
-  'pn-sales': {
-    incoming: [
-      'Do you offer a team plan for 12 people?',
-      "What's the price difference between Pro and Business?",
-      'Can we book a demo for Thursday?',
-      'We signed the contract, what are the next steps?',
-      'Is there a discount for annual billing?',
-      'Do you integrate with Salesforce?',
-      'Sounds good, send me the quote',
-      'Can you do {n} seats at the startup rate?',
-    ],
-    outgoing: [
-      'Great question! The Business plan includes SSO and audit logs.',
-      'Demo booked for Thursday 2pm, invite sent.',
-      'Here is the quote for {n} seats: https://example.com/q/{n}',
-      'Annual billing saves you two months.',
-      'Yes — native Salesforce and HubSpot integrations.',
-    ],
-    voicemail: [
-      'Hi, this is about the quote you sent, we have a couple of questions. Call me when you can.',
-      "Hello, I'd like to talk to someone about pricing for my team.",
-    ],
-  },
-  'pn-frontdesk': {
-    incoming: [
-      'Are you open on Saturday?',
-      'I need to reschedule my appointment tomorrow',
-      "I'm running 10 minutes late, sorry!",
-      'Can I park in front of the building?',
-      'Do you have availability next week?',
-      'Is the office closed for the holiday?',
-    ],
-    outgoing: [
-      "We're open 9–1 on Saturdays.",
-      'No problem, you are now booked for Friday 3pm.',
-      'Thanks for letting us know, see you soon.',
-      'Visitor parking is behind the building.',
-    ],
-    voicemail: [
-      "Hi, I'd like to book an appointment for next week, any afternoon works.",
-      'Calling to cancel my appointment on Monday, thank you.',
-    ],
-  },
-}
-
-const SHORT_CODES = [
-  {
-    from: '+18885550111',
-    name: 'Stripe',
-    text: 'Your Stripe verification code is {code}. Do not share it.',
-  },
-  { from: '+18885550122', name: 'Google', text: 'G-{code} is your Google verification code.' },
-  {
-    from: '+18885550133',
-    name: 'Bank of Example',
-    text: 'Bank of Example: use {code} to confirm your login. Never share this code.',
-  },
-]
-
 /** Seeds the demo through the relay's own durable path (one merged write per room). */
 export async function seedDemo(relay: Relay, options: DemoOptions): Promise<DemoResult> {
   const rand = prng(options.seed ?? 20240601)
   const total = options.conversations ?? 500
   const now = options.now ?? Date.now()
-  const DAY = 86_400_000
 
   const members = []
   for (const m of MEMBERS) {
@@ -248,113 +61,7 @@ export async function seedDemo(relay: Relay, options: DemoOptions): Promise<Demo
   for (const pn of PHONE_NUMBERS) await relay.admin.createPhoneNumber(pn)
   for (const m of MEMBERS) for (const pn of m.numbers) await relay.admin.grant(m.id, pn)
 
-  const share = { 'pn-support': 0.45, 'pn-sales': 0.32, 'pn-frontdesk': 0.23 } as Record<
-    string,
-    number
-  >
-  const perNumber = new Map<string, Activity[][]>()
-  const conversationIds: string[] = []
-  let activityCount = 0
-  let n = 0
-  for (const pn of PHONE_NUMBERS) {
-    const count = pn === PHONE_NUMBERS.at(-1) ? total - n : Math.round(total * share[pn.id]!)
-    const convs: Activity[][] = []
-    for (let i = 0; i < count; i++, n++) {
-      const id = `c-${pn.id.slice(3)}-${String(i + 1).padStart(4, '0')}`
-      conversationIds.push(id)
-      const code = rand.chance(0.08) ? rand.pick(SHORT_CODES) : null
-      const contact = code
-        ? { number: code.from, name: code.name }
-        : {
-            number: `+1${rand.int(200, 989)}555${String(rand.int(0, 9999)).padStart(4, '0')}`,
-            name: rand.chance(0.7) ? `${rand.pick(FIRST)} ${rand.pick(LAST)}` : undefined,
-          }
-      let at = now - rand.int(1, 21 * DAY) + 0
-      const acts: Activity[] = []
-      const steps = code ? 1 : rand.int(1, 8)
-      const topics = TOPICS[pn.id]!
-      for (let s = 0; s < steps; s++) {
-        const seq = `${id}-a${s + 1}`
-        const incoming = s === 0 || rand.chance(0.55)
-        const fill = (t: string) =>
-          t
-            .replace(/\{n\}/g, String(rand.int(1000, 99999)))
-            .replace(/\{code\}/g, String(rand.int(100000, 999999)))
-        const base = {
-          id: seq,
-          conversationId: id,
-          phoneNumberId: pn.id,
-          at: Math.min(at, now - 60_000),
-          ...(contact.name ? { contactName: contact.name } : {}),
-        }
-        const kindRoll = rand.next()
-        let a: Activity
-        if (code) {
-          a = {
-            ...base,
-            direction: 'incoming',
-            kind: 'message',
-            from: contact.number,
-            to: pn.number,
-            body: fill(code.text),
-          }
-        } else if (kindRoll < 0.68) {
-          a = incoming
-            ? {
-                ...base,
-                direction: 'incoming',
-                kind: 'message',
-                from: contact.number,
-                to: pn.number,
-                body: fill(rand.pick(topics.incoming)),
-              }
-            : {
-                ...base,
-                direction: 'outgoing',
-                kind: 'message',
-                from: rand.pick(MEMBERS.filter((m) => m.numbers.includes(pn.id))).id,
-                to: contact.number,
-                body: fill(rand.pick(topics.outgoing)),
-              }
-        } else if (kindRoll < 0.88) {
-          const missed = incoming && rand.chance(0.35)
-          a = incoming
-            ? {
-                ...base,
-                direction: 'incoming',
-                kind: 'call',
-                from: contact.number,
-                to: pn.number,
-                durationSeconds: missed ? 0 : rand.int(15, 1500),
-                ...(missed ? { missed: true } : {}),
-              }
-            : {
-                ...base,
-                direction: 'outgoing',
-                kind: 'call',
-                from: pn.number,
-                to: contact.number,
-                durationSeconds: rand.int(20, 1200),
-              }
-        } else {
-          a = {
-            ...base,
-            direction: 'incoming',
-            kind: 'voicemail',
-            from: contact.number,
-            to: pn.number,
-            durationSeconds: rand.int(8, 90),
-            transcript: fill(rand.pick(topics.voicemail)),
-          }
-        }
-        acts.push(a)
-        at += rand.int(60_000, 6 * 3600_000)
-      }
-      activityCount += acts.length
-      convs.push(acts)
-    }
-    perNumber.set(pn.id, convs)
-  }
+  const { perNumber, conversationIds, activityCount } = demoConversations(rand, total, now)
 
   // Authors: one device per member, their clocks set to the moment each mark is made.
   let markAt = now
