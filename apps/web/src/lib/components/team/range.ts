@@ -68,3 +68,8 @@ export function formatWait(ms: number | null): string {
 export function formatRate(rate: number | null): string {
   return rate === null ? '—' : `${Math.round(rate * 100)} %`
 }
+
+/** "00h" … "23h": an hour of the day as the charts label it. */
+export function hourLabel(hour: number): string {
+  return `${String(hour).padStart(2, '0')}h`
+}
