@@ -26,7 +26,7 @@ import {
   type IdbRead,
   type KeyTiming,
 } from './browser-page.ts'
-import { repoRoot, freePort } from './servers.ts'
+import { freePort, repoRoot } from './target.ts'
 import { median } from './stats.ts'
 
 const here = dirname(fileURLToPath(import.meta.url))

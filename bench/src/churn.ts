@@ -5,7 +5,8 @@
  * relay's epoch).
  */
 import { startChild } from './child.ts'
-import { ServerKind, startServer } from './servers.ts'
+import { startServer } from './servers.ts'
+import { ServerKind } from './target.ts'
 
 export interface ChurnProfile {
   /** Writer ids in the room's history, ascending (the history grows from one to the next). */

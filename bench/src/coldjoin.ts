@@ -19,7 +19,8 @@ import {
   spawnRelay,
   switchboardTarget,
 } from './relay-process.ts'
-import { freePort, ServerKind, startServer, type Target } from './servers.ts'
+import { startServer } from './servers.ts'
+import { freePort, ServerKind, type Target } from './target.ts'
 import { Protocol } from './wire.ts'
 
 export const COLD_JOIN_FLOOR = 'ws floor (one cached step 2)'

@@ -13,7 +13,8 @@ import type { GrownBigRoom } from './bigroom.ts'
 import { startChild } from './child.ts'
 import { seedSwitchboardDir, wanted } from './coldjoin.ts'
 import { BENCH_PHONE_NUMBER, spawnRelay, switchboardTarget } from './relay-process.ts'
-import { freePort, ServerKind, startServer, type Target } from './servers.ts'
+import { startServer } from './servers.ts'
+import { freePort, ServerKind, type Target } from './target.ts'
 import { median } from './stats.ts'
 
 export interface ReconnectProfile {

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
 import { Protocol } from './wire.ts'
-import { repoRoot, ServerKind, type Target } from './servers.ts'
+import { repoRoot, ServerKind, type Target } from './target.ts'
 
 const DEMO_PASSWORD = 'bench-demo-password'
 export const WEBHOOK_SECRET = 'bench-webhook-secret'

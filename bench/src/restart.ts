@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import { startChild } from './child.ts'
 import { buildBigRoom, sampleRss, seedSwitchboardDir } from './coldjoin.ts'
 import { spawnRelay, switchboardTarget, type RelayProcess } from './relay-process.ts'
-import { freePort } from './servers.ts'
+import { freePort } from './target.ts'
 import { cpuOf } from './stats.ts'
 
 export interface RestartProfile {

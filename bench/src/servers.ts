@@ -5,58 +5,15 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createHmac } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { WEBHOOK_SECRET, login, spawnRelay } from './relay-process.ts'
 import WebSocket from 'ws'
+import { WEBHOOK_SECRET, login, spawnRelay } from './relay-process.ts'
+import { freePort, ServerKind, type RunningServer } from './target.ts'
 import { Protocol } from './wire.ts'
 
-export const ServerKind = {
-  Floor: 'ws floor',
-  YWebsocket: 'y-websocket-server',
-  Hocuspocus: 'hocuspocus',
-  Switchboard: 'switchboard',
-} as const
-export type ServerKind = (typeof ServerKind)[keyof typeof ServerKind]
-
-/** What a load client needs to reach one room of a running server. */
-export interface Target {
-  kind: ServerKind
-  protocol: Protocol
-  /** WebSocket URL of the room (query included). */
-  url: string
-  /** Document name inside Hocuspocus frames. */
-  doc: string
-  token: string
-  /** The member marks are signed as. */
-  memberId: string
-  /** Whether the server answers sync step 1 with step 2 (the floor does not). */
-  syncs: boolean
-  acks: boolean
-}
-
-export interface RunningServer {
-  kind: ServerKind
-  pid: number
-  target(options?: { ack?: boolean }): Target
-  stop(): Promise<void>
-}
-
 const here = dirname(fileURLToPath(import.meta.url))
-export const repoRoot = join(here, '..', '..')
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number }
-      srv.close(() => resolve(port))
-    })
-  })
-}
 
 function startProcess(
   script: string,

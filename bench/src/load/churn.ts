@@ -18,7 +18,7 @@ import { conversationIds, createHlc, markConversation, type Author } from '@swit
 import { applyEach, churnHistory, KINDS } from '../churn-history.ts'
 import { openSocket, send } from './client.ts'
 import type { ChurnPoint } from '../churn.ts'
-import type { Target } from '../servers.ts'
+import type { Target } from '../target.ts'
 import { createHistogram, percentile, record } from '../stats.ts'
 import { updateFrame } from '../wire.ts'
 

@@ -2,7 +2,7 @@
 import WebSocket from 'ws'
 import * as Y from 'yjs'
 import { createHlc, markConversation, type Author, type MarkKind } from '@switchboard/core'
-import type { Target } from '../servers.ts'
+import type { Target } from '../target.ts'
 import {
   authFrame,
   decodeFrame,

@@ -8,7 +8,7 @@
 import * as Y from 'yjs'
 import { createHlc, markConversation, type Author } from '@switchboard/core'
 import { createHistogram, percentile, record } from '../stats.ts'
-import type { Target } from '../servers.ts'
+import type { Target } from '../target.ts'
 import { updateFrame } from '../wire.ts'
 import { openSocket, send, type Socket } from './client.ts'
 

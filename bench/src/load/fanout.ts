@@ -3,7 +3,7 @@
  * rate; N subscribers record the latency from send to receipt of every mark.
  */
 import { createHistogram, percentile, record } from '../stats.ts'
-import type { Target } from '../servers.ts'
+import type { Target } from '../target.ts'
 import { clockIn, openWriter, send, type Writer } from './client.ts'
 import { openSubscriber, type Subscriber } from './subscriber.ts'
 

@@ -4,7 +4,7 @@
  * server's whole step 2 has arrived. Big step 2 payloads are counted, not buffered.
  */
 import * as decoding from 'lib0/decoding'
-import type { Target } from '../servers.ts'
+import type { Target } from '../target.ts'
 import { authFrame, decodeFrame, Protocol, syncStep1Frame, syncStep2Frame } from '../wire.ts'
 import { StreamSocket } from './stream-socket.ts'
 

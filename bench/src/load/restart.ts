@@ -6,7 +6,7 @@
  * resolves once every client has lost its connection and synced again.
  */
 import * as Y from 'yjs'
-import type { Target } from '../servers.ts'
+import type { Target } from '../target.ts'
 import { send } from './client.ts'
 import { joinRoom } from './join.ts'
 import type { StreamSocket } from './stream-socket.ts'

@@ -5,7 +5,7 @@
  */
 import WebSocket from 'ws'
 import * as Y from 'yjs'
-import type { Target } from '../servers.ts'
+import type { Target } from '../target.ts'
 import { authFrame, decodeFrame, Protocol, syncStep1Frame, updateFrame } from '../wire.ts'
 
 /** The state vector of a room given as several updates (the newest clock of each client). */

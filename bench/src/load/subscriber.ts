@@ -7,7 +7,7 @@
  * rounds of each pair, Switchboard and the floor.
  */
 import * as Y from 'yjs'
-import type { Target } from '../servers.ts'
+import type { Target } from '../target.ts'
 import { authFrame, decodeFrame, Protocol, syncStep1Frame, syncStep2Frame } from '../wire.ts'
 import { peekSync } from './join.ts'
 import { StreamSocket } from './stream-socket.ts'

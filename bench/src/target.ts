@@ -1,0 +1,57 @@
+/**
+ * @module The servers under test as the bench sees them: their kinds, how a load client reaches
+ * one (`Target`), where the repository is, and a free loopback port to start one on. Imported by
+ * servers.ts and relay-process.ts alike, so neither imports the other's values.
+ */
+import { createServer } from 'node:net'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { Protocol } from './wire.ts'
+
+export const ServerKind = {
+  Floor: 'ws floor',
+  YWebsocket: 'y-websocket-server',
+  Hocuspocus: 'hocuspocus',
+  Switchboard: 'switchboard',
+} as const
+export type ServerKind = (typeof ServerKind)[keyof typeof ServerKind]
+
+/** What a load client needs to reach one room of a running server. */
+export interface Target {
+  kind: ServerKind
+  protocol: Protocol
+  /** WebSocket URL of the room (query included). */
+  url: string
+  /** Document name inside Hocuspocus frames. */
+  doc: string
+  token: string
+  /** The member marks are signed as. */
+  memberId: string
+  /** Whether the server answers sync step 1 with step 2 (the floor does not). */
+  syncs: boolean
+  acks: boolean
+}
+
+/** A server the bench started, and how to stop it. */
+export interface RunningServer {
+  kind: ServerKind
+  pid: number
+  target(options?: { ack?: boolean }): Target
+  stop(): Promise<void>
+}
+
+const here = dirname(fileURLToPath(import.meta.url))
+/** The repository's root directory. */
+export const repoRoot = join(here, '..', '..')
+
+/** A loopback port nothing listens on (free when asked). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number }
+      srv.close(() => resolve(port))
+    })
+  })
+}
