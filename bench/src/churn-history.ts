@@ -85,7 +85,7 @@ function writerMark(h: ChurnHistory, w: number, at: number) {
  * its own device) 200 days ago. Encoded directly in the Yjs v1 format (one root map item per
  * client, clock 0, no deletions): building them through Yjs takes one doc per writer (one
  * transaction per writer in one doc would itself cost O(writers²), the very effect measured),
- * ~7 s for 50,000. The first writer of each call is also built through Yjs and must match.
+ * too slow for a quick run. The first writer of each call is also built through Yjs and must match.
  */
 export function churnHistory(h: ChurnHistory): Uint8Array[] {
   const chunk = h.chunk ?? 2_000

@@ -76,16 +76,16 @@ const profile = full
       // these runs grow makes each run longer, and the quick profile has to stay under 5 minutes.
       durable: { writers: 20, windows: [4], durationMs: 2000, offered: [10_000, 11_000] },
       growth: { conversations: 5_000, marks: 20_000, devices: 50 },
-      // Both scales, fewer reloads and presses: ~60 s with the web app build.
+      // Both scales, fewer reloads and presses.
       browser: { scales: [10_000, 100_000], epochScales: [100_000], reloads: 3, presses: 20 },
-      // Scaled down to stay within ~45 s together (full: 100,000 conversations, 100/300 joins,
+      // Scaled down to fit the quick profile (full: 100,000 conversations, 100/300 joins,
       // 300 cold + 1,000 warm clients).
       coldjoin: { conversations: 5_000, clients: [30, 100], timeoutMs: 60_000 },
       // 3 % of the history (30,000 marks by 50 devices, ~88,000 Yjs structs: the relay's epoch
-      // on load still starts): ~20 s with the build, the seeding and the relay twice.
+      // on load still starts).
       reconnect: { conversations: 5_000, marks: 30_000, devices: 50, times: 10, settleMs: 50 },
       restart: { conversations: 5_000, mixes: [{ cold: 100, warm: 300 }], timeoutMs: 60_000 },
-      // Same sizes as full, fewer marks where plain Yjs pays most per mark: ~25 s.
+      // Same sizes as full, fewer marks where plain Yjs pays most per mark.
       churn: {
         sizes: [1_000, 20_000, 50_000],
         marks: [500, 100, 60],

@@ -46,8 +46,8 @@ type State = Device & {
 
 /**
  * The devices of the last runs. Fresh devices each run made the relay place every device's first
- * history entry by walking the whole history array (see priming below), ~1 s per run once the
- * earlier runs grew the room, and the garbage of those walks paused it again in the window.
+ * history entry by walking the whole history array (see priming below), longer as the earlier
+ * runs grew the room, and the garbage of those walks paused it again in the window.
  */
 let devices: { key: string; list: Device[] } | null = null
 
@@ -180,8 +180,8 @@ async function run(
   }
   // Each writer's first mark of the run goes out and is acked before the clock starts. A new
   // device's replica holds only its own marks, so its first mark appends to the room's history
-  // array with no left neighbour, and Yjs walks the whole array to place it (0.3-2 s for the 20
-  // in a room the earlier runs grew). A real client appends after the tail it synced; later marks
+  // array with no left neighbour, and Yjs walks the whole array to place it (bench/README.md,
+  // workload 4). A real client appends after the tail it synced; later marks
   // of a bench writer append after its own previous entry, which costs what a synced append does.
   stopped = true
   for (const s of states) sendNext(s)

@@ -1,10 +1,8 @@
 /**
  * @module A fan-out subscriber over the lean StreamSocket rather than the `ws` client: a thousand of
  * them share one load process, whose time per delivery adds to every server's latency once it
- * queues. At 1,000 × 100, per delivery, that process spent 9.0–10.0 µs with the `ws` client (at
- * ~90 % of a core), 8.1–9.6 with this socket allocating each read, 6.7–8.1 with one read buffer
- * reused (the kernel's receive is most of what is left); measured 2026-11-26, two alternating
- * rounds of each pair, Switchboard and the floor.
+ * queues, so it reuses one read buffer instead of allocating each read (figures in
+ * bench/README.md, "The issue's reconnect room, and the harness's own cost").
  */
 import * as Y from 'yjs'
 import type { Target } from '../target.ts'

@@ -1,9 +1,9 @@
 /**
  * @module The epoch base [E6]: an epoch's live state as two relay-written strings in `meta`.
  *
- * An epoch used to copy every record, winning lane entry and log entry into its own Yjs item:
- * 400,000 items for 100,000 conversations, and Yjs integrates each one on every load (~0.6 s
- * before a single conversation was read). The epoch never changes those values afterwards —
+ * An epoch used to copy every record, winning lane entry and log entry into its own Yjs item, and
+ * Yjs integrates each one on every load before a single conversation is read (figures in
+ * docs/bounded-documents.md §7.2). The epoch never changes those values afterwards —
  * a later record or mark is written as a live item that overrides its base value — so the
  * relay writes them as one string per epoch: a load integrates two items and parses lines.
  *

@@ -145,7 +145,7 @@ function writeLanes(
 /**
  * Appends at the end through Yjs's search markers: `Y.Array.push` walks the whole list from its
  * start when no marker exists, so a history of n unmerged items (marks from many devices) made
- * every mark cost O(n) — 1M marks took hours to build (docs/bounded-documents.md).
+ * every mark cost O(n), and building a big history quadratic (docs/bounded-documents.md).
  */
 function appendTo<T>(array: Y.Array<T>, value: T): void {
   array.insert(array.length, [value])

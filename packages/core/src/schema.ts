@@ -85,9 +85,9 @@ export function parseMarkKey(key: string): ParsedMarkKey | null {
 
 /**
  * How the relay stores a record or a log entry: a compact JSON tuple (format 2), or the object
- * written before it (format 1, still read). Every key name repeated in every one of 100,000
- * records made a third of a big room's bytes, and Yjs decodes an object field by field — a
- * string is one read, parsed only when derived (docs/bounded-documents.md §7).
+ * written before it (format 1, still read). An object repeats every key name in every record, and
+ * Yjs decodes it field by field; a string is one read, parsed only when derived
+ * (docs/bounded-documents.md §7).
  */
 export type StoredRecord = ConversationRecord | string
 export type StoredLogEntry = ActivityLogEntry | string

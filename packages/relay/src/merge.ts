@@ -2,7 +2,7 @@
  * @module Merging a batch of client updates the relay already decoded.
  *
  * `Y.mergeUpdates` decodes every update again (struct contents included) before writing the
- * merged one; under load that was as costly as applying them. The relay decodes each client
+ * merged one, repeating the decode the relay has just done. The relay decodes each client
  * update once for its checks (`Y.decodeUpdate`), and a batch of updates that each integrated
  * whole holds, per client, structs that follow each other in arrival order. So the merged update
  * is written straight from those structs, in the layout `Y.mergeUpdates` writes (Yjs v1: clients
