@@ -32,7 +32,7 @@ import {
 import type * as Y from 'yjs'
 import { ErrorCode, SwitchboardError } from './errors.ts'
 import type { RoomReplica } from './room.ts'
-import type { Internals } from './switchboard.ts'
+import type { Internals } from './internals.ts'
 import type { Inbox } from './types.ts'
 
 type Snapshot = Pick<Conversation, 'status' | 'unread' | 'pinned' | 'assignee'>
