@@ -6,8 +6,7 @@
 import { parseRoom, readWorkspace } from '@switchboard/core'
 import type * as Y from 'yjs'
 import { Listeners } from './listeners.ts'
-import { summarize } from './recovery.ts'
-import type { RecoveryReport } from './room.ts'
+import { summarize, type RecoveryReport } from './recovery.ts'
 import type { SyncNotice } from './types.ts'
 
 const changes = (n: number) => `${n} change${n === 1 ? '' : 's'}`
