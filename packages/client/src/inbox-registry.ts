@@ -38,9 +38,15 @@ export class InboxRegistry {
     return handle
   }
 
-  /** Forgets a handle whose room was dropped. */
+  /** The handle of an inbox that is open, if it is. */
+  find(phoneNumberId: string): InboxHandle | undefined {
+    return this.handles.get(phoneNumberId)
+  }
+
+  /** Forgets a handle whose room was dropped or closed, and its undo steps. */
   forget(phoneNumberId: string): void {
     this.handles.delete(phoneNumberId)
+    this.o.internals.undo.forget(phoneNumberId)
   }
 
   /** Resolves once every open inbox is loaded from local storage. */
@@ -79,7 +85,7 @@ export class InboxRegistry {
     for (const id of [...this.handles.keys()]) {
       const name = roomName.inbox(id)
       if (visible.has(id) || ledger.clientsIn(name).length > 0) continue
-      this.handles.delete(id)
+      this.forget(id)
       rooms.close(name)
     }
   }

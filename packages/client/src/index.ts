@@ -13,6 +13,7 @@ export type {
   ConversationHandle,
   DroppedChange,
   Inbox,
+  MarkOptions,
   Member,
   PhoneNumber,
   PhoneNumberWithUnread,

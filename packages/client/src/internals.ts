@@ -2,11 +2,14 @@
 import type { Author } from '@switchboard/core'
 import type { RoomReplica } from './room.ts'
 import type { Member } from './types.ts'
+import type { UndoStack } from './undo.ts'
 
 export interface Internals {
   deviceId: string
   /** The origin of every local write of this device. */
   origin: object
+  /** The replica's one undo stack. */
+  undo: UndoStack
   /** Resolves once the replica's own state is loaded from storage. */
   ready: Promise<void>
   /** Who writes: this member on this device, with its HLC; throws when the member may not write. */

@@ -20,6 +20,7 @@ export type {
   ConversationHandle,
   DroppedChange,
   Inbox,
+  MarkOptions,
   Member,
   PhoneNumber,
   PhoneNumberWithUnread,

@@ -9,7 +9,7 @@
  * This file composes: the session (`session.ts`), the rooms (`room-registry.ts`, reacting to
  * close codes in `close-reactions.ts`, revoked rooms in `revocation.ts`), the inboxes
  * (`inbox-registry.ts`), the ledger's storage (`ledger-store.ts`), presence (`presence.ts`),
- * status (`status.ts`) and notices (`notices.ts`).
+ * status (`status.ts`), notices (`notices.ts`) and the one undo stack (`undo.ts`).
  */
 import { createHlc, readWorkspace, roomName, type Hlc } from '@switchboard/core'
 import { reactToClose } from './close-reactions.ts'
@@ -32,6 +32,7 @@ import { SyncStatus } from './status.ts'
 import { memoryStorage, type ClientStorage } from './storage/client-storage.ts'
 import { indexeddbStorage } from './storage/indexeddb.ts'
 import type { Member, Switchboard, SwitchboardOptions, SyncNotice } from './types.ts'
+import { UndoStack } from './undo.ts'
 
 function resolveStorage(storage: SwitchboardOptions['storage']): ClientStorage {
   if (storage === 'memory') return memoryStorage()
@@ -53,6 +54,7 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
   const workspaceListeners = new Listeners()
   const emitWorkspace = () => workspaceListeners.emit()
   const notices = new Notices()
+  const undo = new UndoStack()
   let contacts: ContactsHandle | null = null
 
   // The parts refer to each other only through these closures, which run after all are built.
@@ -139,6 +141,7 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
   const internals: Internals = {
     deviceId,
     origin,
+    undo,
     get ready() {
       return ready
     },
@@ -229,6 +232,12 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
     viewers: (conversationId) => presence.viewers(conversationId),
     onPresence: (listener) => presence.listeners.add(listener),
     whenSynced: () => status.whenSynced(ready),
+    async undo() {
+      await ready
+      const step = undo.take()
+      const inbox = step && inboxes.find(step.phoneNumberId)
+      return inbox ? inbox.restore(step.conversationId, step.before) : false
+    },
     setToken: (token, expiresAt, refreshToken) => session.setToken(token, expiresAt, refreshToken),
     refresh: () => session.refresh(),
     async signOut() {
