@@ -9,7 +9,7 @@ import {
 } from '@switchboard/core'
 import { ErrorCode, SwitchboardError } from './errors.ts'
 import type { RoomReplica } from './room.ts'
-import type { Internals } from './switchboard.ts'
+import type { Internals } from './internals.ts'
 import type { Contacts } from './types.ts'
 
 export class ContactsHandle implements Contacts {

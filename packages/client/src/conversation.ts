@@ -13,7 +13,7 @@ import {
 } from '@switchboard/core'
 import type { InboxHandle } from './inbox.ts'
 import type { RoomReplica } from './room.ts'
-import type { Internals } from './switchboard.ts'
+import type { Internals } from './internals.ts'
 import type { ConversationHandle } from './types.ts'
 
 export class ConversationRoomHandle implements ConversationHandle {

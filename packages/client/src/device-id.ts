@@ -4,7 +4,7 @@
  * claimed with a Web Lock held for the tab's lifetime, so a reload reuses an id (the marks map
  * does not grow a key per page load) while two live tabs never share one.
  */
-import { newDeviceId } from './switchboard.ts'
+import { newDeviceId } from './ids.ts'
 
 export interface DeviceClaim {
   deviceId: string

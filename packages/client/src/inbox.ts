@@ -1,10 +1,7 @@
 /**
  * @module An inbox (one phone number): thin wrappers over core with this device's author and
- * HLC. Every write resolves once it is durable in local storage.
- *
- * Undo is a compensating mark, never a rewrite: it records the state the conversation had
- * before this device's last change and marks it back. If Alice undoes her Done while Bob had
- * meanwhile marked Unread, her compensating Open is simply the newest intent (P2).
+ * HLC. Every write resolves once it is durable in local storage; marks, pins and assignments
+ * are undo steps on the replica's one stack (`undo.ts`) unless told otherwise.
  */
 import {
   addMention,
@@ -32,21 +29,15 @@ import {
 import type * as Y from 'yjs'
 import { ErrorCode, SwitchboardError } from './errors.ts'
 import type { RoomReplica } from './room.ts'
-import type { Internals } from './switchboard.ts'
-import type { Inbox } from './types.ts'
-
-type Snapshot = Pick<Conversation, 'status' | 'unread' | 'pinned' | 'assignee'>
-
-function snapshot(c: Conversation): Snapshot {
-  return { status: c.status, unread: c.unread, pinned: c.pinned, assignee: c.assignee }
-}
+import type { Internals } from './internals.ts'
+import type { Inbox, MarkOptions } from './types.ts'
+import { compensate, snapshot, type UndoSnapshot } from './undo.ts'
 
 export class InboxHandle implements Inbox {
   readonly phoneNumberId: string
   readonly whenLoaded: Promise<void>
   private readonly sb: Internals
   private readonly replica: RoomReplica
-  private readonly undoStack = new Map<string, Snapshot[]>()
 
   constructor(sb: Internals, phoneNumberId: string) {
     this.sb = sb
@@ -71,6 +62,11 @@ export class InboxHandle implements Inbox {
     return getConversation(this.doc, id)
   }
 
+  mark(id: string, kind: MarkKind, options: MarkOptions = {}): Promise<void> {
+    return this.write(id, options.undoable ?? true, (author) =>
+      markConversation(this.doc, id, kind, author, this.sb.origin),
+    )
+  }
   markDone(id: string) {
     return this.mark(id, 'done')
   }
@@ -80,8 +76,8 @@ export class InboxHandle implements Inbox {
   markOpen(id: string) {
     return this.mark(id, 'open')
   }
-  markRead(id: string) {
-    return this.mark(id, 'read')
+  markRead(id: string, options?: MarkOptions) {
+    return this.mark(id, 'read', options)
   }
   pin(id: string) {
     return this.write(id, true, (author) => pinConversation(this.doc, id, author, this.sb.origin))
@@ -97,27 +93,16 @@ export class InboxHandle implements Inbox {
 
   async undo(id: string): Promise<boolean> {
     await this.ready()
-    const prev = this.undoStack.get(id)?.pop()
+    const step = this.sb.undo.take({ phoneNumberId: this.phoneNumberId, conversationId: id })
+    return step ? this.restore(id, step.before) : false
+  }
+
+  /** Writes the compensating changes that bring `id` back to `before` (not an undo step). */
+  async restore(id: string, before: UndoSnapshot): Promise<boolean> {
+    await this.ready()
     const now = this.get(id)
-    if (!prev || !now) return false
-    const author = this.sb.author()
-    const o = this.sb.origin
-    this.doc.transact(() => {
-      if (prev.status !== now.status || prev.unread !== now.unread) {
-        const kind: MarkKind =
-          prev.status === 'done'
-            ? 'done'
-            : prev.unread
-              ? 'unread'
-              : now.status === 'done'
-                ? 'open'
-                : 'read'
-        markConversation(this.doc, id, kind, author, o)
-      }
-      if (prev.pinned !== now.pinned)
-        (prev.pinned ? pinConversation : unpinConversation)(this.doc, id, author, o)
-      if (prev.assignee !== now.assignee) assignConversation(this.doc, id, prev.assignee, author, o)
-    }, o)
+    if (!now) return false
+    compensate(this.doc, id, before, snapshot(now), this.sb.author(), this.sb.origin)
     await this.replica.lastLocalWrite
     return true
   }
@@ -198,12 +183,6 @@ export class InboxHandle implements Inbox {
     await this.replica.loaded
   }
 
-  private mark(id: string, kind: MarkKind) {
-    return this.write(id, true, (author) =>
-      markConversation(this.doc, id, kind, author, this.sb.origin),
-    )
-  }
-
   private async write(
     id: string,
     undoable: boolean,
@@ -218,12 +197,12 @@ export class InboxHandle implements Inbox {
       )
     const author = this.sb.author()
     apply(author)
-    if (undoable) {
-      const stack = this.undoStack.get(id) ?? []
-      stack.push(snapshot(before))
-      if (stack.length > 50) stack.shift()
-      this.undoStack.set(id, stack)
-    }
+    if (undoable)
+      this.sb.undo.push({
+        phoneNumberId: this.phoneNumberId,
+        conversationId: id,
+        before: snapshot(before),
+      })
     await this.replica.lastLocalWrite
   }
 }

@@ -1,5 +1,7 @@
 /** @module @switchboard/client: a local-first replica of a Switchboard workspace (browser-safe). */
-export { createSwitchboard, newDeviceId, tokenExpiry } from './switchboard.ts'
+export { createSwitchboard } from './switchboard.ts'
+export { newDeviceId } from './ids.ts'
+export { tokenExpiry } from './session.ts'
 export { claimDeviceId, type ClaimOptions, type DeviceClaim } from './device-id.ts'
 export { memoryStorage, type ClientStorage } from './storage/client-storage.ts'
 export { indexeddbStorage, type IndexeddbStorageOptions } from './storage/indexeddb.ts'
@@ -11,6 +13,7 @@ export type {
   ConversationHandle,
   DroppedChange,
   Inbox,
+  MarkOptions,
   Member,
   PhoneNumber,
   PhoneNumberWithUnread,

@@ -9,7 +9,8 @@ import type { ClientStorage } from './storage/client-storage.ts'
 import type { Switchboard, SwitchboardOptions } from './types.ts'
 
 export { fileStorage, type FileStorageOptions } from './storage/file.ts'
-export { newDeviceId, tokenExpiry } from './switchboard.ts'
+export { newDeviceId } from './ids.ts'
+export { tokenExpiry } from './session.ts'
 export { memoryStorage, type ClientStorage } from './storage/client-storage.ts'
 export { ErrorCode, SwitchboardError, closeReaction, type CloseReaction } from './errors.ts'
 export { mentionedMembers } from './mentions.ts'
@@ -19,6 +20,7 @@ export type {
   ConversationHandle,
   DroppedChange,
   Inbox,
+  MarkOptions,
   Member,
   PhoneNumber,
   PhoneNumberWithUnread,

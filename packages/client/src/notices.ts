@@ -1,9 +1,12 @@
 /**
  * @module What the user is told when the relay refused changes or access went away [R1]–[R4]:
- * the notice and its sentence, from a recovery's report or a revoked room's lost changes.
+ * the notice and its sentence, from a recovery's report or a revoked room's lost changes, and
+ * the session's list of them.
  */
-import { summarize } from './recovery.ts'
-import type { RecoveryReport } from './room.ts'
+import { parseRoom, readWorkspace } from '@switchboard/core'
+import type * as Y from 'yjs'
+import { Listeners } from './listeners.ts'
+import { summarize, type RecoveryReport } from './recovery.ts'
 import type { SyncNotice } from './types.ts'
 
 const changes = (n: number) => `${n} change${n === 1 ? '' : 's'}`
@@ -47,4 +50,26 @@ export function revokedNotice(n: {
   if (n.dropped.length) message += ` Never stored by the relay and lost: ${listed(n.dropped)}.`
   const { room, code, reason, dropped } = n
   return { kind: 'revoked', room, code, reason, dropped, kept: 0, message, at: Date.now() }
+}
+
+/** The notices of this session, oldest first, and the listeners that hear each new one. */
+export class Notices {
+  readonly list: SyncNotice[] = []
+  readonly listeners = new Listeners<[SyncNotice]>()
+
+  tell(notice: SyncNotice): void {
+    this.list.push(notice)
+    this.listeners.emit(notice)
+  }
+}
+
+/** A room in the user's words: the phone number's name for an inbox. */
+export function roomLabel(name: string, workspace: Y.Doc): string {
+  const parsed = parseRoom(name)
+  if (parsed?.kind === 'inbox') {
+    const pn = readWorkspace(workspace).phoneNumbers.find((p) => p.id === parsed.id)
+    return pn ? `the inbox of ${pn.name} (${pn.number})` : `the inbox ${parsed.id}`
+  }
+  if (parsed?.kind === 'conversation') return `conversation ${parsed.id}`
+  return name
 }

@@ -21,6 +21,25 @@ import {
 } from '@switchboard/core'
 import type { DroppedChange } from './types.ts'
 
+/** Why a room's doc is rebuilt from the relay's state. */
+export type RebuildReason = 'epoch' | 'restored' | 'refused'
+
+/** What the relay refused, from its close frame. */
+export interface Refusal {
+  code: number
+  reason: string
+}
+
+/** The outcome of recovering from a refused update [R1]. */
+export interface RecoveryReport extends Refusal {
+  room: string
+  /** Whether this device's admissible changes were written again ([R2]) or all dropped ([R3]). */
+  rebased: boolean
+  /** Unsynced changes written again into the rebuilt doc, counted as `summarize` lists them. */
+  kept: number
+  dropped: DroppedChange[]
+}
+
 /** A value of `doc` the relay does not hold: the current value of a map key, or a list entry. */
 export interface UnsyncedChange {
   root: string

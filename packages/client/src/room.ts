@@ -1,32 +1,32 @@
 /**
  * @module One room's replica: a Y.Doc loaded from local storage first, every update appended
- * to storage, and (when connected) a y-websocket provider that also reads the relay's acks.
- *
- * Ack (message type 100, docs/protocol.md): `[varUint 100][varUint clientID][varUint clock]`.
- * The relay's sync step 1 state vector on (re)connect says the same for every client id.
+ * to storage, and (when connected) a y-websocket provider that also reads the relay's acks and
+ * its state vector on (re)connect (`room-provider.ts`).
  *
  * Writer ids: an inbox doc reuses this device's Yjs client id across page loads (the device id
- * is held under a lock, so no other tab or process writes with it); other rooms draw one per load. Rebuild: when the
- * relay starts a new epoch (close 4409), or says it holds more of our client id than we do (a
+ * is held under a lock, so no other tab or process writes with it); other rooms draw one per
+ * load. Rebuild: when the relay starts a new epoch (close 4409), or says it holds more of our client id than we do (a
  * replica restored from an old snapshot), the room takes the relay's state into a fresh doc
  * with a new client id, replays this device's entries the fresh doc lacks (`replayIntoEpoch`),
  * and swaps it in; nothing made offline is lost (docs/bounded-documents.md). A refused update
  * (4422, 4413) rebuilds the room the same way, but writes again only this device's unsynced
  * changes that a local check still admits, and reports the rest as dropped (docs/recovery.md).
  */
-import * as decoding from 'lib0/decoding'
-import type * as encoding from 'lib0/encoding'
 import { Awareness } from 'y-protocols/awareness'
-import * as syncProtocol from 'y-protocols/sync'
-import { WebsocketProvider } from 'y-websocket'
+import type { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
 import { replayIntoEpoch, type ReplayAuthor } from '@switchboard/core'
 import type { PendingLedger } from './ledger.ts'
-import { sortUnsynced, writeAgain } from './recovery.ts'
+import {
+  sortUnsynced,
+  writeAgain,
+  type RebuildReason,
+  type RecoveryReport,
+  type Refusal,
+} from './recovery.ts'
+import { createRoomProvider, rekeyAwareness, type ProviderOptions } from './room-provider.ts'
 import type { ClientStorage } from './storage/client-storage.ts'
-import type { DroppedChange } from './types.ts'
 
-export const MESSAGE_ACK = 100
 /** Compact a room's log into one snapshot once it holds this many records. */
 const COMPACT_AFTER = 256
 
@@ -49,80 +49,6 @@ export interface RoomContext {
   replayAuthor(): ReplayAuthor | null
   /** A refused update was recovered from: tell the user (called once storage holds the result). */
   onRecovered(report: RecoveryReport): void
-}
-
-/** Why a room's doc is rebuilt from the relay's state. */
-export type RebuildReason = 'epoch' | 'restored' | 'refused'
-
-/** What the relay refused, from its close frame. */
-export interface Refusal {
-  code: number
-  reason: string
-}
-
-/** The outcome of recovering from a refused update [R1]. */
-export interface RecoveryReport extends Refusal {
-  room: string
-  /** Whether this device's admissible changes were written again ([R2]) or all dropped ([R3]). */
-  rebased: boolean
-  /** Unsynced changes written again into the rebuilt doc, counted as `summarize` lists them. */
-  kept: number
-  dropped: DroppedChange[]
-}
-
-export interface ProviderOptions {
-  serverUrl: string
-  params: Record<string, string>
-  WebSocket: unknown
-  shouldReconnect: (event: CloseEvent) => boolean
-}
-
-type MessageHandler = (
-  encoder: encoding.Encoder,
-  decoder: decoding.Decoder,
-  provider: WebsocketProvider,
-  emitSynced: boolean,
-  messageType: number,
-) => void
-
-/** y-websocket announces awareness under the doc's client id: keep the two equal. */
-function rekeyAwareness(awareness: Awareness, clientID: number): void {
-  const old = awareness.clientID
-  if (old === clientID) return
-  const state = awareness.states.get(old)
-  const meta = awareness.meta.get(old)
-  awareness.states.delete(old)
-  awareness.meta.delete(old)
-  awareness.clientID = clientID
-  if (state !== undefined) awareness.states.set(clientID, state)
-  if (meta) awareness.meta.set(clientID, meta)
-}
-
-/**
- * In Node, y-websocket adds one `exit` listener to `process` per provider (to say goodbye to
- * teammates' awareness), so a replica with more than ten rooms open had Node warn of a listener
- * leak: the limit is raised by one for each live provider and lowered again when it is destroyed.
- */
-function roomForExitListener(provider: WebsocketProvider): void {
-  const proc = (globalThis as { process?: Partial<ListenerLimit> }).process
-  if (!proc?.getMaxListeners || !proc.setMaxListeners) return
-  const limits = proc as ListenerLimit
-  // 0 means unlimited: nothing to make room in.
-  if (limits.getMaxListeners() === 0) return
-  limits.setMaxListeners(limits.getMaxListeners() + 1)
-  const destroy = provider.destroy.bind(provider)
-  let released = false
-  provider.destroy = () => {
-    if (!released && limits.getMaxListeners() > 0)
-      limits.setMaxListeners(limits.getMaxListeners() - 1)
-    released = true
-    destroy()
-  }
-}
-
-interface ListenerLimit {
-  getMaxListeners(): number
-  setMaxListeners(n: number): unknown
 }
 
 export class RoomReplica {
@@ -175,8 +101,8 @@ export class RoomReplica {
     const reuse = this.name.startsWith('inbox:')
     const clientID = reuse ? await this.ctx.clientIdFor(this.name) : this.doc.clientID
     // The doc gets no 'update' listener before it is loaded: Yjs re-encodes each transaction
-    // for such listeners, and for the load that is the whole room, which nobody needs (1.5 s of
-    // a 4.3-s first paint at 100,000 conversations). Handles hear of the load once, after it.
+    // for such listeners, and for the load that is the whole room, which nobody needs.
+    // Handles hear of the load once, after it.
     let records: Uint8Array[]
     try {
       records = await this.ctx.storage.load(this.name)
@@ -257,49 +183,32 @@ export class RoomReplica {
   }
 
   private createProvider(doc: Y.Doc, options: ProviderOptions): WebsocketProvider {
-    const provider = new WebsocketProvider(options.serverUrl, this.name, doc, {
-      connect: false,
-      awareness: this.awareness,
-      params: options.params,
-      WebSocketPolyfill: options.WebSocket as typeof WebSocket,
-      disableBc: true,
-      shouldReconnect: options.shouldReconnect,
-    })
-    roomForExitListener(provider)
-    const handlers = provider.messageHandlers as unknown as MessageHandler[]
-    const sync = handlers[0]!
-    handlers[0] = (encoder, decoder, p, emitSynced, type) => {
+    return createRoomProvider(this.name, doc, this.awareness, options, {
       // Sync step 1 is answered with our own state: never once the relay holds more of our
       // client id than we do (that answer would carry different structs under the same ids).
-      if (this.peekStateVector(decoder, doc) === 'restored') {
+      onStateVector: (sv) => {
+        if (this.readStateVector(sv, doc) === 'ok') return true
         void this.rebuild('restored')
-        return
-      }
-      sync(encoder, decoder, p, emitSynced, type)
-    }
-    handlers[MESSAGE_ACK] = (_encoder, decoder) => {
-      const clientID = decoding.readVarUint(decoder)
-      const clock = decoding.readVarUint(decoder)
-      this.ctx.ledger.ack(this.name, clientID, clock)
-      // The relay stored a change of ours: a later refusal is a new one, rebased again.
-      if (doc === this.doc) this.refusals = 0
-    }
-    provider.on('status', () => this.emit())
-    provider.on('sync', () => {
-      this.maybeSwapIn()
-      this.emit()
+        return false
+      },
+      onAck: (clientID, clock) => {
+        this.ctx.ledger.ack(this.name, clientID, clock)
+        // The relay stored a change of ours: a later refusal is a new one, rebased again.
+        if (doc === this.doc) this.refusals = 0
+      },
+      onStatus: () => this.emit(),
+      onSync: () => {
+        this.maybeSwapIn()
+        this.emit()
+      },
     })
-    return provider
   }
 
   /**
-   * Sync step 1 from the relay carries its state vector: what it has stored. 'restored' when it
-   * holds more of this doc's own client id than the doc does.
+   * The relay's sync step 1 state vector says what it has stored: acks for this device's
+   * clients, or 'restored' when it holds more of this doc's own client id than the doc does.
    */
-  private peekStateVector(decoder: decoding.Decoder, doc: Y.Doc): 'ok' | 'restored' {
-    const peek = decoding.clone(decoder)
-    if (decoding.readVarUint(peek) !== syncProtocol.messageYjsSyncStep1) return 'ok'
-    const sv = Y.decodeStateVector(decoding.readVarUint8Array(peek))
+  private readStateVector(sv: Map<number, number>, doc: Y.Doc): 'ok' | 'restored' {
     if (this.rebuilding?.doc === doc) this.rebuilding.target = sv
     if ((sv.get(doc.clientID) ?? 0) > Y.getState(doc.store, doc.clientID)) return 'restored'
     if (doc !== this.doc) return 'ok'

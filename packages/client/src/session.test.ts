@@ -91,6 +91,28 @@ describe('session: tokens, access, browser storage', () => {
     expect(await carol.refresh()).toBe(false)
   })
 
+  it('a refresh without a refresh token says unauthorized, and the next refresh tries again', async () => {
+    const { createSwitchboard } = await import('./node.ts')
+    let asked = 0
+    const sb = createSwitchboard({
+      url: 'http://127.0.0.1:9',
+      token: 'unused',
+      storage: 'memory',
+      connect: false,
+      fetch: () => {
+        asked++
+        throw new Error('no request is expected')
+      },
+    })
+    cleanups.push(() => sb.destroy())
+    const heard: string[] = []
+    sb.onError((e) => heard.push(e.code))
+    expect(await sb.refresh()).toBe(false)
+    expect(await sb.refresh()).toBe(false)
+    expect(heard).toEqual(['unauthorized', 'unauthorized'])
+    expect(asked).toBe(0)
+  })
+
   it('[access] an inbox whose access is revoked closes; the rest keeps syncing', async () => {
     const r = await relay()
     const carol = await openClient(r, 'carol@example.com')

@@ -6,6 +6,7 @@ import type {
   Conversation,
   HistoryEntry,
   ListOptions,
+  MarkKind,
   Mention,
   Note,
   View,
@@ -45,20 +46,34 @@ export interface Viewer {
   replying: boolean
 }
 
+/** Options of a mark. */
+export interface MarkOptions {
+  /**
+   * Whether the mark is a step undo can take back (default true). The read that opening a
+   * conversation causes passes false; an explicit "Mark read" does not (packages/client/README.md).
+   */
+  undoable?: boolean
+}
+
 export interface Inbox {
   readonly phoneNumberId: string
   /** The inbox's Y.Doc, read-only by convention: for pure core reads such as `teamFigures`. */
   readonly doc: Y.Doc
   list(view: View | ListOptions): Conversation[]
   get(id: string): Conversation | null
+  /** Marks `id` done, open, unread or read (SPEC's mark kinds); resolves once durable here. */
+  mark(id: string, kind: MarkKind, options?: MarkOptions): Promise<void>
   markDone(id: string): Promise<void>
   markUnread(id: string): Promise<void>
   markOpen(id: string): Promise<void>
-  markRead(id: string): Promise<void>
+  markRead(id: string, options?: MarkOptions): Promise<void>
   pin(id: string): Promise<void>
   unpin(id: string): Promise<void>
   assign(id: string, memberId: string | null): Promise<void>
-  /** Compensating mark that restores the state before this device's last change to `id`. */
+  /**
+   * Compensating mark that restores the state before this device's last undoable change to
+   * `id`, taken from the replica's one undo stack; false when there is none.
+   */
   undo(id: string): Promise<boolean>
   /** The audit history still in the room ("who marked what"), in HLC order. */
   history(id: string): HistoryEntry[]
@@ -121,6 +136,11 @@ export interface Switchboard {
   onPresence(listener: () => void): () => void
   /** Resolves when every open room has synced with the relay and `pending` is 0. */
   whenSynced(): Promise<void>
+  /**
+   * Undoes this device's last undoable change, in whichever inbox and conversation: a
+   * compensating mark restoring the state before it. False when there is nothing to undo.
+   */
+  undo(): Promise<boolean>
   /** The last error that stopped a room or the session (4401/4403/4422, storage). */
   readonly error: SwitchboardError | null
   onError(listener: (error: SwitchboardError) => void): () => void

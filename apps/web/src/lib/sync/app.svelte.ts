@@ -1,8 +1,10 @@
 /**
- * @module App-wide state: the replica of the signed-in member, the undo stack and its toast.
- * Every mark goes through `act` so it can be undone with Ctrl/Cmd+Z or the toast.
+ * @module App-wide state: the replica of the signed-in member and the toast. Every action goes
+ * through `act`; Ctrl/Cmd+Z and the toast's Undo take back the replica's last undo step (the
+ * client keeps the one stack).
  */
 import { ErrorCode, type Inbox } from '@switchboard/client'
+import { actionMessage, applyAction, type Action } from './actions.ts'
 import { logout } from './api.ts'
 import { Replica } from './replica.svelte.ts'
 import { session } from './session.svelte.ts'
@@ -12,14 +14,7 @@ export const SESSION_ENDED_NOTICE =
   'You were signed out: this session was ended (signed out elsewhere, or by an administrator). ' +
   'Changes made on this device are kept; sign in again to sync them.'
 
-export type Action =
-  | { kind: 'done' | 'unread' | 'open' | 'pin' | 'unpin' }
-  | { kind: 'assign'; memberId: string | null; name?: string }
-
-interface UndoEntry {
-  inbox: Inbox
-  conversationId: string
-}
+export type { Action } from './actions.ts'
 
 export interface Toast {
   id: number
@@ -27,19 +22,9 @@ export interface Toast {
   canUndo: boolean
 }
 
-const labels: Record<Action['kind'], string> = {
-  done: 'Marked as done',
-  unread: 'Marked as unread',
-  open: 'Reopened',
-  pin: 'Pinned',
-  unpin: 'Unpinned',
-  assign: 'Assigned',
-}
-
 class AppState {
   replica = $state.raw<Replica | null>(null)
   toast = $state<Toast | null>(null)
-  #undo: UndoEntry[] = []
   #toastTimer: ReturnType<typeof setTimeout> | undefined
   #toastId = 0
 
@@ -61,7 +46,6 @@ class AppState {
     if (this.replica?.memberId === s.member.id || this.#creating === s.member.id) return
     const previous = this.replica
     this.replica = null
-    this.#undo = []
     this.#creating = s.member.id
     void (async () => {
       if (previous) await previous.destroy().catch(() => {})
@@ -94,45 +78,15 @@ class AppState {
       .then(() => this.ensureReplica())
   }
 
-  /** Apply a mark and remember it for undo. */
+  /** Apply an action (an undo step) and say so in a toast that offers Undo. */
   async act(inbox: Inbox, conversationId: string, action: Action): Promise<void> {
-    switch (action.kind) {
-      case 'done':
-        await inbox.markDone(conversationId)
-        break
-      case 'unread':
-        await inbox.markUnread(conversationId)
-        break
-      case 'open':
-        await inbox.markOpen(conversationId)
-        break
-      case 'pin':
-        await inbox.pin(conversationId)
-        break
-      case 'unpin':
-        await inbox.unpin(conversationId)
-        break
-      case 'assign':
-        await inbox.assign(conversationId, action.memberId)
-        break
-    }
-    this.#undo.push({ inbox, conversationId })
-    if (this.#undo.length > 50) this.#undo.shift()
-    let message = labels[action.kind]
-    if (action.kind === 'assign') {
-      message = action.memberId ? `Assigned to ${action.name ?? 'teammate'}` : 'Unassigned'
-    }
-    this.showToast(message, true)
+    await applyAction(inbox, conversationId, action)
+    this.showToast(actionMessage(action), true)
   }
 
-  /** Undo this device's last change; false when there is nothing to undo. */
+  /** Undo the replica's last undo step; false when there is nothing to undo. */
   async undo(): Promise<boolean> {
-    const entry = this.#undo.pop()
-    if (!entry) {
-      this.showToast('Nothing to undo', false)
-      return false
-    }
-    const ok = await entry.inbox.undo(entry.conversationId)
+    const ok = (await this.replica?.sb.undo()) ?? false
     this.showToast(ok ? 'Undone' : 'Nothing to undo', false)
     return ok
   }
@@ -157,7 +111,6 @@ class AppState {
     const ending = session.current
     this.replica = null
     this.#creating = null
-    this.#undo = []
     session.signOut(notice)
     if (!notice) {
       if (replica) await replica.sb.signOut().catch(() => false)

@@ -1,0 +1,39 @@
+/**
+ * @module What a person does to a conversation (keys, buttons, swipes), applied through the
+ * client. Each is an undo step on the replica's one stack (@switchboard/client README, "Undo");
+ * the read that viewing a conversation causes is not, so Ctrl/Cmd+Z never takes it back.
+ */
+import type { Inbox } from '@switchboard/client'
+import type { MarkKind } from '@switchboard/core'
+
+export type Action =
+  { kind: MarkKind | 'pin' | 'unpin' } | { kind: 'assign'; memberId: string | null; name?: string }
+
+const labels: Record<Action['kind'], string> = {
+  done: 'Marked as done',
+  unread: 'Marked as unread',
+  open: 'Reopened',
+  read: 'Marked as read',
+  pin: 'Pinned',
+  unpin: 'Unpinned',
+  assign: 'Assigned',
+}
+
+/** Applies an action to conversation `id`; resolves once it is durable on this device. */
+export function applyAction(inbox: Inbox, id: string, action: Action): Promise<void> {
+  if (action.kind === 'assign') return inbox.assign(id, action.memberId)
+  if (action.kind === 'pin') return inbox.pin(id)
+  if (action.kind === 'unpin') return inbox.unpin(id)
+  return inbox.mark(id, action.kind)
+}
+
+/** The toast's words for an action just applied. */
+export function actionMessage(action: Action): string {
+  if (action.kind !== 'assign') return labels[action.kind]
+  return action.memberId ? `Assigned to ${action.name ?? 'teammate'}` : 'Unassigned'
+}
+
+/** Viewing a conversation marks it read (DESIGN §1); not an undo step. */
+export function markSeen(inbox: Inbox, id: string): Promise<void> {
+  return inbox.mark(id, 'read', { undoable: false })
+}

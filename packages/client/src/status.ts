@@ -1,0 +1,104 @@
+/**
+ * @module The replica's connection status, pending count and last error, and the listeners that
+ * hear them. Status is computed from the rooms that are meant to sync; listeners hear a change
+ * of status or pending count once, however many rooms moved.
+ */
+import { ErrorCode, SwitchboardError } from './errors.ts'
+import { Listeners } from './listeners.ts'
+import type { RoomReplica } from './room.ts'
+import type { ConnectionStatus } from './types.ts'
+
+/** Reconnect attempts after which a room that cannot reach the relay counts as offline. */
+const OFFLINE_AFTER_RETRIES = 2
+
+/** What the status is computed from; the composition root wires it to the session and rooms. */
+export interface StatusSource {
+  /** Whether the replica means to be online (not disconnected, signed out or destroyed). */
+  wantsOnline(): boolean
+  /** Whether a token refresh is under way. */
+  refreshing(): boolean
+  /** The open rooms that are meant to sync (not stopped). */
+  liveRooms(): RoomReplica[]
+  /** This device's changes the relay has not acknowledged. */
+  pending(): number
+  /** Whether an error stops `whenSynced`: the session's, or a stopped room's that is still open. */
+  blocking(error: SwitchboardError): boolean
+}
+
+export class SyncStatus {
+  /** The last error that stopped a room or the session. */
+  error: SwitchboardError | null = null
+  /** When status was last online with nothing pending (ms). */
+  lastSyncedAt: number | null = null
+  readonly statusListeners = new Listeners<[ConnectionStatus, number]>()
+  readonly errorListeners = new Listeners<[SwitchboardError]>()
+  private readonly source: StatusSource
+  private lastStatus: ConnectionStatus = 'offline'
+  private lastPending = -1
+
+  constructor(source: StatusSource) {
+    this.source = source
+  }
+
+  compute(): ConnectionStatus {
+    if (!this.source.wantsOnline()) return 'offline'
+    if (this.source.refreshing()) return 'connecting'
+    const live = this.source.liveRooms()
+    if (live.length === 0) return 'connecting'
+    if (live.every((r) => r.connected && r.synced)) return 'online'
+    if (
+      live.some(
+        (r) => !r.provider || r.connected || (r.connecting && r.retries <= OFFLINE_AFTER_RETRIES),
+      )
+    )
+      return 'connecting'
+    return 'offline'
+  }
+
+  /** Tells the listeners when status or pending changed since they last heard. */
+  notify(): void {
+    const status = this.compute()
+    const pending = this.source.pending()
+    if (status === 'online' && pending === 0) this.lastSyncedAt = Date.now()
+    if (status === this.lastStatus && pending === this.lastPending) return
+    this.lastStatus = status
+    this.lastPending = pending
+    this.statusListeners.emit(status, pending)
+  }
+
+  /** Records an error (anything not a SwitchboardError is a storage failure) and tells. */
+  fail(e: unknown): void {
+    const err =
+      e instanceof SwitchboardError
+        ? e
+        : new SwitchboardError(ErrorCode.Storage, String(e), { cause: e })
+    this.error = err
+    this.errorListeners.emit(err)
+    this.notify()
+  }
+
+  /** Resolves once `ready` has and status is online with nothing pending; rejects on a blocking error. */
+  whenSynced(ready: Promise<void>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (this.error && this.source.blocking(this.error)) {
+          off()
+          reject(this.error)
+        } else if (this.compute() === 'online' && this.source.pending() === 0) {
+          off()
+          resolve()
+        }
+      }
+      const offStatus = this.statusListeners.add(check)
+      const offError = this.errorListeners.add(check)
+      const off = () => {
+        offStatus()
+        offError()
+      }
+      void ready.then(check, (e) => {
+        off()
+        reject(e)
+      })
+    })
+  }
+}
