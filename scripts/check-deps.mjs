@@ -16,8 +16,6 @@ const OVERSIZE_ALLOWED = new Set([
   'packages/relay/src/relay.ts',
   'packages/relay/src/room.ts',
   'packages/relay/src/storage/sqlite.ts',
-  'packages/client/src/switchboard.ts',
-  'packages/client/src/room.ts',
 ])
 
 const rules = [

@@ -277,12 +277,7 @@ async function mark(ctx: Ctx, kind: keyof typeof MARK_WORD): Promise<void> {
     const { sb } = o
     // Every id is checked before anything is written: a typo marks nothing.
     const targets = ctx.args.map((id) => ({ id, ...findConversation(sb, id) }))
-    for (const { id, inbox } of targets) {
-      if (kind === 'done') await inbox.markDone(id)
-      else if (kind === 'unread') await inbox.markUnread(id)
-      else if (kind === 'open') await inbox.markOpen(id)
-      else await inbox.markRead(id)
-    }
+    for (const { id, inbox } of targets) await inbox.mark(id, kind)
     if (!o.offline) await syncOrFail(ctx, o)
     const all = members(sb)
     for (const { id, inbox } of targets) {
