@@ -14,7 +14,7 @@ import { startChild } from './child.ts'
 import { seedSwitchboardDir, wanted } from './coldjoin.ts'
 import { BENCH_PHONE_NUMBER, spawnRelay, switchboardTarget } from './relay-process.ts'
 import { startServer } from './servers.ts'
-import { freePort, ServerKind, type Target } from './target.ts'
+import { baselineRoot, freePort, ServerKind, type Target } from './target.ts'
 import { median } from './stats.ts'
 
 export interface ReconnectProfile {
@@ -55,9 +55,10 @@ type Log = (...args: unknown[]) => void
 /** Switchboard without its epoch on load: a busy room between epochs (it grew while in use). */
 export const SWITCHBOARD_AS_GROWN = 'switchboard (no epoch: the room as grown)'
 
-const SWITCHBOARD_VARIANTS: { name: string; env: Record<string, string> }[] = [
+const SWITCHBOARD_VARIANTS: { name: string; env: Record<string, string>; root?: string }[] = [
   { name: SWITCHBOARD_AS_GROWN, env: { EPOCH_LOAD_ITEMS: '0', EPOCH_LOAD_WRITERS: '0' } },
   { name: ServerKind.Switchboard, env: {} },
+  ...(baselineRoot ? [{ name: ServerKind.Baseline, env: {}, root: baselineRoot }] : []),
 ]
 
 async function measure(
@@ -149,7 +150,7 @@ export async function reconnect(
           // The room as grown first (an epoch on load would rewrite the store), then as users run it.
           for (const variant of SWITCHBOARD_VARIANTS) {
             const port = await freePort()
-            const relay = await spawnRelay(seeded.dataDir, port, variant.env)
+            const relay = await spawnRelay(seeded.dataDir, port, variant.env, variant.root)
             try {
               const target = switchboardTarget(port, seeded.token, seeded.memberId)
               done(await measure(variant.name, room, target, relay.pid, profile, { cmd: 'hold' }))

@@ -21,11 +21,15 @@ export interface RelayProcess {
   stop(signal?: NodeJS.Signals): Promise<void>
 }
 
-/** `env` adds to (or overrides) the relay's environment, e.g. its epoch thresholds. */
+/**
+ * `env` adds to (or overrides) the relay's environment, e.g. its epoch thresholds; `root` is the
+ * checkout whose relay runs (another one for a before/after comparison).
+ */
 export async function spawnRelay(
   dataDir: string,
   port: number,
   env: Record<string, string> = {},
+  root: string = repoRoot,
 ): Promise<RelayProcess> {
   const base = `http://127.0.0.1:${port}`
   const flags = process.env.BENCH_RELAY_FLAGS?.split(' ').filter(Boolean) ?? []
@@ -33,7 +37,7 @@ export async function spawnRelay(
     process.execPath,
     [...flags, '--import', 'tsx', 'src/main.ts'],
     {
-      cwd: join(repoRoot, 'packages', 'relay'),
+      cwd: join(root, 'packages', 'relay'),
       env: {
         ...process.env,
         PORT: String(port),

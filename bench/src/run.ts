@@ -13,7 +13,7 @@ import { restart } from './restart.ts'
 import { churn } from './churn.ts'
 import { runBrowser } from './browser.ts'
 import { startServer } from './servers.ts'
-import { repoRoot, ServerKind } from './target.ts'
+import { baselineRoot, repoRoot, ServerKind } from './target.ts'
 import { cpuOf, machine, median, rssOf, untilIdle } from './stats.ts'
 
 const full = process.env.BENCH_PROFILE === 'full'
@@ -97,6 +97,7 @@ const profile = full
 // BENCH_SERVERS=switchboard,ws floor narrows a run while working on one server.
 const kinds = [
   ServerKind.Switchboard,
+  ...(baselineRoot ? [ServerKind.Baseline] : []),
   ServerKind.Hocuspocus,
   ServerKind.YWebsocket,
   ServerKind.Floor,
@@ -283,14 +284,22 @@ async function durable(results: Results) {
     })
   }
   floor.kill()
+  // This relay's rows first, then the baseline's (when one is set), then the floors'.
+  let at = 0
+  for (const kind of kinds.filter((k) => k.startsWith('switchboard')))
+    at += await durableOn(kind, at, results)
+  for (const r of results.durable)
+    log('durable', r.server, Math.round(r.ackedPerSec), 'marks/s p99', r.p99)
+}
+
+/** The closed and open loops against one Switchboard relay; its rows go in at `at`. */
+async function durableOn(kind: ServerKind, at: number, results: Results): Promise<number> {
   let server
   try {
-    server = await startServer(ServerKind.Switchboard)
+    server = await startServer(kind)
   } catch (err) {
-    results.errors.push(
-      `durable: switchboard unavailable: ${(err as Error).message.split('\n')[0]}`,
-    )
-    return
+    results.errors.push(`durable: ${kind} unavailable: ${(err as Error).message.split('\n')[0]}`)
+    return 0
   }
   const load = await startChild('load/durable.ts')
   const rows: Results['durable'] = []
@@ -310,7 +319,7 @@ async function durable(results: Results) {
           }),
         )
       rows.push({
-        server: `switchboard (${profile.durable.writers} writers, ${window} in flight each)`,
+        server: `${kind} (${profile.durable.writers} writers, ${window} in flight each)`,
         ackedPerSec: median(runs.map((r) => r.ackedPerSec)),
         p50: median(runs.map((r) => r.p50)),
         p99: median(runs.map((r) => r.p99)),
@@ -335,7 +344,7 @@ async function durable(results: Results) {
           }),
         )
       rows.push({
-        server: `switchboard, ${rate.toLocaleString('en')} marks/s offered (${profile.durable.writers} writers, open loop)`,
+        server: `${kind}, ${rate.toLocaleString('en')} marks/s offered (${profile.durable.writers} writers, open loop)`,
         ackedPerSec: median(open.map((r) => r.ackedPerSec)),
         p50: median(open.map((r) => r.p50)),
         p99: median(open.map((r) => r.p99)),
@@ -344,14 +353,13 @@ async function durable(results: Results) {
       })
     }
   } catch (err) {
-    results.errors.push(`durable switchboard: ${(err as Error).message.slice(0, 300)}`)
+    results.errors.push(`durable ${kind}: ${(err as Error).message.slice(0, 300)}`)
   } finally {
-    results.durable.unshift(...rows)
+    results.durable.splice(at, 0, ...rows)
     load.kill()
     await server.stop()
   }
-  for (const r of results.durable)
-    log('durable', r.server, Math.round(r.ackedPerSec), 'marks/s p99', r.p99)
+  return rows.length
 }
 
 async function growth(results: Results) {

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import WebSocket from 'ws'
 import { WEBHOOK_SECRET, login, spawnRelay } from './relay-process.ts'
-import { freePort, ServerKind, type RunningServer } from './target.ts'
+import { baselineRoot, freePort, repoRoot, ServerKind, type RunningServer } from './target.ts'
 import { Protocol } from './wire.ts'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -68,7 +68,11 @@ function stopper(child: ChildProcess, cleanup?: () => void) {
 
 export async function startServer(kind: ServerKind): Promise<RunningServer> {
   const port = await freePort()
-  if (kind === ServerKind.Switchboard) return startSwitchboard(port)
+  if (kind === ServerKind.Switchboard) return startSwitchboard(port, kind, repoRoot)
+  if (kind === ServerKind.Baseline) {
+    if (!baselineRoot) throw new Error('BENCH_BASELINE_ROOT is not set')
+    return startSwitchboard(port, kind, baselineRoot)
+  }
   const script = {
     [ServerKind.Floor]: 'floor.ts',
     [ServerKind.YWebsocket]: 'y-websocket.ts',
@@ -139,9 +143,13 @@ function loadRoom(url: string): Promise<void> {
   })
 }
 
-async function startSwitchboard(port: number): Promise<RunningServer> {
+async function startSwitchboard(
+  port: number,
+  kind: ServerKind,
+  root: string,
+): Promise<RunningServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-bench-'))
-  let relay = await spawnRelay(dataDir, port)
+  let relay = await spawnRelay(dataDir, port, {}, root)
   const base = relay.base
   const deadline = Date.now() + 60_000
   const { token, memberId } = await login(base)
@@ -158,7 +166,7 @@ async function startSwitchboard(port: number): Promise<RunningServer> {
   // Started again on its store, as users find it: a room that ingested in this process keeps
   // core's inbox index, which every later mark then pays for (bench/README).
   await relay.stop()
-  relay = await spawnRelay(dataDir, port)
+  relay = await spawnRelay(dataDir, port, {}, root)
   const doc = `inbox:${phoneNumberId}`
   // The room loaded before the workloads measure (a user's app has it open): the fan-out's
   // memory per connection must not count the room itself.
@@ -166,10 +174,10 @@ async function startSwitchboard(port: number): Promise<RunningServer> {
     `ws://127.0.0.1:${port}/sync/${encodeURIComponent(doc)}?token=${encodeURIComponent(token)}`,
   )
   return {
-    kind: ServerKind.Switchboard,
+    kind,
     pid: relay.pid,
     target: (options = {}) => ({
-      kind: ServerKind.Switchboard,
+      kind,
       protocol: Protocol.Y,
       url: `ws://127.0.0.1:${port}/sync/${encodeURIComponent(doc)}?token=${encodeURIComponent(token)}${options.ack ? '&ack=1' : ''}`,
       doc,

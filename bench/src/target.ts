@@ -13,6 +13,8 @@ export const ServerKind = {
   YWebsocket: 'y-websocket-server',
   Hocuspocus: 'hocuspocus',
   Switchboard: 'switchboard',
+  /** The relay of another checkout (BENCH_BASELINE_ROOT), e.g. the previous commit. */
+  Baseline: 'switchboard (baseline)',
 } as const
 export type ServerKind = (typeof ServerKind)[keyof typeof ServerKind]
 
@@ -43,6 +45,9 @@ export interface RunningServer {
 const here = dirname(fileURLToPath(import.meta.url))
 /** The repository's root directory. */
 export const repoRoot = join(here, '..', '..')
+
+/** Another checkout whose relay runs beside this one's (a one-off before/after comparison). */
+export const baselineRoot = process.env.BENCH_BASELINE_ROOT || undefined
 
 /** A loopback port nothing listens on (free when asked). */
 export async function freePort(): Promise<number> {
