@@ -1,6 +1,6 @@
 import * as Y from 'yjs'
 import { describe, expect, it } from 'vitest'
-import { ackedClients } from './room.ts'
+import { ackedClients } from './acks.ts'
 
 /** Updates of a few shapes: one writer, several writers merged, deletions only, GC'd structs. */
 function updates(): Uint8Array[] {

@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { markConversation } from '@switchboard/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { integratesWhole } from './room.ts'
+import { integratesWhole } from './integrates-whole.ts'
 import { createSqliteStorage } from './storage/sqlite.ts'
 import {
   author,
