@@ -1,6 +1,6 @@
 import * as Y from 'yjs'
 import { describe, expect, it } from 'vitest'
-import { ackedClients } from './room.ts'
+import { ackedClients } from './acks.ts'
 
 /** Updates of a few shapes: one writer, several writers merged, deletions only, GC'd structs. */
 function updates(): Uint8Array[] {
@@ -30,7 +30,7 @@ function updates(): Uint8Array[] {
   return out
 }
 
-describe('acknowledgements from the update the relay decoded once', () => {
+describe('the client ids an update acknowledges, read from its decoded structs as from its bytes', () => {
   it('[protocol ack] name every client id with structs in the update, in the order Y.parseUpdateMeta gives', () => {
     const all = updates()
     expect(all.length).toBeGreaterThan(4)

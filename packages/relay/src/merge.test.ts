@@ -6,7 +6,7 @@ import { markConversation } from '@switchboard/core'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { mergeDecoded } from './merge.ts'
-import { integratesWhole } from './room.ts'
+import { integratesWhole } from './integrates-whole.ts'
 import { author, updatesOf } from './test-helpers.ts'
 
 /** Batches as the relay would see them: updates of three writers interleaved, each whole. */

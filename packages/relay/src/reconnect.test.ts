@@ -3,7 +3,7 @@ import * as decoding from 'lib0/decoding'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { CloseCode, encodeSyncStep1, encodeSyncStep2 } from './protocol.ts'
-import { encodeDeletionsOnlyUpdate, subtractDeleteSets } from './room.ts'
+import { encodeDeletionsOnlyUpdate, subtractDeleteSets } from './delete-sets.ts'
 import {
   author,
   connectProvider,

@@ -1,3 +1,8 @@
+/**
+ * A big room's snapshot is built by the store while the room keeps storing: what the snapshot
+ * holds and what the log keeps add up to every stored batch, a cold joiner waiting for the build
+ * gets the batches stored meanwhile, and an epoch started during a build is what stays stored.
+ */
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -56,7 +61,7 @@ const stateOf = async (storage: RelayStorage, room: string) => {
   return { stored, doc }
 }
 
-describe('snapshots built off the event loop', () => {
+describe('[§4 durable] a snapshot built while the room keeps storing', () => {
   const cleanup: (() => Promise<void> | void)[] = []
   afterEach(async () => {
     for (const c of cleanup.splice(0).reverse()) await c()
@@ -99,7 +104,7 @@ describe('snapshots built off the event loop', () => {
     }
   })
 
-  it('[§4 cheap joins] a cold join to a big room without a cached answer is built by the store; what is stored meanwhile reaches the joiner', async () => {
+  it('[§4 cheap joins] cold joiners waiting for one build of a big room get the whole state, what was stored meanwhile included; the answer is then cached', async () => {
     const inner = sqlite()
     cleanup.push(() => inner.close())
     const { storage, builds, release } = heldBuilds(inner)
@@ -131,7 +136,7 @@ describe('snapshots built off the event loop', () => {
     expect(applyFrames(third.frames, true).getMap('marks').toJSON()).toEqual(marks.toJSON())
   })
 
-  it('in a pause too, the compaction and the cold join of a big room are built off the event loop (a pause says nothing of the next second)', async () => {
+  it('[§4 durable] in a pause too, a big room’s compaction and cold join are built by the store, and the stored state stays whole', async () => {
     const inner = sqlite()
     cleanup.push(() => inner.close())
     const builds: number[] = []

@@ -1,8 +1,8 @@
 /**
- * A client update that integrates whole is batched as its own bytes instead of Yjs re-encoding
- * the transaction (which walks every client id of the room): `integratesWhole` must say yes only
- * when those bytes equal what the doc's `update` event would carry, and rooms fed that way must
- * store, broadcast and reload the same document.
+ * A room stores exactly the document its writers made. A client update that integrates whole is
+ * stored as its own bytes instead of Yjs's re-encoding of the transaction, so `integratesWhole`
+ * must say yes only when those bytes equal what the doc's `update` event would carry, and a room
+ * fed that way must store, broadcast and reload the same document.
  */
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { markConversation } from '@switchboard/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { integratesWhole } from './room.ts'
+import { integratesWhole } from './integrates-whole.ts'
 import { createSqliteStorage } from './storage/sqlite.ts'
 import {
   author,
@@ -40,8 +40,8 @@ const same = (a: Y.Doc, b: Y.Doc) => {
   expect(a.getArray('history').toJSON()).toEqual(b.getArray('history').toJSON())
 }
 
-describe('integratesWhole', () => {
-  it('says yes for marks, overwrites, array pushes, deletions and merged writers, and the bytes match the update event', () => {
+describe('an update stored as its own bytes carries what the update event would', () => {
+  it('marks, overwrites, array pushes, deletions and merged writers integrate whole, and their bytes are what the update event carries', () => {
     const room = new Y.Doc()
     const a = new Y.Doc()
     const b = new Y.Doc()
@@ -81,7 +81,7 @@ describe('integratesWhole', () => {
     expect(whole(room, Y.mergeUpdates(del))).toBe(true)
   })
 
-  it('says no for duplicates, gaps, unknown origins, unknown deletions and deletions alone', () => {
+  it('duplicates, gaps, unknown origins, unknown deletions and deletions alone do not integrate whole', () => {
     const room = new Y.Doc()
     const a = new Y.Doc()
     const [u1, u2] = [
@@ -117,8 +117,8 @@ afterEach(async () => {
   relay = null
 })
 
-describe('a room fed whole updates', () => {
-  it('broadcasts, acknowledges and reloads after a restart the same document the writer has', async () => {
+describe('[§4 durable] a room stores the document its writers made', () => {
+  it('a room fed whole updates broadcasts, acknowledges and reloads after a restart the same document the writer has', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'relay-whole-')), 'relay.db')
     relay = await startTestRelay({ storage: createSqliteStorage({ path }) })
     expect((await relay.webhook(incoming('c-w-1', 'pn-a'))).status).toBe(202)

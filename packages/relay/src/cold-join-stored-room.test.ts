@@ -1,3 +1,7 @@
+/**
+ * A relay serves a cold client the whole stored state of a room, after a restart too, and a
+ * client receiving a big room is not closed as a slow consumer meanwhile (DESIGN §4).
+ */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -39,7 +43,7 @@ function replay(messages: Uint8Array[]): Y.Doc {
 
 const isStep2 = (m: Uint8Array) => m[0] === 0 && m[1] === 1
 
-describe('[§4 cheap joins] cold joins of a stored room', () => {
+describe('[§4 cheap joins] a cold client gets the whole stored room', () => {
   it('a relay restarted on the same store serves a cold client the same state', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'relay-cold-join-'))
     dirs.push(dir)

@@ -1,8 +1,9 @@
 /**
- * Regression (found by reliability/ convergence under partitions): an unmodified provider sends a
- * change as soon as it is made, so after an offline spell a new mark can reach the relay before
- * the sync step 2 carrying the offline marks it builds on (its history entry's origin). The relay
- * closed such sockets with 4422 unknown-parent, and the client stopped the room for good.
+ * An update that builds on structs the relay does not have yet is held, never refused and never
+ * applied with a gap; one whose missing part never comes closes the socket with 4429
+ * (docs/protocol.md) so the client resyncs. Found by reliability/ convergence under partitions:
+ * an unmodified provider sends a change as soon as it is made, so after an offline spell a new
+ * mark can reach the relay before the sync step 2 carrying the offline marks it builds on.
  */
 import { history, markConversation } from '@switchboard/core'
 import * as decoding from 'lib0/decoding'
@@ -34,7 +35,7 @@ const step2 = (update: Uint8Array) => {
   return encoding.toUint8Array(e)
 }
 
-describe('updates that arrive before what they build on', () => {
+describe('an update that arrives before what it builds on', () => {
   it('[§4] a mark sent before the sync step 2 holding its offline predecessors is held, then stored and acknowledged', async () => {
     expect((await relay.webhook(incoming('c-held-1', 'pn-a'))).status).toBe(202)
     const token = await relay.login('alice@example.com')
@@ -71,7 +72,7 @@ describe('updates that arrive before what they build on', () => {
   })
 })
 
-describe('updates with a clock gap', () => {
+describe('an update with a clock gap', () => {
   it('[§4] a struct far past its client’s clock is never applied, so no pending struct reaches a snapshot (the room would be refused with 4500 after a restart)', async () => {
     const token = await relay.login('alice@example.com')
     const s = rawSocket(`${relay.wsUrl}/inbox:pn-b?token=${token}`)
@@ -99,7 +100,7 @@ describe('updates with a clock gap', () => {
 })
 
 describe('an update whose missing part never comes', () => {
-  it('[§4] closes the socket with 4429 after a few seconds, so the client reconnects and resyncs instead of waiting forever', async () => {
+  it('[§4] is held a few seconds, then its socket is closed with 4429, so the client reconnects and resyncs instead of waiting forever', async () => {
     const token = await relay.login('alice@example.com')
     const s = rawSocket(`${relay.wsUrl}/inbox:pn-b?token=${token}`)
     await s.opened

@@ -1,7 +1,7 @@
 /**
- * [M8] ownership bindings are written once and never change, so the relay keeps the ones it read
- * or wrote: a writer's later updates cost no SQLite statement on the event loop. Same verdicts
- * as before (ownership.test.ts), and every binding still reaches storage.
+ * [M8] a client id and a device id are bound to their member once and for good: a writer's later
+ * updates neither read nor write a binding again, every binding is in storage, and another
+ * member is still refused under them (the verdicts of ownership.test.ts).
  */
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -53,8 +53,8 @@ function countingStorage(path: string) {
   return { storage: storage as RelayStorage, calls, count }
 }
 
-describe('[M8] ownership bindings kept in memory', () => {
-  it('a writer of 40 marks binds its client id and device id once, then costs no storage call', async () => {
+describe('[M8] ownership is bound once, for good', () => {
+  it('[M8] a writer of 40 marks binds its client id and device id once and never again; the bindings are stored and refuse another member', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'relay-owner-cache-')), 'relay.db')
     const counted = countingStorage(path)
     relay = await startTestRelay({ storage: counted.storage })

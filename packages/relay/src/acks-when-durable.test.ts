@@ -1,3 +1,8 @@
+/**
+ * An ack says only what is durable (docs/protocol.md "Ack"; DESIGN §4 "durable before visible"):
+ * it follows the stored batch that holds the update, right after that batch's frame, one per
+ * client id with the newest clock, in the order the batches were stored.
+ */
 import * as Y from 'yjs'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createMetrics, type Metrics } from './metrics.ts'
@@ -55,7 +60,7 @@ function marksBy(doc: Y.Doc, n: number, key: string): Uint8Array[] {
   return out
 }
 
-describe('acks sent with the batch that stored them', () => {
+describe('[§4 durable] acks say only what is stored, in the order stored', () => {
   const rooms: Room[] = []
   afterEach(() => {
     for (const r of rooms.splice(0)) r.destroy()
@@ -82,7 +87,7 @@ describe('acks sent with the batch that stored them', () => {
   }
 
   for (const oneWrite of [true, false])
-    it(`[protocol ack] several updates of one socket in one turn: one ack with the newest clock, after the batch is stored, the frame to the others once${oneWrite ? ' (one write per socket)' : ' (a transport without sendShared)'}`, async () => {
+    it(`[protocol ack] nothing is acknowledged or seen before the batch is stored; then several updates of one socket get one ack with the newest clock, and the others the frame once${oneWrite ? ' (one write per socket)' : ' (a transport without sendShared)'}`, async () => {
       let release!: () => void
       const { room: r, metrics } = await room(new Promise<void>((res) => (release = res)))
       const alice = writer(oneWrite)
@@ -109,7 +114,7 @@ describe('acks sent with the batch that stored them', () => {
     })
 
   for (const oneWrite of [true, false])
-    it(`[protocol ack] two writers in one batch each get the merged frame, then their own ack${oneWrite ? ', in one write' : ''}`, async () => {
+    it(`[protocol ack] each writer of a batch gets the merged frame, then its own ack${oneWrite ? ', in one write' : ''}`, async () => {
       const { room: r } = await room()
       const [alice, carol] = [writer(oneWrite), writer(oneWrite)]
       r.join(alice)
