@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { BODY_LIMITS } from './body-limits.ts'
 import { isLoopback } from './metrics-access.ts'
-import { inlineScriptHashes } from './security-headers.ts'
+import { inlineScriptHashes } from './node/script-hashes.ts'
 import { createSqliteStorage } from './storage/sqlite.ts'
 import { incoming, startTestRelay, type TestRelay } from './test-helpers.ts'
 

@@ -20,9 +20,10 @@ import { seedDemo } from './demo.ts'
 import { CloseCode } from './protocol.ts'
 import { createRelay, type Relay, type RelayOptions } from './relay.ts'
 import { retentionMs } from './restore.ts'
-import { webAppScriptHashes } from './security-headers.ts'
+import { webAppScriptHashes } from './node/script-hashes.ts'
 import { createSqliteStorage } from './storage/sqlite.ts'
-import { gateFrames } from './ws-frame.ts'
+import { gateFrames } from './node/ws-frame.ts'
+import { wsSocketAdapter } from './node/ws-socket.ts'
 
 // @hono/node-ws builds an ErrorEvent for socket errors; Node 20 has none, so its onError never ran.
 const globals = globalThis as unknown as Record<string, unknown>
@@ -66,6 +67,7 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
     // The CSP allows the built app's inline bootstrap script by its hash, read once at start.
     scriptHashes: options.scriptHashes ?? (webDir ? webAppScriptHashes(webDir) : []),
     upgradeWebSocket,
+    socketAdapter: wsSocketAdapter,
     clientIp: (c) => {
       try {
         return getConnInfo(c).remote.address

@@ -25,6 +25,7 @@ import { DurableBatches, type StoredBatch } from './durable-batch.ts'
 import { freshClientId, staleStateVector, staleUpdate } from './epoch-staleness.ts'
 import type { DecodedUpdate } from './merge.ts'
 import type { Metrics } from './metrics.ts'
+import { ClientOwners } from './ownership.ts'
 import type { Peer } from './peer.ts'
 import { RoomPresence } from './presence.ts'
 import { CloseCode, encodeSyncStep1, type RawAwarenessEntry } from './protocol.ts'
@@ -40,8 +41,7 @@ export type { Peer, SharedFrame } from './peer.ts'
 /** The origin of the relay's own writes (webhook ingestion, workspace admin, demo seed). */
 export const RELAY_ORIGIN = Symbol('switchboard-relay')
 
-/** The owner recorded for the relay's own Yjs client ids (never a member id) [M8]. */
-export const RELAY_WRITER = '\u0000relay'
+export { RELAY_WRITER } from './ownership.ts'
 
 /** What a room needs; the compaction settings are documented on CompactorDeps. */
 export interface RoomDeps extends Pick<
@@ -86,13 +86,14 @@ export class Room {
   retired: Set<number> = new Set()
   /** Batches stored since this room was loaded. */
   storedSinceLoad = 0
-  #relayBound = false
-  #owners = new Map<number, string>()
+  /** Who may write under each of the room's Yjs client ids [M8]. */
+  readonly clientOwners: ClientOwners
 
   private constructor(name: string, doc: Y.Doc, deps: RoomDeps, stored: StoredRoom) {
     this.name = name
     this.doc = doc
     this.#deps = deps
+    this.clientOwners = new ClientOwners(deps.storage, name)
     const { storage, metrics, beforeCompact } = deps
     this.#batches = new DurableBatches(
       {
@@ -177,50 +178,6 @@ export class Room {
       if (Y.getState(this.doc.store, client) < s.id.clock + s.length) clients.push(client)
     }
     return clients
-  }
-
-  /**
-   * A client id among `clients` that `memberId` may not write under: the relay's own, or one
-   * bound to another writer of this room [M8]. null when all are free or the member's own.
-   */
-  foreignClient(memberId: string, clients: readonly number[]): number | null {
-    for (const client of clients) {
-      if (client === this.doc.clientID) return client
-      const owner = this.#ownerOf(client)
-      if (owner !== null && owner !== memberId) return client
-    }
-    return null
-  }
-
-  /** Client ids among `clients` not yet known to be bound to `memberId` (what bindClients writes). */
-  unboundClients(memberId: string, clients: readonly number[]): number[] {
-    return clients.filter((client) => this.#owners.get(client) !== memberId)
-  }
-
-  /** Binds client ids to the member writing under them (the first binding stays) [M8]. */
-  bindClients(memberId: string, clients: readonly number[]): void {
-    for (const client of clients) this.#deps.storage.bindClient(this.name, client, memberId)
-  }
-
-  /**
-   * Records that `clients` are bound to `memberId`, once the transaction of bindClients committed
-   * (the caller checked foreignClient first, so each one's owner is now `memberId`).
-   */
-  boundClients(memberId: string, clients: readonly number[]): void {
-    for (const client of clients) this.#owners.set(client, memberId)
-  }
-
-  /**
-   * The stored owner of a client id. A binding is written once and never changes [M8], so an
-   * owner read or written here is kept for the room's life: a writer's every update used to cost
-   * a SELECT and an INSERT OR IGNORE on the event loop (a fifth of the relay's time under load).
-   */
-  #ownerOf(client: number): string | null {
-    const known = this.#owners.get(client)
-    if (known !== undefined) return known
-    const owner = this.#deps.storage.getClientOwner(this.name, client)
-    if (owner !== null) this.#owners.set(client, owner)
-    return owner
   }
 
   get failed(): boolean {
@@ -369,11 +326,7 @@ export class Room {
   #capture(update: Uint8Array, origin: unknown, decoded: DecodedUpdate | null): void {
     this.#handshake.changed()
     // The relay's own writes: its client id is never writable by members [M8].
-    if (!this.#relayBound && !this.peers.has(origin as Peer)) {
-      this.#relayBound = true
-      if (this.#deps.storage.bindClient(this.name, this.doc.clientID, RELAY_WRITER))
-        this.#owners.set(this.doc.clientID, RELAY_WRITER)
-    }
+    if (!this.peers.has(origin as Peer)) this.clientOwners.bindRelay(this.doc.clientID)
     this.#batches.add(update, origin, decoded)
   }
 

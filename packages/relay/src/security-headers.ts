@@ -1,33 +1,9 @@
 /**
  * @module Security headers on every response of the relay, the API and the web app alike [A7]:
  * a Content-Security-Policy that runs only the app's own scripts (its one inline bootstrap
- * script allowed by hash), no framing, no MIME sniffing, no referrer.
+ * script allowed by hash, src/node/script-hashes.ts), no framing, no MIME sniffing, no referrer.
  */
-import { createHash } from 'node:crypto'
-import { readFileSync, readdirSync } from 'node:fs'
-import { join } from 'node:path'
 import type { Context, MiddlewareHandler } from 'hono'
-
-/** `'sha256-…'` sources for every inline `<script>` (one without `src`) of `html`. */
-export function inlineScriptHashes(html: string): string[] {
-  const hashes: string[] = []
-  for (const m of html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script\s*>/gi)) {
-    if (/\bsrc\s*=/i.test(m[1]!)) continue
-    hashes.push(`'sha256-${createHash('sha256').update(m[2]!, 'utf8').digest('base64')}'`)
-  }
-  return hashes
-}
-
-/** The inline-script hashes of every HTML file under `dir` (the built web app). */
-export function webAppScriptHashes(dir: string): string[] {
-  const hashes = new Set<string>()
-  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile() || !entry.name.endsWith('.html')) continue
-    const html = readFileSync(join(entry.parentPath, entry.name), 'utf8')
-    for (const h of inlineScriptHashes(html)) hashes.add(h)
-  }
-  return [...hashes].sort()
-}
 
 /**
  * The policy for one request. Styles may be inline: the app's markup has style attributes and a

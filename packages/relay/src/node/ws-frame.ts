@@ -3,9 +3,9 @@
  * held to its cap by its header (`gateFrames`, below).
  *
  * Framing a broadcast once. `ws` frames every send on its own (a header buffer, a cork,
- * two writes) and a broadcast to 1,000 sockets paid that 1,000 times for the same bytes. A frame
- * built here once is written to each socket's stream as one buffer — only while `ws` has nothing
- * of its own in flight on that socket, so the order of frames on the wire is kept.
+ * two writes), so a broadcast paid that once per socket for the same bytes. A frame built here
+ * once is written to each socket's stream as one buffer — only while `ws` has nothing of its own
+ * in flight on that socket, so the order of frames on the wire is kept.
  */
 
 /** The RFC 6455 server frame (FIN, binary, unmasked) carrying `payload`. */

@@ -1,0 +1,112 @@
+/**
+ * @module Activities from the telephony provider (a signed webhook) or a member's outgoing
+ * message, applied as the relay's own peer: to the inbox room (reopening what they must [M3])
+ * and to the conversation room, once per activity id.
+ */
+import {
+  appendActivity,
+  checkActivity,
+  ingestActivity,
+  type Activity,
+  type IngestResult,
+} from '@switchboard/core'
+import type * as Y from 'yjs'
+import { RELAY_ORIGIN } from './room.ts'
+import type { RelayStorage } from './storage/relay-storage.ts'
+
+/** How far ahead of the relay's clock a webhook activity's time may be [A6]. */
+export const MAX_ACTIVITY_AHEAD_MS = 5 * 60_000
+
+export interface IngestionDeps {
+  storage: RelayStorage
+  writeRoom(name: string, fn: (doc: Y.Doc) => void): Promise<void>
+}
+
+/** Applies an activity durably and broadcasts it; a known activity id is a duplicate. */
+export function createIngest(deps: IngestionDeps): (activity: Activity) => Promise<IngestResult> {
+  const { storage, writeRoom } = deps
+  return async (activity) => {
+    if (storage.hasActivity(activity.id))
+      return { created: false, duplicate: true, reopened: false }
+    storage.setConversationPhoneNumber(activity.conversationId, activity.phoneNumberId)
+    let result: IngestResult = { created: false, duplicate: true, reopened: false }
+    await writeRoom(`inbox:${activity.phoneNumberId}`, (doc) => {
+      result = ingestActivity(doc, activity, RELAY_ORIGIN)
+    })
+    await writeRoom(`conversation:${activity.conversationId}`, (doc) => {
+      appendActivity(doc, activity, RELAY_ORIGIN)
+    })
+    storage.recordActivity(activity.id)
+    return result
+  }
+}
+
+const SIGNATURE_RE = /^sha256=([0-9a-f]{64})$/
+
+/**
+ * True when `signature` is `sha256=<hex>` of the HMAC-SHA256 of `body` under `secret`
+ * (compared in constant time by Web Crypto's verify).
+ */
+export async function verifySignature(
+  secret: string,
+  body: Uint8Array,
+  signature: string,
+): Promise<boolean> {
+  const hex = SIGNATURE_RE.exec(signature)?.[1]
+  if (!hex) return false
+  const mac = new Uint8Array(32)
+  for (let i = 0; i < 32; i++) mac[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16)
+  const key = await crypto.subtle.importKey(
+    'raw',
+    new TextEncoder().encode(secret),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['verify'],
+  )
+  return crypto.subtle.verify('HMAC', key, mac, body as Uint8Array<ArrayBuffer>)
+}
+
+/** A webhook body refused: the message and the field it names. */
+export interface WebhookRefusal {
+  error: string
+  field: string
+}
+
+/**
+ * The activities of a webhook body (one activity or a list), each checked against the store:
+ * its phone number exists and its conversation is not another number's.
+ */
+export function parseWebhook(
+  storage: RelayStorage,
+  input: unknown,
+  now: number,
+): { ok: true; activities: Activity[] } | ({ ok: false } & WebhookRefusal) {
+  const list = Array.isArray(input) ? input : [input]
+  if (list.length === 0) return { ok: false, error: 'no activities', field: 'body' }
+  const activities: Activity[] = []
+  for (const [i, item] of list.entries()) {
+    const prefix = Array.isArray(input) ? `[${i}].` : ''
+    const checked = checkActivity(item)
+    if (!checked.ok) return { ok: false, error: checked.message, field: prefix + checked.field }
+    const a = checked.value
+    // [A6] A time far ahead would sort first in every inbox for as long as it lasts; late ones
+    // stay accepted, as providers retry and queues delay.
+    if (a.at > now + MAX_ACTIVITY_AHEAD_MS)
+      return {
+        ok: false,
+        error: `at is more than ${MAX_ACTIVITY_AHEAD_MS / 60_000} minutes ahead of the relay's clock`,
+        field: `${prefix}at`,
+      }
+    if (!storage.getPhoneNumber(a.phoneNumberId))
+      return { ok: false, error: 'unknown phone number', field: `${prefix}phoneNumberId` }
+    const owner = storage.getConversationPhoneNumber(a.conversationId)
+    if (owner && owner !== a.phoneNumberId)
+      return {
+        ok: false,
+        error: 'conversation belongs to another phone number',
+        field: `${prefix}conversationId`,
+      }
+    activities.push(a)
+  }
+  return { ok: true, activities }
+}
