@@ -1,10 +1,12 @@
-// Dependencies point down (DESIGN §3): core imports yjs only; relay and client never import each
-// other; nothing imports apps/ or e2e/. Fails `pnpm lint` when an import crosses that line.
+// Dependencies point down (DESIGN §3): core imports yjs only; the wire protocol yjs, lib0 and
+// y-protocols only; relay and client never import each other; nothing imports apps/ or e2e/.
+// Fails `pnpm lint` when an import crosses that line.
 import { readFileSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 
 const rules = [
   { dir: 'packages/core/src', allowed: [/^yjs$/] },
+  { dir: 'packages/protocol/src', allowed: [/^yjs$/, /^lib0(\/|$)/, /^y-protocols(\/|$)/] },
   { dir: 'packages/relay/src', denied: [/^@switchboard\/(client|cli|web)/] },
   { dir: 'packages/client/src', denied: [/^@switchboard\/(relay|cli|web)/] },
   { dir: 'e2e', denied: [/^@switchboard\//] },
