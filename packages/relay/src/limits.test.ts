@@ -9,7 +9,7 @@ import {
   encodeAwareness,
   encodeAwarenessEntries,
   encodeUpdate,
-} from './protocol.ts'
+} from '@switchboard/protocol'
 import { createMemoryStorage, type MemoryStorage } from './storage/memory.ts'
 import {
   author,

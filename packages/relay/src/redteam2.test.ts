@@ -15,7 +15,7 @@ import {
   encodeAwarenessEntries,
   decodeMessage,
   decodeAwareness,
-} from './protocol.ts'
+} from '@switchboard/protocol'
 import {
   PASSWORD,
   rawSocket,

@@ -51,7 +51,7 @@ import {
   decodeMessage,
   encodeAwareness,
   isSyncStep2,
-} from './protocol.ts'
+} from '@switchboard/protocol'
 import {
   RELAY_ORIGIN,
   RELAY_WRITER,

@@ -31,7 +31,7 @@ import {
   encodeUpdate,
   type AwarenessEntry,
   type RawAwarenessEntry,
-} from './protocol.ts'
+} from '@switchboard/protocol'
 import type { BuiltSnapshot, RelayStorage } from './storage/relay-storage.ts'
 import { StorageError } from './storage/relay-storage.ts'
 

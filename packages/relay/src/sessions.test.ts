@@ -5,7 +5,7 @@
 import { readWorkspace } from '@switchboard/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { CloseCode } from './protocol.ts'
+import { CloseCode } from '@switchboard/protocol'
 import {
   PASSWORD,
   connectProvider,

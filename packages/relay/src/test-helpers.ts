@@ -11,7 +11,7 @@ import { createHlc, type Activity, type Author } from '@switchboard/core'
 import { startRelayServer, type RelayServer, type RelayServerOptions } from './main.ts'
 import { createMemoryStorage } from './storage/memory.ts'
 import { createSqliteStorage } from './storage/sqlite.ts'
-import { decodeMessage, encodeUpdate } from './protocol.ts'
+import { decodeMessage, encodeUpdate } from '@switchboard/protocol'
 import type { Peer } from './room.ts'
 
 export const PASSWORD = 'demo-password'
