@@ -21,12 +21,12 @@ import * as syncProtocol from 'y-protocols/sync'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
 import { replayIntoEpoch, type ReplayAuthor } from '@switchboard/core'
+import { MessageType, readAck } from '@switchboard/protocol'
 import type { PendingLedger } from './ledger.ts'
 import { sortUnsynced, writeAgain } from './recovery.ts'
 import type { ClientStorage } from './storage/client-storage.ts'
 import type { DroppedChange } from './types.ts'
 
-export const MESSAGE_ACK = 100
 /** Compact a room's log into one snapshot once it holds this many records. */
 const COMPACT_AFTER = 256
 
@@ -277,10 +277,9 @@ export class RoomReplica {
       }
       sync(encoder, decoder, p, emitSynced, type)
     }
-    handlers[MESSAGE_ACK] = (_encoder, decoder) => {
-      const clientID = decoding.readVarUint(decoder)
-      const clock = decoding.readVarUint(decoder)
-      this.ctx.ledger.ack(this.name, clientID, clock)
+    handlers[MessageType.Ack] = (_encoder, decoder) => {
+      const { clientId, clock } = readAck(decoder)
+      this.ctx.ledger.ack(this.name, clientId, clock)
       // The relay stored a change of ours: a later refusal is a new one, rebased again.
       if (doc === this.doc) this.refusals = 0
     }

@@ -17,6 +17,7 @@ import {
   type Author,
   type Hlc,
 } from '@switchboard/core'
+import { CloseCode } from '@switchboard/protocol'
 import { closeReaction, ErrorCode, SwitchboardError } from './errors.ts'
 import { InboxHandle } from './inbox.ts'
 import { ContactsHandle } from './contacts.ts'
@@ -40,8 +41,6 @@ import type {
 } from './types.ts'
 
 const LEDGER_COMPACT_AFTER = 256
-/** Close code of a socket whose room started a new epoch (docs/bounded-documents.md). */
-const EPOCH_CHANGED = 4409
 /** Reconnect attempts after which a room that cannot reach the relay counts as offline. */
 const OFFLINE_AFTER_RETRIES = 2
 
@@ -282,7 +281,7 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
       params: socketParams(),
       WebSocket: WebSocketImpl,
       shouldReconnect: (event: CloseEvent) => {
-        if (event.code === EPOCH_CHANGED) {
+        if (event.code === CloseCode.EpochChanged) {
           // The room started a new epoch: adopt it (fresh doc, replay our entries) [E3].
           void rooms.get(name)?.rebuild('epoch')
           return false
