@@ -6,6 +6,7 @@
  */
 import { addNote, markConversation, createHlc, type Activity } from '@switchboard/core'
 import { AttackRoomKinds, craftUpdate, runAttackFuzz, rootValues } from '@switchboard/core/testing'
+import { MessageType } from '@switchboard/protocol'
 import { afterAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import * as Y from 'yjs'
@@ -52,7 +53,7 @@ async function send(relay: LocalRelay, room: string, who: string, update: Uint8A
     }
     const timer = setTimeout(() => done(null), 5_000)
     ws.on('open', () => ws.send(syncFrame(2, update)))
-    ws.on('message', (data: Buffer) => data[0] === 100 && done(null))
+    ws.on('message', (data: Buffer) => data[0] === MessageType.Ack && done(null))
     ws.on('close', (code) => done(code))
   })
 }
