@@ -4,7 +4,14 @@ import { join } from 'node:path'
 import { markConversation, listConversations } from '@switchboard/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { CloseCode, decodeMessage, encodeSyncStep1 } from '@switchboard/protocol'
+import {
+  CloseCode,
+  decodeMessage,
+  encodeSyncStep1,
+  isSyncStep2,
+  MessageType,
+  SyncStep,
+} from '@switchboard/protocol'
 import { createSqliteStorage } from './storage/sqlite.ts'
 import {
   author,
@@ -30,14 +37,12 @@ const EMPTY_SV = Y.encodeStateVector(new Y.Doc())
 function replay(messages: Uint8Array[]): Y.Doc {
   const doc = new Y.Doc()
   for (const m of messages) {
-    if (m[0] !== 0 || m[1] === 0) continue
+    if (m[0] !== MessageType.Sync || m[1] === SyncStep.One) continue
     const msg = decodeMessage(m)
     if (msg.type === 'update') Y.applyUpdate(doc, msg.update)
   }
   return doc
 }
-
-const isStep2 = (m: Uint8Array) => m[0] === 0 && m[1] === 1
 
 describe('[§4 cheap joins] cold joins of a stored room', () => {
   it('a relay restarted on the same store serves a cold client the same state', async () => {
@@ -64,7 +69,7 @@ describe('[§4 cheap joins] cold joins of a stored room', () => {
     const s = rawSocket(`${second.wsUrl}/inbox:pn-a?token=${token}`)
     await s.opened
     s.ws.send(encodeSyncStep1(EMPTY_SV))
-    await s.next(isStep2)
+    await s.next(isSyncStep2)
     const got = replay(s.messages)
     expect(listConversations(got, { view: 'inbox' })).toEqual(before)
     expect(Y.encodeStateVector(got)).toEqual(sv)

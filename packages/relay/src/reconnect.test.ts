@@ -2,7 +2,7 @@ import { markConversation } from '@switchboard/core'
 import * as decoding from 'lib0/decoding'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { CloseCode, encodeSyncStep1, encodeSyncStep2 } from '@switchboard/protocol'
+import { CloseCode, encodeSyncStep1, encodeSyncStep2, isSyncStep2 } from '@switchboard/protocol'
 import { encodeDeletionsOnlyUpdate, subtractDeleteSets } from './room.ts'
 import {
   author,
@@ -27,7 +27,6 @@ beforeAll(async () => {
 })
 afterAll(() => relay.close())
 
-const isStep2 = (m: Uint8Array) => m[0] === 0 && m[1] === 1
 const step2Payload = (m: Uint8Array) => {
   const d = decoding.createDecoder(m)
   decoding.readVarUint(d)
@@ -50,7 +49,7 @@ describe('[§4 fast] sync answers', () => {
     await s.opened
     s.ws.send(encodeSyncStep1(Y.encodeStateVector(a.doc)))
     s.ws.send(encodeSyncStep2(plain)) // what y-websocket replies to the relay's step 1
-    const answer = step2Payload(await s.next(isStep2))
+    const answer = step2Payload(await s.next(isSyncStep2))
     console.log(
       `reconnect answer: ${answer.byteLength} bytes (plain y-protocols: ${plain.byteLength} bytes)`,
     )
@@ -172,7 +171,7 @@ describe('[§4 fast] sync answers', () => {
     const first = rawSocket(url)
     await first.opened
     first.ws.send(encodeSyncStep1(Y.encodeStateVector(replica)))
-    const step2 = await first.next(isStep2)
+    const step2 = await first.next(isSyncStep2)
     Y.applyUpdate(replica, step2Payload(step2))
     markConversation(replica, 'c-r-1', 'done', author('alice', 'dev-r2'))
     first.ws.send(encodeSyncStep2(Y.encodeStateAsUpdate(replica)))

@@ -15,6 +15,7 @@ import {
   encodeAwarenessEntries,
   decodeMessage,
   decodeAwareness,
+  MessageType,
 } from '@switchboard/protocol'
 import {
   PASSWORD,
@@ -287,7 +288,7 @@ const presenceFrame = (clientId: number, clock: number, state: unknown) =>
 
 const presenceSeen = (s: RawSocket) =>
   s.messages
-    .filter((m) => m[0] === 1)
+    .filter((m) => m[0] === MessageType.Awareness)
     .flatMap((m) => {
       const msg = decodeMessage(m)
       return msg.type === 'awareness' ? decodeAwareness(msg.update) : []
