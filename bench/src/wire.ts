@@ -2,16 +2,16 @@
  * @module The frames every load client speaks: y-websocket (`y`), Hocuspocus (`hocus`, the same
  * sync messages prefixed by the document name, after an auth message) and Switchboard's ack (100).
  */
+import { MessageType, readAck, SyncStep } from '@switchboard/protocol'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 
 export const Protocol = { Y: 'y', Hocus: 'hocus' } as const
 export type Protocol = (typeof Protocol)[keyof typeof Protocol]
 
-const SYNC = 0
+/** Hocuspocus's own message types, beside the y-websocket ones. */
 const HOCUS_AUTH = 2
-const HOCUS_SYNC_REPLY = 4
-const ACK = 100
+export const HOCUS_SYNC_REPLY = 4
 
 export type Incoming =
   | { type: 'step-1'; stateVector: Uint8Array }
@@ -38,24 +38,24 @@ export function authFrame(doc: string, token: string): Uint8Array {
 
 export function syncStep1Frame(protocol: Protocol, doc: string, stateVector: Uint8Array) {
   return frame(protocol, doc, (e) => {
-    encoding.writeVarUint(e, SYNC)
-    encoding.writeVarUint(e, 0)
+    encoding.writeVarUint(e, MessageType.Sync)
+    encoding.writeVarUint(e, SyncStep.One)
     encoding.writeVarUint8Array(e, stateVector)
   })
 }
 
 export function syncStep2Frame(protocol: Protocol, doc: string, update: Uint8Array) {
   return frame(protocol, doc, (e) => {
-    encoding.writeVarUint(e, SYNC)
-    encoding.writeVarUint(e, 1)
+    encoding.writeVarUint(e, MessageType.Sync)
+    encoding.writeVarUint(e, SyncStep.Two)
     encoding.writeVarUint8Array(e, update)
   })
 }
 
 export function updateFrame(protocol: Protocol, doc: string, update: Uint8Array) {
   return frame(protocol, doc, (e) => {
-    encoding.writeVarUint(e, SYNC)
-    encoding.writeVarUint(e, 2)
+    encoding.writeVarUint(e, MessageType.Sync)
+    encoding.writeVarUint(e, SyncStep.Update)
     encoding.writeVarUint8Array(e, update)
   })
 }
@@ -64,14 +64,16 @@ export function decodeFrame(protocol: Protocol, data: Uint8Array): Incoming {
   const d = decoding.createDecoder(data)
   if (protocol === Protocol.Hocus) decoding.readVarString(d)
   const type = decoding.readVarUint(d)
-  if (type === ACK) {
-    const client = decoding.readVarUint(d)
-    return { type: 'ack', client, clock: decoding.readVarUint(d) }
+  if (type === MessageType.Ack) {
+    const { clientId, clock } = readAck(d)
+    return { type: 'ack', client: clientId, clock }
   }
-  if (type !== SYNC && !(protocol === Protocol.Hocus && type === HOCUS_SYNC_REPLY))
+  if (type !== MessageType.Sync && !(protocol === Protocol.Hocus && type === HOCUS_SYNC_REPLY))
     return { type: 'other' }
   const step = decoding.readVarUint(d)
   const payload = decoding.readVarUint8Array(d)
-  if (step === 0) return { type: 'step-1', stateVector: payload }
-  return step === 1 ? { type: 'step-2', update: payload } : { type: 'update', update: payload }
+  if (step === SyncStep.One) return { type: 'step-1', stateVector: payload }
+  return step === SyncStep.Two
+    ? { type: 'step-2', update: payload }
+    : { type: 'update', update: payload }
 }

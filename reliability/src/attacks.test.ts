@@ -6,6 +6,7 @@
  */
 import { addNote, markConversation, createHlc, type Activity } from '@switchboard/core'
 import { AttackRoomKinds, craftUpdate, runAttackFuzz, rootValues } from '@switchboard/core/testing'
+import { decodeMessage, MessageType } from '@switchboard/protocol'
 import { afterAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import * as Y from 'yjs'
@@ -52,7 +53,7 @@ async function send(relay: LocalRelay, room: string, who: string, update: Uint8A
     }
     const timer = setTimeout(() => done(null), 5_000)
     ws.on('open', () => ws.send(syncFrame(2, update)))
-    ws.on('message', (data: Buffer) => data[0] === 100 && done(null))
+    ws.on('message', (data: Buffer) => data[0] === MessageType.Ack && done(null))
     ws.on('close', (code) => done(code))
   })
 }
@@ -66,21 +67,13 @@ async function replica(relay: LocalRelay, room: string, who = 'alice'): Promise<
     ws.on('error', reject)
     ws.on('open', () => ws.send(syncFrame(0, Y.encodeStateVector(new Y.Doc()))))
     ws.on('message', (data: Buffer) => {
-      // [0 sync][1 step 2 | 2 update][payload]: a cold join is answered with the cached state
-      // and the batches stored since, sent together.
-      if (data[0] !== 0 || (data[1] !== 1 && data[1] !== 2)) return
-      const payload = new Uint8Array(data).subarray(2)
-      let len = 0
-      let shift = 0
-      let at = 0
-      for (;;) {
-        const b = payload[at++]!
-        len |= (b & 0x7f) << shift
-        shift += 7
-        if (b < 0x80) break
-      }
-      Y.applyUpdate(doc, payload.subarray(at, at + len))
-      if (data[1] === 1)
+      // A cold join is answered with the cached state (step 2) and the batches stored since
+      // (updates), sent together.
+      if (data[0] !== MessageType.Sync) return
+      const msg = decodeMessage(new Uint8Array(data))
+      if (msg.type !== 'update') return
+      Y.applyUpdate(doc, msg.update)
+      if (msg.step === 'step-2')
         setTimeout(() => {
           ws.close()
           resolve()

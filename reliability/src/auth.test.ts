@@ -7,6 +7,7 @@
 import { createHash, createHmac } from 'node:crypto'
 import { join } from 'node:path'
 import { createHlc, markConversation, type Activity } from '@switchboard/core'
+import { MessageType } from '@switchboard/protocol'
 import Database from 'better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
@@ -73,8 +74,9 @@ function attempt(
     ws.on('unexpected-response', (_req, res) => done(true, `HTTP ${res.statusCode}`))
     ws.on('message', (data: Buffer) => {
       bytes += data.length
-      // Sync messages (type 0) carry document bytes; keepalives and awareness do not count.
-      if (data[0] === 0 && !(options.send && options.send.length > 0)) docBytes += data.length
+      // Sync messages carry document bytes; keepalives and awareness do not count.
+      if (data[0] === MessageType.Sync && !(options.send && options.send.length > 0))
+        docBytes += data.length
     })
     ws.on('open', () => {
       for (const f of options.send ?? []) ws.send(f)

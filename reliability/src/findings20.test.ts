@@ -11,7 +11,7 @@ import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:
 import { networkInterfaces } from 'node:os'
 import { join } from 'node:path'
 import { createHlc, markConversation, type Activity } from '@switchboard/core'
-import { decodeAck } from '@switchboard/relay'
+import { decodeAck, MessageType } from '@switchboard/protocol'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { describe, expect, it } from 'vitest'
@@ -129,7 +129,7 @@ function mark(memberId: string, deviceId: string, conversation: string) {
 async function write(s: Sock, m: ReturnType<typeof mark>): Promise<number | null> {
   const from = s.messages.length
   s.ws.send(syncFrame(2, m.update))
-  const acked = s.next((x) => x[0] === 100 && decodeAck(x)?.clientId === m.client, from)
+  const acked = s.next((x) => x[0] === MessageType.Ack && decodeAck(x)?.clientId === m.client, from)
   // `next` answers null once the socket closed: the close code is then the answer.
   return within(
     acked.then(async (x) => (x ? null : (await s.closed).code)),
@@ -153,7 +153,7 @@ const presence = (clientId: number, state: unknown) =>
 function presenceOf(s: Sock, clientId: number): Record<string, unknown>[] {
   const states: Record<string, unknown>[] = []
   for (const m of s.messages) {
-    if (m[0] !== 1) continue
+    if (m[0] !== MessageType.Awareness) continue
     const d = decoding.createDecoder(m)
     decoding.readVarUint(d)
     const payload = decoding.createDecoder(decoding.readVarUint8Array(d))

@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import { createHash } from 'node:crypto'
 import { rmSync } from 'node:fs'
 import { createHlc, inboxRoots, markConversation, readMark, type MarkKind } from '@switchboard/core'
+import { MessageType } from '@switchboard/protocol'
 import { afterAll, describe, expect, it } from 'vitest'
 import * as encoding from 'lib0/encoding'
 import WebSocket from 'ws'
@@ -319,7 +320,7 @@ const rawStream = (ws: WebSocket) =>
 const presenceFrame = (clientId: number, clock: number, state: unknown) => {
   const json = Buffer.from(JSON.stringify(state))
   const e = encoding.createEncoder()
-  encoding.writeVarUint(e, 1) // awareness
+  encoding.writeVarUint(e, MessageType.Awareness)
   const inner = encoding.createEncoder()
   encoding.writeVarUint(inner, 1)
   encoding.writeVarUint(inner, clientId)

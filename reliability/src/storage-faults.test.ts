@@ -13,12 +13,12 @@ import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
 import { conversationIds, markConversation, createHlc, type Activity } from '@switchboard/core'
 import { fileStorage } from '@switchboard/client/node'
+import { MessageType, readAck } from '@switchboard/protocol'
 import { createSqliteStorage, StorageError, type RelayStorage } from '@switchboard/relay'
 import Database from 'better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { WebsocketProvider } from 'y-websocket'
-import * as decoding from 'lib0/decoding'
 import * as Y from 'yjs'
 import { recordFigures, waitFor } from './support/figures.ts'
 import { login, startLocalRelay, tempDir, type LocalRelay } from './support/relay.ts'
@@ -211,10 +211,9 @@ describe('[§4] a relay room whose stored bytes are damaged is refused, never se
     const writer = connect(true)
     const watcher = connect(false)
     let acked = 0
-    writer.provider.messageHandlers[100] = (_e, d) => {
-      const client = decoding.readVarUint(d)
-      const clock = decoding.readVarUint(d)
-      if (client === writer.doc.clientID) acked = Math.max(acked, clock)
+    writer.provider.messageHandlers[MessageType.Ack] = (_e, d) => {
+      const { clientId, clock } = readAck(d)
+      if (clientId === writer.doc.clientID) acked = Math.max(acked, clock)
     }
     await waitFor(() => writer.provider.synced && watcher.provider.synced, 'both synced')
     await waitFor(() => conversationIds(writer.doc).length > 0, 'conversation loaded')

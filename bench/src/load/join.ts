@@ -3,9 +3,17 @@
  * (its state vector) on open, its step 2 in answer to the server's step 1; synced once the
  * server's whole step 2 has arrived. Big step 2 payloads are counted, not buffered.
  */
+import { MessageType, SyncStep } from '@switchboard/protocol'
 import * as decoding from 'lib0/decoding'
 import type { Target } from '../target.ts'
-import { authFrame, decodeFrame, Protocol, syncStep1Frame, syncStep2Frame } from '../wire.ts'
+import {
+  authFrame,
+  decodeFrame,
+  HOCUS_SYNC_REPLY,
+  Protocol,
+  syncStep1Frame,
+  syncStep2Frame,
+} from '../wire.ts'
 import { StreamSocket } from './stream-socket.ts'
 
 export interface JoinOptions {
@@ -28,12 +36,12 @@ export function peekSync(protocol: Protocol, prefix: Uint8Array, length: number)
     const d = decoding.createDecoder(prefix)
     if (protocol === Protocol.Hocus) decoding.readVarString(d)
     const type = decoding.readVarUint(d)
-    if (type !== 0 && !(protocol === Protocol.Hocus && type === 4))
+    if (type !== MessageType.Sync && !(protocol === Protocol.Hocus && type === HOCUS_SYNC_REPLY))
       return { type: 'other', payloadBytes: 0 }
     const step = decoding.readVarUint(d)
     const payloadBytes = decoding.readVarUint(d)
     if (d.pos + payloadBytes !== length) throw new Error('sync payload does not fill the message')
-    const kind = step === 0 ? 'step-1' : step === 1 ? 'step-2' : 'update'
+    const kind = step === SyncStep.One ? 'step-1' : step === SyncStep.Two ? 'step-2' : 'update'
     return { type: kind, payloadBytes }
   } catch (err) {
     throw new Error(`undecodable message of ${length} bytes: ${(err as Error).message}`)

@@ -4,6 +4,7 @@
  * moving the bytes alone costs on this machine.
  */
 import { readFileSync } from 'node:fs'
+import { MessageType, SyncStep } from '@switchboard/protocol'
 import { WebSocketServer } from 'ws'
 import { syncStep2Frame } from '../wire.ts'
 
@@ -11,9 +12,9 @@ const frame = syncStep2Frame('y', '', new Uint8Array(readFileSync(process.env.RO
 const wss = new WebSocketServer({ host: '127.0.0.1', port: Number(process.env.PORT) })
 wss.on('connection', (ws) => {
   ws.on('error', () => ws.terminate())
-  // The first bytes of a sync step 1 are [0, 0]; anything else is ignored.
+  // A sync step 1 is told by its first two bytes; anything else is ignored.
   ws.on('message', (data: Buffer) => {
-    if (data[0] === 0 && data[1] === 0) ws.send(frame)
+    if (data[0] === MessageType.Sync && data[1] === SyncStep.One) ws.send(frame)
   })
 })
 wss.on('listening', () => process.stdout.write('ready\n'))

@@ -4,13 +4,11 @@
  * drop a revoked room, sign out, reconnect with a fresh token, or stop and say why.
  * `errors.ts` maps a code to its reaction; this module carries the reaction out.
  */
+import { CloseCode } from '@switchboard/protocol'
 import { closeReaction, ErrorCode, SwitchboardError } from './errors.ts'
 import type { RoomRegistry } from './room-registry.ts'
 import type { Session } from './session.ts'
 import type { SyncStatus } from './status.ts'
-
-/** Close code of a socket whose room started a new epoch (docs/bounded-documents.md). */
-const EPOCH_CHANGED = 4409
 
 export interface CloseContext {
   deviceId: string
@@ -24,7 +22,7 @@ export interface CloseContext {
 /** Reacts to room `name`'s socket closing; true lets y-websocket reconnect with backoff. */
 export function reactToClose(c: CloseContext, name: string, event: CloseEvent): boolean {
   const { rooms, session, status } = c
-  if (event.code === EPOCH_CHANGED) {
+  if (event.code === CloseCode.EpochChanged) {
     // The room started a new epoch: adopt it (fresh doc, replay our entries) [E3].
     void rooms.get(name)?.rebuild('epoch')
     return false

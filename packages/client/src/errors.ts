@@ -2,6 +2,7 @@
  * @module Expected failures, grouped by how the caller reacts (like Zero's error kinds):
  * retry later, re-authenticate, or stop and tell the user.
  */
+import { Reaction, reactionTo } from '@switchboard/protocol'
 
 export const ErrorCode = {
   /** 4401 / refresh refused: the token is gone; log in again. */
@@ -47,8 +48,9 @@ export class SwitchboardError extends Error {
 }
 
 /**
- * How the client reacts to a relay close code (docs/protocol.md): `recover` drops the refused
- * change and resyncs the room, `drop` removes the room's local data (docs/recovery.md).
+ * How the client reacts to a relay close code (the table is @switchboard/protocol's `closeCodes`):
+ * `recover` drops the refused change and resyncs the room, `drop` removes the room's local data
+ * (docs/recovery.md).
  */
 export type CloseReaction =
   | { action: 'retry'; tell?: ErrorCode }
@@ -58,24 +60,21 @@ export type CloseReaction =
   | { action: 'stop'; code: ErrorCode }
   | { action: 'sign-out' }
 
+/** The client's action for each of the protocol's reactions. */
+const actions: { readonly [R in Reaction]: CloseReaction } = {
+  [Reaction.Retry]: { action: 'retry' },
+  [Reaction.RetryAndTell]: { action: 'retry', tell: ErrorCode.Unavailable },
+  [Reaction.Reauthenticate]: { action: 'reauth' },
+  // The room registry adopts a new epoch before it asks (4409); anyone else reconnects.
+  [Reaction.AdoptEpoch]: { action: 'retry' },
+  [Reaction.DropChange]: { action: 'recover', code: ErrorCode.Rejected },
+  [Reaction.DropRoom]: { action: 'drop', code: ErrorCode.Forbidden },
+  [Reaction.SignOut]: { action: 'sign-out' },
+  [Reaction.NewDevice]: { action: 'stop', code: ErrorCode.DeviceTaken },
+  [Reaction.StopRoom]: { action: 'stop', code: ErrorCode.Protocol },
+}
+
+/** What this client does when a socket closes with `code` (unknown codes: retry). */
 export function closeReaction(code: number): CloseReaction {
-  switch (code) {
-    case 4401:
-      return { action: 'reauth' }
-    case 4410:
-      return { action: 'sign-out' }
-    case 4403:
-      return { action: 'drop', code: ErrorCode.Forbidden }
-    case 4422:
-    case 4413:
-      return { action: 'recover', code: ErrorCode.Rejected }
-    case 4423:
-      return { action: 'stop', code: ErrorCode.DeviceTaken }
-    case 4400:
-      return { action: 'stop', code: ErrorCode.Protocol }
-    case 4500:
-      return { action: 'retry', tell: ErrorCode.Unavailable }
-    default:
-      return { action: 'retry' }
-  }
+  return { ...actions[reactionTo(code)] }
 }

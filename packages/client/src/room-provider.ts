@@ -10,8 +10,7 @@ import type { Awareness } from 'y-protocols/awareness'
 import * as syncProtocol from 'y-protocols/sync'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
-
-export const MESSAGE_ACK = 100
+import { MessageType, readAck } from '@switchboard/protocol'
 
 export interface ProviderOptions {
   serverUrl: string
@@ -64,10 +63,9 @@ export function createRoomProvider(
     }
     sync(encoder, decoder, p, emitSynced, type)
   }
-  handlers[MESSAGE_ACK] = (_encoder, decoder) => {
-    const clientID = decoding.readVarUint(decoder)
-    const clock = decoding.readVarUint(decoder)
-    hooks.onAck(clientID, clock)
+  handlers[MessageType.Ack] = (_encoder, decoder) => {
+    const { clientId, clock } = readAck(decoder)
+    hooks.onAck(clientId, clock)
   }
   provider.on('status', () => hooks.onStatus())
   provider.on('sync', () => hooks.onSync())

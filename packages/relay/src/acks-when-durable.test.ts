@@ -6,7 +6,7 @@
 import * as Y from 'yjs'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createMetrics, type Metrics } from './metrics.ts'
-import { decodeAck, decodeMessage } from './protocol.ts'
+import { decodeAck, decodeMessage } from '@switchboard/protocol'
 import { Room, type Peer, type SharedFrame } from './room.ts'
 import { recordingPeer } from './test-helpers.ts'
 import { createMemoryStorage } from './storage/memory.ts'

@@ -3,7 +3,7 @@
  * clock the relay now holds (docs/protocol.md "Ack"). Acks are cumulative, so one per client id.
  */
 import * as Y from 'yjs'
-import { encodeAck } from './protocol.ts'
+import { encodeAck } from '@switchboard/protocol'
 
 /** Client ids with structs in an update, in order of first appearance (as Y.parseUpdateMeta). */
 export function ackedClients(update: Uint8Array, structs?: readonly { id: Y.ID }[]): number[] {

@@ -19,7 +19,7 @@ import {
   ID_RE,
   type SessionView,
 } from './member-views.ts'
-import { CloseCode } from './protocol.ts'
+import { CloseCode } from '@switchboard/protocol'
 import { createRestorer, RestoreError, type RestoreReport } from './restore.ts'
 import { RELAY_ORIGIN } from './room.ts'
 import {

@@ -11,7 +11,7 @@
 import { admitUpdate, type Admitted, type Room as RoomName } from '@switchboard/core'
 import * as Y from 'yjs'
 import type { Bindings, ClientOwners } from './ownership.ts'
-import { CloseCode } from './protocol.ts'
+import { CloseCode } from '@switchboard/protocol'
 
 type DecodedUpdate = ReturnType<typeof Y.decodeUpdate>
 type DeleteSet = DecodedUpdate['ds']

@@ -1,6 +1,6 @@
 import { sign } from 'hono/jwt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CloseCode } from './protocol.ts'
+import { CloseCode } from '@switchboard/protocol'
 import {
   SECRET,
   connectProvider,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { gateAwareness } from './awareness-gate.ts'
 import type { Peer } from './peer.ts'
-import type { RawAwarenessEntry } from './protocol.ts'
+import type { RawAwarenessEntry } from '@switchboard/protocol'
 
 function peer(memberId: string, awarenessClientId: number | null = null, devices = [memberId]) {
   const p: Peer = {

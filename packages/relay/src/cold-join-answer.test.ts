@@ -6,7 +6,7 @@
 import * as Y from 'yjs'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createMetrics } from './metrics.ts'
-import { decodeMessage, encodeSyncStep2, encodeUpdate } from './protocol.ts'
+import { decodeMessage, encodeSyncStep2, encodeUpdate } from '@switchboard/protocol'
 import { Room } from './room.ts'
 import { applyFrames as apply, recordingPeer as peer } from './test-helpers.ts'
 import { createMemoryStorage } from './storage/memory.ts'

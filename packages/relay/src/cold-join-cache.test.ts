@@ -8,7 +8,7 @@ import {
   coldOutgrown,
   type ColdSource,
 } from './cold-join-cache.ts'
-import { encodeSyncStep2, encodeUpdate } from './protocol.ts'
+import { encodeSyncStep2, encodeUpdate } from '@switchboard/protocol'
 import type { BuiltSnapshot } from './storage/relay-storage.ts'
 
 const bytes = (n: number, fill = 1) => new Uint8Array(n).fill(fill)

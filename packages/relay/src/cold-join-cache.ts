@@ -4,7 +4,7 @@
  * cache is dropped, and encoded again at the next cold join, once those batches pass a quarter of
  * the base: a cold join is sent at most ~1.25× the state, never the base and every later frame.
  */
-import { encodeSyncStep2, encodeUpdate } from './protocol.ts'
+import { encodeSyncStep2, encodeUpdate } from '@switchboard/protocol'
 import type { BuiltSnapshot } from './storage/relay-storage.ts'
 
 /** A cached answer is dropped past this many frames after its base, or this fraction of it. */

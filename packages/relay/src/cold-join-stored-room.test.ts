@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { markConversation, listConversations } from '@switchboard/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { CloseCode, decodeMessage, encodeSyncStep1 } from './protocol.ts'
+import { CloseCode, decodeMessage, encodeSyncStep1 } from '@switchboard/protocol'
 import { createSqliteStorage } from './storage/sqlite.ts'
 import {
   author,

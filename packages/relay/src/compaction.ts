@@ -14,7 +14,7 @@ import {
   type SinceSnapshot,
 } from './compaction-policy.ts'
 import type { Metrics } from './metrics.ts'
-import { encodeSyncStep2 } from './protocol.ts'
+import { encodeSyncStep2 } from '@switchboard/protocol'
 import type { BuiltSnapshot, RelayStorage } from './storage/relay-storage.ts'
 
 /** The room being compacted, as the scheduler reads it. */

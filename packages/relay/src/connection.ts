@@ -16,7 +16,7 @@ import {
   decodeAwarenessRaw,
   decodeMessage,
   encodeAwareness,
-} from './protocol.ts'
+} from '@switchboard/protocol'
 import type { Room, Peer, SharedFrame } from './room.ts'
 import type { RoomRegistry } from './room-registry.ts'
 import type { SocketAdapter } from './socket-adapter.ts'

@@ -3,7 +3,7 @@
  * [L6], the keepalive tick, and closing sockets by who they are.
  */
 import type { Metrics } from './metrics.ts'
-import { CloseCode, encodeAwareness } from './protocol.ts'
+import { CloseCode, encodeAwareness } from '@switchboard/protocol'
 
 /** What the registry needs of a connection. */
 export interface Tracked {

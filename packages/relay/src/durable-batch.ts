@@ -8,7 +8,7 @@ import * as Y from 'yjs'
 import { mergeDecoded, type DecodedUpdate } from './merge.ts'
 import type { Metrics } from './metrics.ts'
 import type { Peer } from './peer.ts'
-import { encodeAck, encodeUpdate } from './protocol.ts'
+import { encodeAck, encodeUpdate } from '@switchboard/protocol'
 import type { RelayStorage } from './storage/relay-storage.ts'
 
 interface Batch {

@@ -11,7 +11,7 @@ import {
 } from '@switchboard/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { CloseCode, encodeSyncStep1 } from './protocol.ts'
+import { CloseCode, encodeSyncStep1 } from '@switchboard/protocol'
 import {
   author,
   connectProvider,

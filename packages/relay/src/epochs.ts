@@ -10,7 +10,7 @@ import * as Y from 'yjs'
 import { createHistoryArchive, archived } from './history-archive.ts'
 import type { Metrics } from './metrics.ts'
 import { RELAY_WRITER } from './ownership.ts'
-import { CloseCode } from './protocol.ts'
+import { CloseCode } from '@switchboard/protocol'
 import { RELAY_ORIGIN, freshClientId, type Room } from './room.ts'
 import type { RelayStorage } from './storage/relay-storage.ts'
 

@@ -2,7 +2,7 @@ import { markConversation } from '@switchboard/core'
 import * as encoding from 'lib0/encoding'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { CloseCode, encodeSyncStep1, encodeUpdate } from './protocol.ts'
+import { CloseCode, encodeSyncStep1, encodeUpdate } from '@switchboard/protocol'
 import { createMemoryStorage, type MemoryStorage } from './storage/memory.ts'
 import {
   author,

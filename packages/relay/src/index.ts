@@ -2,7 +2,8 @@
 export { createRelay, AdminError } from './relay.ts'
 export type { Relay, RelayOptions, Admin, Actor, NewMember, SessionView } from './relay.ts'
 export type { LoginLimits } from './login-throttle.ts'
-export { CloseCode, MessageType, encodeAck, decodeAck } from './protocol.ts'
+/** Re-exported for importers that predate @switchboard/protocol. */
+export { CloseCode, MessageType, encodeAck, decodeAck } from '@switchboard/protocol'
 export { RELAY_ORIGIN } from './room.ts'
 export { createSqliteStorage } from './storage/sqlite.ts'
 export type { SqliteStorage, SqliteStorageOptions } from './storage/sqlite.ts'

@@ -9,7 +9,8 @@ import {
   encodeAwareness,
   encodeAwarenessEntries,
   encodeUpdate,
-} from './protocol.ts'
+  MessageType,
+} from '@switchboard/protocol'
 import { createMemoryStorage, type MemoryStorage } from './storage/memory.ts'
 import {
   author,
@@ -73,7 +74,7 @@ async function write(s: RawSocket, update: Uint8Array): Promise<number | null> {
   s.ws.send(encodeUpdate(update))
   return Promise.race([
     s.closed.then((c) => c.code),
-    s.next((m) => m[0] === 100 && s.messages.indexOf(m) >= acked).then(() => null),
+    s.next((m) => m[0] === MessageType.Ack && s.messages.indexOf(m) >= acked).then(() => null),
   ])
 }
 
@@ -83,7 +84,7 @@ const presence = (clientId: number, clock: number, state: unknown) =>
 /** Awareness entries `s` received for `clientId`. */
 const presenceOf = (s: RawSocket, clientId: number) =>
   s.messages
-    .filter((m) => m[0] === 1)
+    .filter((m) => m[0] === MessageType.Awareness)
     .flatMap((m) => {
       const msg = decodeMessage(m)
       return msg.type === 'awareness' ? decodeAwareness(msg.update) : []
@@ -108,7 +109,9 @@ describe('[L1–L3] devices are bound by their own member’s sockets, never by 
     const alice = await open('alice', 'inbox:pn-a', '&ack=1')
     const carol = await open('carol', 'inbox:pn-a', '&ack=1')
     alice.ws.send(presence(7001, 1, { deviceId: device, viewing: null }))
-    const seen = await carol.next((m) => m[0] === 1 && presenceOf(carol, 7001).length > 0)
+    const seen = await carol.next(
+      (m) => m[0] === MessageType.Awareness && presenceOf(carol, 7001).length > 0,
+    )
     expect(seen).toBeDefined()
     expect(presenceOf(carol, 7001)[0]!.state).toMatchObject({ deviceId: device, memberId: 'alice' })
     expect(storage.getDeviceOwner(device)).toBe('alice')
@@ -257,7 +260,7 @@ describe('[L6] frames are refused by their header, before buffering', () => {
     }
     const contacts = await open('alice', 'contacts', '&ack=1')
     contacts.ws.send(step2(update))
-    await contacts.next((m) => m[0] === 100)
+    await contacts.next((m) => m[0] === MessageType.Ack)
     socketOf(contacts.ws).write(Buffer.concat([header(FRAME_CAP + 10), Buffer.from([0, 1])]))
     expect((await contacts.closed).code).toBe(CloseCode.TooLarge)
   })
@@ -287,7 +290,7 @@ describe('[L6] big sync step 2s a member may have buffered at once', () => {
     const frame = encodeUpdate(Y.encodeStateAsUpdate(doc))
     frame[1] = 1
     alice.ws.send(frame)
-    await alice.next((m) => m[0] === 100)
+    await alice.next((m) => m[0] === MessageType.Ack)
     // Carol's first holder leaves: her next big step 2 goes through.
     holders[0]!.ws.terminate()
     await holders[0]!.closed
@@ -299,7 +302,7 @@ describe('[L6] big sync step 2s a member may have buffered at once', () => {
     const carolFrame = encodeUpdate(Y.encodeStateAsUpdate(again))
     carolFrame[1] = 1
     fourth.ws.send(carolFrame)
-    await fourth.next((m) => m[0] === 100)
+    await fourth.next((m) => m[0] === MessageType.Ack)
     for (const s of [holders[1]!, alice, fourth]) s.ws.close()
   })
 })

@@ -10,7 +10,7 @@ import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { MessageType, encodeUpdate } from './protocol.ts'
+import { MessageType, encodeUpdate } from '@switchboard/protocol'
 import {
   author,
   connectProvider,

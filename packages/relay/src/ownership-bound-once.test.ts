@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { markConversation } from '@switchboard/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { CloseCode } from './protocol.ts'
+import { CloseCode } from '@switchboard/protocol'
 import type { RelayStorage } from './storage/relay-storage.ts'
 import { createSqliteStorage } from './storage/sqlite.ts'
 import {

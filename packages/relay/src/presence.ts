@@ -16,7 +16,7 @@ import {
   encodeAwareness,
   encodeAwarenessEntries,
   type RawAwarenessEntry,
-} from './protocol.ts'
+} from '@switchboard/protocol'
 
 /** The presence of one room's sockets. */
 export class RoomPresence {

@@ -2,7 +2,7 @@ import { markConversation } from '@switchboard/core'
 import * as decoding from 'lib0/decoding'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { CloseCode, encodeSyncStep1, encodeSyncStep2 } from './protocol.ts'
+import { CloseCode, encodeSyncStep1, encodeSyncStep2 } from '@switchboard/protocol'
 import { encodeDeletionsOnlyUpdate, subtractDeleteSets } from './delete-sets.ts'
 import {
   author,

@@ -12,7 +12,8 @@ import {
   encodeAwarenessEntries,
   decodeMessage,
   decodeAwareness,
-} from './protocol.ts'
+  MessageType,
+} from '@switchboard/protocol'
 import { until, type RawSocket } from './test-helpers.ts'
 
 const { relayOnSqlite, open } = accessFixture()
@@ -22,7 +23,7 @@ const presenceFrame = (clientId: number, clock: number, state: unknown) =>
 
 const presenceSeen = (s: RawSocket) =>
   s.messages
-    .filter((m) => m[0] === 1)
+    .filter((m) => m[0] === MessageType.Awareness)
     .flatMap((m) => {
       const msg = decodeMessage(m)
       return msg.type === 'awareness' ? decodeAwareness(msg.update) : []

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { accessFixture, loginAs } from './access-fixture.ts'
-import { CloseCode } from './protocol.ts'
+import { CloseCode } from '@switchboard/protocol'
 import { api } from './test-helpers.ts'
 
 const { relayOnSqlite, open } = accessFixture()

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { accessFixture, closedWith } from './access-fixture.ts'
-import { CloseCode } from './protocol.ts'
+import { CloseCode } from '@switchboard/protocol'
 import { PASSWORD, until, api } from './test-helpers.ts'
 
 const { relayOnSqlite, socket } = accessFixture()

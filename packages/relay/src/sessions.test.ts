@@ -7,7 +7,7 @@ import { readWorkspace } from '@switchboard/core'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { accessFixture, closedWith, refresh } from './access-fixture.ts'
-import { CloseCode } from './protocol.ts'
+import { CloseCode } from '@switchboard/protocol'
 import { PASSWORD, rawSocket, until, api } from './test-helpers.ts'
 
 const { relayOnSqlite, socket } = accessFixture()

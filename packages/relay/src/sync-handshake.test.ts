@@ -5,7 +5,7 @@
 import * as Y from 'yjs'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createMetrics } from './metrics.ts'
-import { decodeMessage } from './protocol.ts'
+import { decodeMessage } from '@switchboard/protocol'
 import { Room } from './room.ts'
 import { recordingPeer as peer } from './test-helpers.ts'
 import { createMemoryStorage } from './storage/memory.ts'

@@ -8,7 +8,7 @@
 import * as Y from 'yjs'
 import { encodeDeletionsOnlyUpdate, subtractDeleteSets, type DeleteSet } from './delete-sets.ts'
 import type { Peer } from './peer.ts'
-import { encodeSyncStep2 } from './protocol.ts'
+import { encodeSyncStep2 } from '@switchboard/protocol'
 
 /** How long a step 2 answer waits for the client's delete set before sending the full one. */
 export const HOLD_STEP2_MS = 2000

@@ -5,7 +5,7 @@ import { WebSocket } from 'ws'
 import { Awareness } from 'y-protocols/awareness'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
-import { MessageType, encodeUpdate } from './protocol.ts'
+import { MessageType, encodeUpdate } from '@switchboard/protocol'
 import {
   author,
   connectProvider,
@@ -119,7 +119,7 @@ describe('rooms over y-websocket', () => {
 
     const raw = rawSocket(`${relay.wsUrl}/inbox:pn-b?token=${tokens.erin}`)
     await raw.opened
-    const { encodeAwarenessEntries, encodeAwareness } = await import('./protocol.ts')
+    const { encodeAwarenessEntries, encodeAwareness } = await import('@switchboard/protocol')
     const before = relay.relay.metrics.framesRejected.get('awareness-foreign-client') ?? 0
     raw.ws.send(
       encodeAwareness(

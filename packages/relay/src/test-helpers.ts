@@ -3,7 +3,6 @@ import { createHmac } from 'node:crypto'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import * as decoding from 'lib0/decoding'
 import { WebsocketProvider } from 'y-websocket'
 import WebSocket from 'ws'
 import * as Y from 'yjs'
@@ -11,7 +10,7 @@ import { createHlc, type Activity, type Author } from '@switchboard/core'
 import { startRelayServer, type RelayServer, type RelayServerOptions } from './main.ts'
 import { createMemoryStorage } from './storage/memory.ts'
 import { createSqliteStorage } from './storage/sqlite.ts'
-import { decodeMessage, encodeUpdate } from './protocol.ts'
+import { decodeMessage, encodeUpdate, MessageType, readAck } from '@switchboard/protocol'
 import type { Peer } from './room.ts'
 
 export const PASSWORD = 'demo-password'
@@ -217,9 +216,8 @@ export async function until(
 /** Registers the ack handler on an `ack=1` provider; `acked()` waits until the relay stored every local change. */
 export function trackAcks(c: Client): { acked(): Promise<void>; clock(): number } {
   let stored = 0
-  c.provider.messageHandlers[100] = (_encoder, decoder) => {
-    const clientId = decoding.readVarUint(decoder)
-    const clock = decoding.readVarUint(decoder)
+  c.provider.messageHandlers[MessageType.Ack] = (_encoder, decoder) => {
+    const { clientId, clock } = readAck(decoder)
     if (clientId === c.doc.clientID) stored = Math.max(stored, clock)
   }
   return {

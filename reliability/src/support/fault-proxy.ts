@@ -10,6 +10,7 @@
 import { createServer, request, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
+import { CloseCode } from '@switchboard/protocol'
 import WebSocket, { WebSocketServer, type RawData } from 'ws'
 
 export interface FaultProxyOptions {
@@ -138,7 +139,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
           () => {
             links.delete(link)
             if (client.readyState === WebSocket.OPEN)
-              client.close(code >= 4000 || code === 1001 ? code : 1000, reason)
+              client.close(code >= 4000 || code === CloseCode.GoingAway ? code : 1000, reason)
             else client.terminate()
           },
           Math.max(0, at - Date.now()),

@@ -4,6 +4,7 @@
  */
 import { createHlc, markConversation, pinConversation } from '@switchboard/core'
 import type { Prng } from '@switchboard/core/testing'
+import { encodeAck, MessageType, type SyncStep } from '@switchboard/protocol'
 import * as encoding from 'lib0/encoding'
 import { Awareness, encodeAwarenessUpdate } from 'y-protocols/awareness'
 import * as Y from 'yjs'
@@ -15,15 +16,15 @@ export const frame = (write: (e: encoding.Encoder) => void): Uint8Array => {
 }
 
 const varUints = (...n: number[]) => frame((e) => n.forEach((x) => encoding.writeVarUint(e, x)))
-export const syncFrame = (step: 0 | 1 | 2, payload: Uint8Array) =>
+export const syncFrame = (step: SyncStep, payload: Uint8Array) =>
   frame((e) => {
-    encoding.writeVarUint(e, 0)
+    encoding.writeVarUint(e, MessageType.Sync)
     encoding.writeVarUint(e, step)
     encoding.writeVarUint8Array(e, payload)
   })
 export const awarenessFrame = (payload: Uint8Array) =>
   frame((e) => {
-    encoding.writeVarUint(e, 1)
+    encoding.writeVarUint(e, MessageType.Awareness)
     encoding.writeVarUint8Array(e, payload)
   })
 
@@ -160,7 +161,7 @@ export function hostileCases(memberId: string, maxFrameBytes: number): HostileCa
     },
     {
       name: 'ack message (type 100) from a client',
-      frames: [varUints(100, 1, 1)],
+      frames: [encodeAck(1, 1)],
       expect: 'close',
     },
     { name: 'empty frame', frames: [new Uint8Array(0)], expect: 'close' },
@@ -179,8 +180,8 @@ export function corpus(memberId: string): Uint8Array[] {
     syncFrame(2, update),
     syncFrame(2, validMarkUpdate(memberId, `dev-${memberId}-fuzz2`, 1)),
     awarenessFrame(encodeAwarenessUpdate(aw, [aw.clientID])),
-    varUints(3),
-    varUints(100, 5, 5),
+    varUints(MessageType.QueryAwareness),
+    encodeAck(5, 5),
   ]
 }
 

@@ -7,6 +7,7 @@
  * once is written to each socket's stream as one buffer — only while `ws` has nothing of its own
  * in flight on that socket, so the order of frames on the wire is kept.
  */
+import { MessageType, SyncStep } from '@switchboard/protocol'
 
 /** The RFC 6455 server frame (FIN, binary, unmasked) carrying `payload`. */
 export function binaryFrame(payload: Uint8Array): Uint8Array {
@@ -131,8 +132,8 @@ export function gateFrames(raw: unknown, caps: FrameCaps): boolean {
         }
         const step2 =
           head.length >= 2 &&
-          payloadByte(chunk, i, head, 0) === 0 &&
-          payloadByte(chunk, i, head, 1) === 1
+          payloadByte(chunk, i, head, 0) === MessageType.Sync &&
+          payloadByte(chunk, i, head, 1) === SyncStep.Two
         let cap = caps.frame
         if (step2 && !bigStep2Used) {
           const bytes = head.fin ? head.length : caps.sync

@@ -12,7 +12,7 @@ import type { Connections } from '../connections.ts'
 import type { Authenticate } from '../http.ts'
 import type { Metrics } from '../metrics.ts'
 import type { Ownership } from '../ownership.ts'
-import { CloseCode, isSyncStep2 } from '../protocol.ts'
+import { CloseCode, isSyncStep2 } from '@switchboard/protocol'
 import type { RoomRegistry } from '../room-registry.ts'
 import type { SocketAdapterFactory } from '../socket-adapter.ts'
 
