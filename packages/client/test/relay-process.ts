@@ -1,4 +1,4 @@
-// Child-process entry for startRelayProcess: serves the relay on $PORT over $DATA_DIR.
+// Child-process entry for startRelayProcess: the relay's harness on $PORT over $DATA_DIR.
 import { serveRelay } from './relay.ts'
 
 const served = await serveRelay(process.env.DATA_DIR!, Number(process.env.PORT ?? 0))
