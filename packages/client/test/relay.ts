@@ -4,7 +4,7 @@
  * SIGKILL and restart on the same port.
  * Seeds alice (owner), bob (admin), carol (member) and one phone number `pn1`.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { createHmac } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Relay } from '@switchboard/relay'
 import {
+  spawnRelayProcess,
   startTestRelayServer,
   type TestRelayServer,
   type TestWorkspace,
@@ -100,24 +101,15 @@ export async function startRelay(options: RelayTestOptions = {}): Promise<TestRe
 
 const script = fileURLToPath(new URL('./relay-process.ts', import.meta.url))
 
-/** The relay as a child process (tsx), so a test can SIGKILL it. */
+/** The relay as a child process (the harness's spawnRelayProcess), so a test can SIGKILL it. */
 export async function startRelayProcess(): Promise<TestRelay> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sb-relay-'))
   let child: ChildProcess
-  const launch = (port: number) =>
-    new Promise<number>((resolve, reject) => {
-      child = spawn(process.execPath, ['--import', 'tsx', script], {
-        env: { ...process.env, DATA_DIR: dataDir, PORT: String(port) },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      })
-      let out = ''
-      child.stdout!.on('data', (chunk: Buffer) => {
-        out += chunk.toString()
-        const m = /READY (\d+)/.exec(out)
-        if (m) resolve(Number(m[1]))
-      })
-      child.once('exit', (code) => reject(new Error(`relay process exited with ${code}: ${out}`)))
-    })
+  const launch = async (port: number) => {
+    const started = await spawnRelayProcess({ DATA_DIR: dataDir, PORT: String(port) }, { script })
+    child = started.child
+    return started.port
+  }
   const port = await launch(0)
   const url = `http://127.0.0.1:${port}`
   const exited = () =>

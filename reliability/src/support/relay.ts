@@ -1,10 +1,9 @@
 /**
  * @module The real relay for attacks: in this process (the relay's test harness,
  * `@switchboard/relay/testing`, over SQLite in a temp DATA_DIR), as the operators' process
- * (`node --import tsx src/main.ts`, SIGKILL-able), and a seeded workspace of members and phone
- * numbers.
+ * (`node --import tsx src/main.ts` by the harness's spawnRelayProcess, SIGKILL-able), and a
+ * seeded workspace of members and phone numbers.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
 import { createHmac } from 'node:crypto'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -12,7 +11,9 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import {
   seedWorkspace,
+  spawnRelayProcess,
   startTestRelayServer,
+  type RelayProcess,
   type RelayServer,
   type RelayServerOptions,
   type TestRelayServer,
@@ -92,41 +93,15 @@ export async function startLocalRelay(
 export const webhookSignature = (raw: string) =>
   'sha256=' + createHmac('sha256', WEBHOOK_SECRET).update(raw).digest('hex')
 
-export interface RelayProcess {
-  child: ChildProcess
-  url: string
-  port: number
-  output(): string
-  exited: Promise<number | null>
-}
+export type { RelayProcess }
 
 /**
- * Spawns `node --import tsx <script>` (the relay's own src/main.ts by default) and resolves once
- * it logs "relay listening". SIGKILL hits the relay itself, not a wrapper.
+ * Spawns `node --import tsx <script>` (the relay's own src/main.ts by default) through the
+ * relay's harness, with the demo password and an IPC channel; resolves once it logs "relay
+ * listening". SIGKILL hits the relay itself, not a wrapper.
  */
-export function spawnRelay(
+export const spawnRelay = (
   env: Record<string, string>,
   script = join(RELAY_PACKAGE, 'src/main.ts'),
-): Promise<RelayProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
-    cwd: RELAY_PACKAGE,
-    env: { ...process.env, HOST: '127.0.0.1', SWITCHBOARD_DEMO_PASSWORD: PASSWORD, ...env },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  })
-  let out = ''
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => resolve(code)),
-  )
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()))
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString()
-      const m = /"msg":"relay listening","url":"([^"]+)"/.exec(out)
-      if (m) {
-        const url = m[1]!
-        resolve({ child, url, port: Number(new URL(url).port), output: () => out, exited })
-      }
-    })
-    void exited.then((code) => reject(new Error(`relay exited with ${code}:\n${out.slice(-3000)}`)))
-  })
-}
+): Promise<RelayProcess> =>
+  spawnRelayProcess({ SWITCHBOARD_DEMO_PASSWORD: PASSWORD, ...env }, { script, ipc: true })

@@ -11,3 +11,9 @@ export {
 } from './server.ts'
 export { seedWorkspace, type TestWorkspace } from './workspace.ts'
 export type { RelayServer, RelayServerOptions } from '../node/server.ts'
+export {
+  spawnRelayProcess,
+  RELAY_PACKAGE,
+  type RelayProcess,
+  type RelayProcessOptions,
+} from './process.ts'
