@@ -66,7 +66,9 @@ function v<T>(
 ): EnvVar<T> {
   return { parse, default: fallback, shown, about }
 }
+/** No value unless set (a secret generated into DATA_DIR, a feature left off). */
 const none = undefined as string | undefined
+/** Left to `createRelay`'s own default, which the README's column repeats. */
 const relayDefault = undefined as number | undefined
 
 /** The table: every variable the relay and its CLI read. */
