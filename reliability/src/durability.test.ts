@@ -46,8 +46,8 @@ const WORKSPACE = JSON.stringify({
 })
 
 /**
- * The relay process: src/main.ts's startRelayServer over SQLite with a small seeded workspace
- * (fixtures/monitored-relay.ts); SIGKILL hits the relay itself.
+ * The relay process: the relay's test harness (the production server setup) over SQLite with a
+ * small seeded workspace (fixtures/monitored-relay.ts); SIGKILL hits the relay itself.
  */
 const startRelay = (dataDir: string, port = 0) =>
   spawnRelay(

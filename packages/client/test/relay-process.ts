@@ -1,5 +1,6 @@
-// Child-process entry for startRelayProcess: serves the relay on $PORT over $DATA_DIR.
+// Child-process entry for startRelayProcess: the relay's harness on $PORT over $DATA_DIR; the
+// line it logs is the one spawnRelayProcess waits for.
 import { serveRelay } from './relay.ts'
 
 const served = await serveRelay(process.env.DATA_DIR!, Number(process.env.PORT ?? 0))
-process.stdout.write(`READY ${served.port}\n`)
+console.log(JSON.stringify({ msg: 'relay listening', url: served.url }))

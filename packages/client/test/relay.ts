@@ -1,20 +1,23 @@
 /**
- * Test support: the real relay (@switchboard/relay) on port 0 over a temporary DATA_DIR, in
- * this process or as a child process that a test can SIGKILL and restart on the same port.
+ * Test support: the relay's harness (`@switchboard/relay/testing`, the production server setup)
+ * on port 0 over a temporary DATA_DIR, in this process or as a child process that a test can
+ * SIGKILL and restart on the same port.
  * Seeds alice (owner), bob (admin), carol (member) and one phone number `pn1`.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { createHmac } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { serve, type ServerType } from '@hono/node-server'
-import { createNodeWebSocket } from '@hono/node-ws'
-import { createRelay, createSqliteStorage, type Relay } from '@switchboard/relay'
+import type { Relay } from '@switchboard/relay'
+import {
+  spawnRelayProcess,
+  startTestRelayServer,
+  type TestRelayServer,
+  type TestWorkspace,
+} from '@switchboard/relay/testing'
 import type { Activity } from '@switchboard/core'
-import { Hono } from 'hono'
 
 export const DEMO_PASSWORD = 'demo-password'
 export const SECRET = 'test-secret-0123456789abcdef0123456789'
@@ -26,6 +29,8 @@ export interface RelayTestOptions {
   sessionTtlSeconds?: number
   /** Audit history older than this leaves the room for the archive at an epoch (default 90 days). */
   historyHorizonMs?: number
+  /** WebSocket ping interval (default 30 s); a socket without a pong by the next ping is dropped. */
+  heartbeatMs?: number
 }
 
 export interface TestRelay {
@@ -42,72 +47,32 @@ export interface TestRelay {
   stop(): Promise<void>
 }
 
-interface Served {
-  relay: Relay
-  server: ServerType
-  port: number
-  close(): Promise<void>
+/** The client package's workspace: alice (owner), bob (admin), carol (member), all on `pn1`. */
+export const WORKSPACE: TestWorkspace = {
+  password: DEMO_PASSWORD,
+  phoneNumbers: [{ id: 'pn1', name: 'Support', number: '+15550001' }],
+  members: [
+    { id: 'alice', name: 'Alice Martin', role: 'owner', phoneNumbers: ['pn1'] },
+    { id: 'bob', name: 'Bob Nguyen', role: 'admin', phoneNumbers: ['pn1'] },
+    { id: 'carol', name: 'Carol Diaz', role: 'member', phoneNumbers: ['pn1'] },
+  ],
 }
 
-/** createRelay on a Node server; seeds the workspace when the store is empty. */
-export async function serveRelay(
+/** The relay's test harness (the production server setup) over SQLite in `dataDir`, seeded. */
+export function serveRelay(
   dataDir: string,
   port = 0,
   options: RelayTestOptions = {},
-): Promise<Served> {
-  const root = new Hono()
-  const { injectWebSocket, upgradeWebSocket, wss } = createNodeWebSocket({ app: root })
-  const storage = createSqliteStorage({ path: join(dataDir, 'relay.db') })
-  const relay = createRelay({
-    storage,
+): Promise<TestRelayServer> {
+  return startTestRelayServer({
+    dataDir,
+    port,
     secret: SECRET,
     webhookSecret: WEBHOOK_SECRET,
-    upgradeWebSocket,
     roomIdleMs: 500,
-    tokenTtlSeconds: options.tokenTtlSeconds,
-    sessionTtlSeconds: options.sessionTtlSeconds,
-    historyHorizonMs: options.historyHorizonMs,
-    log: () => {},
+    ...options,
+    workspace: WORKSPACE,
   })
-  wss.on('connection', (ws) => ws.on('error', () => {}))
-  root.route('/', relay.app)
-  const server = await new Promise<ServerType>((resolve) => {
-    const s = serve({ fetch: root.fetch, port, hostname: '127.0.0.1' }, () => resolve(s))
-  })
-  injectWebSocket(server)
-  if (storage.listMembers().length === 0) {
-    const people = [
-      ['alice', 'Alice Martin', 'owner'],
-      ['bob', 'Bob Nguyen', 'admin'],
-      ['carol', 'Carol Diaz', 'member'],
-    ] as const
-    const pn = await relay.admin.createPhoneNumber({
-      id: 'pn1',
-      name: 'Support',
-      number: '+15550001',
-    })
-    for (const [id, name, role] of people) {
-      await relay.admin.createMember({
-        id,
-        name,
-        role,
-        email: `${id}@example.com`,
-        password: DEMO_PASSWORD,
-      })
-      await relay.admin.grant(id, pn.id)
-    }
-  }
-  return {
-    relay,
-    server,
-    port: (server.address() as AddressInfo).port,
-    async close() {
-      server.close()
-      await relay.close()
-      for (const ws of wss.clients) ws.terminate()
-      ;(server as { closeAllConnections?: () => void }).closeAllConnections?.()
-    },
-  }
 }
 
 /** The relay in this process: fast; `kill` terminates sockets and the store without a flush. */
@@ -136,24 +101,15 @@ export async function startRelay(options: RelayTestOptions = {}): Promise<TestRe
 
 const script = fileURLToPath(new URL('./relay-process.ts', import.meta.url))
 
-/** The relay as a child process (tsx), so a test can SIGKILL it. */
+/** The relay as a child process (the harness's spawnRelayProcess), so a test can SIGKILL it. */
 export async function startRelayProcess(): Promise<TestRelay> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sb-relay-'))
   let child: ChildProcess
-  const launch = (port: number) =>
-    new Promise<number>((resolve, reject) => {
-      child = spawn(process.execPath, ['--import', 'tsx', script], {
-        env: { ...process.env, DATA_DIR: dataDir, PORT: String(port) },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      })
-      let out = ''
-      child.stdout!.on('data', (chunk: Buffer) => {
-        out += chunk.toString()
-        const m = /READY (\d+)/.exec(out)
-        if (m) resolve(Number(m[1]))
-      })
-      child.once('exit', (code) => reject(new Error(`relay process exited with ${code}: ${out}`)))
-    })
+  const launch = async (port: number) => {
+    const started = await spawnRelayProcess({ DATA_DIR: dataDir, PORT: String(port) }, { script })
+    child = started.child
+    return started.port
+  }
   const port = await launch(0)
   const url = `http://127.0.0.1:${port}`
   const exited = () =>

@@ -9,13 +9,15 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { wholeNumberEnv } from './main.ts'
+import { EnvError, readRelayEnv } from './node/env.ts'
 import { createRelay, AdminError } from './relay.ts'
 import { retentionMs } from './restore.ts'
 import { createSqliteStorage } from './storage/sqlite.ts'
 import { memberRoles, type MemberRole } from './storage/relay-storage.ts'
 
-const USAGE = `Usage: switchboard-relay <command> [options]   (DATA_DIR=${process.env.DATA_DIR ?? './data'})
+const usage = (
+  dataDir: string,
+) => `Usage: switchboard-relay <command> [options]   (DATA_DIR=${dataDir})
 
   create-member --email <email> --name <name> [--role owner|admin|member|viewer] [--password <pw>] [--id <id>]
   create-phone-number --name <name> --number <e164> [--id <id>]
@@ -68,12 +70,22 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
       help: { type: 'boolean', short: 'h' },
     },
   })
+  // Read before the store is opened: a mistyped setting changes nothing.
+  let settings
+  try {
+    settings = readRelayEnv(env, ['DATA_DIR', 'RESTORE_RETENTION_DAYS'])
+  } catch (err) {
+    if (!(err instanceof EnvError)) throw err
+    console.error(`error: ${err.message}`)
+    return 1
+  }
+  const help = usage(settings.DATA_DIR)
   const command = positionals[0]
   if (!command || values.help || command === 'help') {
-    console.log(USAGE)
+    console.log(help)
     return command ? 0 : 1
   }
-  const dataDir = resolve(values['data-dir'] ?? env.DATA_DIR ?? './data')
+  const dataDir = resolve(values['data-dir'] ?? settings.DATA_DIR)
   const pid = relayRunning(dataDir)
   if (pid !== null && !READ_ONLY.has(command)) {
     console.error(
@@ -86,8 +98,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
     )
     return 2
   }
-  // Read before the store is opened: a mistyped setting changes nothing.
-  const restoreRetentionMs = retentionMs(wholeNumberEnv(env, 'RESTORE_RETENTION_DAYS'))
+  const restoreRetentionMs = retentionMs(settings.RESTORE_RETENTION_DAYS)
   const storage = createSqliteStorage({ path: join(dataDir, 'relay.db') })
   const relay = createRelay({
     storage,
@@ -210,7 +221,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
         break
       }
       default:
-        console.error(`unknown command ${command}\n${USAGE}`)
+        console.error(`unknown command ${command}\n${help}`)
         return 1
     }
     return 0

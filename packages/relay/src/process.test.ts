@@ -2,52 +2,27 @@
  * Child-process tests: the relay as operators run it (`tsx src/main.ts`), killed with SIGKILL
  * under a stream of marks, restarted on the same DATA_DIR; and a graceful SIGTERM.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { history, markConversation, conversationIds } from '@switchboard/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { author, connectProvider, trackAcks, until } from './test-helpers.ts'
+import { spawnRelayProcess } from './testing/index.ts'
 
-const pkg = join(dirname(fileURLToPath(import.meta.url)), '..')
 const children: ChildProcess[] = []
 afterEach(() => {
   for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL')
 })
 
-/** Starts the relay; resolves with its URL once it logs "relay listening". */
-function startRelay(
-  dataDir: string,
-  viaTsxCli = false,
-  webDir = '',
-): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const env = {
-    ...process.env,
-    PORT: '0',
-    HOST: '127.0.0.1',
-    DATA_DIR: dataDir,
-    SWITCHBOARD_DEMO_PASSWORD: 'demo-password',
-    WEB_DIR: webDir,
-  }
-  // SIGKILL must hit the relay itself, not a wrapper: run node with tsx as a loader for that test.
-  const child = viaTsxCli
-    ? spawn(join(pkg, 'node_modules/.bin/tsx'), ['src/main.ts'], { cwd: pkg, env })
-    : spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: pkg, env })
-  children.push(child)
-  let out = ''
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()))
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString()
-      const m = /"msg":"relay listening","url":"([^"]+)"/.exec(out)
-      if (m) resolve({ child, url: m[1]!, output: () => out })
-    })
-    child.once('exit', (code) => reject(new Error(`relay exited with ${code}:\n${out}`)))
-  })
-}
+/** Starts the relay on a free port; resolves with its URL once it logs "relay listening". */
+const startRelay = (dataDir: string, viaTsxCli = false, webDir = '') =>
+  spawnRelayProcess(
+    { DATA_DIR: dataDir, SWITCHBOARD_DEMO_PASSWORD: 'demo-password', WEB_DIR: webDir },
+    { viaTsxCli, onSpawn: (child) => children.push(child) },
+  )
 
 const exited = (child: ChildProcess) =>
   new Promise<number | null>((r) =>

@@ -1,4 +1,7 @@
-/** @module Test harness: a relay on port 0 with a small workspace, y-websocket clients, raw sockets. */
+/**
+ * @module The relay package's test helpers: the harness's relay (src/testing/) with a small
+ * workspace and login/webhook calls, y-websocket clients, raw sockets.
+ */
 import { createHmac } from 'node:crypto'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -7,8 +10,8 @@ import { WebsocketProvider } from 'y-websocket'
 import WebSocket from 'ws'
 import * as Y from 'yjs'
 import { createHlc, type Activity, type Author } from '@switchboard/core'
-import { startRelayServer, type RelayServer, type RelayServerOptions } from './main.ts'
-import { createMemoryStorage } from './storage/memory.ts'
+import type { RelayServerOptions } from './node/server.ts'
+import { startTestRelayServer, type TestRelayServer, type TestWorkspace } from './testing/index.ts'
 import { createSqliteStorage } from './storage/sqlite.ts'
 import { decodeMessage, encodeUpdate, MessageType, readAck } from '@switchboard/protocol'
 import type { Peer } from './room.ts'
@@ -26,46 +29,38 @@ export interface LoginBody {
   member: { id: string; role: string }
 }
 
-export interface TestRelay extends RelayServer {
-  wsUrl: string
+export interface TestRelay extends TestRelayServer {
   login(email: string): Promise<string>
   /** Logs in and returns the whole answer (access and refresh tokens). */
   session(email: string): Promise<LoginBody>
   webhook(body: unknown, secret?: string): Promise<Response>
 }
 
-/** Members: owner alice (pn-a, pn-b), carol (pn-a), erin (pn-b), vic (viewer, pn-a). */
+/** The relay package's workspace: owner alice (pn-a, pn-b), carol (pn-a), erin (pn-b), vic (viewer, pn-a). */
+export const WORKSPACE: TestWorkspace = {
+  password: PASSWORD,
+  phoneNumbers: [
+    { id: 'pn-a', name: 'Support', number: '+14155550142' },
+    { id: 'pn-b', name: 'Sales', number: '+14155550100' },
+  ],
+  members: [
+    { id: 'alice', role: 'owner', phoneNumbers: ['pn-a', 'pn-b'] },
+    { id: 'carol', role: 'member', phoneNumbers: ['pn-a'] },
+    { id: 'erin', role: 'member', phoneNumbers: ['pn-b'] },
+    { id: 'vic', role: 'viewer', phoneNumbers: ['pn-a'] },
+  ],
+}
+
+/** The harness's relay (production server setup, memory store by default) with WORKSPACE. */
 export async function startTestRelay(
   options: Partial<RelayServerOptions> = {},
 ): Promise<TestRelay> {
-  const srv = await startRelayServer({
-    storage: createMemoryStorage(),
+  const srv = await startTestRelayServer({
     secret: SECRET,
     webhookSecret: WEBHOOK_SECRET,
-    log: () => {},
+    workspace: WORKSPACE,
     ...options,
   })
-  const { admin } = srv.relay
-  if (srv.relay.storage.listMembers().length === 0) {
-    const people = [
-      ['alice', 'owner', ['pn-a', 'pn-b']],
-      ['carol', 'member', ['pn-a']],
-      ['erin', 'member', ['pn-b']],
-      ['vic', 'viewer', ['pn-a']],
-    ] as const
-    await admin.createPhoneNumber({ id: 'pn-a', name: 'Support', number: '+14155550142' })
-    await admin.createPhoneNumber({ id: 'pn-b', name: 'Sales', number: '+14155550100' })
-    for (const [id, role, numbers] of people) {
-      await admin.createMember({
-        id,
-        email: `${id}@example.com`,
-        name: id,
-        role,
-        password: PASSWORD,
-      })
-      for (const pn of numbers) await admin.grant(id, pn)
-    }
-  }
   const session = async (email: string) => {
     const res = await fetch(`${srv.url}/api/login`, {
       method: 'POST',
@@ -84,7 +79,7 @@ export async function startTestRelay(
       body: raw,
     })
   }
-  return { ...srv, wsUrl: `ws://127.0.0.1:${srv.port}/sync`, login, session, webhook }
+  return { ...srv, login, session, webhook }
 }
 
 export const sign = (raw: string, secret = WEBHOOK_SECRET) =>

@@ -1,20 +1,24 @@
 /**
- * @module The real relay for attacks: in this process (startRelayServer over SQLite in a temp
- * DATA_DIR), as the operators' process (`node --import tsx src/main.ts`, SIGKILL-able), and a
+ * @module The real relay for attacks: in this process (the relay's test harness,
+ * `@switchboard/relay/testing`, over SQLite in a temp DATA_DIR), as the operators' process
+ * (`node --import tsx src/main.ts` by the harness's spawnRelayProcess, SIGKILL-able), and a
  * seeded workspace of members and phone numbers.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
 import { createHmac } from 'node:crypto'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createSqliteStorage, type RelayStorage } from '@switchboard/relay'
 import {
-  startRelayServer,
+  seedWorkspace,
+  spawnRelayProcess,
+  startTestRelayServer,
+  type RelayProcess,
   type RelayServer,
   type RelayServerOptions,
-} from '@switchboard/relay/node'
+  type TestRelayServer,
+  type TestWorkspace,
+} from '@switchboard/relay/testing'
 
 export const PASSWORD = 'demo-password'
 export const SECRET = 'reliability-secret-0123456789abcdef'
@@ -50,78 +54,54 @@ export interface WorkspaceSeed {
   members: [string, 'owner' | 'admin' | 'member' | 'viewer', string[]][]
 }
 
+/** Seeds `workspace` through the relay's test harness (a store with members is left alone). */
 export async function seed(srv: RelayServer, workspace: WorkspaceSeed): Promise<void> {
-  const { admin, storage } = srv.relay
-  if (storage.listMembers().length > 0) return
-  for (const [i, id] of workspace.phoneNumbers.entries())
-    await admin.createPhoneNumber({ id, name: `Line ${i}`, number: `+1415555${1000 + i}` })
-  for (const [id, role, numbers] of workspace.members) {
-    await admin.createMember({ id, email: `${id}@example.com`, name: id, role, password: PASSWORD })
-    for (const pn of numbers) await admin.grant(id, pn)
-  }
+  await seedWorkspace(srv.relay, testWorkspace(workspace))
 }
 
-export interface LocalRelay extends RelayServer {
+const testWorkspace = (workspace: WorkspaceSeed): TestWorkspace => ({
+  password: PASSWORD,
+  phoneNumbers: workspace.phoneNumbers.map((id, i) => ({
+    id,
+    name: `Line ${i}`,
+    number: `+1415555${1000 + i}`,
+  })),
+  members: workspace.members.map(([id, role, phoneNumbers]) => ({ id, role, phoneNumbers })),
+})
+
+export interface LocalRelay extends TestRelayServer {
   dataDir: string
-  storage: RelayStorage
 }
 
-/** The relay in this process over SQLite in `dataDir` (a new temp dir by default). */
+/** The relay's test harness in this process over SQLite in `dataDir` (a new temp dir by default). */
 export async function startLocalRelay(
   options: Partial<RelayServerOptions> & { dataDir?: string; workspace?: WorkspaceSeed } = {},
 ): Promise<LocalRelay> {
+  const { workspace, ...rest } = options
   const dataDir = options.dataDir ?? tempDir('relay')
-  const storage = options.storage ?? createSqliteStorage({ path: join(dataDir, 'relay.db') })
-  const srv = await startRelayServer({
+  const srv = await startTestRelayServer({
     secret: SECRET,
     webhookSecret: WEBHOOK_SECRET,
-    log: () => {},
     loginLimit: { perEmail: 1000, perIp: 100_000, windowMs: 60_000 },
-    ...options,
-    storage,
+    ...rest,
+    dataDir,
+    workspace: workspace && testWorkspace(workspace),
   })
-  if (options.workspace) await seed(srv, options.workspace)
-  return { ...srv, dataDir, storage }
+  return { ...srv, dataDir }
 }
 
 export const webhookSignature = (raw: string) =>
   'sha256=' + createHmac('sha256', WEBHOOK_SECRET).update(raw).digest('hex')
 
-export interface RelayProcess {
-  child: ChildProcess
-  url: string
-  port: number
-  output(): string
-  exited: Promise<number | null>
-}
+export type { RelayProcess }
 
 /**
- * Spawns `node --import tsx <script>` (the relay's own src/main.ts by default) and resolves once
- * it logs "relay listening". SIGKILL hits the relay itself, not a wrapper.
+ * Spawns `node --import tsx <script>` (the relay's own src/main.ts by default) through the
+ * relay's harness, with the demo password and an IPC channel; resolves once it logs "relay
+ * listening". SIGKILL hits the relay itself, not a wrapper.
  */
-export function spawnRelay(
+export const spawnRelay = (
   env: Record<string, string>,
   script = join(RELAY_PACKAGE, 'src/main.ts'),
-): Promise<RelayProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
-    cwd: RELAY_PACKAGE,
-    env: { ...process.env, HOST: '127.0.0.1', SWITCHBOARD_DEMO_PASSWORD: PASSWORD, ...env },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  })
-  let out = ''
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => resolve(code)),
-  )
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()))
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString()
-      const m = /"msg":"relay listening","url":"([^"]+)"/.exec(out)
-      if (m) {
-        const url = m[1]!
-        resolve({ child, url, port: Number(new URL(url).port), output: () => out, exited })
-      }
-    })
-    void exited.then((code) => reject(new Error(`relay exited with ${code}:\n${out.slice(-3000)}`)))
-  })
-}
+): Promise<RelayProcess> =>
+  spawnRelayProcess({ SWITCHBOARD_DEMO_PASSWORD: PASSWORD, ...env }, { script, ipc: true })

@@ -1,0 +1,212 @@
+/**
+ * @module Every environment variable the relay reads, in one validated table.
+ *
+ * Each entry has a parser, a default and one line for the README; `readRelayEnv` parses them
+ * all before anything touches DATA_DIR, so a mistyped setting stops the start with its name and
+ * value instead of becoming NaN. An unset or empty variable takes its default.
+ */
+
+/** How one variable is read: the value it parses to, and what the README says of it. */
+export interface EnvVar<T> {
+  /** Turns the raw text into a value, or throws an EnvError naming `name` and `raw`. */
+  parse(raw: string, name: string): T
+  /** The value when the variable is unset or empty (`undefined`: the relay's own default). */
+  default: T
+  /** The default as the README shows it. */
+  shown: string
+  /** One line for the README's table. */
+  about: string
+}
+
+/** A setting the relay cannot start with; the message names the variable and its value. */
+export class EnvError extends Error {
+  readonly variable: string
+  constructor(variable: string, raw: string, what: string) {
+    super(`${variable} must be ${what}, got '${raw}'`)
+    this.name = 'EnvError'
+    this.variable = variable
+  }
+}
+
+const invalid = (name: string, raw: string, what: string) => new EnvError(name, raw, what)
+
+/** A non-negative whole number in `unit` (only digits: `1MB`, `2.5`, `1e3` and `-1` fail). */
+const whole =
+  (unit: string) =>
+  (raw: string, name: string): number => {
+    const value = Number(raw)
+    if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value))
+      throw invalid(name, raw, `a whole number of ${unit}`)
+    return value
+  }
+
+const port = (raw: string, name: string): number => {
+  const value = Number(raw)
+  if (!/^\d+$/.test(raw.trim()) || value > 65_535)
+    throw invalid(name, raw, 'a port number from 0 to 65535')
+  return value
+}
+
+const text = (raw: string): string => raw
+
+const list = (raw: string): string[] =>
+  raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)
+
+/** `0` turns it off; any other value leaves it on. */
+const onUnlessZero = (raw: string): boolean => raw.trim() !== '0'
+
+function v<T>(
+  parse: (raw: string, name: string) => T,
+  fallback: T,
+  shown: string,
+  about: string,
+): EnvVar<T> {
+  return { parse, default: fallback, shown, about }
+}
+/** No value unless set (a secret generated into DATA_DIR, a feature left off). */
+const none = undefined as string | undefined
+/** Left to `createRelay`'s own default, which the README's column repeats. */
+const relayDefault = undefined as number | undefined
+
+/** The table: every variable the relay and its CLI read. */
+export const relayEnv = {
+  PORT: v(port, 8787, '`8787`', 'TCP port; `0` picks a free one (logged as `relay listening`)'),
+  HOST: v(text, '127.0.0.1', '`127.0.0.1`', 'address the server listens on'),
+  DATA_DIR: v(
+    text,
+    './data',
+    '`./data`',
+    '`relay.db` (SQLite, WAL), generated secrets, `relay.pid`',
+  ),
+  SWITCHBOARD_SECRET: v(
+    text,
+    none,
+    'generated once into `DATA_DIR` (mode 0600)',
+    'token signing key',
+  ),
+  WEBHOOK_SECRET: v(text, none, 'generated once into `DATA_DIR` (mode 0600)', 'webhook HMAC key'),
+  ALLOWED_ORIGINS: v(
+    list,
+    undefined as string[] | undefined,
+    'own origin + `http://localhost:5173`',
+    'comma-separated; same-origin and Origin-less (non-browser) clients are always allowed',
+  ),
+  SWITCHBOARD_DEMO_PASSWORD: v(text, none, 'random, printed', 'password of the demo accounts'),
+  DEMO: v(
+    onUnlessZero,
+    true,
+    'on',
+    '`DEMO=0` starts empty; otherwise an empty `DATA_DIR` is seeded before the port opens',
+  ),
+  WEB_DIR: v(text, none, 'unset', 'built SPA served with an `index.html` fallback'),
+  TOKEN_TTL_SECONDS: v(whole('seconds'), relayDefault, '`3600`', 'access token lifetime'),
+  SESSION_TTL_SECONDS: v(
+    whole('seconds'),
+    relayDefault,
+    '`2592000` (30 days)',
+    'absolute lifetime of a session (a login): no refresh extends it',
+  ),
+  MAX_FRAME_BYTES: v(whole('bytes'), relayDefault, '`1048576`', 'frame cap (and webhook body cap)'),
+  MAX_SYNC_FRAME_BYTES: v(
+    whole('bytes'),
+    relayDefault,
+    '`33554432`',
+    "cap of a client's sync step 2, which carries its whole delete set",
+  ),
+  MAX_SYNC_BYTES_PER_MEMBER: v(
+    whole('bytes'),
+    relayDefault,
+    '`67108864`',
+    "bytes of sync step 2s over `MAX_FRAME_BYTES` one member's sockets may be receiving at once; past it 4429 [L6]; 0 = no cap",
+  ),
+  MAX_SOCKETS_PER_MEMBER: v(
+    whole('sockets'),
+    relayDefault,
+    '`100`',
+    'open sockets one member may hold; the next is closed with 4429 [L4]; 0 = no cap',
+  ),
+  MAX_PRESENCE_BYTES: v(
+    whole('bytes'),
+    relayDefault,
+    '`8192`',
+    'bytes of JSON one presence (awareness) state may have; more closes the socket with 4413 [L5]; 0 = no cap',
+  ),
+  PRESENCE_UPDATES_PER_SECOND: v(
+    whole('updates'),
+    relayDefault,
+    '`10`',
+    'presence changes a socket may make per second (and in a burst); faster ones are coalesced, the newest kept [L5]; 0 = no cap',
+  ),
+  EPOCH_EVERY: v(
+    whole('batches'),
+    relayDefault,
+    'off',
+    'an inbox room starts a new epoch after this many stored batches (docs/bounded-documents.md)',
+  ),
+  EPOCH_LOAD_ITEMS: v(
+    whole('items'),
+    50_000,
+    '`50000`',
+    'an inbox room with this many Yjs structs starts a new epoch when nobody is connected (on load, or idle); 0 = off',
+  ),
+  EPOCH_LOAD_WRITERS: v(
+    whole('writers'),
+    2_000,
+    '`2000`',
+    'same, for this many writer (client) ids; 0 = off',
+  ),
+  HISTORY_HORIZON_MS: v(
+    whole('milliseconds'),
+    relayDefault,
+    '`7776000000` (90 days)',
+    'audit history older than this moves from inbox rooms to the archive (`GET /api/history/:pn`)',
+  ),
+  RESTORE_RETENTION_DAYS: v(
+    whole('days'),
+    relayDefault,
+    '`30`',
+    'how far back an owner may restore an inbox (docs/restore.md); the history archive is never pruned',
+  ),
+  COMPACT_EVERY: v(
+    whole('batches'),
+    relayDefault,
+    '`500`',
+    "stored batches between a room's snapshots (log → snapshot compaction)",
+  ),
+  COMPACT_QUIET_MS: v(
+    whole('milliseconds'),
+    1000,
+    '`1000`',
+    'a due compaction waits for a pause this long until the log outgrows the snapshot; 0 = at once',
+  ),
+  METRICS_TOKEN: v(
+    text,
+    none,
+    'unset',
+    '`/metrics` needs `Authorization: Bearer <token>`; unset: loopback clients only (set it behind a local proxy)',
+  ),
+}
+
+export type RelayEnvName = keyof typeof relayEnv
+/** The parsed settings: each variable's value, or its default. */
+export type RelayEnv = { [K in RelayEnvName]: (typeof relayEnv)[K]['default'] }
+
+/**
+ * Parses `names` (all of the table by default) from `env`; the first bad value throws an EnvError
+ * naming the variable and the value.
+ */
+export function readRelayEnv<K extends RelayEnvName = RelayEnvName>(
+  env: NodeJS.ProcessEnv,
+  names: readonly K[] = Object.keys(relayEnv) as K[],
+): Pick<RelayEnv, K> {
+  const out: Partial<Record<RelayEnvName, unknown>> = {}
+  for (const name of names) {
+    const entry = relayEnv[name] as EnvVar<unknown>
+    const raw = env[name]
+    out[name] = raw === undefined || raw === '' ? entry.default : entry.parse(raw, name)
+  }
+  return out as Pick<RelayEnv, K>
+}

@@ -1,0 +1,86 @@
+/**
+ * @module `main()`: the relay as operators run it, configured by the environment (node/env.ts).
+ *
+ * Keeps generated secrets in DATA_DIR (mode 0600), seeds the demo on an empty DATA_DIR, serves
+ * the built web app when WEB_DIR exists, and shuts down gracefully on SIGINT/SIGTERM.
+ */
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { seedDemo } from '../demo.ts'
+import { retentionMs } from '../restore.ts'
+import { createSqliteStorage } from '../storage/sqlite.ts'
+import { readRelayEnv } from './env.ts'
+import { secretFrom } from './secrets.ts'
+import { startRelayServer, type RelayServer } from './server.ts'
+import { stopOnSignals, type Log } from './shutdown.ts'
+
+/** Starts the relay from `env`; a bad setting rejects before DATA_DIR is touched. */
+export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RelayServer> {
+  const settings = readRelayEnv(env)
+  const { PORT: port, HOST: host } = settings
+  const dataDir = resolve(settings.DATA_DIR)
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+  const secret = secretFrom(dataDir, 'switchboard-secret', settings.SWITCHBOARD_SECRET)
+  const webhookSecret = secretFrom(dataDir, 'webhook-secret', settings.WEBHOOK_SECRET)
+  const allowedOrigins = settings.ALLOWED_ORIGINS ?? [
+    `http://${host}:${port}`,
+    `http://localhost:${port}`,
+    'http://localhost:5173',
+    'http://127.0.0.1:5173',
+  ]
+  const storage = createSqliteStorage({ path: join(dataDir, 'relay.db') })
+  const log: Log = (event) => console.log(JSON.stringify({ t: new Date().toISOString(), ...event }))
+  const seeded: { demo?: { password: string; members: { email: string; role: string }[] } } = {}
+  const srv = await startRelayServer({
+    storage,
+    secret,
+    webhookSecret,
+    allowedOrigins,
+    metricsToken: settings.METRICS_TOKEN,
+    port,
+    host,
+    webDir: settings.WEB_DIR === undefined ? undefined : resolve(settings.WEB_DIR),
+    tokenTtlSeconds: settings.TOKEN_TTL_SECONDS,
+    sessionTtlSeconds: settings.SESSION_TTL_SECONDS,
+    maxFrameBytes: settings.MAX_FRAME_BYTES,
+    maxSyncFrameBytes: settings.MAX_SYNC_FRAME_BYTES,
+    maxSocketsPerMember: settings.MAX_SOCKETS_PER_MEMBER,
+    maxSyncBytesPerMember: settings.MAX_SYNC_BYTES_PER_MEMBER,
+    maxPresenceBytes: settings.MAX_PRESENCE_BYTES,
+    presenceUpdatesPerSecond: settings.PRESENCE_UPDATES_PER_SECOND,
+    epochEvery: settings.EPOCH_EVERY,
+    historyHorizonMs: settings.HISTORY_HORIZON_MS,
+    restoreRetentionMs: retentionMs(settings.RESTORE_RETENTION_DAYS),
+    compactEvery: settings.COMPACT_EVERY,
+    // A busy room compacts in its next pause (up to a log as big as its snapshot).
+    compactQuietMs: settings.COMPACT_QUIET_MS,
+    epochOnLoad: { items: settings.EPOCH_LOAD_ITEMS, writers: settings.EPOCH_LOAD_WRITERS },
+    async beforeListen(relay) {
+      if (!settings.DEMO || storage.listMembers().length > 0) return
+      const password = settings.SWITCHBOARD_DEMO_PASSWORD ?? randomBytes(9).toString('base64url')
+      const started = Date.now()
+      const result = await seedDemo(relay, { password })
+      log({
+        level: 'info',
+        msg: 'demo workspace seeded',
+        ms: Date.now() - started,
+        ...result.counts,
+      })
+      seeded.demo = { password, members: result.members }
+    },
+  })
+  const pidFile = join(dataDir, 'relay.pid')
+  writeFileSync(pidFile, String(process.pid), { mode: 0o600 })
+  if (seeded.demo) {
+    const { password, members } = seeded.demo
+    console.log(
+      `\nDemo workspace — sign in at ${srv.url} with password ${password}:\n` +
+        members.map((m) => `  ${m.email.padEnd(20)} ${m.role}`).join('\n') +
+        '\n',
+    )
+  }
+  log({ level: 'info', msg: 'relay listening', url: srv.url, dataDir })
+  stopOnSignals(srv, pidFile, log)
+  return srv
+}

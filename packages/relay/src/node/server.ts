@@ -1,0 +1,135 @@
+/**
+ * @module The relay on a Node HTTP server: `@hono/node-server`, the `ws` upgrade glue
+ * (`@hono/node-ws`), the frame cap, the heartbeat, the close-code mapping and the static web app.
+ *
+ * `startRelayServer` is what `main()` and every test harness share.
+ */
+import { serve, type ServerType } from '@hono/node-server'
+import { getConnInfo } from '@hono/node-server/conninfo'
+import { serveStatic } from '@hono/node-server/serve-static'
+import { createNodeWebSocket } from '@hono/node-ws'
+import { existsSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import { Hono } from 'hono'
+import type { WebSocket } from 'ws'
+import { CloseCode } from '@switchboard/protocol'
+import { createRelay, type Relay, type RelayOptions } from '../relay.ts'
+import { webAppScriptHashes } from './script-hashes.ts'
+import { gateFrames } from './ws-frame.ts'
+import { wsSocketAdapter } from './ws-socket.ts'
+import './error-event.ts'
+
+export interface RelayServerOptions extends Omit<RelayOptions, 'upgradeWebSocket'> {
+  port?: number
+  host?: string
+  /** Directory of the built SPA, served with an index.html fallback. */
+  webDir?: string
+  /** WebSocket ping interval; a socket that missed a pong by the next one is dropped. */
+  heartbeatMs?: number
+  /** Runs before the port opens (e.g. the demo seed), so /healthz never answers a half-made relay. */
+  beforeListen?: (relay: Relay) => Promise<void>
+}
+
+export interface RelayServer {
+  relay: Relay
+  server: ServerType
+  port: number
+  url: string
+  close(): Promise<void>
+}
+
+/** Starts the relay on a Node HTTP server (port 0 picks a free port). */
+export async function startRelayServer(options: RelayServerOptions): Promise<RelayServer> {
+  const root = new Hono()
+  const { injectWebSocket, upgradeWebSocket, wss } = createNodeWebSocket({ app: root })
+  const webDir =
+    options.webDir && existsSync(join(options.webDir, 'index.html')) ? options.webDir : null
+  const relay = createRelay({
+    ...options,
+    // The CSP allows the built app's inline bootstrap script by its hash, read once at start.
+    scriptHashes: options.scriptHashes ?? (webDir ? webAppScriptHashes(webDir) : []),
+    upgradeWebSocket,
+    socketAdapter: wsSocketAdapter,
+    clientIp: (c) => {
+      try {
+        return getConnInfo(c).remote.address
+      } catch {
+        return undefined
+      }
+    },
+  })
+  // `ws` reads maxPayload at each upgrade; the frame gate (ws-frame.ts) then sets each message's
+  // cap from its first bytes, so any frame over its cap is refused before it is buffered [L6].
+  wss.options.maxPayload = relay.maxSyncFrameBytes
+  const caps = { frame: relay.maxFrameBytes, sync: relay.maxSyncFrameBytes }
+  // Dead peers (no pong within a heartbeat) are terminated, so their rooms can unload.
+  const alive = new WeakSet<WebSocket>()
+  const heartbeat = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (!alive.has(ws)) {
+        ws.terminate()
+        continue
+      }
+      alive.delete(ws)
+      ws.ping()
+    }
+  }, options.heartbeatMs ?? 30_000)
+  heartbeat.unref()
+  /** Sockets whose big sync step 2 was refused for the member's budget: 4429, not 4413. */
+  const overBudget = new WeakSet<WebSocket>()
+  wss.on('connection', (ws: WebSocket) => {
+    // False only with a `ws` whose internals changed (ws-frame.test.ts pins them): frames are
+    // then held to the sync cap by `ws` and to their own cap by the relay after buffering.
+    gateFrames(ws, {
+      ...caps,
+      budget: { ...relay.syncBudget(ws), refused: () => overBudget.add(ws) },
+    })
+    alive.add(ws)
+    ws.on('pong', () => alive.add(ws))
+    const close = ws.close.bind(ws)
+    // ws closes oversized frames with 1009; the shared contract says 4413 (4429 when it is the
+    // member's budget of big step 2s that is full: retrying later works).
+    ws.close = (code?: number, reason?: string | Buffer) =>
+      code !== 1009
+        ? close(code, reason)
+        : overBudget.has(ws)
+          ? close(CloseCode.SlowConsumer, 'member has too many big sync messages in flight, retry')
+          : close(CloseCode.TooLarge, 'frame too large')
+    ws.on('error', (err: Error & { code?: string }) => {
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH')
+        relay.reportRejectedFrame(overBudget.has(ws) ? 'sync-budget' : 'too-large', err.message)
+      else relay.reportRejectedFrame('socket-error', `${err.code ?? ''} ${err.message}`)
+    })
+  })
+  root.route('/', relay.app)
+  if (webDir) {
+    root.use('*', serveStatic({ root: webDir }))
+    root.get('*', serveStatic({ path: join(webDir, 'index.html') }))
+  }
+  await options.beforeListen?.(relay)
+  const server = await new Promise<ServerType>((res) => {
+    const s = serve(
+      { fetch: root.fetch, port: options.port ?? 0, hostname: options.host ?? '127.0.0.1' },
+      () => res(s),
+    )
+  })
+  injectWebSocket(server)
+  server.on('clientError', (_err, socket) => socket.destroy())
+  const port = (server.address() as AddressInfo).port
+  return {
+    relay,
+    server,
+    port,
+    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    async close() {
+      clearInterval(heartbeat)
+      server.close()
+      await relay.close()
+      // Sockets got 1001; give their closing handshakes a moment, then drop what is left.
+      await new Promise((r) => setTimeout(r, 100))
+      for (const ws of wss.clients) ws.terminate()
+      ;(server as { closeAllConnections?: () => void }).closeAllConnections?.()
+    },
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * @module `@switchboard/relay/testing`: the one way tests start a relay, in this process or in a
+ * child process's entry, over the production server setup.
+ */
+export {
+  startTestRelayServer,
+  TEST_SECRET,
+  TEST_WEBHOOK_SECRET,
+  type TestRelayServer,
+  type TestRelayServerOptions,
+} from './server.ts'
+export { seedWorkspace, type TestWorkspace } from './workspace.ts'
+export type { RelayServer, RelayServerOptions } from '../node/server.ts'
+export {
+  spawnRelayProcess,
+  RELAY_PACKAGE,
+  type RelayProcess,
+  type RelayProcessOptions,
+} from './process.ts'

@@ -1,0 +1,47 @@
+/**
+ * @module The relay for tests: the production server setup (`startRelayServer`: a real Node
+ * server, the frame cap, the heartbeat, the close-code mapping) on port 0 over a given store.
+ */
+import { join } from 'node:path'
+import { startRelayServer, type RelayServer, type RelayServerOptions } from '../node/server.ts'
+import type { RelayStorage } from '../storage/relay-storage.ts'
+import { createMemoryStorage } from '../storage/memory.ts'
+import { createSqliteStorage } from '../storage/sqlite.ts'
+import { seedWorkspace, type TestWorkspace } from './workspace.ts'
+
+export const TEST_SECRET = 'test-secret-0123456789abcdef'
+export const TEST_WEBHOOK_SECRET = 'test-webhook-secret'
+
+export interface TestRelayServerOptions extends Partial<RelayServerOptions> {
+  /** SQLite in `<dataDir>/relay.db` unless `storage` is given; memory when neither is. */
+  dataDir?: string
+  /** Seeded before the server is returned, when the store has no members yet. */
+  workspace?: TestWorkspace
+}
+
+export interface TestRelayServer extends RelayServer {
+  storage: RelayStorage
+  /** `ws://…/sync`: append `/<room>?token=…`. */
+  wsUrl: string
+}
+
+/** Starts the relay as `main()` does (same glue), quiet, with test secrets unless given. */
+export async function startTestRelayServer(
+  options: TestRelayServerOptions = {},
+): Promise<TestRelayServer> {
+  const { dataDir, workspace, ...rest } = options
+  const storage =
+    rest.storage ??
+    (dataDir === undefined
+      ? createMemoryStorage()
+      : createSqliteStorage({ path: join(dataDir, 'relay.db') }))
+  const srv = await startRelayServer({
+    secret: TEST_SECRET,
+    webhookSecret: TEST_WEBHOOK_SECRET,
+    log: () => {},
+    ...rest,
+    storage,
+  })
+  if (workspace) await seedWorkspace(srv.relay, workspace)
+  return { ...srv, storage, wsUrl: `ws://${new URL(srv.url).host}/sync` }
+}
