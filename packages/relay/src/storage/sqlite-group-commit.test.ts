@@ -5,37 +5,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it, vi } from 'vitest'
-import { describeRelayStorage, type StorageHarness } from './relay-storage.contract.ts'
-import { createMemoryStorage } from './memory.ts'
-import { createSqliteStorage, type SqliteStorage, type SqliteStorageOptions } from './sqlite.ts'
-
-describeRelayStorage('memory', async () => {
-  const storage = createMemoryStorage()
-  return { storage, corrupt: (room) => storage.corruptRoom(room), reopen: async () => storage }
-})
-
-/** The contract on a SQLite file, its store opened (and reopened) with `options`. */
-const onSqlite =
-  (options: Omit<SqliteStorageOptions, 'path'>) => async (): Promise<StorageHarness> => {
-    const path = join(mkdtempSync(join(tmpdir(), 'relay-sqlite-')), 'relay.db')
-    const storage = createSqliteStorage({ path, ...options })
-    return {
-      storage,
-      corrupt: (room) =>
-        storage.db.prepare("UPDATE updates SET data = X'DEADBEEF' WHERE room = ?").run(room),
-      reopen: async () => {
-        await storage.close()
-        return createSqliteStorage({ path, ...options })
-      },
-    }
-  }
-
-describeRelayStorage('sqlite', onSqlite({}))
-describeRelayStorage('sqlite, appends committed inline', onSqlite({ appendWriter: 'inline' }))
-describeRelayStorage(
-  'sqlite, lone appends committed on the event loop',
-  onSqlite({ inlineAfterQuietMs: 0 }),
-)
+import { createSqliteStorage, type SqliteStorage } from './sqlite.ts'
 
 describe('SQLite group commit (no timer in front of a commit)', () => {
   const open = (inlineAfterQuietMs?: number): { storage: SqliteStorage; path: string } => {
