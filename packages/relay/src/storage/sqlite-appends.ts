@@ -1,7 +1,9 @@
 /**
  * @module How the SQLite store commits appends. A writer thread with its own connection
  * commits them (sqlite-writer.ts), so under load the event loop never waits on an fsync; a
- * lone append after a quiet spell is committed on the loop instead. The fsync is shared without
+ * lone append after a quiet spell is committed on the loop instead, and so are the appends made
+ * while the thread starts (with the first batch meant for it: a store that never needs it never
+ * loads it). The fsync is shared without
  * a timer: the first append is sent as soon as the code that made it yields (a microtask),
  * together with every append made in the same synchronous run, and whatever arrives while a
  * commit is being written goes out as the next commit the moment it returns (group commit that
@@ -42,6 +44,8 @@ export interface AppendWriter {
   compact?(room: string, snapshot: Uint8Array, upTo: number): Promise<void>
   readonly appendCommits: number
   readonly inlineCommits: number
+  /** Starts the writer thread if it is not running; resolves once it can commit (for tests). */
+  whenWriterReady(): Promise<void>
   /** Commits what is queued, waits for what is being written, and stops the thread. */
   close(): Promise<void>
 }
@@ -88,6 +92,7 @@ export function createAppendWriter(options: AppendWriterOptions): AppendWriter {
 
   const settle = (batch: PendingAppend[], ids: number[] | null, error?: unknown) => {
     if (ids) {
+      if (appendCommits === 0) startCheckpointer()
       appendCommits++
       lastCommitAt = performance.now()
       batch.forEach((a, i) => a.resolve(ids[i]!))
@@ -107,56 +112,92 @@ export function createAppendWriter(options: AppendWriterOptions): AppendWriter {
   }
 
   let writer: Worker | null = null
-  if (options.threaded) {
+  /** The writer thread has opened its connection (it loads for a moment after it starts). */
+  let ready = false
+  let onReady: (() => void) | null = null
+  const whenReady = new Promise<void>((resolve) => (onReady = resolve))
+  const die = (error: unknown) => {
+    broken ??= new StorageError('io', 'the append writer stopped', { cause: error })
+    const lost = [...(inflight ?? []), ...queue]
+    inflight = null
+    queue = []
+    for (const a of lost) a.reject(broken)
+    for (const c of compactions.values()) c.reject(broken)
+    compactions.clear()
+    drained?.()
+  }
+  const onMessage = (w: Worker, m: FromWriter) => {
+    if (m.kind === 'closed') return
+    if (m.kind === 'ready') {
+      ready = true
+      onReady?.()
+      return
+    }
+    if (m.kind === 'compacted' || m.kind === 'compact-failed') {
+      const c = compactions.get(m.id)!
+      compactions.delete(m.id)
+      if (m.kind === 'compacted') c.resolve()
+      else c.reject(new StorageError('io', 'cannot write the snapshot', { cause: m.error }))
+      if (compactions.size === 0 && !inflight) w.unref()
+      if (idle()) drained?.()
+      return
+    }
+    const batch = inflight!
+    inflight = null
+    if (compactions.size === 0) w.unref()
+    if (m.kind === 'appended') settle(batch, m.ids)
+    else settle(batch, null, m.error)
+    // What arrived while that commit was written goes out as the next one, at once.
+    if (queue.length > 0) flush()
+    else if (idle()) drained?.()
+  }
+  /** Started the first time it is needed: a store that never needs it never loads it. */
+  const thread = (): Worker => {
+    if (writer) return writer
     const w = (writer = startThread(new URL('./sqlite-writer.ts', import.meta.url), {
       path: options.path,
     } satisfies StoreThreadData))
     // An idle writer does not keep Node running.
     w.unref()
-    w.on('message', (m: FromWriter) => {
-      if (m.kind === 'closed') return
-      if (m.kind === 'compacted' || m.kind === 'compact-failed') {
-        const c = compactions.get(m.id)!
-        compactions.delete(m.id)
-        if (m.kind === 'compacted') c.resolve()
-        else c.reject(new StorageError('io', 'cannot write the snapshot', { cause: m.error }))
-        if (compactions.size === 0 && !inflight) w.unref()
-        if (idle()) drained?.()
-        return
-      }
-      const batch = inflight!
-      inflight = null
-      if (compactions.size === 0) w.unref()
-      if (m.kind === 'appended') settle(batch, m.ids)
-      else settle(batch, null, m.error)
-      // What arrived while that commit was written goes out as the next one, at once.
-      if (queue.length > 0) flush()
-      else if (idle()) drained?.()
-    })
-    const die = (error: unknown) => {
-      broken ??= new StorageError('io', 'the append writer stopped', { cause: error })
-      const lost = [...(inflight ?? []), ...queue]
-      inflight = null
-      queue = []
-      for (const a of lost) a.reject(broken)
-      for (const c of compactions.values()) c.reject(broken)
-      compactions.clear()
-      drained?.()
-    }
+    w.on('message', (m: FromWriter) => onMessage(w, m))
     w.on('error', die)
     w.on('exit', (code) => {
       if (!closing || inflight) die(new Error(`exit ${code}`))
     })
+    return w
   }
   const send = (message: ToWriter) => {
-    writer!.ref()
-    writer!.postMessage(message)
+    const w = thread()
+    w.ref()
+    w.postMessage(message)
   }
 
-  /** Commits a lone small batch on the event loop after a quiet spell; false leaves it to the thread. */
+  /**
+   * Started with the first commit: it copies the WAL into the database file every few hundred
+   * ms, concurrently with the appends (without it the writers checkpoint themselves, past
+   * WRITER_CHECKPOINT_PAGES).
+   */
+  let checkpointer: Worker | null = null
+  const startCheckpointer = () => {
+    if (checkpointer || !options.threaded || closing) return
+    checkpointer = startThread(new URL('./sqlite-checkpointer.ts', import.meta.url), {
+      path: options.path,
+    } satisfies StoreThreadData)
+    checkpointer.unref()
+    checkpointer.on('error', () => {})
+  }
+
+  /**
+   * Commits a small batch on the event loop after a quiet spell, or while the writer thread is
+   * still starting (the first batch meant for it starts it; nothing is queued there then);
+   * false leaves it to the thread.
+   */
   const commitOnLoop = (batch: PendingAppend[]): boolean => {
-    if (!onLoop || compactions.size > 0 || performance.now() - lastCommitAt < options.quietMs)
-      return false
+    if (!onLoop || compactions.size > 0) return false
+    if (performance.now() - lastCommitAt < options.quietMs) {
+      if (ready) return false
+      thread()
+    }
     let bytes = 0
     for (const a of batch) bytes += a.data.byteLength
     if (bytes > INLINE_MAX_BYTES) return false
@@ -178,7 +219,7 @@ export function createAppendWriter(options: AppendWriterOptions): AppendWriter {
     if (inflight || queue.length === 0) return
     const batch = queue
     queue = []
-    if (writer) {
+    if (options.threaded) {
       if (commitOnLoop(batch)) return
       inflight = batch
       const [rooms, datas] = columns(batch)
@@ -212,7 +253,7 @@ export function createAppendWriter(options: AppendWriterOptions): AppendWriter {
         queueMicrotask(flush)
       })
     },
-    compact: writer
+    compact: options.threaded
       ? async (room, snapshot, upTo) => {
           if (broken) throw broken
           return new Promise<void>((resolve, reject) => {
@@ -224,10 +265,12 @@ export function createAppendWriter(options: AppendWriterOptions): AppendWriter {
       : undefined,
     async close() {
       flush()
-      const w = writer
-      if (w && !idle()) await new Promise<void>((resolve) => (drained = resolve))
+      if (!idle()) await new Promise<void>((resolve) => (drained = resolve))
       closing = true
-      if (w) {
+      const w = writer
+      // A writer still loading holds nothing: it need not finish loading to be stopped.
+      if (w && !ready) await w.terminate()
+      else if (w) {
         // Unref'd, the thread would not keep Node running: without this a process whose last
         // handle was the server could end before the writer closed its connection.
         w.ref()
@@ -237,7 +280,13 @@ export function createAppendWriter(options: AppendWriterOptions): AppendWriter {
           w.postMessage({ kind: 'close' } satisfies ToWriter)
         })
       }
+      checkpointer?.ref()
+      await checkpointer?.terminate()
       onLoop?.db.close()
+    },
+    whenWriterReady() {
+      if (options.threaded) thread()
+      return whenReady
     },
   }
 }

@@ -65,7 +65,8 @@ describe('SQLite group commit (no timer in front of a commit)', () => {
   it('[§4 durable] commits run on the writer thread: the event loop keeps running during one, nothing resolves before it is on disk, and appends made meanwhile share the next commit', async () => {
     const { storage, path } = open()
     try {
-      await storage.appendUpdate('inbox:a', new Uint8Array([0])) // the writer thread is up
+      await storage.whenWriterReady()
+      await storage.appendUpdate('inbox:a', new Uint8Array([0]))
       const before = storage.appendCommits
       // Another connection holds the write lock, so the writer thread's commit has to wait.
       const locker = new Database(path)
@@ -128,6 +129,7 @@ describe('SQLite group commit (no timer in front of a commit)', () => {
   it('[§4 durable] a lone append after a quiet spell is committed on the event loop, on disk when it resolves; appends close behind a commit go to the writer thread', async () => {
     const { storage, path } = open(60_000)
     try {
+      await storage.whenWriterReady()
       // Nothing committed yet: the first append is a lone one.
       await storage.appendUpdate('inbox:a', new Uint8Array([1]))
       expect(storage.inlineCommits).toBe(1)
@@ -166,6 +168,22 @@ describe('SQLite group commit (no timer in front of a commit)', () => {
       await storage.appendUpdate('inbox:a', new Uint8Array([2]))
       expect(storage.inlineCommits).toBe(1)
       expect(stored(path, 'inbox:a')).toEqual([[1], [2]])
+    } finally {
+      await storage.close()
+    }
+  })
+
+  it('[§4 durable] appends made while the writer thread is still starting do not wait for it: they are committed on the event loop, on disk when they resolve', async () => {
+    const { storage, path } = open(60_000)
+    try {
+      for (let i = 1; i <= 3; i++) await storage.appendUpdate('inbox:a', new Uint8Array([i]))
+      // The first was a lone append; the next two came close behind it, before the thread was up.
+      expect(storage.inlineCommits).toBe(3)
+      expect(stored(path, 'inbox:a')).toEqual([[1], [2], [3]])
+      await storage.whenWriterReady()
+      await storage.appendUpdate('inbox:a', new Uint8Array([4]))
+      expect(storage.inlineCommits).toBe(3)
+      expect(storage.appendCommits).toBe(4)
     } finally {
       await storage.close()
     }

@@ -6,6 +6,8 @@ export type ToWriter =
   | { kind: 'close' }
 
 export type FromWriter =
+  /** Its connection is open: the store commits on its own thread until then. */
+  | { kind: 'ready' }
   | { kind: 'appended'; ids: number[] }
   | { kind: 'append-failed'; error: string }
   /** Compactions are answered by id: one written in parts answers after later ones. */

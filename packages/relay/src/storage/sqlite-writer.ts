@@ -64,6 +64,7 @@ function compactInParts(id: number, room: string, snapshot: Uint8Array, upTo: nu
   step()
 }
 
+reply({ kind: 'ready' })
 port.on('message', (m: ToWriter) => {
   switch (m.kind) {
     case 'close':

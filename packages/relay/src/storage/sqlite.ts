@@ -12,8 +12,6 @@
  */
 import Database from 'better-sqlite3'
 import { chmodSync, closeSync, existsSync, openSync } from 'node:fs'
-import type { Worker } from 'node:worker_threads'
-import { startThread } from './programs.ts'
 import type { RelayStorage } from './relay-storage.ts'
 import type { ArchivedEntry, StoredRoom } from './room-log.ts'
 import { createSnapshotBuilder } from './snapshot-builder.ts'
@@ -21,7 +19,6 @@ import { createAppendWriter, INLINE_AFTER_QUIET_MS } from './sqlite-appends.ts'
 import { createSqliteDirectory } from './sqlite-directory.ts'
 import { prepareLogWrites, prepareRoomReads } from './sqlite-log-rows.ts'
 import { configure, migrate } from './sqlite-schema.ts'
-import type { StoreThreadData } from './sqlite-writer-protocol.ts'
 import { StorageError } from './storage-error.ts'
 
 export interface SqliteStorageOptions {
@@ -49,6 +46,8 @@ export interface SqliteStorage extends RelayStorage {
   readonly inlineCommits: number
   /** The snapshot builder process (started by the first build), while there is one. */
   readonly builderPid: number | null
+  /** Starts the writer thread if it is not running; resolves once it can commit (for tests). */
+  whenWriterReady(): Promise<void>
 }
 
 /**
@@ -128,15 +127,6 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
   })
   /** Started with the first build. */
   const builder = threaded ? createSnapshotBuilder({ path: options.path }) : null
-  let checkpointer: Worker | null = null
-  if (threaded) {
-    const c = (checkpointer = startThread(new URL('./sqlite-checkpointer.ts', import.meta.url), {
-      path: options.path,
-    } satisfies StoreThreadData))
-    c.unref()
-    // Without it the writers checkpoint themselves (WRITER_CHECKPOINT_PAGES).
-    c.on('error', () => {})
-  }
 
   return {
     db,
@@ -149,6 +139,7 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
     get builderPid() {
       return builder?.pid ?? null
     },
+    whenWriterReady: () => appends.whenWriterReady(),
     appendUpdate(room, data) {
       if (closed) return Promise.reject(new StorageError('closed', 'storage is closed'))
       return appends.append(room, data)
@@ -218,8 +209,6 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
       await appends.close()
       closed = true
       await builder?.close()
-      checkpointer?.ref()
-      await checkpointer?.terminate()
       db.close()
     },
   }
