@@ -12,6 +12,8 @@ export type { MemoryStorage } from './storage/memory.ts'
 export { StorageError, MemberRole } from './storage/relay-storage.ts'
 export type {
   RelayStorage,
+  RoomLog,
+  Directory,
   StoredRoom,
   StoredUpdate,
   MemberRecord,

@@ -5,37 +5,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it, vi } from 'vitest'
-import { describeRelayStorage, type StorageHarness } from './relay-storage.contract.ts'
-import { createMemoryStorage } from './memory.ts'
-import { createSqliteStorage, type SqliteStorage, type SqliteStorageOptions } from './sqlite.ts'
-
-describeRelayStorage('memory', async () => {
-  const storage = createMemoryStorage()
-  return { storage, corrupt: (room) => storage.corruptRoom(room), reopen: async () => storage }
-})
-
-/** The contract on a SQLite file, its store opened (and reopened) with `options`. */
-const onSqlite =
-  (options: Omit<SqliteStorageOptions, 'path'>) => async (): Promise<StorageHarness> => {
-    const path = join(mkdtempSync(join(tmpdir(), 'relay-sqlite-')), 'relay.db')
-    const storage = createSqliteStorage({ path, ...options })
-    return {
-      storage,
-      corrupt: (room) =>
-        storage.db.prepare("UPDATE updates SET data = X'DEADBEEF' WHERE room = ?").run(room),
-      reopen: async () => {
-        await storage.close()
-        return createSqliteStorage({ path, ...options })
-      },
-    }
-  }
-
-describeRelayStorage('sqlite', onSqlite({}))
-describeRelayStorage('sqlite, appends committed inline', onSqlite({ appendWriter: 'inline' }))
-describeRelayStorage(
-  'sqlite, lone appends committed on the event loop',
-  onSqlite({ inlineAfterQuietMs: 0 }),
-)
+import { createSqliteStorage, type SqliteStorage } from './sqlite.ts'
 
 describe('SQLite group commit (no timer in front of a commit)', () => {
   const open = (inlineAfterQuietMs?: number): { storage: SqliteStorage; path: string } => {
@@ -95,7 +65,8 @@ describe('SQLite group commit (no timer in front of a commit)', () => {
   it('[§4 durable] commits run on the writer thread: the event loop keeps running during one, nothing resolves before it is on disk, and appends made meanwhile share the next commit', async () => {
     const { storage, path } = open()
     try {
-      await storage.appendUpdate('inbox:a', new Uint8Array([0])) // the writer thread is up
+      await storage.whenWriterReady()
+      await storage.appendUpdate('inbox:a', new Uint8Array([0]))
       const before = storage.appendCommits
       // Another connection holds the write lock, so the writer thread's commit has to wait.
       const locker = new Database(path)
@@ -158,6 +129,7 @@ describe('SQLite group commit (no timer in front of a commit)', () => {
   it('[§4 durable] a lone append after a quiet spell is committed on the event loop, on disk when it resolves; appends close behind a commit go to the writer thread', async () => {
     const { storage, path } = open(60_000)
     try {
+      await storage.whenWriterReady()
       // Nothing committed yet: the first append is a lone one.
       await storage.appendUpdate('inbox:a', new Uint8Array([1]))
       expect(storage.inlineCommits).toBe(1)
@@ -196,6 +168,22 @@ describe('SQLite group commit (no timer in front of a commit)', () => {
       await storage.appendUpdate('inbox:a', new Uint8Array([2]))
       expect(storage.inlineCommits).toBe(1)
       expect(stored(path, 'inbox:a')).toEqual([[1], [2]])
+    } finally {
+      await storage.close()
+    }
+  })
+
+  it('[§4 durable] appends made while the writer thread is still starting do not wait for it: they are committed on the event loop, on disk when they resolve', async () => {
+    const { storage, path } = open(60_000)
+    try {
+      for (let i = 1; i <= 3; i++) await storage.appendUpdate('inbox:a', new Uint8Array([i]))
+      // The first was a lone append; the next two came close behind it, before the thread was up.
+      expect(storage.inlineCommits).toBe(3)
+      expect(stored(path, 'inbox:a')).toEqual([[1], [2], [3]])
+      await storage.whenWriterReady()
+      await storage.appendUpdate('inbox:a', new Uint8Array([4]))
+      expect(storage.inlineCommits).toBe(3)
+      expect(storage.appendCommits).toBe(4)
     } finally {
       await storage.close()
     }

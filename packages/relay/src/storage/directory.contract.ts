@@ -1,0 +1,158 @@
+/** @module The Directory contract suite: every backend runs it (`runDirectoryContract`). */
+import { afterEach, describe, expect, it } from 'vitest'
+import type { Directory, MemberRecord } from './directory.ts'
+
+export interface DirectoryHarness {
+  directory: Directory
+  /** Close this directory and open the same store again (a restart). */
+  reopen(): Promise<DirectoryHarness>
+  close(): Promise<void>
+}
+
+const member = (id: string, extra: Partial<MemberRecord> = {}): MemberRecord => ({
+  id,
+  email: `${id}@example.com`,
+  name: id.toUpperCase(),
+  role: 'member',
+  passwordHash: 'h',
+  createdAt: 1,
+  ...extra,
+})
+
+export function runDirectoryContract(name: string, make: () => Promise<DirectoryHarness>) {
+  describe(`Directory contract: ${name}`, () => {
+    let open: DirectoryHarness[] = []
+    const harness = async () => {
+      const h = await make()
+      open.push(h)
+      return h
+    }
+    afterEach(async () => {
+      for (const h of open) await h.close().catch(() => {})
+      open = []
+    })
+
+    it('members, phone numbers, access and the conversation index round-trip', async () => {
+      const { directory: d } = await harness()
+      const m = member('m1', { email: 'Alice@Example.com', name: 'Alice', role: 'owner' })
+      d.putMember(m)
+      expect(d.getMember('m1')).toEqual({ ...m, email: 'alice@example.com' })
+      expect(d.getMemberByEmail('ALICE@example.com')?.id).toBe('m1')
+      expect(d.getMemberByEmail('nobody@example.com')).toBeNull()
+      d.putMember({ ...m, role: 'admin' })
+      expect(d.listMembers().map((x) => x.role)).toEqual(['admin'])
+
+      d.putPhoneNumber({ id: 'pn1', name: 'Sales', number: '+15550100' })
+      expect(d.getPhoneNumber('pn1')?.number).toBe('+15550100')
+      expect(d.listPhoneNumbers()).toHaveLength(1)
+
+      d.grantAccess('m1', 'pn1')
+      d.grantAccess('m1', 'pn1')
+      expect(d.listAccess('m1')).toEqual(['pn1'])
+      d.revokeAccess('m1', 'pn1')
+      expect(d.listAccess('m1')).toEqual([])
+
+      d.setConversationPhoneNumber('c1', 'pn1')
+      d.setConversationPhoneNumber('c1', 'pn2')
+      expect(d.getConversationPhoneNumber('c1')).toBe('pn1')
+      expect(d.getConversationPhoneNumber('c2')).toBeNull()
+
+      expect(d.recordActivity('act1')).toBe(true)
+      expect(d.recordActivity('act1')).toBe(false)
+      expect(d.hasActivity('act1')).toBe(true)
+
+      d.setMeta('seeded', '1')
+      expect(d.getMeta('seeded')).toBe('1')
+      expect(d.getMeta('other')).toBeNull()
+    })
+
+    it('[M8] the first binding of a client id (per room) or a device id stays; a second one is refused', async () => {
+      const { directory: d } = await harness()
+      expect(d.bindClient('inbox:pn1', 42, 'm1')).toBe(true)
+      expect(d.bindClient('inbox:pn1', 42, 'm2')).toBe(false)
+      expect(d.getClientOwner('inbox:pn1', 42)).toBe('m1')
+      expect(d.getClientOwner('inbox:pn2', 42)).toBeNull()
+      expect(d.bindDevice('d1', 'm1')).toBe(true)
+      expect(d.bindDevice('d1', 'm2')).toBe(false)
+      expect(d.getDeviceOwner('d1')).toBe('m1')
+      expect(d.getDeviceOwner('d2')).toBeNull()
+    })
+
+    it('[S6] a removed member keeps their record with the time of removal', async () => {
+      const { directory: d } = await harness()
+      const m = member('m1', { name: 'M' })
+      d.putMember(m)
+      expect(d.getMember('m1')?.deactivatedAt).toBeUndefined()
+      d.putMember({ ...m, deactivatedAt: 5 })
+      expect(d.getMember('m1')).toEqual({ ...m, deactivatedAt: 5 })
+      expect(d.getMemberByEmail('m1@example.com')?.deactivatedAt).toBe(5)
+    })
+
+    it('[S1][S2] sessions: stored, listed newest first, rotated once per generation, ended once, pruned', async () => {
+      const { directory: d } = await harness()
+      const base = { memberId: 'm1', expiresAt: 1000, refreshGen: 0, refreshedAt: 10 }
+      d.putSession({ ...base, id: 's1', createdAt: 10, userAgent: 'ua', ip: '10.0.0.1' })
+      d.putSession({ ...base, id: 's2', createdAt: 20 })
+      d.putSession({ ...base, id: 's3', createdAt: 30, memberId: 'm2' })
+      expect(d.getSession('s1')).toEqual({
+        ...base,
+        id: 's1',
+        createdAt: 10,
+        userAgent: 'ua',
+        ip: '10.0.0.1',
+      })
+      expect(d.getSession('nope')).toBeNull()
+      expect(d.listSessions('m1').map((s) => s.id)).toEqual(['s2', 's1'])
+
+      expect(d.rotateSession('s1', 0, 50)).toBe(true)
+      expect(d.rotateSession('s1', 0, 51)).toBe(false)
+      expect(d.getSession('s1')).toMatchObject({ refreshGen: 1, refreshedAt: 50 })
+
+      expect(d.endSession('s1', 60, 'logout')).toBe(true)
+      expect(d.endSession('s1', 61, 'revoked')).toBe(false)
+      expect(d.getSession('s1')).toMatchObject({ endedAt: 60, endReason: 'logout' })
+      expect(d.rotateSession('s1', 1, 70)).toBe(false)
+
+      expect(d.endSessions('m1', 80, 'member-removed')).toEqual(['s2'])
+      expect(d.endSessions('m1', 81, 'member-removed')).toEqual([])
+      expect(d.getSession('s3')?.endedAt).toBeUndefined()
+
+      expect(d.pruneSessions(70)).toBe(1)
+      expect(d.getSession('s1')).toBeNull()
+      expect(d.getSession('s2')).not.toBeNull()
+      expect(d.pruneSessions(2000)).toBe(2)
+    })
+
+    it('a transaction returns what its function returns, and its writes are all there', async () => {
+      const { directory: d } = await harness()
+      const bound = d.transaction(() => {
+        d.putMember(member('m1'))
+        return d.bindDevice('dev', 'm1')
+      })
+      expect(bound).toBe(true)
+      expect(d.getMember('m1')?.id).toBe('m1')
+      expect(d.getDeviceOwner('dev')).toBe('m1')
+    })
+
+    it('everything written is there after a restart', async () => {
+      const h = await harness()
+      h.directory.putMember(member('m', { createdAt: 0 }))
+      h.directory.bindClient('r', 7, 'm')
+      h.directory.bindDevice('dev', 'm')
+      h.directory.putSession({
+        id: 's',
+        memberId: 'm',
+        createdAt: 1,
+        expiresAt: 9,
+        refreshGen: 2,
+        refreshedAt: 3,
+      })
+      const again = await h.reopen()
+      open.push(again)
+      expect(again.directory.getClientOwner('r', 7)).toBe('m')
+      expect(again.directory.getDeviceOwner('dev')).toBe('m')
+      expect(again.directory.getMember('m')?.email).toBe('m@example.com')
+      expect(again.directory.getSession('s')).toMatchObject({ memberId: 'm', refreshGen: 2 })
+    })
+  })
+}

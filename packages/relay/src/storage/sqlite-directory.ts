@@ -1,0 +1,221 @@
+/** @module The Directory on the SQLite store's main connection (see directory.ts). */
+import type Database from 'better-sqlite3'
+import type { Directory, MemberRecord, PhoneNumberRecord, SessionRecord } from './directory.ts'
+
+interface MemberRow {
+  id: string
+  email: string
+  name: string
+  role: MemberRecord['role']
+  password_hash: string
+  created_at: number
+  deactivated_at: number | null
+}
+
+interface SessionRow {
+  id: string
+  member_id: string
+  created_at: number
+  expires_at: number
+  refresh_gen: number
+  refreshed_at: number
+  ended_at: number | null
+  end_reason: string | null
+  user_agent: string | null
+  ip: string | null
+}
+
+const toSession = (r: SessionRow | undefined): SessionRecord | null => {
+  if (!r) return null
+  const s: SessionRecord = {
+    id: r.id,
+    memberId: r.member_id,
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+    refreshGen: r.refresh_gen,
+    refreshedAt: r.refreshed_at,
+  }
+  if (r.ended_at !== null) s.endedAt = r.ended_at
+  if (r.end_reason !== null) s.endReason = r.end_reason
+  if (r.user_agent !== null) s.userAgent = r.user_agent
+  if (r.ip !== null) s.ip = r.ip
+  return s
+}
+
+const toMember = (r: MemberRow | undefined): MemberRecord | null => {
+  if (!r) return null
+  const m: MemberRecord = {
+    id: r.id,
+    email: r.email,
+    name: r.name,
+    role: r.role,
+    passwordHash: r.password_hash,
+    createdAt: r.created_at,
+  }
+  if (r.deactivated_at !== null) m.deactivatedAt = r.deactivated_at
+  return m
+}
+
+/** The directory's statements on `db`; every write first checks the store is open. */
+export function createSqliteDirectory(db: Database.Database, ensureOpen: () => void): Directory {
+  const q = {
+    member: db.prepare<[string], MemberRow>('SELECT * FROM members WHERE id = ?'),
+    memberByEmail: db.prepare<[string], MemberRow>('SELECT * FROM members WHERE email = ?'),
+    members: db.prepare<[], MemberRow>('SELECT * FROM members ORDER BY created_at, id'),
+    putMember: db.prepare(
+      `INSERT INTO members (id, email, name, role, password_hash, created_at, deactivated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET email = excluded.email, name = excluded.name, role = excluded.role,
+       password_hash = excluded.password_hash, deactivated_at = excluded.deactivated_at`,
+    ),
+    putSession: db.prepare(
+      `INSERT OR REPLACE INTO sessions (id, member_id, created_at, expires_at, refresh_gen, refreshed_at,
+       ended_at, end_reason, user_agent, ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    session: db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE id = ?'),
+    sessionsOf: db.prepare<[string], SessionRow>(
+      'SELECT * FROM sessions WHERE member_id = ? ORDER BY created_at DESC, id DESC',
+    ),
+    rotateSession: db.prepare(
+      'UPDATE sessions SET refresh_gen = refresh_gen + 1, refreshed_at = ? WHERE id = ? AND refresh_gen = ? AND ended_at IS NULL',
+    ),
+    endSession: db.prepare(
+      'UPDATE sessions SET ended_at = ?, end_reason = ? WHERE id = ? AND ended_at IS NULL',
+    ),
+    endSessions: db.prepare<[number, string, string], { id: string }>(
+      'UPDATE sessions SET ended_at = ?, end_reason = ? WHERE member_id = ? AND ended_at IS NULL RETURNING id',
+    ),
+    pruneSessions: db.prepare(
+      'DELETE FROM sessions WHERE expires_at < ? OR coalesce(ended_at, expires_at) < ?',
+    ),
+    phoneNumber: db.prepare<[string], PhoneNumberRecord>(
+      'SELECT id, name, number FROM phone_numbers WHERE id = ?',
+    ),
+    phoneNumbers: db.prepare<[], PhoneNumberRecord>(
+      'SELECT id, name, number FROM phone_numbers ORDER BY rowid',
+    ),
+    putPhoneNumber: db.prepare(
+      'INSERT INTO phone_numbers (id, name, number) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, number = excluded.number',
+    ),
+    grant: db.prepare('INSERT OR IGNORE INTO access (member_id, phone_number_id) VALUES (?, ?)'),
+    revoke: db.prepare('DELETE FROM access WHERE member_id = ? AND phone_number_id = ?'),
+    access: db.prepare<[string], { phone_number_id: string }>(
+      'SELECT phone_number_id FROM access WHERE member_id = ? ORDER BY phone_number_id',
+    ),
+    conversation: db.prepare<[string], { phone_number_id: string }>(
+      'SELECT phone_number_id FROM conversations WHERE id = ?',
+    ),
+    putConversation: db.prepare(
+      'INSERT OR IGNORE INTO conversations (id, phone_number_id) VALUES (?, ?)',
+    ),
+    recordActivity: db.prepare('INSERT OR IGNORE INTO activities (id) VALUES (?)'),
+    hasActivity: db.prepare<[string], { id: string }>('SELECT id FROM activities WHERE id = ?'),
+    clientOwner: db.prepare<[string, number], { member_id: string }>(
+      'SELECT member_id FROM client_owners WHERE room = ? AND client = ?',
+    ),
+    bindClient: db.prepare(
+      'INSERT OR IGNORE INTO client_owners (room, client, member_id) VALUES (?, ?, ?)',
+    ),
+    deviceOwner: db.prepare<[string], { member_id: string }>(
+      'SELECT member_id FROM device_owners WHERE device_id = ?',
+    ),
+    bindDevice: db.prepare(
+      'INSERT OR IGNORE INTO device_owners (device_id, member_id) VALUES (?, ?)',
+    ),
+    getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
+    setMeta: db.prepare(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    ),
+  }
+
+  return {
+    getMember: (id) => toMember(q.member.get(id)),
+    getMemberByEmail: (email) => toMember(q.memberByEmail.get(email.toLowerCase())),
+    listMembers: () => q.members.all().map((r) => toMember(r)!),
+    putMember(m) {
+      ensureOpen()
+      q.putMember.run(
+        m.id,
+        m.email.toLowerCase(),
+        m.name,
+        m.role,
+        m.passwordHash,
+        m.createdAt,
+        m.deactivatedAt ?? null,
+      )
+    },
+    putSession(x) {
+      ensureOpen()
+      q.putSession.run(
+        x.id,
+        x.memberId,
+        x.createdAt,
+        x.expiresAt,
+        x.refreshGen,
+        x.refreshedAt,
+        x.endedAt ?? null,
+        x.endReason ?? null,
+        x.userAgent ?? null,
+        x.ip ?? null,
+      )
+    },
+    getSession: (id) => toSession(q.session.get(id)),
+    listSessions: (memberId) => q.sessionsOf.all(memberId).map((r) => toSession(r)!),
+    rotateSession(id, fromGen, at) {
+      ensureOpen()
+      return q.rotateSession.run(at, id, fromGen).changes > 0
+    },
+    endSession(id, at, reason) {
+      ensureOpen()
+      return q.endSession.run(at, reason, id).changes > 0
+    },
+    endSessions(memberId, at, reason) {
+      ensureOpen()
+      return q.endSessions.all(at, reason, memberId).map((r) => r.id)
+    },
+    pruneSessions(before) {
+      ensureOpen()
+      return q.pruneSessions.run(before, before).changes
+    },
+    getPhoneNumber: (id) => q.phoneNumber.get(id) ?? null,
+    listPhoneNumbers: () => q.phoneNumbers.all(),
+    putPhoneNumber(pn) {
+      ensureOpen()
+      q.putPhoneNumber.run(pn.id, pn.name, pn.number)
+    },
+    grantAccess(memberId, phoneNumberId) {
+      ensureOpen()
+      q.grant.run(memberId, phoneNumberId)
+    },
+    revokeAccess(memberId, phoneNumberId) {
+      ensureOpen()
+      q.revoke.run(memberId, phoneNumberId)
+    },
+    listAccess: (memberId) => q.access.all(memberId).map((r) => r.phone_number_id),
+    getConversationPhoneNumber: (id) => q.conversation.get(id)?.phone_number_id ?? null,
+    setConversationPhoneNumber(id, pn) {
+      ensureOpen()
+      q.putConversation.run(id, pn)
+    },
+    recordActivity(id) {
+      ensureOpen()
+      return q.recordActivity.run(id).changes > 0
+    },
+    hasActivity: (id) => q.hasActivity.get(id) !== undefined,
+    transaction: (fn) => db.transaction(fn)(),
+    getClientOwner: (room, client) => q.clientOwner.get(room, client)?.member_id ?? null,
+    bindClient(room, client, memberId) {
+      ensureOpen()
+      return q.bindClient.run(room, client, memberId).changes > 0
+    },
+    getDeviceOwner: (deviceId) => q.deviceOwner.get(deviceId)?.member_id ?? null,
+    bindDevice(deviceId, memberId) {
+      ensureOpen()
+      return q.bindDevice.run(deviceId, memberId).changes > 0
+    },
+    getMeta: (key) => q.getMeta.get(key)?.value ?? null,
+    setMeta(key, value) {
+      ensureOpen()
+      q.setMeta.run(key, value)
+    },
+  }
+}

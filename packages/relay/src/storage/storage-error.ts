@@ -1,0 +1,18 @@
+/** @module The one error a store throws for an expected failure, with a code saying which. */
+
+export const StorageErrorCode = {
+  /** The stored bytes of a room cannot be read; the room must be refused, never served empty. */
+  Unreadable: 'unreadable',
+  Closed: 'closed',
+  Io: 'io',
+} as const
+export type StorageErrorCode = (typeof StorageErrorCode)[keyof typeof StorageErrorCode]
+
+export class StorageError extends Error {
+  readonly code: StorageErrorCode
+  constructor(code: StorageErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'StorageError'
+    this.code = code
+  }
+}
