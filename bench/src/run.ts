@@ -285,81 +285,87 @@ async function durable(results: Results) {
   }
   floor.kill()
   // This relay's rows first, then the baseline's (when one is set), then the floors'.
-  let at = 0
-  for (const kind of kinds.filter((k) => k.startsWith('switchboard')))
-    at += await durableOn(kind, at, results)
+  await durableOn(
+    kinds.filter((k) => k.startsWith('switchboard')),
+    0,
+    results,
+  )
   for (const r of results.durable)
     log('durable', r.server, Math.round(r.ackedPerSec), 'marks/s p99', r.p99)
 }
 
-/** The closed and open loops against one Switchboard relay; its rows go in at `at`. */
-async function durableOn(kind: ServerKind, at: number, results: Results): Promise<number> {
-  let server
-  try {
-    server = await startServer(kind)
-  } catch (err) {
-    results.errors.push(`durable: ${kind} unavailable: ${(err as Error).message.split('\n')[0]}`)
-    return 0
-  }
+/** One durable point: the closed loop at `window` in flight, or the open loop at `rate`. */
+interface DurablePoint {
+  label: (kind: string) => string
+  window: number
+  rate?: number
+}
+
+/**
+ * The closed and open loops against every Switchboard relay of the run (this checkout's, and the
+ * baseline's when one is set), their runs taking turns like the fan-out's, so a busy minute on the
+ * shared machine falls on each; their rows go in at `at`.
+ */
+async function durableOn(kindsHere: ServerKind[], at: number, results: Results): Promise<void> {
+  const servers: { kind: ServerKind; server: Awaited<ReturnType<typeof startServer>> }[] = []
+  for (const kind of kindsHere)
+    try {
+      servers.push({ kind, server: await startServer(kind) })
+    } catch (err) {
+      results.errors.push(`durable: ${kind} unavailable: ${(err as Error).message.split('\n')[0]}`)
+    }
   const load = await startChild('load/durable.ts')
-  const rows: Results['durable'] = []
+  const writers = profile.durable.writers
+  // A smaller depth too: with writers × window marks in flight, Little's law puts the mean ack
+  // at that backlog over the throughput whatever the relay does. The open loop pairs a rate with
+  // a latency: offer that rate and read p99 there.
+  const points: DurablePoint[] = [
+    ...profile.durable.windows.map((window) => ({
+      label: (kind: string) => `${kind} (${writers} writers, ${window} in flight each)`,
+      window,
+    })),
+    ...profile.durable.offered.map((rate) => ({
+      label: (kind: string) =>
+        `${kind}, ${rate.toLocaleString('en')} marks/s offered (${writers} writers, open loop)`,
+      window: 1000,
+      rate,
+    })),
+  ]
+  const rows = new Map(servers.map((s) => [s.kind, [] as Results['durable']]))
   try {
-    // A smaller depth too: with writers × window marks in flight, Little's law puts the mean ack
-    // at that backlog over the throughput (320 at 10,000/s: 32 ms) whatever the relay does.
-    for (const window of profile.durable.windows) {
-      const runs: DurableRun[] = []
+    for (const point of points) {
+      const runs = new Map(servers.map((s) => [s.kind, [] as DurableRun[]]))
       for (let i = 0; i < profile.runs; i++)
-        runs.push(
-          await load.call<DurableRun>({
-            cmd: 'run',
-            target: server.target({ ack: true }),
-            writers: profile.durable.writers,
-            window,
-            durationMs: profile.durable.durationMs,
-          }),
-        )
-      rows.push({
-        server: `${kind} (${profile.durable.writers} writers, ${window} in flight each)`,
-        ackedPerSec: median(runs.map((r) => r.ackedPerSec)),
-        p50: median(runs.map((r) => r.p50)),
-        p99: median(runs.map((r) => r.p99)),
-        max: median(runs.map((r) => r.max)),
-        runs,
-      })
-    }
-    // The target pairs a rate with a latency: offer that rate (open loop) and read p99 there. The
-    // closed loop above keeps writers × window marks in flight, so its latency is that backlog
-    // over the throughput (Little's law), ~30 ms at 10,000/s whatever the relay does.
-    for (const rate of profile.durable.offered) {
-      const open: DurableRun[] = []
-      for (let i = 0; i < profile.runs; i++)
-        open.push(
-          await load.call<DurableRun>({
-            cmd: 'run',
-            target: server.target({ ack: true }),
-            writers: profile.durable.writers,
-            window: 1000,
-            durationMs: profile.durable.durationMs,
-            rate,
-          }),
-        )
-      rows.push({
-        server: `${kind}, ${rate.toLocaleString('en')} marks/s offered (${profile.durable.writers} writers, open loop)`,
-        ackedPerSec: median(open.map((r) => r.ackedPerSec)),
-        p50: median(open.map((r) => r.p50)),
-        p99: median(open.map((r) => r.p99)),
-        max: median(open.map((r) => r.max)),
-        runs: open,
-      })
+        for (let j = 0; j < servers.length; j++) {
+          const { kind, server } = servers[(i + j) % servers.length]!
+          runs.get(kind)!.push(
+            await load.call<DurableRun>({
+              cmd: 'run',
+              target: server.target({ ack: true }),
+              writers,
+              window: point.window,
+              durationMs: profile.durable.durationMs,
+              ...(point.rate ? { rate: point.rate } : {}),
+            }),
+          )
+        }
+      for (const [kind, list] of runs)
+        rows.get(kind)!.push({
+          server: point.label(kind),
+          ackedPerSec: median(list.map((r) => r.ackedPerSec)),
+          p50: median(list.map((r) => r.p50)),
+          p99: median(list.map((r) => r.p99)),
+          max: median(list.map((r) => r.max)),
+          runs: list,
+        })
     }
   } catch (err) {
-    results.errors.push(`durable ${kind}: ${(err as Error).message.slice(0, 300)}`)
+    results.errors.push(`durable: ${(err as Error).message.slice(0, 300)}`)
   } finally {
-    results.durable.splice(at, 0, ...rows)
+    results.durable.splice(at, 0, ...[...rows.values()].flat())
     load.kill()
-    await server.stop()
+    for (const { server } of servers) await server.stop()
   }
-  return rows.length
 }
 
 async function growth(results: Results) {
