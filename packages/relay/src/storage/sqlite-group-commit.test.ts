@@ -217,23 +217,11 @@ describe('SQLite group commit (no timer in front of a commit)', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'relay-sqlite-close-')), 'relay.db')
     // The idle writer thread and builder do not keep Node running; close() waited for them anyway,
     // so a process whose last handle was the server ended (exit 13) before the store was closed.
-    const script = `(async () => {
-      const Y = await import('yjs')
-      const { createSqliteStorage } = await import('./src/storage/sqlite.ts')
-      const doc = new Y.Doc()
-      doc.getMap('m').set('a', 1)
-      const storage = createSqliteStorage({ path: process.argv[1], inlineAfterQuietMs: Infinity })
-      const id = await storage.appendUpdate('inbox:a', Y.encodeStateAsUpdate(doc))
-      await storage.buildSnapshot('inbox:a', id)
-      await new Promise((r) => setTimeout(r, 50))
-      await storage.close()
-      console.log('closed')
-    })()`
     const pkg = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
     const { code, out } = await new Promise<{ code: number; out: string }>((resolve) =>
       execFile(
         process.execPath,
-        ['--import', 'tsx', '-e', script, path],
+        ['--import', 'tsx', 'src/storage/close-when-idle.fixture.ts', path],
         { cwd: pkg },
         (err, stdout) => resolve({ code: err ? Number(err.code) : 0, out: stdout }),
       ),
