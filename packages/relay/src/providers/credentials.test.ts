@@ -93,6 +93,19 @@ describe('[K4] credentials are checked field by field before anything is stored'
     for (const secret of SECRETS) expect(checked.message).not.toContain(secret)
   })
 
+  it('a field named like an object property (toString, __proto__) is refused as unknown too', () => {
+    expect(checkCredentials('twilio', { ...TWILIO, toString: 'x' })).toMatchObject({
+      ok: false,
+      field: 'credentials.toString',
+    })
+    expect(
+      checkCredentials('twilio', JSON.parse(`{"__proto__":{},${JSON.stringify(TWILIO).slice(1)}`)),
+    ).toMatchObject({
+      ok: false,
+      field: 'credentials.__proto__',
+    })
+  })
+
   it('a connection needs a provider, the number in E.164 and its credentials; the current provider is the default', () => {
     const number = '+14155550142'
     expect(checkConnection({ credentials: TWILIO }, number)).toMatchObject({

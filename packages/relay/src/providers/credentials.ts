@@ -90,7 +90,7 @@ export function checkCredentials(
     out[name] = v
   }
   for (const name of Object.keys(given))
-    if (!(name in fields))
+    if (!Object.hasOwn(fields, name))
       return fail(
         `credentials.${name}`,
         `is not a ${provider} credential (expected ${expected.join(' and ')})`,
