@@ -20,6 +20,8 @@ import {
   type SessionView,
 } from './member-views.ts'
 import { CloseCode } from '@switchboard/protocol'
+import type { CredentialVault } from './providers/credential-vault.ts'
+import { checkConnection, type ProviderCredentials } from './providers/credentials.ts'
 import { createRestorer, RestoreError, type RestoreReport } from './restore.ts'
 import { RELAY_ORIGIN } from './room.ts'
 import {
@@ -31,6 +33,18 @@ import {
 } from './storage/relay-storage.ts'
 
 export type { SessionView } from './member-views.ts'
+
+/**
+ * A phone number to create; with `provider` and `credentials` it is connected through that
+ * provider [K4] (credentials are checked, then stored sealed, never returned).
+ */
+export interface NewPhoneNumber {
+  name: string
+  number: string
+  id?: string
+  provider?: unknown
+  credentials?: unknown
+}
 
 export interface NewMember {
   email: string
@@ -52,11 +66,16 @@ export interface Admin {
    * owner (or the operator) creates owners [S7].
    */
   createMember(input: NewMember, options?: { demo?: boolean; actor?: Actor }): Promise<MemberRecord>
-  createPhoneNumber(input: {
-    name: string
-    number: string
-    id?: string
-  }): Promise<PhoneNumberRecord>
+  createPhoneNumber(input: NewPhoneNumber, actor?: Actor): Promise<PhoneNumberRecord>
+  /**
+   * [K4][K7] Connects an existing number through a provider, or replaces its credentials (a
+   * rotation after a leak): `provider` defaults to the number's own.
+   */
+  setCredentials(
+    phoneNumberId: string,
+    input: { provider?: unknown; credentials?: unknown },
+    actor?: Actor,
+  ): Promise<PhoneNumberRecord>
   grant(memberId: string, phoneNumberId: string): Promise<void>
   /**
    * Restores an inbox room's conversations to `at` (ISO 8601 or ms) by compensating marks
@@ -111,10 +130,12 @@ export interface AdminDeps {
   now: () => number
   log: (event: Record<string, unknown>) => void
   restoreRetentionMs: number
+  /** Seals providers' credentials before they are stored [K1]. */
+  vault: CredentialVault
 }
 
 export function createAdmin(deps: AdminDeps): Admin {
-  const { storage, writeRoom, now, log, phoneNumberOf } = deps
+  const { storage, writeRoom, now, log, phoneNumberOf, vault } = deps
   const { closeWhere, closeSessions } = deps.sockets
   const restorer = createRestorer({
     storage,
@@ -148,6 +169,33 @@ export function createAdmin(deps: AdminDeps): Admin {
         'memberId',
         `cannot ${what} the last owner: make another owner first`,
       )
+  }
+  /** [K4] A connection request checked whole, or a 400 naming its first wrong field. */
+  const connection = (
+    input: { provider?: unknown; credentials?: unknown },
+    number: unknown,
+    current?: PhoneNumberRecord['provider'],
+  ): ProviderCredentials => {
+    const checked = checkConnection(input, number, current)
+    if (!checked.ok) throw new AdminError(400, checked.field, checked.message)
+    return checked.value
+  }
+  /** [K1] The number and its sealed credentials in one commit: never one without the other. */
+  const storeConnected = (pn: PhoneNumberRecord, c: ProviderCredentials, actor: Actor) => {
+    const sealed = vault.seal(pn.id, c.provider, c.credentials)
+    storage.transaction(() => {
+      storage.putPhoneNumber(pn)
+      storage.putSealedCredentials(pn.id, sealed)
+    })
+    // [K6] Which number and key, never what was sealed.
+    log({
+      level: 'info',
+      msg: 'phone number credentials stored',
+      phoneNumber: pn.id,
+      provider: c.provider,
+      keyId: vault.keyId,
+      by: actor?.id ?? 'operator',
+    })
   }
   const putMember = async (member: MemberRecord) => {
     storage.putMember(member)
@@ -193,23 +241,38 @@ export function createAdmin(deps: AdminDeps): Admin {
       await writeRoom('workspace', (doc) => setMember(doc, publicMember(member), RELAY_ORIGIN))
       return member
     },
-    async createPhoneNumber(input) {
+    async createPhoneNumber(input, actor = null) {
       if (typeof input.name !== 'string' || !input.name.trim())
         throw new AdminError(400, 'name', 'must be a non-empty string')
+      const connecting =
+        (input.provider !== undefined && input.provider !== null) ||
+        (input.credentials !== undefined && input.credentials !== null)
+      const connected = connecting ? connection(input, input.number) : null
       if (typeof input.number !== 'string' || !/^\+?[0-9 ()-]{3,32}$/.test(input.number))
         throw new AdminError(400, 'number', 'must be a phone number')
-      if (input.id !== undefined && !ID_RE.test(input.id))
+      if (input.id !== undefined && (typeof input.id !== 'string' || !ID_RE.test(input.id)))
         throw new AdminError(400, 'id', 'must be an id')
-      const pn = {
+      const shown = {
         id: input.id ?? `pn-${crypto.randomUUID().slice(0, 8)}`,
         name: input.name.trim(),
         number: input.number,
       }
-      if (storage.getPhoneNumber(pn.id))
+      if (storage.getPhoneNumber(shown.id))
         throw new AdminError(409, 'id', 'a phone number with this id exists')
-      storage.putPhoneNumber(pn)
-      await writeRoom('workspace', (doc) => setPhoneNumber(doc, pn, RELAY_ORIGIN))
+      const pn: PhoneNumberRecord = connected ? { ...shown, provider: connected.provider } : shown
+      if (connected) storeConnected(pn, connected, actor)
+      else storage.putPhoneNumber(pn)
+      // [K6] The workspace document lists the number only: no provider, no credentials.
+      await writeRoom('workspace', (doc) => setPhoneNumber(doc, shown, RELAY_ORIGIN))
       return pn
+    },
+    async setCredentials(phoneNumberId, input, actor = null) {
+      const pn = storage.getPhoneNumber(phoneNumberId)
+      if (!pn) throw new AdminError(404, 'phoneNumberId', 'no such phone number')
+      const connected = connection(input, pn.number, pn.provider)
+      const changed: PhoneNumberRecord = { ...pn, provider: connected.provider }
+      storeConnected(changed, connected, actor)
+      return changed
     },
     async grant(memberId, phoneNumberId) {
       if (!storage.getMember(memberId)) throw new AdminError(404, 'memberId', 'no such member')

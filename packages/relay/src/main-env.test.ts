@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
@@ -17,6 +18,8 @@ const freshDataDir = () => {
   dirs.push(parent)
   return join(parent, 'data')
 }
+
+const URL_WANTED = 'an http(s) URL without query or fragment, such as https://relay.example.com'
 
 describe('main(): settings from the environment', () => {
   it.each([
@@ -38,6 +41,13 @@ describe('main(): settings from the environment', () => {
     ['COMPACT_QUIET_MS', '1s', 'a whole number of milliseconds'],
     ['PORT', 'http', 'a port number from 0 to 65535'],
     ['PORT', '70000', 'a port number from 0 to 65535'],
+    ['PUBLIC_URL', 'relay.example.com', URL_WANTED],
+    ['PUBLIC_URL', 'ftp://relay.example.com', URL_WANTED],
+    ['PUBLIC_URL', 'https://relay.example.com/?team=1', URL_WANTED],
+    ['PUBLIC_URL', 'https://user:pw@relay.example.com', URL_WANTED],
+    ['TWILIO_API_BASE', 'api.twilio.com', URL_WANTED],
+    ['TELNYX_API_BASE', 'https://api.telnyx.com#v2', URL_WANTED],
+    ['QUO_API_BASE', 'not a url', URL_WANTED],
   ])(
     '%s=%s is refused with its name and value before DATA_DIR is touched',
     async (name, value, what) => {
@@ -47,6 +57,41 @@ describe('main(): settings from the environment', () => {
       expect(existsSync(dataDir)).toBe(false)
     },
   )
+
+  it('[K2] a CREDENTIALS_KEY that is not 32 bytes of base64 stops the start, naming the variable but never showing the value', async () => {
+    for (const value of [
+      randomBytes(16).toString('base64'),
+      randomBytes(32).toString('hex'),
+      'correct horse battery staple',
+    ]) {
+      const dataDir = freshDataDir()
+      const failure = main({ DATA_DIR: dataDir, PORT: '0', CREDENTIALS_KEY: value })
+      await expect(failure).rejects.toThrow(
+        `CREDENTIALS_KEY must be 32 random bytes in base64 (openssl rand -base64 32), got a value of ${value.length} characters (not shown)`,
+      )
+      await expect(failure).rejects.not.toThrow(value)
+      expect(existsSync(dataDir)).toBe(false)
+    }
+  })
+
+  it("[K2][K8] CREDENTIALS_KEY, PUBLIC_URL and the providers' API bases are read, the URLs without a trailing slash", () => {
+    const key = randomBytes(32)
+    expect(
+      readRelayEnv({
+        CREDENTIALS_KEY: key.toString('base64'),
+        PUBLIC_URL: 'https://relay.example.com/switchboard/',
+        TWILIO_API_BASE: 'http://127.0.0.1:4010/',
+      }),
+    ).toMatchObject({
+      CREDENTIALS_KEY: new Uint8Array(key),
+      PUBLIC_URL: 'https://relay.example.com/switchboard',
+      TWILIO_API_BASE: 'http://127.0.0.1:4010',
+      TELNYX_API_BASE: 'https://api.telnyx.com',
+      QUO_API_BASE: 'https://api.openphone.com',
+    })
+    expect(readRelayEnv({}).PUBLIC_URL).toBeUndefined()
+    expect(readRelayEnv({}).CREDENTIALS_KEY).toBeUndefined()
+  })
 
   it('MAX_FRAME_BYTES=1MB fails with the variable and the value, never as NaN', () => {
     expect(() => readRelayEnv({ MAX_FRAME_BYTES: '1MB' })).toThrow(

@@ -6,6 +6,8 @@ import { DEFAULT_MAX_DRIFT } from '@switchboard/core'
 import type { Context } from 'hono'
 import type { UpgradeWebSocket } from 'hono/ws'
 import { DEFAULT_LOGIN_LIMITS, type LoginLimits } from './login-throttle.ts'
+import { CREDENTIALS_KEY_BYTES, deriveCredentialsKey } from './providers/credentials-key.ts'
+import type { ProviderName } from './providers/provider-account.ts'
 import { retentionMs } from './restore.ts'
 import { webSocketAdapter, type SocketAdapterFactory } from './socket-adapter.ts'
 import type { RelayStorage } from './storage/relay-storage.ts'
@@ -17,6 +19,18 @@ export interface RelayOptions {
   /** Verifies `x-switchboard-signature` on webhooks. */
   webhookSecret: string
   upgradeWebSocket: UpgradeWebSocket<unknown>
+  /**
+   * Seals providers' credentials at rest (32 bytes, `CREDENTIALS_KEY`) [K2]. Default: derived from
+   * `secret` by HKDF under a label of its own, never the token-signing key itself.
+   */
+  credentialsKey?: Uint8Array
+  /**
+   * The base URL providers call (`PUBLIC_URL`, no trailing slash): webhook URLs are built on it
+   * and Twilio signs over it. Default: the origin of the request that asks for a webhook URL.
+   */
+  publicUrl?: string
+  /** The providers' API hosts (`TWILIO_API_BASE`…); default their real ones. */
+  providerApiBases?: Partial<Record<ProviderName, string>>
   /** Origins allowed to open sockets and call the API, besides the relay's own. */
   allowedOrigins?: string[]
   /** Lifetime of an access token. Default 3600 s. */
@@ -117,6 +131,9 @@ export interface ResolvedOptions {
   secret: string
   webhookSecret: string
   upgradeWebSocket: UpgradeWebSocket<unknown>
+  credentialsKey: Uint8Array
+  publicUrl: string | undefined
+  providerApiBases: Readonly<Record<ProviderName, string>>
   allowedOrigins: ReadonlySet<string>
   tokenTtlSeconds: number
   sessionTtlSeconds: number
@@ -150,15 +167,36 @@ export interface ResolvedOptions {
 
 const MiB = 1024 * 1024
 
+/** The providers' real API hosts. */
+export const DEFAULT_PROVIDER_API_BASES: Readonly<Record<ProviderName, string>> = {
+  twilio: 'https://api.twilio.com',
+  telnyx: 'https://api.telnyx.com',
+  quo: 'https://api.openphone.com',
+}
+
+const withoutTrailingSlash = (url: string) => url.replace(/\/+$/, '')
+
 /** Applies the defaults documented on `RelayOptions` and derives the caps that follow from others. */
 export function resolveOptions(options: RelayOptions): ResolvedOptions {
   const maxFrameBytes = options.maxFrameBytes ?? MiB
   const maxSyncFrameBytes = Math.max(options.maxSyncFrameBytes ?? 32 * MiB, maxFrameBytes)
+  const credentialsKey = options.credentialsKey ?? deriveCredentialsKey(options.secret)
+  if (credentialsKey.byteLength !== CREDENTIALS_KEY_BYTES)
+    throw new Error(`credentialsKey must be ${CREDENTIALS_KEY_BYTES} bytes`)
+  const apiBases = { ...DEFAULT_PROVIDER_API_BASES, ...options.providerApiBases }
   return {
     storage: options.storage,
     secret: options.secret,
     webhookSecret: options.webhookSecret,
     upgradeWebSocket: options.upgradeWebSocket,
+    credentialsKey,
+    publicUrl:
+      options.publicUrl === undefined ? undefined : withoutTrailingSlash(options.publicUrl),
+    providerApiBases: {
+      twilio: withoutTrailingSlash(apiBases.twilio),
+      telnyx: withoutTrailingSlash(apiBases.telnyx),
+      quo: withoutTrailingSlash(apiBases.quo),
+    },
     allowedOrigins: new Set(options.allowedOrigins ?? []),
     tokenTtlSeconds: options.tokenTtlSeconds ?? 3600,
     sessionTtlSeconds: options.sessionTtlSeconds ?? 30 * 86_400,

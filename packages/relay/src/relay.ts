@@ -20,6 +20,9 @@ import { createIngest } from './ingestion.ts'
 import { HashSlots, LoginThrottle } from './login-throttle.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { createOwnership } from './ownership.ts'
+import { createCredentialVault } from './providers/credential-vault.ts'
+import type { ProviderAccounts } from './providers/provider-account.ts'
+import { createProviderAccounts } from './providers/provider-accounts.ts'
 import { CloseCode } from '@switchboard/protocol'
 import { resolveOptions, type RelayOptions } from './relay-options.ts'
 import { Room } from './room.ts'
@@ -56,6 +59,8 @@ export interface Relay {
   /** Rebuilds an inbox room into a new epoch now (docs/bounded-documents.md). */
   startEpoch(name: string): Promise<EpochReport>
   admin: Admin
+  /** The numbers connected through a provider, credentials opened (the providers' webhooks). */
+  providerAccounts: ProviderAccounts
   /** The runtime glue reports frames its socket layer refused (e.g. over maxPayload). */
   reportRejectedFrame(reason: string, detail: string): void
   /**
@@ -112,8 +117,12 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   })
   const writeRoom = rooms.writeRoom
   const ingest = createIngest({ storage, writeRoom })
+  // [K1][K2] Credentials are sealed with their own key and opened only here, on demand.
+  const vault = createCredentialVault(options.credentialsKey)
+  const providerAccounts = createProviderAccounts(storage, vault)
   const admin = createAdmin({
     ...options,
+    vault,
     writeRoom,
     historyMove: epochs.historyMove,
     sockets: connections,
@@ -201,6 +210,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     writeRoom,
     startEpoch: epochs.start,
     admin,
+    providerAccounts,
     syncBudget: connections.syncBudget,
     reportRejectedFrame(reason, detail) {
       metrics.reject(reason)

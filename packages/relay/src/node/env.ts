@@ -5,6 +5,7 @@
  * all before anything touches DATA_DIR, so a mistyped setting stops the start with its name and
  * value instead of becoming NaN. An unset or empty variable takes its default.
  */
+import { parseCredentialsKey } from '../providers/credentials-key.ts'
 
 /** How one variable is read: the value it parses to, and what the README says of it. */
 export interface EnvVar<T> {
@@ -18,11 +19,18 @@ export interface EnvVar<T> {
   about: string
 }
 
-/** A setting the relay cannot start with; the message names the variable and its value. */
+/**
+ * A setting the relay cannot start with; the message names the variable and its value (a
+ * secret's only by its length, so a near-miss key never reaches a log).
+ */
 export class EnvError extends Error {
   readonly variable: string
-  constructor(variable: string, raw: string, what: string) {
-    super(`${variable} must be ${what}, got '${raw}'`)
+  constructor(variable: string, raw: string, what: string, options: { secret?: boolean } = {}) {
+    super(
+      options.secret
+        ? `${variable} must be ${what}, got a value of ${raw.length} characters (not shown)`
+        : `${variable} must be ${what}, got '${raw}'`,
+    )
     this.name = 'EnvError'
     this.variable = variable
   }
@@ -54,6 +62,37 @@ const list = (raw: string): string[] =>
     .split(',')
     .map((item) => item.trim())
     .filter(Boolean)
+
+/** An http(s) base URL without query, fragment or user info; a trailing slash is dropped. */
+const baseUrl = (raw: string, name: string): string => {
+  const what = 'an http(s) URL without query or fragment, such as https://relay.example.com'
+  let url: URL
+  try {
+    url = new URL(raw.trim())
+  } catch {
+    throw invalid(name, raw, what)
+  }
+  if (
+    (url.protocol !== 'https:' && url.protocol !== 'http:') ||
+    url.search ||
+    url.hash ||
+    url.username ||
+    url.password ||
+    /[?#]/.test(raw)
+  )
+    throw invalid(name, raw, what)
+  return url.origin + url.pathname.replace(/\/+$/, '')
+}
+
+/** 32 bytes in base64 (the credentials key); the value is never echoed. */
+const credentialsKey = (raw: string, name: string): Uint8Array => {
+  const key = parseCredentialsKey(raw)
+  if (!key)
+    throw new EnvError(name, raw, '32 random bytes in base64 (openssl rand -base64 32)', {
+      secret: true,
+    })
+  return key
+}
 
 /** `0` turns it off; any other value leaves it on. */
 const onUnlessZero = (raw: string): boolean => raw.trim() !== '0'
@@ -88,6 +127,36 @@ export const relayEnv = {
     'token signing key',
   ),
   WEBHOOK_SECRET: v(text, none, 'generated once into `DATA_DIR` (mode 0600)', 'webhook HMAC key'),
+  CREDENTIALS_KEY: v(
+    credentialsKey,
+    undefined as Uint8Array | undefined,
+    'derived from `SWITCHBOARD_SECRET` (HKDF, its own label)',
+    "seals providers' credentials at rest (AES-256-GCM): 32 random bytes in base64 (`openssl rand -base64 32`); keep it apart from `DATA_DIR` and its backups (docs/providers.md)",
+  ),
+  PUBLIC_URL: v(
+    baseUrl,
+    none,
+    "the request's origin",
+    'base URL providers call (`<PUBLIC_URL>/api/webhooks/<provider>/<phone number id>`); Twilio signs over it, so set it behind a proxy',
+  ),
+  TWILIO_API_BASE: v(
+    baseUrl,
+    'https://api.twilio.com',
+    '`https://api.twilio.com`',
+    "Twilio's REST API (tests point it at a fake on 127.0.0.1)",
+  ),
+  TELNYX_API_BASE: v(
+    baseUrl,
+    'https://api.telnyx.com',
+    '`https://api.telnyx.com`',
+    "Telnyx's API v2 (tests point it at a fake on 127.0.0.1)",
+  ),
+  QUO_API_BASE: v(
+    baseUrl,
+    'https://api.openphone.com',
+    '`https://api.openphone.com`',
+    "Quo's (OpenPhone's) public API (tests point it at a fake on 127.0.0.1)",
+  ),
   ALLOWED_ORIGINS: v(
     list,
     undefined as string[] | undefined,

@@ -38,6 +38,13 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RelayS
     webhookSecret,
     allowedOrigins,
     metricsToken: settings.METRICS_TOKEN,
+    credentialsKey: settings.CREDENTIALS_KEY,
+    publicUrl: settings.PUBLIC_URL,
+    providerApiBases: {
+      twilio: settings.TWILIO_API_BASE,
+      telnyx: settings.TELNYX_API_BASE,
+      quo: settings.QUO_API_BASE,
+    },
     port,
     host,
     webDir: settings.WEB_DIR === undefined ? undefined : resolve(settings.WEB_DIR),

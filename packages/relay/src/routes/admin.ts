@@ -3,8 +3,8 @@
  * passwords, sessions, phone numbers, access, epochs, restores. The rules live in admin.ts.
  */
 import { parseRoom } from '@switchboard/core'
-import { Hono } from 'hono'
-import type { Admin, NewMember } from '../admin.ts'
+import { Hono, type Context } from 'hono'
+import type { Admin, NewMember, NewPhoneNumber } from '../admin.ts'
 import type { EpochReport } from '../epochs.ts'
 import {
   jsonError,
@@ -16,7 +16,7 @@ import {
 } from '../http.ts'
 import { adminMember, publicMember } from '../member-views.ts'
 import type { Metrics } from '../metrics.ts'
-import type { MemberRole, RelayStorage } from '../storage/relay-storage.ts'
+import type { MemberRole, PhoneNumberRecord, RelayStorage } from '../storage/relay-storage.ts'
 
 export interface AdminRoutesDeps {
   storage: RelayStorage
@@ -24,12 +24,30 @@ export interface AdminRoutesDeps {
   authenticate: Authenticate
   admin: Admin
   startEpoch(name: string): Promise<EpochReport>
+  /** The base URL providers call (`PUBLIC_URL`); unset: the request's own origin. */
+  publicUrl: string | undefined
+}
+
+/**
+ * [K8] Where a number's webhooks go: its provider's route, or the generic signed webhook. Built on
+ * PUBLIC_URL, else on the origin the admin reached the relay by.
+ */
+export function webhookUrl(base: string, pn: PhoneNumberRecord): string {
+  return pn.provider
+    ? `${base}/api/webhooks/${pn.provider}/${encodeURIComponent(pn.id)}`
+    : `${base}/api/webhooks/activity`
 }
 
 /** Mounted at `/api/admin`. */
 export function adminRoutes(deps: AdminRoutesDeps): Hono<Vars> {
   const { storage, metrics, admin, startEpoch } = deps
   const app = new Hono<Vars>()
+  /** A number as the admin API answers it: credentials never, its webhook URL always [K6]. */
+  const connected = (c: Context<Vars>, pn: PhoneNumberRecord) => ({
+    id: pn.id,
+    webhookUrl: webhookUrl(deps.publicUrl ?? new URL(c.req.url).origin, pn),
+    phoneNumber: pn,
+  })
   app.use('*', requireMember(deps.authenticate, metrics), requireAdmin(metrics))
   app.get('/members', (c) => c.json({ members: storage.listMembers().map(adminMember) }))
   app.post('/members', async (c) => {
@@ -69,8 +87,18 @@ export function adminRoutes(deps: AdminRoutesDeps): Hono<Vars> {
   app.get('/phone-numbers', (c) => c.json({ phoneNumbers: storage.listPhoneNumbers() }))
   app.post('/phone-numbers', async (c) => {
     const body = await readJson(c)
-    const pn = await admin.createPhoneNumber(body as { name: string; number: string; id?: string })
-    return c.json({ phoneNumber: pn }, 201)
+    const pn = await admin.createPhoneNumber(body as unknown as NewPhoneNumber, c.get('member'))
+    return c.json(connected(c, pn), 201)
+  })
+  // [K7] Replaces a number's credentials (a rotation after a leak), or connects a number.
+  app.put('/phone-numbers/:id/credentials', async (c) => {
+    const { provider, credentials } = await readJson(c)
+    const pn = await admin.setCredentials(
+      c.req.param('id'),
+      { provider, credentials },
+      c.get('member'),
+    )
+    return c.json(connected(c, pn))
   })
   app.post('/access', async (c) => {
     const { memberId, phoneNumberId } = await readJson(c)

@@ -66,6 +66,33 @@ export function runDirectoryContract(name: string, make: () => Promise<Directory
       expect(d.getMeta('other')).toBeNull()
     })
 
+    it('[K1] a connected number keeps its provider and its sealed credentials apart from every listing', async () => {
+      const { directory: d } = await harness()
+      d.putPhoneNumber({ id: 'pn1', name: 'Sales', number: '+14155550100' })
+      d.putPhoneNumber({ id: 'pn2', name: 'Support', number: '+14155550142', provider: 'telnyx' })
+      d.putSealedCredentials('pn2', 'sbc1.k.n.first')
+      expect(d.getPhoneNumber('pn1')).toEqual({ id: 'pn1', name: 'Sales', number: '+14155550100' })
+      expect(d.getPhoneNumber('pn1')).not.toHaveProperty('provider')
+      expect(d.getPhoneNumber('pn2')).toEqual({
+        id: 'pn2',
+        name: 'Support',
+        number: '+14155550142',
+        provider: 'telnyx',
+      })
+      expect(d.listPhoneNumbers().map((pn) => pn.provider ?? null)).toEqual([null, 'telnyx'])
+      expect(JSON.stringify(d.listPhoneNumbers())).not.toContain('sbc1')
+      expect(d.getSealedCredentials('pn1')).toBeNull()
+      expect(d.getSealedCredentials('pn2')).toBe('sbc1.k.n.first')
+      d.transaction(() => {
+        d.putPhoneNumber({ id: 'pn1', name: 'Sales', number: '+14155550100', provider: 'quo' })
+        d.putSealedCredentials('pn1', 'sbc1.k.n.quo')
+      })
+      d.putSealedCredentials('pn2', 'sbc1.k.n.second')
+      expect(d.getPhoneNumber('pn1')?.provider).toBe('quo')
+      expect(d.getSealedCredentials('pn1')).toBe('sbc1.k.n.quo')
+      expect(d.getSealedCredentials('pn2')).toBe('sbc1.k.n.second')
+    })
+
     it('[M8] the first binding of a client id (per room) or a device id stays; a second one is refused', async () => {
       const { directory: d } = await harness()
       expect(d.bindClient('inbox:pn1', 42, 'm1')).toBe(true)
@@ -147,12 +174,16 @@ export function runDirectoryContract(name: string, make: () => Promise<Directory
         refreshGen: 2,
         refreshedAt: 3,
       })
+      h.directory.putPhoneNumber({ id: 'pn', name: 'P', number: '+14155550100', provider: 'quo' })
+      h.directory.putSealedCredentials('pn', 'sbc1.k.n.sealed')
       const again = await h.reopen()
       open.push(again)
       expect(again.directory.getClientOwner('r', 7)).toBe('m')
       expect(again.directory.getDeviceOwner('dev')).toBe('m')
       expect(again.directory.getMember('m')?.email).toBe('m@example.com')
       expect(again.directory.getSession('s')).toMatchObject({ memberId: 'm', refreshGen: 2 })
+      expect(again.directory.getPhoneNumber('pn')?.provider).toBe('quo')
+      expect(again.directory.getSealedCredentials('pn')).toBe('sbc1.k.n.sealed')
     })
   })
 }

@@ -11,6 +11,7 @@
  * loaded at start, written through, refreshed when another relay announces a change — and
  * answers from that cache, so the interface can stay synchronous for it too.
  */
+import type { ProviderName } from '../providers/provider-account.ts'
 
 export const MemberRole = {
   Owner: 'owner',
@@ -58,6 +59,8 @@ export interface PhoneNumberRecord {
   id: string
   name: string
   number: string
+  /** Set when the number is connected through a provider; its credentials are kept sealed apart. */
+  provider?: ProviderName
 }
 
 export interface Directory {
@@ -84,6 +87,12 @@ export interface Directory {
   getPhoneNumber(id: string): PhoneNumberRecord | null
   listPhoneNumbers(): PhoneNumberRecord[]
   putPhoneNumber(phoneNumber: PhoneNumberRecord): void
+  /**
+   * A connected number's provider credentials, sealed (providers/credential-vault.ts) [K1]: the
+   * store only ever holds the sealed text, and no listing returns it.
+   */
+  getSealedCredentials(phoneNumberId: string): string | null
+  putSealedCredentials(phoneNumberId: string, sealed: string): void
   grantAccess(memberId: string, phoneNumberId: string): void
   revokeAccess(memberId: string, phoneNumberId: string): void
   /** Phone number ids the member may use. */

@@ -29,6 +29,7 @@ export function createMemoryStorage(): MemoryStorage {
   const rooms = new Map<string, MemoryRoom>()
   const members = new Map<string, MemberRecord>()
   const phoneNumbers = new Map<string, PhoneNumberRecord>()
+  const sealedCredentials = new Map<string, string>()
   const access = new Map<string, Set<string>>()
   const conversations = new Map<string, string>()
   const activities = new Set<string>()
@@ -159,11 +160,20 @@ export function createMemoryStorage(): MemoryStorage {
         }
       return n
     },
-    getPhoneNumber: (id) => phoneNumbers.get(id) ?? null,
-    listPhoneNumbers: () => [...phoneNumbers.values()],
+    getPhoneNumber(id) {
+      const pn = phoneNumbers.get(id)
+      return pn ? { ...pn } : null
+    },
+    listPhoneNumbers: () => [...phoneNumbers.values()].map((pn) => ({ ...pn })),
     putPhoneNumber(pn) {
       open()
-      phoneNumbers.set(pn.id, { ...pn })
+      const { provider, ...rest } = pn
+      phoneNumbers.set(pn.id, provider ? { ...rest, provider } : rest)
+    },
+    getSealedCredentials: (id) => sealedCredentials.get(id) ?? null,
+    putSealedCredentials(id, sealed) {
+      open()
+      sealedCredentials.set(id, sealed)
     },
     grantAccess(memberId, phoneNumberId) {
       open()

@@ -1,6 +1,21 @@
 /** @module The Directory on the SQLite store's main connection (see directory.ts). */
 import type Database from 'better-sqlite3'
+import type { ProviderName } from '../providers/provider-account.ts'
 import type { Directory, MemberRecord, PhoneNumberRecord, SessionRecord } from './directory.ts'
+
+interface PhoneNumberRow {
+  id: string
+  name: string
+  number: string
+  provider: ProviderName | null
+}
+
+const toPhoneNumber = (r: PhoneNumberRow | undefined): PhoneNumberRecord | null => {
+  if (!r) return null
+  const pn: PhoneNumberRecord = { id: r.id, name: r.name, number: r.number }
+  if (r.provider !== null) pn.provider = r.provider
+  return pn
+}
 
 interface MemberRow {
   id: string
@@ -87,14 +102,20 @@ export function createSqliteDirectory(db: Database.Database, ensureOpen: () => v
     pruneSessions: db.prepare(
       'DELETE FROM sessions WHERE expires_at < ? OR coalesce(ended_at, expires_at) < ?',
     ),
-    phoneNumber: db.prepare<[string], PhoneNumberRecord>(
-      'SELECT id, name, number FROM phone_numbers WHERE id = ?',
+    phoneNumber: db.prepare<[string], PhoneNumberRow>(
+      'SELECT id, name, number, provider FROM phone_numbers WHERE id = ?',
     ),
-    phoneNumbers: db.prepare<[], PhoneNumberRecord>(
-      'SELECT id, name, number FROM phone_numbers ORDER BY rowid',
+    phoneNumbers: db.prepare<[], PhoneNumberRow>(
+      'SELECT id, name, number, provider FROM phone_numbers ORDER BY rowid',
     ),
     putPhoneNumber: db.prepare(
-      'INSERT INTO phone_numbers (id, name, number) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, number = excluded.number',
+      'INSERT INTO phone_numbers (id, name, number, provider) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, number = excluded.number, provider = excluded.provider',
+    ),
+    sealedCredentials: db.prepare<[string], { sealed: string }>(
+      'SELECT sealed FROM phone_number_credentials WHERE phone_number_id = ?',
+    ),
+    putSealedCredentials: db.prepare(
+      'INSERT INTO phone_number_credentials (phone_number_id, sealed) VALUES (?, ?) ON CONFLICT (phone_number_id) DO UPDATE SET sealed = excluded.sealed',
     ),
     grant: db.prepare('INSERT OR IGNORE INTO access (member_id, phone_number_id) VALUES (?, ?)'),
     revoke: db.prepare('DELETE FROM access WHERE member_id = ? AND phone_number_id = ?'),
@@ -176,11 +197,16 @@ export function createSqliteDirectory(db: Database.Database, ensureOpen: () => v
       ensureOpen()
       return q.pruneSessions.run(before, before).changes
     },
-    getPhoneNumber: (id) => q.phoneNumber.get(id) ?? null,
-    listPhoneNumbers: () => q.phoneNumbers.all(),
+    getPhoneNumber: (id) => toPhoneNumber(q.phoneNumber.get(id)),
+    listPhoneNumbers: () => q.phoneNumbers.all().map((r) => toPhoneNumber(r)!),
     putPhoneNumber(pn) {
       ensureOpen()
-      q.putPhoneNumber.run(pn.id, pn.name, pn.number)
+      q.putPhoneNumber.run(pn.id, pn.name, pn.number, pn.provider ?? null)
+    },
+    getSealedCredentials: (id) => q.sealedCredentials.get(id)?.sealed ?? null,
+    putSealedCredentials(id, sealed) {
+      ensureOpen()
+      q.putSealedCredentials.run(id, sealed)
     },
     grantAccess(memberId, phoneNumberId) {
       ensureOpen()

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
 import { afterEach, describe, expect, it } from 'vitest'
-import { migrate, SCHEMA_VERSION, type Migration } from './sqlite-schema.ts'
+import { migrate, migrations, SCHEMA_VERSION, type Migration } from './sqlite-schema.ts'
 import { createSqliteStorage, type SqliteStorage } from './sqlite.ts'
 
 /** The tables as the relay created them before its migrations were numbered (user_version 0). */
@@ -112,6 +112,24 @@ describe('sqlite schema migrations (numbered by user_version)', () => {
     expect(s.getMember('m1')?.deactivatedAt).toBeUndefined()
     s.putMember({ ...s.getMember('m1')!, deactivatedAt: 9 })
     expect(s.getMember('m1')?.deactivatedAt).toBe(9)
+  })
+
+  it('[K1] a store at step 1 gains the provider column and the sealed credentials table; its numbers stay unconnected', async () => {
+    const path = dbPath()
+    const old = new Database(path)
+    migrate(old, migrations.slice(0, 1))
+    old
+      .prepare('INSERT INTO phone_numbers (id, name, number) VALUES (?, ?, ?)')
+      .run('pn1', 'Sales', '+14155550100')
+    old.close()
+    const s = storage(path)
+    expect(version(s.db)).toBeGreaterThanOrEqual(2)
+    expect(s.getPhoneNumber('pn1')).toEqual({ id: 'pn1', name: 'Sales', number: '+14155550100' })
+    expect(s.getSealedCredentials('pn1')).toBeNull()
+    s.putPhoneNumber({ id: 'pn1', name: 'Sales', number: '+14155550100', provider: 'twilio' })
+    s.putSealedCredentials('pn1', 'sbc1.sealed')
+    expect(s.getPhoneNumber('pn1')?.provider).toBe('twilio')
+    expect(s.getSealedCredentials('pn1')).toBe('sbc1.sealed')
   })
 
   it('a new store is created at the current version, and reopening it runs no step again', async () => {

@@ -68,6 +68,16 @@ export const migrations: readonly Migration[] = [
       addMissingColumns(db, 'members', { deactivated_at: 'INTEGER' })
     },
   },
+  {
+    version: 2,
+    does: "numbers connected through a provider (issue 22): the provider's name, and its credentials sealed in a table of their own",
+    up(db) {
+      addMissingColumns(db, 'phone_numbers', { provider: 'TEXT' })
+      db.exec(
+        'CREATE TABLE IF NOT EXISTS phone_number_credentials (phone_number_id TEXT PRIMARY KEY, sealed TEXT NOT NULL)',
+      )
+    },
+  },
 ]
 
 export const SCHEMA_VERSION = migrations.length
