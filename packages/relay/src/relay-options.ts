@@ -6,6 +6,8 @@ import { DEFAULT_MAX_DRIFT } from '@switchboard/core'
 import type { Context } from 'hono'
 import type { UpgradeWebSocket } from 'hono/ws'
 import { DEFAULT_LOGIN_LIMITS, type LoginLimits } from './login-throttle.ts'
+import type { ProviderAccounts } from './providers/provider-account.ts'
+import { noProviderAccounts } from './providers/provider-webhook.ts'
 import { retentionMs } from './restore.ts'
 import { webSocketAdapter, type SocketAdapterFactory } from './socket-adapter.ts'
 import type { RelayStorage } from './storage/relay-storage.ts'
@@ -109,6 +111,11 @@ export interface RelayOptions {
    * default uses only the WebSocket API.
    */
   socketAdapter?: SocketAdapterFactory
+  /**
+   * The numbers connected through a provider, whose webhooks `/api/webhooks/{twilio,telnyx,quo}/:id`
+   * take in (docs/providers.md). Default: none, so every provider webhook answers 404.
+   */
+  providerAccounts?: ProviderAccounts
 }
 
 /** Every option with its value: what the relay's modules read. */
@@ -146,6 +153,7 @@ export interface ResolvedOptions {
   log: (event: Record<string, unknown>) => void
   clientIp: (c: Context) => string | undefined
   socketAdapter: SocketAdapterFactory
+  providerAccounts: ProviderAccounts
 }
 
 const MiB = 1024 * 1024
@@ -189,5 +197,6 @@ export function resolveOptions(options: RelayOptions): ResolvedOptions {
       ((event) => console.log(JSON.stringify({ t: new Date().toISOString(), ...event }))),
     clientIp: options.clientIp ?? (() => undefined),
     socketAdapter: options.socketAdapter ?? webSocketAdapter,
+    providerAccounts: options.providerAccounts ?? noProviderAccounts,
   }
 }

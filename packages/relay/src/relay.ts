@@ -29,6 +29,7 @@ import { adminRoutes } from './routes/admin.ts'
 import { authRoutes } from './routes/auth.ts'
 import { historyRoutes } from './routes/history.ts'
 import { opsRoutes } from './routes/ops.ts'
+import { providerWebhookRoutes } from './routes/provider-webhooks.ts'
 import { syncRoutes } from './routes/sync.ts'
 import { securityHeaders } from './security-headers.ts'
 import { createSessions } from './sessions.ts'
@@ -171,6 +172,16 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   app.route(
     '/api',
     activityRoutes({ ...shared, hasPhoneNumber: access.hasPhoneNumber, rooms, ingest }),
+  )
+  app.route(
+    '/api/webhooks',
+    providerWebhookRoutes({
+      accounts: options.providerAccounts,
+      ingest,
+      now,
+      maxBodyBytes: options.maxFrameBytes,
+      onRefused: metrics.authFailure,
+    }),
   )
   app.route('/api/admin', adminRoutes({ ...shared, admin, startEpoch: epochs.start }))
   app.route('/api', historyRoutes({ ...shared, hasPhoneNumber: access.hasPhoneNumber }))
