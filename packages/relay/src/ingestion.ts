@@ -22,28 +22,12 @@ export interface IngestionDeps {
   writeRoom(name: string, fn: (doc: Y.Doc) => void): Promise<void>
 }
 
-/**
- * Applies an activity durably and broadcasts it; a known activity id is a duplicate, and so is
- * one whose first delivery is still being applied (providers retry before they hear back) [W6].
- */
+/** Applies an activity durably and broadcasts it; a known activity id is a duplicate. */
 export function createIngest(deps: IngestionDeps): (activity: Activity) => Promise<IngestResult> {
   const { storage, writeRoom } = deps
-  const inFlight = new Map<string, Promise<IngestResult>>()
-  const duplicate: IngestResult = { created: false, duplicate: true, reopened: false }
   return async (activity) => {
-    const pending = inFlight.get(activity.id)
-    if (pending) return pending.then(() => duplicate)
-    if (storage.hasActivity(activity.id)) return duplicate
-    const applying = apply(activity)
-    inFlight.set(activity.id, applying)
-    try {
-      return await applying
-    } finally {
-      inFlight.delete(activity.id)
-    }
-  }
-
-  async function apply(activity: Activity): Promise<IngestResult> {
+    if (storage.hasActivity(activity.id))
+      return { created: false, duplicate: true, reopened: false }
     storage.setConversationPhoneNumber(activity.conversationId, activity.phoneNumberId)
     let result: IngestResult = { created: false, duplicate: true, reopened: false }
     await writeRoom(`inbox:${activity.phoneNumberId}`, (doc) => {

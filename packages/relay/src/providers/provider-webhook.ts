@@ -65,7 +65,10 @@ export async function takeIn(
   if (!parsed.activity) return { status: 200, body: { ignored: parsed.ignored } }
   const checked = checkActivity(clampTime(parsed.activity, now))
   if (!checked.ok)
-    return { status: 400, body: { error: `${checked.field} ${checked.message}`, field: checked.field } }
+    return {
+      status: 400,
+      body: { error: `${checked.field} ${checked.message}`, field: checked.field },
+    }
   const result = await ingest(checked.value)
   return { status: 200, body: { activity: checked.value.id, duplicate: result.duplicate } }
 }

@@ -97,7 +97,8 @@ export function parseQuo(account: ProviderAccount, body: unknown, now: number): 
       direction: 'incoming',
       at: ended,
       body: str(vm.url) ? `Recording: ${str(vm.url)}` : undefined,
-      durationSeconds: typeof vm.duration === 'number' && vm.duration >= 0 ? vm.duration : undefined,
+      durationSeconds:
+        typeof vm.duration === 'number' && vm.duration >= 0 ? vm.duration : undefined,
       transcript: transcript ?? undefined,
     })
   }

@@ -62,7 +62,8 @@ function verifyApp(secret: string, header: string, rawBody: Uint8Array, now: num
   if (stale) return { ok: false, reason: stale } as const
   const key = secret.startsWith('whsec_') ? null : fromBase64(secret)
   const given = fromBase64(mac)
-  if (!key || !key.length || !given) return { ok: false, reason: 'bad openphone-signature' } as const
+  if (!key || !key.length || !given)
+    return { ok: false, reason: 'bad openphone-signature' } as const
   const expected = createHmac('sha256', key).update(`${timestamp}.`).update(rawBody).digest()
   return sameBytes(given, expected)
     ? ({ ok: true } as const)

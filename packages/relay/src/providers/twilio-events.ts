@@ -8,7 +8,11 @@
 import type { ProviderAccount } from './provider-account.ts'
 import { activityOf, providerActivityId, withMedia, type ParsedEvent } from './provider-activity.ts'
 
-const missing = (field: string): ParsedEvent => ({ ok: false, error: `${field} is required`, field })
+const missing = (field: string): ParsedEvent => ({
+  ok: false,
+  error: `${field} is required`,
+  field,
+})
 const text = (p: URLSearchParams, name: string) => p.get(name)?.trim() || null
 
 /** An incoming SMS or MMS; a status report of an outgoing message is acknowledged and ignored. */
@@ -99,8 +103,7 @@ export function parseTwilioTranscription(
   })
 }
 
-const escapeXml = (s: string) =>
-  s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`)
+const escapeXml = (s: string) => s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
 /**
  * The TwiML that answers an incoming call: a greeting, then a voicemail of up to two minutes
