@@ -45,11 +45,19 @@ export interface ActivityFields {
   missed?: boolean
   transcript?: string
   contactName?: string
+  /** The number the provider names as ours (the receiver of an incoming event), when it does. */
+  ours?: string | null
 }
+
+const digits = (n: string) => n.replace(/\D/g, '')
 
 /** The activity of `fields` on the account's phone number, in the contact's conversation. */
 export function activityOf(account: ProviderAccount, fields: ActivityFields): ParsedEvent {
-  const { contact, direction, ...rest } = fields
+  const { contact, direction, ours, ...rest } = fields
+  // [W9] One provider webhook may serve several numbers (a Telnyx messaging profile, a Quo
+  // workspace webhook): an event of another number is never filed in this one's inbox.
+  if (ours && digits(ours) !== digits(account.number))
+    return { ok: true, activity: null, ignored: 'event of another phone number' }
   const activity: Activity = {
     ...rest,
     conversationId: providerConversationId(account.phoneNumberId, contact),

@@ -61,6 +61,7 @@ export function parseQuo(account: ProviderAccount, body: unknown, now: number): 
   const contact = contactOf(o, incoming, account)
   if (!contact) return bad(`${field}.from`, 'the outside number is required')
   const at = timeOf(o.createdAt, timeOf(body.createdAt, now))
+  const ours = firstNumber(incoming ? o.to : o.from)
   if (type === 'message.received') {
     const media = Array.isArray(o.media)
       ? o.media.flatMap((m) => {
@@ -76,6 +77,7 @@ export function parseQuo(account: ProviderAccount, body: unknown, now: number): 
       direction: incoming ? 'incoming' : 'outgoing',
       at,
       body: withMedia(text, media),
+      ours,
     })
   }
   const ended = timeOf(o.completedAt, at)
@@ -100,6 +102,7 @@ export function parseQuo(account: ProviderAccount, body: unknown, now: number): 
       durationSeconds:
         typeof vm.duration === 'number' && vm.duration >= 0 ? vm.duration : undefined,
       transcript: transcript ?? undefined,
+      ours,
     })
   }
   return activityOf(account, {
@@ -110,5 +113,6 @@ export function parseQuo(account: ProviderAccount, body: unknown, now: number): 
     at: ended,
     durationSeconds: answered ? duration : 0,
     missed: !answered,
+    ours,
   })
 }

@@ -53,6 +53,7 @@ export function parseTelnyx(account: ProviderAccount, body: unknown, now: number
       direction: 'incoming',
       at: timeOf(p.received_at, at),
       body: withMedia(typeof p.text === 'string' ? p.text : '', media),
+      ours: Array.isArray(p.to) && isObject(p.to[0]) ? str(p.to[0].phone_number) : null,
     })
   }
   const callId = str(p.call_session_id) ?? str(p.call_leg_id) ?? str(p.call_control_id)
@@ -72,5 +73,6 @@ export function parseTelnyx(account: ProviderAccount, body: unknown, now: number
     at,
     durationSeconds: answered ? Math.round((at - started) / 1000) : 0,
     missed: !answered,
+    ours: outgoing ? from : to,
   })
 }

@@ -44,6 +44,7 @@ export function parseTwilioMessage(
     // Twilio's message webhook carries no time: the moment it reached the relay stands for it.
     at: now,
     body: withMedia(p.get('Body') ?? '', media),
+    ours: text(p, 'To'),
   })
 }
 
@@ -76,6 +77,7 @@ export function parseTwilioCallStatus(
     durationSeconds: answered ? duration : 0,
     missed: !answered,
     contactName: text(p, 'CallerName') ?? undefined,
+    ours: text(p, outgoing ? 'From' : 'To'),
   })
 }
 
@@ -100,6 +102,7 @@ export function parseTwilioTranscription(
     at: now,
     body: recording ? `Recording: ${recording}` : undefined,
     transcript: transcript ?? undefined,
+    ours: text(p, 'To'),
   })
 }
 

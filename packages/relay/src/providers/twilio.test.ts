@@ -99,6 +99,15 @@ describe('Twilio events', () => {
     expect(parseTwilioMessage(account, status, NOW)).toMatchObject({ ok: true, activity: null })
   })
 
+  it("[W9] an event of another of the account's numbers is ignored, not filed here", () => {
+    const other = { ...fixtures.incomingMessage, To: '+14155550999' }
+    expect(parseTwilioMessage(account, new URLSearchParams(other), NOW)).toEqual({
+      ok: true,
+      activity: null,
+      ignored: 'event of another phone number',
+    })
+  })
+
   it("[W8] a completed call is a call of its duration at Twilio's timestamp", () => {
     const parsed = parseTwilioCallStatus(account, new URLSearchParams(fixtures.callCompleted), NOW)
     expect(parsed).toMatchObject({

@@ -198,6 +198,18 @@ describe('provider webhooks through the relay', () => {
     await expectNothingStored('pn-a', '+14155550400')
   })
 
+  it('[W9] a signed event of another number of the same account is acknowledged and not stored', async () => {
+    const event = structuredClone(telnyx.messageReceived)
+    event.data.payload.id = 'telnyx-other-number'
+    event.data.payload.from.phone_number = '+18665550909'
+    event.data.payload.to[0]!.phone_number = '+14155550999'
+    const body = JSON.stringify(event)
+    const res = await post('/api/webhooks/telnyx/pn-b', body, telnyxHeaders(keys, body, Date.now()))
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ ignored: 'event of another phone number' })
+    await expectNothingStored('pn-b', '+18665550909', 'telnyx-msg-telnyx-other-number')
+  })
+
   it('[W2] a body over the cap is 413 before it is read', async () => {
     const res = await post('/api/webhooks/quo/pn-q', new Uint8Array(r.relay.maxFrameBytes + 1), {
       'content-type': 'application/json',
