@@ -51,6 +51,9 @@ export interface ActivityFields {
 
 const digits = (n: string) => n.replace(/\D/g, '')
 
+/** The longest body, transcript or contact name an activity holds (core's checkActivity). */
+const MAX_TEXT = 10_000
+
 /** The activity of `fields` on the account's phone number, in the contact's conversation. */
 export function activityOf(account: ProviderAccount, fields: ActivityFields): ParsedEvent {
   const { contact, direction, ours, ...rest } = fields
@@ -68,6 +71,9 @@ export function activityOf(account: ProviderAccount, fields: ActivityFields): Pa
   }
   for (const key of Object.keys(activity) as (keyof Activity)[])
     if (activity[key] === undefined) delete activity[key]
+  // A provider retries what it is refused, so a text over an activity's limit is cut, not refused.
+  for (const key of ['body', 'transcript', 'contactName'] as const)
+    if (activity[key] !== undefined) activity[key] = activity[key].slice(0, MAX_TEXT)
   return { ok: true, activity }
 }
 

@@ -146,6 +146,15 @@ describe('Quo events', () => {
     })
   })
 
+  it('a transcript longer than an activity holds is cut, not refused', () => {
+    const long = structuredClone(fixtures.appCallCompletedWithVoicemail) as unknown as {
+      data: { object: { voicemail: Record<string, unknown> } }
+    }
+    long.data.object.voicemail.transcript = 'a'.repeat(12_000)
+    const parsed = parseQuo(account, long, 0)
+    expect(parsed.ok && parsed.activity?.transcript?.length).toBe(10_000)
+  })
+
   it('[W7] summaries are ignored; a body without an object is malformed', () => {
     expect(parseQuo(account, fixtures.callSummaryCompleted, 0)).toMatchObject({
       ok: true,
