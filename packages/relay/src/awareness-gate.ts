@@ -4,7 +4,11 @@
  * in it is bound to its member or removed [L2].
  */
 import type { Peer } from './peer.ts'
-import { parseAwarenessState, type AwarenessEntry, type RawAwarenessEntry } from '@switchboard/protocol'
+import {
+  parseAwarenessState,
+  type AwarenessEntry,
+  type RawAwarenessEntry,
+} from '@switchboard/protocol'
 
 /** What the gate did with an awareness update (see `Room.applyAwareness`). */
 export interface AwarenessResult {

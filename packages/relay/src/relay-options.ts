@@ -8,6 +8,7 @@ import type { UpgradeWebSocket } from 'hono/ws'
 import { DEFAULT_LOGIN_LIMITS, type LoginLimits } from './login-throttle.ts'
 import { CREDENTIALS_KEY_BYTES, deriveCredentialsKey } from './providers/credentials-key.ts'
 import type { ProviderName } from './providers/provider-account.ts'
+import type { ProviderAccounts } from './providers/provider-account.ts'
 import { retentionMs } from './restore.ts'
 import { webSocketAdapter, type SocketAdapterFactory } from './socket-adapter.ts'
 import type { RelayStorage } from './storage/relay-storage.ts'
@@ -123,6 +124,12 @@ export interface RelayOptions {
    * default uses only the WebSocket API.
    */
   socketAdapter?: SocketAdapterFactory
+  /**
+   * The numbers connected through a provider, whose webhooks `/api/webhooks/{twilio,telnyx,quo}/:id`
+   * take in (docs/providers.md). Default: the numbers connected through the admin API, their
+   * credentials opened from the store with `credentialsKey`.
+   */
+  providerAccounts?: ProviderAccounts
 }
 
 /** Every option with its value: what the relay's modules read. */
@@ -163,6 +170,7 @@ export interface ResolvedOptions {
   log: (event: Record<string, unknown>) => void
   clientIp: (c: Context) => string | undefined
   socketAdapter: SocketAdapterFactory
+  providerAccounts: ProviderAccounts | undefined
 }
 
 const MiB = 1024 * 1024
@@ -227,5 +235,6 @@ export function resolveOptions(options: RelayOptions): ResolvedOptions {
       ((event) => console.log(JSON.stringify({ t: new Date().toISOString(), ...event }))),
     clientIp: options.clientIp ?? (() => undefined),
     socketAdapter: options.socketAdapter ?? webSocketAdapter,
+    providerAccounts: options.providerAccounts,
   }
 }

@@ -32,6 +32,7 @@ import { adminRoutes } from './routes/admin.ts'
 import { authRoutes } from './routes/auth.ts'
 import { historyRoutes } from './routes/history.ts'
 import { opsRoutes } from './routes/ops.ts'
+import { providerWebhookRoutes } from './routes/provider-webhooks.ts'
 import { syncRoutes } from './routes/sync.ts'
 import { securityHeaders } from './security-headers.ts'
 import { createSessions } from './sessions.ts'
@@ -119,7 +120,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   const ingest = createIngest({ storage, writeRoom })
   // [K1][K2] Credentials are sealed with their own key and opened only here, on demand.
   const vault = createCredentialVault(options.credentialsKey)
-  const providerAccounts = createProviderAccounts(storage, vault)
+  const providerAccounts = options.providerAccounts ?? createProviderAccounts(storage, vault)
   const admin = createAdmin({
     ...options,
     vault,
@@ -180,6 +181,17 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   app.route(
     '/api',
     activityRoutes({ ...shared, hasPhoneNumber: access.hasPhoneNumber, rooms, ingest }),
+  )
+  app.route(
+    '/api/webhooks',
+    providerWebhookRoutes({
+      accounts: providerAccounts,
+      publicUrl: options.publicUrl,
+      ingest,
+      now,
+      maxBodyBytes: options.maxFrameBytes,
+      onRefused: metrics.authFailure,
+    }),
   )
   app.route('/api/admin', adminRoutes({ ...shared, admin, startEpoch: epochs.start }))
   app.route('/api', historyRoutes({ ...shared, hasPhoneNumber: access.hasPhoneNumber }))

@@ -1,0 +1,79 @@
+/**
+ * @module What every provider's webhook route shares: finding the connected number a path names,
+ * the refusals ([W1]–[W4], [W7]) and taking a parsed event in as an activity ([W6], [W8]).
+ */
+import { checkActivity, type Activity, type IngestResult } from '@switchboard/core'
+import type { Context } from 'hono'
+import { MAX_ACTIVITY_AHEAD_MS } from '../ingestion.ts'
+import type { ProviderAccount, ProviderAccounts, ProviderName } from './provider-account.ts'
+import type { ParsedEvent } from './provider-activity.ts'
+
+export interface ProviderWebhookDeps {
+  /** The connected numbers and their opened credentials. */
+  accounts: ProviderAccounts
+  ingest(activity: Activity): Promise<IngestResult>
+  /**
+   * The base URL providers call (`PUBLIC_URL`): Twilio signs the URL it called, which a proxy in
+   * front of the relay hides from the request. Unset: the request's own URL.
+   */
+  publicUrl?: string
+  now?: () => number
+  /** Body cap of a provider webhook [W2]. */
+  maxBodyBytes: number
+  /** Counts a refused signature (metrics' auth failures). */
+  onRefused?: (reason: string) => void
+}
+
+/** Accounts that know no number: every provider webhook answers 404 until numbers are connected. */
+export const noProviderAccounts: ProviderAccounts = { get: () => null }
+
+/** An answer of a provider webhook: status and JSON body. */
+export interface WebhookAnswer {
+  status: 200 | 400 | 403 | 404
+  body: Record<string, unknown>
+}
+
+/** [W1] The account a path's phone number id names, when it is connected through `provider`. */
+export function accountFor<P extends ProviderName>(
+  accounts: ProviderAccounts,
+  provider: P,
+  phoneNumberId: string,
+): Extract<ProviderAccount, { provider: P }> | null {
+  const account = accounts.get(phoneNumberId)
+  return account?.provider === provider
+    ? (account as Extract<ProviderAccount, { provider: P }>)
+    : null
+}
+
+/** [W1] The same answer for a number that does not exist and one of another provider. */
+export const unknownNumber: WebhookAnswer = { status: 404, body: { error: 'unknown number' } }
+
+/** The raw body, read once (the body limit already bounds it). */
+export const rawBody = async (c: Context) => new Uint8Array(await c.req.arrayBuffer())
+
+/**
+ * [W6][W7][W8] A parsed event in: a malformed one is 400 naming the field, an ignored one 200,
+ * an activity is checked like any webhook activity, its time kept unless far ahead, and ingested
+ * once (a duplicate answers 200 too).
+ */
+export async function takeIn(
+  parsed: ParsedEvent,
+  ingest: ProviderWebhookDeps['ingest'],
+  now: number,
+): Promise<WebhookAnswer> {
+  if (!parsed.ok) return { status: 400, body: { error: parsed.error, field: parsed.field } }
+  if (!parsed.activity) return { status: 200, body: { ignored: parsed.ignored } }
+  const checked = checkActivity(clampTime(parsed.activity, now))
+  if (!checked.ok)
+    return {
+      status: 400,
+      body: { error: `${checked.field} ${checked.message}`, field: checked.field },
+    }
+  const result = await ingest(checked.value)
+  return { status: 200, body: { activity: checked.value.id, duplicate: result.duplicate } }
+}
+
+/** [W8] A provider's time far ahead of the relay's clock is taken as the relay's time. */
+function clampTime(activity: Activity, now: number): Activity {
+  return activity.at > now + MAX_ACTIVITY_AHEAD_MS ? { ...activity, at: now } : activity
+}

@@ -1,0 +1,101 @@
+/**
+ * @module The providers' webhooks in (issue 22), mounted at `/api/webhooks`: Twilio's
+ * (routes/twilio-webhooks.ts), `POST /telnyx/:phoneNumberId` and `POST /quo/:phoneNumberId`.
+ * Each checks the number's own signature over the raw body before it reads the body.
+ */
+import { Hono, type Context } from 'hono'
+import { limitBody } from '../body-limits.ts'
+import type { ProviderAccount } from '../providers/provider-account.ts'
+import type { ParsedEvent } from '../providers/provider-activity.ts'
+import {
+  accountFor,
+  rawBody,
+  takeIn,
+  unknownNumber,
+  type ProviderWebhookDeps,
+  type WebhookAnswer,
+} from '../providers/provider-webhook.ts'
+import { parseQuo } from '../providers/quo-events.ts'
+import { verifyQuo } from '../providers/quo-signature.ts'
+import type { SignatureCheck } from '../providers/signature-check.ts'
+import { parseTelnyx } from '../providers/telnyx-events.ts'
+import { verifyTelnyx } from '../providers/telnyx-signature.ts'
+import { twilioWebhookRoutes } from './twilio-webhooks.ts'
+
+export type { ProviderWebhookDeps } from '../providers/provider-webhook.ts'
+
+/** Mounted at `/api/webhooks`. */
+export function providerWebhookRoutes(deps: ProviderWebhookDeps): Hono {
+  const now = deps.now ?? Date.now
+  const app = new Hono()
+  for (const provider of ['twilio', 'telnyx', 'quo'])
+    app.use(`/${provider}/*`, limitBody(deps.maxBodyBytes))
+  app.route('/twilio', twilioWebhookRoutes({ ...deps, now }))
+
+  /** [W3][W7] The signature over the raw body first; only a verified body is parsed. */
+  async function jsonWebhook<A extends ProviderAccount>(
+    c: Context,
+    account: A | null,
+    verify: (account: A, raw: Uint8Array, at: number) => SignatureCheck,
+    parse: (account: A, body: unknown, at: number) => ParsedEvent,
+  ): Promise<WebhookAnswer> {
+    if (!account) return unknownNumber
+    const raw = await rawBody(c)
+    const at = now()
+    const check = verify(account, raw, at)
+    if (!check.ok) {
+      deps.onRefused?.(`${account.provider}-signature`)
+      return { status: 403, body: { error: check.reason } }
+    }
+    let body: unknown
+    try {
+      body = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw))
+    } catch {
+      return { status: 400, body: { error: 'body must be JSON', field: 'body' } }
+    }
+    return takeIn(parse(account, body, at), deps.ingest, at)
+  }
+
+  app.post('/telnyx/:phoneNumberId', async (c) => {
+    const account = accountFor(deps.accounts, 'telnyx', c.req.param('phoneNumberId'))
+    const { status, body } = await jsonWebhook(
+      c,
+      account,
+      (a, raw, at) =>
+        verifyTelnyx(
+          a.credentials.publicKey,
+          {
+            signature: c.req.header('telnyx-signature-ed25519'),
+            timestamp: c.req.header('telnyx-timestamp'),
+          },
+          raw,
+          at,
+        ),
+      parseTelnyx,
+    )
+    return c.json(body, status)
+  })
+
+  app.post('/quo/:phoneNumberId', async (c) => {
+    const account = accountFor(deps.accounts, 'quo', c.req.param('phoneNumberId'))
+    const { status, body } = await jsonWebhook(
+      c,
+      account,
+      (a, raw, at) =>
+        verifyQuo(
+          a.credentials.webhookSecret,
+          {
+            openphoneSignature: c.req.header('openphone-signature'),
+            webhookId: c.req.header('webhook-id'),
+            webhookTimestamp: c.req.header('webhook-timestamp'),
+            webhookSignature: c.req.header('webhook-signature'),
+          },
+          raw,
+          at,
+        ),
+      parseQuo,
+    )
+    return c.json(body, status)
+  })
+  return app
+}

@@ -1,0 +1,122 @@
+/**
+ * @module Twilio's webhooks of one connected number, mounted at `/api/webhooks/twilio`:
+ * - `POST /:phoneNumberId`: the number's messaging webhook (an incoming SMS/MMS);
+ * - `POST /:phoneNumberId/voice`: the voice URL, answered with TwiML that records a voicemail;
+ * - `POST /:phoneNumberId/voice/status`: the call status callback (a call activity);
+ * - `POST /:phoneNumberId/voice/transcription`: the voicemail's transcription (a voicemail);
+ * - `POST /:phoneNumberId/voice/recorded`: the recording's end, answered with a hang-up.
+ * Every one is checked against `X-Twilio-Signature` with the number's auth token [W3].
+ */
+import { Hono, type Context } from 'hono'
+import type { ProviderAccount } from '../providers/provider-account.ts'
+import type { ParsedEvent } from '../providers/provider-activity.ts'
+import {
+  accountFor,
+  rawBody,
+  takeIn,
+  unknownNumber,
+  type ProviderWebhookDeps,
+  type WebhookAnswer,
+} from '../providers/provider-webhook.ts'
+import {
+  hangupTwiml,
+  parseTwilioCallStatus,
+  parseTwilioMessage,
+  parseTwilioTranscription,
+  voicemailTwiml,
+} from '../providers/twilio-events.ts'
+import { verifyTwilio } from '../providers/twilio-signature.ts'
+
+type TwilioAccount = Extract<ProviderAccount, { provider: 'twilio' }>
+type Parse = (account: TwilioAccount, params: URLSearchParams, now: number) => ParsedEvent
+
+const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+
+/** The URL Twilio called: the public base with the request's path and query, or the request's. */
+export function calledUrl(requestUrl: string, publicUrl: string | undefined): string {
+  if (!publicUrl) return requestUrl
+  const url = new URL(requestUrl)
+  return publicUrl.replace(/\/+$/, '') + url.pathname + url.search
+}
+
+export function twilioWebhookRoutes(deps: ProviderWebhookDeps & { now: () => number }): Hono {
+  const { now } = deps
+  const app = new Hono()
+
+  /** Finds the account, reads the form (or a JSON body) and checks the signature. */
+  async function verified(
+    c: Context,
+  ): Promise<{ ok: true; account: TwilioAccount; params: URLSearchParams } | WebhookAnswer> {
+    const account = accountFor(deps.accounts, 'twilio', c.req.param('phoneNumberId') ?? '')
+    if (!account) return unknownNumber
+    const raw = await rawBody(c)
+    const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase()
+    const json = type === 'application/json'
+    if (!json && type !== 'application/x-www-form-urlencoded')
+      return { status: 400, body: { error: 'body must be form-encoded', field: 'body' } }
+    let text: string
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(raw)
+    } catch {
+      return { status: 400, body: { error: 'body must be UTF-8', field: 'body' } }
+    }
+    const params = json ? new URLSearchParams() : new URLSearchParams(text)
+    const check = verifyTwilio(
+      account.credentials.authToken,
+      calledUrl(c.req.url, deps.publicUrl),
+      params,
+      c.req.header('x-twilio-signature'),
+      json ? raw : undefined,
+    )
+    if (!check.ok) {
+      deps.onRefused?.('twilio-signature')
+      return { status: 403, body: { error: check.reason } }
+    }
+    if (json) {
+      // A JSON body (Twilio's newer products) carries the same fields as an object of strings.
+      let body: unknown
+      try {
+        body = JSON.parse(text)
+      } catch {
+        return { status: 400, body: { error: 'body must be JSON', field: 'body' } }
+      }
+      if (typeof body !== 'object' || body === null || Array.isArray(body))
+        return { status: 400, body: { error: 'body must be a JSON object', field: 'body' } }
+      for (const [k, v] of Object.entries(body))
+        if (typeof v === 'string' || typeof v === 'number') params.append(k, String(v))
+    }
+    return { ok: true, account, params }
+  }
+
+  /** A callback that may become an activity; success answers empty TwiML, Twilio's usual reply. */
+  const callback = (parse: Parse) => async (c: Context) => {
+    const v = await verified(c)
+    if (!('ok' in v)) return c.json(v.body, v.status)
+    const at = now()
+    const answer = await takeIn(parse(v.account, v.params, at), deps.ingest, at)
+    if (answer.status !== 200) return c.json(answer.body, answer.status)
+    return c.body(EMPTY_TWIML, 200, { 'content-type': 'text/xml' })
+  }
+
+  app.post('/:phoneNumberId', callback(parseTwilioMessage))
+  app.post('/:phoneNumberId/voice/status', callback(parseTwilioCallStatus))
+  app.post('/:phoneNumberId/voice/transcription', callback(parseTwilioTranscription))
+
+  app.post('/:phoneNumberId/voice', async (c) => {
+    const v = await verified(c)
+    if (!('ok' in v)) return c.json(v.body, v.status)
+    const base = calledUrl(c.req.url, deps.publicUrl).split('?')[0]!
+    const twiml = voicemailTwiml({
+      transcriptionUrl: `${base}/transcription`,
+      recordedUrl: `${base}/recorded`,
+    })
+    return c.body(twiml, 200, { 'content-type': 'text/xml' })
+  })
+
+  app.post('/:phoneNumberId/voice/recorded', async (c) => {
+    const v = await verified(c)
+    if (!('ok' in v)) return c.json(v.body, v.status)
+    return c.body(hangupTwiml, 200, { 'content-type': 'text/xml' })
+  })
+  return app
+}
