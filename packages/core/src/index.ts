@@ -109,6 +109,16 @@ export {
   MENTION_RE,
 } from './conversation-doc.ts'
 export type { NoteInput } from './conversation-doc.ts'
+export {
+  DeliveryState,
+  deliveryStates,
+  deliveryOf,
+  deliveryRoot,
+  setDelivery,
+  supersedes,
+  accepted,
+} from './delivery.ts'
+export type { Delivery } from './delivery.ts'
 export { addMention, clearMention, listMentions } from './mentions.ts'
 export {
   MemberRole,
