@@ -23,6 +23,15 @@ export interface WorkspacePhoneNumber {
   id: string
   name: string
   number: string
+  /** The provider it is connected through (issue 22); absent for the generic webhook. */
+  provider?: 'twilio' | 'telnyx' | 'quo'
+  /**
+   * Set by the relay while the provider refuses the number's credentials (a 401/403 on a send):
+   * the app shows a banner until an admin replaces them. Never the credentials themselves [K6].
+   */
+  providerStatus?: 'credentials-rejected'
+  /** The longest reply the provider takes, in characters (1,600 for Twilio and Quo). */
+  maxBodyLength?: number
 }
 
 export interface Workspace {
