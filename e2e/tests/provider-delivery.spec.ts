@@ -135,6 +135,15 @@ test('an SMS in appears live; a reply goes out through Twilio and turns Delivere
   await row(bob.page, CONTACT).click()
   await expect(threadTitle(bob.page, CONTACT)).toBeVisible()
 
+  // The relay writes Twilio's limit into the number: a longer reply is refused before sending.
+  const tooLong = 'x'.repeat(1601)
+  await alice.page.getByRole('textbox', { name: 'Reply' }).fill(tooLong)
+  await alice.page.getByRole('button', { name: 'Send', exact: true }).click()
+  await expect(
+    alice.page.getByRole('alert').filter({ hasText: '1,600 characters at most for this number' }),
+  ).toBeVisible()
+  expect(postsOf(tooLong)).toEqual([])
+
   const body = 'Yes, it left the warehouse this morning.'
   await sendReply(alice.page, body)
   await expect.poll(() => accepted(body).length).toBe(1)
