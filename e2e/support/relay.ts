@@ -34,11 +34,17 @@ export interface RelayProcess {
   webhook(activities: unknown): Promise<Response>
 }
 
-/** `env`: extra relay settings, e.g. `{ HISTORY_HORIZON_MS: '0' }`. */
-export async function startRelay(env: Record<string, string> = {}): Promise<RelayProcess> {
+/**
+ * `env`: extra relay settings, e.g. `{ HISTORY_HORIZON_MS: '0' }`, or a function of the relay's
+ * own URL for settings that name it (`PUBLIC_URL`).
+ */
+export async function startRelay(
+  env: Record<string, string> | ((url: string) => Record<string, string>) = {},
+): Promise<RelayProcess> {
   const port = await freePort()
   const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-e2e-'))
   const url = `http://127.0.0.1:${port}`
+  const extra = typeof env === 'function' ? env(url) : env
   const logs: string[] = []
   let child: ChildProcess | null = null
 
@@ -55,7 +61,7 @@ export async function startRelay(env: Record<string, string> = {}): Promise<Rela
         WEBHOOK_SECRET,
         SWITCHBOARD_SECRET: 'e2e-signing-secret-that-is-long-enough',
         ALLOWED_ORIGINS: url,
-        ...env,
+        ...extra,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     })

@@ -1,14 +1,17 @@
 /**
  * @module An opened conversation: its own room (activities, internal notes), loaded lazily.
  * A note's @mentions are also written to the inbox document, where the mentioned member sees
- * them without opening the thread.
+ * them without opening the thread. Each reply sent through a provider has a delivery beside it,
+ * which only the relay writes.
  */
 import {
   addNote,
+  deliveryOf,
   listActivities,
   listNotes,
   roomName,
   type Activity,
+  type Delivery,
   type Note,
 } from '@switchboard/core'
 import type { InboxHandle } from './inbox.ts'
@@ -35,6 +38,18 @@ export class ConversationRoomHandle implements ConversationHandle {
 
   activities(): Activity[] {
     return listActivities(this.replica.doc)
+  }
+
+  delivery(activityId: string): Delivery | null {
+    return deliveryOf(this.replica.doc, activityId)
+  }
+
+  async resend(activityId: string): Promise<void> {
+    const phoneNumberId = this.inbox.phoneNumberId
+    await this.sb.post(`/api/outgoing/${encodeURIComponent(activityId)}/resend`, {
+      conversationId: this.id,
+      phoneNumberId,
+    })
   }
 
   notes(): Note[] {

@@ -20,4 +20,6 @@ export interface Internals {
   release(name: string): void
   /** GET a relay API path with this session's token; errors are SwitchboardErrors. */
   get<T>(path: string): Promise<T>
+  /** POST JSON to a relay API path with this session's token; errors are SwitchboardErrors. */
+  post<T>(path: string, body: unknown): Promise<T>
 }

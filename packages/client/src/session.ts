@@ -152,11 +152,28 @@ export class Session {
   }
 
   /** GET a relay API path with this session's token; errors are SwitchboardErrors. */
-  async get<T>(path: string): Promise<T> {
+  get<T>(path: string): Promise<T> {
+    return this.request<T>(path)
+  }
+
+  /** POST JSON to a relay API path with this session's token; errors are SwitchboardErrors. */
+  post<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    })
+  }
+
+  private async request<T>(
+    path: string,
+    init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+  ): Promise<T> {
     let res: Response
     try {
       res = await this.o.fetch(this.o.httpBase + path, {
-        headers: { authorization: `Bearer ${this.token}` },
+        ...init,
+        headers: { ...init.headers, authorization: `Bearer ${this.token}` },
       })
     } catch (cause) {
       throw new SwitchboardError(ErrorCode.Unavailable, `cannot reach the relay for ${path}`, {

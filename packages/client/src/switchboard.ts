@@ -158,6 +158,7 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
     room: (name) => rooms.open(name),
     release: (name) => rooms.release(name),
     get: (path) => session.get(path),
+    post: (path, body) => session.post(path, body),
   }
   const inboxes: InboxRegistry = new InboxRegistry({
     internals,

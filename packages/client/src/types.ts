@@ -4,6 +4,7 @@ import type {
   Contact,
   ContactPatch,
   Conversation,
+  Delivery,
   HistoryEntry,
   ListOptions,
   MarkKind,
@@ -28,6 +29,12 @@ export interface PhoneNumber {
   id: string
   name: string
   number: string
+  /** The provider it is connected through; absent for a number fed by the generic webhook. */
+  provider?: 'twilio' | 'telnyx' | 'quo'
+  /** Set while the provider refuses the number's credentials: an admin must replace them. */
+  providerStatus?: 'credentials-rejected'
+  /** The longest reply the provider takes, in characters; absent: no limit known. */
+  maxBodyLength?: number
 }
 
 export interface PhoneNumberWithUnread extends PhoneNumber {
@@ -100,6 +107,17 @@ export interface Inbox {
 export interface ConversationHandle {
   readonly id: string
   activities(): Activity[]
+  /**
+   * What became of an outgoing activity sent through a provider (Sending, Sent, Delivered,
+   * Failed, Unknown), written by the relay; null for one that never went through a provider.
+   * Changes are heard through `onChange`.
+   */
+  delivery(activityId: string): Delivery | null
+  /**
+   * Asks the relay to send a Failed or Unknown reply again (`POST /api/outgoing/:id/resend`);
+   * the delivery then starts over at Sending as the next attempt. Needs the relay.
+   */
+  resend(activityId: string): Promise<void>
   notes(): Note[]
   addNote(body: string, mentions: string[]): Promise<Note>
   onChange(listener: () => void): () => void

@@ -37,6 +37,8 @@ export interface TestRelay {
   url: string
   /** In-process relays only: create members, grant and revoke access. */
   admin?: Relay['admin']
+  /** In-process relays only: write a room's document as the relay does (e.g. a delivery). */
+  writeRoom?: Relay['writeRoom']
   port: number
   dataDir: string
   ingest(activity: Activity): Promise<void>
@@ -84,6 +86,9 @@ export async function startRelay(options: RelayTestOptions = {}): Promise<TestRe
     url: `http://127.0.0.1:${port}`,
     get admin() {
       return served.relay.admin
+    },
+    get writeRoom() {
+      return served.relay.writeRoom
     },
     port,
     dataDir,

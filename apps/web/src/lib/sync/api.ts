@@ -86,6 +86,6 @@ export function me(token: string): Promise<ApiResult<Me>> {
 export function sendOutgoing(
   token: string,
   body: { conversationId: string; phoneNumberId: string; body: string },
-): Promise<ApiResult<{ activity: unknown }>> {
+): Promise<ApiResult<{ activityId?: string; delivery?: string; activity?: unknown }>> {
   return request('/api/outgoing', { method: 'POST', token, body })
 }

@@ -1,10 +1,20 @@
-/** @module An open conversation (its own room): activities and internal notes as reactive state. */
+/**
+ * @module An open conversation (its own room): activities, each reply's delivery (written by the
+ * relay) and internal notes as reactive state.
+ */
 import type { ConversationHandle, Switchboard } from '@switchboard/client'
-import type { Activity, Note } from '@switchboard/core'
+import type { Activity, Delivery, Note } from '@switchboard/core'
 import { coalesce } from './replica.svelte.ts'
 
 export type ThreadItem =
-  | { type: 'activity'; at: number; id: string; activity: Activity }
+  | {
+      type: 'activity'
+      at: number
+      id: string
+      activity: Activity
+      /** Null unless the reply went through a provider's outbox. */
+      delivery: Delivery | null
+    }
   | { type: 'note'; at: number; id: string; note: Note }
 
 export class ConversationState {
@@ -26,9 +36,13 @@ export class ConversationState {
   items = $derived.by((): ThreadItem[] => {
     void this.version
     const items: ThreadItem[] = [
-      ...this.handle
-        .activities()
-        .map((a) => ({ type: 'activity' as const, at: a.at, id: a.id, activity: a })),
+      ...this.handle.activities().map((a) => ({
+        type: 'activity' as const,
+        at: a.at,
+        id: a.id,
+        activity: a,
+        delivery: a.direction === 'outgoing' ? this.handle.delivery(a.id) : null,
+      })),
       ...this.handle.notes().map((n) => ({ type: 'note' as const, at: n.at, id: n.id, note: n })),
     ]
     return items.sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : 1))
@@ -37,6 +51,11 @@ export class ConversationState {
   activity(id: string): Activity | undefined {
     void this.version
     return this.handle.activities().find((a) => a.id === id)
+  }
+
+  /** Sends a Failed or Unknown reply again; its delivery starts over at Sending. */
+  resend(activityId: string): Promise<void> {
+    return this.handle.resend(activityId)
   }
 
   addNote(body: string, mentions: string[]) {
