@@ -4,16 +4,19 @@
  * - `POST /:phoneNumberId/voice`: the voice URL, answered with TwiML that records a voicemail;
  * - `POST /:phoneNumberId/voice/status`: the call status callback (a call activity);
  * - `POST /:phoneNumberId/voice/transcription`: the voicemail's transcription (a voicemail);
- * - `POST /:phoneNumberId/voice/recorded`: the recording's end, answered with a hang-up.
+ * - `POST /:phoneNumberId/voice/recorded`: the recording's end, answered with a hang-up;
+ * - `POST /:phoneNumberId/status`: a reply's status callback (`StatusCallback` of a send) [O8].
  * Every one is checked against `X-Twilio-Signature` with the number's auth token [W3].
  */
 import { Hono, type Context } from 'hono'
+import { twilioReport } from '../providers/delivery-reports.ts'
 import type { ProviderAccount } from '../providers/provider-account.ts'
 import type { ParsedEvent } from '../providers/provider-activity.ts'
 import {
   accountFor,
   rawBody,
   takeIn,
+  takeReport,
   unknownNumber,
   type ProviderWebhookDeps,
   type WebhookAnswer,
@@ -100,6 +103,19 @@ export function twilioWebhookRoutes(deps: ProviderWebhookDeps & { now: () => num
 
   app.post('/:phoneNumberId', callback(parseTwilioMessage))
   app.post('/:phoneNumberId/voice/status', callback(parseTwilioCallStatus))
+
+  app.post('/:phoneNumberId/status', async (c) => {
+    const v = await verified(c)
+    if (!('ok' in v)) return c.json(v.body, v.status)
+    const report = twilioReport(v.params)
+    if (!report)
+      return c.json(
+        { error: 'MessageSid and a known MessageStatus are required', field: 'MessageStatus' },
+        400,
+      )
+    const answer = await takeReport('twilio', report, deps)
+    return c.json(answer.body, answer.status)
+  })
   app.post('/:phoneNumberId/voice/transcription', callback(parseTwilioTranscription))
 
   app.post('/:phoneNumberId/voice', async (c) => {
