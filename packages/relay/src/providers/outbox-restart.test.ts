@@ -16,7 +16,7 @@ const NUMBER = '+14155550100'
 const CONTACT = '+14155550199'
 const TIMING = { firstRetryMs: 20, maxRetryMs: 80, pollMs: 10, sendTimeoutMs: 5000 }
 
-let fakes: FakeProvider[] = []
+const fakes: FakeProvider[] = []
 const relays: TestRelay[] = []
 afterEach(async () => {
   for (const r of relays.splice(0)) await r.close().catch(() => {})

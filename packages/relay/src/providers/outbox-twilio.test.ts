@@ -19,7 +19,7 @@ const CONTACT = '+14155550199'
 const CONVERSATION = 'c-twilio'
 const TIMING = { firstRetryMs: 20, maxRetryMs: 80, pollMs: 10, sendTimeoutMs: 300 }
 
-let fakes: FakeProvider[] = []
+const fakes: FakeProvider[] = []
 afterEach(async () => {
   for (const f of fakes.splice(0)) await f.close()
 })

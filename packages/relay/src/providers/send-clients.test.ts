@@ -26,7 +26,7 @@ const quo: ProviderAccount = {
   credentials: QUO,
 }
 
-let fakes: FakeProvider[] = []
+const fakes: FakeProvider[] = []
 afterEach(async () => {
   for (const f of fakes.splice(0)) await f.close()
 })
