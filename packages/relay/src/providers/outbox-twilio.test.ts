@@ -98,8 +98,14 @@ const inboxLogged = async (r: TestRelay, phoneNumberId: string, activityId: stri
   return found
 }
 /** Twilio's status callback for `sid`, signed over the public URL, posted to the relay. */
-const statusCallback = (r: TestRelay, id: string, sid: string, status: string, extra = {}) => {
-  const path = `/api/webhooks/twilio/${id}/status`
+const statusCallback = (
+  r: TestRelay,
+  id: string,
+  sid: string,
+  status: string,
+  extra = {},
+  path = `/api/webhooks/twilio/${id}/status`,
+) => {
   const req = twilioRequest(
     TWILIO.authToken,
     PUBLIC_URL + path,
@@ -151,6 +157,16 @@ describe('[O1]–[O8] replies through Twilio', () => {
     })
     expect(forged.status).toBe(403)
     expect(await delivery(r, activityId)).toMatchObject({ state: 'delivered' })
+  })
+
+  it("[O8] a status posted to the number's messaging URL (a console status callback) is a report too", async () => {
+    const { r, id, reply } = await setUp((q) => created(q, 'SM0010'))
+    const activityId = (await reply()).json.activityId as string
+    await waitFor(r, activityId, (d) => d?.state === 'sent')
+    const res = await statusCallback(r, id, 'SM0010', 'delivered', {}, `/api/webhooks/twilio/${id}`)
+    expect(res.status).toBe(200)
+    expect(await delivery(r, activityId)).toMatchObject({ state: 'delivered' })
+    expect(r.storage.hasActivity('twilio-msg-SM0010')).toBe(false)
   })
 
   it('[O2] Twilio answering 503 for a while: the reply stays Sending, then is delivered exactly once', async () => {

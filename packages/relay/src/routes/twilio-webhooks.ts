@@ -91,17 +91,35 @@ export function twilioWebhookRoutes(deps: ProviderWebhookDeps & { now: () => num
     return { ok: true, account, params }
   }
 
-  /** A callback that may become an activity; success answers empty TwiML, Twilio's usual reply. */
-  const callback = (parse: Parse) => async (c: Context) => {
-    const v = await verified(c)
-    if (!('ok' in v)) return c.json(v.body, v.status)
+  /** A verified callback that may become an activity; success answers empty TwiML, Twilio's usual reply. */
+  async function take(
+    c: Context,
+    v: { account: TwilioAccount; params: URLSearchParams },
+    parse: Parse,
+  ) {
     const at = now()
     const answer = await takeIn(parse(v.account, v.params, at), deps.ingest, at)
     if (answer.status !== 200) return c.json(answer.body, answer.status)
     return c.body(EMPTY_TWIML, 200, { 'content-type': 'text/xml' })
   }
+  const callback = (parse: Parse) => async (c: Context) => {
+    const v = await verified(c)
+    if (!('ok' in v)) return c.json(v.body, v.status)
+    return take(c, v, parse)
+  }
 
-  app.post('/:phoneNumberId', callback(parseTwilioMessage))
+  app.post('/:phoneNumberId', async (c) => {
+    const v = await verified(c)
+    if (!('ok' in v)) return c.json(v.body, v.status)
+    // [O8] A reply's status posted to the messaging URL (a status callback set in Twilio's
+    // console) is a delivery report too; anything else is an incoming message.
+    const report = twilioReport(v.params)
+    if (report) {
+      await takeReport('twilio', report, deps)
+      return c.body(EMPTY_TWIML, 200, { 'content-type': 'text/xml' })
+    }
+    return take(c, v, parseTwilioMessage)
+  })
   app.post('/:phoneNumberId/voice/status', callback(parseTwilioCallStatus))
 
   app.post('/:phoneNumberId/status', async (c) => {
