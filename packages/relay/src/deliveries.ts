@@ -19,7 +19,8 @@ import {
   type DeliveryState,
 } from '@switchboard/core'
 import type * as Y from 'yjs'
-import type { ProviderName } from './providers/provider-account.ts'
+import type { DeliveryReport } from './providers/delivery-reports.ts'
+import type { ProviderAccount } from './providers/provider-account.ts'
 import { RELAY_ORIGIN } from './room.ts'
 import type { OutboxRow, RelayStorage } from './storage/relay-storage.ts'
 
@@ -38,15 +39,11 @@ export interface Deliveries {
   /** Records a report of `row`'s attempt; false when the delivery already went further [D2]. */
   report(row: OutboxRow, state: DeliveryState, details?: ReportDetails): Promise<boolean>
   /**
-   * A provider's status report of one of its messages; false (and nothing written) when no
-   * reply's current attempt carries that id.
+   * A provider's status report of one of its messages, from the webhook of `account`'s number;
+   * false (and nothing written) when no reply of that number carries the id in its current
+   * attempt, so one number's credentials never move another number's replies.
    */
-  reportByProviderId(
-    provider: ProviderName,
-    providerMessageId: string,
-    state: DeliveryState,
-    reason?: string,
-  ): Promise<boolean>
+  reportByProviderId(account: ProviderAccount, report: DeliveryReport): Promise<boolean>
   /** Sets or clears a number's `providerStatus: 'credentials-rejected'` in the workspace [O5]. */
   credentialsRejected(phoneNumberId: string, rejected: boolean): Promise<void>
 }
@@ -102,9 +99,9 @@ export function createDeliveries(deps: DeliveriesDeps): Deliveries {
       if (state === 'sent' || state === 'delivered') await accepted(row)
       return changed
     },
-    async reportByProviderId(provider, providerMessageId, state, reason) {
-      const row = storage.outgoingByProviderId(provider, providerMessageId)
-      if (!row) return false
+    async reportByProviderId(account, { providerMessageId, state, reason }) {
+      const row = storage.outgoingByProviderId(account.provider, providerMessageId)
+      if (!row || row.phoneNumberId !== account.phoneNumberId) return false
       return deliveries.report(row, state, reason === undefined ? {} : { reason })
     },
     async credentialsRejected(phoneNumberId, rejected) {

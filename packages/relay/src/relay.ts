@@ -215,8 +215,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
       now,
       maxBodyBytes: options.maxFrameBytes,
       onRefused: metrics.authFailure,
-      reportDelivery: (provider, r) =>
-        deliveries.reportByProviderId(provider, r.providerMessageId, r.state, r.reason),
+      reportDelivery: (account, r) => deliveries.reportByProviderId(account, r),
     }),
   )
   app.route('/api/admin', adminRoutes({ ...shared, admin, startEpoch: epochs.start }))

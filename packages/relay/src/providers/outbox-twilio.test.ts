@@ -138,14 +138,24 @@ describe('[O1]–[O8] replies through Twilio', () => {
     expect(r.storage.getOutgoing(activityId)).toMatchObject({ state: 'done', outcome: 'sent' })
   })
 
-  it('[O8][D2] a signed status callback makes it Delivered, a late "sent" does not undo it, an unknown sid is acknowledged', async () => {
-    const { r, id, reply } = await setUp((q) => created(q, 'SM0002'))
+  it('[O8][D2] a signed status callback makes it Delivered, a late "sent" does not undo it, an unknown sid or another number\'s is acknowledged', async () => {
+    const { r, bob, id, reply } = await setUp((q) => created(q, 'SM0002'))
     const activityId = (await reply()).json.activityId as string
     await waitFor(r, activityId, (d) => d?.state === 'sent')
     expect((await statusCallback(r, id, 'SM0002', 'delivered')).status).toBe(200)
     expect(await delivery(r, activityId)).toMatchObject({ state: 'delivered' })
     expect((await statusCallback(r, id, 'SM0002', 'sent')).status).toBe(200)
     expect(await delivery(r, activityId)).toMatchObject({ state: 'delivered', attempt: 1 })
+    // Another number's webhook, even signed with good credentials, never moves this reply.
+    const other = await connect(r, bob, {
+      name: 'Other',
+      number: '+14155550177',
+      provider: 'twilio',
+      credentials: TWILIO,
+    })
+    const otherId = ((await other.json()) as { id: string }).id
+    const across = await statusCallback(r, otherId, 'SM0002', 'failed')
+    expect(await across.json()).toHaveProperty('ignored')
     const stranger = await statusCallback(r, id, 'SMunknown', 'delivered')
     expect(stranger.status).toBe(200)
     expect(await stranger.json()).toHaveProperty('ignored')

@@ -27,7 +27,7 @@ export interface ProviderWebhookDeps {
    * A provider's report of a reply's delivery (deliveries.ts) [O8]; false when no reply carries
    * the id. Without it, reports are acknowledged and ignored.
    */
-  reportDelivery?: (provider: ProviderName, report: DeliveryReport) => Promise<boolean>
+  reportDelivery?: (account: ProviderAccount, report: DeliveryReport) => Promise<boolean>
 }
 
 /** Accounts that know no number: every provider webhook answers 404 until numbers are connected. */
@@ -85,15 +85,16 @@ function clampTime(activity: Activity, now: number): Activity {
 }
 
 /**
- * [O8] A verified delivery report: applied to the reply that carries its id, 200 either way (an
- * id no reply carries — another system's message, an older attempt — is acknowledged and ignored).
+ * [O8] A verified delivery report: applied to this number's reply that carries its id, 200 either
+ * way (an id none carries — another system's message, an older attempt, another number's reply —
+ * is acknowledged and ignored).
  */
 export async function takeReport(
-  provider: ProviderName,
+  account: ProviderAccount,
   report: DeliveryReport,
   deps: ProviderWebhookDeps,
 ): Promise<WebhookAnswer> {
-  const matched = (await deps.reportDelivery?.(provider, report)) ?? false
+  const matched = (await deps.reportDelivery?.(account, report)) ?? false
   return matched
     ? { status: 200, body: { delivery: report.state } }
     : { status: 200, body: { ignored: `no reply has the message id ${report.providerMessageId}` } }

@@ -58,7 +58,7 @@ export function providerWebhookRoutes(deps: ProviderWebhookDeps): Hono {
       return { status: 400, body: { error: 'body must be JSON', field: 'body' } }
     }
     const delivery = report(body)
-    if (delivery) return takeReport(account.provider, delivery, deps)
+    if (delivery) return takeReport(account, delivery, deps)
     return takeIn(parse(account, body, at), deps.ingest, at)
   }
 

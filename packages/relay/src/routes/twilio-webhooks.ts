@@ -115,7 +115,7 @@ export function twilioWebhookRoutes(deps: ProviderWebhookDeps & { now: () => num
     // console) is a delivery report too; anything else is an incoming message.
     const report = twilioReport(v.params)
     if (report) {
-      await takeReport('twilio', report, deps)
+      await takeReport(v.account, report, deps)
       return c.body(EMPTY_TWIML, 200, { 'content-type': 'text/xml' })
     }
     return take(c, v, parseTwilioMessage)
@@ -131,7 +131,7 @@ export function twilioWebhookRoutes(deps: ProviderWebhookDeps & { now: () => num
         { error: 'MessageSid and a known MessageStatus are required', field: 'MessageStatus' },
         400,
       )
-    const answer = await takeReport('twilio', report, deps)
+    const answer = await takeReport(v.account, report, deps)
     return c.json(answer.body, answer.status)
   })
   app.post('/:phoneNumberId/voice/transcription', callback(parseTwilioTranscription))
