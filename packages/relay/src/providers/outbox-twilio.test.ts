@@ -5,7 +5,13 @@
  * fixtures/twilio-send.ts).
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { deliveryOf, readActivityLog, workspaceRoots, type Delivery } from '@switchboard/core'
+import {
+  deliveryOf,
+  readActivityLog,
+  teamFigures,
+  workspaceRoots,
+  type Delivery,
+} from '@switchboard/core'
 import { api, until, type TestRelay } from '../test-helpers.ts'
 import { connect, phoneNumbersFixture, PUBLIC_URL } from '../routes/phone-numbers-fixture.ts'
 import { startFakeProvider, type FakeProvider, type FakeRequest } from './fake-provider.ts'
@@ -275,13 +281,22 @@ describe('[O1]–[O8] replies through Twilio', () => {
     const { r, id, reply } = await setUp((q) =>
       refuse ? { status: 400, body: tw.invalidTo } : created(q, 'SM0007'),
     )
+    const responses = async () => {
+      let figures: ReturnType<typeof teamFigures> | null = null
+      await r.relay.writeRoom(`inbox:${id}`, (doc) => {
+        figures = teamFigures(doc, { from: 0, to: Date.now() + 60_000 })
+      })
+      return figures!.responseTime
+    }
     const failedId = (await reply('first')).json.activityId as string
     await waitFor(r, failedId, (d) => d?.state === 'failed')
     expect(await inboxLogged(r, id, failedId)).toBe(false)
+    expect(await responses()).toMatchObject({ count: 0, waiting: 1 })
     refuse = false
     const sentId = (await reply('second')).json.activityId as string
     await waitFor(r, sentId, (d) => d?.state === 'sent')
     expect(await inboxLogged(r, id, sentId)).toBe(true)
+    expect(await responses()).toMatchObject({ count: 1, waiting: 0 })
   })
 
   it('[O4] a time-out after the request was written is looked up, never sent again: Sent when Twilio has it', async () => {
