@@ -21,6 +21,7 @@ import {
 } from './member-views.ts'
 import { CloseCode } from '@switchboard/protocol'
 import type { CredentialVault } from './providers/credential-vault.ts'
+import { shownNumber } from './providers/provider-send.ts'
 import { checkConnection, type ProviderCredentials } from './providers/credentials.ts'
 import { createRestorer, RestoreError, type RestoreReport } from './restore.ts'
 import { RELAY_ORIGIN } from './room.ts'
@@ -262,8 +263,8 @@ export function createAdmin(deps: AdminDeps): Admin {
       const pn: PhoneNumberRecord = connected ? { ...shown, provider: connected.provider } : shown
       if (connected) storeConnected(pn, connected, actor)
       else storage.putPhoneNumber(pn)
-      // [K6] The workspace document lists the number only: no provider, no credentials.
-      await writeRoom('workspace', (doc) => setPhoneNumber(doc, shown, RELAY_ORIGIN))
+      // [K6] The workspace document shows the number and its provider, never its credentials.
+      await writeRoom('workspace', (doc) => setPhoneNumber(doc, shownNumber(pn), RELAY_ORIGIN))
       return pn
     },
     async setCredentials(phoneNumberId, input, actor = null) {
@@ -272,6 +273,8 @@ export function createAdmin(deps: AdminDeps): Admin {
       const connected = connection(input, pn.number, pn.provider)
       const changed: PhoneNumberRecord = { ...pn, provider: connected.provider }
       storeConnected(changed, connected, actor)
+      // [O5] New credentials clear a rejected-credentials banner until a send is refused again.
+      await writeRoom('workspace', (doc) => setPhoneNumber(doc, shownNumber(changed), RELAY_ORIGIN))
       return changed
     },
     async grant(memberId, phoneNumberId) {

@@ -6,6 +6,7 @@ import { DEFAULT_MAX_DRIFT } from '@switchboard/core'
 import type { Context } from 'hono'
 import type { UpgradeWebSocket } from 'hono/ws'
 import { DEFAULT_LOGIN_LIMITS, type LoginLimits } from './login-throttle.ts'
+import { DEFAULT_OUTBOX_TIMING, type OutboxTiming } from './outbox-timing.ts'
 import { CREDENTIALS_KEY_BYTES, deriveCredentialsKey } from './providers/credentials-key.ts'
 import type { ProviderName } from './providers/provider-account.ts'
 import type { ProviderAccounts } from './providers/provider-account.ts'
@@ -32,6 +33,8 @@ export interface RelayOptions {
   publicUrl?: string
   /** The providers' API hosts (`TWILIO_API_BASE`…); default their real ones. */
   providerApiBases?: Partial<Record<ProviderName, string>>
+  /** The outbox sender's backoff, polling and time-outs (outbox-sender.ts); tests shorten them. */
+  outboxTiming?: Partial<OutboxTiming>
   /** Origins allowed to open sockets and call the API, besides the relay's own. */
   allowedOrigins?: string[]
   /** Lifetime of an access token. Default 3600 s. */
@@ -141,6 +144,7 @@ export interface ResolvedOptions {
   credentialsKey: Uint8Array
   publicUrl: string | undefined
   providerApiBases: Readonly<Record<ProviderName, string>>
+  outboxTiming: OutboxTiming
   allowedOrigins: ReadonlySet<string>
   tokenTtlSeconds: number
   sessionTtlSeconds: number
@@ -205,6 +209,7 @@ export function resolveOptions(options: RelayOptions): ResolvedOptions {
       telnyx: withoutTrailingSlash(apiBases.telnyx),
       quo: withoutTrailingSlash(apiBases.quo),
     },
+    outboxTiming: { ...DEFAULT_OUTBOX_TIMING, ...options.outboxTiming },
     allowedOrigins: new Set(options.allowedOrigins ?? []),
     tokenTtlSeconds: options.tokenTtlSeconds ?? 3600,
     sessionTtlSeconds: options.sessionTtlSeconds ?? 30 * 86_400,

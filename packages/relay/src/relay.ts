@@ -16,9 +16,11 @@ import type { Connection } from './connection.ts'
 import { createConnections } from './connections.ts'
 import { createEpochs, type EpochReport } from './epochs.ts'
 import { createAuthenticate, type Vars } from './http.ts'
+import { createDeliveries } from './deliveries.ts'
 import { createIngest } from './ingestion.ts'
 import { HashSlots, LoginThrottle } from './login-throttle.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
+import { createOutboxSender, type OutboxSender } from './outbox-sender.ts'
 import { createOwnership } from './ownership.ts'
 import { createCredentialVault } from './providers/credential-vault.ts'
 import type { ProviderAccounts } from './providers/provider-account.ts'
@@ -32,6 +34,7 @@ import { adminRoutes } from './routes/admin.ts'
 import { authRoutes } from './routes/auth.ts'
 import { historyRoutes } from './routes/history.ts'
 import { opsRoutes } from './routes/ops.ts'
+import { outgoingRoutes } from './routes/outgoing.ts'
 import { providerWebhookRoutes } from './routes/provider-webhooks.ts'
 import { syncRoutes } from './routes/sync.ts'
 import { securityHeaders } from './security-headers.ts'
@@ -62,6 +65,8 @@ export interface Relay {
   admin: Admin
   /** The numbers connected through a provider, credentials opened (the providers' webhooks). */
   providerAccounts: ProviderAccounts
+  /** Sends the outbox's replies through their providers (outbox-sender.ts). */
+  outbox: OutboxSender
   /** The runtime glue reports frames its socket layer refused (e.g. over maxPayload). */
   reportRejectedFrame(reason: string, detail: string): void
   /**
@@ -121,6 +126,17 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   // [K1][K2] Credentials are sealed with their own key and opened only here, on demand.
   const vault = createCredentialVault(options.credentialsKey)
   const providerAccounts = options.providerAccounts ?? createProviderAccounts(storage, vault)
+  const deliveries = createDeliveries({ storage, writeRoom, now })
+  const outbox = createOutboxSender({
+    storage,
+    accounts: providerAccounts,
+    deliveries,
+    apiBases: options.providerApiBases,
+    publicUrl: options.publicUrl,
+    now,
+    log,
+    timing: options.outboxTiming,
+  })
   const admin = createAdmin({
     ...options,
     vault,
@@ -178,9 +194,17 @@ export function createRelay(relayOptions: RelayOptions): Relay {
       closeSessions: connections.closeSessions,
     }),
   )
+  app.route('/api', activityRoutes({ ...shared, ingest }))
   app.route(
     '/api',
-    activityRoutes({ ...shared, hasPhoneNumber: access.hasPhoneNumber, rooms, ingest }),
+    outgoingRoutes({
+      ...shared,
+      hasPhoneNumber: access.hasPhoneNumber,
+      rooms,
+      ingest,
+      writeRoom,
+      wakeOutbox: outbox.wake,
+    }),
   )
   app.route(
     '/api/webhooks',
@@ -191,6 +215,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
       now,
       maxBodyBytes: options.maxFrameBytes,
       onRefused: metrics.authFailure,
+      reportDelivery: (account, r) => deliveries.reportByProviderId(account, r),
     }),
   )
   app.route('/api/admin', adminRoutes({ ...shared, admin, startEpoch: epochs.start }))
@@ -208,6 +233,9 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     }),
   )
 
+  // [O4] Replies a killed relay left half-sent are looked up first, then the due ones are sent.
+  outbox.start()
+
   return {
     app: app as unknown as Hono,
     storage,
@@ -223,6 +251,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     startEpoch: epochs.start,
     admin,
     providerAccounts,
+    outbox,
     syncBudget: connections.syncBudget,
     reportRejectedFrame(reason, detail) {
       metrics.reject(reason)
@@ -232,6 +261,8 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     connectionCount: () => connections.size,
     async close() {
       closing = true
+      // Requests under way are abandoned in flight: the next start looks them up [O4].
+      await outbox.stop()
       connections.stop()
       // The registry stops unloading idle rooms before the sockets' closes would schedule it.
       const unloaded = rooms.close()

@@ -6,6 +6,7 @@ import { checkActivity, type Activity, type IngestResult } from '@switchboard/co
 import type { Context } from 'hono'
 import { MAX_ACTIVITY_AHEAD_MS } from '../ingestion.ts'
 import type { ProviderAccount, ProviderAccounts, ProviderName } from './provider-account.ts'
+import type { DeliveryReport } from './delivery-reports.ts'
 import type { ParsedEvent } from './provider-activity.ts'
 
 export interface ProviderWebhookDeps {
@@ -22,6 +23,11 @@ export interface ProviderWebhookDeps {
   maxBodyBytes: number
   /** Counts a refused signature (metrics' auth failures). */
   onRefused?: (reason: string) => void
+  /**
+   * A provider's report of a reply's delivery (deliveries.ts) [O8]; false when no reply carries
+   * the id. Without it, reports are acknowledged and ignored.
+   */
+  reportDelivery?: (account: ProviderAccount, report: DeliveryReport) => Promise<boolean>
 }
 
 /** Accounts that know no number: every provider webhook answers 404 until numbers are connected. */
@@ -76,4 +82,20 @@ export async function takeIn(
 /** [W8] A provider's time far ahead of the relay's clock is taken as the relay's time. */
 function clampTime(activity: Activity, now: number): Activity {
   return activity.at > now + MAX_ACTIVITY_AHEAD_MS ? { ...activity, at: now } : activity
+}
+
+/**
+ * [O8] A verified delivery report: applied to this number's reply that carries its id, 200 either
+ * way (an id none carries — another system's message, an older attempt, another number's reply —
+ * is acknowledged and ignored).
+ */
+export async function takeReport(
+  account: ProviderAccount,
+  report: DeliveryReport,
+  deps: ProviderWebhookDeps,
+): Promise<WebhookAnswer> {
+  const matched = (await deps.reportDelivery?.(account, report)) ?? false
+  return matched
+    ? { status: 200, body: { delivery: report.state } }
+    : { status: 200, body: { ignored: `no reply has the message id ${report.providerMessageId}` } }
 }

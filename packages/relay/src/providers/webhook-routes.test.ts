@@ -296,7 +296,10 @@ describe('provider webhooks through the relay', () => {
       telnyxHeaders(keys, finalized, Date.now()),
     )
     expect(ignored.status).toBe(200)
-    expect(await ignored.json()).toEqual({ ignored: "event 'message.finalized'" })
+    // [O8] A delivery report of no reply the relay sent is acknowledged and changes nothing.
+    expect(await ignored.json()).toEqual({
+      ignored: `no reply has the message id ${telnyx.messageFinalized.data.payload.id}`,
+    })
     await expectNothingStored('pn-b', '+18665550403')
     await expectNothingStored('pn-b', '+13125550001')
   })

@@ -51,11 +51,14 @@ describe('[K1]–[K8] connecting a number from a provider (POST /api/admin/phone
     expect(bytes.includes(Buffer.from(r.storage.getSealedCredentials(body.id)!))).toBe(true)
     expect(bytes.includes(Buffer.from(TWILIO.authToken))).toBe(false)
     expect(bytes.includes(Buffer.from(TWILIO.accountSid))).toBe(false)
-    // [K6] The workspace document lists the number, nothing of its provider account.
+    // [K6] The workspace document lists the number, its provider and the provider's reply
+    // limit (the composer refuses longer ones [O1]), nothing of its credentials.
     expect((await workspacePhoneNumbers(r))[body.id]).toEqual({
       id: body.id,
       name: 'Front desk',
       number: '+14155550199',
+      provider: 'twilio',
+      maxBodyLength: 1600,
     })
   })
 

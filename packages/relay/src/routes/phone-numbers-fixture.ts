@@ -7,6 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, vi } from 'vitest'
+import type { RelayServerOptions } from '../node/server.ts'
 import { createSqliteStorage } from '../storage/sqlite.ts'
 import { api, PASSWORD, startTestRelay, type TestRelay } from '../test-helpers.ts'
 
@@ -23,6 +24,8 @@ export interface StartOptions {
   dir?: string
   publicUrl?: string
   credentialsKey?: Uint8Array
+  /** Further relay options (provider API bases, outbox timing…). */
+  relay?: Partial<RelayServerOptions>
 }
 
 /**
@@ -52,6 +55,7 @@ export function phoneNumbersFixture() {
       log: (event) => printed.push(JSON.stringify(event)),
       ...(options.publicUrl === undefined ? {} : { publicUrl: options.publicUrl }),
       ...(options.credentialsKey === undefined ? {} : { credentialsKey: options.credentialsKey }),
+      ...options.relay,
     })
     cleanups.push(() => r.close())
     if (!r.storage.getMember('bob'))

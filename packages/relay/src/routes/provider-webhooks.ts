@@ -1,16 +1,19 @@
 /**
  * @module The providers' webhooks in (issue 22), mounted at `/api/webhooks`: Twilio's
  * (routes/twilio-webhooks.ts), `POST /telnyx/:phoneNumberId` and `POST /quo/:phoneNumberId`.
- * Each checks the number's own signature over the raw body before it reads the body.
+ * Each checks the number's own signature over the raw body before it reads the body; a verified
+ * report of a reply's delivery goes to the outbox's deliveries [O8], any other event to ingestion.
  */
 import { Hono, type Context } from 'hono'
 import { limitBody } from '../body-limits.ts'
+import { quoReport, telnyxReport, type DeliveryReport } from '../providers/delivery-reports.ts'
 import type { ProviderAccount } from '../providers/provider-account.ts'
 import type { ParsedEvent } from '../providers/provider-activity.ts'
 import {
   accountFor,
   rawBody,
   takeIn,
+  takeReport,
   unknownNumber,
   type ProviderWebhookDeps,
   type WebhookAnswer,
@@ -38,6 +41,7 @@ export function providerWebhookRoutes(deps: ProviderWebhookDeps): Hono {
     account: A | null,
     verify: (account: A, raw: Uint8Array, at: number) => SignatureCheck,
     parse: (account: A, body: unknown, at: number) => ParsedEvent,
+    report: (body: unknown) => DeliveryReport | null,
   ): Promise<WebhookAnswer> {
     if (!account) return unknownNumber
     const raw = await rawBody(c)
@@ -53,6 +57,8 @@ export function providerWebhookRoutes(deps: ProviderWebhookDeps): Hono {
     } catch {
       return { status: 400, body: { error: 'body must be JSON', field: 'body' } }
     }
+    const delivery = report(body)
+    if (delivery) return takeReport(account, delivery, deps)
     return takeIn(parse(account, body, at), deps.ingest, at)
   }
 
@@ -72,6 +78,7 @@ export function providerWebhookRoutes(deps: ProviderWebhookDeps): Hono {
           at,
         ),
       parseTelnyx,
+      telnyxReport,
     )
     return c.json(body, status)
   })
@@ -94,6 +101,7 @@ export function providerWebhookRoutes(deps: ProviderWebhookDeps): Hono {
           at,
         ),
       parseQuo,
+      quoReport,
     )
     return c.json(body, status)
   })

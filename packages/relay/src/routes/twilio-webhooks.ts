@@ -4,16 +4,19 @@
  * - `POST /:phoneNumberId/voice`: the voice URL, answered with TwiML that records a voicemail;
  * - `POST /:phoneNumberId/voice/status`: the call status callback (a call activity);
  * - `POST /:phoneNumberId/voice/transcription`: the voicemail's transcription (a voicemail);
- * - `POST /:phoneNumberId/voice/recorded`: the recording's end, answered with a hang-up.
+ * - `POST /:phoneNumberId/voice/recorded`: the recording's end, answered with a hang-up;
+ * - `POST /:phoneNumberId/status`: a reply's status callback (`StatusCallback` of a send) [O8].
  * Every one is checked against `X-Twilio-Signature` with the number's auth token [W3].
  */
 import { Hono, type Context } from 'hono'
+import { twilioReport } from '../providers/delivery-reports.ts'
 import type { ProviderAccount } from '../providers/provider-account.ts'
 import type { ParsedEvent } from '../providers/provider-activity.ts'
 import {
   accountFor,
   rawBody,
   takeIn,
+  takeReport,
   unknownNumber,
   type ProviderWebhookDeps,
   type WebhookAnswer,
@@ -88,18 +91,49 @@ export function twilioWebhookRoutes(deps: ProviderWebhookDeps & { now: () => num
     return { ok: true, account, params }
   }
 
-  /** A callback that may become an activity; success answers empty TwiML, Twilio's usual reply. */
-  const callback = (parse: Parse) => async (c: Context) => {
-    const v = await verified(c)
-    if (!('ok' in v)) return c.json(v.body, v.status)
+  /** A verified callback that may become an activity; success answers empty TwiML, Twilio's usual reply. */
+  async function take(
+    c: Context,
+    v: { account: TwilioAccount; params: URLSearchParams },
+    parse: Parse,
+  ) {
     const at = now()
     const answer = await takeIn(parse(v.account, v.params, at), deps.ingest, at)
     if (answer.status !== 200) return c.json(answer.body, answer.status)
     return c.body(EMPTY_TWIML, 200, { 'content-type': 'text/xml' })
   }
+  const callback = (parse: Parse) => async (c: Context) => {
+    const v = await verified(c)
+    if (!('ok' in v)) return c.json(v.body, v.status)
+    return take(c, v, parse)
+  }
 
-  app.post('/:phoneNumberId', callback(parseTwilioMessage))
+  app.post('/:phoneNumberId', async (c) => {
+    const v = await verified(c)
+    if (!('ok' in v)) return c.json(v.body, v.status)
+    // [O8] A reply's status posted to the messaging URL (a status callback set in Twilio's
+    // console) is a delivery report too; anything else is an incoming message.
+    const report = twilioReport(v.params)
+    if (report) {
+      await takeReport(v.account, report, deps)
+      return c.body(EMPTY_TWIML, 200, { 'content-type': 'text/xml' })
+    }
+    return take(c, v, parseTwilioMessage)
+  })
   app.post('/:phoneNumberId/voice/status', callback(parseTwilioCallStatus))
+
+  app.post('/:phoneNumberId/status', async (c) => {
+    const v = await verified(c)
+    if (!('ok' in v)) return c.json(v.body, v.status)
+    const report = twilioReport(v.params)
+    if (!report)
+      return c.json(
+        { error: 'MessageSid and a known MessageStatus are required', field: 'MessageStatus' },
+        400,
+      )
+    const answer = await takeReport(v.account, report, deps)
+    return c.json(answer.body, answer.status)
+  })
   app.post('/:phoneNumberId/voice/transcription', callback(parseTwilioTranscription))
 
   app.post('/:phoneNumberId/voice', async (c) => {

@@ -10,6 +10,7 @@ import type {
   StoredUpdate,
 } from './relay-storage.ts'
 import { StorageError } from './relay-storage.ts'
+import { createMemoryOutbox } from './memory-outbox.ts'
 
 interface MemoryRoom {
   snapshot: Uint8Array | null
@@ -219,6 +220,7 @@ export function createMemoryStorage(): MemoryStorage {
       open()
       meta.set(key, value)
     },
+    ...createMemoryOutbox(open),
     check: open,
     async close() {
       closed = true

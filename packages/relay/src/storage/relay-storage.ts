@@ -1,9 +1,11 @@
 /**
- * @module The relay's durable store: a room log (async, byte-oriented) and a directory
- * (synchronous look-ups) in one, so one embedded file holds both. Each half has its contract
- * suite (`room-log.contract.ts`, `directory.contract.ts`), run against every backend.
+ * @module The relay's durable store: a room log (async, byte-oriented), a directory (synchronous
+ * look-ups) and the outbox of replies in one, so one embedded file holds them all. Each part has
+ * its contract suite (`room-log.contract.ts`, `directory.contract.ts`, `outbox.contract.ts`), run
+ * against every backend.
  */
 import type { Directory } from './directory.ts'
+import type { Outbox } from './outbox.ts'
 import type { RoomLog } from './room-log.ts'
 
 export type {
@@ -17,9 +19,10 @@ export type {
 } from './room-log.ts'
 export type { Directory, MemberRecord, PhoneNumberRecord, SessionRecord } from './directory.ts'
 export { MemberRole, memberRoles } from './directory.ts'
+export type { NewOutboxRow, Outbox, OutboxOutcome, OutboxRow } from './outbox.ts'
 export { StorageError, StorageErrorCode } from './storage-error.ts'
 
-export interface RelayStorage extends RoomLog, Directory {
+export interface RelayStorage extends RoomLog, Directory, Outbox {
   /** Throws if the store cannot be read (used by /healthz). */
   check(): void
   /** Flushes pending appends and releases the store. */

@@ -78,6 +78,19 @@ export const migrations: readonly Migration[] = [
       )
     },
   },
+  {
+    version: 3,
+    does: 'the outbox (issue 22): replies to send through a provider, one row per outgoing activity',
+    up(db) {
+      db.exec(`CREATE TABLE IF NOT EXISTS outbox (activity_id TEXT PRIMARY KEY, attempt INTEGER NOT NULL,
+        phone_number_id TEXT NOT NULL, conversation_id TEXT NOT NULL, member_id TEXT NOT NULL, provider TEXT NOT NULL,
+        from_number TEXT NOT NULL, to_number TEXT NOT NULL, body TEXT NOT NULL, created_at INTEGER NOT NULL,
+        state TEXT NOT NULL, due_at INTEGER NOT NULL, tries INTEGER NOT NULL, started_at INTEGER,
+        outcome TEXT, reason TEXT, provider_message_id TEXT);
+      CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, due_at);
+      CREATE INDEX IF NOT EXISTS outbox_provider_id ON outbox (provider, provider_message_id);`)
+    },
+  },
 ]
 
 export const SCHEMA_VERSION = migrations.length

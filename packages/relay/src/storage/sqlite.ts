@@ -17,6 +17,7 @@ import type { ArchivedEntry, StoredRoom } from './room-log.ts'
 import { createSnapshotBuilder } from './snapshot-builder.ts'
 import { createAppendWriter, INLINE_AFTER_QUIET_MS } from './sqlite-appends.ts'
 import { createSqliteDirectory } from './sqlite-directory.ts'
+import { createSqliteOutbox } from './sqlite-outbox.ts'
 import { prepareLogWrites, prepareRoomReads } from './sqlite-log-rows.ts'
 import { configure, migrate } from './sqlite-schema.ts'
 import { StorageError } from './storage-error.ts'
@@ -200,6 +201,7 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
       return q.rooms.all().map((r) => r.room)
     },
     ...createSqliteDirectory(db, ensureOpen),
+    ...createSqliteOutbox(db, ensureOpen),
     check() {
       ensureOpen()
       db.prepare('SELECT 1').get()

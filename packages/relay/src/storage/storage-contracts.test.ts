@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { runDirectoryContract, type DirectoryHarness } from './directory.contract.ts'
 import { createMemoryStorage } from './memory.ts'
+import { runOutboxContract, type OutboxHarness } from './outbox.contract.ts'
 import type { RelayStorage } from './relay-storage.ts'
 import { runRoomLogContract, type RoomLogHarness } from './room-log.contract.ts'
 import { createSqliteStorage, type SqliteStorageOptions } from './sqlite.ts'
@@ -74,10 +75,16 @@ const asDirectory = (o: Opened): DirectoryHarness => ({
   reopen: async () => asDirectory(await o.reopen()),
   close: () => o.storage.close(),
 })
+const asOutbox = (o: Opened): OutboxHarness => ({
+  outbox: o.storage,
+  reopen: async () => asOutbox(await o.reopen()),
+  close: () => o.storage.close(),
+})
 
 for (const backend of backends) {
   runRoomLogContract(backend.name, async () => asRoomLog(backend.open()))
   runDirectoryContract(backend.name, async () => asDirectory(backend.open()))
+  runOutboxContract(backend.name, async () => asOutbox(backend.open()))
 
   describe(`RelayStorage: ${backend.name}`, () => {
     let opened: Opened | null = null

@@ -1,0 +1,121 @@
+/**
+ * @module What the relay learns of a reply it sent through a provider, written where every
+ * replica sees it (issue 22): the delivery in the conversation document [D1]–[D3], the outcome
+ * in the outbox row, the reply in the inbox once the provider took it [D4][O6], and a number's
+ * rejected credentials in the workspace document [O5].
+ *
+ * The document is written before the outbox row is settled: a relay killed in between finds the
+ * row still in flight at its start and looks it up at the provider again [O4], and a report the
+ * document already has (forward only [D2]) changes nothing the second time.
+ */
+import {
+  appendActivity,
+  ingestActivity,
+  setDelivery,
+  setPhoneNumber,
+  workspaceRoots,
+  type Activity,
+  type Delivery,
+  type DeliveryState,
+} from '@switchboard/core'
+import type * as Y from 'yjs'
+import type { DeliveryReport } from './providers/delivery-reports.ts'
+import type { ProviderAccount } from './providers/provider-account.ts'
+import { RELAY_ORIGIN } from './room.ts'
+import type { OutboxRow, RelayStorage } from './storage/relay-storage.ts'
+
+export interface DeliveriesDeps {
+  storage: RelayStorage
+  writeRoom(name: string, fn: (doc: Y.Doc) => void): Promise<void>
+  now: () => number
+}
+
+export interface ReportDetails {
+  reason?: string
+  providerMessageId?: string
+}
+
+export interface Deliveries {
+  /** Records a report of `row`'s attempt; false when the delivery already went further [D2]. */
+  report(row: OutboxRow, state: DeliveryState, details?: ReportDetails): Promise<boolean>
+  /**
+   * A provider's status report of one of its messages, from the webhook of `account`'s number;
+   * false (and nothing written) when no reply of that number carries the id in its current
+   * attempt, so one number's credentials never move another number's replies.
+   */
+  reportByProviderId(account: ProviderAccount, report: DeliveryReport): Promise<boolean>
+  /** Sets or clears a number's `providerStatus: 'credentials-rejected'` in the workspace [O5]. */
+  credentialsRejected(phoneNumberId: string, rejected: boolean): Promise<void>
+}
+
+/** The outgoing activity an outbox row was made for (the one `POST /api/outgoing` wrote). */
+export function outgoingActivity(row: OutboxRow): Activity {
+  return {
+    id: row.activityId,
+    conversationId: row.conversationId,
+    phoneNumberId: row.phoneNumberId,
+    direction: 'outgoing',
+    kind: 'message',
+    from: row.memberId,
+    to: row.to,
+    body: row.body,
+    at: row.createdAt,
+  }
+}
+
+const ACCEPTED_KEY = (activityId: string) => `accepted:${activityId}`
+
+export function createDeliveries(deps: DeliveriesDeps): Deliveries {
+  const { storage, writeRoom, now } = deps
+
+  /**
+   * [D4][O6] The reply enters the inbox — its summary and the activity log the team figures
+   * read — once, when the provider first takes it; the conversation document had it from the start.
+   */
+  async function accepted(row: OutboxRow): Promise<void> {
+    if (storage.hasActivity(ACCEPTED_KEY(row.activityId))) return
+    const activity = outgoingActivity(row)
+    await writeRoom(`conversation:${row.conversationId}`, (doc) =>
+      appendActivity(doc, activity, RELAY_ORIGIN),
+    )
+    await writeRoom(`inbox:${row.phoneNumberId}`, (doc) =>
+      ingestActivity(doc, activity, RELAY_ORIGIN),
+    )
+    storage.recordActivity(ACCEPTED_KEY(row.activityId))
+  }
+
+  const deliveries: Deliveries = {
+    async report(row, state, details = {}) {
+      const delivery: Delivery = { state, attempt: row.attempt, at: now() }
+      if (details.reason !== undefined) delivery.reason = details.reason
+      if (details.providerMessageId !== undefined)
+        delivery.providerMessageId = details.providerMessageId
+      let changed = false
+      await writeRoom(`conversation:${row.conversationId}`, (doc) => {
+        changed = setDelivery(doc, row.activityId, delivery, RELAY_ORIGIN)
+      })
+      if (state !== 'sending' && (changed || row.state === 'in-flight'))
+        storage.settleOutgoing(row.activityId, row.attempt, state, details)
+      if (state === 'sent' || state === 'delivered') await accepted(row)
+      return changed
+    },
+    async reportByProviderId(account, { providerMessageId, state, reason }) {
+      const row = storage.outgoingByProviderId(account.provider, providerMessageId)
+      if (!row || row.phoneNumberId !== account.phoneNumberId) return false
+      return deliveries.report(row, state, reason === undefined ? {} : { reason })
+    },
+    async credentialsRejected(phoneNumberId, rejected) {
+      await writeRoom('workspace', (doc) => {
+        const pn = workspaceRoots.phoneNumbers(doc).get(phoneNumberId)
+        if (!pn || (pn.providerStatus === 'credentials-rejected') === rejected) return
+        const { providerStatus: _, ...rest } = pn
+        setPhoneNumber(
+          doc,
+          rejected ? { ...rest, providerStatus: 'credentials-rejected' } : rest,
+          RELAY_ORIGIN,
+        )
+      })
+    },
+  }
+  return deliveries
+}
