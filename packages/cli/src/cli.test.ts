@@ -134,6 +134,23 @@ describe('switchboard CLI session against a real relay', () => {
     })
   })
 
+  it('replies to a conversation: the teammate sees the outgoing message, signed by its sender; offline it refuses', async () => {
+    const r = await run('reply', 'c2', 'Friday at 10 works for us')
+    expect(r.code).toBe(0)
+    expect(r.stdout.trim()).toMatch(/^Reply \S+ to c2 · sent$/)
+    const convo = alice.openConversation('c2', 'pn1')
+    await convo.whenLoaded
+    await until(alice, () => convo.activities().some((a) => a.direction === 'outgoing'))
+    expect(convo.activities().find((a) => a.direction === 'outgoing')).toMatchObject({
+      body: 'Friday at 10 works for us',
+      from: 'bob',
+    })
+    convo.close()
+    const offline = await run('reply', 'c2', 'later', '--offline')
+    expect(offline.code).toBe(2)
+    expect(offline.stderr.trim()).toBe('switchboard: reply needs the relay: drop --offline')
+  })
+
   it('a note written offline is pushed by the next sync, conversation room and mention alike', async () => {
     const r = await run('note', 'c1', 'called back, @alice please confirm the refund', '--offline')
     expect(r.code).toBe(0)

@@ -217,6 +217,24 @@ export const commands: Record<string, (ctx: Ctx) => Promise<void>> = {
     })
   },
 
+  async reply(ctx) {
+    const [id, ...words] = ctx.args
+    const body = words.join(' ').trim()
+    if (!id || !body) throw new CliError('usage: switchboard reply <conversation> "text"', 2)
+    // A reply leaves through the relay's outbox and the number's provider: it is never queued here.
+    if (ctx.flags.offline) throw new CliError('reply needs the relay: drop --offline', 2)
+    await withReplica(ctx, async (o) => {
+      const { sb } = o
+      const { inbox } = findConversation(sb, id)
+      const convo = sb.openConversation(id, inbox.phoneNumberId)
+      await convo.whenLoaded
+      const { activityId, delivery } = await convo.reply(body)
+      const state = delivery ? `${delivery[0]!.toUpperCase()}${delivery.slice(1)}` : 'sent'
+      ctx.io.out(`Reply ${activityId} to ${id} · ${state}`)
+      convo.close()
+    })
+  },
+
   async sync(ctx) {
     if (ctx.flags.offline) throw new CliError('sync needs the relay: drop --offline', 2)
     await withReplicaOffline(ctx, async (o) => {

@@ -17,6 +17,7 @@ const USAGE = `usage: switchboard <command> [options]
   show <conversation> [--json]
   done|unread|open|read <conversation…>
   note <conversation> "text @bob"
+  reply <conversation> "text"                         send a reply (through the number's provider)
   sync                                                push local marks, pull the rest
   status [--json]                                     online?, pending count, last synced
 ${STATS_USAGE}

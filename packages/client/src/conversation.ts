@@ -52,6 +52,17 @@ export class ConversationRoomHandle implements ConversationHandle {
     })
   }
 
+  async reply(body: string): Promise<{ activityId: string; delivery: Delivery['state'] | null }> {
+    const answer = await this.sb.post<{
+      activity?: { id: string }
+      activityId?: string
+      delivery?: Delivery['state']
+    }>('/api/outgoing', { conversationId: this.id, phoneNumberId: this.inbox.phoneNumberId, body })
+    const activityId = answer.activityId ?? answer.activity?.id
+    if (!activityId) throw new Error('the relay answered the reply without its activity id')
+    return { activityId, delivery: answer.delivery ?? null }
+  }
+
   notes(): Note[] {
     return listNotes(this.replica.doc)
   }

@@ -118,6 +118,12 @@ export interface ConversationHandle {
    * the delivery then starts over at Sending as the next attempt. Needs the relay.
    */
   resend(activityId: string): Promise<void>
+  /**
+   * Sends a reply to the conversation's contact (`POST /api/outgoing`): through the number's
+   * provider, via the relay's outbox, or as an outgoing activity for a number without one.
+   * Needs the relay; resolves with the new activity's id and, through a provider, `'sending'`.
+   */
+  reply(body: string): Promise<{ activityId: string; delivery: Delivery['state'] | null }>
   notes(): Note[]
   addNote(body: string, mentions: string[]): Promise<Note>
   onChange(listener: () => void): () => void
