@@ -1,0 +1,131 @@
+/**
+ * @module Workload 9 load generator (its own process, so signing and HTTP share neither the
+ * relay's nor the runner's event loop): signs provider webhooks at a fixed rate of messages per
+ * second and delivers each twice, the duplicate `duplicateAfterMs` after the first was sent, and
+ * records the time from a request's send to its 2xx answer.
+ */
+import { randomBytes } from 'node:crypto'
+import { createHistogram, percentile, record } from '../stats.ts'
+import { send } from './client.ts'
+import {
+  signedRequest,
+  telnyxKeyPair,
+  type SignedRequest,
+  type WebhookNumber,
+} from './webhook-payloads.ts'
+
+type Command =
+  | { cmd: 'keys' }
+  | {
+      cmd: 'run'
+      numbers: WebhookNumber[]
+      rate: number
+      durationMs: number
+      duplicateAfterMs: number
+    }
+  | { cmd: 'close' }
+
+const keys = telnyxKeyPair()
+
+export interface WebhooksRun {
+  messages: number
+  posts: number
+  achievedRate: number
+  ok: number
+  /** Answers other than 2xx, by status (0: the request failed). */
+  refused: Record<string, number>
+  p50: number
+  p99: number
+  max: number
+  /** The same, of the duplicate deliveries alone. */
+  duplicateP50: number
+  duplicateP99: number
+  /** The activity id of every message sent, by provider. */
+  activityIds: Record<string, string[]>
+}
+
+async function run(
+  numbers: WebhookNumber[],
+  rate: number,
+  durationMs: number,
+  duplicateAfterMs: number,
+): Promise<WebhooksRun> {
+  const hist = createHistogram()
+  const dupHist = createHistogram()
+  const refused: Record<string, number> = {}
+  const activityIds: Record<string, string[]> = {}
+  const runId = randomBytes(4).toString('hex')
+  const pending = new Set<Promise<void>>()
+  let posts = 0
+  let ok = 0
+  const post = (req: SignedRequest, duplicate: boolean) => {
+    posts++
+    const t0 = performance.now()
+    const p = fetch(req.url, { method: 'POST', headers: req.headers, body: req.body })
+      .then(async (res) => {
+        await res.arrayBuffer()
+        const ms = performance.now() - t0
+        if (res.status >= 200 && res.status < 300) {
+          ok++
+          record(hist, ms)
+          if (duplicate) record(dupHist, ms)
+        } else refused[res.status] = (refused[res.status] ?? 0) + 1
+      })
+      .catch(() => {
+        refused[0] = (refused[0] ?? 0) + 1
+      })
+      .finally(() => pending.delete(p))
+    pending.add(p)
+  }
+  let sent = 0
+  const total = Math.floor((durationMs * rate) / 1000)
+  const t0 = performance.now()
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const elapsed = performance.now() - t0
+      const due = Math.min(total, Math.floor((elapsed * rate) / 1000))
+      while (sent < due) {
+        const req = signedRequest(numbers, sent, runId, keys.privateKey)
+        const provider = numbers[sent % numbers.length]!.provider
+        ;(activityIds[provider] ??= []).push(req.activityId)
+        post(req, false)
+        setTimeout(() => post(req, true), duplicateAfterMs)
+        sent++
+      }
+      if (sent >= total) resolve()
+      else setTimeout(tick, 1)
+    }
+    tick()
+  })
+  const sendMs = performance.now() - t0
+  await new Promise((r) => setTimeout(r, duplicateAfterMs + 10))
+  while (pending.size) await Promise.race(pending)
+  return {
+    messages: sent,
+    posts,
+    achievedRate: (sent / sendMs) * 1000,
+    ok,
+    refused,
+    p50: percentile(hist, 0.5),
+    p99: percentile(hist, 0.99),
+    max: hist.max,
+    duplicateP50: percentile(dupHist, 0.5),
+    duplicateP99: percentile(dupHist, 0.99),
+    activityIds,
+  }
+}
+
+process.on('message', async (m: Command) => {
+  try {
+    if (m.cmd === 'keys') send({ ok: true, value: { telnyxPublicKey: keys.publicKey } })
+    else if (m.cmd === 'run')
+      send({ ok: true, value: await run(m.numbers, m.rate, m.durationMs, m.duplicateAfterMs) })
+    else {
+      send({ ok: true, value: null })
+      process.exit(0)
+    }
+  } catch (err) {
+    send({ ok: false, error: String((err as Error).stack ?? err) })
+  }
+})
+send({ ok: true, value: 'ready' })
