@@ -45,10 +45,11 @@ export interface WebhooksResult {
   relayCpuMsPerSec: number
 }
 
+// Numbers of their own (not the demo's), so every activity of their inboxes is the workload's.
 const NUMBERS: { provider: Provider; number: string; name: string }[] = [
-  { provider: 'twilio', number: '+14155550142', name: 'Bench Twilio' },
-  { provider: 'telnyx', number: '+14155550100', name: 'Bench Telnyx' },
-  { provider: 'quo', number: '+15555555555', name: 'Bench Quo' },
+  { provider: 'twilio', number: '+14155550301', name: 'Bench Twilio' },
+  { provider: 'telnyx', number: '+14155550302', name: 'Bench Telnyx' },
+  { provider: 'quo', number: '+14155550303', name: 'Bench Quo' },
 ]
 
 async function connectNumbers(
