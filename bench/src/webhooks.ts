@@ -36,13 +36,22 @@ export interface FanoutSample {
 export interface WebhooksResult {
   settings: WebhooksSettings
   webhooks: Omit<WebhooksRun, 'activityIds'>
-  /** Per provider: messages sent, distinct ids in the inbox's activity log, ids logged ≠ once. */
-  readBack: { provider: Provider; sent: number; logged: number; notOnce: number; extra: number }[]
+  /** Per provider: messages sent, distinct ids in the inbox's activity log, ids missing, ids logged more than once. */
+  readBack: {
+    provider: Provider
+    sent: number
+    logged: number
+    missing: number
+    twice: number
+    extra: number
+  }[]
   fanoutBefore: FanoutSample
   fanoutWith: FanoutSample
   fanoutAfter: FanoutSample
   /** The relay's CPU over the run with webhooks, ms per second. */
   relayCpuMsPerSec: number
+  /** The webhooks' load process's CPU over the same run, ms per second. */
+  loadCpuMsPerSec: number
 }
 
 // Numbers of their own (not the demo's), so every activity of their inboxes is the workload's.
@@ -116,7 +125,8 @@ function readBack(sent: string[], log: { id: string }[]) {
   return {
     sent: sent.length,
     logged: sent.filter((id) => times.has(id)).length,
-    notOnce: sent.filter((id) => times.get(id) !== 1).length,
+    missing: sent.filter((id) => !times.has(id)).length,
+    twice: sent.filter((id) => times.get(id)! > 1).length,
     extra: [...times.keys()].filter((id) => !expected.has(id)).length,
   }
 }
@@ -149,16 +159,21 @@ export async function webhooks(
     const fanoutBefore = sample(await fanRun())
     log('webhooks', 'fan-out alone', `p50 ${fanoutBefore.p50} p99 ${fanoutBefore.p99}`)
     const cpu0 = await cpuOf(server.pid)
+    const loadCpu0 = await cpuOf(hooks.pid)
     const t0 = performance.now()
     const [run, withHooks] = await Promise.all([
       hooks.call<WebhooksRun>({ cmd: 'run', numbers, ...settings }, 600_000),
       fanRun(),
     ])
-    const relayCpuMsPerSec = (((await cpuOf(server.pid)) - cpu0) / (performance.now() - t0)) * 1000
+    const elapsed = performance.now() - t0
+    const relayCpuMsPerSec = (((await cpuOf(server.pid)) - cpu0) / elapsed) * 1000
+    const loadCpuMsPerSec = (((await cpuOf(hooks.pid)) - loadCpu0) / elapsed) * 1000
     const fanoutWith = sample(withHooks)
     log(
       'webhooks',
       `${run.ok}/${run.posts} 2xx, p50 ${run.p50} p99 ${run.p99}`,
+      JSON.stringify(run.refused),
+      `CPU relay ${relayCpuMsPerSec.toFixed(0)} load ${loadCpuMsPerSec.toFixed(0)} ms/s`,
       `fan-out with: p50 ${fanoutWith.p50} p99 ${fanoutWith.p99}`,
     )
     const fanoutAfter = sample(await fanRun())
@@ -182,6 +197,7 @@ export async function webhooks(
         fanoutWith,
         fanoutAfter,
         relayCpuMsPerSec,
+        loadCpuMsPerSec,
       },
       errors: [],
     }
