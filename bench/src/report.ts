@@ -10,6 +10,8 @@ import { churnChart, churnSection } from './churn-report.ts'
 import type { ChurnResults } from './churn.ts'
 import type { ReconnectRow } from './reconnect.ts'
 import type { machine } from './stats.ts'
+import type { WebhooksResult } from './webhooks.ts'
+import { webhooksSection } from './webhooks-report.ts'
 
 export interface FanoutRow {
   server: string
@@ -69,6 +71,7 @@ export interface Results extends BigRoomResults {
   } | null
   churn?: ChurnResults | null
   browser?: BrowserRow[]
+  webhooks?: WebhooksResult | null
   errors: string[]
   elapsedS?: number
 }
@@ -172,6 +175,7 @@ export async function writeReport(r: Results, dir: string): Promise<void> {
   lines.push(...bigRoomSections(r))
   if (r.churn) lines.push(...churnSection(r.churn))
   if (r.browser?.length) lines.push(...browserSection(r.browser))
+  if (r.webhooks) lines.push(...webhooksSection(r.webhooks))
   if (r.errors.length) {
     lines.push('## Not measured / errors')
     lines.push('')

@@ -13,6 +13,7 @@ import { restart } from './restart.ts'
 import { churn } from './churn.ts'
 import { runBrowser } from './browser.ts'
 import { startServer } from './servers.ts'
+import { webhooks } from './webhooks.ts'
 import { baselineRoot, repoRoot, ServerKind } from './target.ts'
 import { cpuOf, machine, median, rssOf, untilIdle } from './stats.ts'
 
@@ -60,6 +61,14 @@ const profile = full
         afterEpochMarks: 10_000,
         window: 64,
       },
+      // Issue 22: 500 signed provider messages/s for 20 s, each delivered twice.
+      webhooks: {
+        rate: 500,
+        durationMs: 20_000,
+        duplicateAfterMs: 50,
+        subscribers: 100,
+        marksPerSec: 100,
+      },
     }
   : {
       name: 'quick',
@@ -91,6 +100,14 @@ const profile = full
         marks: [500, 100, 60],
         afterEpochMarks: 3_000,
         window: 64,
+      },
+      // The issue's rate for half its 20 s.
+      webhooks: {
+        rate: 500,
+        durationMs: 10_000,
+        duplicateAfterMs: 50,
+        subscribers: 100,
+        marksPerSec: 100,
       },
     }
 
@@ -422,6 +439,13 @@ if (!only || only.includes('churn')) {
 if (!only || only.includes('browser')) {
   const r = await runBrowser(profile.browser, log)
   results.browser = r.rows
+  results.errors.push(...r.errors)
+}
+if (!only || only.includes('webhooks')) {
+  // BENCH_WEBHOOK_RATE=250 offers another rate of provider messages/s.
+  const rate = Number(process.env.BENCH_WEBHOOK_RATE) || profile.webhooks.rate
+  const r = await webhooks({ ...profile.webhooks, rate }, log)
+  results.webhooks = r.result
   results.errors.push(...r.errors)
 }
 results.elapsedS = (performance.now() - t0) / 1000

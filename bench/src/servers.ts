@@ -66,9 +66,13 @@ function stopper(child: ChildProcess, cleanup?: () => void) {
     })
 }
 
-export async function startServer(kind: ServerKind): Promise<RunningServer> {
+/** `env(base)` adds to a Switchboard relay's environment, given its base URL (e.g. `PUBLIC_URL`). */
+export async function startServer(
+  kind: ServerKind,
+  env: (base: string) => Record<string, string> = () => ({}),
+): Promise<RunningServer> {
   const port = await freePort()
-  if (kind === ServerKind.Switchboard) return startSwitchboard(port, kind, repoRoot)
+  if (kind === ServerKind.Switchboard) return startSwitchboard(port, kind, repoRoot, env)
   if (kind === ServerKind.Baseline) {
     if (!baselineRoot) throw new Error('BENCH_BASELINE_ROOT is not set')
     return startSwitchboard(port, kind, baselineRoot)
@@ -147,9 +151,11 @@ async function startSwitchboard(
   port: number,
   kind: ServerKind,
   root: string,
+  env: (base: string) => Record<string, string> = () => ({}),
 ): Promise<RunningServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-bench-'))
-  let relay = await spawnRelay(dataDir, port, {}, root)
+  const extra = env(`http://127.0.0.1:${port}`)
+  let relay = await spawnRelay(dataDir, port, extra, root)
   const base = relay.base
   const deadline = Date.now() + 60_000
   const { token, memberId } = await login(base)
@@ -166,7 +172,7 @@ async function startSwitchboard(
   // Started again on its store, as users find it: a room that ingested in this process keeps
   // core's inbox index, which every later mark then pays for (bench/README).
   await relay.stop()
-  relay = await spawnRelay(dataDir, port, {}, root)
+  relay = await spawnRelay(dataDir, port, extra, root)
   const doc = `inbox:${phoneNumberId}`
   // The room loaded before the workloads measure (a user's app has it open): the fan-out's
   // memory per connection must not count the room itself.
@@ -176,6 +182,7 @@ async function startSwitchboard(
   return {
     kind,
     pid: relay.pid,
+    base,
     target: (options = {}) => ({
       kind,
       protocol: Protocol.Y,

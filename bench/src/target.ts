@@ -38,6 +38,8 @@ export interface Target {
 export interface RunningServer {
   kind: ServerKind
   pid: number
+  /** The HTTP base URL (Switchboard only). */
+  base?: string
   target(options?: { ack?: boolean }): Target
   stop(): Promise<void>
 }

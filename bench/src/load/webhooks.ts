@@ -1,0 +1,158 @@
+/**
+ * @module Workload 9 load generator (its own process, so signing and HTTP share neither the
+ * relay's nor the runner's event loop): signs provider webhooks at a fixed rate of messages per
+ * second and delivers each twice, the duplicate `duplicateAfterMs` after the first was sent, and
+ * records the time from a request's send to its 2xx answer.
+ */
+import { randomBytes } from 'node:crypto'
+import http from 'node:http'
+import { createHistogram, percentile, record } from '../stats.ts'
+import { send } from './client.ts'
+import {
+  signedRequest,
+  telnyxKeyPair,
+  type SignedRequest,
+  type WebhookNumber,
+} from './webhook-payloads.ts'
+
+type Command =
+  | { cmd: 'keys' }
+  | {
+      cmd: 'run'
+      numbers: WebhookNumber[]
+      rate: number
+      durationMs: number
+      duplicateAfterMs: number
+    }
+  | { cmd: 'close' }
+
+const keys = telnyxKeyPair()
+
+// node:http over kept-alive sockets: fetch() cost this process about 0.8 ms of CPU per post, so
+// at 1,000 posts/s it queued in the load generator as well as in the relay.
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 })
+
+/** Posts one signed request; resolves with the answer's status once its body is read. */
+function postOnce(req: SignedRequest): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const r = http.request(
+      req.url,
+      {
+        method: 'POST',
+        agent,
+        headers: { ...req.headers, 'content-length': Buffer.byteLength(req.body) },
+      },
+      (res) => {
+        res.on('error', reject)
+        res.on('end', () => resolve(res.statusCode ?? 0))
+        res.resume()
+      },
+    )
+    r.on('error', reject)
+    r.end(req.body)
+  })
+}
+
+export interface WebhooksRun {
+  messages: number
+  posts: number
+  achievedRate: number
+  ok: number
+  /** Answers other than 2xx, by status, and requests that failed, by error code. */
+  refused: Record<string, number>
+  p50: number
+  p99: number
+  max: number
+  /** The same, of the duplicate deliveries alone. */
+  duplicateP50: number
+  duplicateP99: number
+  /** The activity id of every message sent, by provider. */
+  activityIds: Record<string, string[]>
+}
+
+async function run(
+  numbers: WebhookNumber[],
+  rate: number,
+  durationMs: number,
+  duplicateAfterMs: number,
+): Promise<WebhooksRun> {
+  const hist = createHistogram()
+  const dupHist = createHistogram()
+  const refused: Record<string, number> = {}
+  const activityIds: Record<string, string[]> = {}
+  const runId = randomBytes(4).toString('hex')
+  const pending = new Set<Promise<void>>()
+  let posts = 0
+  let ok = 0
+  const post = (req: SignedRequest, duplicate: boolean) => {
+    posts++
+    const t0 = performance.now()
+    const p = postOnce(req)
+      .then((status) => {
+        const ms = performance.now() - t0
+        if (status >= 200 && status < 300) {
+          ok++
+          record(hist, ms)
+          if (duplicate) record(dupHist, ms)
+        } else refused[status] = (refused[status] ?? 0) + 1
+      })
+      .catch((err: Error & { code?: string }) => {
+        const why = `failed: ${err.code ?? err.message}`
+        refused[why] = (refused[why] ?? 0) + 1
+      })
+      .finally(() => pending.delete(p))
+    pending.add(p)
+  }
+  let sent = 0
+  const total = Math.floor((durationMs * rate) / 1000)
+  const t0 = performance.now()
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const elapsed = performance.now() - t0
+      const due = Math.min(total, Math.floor((elapsed * rate) / 1000))
+      while (sent < due) {
+        const req = signedRequest(numbers, sent, runId, keys.privateKey)
+        const provider = numbers[sent % numbers.length]!.provider
+        ;(activityIds[provider] ??= []).push(req.activityId)
+        post(req, false)
+        setTimeout(() => post(req, true), duplicateAfterMs)
+        sent++
+      }
+      if (sent >= total) resolve()
+      else setTimeout(tick, 1)
+    }
+    tick()
+  })
+  const sendMs = performance.now() - t0
+  // Every duplicate posted (their timers may lag behind a busy loop), then every answer in.
+  while (posts < 2 * sent || pending.size)
+    await (pending.size ? Promise.race(pending) : new Promise((r) => setTimeout(r, 5)))
+  return {
+    messages: sent,
+    posts,
+    achievedRate: (sent / sendMs) * 1000,
+    ok,
+    refused,
+    p50: percentile(hist, 0.5),
+    p99: percentile(hist, 0.99),
+    max: hist.max,
+    duplicateP50: percentile(dupHist, 0.5),
+    duplicateP99: percentile(dupHist, 0.99),
+    activityIds,
+  }
+}
+
+process.on('message', async (m: Command) => {
+  try {
+    if (m.cmd === 'keys') send({ ok: true, value: { telnyxPublicKey: keys.publicKey } })
+    else if (m.cmd === 'run')
+      send({ ok: true, value: await run(m.numbers, m.rate, m.durationMs, m.duplicateAfterMs) })
+    else {
+      send({ ok: true, value: null })
+      process.exit(0)
+    }
+  } catch (err) {
+    send({ ok: false, error: String((err as Error).stack ?? err) })
+  }
+})
+send({ ok: true, value: 'ready' })

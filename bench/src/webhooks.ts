@@ -1,0 +1,210 @@
+/**
+ * @module Workload 9, provider webhooks in (issue 22): one Switchboard relay with three numbers
+ * connected through the admin API (Twilio, Telnyx, Quo), a load process posting their signed
+ * webhooks, each twice, and the fan-out's writer and subscribers in the demo inbox of the same
+ * relay. Measures the webhooks' 2xx latency, reads every number's inbox back through a socket to
+ * count activities per provider message id, and compares the marks' fan-out latency without and
+ * with the webhooks.
+ */
+import { randomBytes } from 'node:crypto'
+import * as Y from 'yjs'
+import { readActivityLog } from '@switchboard/core'
+import { startChild, type Child } from './child.ts'
+import { openSocket } from './load/client.ts'
+import type { WebhookNumber, Provider } from './load/webhook-payloads.ts'
+import type { WebhooksRun } from './load/webhooks.ts'
+import { startServer } from './servers.ts'
+import { cpuOf } from './stats.ts'
+import { ServerKind, type RunningServer, type Target } from './target.ts'
+
+export interface WebhooksSettings {
+  /** Provider messages per second, each delivered twice. */
+  rate: number
+  durationMs: number
+  duplicateAfterMs: number
+  subscribers: number
+  marksPerSec: number
+}
+
+export interface FanoutSample {
+  p50: number
+  p99: number
+  max: number
+  delivered: number
+}
+
+export interface WebhooksResult {
+  settings: WebhooksSettings
+  webhooks: Omit<WebhooksRun, 'activityIds'>
+  /** Per provider: messages sent, distinct ids in the inbox's activity log, ids missing, ids logged more than once. */
+  readBack: {
+    provider: Provider
+    sent: number
+    logged: number
+    missing: number
+    twice: number
+    extra: number
+  }[]
+  fanoutBefore: FanoutSample
+  fanoutWith: FanoutSample
+  fanoutAfter: FanoutSample
+  /** The relay's CPU over the run with webhooks, ms per second. */
+  relayCpuMsPerSec: number
+  /** The webhooks' load process's CPU over the same run, ms per second. */
+  loadCpuMsPerSec: number
+}
+
+// Numbers of their own (not the demo's), so every activity of their inboxes is the workload's.
+const NUMBERS: { provider: Provider; number: string; name: string }[] = [
+  { provider: 'twilio', number: '+14155550301', name: 'Bench Twilio' },
+  { provider: 'telnyx', number: '+14155550302', name: 'Bench Telnyx' },
+  { provider: 'quo', number: '+14155550303', name: 'Bench Quo' },
+]
+
+async function connectNumbers(
+  server: RunningServer,
+  telnyxPublicKey: string,
+): Promise<(WebhookNumber & { id: string })[]> {
+  const { token, memberId } = server.target()
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` }
+  const post = async (path: string, body: unknown) => {
+    const res = await fetch(`${server.base}${path}`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(body),
+    })
+    if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`)
+    return res.json() as Promise<Record<string, unknown>>
+  }
+  const out: (WebhookNumber & { id: string })[] = []
+  for (const { provider, number, name } of NUMBERS) {
+    const secret = randomBytes(provider === 'quo' ? 32 : 16).toString(
+      provider === 'quo' ? 'base64' : 'hex',
+    )
+    const credentials =
+      provider === 'twilio'
+        ? { accountSid: 'AC' + randomBytes(16).toString('hex'), authToken: secret }
+        : provider === 'telnyx'
+          ? { apiKey: 'KEY' + secret, publicKey: telnyxPublicKey }
+          : { apiKey: secret.slice(0, 24), webhookSecret: secret }
+    const { id, webhookUrl } = (await post('/api/admin/phone-numbers', {
+      name,
+      number,
+      provider,
+      credentials,
+    })) as { id: string; webhookUrl: string }
+    await post('/api/admin/access', { memberId, phoneNumberId: id })
+    out.push({
+      id,
+      provider,
+      number,
+      webhookUrl,
+      ...(provider === 'telnyx' ? {} : { secret }),
+    })
+  }
+  return out
+}
+
+/** The inbox room of `phoneNumberId`, synced through a member's socket: its activity log. */
+async function activityLogOf(target: Target, phoneNumberId: string) {
+  const doc = `inbox:${phoneNumberId}`
+  const url = target.url.replace(encodeURIComponent(target.doc), encodeURIComponent(doc))
+  const ydoc = new Y.Doc()
+  const socket = openSocket({ ...target, url, doc }, (msg) => {
+    if (msg.type === 'step-2' || msg.type === 'update') Y.applyUpdate(ydoc, msg.update)
+  })
+  await socket.ready
+  socket.ws.close()
+  return readActivityLog(ydoc)
+}
+
+function readBack(sent: string[], log: { id: string }[]) {
+  const times = new Map<string, number>()
+  for (const e of log) times.set(e.id, (times.get(e.id) ?? 0) + 1)
+  const expected = new Set(sent)
+  return {
+    sent: sent.length,
+    logged: sent.filter((id) => times.has(id)).length,
+    missing: sent.filter((id) => !times.has(id)).length,
+    twice: sent.filter((id) => times.get(id)! > 1).length,
+    extra: [...times.keys()].filter((id) => !expected.has(id)).length,
+  }
+}
+
+export async function webhooks(
+  settings: WebhooksSettings,
+  log: (...args: unknown[]) => void,
+): Promise<{ result: WebhooksResult | null; errors: string[] }> {
+  const server = await startServer(ServerKind.Switchboard, (base) => ({
+    PUBLIC_URL: base,
+    CREDENTIALS_KEY: randomBytes(32).toString('base64'),
+  }))
+  const children: Child[] = []
+  try {
+    const hooks = await startChild('load/webhooks.ts')
+    children.push(hooks)
+    const fan = await startChild('load/fanout.ts')
+    children.push(fan)
+    const { telnyxPublicKey } = await hooks.call<{ telnyxPublicKey: string }>({ cmd: 'keys' })
+    const numbers = await connectNumbers(server, telnyxPublicKey)
+    await fan.call({ cmd: 'connect', target: server.target(), subscribers: settings.subscribers })
+    const fanRun = () =>
+      fan.call<FanoutSample>({
+        cmd: 'run',
+        rate: settings.marksPerSec,
+        durationMs: settings.durationMs,
+        drainMs: 2000,
+      })
+    const sample = ({ p50, p99, max, delivered }: FanoutSample) => ({ p50, p99, max, delivered })
+    const fanoutBefore = sample(await fanRun())
+    log('webhooks', 'fan-out alone', `p50 ${fanoutBefore.p50} p99 ${fanoutBefore.p99}`)
+    const cpu0 = await cpuOf(server.pid)
+    const loadCpu0 = await cpuOf(hooks.pid)
+    const t0 = performance.now()
+    const [run, withHooks] = await Promise.all([
+      hooks.call<WebhooksRun>({ cmd: 'run', numbers, ...settings }, 600_000),
+      fanRun(),
+    ])
+    const elapsed = performance.now() - t0
+    const relayCpuMsPerSec = (((await cpuOf(server.pid)) - cpu0) / elapsed) * 1000
+    const loadCpuMsPerSec = (((await cpuOf(hooks.pid)) - loadCpu0) / elapsed) * 1000
+    const fanoutWith = sample(withHooks)
+    log(
+      'webhooks',
+      `${run.ok}/${run.posts} 2xx, p50 ${run.p50} p99 ${run.p99}`,
+      JSON.stringify(run.refused),
+      `CPU relay ${relayCpuMsPerSec.toFixed(0)} load ${loadCpuMsPerSec.toFixed(0)} ms/s`,
+      `fan-out with: p50 ${fanoutWith.p50} p99 ${fanoutWith.p99}`,
+    )
+    const fanoutAfter = sample(await fanRun())
+    log('webhooks', 'fan-out alone again', `p50 ${fanoutAfter.p50} p99 ${fanoutAfter.p99}`)
+    const rows: WebhooksResult['readBack'] = []
+    for (const n of numbers) {
+      const r = readBack(
+        run.activityIds[n.provider] ?? [],
+        await activityLogOf(server.target(), n.id),
+      )
+      rows.push({ provider: n.provider, ...r })
+      log('webhooks', 'read back', n.provider, JSON.stringify(r))
+    }
+    const { activityIds: _ids, ...webhooksRun } = run
+    return {
+      result: {
+        settings,
+        webhooks: webhooksRun,
+        readBack: rows,
+        fanoutBefore,
+        fanoutWith,
+        fanoutAfter,
+        relayCpuMsPerSec,
+        loadCpuMsPerSec,
+      },
+      errors: [],
+    }
+  } catch (err) {
+    return { result: null, errors: [`webhooks: ${(err as Error).message.slice(0, 300)}`] }
+  } finally {
+    for (const c of children) await c.stop().catch(() => c.kill())
+    await server.stop()
+  }
+}
