@@ -3,9 +3,15 @@
  * (packages/relay/src/providers/fixtures/{twilio,telnyx,quo}.ts, which name the documentation
  * page each came from) with a fresh message id and contact per message, each signed as its
  * provider signs: Twilio's `X-Twilio-Signature`, Telnyx's Ed25519, Quo's `openphone-signature`
- * and Standard Webhooks. Copied rather than imported: the relay package exports no fixtures.
+ * and Standard Webhooks — with the relay's own test signers (`@switchboard/relay/testing`).
  */
-import { createHmac, generateKeyPairSync, sign, type KeyObject } from 'node:crypto'
+import {
+  quoAppHeaders,
+  quoStandardHeaders,
+  telnyxHeaders,
+  twilioRequest,
+  type telnyxKeys,
+} from '@switchboard/relay/testing'
 
 export type Provider = 'twilio' | 'telnyx' | 'quo'
 
@@ -27,22 +33,9 @@ export interface SignedRequest {
   activityId: string
 }
 
-/** The Telnyx key pair: the public key as the raw 32 bytes in base64, as the portal shows it. */
-export function telnyxKeyPair(): { publicKey: string; privateKey: KeyObject } {
-  const { publicKey, privateKey } = generateKeyPairSync('ed25519')
-  const x = publicKey.export({ format: 'jwk' }).x!
-  return { publicKey: Buffer.from(x, 'base64url').toString('base64'), privateKey }
-}
+export type TelnyxKeys = ReturnType<typeof telnyxKeys>
 
 const contact = (i: number) => `+1555${String(2_000_000 + (i % 1000))}`
-
-/** Twilio signs the URL followed by each POST parameter's name and value, sorted by name. */
-function twilioSignature(authToken: string, url: string, params: Record<string, string>) {
-  const text = Object.keys(params)
-    .sort()
-    .reduce((s, k) => s + k + params[k], url)
-  return createHmac('sha1', authToken).update(text).digest('base64')
-}
 
 function twilio(n: WebhookNumber, i: number, run: string): SignedRequest {
   const sid = `SM${run}${String(i).padStart(24, '0')}`.slice(0, 34)
@@ -60,18 +53,11 @@ function twilio(n: WebhookNumber, i: number, run: string): SignedRequest {
     From: contact(i),
     ApiVersion: '2010-04-01',
   }
-  return {
-    url: n.webhookUrl,
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      'x-twilio-signature': twilioSignature(n.secret!, n.webhookUrl, params),
-    },
-    body: new URLSearchParams(params).toString(),
-    activityId: `twilio-msg-${sid}`,
-  }
+  const { body, headers } = twilioRequest(n.secret!, n.webhookUrl, params)
+  return { url: n.webhookUrl, headers, body, activityId: `twilio-msg-${sid}` }
 }
 
-function telnyx(n: WebhookNumber, i: number, run: string, key: KeyObject): SignedRequest {
+function telnyx(n: WebhookNumber, i: number, run: string, keys: TelnyxKeys): SignedRequest {
   const id = `${run}-${i}`
   const body = JSON.stringify({
     data: {
@@ -95,16 +81,9 @@ function telnyx(n: WebhookNumber, i: number, run: string, key: KeyObject): Signe
     },
     meta: { attempt: 1, delivered_to: n.webhookUrl },
   })
-  const timestamp = String(Math.floor(Date.now() / 1000))
   return {
     url: n.webhookUrl,
-    headers: {
-      'content-type': 'application/json',
-      'telnyx-timestamp': timestamp,
-      'telnyx-signature-ed25519': sign(null, Buffer.from(`${timestamp}|${body}`), key).toString(
-        'base64',
-      ),
-    },
+    headers: telnyxHeaders(keys, body, Date.now()),
     body,
     activityId: `telnyx-msg-${id}`,
   }
@@ -135,21 +114,14 @@ function quo(n: WebhookNumber, i: number, run: string): SignedRequest {
       },
     },
   })
-  const key = Buffer.from(n.secret!, 'base64')
   const now = Date.now()
-  let headers: Record<string, string>
-  if (i % 2 === 0) {
-    const mac = createHmac('sha256', key).update(`${now}.${body}`).digest('base64')
-    headers = { 'openphone-signature': `hmac;1;${now};${mac}` }
-  } else {
-    const webhookId = `msg_${run}${i}`
-    const ts = String(Math.floor(now / 1000))
-    const mac = createHmac('sha256', key).update(`${webhookId}.${ts}.${body}`).digest('base64')
-    headers = { 'webhook-id': webhookId, 'webhook-timestamp': ts, 'webhook-signature': `v1,${mac}` }
-  }
+  const headers =
+    i % 2 === 0
+      ? quoAppHeaders(n.secret!, body, now)
+      : quoStandardHeaders(n.secret!, `msg_${run}${i}`, body, now)
   return {
     url: n.webhookUrl,
-    headers: { 'content-type': 'application/json', ...headers },
+    headers,
     body,
     activityId: `quo-msg-${id}`,
   }
@@ -160,10 +132,10 @@ export function signedRequest(
   numbers: WebhookNumber[],
   i: number,
   run: string,
-  telnyxKey: KeyObject,
+  telnyxKeys: TelnyxKeys,
 ): SignedRequest {
   const n = numbers[i % numbers.length]!
   if (n.provider === 'twilio') return twilio(n, i, run)
-  if (n.provider === 'telnyx') return telnyx(n, i, run, telnyxKey)
+  if (n.provider === 'telnyx') return telnyx(n, i, run, telnyxKeys)
   return quo(n, i, run)
 }

@@ -8,12 +8,8 @@ import { randomBytes } from 'node:crypto'
 import http from 'node:http'
 import { createHistogram, percentile, record } from '../stats.ts'
 import { send } from './client.ts'
-import {
-  signedRequest,
-  telnyxKeyPair,
-  type SignedRequest,
-  type WebhookNumber,
-} from './webhook-payloads.ts'
+import { telnyxKeys } from '@switchboard/relay/testing'
+import { signedRequest, type SignedRequest, type WebhookNumber } from './webhook-payloads.ts'
 
 type Command =
   | { cmd: 'keys' }
@@ -26,7 +22,7 @@ type Command =
     }
   | { cmd: 'close' }
 
-const keys = telnyxKeyPair()
+const keys = telnyxKeys()
 
 // node:http over kept-alive sockets: fetch() cost this process about 0.8 ms of CPU per post, so
 // at 1,000 posts/s it queued in the load generator as well as in the relay.
@@ -111,7 +107,7 @@ async function run(
       const elapsed = performance.now() - t0
       const due = Math.min(total, Math.floor((elapsed * rate) / 1000))
       while (sent < due) {
-        const req = signedRequest(numbers, sent, runId, keys.privateKey)
+        const req = signedRequest(numbers, sent, runId, keys)
         const provider = numbers[sent % numbers.length]!.provider
         ;(activityIds[provider] ??= []).push(req.activityId)
         post(req, false)

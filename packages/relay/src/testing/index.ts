@@ -17,3 +17,10 @@ export {
   type RelayProcess,
   type RelayProcessOptions,
 } from './process.ts'
+export {
+  twilioRequest,
+  telnyxKeys,
+  telnyxHeaders,
+  quoAppHeaders,
+  quoStandardHeaders,
+} from '../providers/fixtures/sign.ts'
