@@ -75,6 +75,13 @@ test('an owner invites a teammate with two numbers, revokes one live, and removi
   await ninaRow.getByRole('checkbox', { name: SALES.name }).uncheck()
   await expect(phoneNumberLink(nina, SALES)).toHaveCount(0)
   await expect(phoneNumberLink(nina, SUPPORT)).toBeVisible()
+  // A number granted appears in her sidebar without a reload.
+  await ninaRow.getByRole('checkbox', { name: FRONT_DESK.name }).check()
+  await expect(phoneNumberLink(nina, FRONT_DESK)).toBeVisible()
+  // Made an admin, she finds the team's Settings (her sockets rejoin under the new role [S10]).
+  await ninaRow.getByRole('combobox', { name: 'Role of Nina Park' }).selectOption('admin')
+  await expect(nina.getByRole('link', { name: 'Settings' })).toBeVisible()
+  await expect(phoneNumberLink(nina, SUPPORT)).toBeVisible()
 
   // Removing the last owner is refused with the relay's reason in the row.
   const aliceRow = members.getByRole('listitem', { name: /Alice/ })
