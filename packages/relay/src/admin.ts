@@ -99,8 +99,8 @@ export interface Admin {
 
 export class AdminError extends Error {
   readonly field: string
-  readonly status: 400 | 403 | 404 | 409
-  constructor(status: 400 | 403 | 404 | 409, field: string, message: string) {
+  readonly status: 400 | 403 | 404 | 409 | 410
+  constructor(status: 400 | 403 | 404 | 409 | 410, field: string, message: string) {
     super(message)
     this.name = 'AdminError'
     this.status = status
@@ -108,7 +108,7 @@ export class AdminError extends Error {
   }
 }
 
-const EMAIL_RE = /^[^\s@]+@[^\s@]+$/
+export const EMAIL_RE = /^[^\s@]+@[^\s@]+$/
 
 /** The sockets an admin change closes, by whose they are and what room they hold. */
 export interface AdminSockets {

@@ -4,6 +4,7 @@ import type { ProviderName } from '../providers/provider-account.ts'
 import type { Directory, MemberRecord, PhoneNumberRecord, SessionRecord } from './directory.ts'
 import type { IndexRow, IndexSink } from './index-rows.ts'
 import { IndexSql } from './sqlite-schema.ts'
+import { createSqliteInvites } from './sqlite-invites.ts'
 
 interface PhoneNumberRow {
   id: string
@@ -180,6 +181,7 @@ export function createSqliteDirectory(
     pending.get(`b\0${room}\0${client}`) ?? q.clientOwner.get(room, client)?.member_id ?? null
 
   return {
+    ...createSqliteInvites(db, ensureOpen),
     getMember: (id) => toMember(q.member.get(id)),
     getMemberByEmail: (email) => toMember(q.memberByEmail.get(email.toLowerCase())),
     listMembers: () => q.members.all().map((r) => toMember(r)!),
