@@ -228,7 +228,14 @@ export function createRelay(relayOptions: RelayOptions): Relay {
       ownership,
       rooms,
       connections,
-      connection: { ...options, metrics, ownership, connections, rooms },
+      connection: {
+        ...options,
+        metrics,
+        ownership,
+        connections,
+        rooms,
+        assignRefusal: access.assignRefusal,
+      },
       closing: () => closing,
     }),
   )
