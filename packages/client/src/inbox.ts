@@ -30,7 +30,7 @@ import type * as Y from 'yjs'
 import { ErrorCode, SwitchboardError } from './errors.ts'
 import type { RoomReplica } from './room.ts'
 import type { Internals } from './internals.ts'
-import type { Inbox, MarkOptions } from './types.ts'
+import type { Inbox, MarkOptions, Member } from './types.ts'
 import { compensate, snapshot, type UndoSnapshot } from './undo.ts'
 
 export class InboxHandle implements Inbox {
@@ -86,9 +86,21 @@ export class InboxHandle implements Inbox {
     return this.write(id, true, (author) => unpinConversation(this.doc, id, author, this.sb.origin))
   }
   assign(id: string, memberId: string | null) {
+    // Refused here as the relay would refuse it [G2][G3]: the picker offers only the others.
+    const refusal =
+      memberId === null ? null : this.sb.assignees.refusal(this.phoneNumberId, memberId)
+    if (refusal) return Promise.reject(new SwitchboardError(ErrorCode.Forbidden, refusal))
     return this.write(id, true, (author) =>
       assignConversation(this.doc, id, memberId, author, this.sb.origin),
     )
+  }
+
+  assignableMembers(): Member[] {
+    return this.sb.assignees.assignable(this.phoneNumberId)
+  }
+
+  needsNewOwner(conversation: Conversation): boolean {
+    return this.sb.assignees.needsNewOwner(this.phoneNumberId, conversation.assignee)
   }
 
   async undo(id: string): Promise<boolean> {
@@ -102,7 +114,13 @@ export class InboxHandle implements Inbox {
     await this.ready()
     const now = this.get(id)
     if (!now) return false
-    compensate(this.doc, id, before, snapshot(now), this.sb.author(), this.sb.origin)
+    // An assignee who lost access meanwhile is not restored: unassigned instead [G3].
+    const assignee = before.assignee
+    const back =
+      assignee !== null && this.sb.assignees.refusal(this.phoneNumberId, assignee)
+        ? { ...before, assignee: null }
+        : before
+    compensate(this.doc, id, back, snapshot(now), this.sb.author(), this.sb.origin)
     await this.replica.lastLocalWrite
     return true
   }

@@ -1,5 +1,6 @@
 /** @module What the inbox, conversation and contacts handles use of the replica that made them. */
 import type { Author } from '@switchboard/core'
+import type { Assignees } from './assignees.ts'
 import type { RoomReplica } from './room.ts'
 import type { Member } from './types.ts'
 import type { UndoStack } from './undo.ts'
@@ -16,6 +17,8 @@ export interface Internals {
   author(): Author
   member(): Member | null
   members(): Member[]
+  /** Who may be assigned which number's conversations, by the workspace document [G1]. */
+  assignees: Assignees
   room(name: string): RoomReplica
   release(name: string): void
   /** GET a relay API path with this session's token; errors are SwitchboardErrors. */

@@ -52,6 +52,8 @@ export interface UnsyncedChange {
 export interface RebaseAuthor {
   memberId: string
   deviceId: string
+  /** Why a member cannot be assigned in this room (inboxes), or null [G1]; absent: not checked. */
+  assignRefusal?: ((memberId: string) => string | null) | undefined
 }
 
 /**
@@ -108,7 +110,10 @@ export function rebaseVerdict(
       const entry = parsed && decodeMark(parsed.deviceId, change.value as string)
       if (!parsed || !entry) return 'refused'
       if (parsed.deviceId !== author.deviceId || entry.by !== author.memberId) return 'not-yours'
-      return known(parsed.conversationId) ? null : 'unknown-conversation'
+      if (!known(parsed.conversationId)) return 'unknown-conversation'
+      // The relay would refuse it again [G2]: an assignee who lost access is dropped, not re-sent.
+      const assignee = parsed.lane === 'assign' ? entry.value : null
+      return assignee && author.assignRefusal?.(assignee) ? 'not-assignable' : null
     }
     if (change.root === 'history' && change.key === null && value) {
       const e = value as Partial<HistoryEntry>
@@ -170,7 +175,10 @@ function changeSummary(
     const entry = parsed && decodeMark(parsed.deviceId, change.value as string)
     if (parsed) {
       conversationId = parsed.conversationId
-      summary = `mark ${entry?.kind ?? parsed.lane} on ${parsed.conversationId}`
+      summary =
+        parsed.lane === 'assign'
+          ? `assign to ${entry?.value ?? 'nobody'} on ${parsed.conversationId}`
+          : `mark ${entry?.kind ?? parsed.lane} on ${parsed.conversationId}`
     }
   } else if (root === 'history' && value && typeof value.conversationId === 'string') {
     conversationId = value.conversationId

@@ -20,6 +20,7 @@ import type { PendingLedger } from './ledger.ts'
 import {
   sortUnsynced,
   writeAgain,
+  type RebaseAuthor,
   type RebuildReason,
   type RecoveryReport,
   type Refusal,
@@ -47,6 +48,8 @@ export interface RoomContext {
   clientIdFor(room: string, avoid?: ReadonlySet<number>): Promise<number>
   /** Who replays this device's entries into a rebuilt doc; null when no member can write. */
   replayAuthor(): ReplayAuthor | null
+  /** Who rebases after a refusal in `room`, with the room's assignee rule [R2][G3]. */
+  rebaseAuthor(room: string): RebaseAuthor | null
   /** A refused update was recovered from: tell the user (called once storage holds the result). */
   onRecovered(report: RecoveryReport): void
 }
@@ -283,7 +286,8 @@ export class RoomReplica {
     if (rebuilding.reason === 'refused') {
       const refusal = this.refusal ?? { code: 0, reason: '', rebase: false }
       this.refusal = null
-      const sorted = sortUnsynced(this.name, old, next, author, refusal.rebase)
+      const rebaser = this.ctx.rebaseAuthor(this.name)
+      const sorted = sortUnsynced(this.name, old, next, rebaser, refusal.rebase)
       const { kept, dropped } = sorted
       // Sent by the provider as this device's write (the relay checks it like any other).
       writeAgain(next, kept, this.ctx.origin)

@@ -11,7 +11,8 @@
  * (`inbox-registry.ts`), the ledger's storage (`ledger-store.ts`), presence (`presence.ts`),
  * status (`status.ts`), notices (`notices.ts`) and the one undo stack (`undo.ts`).
  */
-import { createHlc, readWorkspace, roomName, type Hlc } from '@switchboard/core'
+import { createHlc, parseRoom, readWorkspace, roomName, type Hlc } from '@switchboard/core'
+import { Assignees } from './assignees.ts'
 import { reactToClose } from './close-reactions.ts'
 import { ContactsHandle } from './contacts.ts'
 import { ConversationRoomHandle } from './conversation.ts'
@@ -94,6 +95,7 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
     },
   })
 
+  const assignees = new Assignees(() => rooms.open(roomName.workspace).doc)
   const store = new LedgerStore({ storage, ledger, hlc, closed: () => rooms.destroyed, fail })
   const ctx: RoomContext = {
     storage,
@@ -104,6 +106,12 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
     replayAuthor: () => {
       const member = session.member
       return member && member.role !== 'viewer' ? { memberId: member.id, deviceId } : null
+    },
+    rebaseAuthor: (name) => {
+      const author = ctx.replayAuthor()
+      const room = parseRoom(name)
+      if (!author || room?.kind !== 'inbox') return author
+      return { ...author, assignRefusal: (m) => assignees.refusal(room.id!, m) }
     },
     saveLedger: () => store.save(),
     onStorageError: (e) =>
@@ -155,6 +163,7 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
     },
     member: () => session.member,
     members: () => readWorkspace(rooms.open(roomName.workspace).doc).members as Member[],
+    assignees,
     room: (name) => rooms.open(name),
     release: (name) => rooms.release(name),
     get: (path) => session.get(path),

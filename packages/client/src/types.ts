@@ -76,7 +76,15 @@ export interface Inbox {
   markRead(id: string, options?: MarkOptions): Promise<void>
   pin(id: string): Promise<void>
   unpin(id: string): Promise<void>
+  /**
+   * Assigns `id` to a member, or unassigns it with null. Rejects (`forbidden`, nothing written)
+   * when the workspace says the member cannot answer this number's conversations [G1][G3].
+   */
   assign(id: string, memberId: string | null): Promise<void>
+  /** The members a conversation of this number may be assigned to [G1], by name. */
+  assignableMembers(): Member[]
+  /** True when the conversation's assignee lost access, was removed or made a viewer [G4]. */
+  needsNewOwner(conversation: Conversation): boolean
   /**
    * Compensating mark that restores the state before this device's last undoable change to
    * `id`, taken from the replica's one undo stack; false when there is none.
@@ -209,9 +217,11 @@ export interface DroppedChange {
   /**
    * Why it was dropped: `refused` (the relay refused it, or refused the room's changes twice),
    * `not-yours` (not this member's own entry), `unknown-conversation` (the room does not know
-   * the conversation), `relay-only` (a root only the relay writes), `revoked` (access is gone).
+   * the conversation), `relay-only` (a root only the relay writes), `revoked` (access is gone),
+   * `not-assignable` (an assignment to a member without access to the number [G3]).
    */
-  why: 'refused' | 'not-yours' | 'unknown-conversation' | 'relay-only' | 'revoked'
+  why:
+    'refused' | 'not-yours' | 'unknown-conversation' | 'relay-only' | 'revoked' | 'not-assignable'
 }
 
 /**

@@ -133,6 +133,13 @@ export {
 export type { Workspace, WorkspaceMember, WorkspacePhoneNumber } from './workspace.ts'
 export { updateContact, getContact, listContacts, contactRoots } from './contacts.ts'
 export type { Contact, ContactPatch } from './contacts.ts'
+export {
+  assignRefusal,
+  assignableMembers,
+  needsNewOwner,
+  workspaceDirectory,
+} from './assignment.ts'
+export type { AssigneeDirectory } from './assignment.ts'
 export { admitUpdate, unpredictedDeletion, validateUpdate, RejectCode } from './validate.ts'
 export type { Admission, Admitted, UpdateCheck, UpdateContext } from './validate.ts'
 export { parseRoom, roomName, isValidId } from './rooms.ts'

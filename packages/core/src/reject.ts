@@ -10,6 +10,7 @@ export const RejectCode = {
   TooLarge: 'too-large',
   UnknownParent: 'unknown-parent',
   UnknownConversation: 'unknown-conversation',
+  NotAssignable: 'not-assignable',
 } as const
 export type RejectCode = (typeof RejectCode)[keyof typeof RejectCode]
 
@@ -27,6 +28,11 @@ export interface UpdateContext {
   deviceOwner?: (deviceId: string) => string | null
   /** Filled with the device ids this update writes under, so the caller can bind them. */
   devices?: Set<string> | undefined
+  /**
+   * Why a member cannot be assigned a conversation of this room, or null when they can
+   * (`assignRefusal` [G2]); absent, assignees are not checked (the rule needs the workspace).
+   */
+  assignRefusal?: ((memberId: string) => string | null) | undefined
 }
 
 export class Reject extends Error {

@@ -159,6 +159,11 @@ export function checkValue(
     checkTimestamp(mark.at, ctx, key.deviceId, stored)
     checkDevice(key.deviceId, target, ctx, stored)
     if (doc) checkKnownConversation(doc, key.conversationId, target)
+    // Only a new assignment is judged [G2]: the one it replaces may name someone who lost access.
+    if (key.lane === 'assign' && !stored && typeof mark.value === 'string') {
+      const why = ctx.assignRefusal?.(mark.value)
+      if (why) throw new Reject(RejectCode.NotAssignable, why)
+    }
   } else if (kind === 'inbox' && target.root === 'history') {
     if (target.key !== null || !isObject(value))
       throw new Reject(RejectCode.Schema, `${where(target)}: not a history entry`)

@@ -2,7 +2,7 @@
  * @module Which rooms a member may join, and whether they may write there: the workspace is
  * read-only, contacts are everyone's, an inbox or conversation needs its phone number shared.
  */
-import type { Room as RoomName } from '@switchboard/core'
+import { assignRefusal, type AssigneeDirectory, type Room as RoomName } from '@switchboard/core'
 import type { MemberRecord, RelayStorage } from './storage/relay-storage.ts'
 
 export interface Access {
@@ -14,6 +14,8 @@ export interface Access {
   roomsOf(member: MemberRecord): string[]
   /** True when the phone number is shared with the member. */
   hasPhoneNumber(memberId: string, phoneNumberId: string): boolean
+  /** Why a member cannot be assigned a conversation of the number, or null when they can [G1]. */
+  assignRefusal(phoneNumberId: string, memberId: string): string | null
 }
 
 export function createAccess(storage: RelayStorage): Access {
@@ -21,6 +23,15 @@ export function createAccess(storage: RelayStorage): Access {
     if (room.kind === 'inbox') return room.id
     if (room.kind === 'conversation') return storage.getConversationPhoneNumber(room.id!)
     return null
+  }
+  // The store, not the workspace doc, is what the relay grants by: the doc is written from it.
+  const directory: AssigneeDirectory = {
+    member(id) {
+      const m = storage.getMember(id)
+      return m && { name: m.name, role: m.role, deactivated: m.deactivatedAt !== undefined }
+    },
+    phoneNumber: (id) => storage.getPhoneNumber(id),
+    hasAccess: (memberId, pn) => storage.listAccess(memberId).includes(pn),
   }
   return {
     phoneNumberOf,
@@ -39,5 +50,6 @@ export function createAccess(storage: RelayStorage): Access {
     ],
     hasPhoneNumber: (memberId, phoneNumberId) =>
       storage.listAccess(memberId).includes(phoneNumberId),
+    assignRefusal: (phoneNumberId, memberId) => assignRefusal(directory, memberId, phoneNumberId),
   }
 }

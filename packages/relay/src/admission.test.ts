@@ -3,6 +3,7 @@
  * memory store and a replica that writes marks (SPEC [M8], [E4], [L1]; protocol §4).
  */
 import {
+  assignConversation,
   DEFAULT_MAX_DRIFT,
   ingestActivity,
   markConversation,
@@ -236,5 +237,35 @@ describe('admission of an update: nothing new', () => {
     const deletions = Y.encodeStateAsUpdate(doc, Y.encodeStateVector(doc))
     const v = admitClientUpdate({ ...input(room, deletions), step: 'step-2' })
     expect(expectKind(v, 'nothing-new').step2).not.toBeNull()
+  })
+})
+
+describe('admission of an update: assignees [G2]', () => {
+  const refusal = (phoneNumberId: string, memberId: string) =>
+    memberId === 'erin' ? `Erin Walsh has no access to ${phoneNumberId}` : null
+  const assign = (doc: Y.Doc, memberId: string | null) =>
+    written(doc, () => assignConversation(doc, 'c-1', memberId, author('alice', 'dev-a')))
+
+  it('[G2] an update assigning a member without access is rejected with 4422 and the reason', async () => {
+    const { room } = await loadRoom()
+    const doc = replicaOf(room)
+    const v = expectKind(
+      admitClientUpdate(input(room, assign(doc, 'erin'), { assignRefusal: refusal })),
+      'reject',
+    )
+    expect(v).toEqual({
+      kind: 'reject',
+      code: CloseCode.Rejected,
+      reason: 'not-assignable',
+      detail: 'Erin Walsh has no access to pn-a',
+    })
+  })
+
+  it('[G2] assigning a member with access, or nobody, is applied', async () => {
+    const { room } = await loadRoom()
+    const doc = replicaOf(room)
+    const extra = { assignRefusal: refusal }
+    expectKind(admitClientUpdate(input(room, assign(doc, 'carol'), extra)), 'apply')
+    expectKind(admitClientUpdate(input(room, assign(replicaOf(room), null), extra)), 'apply')
   })
 })

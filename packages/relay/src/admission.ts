@@ -40,6 +40,8 @@ export interface AdmissionInput {
   deviceOwner(deviceId: string): string | null
   /** True when the device is known to be the writer's already (nothing to bind). */
   knownDevice(deviceId: string, memberId: string): boolean
+  /** Why a member cannot be assigned a conversation of a phone number, or null [G1][G2]. */
+  assignRefusal?(phoneNumberId: string, memberId: string): string | null
 }
 
 /** A sync step 2's delete set, which the room reads to answer the client's own step 1. */
@@ -90,6 +92,15 @@ export function admitClientUpdate(input: AdmissionInput): Verdict {
   }
 }
 
+/** The assignee check of an inbox room (the only room with an assign lane). */
+function assignRefusalIn(input: AdmissionInput): ((memberId: string) => string | null) | undefined {
+  const { roomName } = input.writer
+  const check = input.assignRefusal
+  if (!check || roomName.kind !== 'inbox' || !roomName.id) return undefined
+  const phoneNumberId = roomName.id
+  return (memberId) => check(phoneNumberId, memberId)
+}
+
 function decide(input: AdmissionInput): Verdict {
   const { room, writer, step } = input
   const update = input.held ? Y.mergeUpdates([input.held, input.update]) : input.update
@@ -134,6 +145,7 @@ function decide(input: AdmissionInput): Verdict {
       readOnly: writer.readOnly,
       deviceOwner: input.deviceOwner,
       devices,
+      assignRefusal: assignRefusalIn(input),
     },
     decoded,
   )

@@ -37,6 +37,8 @@ export interface ConnectionDeps {
   maxPresenceBytes: number
   presenceUpdatesPerSecond: number
   maxDriftMs: number
+  /** Why a member cannot be assigned a conversation of a phone number, or null [G2]. */
+  assignRefusal?(phoneNumberId: string, memberId: string): string | null
 }
 
 export class Connection implements Peer {
@@ -228,6 +230,7 @@ export class Connection implements Peer {
             now: this.#deps.now(),
             deviceOwner: this.#deps.ownership.deviceOwner,
             knownDevice: this.#deps.ownership.knownDevice,
+            assignRefusal: this.#deps.assignRefusal,
           })
           return this.#carryOut(room, verdict)
         }

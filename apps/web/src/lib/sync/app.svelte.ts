@@ -3,7 +3,7 @@
  * through `act`; Ctrl/Cmd+Z and the toast's Undo take back the replica's last undo step (the
  * client keeps the one stack).
  */
-import { ErrorCode, type Inbox } from '@switchboard/client'
+import { ErrorCode, SwitchboardError, type Inbox } from '@switchboard/client'
 import { actionMessage, applyAction, type Action } from './actions.ts'
 import { logout } from './api.ts'
 import { Replica } from './replica.svelte.ts'
@@ -80,7 +80,16 @@ class AppState {
 
   /** Apply an action (an undo step) and say so in a toast that offers Undo. */
   async act(inbox: Inbox, conversationId: string, action: Action): Promise<void> {
-    await applyAction(inbox, conversationId, action)
+    try {
+      await applyAction(inbox, conversationId, action)
+    } catch (e) {
+      // Refused before anything was written (an assignee who just lost access [G3]): say why.
+      if (e instanceof SwitchboardError && e.code === ErrorCode.Forbidden) {
+        this.showToast(e.message, false)
+        return
+      }
+      throw e
+    }
     this.showToast(actionMessage(action), true)
   }
 

@@ -3,17 +3,20 @@ import type { Inbox } from '@switchboard/client'
 import { mergeHistory, type Conversation, type HistoryEntry } from '@switchboard/core'
 import {
   arrange,
-  compareConversations,
+  dependsOnWorkspace,
   inTab,
   listOptions,
   matchesQuery,
+  type TabContext,
   type ViewTab,
 } from '../util/inbox-view.ts'
-import { patchSorted } from '../util/sorted-list.ts'
 import { coalesce } from './replica.svelte.ts'
+import { SortedView } from './sorted-view.ts'
 
-/** More changed conversations than this since the last list: rebuild it whole. */
-const REBUILD_AFTER = 256
+/** The key of a tab's list: a new key builds the list whole. */
+export function viewListKey(tab: ViewTab, ctx: TabContext, workspace: number): string {
+  return `${tab}\u001f${ctx.memberId}\u001f${dependsOnWorkspace(tab) ? workspace : ''}`
+}
 
 export class InboxState {
   readonly inbox: Inbox
@@ -29,18 +32,12 @@ export class InboxState {
   /** Conversations whose archive could not be read (offline): their older history is missing. */
   archiveMissing = $state<Record<string, boolean>>({})
   #offs: (() => void)[]
-  /** The last tab listed, in order, patched with the conversations changed since (not state). */
-  #view: { key: string; items: Conversation[]; index: Map<string, Conversation> } | null = null
-  // Bookkeeping only, never read by the UI.
-  // eslint-disable-next-line svelte/prefer-svelte-reactivity
-  #changed = new Set<string>()
+  readonly #sorted = new SortedView()
 
   constructor(inbox: Inbox) {
     this.inbox = inbox
     this.#offs = [
-      inbox.onChange((ids) => {
-        for (const id of ids) this.#changed.add(id)
-      }),
+      inbox.onChange((ids) => this.#sorted.changed(ids)),
       inbox.onChange(coalesce(() => this.version++)),
       inbox.onUpdate(coalesce(() => this.updates++, 100)),
     ]
@@ -52,38 +49,27 @@ export class InboxState {
 
   /**
    * The conversations of a tab, pinned first, filtered by the search query. A few changes since
-   * the last call move their rows only, so a mark does not re-sort a big inbox.
+   * the last call move their rows only, so a mark does not re-sort a big inbox. `workspace` is
+   * the workspace's version: tabs that depend on who can be assigned are rebuilt when it moves.
    */
-  list(tab: ViewTab, memberId: string | null, query: string): Conversation[] {
+  list(tab: ViewTab, ctx: TabContext, query: string, workspace = 0): Conversation[] {
     void this.version
-    const key = `${tab}\u001f${memberId}`
-    const view = this.#view
-    const changed = this.#changed
-    let items: Conversation[] | null = null
-    if (view && view.key === key && changed.size <= REBUILD_AFTER) {
-      items =
-        changed.size === 0
-          ? view.items
-          : patchSorted(
-              view.items,
-              view.index,
-              [...changed].map((id) => [id, this.inbox.get(id)] as const),
-              (c) => inTab(c, tab, memberId),
-              compareConversations,
-            )
-    }
-    changed.clear()
-    if (items && view) view.items = items
-    else {
-      const raw = this.inbox.list(listOptions(tab, memberId))
-      items = arrange(
-        raw.filter((c) => inTab(c, tab, memberId)),
-        '',
-      )
-      // eslint-disable-next-line svelte/prefer-svelte-reactivity
-      this.#view = { key, items, index: new Map(items.map((c) => [c.id, c])) }
-    }
+    const items = this.#sorted.list(
+      viewListKey(tab, ctx, workspace),
+      (id) => this.inbox.get(id),
+      (c) => inTab(c, tab, ctx),
+      () => this.build(tab, ctx),
+    )
     return query.trim() ? items.filter((c) => matchesQuery(c, query)) : items
+  }
+
+  /** A tab's list built whole, in order. */
+  build(tab: ViewTab, ctx: TabContext): Conversation[] {
+    const raw = this.inbox.list(listOptions(tab, ctx.memberId))
+    return arrange(
+      raw.filter((c) => inTab(c, tab, ctx)),
+      '',
+    )
   }
 
   get(id: string): Conversation | null {

@@ -45,6 +45,8 @@ export class Replica {
   pending = $state(0)
   phoneNumbers = $state.raw<PhoneNumberWithUnread[]>([])
   members = $state.raw<Member[]>([])
+  /** Bumped whenever the workspace is read again (members, numbers, access changed). */
+  workspaceVersion = $state(0)
   /** Bumped whenever presence changes; read it to make a computation depend on presence. */
   presenceVersion = $state(0)
   /** The last error that stopped a room or the session (tell the user). */
@@ -163,6 +165,27 @@ export class Replica {
     this.phoneNumbers = this.sb.phoneNumbers()
     this.members = this.sb.members()
     for (const pn of this.phoneNumbers) this.inbox(pn.id)
+    this.workspaceVersion++
+  }
+
+  /** Who a conversation of the number may be assigned to [G1]; live with the workspace. */
+  assignableMembers(phoneNumberId: string): Member[] {
+    void this.workspaceVersion
+    return this.#inboxes.get(phoneNumberId)?.assignableMembers() ?? []
+  }
+
+  /** Teammates assignable in any of the member's numbers, each once, in the workspace's order. */
+  teammates(phoneNumberIds: readonly string[]): Member[] {
+    // A local look-up, never read by the UI.
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity
+    const ids = new Set(phoneNumberIds.flatMap((pn) => this.assignableMembers(pn).map((m) => m.id)))
+    return this.members.filter((m) => ids.has(m.id))
+  }
+
+  /** True when the conversation's assignee can no longer answer it [G4]. */
+  needsNewOwner = (c: Conversation): boolean => {
+    void this.workspaceVersion
+    return this.#inboxes.get(c.phoneNumberId)?.needsNewOwner(c) ?? false
   }
 
   /** The inbox of a phone number; subscribing keeps badges live. */

@@ -1,6 +1,14 @@
 import type { Conversation } from '@switchboard/core'
 import { describe, expect, it } from 'vitest'
-import { arrange, inTab, matchesQuery } from './inbox-view.ts'
+import {
+  arrange,
+  compareConversations,
+  inTab,
+  matchesQuery,
+  mergeSorted,
+  parseViewTab,
+  type TabContext,
+} from './inbox-view.ts'
 
 function c(id: string, patch: Partial<Conversation> = {}): Conversation {
   return {
@@ -20,6 +28,9 @@ function c(id: string, patch: Partial<Conversation> = {}): Conversation {
     ...patch,
   }
 }
+
+const anon: TabContext = { memberId: null, needsNewOwner: () => false }
+const me: TabContext = { memberId: 'me', needsNewOwner: () => false }
 
 const act = (at: number, preview = '') => ({
   id: 'a' + at,
@@ -50,10 +61,36 @@ describe('conversation list order and search', () => {
   it('puts Open + Unread in both the Open and Unread tabs, Done only under Done', () => {
     const openUnread = c('1', { unread: true })
     const done = c('2', { status: 'done' })
-    expect(inTab(openUnread, 'open', null) && inTab(openUnread, 'unread', null)).toBe(true)
-    expect(inTab(done, 'open', null)).toBe(false)
-    expect(inTab(done, 'done', null)).toBe(true)
-    expect(inTab(c('3', { assignee: 'me' }), 'mine', 'me')).toBe(true)
-    expect(inTab(c('4', { assignee: 'bob' }), 'mine', 'me')).toBe(false)
+    expect(inTab(openUnread, 'open', anon) && inTab(openUnread, 'unread', anon)).toBe(true)
+    expect(inTab(done, 'open', anon)).toBe(false)
+    expect(inTab(done, 'done', anon)).toBe(true)
+    expect(inTab(c('3', { assignee: 'me' }), 'mine', me)).toBe(true)
+    expect(inTab(c('4', { assignee: 'bob' }), 'mine', me)).toBe(false)
+  })
+})
+
+describe('assignment filters and All inboxes', () => {
+  it('[G4] Unassigned lists open conversations with nobody assigned or needing a new owner', () => {
+    const ctx: TabContext = { memberId: 'me', needsNewOwner: (x) => x.assignee === 'erin' }
+    expect(inTab(c('1'), 'unassigned', ctx)).toBe(true)
+    expect(inTab(c('2', { assignee: 'bob' }), 'unassigned', ctx)).toBe(false)
+    expect(inTab(c('3', { assignee: 'erin' }), 'unassigned', ctx)).toBe(true)
+    expect(inTab(c('4', { status: 'done' }), 'unassigned', ctx)).toBe(false)
+  })
+
+  it('a teammate tab lists the open conversations assigned to them', () => {
+    expect(parseViewTab('member:bob')).toBe('member:bob')
+    expect(parseViewTab('member:../x')).toBe('open')
+    expect(inTab(c('1', { assignee: 'bob' }), 'member:bob', anon)).toBe(true)
+    expect(inTab(c('2', { assignee: 'erin' }), 'member:bob', anon)).toBe(false)
+    expect(inTab(c('3', { assignee: 'bob', status: 'done' }), 'member:bob', anon)).toBe(false)
+  })
+
+  it('mergeSorted merges sorted inboxes into one sorted list', () => {
+    const a = [c('a1', { pinned: true }), c('a2', { createdAt: 5 }), c('a3', { createdAt: 1 })]
+    const b = [c('b1', { createdAt: 9 }), c('b2', { createdAt: 3 })]
+    const merged = mergeSorted([a, [], b])
+    expect(merged.map((x) => x.id)).toEqual(['a1', 'b1', 'a2', 'b2', 'a3'])
+    expect(merged).toEqual([...a, ...b].sort(compareConversations))
   })
 })

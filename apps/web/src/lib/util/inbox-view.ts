@@ -1,23 +1,54 @@
 /** @module The list's order and search, applied on top of the replica's view. */
 import type { Conversation, ListOptions } from '@switchboard/core'
 
-/** The tabs above the list; `mine` is the Open view filtered to the viewer's assignments. */
-export const ViewTab = { Open: 'open', Unread: 'unread', Done: 'done', Mine: 'mine' } as const
-export type ViewTab = (typeof ViewTab)[keyof typeof ViewTab]
+/**
+ * The tabs above the list. `mine`, `unassigned` and `member:<id>` (a teammate's) are the Open
+ * view filtered by assignee; Unassigned also lists what needs a new owner [G4].
+ */
+export const ViewTab = {
+  Open: 'open',
+  Unread: 'unread',
+  Done: 'done',
+  Mine: 'mine',
+  Unassigned: 'unassigned',
+} as const
+export type ViewTab = (typeof ViewTab)[keyof typeof ViewTab] | `member:${string}`
 
 export const viewTabs: readonly { id: ViewTab; label: string }[] = [
   { id: ViewTab.Open, label: 'Open' },
   { id: ViewTab.Unread, label: 'Unread' },
   { id: ViewTab.Done, label: 'Done' },
   { id: ViewTab.Mine, label: 'Assigned to me' },
+  { id: ViewTab.Unassigned, label: 'Unassigned' },
 ]
 
+const MEMBER_TAB = /^member:[A-Za-z0-9_-]{1,64}$/
+
 export function parseViewTab(value: string | null): ViewTab {
+  if (value && MEMBER_TAB.test(value)) return value as ViewTab
   return (Object.values(ViewTab) as string[]).includes(value ?? '') ? (value as ViewTab) : 'open'
+}
+
+/** The teammate a `member:<id>` tab filters by; null for the other tabs. */
+export function teammateOf(tab: ViewTab): string | null {
+  return tab.startsWith('member:') ? tab.slice('member:'.length) : null
+}
+
+/** True when the tab's rows depend on the workspace (who can be assigned), not only on the inbox. */
+export function dependsOnWorkspace(tab: ViewTab): boolean {
+  return tab === 'unassigned'
+}
+
+/** What a tab's filter needs beyond the conversation: the viewer, and who needs a new owner. */
+export interface TabContext {
+  memberId: string | null
+  needsNewOwner(c: Conversation): boolean
 }
 
 /** What to ask the replica for. */
 export function listOptions(tab: ViewTab, memberId: string | null): ListOptions {
+  const teammate = teammateOf(tab)
+  if (teammate) return { view: 'inbox', assignee: teammate }
   switch (tab) {
     case 'unread':
       return { view: 'unread' }
@@ -31,16 +62,41 @@ export function listOptions(tab: ViewTab, memberId: string | null): ListOptions 
 }
 
 /** Whether a conversation belongs in a tab (used to double-check what the replica returns). */
-export function inTab(c: Conversation, tab: ViewTab, memberId: string | null): boolean {
+export function inTab(c: Conversation, tab: ViewTab, ctx: TabContext): boolean {
+  const teammate = teammateOf(tab)
+  if (teammate) return c.status === 'open' && c.assignee === teammate
   switch (tab) {
     case 'unread':
       return c.unread
     case 'done':
       return c.status === 'done'
     case 'mine':
-      return c.status === 'open' && c.assignee !== null && c.assignee === memberId
+      return c.status === 'open' && c.assignee !== null && c.assignee === ctx.memberId
+    case 'unassigned':
+      return c.status === 'open' && (c.assignee === null || ctx.needsNewOwner(c))
     default:
       return c.status === 'open'
+  }
+}
+
+/**
+ * One list in the order of `compareConversations` from several lists already in that order (the
+ * inboxes of All inboxes): a k-way merge, so no sort of the whole.
+ */
+export function mergeSorted(lists: readonly (readonly Conversation[])[]): Conversation[] {
+  const nonEmpty = lists.filter((l) => l.length > 0)
+  if (nonEmpty.length <= 1) return [...(nonEmpty[0] ?? [])]
+  const out: Conversation[] = []
+  const at = nonEmpty.map(() => 0)
+  for (;;) {
+    let best = -1
+    for (let i = 0; i < nonEmpty.length; i++) {
+      const c = nonEmpty[i]![at[i]!]
+      if (c && (best === -1 || compareConversations(c, nonEmpty[best]![at[best]!]!) < 0)) best = i
+    }
+    if (best === -1) return out
+    out.push(nonEmpty[best]![at[best]!]!)
+    at[best] = at[best]! + 1
   }
 }
 
