@@ -84,7 +84,21 @@ export function adminRoutes(deps: AdminRoutesDeps): Hono<Vars> {
       ended: admin.revokeSessions(c.req.param('id'), c.req.param('sessionId'), c.get('member')),
     }),
   )
-  app.get('/phone-numbers', (c) => c.json({ phoneNumbers: storage.listPhoneNumbers() }))
+  // [N2] Each number with who has access (members who can sign in) and where its webhooks go.
+  app.get('/phone-numbers', (c) => {
+    const holders = new Map<string, string[]>()
+    for (const m of storage.listMembers())
+      if (m.deactivatedAt === undefined)
+        for (const pn of storage.listAccess(m.id))
+          holders.set(pn, [...(holders.get(pn) ?? []), m.id])
+    return c.json({
+      phoneNumbers: storage.listPhoneNumbers().map((pn) => ({
+        ...pn,
+        memberIds: holders.get(pn.id) ?? [],
+        webhookUrl: connected(c, pn).webhookUrl,
+      })),
+    })
+  })
   app.post('/phone-numbers', async (c) => {
     const body = await readJson(c)
     const pn = await admin.createPhoneNumber(body as unknown as NewPhoneNumber, c.get('member'))
@@ -99,6 +113,17 @@ export function adminRoutes(deps: AdminRoutesDeps): Hono<Vars> {
       c.get('member'),
     )
     return c.json(connected(c, pn))
+  })
+  app.patch('/phone-numbers/:id', async (c) => {
+    const { name } = await readJson(c)
+    const pn = await admin.renamePhoneNumber(c.req.param('id'), name, c.get('member'))
+    return c.json(connected(c, pn))
+  })
+  // [N4] Owner only, confirmed by typing the number; the rooms are archived [N6].
+  app.delete('/phone-numbers/:id', async (c) => {
+    const { confirm } = await readJson(c)
+    const archived = await admin.removePhoneNumber(c.req.param('id'), confirm, c.get('member'))
+    return c.json({ archived })
   })
   app.post('/access', async (c) => {
     const { memberId, phoneNumberId } = await readJson(c)
@@ -115,6 +140,9 @@ export function adminRoutes(deps: AdminRoutesDeps): Hono<Vars> {
     const parsed = parseRoom(name)
     if (!parsed || parsed.kind !== 'inbox')
       throw jsonError(400, 'only inbox rooms have epochs', { field: 'room' })
+    // [N6] An archived number's rooms are kept as they are.
+    if (!storage.getPhoneNumber(parsed.id!))
+      throw jsonError(404, 'no such phone number', { field: 'room' })
     return c.json(await startEpoch(name))
   })
   // Owner only: a restore writes over every member's triage since `at` (docs/restore.md).
