@@ -218,7 +218,10 @@ export function createRelay(relayOptions: RelayOptions): Relay {
       reportDelivery: (account, r) => deliveries.reportByProviderId(account, r),
     }),
   )
-  app.route('/api/admin', adminRoutes({ ...shared, admin, startEpoch: epochs.start }))
+  app.route(
+    '/api/admin',
+    adminRoutes({ ...shared, admin, startEpoch: epochs.start, readRoom: rooms.readRoom }),
+  )
   app.route('/api', historyRoutes({ ...shared, hasPhoneNumber: access.hasPhoneNumber }))
   app.route(
     '/sync',

@@ -61,9 +61,13 @@ describe('[N1] adding a number', () => {
 })
 
 describe('[N2] listing numbers with their access', () => {
-  it('[N2] GET lists each number with the members who have access and its webhook URL', async () => {
+  it('[N2] GET lists each number with the members who have access, its webhook URL and the provider status banner', async () => {
     const { r, bob } = await start()
     await r.relay.admin.removeMember('erin')
+    await r.relay.writeRoom('workspace', (doc) => {
+      const map = doc.getMap<Record<string, unknown>>('phoneNumbers')
+      map.set('pn-a', { ...map.get('pn-a')!, providerStatus: 'credentials-rejected' })
+    })
     const res = await api(r, '/api/admin/phone-numbers', { token: bob })
     expect(res.status).toBe(200)
     const { phoneNumbers } = (await res.json()) as {
@@ -72,10 +76,12 @@ describe('[N2] listing numbers with their access', () => {
     const byId = Object.fromEntries(phoneNumbers.map((pn) => [pn.id, pn]))
     expect(byId['pn-a']).toMatchObject({
       memberIds: ['alice', 'carol', 'vic'],
+      providerStatus: 'credentials-rejected',
       webhookUrl: `${r.url}/api/webhooks/activity`,
     })
     // A removed member keeps no access that the list would show.
     expect(byId['pn-b']!.memberIds).toEqual(['alice'])
+    expect(byId['pn-b']).not.toHaveProperty('providerStatus')
   })
 })
 

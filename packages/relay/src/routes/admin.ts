@@ -2,8 +2,9 @@
  * @module The admin API under `/api/admin` (owner or admin; restores owner only): members, roles,
  * passwords, sessions, phone numbers, access, epochs, restores. The rules live in admin.ts.
  */
-import { parseRoom } from '@switchboard/core'
+import { parseRoom, workspaceRoots } from '@switchboard/core'
 import { Hono, type Context } from 'hono'
+import type * as Y from 'yjs'
 import type { Admin, NewMember, NewPhoneNumber } from '../admin.ts'
 import type { EpochReport } from '../epochs.ts'
 import {
@@ -24,6 +25,8 @@ export interface AdminRoutesDeps {
   authenticate: Authenticate
   admin: Admin
   startEpoch(name: string): Promise<EpochReport>
+  /** Reads a room's document (the workspace's provider status banners, [O5]). */
+  readRoom<T>(name: string, fn: (doc: Y.Doc) => T): Promise<T>
   /** The base URL providers call (`PUBLIC_URL`); unset: the request's own origin. */
   publicUrl: string | undefined
 }
@@ -84,8 +87,15 @@ export function adminRoutes(deps: AdminRoutesDeps): Hono<Vars> {
       ended: admin.revokeSessions(c.req.param('id'), c.req.param('sessionId'), c.get('member')),
     }),
   )
-  // [N2] Each number with who has access (members who can sign in) and where its webhooks go.
-  app.get('/phone-numbers', (c) => {
+  // [N2] Each number with who has access (members who can sign in), where its webhooks go and
+  // the provider's status the workspace document shows [O5].
+  app.get('/phone-numbers', async (c) => {
+    const status = await deps.readRoom('workspace', (doc) => {
+      const out = new Map<string, string>()
+      for (const [id, pn] of workspaceRoots.phoneNumbers(doc))
+        if (pn.providerStatus) out.set(id, pn.providerStatus)
+      return out
+    })
     const holders = new Map<string, string[]>()
     for (const m of storage.listMembers())
       if (m.deactivatedAt === undefined)
@@ -95,6 +105,7 @@ export function adminRoutes(deps: AdminRoutesDeps): Hono<Vars> {
       phoneNumbers: storage.listPhoneNumbers().map((pn) => ({
         ...pn,
         memberIds: holders.get(pn.id) ?? [],
+        ...(status.has(pn.id) ? { providerStatus: status.get(pn.id) } : {}),
         webhookUrl: connected(c, pn).webhookUrl,
       })),
     })
