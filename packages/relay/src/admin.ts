@@ -75,7 +75,7 @@ export interface Admin extends PhoneNumberAdmin {
   revokeSessions(memberId: string, sessionId?: string, actor?: Actor): string[]
 }
 
-const EMAIL_RE = /^[^\s@]+@[^\s@]+$/
+export const EMAIL_RE = /^[^\s@]+@[^\s@]+$/
 
 /** The sockets an admin change closes, by whose they are and what room they hold. */
 export interface AdminSockets {

@@ -26,6 +26,8 @@ export interface Connections<C extends Tracked> {
   /** Forgets a closed socket (its count given back when it was admitted). */
   remove(c: C): void
   closeWhere(pred: (c: C) => boolean, code: number, reason: string): void
+  /** Members with at least one socket open. */
+  online(): ReadonlySet<string>
   /** [S5] Closes at once every socket of sessions that just ended. */
   closeSessions(ids: Iterable<string>, reason: string): void
   /** The member's budget of big sync step 2s for a socket (its `WSContext.raw`) [L6]. */
@@ -66,6 +68,7 @@ export function createConnections<C extends Tracked>(deps: ConnectionsDeps): Con
   }
 
   return {
+    online: () => new Set(socketsOf.keys()),
     get size() {
       return open.size
     },

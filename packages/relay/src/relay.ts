@@ -18,6 +18,8 @@ import { createEpochs, type EpochReport } from './epochs.ts'
 import { createAuthenticate, type Vars } from './http.ts'
 import { createDeliveries } from './deliveries.ts'
 import { createIngest } from './ingestion.ts'
+import { createInvites, type Invites } from './invites.ts'
+import { createLastSeen } from './last-seen.ts'
 import { HashSlots, LoginThrottle } from './login-throttle.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { createOutboxSender, type OutboxSender } from './outbox-sender.ts'
@@ -33,6 +35,8 @@ import { activityRoutes } from './routes/activities.ts'
 import { adminRoutes } from './routes/admin.ts'
 import { authRoutes } from './routes/auth.ts'
 import { historyRoutes } from './routes/history.ts'
+import { inviteRoutes } from './routes/invites.ts'
+import { meRoutes } from './routes/me.ts'
 import { opsRoutes } from './routes/ops.ts'
 import { outgoingRoutes } from './routes/outgoing.ts'
 import { providerWebhookRoutes } from './routes/provider-webhooks.ts'
@@ -63,6 +67,8 @@ export interface Relay {
   /** Rebuilds an inbox room into a new epoch now (docs/bounded-documents.md). */
   startEpoch(name: string): Promise<EpochReport>
   admin: Admin
+  /** Invitations [I1]–[I8] (the CLI makes them too). */
+  invites: Invites
   /** The numbers connected through a provider, credentials opened (the providers' webhooks). */
   providerAccounts: ProviderAccounts
   /** Sends the outbox's replies through their providers (outbox-sender.ts). */
@@ -146,6 +152,15 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     phoneNumberOf: access.phoneNumberOf,
   })
 
+  const invites = createInvites({ storage, writeRoom, now, log })
+  const lastSeen = createLastSeen(storage, now)
+  // One throttle for logins and password changes: both are guesses of a password [A1]–[A3].
+  const loginThrottle = new LoginThrottle(options.loginLimits)
+  const hashSlots = new HashSlots(
+    options.loginLimits.concurrentHashes,
+    options.loginLimits.queuedHashes,
+  )
+
   const app = new Hono<Vars>()
   app.use(
     '*',
@@ -184,16 +199,25 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     authRoutes({
       ...shared,
       sessions,
-      loginThrottle: new LoginThrottle(options.loginLimits),
-      hashSlots: new HashSlots(
-        options.loginLimits.concurrentHashes,
-        options.loginLimits.queuedHashes,
-      ),
+      loginThrottle,
+      hashSlots,
       admin,
       roomsOf: access.roomsOf,
       closeSessions: connections.closeSessions,
+      lastSeen,
     }),
   )
+  app.route(
+    '/api',
+    meRoutes({
+      ...shared,
+      writeRoom,
+      loginThrottle,
+      hashSlots,
+      closeSessions: connections.closeSessions,
+    }),
+  )
+  app.route('/api', inviteRoutes({ ...shared, invites, sessions, lastSeen }))
   app.route('/api', activityRoutes({ ...shared, ingest }))
   app.route(
     '/api',
@@ -220,7 +244,14 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   )
   app.route(
     '/api/admin',
-    adminRoutes({ ...shared, admin, startEpoch: epochs.start, readRoom: rooms.readRoom }),
+    adminRoutes({
+      ...shared,
+      admin,
+      invites,
+      online: connections.online,
+      startEpoch: epochs.start,
+      readRoom: rooms.readRoom,
+    }),
   )
   app.route('/api', historyRoutes({ ...shared, hasPhoneNumber: access.hasPhoneNumber }))
   app.route(
@@ -232,6 +263,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
       rooms,
       connections,
       connection: { ...options, metrics, ownership, connections, rooms },
+      seen: lastSeen.touch,
       closing: () => closing,
     }),
   )
@@ -253,6 +285,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     writeRoom,
     startEpoch: epochs.start,
     admin,
+    invites,
     providerAccounts,
     outbox,
     syncBudget: connections.syncBudget,

@@ -6,6 +6,7 @@ import { parseRoom, workspaceRoots } from '@switchboard/core'
 import { Hono, type Context } from 'hono'
 import type * as Y from 'yjs'
 import type { Admin, NewMember, NewPhoneNumber } from '../admin.ts'
+import type { Invites } from '../invites.ts'
 import type { EpochReport } from '../epochs.ts'
 import {
   jsonError,
@@ -17,6 +18,7 @@ import {
 } from '../http.ts'
 import { adminMember, publicMember } from '../member-views.ts'
 import type { Metrics } from '../metrics.ts'
+import { adminInviteRoutes } from './invites.ts'
 import type { MemberRole, PhoneNumberRecord, RelayStorage } from '../storage/relay-storage.ts'
 
 export interface AdminRoutesDeps {
@@ -29,6 +31,9 @@ export interface AdminRoutesDeps {
   readRoom<T>(name: string, fn: (doc: Y.Doc) => T): Promise<T>
   /** The base URL providers call (`PUBLIC_URL`); unset: the request's own origin. */
   publicUrl: string | undefined
+  invites: Invites
+  /** Members with a socket open now. */
+  online(): ReadonlySet<string>
 }
 
 /**
@@ -52,7 +57,20 @@ export function adminRoutes(deps: AdminRoutesDeps): Hono<Vars> {
     phoneNumber: pn,
   })
   app.use('*', requireMember(deps.authenticate, metrics), requireAdmin(metrics))
-  app.get('/members', (c) => c.json({ members: storage.listMembers().map(adminMember) }))
+  // Each member with their numbers and last activity (null: never seen since issue 23).
+  app.get('/members', (c) => {
+    const seen = storage.listLastSeen()
+    const online = deps.online()
+    return c.json({
+      members: storage.listMembers().map((m) => ({
+        ...adminMember(m),
+        phoneNumberIds: storage.listAccess(m.id),
+        lastSeenAt: seen.get(m.id) ?? null,
+        online: online.has(m.id),
+      })),
+    })
+  })
+  app.route('/invites', adminInviteRoutes({ invites: deps.invites, publicUrl: deps.publicUrl }))
   app.post('/members', async (c) => {
     const body = await readJson(c)
     const member = await admin.createMember(body as unknown as NewMember, {

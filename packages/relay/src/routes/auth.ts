@@ -15,6 +15,7 @@ import {
   type Authenticate,
   type Vars,
 } from '../http.ts'
+import type { LastSeen } from '../last-seen.ts'
 import type { HashSlots, LoginThrottle } from '../login-throttle.ts'
 import { publicMember } from '../member-views.ts'
 import type { Metrics } from '../metrics.ts'
@@ -33,6 +34,7 @@ export interface AuthDeps {
   /** Closes the sockets of sessions that ended [S5]. */
   closeSessions(ids: Iterable<string>, reason: string): void
   sessionTtlSeconds: number
+  lastSeen: LastSeen
   now: () => number
   log: (event: Record<string, unknown>) => void
   clientIp: (c: Context) => string | undefined
@@ -86,6 +88,7 @@ export function authRoutes(deps: AuthDeps): Hono<Vars> {
       userAgent: c.req.header('user-agent'),
       ip: clientIp(c),
     })
+    deps.lastSeen.touch(member.id)
     return c.json({ ...tokens, member: publicMember(member) })
   })
 
@@ -109,7 +112,10 @@ export function authRoutes(deps: AuthDeps): Hono<Vars> {
         result.reason === 'expired' ? 'session-expired' : result.reason
       throw jsonError(401, `refresh token ${result.reason}`, sessionErrorCode(reason))
     }
-    if ('tokens' in result) return c.json({ ...result.tokens, member: publicMember(result.member) })
+    if ('tokens' in result) {
+      deps.lastSeen.touch(result.member.id)
+      return c.json({ ...result.tokens, member: publicMember(result.member) })
+    }
     throw new Error('unreachable: a live session check is not a refresh')
   })
 

@@ -32,6 +32,8 @@ export interface SyncDeps {
   maxFrameBytes: number
   maxSyncFrameBytes: number
   maxSocketsPerMember: number
+  /** Records the member's activity (last-seen.ts). */
+  seen(memberId: string): void
   /** True once the relay is shutting down: upgrades get 503. */
   closing(): boolean
 }
@@ -114,6 +116,7 @@ export function syncRoutes(deps: SyncDeps): Hono {
         }
         self.ws = ws
         self.socket = socketAdapter(ws)
+        deps.seen(self.memberId)
         const ttl = Math.min(exp * 1000 - now(), 2 ** 31 - 1)
         self.expiry = setTimeout(() => self.close(CloseCode.Unauthorized, 'token expired'), ttl)
         rooms.open(self.roomName.name).then(
@@ -158,6 +161,7 @@ export function syncRoutes(deps: SyncDeps): Hono {
         self.handle(frame)
       },
       onClose() {
+        if (conn?.ws) deps.seen(conn.memberId)
         conn?.dispose()
       },
       onError() {

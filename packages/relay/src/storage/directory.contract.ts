@@ -168,6 +168,51 @@ export function runDirectoryContract(name: string, make: () => Promise<Directory
       expect(d.pruneSessions(2000)).toBe(2)
     })
 
+    it('[I1][I3] invites: kept by token hash, listed newest first, used once, revoked only unused', async () => {
+      const { directory: d } = await harness()
+      const base = {
+        email: 'New@Example.com',
+        role: 'member' as const,
+        phoneNumberIds: ['pn1', 'pn2'],
+        createdBy: 'm1',
+        expiresAt: 1000,
+      }
+      d.putInvite({ ...base, id: 'i1', tokenHash: 'h1', createdAt: 10 })
+      d.putInvite({ ...base, id: 'i2', tokenHash: 'h2', createdAt: 20, createdBy: null })
+      expect(d.getInvite('i1')).toEqual({
+        ...base,
+        email: 'new@example.com',
+        id: 'i1',
+        tokenHash: 'h1',
+        createdAt: 10,
+      })
+      expect(d.getInviteByTokenHash('h2')?.id).toBe('i2')
+      expect(d.getInviteByTokenHash('h3')).toBeNull()
+      expect(d.listInvites().map((i) => i.id)).toEqual(['i2', 'i1'])
+      expect(d.useInvite('i1', 50, 'm9')).toBe(true)
+      expect(d.useInvite('i1', 51, 'm8')).toBe(false)
+      expect(d.getInvite('i1')).toMatchObject({ usedAt: 50, usedBy: 'm9' })
+      expect(d.revokeInvite('i1', 60)).toBe(false)
+      expect(d.revokeInvite('i2', 60)).toBe(true)
+      expect(d.useInvite('i2', 61, 'm9')).toBe(false)
+      expect(d.getInvite('i2')).toMatchObject({ revokedAt: 60 })
+      expect(d.getInvite('i2')).not.toHaveProperty('usedAt')
+      expect(d.revokeInvite('nope', 60)).toBe(false)
+    })
+
+    it('a member’s last activity only moves forward', async () => {
+      const { directory: d } = await harness()
+      d.setLastSeen('m1', 100)
+      d.setLastSeen('m1', 50)
+      d.setLastSeen('m2', 7)
+      expect(d.listLastSeen()).toEqual(
+        new Map([
+          ['m1', 100],
+          ['m2', 7],
+        ]),
+      )
+    })
+
     it('a transaction returns what its function returns, and its writes are all there', async () => {
       const { directory: d } = await harness()
       const bound = d.transaction(() => {
@@ -194,6 +239,17 @@ export function runDirectoryContract(name: string, make: () => Promise<Directory
       })
       h.directory.putPhoneNumber({ id: 'pn', name: 'P', number: '+14155550100', provider: 'quo' })
       h.directory.putSealedCredentials('pn', 'sbc1.k.n.sealed')
+      h.directory.putInvite({
+        id: 'i',
+        tokenHash: 'th',
+        email: 'x@example.com',
+        role: 'admin',
+        phoneNumberIds: ['pn'],
+        createdBy: 'm',
+        createdAt: 1,
+        expiresAt: 2,
+      })
+      h.directory.setLastSeen('m', 42)
       const again = await h.reopen()
       open.push(again)
       expect(again.directory.getClientOwner('r', 7)).toBe('m')
@@ -202,6 +258,11 @@ export function runDirectoryContract(name: string, make: () => Promise<Directory
       expect(again.directory.getSession('s')).toMatchObject({ memberId: 'm', refreshGen: 2 })
       expect(again.directory.getPhoneNumber('pn')?.provider).toBe('quo')
       expect(again.directory.getSealedCredentials('pn')).toBe('sbc1.k.n.sealed')
+      expect(again.directory.getInviteByTokenHash('th')).toMatchObject({
+        role: 'admin',
+        phoneNumberIds: ['pn'],
+      })
+      expect(again.directory.listLastSeen().get('m')).toBe(42)
     })
   })
 }

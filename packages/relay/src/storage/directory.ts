@@ -12,6 +12,7 @@
  * answers from that cache, so the interface can stay synchronous for it too.
  */
 import type { ProviderName } from '../providers/provider-account.ts'
+import type { InviteStore } from './invite-store.ts'
 
 export const MemberRole = {
   Owner: 'owner',
@@ -63,7 +64,7 @@ export interface PhoneNumberRecord {
   provider?: ProviderName
 }
 
-export interface Directory {
+export interface Directory extends InviteStore {
   getMember(id: string): MemberRecord | null
   getMemberByEmail(email: string): MemberRecord | null
   listMembers(): MemberRecord[]

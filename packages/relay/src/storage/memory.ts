@@ -11,6 +11,7 @@ import type {
 } from './relay-storage.ts'
 import { StorageError } from './relay-storage.ts'
 import { createMemoryOutbox } from './memory-outbox.ts'
+import { createMemoryInvites } from './memory-invites.ts'
 
 interface MemoryRoom {
   snapshot: Uint8Array | null
@@ -229,6 +230,7 @@ export function createMemoryStorage(): MemoryStorage {
       meta.set(key, value)
     },
     ...createMemoryOutbox(open),
+    ...createMemoryInvites(open),
     check: open,
     async close() {
       closed = true

@@ -19,6 +19,7 @@ export type {
 } from './room-log.ts'
 export type { Directory, MemberRecord, PhoneNumberRecord, SessionRecord } from './directory.ts'
 export { MemberRole, memberRoles } from './directory.ts'
+export type { InviteRecord, InviteStore } from './invite-store.ts'
 export type { NewOutboxRow, Outbox, OutboxOutcome, OutboxRow } from './outbox.ts'
 export { StorageError, StorageErrorCode } from './storage-error.ts'
 

@@ -2,6 +2,7 @@
 import type Database from 'better-sqlite3'
 import type { ProviderName } from '../providers/provider-account.ts'
 import type { Directory, MemberRecord, PhoneNumberRecord, SessionRecord } from './directory.ts'
+import { createSqliteInvites } from './sqlite-invites.ts'
 
 interface PhoneNumberRow {
   id: string
@@ -154,6 +155,7 @@ export function createSqliteDirectory(db: Database.Database, ensureOpen: () => v
   }
 
   return {
+    ...createSqliteInvites(db, ensureOpen),
     getMember: (id) => toMember(q.member.get(id)),
     getMemberByEmail: (email) => toMember(q.memberByEmail.get(email.toLowerCase())),
     listMembers: () => q.members.all().map((r) => toMember(r)!),

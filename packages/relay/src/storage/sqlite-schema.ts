@@ -91,6 +91,17 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX IF NOT EXISTS outbox_provider_id ON outbox (provider, provider_message_id);`)
     },
   },
+  {
+    version: 4,
+    does: "invitations (issue 23), kept by their token's hash, and each member's last activity",
+    up(db) {
+      db.exec(`CREATE TABLE IF NOT EXISTS invites (id TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE,
+        email TEXT NOT NULL, role TEXT NOT NULL, phone_number_ids TEXT NOT NULL, created_by TEXT,
+        created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, used_at INTEGER, used_by TEXT,
+        revoked_at INTEGER);
+      CREATE TABLE IF NOT EXISTS last_seen (member_id TEXT PRIMARY KEY, at INTEGER NOT NULL);`)
+    },
+  },
 ]
 
 export const SCHEMA_VERSION = migrations.length

@@ -24,10 +24,13 @@ export const ApiErrorCode = {
 } as const
 export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode]
 
+/** `field` names what the relay found wrong (a 4xx's `{error, field}`), for the form to show. */
 export type ApiResult<T> =
-  { ok: true; value: T } | { ok: false; code: ApiErrorCode; message: string }
+  | { ok: true; value: T }
+  | { ok: false; code: ApiErrorCode; message: string; field?: string; status?: number }
 
-async function request<T>(
+/** A JSON call to the relay on this origin, with a Bearer token when given. */
+export async function request<T>(
   path: string,
   init: { method?: string; token?: string; body?: unknown } = {},
 ): Promise<ApiResult<T>> {
@@ -50,16 +53,19 @@ async function request<T>(
   }
   const text = await res.text().catch(() => '')
   let message = text
+  let field: string | undefined
   try {
-    const parsed = JSON.parse(text) as { error?: string; message?: string }
+    const parsed = JSON.parse(text) as { error?: string; message?: string; field?: string }
     message = parsed.message ?? parsed.error ?? text
+    if (typeof parsed.field === 'string') field = parsed.field
   } catch {
     // plain-text error body
   }
   if (res.status === 401)
     return { ok: false, code: 'unauthorized', message: message || 'Unauthorized' }
   if (res.status >= 500) return { ok: false, code: 'server', message: message || res.statusText }
-  return { ok: false, code: 'rejected', message: message || res.statusText }
+  const rejected = { ok: false as const, code: 'rejected' as const, status: res.status }
+  return { ...rejected, message: message || res.statusText, ...(field ? { field } : {}) }
 }
 
 export function login(email: string, password: string): Promise<ApiResult<LoginResult>> {

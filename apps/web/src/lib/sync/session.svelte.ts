@@ -83,6 +83,12 @@ class SessionState {
     return { ok: true }
   }
 
+  /** Signs in with tokens the relay already issued (an accepted invite answers as a login). */
+  adopt(result: LoginResult): void {
+    this.notice = null
+    this.#set(fromLogin(result))
+  }
+
   /** Forgets the session on this browser; `notice` says why when the relay ended it. */
   signOut(notice: string | null = null): void {
     this.notice = notice

@@ -1,0 +1,88 @@
+/**
+ * @module A member's own profile: `PATCH /api/me {name}` and
+ * `POST /api/me/password {currentPassword, password}` ([S12]); their sessions are in auth.ts.
+ */
+import { setMember } from '@switchboard/core'
+import { Hono, type Context } from 'hono'
+import type * as Y from 'yjs'
+import { AdminError } from '../admin.ts'
+import { hashPassword, verifyPassword } from '../auth.ts'
+import { jsonError, readJson, requireMember, type Authenticate, type Vars } from '../http.ts'
+import type { HashSlots, LoginThrottle } from '../login-throttle.ts'
+import { publicMember, workspaceMember } from '../member-views.ts'
+import type { Metrics } from '../metrics.ts'
+import { RELAY_ORIGIN } from '../room.ts'
+import type { RelayStorage } from '../storage/relay-storage.ts'
+
+export interface MeDeps {
+  storage: RelayStorage
+  metrics: Metrics
+  authenticate: Authenticate
+  writeRoom(name: string, fn: (doc: Y.Doc) => void): Promise<void>
+  loginThrottle: LoginThrottle
+  hashSlots: HashSlots
+  closeSessions(ids: Iterable<string>, reason: string): void
+  now: () => number
+  log: (event: Record<string, unknown>) => void
+  clientIp: (c: Context) => string | undefined
+}
+
+/** Mounted at `/api`. */
+export function meRoutes(deps: MeDeps): Hono<Vars> {
+  const { storage, writeRoom, loginThrottle, hashSlots, closeSessions, now, log } = deps
+  const app = new Hono<Vars>()
+  const member = requireMember(deps.authenticate, deps.metrics)
+
+  app.patch('/me', member, async (c) => {
+    const { name } = await readJson(c)
+    const trimmed = typeof name === 'string' ? name.trim() : ''
+    if (!trimmed || trimmed.length > 100)
+      throw new AdminError(400, 'name', 'must be a name of 1 to 100 characters')
+    // The record as stored now, not as the request's authentication read it.
+    const current = storage.getMember(c.get('member').id)!
+    const changed = { ...current, name: trimmed }
+    storage.putMember(changed)
+    await writeRoom('workspace', (doc) => setMember(doc, workspaceMember(changed), RELAY_ORIGIN))
+    return c.json({ member: publicMember(changed) })
+  })
+
+  // [S12] The current password is asked (a stolen access token alone cannot take the account),
+  // guessed no faster than at the login [A1]–[A3], and the change ends every other session.
+  app.post('/me/password', member, async (c) => {
+    const { currentPassword, password } = await readJson(c)
+    const me = c.get('member')
+    if (typeof currentPassword !== 'string' || !currentPassword)
+      throw new AdminError(400, 'currentPassword', 'is required')
+    if (typeof password !== 'string' || password.length < 8)
+      throw new AdminError(400, 'password', 'must be at least 8 characters')
+    const admitted = loginThrottle.admit(me.email, deps.clientIp(c) ?? 'unknown', now())
+    if (!admitted.ok) {
+      c.header('retry-after', String(Math.max(1, Math.ceil(admitted.retryAfterMs / 1000))))
+      return c.json({ error: 'too many attempts, try again later', field: 'currentPassword' }, 429)
+    }
+    const hashed = hashSlots.run(() => verifyPassword(currentPassword, me.passwordHash), true)
+    if (!hashed) {
+      loginThrottle.cancel(admitted.ticket)
+      c.header('retry-after', '1')
+      throw jsonError(429, 'busy, try again in a second', { field: 'currentPassword' })
+    }
+    if (!(await hashed)) throw new AdminError(400, 'currentPassword', 'is not your password')
+    loginThrottle.succeeded(admitted.ticket, now())
+    const passwordHash = await hashPassword(password)
+    const current = storage.getMember(me.id)
+    if (!current || current.deactivatedAt !== undefined)
+      throw jsonError(401, 'token revoked', { code: 'session-ended' })
+    storage.putMember({ ...current, passwordHash })
+    const keep = c.get('sessionId')
+    const t = now()
+    const ended = storage
+      .listSessions(me.id)
+      .filter((s) => s.id !== keep && s.endedAt === undefined)
+      .filter((s) => storage.endSession(s.id, t, 'password-changed'))
+      .map((s) => s.id)
+    closeSessions(ended, 'password changed')
+    log({ level: 'info', msg: 'password changed', member: me.id, ended: ended.length })
+    return c.json({ ok: true, ended })
+  })
+  return app
+}
