@@ -101,3 +101,32 @@ test('an owner invites a teammate with two numbers, revokes one live, and removi
   await screenshot(nina, 'removed-signed-out')
   await ninaContext.close()
 })
+
+test('a member renames themself, changes their password and signs out their other sessions from Profile', async ({
+  browser,
+}) => {
+  const laptop = await teammate(browser, relay, 'erin@example.com')
+  const phone = await teammate(browser, relay, 'erin@example.com')
+  await laptop.page.getByRole('link', { name: 'Profile' }).click()
+  const profile = laptop.page.getByRole('region', { name: 'Profile' })
+  await expect(laptop.page.getByRole('heading', { name: 'Members' })).toHaveCount(0)
+
+  await profile.getByLabel('Name', { exact: true }).fill('Erin W.')
+  await profile.getByRole('button', { name: 'Save name' }).click()
+  await expect(profile.getByRole('status')).toHaveText('Name saved.')
+  // The name is the workspace's: every open screen shows it, the other device's included.
+  await expect(phone.page.getByText('Erin W.', { exact: true })).toBeVisible()
+
+  await profile.getByLabel('Current password').fill('not-my-password')
+  await profile.getByLabel('New password').fill('erin-new-password')
+  await profile.getByRole('button', { name: 'Change password' }).click()
+  await expect(profile.getByRole('alert')).toContainText('Current password')
+
+  await expect(profile.getByRole('list', { name: 'Sessions' }).getByRole('listitem')).toHaveCount(2)
+  await profile.getByRole('button', { name: 'Sign out other sessions' }).click()
+  await expect(phone.page.getByRole('button', { name: 'Sign in' })).toBeVisible()
+  await expect(profile.getByRole('list', { name: 'Sessions' }).getByRole('listitem')).toHaveCount(1)
+  await expect(laptop.page.getByRole('navigation', { name: 'Phone numbers' })).toBeVisible()
+  await laptop.context.close()
+  await phone.context.close()
+})

@@ -2,6 +2,8 @@
 export { createRelay, AdminError } from './relay.ts'
 export type { Relay, RelayOptions, Admin, Actor, NewMember, SessionView } from './relay.ts'
 export type { LoginLimits } from './login-throttle.ts'
+export { INVITE_TTL_MS, inviteView } from './invites.ts'
+export type { Invites, InviteView } from './invites.ts'
 /** Re-exported for importers that predate @switchboard/protocol. */
 export { CloseCode, MessageType, encodeAck, decodeAck } from '@switchboard/protocol'
 export { RELAY_ORIGIN } from './room.ts'
@@ -19,5 +21,6 @@ export type {
   MemberRecord,
   PhoneNumberRecord,
   SessionRecord,
+  InviteRecord,
 } from './storage/relay-storage.ts'
 export { hashPassword, verifyPassword } from './auth.ts'

@@ -1,25 +1,7 @@
-/** @module What the settings components share: the signed-in token and small formatters. */
+/** @module What the settings components share: the signed-in token and the phrasing helpers. */
 import { session } from '$lib/sync/session.svelte.ts'
+
+export { ago, fieldMessage } from '$lib/util/relative-time.ts'
 
 /** The current access token (the replica keeps it fresh in the session). */
 export const token = (): string => session.current?.token ?? ''
-
-/** "just now", "5 min ago", "3 h ago", "2 days ago", or a date; "never" for null. */
-export function ago(at: number | null, now = Date.now()): string {
-  if (at === null) return 'never'
-  const s = Math.max(0, Math.round((now - at) / 1000))
-  if (s < 60) return 'just now'
-  if (s < 3600) return `${Math.floor(s / 60)} min ago`
-  if (s < 86_400) return `${Math.floor(s / 3600)} h ago`
-  if (s < 30 * 86_400) return `${Math.floor(s / 86_400)} days ago`
-  return new Date(at).toLocaleDateString()
-}
-
-/** A relay message for a person: "Email: this email is already a member". */
-export function fieldMessage(
-  r: { message: string; field?: string },
-  labels: Record<string, string> = {},
-): string {
-  const label = r.field ? (labels[r.field] ?? null) : null
-  return label ? `${label}: ${r.message}` : r.message
-}
