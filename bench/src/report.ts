@@ -72,6 +72,8 @@ export interface Results extends BigRoomResults {
   churn?: ChurnResults | null
   browser?: BrowserRow[]
   webhooks?: WebhooksResult | null
+  /** Workload 9 on `BENCH_BASELINE_ROOT`'s relay, in the same run. */
+  webhooksBaseline?: WebhooksResult | null
   errors: string[]
   elapsedS?: number
 }
@@ -176,6 +178,7 @@ export async function writeReport(r: Results, dir: string): Promise<void> {
   if (r.churn) lines.push(...churnSection(r.churn))
   if (r.browser?.length) lines.push(...browserSection(r.browser))
   if (r.webhooks) lines.push(...webhooksSection(r.webhooks))
+  if (r.webhooksBaseline) lines.push(...webhooksSection(r.webhooksBaseline))
   if (r.errors.length) {
     lines.push('## Not measured / errors')
     lines.push('')

@@ -447,6 +447,11 @@ if (!only || only.includes('webhooks')) {
   const r = await webhooks({ ...profile.webhooks, rate }, log)
   results.webhooks = r.result
   results.errors.push(...r.errors)
+  if (baselineRoot) {
+    const b = await webhooks({ ...profile.webhooks, rate }, log, ServerKind.Baseline)
+    results.webhooksBaseline = b.result
+    results.errors.push(...b.errors)
+  }
 }
 results.elapsedS = (performance.now() - t0) / 1000
 const out = join(repoRoot, 'bench', 'results')

@@ -75,7 +75,7 @@ export async function startServer(
   if (kind === ServerKind.Switchboard) return startSwitchboard(port, kind, repoRoot, env)
   if (kind === ServerKind.Baseline) {
     if (!baselineRoot) throw new Error('BENCH_BASELINE_ROOT is not set')
-    return startSwitchboard(port, kind, baselineRoot)
+    return startSwitchboard(port, kind, baselineRoot, env)
   }
   const script = {
     [ServerKind.Floor]: 'floor.ts',

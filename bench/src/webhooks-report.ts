@@ -11,7 +11,7 @@ export function webhooksSection(r: WebhooksResult): string[] {
     .join(', ')
   const alone = (r.fanoutBefore.p99 + r.fanoutAfter.p99) / 2
   const lines = [
-    '## 9. Webhooks in (provider webhooks, each delivered twice, beside the fan-out)',
+    `## 9. Webhooks in (provider webhooks, each delivered twice, beside the fan-out)${r.server && r.server !== 'switchboard' ? ` — ${r.server}` : ''}`,
     '',
     `One relay (SQLite, auth, demo, \`PUBLIC_URL\`, \`CREDENTIALS_KEY\`) with a Twilio, a Telnyx and a Quo number connected through \`POST /api/admin/phone-numbers\`. A load process signs ${s.rate} provider messages/s for ${s.durationMs / 1000} s (the providers take turns; Quo alternates \`openphone-signature\` and Standard Webhooks) and posts each twice, the duplicate ${s.duplicateAfterMs} ms after the first. Latency: send → 2xx answer, every post. Meanwhile the fan-out's writer makes ${s.marksPerSec} marks/s to ${s.subscribers} subscribers in the demo inbox of the same relay; it runs alone before and after. Targets: p99 ≤ 50 ms; exactly one activity per provider message id; fan-out p99 with webhooks ≤ 1.5× without.`,
     '',

@@ -34,6 +34,8 @@ export interface FanoutSample {
 }
 
 export interface WebhooksResult {
+  /** Which relay ran: this checkout's, or `BENCH_BASELINE_ROOT`'s. */
+  server?: string
   settings: WebhooksSettings
   webhooks: Omit<WebhooksRun, 'activityIds'>
   /** Per provider: messages sent, distinct ids in the inbox's activity log, ids missing, ids logged more than once. */
@@ -134,8 +136,9 @@ function readBack(sent: string[], log: { id: string }[]) {
 export async function webhooks(
   settings: WebhooksSettings,
   log: (...args: unknown[]) => void,
+  kind: typeof ServerKind.Switchboard | typeof ServerKind.Baseline = ServerKind.Switchboard,
 ): Promise<{ result: WebhooksResult | null; errors: string[] }> {
-  const server = await startServer(ServerKind.Switchboard, (base) => ({
+  const server = await startServer(kind, (base) => ({
     PUBLIC_URL: base,
     CREDENTIALS_KEY: randomBytes(32).toString('base64'),
   }))
@@ -157,7 +160,7 @@ export async function webhooks(
       })
     const sample = ({ p50, p99, max, delivered }: FanoutSample) => ({ p50, p99, max, delivered })
     const fanoutBefore = sample(await fanRun())
-    log('webhooks', 'fan-out alone', `p50 ${fanoutBefore.p50} p99 ${fanoutBefore.p99}`)
+    log(`webhooks (${kind})`, 'fan-out alone', `p50 ${fanoutBefore.p50} p99 ${fanoutBefore.p99}`)
     const cpu0 = await cpuOf(server.pid)
     const loadCpu0 = await cpuOf(hooks.pid)
     const t0 = performance.now()
@@ -170,14 +173,18 @@ export async function webhooks(
     const loadCpuMsPerSec = (((await cpuOf(hooks.pid)) - loadCpu0) / elapsed) * 1000
     const fanoutWith = sample(withHooks)
     log(
-      'webhooks',
+      `webhooks (${kind})`,
       `${run.ok}/${run.posts} 2xx, p50 ${run.p50} p99 ${run.p99}`,
       JSON.stringify(run.refused),
       `CPU relay ${relayCpuMsPerSec.toFixed(0)} load ${loadCpuMsPerSec.toFixed(0)} ms/s`,
       `fan-out with: p50 ${fanoutWith.p50} p99 ${fanoutWith.p99}`,
     )
     const fanoutAfter = sample(await fanRun())
-    log('webhooks', 'fan-out alone again', `p50 ${fanoutAfter.p50} p99 ${fanoutAfter.p99}`)
+    log(
+      `webhooks (${kind})`,
+      'fan-out alone again',
+      `p50 ${fanoutAfter.p50} p99 ${fanoutAfter.p99}`,
+    )
     const rows: WebhooksResult['readBack'] = []
     for (const n of numbers) {
       const r = readBack(
@@ -185,11 +192,12 @@ export async function webhooks(
         await activityLogOf(server.target(), n.id),
       )
       rows.push({ provider: n.provider, ...r })
-      log('webhooks', 'read back', n.provider, JSON.stringify(r))
+      log(`webhooks (${kind})`, 'read back', n.provider, JSON.stringify(r))
     }
     const { activityIds: _ids, ...webhooksRun } = run
     return {
       result: {
+        server: kind,
         settings,
         webhooks: webhooksRun,
         readBack: rows,
@@ -202,7 +210,10 @@ export async function webhooks(
       errors: [],
     }
   } catch (err) {
-    return { result: null, errors: [`webhooks: ${(err as Error).message.slice(0, 300)}`] }
+    return {
+      result: null,
+      errors: [`webhooks (${kind}): ${(err as Error).message.slice(0, 300)}`],
+    }
   } finally {
     for (const c of children) await c.stop().catch(() => c.kill())
     await server.stop()

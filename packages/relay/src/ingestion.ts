@@ -30,13 +30,20 @@ export function createIngest(deps: IngestionDeps): (activity: Activity) => Promi
       return { created: false, duplicate: true, reopened: false }
     storage.setConversationPhoneNumber(activity.conversationId, activity.phoneNumberId)
     let result: IngestResult = { created: false, duplicate: true, reopened: false }
-    await writeRoom(`inbox:${activity.phoneNumberId}`, (doc) => {
-      result = ingestActivity(doc, activity, RELAY_ORIGIN)
-    })
-    await writeRoom(`conversation:${activity.conversationId}`, (doc) => {
-      appendActivity(doc, activity, RELAY_ORIGIN)
-    })
+    // Both rooms at once: their appends share a commit. Each is idempotent by activity id, so a
+    // retry after a crash between them completes the other.
+    await Promise.all([
+      writeRoom(`inbox:${activity.phoneNumberId}`, (doc) => {
+        result = ingestActivity(doc, activity, RELAY_ORIGIN)
+      }),
+      writeRoom(`conversation:${activity.conversationId}`, (doc) => {
+        appendActivity(doc, activity, RELAY_ORIGIN)
+      }),
+    ])
+    // Recorded only once both rooms hold it, so a retry after a crash is never taken for a
+    // duplicate of what was lost; durable before the provider is answered.
     storage.recordActivity(activity.id)
+    await storage.whenDurable()
     return result
   }
 }

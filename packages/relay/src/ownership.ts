@@ -89,7 +89,10 @@ export interface Ownership {
    * to that member if unbound [L1][L2]; false when it is another member's or not an id.
    */
   claimDevice(deviceId: string, memberId: string): boolean
-  /** Writes an update's client-id and device bindings in one transaction [M8]. */
+  /**
+   * Writes an update's bindings [M8]: device ids committed at once, client ids with the room
+   * log's next commit (index-rows.ts), never after the update they came with.
+   */
   bind(memberId: string, owners: ClientOwners, bindings: Bindings): void
 }
 

@@ -8,7 +8,8 @@ import { StorageError, type StoredRoom } from './storage/relay-storage.ts'
 
 /** The document `stored` holds; throws StorageError('unreadable') when it cannot be read whole. */
 export function docFromStore(name: string, stored: StoredRoom): Y.Doc {
-  const doc = new Y.Doc({ gc: true })
+  // The room's name as its guid: Yjs's random default draws 32 random numbers per document.
+  const doc = new Y.Doc({ gc: true, guid: name })
   try {
     if (stored.snapshot) Y.applyUpdate(doc, stored.snapshot)
     for (const u of stored.updates) Y.applyUpdate(doc, u.data)

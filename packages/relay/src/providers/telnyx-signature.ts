@@ -7,14 +7,23 @@
 import { createPublicKey, verify, type KeyObject } from 'node:crypto'
 import { fromBase64, staleness, type SignatureCheck } from './signature-check.ts'
 
+/** Keys imported so far: importing one costs more than verifying a signature with it. */
+const imported = new Map<string, KeyObject>()
+const IMPORTED_MAX = 1000
+
 /** The account's public key as Node's KeyObject, or null when it is not 32 bytes of base64. */
 export function telnyxPublicKey(publicKey: string): KeyObject | null {
+  const held = imported.get(publicKey)
+  if (held) return held
   const raw = fromBase64(publicKey)
   if (!raw || raw.length !== 32) return null
-  return createPublicKey({
+  const key = createPublicKey({
     key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(raw).toString('base64url') },
     format: 'jwk',
   })
+  if (imported.size >= IMPORTED_MAX) imported.clear()
+  imported.set(publicKey, key)
+  return key
 }
 
 /** [W3][W4] Checks a Telnyx webhook's headers against its raw body. */

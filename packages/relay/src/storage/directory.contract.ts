@@ -123,6 +123,27 @@ export function runDirectoryContract(name: string, make: () => Promise<Directory
       expect(d.getDeviceOwner('d2')).toBeNull()
     })
 
+    it('[W6][M8] the conversation index, activity ids and client bindings are seen at once and kept after whenDurable()', async () => {
+      const h = await harness()
+      const d = h.directory
+      d.setConversationPhoneNumber('c1', 'pn1')
+      d.setConversationPhoneNumber('c1', 'pn2')
+      expect(d.recordActivity('twilio-msg-SM1')).toBe(true)
+      expect(d.recordActivity('twilio-msg-SM1')).toBe(false)
+      expect(d.bindClient('conversation:c1', 7, 'relay')).toBe(true)
+      expect(d.bindClient('conversation:c1', 7, 'm1')).toBe(false)
+      // Seen before they are durable: the relay decides on them in the same tick.
+      expect(d.getConversationPhoneNumber('c1')).toBe('pn1')
+      expect(d.hasActivity('twilio-msg-SM1')).toBe(true)
+      expect(d.getClientOwner('conversation:c1', 7)).toBe('relay')
+      await d.whenDurable()
+      const again = await h.reopen()
+      open.push(again)
+      expect(again.directory.getConversationPhoneNumber('c1')).toBe('pn1')
+      expect(again.directory.hasActivity('twilio-msg-SM1')).toBe(true)
+      expect(again.directory.getClientOwner('conversation:c1', 7)).toBe('relay')
+    })
+
     it('[S6] a removed member keeps their record with the time of removal', async () => {
       const { directory: d } = await harness()
       const m = member('m1', { name: 'M' })

@@ -112,6 +112,12 @@ export interface Directory extends InviteStore {
   hasActivity(activityId: string): boolean
   /** Runs the table writes in `fn` atomically (one commit). */
   transaction<T>(fn: () => T): T
+  /**
+   * Resolves once every write made before the call is durable. The conversation index, activity
+   * ids and client bindings may be committed with the room log's next commit (seen by reads at
+   * once); every other write is durable when its method returns.
+   */
+  whenDurable(): Promise<void>
   /** The member who first wrote structs under a Yjs client id in a room [M8], or null. */
   getClientOwner(room: string, client: number): string | null
   /** Binds a client id to a member in a room; the first binding stays (false if taken). */

@@ -209,6 +209,7 @@ export function createMemoryStorage(): MemoryStorage {
     },
     hasActivity: (id) => activities.has(id),
     transaction: (fn) => fn(),
+    whenDurable: () => Promise.resolve(),
     getClientOwner: (room, client) => clientOwners.get(`${room}\u241f${client}`) ?? null,
     bindClient(room, client, memberId) {
       open()

@@ -12,6 +12,7 @@
  */
 import Database from 'better-sqlite3'
 import type { Worker } from 'node:worker_threads'
+import type { IndexRow } from './index-rows.ts'
 import { startThread } from './programs.ts'
 import { prepareLogWrites } from './sqlite-log-rows.ts'
 import { configure } from './sqlite-schema.ts'
@@ -24,7 +25,7 @@ import { StorageError } from './storage-error.ts'
  * fsync itself (bench/README.md). Under load commits follow each other closely and stay on the
  * writer thread, which fsyncs while the loop broadcasts.
  */
-export const INLINE_AFTER_QUIET_MS = 5
+export const INLINE_AFTER_QUIET_MS = Infinity
 /** A bigger batch is written by the thread even after a quiet spell (its write takes longer). */
 const INLINE_MAX_BYTES = 64 * 1024
 
@@ -40,6 +41,8 @@ export interface AppendWriterOptions {
 
 export interface AppendWriter {
   append(room: string, data: Uint8Array): Promise<number>
+  /** Writes a directory index row with the next commit (index-rows.ts). */
+  index(row: IndexRow): Promise<void>
   /** With a writer thread: writes the snapshot there (it would wait for the writer's lock anyway). */
   compact?(room: string, snapshot: Uint8Array, upTo: number): Promise<void>
   readonly appendCommits: number
@@ -50,15 +53,30 @@ export interface AppendWriter {
   close(): Promise<void>
 }
 
-interface PendingAppend {
-  room: string
-  data: Uint8Array
-  resolve: (id: number) => void
-  reject: (error: unknown) => void
-}
+/** An append (`data`) or an index row (`row`) waiting for its commit. */
+type PendingAppend =
+  | {
+      room: string
+      data: Uint8Array
+      row?: undefined
+      resolve: (id: number) => void
+      reject: (error: unknown) => void
+    }
+  | { row: IndexRow; data?: undefined; resolve: () => void; reject: (error: unknown) => void }
 
-const columns = (batch: PendingAppend[]) =>
-  [batch.map((a) => a.room), batch.map((a) => a.data)] as const
+const columns = (batch: PendingAppend[]) => {
+  const rooms: string[] = []
+  const datas: Uint8Array[] = []
+  const rows: IndexRow[] = []
+  for (const a of batch) {
+    if (a.row) rows.push(a.row)
+    else {
+      rooms.push(a.room)
+      datas.push(a.data)
+    }
+  }
+  return [rooms, datas, rows] as const
+}
 
 /**
  * Appends committed on the event loop after a quiet spell, on a connection of their own that
@@ -83,6 +101,10 @@ export function createAppendWriter(options: AppendWriterOptions): AppendWriter {
   let inlineCommits = 0
   /** performance.now() when the last append commit returned. */
   let lastCommitAt = -Infinity
+  /** performance.now() when the last entry was queued. */
+  let lastQueuedAt = -Infinity
+  /** The queued batch began after a quiet spell (nothing queued for `quietMs` before it). */
+  let queueBeganQuiet = false
   let drained: (() => void) | null = null
   /** Compactions sent to the writer thread, answered by id (one in parts answers late). */
   const compactions = new Map<number, { resolve: () => void; reject: (error: unknown) => void }>()
@@ -95,7 +117,11 @@ export function createAppendWriter(options: AppendWriterOptions): AppendWriter {
       if (appendCommits === 0) startCheckpointer()
       appendCommits++
       lastCommitAt = performance.now()
-      batch.forEach((a, i) => a.resolve(ids[i]!))
+      let i = 0
+      for (const a of batch) {
+        if (a.row) a.resolve()
+        else a.resolve(ids[i++]!)
+      }
     } else {
       const err = new StorageError('io', 'cannot append updates', { cause: error })
       for (const a of batch) a.reject(err)
@@ -194,12 +220,14 @@ export function createAppendWriter(options: AppendWriterOptions): AppendWriter {
    */
   const commitOnLoop = (batch: PendingAppend[]): boolean => {
     if (!onLoop || compactions.size > 0) return false
-    if (performance.now() - lastCommitAt < options.quietMs) {
+    // Under load the loop can be busy for longer than the quiet spell between two commits:
+    // a batch that began while entries kept arriving goes to the thread.
+    if (!queueBeganQuiet || performance.now() - lastCommitAt < options.quietMs) {
       if (ready) return false
       thread()
     }
     let bytes = 0
-    for (const a of batch) bytes += a.data.byteLength
+    for (const a of batch) bytes += a.data?.byteLength ?? 0
     if (bytes > INLINE_MAX_BYTES) return false
     let ids: number[]
     try {
@@ -222,8 +250,8 @@ export function createAppendWriter(options: AppendWriterOptions): AppendWriter {
     if (options.threaded) {
       if (commitOnLoop(batch)) return
       inflight = batch
-      const [rooms, datas] = columns(batch)
-      send({ kind: 'append', rooms, datas })
+      const [rooms, datas, rows] = columns(batch)
+      send({ kind: 'append', rooms, datas, rows })
       return
     }
     let ids: number[]
@@ -235,6 +263,23 @@ export function createAppendWriter(options: AppendWriterOptions): AppendWriter {
     settle(batch, ids)
   }
 
+  function enqueue<T>(
+    make: (resolve: (value: T) => void, reject: (error: unknown) => void) => PendingAppend,
+  ): Promise<T> {
+    if (closing) return Promise.reject(new StorageError('closed', 'storage is closed'))
+    if (broken) return Promise.reject(broken)
+    return new Promise<T>((resolve, reject) => {
+      const now = performance.now()
+      if (queue.length === 0) queueBeganQuiet = now - lastQueuedAt >= options.quietMs
+      lastQueuedAt = now
+      queue.push(make(resolve, reject))
+      // While a commit is being written, the next one starts when it returns.
+      if (scheduled || inflight) return
+      scheduled = true
+      queueMicrotask(flush)
+    })
+  }
+
   return {
     get appendCommits() {
       return appendCommits
@@ -243,15 +288,10 @@ export function createAppendWriter(options: AppendWriterOptions): AppendWriter {
       return inlineCommits
     },
     append(room, data) {
-      if (closing) return Promise.reject(new StorageError('closed', 'storage is closed'))
-      if (broken) return Promise.reject(broken)
-      return new Promise<number>((resolve, reject) => {
-        queue.push({ room, data, resolve, reject })
-        // While a commit is being written, the next one starts when it returns.
-        if (scheduled || inflight) return
-        scheduled = true
-        queueMicrotask(flush)
-      })
+      return enqueue<number>((resolve, reject) => ({ room, data, resolve, reject }))
+    },
+    index(row) {
+      return enqueue<void>((resolve, reject) => ({ row, resolve, reject }))
     },
     compact: options.threaded
       ? async (room, snapshot, upTo) => {

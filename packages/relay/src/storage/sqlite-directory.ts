@@ -2,6 +2,8 @@
 import type Database from 'better-sqlite3'
 import type { ProviderName } from '../providers/provider-account.ts'
 import type { Directory, MemberRecord, PhoneNumberRecord, SessionRecord } from './directory.ts'
+import type { IndexRow, IndexSink } from './index-rows.ts'
+import { IndexSql } from './sqlite-schema.ts'
 import { createSqliteInvites } from './sqlite-invites.ts'
 
 interface PhoneNumberRow {
@@ -72,8 +74,16 @@ const toMember = (r: MemberRow | undefined): MemberRecord | null => {
   return m
 }
 
-/** The directory's statements on `db`; every write first checks the store is open. */
-export function createSqliteDirectory(db: Database.Database, ensureOpen: () => void): Directory {
+/**
+ * The directory's statements on `db`; every write first checks the store is open. With `index`,
+ * index rows go with the room log's next commit (index-rows.ts), seen at once by this
+ * directory's reads and durable by `whenDurable()`; without it each is committed at once.
+ */
+export function createSqliteDirectory(
+  db: Database.Database,
+  ensureOpen: () => void,
+  index?: IndexSink,
+): Directory {
   const q = {
     member: db.prepare<[string], MemberRow>('SELECT * FROM members WHERE id = ?'),
     memberByEmail: db.prepare<[string], MemberRow>('SELECT * FROM members WHERE email = ?'),
@@ -131,17 +141,13 @@ export function createSqliteDirectory(db: Database.Database, ensureOpen: () => v
     conversation: db.prepare<[string], { phone_number_id: string }>(
       'SELECT phone_number_id FROM conversations WHERE id = ?',
     ),
-    putConversation: db.prepare(
-      'INSERT OR IGNORE INTO conversations (id, phone_number_id) VALUES (?, ?)',
-    ),
-    recordActivity: db.prepare('INSERT OR IGNORE INTO activities (id) VALUES (?)'),
+    putConversation: db.prepare(IndexSql.putConversation),
+    recordActivity: db.prepare(IndexSql.putActivity),
     hasActivity: db.prepare<[string], { id: string }>('SELECT id FROM activities WHERE id = ?'),
     clientOwner: db.prepare<[string, number], { member_id: string }>(
       'SELECT member_id FROM client_owners WHERE room = ? AND client = ?',
     ),
-    bindClient: db.prepare(
-      'INSERT OR IGNORE INTO client_owners (room, client, member_id) VALUES (?, ?, ?)',
-    ),
+    bindClient: db.prepare(IndexSql.bindClient),
     deviceOwner: db.prepare<[string], { member_id: string }>(
       'SELECT member_id FROM device_owners WHERE device_id = ?',
     ),
@@ -153,6 +159,31 @@ export function createSqliteDirectory(db: Database.Database, ensureOpen: () => v
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
     ),
   }
+
+  // Rows queued for a commit, by key, until it returns: reads see them meanwhile.
+  const pending = new Map<string, string>()
+  let lastQueued: Promise<void> = Promise.resolve()
+  const rowKey = (row: IndexRow) =>
+    row.kind === 'client' ? `b\0${row.room}\0${row.client}` : `${row.kind[0]}\0${row.id}`
+  const queueRow = (row: IndexRow, value: string) => {
+    const key = rowKey(row)
+    pending.set(key, value)
+    const forget = () => {
+      if (pending.get(key) === value) pending.delete(key)
+    }
+    const stored = index!(row)
+    lastQueued = stored.then(forget, (error: unknown) => {
+      forget()
+      throw error
+    })
+    // A failed commit reaches whoever awaits whenDurable(); the row is simply not stored.
+    lastQueued.catch(() => {})
+  }
+  const conversationPhoneNumber = (id: string) =>
+    pending.get(`c\0${id}`) ?? q.conversation.get(id)?.phone_number_id ?? null
+  const hasActivity = (id: string) => pending.has(`a\0${id}`) || q.hasActivity.get(id) !== undefined
+  const clientOwner = (room: string, client: number) =>
+    pending.get(`b\0${room}\0${client}`) ?? q.clientOwner.get(room, client)?.member_id ?? null
 
   return {
     ...createSqliteInvites(db, ensureOpen),
@@ -235,21 +266,30 @@ export function createSqliteDirectory(db: Database.Database, ensureOpen: () => v
       q.revoke.run(memberId, phoneNumberId)
     },
     listAccess: (memberId) => q.access.all(memberId).map((r) => r.phone_number_id),
-    getConversationPhoneNumber: (id) => q.conversation.get(id)?.phone_number_id ?? null,
+    getConversationPhoneNumber: conversationPhoneNumber,
     setConversationPhoneNumber(id, pn) {
       ensureOpen()
-      q.putConversation.run(id, pn)
+      if (!index) return void q.putConversation.run(id, pn)
+      if (conversationPhoneNumber(id) === null)
+        queueRow({ kind: 'conversation', id, phoneNumberId: pn }, pn)
     },
     recordActivity(id) {
       ensureOpen()
-      return q.recordActivity.run(id).changes > 0
+      if (!index) return q.recordActivity.run(id).changes > 0
+      if (hasActivity(id)) return false
+      queueRow({ kind: 'activity', id }, '')
+      return true
     },
-    hasActivity: (id) => q.hasActivity.get(id) !== undefined,
+    hasActivity,
     transaction: (fn) => db.transaction(fn)(),
-    getClientOwner: (room, client) => q.clientOwner.get(room, client)?.member_id ?? null,
+    whenDurable: () => lastQueued,
+    getClientOwner: clientOwner,
     bindClient(room, client, memberId) {
       ensureOpen()
-      return q.bindClient.run(room, client, memberId).changes > 0
+      if (!index) return q.bindClient.run(room, client, memberId).changes > 0
+      if (clientOwner(room, client) !== null) return false
+      queueRow({ kind: 'client', room, client, memberId }, memberId)
+      return true
     },
     getDeviceOwner: (deviceId) => q.deviceOwner.get(deviceId)?.member_id ?? null,
     bindDevice(deviceId, memberId) {

@@ -39,6 +39,28 @@ describe('SQLite group commit (no timer in front of a commit)', () => {
     }
   })
 
+  it('[W6] index rows ride in the commit of the appends made with them, and another connection sees them once whenDurable() resolves', async () => {
+    const { storage, path } = open()
+    try {
+      await storage.whenWriterReady()
+      const before = storage.appendCommits
+      storage.setConversationPhoneNumber('c1', 'pn1')
+      storage.bindClient('conversation:c1', 9, 'relay')
+      const appended = storage.appendUpdate('conversation:c1', new Uint8Array([1]))
+      storage.recordActivity('telnyx-msg-1')
+      await Promise.all([appended, storage.whenDurable()])
+      expect(storage.appendCommits - before).toBe(1)
+      const reader = new Database(path, { readonly: true })
+      const count = (sql: string) => (reader.prepare(sql).get() as { n: number }).n
+      expect(count("SELECT count(*) AS n FROM conversations WHERE id = 'c1'")).toBe(1)
+      expect(count("SELECT count(*) AS n FROM activities WHERE id = 'telnyx-msg-1'")).toBe(1)
+      expect(count('SELECT count(*) AS n FROM client_owners WHERE client = 9')).toBe(1)
+      reader.close()
+    } finally {
+      await storage.close()
+    }
+  })
+
   it('appends made in one synchronous run share one commit; a later append gets its own at once', async () => {
     const { storage } = open()
     try {

@@ -5,7 +5,8 @@
  */
 import type Database from 'better-sqlite3'
 import { crc32 } from 'node:zlib'
-import { LogSql } from './sqlite-schema.ts'
+import type { IndexRow } from './index-rows.ts'
+import { IndexSql, LogSql } from './sqlite-schema.ts'
 
 interface SnapshotRow {
   data: Buffer
@@ -52,10 +53,23 @@ export function prepareLogWrites(db: Database.Database) {
   const putSnapshot = db.prepare(LogSql.putSnapshot)
   const dropParts = db.prepare(LogSql.dropParts)
   const dropUpdates = db.prepare(LogSql.dropUpdates)
+  const putConversation = db.prepare(IndexSql.putConversation)
+  const putActivity = db.prepare(IndexSql.putActivity)
+  const bindClient = db.prepare(IndexSql.bindClient)
+  const putRow = (row: IndexRow) => {
+    if (row.kind === 'conversation') putConversation.run(row.id, row.phoneNumberId)
+    else if (row.kind === 'activity') putActivity.run(row.id)
+    else bindClient.run(row.room, row.client, row.memberId)
+  }
   return {
-    /** Inserts a batch of appends, returning their row ids in order. */
-    append: db.transaction((rooms: readonly string[], datas: readonly Uint8Array[]) =>
-      rooms.map((room, i) => Number(insert.run(room, datas[i], crc32(datas[i]!)).lastInsertRowid)),
+    /** Inserts a batch of index rows and appends, returning the appends' row ids in order. */
+    append: db.transaction(
+      (rooms: readonly string[], datas: readonly Uint8Array[], rows: readonly IndexRow[] = []) => {
+        for (const row of rows) putRow(row)
+        return rooms.map((room, i) =>
+          Number(insert.run(room, datas[i], crc32(datas[i]!)).lastInsertRowid),
+        )
+      },
     ),
     /** Replaces the room's snapshot with one kept in its row and drops the log it holds. */
     putSnapshot: db.transaction((room: string, snapshot: Uint8Array, upTo: number) => {

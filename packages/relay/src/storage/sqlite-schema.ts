@@ -167,3 +167,13 @@ export const LogSql = {
   dropSomeUpdates:
     'DELETE FROM updates WHERE id IN (SELECT id FROM updates WHERE room = ? AND id <= ? ORDER BY id LIMIT 512)',
 } as const
+
+/**
+ * The directory's index rows that ride in the room log's commits (see index-rows.ts): each
+ * insert keeps the first row, so a row committed twice changes nothing.
+ */
+export const IndexSql = {
+  putConversation: 'INSERT OR IGNORE INTO conversations (id, phone_number_id) VALUES (?, ?)',
+  putActivity: 'INSERT OR IGNORE INTO activities (id) VALUES (?)',
+  bindClient: 'INSERT OR IGNORE INTO client_owners (room, client, member_id) VALUES (?, ?, ?)',
+} as const

@@ -1,7 +1,8 @@
 /** @module The messages between the SQLite store and its writer thread (sqlite-writer.ts). */
+import type { IndexRow } from './index-rows.ts'
 
 export type ToWriter =
-  | { kind: 'append'; rooms: string[]; datas: Uint8Array[] }
+  | { kind: 'append'; rooms: string[]; datas: Uint8Array[]; rows: IndexRow[] }
   | { kind: 'compact'; id: number; room: string; snapshot: Uint8Array; upTo: number }
   | { kind: 'close' }
 

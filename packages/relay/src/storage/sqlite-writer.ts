@@ -83,7 +83,7 @@ port.on('message', (m: ToWriter) => {
       return
     case 'append':
       try {
-        reply({ kind: 'appended', ids: writes.append(m.rooms, m.datas) })
+        reply({ kind: 'appended', ids: writes.append(m.rooms, m.datas, m.rows) })
       } catch (e) {
         reply({ kind: 'append-failed', error: errorText(e) })
       }

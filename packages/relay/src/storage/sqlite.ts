@@ -200,7 +200,7 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
     async listRooms() {
       return q.rooms.all().map((r) => r.room)
     },
-    ...createSqliteDirectory(db, ensureOpen),
+    ...createSqliteDirectory(db, ensureOpen, (row) => appends.index(row)),
     ...createSqliteOutbox(db, ensureOpen),
     check() {
       ensureOpen()
