@@ -4,6 +4,7 @@
  * syncs unless `--offline`, acts, and closes it. Bad input never touches the replica.
  */
 import { parseArgs } from 'node:util'
+import { admin, ADMIN_COMMANDS, ADMIN_USAGE } from './admin-commands.ts'
 import { commands } from './commands.ts'
 import { describe, withReplica, type Flags, type Io } from './replica.ts'
 import { CliError } from './session.ts'
@@ -21,6 +22,7 @@ const USAGE = `usage: switchboard <command> [options]
   sync                                                push local marks, pull the rest
   status [--json]                                     online?, pending count, last synced
 ${STATS_USAGE}
+${ADMIN_USAGE}
 options: --offline (never touch the network), --data DIR, --timeout SECONDS`
 
 function parse(argv: string[]): { command: string; args: string[]; flags: Flags } {
@@ -57,6 +59,10 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       await stats(argv.slice(1), io, (flags, fn) =>
         withReplica({ args: [], flags, io }, ({ sb }) => fn(sb)),
       )
+      return 0
+    }
+    if (argv[0] && ADMIN_COMMANDS.has(argv[0])) {
+      await admin(argv, io)
       return 0
     }
     const { command, args, flags } = parse(argv)

@@ -125,6 +125,7 @@ export {
   setMember,
   removeMember,
   setPhoneNumber,
+  removePhoneNumber,
   grantAccess,
   revokeAccess,
   readWorkspace,

@@ -67,6 +67,15 @@ export function setPhoneNumber(
   doc.transact(() => workspaceRoots.phoneNumbers(doc).set(phoneNumber.id, phoneNumber), origin)
 }
 
+/** [N5] A removed number leaves the workspace, and every member's access to it with it. */
+export function removePhoneNumber(doc: Y.Doc, phoneNumberId: string, origin: unknown = null): void {
+  doc.transact(() => {
+    workspaceRoots.phoneNumbers(doc).delete(phoneNumberId)
+    const access = workspaceRoots.access(doc)
+    for (const key of [...access.keys()]) if (key.endsWith(SEP + phoneNumberId)) access.delete(key)
+  }, origin)
+}
+
 export function grantAccess(
   doc: Y.Doc,
   memberId: string,

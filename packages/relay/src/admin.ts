@@ -7,7 +7,6 @@ import {
   grantAccess as grantAccessInDoc,
   revokeAccess as revokeAccessInDoc,
   setMember,
-  setPhoneNumber,
   type Room as RoomName,
 } from '@switchboard/core'
 import type * as Y from 'yjs'
@@ -20,32 +19,21 @@ import {
   type SessionView,
 } from './member-views.ts'
 import { CloseCode } from '@switchboard/protocol'
+import { AdminError } from './admin-error.ts'
+import { createPhoneNumberAdmin, type PhoneNumberAdmin } from './phone-number-admin.ts'
 import type { CredentialVault } from './providers/credential-vault.ts'
-import { shownNumber } from './providers/provider-send.ts'
-import { checkConnection, type ProviderCredentials } from './providers/credentials.ts'
 import { createRestorer, RestoreError, type RestoreReport } from './restore.ts'
 import { RELAY_ORIGIN } from './room.ts'
 import {
   memberRoles,
   type MemberRecord,
   type MemberRole,
-  type PhoneNumberRecord,
   type RelayStorage,
 } from './storage/relay-storage.ts'
 
 export type { SessionView } from './member-views.ts'
-
-/**
- * A phone number to create; with `provider` and `credentials` it is connected through that
- * provider [K4] (credentials are checked, then stored sealed, never returned).
- */
-export interface NewPhoneNumber {
-  name: string
-  number: string
-  id?: string
-  provider?: unknown
-  credentials?: unknown
-}
+export { AdminError } from './admin-error.ts'
+export type { ArchivedPhoneNumber, NewPhoneNumber } from './phone-number-admin.ts'
 
 export interface NewMember {
   email: string
@@ -61,22 +49,12 @@ export interface NewMember {
  */
 export type Actor = MemberRecord | null
 
-export interface Admin {
+export interface Admin extends PhoneNumberAdmin {
   /**
    * `demo` accepts any non-empty password: the operator chose SWITCHBOARD_DEMO_PASSWORD. Only an
    * owner (or the operator) creates owners [S7].
    */
   createMember(input: NewMember, options?: { demo?: boolean; actor?: Actor }): Promise<MemberRecord>
-  createPhoneNumber(input: NewPhoneNumber, actor?: Actor): Promise<PhoneNumberRecord>
-  /**
-   * [K4][K7] Connects an existing number through a provider, or replaces its credentials (a
-   * rotation after a leak): `provider` defaults to the number's own.
-   */
-  setCredentials(
-    phoneNumberId: string,
-    input: { provider?: unknown; credentials?: unknown },
-    actor?: Actor,
-  ): Promise<PhoneNumberRecord>
   grant(memberId: string, phoneNumberId: string): Promise<void>
   /**
    * Restores an inbox room's conversations to `at` (ISO 8601 or ms) by compensating marks
@@ -95,17 +73,6 @@ export interface Admin {
   listSessions(memberId: string, options?: { all?: boolean }): SessionView[]
   /** [S5][S9] Ends one session of a member (or all of them without `sessionId`); returns the ids ended. */
   revokeSessions(memberId: string, sessionId?: string, actor?: Actor): string[]
-}
-
-export class AdminError extends Error {
-  readonly field: string
-  readonly status: 400 | 403 | 404 | 409 | 410
-  constructor(status: 400 | 403 | 404 | 409 | 410, field: string, message: string) {
-    super(message)
-    this.name = 'AdminError'
-    this.status = status
-    this.field = field
-  }
 }
 
 export const EMAIL_RE = /^[^\s@]+@[^\s@]+$/
@@ -136,7 +103,7 @@ export interface AdminDeps {
 }
 
 export function createAdmin(deps: AdminDeps): Admin {
-  const { storage, writeRoom, now, log, phoneNumberOf, vault } = deps
+  const { storage, writeRoom, now, log, phoneNumberOf } = deps
   const { closeWhere, closeSessions } = deps.sockets
   const restorer = createRestorer({
     storage,
@@ -171,39 +138,13 @@ export function createAdmin(deps: AdminDeps): Admin {
         `cannot ${what} the last owner: make another owner first`,
       )
   }
-  /** [K4] A connection request checked whole, or a 400 naming its first wrong field. */
-  const connection = (
-    input: { provider?: unknown; credentials?: unknown },
-    number: unknown,
-    current?: PhoneNumberRecord['provider'],
-  ): ProviderCredentials => {
-    const checked = checkConnection(input, number, current)
-    if (!checked.ok) throw new AdminError(400, checked.field, checked.message)
-    return checked.value
-  }
-  /** [K1] The number and its sealed credentials in one commit: never one without the other. */
-  const storeConnected = (pn: PhoneNumberRecord, c: ProviderCredentials, actor: Actor) => {
-    const sealed = vault.seal(pn.id, c.provider, c.credentials)
-    storage.transaction(() => {
-      storage.putPhoneNumber(pn)
-      storage.putSealedCredentials(pn.id, sealed)
-    })
-    // [K6] Which number and key, never what was sealed.
-    log({
-      level: 'info',
-      msg: 'phone number credentials stored',
-      phoneNumber: pn.id,
-      provider: c.provider,
-      keyId: vault.keyId,
-      by: actor?.id ?? 'operator',
-    })
-  }
   const putMember = async (member: MemberRecord) => {
     storage.putMember(member)
     await writeRoom('workspace', (doc) => setMember(doc, workspaceMember(member), RELAY_ORIGIN))
   }
 
   return {
+    ...createPhoneNumberAdmin(deps),
     async createMember(input, options = {}) {
       const email = String(input.email ?? '')
         .trim()
@@ -241,41 +182,6 @@ export function createAdmin(deps: AdminDeps): Admin {
       storage.putMember(member)
       await writeRoom('workspace', (doc) => setMember(doc, publicMember(member), RELAY_ORIGIN))
       return member
-    },
-    async createPhoneNumber(input, actor = null) {
-      if (typeof input.name !== 'string' || !input.name.trim())
-        throw new AdminError(400, 'name', 'must be a non-empty string')
-      const connecting =
-        (input.provider !== undefined && input.provider !== null) ||
-        (input.credentials !== undefined && input.credentials !== null)
-      const connected = connecting ? connection(input, input.number) : null
-      if (typeof input.number !== 'string' || !/^\+?[0-9 ()-]{3,32}$/.test(input.number))
-        throw new AdminError(400, 'number', 'must be a phone number')
-      if (input.id !== undefined && (typeof input.id !== 'string' || !ID_RE.test(input.id)))
-        throw new AdminError(400, 'id', 'must be an id')
-      const shown = {
-        id: input.id ?? `pn-${crypto.randomUUID().slice(0, 8)}`,
-        name: input.name.trim(),
-        number: input.number,
-      }
-      if (storage.getPhoneNumber(shown.id))
-        throw new AdminError(409, 'id', 'a phone number with this id exists')
-      const pn: PhoneNumberRecord = connected ? { ...shown, provider: connected.provider } : shown
-      if (connected) storeConnected(pn, connected, actor)
-      else storage.putPhoneNumber(pn)
-      // [K6] The workspace document shows the number and its provider, never its credentials.
-      await writeRoom('workspace', (doc) => setPhoneNumber(doc, shownNumber(pn), RELAY_ORIGIN))
-      return pn
-    },
-    async setCredentials(phoneNumberId, input, actor = null) {
-      const pn = storage.getPhoneNumber(phoneNumberId)
-      if (!pn) throw new AdminError(404, 'phoneNumberId', 'no such phone number')
-      const connected = connection(input, pn.number, pn.provider)
-      const changed: PhoneNumberRecord = { ...pn, provider: connected.provider }
-      storeConnected(changed, connected, actor)
-      // [O5] New credentials clear a rejected-credentials banner until a send is refused again.
-      await writeRoom('workspace', (doc) => setPhoneNumber(doc, shownNumber(changed), RELAY_ORIGIN))
-      return changed
     },
     async grant(memberId, phoneNumberId) {
       if (!storage.getMember(memberId)) throw new AdminError(404, 'memberId', 'no such member')

@@ -54,6 +54,63 @@ describe('switchboard-relay CLI on DATA_DIR', () => {
     log.mockRestore()
   })
 
+  it('[N7] list shows an archived number; restore-phone-number brings it back with its rooms and access', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'relay-cli-'))
+    const env = { DATA_DIR: dir }
+    const storage = createSqliteStorage({ path: join(dir, 'relay.db') })
+    const relay = createRelay({
+      storage,
+      secret: 's',
+      webhookSecret: 'w',
+      upgradeWebSocket: (() => {
+        throw new Error('no sockets')
+      }) as never,
+      log: () => {},
+    })
+    await relay.admin.createPhoneNumber({ id: 'pn-1', name: 'Support', number: '+14155550142' })
+    await relay.admin.createMember({
+      id: 'max',
+      email: 'max@example.com',
+      name: 'Max',
+      role: 'member',
+      password: 'long-enough',
+    })
+    await relay.admin.grant('max', 'pn-1')
+    await relay.writeRoom('inbox:pn-1', (doc) => doc.getMap('meta').set('kept', true))
+    await relay.admin.removePhoneNumber('pn-1', '+14155550142')
+    await relay.close()
+
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {})
+    const err = vi.spyOn(console, 'error').mockImplementation(() => {})
+    expect(await runCli(['list'], env)).toBe(0)
+    expect(log.mock.calls.map((c) => String(c[0])).join('\n')).toMatch(
+      /number {2}pn-1 +\+14155550142 +Support {2}\(removed .* by operator: archived\)/,
+    )
+    expect(await runCli(['restore-phone-number', 'pn-1'], env)).toBe(0)
+    expect(log.mock.calls.at(-1)![0]).toBe(
+      'restored phone number pn-1 +14155550142 (Support) with its rooms',
+    )
+    expect(await runCli(['restore-phone-number', 'pn-1'], env)).toBe(1)
+    expect(err.mock.calls.at(-1)![0]).toBe(
+      'error: phoneNumberId: no archived phone number has this id',
+    )
+    const back = createSqliteStorage({ path: join(dir, 'relay.db') })
+    expect(back.getPhoneNumber('pn-1')).toEqual({
+      id: 'pn-1',
+      name: 'Support',
+      number: '+14155550142',
+    })
+    expect(back.listAccess('max')).toEqual(['pn-1'])
+    const doc = new Y.Doc()
+    const room = await back.loadRoom('inbox:pn-1')
+    if (room.snapshot) Y.applyUpdate(doc, room.snapshot)
+    for (const u of room.updates) Y.applyUpdate(doc, u.data)
+    expect(doc.getMap('meta').get('kept')).toBe(true)
+    await back.close()
+    log.mockRestore()
+    err.mockRestore()
+  })
+
   it('[S6][S8][S11] set-role, remove-member, reset-password, sessions and revoke-sessions work on the store; the last owner stays', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'relay-cli-'))
     const env = { DATA_DIR: dir }

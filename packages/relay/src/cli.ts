@@ -21,6 +21,8 @@ const usage = (
 
   create-member --email <email> --name <name> [--role owner|admin|member|viewer] [--password <pw>] [--id <id>]
   create-phone-number --name <name> --number <e164> [--id <id>]
+  restore-phone-number <id>                  brings back a removed (archived) number with its rooms
+      and the access of members still active; without credentials (docs/team-admin.md)
   grant --member <id|email> --phone-number <id>
   revoke --member <id|email> --phone-number <id>
   restore <inbox:phoneNumberId | phoneNumberId> --at <ISO 8601 time with zone | ms> [--by <owner id|email>]
@@ -142,6 +144,11 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
         console.log(`created phone number ${pn.id} ${pn.number} (${pn.name})`)
         break
       }
+      case 'restore-phone-number': {
+        const pn = await relay.admin.restorePhoneNumber(positionals[1] ?? '')
+        console.log(`restored phone number ${pn.id} ${pn.number} (${pn.name}) with its rooms`)
+        break
+      }
       case 'grant':
       case 'revoke': {
         const m = memberId(values.member)
@@ -218,6 +225,10 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
           )
         for (const pn of storage.listPhoneNumbers())
           console.log(`number  ${pn.id.padEnd(12)} ${pn.number.padEnd(28)} ${pn.name}`)
+        for (const pn of relay.admin.listArchivedPhoneNumbers())
+          console.log(
+            `number  ${pn.id.padEnd(12)} ${pn.number.padEnd(28)} ${pn.name}  (removed ${time(pn.archivedAt)} by ${pn.by}: archived)`,
+          )
         break
       }
       default:

@@ -77,6 +77,8 @@ export async function verifySignature(
 export interface WebhookRefusal {
   error: string
   field: string
+  /** 404 for a number the workspace does not have (or no longer has [N5]); 400 otherwise. */
+  status?: 404
 }
 
 /**
@@ -105,7 +107,12 @@ export function parseWebhook(
         field: `${prefix}at`,
       }
     if (!storage.getPhoneNumber(a.phoneNumberId))
-      return { ok: false, error: 'unknown phone number', field: `${prefix}phoneNumberId` }
+      return {
+        ok: false,
+        error: 'unknown phone number',
+        field: `${prefix}phoneNumberId`,
+        status: 404,
+      }
     const owner = storage.getConversationPhoneNumber(a.conversationId)
     if (owner && owner !== a.phoneNumberId)
       return {

@@ -250,6 +250,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
       invites,
       online: connections.online,
       startEpoch: epochs.start,
+      readRoom: rooms.readRoom,
     }),
   )
   app.route('/api', historyRoutes({ ...shared, hasPhoneNumber: access.hasPhoneNumber }))

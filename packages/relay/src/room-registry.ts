@@ -24,6 +24,8 @@ export interface RoomRegistry {
   scheduleIdle(room: Room): void
   /** Runs `fn` on a room's document as the relay; resolves once the change is durable. */
   writeRoom(name: string, fn: (doc: Y.Doc) => void): Promise<void>
+  /** Reads a room's document as it is in memory (loaded if it is not); writes nothing. */
+  readRoom<T>(name: string, fn: (doc: Y.Doc) => T): Promise<T>
   loaded(): string[]
   readonly size: number
   /** Stops idle unloads, waits for loads and stores in flight, unloads every room. */
@@ -108,12 +110,22 @@ export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
     }
   }
 
+  async function readRoom<T>(name: string, fn: (doc: Y.Doc) => T): Promise<T> {
+    const room = await open(name)
+    try {
+      return fn(room.doc)
+    } finally {
+      scheduleIdle(room)
+    }
+  }
+
   return {
     acquire,
     open,
     unload,
     scheduleIdle,
     writeRoom,
+    readRoom,
     loaded: () => [...rooms.keys()].sort(),
     get size() {
       return rooms.size

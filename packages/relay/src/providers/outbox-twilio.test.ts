@@ -201,6 +201,27 @@ describe('[O1]–[O8] replies through Twilio', () => {
     expect(r.storage.getOutgoing(activityId)).toMatchObject({ outcome: 'sent', tries: 3 })
   })
 
+  it('[N5] a reply still queued when the owner removes its number fails: the number is no longer connected', async () => {
+    let calls = 0
+    const { r, alice, fake, id, reply } = await setUp(() => {
+      calls++
+      return { status: 503, body: { message: 'Service Unavailable' } }
+    })
+    const activityId = (await reply()).json.activityId as string
+    await until(() => calls >= 1, 'a first try')
+    const removed = await api(r, `/api/admin/phone-numbers/${id}`, {
+      method: 'DELETE',
+      token: alice,
+      body: { confirm: NUMBER },
+    })
+    expect(removed.status).toBe(200)
+    const failed = await waitFor(r, activityId, (d) => d?.state === 'failed')
+    expect(failed).toMatchObject({ reason: 'the number is no longer connected through twilio' })
+    const tried = posts(fake).length
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect(posts(fake)).toHaveLength(tried)
+  })
+
   it('[O2] Twilio refusing connections: retried until it listens again, then sent once', async () => {
     const { r, fake, reply } = await setUp((q) => created(q, 'SM0004'))
     const port = Number(new URL(fake.url).port)

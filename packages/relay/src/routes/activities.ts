@@ -49,7 +49,8 @@ export function activityRoutes(deps: ActivityRoutesDeps): Hono<Vars> {
         return c.json({ error: 'body must be JSON', field: 'body' }, 400)
       }
       const parsed = parseWebhook(storage, input, now())
-      if (!parsed.ok) return c.json({ error: parsed.error, field: parsed.field }, 400)
+      if (!parsed.ok)
+        return c.json({ error: parsed.error, field: parsed.field }, parsed.status ?? 400)
       const results = []
       for (const a of parsed.activities) results.push({ id: a.id, ...(await ingest(a)) })
       return c.json({ accepted: results.length, results }, 202)

@@ -90,12 +90,16 @@ describe('[K1]–[K8] connecting a number from a provider (POST /api/admin/phone
     })
     const { id, webhookUrl } = (await res.json()) as { id: string; webhookUrl: string }
     expect(webhookUrl).toBe(`${r.url}/api/webhooks/quo/${id}`)
-    const generic = await connect(r, bob, { id: 'pn-gen', name: 'Generic', number: '555-0100' })
+    const generic = await connect(r, bob, {
+      id: 'pn-gen',
+      name: 'Generic',
+      number: '+14155550160',
+    })
     expect(generic.status).toBe(201)
     expect(await generic.json()).toEqual({
       id: 'pn-gen',
       webhookUrl: `${r.url}/api/webhooks/activity`,
-      phoneNumber: { id: 'pn-gen', name: 'Generic', number: '555-0100' },
+      phoneNumber: { id: 'pn-gen', name: 'Generic', number: '+14155550160' },
     })
     expect(r.relay.providerAccounts.get('pn-gen')).toBeNull()
   })
@@ -141,13 +145,15 @@ describe('[K1]–[K8] connecting a number from a provider (POST /api/admin/phone
     expect(res.status).toBe(201)
     const list = await api(r, '/api/admin/phone-numbers', { token: alice })
     const text = await list.text()
-    expect(JSON.parse(text)).toEqual({
-      phoneNumbers: [
-        { id: 'pn-a', name: 'Support', number: '+14155550142' },
-        { id: 'pn-b', name: 'Sales', number: '+14155550100' },
+    const shown = (JSON.parse(text) as { phoneNumbers: Record<string, unknown>[] }).phoneNumbers
+    // Each with its access and webhook URL [N2]; here only what a number is.
+    expect(shown.map(({ id, name, number, provider }) => ({ id, name, number, provider }))).toEqual(
+      [
+        { id: 'pn-a', name: 'Support', number: '+14155550142', provider: undefined },
+        { id: 'pn-b', name: 'Sales', number: '+14155550100', provider: undefined },
         { id: 'pn-q', name: 'Quo', number: '+14155550108', provider: 'quo' },
       ],
-    })
+    )
     for (const secret of [...SECRETS, 'sbc1.', 'credentials']) expect(text).not.toContain(secret)
     const me = await (await api(r, '/api/me', { token: alice })).text()
     for (const secret of [...SECRETS, 'sbc1.']) expect(me).not.toContain(secret)
@@ -191,7 +197,8 @@ describe('[K1]–[K8] connecting a number from a provider (POST /api/admin/phone
     expect(((await generic.json()) as { webhookUrl: string }).webhookUrl).toBe(
       `${PUBLIC_URL}/api/webhooks/telnyx/pn-a`,
     )
-    await connect(r, bob, { id: 'pn-local', name: 'Local', number: '555-0100' })
+    // A number stored before [N1] required E.164 on every number.
+    r.storage.putPhoneNumber({ id: 'pn-local', name: 'Local', number: '555-0100' })
     const local = await put({ provider: 'quo', credentials: QUO }, 'pn-local')
     expect([local.status, ((await local.json()) as { field: string }).field]).toEqual([
       400,

@@ -2,8 +2,9 @@
  * @module The admin API under `/api/admin` (owner or admin; restores owner only): members, roles,
  * passwords, sessions, phone numbers, access, epochs, restores. The rules live in admin.ts.
  */
-import { parseRoom } from '@switchboard/core'
+import { parseRoom, workspaceRoots } from '@switchboard/core'
 import { Hono, type Context } from 'hono'
+import type * as Y from 'yjs'
 import type { Admin, NewMember, NewPhoneNumber } from '../admin.ts'
 import type { Invites } from '../invites.ts'
 import type { EpochReport } from '../epochs.ts'
@@ -26,6 +27,8 @@ export interface AdminRoutesDeps {
   authenticate: Authenticate
   admin: Admin
   startEpoch(name: string): Promise<EpochReport>
+  /** Reads a room's document (the workspace's provider status banners, [O5]). */
+  readRoom<T>(name: string, fn: (doc: Y.Doc) => T): Promise<T>
   /** The base URL providers call (`PUBLIC_URL`); unset: the request's own origin. */
   publicUrl: string | undefined
   invites: Invites
@@ -102,7 +105,29 @@ export function adminRoutes(deps: AdminRoutesDeps): Hono<Vars> {
       ended: admin.revokeSessions(c.req.param('id'), c.req.param('sessionId'), c.get('member')),
     }),
   )
-  app.get('/phone-numbers', (c) => c.json({ phoneNumbers: storage.listPhoneNumbers() }))
+  // [N2] Each number with who has access (members who can sign in), where its webhooks go and
+  // the provider's status the workspace document shows [O5].
+  app.get('/phone-numbers', async (c) => {
+    const status = await deps.readRoom('workspace', (doc) => {
+      const out = new Map<string, string>()
+      for (const [id, pn] of workspaceRoots.phoneNumbers(doc))
+        if (pn.providerStatus) out.set(id, pn.providerStatus)
+      return out
+    })
+    const holders = new Map<string, string[]>()
+    for (const m of storage.listMembers())
+      if (m.deactivatedAt === undefined)
+        for (const pn of storage.listAccess(m.id))
+          holders.set(pn, [...(holders.get(pn) ?? []), m.id])
+    return c.json({
+      phoneNumbers: storage.listPhoneNumbers().map((pn) => ({
+        ...pn,
+        memberIds: holders.get(pn.id) ?? [],
+        ...(status.has(pn.id) ? { providerStatus: status.get(pn.id) } : {}),
+        webhookUrl: connected(c, pn).webhookUrl,
+      })),
+    })
+  })
   app.post('/phone-numbers', async (c) => {
     const body = await readJson(c)
     const pn = await admin.createPhoneNumber(body as unknown as NewPhoneNumber, c.get('member'))
@@ -117,6 +142,17 @@ export function adminRoutes(deps: AdminRoutesDeps): Hono<Vars> {
       c.get('member'),
     )
     return c.json(connected(c, pn))
+  })
+  app.patch('/phone-numbers/:id', async (c) => {
+    const { name } = await readJson(c)
+    const pn = await admin.renamePhoneNumber(c.req.param('id'), name, c.get('member'))
+    return c.json(connected(c, pn))
+  })
+  // [N4] Owner only, confirmed by typing the number; the rooms are archived [N6].
+  app.delete('/phone-numbers/:id', async (c) => {
+    const { confirm } = await readJson(c)
+    const archived = await admin.removePhoneNumber(c.req.param('id'), confirm, c.get('member'))
+    return c.json({ archived })
   })
   app.post('/access', async (c) => {
     const { memberId, phoneNumberId } = await readJson(c)
@@ -133,6 +169,9 @@ export function adminRoutes(deps: AdminRoutesDeps): Hono<Vars> {
     const parsed = parseRoom(name)
     if (!parsed || parsed.kind !== 'inbox')
       throw jsonError(400, 'only inbox rooms have epochs', { field: 'room' })
+    // [N6] An archived number's rooms are kept as they are.
+    if (!storage.getPhoneNumber(parsed.id!))
+      throw jsonError(404, 'no such phone number', { field: 'room' })
     return c.json(await startEpoch(name))
   })
   // Owner only: a restore writes over every member's triage since `at` (docs/restore.md).

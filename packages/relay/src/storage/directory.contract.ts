@@ -66,6 +66,24 @@ export function runDirectoryContract(name: string, make: () => Promise<Directory
       expect(d.getMeta('other')).toBeNull()
     })
 
+    it('[N5] removing a number drops its row, its sealed credentials and all access to it; its conversation index stays', async () => {
+      const { directory: d } = await harness()
+      d.putPhoneNumber({ id: 'pn1', name: 'Sales', number: '+14155550100', provider: 'quo' })
+      d.putPhoneNumber({ id: 'pn2', name: 'Support', number: '+14155550142' })
+      d.putSealedCredentials('pn1', 'sbc1.k.n.quo')
+      for (const m of ['m2', 'm1']) d.grantAccess(m, 'pn1')
+      d.grantAccess('m1', 'pn2')
+      d.setConversationPhoneNumber('c1', 'pn1')
+      expect(d.removePhoneNumber('pn1')).toEqual(['m1', 'm2'])
+      expect(d.getPhoneNumber('pn1')).toBeNull()
+      expect(d.getSealedCredentials('pn1')).toBeNull()
+      expect(d.listPhoneNumbers().map((pn) => pn.id)).toEqual(['pn2'])
+      expect(d.listAccess('m1')).toEqual(['pn2'])
+      expect(d.listAccess('m2')).toEqual([])
+      expect(d.getConversationPhoneNumber('c1')).toBe('pn1')
+      expect(d.removePhoneNumber('pn1')).toEqual([])
+    })
+
     it('[K1] a connected number keeps its provider and its sealed credentials apart from every listing', async () => {
       const { directory: d } = await harness()
       d.putPhoneNumber({ id: 'pn1', name: 'Sales', number: '+14155550100' })

@@ -94,6 +94,12 @@ export interface Directory extends InviteStore {
    */
   getSealedCredentials(phoneNumberId: string): string | null
   putSealedCredentials(phoneNumberId: string, sealed: string): void
+  /**
+   * Takes a number out of the directory: its row, its sealed credentials and every member's
+   * access to it [N5]; returns the ids of the members who had access. Its rooms and conversation
+   * index stay (archived, [N6]).
+   */
+  removePhoneNumber(phoneNumberId: string): string[]
   grantAccess(memberId: string, phoneNumberId: string): void
   revokeAccess(memberId: string, phoneNumberId: string): void
   /** Phone number ids the member may use. */

@@ -177,6 +177,14 @@ export function createMemoryStorage(): MemoryStorage {
       open()
       sealedCredentials.set(id, sealed)
     },
+    removePhoneNumber(id) {
+      open()
+      phoneNumbers.delete(id)
+      sealedCredentials.delete(id)
+      const had: string[] = []
+      for (const [memberId, s] of access) if (s.delete(id)) had.push(memberId)
+      return had.sort()
+    },
     grantAccess(memberId, phoneNumberId) {
       open()
       let s = access.get(memberId)

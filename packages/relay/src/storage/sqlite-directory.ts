@@ -128,6 +128,11 @@ export function createSqliteDirectory(
     putSealedCredentials: db.prepare(
       'INSERT INTO phone_number_credentials (phone_number_id, sealed) VALUES (?, ?) ON CONFLICT (phone_number_id) DO UPDATE SET sealed = excluded.sealed',
     ),
+    dropPhoneNumber: db.prepare('DELETE FROM phone_numbers WHERE id = ?'),
+    dropCredentials: db.prepare('DELETE FROM phone_number_credentials WHERE phone_number_id = ?'),
+    dropAccessTo: db.prepare<[string], { member_id: string }>(
+      'DELETE FROM access WHERE phone_number_id = ? RETURNING member_id',
+    ),
     grant: db.prepare('INSERT OR IGNORE INTO access (member_id, phone_number_id) VALUES (?, ?)'),
     revoke: db.prepare('DELETE FROM access WHERE member_id = ? AND phone_number_id = ?'),
     access: db.prepare<[string], { phone_number_id: string }>(
@@ -240,6 +245,17 @@ export function createSqliteDirectory(
     putSealedCredentials(id, sealed) {
       ensureOpen()
       q.putSealedCredentials.run(id, sealed)
+    },
+    removePhoneNumber(id) {
+      ensureOpen()
+      return db.transaction(() => {
+        q.dropPhoneNumber.run(id)
+        q.dropCredentials.run(id)
+        return q.dropAccessTo
+          .all(id)
+          .map((r) => r.member_id)
+          .sort()
+      })()
     },
     grantAccess(memberId, phoneNumberId) {
       ensureOpen()
