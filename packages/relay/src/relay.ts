@@ -25,6 +25,7 @@ import { createOwnership } from './ownership.ts'
 import { createCredentialVault } from './providers/credential-vault.ts'
 import type { ProviderAccounts } from './providers/provider-account.ts'
 import { createProviderAccounts } from './providers/provider-accounts.ts'
+import { createQuoCalls } from './providers/quo-calls.ts'
 import { CloseCode } from '@switchboard/protocol'
 import { resolveOptions, type RelayOptions } from './relay-options.ts'
 import { Room } from './room.ts'
@@ -127,6 +128,12 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   const vault = createCredentialVault(options.credentialsKey)
   const providerAccounts = options.providerAccounts ?? createProviderAccounts(storage, vault)
   const deliveries = createDeliveries({ storage, writeRoom, now })
+  const quoCalls = createQuoCalls({
+    storage,
+    writeRoom,
+    apiBase: options.providerApiBases.quo,
+    now,
+  })
   const outbox = createOutboxSender({
     storage,
     accounts: providerAccounts,
@@ -216,6 +223,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
       maxBodyBytes: options.maxFrameBytes,
       onRefused: metrics.authFailure,
       reportDelivery: (account, r) => deliveries.reportByProviderId(account, r),
+      quoCalls,
     }),
   )
   app.route('/api/admin', adminRoutes({ ...shared, admin, startEpoch: epochs.start }))

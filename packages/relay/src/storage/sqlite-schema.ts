@@ -91,6 +91,14 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX IF NOT EXISTS outbox_provider_id ON outbox (provider, provider_message_id);`)
     },
   },
+  {
+    version: 4,
+    does: 'provider calls (issue 22): where a call was filed, for the summaries and transcripts that name only the call',
+    up(db) {
+      db.exec(`CREATE TABLE IF NOT EXISTS provider_calls (call_key TEXT PRIMARY KEY,
+        phone_number_id TEXT NOT NULL, conversation_id TEXT NOT NULL, activity_id TEXT NOT NULL)`)
+    },
+  },
 ]
 
 export const SCHEMA_VERSION = migrations.length
