@@ -24,6 +24,8 @@ export interface ProviderWebhookDeps {
   maxBodyBytes: number
   /** Counts a refused signature (metrics' auth failures). */
   onRefused?: (reason: string) => void
+  /** Counts a delivery that brought nothing new (a retried event) [W6]. */
+  onDuplicate?: (provider: ProviderName) => void
   /**
    * A provider's report of a reply's delivery (deliveries.ts) [O8]; false when no reply carries
    * the id. Without it, reports are acknowledged and ignored.

@@ -62,11 +62,11 @@ export function providerWebhookRoutes(deps: ProviderWebhookDeps): Hono {
     const delivery = report(body)
     if (delivery) return takeReport(account, delivery, deps)
     const later = details?.(account, body)
-    if (later) return later
-    const parsed = parse(account, body, at)
-    const answer = await takeIn(parsed, deps.ingest, at)
-    if (answer.status === 200 && parsed.ok && parsed.activity)
+    const parsed = later ? null : parse(account, body, at)
+    const answer = await (later ?? takeIn(parsed!, deps.ingest, at))
+    if (answer.status === 200 && parsed?.ok && parsed.activity)
       deps.quoCalls?.filed(account, parsed.activity)
+    if (answer.body.duplicate === true) deps.onDuplicate?.(account.provider)
     return answer
   }
 

@@ -99,6 +99,13 @@ export const migrations: readonly Migration[] = [
         phone_number_id TEXT NOT NULL, conversation_id TEXT NOT NULL, activity_id TEXT NOT NULL)`)
     },
   },
+  {
+    version: 5,
+    does: "when each outbox attempt was queued (a resend keeps the reply's creation time), for the age of the oldest unsent reply",
+    up(db) {
+      addMissingColumns(db, 'outbox', { queued_at: 'INTEGER' })
+    },
+  },
 ]
 
 export const SCHEMA_VERSION = migrations.length
