@@ -149,6 +149,27 @@ describe('[W10] Quo call summaries and transcripts', () => {
     expect(r.storage.getConversationPhoneNumber(conversationId)).toBeNull()
   })
 
+  it('[W9][W10] a summary of a call filed on another number, posted to this one, is ignored without asking Quo', async () => {
+    const { r, bob, fake, post, conversationId } = await setUp('app')
+    await post(fx.callCompleted)
+    const other = await connect(r, bob, {
+      name: 'Other line',
+      number: '+15555550000',
+      provider: 'quo',
+      credentials: QUO,
+    })
+    const { id: otherId } = (await other.json()) as { id: string }
+    const body = JSON.stringify(fx.callSummary)
+    const res = await fetch(`${r.url}/api/webhooks/quo/${otherId}`, {
+      method: 'POST',
+      headers: quoAppHeaders(QUO.webhookSecret, body, Date.now()),
+      body,
+    })
+    expect(await res.json()).toEqual({ ignored: 'call of another phone number' })
+    expect(fake.requests).toEqual([])
+    expect((await details(r, conversationId, ACTIVITY)).details).toBeNull()
+  })
+
   it('[W3][W7][W10] a badly signed summary is 403; one without a callId is 400; one Quo could not make is ignored', async () => {
     const { r, id, post } = await setUp('app')
     const body = JSON.stringify(fx.callSummary)

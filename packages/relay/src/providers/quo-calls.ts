@@ -86,6 +86,8 @@ export function createQuoCalls(deps: QuoCallsDeps): QuoCalls {
     } catch (error) {
       return { ok: false, reason: error instanceof Error ? error.message : String(error) }
     }
+    if (typeof call !== 'object' || call === null)
+      return { ok: false, reason: "Quo's API answered no call" }
     if (!ours) return { ok: true, conversationId: null, ignored: 'number not in the Quo workspace' }
     const callNumber = field(call, 'phoneNumberId')
     if (callNumber !== ours)
@@ -107,9 +109,11 @@ export function createQuoCalls(deps: QuoCallsDeps): QuoCalls {
     filed(account, activity) {
       if (account.provider !== 'quo' || (activity.kind !== 'call' && activity.kind !== 'voicemail'))
         return
-      const callId = activity.id.replace(/^quo-(call|vm)-/, '')
+      const callKey = callKeyOf(activity.id.replace(/^quo-(call|vm)-/, ''))
+      // A retried call.completed writes nothing: the first record stays anyway.
+      if (storage.getProviderCall(callKey)) return
       storage.putProviderCall({
-        callKey: callKeyOf(callId),
+        callKey,
         phoneNumberId: account.phoneNumberId,
         conversationId: activity.conversationId,
         activityId: activity.id,
