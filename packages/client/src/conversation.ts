@@ -2,15 +2,17 @@
  * @module An opened conversation: its own room (activities, internal notes), loaded lazily.
  * A note's @mentions are also written to the inbox document, where the mentioned member sees
  * them without opening the thread. Each reply sent through a provider has a delivery beside it,
- * which only the relay writes.
+ * and a call the provider summarised its details, which only the relay writes.
  */
 import {
   addNote,
+  callDetailsOf,
   deliveryOf,
   listActivities,
   listNotes,
   roomName,
   type Activity,
+  type CallDetails,
   type Delivery,
   type Note,
 } from '@switchboard/core'
@@ -42,6 +44,10 @@ export class ConversationRoomHandle implements ConversationHandle {
 
   delivery(activityId: string): Delivery | null {
     return deliveryOf(this.replica.doc, activityId)
+  }
+
+  callDetails(activityId: string): CallDetails | null {
+    return callDetailsOf(this.replica.doc, activityId)
   }
 
   async resend(activityId: string): Promise<void> {

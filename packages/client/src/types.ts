@@ -1,6 +1,7 @@
 /** @module The public shape of a Switchboard replica: what the web app, the CLI and bots use. */
 import type {
   Activity,
+  CallDetails,
   Contact,
   ContactPatch,
   Conversation,
@@ -121,6 +122,11 @@ export interface ConversationHandle {
    * Changes are heard through `onChange`.
    */
   delivery(activityId: string): Delivery | null
+  /**
+   * A call's summary, next steps and transcript, which the provider sends after the call and the
+   * relay writes beside it; null when none came. Changes are heard through `onChange`.
+   */
+  callDetails(activityId: string): CallDetails | null
   /**
    * Asks the relay to send a Failed or Unknown reply again (`POST /api/outgoing/:id/resend`);
    * the delivery then starts over at Sending as the next attempt. Needs the relay.

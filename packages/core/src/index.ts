@@ -119,6 +119,15 @@ export {
   accepted,
 } from './delivery.ts'
 export type { Delivery } from './delivery.ts'
+export {
+  boundCallDetails,
+  callDetailsOf,
+  callDetailsRoot,
+  setCallDetails,
+  MAX_CALL_DETAILS_CHARS,
+  MAX_CALL_DETAILS_LINE,
+} from './call-details.ts'
+export type { CallDetails, CallDetailsPatch, TranscriptTurn } from './call-details.ts'
 export { addMention, clearMention, listMentions } from './mentions.ts'
 export {
   MemberRole,

@@ -6,14 +6,17 @@
  * points at the HTTP admin API, which also closes revoked sockets live.
  */
 import { randomBytes } from 'node:crypto'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { credentialOptions, credentialsFrom } from './cli-credentials.ts'
 import { EnvError, readRelayEnv } from './node/env.ts'
+import { secretFrom } from './node/secrets.ts'
 import { createRelay, AdminError } from './relay.ts'
+import { webhookUrl } from './routes/admin.ts'
 import { retentionMs } from './restore.ts'
 import { createSqliteStorage } from './storage/sqlite.ts'
-import { memberRoles, type MemberRole } from './storage/relay-storage.ts'
+import { memberRoles, type MemberRole, type PhoneNumberRecord } from './storage/relay-storage.ts'
 
 const usage = (
   dataDir: string,
@@ -21,6 +24,13 @@ const usage = (
 
   create-member --email <email> --name <name> [--role owner|admin|member|viewer] [--password <pw>] [--id <id>]
   create-phone-number --name <name> --number <e164> [--id <id>]
+      [--provider twilio|telnyx|quo (--credentials-file <file.json | -> | <credential flags>)]
+      connects the number through its provider and prints the webhook URL to paste there
+      (<PUBLIC_URL>/api/webhooks/<provider>/<id>); credential flags: Twilio --account-sid
+      --auth-token, Telnyx --api-key --public-key, Quo --api-key --webhook-secret; the file holds
+      the same fields as JSON ({ "accountSid": …, "authToken": … }), or - reads it from stdin
+  set-credentials --phone-number <id> [--provider twilio|telnyx|quo] (--credentials-file <f> | <flags>)
+      replaces a number's credentials (a rotation), or connects a number that had none
   restore-phone-number <id>                  brings back a removed (archived) number with its rooms
       and the access of members still active; without credentials (docs/team-admin.md)
   grant --member <id|email> --phone-number <id>
@@ -51,6 +61,15 @@ function relayRunning(dataDir: string): number | null {
   }
 }
 
+/** [K8] The URL to paste at the provider; without PUBLIC_URL the CLI knows no address to print. */
+function printWebhookUrl(publicUrl: string | undefined, pn: PhoneNumberRecord) {
+  console.log(`webhook URL: ${webhookUrl(publicUrl ?? '<PUBLIC_URL>', pn)}`)
+  if (!publicUrl)
+    console.log(
+      'PUBLIC_URL is not set: put the address providers reach this relay by in its place, and set PUBLIC_URL for the relay',
+    )
+}
+
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
@@ -70,12 +89,19 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
       session: { type: 'string' },
       all: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
+      ...credentialOptions,
     },
   })
   // Read before the store is opened: a mistyped setting changes nothing.
   let settings
   try {
-    settings = readRelayEnv(env, ['DATA_DIR', 'RESTORE_RETENTION_DAYS'])
+    settings = readRelayEnv(env, [
+      'DATA_DIR',
+      'RESTORE_RETENTION_DAYS',
+      'SWITCHBOARD_SECRET',
+      'CREDENTIALS_KEY',
+      'PUBLIC_URL',
+    ])
   } catch (err) {
     if (!(err instanceof EnvError)) throw err
     console.error(`error: ${err.message}`)
@@ -101,11 +127,21 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
     return 2
   }
   const restoreRetentionMs = retentionMs(settings.RESTORE_RETENTION_DAYS)
+  // [K2] Credentials are sealed with the key the relay on this DATA_DIR will open them with.
+  const sealing =
+    command === 'set-credentials' ||
+    (command === 'create-phone-number' &&
+      (values.provider !== undefined || values['credentials-file'] !== undefined))
+  if (sealing) mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+  const secret = sealing
+    ? secretFrom(dataDir, 'switchboard-secret', settings.SWITCHBOARD_SECRET)
+    : 'cli-does-not-sign-tokens'
   const storage = createSqliteStorage({ path: join(dataDir, 'relay.db') })
   const relay = createRelay({
     storage,
     restoreRetentionMs,
-    secret: 'cli-does-not-sign-tokens',
+    secret,
+    ...(settings.CREDENTIALS_KEY ? { credentialsKey: settings.CREDENTIALS_KEY } : {}),
     webhookSecret: 'cli-does-not-verify-webhooks',
     upgradeWebSocket: (() => {
       throw new Error('the CLI serves no sockets')
@@ -136,12 +172,33 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
         break
       }
       case 'create-phone-number': {
+        const given = credentialsFrom(values)
+        if (given.warning) console.error(given.warning)
         const pn = await relay.admin.createPhoneNumber({
           name: values.name ?? '',
           number: values.number ?? '',
           ...(values.id ? { id: values.id } : {}),
+          ...(values.provider !== undefined ? { provider: values.provider } : {}),
+          ...(given.credentials ? { credentials: given.credentials } : {}),
         })
-        console.log(`created phone number ${pn.id} ${pn.number} (${pn.name})`)
+        console.log(
+          `created phone number ${pn.id} ${pn.number} (${pn.name})` +
+            (pn.provider ? `, connected through ${pn.provider}` : ''),
+        )
+        if (pn.provider) printWebhookUrl(settings.PUBLIC_URL, pn)
+        break
+      }
+      case 'set-credentials': {
+        const id = values['phone-number']
+        if (!id) throw new AdminError(400, 'phone-number', '--phone-number is required')
+        const given = credentialsFrom(values)
+        if (given.warning) console.error(given.warning)
+        const pn = await relay.admin.setCredentials(id, {
+          ...(values.provider !== undefined ? { provider: values.provider } : {}),
+          credentials: given.credentials,
+        })
+        console.log(`credentials of ${pn.id} ${pn.number} replaced (${pn.provider})`)
+        printWebhookUrl(settings.PUBLIC_URL, pn)
         break
       }
       case 'restore-phone-number': {
@@ -224,7 +281,10 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
               (m.deactivatedAt !== undefined ? '  (removed)' : ''),
           )
         for (const pn of storage.listPhoneNumbers())
-          console.log(`number  ${pn.id.padEnd(12)} ${pn.number.padEnd(28)} ${pn.name}`)
+          console.log(
+            `number  ${pn.id.padEnd(12)} ${pn.number.padEnd(28)} ${pn.name}` +
+              (pn.provider ? `  (${pn.provider})` : ''),
+          )
         for (const pn of relay.admin.listArchivedPhoneNumbers())
           console.log(
             `number  ${pn.id.padEnd(12)} ${pn.number.padEnd(28)} ${pn.name}  (removed ${time(pn.archivedAt)} by ${pn.by}: archived)`,

@@ -28,6 +28,8 @@ export interface DeliveriesDeps {
   storage: RelayStorage
   writeRoom(name: string, fn: (doc: Y.Doc) => void): Promise<void>
   now: () => number
+  /** Counts a reply's reported outcome (metrics.ts). */
+  onOutcome?: (state: Exclude<DeliveryState, 'sending'>) => void
 }
 
 export interface ReportDetails {
@@ -96,6 +98,7 @@ export function createDeliveries(deps: DeliveriesDeps): Deliveries {
       })
       if (state !== 'sending' && (changed || row.state === 'in-flight'))
         storage.settleOutgoing(row.activityId, row.attempt, state, details)
+      if (state !== 'sending' && changed) deps.onOutcome?.(state)
       if (state === 'sent' || state === 'delivered') await accepted(row)
       return changed
     },

@@ -17,12 +17,30 @@ export interface Metrics {
   framesRejected: Map<string, number>
   authFailures: Map<string, number>
   socketsClosed: Map<number, number>
+  /** Replies through a provider's outbox, by what became of them (queued, sent, …) [O1]–[O4]. */
+  outboxReplies: Map<string, number>
+  /** Sends tried again after the provider did not take them (5xx, 429, refused connection) [O2]. */
+  outboxRetries: number
+  /** Milliseconds the oldest reply the provider has not taken has waited, read at each scrape. */
+  oldestUnsentMs: () => number
+  /** Provider webhook posts, by `provider` and answer class (`2xx`, `4xx`, `5xx`). */
+  webhooks: Map<string, number>
+  /** Webhook deliveries that brought nothing new (a provider's retry), by provider [W6]. */
+  webhookDuplicates: Map<string, number>
+  outboxReply(outcome: OutboxMetric): void
+  outboxRetry(): void
+  webhook(provider: string, status: number): void
+  webhookDuplicate(provider: string): void
   observeStore(ms: number): void
   reject(reason: string): void
   authFailure(reason: string): void
   closed(code: number): void
   render(): string
 }
+
+/** What the outbox metrics count: a reply queued (sent or resent), then its reported outcome. */
+export const outboxMetrics = ['queued', 'sent', 'delivered', 'failed', 'unknown'] as const
+export type OutboxMetric = (typeof outboxMetrics)[number]
 
 const inc = <K>(map: Map<K, number>, key: K) => map.set(key, (map.get(key) ?? 0) + 1)
 
@@ -44,6 +62,16 @@ export function createMetrics(): Metrics {
     framesRejected: new Map(),
     authFailures: new Map(),
     socketsClosed: new Map(),
+    outboxReplies: new Map(outboxMetrics.map((o) => [o, 0])),
+    outboxRetries: 0,
+    oldestUnsentMs: () => 0,
+    webhooks: new Map(),
+    webhookDuplicates: new Map(),
+    outboxReply: (outcome) => inc(m.outboxReplies, outcome),
+    outboxRetry: () => void m.outboxRetries++,
+    webhook: (provider, status) =>
+      inc(m.webhooks, `{provider="${provider}",class="${Math.floor(status / 100)}xx"}`),
+    webhookDuplicate: (provider) => inc(m.webhookDuplicates, provider),
     observeStore(ms) {
       storeCount++
       storeSum += ms
@@ -107,6 +135,36 @@ export function createMetrics(): Metrics {
         'counter',
         'Sockets closed by the relay, by close code.',
         labelled('code', m.socketsClosed),
+      )
+      metric(
+        'switchboard_outbox_replies_total',
+        'counter',
+        'Replies through a provider: queued (sent or resent), then reported sent, delivered, failed or unknown.',
+        labelled('outcome', m.outboxReplies),
+      )
+      metric(
+        'switchboard_outbox_retries_total',
+        'counter',
+        'Sends tried again after the provider did not take them.',
+        [['', m.outboxRetries]],
+      )
+      metric(
+        'switchboard_outbox_oldest_unsent_seconds',
+        'gauge',
+        'Age of the oldest reply the provider has not taken yet (0 when none).',
+        [['', Math.max(0, m.oldestUnsentMs()) / 1000]],
+      )
+      metric(
+        'switchboard_webhooks_total',
+        'counter',
+        'Webhook posts, by provider and answer class.',
+        [...m.webhooks],
+      )
+      metric(
+        'switchboard_webhook_duplicates_total',
+        'counter',
+        'Webhook deliveries that brought nothing new, by provider.',
+        labelled('provider', m.webhookDuplicates),
       )
       lines.push(
         '# HELP switchboard_store_latency_ms Time from batch to durable, in ms.',

@@ -38,6 +38,8 @@ export interface OutboxSenderDeps {
   log: (event: Record<string, unknown>) => void
   timing: OutboxTiming
   clients?: Readonly<Record<ProviderName, SendClient>>
+  /** Counts a send tried again [O2] (metrics.ts). */
+  onRetry?: () => void
 }
 
 export interface OutboxSender {
@@ -143,6 +145,7 @@ export function createOutboxSender(deps: OutboxSenderDeps): OutboxSender {
           now() + retryDelay(row.tries, timing),
           result.reason,
         )
+        deps.onRetry?.()
         log({
           level: 'warn',
           msg: 'outbox retry',

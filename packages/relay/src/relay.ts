@@ -27,6 +27,7 @@ import { createOwnership } from './ownership.ts'
 import { createCredentialVault } from './providers/credential-vault.ts'
 import type { ProviderAccounts } from './providers/provider-account.ts'
 import { createProviderAccounts } from './providers/provider-accounts.ts'
+import { createQuoCalls } from './providers/quo-calls.ts'
 import { CloseCode } from '@switchboard/protocol'
 import { resolveOptions, type RelayOptions } from './relay-options.ts'
 import { Room } from './room.ts'
@@ -132,7 +133,17 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   // [K1][K2] Credentials are sealed with their own key and opened only here, on demand.
   const vault = createCredentialVault(options.credentialsKey)
   const providerAccounts = options.providerAccounts ?? createProviderAccounts(storage, vault)
-  const deliveries = createDeliveries({ storage, writeRoom, now })
+  const deliveries = createDeliveries({ storage, writeRoom, now, onOutcome: metrics.outboxReply })
+  metrics.oldestUnsentMs = () => {
+    const at = storage.oldestUnsent()
+    return at === null ? 0 : now() - at
+  }
+  const quoCalls = createQuoCalls({
+    storage,
+    writeRoom,
+    apiBase: options.providerApiBases.quo,
+    now,
+  })
   const outbox = createOutboxSender({
     storage,
     accounts: providerAccounts,
@@ -142,6 +153,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     now,
     log,
     timing: options.outboxTiming,
+    onRetry: metrics.outboxRetry,
   })
   const admin = createAdmin({
     ...options,
@@ -187,6 +199,18 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   app.use('/api/*', (c, next) => {
     if (c.req.path.startsWith('/api/webhooks/')) return next()
     return (c.req.path === '/api/login' ? loginBody : jsonBody)(c, next)
+  })
+
+  // Every webhook post, by provider and answer class, refusals included.
+  app.use('/api/webhooks/*', async (c, next) => {
+    await next()
+    const segment = c.req.path.split('/')[3] ?? ''
+    const provider = ['twilio', 'telnyx', 'quo'].includes(segment)
+      ? segment
+      : segment === 'activity'
+        ? 'generic'
+        : 'other'
+    metrics.webhook(provider, c.res.status)
   })
 
   const shared = { ...options, metrics, authenticate }
@@ -239,7 +263,9 @@ export function createRelay(relayOptions: RelayOptions): Relay {
       now,
       maxBodyBytes: options.maxFrameBytes,
       onRefused: metrics.authFailure,
+      onDuplicate: metrics.webhookDuplicate,
       reportDelivery: (account, r) => deliveries.reportByProviderId(account, r),
+      quoCalls,
     }),
   )
   app.route(

@@ -8,6 +8,7 @@ import { MAX_ACTIVITY_AHEAD_MS } from '../ingestion.ts'
 import type { ProviderAccount, ProviderAccounts, ProviderName } from './provider-account.ts'
 import type { DeliveryReport } from './delivery-reports.ts'
 import type { ParsedEvent } from './provider-activity.ts'
+import type { QuoCalls } from './quo-calls.ts'
 
 export interface ProviderWebhookDeps {
   /** The connected numbers and their opened credentials. */
@@ -23,11 +24,18 @@ export interface ProviderWebhookDeps {
   maxBodyBytes: number
   /** Counts a refused signature (metrics' auth failures). */
   onRefused?: (reason: string) => void
+  /** Counts a delivery that brought nothing new (a retried event) [W6]. */
+  onDuplicate?: (provider: ProviderName) => void
   /**
    * A provider's report of a reply's delivery (deliveries.ts) [O8]; false when no reply carries
    * the id. Without it, reports are acknowledged and ignored.
    */
   reportDelivery?: (account: ProviderAccount, report: DeliveryReport) => Promise<boolean>
+  /**
+   * Quo's calls, for their summaries and transcripts [W10]. Without it, those are acknowledged
+   * and ignored.
+   */
+  quoCalls?: QuoCalls
 }
 
 /** Accounts that know no number: every provider webhook answers 404 until numbers are connected. */
@@ -35,7 +43,8 @@ export const noProviderAccounts: ProviderAccounts = { get: () => null }
 
 /** An answer of a provider webhook: status and JSON body. */
 export interface WebhookAnswer {
-  status: 200 | 400 | 403 | 404
+  /** 503: the event cannot be placed yet (a look-up at the provider failed); it is sent again. */
+  status: 200 | 400 | 403 | 404 | 503
   body: Record<string, unknown>
 }
 

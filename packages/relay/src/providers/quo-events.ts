@@ -2,9 +2,9 @@
  * @module Quo's (formerly OpenPhone) JSON webhooks as activities. App webhooks carry the object
  * under `data.object`; API (Standard Webhooks) ones under `data.resource`, with `data.context`
  * (https://www.quo.com/docs/mdx/beta/webhooks-overview). `message.received` becomes a message,
- * `call.completed` a call, or a voicemail when it carries one; outgoing statuses
- * (`message.delivered`, …), summaries and transcripts (which name the call, not the contact)
- * are acknowledged and ignored in this slice.
+ * `call.completed` a call, or a voicemail when it carries one; other events are acknowledged and
+ * ignored. Outgoing statuses (`message.delivered`) are delivery reports (delivery-reports.ts), and
+ * summaries and transcripts are a call's details (quo-call-details.ts), both taken before this.
  */
 import type { ProviderAccount } from './provider-account.ts'
 import {

@@ -155,7 +155,7 @@ describe('Quo events', () => {
     expect(parsed.ok && parsed.activity?.transcript?.length).toBe(10_000)
   })
 
-  it('[W7] summaries are ignored; a body without an object is malformed', () => {
+  it('[W7][W10] summaries are not activities (the route attaches them to their call); a body without an object is malformed', () => {
     expect(parseQuo(account, fixtures.callSummaryCompleted, 0)).toMatchObject({
       ok: true,
       activity: null,

@@ -53,6 +53,7 @@ export function activityRoutes(deps: ActivityRoutesDeps): Hono<Vars> {
         return c.json({ error: parsed.error, field: parsed.field }, parsed.status ?? 400)
       const results = []
       for (const a of parsed.activities) results.push({ id: a.id, ...(await ingest(a)) })
+      for (const r of results) if (r.duplicate) metrics.webhookDuplicate('generic')
       return c.json({ accepted: results.length, results }, 202)
     },
   )

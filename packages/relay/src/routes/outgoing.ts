@@ -59,6 +59,7 @@ export function outgoingRoutes(deps: OutgoingRoutesDeps): Hono<Vars> {
         RELAY_ORIGIN,
       ),
     )
+    deps.metrics.outboxReply('queued')
     deps.wakeOutbox()
   }
 
@@ -125,6 +126,7 @@ export function outgoingRoutes(deps: OutgoingRoutesDeps): Hono<Vars> {
       setDelivery(doc, activity.id, { state: 'sending', attempt: 1, at: now() }, RELAY_ORIGIN)
     })
     storage.recordActivity(activity.id)
+    deps.metrics.outboxReply('queued')
     deps.wakeOutbox()
     return c.json({ activity, activityId: activity.id, delivery: 'sending' }, 202)
   })

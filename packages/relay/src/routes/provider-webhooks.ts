@@ -18,6 +18,7 @@ import {
   type ProviderWebhookDeps,
   type WebhookAnswer,
 } from '../providers/provider-webhook.ts'
+import { parseQuoCallDetails } from '../providers/quo-call-details.ts'
 import { parseQuo } from '../providers/quo-events.ts'
 import { verifyQuo } from '../providers/quo-signature.ts'
 import type { SignatureCheck } from '../providers/signature-check.ts'
@@ -42,6 +43,7 @@ export function providerWebhookRoutes(deps: ProviderWebhookDeps): Hono {
     verify: (account: A, raw: Uint8Array, at: number) => SignatureCheck,
     parse: (account: A, body: unknown, at: number) => ParsedEvent,
     report: (body: unknown) => DeliveryReport | null,
+    details?: (account: A, body: unknown) => Promise<WebhookAnswer> | null,
   ): Promise<WebhookAnswer> {
     if (!account) return unknownNumber
     const raw = await rawBody(c)
@@ -59,7 +61,30 @@ export function providerWebhookRoutes(deps: ProviderWebhookDeps): Hono {
     }
     const delivery = report(body)
     if (delivery) return takeReport(account, delivery, deps)
-    return takeIn(parse(account, body, at), deps.ingest, at)
+    const later = details?.(account, body)
+    const parsed = later ? null : parse(account, body, at)
+    const answer = await (later ?? takeIn(parsed!, deps.ingest, at))
+    if (answer.status === 200 && parsed?.ok && parsed.activity)
+      deps.quoCalls?.filed(account, parsed.activity)
+    if (answer.body.duplicate === true) deps.onDuplicate?.(account.provider)
+    return answer
+  }
+
+  /** [W10] A Quo summary or transcript, attached to its call; null for any other event. */
+  function quoDetails(
+    account: Extract<ProviderAccount, { provider: 'quo' }>,
+    body: unknown,
+  ): Promise<WebhookAnswer> | null {
+    const event = parseQuoCallDetails(body)
+    if (!event) return null
+    if (!event.ok)
+      return Promise.resolve({ status: 400, body: { error: event.error, field: event.field } })
+    if (event.callId === null || !deps.quoCalls)
+      return Promise.resolve({
+        status: 200,
+        body: { ignored: event.callId === null ? event.ignored : 'call details' },
+      })
+    return deps.quoCalls.attach(account, event.callId, event.patch)
   }
 
   app.post('/telnyx/:phoneNumberId', async (c) => {
@@ -102,6 +127,7 @@ export function providerWebhookRoutes(deps: ProviderWebhookDeps): Hono {
         ),
       parseQuo,
       quoReport,
+      quoDetails,
     )
     return c.json(body, status)
   })

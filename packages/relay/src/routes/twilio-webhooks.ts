@@ -99,6 +99,7 @@ export function twilioWebhookRoutes(deps: ProviderWebhookDeps & { now: () => num
   ) {
     const at = now()
     const answer = await takeIn(parse(v.account, v.params, at), deps.ingest, at)
+    if (answer.body.duplicate === true) deps.onDuplicate?.('twilio')
     if (answer.status !== 200) return c.json(answer.body, answer.status)
     return c.body(EMPTY_TWIML, 200, { 'content-type': 'text/xml' })
   }

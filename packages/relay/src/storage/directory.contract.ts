@@ -123,6 +123,24 @@ export function runDirectoryContract(name: string, make: () => Promise<Directory
       expect(d.getDeviceOwner('d2')).toBeNull()
     })
 
+    it('[W10] a provider call is found by its key after a restart; its first record stays', async () => {
+      const h = await harness()
+      const call = {
+        callKey: 'quo:AC1',
+        phoneNumberId: 'pn1',
+        conversationId: 'pc-1',
+        activityId: 'quo-call-AC1',
+      }
+      expect(h.directory.getProviderCall('quo:AC1')).toBeNull()
+      h.directory.putProviderCall(call)
+      h.directory.putProviderCall({ ...call, activityId: 'quo-vm-AC1' })
+      expect(h.directory.getProviderCall('quo:AC1')).toEqual(call)
+      const again = await h.reopen()
+      open.push(again)
+      expect(again.directory.getProviderCall('quo:AC1')).toEqual(call)
+      expect(again.directory.getProviderCall('quo:AC2')).toBeNull()
+    })
+
     it('[W6][M8] the conversation index, activity ids and client bindings are seen at once and kept after whenDurable()', async () => {
       const h = await harness()
       const d = h.directory

@@ -64,6 +64,18 @@ export interface PhoneNumberRecord {
   provider?: ProviderName
 }
 
+/**
+ * A call a provider tells more of after it ended (a Quo summary or transcript names the call, not
+ * the contact): where its activity was filed.
+ */
+export interface ProviderCallRecord {
+  /** The provider and its call id: `quo:AC…`. */
+  callKey: string
+  phoneNumberId: string
+  conversationId: string
+  activityId: string
+}
+
 export interface Directory extends InviteStore {
   getMember(id: string): MemberRecord | null
   getMemberByEmail(email: string): MemberRecord | null
@@ -107,6 +119,10 @@ export interface Directory extends InviteStore {
   /** The phone number a conversation belongs to (set once, on first ingestion). */
   getConversationPhoneNumber(conversationId: string): string | null
   setConversationPhoneNumber(conversationId: string, phoneNumberId: string): void
+  /** Where a provider's call was filed, or null when the relay never took it in. */
+  getProviderCall(callKey: string): ProviderCallRecord | null
+  /** Records where a call was filed; the first record of a call key stays. */
+  putProviderCall(call: ProviderCallRecord): void
   /** Webhook idempotency: true the first time an activity id is recorded. */
   recordActivity(activityId: string): boolean
   hasActivity(activityId: string): boolean

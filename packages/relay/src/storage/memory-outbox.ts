@@ -2,7 +2,7 @@
 import type { Outbox, OutboxRow } from './outbox.ts'
 
 export function createMemoryOutbox(open: () => void): Outbox {
-  const rows = new Map<string, { row: OutboxRow; seq: number }>()
+  const rows = new Map<string, { row: OutboxRow; seq: number; queuedAt: number }>()
   let seq = 0
   const copy = (r: OutboxRow | undefined): OutboxRow | null => (r ? { ...r } : null)
   const current = (activityId: string, attempt: number) => {
@@ -15,6 +15,7 @@ export function createMemoryOutbox(open: () => void): Outbox {
       rows.set(row.activityId, {
         row: { ...row, state: 'queued', dueAt, tries: 0 },
         seq: seq++,
+        queuedAt: dueAt,
       })
     },
     getOutgoing: (activityId) => copy(rows.get(activityId)?.row),
@@ -56,6 +57,12 @@ export function createMemoryOutbox(open: () => void): Outbox {
       if (details.reason !== undefined) row.reason = details.reason
       else delete row.reason
       if (details.providerMessageId !== undefined) row.providerMessageId = details.providerMessageId
+    },
+    oldestUnsent() {
+      let oldest: number | null = null
+      for (const { row, queuedAt } of rows.values())
+        if (row.state !== 'done' && (oldest === null || queuedAt < oldest)) oldest = queuedAt
+      return oldest
     },
     outgoingByProviderId(provider, providerMessageId) {
       for (const { row } of rows.values())

@@ -4,6 +4,7 @@ import type {
   MemberRecord,
   RoomEpoch,
   PhoneNumberRecord,
+  ProviderCallRecord,
   RelayStorage,
   SessionRecord,
   StoredRoom,
@@ -35,6 +36,7 @@ export function createMemoryStorage(): MemoryStorage {
   const access = new Map<string, Set<string>>()
   const conversations = new Map<string, string>()
   const activities = new Set<string>()
+  const providerCalls = new Map<string, ProviderCallRecord>()
   const meta = new Map<string, string>()
   const clientOwners = new Map<string, string>()
   const deviceOwners = new Map<string, string>()
@@ -208,6 +210,14 @@ export function createMemoryStorage(): MemoryStorage {
       return true
     },
     hasActivity: (id) => activities.has(id),
+    getProviderCall(callKey) {
+      const call = providerCalls.get(callKey)
+      return call ? { ...call } : null
+    },
+    putProviderCall(call) {
+      open()
+      if (!providerCalls.has(call.callKey)) providerCalls.set(call.callKey, { ...call })
+    },
     transaction: (fn) => fn(),
     whenDurable: () => Promise.resolve(),
     getClientOwner: (room, client) => clientOwners.get(`${room}\u241f${client}`) ?? null,

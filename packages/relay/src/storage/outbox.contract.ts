@@ -120,5 +120,26 @@ export function runOutboxContract(name: string, make: () => Promise<OutboxHarnes
       expect(row).not.toHaveProperty('providerMessageId')
       expect(o.outgoingByProviderId('twilio', 'SM1')).toBeNull()
     })
+
+    it('the oldest unsent reply is the earliest attempt queued and not settled, in flight included', async () => {
+      const h = await harness()
+      const o = h.outbox
+      expect(o.oldestUnsent()).toBeNull()
+      o.enqueueOutgoing(reply('a', { createdAt: 1000 }))
+      o.enqueueOutgoing(reply('b', { createdAt: 2000 }))
+      expect(o.oldestUnsent()).toBe(1000)
+      expect(o.startOutgoing('a', 1, 1500)).toBe(true)
+      expect(o.oldestUnsent()).toBe(1000)
+      o.settleOutgoing('a', 1, 'failed', { reason: 'no' })
+      expect(o.oldestUnsent()).toBe(2000)
+      // A resend counts from when it was queued, not from the reply's creation.
+      o.enqueueOutgoing(reply('a', { attempt: 2, createdAt: 1000 }), 5000)
+      o.startOutgoing('b', 1, 2100)
+      o.settleOutgoing('b', 1, 'sent', { providerMessageId: 'SM1' })
+      expect(o.oldestUnsent()).toBe(5000)
+      const again = await h.reopen()
+      open.push(again)
+      expect(again.outbox.oldestUnsent()).toBe(5000)
+    })
   })
 }

@@ -76,4 +76,9 @@ export interface Outbox {
   ): void
   /** The row whose current attempt the provider knows as `providerMessageId`. */
   outgoingByProviderId(provider: ProviderName, providerMessageId: string): OutboxRow | null
+  /**
+   * When the oldest attempt the provider has not taken yet (queued or in flight) was queued (ms),
+   * or null when there is none: how long replies wait, for the metrics.
+   */
+  oldestUnsent(): number | null
 }

@@ -17,7 +17,13 @@ export type {
   StoredRoom,
   StoredUpdate,
 } from './room-log.ts'
-export type { Directory, MemberRecord, PhoneNumberRecord, SessionRecord } from './directory.ts'
+export type {
+  Directory,
+  MemberRecord,
+  PhoneNumberRecord,
+  ProviderCallRecord,
+  SessionRecord,
+} from './directory.ts'
 export { MemberRole, memberRoles } from './directory.ts'
 export type { InviteRecord, InviteStore } from './invite-store.ts'
 export type { NewOutboxRow, Outbox, OutboxOutcome, OutboxRow } from './outbox.ts'

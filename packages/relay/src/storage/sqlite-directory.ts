@@ -154,6 +154,15 @@ export function createSqliteDirectory(
     bindDevice: db.prepare(
       'INSERT OR IGNORE INTO device_owners (device_id, member_id) VALUES (?, ?)',
     ),
+    providerCall: db.prepare<
+      [string],
+      { phone_number_id: string; conversation_id: string; activity_id: string }
+    >(
+      'SELECT phone_number_id, conversation_id, activity_id FROM provider_calls WHERE call_key = ?',
+    ),
+    putProviderCall: db.prepare(
+      'INSERT OR IGNORE INTO provider_calls (call_key, phone_number_id, conversation_id, activity_id) VALUES (?, ?, ?, ?)',
+    ),
     getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
     setMeta: db.prepare(
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
@@ -281,6 +290,21 @@ export function createSqliteDirectory(
       return true
     },
     hasActivity,
+    getProviderCall(callKey) {
+      const row = q.providerCall.get(callKey)
+      return row
+        ? {
+            callKey,
+            phoneNumberId: row.phone_number_id,
+            conversationId: row.conversation_id,
+            activityId: row.activity_id,
+          }
+        : null
+    },
+    putProviderCall(call) {
+      ensureOpen()
+      q.putProviderCall.run(call.callKey, call.phoneNumberId, call.conversationId, call.activityId)
+    },
     transaction: (fn) => db.transaction(fn)(),
     whenDurable: () => lastQueued,
     getClientOwner: clientOwner,

@@ -52,8 +52,8 @@ export function createSqliteOutbox(db: Database.Database, ensureOpen: () => void
     // A replaced row takes a new rowid, so a resend queues behind what was already waiting.
     enqueue: db.prepare(
       `INSERT OR REPLACE INTO outbox (activity_id, attempt, phone_number_id, conversation_id, member_id,
-       provider, from_number, to_number, body, created_at, state, due_at, tries)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, 0)`,
+       provider, from_number, to_number, body, created_at, state, due_at, tries, queued_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, 0, ?)`,
     ),
     get: db.prepare<[string], Row>('SELECT * FROM outbox WHERE activity_id = ?'),
     due: db.prepare<[number, number], Row>(
@@ -69,6 +69,9 @@ export function createSqliteOutbox(db: Database.Database, ensureOpen: () => void
     settle: db.prepare(
       `UPDATE outbox SET state = 'done', outcome = ?, reason = ?,
        provider_message_id = coalesce(?, provider_message_id) WHERE activity_id = ? AND attempt = ?`,
+    ),
+    oldestUnsent: db.prepare<[], { at: number | null }>(
+      "SELECT min(coalesce(queued_at, created_at)) AS at FROM outbox WHERE state IN ('queued', 'in-flight')",
     ),
     byProviderId: db.prepare<[ProviderName, string], Row>(
       'SELECT * FROM outbox WHERE provider = ? AND provider_message_id = ?',
@@ -88,6 +91,7 @@ export function createSqliteOutbox(db: Database.Database, ensureOpen: () => void
         r.to,
         r.body,
         r.createdAt,
+        dueAt,
         dueAt,
       )
     },
@@ -113,5 +117,6 @@ export function createSqliteOutbox(db: Database.Database, ensureOpen: () => void
       )
     },
     outgoingByProviderId: (provider, id) => toRow(q.byProviderId.get(provider, id)),
+    oldestUnsent: () => q.oldestUnsent.get()?.at ?? null,
   }
 }

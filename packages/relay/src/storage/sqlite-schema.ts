@@ -102,6 +102,21 @@ export const migrations: readonly Migration[] = [
       CREATE TABLE IF NOT EXISTS last_seen (member_id TEXT PRIMARY KEY, at INTEGER NOT NULL);`)
     },
   },
+  {
+    version: 5,
+    does: 'provider calls (issue 22): where a call was filed, for the summaries and transcripts that name only the call',
+    up(db) {
+      db.exec(`CREATE TABLE IF NOT EXISTS provider_calls (call_key TEXT PRIMARY KEY,
+        phone_number_id TEXT NOT NULL, conversation_id TEXT NOT NULL, activity_id TEXT NOT NULL)`)
+    },
+  },
+  {
+    version: 6,
+    does: "when each outbox attempt was queued (a resend keeps the reply's creation time), for the age of the oldest unsent reply",
+    up(db) {
+      addMissingColumns(db, 'outbox', { queued_at: 'INTEGER' })
+    },
+  },
 ]
 
 export const SCHEMA_VERSION = migrations.length

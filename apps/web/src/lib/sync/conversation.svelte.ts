@@ -1,9 +1,9 @@
 /**
- * @module An open conversation (its own room): activities, each reply's delivery (written by the
- * relay) and internal notes as reactive state.
+ * @module An open conversation (its own room): activities, each reply's delivery and each call's
+ * details (written by the relay) and internal notes as reactive state.
  */
 import type { ConversationHandle, Switchboard } from '@switchboard/client'
-import type { Activity, Delivery, Note } from '@switchboard/core'
+import type { Activity, CallDetails, Delivery, Note } from '@switchboard/core'
 import { coalesce } from './replica.svelte.ts'
 
 export type ThreadItem =
@@ -14,6 +14,8 @@ export type ThreadItem =
       activity: Activity
       /** Null unless the reply went through a provider's outbox. */
       delivery: Delivery | null
+      /** A call's summary, next steps and transcript, when its provider sent them. */
+      details: CallDetails | null
     }
   | { type: 'note'; at: number; id: string; note: Note }
 
@@ -42,6 +44,7 @@ export class ConversationState {
         id: a.id,
         activity: a,
         delivery: a.direction === 'outgoing' ? this.handle.delivery(a.id) : null,
+        details: a.kind === 'message' ? null : this.handle.callDetails(a.id),
       })),
       ...this.handle.notes().map((n) => ({ type: 'note' as const, at: n.at, id: n.id, note: n })),
     ]
