@@ -5,6 +5,7 @@
 import { DEFAULT_MAX_DRIFT } from '@switchboard/core'
 import type { Context } from 'hono'
 import type { UpgradeWebSocket } from 'hono/ws'
+import type { BodyReader } from './body-limits.ts'
 import { DEFAULT_LOGIN_LIMITS, type LoginLimits } from './login-throttle.ts'
 import { DEFAULT_OUTBOX_TIMING, type OutboxTiming } from './outbox-timing.ts'
 import { CREDENTIALS_KEY_BYTES, deriveCredentialsKey } from './providers/credentials-key.ts'
@@ -122,6 +123,11 @@ export interface RelayOptions {
   /** The caller's IP, for login throttling and /metrics (the runtime glue knows the socket). */
   clientIp?: (c: Context) => string | undefined
   /**
+   * Reads a provider webhook's body from the runtime's own request (the Node glue reads the
+   * socket), skipping the Fetch API's streams on the relay's busiest HTTP route; unset: Fetch.
+   */
+  readBody?: BodyReader
+  /**
    * How the relay writes to a socket beyond `WSContext`: its unsent bytes and a broadcast frame
    * sent once for many sockets. The runtime glue passes its own (src/node/ws-socket.ts); the
    * default uses only the WebSocket API.
@@ -173,6 +179,7 @@ export interface ResolvedOptions {
   now: () => number
   log: (event: Record<string, unknown>) => void
   clientIp: (c: Context) => string | undefined
+  readBody: BodyReader | undefined
   socketAdapter: SocketAdapterFactory
   providerAccounts: ProviderAccounts | undefined
 }
@@ -239,6 +246,7 @@ export function resolveOptions(options: RelayOptions): ResolvedOptions {
       options.log ??
       ((event) => console.log(JSON.stringify({ t: new Date().toISOString(), ...event }))),
     clientIp: options.clientIp ?? (() => undefined),
+    readBody: options.readBody,
     socketAdapter: options.socketAdapter ?? webSocketAdapter,
     providerAccounts: options.providerAccounts,
   }

@@ -262,6 +262,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
       ingest,
       now,
       maxBodyBytes: options.maxFrameBytes,
+      readBody: options.readBody,
       onRefused: metrics.authFailure,
       onDuplicate: metrics.webhookDuplicate,
       reportDelivery: (account, r) => deliveries.reportByProviderId(account, r),

@@ -6,6 +6,7 @@
  */
 import { serve, type ServerType } from '@hono/node-server'
 import { getConnInfo } from '@hono/node-server/conninfo'
+import { readIncomingBody } from './incoming-body.ts'
 import { serveStatic } from '@hono/node-server/serve-static'
 import { createNodeWebSocket } from '@hono/node-ws'
 import { existsSync } from 'node:fs'
@@ -51,6 +52,7 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
     scriptHashes: options.scriptHashes ?? (webDir ? webAppScriptHashes(webDir) : []),
     upgradeWebSocket,
     socketAdapter: wsSocketAdapter,
+    readBody: readIncomingBody,
     clientIp: (c) => {
       try {
         return getConnInfo(c).remote.address

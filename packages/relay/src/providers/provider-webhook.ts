@@ -4,6 +4,7 @@
  */
 import { checkActivity, type Activity, type IngestResult } from '@switchboard/core'
 import type { Context } from 'hono'
+import type { BodyReader } from '../body-limits.ts'
 import { MAX_ACTIVITY_AHEAD_MS } from '../ingestion.ts'
 import type { ProviderAccount, ProviderAccounts, ProviderName } from './provider-account.ts'
 import type { DeliveryReport } from './delivery-reports.ts'
@@ -22,6 +23,8 @@ export interface ProviderWebhookDeps {
   now?: () => number
   /** Body cap of a provider webhook [W2]. */
   maxBodyBytes: number
+  /** Reads bodies the runtime's way (RelayOptions.readBody). */
+  readBody?: BodyReader
   /** Counts a refused signature (metrics' auth failures). */
   onRefused?: (reason: string) => void
   /** Counts a delivery that brought nothing new (a retried event) [W6]. */
@@ -64,7 +67,7 @@ export function accountFor<P extends ProviderName>(
 export const unknownNumber: WebhookAnswer = { status: 404, body: { error: 'unknown number' } }
 
 /** The raw body, read once (the body limit already bounds it). */
-export const rawBody = async (c: Context) => new Uint8Array(await c.req.arrayBuffer())
+export { readBody as rawBody } from '../body-limits.ts'
 
 /**
  * [W6][W7][W8] A parsed event in: a malformed one is 400 naming the field, an ignored one 200,

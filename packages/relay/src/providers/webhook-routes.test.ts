@@ -216,6 +216,26 @@ describe('provider webhooks through the relay', () => {
     expect(res.status).toBe(413)
   })
 
+  it('[W2][A5] a chunked body is 413 once it passes the cap, read from the socket as it comes', async () => {
+    const chunk = new Uint8Array(64 * 1024)
+    let sent = 0
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent > r.relay.maxFrameBytes * 4) return controller.close()
+        sent += chunk.byteLength
+        controller.enqueue(chunk)
+      },
+    })
+    const res = await fetch(`${r.url}/api/webhooks/telnyx/pn-b`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      duplex: 'half',
+    } as RequestInit)
+    expect(res.status).toBe(413)
+    expect(await res.json()).toMatchObject({ field: 'body', limit: r.relay.maxFrameBytes })
+  })
+
   it('[W6] a signed Telnyx message.received is ingested once; a retry answers 200', async () => {
     const body = JSON.stringify(telnyx.messageReceived)
     const first = await post(

@@ -33,7 +33,7 @@ export function providerWebhookRoutes(deps: ProviderWebhookDeps): Hono {
   const now = deps.now ?? Date.now
   const app = new Hono()
   for (const provider of ['twilio', 'telnyx', 'quo'])
-    app.use(`/${provider}/*`, limitBody(deps.maxBodyBytes))
+    app.use(`/${provider}/*`, limitBody(deps.maxBodyBytes, deps.readBody))
   app.route('/twilio', twilioWebhookRoutes({ ...deps, now }))
 
   /** [W3][W7] The signature over the raw body first; only a verified body is parsed. */
