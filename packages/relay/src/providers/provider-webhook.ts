@@ -3,7 +3,6 @@
  * the refusals ([W1]–[W4], [W7]) and taking a parsed event in as an activity ([W6], [W8]).
  */
 import { checkActivity, type Activity, type IngestResult } from '@switchboard/core'
-import type { Context } from 'hono'
 import type { BodyReader } from '../body-limits.ts'
 import { MAX_ACTIVITY_AHEAD_MS } from '../ingestion.ts'
 import type { ProviderAccount, ProviderAccounts, ProviderName } from './provider-account.ts'
