@@ -19,6 +19,8 @@ export function webhooksSection(r: WebhooksResult): string[] {
     '|--:|--:|--:|--:|---|--:|--:|--:|--:|--:|',
     `| ${w.messages} | ${w.posts} | ${f(w.achievedRate, 0)} | ${w.ok} | ${refused || 'none'} | ${f(w.p50, 2)} | ${f(w.p99, 2)} | ${f(w.max)} | ${f(w.duplicateP50, 2)} / ${f(w.duplicateP99, 2)} | ${f(r.relayCpuMsPerSec, 0)} / ${f(r.loadCpuMsPerSec, 0)} |`,
     '',
+    `p99 by second of the run (ms): ${(w.p99BySecond ?? []).map((x) => f(x, 0)).join(' · ')}.`,
+    '',
     "Read back: each number's inbox room synced through a member's socket after the run; its activity log counted per activity id.",
     '',
     '| provider | messages sent | ids in the log | missing | logged more than once | ids not sent |',

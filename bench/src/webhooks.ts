@@ -175,6 +175,7 @@ export async function webhooks(
     log(
       `webhooks (${kind})`,
       `${run.ok}/${run.posts} 2xx, p50 ${run.p50} p99 ${run.p99}`,
+      `p99 by second ${run.p99BySecond.map((x) => Math.round(x)).join(' ')}`,
       JSON.stringify(run.refused),
       `CPU relay ${relayCpuMsPerSec.toFixed(0)} load ${loadCpuMsPerSec.toFixed(0)} ms/s`,
       `fan-out with: p50 ${fanoutWith.p50} p99 ${fanoutWith.p99}`,

@@ -64,6 +64,8 @@ export interface WebhooksRun {
   duplicateP99: number
   /** The activity id of every message sent, by provider. */
   activityIds: Record<string, string[]>
+  /** p99 of the posts sent in each second of the run, in order: where the tail is. */
+  p99BySecond: number[]
 }
 
 async function run(
@@ -74,6 +76,7 @@ async function run(
 ): Promise<WebhooksRun> {
   const hist = createHistogram()
   const dupHist = createHistogram()
+  const bySecond: ReturnType<typeof createHistogram>[] = []
   const refused: Record<string, number> = {}
   const activityIds: Record<string, string[]> = {}
   const runId = randomBytes(4).toString('hex')
@@ -89,6 +92,7 @@ async function run(
         if (status >= 200 && status < 300) {
           ok++
           record(hist, ms)
+          record((bySecond[Math.floor((t0 - runStart) / 1000)] ??= createHistogram()), ms)
           if (duplicate) record(dupHist, ms)
         } else refused[status] = (refused[status] ?? 0) + 1
       })
@@ -100,11 +104,13 @@ async function run(
     pending.add(p)
   }
   let sent = 0
+  let runStart = performance.now()
   const total = Math.floor((durationMs * rate) / 1000)
   // Signed ahead (their timestamps stay well inside the providers' 5 minutes): signing as it
   // went took this process most of a core at 1,000 posts/s, and its queue showed as latency.
   const signed = Array.from({ length: total }, (_, i) => signedRequest(numbers, i, runId, keys))
   const t0 = performance.now()
+  runStart = t0
   await new Promise<void>((resolve) => {
     const tick = () => {
       const elapsed = performance.now() - t0
@@ -138,6 +144,7 @@ async function run(
     duplicateP50: percentile(dupHist, 0.5),
     duplicateP99: percentile(dupHist, 0.99),
     activityIds,
+    p99BySecond: Array.from(bySecond, (h) => (h ? percentile(h, 0.99) : NaN)),
   }
 }
 

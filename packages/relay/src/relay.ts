@@ -185,13 +185,15 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     log({ level: 'error', msg: 'request failed', path: c.req.path, err: String(err) })
     return c.json({ error: 'internal error' }, 500)
   })
-  app.use(
-    '/api/*',
-    cors({
-      origin: (origin) => (options.allowedOrigins.has(origin) ? origin : null),
-      allowHeaders: ['content-type', 'authorization'],
-      maxAge: 600,
-    }),
+  const apiCors = cors({
+    origin: (origin) => (options.allowedOrigins.has(origin) ? origin : null),
+    allowHeaders: ['content-type', 'authorization'],
+    maxAge: 600,
+  })
+  // Providers post webhooks server to server: no browser asks for CORS there, and its headers,
+  // set after the route answered, made each answer be built twice.
+  app.use('/api/*', (c, next) =>
+    c.req.path.startsWith('/api/webhooks/') ? next() : apiCors(c, next),
   )
   // [A5] Every JSON route's body is bounded before it is read; the webhook has its own limit.
   const loginBody = limitBody(BODY_LIMITS.login)

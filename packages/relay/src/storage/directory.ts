@@ -112,6 +112,11 @@ export interface Directory extends InviteStore {
    * index stay (archived, [N6]).
    */
   removePhoneNumber(phoneNumberId: string): string[]
+  /**
+   * Moves on with every change to a phone number or its credentials made through this directory,
+   * so a cache of them (the providers' accounts) rereads only after one.
+   */
+  phoneNumbersRevision(): number
   grantAccess(memberId: string, phoneNumberId: string): void
   revokeAccess(memberId: string, phoneNumberId: string): void
   /** Phone number ids the member may use. */

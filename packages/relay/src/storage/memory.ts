@@ -54,6 +54,7 @@ export function createMemoryStorage(): MemoryStorage {
     return r
   }
 
+  let phoneNumbersRevision = 0
   return {
     async appendUpdate(name, update) {
       open()
@@ -171,22 +172,26 @@ export function createMemoryStorage(): MemoryStorage {
     listPhoneNumbers: () => [...phoneNumbers.values()].map((pn) => ({ ...pn })),
     putPhoneNumber(pn) {
       open()
+      phoneNumbersRevision++
       const { provider, ...rest } = pn
       phoneNumbers.set(pn.id, provider ? { ...rest, provider } : rest)
     },
     getSealedCredentials: (id) => sealedCredentials.get(id) ?? null,
     putSealedCredentials(id, sealed) {
       open()
+      phoneNumbersRevision++
       sealedCredentials.set(id, sealed)
     },
     removePhoneNumber(id) {
       open()
+      phoneNumbersRevision++
       phoneNumbers.delete(id)
       sealedCredentials.delete(id)
       const had: string[] = []
       for (const [memberId, s] of access) if (s.delete(id)) had.push(memberId)
       return had.sort()
     },
+    phoneNumbersRevision: () => phoneNumbersRevision,
     grantAccess(memberId, phoneNumberId) {
       open()
       let s = access.get(memberId)

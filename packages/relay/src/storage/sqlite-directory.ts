@@ -191,6 +191,7 @@ export function createSqliteDirectory(
   const conversationPhoneNumber = (id: string) =>
     pending.get(`c\0${id}`) ?? q.conversation.get(id)?.phone_number_id ?? null
   const hasActivity = (id: string) => pending.has(`a\0${id}`) || q.hasActivity.get(id) !== undefined
+  let phoneNumbersRevision = 0
   const clientOwner = (room: string, client: number) =>
     pending.get(`b\0${room}\0${client}`) ?? q.clientOwner.get(room, client)?.member_id ?? null
 
@@ -248,15 +249,18 @@ export function createSqliteDirectory(
     listPhoneNumbers: () => q.phoneNumbers.all().map((r) => toPhoneNumber(r)!),
     putPhoneNumber(pn) {
       ensureOpen()
+      phoneNumbersRevision++
       q.putPhoneNumber.run(pn.id, pn.name, pn.number, pn.provider ?? null)
     },
     getSealedCredentials: (id) => q.sealedCredentials.get(id)?.sealed ?? null,
     putSealedCredentials(id, sealed) {
       ensureOpen()
+      phoneNumbersRevision++
       q.putSealedCredentials.run(id, sealed)
     },
     removePhoneNumber(id) {
       ensureOpen()
+      phoneNumbersRevision++
       return db.transaction(() => {
         q.dropPhoneNumber.run(id)
         q.dropCredentials.run(id)
@@ -266,6 +270,7 @@ export function createSqliteDirectory(
           .sort()
       })()
     },
+    phoneNumbersRevision: () => phoneNumbersRevision,
     grantAccess(memberId, phoneNumberId) {
       ensureOpen()
       q.grant.run(memberId, phoneNumberId)
