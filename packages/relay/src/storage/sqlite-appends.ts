@@ -1,9 +1,9 @@
 /**
  * @module How the SQLite store commits appends. A writer thread with its own connection
- * commits them (sqlite-writer.ts), so under load the event loop never waits on an fsync; a
- * lone append after a quiet spell is committed on the loop instead, and so are the appends made
- * while the thread starts (with the first batch meant for it: a store that never needs it never
- * loads it). The fsync is shared without
+ * commits them (sqlite-writer.ts), so the event loop never waits on an fsync; only the appends
+ * made while the thread starts are committed on the loop (with the first batch meant for it: a
+ * store that never needs it never loads it), and, when asked (`quietMs`), a lone append after a
+ * quiet spell. The fsync is shared without
  * a timer: the first append is sent as soon as the code that made it yields (a microtask),
  * together with every append made in the same synchronous run, and whatever arrives while a
  * commit is being written goes out as the next commit the moment it returns (group commit that
@@ -20,10 +20,10 @@ import type { FromWriter, StoreThreadData, ToWriter } from './sqlite-writer-prot
 import { StorageError } from './storage-error.ts'
 
 /**
- * A lone append after this long (ms) without a commit is committed on the event loop: at a few
- * marks a second, the two thread wake-ups around each commit cost more latency and CPU than the
- * fsync itself (bench/README.md). Under load commits follow each other closely and stay on the
- * writer thread, which fsyncs while the loop broadcasts.
+ * By default no append is committed on the event loop after a quiet spell: on a busy or shared
+ * machine a descheduled process looks quiet, and each such commit held the loop for an fsync
+ * under load (bench/README.md, workload 9). A finite value commits a lone append after that many
+ * ms without a commit on the loop, which saves two thread wake-ups at a few marks a second.
  */
 export const INLINE_AFTER_QUIET_MS = Infinity
 /** A bigger batch is written by the thread even after a quiet spell (its write takes longer). */
