@@ -95,7 +95,7 @@ export const closeCodes: { readonly [C in CloseCode]: { meaning: string; reactio
     reaction: Reaction.Reauthenticate,
   },
   [CloseCode.Forbidden]: {
-    meaning: 'no access to the room, or access revoked',
+    meaning: 'no access to the room, or access revoked (or its phone number removed, [N5])',
     reaction: Reaction.DropRoom,
   },
   [CloseCode.EpochChanged]: {

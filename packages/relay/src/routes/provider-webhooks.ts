@@ -40,7 +40,7 @@ export function providerWebhookRoutes(deps: ProviderWebhookDeps): Hono {
   async function jsonWebhook<A extends ProviderAccount>(
     c: Context,
     account: A | null,
-    verify: (account: A, raw: Uint8Array, at: number) => SignatureCheck,
+    verify: (account: A, raw: Uint8Array, at: number) => SignatureCheck | Promise<SignatureCheck>,
     parse: (account: A, body: unknown, at: number) => ParsedEvent,
     report: (body: unknown) => DeliveryReport | null,
     details?: (account: A, body: unknown) => Promise<WebhookAnswer> | null,
@@ -48,7 +48,7 @@ export function providerWebhookRoutes(deps: ProviderWebhookDeps): Hono {
     if (!account) return unknownNumber
     const raw = await rawBody(c)
     const at = now()
-    const check = verify(account, raw, at)
+    const check = await verify(account, raw, at)
     if (!check.ok) {
       deps.onRefused?.(`${account.provider}-signature`)
       return { status: 403, body: { error: check.reason } }
