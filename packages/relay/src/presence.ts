@@ -20,14 +20,25 @@ import {
 
 /** The presence of one room's sockets. */
 export class RoomPresence {
-  readonly awareness: Awareness
+  #doc: Y.Doc
   #peers: ReadonlySet<Peer>
+  #awareness: Awareness | null = null
 
   constructor(doc: Y.Doc, peers: ReadonlySet<Peer>) {
+    this.#doc = doc
     this.#peers = peers
-    this.awareness = new Awareness(doc)
-    this.awareness.setLocalState(null)
-    this.awareness.on('update', this.#onUpdate)
+  }
+
+  /**
+   * Made when first needed: each Awareness runs a timer every few seconds, and most rooms the
+   * relay holds (a webhook's new conversation, an inbox nobody has open) never see presence.
+   */
+  get awareness(): Awareness {
+    if (this.#awareness) return this.#awareness
+    const awareness = new Awareness(this.#doc)
+    awareness.setLocalState(null)
+    awareness.on('update', this.#onUpdate)
+    return (this.#awareness = awareness)
   }
 
   /** Applies what a socket's awareness update may set [L2][L5] (see gateAwareness). */
@@ -46,18 +57,20 @@ export class RoomPresence {
 
   /** Every state as one awareness frame; null when there is none. */
   frame(): Uint8Array | null {
+    if (!this.#awareness) return null
     const ids = [...this.awareness.getStates().keys()]
     return ids.length > 0 ? encodeAwareness(encodeAwarenessUpdate(this.awareness, ids)) : null
   }
 
   /** The socket left: its state goes, for everyone. */
   leave(peer: Peer): void {
+    if (!this.#awareness) return
     if (peer.awarenessClientId !== null && this.awareness.states.has(peer.awarenessClientId))
       removeAwarenessStates(this.awareness, [peer.awarenessClientId], peer)
   }
 
   destroy(): void {
-    this.awareness.destroy()
+    this.#awareness?.destroy()
   }
 
   #onUpdate = (

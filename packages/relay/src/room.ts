@@ -68,7 +68,6 @@ export class RoomSealedError extends Error {
 export class Room {
   readonly name: string
   readonly doc: Y.Doc
-  readonly awareness: Awareness
   readonly peers = new Set<Peer>()
   idleTimer: ReturnType<typeof setTimeout> | null = null
   #deps: RoomDeps
@@ -119,13 +118,17 @@ export class Room {
       logSizeOf(stored),
     )
     this.#presence = new RoomPresence(doc, this.peers)
-    this.awareness = this.#presence.awareness
     this.#handshake = new SyncHandshake({
       doc,
       whenDurable: (fn) => this.#whenDurable(fn),
       coldFrames: (use) => this.#cold.frames(this.#compactor, use),
     })
     doc.on('update', this.#onDocUpdate)
+  }
+
+  /** The room's presence (made on first use). */
+  get awareness(): Awareness {
+    return this.#presence.awareness
   }
 
   /** Loads a room from storage; rejects with StorageError('unreadable') rather than start empty. */
