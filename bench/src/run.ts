@@ -68,6 +68,7 @@ const profile = full
         duplicateAfterMs: 50,
         subscribers: 100,
         marksPerSec: 100,
+        warmupMs: Number(process.env.BENCH_WEBHOOK_WARMUP_MS ?? 3000),
       },
     }
   : {
@@ -108,6 +109,7 @@ const profile = full
         duplicateAfterMs: 50,
         subscribers: 100,
         marksPerSec: 100,
+        warmupMs: Number(process.env.BENCH_WEBHOOK_WARMUP_MS ?? 3000),
       },
     }
 

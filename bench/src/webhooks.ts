@@ -24,6 +24,8 @@ export interface WebhooksSettings {
   duplicateAfterMs: number
   subscribers: number
   marksPerSec: number
+  /** Posting as the run does, unmeasured, before it (load/webhooks.ts `warmUp`); 0: none. */
+  warmupMs: number
 }
 
 export interface FanoutSample {
@@ -161,6 +163,17 @@ export async function webhooks(
     const sample = ({ p50, p99, max, delivered }: FanoutSample) => ({ p50, p99, max, delivered })
     const fanoutBefore = sample(await fanRun())
     log(`webhooks (${kind})`, 'fan-out alone', `p50 ${fanoutBefore.p50} p99 ${fanoutBefore.p99}`)
+    if (settings.warmupMs > 0)
+      await hooks.call(
+        {
+          cmd: 'warmup',
+          numbers,
+          rate: settings.rate,
+          durationMs: settings.warmupMs,
+          duplicateAfterMs: settings.duplicateAfterMs,
+        },
+        600_000,
+      )
     const cpu0 = await cpuOf(server.pid)
     const loadCpu0 = await cpuOf(hooks.pid)
     const t0 = performance.now()

@@ -35,9 +35,10 @@ export interface SignedRequest {
 
 export type TelnyxKeys = ReturnType<typeof telnyxKeys>
 
-const contact = (i: number) => `+1555${String(2_000_000 + (i % 1000))}`
+/** Contact `i`: 1,000 per run; a warm-up's (`base` 1,000) are others, so the run still opens new conversations. */
+const contact = (i: number, base: number) => `+1555${String(2_000_000 + base + (i % 1000))}`
 
-function twilio(n: WebhookNumber, i: number, run: string): SignedRequest {
+function twilio(n: WebhookNumber, i: number, run: string, base: number): SignedRequest {
   const sid = `SM${run}${String(i).padStart(24, '0')}`.slice(0, 34)
   const params: Record<string, string> = {
     ToCountry: 'US',
@@ -50,14 +51,20 @@ function twilio(n: WebhookNumber, i: number, run: string): SignedRequest {
     NumSegments: '1',
     MessageSid: sid,
     AccountSid: 'ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX',
-    From: contact(i),
+    From: contact(i, base),
     ApiVersion: '2010-04-01',
   }
   const { body, headers } = twilioRequest(n.secret!, n.webhookUrl, params)
   return { url: n.webhookUrl, headers, body, activityId: `twilio-msg-${sid}` }
 }
 
-function telnyx(n: WebhookNumber, i: number, run: string, keys: TelnyxKeys): SignedRequest {
+function telnyx(
+  n: WebhookNumber,
+  i: number,
+  run: string,
+  keys: TelnyxKeys,
+  base: number,
+): SignedRequest {
   const id = `${run}-${i}`
   const body = JSON.stringify({
     data: {
@@ -70,7 +77,11 @@ function telnyx(n: WebhookNumber, i: number, run: string, keys: TelnyxKeys): Sig
         direction: 'inbound',
         id,
         type: 'SMS',
-        from: { phone_number: contact(i), carrier: 'T-MOBILE USA, INC.', line_type: 'Wireless' },
+        from: {
+          phone_number: contact(i, base),
+          carrier: 'T-MOBILE USA, INC.',
+          line_type: 'Wireless',
+        },
         to: [{ phone_number: n.number, status: 'delivered', carrier: 'TELNYX LLC' }],
         cc: [],
         text: `Hello, World! #${i}`,
@@ -90,7 +101,7 @@ function telnyx(n: WebhookNumber, i: number, run: string, keys: TelnyxKeys): Sig
 }
 
 /** Quo's app webhooks (`openphone-signature`) for even messages, Standard Webhooks for odd ones. */
-function quo(n: WebhookNumber, i: number, run: string): SignedRequest {
+function quo(n: WebhookNumber, i: number, run: string, base: number): SignedRequest {
   const id = `AC${run}${i}`
   const body = JSON.stringify({
     id: `EV${run}${i}`,
@@ -102,7 +113,7 @@ function quo(n: WebhookNumber, i: number, run: string): SignedRequest {
       object: {
         id,
         object: 'message',
-        from: contact(i),
+        from: contact(i, base),
         to: n.number,
         direction: 'incoming',
         body: `Hello, world! #${i}`,
@@ -133,9 +144,10 @@ export function signedRequest(
   i: number,
   run: string,
   telnyxKeys: TelnyxKeys,
+  contactBase = 0,
 ): SignedRequest {
   const n = numbers[i % numbers.length]!
-  if (n.provider === 'twilio') return twilio(n, i, run)
-  if (n.provider === 'telnyx') return telnyx(n, i, run, telnyxKeys)
-  return quo(n, i, run)
+  if (n.provider === 'twilio') return twilio(n, i, run, contactBase)
+  if (n.provider === 'telnyx') return telnyx(n, i, run, telnyxKeys, contactBase)
+  return quo(n, i, run, contactBase)
 }

@@ -20,6 +20,13 @@ type Command =
       durationMs: number
       duplicateAfterMs: number
     }
+  | {
+      cmd: 'warmup'
+      numbers: WebhookNumber[]
+      rate: number
+      durationMs: number
+      duplicateAfterMs: number
+    }
   | { cmd: 'close' }
 
 const keys = telnyxKeys()
@@ -49,6 +56,58 @@ function postOnce(req: SignedRequest): Promise<number> {
   })
 }
 
+/**
+ * Posts like the run, unmeasured, with other contacts and ids: a relay just started compiles its
+ * webhook path and starts its store's threads during the first seconds, which a relay in service
+ * has long done. The run after it still opens a new conversation for each of its contacts.
+ */
+async function warmUp(
+  numbers: WebhookNumber[],
+  rate: number,
+  durationMs: number,
+  duplicateAfterMs: number,
+  activityIds: Record<string, string[]>,
+): Promise<number> {
+  const runId = randomBytes(4).toString('hex')
+  const total = Math.floor((durationMs * rate) / 1000)
+  const signed = Array.from({ length: total }, (_, i) =>
+    signedRequest(numbers, i, runId, keys, WARMUP_CONTACTS),
+  )
+  const answers: Promise<number>[] = []
+  let refused = 0
+  const post = (req: SignedRequest) =>
+    answers.push(
+      postOnce(req).then(
+        (status) => (status >= 200 && status < 300 ? 0 : refused++),
+        () => refused++,
+      ),
+    )
+  const t0 = performance.now()
+  let sent = 0
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const due = Math.min(total, Math.floor(((performance.now() - t0) * rate) / 1000))
+      for (; sent < due; sent++) {
+        const req = signed[sent]!
+        ;(activityIds[numbers[sent % numbers.length]!.provider] ??= []).push(req.activityId)
+        post(req)
+        setTimeout(() => post(req), duplicateAfterMs)
+      }
+      if (sent >= total) setTimeout(resolve, duplicateAfterMs + 1)
+      else setTimeout(tick, 1)
+    }
+    tick()
+  })
+  await Promise.all(answers)
+  return refused
+}
+
+/** The warm-up's contacts follow the run's 1,000. */
+const WARMUP_CONTACTS = 1000
+/** The warm-up's activity ids by provider, and how many of its posts were refused. */
+let warmupIds: Record<string, string[]> = {}
+let warmupRefused = 0
+
 export interface WebhooksRun {
   messages: number
   posts: number
@@ -66,6 +125,8 @@ export interface WebhooksRun {
   activityIds: Record<string, string[]>
   /** p99 of the posts sent in each second of the run, in order: where the tail is. */
   p99BySecond: number[]
+  /** Posts of the warm-up answered other than 2xx. */
+  warmupRefused: number
 }
 
 async function run(
@@ -74,11 +135,12 @@ async function run(
   durationMs: number,
   duplicateAfterMs: number,
 ): Promise<WebhooksRun> {
+  // The warm-up's messages are read back with the run's.
+  const activityIds = warmupIds
   const hist = createHistogram()
   const dupHist = createHistogram()
   const bySecond: ReturnType<typeof createHistogram>[] = []
   const refused: Record<string, number> = {}
-  const activityIds: Record<string, string[]> = {}
   const runId = randomBytes(4).toString('hex')
   const pending = new Set<Promise<void>>()
   let posts = 0
@@ -145,6 +207,7 @@ async function run(
     duplicateP99: percentile(dupHist, 0.99),
     activityIds,
     p99BySecond: Array.from(bySecond, (h) => (h ? percentile(h, 0.99) : NaN)),
+    warmupRefused,
   }
 }
 
@@ -153,7 +216,11 @@ process.on('message', async (m: Command) => {
     if (m.cmd === 'keys') send({ ok: true, value: { telnyxPublicKey: keys.publicKey } })
     else if (m.cmd === 'run')
       send({ ok: true, value: await run(m.numbers, m.rate, m.durationMs, m.duplicateAfterMs) })
-    else {
+    else if (m.cmd === 'warmup') {
+      warmupIds = {}
+      warmupRefused = await warmUp(m.numbers, m.rate, m.durationMs, m.duplicateAfterMs, warmupIds)
+      send({ ok: true, value: warmupRefused })
+    } else {
       send({ ok: true, value: null })
       process.exit(0)
     }
