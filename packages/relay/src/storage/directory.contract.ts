@@ -141,7 +141,7 @@ export function runDirectoryContract(name: string, make: () => Promise<Directory
       expect(again.directory.getProviderCall('quo:AC2')).toBeNull()
     })
 
-    it('[W6][M8] the conversation index, activity ids and client bindings are seen at once and kept after whenDurable()', async () => {
+    it('[W6][M8][W10] the conversation index, activity ids, client bindings and provider calls are seen at once and kept after whenDurable()', async () => {
       const h = await harness()
       const d = h.directory
       d.setConversationPhoneNumber('c1', 'pn1')
@@ -150,6 +150,15 @@ export function runDirectoryContract(name: string, make: () => Promise<Directory
       expect(d.recordActivity('twilio-msg-SM1')).toBe(false)
       expect(d.bindClient('conversation:c1', 7, 'relay')).toBe(true)
       expect(d.bindClient('conversation:c1', 7, 'm1')).toBe(false)
+      const call = {
+        callKey: 'quo:AC1',
+        phoneNumberId: 'pn1',
+        conversationId: 'c1',
+        activityId: 'quo-call-AC1',
+      }
+      d.putProviderCall(call)
+      d.putProviderCall({ ...call, conversationId: 'c2' })
+      expect(d.getProviderCall('quo:AC1')).toEqual(call)
       // Seen before they are durable: the relay decides on them in the same tick.
       expect(d.getConversationPhoneNumber('c1')).toBe('pn1')
       expect(d.hasActivity('twilio-msg-SM1')).toBe(true)
@@ -160,6 +169,7 @@ export function runDirectoryContract(name: string, make: () => Promise<Directory
       expect(again.directory.getConversationPhoneNumber('c1')).toBe('pn1')
       expect(again.directory.hasActivity('twilio-msg-SM1')).toBe(true)
       expect(again.directory.getClientOwner('conversation:c1', 7)).toBe('relay')
+      expect(again.directory.getProviderCall('quo:AC1')).toEqual(call)
     })
 
     it('[S6] a removed member keeps their record with the time of removal', async () => {

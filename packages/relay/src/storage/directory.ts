@@ -135,8 +135,8 @@ export interface Directory extends InviteStore {
   transaction<T>(fn: () => T): T
   /**
    * Resolves once every write made before the call is durable. The conversation index, activity
-   * ids and client bindings may be committed with the room log's next commit (seen by reads at
-   * once); every other write is durable when its method returns.
+   * ids, client bindings and provider calls may be committed with the room log's next commit
+   * (seen by reads at once); every other write is durable when its method returns.
    */
   whenDurable(): Promise<void>
   /** The member who first wrote structs under a Yjs client id in a room [M8], or null. */

@@ -1,7 +1,13 @@
 /** @module The Directory on the SQLite store's main connection (see directory.ts). */
 import type Database from 'better-sqlite3'
 import type { ProviderName } from '../providers/provider-account.ts'
-import type { Directory, MemberRecord, PhoneNumberRecord, SessionRecord } from './directory.ts'
+import type {
+  Directory,
+  MemberRecord,
+  PhoneNumberRecord,
+  ProviderCallRecord,
+  SessionRecord,
+} from './directory.ts'
 import type { IndexRow, IndexSink } from './index-rows.ts'
 import { IndexSql } from './sqlite-schema.ts'
 import { createSqliteInvites } from './sqlite-invites.ts'
@@ -173,7 +179,11 @@ export function createSqliteDirectory(
   const pending = new Map<string, string>()
   let lastQueued: Promise<void> = Promise.resolve()
   const rowKey = (row: IndexRow) =>
-    row.kind === 'client' ? `b\0${row.room}\0${row.client}` : `${row.kind[0]}\0${row.id}`
+    row.kind === 'client'
+      ? `b\0${row.room}\0${row.client}`
+      : row.kind === 'call'
+        ? `p\0${row.callKey}`
+        : `${row.kind[0]}\0${row.id}`
   const queueRow = (row: IndexRow, value: string) => {
     const key = rowKey(row)
     pending.set(key, value)
@@ -296,6 +306,8 @@ export function createSqliteDirectory(
     },
     hasActivity,
     getProviderCall(callKey) {
+      const queued = pending.get(`p\0${callKey}`)
+      if (queued !== undefined) return JSON.parse(queued) as ProviderCallRecord
       const row = q.providerCall.get(callKey)
       return row
         ? {
@@ -308,7 +320,16 @@ export function createSqliteDirectory(
     },
     putProviderCall(call) {
       ensureOpen()
-      q.putProviderCall.run(call.callKey, call.phoneNumberId, call.conversationId, call.activityId)
+      if (!index)
+        return void q.putProviderCall.run(
+          call.callKey,
+          call.phoneNumberId,
+          call.conversationId,
+          call.activityId,
+        )
+      if (pending.has(`p\0${call.callKey}`) || q.providerCall.get(call.callKey)) return
+      const record: ProviderCallRecord = { ...call }
+      queueRow({ kind: 'call', ...record }, JSON.stringify(record))
     },
     transaction: (fn) => db.transaction(fn)(),
     whenDurable: () => lastQueued,

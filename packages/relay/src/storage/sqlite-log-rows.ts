@@ -56,10 +56,12 @@ export function prepareLogWrites(db: Database.Database) {
   const putConversation = db.prepare(IndexSql.putConversation)
   const putActivity = db.prepare(IndexSql.putActivity)
   const bindClient = db.prepare(IndexSql.bindClient)
+  const putProviderCall = db.prepare(IndexSql.putProviderCall)
   const putRow = (row: IndexRow) => {
     if (row.kind === 'conversation') putConversation.run(row.id, row.phoneNumberId)
     else if (row.kind === 'activity') putActivity.run(row.id)
-    else bindClient.run(row.room, row.client, row.memberId)
+    else if (row.kind === 'client') bindClient.run(row.room, row.client, row.memberId)
+    else putProviderCall.run(row.callKey, row.phoneNumberId, row.conversationId, row.activityId)
   }
   return {
     /** Inserts a batch of index rows and appends, returning the appends' row ids in order. */

@@ -191,4 +191,6 @@ export const IndexSql = {
   putConversation: 'INSERT OR IGNORE INTO conversations (id, phone_number_id) VALUES (?, ?)',
   putActivity: 'INSERT OR IGNORE INTO activities (id) VALUES (?)',
   bindClient: 'INSERT OR IGNORE INTO client_owners (room, client, member_id) VALUES (?, ?, ?)',
+  putProviderCall:
+    'INSERT OR IGNORE INTO provider_calls (call_key, phone_number_id, conversation_id, activity_id) VALUES (?, ?, ?, ?)',
 } as const
