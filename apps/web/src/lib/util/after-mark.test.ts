@@ -29,7 +29,10 @@ describe('where the selection and the pane go after a mark', () => {
     const unreadDone = c('a', { status: 'done', unread: true })
     expect(afterMark(unreadDone, 'open')).toMatchObject({ status: 'open', unread: false })
     expect(afterMark(unreadDone, 'unread')).toMatchObject({ status: 'open', unread: true })
-    expect(afterMark(c('a', { unread: true }), 'done')).toMatchObject({ status: 'done', unread: false })
+    expect(afterMark(c('a', { unread: true }), 'done')).toMatchObject({
+      status: 'done',
+      unread: false,
+    })
     expect(afterMark(unreadDone, 'read')).toMatchObject({ status: 'done', unread: false })
   })
 

@@ -20,7 +20,12 @@ export function afterMark(c: Conversation, kind: MarkKind): Conversation {
 }
 
 /** True when the mark takes a conversation that is in the tab out of it. */
-export function leavesView(c: Conversation, kind: MarkKind, tab: ViewTab, ctx: TabContext): boolean {
+export function leavesView(
+  c: Conversation,
+  kind: MarkKind,
+  tab: ViewTab,
+  ctx: TabContext,
+): boolean {
   return inTab(c, tab, ctx) && !inTab(afterMark(c, kind), tab, ctx)
 }
 

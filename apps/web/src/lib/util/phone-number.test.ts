@@ -9,9 +9,9 @@ describe('naming a conversation for a person', () => {
   })
 
   it('uses the contact name, else the formatted number', () => {
-    expect(conversationName({ contactName: 'Katherine Johnson', participants: ['+14155550142'] })).toBe(
-      'Katherine Johnson',
-    )
+    expect(
+      conversationName({ contactName: 'Katherine Johnson', participants: ['+14155550142'] }),
+    ).toBe('Katherine Johnson')
     expect(conversationName({ contactName: null, participants: ['+14155550142'] })).toBe(
       '(415) 555-0142',
     )
