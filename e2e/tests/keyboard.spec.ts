@@ -86,29 +86,37 @@ test('E, U, O, arrows, j/k, Enter, /, ? and undo each do what the shortcuts prom
   await expect(row(page, A)).toHaveAccessibleName(UNREAD)
   await expect(threadHeader(page)).toContainText('Open · Unread')
 
-  // E marks it done and selects the next one.
+  // E marks it done and the next one takes its place, in the list and in the reading pane:
+  // opening it there reads it, as a click would.
   await page.keyboard.press('e')
   await expect(row(page, A)).toHaveCount(0)
-  await expect(threadHeader(page)).toContainText('Done')
   await expect(selected(page)).toHaveAccessibleName(new RegExp(B))
-  await expect(page.getByText('Marked as done')).toBeVisible()
+  await expect(threadTitle(page, B)).toBeVisible()
+  await expect(page).toHaveURL(/\/inbox\/pn-support\/c-e2e-kb-barbara/)
+  await expect(row(page, B)).not.toHaveAccessibleName(UNREAD)
+  await expect(page.getByText(`Marked ${A} as done`)).toBeVisible()
 
-  // Ctrl+Z undoes it: back in the inbox, unread as before.
+  // Ctrl+Z undoes the Done: A is back in the inbox, unread as before. The read of B that opening
+  // it made is no undo step of its own: B stays open and read.
   await page.keyboard.press('Control+z')
   await expect(page.getByText('Undone')).toBeVisible()
   await expect(row(page, A)).toBeVisible()
   await expect(row(page, A)).toHaveAccessibleName(UNREAD)
-  await expect(threadHeader(page)).toContainText('Open · Unread')
+  await expect(threadTitle(page, B)).toBeVisible()
+  await expect(row(page, B)).not.toHaveAccessibleName(UNREAD)
 
-  // E on the selected B, then O reopens it from the Done filter.
+  // E on B (selected and open) opens C; then, in the Done filter, j selects B and O reopens it.
   await expect(selected(page)).toHaveAccessibleName(new RegExp(B))
   await page.keyboard.press('e')
   await expect(row(page, B)).toHaveCount(0)
+  await expect(threadTitle(page, C)).toBeVisible()
   await showView(page, 'Done')
   await conversations(page).focus()
+  await page.keyboard.press('j')
   await expect(selected(page)).toHaveAccessibleName(new RegExp(B))
   await page.keyboard.press('o')
   await expect(row(page, B)).toHaveCount(0)
+  await expect(page.getByText(`Reopened ${B}`)).toBeVisible()
   await showView(page, 'Open')
   await expect(row(page, B)).toBeVisible()
   await expect(row(page, B)).not.toHaveAccessibleName(UNREAD)
@@ -123,13 +131,13 @@ test('E, U, O, arrows, j/k, Enter, /, ? and undo each do what the shortcuts prom
   await page.keyboard.press('Escape')
   await expect(help).toBeHidden()
 
-  // The teammate's screen agrees: A Open + Unread, B Open and read, C untouched.
+  // The teammate's screen agrees: A Open + Unread, B Open and read, C read (Alice's pane opened it).
   await conversations(bob.page).focus()
   await search(bob.page, 'kbtest')
   await expect(conversations(bob.page).getByRole('option')).toHaveCount(3)
   await expect(row(bob.page, A)).toHaveAccessibleName(UNREAD)
   await expect(row(bob.page, B)).not.toHaveAccessibleName(UNREAD)
-  await expect(row(bob.page, C)).toHaveAccessibleName(UNREAD)
+  await expect(row(bob.page, C)).not.toHaveAccessibleName(UNREAD)
   await screenshot(page, 'alice-keyboard')
 
   await alice.context.close()

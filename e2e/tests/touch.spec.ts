@@ -70,7 +70,7 @@ test('on a phone, swipe left marks Done and swipe right marks Unread, with an un
   await lift()
   await expect(row(phone, left)).toHaveCount(0)
   await expect(row(bob.page, left)).toHaveCount(0)
-  const toast = phone.getByText('Marked as done')
+  const toast = phone.getByText(`Marked ${left} as done`)
   await expect(toast).toBeVisible()
 
   // The toast's Undo puts it back, on both screens.
@@ -88,7 +88,7 @@ test('on a phone, swipe left marks Done and swipe right marks Unread, with an un
   await expect(row(phone, right).getByText('Unread', { exact: true })).toBeVisible()
   await liftRight()
   await expect(row(phone, right)).toHaveAccessibleName(UNREAD)
-  await expect(phone.getByText('Marked as unread')).toBeVisible()
+  await expect(phone.getByText(`Marked ${right} as unread`)).toBeVisible()
   await expect(phone.getByRole('button', { name: 'Undo' })).toBeVisible()
   await expect(row(bob.page, right)).toHaveAccessibleName(UNREAD)
   await screenshot(phone, 'phone-after-swipes')

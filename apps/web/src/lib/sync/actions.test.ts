@@ -96,10 +96,18 @@ describe('actions and Ctrl/Cmd+Z (one undo stack, in the client)', () => {
     expect(inbox.get('c1')).toMatchObject({ status: 'open', unread: true })
   })
 
-  it('says what was done in the toast', () => {
-    expect(actionMessage({ kind: 'done' })).toBe('Marked as done')
-    expect(actionMessage({ kind: 'read' })).toBe('Marked as read')
-    expect(actionMessage({ kind: 'assign', memberId: 'bob', name: 'Bob' })).toBe('Assigned to Bob')
-    expect(actionMessage({ kind: 'assign', memberId: null })).toBe('Unassigned')
+  it('says in the toast what was done, and to which conversation', () => {
+    const name = 'Katherine Johnson'
+    expect(actionMessage({ kind: 'done' }, name)).toBe('Marked Katherine Johnson as done')
+    expect(actionMessage({ kind: 'unread' }, name)).toBe('Marked Katherine Johnson as unread')
+    expect(actionMessage({ kind: 'open' }, name)).toBe('Reopened Katherine Johnson')
+    expect(actionMessage({ kind: 'read' }, name)).toBe('Marked Katherine Johnson as read')
+    expect(actionMessage({ kind: 'pin' }, name)).toBe('Pinned Katherine Johnson')
+    expect(actionMessage({ kind: 'assign', memberId: 'bob', name: 'Bob' }, name)).toBe(
+      'Assigned Katherine Johnson to Bob',
+    )
+    expect(actionMessage({ kind: 'assign', memberId: null }, name)).toBe(
+      'Unassigned Katherine Johnson',
+    )
   })
 })

@@ -9,14 +9,15 @@ import type { MarkKind } from '@switchboard/core'
 export type Action =
   { kind: MarkKind | 'pin' | 'unpin' } | { kind: 'assign'; memberId: string | null; name?: string }
 
-const labels: Record<Action['kind'], string> = {
-  done: 'Marked as done',
-  unread: 'Marked as unread',
-  open: 'Reopened',
-  read: 'Marked as read',
-  pin: 'Pinned',
-  unpin: 'Unpinned',
-  assign: 'Assigned',
+/** The toast's words, naming the conversation ("Marked Katherine Johnson as done"). */
+const labels: Record<Action['kind'], (name: string) => string> = {
+  done: (name) => `Marked ${name} as done`,
+  unread: (name) => `Marked ${name} as unread`,
+  open: (name) => `Reopened ${name}`,
+  read: (name) => `Marked ${name} as read`,
+  pin: (name) => `Pinned ${name}`,
+  unpin: (name) => `Unpinned ${name}`,
+  assign: (name) => `Assigned ${name}`,
 }
 
 /** Applies an action to conversation `id`; resolves once it is durable on this device. */
@@ -27,10 +28,18 @@ export function applyAction(inbox: Inbox, id: string, action: Action): Promise<v
   return inbox.mark(id, action.kind)
 }
 
-/** The toast's words for an action just applied. */
-export function actionMessage(action: Action): string {
-  if (action.kind !== 'assign') return labels[action.kind]
-  return action.memberId ? `Assigned to ${action.name ?? 'teammate'}` : 'Unassigned'
+/** The mark an action makes; null for pin and assign. */
+export function markOf(action: Action): MarkKind | null {
+  const { kind } = action
+  return kind === 'pin' || kind === 'unpin' || kind === 'assign' ? null : kind
+}
+
+/** The toast's words for an action just applied to the conversation called `name`. */
+export function actionMessage(action: Action, name: string): string {
+  if (action.kind !== 'assign') return labels[action.kind](name)
+  return action.memberId
+    ? `Assigned ${name} to ${action.name ?? 'a teammate'}`
+    : `Unassigned ${name}`
 }
 
 /** Viewing a conversation marks it read (DESIGN §1); not an undo step. */

@@ -4,6 +4,7 @@
  * client keeps the one stack).
  */
 import { ErrorCode, SwitchboardError, type Inbox } from '@switchboard/client'
+import { conversationName } from '../util/phone-number.ts'
 import { actionMessage, applyAction, type Action } from './actions.ts'
 import { logout } from './api.ts'
 import { Replica } from './replica.svelte.ts'
@@ -78,8 +79,10 @@ class AppState {
       .then(() => this.ensureReplica())
   }
 
-  /** Apply an action (an undo step) and say so in a toast that offers Undo. */
+  /** Apply an action (an undo step) and say so, naming the conversation, in a toast with Undo. */
   async act(inbox: Inbox, conversationId: string, action: Action): Promise<void> {
+    const c = inbox.get(conversationId)
+    const name = c ? conversationName(c) : 'the conversation'
     try {
       await applyAction(inbox, conversationId, action)
     } catch (e) {
@@ -90,7 +93,7 @@ class AppState {
       }
       throw e
     }
-    this.showToast(actionMessage(action), true)
+    this.showToast(actionMessage(action, name), true)
   }
 
   /** Undo the replica's last undo step; false when there is nothing to undo. */
