@@ -61,6 +61,12 @@ export interface MarkOptions {
    * conversation causes passes false; an explicit "Mark read" does not (packages/client/README.md).
    */
   undoable?: boolean
+  /**
+   * The user did not ask for this mark: the read that opening a conversation causes. It is not
+   * counted in `pending` (which counts what the user did) and is not an undo step unless
+   * `undoable` says so; `whenSynced` still waits for it.
+   */
+  implicit?: boolean
 }
 
 export interface Inbox {

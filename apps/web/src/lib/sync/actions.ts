@@ -33,7 +33,10 @@ export function actionMessage(action: Action): string {
   return action.memberId ? `Assigned to ${action.name ?? 'teammate'}` : 'Unassigned'
 }
 
-/** Viewing a conversation marks it read (DESIGN §1); not an undo step. */
+/**
+ * Viewing a conversation marks it read (DESIGN §1): not an undo step, and not one of the
+ * "changes not yet synced", which count what the person did.
+ */
 export function markSeen(inbox: Inbox, id: string): Promise<void> {
-  return inbox.mark(id, 'read', { undoable: false })
+  return inbox.mark(id, 'read', { implicit: true })
 }
