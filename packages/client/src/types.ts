@@ -148,6 +148,12 @@ export interface ConversationHandle {
   addNote(body: string, mentions: string[]): Promise<Note>
   onChange(listener: () => void): () => void
   whenLoaded: Promise<void>
+  /**
+   * Whether this device has the conversation's content: its local storage had some, or the room
+   * synced with the relay once. False for one never opened here while online: empty, then, means
+   * not downloaded yet, not no messages. `onChange` tells when it turns true.
+   */
+  readonly downloaded: boolean
   close(): void
 }
 
