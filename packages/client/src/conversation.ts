@@ -38,6 +38,10 @@ export class ConversationRoomHandle implements ConversationHandle {
     this.whenLoaded = this.replica.loaded
   }
 
+  get downloaded(): boolean {
+    return this.replica.downloaded
+  }
+
   activities(): Activity[] {
     return listActivities(this.replica.doc)
   }

@@ -63,9 +63,11 @@ export class InboxHandle implements Inbox {
   }
 
   mark(id: string, kind: MarkKind, options: MarkOptions = {}): Promise<void> {
-    return this.write(id, options.undoable ?? true, (author) =>
-      markConversation(this.doc, id, kind, author, this.sb.origin),
-    )
+    const implicit = options.implicit ?? false
+    return this.write(id, options.undoable ?? !implicit, (author) => {
+      const write = () => markConversation(this.doc, id, kind, author, this.sb.origin)
+      return implicit ? this.sb.implicitly(write) : write()
+    })
   }
   markDone(id: string) {
     return this.mark(id, 'done')

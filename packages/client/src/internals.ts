@@ -19,6 +19,8 @@ export interface Internals {
   members(): Member[]
   /** Who may be assigned which number's conversations, by the workspace document [G1]. */
   assignees: Assignees
+  /** Runs `write` as an implicit change: awaited by whenSynced, not counted in `pending`. */
+  implicitly<T>(write: () => T): T
   room(name: string): RoomReplica
   release(name: string): void
   /** GET a relay API path with this session's token; errors are SwitchboardErrors. */

@@ -45,4 +45,21 @@ describe('pending ledger', () => {
     reloaded.load([compacted])
     expect(reloaded.pending).toBe(3)
   })
+
+  it('an implicit transaction is awaited (unacked, its room) but not counted, across a restart', () => {
+    const ledger = new PendingLedger('laptop')
+    ledger.implicitly(() => ledger.recordLocal('inbox:pn1', 7, 1))
+    ledger.recordLocal('inbox:pn1', 7, 2)
+    expect(ledger.pending).toBe(1)
+    expect(ledger.unacked).toBe(2)
+    const after = new PendingLedger('laptop')
+    after.load([ledger.record()])
+    expect([after.pending, after.unacked]).toEqual([1, 2])
+    expect(after.ack('inbox:pn1', 7, 1)).toBe(true) // the implicit one: still a change to hear
+    expect([after.pending, after.unacked]).toEqual([1, 1])
+    expect(after.rooms()).toEqual(new Set(['inbox:pn1']))
+    after.ack('inbox:pn1', 7, 2)
+    expect([after.pending, after.unacked]).toEqual([0, 0])
+    expect(after.rooms()).toEqual(new Set())
+  })
 })

@@ -8,6 +8,10 @@
  * replica's own storage (room `~device`), so after a restart offline the earlier, still
  * unacknowledged changes are still counted: `pending` is 0 only when all of them are on the relay.
  *
+ * A transaction recorded as implicit (the read that opening a conversation causes) is awaited
+ * like any other (`unacked`, `whenSynced`) but not counted in `pending`, which tells the user how
+ * many of the things they did are not yet on the relay.
+ *
  * Several tabs may share one IndexedDB: each device appends its own JSON record, the fold keeps
  * the newest record per device, and every device counts all of them (they are the same replica).
  */
@@ -17,6 +21,8 @@ interface ClientEntry {
   room: string
   acked: number
   ends: number[]
+  /** Ends of implicit transactions: unacknowledged like `ends`, not counted in `pending`. */
+  quiet?: number[]
 }
 
 interface DeviceRecord {
@@ -41,6 +47,8 @@ export class PendingLedger {
   readonly deviceId: string
   private devices: LedgerFile = {}
   private listeners = new Set<(reason: 'local' | 'ack') => void>()
+  /** True while an implicit write runs (`implicitly`): its transaction is not counted. */
+  private implicitNow = false
 
   constructor(deviceId: string) {
     this.deviceId = deviceId
@@ -57,7 +65,10 @@ export class PendingLedger {
       }
     }
     for (const [id, rec] of Object.entries(this.devices)) {
-      prune(rec)
+      for (const [clientID, entry] of Object.entries(rec.clients)) {
+        prune(entry)
+        if (isEmpty(entry)) delete rec.clients[clientID]
+      }
       const keep =
         Object.keys(rec.clients).length > 0 || Object.keys(rec.clientIds ?? {}).length > 0
       if (id !== this.deviceId && !keep) delete this.devices[id]
@@ -147,12 +158,28 @@ export class PendingLedger {
     return out
   }
 
+  /**
+   * Runs `write`, whose local transactions the user did not ask for (the read that opening a
+   * conversation causes): they are awaited like any other but not counted in `pending`.
+   * Yjs tells a transaction's update synchronously, inside `write`.
+   */
+  implicitly<T>(write: () => T): T {
+    this.implicitNow = true
+    try {
+      return write()
+    } finally {
+      this.implicitNow = false
+    }
+  }
+
   /** A local transaction in `room` that ends at `clock` of `clientID`. */
   recordLocal(room: string, clientID: number, clock: number): void {
+    const implicit = this.implicitNow
     const rec = this.self()
     const entry = (rec.clients[clientID] ??= { room, acked: 0, ends: [] })
-    if (clock <= entry.acked || entry.ends.includes(clock)) return
-    entry.ends.push(clock)
+    if (clock <= entry.acked || entry.ends.includes(clock) || entry.quiet?.includes(clock)) return
+    if (implicit) (entry.quiet ??= []).push(clock)
+    else entry.ends.push(clock)
     rec.updatedAt = Date.now()
     this.emit('local')
   }
@@ -164,10 +191,8 @@ export class PendingLedger {
       const entry = rec.clients[clientID]
       if (!entry || entry.room !== room || clock <= entry.acked) continue
       entry.acked = clock
-      const before = entry.ends.length
-      entry.ends = entry.ends.filter((end) => end > clock)
-      if (entry.ends.length !== before) changed = true
-      if (entry.ends.length === 0) delete rec.clients[clientID]
+      if (prune(entry)) changed = true
+      if (isEmpty(entry)) delete rec.clients[clientID]
     }
     if (changed) this.emit('ack')
     return changed
@@ -190,10 +215,20 @@ export class PendingLedger {
     return out
   }
 
+  /** Unacknowledged transactions the user made (implicit ones are left out). */
   get pending(): number {
     let n = 0
     for (const rec of Object.values(this.devices))
       for (const entry of Object.values(rec.clients)) n += entry.ends.length
+    return n
+  }
+
+  /** Every unacknowledged transaction, implicit ones included. */
+  get unacked(): number {
+    let n = 0
+    for (const rec of Object.values(this.devices))
+      for (const entry of Object.values(rec.clients))
+        n += entry.ends.length + (entry.quiet?.length ?? 0)
     return n
   }
 
@@ -212,9 +247,17 @@ export class PendingLedger {
   }
 }
 
-function prune(rec: DeviceRecord) {
-  for (const [id, entry] of Object.entries(rec.clients)) {
-    entry.ends = entry.ends.filter((end) => end > entry.acked)
-    if (entry.ends.length === 0) delete rec.clients[id]
+/** Drops the ends the relay acknowledged; true when any went. */
+function prune(entry: ClientEntry): boolean {
+  const before = entry.ends.length + (entry.quiet?.length ?? 0)
+  entry.ends = entry.ends.filter((end) => end > entry.acked)
+  if (entry.quiet) {
+    entry.quiet = entry.quiet.filter((end) => end > entry.acked)
+    if (entry.quiet.length === 0) delete entry.quiet
   }
+  return entry.ends.length + (entry.quiet?.length ?? 0) !== before
+}
+
+function isEmpty(entry: ClientEntry): boolean {
+  return entry.ends.length === 0 && !entry.quiet?.length
 }

@@ -225,3 +225,22 @@ export function sortUnsynced(
   const keptSummaries = summarize(kept.map((c) => ({ root: c.root, ...changeSummary(room, c) })))
   return { kept, keptSummaries, dropped }
 }
+
+/**
+ * Writes into `next` again what this device may still write of `old`'s unsynced changes (none
+ * after a second refusal in a row [R3]), as its own write that the provider sends, and reports.
+ */
+export function rebaseInto(
+  room: string,
+  old: Y.Doc,
+  next: Y.Doc,
+  refusal: Refusal & { rebase: boolean },
+  author: RebaseAuthor | null,
+  origin: unknown,
+): { report: RecoveryReport; wroteAgain: boolean } {
+  const { kept, keptSummaries, dropped } = sortUnsynced(room, old, next, author, refusal.rebase)
+  writeAgain(next, kept, origin)
+  const { code, reason, rebase: rebased } = refusal
+  const report = { room, code, reason, rebased, kept: keptSummaries.length, dropped }
+  return { report, wroteAgain: kept.length > 0 }
+}

@@ -18,8 +18,7 @@ import * as Y from 'yjs'
 import { replayIntoEpoch, type ReplayAuthor } from '@switchboard/core'
 import type { PendingLedger } from './ledger.ts'
 import {
-  sortUnsynced,
-  writeAgain,
+  rebaseInto,
   type RebaseAuthor,
   type RebuildReason,
   type RecoveryReport,
@@ -62,6 +61,8 @@ export class RoomReplica {
   readonly loaded: Promise<void>
   /** True once `loaded` has resolved: the doc holds what local storage had. */
   isLoaded = false
+  /** Whether this device has the room's content: local storage had some, or it synced once. */
+  downloaded = false
   provider: WebsocketProvider | null = null
   /** Open handles on this room (conversation rooms close when the last one does). */
   refs = 0
@@ -132,6 +133,7 @@ export class RoomReplica {
     this.doc.clientID = clientID
     rekeyAwareness(this.awareness, clientID)
     this.records = records.length
+    if (records.length > 0) this.downloaded = true
     if (records.length > COMPACT_AFTER) await this.compact()
   }
 
@@ -201,6 +203,11 @@ export class RoomReplica {
       },
       onStatus: () => this.emit(),
       onSync: () => {
+        // Handles hear of it: a first sync that brought nothing changes what an empty room means.
+        if (doc === this.doc && this.provider?.synced && !this.downloaded) {
+          this.downloaded = true
+          for (const l of this.updateListeners) l()
+        }
         this.maybeSwapIn()
         this.emit()
       },
@@ -287,20 +294,10 @@ export class RoomReplica {
       const refusal = this.refusal ?? { code: 0, reason: '', rebase: false }
       this.refusal = null
       const rebaser = this.ctx.rebaseAuthor(this.name)
-      const sorted = sortUnsynced(this.name, old, next, rebaser, refusal.rebase)
-      const { kept, dropped } = sorted
-      // Sent by the provider as this device's write (the relay checks it like any other).
-      writeAgain(next, kept, this.ctx.origin)
+      const rebased = rebaseInto(this.name, old, next, refusal, rebaser, this.ctx.origin)
+      report = rebased.report
       // Nothing written again: nothing of the refused batch can be refused twice.
-      if (kept.length === 0) this.refusals = 0
-      report = {
-        room: this.name,
-        code: refusal.code,
-        reason: refusal.reason,
-        rebased: refusal.rebase,
-        kept: sorted.keptSummaries.length,
-        dropped,
-      }
+      if (!rebased.wroteAgain) this.refusals = 0
     } else if (author) replayIntoEpoch(old, next, author, this.ctx.origin)
     old.off('update', this.onUpdate)
     this.doc = next

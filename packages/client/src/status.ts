@@ -19,8 +19,10 @@ export interface StatusSource {
   refreshing(): boolean
   /** The open rooms that are meant to sync (not stopped). */
   liveRooms(): RoomReplica[]
-  /** This device's changes the relay has not acknowledged. */
+  /** This device's changes the relay has not acknowledged (the user's own, not implicit reads). */
   pending(): number
+  /** Every local change the relay has not acknowledged, implicit reads included. */
+  unacked(): number
   /** Whether an error stops `whenSynced`: the session's, or a stopped room's that is still open. */
   blocking(error: SwitchboardError): boolean
 }
@@ -32,6 +34,8 @@ export class SyncStatus {
   lastSyncedAt: number | null = null
   readonly statusListeners = new Listeners<[ConnectionStatus, number]>()
   readonly errorListeners = new Listeners<[SwitchboardError]>()
+  /** Hear every notify, even one that changed neither status nor pending (an implicit ack). */
+  private readonly settleListeners = new Listeners()
   private readonly source: StatusSource
   private lastStatus: ConnectionStatus = 'offline'
   private lastPending = -1
@@ -60,6 +64,7 @@ export class SyncStatus {
     const status = this.compute()
     const pending = this.source.pending()
     if (status === 'online' && pending === 0) this.lastSyncedAt = Date.now()
+    this.settleListeners.emit()
     if (status === this.lastStatus && pending === this.lastPending) return
     this.lastStatus = status
     this.lastPending = pending
@@ -77,19 +82,22 @@ export class SyncStatus {
     this.notify()
   }
 
-  /** Resolves once `ready` has and status is online with nothing pending; rejects on a blocking error. */
+  /**
+   * Resolves once `ready` has and status is online with nothing unacknowledged (implicit reads
+   * too); rejects on a blocking error.
+   */
   whenSynced(ready: Promise<void>): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const check = () => {
         if (this.error && this.source.blocking(this.error)) {
           off()
           reject(this.error)
-        } else if (this.compute() === 'online' && this.source.pending() === 0) {
+        } else if (this.compute() === 'online' && this.source.unacked() === 0) {
           off()
           resolve()
         }
       }
-      const offStatus = this.statusListeners.add(check)
+      const offStatus = this.settleListeners.add(check)
       const offError = this.errorListeners.add(check)
       const off = () => {
         offStatus()

@@ -64,6 +64,7 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
     refreshing: () => session.isRefreshing,
     liveRooms: () => rooms.live(),
     pending: () => ledger.pending,
+    unacked: () => ledger.unacked,
     blocking: (e) => rooms.blocking(e),
   })
   const fail = (e: unknown) => status.fail(e)
@@ -164,6 +165,7 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
     member: () => session.member,
     members: () => readWorkspace(rooms.open(roomName.workspace).doc).members as Member[],
     assignees,
+    implicitly: (write) => ledger.implicitly(write),
     room: (name) => rooms.open(name),
     release: (name) => rooms.release(name),
     get: (path) => session.get(path),

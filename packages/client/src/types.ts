@@ -61,6 +61,12 @@ export interface MarkOptions {
    * conversation causes passes false; an explicit "Mark read" does not (packages/client/README.md).
    */
   undoable?: boolean
+  /**
+   * The user did not ask for this mark: the read that opening a conversation causes. It is not
+   * counted in `pending` (which counts what the user did) and is not an undo step unless
+   * `undoable` says so; `whenSynced` still waits for it.
+   */
+  implicit?: boolean
 }
 
 export interface Inbox {
@@ -142,6 +148,12 @@ export interface ConversationHandle {
   addNote(body: string, mentions: string[]): Promise<Note>
   onChange(listener: () => void): () => void
   whenLoaded: Promise<void>
+  /**
+   * Whether this device has the conversation's content: its local storage had some, or the room
+   * synced with the relay once. False for one never opened here while online: empty, then, means
+   * not downloaded yet, not no messages. `onChange` tells when it turns true.
+   */
+  readonly downloaded: boolean
   close(): void
 }
 

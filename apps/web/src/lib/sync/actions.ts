@@ -42,7 +42,10 @@ export function actionMessage(action: Action, name: string): string {
     : `Unassigned ${name}`
 }
 
-/** Viewing a conversation marks it read (DESIGN §1); not an undo step. */
+/**
+ * Viewing a conversation marks it read (DESIGN §1): not an undo step, and not one of the
+ * "changes not yet synced", which count what the person did.
+ */
 export function markSeen(inbox: Inbox, id: string): Promise<void> {
-  return inbox.mark(id, 'read', { undoable: false })
+  return inbox.mark(id, 'read', { implicit: true })
 }

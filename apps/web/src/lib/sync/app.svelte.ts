@@ -7,6 +7,7 @@ import { ErrorCode, SwitchboardError, type Inbox } from '@switchboard/client'
 import { conversationName } from '../util/phone-number.ts'
 import { actionMessage, applyAction, type Action } from './actions.ts'
 import { logout } from './api.ts'
+import { eraseDrafts } from './drafts.ts'
 import { Replica } from './replica.svelte.ts'
 import { session } from './session.svelte.ts'
 
@@ -133,8 +134,9 @@ class AppState {
   }
 }
 
-/** Delete every IndexedDB database of this origin (the local replica). */
+/** Delete every IndexedDB database of this origin (the local replica) and the drafts. */
 async function eraseLocalData(): Promise<void> {
+  eraseDrafts()
   if (!('databases' in indexedDB)) return
   const dbs = await indexedDB.databases()
   await Promise.all(

@@ -23,15 +23,30 @@ export class ConversationState {
   readonly handle: ConversationHandle
   version = $state(0)
   loaded = $state(false)
+  /** Whether this device has the conversation's content (`ConversationHandle.downloaded`). */
+  downloaded = $state(false)
   #off: () => void
 
   constructor(sb: Switchboard, id: string, phoneNumberId: string) {
     this.handle = sb.openConversation(id, phoneNumberId)
-    this.#off = this.handle.onChange(coalesce(() => this.version++))
+    this.#off = this.handle.onChange(
+      coalesce(() => {
+        this.downloaded = this.handle.downloaded
+        this.version++
+      }),
+    )
     void this.handle.whenLoaded.then(() => {
       this.loaded = true
+      this.downloaded = this.handle.downloaded
       this.version++
     })
+  }
+
+  /** What an empty thread says: loading, not downloaded yet (offline), or no messages. */
+  emptyText(offline: boolean): string {
+    if (!this.loaded || (!this.downloaded && !offline)) return 'Loading conversation…'
+    if (!this.downloaded) return 'Not downloaded yet — it will load when you’re back online.'
+    return 'No messages yet.'
   }
 
   /** Activities and notes in time order. */

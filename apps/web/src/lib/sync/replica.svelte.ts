@@ -19,6 +19,7 @@ import type {
   Viewer,
 } from '@switchboard/client'
 import type { Conversation } from '@switchboard/core'
+import { outageOf, type Outage } from '../util/outage.ts'
 import { installFastUtf8 } from './fast-utf8.ts'
 import type { Session } from './session.svelte.ts'
 import { snapshotView, ViewCache, viewKey, type CachedView } from './view-cache.ts'
@@ -53,6 +54,14 @@ export class Replica {
   error = $state.raw<SwitchboardError | null>(null)
   /** Refused changes and revoked numbers not yet dismissed (docs/recovery.md): tell the user. */
   notices = $state.raw<SyncNotice[]>([])
+  /** Offline, the relay unreachable, or signed out (util/outage.ts); null when none. */
+  outage = $derived<Outage | null>(
+    outageOf({
+      browserOnline: this.#browserOnline,
+      status: this.#sbStatus,
+      errorCode: this.error?.code ?? null,
+    }),
+  )
   /** Bumped on any inbox change, mentions and history included (`Inbox.onUpdate`). */
   updateVersion = $state(0)
   /** Bumped whenever any inbox changes (for unread badges and notifications). */
