@@ -6,6 +6,7 @@ import {
   assignRefusal,
   assignableMembers,
   grantAccess,
+  markKey,
   needsNewOwner,
   parseRoom,
   readWorkspace,
@@ -18,6 +19,7 @@ import {
   type UpdateContext,
   type WorkspaceMember,
 } from '../src/index.ts'
+import { craftUpdate } from '../src/testing/craft.ts'
 import { device, inboxWith, recordUpdates, sync, T0 } from './helpers.ts'
 
 function workspace() {
@@ -128,6 +130,84 @@ describe('[G2] admission of an assignment', () => {
     assignConversation(replica, 'c1', 'erin', device('alice', 'alice-web').author)
     const ctx: UpdateContext = { room: inbox, memberId: 'alice', now: T0, maxDrift: 60_000 }
     expect(validateUpdate(relay, last(), ctx)).toEqual({ ok: true })
+  })
+})
+
+describe('[G2][M8] hand-built assignments are judged by what they write', () => {
+  const inbox = parseRoom('inbox:pn1') as Room
+  const ctx = (ws: Y.Doc): UpdateContext => ({
+    room: inbox,
+    memberId: 'alice',
+    now: T0,
+    maxDrift: 60_000,
+    assignRefusal: (id) => assignRefusal(workspaceDirectory(readWorkspace(ws)), id, 'pn1'),
+  })
+  /** The relay's inbox after Alice assigned c1 to herself, and her replica's Yjs client id. */
+  function assignedToAlice(ws: Y.Doc) {
+    const { doc: relay } = inboxWith('c1')
+    const replica = new Y.Doc()
+    sync(relay, replica)
+    const updates = recordUpdates(replica)
+    assignConversation(replica, 'c1', 'alice', device('alice', 'alice-web').author)
+    const update = Y.mergeUpdates(updates.splice(0))
+    expect(validateUpdate(relay, update, ctx(ws))).toEqual({ ok: true })
+    Y.applyUpdate(relay, update)
+    return { relay, client: replica.clientID }
+  }
+  const key = markKey('c1', 'assign', 'alice-web')
+  /** Alice's stored assignment with Erin as its value: a well-formed mark of hers. */
+  const naming = (relay: Y.Doc, who: string) => {
+    const tuple = JSON.parse(relay.getMap<string>('marks').get(key)!) as unknown[]
+    return JSON.stringify([...tuple.slice(0, 4), who])
+  }
+
+  it("[G2] an assignment of Erin written over Alice's own key by hand, delete set stripped, is refused", () => {
+    const ws = workspace()
+    const { relay, client } = assignedToAlice(ws)
+    const forged = craftUpdate([
+      {
+        client,
+        clock: Y.getState(relay.store, client),
+        origin: relay.getMap('marks')._map.get(key)!.lastId,
+        content: { any: [naming(relay, 'erin')] },
+      },
+    ])
+    expect(validateUpdate(relay, forged, ctx(ws))).toMatchObject({
+      ok: false,
+      code: 'not-assignable',
+    })
+  })
+
+  it('[G2] the same at a far clock (2^31) or as an explicit-parent item is refused; nothing names Erin', () => {
+    const ws = workspace()
+    const { relay, client } = assignedToAlice(ws)
+    for (const struct of [
+      { client, clock: 2 ** 31, origin: relay.getMap('marks')._map.get(key)!.lastId },
+      { client: client + 1, clock: 0, parent: 'marks', parentSub: key },
+    ]) {
+      const verdict = validateUpdate(
+        relay,
+        craftUpdate([{ ...struct, content: { any: [naming(relay, 'erin')] } }]),
+        ctx(ws),
+      )
+      expect(verdict.ok).toBe(false)
+    }
+    expect(relay.getMap('marks').get(key)).not.toContain('erin')
+  })
+
+  it("[G2][M8] a deleted item over Alice's assignment unassigns (always allowed); over Bob's key it is refused", () => {
+    const ws = workspace()
+    const { relay, client } = assignedToAlice(ws)
+    const unassign = craftUpdate([
+      {
+        client,
+        clock: Y.getState(relay.store, client),
+        origin: relay.getMap('marks')._map.get(key)!.lastId,
+        content: { deleted: 1 },
+      },
+    ])
+    expect(validateUpdate(relay, unassign, ctx(ws))).toEqual({ ok: true })
+    expect(validateUpdate(relay, unassign, { ...ctx(ws), memberId: 'bob' }).ok).toBe(false)
   })
 })
 
