@@ -110,14 +110,8 @@ export async function unreadBadge(page: Page, pn: PhoneNumber = SUPPORT): Promis
 
 /** Opens a phone number's inbox from the sidebar and waits for its list. */
 export async function openInbox(page: Page, pn: PhoneNumber = SUPPORT): Promise<void> {
-  // Just signed in, the app may still be landing on its first number, which can win over the
-  // click: click again until this number's inbox is the one shown.
-  await expect(async () => {
-    await phoneNumberLink(page, pn).click()
-    await expect(page.getByRole('heading', { level: 1, name: pn.name })).toBeVisible({
-      timeout: 2000,
-    })
-  }).toPass({ timeout: 15_000 })
+  await phoneNumberLink(page, pn).click()
+  await expect(page.getByRole('heading', { level: 1, name: pn.name })).toBeVisible()
   await expect(conversations(page).getByRole('option').first()).toBeVisible()
 }
 

@@ -24,6 +24,8 @@ export function createAccess(storage: RelayStorage): Access {
     if (room.kind === 'conversation') return storage.getConversationPhoneNumber(room.id!)
     return null
   }
+  const hasPhoneNumber = (memberId: string, phoneNumberId: string) =>
+    storage.listAccess(memberId).includes(phoneNumberId)
   // The store, not the workspace doc, is what the relay grants by: the doc is written from it.
   const directory: AssigneeDirectory = {
     member(id) {
@@ -31,7 +33,7 @@ export function createAccess(storage: RelayStorage): Access {
       return m && { name: m.name, role: m.role, deactivated: m.deactivatedAt !== undefined }
     },
     phoneNumber: (id) => storage.getPhoneNumber(id),
-    hasAccess: (memberId, pn) => storage.listAccess(memberId).includes(pn),
+    hasAccess: hasPhoneNumber,
   }
   return {
     phoneNumberOf,
@@ -48,8 +50,7 @@ export function createAccess(storage: RelayStorage): Access {
       'contacts',
       ...storage.listAccess(member.id).map((pn) => `inbox:${pn}`),
     ],
-    hasPhoneNumber: (memberId, phoneNumberId) =>
-      storage.listAccess(memberId).includes(phoneNumberId),
+    hasPhoneNumber,
     assignRefusal: (phoneNumberId, memberId) => assignRefusal(directory, memberId, phoneNumberId),
   }
 }
