@@ -101,10 +101,6 @@ export function createAppendWriter(options: AppendWriterOptions): AppendWriter {
   let inlineCommits = 0
   /** performance.now() when the last append commit returned. */
   let lastCommitAt = -Infinity
-  /** performance.now() when the last entry was queued. */
-  let lastQueuedAt = -Infinity
-  /** The queued batch began after a quiet spell (nothing queued for `quietMs` before it). */
-  let queueBeganQuiet = false
   let drained: (() => void) | null = null
   /** Compactions sent to the writer thread, answered by id (one in parts answers late). */
   const compactions = new Map<number, { resolve: () => void; reject: (error: unknown) => void }>()
@@ -220,9 +216,7 @@ export function createAppendWriter(options: AppendWriterOptions): AppendWriter {
    */
   const commitOnLoop = (batch: PendingAppend[]): boolean => {
     if (!onLoop || compactions.size > 0) return false
-    // Under load the loop can be busy for longer than the quiet spell between two commits:
-    // a batch that began while entries kept arriving goes to the thread.
-    if (!queueBeganQuiet || performance.now() - lastCommitAt < options.quietMs) {
+    if (performance.now() - lastCommitAt < options.quietMs) {
       if (ready) return false
       thread()
     }
@@ -269,9 +263,6 @@ export function createAppendWriter(options: AppendWriterOptions): AppendWriter {
     if (closing) return Promise.reject(new StorageError('closed', 'storage is closed'))
     if (broken) return Promise.reject(broken)
     return new Promise<T>((resolve, reject) => {
-      const now = performance.now()
-      if (queue.length === 0) queueBeganQuiet = now - lastQueuedAt >= options.quietMs
-      lastQueuedAt = now
       queue.push(make(resolve, reject))
       // While a commit is being written, the next one starts when it returns.
       if (scheduled || inflight) return

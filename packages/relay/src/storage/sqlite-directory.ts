@@ -9,7 +9,6 @@ import type {
   SessionRecord,
 } from './directory.ts'
 import type { IndexRow, IndexSink } from './index-rows.ts'
-import { IndexSql } from './sqlite-schema.ts'
 import { createSqliteInvites } from './sqlite-invites.ts'
 
 interface PhoneNumberRow {
@@ -81,14 +80,14 @@ const toMember = (r: MemberRow | undefined): MemberRecord | null => {
 }
 
 /**
- * The directory's statements on `db`; every write first checks the store is open. With `index`,
- * index rows go with the room log's next commit (index-rows.ts), seen at once by this
- * directory's reads and durable by `whenDurable()`; without it each is committed at once.
+ * The directory's statements on `db`; every write first checks the store is open. Index rows go
+ * with the room log's next commit through `index` (index-rows.ts), seen at once by this
+ * directory's reads and durable by `whenDurable()`.
  */
 export function createSqliteDirectory(
   db: Database.Database,
   ensureOpen: () => void,
-  index?: IndexSink,
+  index: IndexSink,
 ): Directory {
   const q = {
     member: db.prepare<[string], MemberRow>('SELECT * FROM members WHERE id = ?'),
@@ -147,13 +146,10 @@ export function createSqliteDirectory(
     conversation: db.prepare<[string], { phone_number_id: string }>(
       'SELECT phone_number_id FROM conversations WHERE id = ?',
     ),
-    putConversation: db.prepare(IndexSql.putConversation),
-    recordActivity: db.prepare(IndexSql.putActivity),
     hasActivity: db.prepare<[string], { id: string }>('SELECT id FROM activities WHERE id = ?'),
     clientOwner: db.prepare<[string, number], { member_id: string }>(
       'SELECT member_id FROM client_owners WHERE room = ? AND client = ?',
     ),
-    bindClient: db.prepare(IndexSql.bindClient),
     deviceOwner: db.prepare<[string], { member_id: string }>(
       'SELECT member_id FROM device_owners WHERE device_id = ?',
     ),
@@ -165,9 +161,6 @@ export function createSqliteDirectory(
       { phone_number_id: string; conversation_id: string; activity_id: string }
     >(
       'SELECT phone_number_id, conversation_id, activity_id FROM provider_calls WHERE call_key = ?',
-    ),
-    putProviderCall: db.prepare(
-      'INSERT OR IGNORE INTO provider_calls (call_key, phone_number_id, conversation_id, activity_id) VALUES (?, ?, ?, ?)',
     ),
     getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
     setMeta: db.prepare(
@@ -190,7 +183,7 @@ export function createSqliteDirectory(
     const forget = () => {
       if (pending.get(key) === value) pending.delete(key)
     }
-    const stored = index!(row)
+    const stored = index(row)
     lastQueued = stored.then(forget, (error: unknown) => {
       forget()
       throw error
@@ -293,13 +286,11 @@ export function createSqliteDirectory(
     getConversationPhoneNumber: conversationPhoneNumber,
     setConversationPhoneNumber(id, pn) {
       ensureOpen()
-      if (!index) return void q.putConversation.run(id, pn)
       if (conversationPhoneNumber(id) === null)
         queueRow({ kind: 'conversation', id, phoneNumberId: pn }, pn)
     },
     recordActivity(id) {
       ensureOpen()
-      if (!index) return q.recordActivity.run(id).changes > 0
       if (hasActivity(id)) return false
       queueRow({ kind: 'activity', id }, '')
       return true
@@ -320,13 +311,6 @@ export function createSqliteDirectory(
     },
     putProviderCall(call) {
       ensureOpen()
-      if (!index)
-        return void q.putProviderCall.run(
-          call.callKey,
-          call.phoneNumberId,
-          call.conversationId,
-          call.activityId,
-        )
       if (pending.has(`p\0${call.callKey}`) || q.providerCall.get(call.callKey)) return
       const record: ProviderCallRecord = { ...call }
       queueRow({ kind: 'call', ...record }, JSON.stringify(record))
@@ -336,7 +320,6 @@ export function createSqliteDirectory(
     getClientOwner: clientOwner,
     bindClient(room, client, memberId) {
       ensureOpen()
-      if (!index) return q.bindClient.run(room, client, memberId).changes > 0
       if (clientOwner(room, client) !== null) return false
       queueRow({ kind: 'client', room, client, memberId }, memberId)
       return true
