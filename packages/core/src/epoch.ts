@@ -21,6 +21,7 @@ import { timestampWall } from './hlc.ts'
 import { forEachIndexedLanes, forEachIndexedRecord, inboxIndex, lanesOf } from './inbox-index.ts'
 import { encodeBase, encodeBaseLog, type BaseMark } from './epoch-base.ts'
 import { forEachMark, readActivityLog } from './readers.ts'
+import { mutesRoot } from './rules.ts'
 import {
   encodeMark,
   inboxRoots,
@@ -123,6 +124,9 @@ export function compactInbox(source: Y.Doc, options: CompactOptions): CompactRes
     meta.set('baseLog', encodeBaseLog(readActivityLog(source)))
     const mentions = inboxRoots.mentions(doc)
     inboxRoots.mentions(source).forEach((m, id) => mentions.set(id, m))
+    // The relay's mirror of the number's mutes [F6] is live state too.
+    const mutes = mutesRoot(doc)
+    mutesRoot(source).forEach((m, id) => mutes.set(id, m))
     if (kept.length) inboxRoots.history(doc).push(kept)
   }, options.origin ?? null)
   return { doc, archived, droppedMarks }

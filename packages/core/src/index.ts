@@ -154,3 +154,26 @@ export { admitUpdate, unpredictedDeletion, validateUpdate, RejectCode } from './
 export type { Admission, Admitted, UpdateCheck, UpdateContext } from './validate.ts'
 export { parseRoom, roomName, isValidId } from './rooms.ts'
 export type { Room, RoomKind } from './rooms.ts'
+export {
+  checkPattern,
+  globMatch,
+  senderMatches,
+  textMatches,
+  MAX_ALTERNATIVES,
+  MAX_MATCHED_CHARS,
+  MAX_PATTERN_CHARS,
+} from './glob.ts'
+export type { PatternCheck } from './glob.ts'
+export {
+  listMutes,
+  markDoneByRule,
+  matchingRule,
+  muteOf,
+  mutesRoot,
+  ruleMatches,
+  RULE_DEVICE,
+  RuleKind,
+  staleConversations,
+  writeMutes,
+} from './rules.ts'
+export type { MuteView, StaleOptions, TriageRule } from './rules.ts'

@@ -102,6 +102,9 @@ export interface HistoryEntry {
   seen?: number
   /** A restore's compensating mark [T5]: the moment (ms) the conversation was restored to. */
   restoredTo?: number
+  /** A rule's mark [F7]: the rule's name and id (only the relay's `relay-rules` writes these). */
+  rule?: string
+  ruleId?: string
 }
 
 export interface Note {

@@ -179,6 +179,9 @@ export function checkValue(
       )
     if (value.seen !== undefined && (!Number.isInteger(value.seen) || (value.seen as number) < 0))
       throw new Reject(RejectCode.Schema, `${where(target)}: seen must be a non-negative integer`)
+    // [F2] Only the relay's rules name a rule: a member's entry saying so would forge one.
+    if (!stored && (value.rule !== undefined || value.ruleId !== undefined))
+      throw new Reject(RejectCode.Forbidden, `${where(target)}: only the relay's rules name a rule`)
     checkTimestamp(value.at, ctx, value.deviceId as string, stored)
     checkDevice(value.deviceId as string, target, ctx, stored)
     if (doc) checkKnownConversation(doc, value.conversationId as string, target)
