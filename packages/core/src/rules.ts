@@ -14,7 +14,7 @@ import type * as Y from 'yjs'
 import { assert } from './assert.ts'
 import { winner } from './derive.ts'
 import { senderMatches, textMatches } from './glob.ts'
-import { formatTimestamp, type Hlc } from './hlc.ts'
+import { formatTimestamp, timestampWall, type Hlc } from './hlc.ts'
 import { inboxIndex, lanesOf } from './inbox-index.ts'
 import { readRecord } from './readers.ts'
 import { encodeMark, inboxRoots, Lane, markKey, type MarkEntry } from './schema.ts'
@@ -165,8 +165,9 @@ const DAY = 86_400_000
 
 /**
  * The conversations an auto-close rule closes now [F5]: Open and read, the team wrote last (so
- * no customer waits for a reply) and that was at least `days` ago — no incoming activity since.
- * Never a snoozed one, an Unread one (a reminder) or one whose last activity is incoming.
+ * no customer waits for a reply) and that was at least `days` ago — no incoming activity since —
+ * and nobody set its status within those days. Never a snoozed one, an Unread one (a reminder)
+ * or one whose last activity is incoming.
  */
 export function staleConversations(doc: Y.Doc, options: StaleOptions): string[] {
   const { days, now, isSnoozed } = options
@@ -177,6 +178,8 @@ export function staleConversations(doc: Y.Doc, options: StaleOptions): string[] 
     const last = c.lastActivity
     if (c.status !== 'open' || c.unread || !last || last.direction !== 'outgoing') continue
     if (last.at > cutoff || isSnoozed?.(c)) continue
+    // Someone reopened (or un-did) it within the N days: their intent is recent, leave it.
+    if (c.statusBy && timestampWall(c.statusBy.at) > cutoff) continue
     out.push(c.id)
   }
   return out.sort()

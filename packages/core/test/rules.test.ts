@@ -230,6 +230,9 @@ describe('[F5] auto-close', () => {
     // c6: stale and Done already → nothing to do.
     ingestActivity(doc, activity('c6', { direction: 'outgoing', at: T0 }))
     markConversation(doc, 'c6', 'done', alice.author)
+    // c7: stale, but Alice reopened it yesterday → her recent intent stands.
+    ingestActivity(doc, activity('c7', { direction: 'outgoing', at: T0 }))
+    markConversation(doc, 'c7', 'open', device('alice', 'alice-web', now - DAY).author)
     const stale = staleConversations(doc, { days: 7, now, isSnoozed: (c) => c.id === 'c5' })
     expect(stale).toEqual(['c1'])
     markDoneByRule(doc, 'c1', { id: 'r9', name: 'Stale after 7 days' }, ruleClock(now))

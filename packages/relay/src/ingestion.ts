@@ -20,11 +20,13 @@ export const MAX_ACTIVITY_AHEAD_MS = 5 * 60_000
 export interface IngestionDeps {
   storage: RelayStorage
   writeRoom(name: string, fn: (doc: Y.Doc) => void): Promise<void>
+  /** Runs in the same write as the activity: a mute's or rule's Done mark [F1][F4]. */
+  afterIngest?(doc: Y.Doc, activity: Activity, result: IngestResult): void
 }
 
 /** Applies an activity durably and broadcasts it; a known activity id is a duplicate. */
 export function createIngest(deps: IngestionDeps): (activity: Activity) => Promise<IngestResult> {
-  const { storage, writeRoom } = deps
+  const { storage, writeRoom, afterIngest } = deps
   return async (activity) => {
     if (storage.hasActivity(activity.id))
       return { created: false, duplicate: true, reopened: false }
@@ -35,6 +37,7 @@ export function createIngest(deps: IngestionDeps): (activity: Activity) => Promi
     await Promise.all([
       writeRoom(`inbox:${activity.phoneNumberId}`, (doc) => {
         result = ingestActivity(doc, activity, RELAY_ORIGIN)
+        afterIngest?.(doc, activity, result)
       }),
       writeRoom(`conversation:${activity.conversationId}`, (doc) => {
         appendActivity(doc, activity, RELAY_ORIGIN)

@@ -6,7 +6,7 @@
  * no member. A binding is written once and never changes, so an owner read or written here is
  * kept: a writer's updates then cost no look-up in the store.
  */
-import { isValidId, RESTORE_DEVICE } from '@switchboard/core'
+import { isValidId, RESTORE_DEVICE, RULE_DEVICE } from '@switchboard/core'
 import type { RelayStorage } from './storage/relay-storage.ts'
 
 /** The owner recorded for the relay's own Yjs client ids (never a member id) [M8]. */
@@ -103,8 +103,8 @@ export function createOwnership(storage: RelayStorage): Ownership {
     deviceOwners.set(deviceId, memberId)
   }
   const deviceOwner = (deviceId: string): string | null => {
-    // The relay's restore device is never a member's: its keys have the relay as only writer [T2].
-    if (deviceId === RESTORE_DEVICE) return RELAY_WRITER
+    // The relay's restore and rules devices are never a member's: the relay writes their keys [T2][F2].
+    if (deviceId === RESTORE_DEVICE || deviceId === RULE_DEVICE) return RELAY_WRITER
     const known = deviceOwners.get(deviceId)
     if (known !== undefined) return known
     const owner = storage.getDeviceOwner(deviceId)

@@ -43,6 +43,8 @@ import { outgoingRoutes } from './routes/outgoing.ts'
 import { providerWebhookRoutes } from './routes/provider-webhooks.ts'
 import { syncRoutes } from './routes/sync.ts'
 import { securityHeaders } from './security-headers.ts'
+import { createTriageRules, type TriageRules } from './triage-rules.ts'
+import { triageRuleRoutes } from './routes/triage-rules.ts'
 import { createSessions } from './sessions.ts'
 import type { RelayStorage } from './storage/relay-storage.ts'
 
@@ -72,6 +74,8 @@ export interface Relay {
   invites: Invites
   /** The numbers connected through a provider, credentials opened (the providers' webhooks). */
   providerAccounts: ProviderAccounts
+  /** Mutes and rules of each number, applied as the relay ingests [F1]–[F8]. */
+  rules: TriageRules
   /** Sends the outbox's replies through their providers (outbox-sender.ts). */
   outbox: OutboxSender
   /** The runtime glue reports frames its socket layer refused (e.g. over maxPayload). */
@@ -129,7 +133,14 @@ export function createRelay(relayOptions: RelayOptions): Relay {
       }),
   })
   const writeRoom = rooms.writeRoom
-  const ingest = createIngest({ storage, writeRoom })
+  const rules = createTriageRules({
+    storage,
+    writeRoom,
+    now,
+    log,
+    hasPhoneNumber: access.hasPhoneNumber,
+  })
+  const ingest = createIngest({ storage, writeRoom, afterIngest: rules.afterIngest })
   // [K1][K2] Credentials are sealed with their own key and opened only here, on demand.
   const vault = createCredentialVault(options.credentialsKey)
   const providerAccounts = options.providerAccounts ?? createProviderAccounts(storage, vault)
@@ -283,6 +294,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     }),
   )
   app.route('/api', historyRoutes({ ...shared, hasPhoneNumber: access.hasPhoneNumber }))
+  app.route('/api', triageRuleRoutes({ ...shared, rules }))
   app.route(
     '/sync',
     syncRoutes({
@@ -306,6 +318,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
 
   // [O4] Replies a killed relay left half-sent are looked up first, then the due ones are sent.
   outbox.start()
+  rules.start()
 
   return {
     app: app as unknown as Hono,
@@ -323,6 +336,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     admin,
     invites,
     providerAccounts,
+    rules,
     outbox,
     syncBudget: connections.syncBudget,
     reportRejectedFrame(reason, detail) {
@@ -335,6 +349,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
       closing = true
       // Requests under way are abandoned in flight: the next start looks them up [O4].
       await outbox.stop()
+      rules.stop()
       connections.stop()
       // The registry stops unloading idle rooms before the sockets' closes would schedule it.
       const unloaded = rooms.close()

@@ -249,6 +249,70 @@ export function runDirectoryContract(name: string, make: () => Promise<Directory
       expect(d.revokeInvite('nope', 60)).toBe(false)
     })
 
+    it('[F8] mutes and rules: listed per number oldest first, close rules across numbers, deleted once, kept across a restart', async () => {
+      const h = await harness()
+      const d = h.directory
+      const before = d.rulesRevision()
+      d.putRule({
+        id: 'r2',
+        phoneNumberId: 'pn',
+        kind: 'close',
+        name: 'Stale',
+        days: 7,
+        createdBy: 'm',
+        createdAt: 2,
+      })
+      d.putRule({
+        id: 'r1',
+        phoneNumberId: 'pn',
+        kind: 'mute',
+        name: 'Muted',
+        field: 'sender',
+        pattern: '#####',
+        createdBy: 'm',
+        createdAt: 1,
+      })
+      d.putRule({
+        id: 'r3',
+        phoneNumberId: 'pn2',
+        kind: 'done',
+        name: 'Codes',
+        field: 'text',
+        pattern: 'code',
+        createdBy: 'm',
+        createdAt: 3,
+      })
+      expect(d.rulesRevision()).not.toBe(before)
+      expect(d.listRules('pn').map((r) => r.id)).toEqual(['r1', 'r2'])
+      expect(d.getRule('r1')).toEqual({
+        id: 'r1',
+        phoneNumberId: 'pn',
+        kind: 'mute',
+        name: 'Muted',
+        field: 'sender',
+        pattern: '#####',
+        createdBy: 'm',
+        createdAt: 1,
+      })
+      expect(d.listCloseRules().map((r) => r.id)).toEqual(['r2'])
+      expect(d.deleteRule('r1')).toBe(true)
+      expect(d.deleteRule('r1')).toBe(false)
+      const again = await h.reopen()
+      open.push(again)
+      expect(again.directory.listRules('pn')).toEqual([
+        {
+          id: 'r2',
+          phoneNumberId: 'pn',
+          kind: 'close',
+          name: 'Stale',
+          days: 7,
+          createdBy: 'm',
+          createdAt: 2,
+        },
+      ])
+      expect(again.directory.getRule('r3')?.pattern).toBe('code')
+    })
+
     it('a member’s last activity only moves forward', async () => {
       const { directory: d } = await harness()
       d.setLastSeen('m1', 100)

@@ -13,6 +13,7 @@
  */
 import type { ProviderName } from '../providers/provider-account.ts'
 import type { InviteStore } from './invite-store.ts'
+import type { RuleStore } from './rule-store.ts'
 
 export const MemberRole = {
   Owner: 'owner',
@@ -76,7 +77,7 @@ export interface ProviderCallRecord {
   activityId: string
 }
 
-export interface Directory extends InviteStore {
+export interface Directory extends InviteStore, RuleStore {
   getMember(id: string): MemberRecord | null
   getMemberByEmail(email: string): MemberRecord | null
   listMembers(): MemberRecord[]

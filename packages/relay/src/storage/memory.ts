@@ -13,6 +13,7 @@ import type {
 import { StorageError } from './relay-storage.ts'
 import { createMemoryOutbox } from './memory-outbox.ts'
 import { createMemoryInvites } from './memory-invites.ts'
+import { createMemoryRules } from './memory-rules.ts'
 
 interface MemoryRoom {
   snapshot: Uint8Array | null
@@ -247,6 +248,7 @@ export function createMemoryStorage(): MemoryStorage {
     },
     ...createMemoryOutbox(open),
     ...createMemoryInvites(open),
+    ...createMemoryRules(open),
     check: open,
     async close() {
       closed = true

@@ -26,6 +26,7 @@ export type {
 } from './directory.ts'
 export { MemberRole, memberRoles } from './directory.ts'
 export type { InviteRecord, InviteStore } from './invite-store.ts'
+export type { RuleStore } from './rule-store.ts'
 export type { NewOutboxRow, Outbox, OutboxOutcome, OutboxRow } from './outbox.ts'
 export { StorageError, StorageErrorCode } from './storage-error.ts'
 

@@ -10,6 +10,7 @@ import type {
 } from './directory.ts'
 import type { IndexRow, IndexSink } from './index-rows.ts'
 import { createSqliteInvites } from './sqlite-invites.ts'
+import { createSqliteRules } from './sqlite-rules.ts'
 
 interface PhoneNumberRow {
   id: string
@@ -200,6 +201,7 @@ export function createSqliteDirectory(
 
   return {
     ...createSqliteInvites(db, ensureOpen),
+    ...createSqliteRules(db, ensureOpen),
     getMember: (id) => toMember(q.member.get(id)),
     getMemberByEmail: (email) => toMember(q.memberByEmail.get(email.toLowerCase())),
     listMembers: () => q.members.all().map((r) => toMember(r)!),

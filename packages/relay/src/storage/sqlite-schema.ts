@@ -117,6 +117,16 @@ export const migrations: readonly Migration[] = [
       addMissingColumns(db, 'outbox', { queued_at: 'INTEGER' })
     },
   },
+  {
+    version: 7,
+    does: 'mutes and rules of each phone number (issue 24), applied by the relay as it ingests [F1]–[F8]',
+    up(db) {
+      db.exec(`CREATE TABLE IF NOT EXISTS triage_rules (id TEXT PRIMARY KEY, phone_number_id TEXT NOT NULL,
+        kind TEXT NOT NULL, name TEXT NOT NULL, field TEXT, pattern TEXT, days INTEGER,
+        created_by TEXT NOT NULL, created_at INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS triage_rules_number ON triage_rules (phone_number_id, created_at);`)
+    },
+  },
 ]
 
 export const SCHEMA_VERSION = migrations.length
