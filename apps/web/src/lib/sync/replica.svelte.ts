@@ -18,7 +18,7 @@ import type {
   SyncNotice,
   Viewer,
 } from '@switchboard/client'
-import type { Conversation } from '@switchboard/core'
+import { listMutes, muteOf, type Conversation, type MuteView } from '@switchboard/core'
 import { outageOf, type Outage } from '../util/outage.ts'
 import { installFastUtf8 } from './fast-utf8.ts'
 import type { Session } from './session.svelte.ts'
@@ -256,6 +256,13 @@ export class Replica {
   nameOf = (id: string): string => {
     if (id === this.memberId) return 'you'
     return this.member(id)?.name ?? id
+  }
+
+  /** The mute covering a conversation's sender, from its number's mirror [F6]; null when none. */
+  muteOf = (c: Conversation): MuteView | null => {
+    void this.updateVersion
+    const inbox = this.#inboxes.get(c.phoneNumberId)
+    return inbox ? muteOf(listMutes(inbox.doc), c.participants) : null
   }
 
   /** Teammates (other devices) viewing a conversation. */

@@ -3,7 +3,7 @@
  * overrode it. "Done by Bob 10:02 · reopened by new SMS 10:05" — when Bob marked Done
  * offline while an SMS arrived that he had not seen, the SMS wins (P3) and the header says so.
  */
-import { timestampWall } from '@switchboard/core'
+import { RULE_DEVICE, timestampWall } from '@switchboard/core'
 import type { ActivityKind, Conversation, HistoryEntry, MarkKind } from '@switchboard/core'
 import { activityWord, formatWhen } from './format.ts'
 
@@ -51,7 +51,16 @@ export function explainState(conversation: Conversation, ctx: ExplainContext): s
   const now = ctx.now ?? Date.now()
   // The status mark explains the state; a later read is mentioned after it, not instead of it.
   const decided = conversation.statusBy ?? conversation.decidedBy
-  if (decided) {
+  // A mute's or rule's mark [F7]: the history entry at its time names the rule.
+  const rule =
+    decided?.deviceId === RULE_DEVICE
+      ? ctx.history?.find((e) => e.at === decided.at && e.rule)?.rule
+      : undefined
+  if (decided && decided.deviceId === RULE_DEVICE) {
+    parts.push(
+      `Marked done by rule${rule ? ` '${rule}'` : ''} ${formatWhen(timestampWall(decided.at), now)}`,
+    )
+  } else if (decided) {
     parts.push(
       `${verbs[decided.kind]} by ${ctx.nameOf(decided.memberId)} ${formatWhen(timestampWall(decided.at), now)}`,
     )
