@@ -17,6 +17,7 @@ import {
   author,
   connectProvider,
   incoming,
+  rawSocket,
   sendUpdateAs,
   startSqliteRelayWithAdmin,
   until,
@@ -148,6 +149,11 @@ describe('[F1] mute', () => {
       CloseCode.Rejected,
     )
     expect(getConversation(watcher.doc, 'c-forge')?.status).toBe('open')
+    // Nor may a socket declare it as its device [L1].
+    const s = rawSocket(
+      `${r.wsUrl}/inbox:pn-a?token=${await r.login('carol@example.com')}&device=${RULE_DEVICE}`,
+    )
+    expect((await s.closed).code).toBe(CloseCode.DeviceTaken)
   })
 })
 
