@@ -18,7 +18,7 @@ import type {
   SyncNotice,
   Viewer,
 } from '@switchboard/client'
-import { listMutes, muteOf, type Conversation, type MuteView } from '@switchboard/core'
+import { listMutes, muteOf, RULE_DEVICE, type Conversation, type MuteView } from '@switchboard/core'
 import { outageOf, type Outage } from '../util/outage.ts'
 import { installFastUtf8 } from './fast-utf8.ts'
 import type { Session } from './session.svelte.ts'
@@ -255,6 +255,8 @@ export class Replica {
   /** A member's display name; "you" for the signed-in member. */
   nameOf = (id: string): string => {
     if (id === this.memberId) return 'you'
+    // Marks of mutes and rules [F1]: the relay's device, named for the team figures' rows.
+    if (id === RULE_DEVICE) return 'Rules'
     return this.member(id)?.name ?? id
   }
 
