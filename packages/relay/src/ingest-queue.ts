@@ -59,7 +59,11 @@ export function createIngest(deps: IngestionDeps): (activity: Activity) => Promi
       spentMs = applied = 0
     }
     const size = Math.max(1, Math.floor(TURN_BUDGET_MS / msPerActivity))
-    void apply(queue.splice(0, size))
+    const jobs = queue.splice(0, size)
+    // A store that fails before any room is written fails the turn's activities, not the relay.
+    apply(jobs).catch((error: unknown) => {
+      for (const job of jobs) job.reject(error)
+    })
     schedule()
   }
 
