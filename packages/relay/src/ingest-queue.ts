@@ -75,9 +75,10 @@ export function createIngest(deps: IngestionDeps): (activity: Activity) => Promi
     const fresh = new Set<string>()
     for (const job of jobs) {
       const { phoneNumberId, conversationId } = job.activity
-      if (storage.getConversationPhoneNumber(conversationId) === null)
+      if (storage.getConversationPhoneNumber(conversationId) === null) {
         fresh.add(`conversation:${conversationId}`)
-      storage.setConversationPhoneNumber(conversationId, phoneNumberId)
+        storage.setConversationPhoneNumber(conversationId, phoneNumberId)
+      }
       add(inboxes, `inbox:${phoneNumberId}`, job)
       add(conversations, `conversation:${conversationId}`, job)
     }
