@@ -144,7 +144,25 @@ async function normalWorkload(
     await sleep(MARK_EVERY_MS)
   }
   const sv = (d: Y.Doc) => Buffer.from(Y.encodeStateVector(d)).toString('hex')
-  await waitFor(() => rooms.every((r) => sv(r.reader) === sv(r.writer)), 'readers catch up')
+  const caughtUp = () => rooms.every((r) => sv(r.reader) === sv(r.writer))
+  await waitFor(caughtUp, 'readers catch up').catch((e: Error) => {
+    // Which room lagged, and how: a reader missing structs (pending ones waiting for them) or a
+    // writer whose socket was closed, so the next failure names its cause.
+    const lag = rooms
+      .map((r, i) => ({ r, pw: providers[2 * i]!, pr: providers[2 * i + 1]! }))
+      .filter(({ r }) => sv(r.reader) !== sv(r.writer))
+      .map(({ r, pw, pr }) => ({
+        room: r.name,
+        writerClock: Y.getState(r.writer.store, r.writer.clientID),
+        readerClock: r.reader.store.clients.has(r.writer.clientID)
+          ? Y.getState(r.reader.store, r.writer.clientID)
+          : 0,
+        readerPending: r.reader.store.pendingStructs !== null,
+        writer: { connected: pw.wsconnected, synced: pw.synced },
+        reader: { connected: pr.wsconnected, synced: pr.synced },
+      }))
+    throw new Error(`${e.message}: ${JSON.stringify(lag)}`)
+  })
   // What a fresh client gets from the relay, per room.
   const roomHashes: string[] = []
   for (const r of rooms) {

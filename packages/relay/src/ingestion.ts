@@ -1,55 +1,12 @@
 /**
- * @module Activities from the telephony provider (a signed webhook) or a member's outgoing
- * message, applied as the relay's own peer: to the inbox room (reopening what they must [M3])
- * and to the conversation room, once per activity id.
+ * @module Our own signed webhook (`/api/webhooks/activity`): its signature and its body's
+ * activities, checked against the store. They are applied by ingest-queue.ts.
  */
-import {
-  appendActivity,
-  checkActivity,
-  ingestActivity,
-  type Activity,
-  type IngestResult,
-} from '@switchboard/core'
-import type * as Y from 'yjs'
-import { RELAY_ORIGIN } from './room.ts'
+import { checkActivity, type Activity } from '@switchboard/core'
 import type { RelayStorage } from './storage/relay-storage.ts'
 
 /** How far ahead of the relay's clock a webhook activity's time may be [A6]. */
 export const MAX_ACTIVITY_AHEAD_MS = 5 * 60_000
-
-export interface IngestionDeps {
-  storage: RelayStorage
-  writeRoom(name: string, fn: (doc: Y.Doc) => void): Promise<void>
-  /** Runs in the same write as the activity: a mute's or rule's Done mark [F1][F4]. */
-  afterIngest?(doc: Y.Doc, activity: Activity, result: IngestResult): void
-}
-
-/** Applies an activity durably and broadcasts it; a known activity id is a duplicate. */
-export function createIngest(deps: IngestionDeps): (activity: Activity) => Promise<IngestResult> {
-  const { storage, writeRoom, afterIngest } = deps
-  return async (activity) => {
-    if (storage.hasActivity(activity.id))
-      return { created: false, duplicate: true, reopened: false }
-    storage.setConversationPhoneNumber(activity.conversationId, activity.phoneNumberId)
-    let result: IngestResult = { created: false, duplicate: true, reopened: false }
-    // Both rooms at once: their appends share a commit. Each is idempotent by activity id, so a
-    // retry after a crash between them completes the other.
-    await Promise.all([
-      writeRoom(`inbox:${activity.phoneNumberId}`, (doc) => {
-        result = ingestActivity(doc, activity, RELAY_ORIGIN)
-        afterIngest?.(doc, activity, result)
-      }),
-      writeRoom(`conversation:${activity.conversationId}`, (doc) => {
-        appendActivity(doc, activity, RELAY_ORIGIN)
-      }),
-    ])
-    // Recorded only once both rooms hold it, so a retry after a crash is never taken for a
-    // duplicate of what was lost; durable before the provider is answered.
-    storage.recordActivity(activity.id)
-    await storage.whenDurable()
-    return result
-  }
-}
 
 const SIGNATURE_RE = /^sha256=([0-9a-f]{64})$/
 

@@ -8,7 +8,7 @@ import { request as httpRequest } from 'node:http'
 import { gzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { accessFixture, loginAs } from './access-fixture.ts'
-import { api, type TestRelay } from './test-helpers.ts'
+import { api, incoming, type TestRelay } from './test-helpers.ts'
 
 const { relayOnSqlite } = accessFixture()
 
@@ -109,6 +109,19 @@ describe('HTTP', () => {
     )
     expect(big.status).toBe(413)
     check(big.headers, '413')
+    // Webhooks get theirs before the answer is made: an answer, a refusal and an error alike.
+    const hook = await r.webhook(incoming('c-headers', 'pn-a'))
+    expect(hook.status).toBe(202)
+    check(hook.headers, 'webhook 202')
+    check((await fetch(`${r.url}/api/webhooks/twilio/pn-a`, { method: 'POST' })).headers, 'w404')
+    const bigHook = await rawHttp(
+      r,
+      '/api/webhooks/activity',
+      { 'content-type': 'application/json', 'content-length': '100000000' },
+      [Buffer.alloc(100)],
+    )
+    expect(bigHook.status).toBe(413)
+    check(bigHook.headers, 'webhook 413')
   })
 
   it('[A8] /metrics with METRICS_TOKEN: no, wrong, or prefixed tokens are 401; no login token opens it', async () => {

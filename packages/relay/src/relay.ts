@@ -17,7 +17,8 @@ import { createConnections } from './connections.ts'
 import { createEpochs, type EpochReport } from './epochs.ts'
 import { createAuthenticate, type Vars } from './http.ts'
 import { createDeliveries } from './deliveries.ts'
-import { createIngest } from './ingestion.ts'
+import { createIngest } from './ingest-queue.ts'
+import { createNewRoomWrites } from './new-room-writes.ts'
 import { createInvites, type Invites } from './invites.ts'
 import { createLastSeen } from './last-seen.ts'
 import { HashSlots, LoginThrottle } from './login-throttle.ts'
@@ -117,8 +118,10 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     metrics,
     rooms: { acquire: (name) => rooms.acquire(name), unload: (room) => rooms.unload(room) },
   })
+  const newRooms = createNewRoomWrites(storage)
   const rooms: RoomRegistry = createRoomRegistry({
     metrics,
+    settled: newRooms.settled,
     roomIdleMs: options.roomIdleMs,
     epochs,
     load: (name) =>
@@ -140,7 +143,12 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     log,
     hasPhoneNumber: access.hasPhoneNumber,
   })
-  const ingest = createIngest({ storage, writeRoom, afterIngest: rules.afterIngest })
+  const ingest = createIngest({
+    storage,
+    writeRoom,
+    writeNewRoom: (name, fn) => (rooms.has(name) ? null : newRooms.write(name, fn)),
+    afterIngest: rules.afterIngest,
+  })
   // [K1][K2] Credentials are sealed with their own key and opened only here, on demand.
   const vault = createCredentialVault(options.credentialsKey)
   const providerAccounts = options.providerAccounts ?? createProviderAccounts(storage, vault)

@@ -28,23 +28,34 @@ export function contentSecurityPolicy(scriptHashes: readonly string[], host?: st
   ].join('; ')
 }
 
+/** The headers every response carries besides its policy. */
+const FIXED: readonly [string, string][] = [
+  ['x-content-type-options', 'nosniff'],
+  ['x-frame-options', 'DENY'],
+  ['referrer-policy', 'no-referrer'],
+  ['cross-origin-opener-policy', 'same-origin'],
+]
+
 /** Sets the security headers on every response that does not already carry its own CSP. */
 export function securityHeaders(scriptHashes: () => readonly string[]): MiddlewareHandler {
+  const policy = (c: Context) => contentSecurityPolicy(scriptHashes(), c.req.header('host'))
   return async (c: Context, next) => {
+    // Providers' webhooks answer with c.json and no policy of their own: set before the answer
+    // is made, the headers ride it (set after, they made the server rebuild each answer). An
+    // error's answer is made apart from the context, so it gets them after.
+    const early = c.req.path.startsWith('/api/webhooks/')
+    if (early) {
+      c.header('content-security-policy', policy(c))
+      for (const [name, value] of FIXED) c.header(name, value)
+    }
     await next()
+    if (early && !c.error) return
     const h = c.res.headers
     // A WebSocket upgrade's response is not sent by Hono and may be immutable.
     if (c.res.status === 101) return
     try {
-      if (!h.has('content-security-policy'))
-        h.set(
-          'content-security-policy',
-          contentSecurityPolicy(scriptHashes(), c.req.header('host')),
-        )
-      h.set('x-content-type-options', 'nosniff')
-      h.set('x-frame-options', 'DENY')
-      h.set('referrer-policy', 'no-referrer')
-      h.set('cross-origin-opener-policy', 'same-origin')
+      if (!h.has('content-security-policy')) h.set('content-security-policy', policy(c))
+      for (const [name, value] of FIXED) h.set(name, value)
     } catch {
       // Immutable headers (a fetched response passed through): leave them as they are.
     }

@@ -110,6 +110,26 @@ describe('[F1] mute', () => {
     expect(getConversation(carol.doc, 'c-code')?.unread).toBe(true)
   })
 
+  it('[F1][M4] a burst from a muted sender, applied in one turn, leaves its conversation Done having seen the last SMS', async () => {
+    const { r, tokens } = await setup()
+    await api(r, '/api/phone-numbers/pn-a/mutes', {
+      token: tokens.carol,
+      body: { pattern: '55###' },
+    })
+    const burst = [1, 2, 3].map((i) =>
+      incoming('c-burst', 'pn-a', { from: '55123', body: `n${i}` }),
+    )
+    expect((await r.webhook(burst)).status).toBe(202)
+    const carol = await watch(r, tokens.carol)
+    await until(() => getConversation(carol.doc, 'c-burst')?.status === 'done', 'the burst Done')
+    expect(getConversation(carol.doc, 'c-burst')).toMatchObject({ unread: false, reopenedBy: null })
+    expect(
+      history(carol.doc, 'c-burst')
+        .filter((e) => e.deviceId === RULE_DEVICE)
+        .at(-1)?.seen,
+    ).toBe(3)
+  })
+
   it('[F8] muting needs the number and a triaging role; a bad pattern is named; nothing is stored on refusal', async () => {
     const { r, tokens } = await setup()
     const post = (token: string, body: unknown, pn = 'pn-a') =>

@@ -1,0 +1,142 @@
+/**
+ * @module Activities in (a provider's webhook, our own signed webhook, a member's reply), applied
+ * as the relay's own peer to the inbox room (reopening what they must [M3]) and to the
+ * conversation room, once per activity id [W6]. They queue and are applied a few at a time
+ * between the event loop's turns, every activity of one room in one transaction: a burst of
+ * webhooks then costs one update per room instead of one per activity, and never holds the loop
+ * for long, so members' marks arriving meanwhile are not kept waiting behind it.
+ */
+import { appendActivity, ingestActivity, type Activity, type IngestResult } from '@switchboard/core'
+import type * as Y from 'yjs'
+import { RELAY_ORIGIN } from './room.ts'
+import type { RelayStorage } from './storage/relay-storage.ts'
+
+export interface IngestionDeps {
+  storage: RelayStorage
+  writeRoom(name: string, fn: (doc: Y.Doc) => void): Promise<void>
+  /**
+   * Writes a room's first update without loading it (new-room-writes.ts); null when the room is
+   * in memory after all (then `writeRoom` writes it).
+   */
+  writeNewRoom?(name: string, fn: (doc: Y.Doc) => void): Promise<void> | null
+  /**
+   * Runs in the inbox room's write, right after the activity: a mute's or rule's Done mark
+   * [F1][F4], so it is stored and broadcast in the same update.
+   */
+  afterIngest?(doc: Y.Doc, activity: Activity, result: IngestResult): void
+}
+
+/** How long one turn may spend applying queued activities before it lets the loop run. */
+const TURN_BUDGET_MS = 2
+/** The first turn's size, before the cost of an activity is known. */
+const FIRST_TURN = 8
+
+interface Job {
+  activity: Activity
+  resolve: (result: IngestResult) => void
+  reject: (error: unknown) => void
+}
+
+const DUPLICATE: IngestResult = { created: false, duplicate: true, reopened: false }
+
+/** Applies an activity durably and broadcasts it; a known activity id is a duplicate. */
+export function createIngest(deps: IngestionDeps): (activity: Activity) => Promise<IngestResult> {
+  const { storage, writeRoom, writeNewRoom, afterIngest } = deps
+  const queue: Job[] = []
+  let scheduled = false
+  /** Mean ms one activity took to apply (both rooms), which sizes the next turn. */
+  let msPerActivity = TURN_BUDGET_MS / FIRST_TURN
+  /** Time spent in the rooms' transactions, and the activities they applied, since the last turn. */
+  let spentMs = 0
+  let applied = 0
+
+  const schedule = () => {
+    if (scheduled || queue.length === 0) return
+    scheduled = true
+    setImmediate(turn)
+  }
+
+  function turn() {
+    scheduled = false
+    // The activities applied since the last turn say what one costs.
+    if (applied > 0) {
+      msPerActivity = 0.7 * msPerActivity + (0.3 * spentMs) / applied
+      spentMs = applied = 0
+    }
+    const size = Math.max(1, Math.floor(TURN_BUDGET_MS / msPerActivity))
+    const jobs = queue.splice(0, size)
+    // A store that fails before any room is written fails the turn's activities, not the relay.
+    apply(jobs).catch((error: unknown) => {
+      for (const job of jobs) job.reject(error)
+    })
+    schedule()
+  }
+
+  /** One turn's jobs: each room written once, in one transaction for all its activities. */
+  async function apply(jobs: Job[]) {
+    const inboxes = new Map<string, Job[]>()
+    const conversations = new Map<string, Job[]>()
+    /** Conversations nothing was stored of before this turn. */
+    const fresh = new Set<string>()
+    for (const job of jobs) {
+      const { phoneNumberId, conversationId } = job.activity
+      if (storage.getConversationPhoneNumber(conversationId) === null) {
+        fresh.add(`conversation:${conversationId}`)
+        storage.setConversationPhoneNumber(conversationId, phoneNumberId)
+      }
+      add(inboxes, `inbox:${phoneNumberId}`, job)
+      add(conversations, `conversation:${conversationId}`, job)
+    }
+    const results = new Map<Job, IngestResult>()
+    const failed = new Map<Job, unknown>()
+    const write = (rooms: Map<string, Job[]>, one: (doc: Y.Doc, job: Job) => void) =>
+      [...rooms].map(([name, roomJobs]) => {
+        const fn = (doc: Y.Doc) => {
+          const started = performance.now()
+          doc.transact(() => {
+            for (const job of roomJobs) one(doc, job)
+          }, RELAY_ORIGIN)
+          spentMs += performance.now() - started
+          applied += roomJobs.length / 2
+        }
+        const written = (fresh.has(name) && writeNewRoom?.(name, fn)) || writeRoom(name, fn)
+        return written.catch((error: unknown) => {
+          for (const job of roomJobs) failed.set(job, error)
+        })
+      })
+    // Both rooms at once: their appends share a commit. Each is idempotent by activity id, so a
+    // retry after a crash between them completes the other.
+    await Promise.all([
+      ...write(inboxes, (doc, job) => {
+        const result = ingestActivity(doc, job.activity, RELAY_ORIGIN)
+        results.set(job, result)
+        afterIngest?.(doc, job.activity, result)
+      }),
+      ...write(conversations, (doc, job) => appendActivity(doc, job.activity, RELAY_ORIGIN)),
+    ])
+    // Recorded only once both rooms hold it, so a retry after a crash is never taken for a
+    // duplicate of what was lost; durable before the provider is answered.
+    for (const job of jobs) if (!failed.has(job)) storage.recordActivity(job.activity.id)
+    let durable: unknown = null
+    await storage.whenDurable().catch((error: unknown) => (durable = error ?? new Error('store')))
+    for (const job of jobs) {
+      const error = failed.get(job) ?? durable
+      if (error !== null) job.reject(error)
+      else job.resolve(results.get(job) ?? DUPLICATE)
+    }
+  }
+
+  return (activity) => {
+    if (storage.hasActivity(activity.id)) return Promise.resolve(DUPLICATE)
+    return new Promise<IngestResult>((resolve, reject) => {
+      queue.push({ activity, resolve, reject })
+      schedule()
+    })
+  }
+}
+
+function add(groups: Map<string, Job[]>, name: string, job: Job) {
+  const list = groups.get(name)
+  if (list) list.push(job)
+  else groups.set(name, [job])
+}
