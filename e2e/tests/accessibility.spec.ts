@@ -1,6 +1,7 @@
 // Issue 24 (accessibility and polish): axe-core finds no serious or critical violation on the
 // sign-in, inbox, conversation, settings and Team pages, in the light and the dark scheme; the
-// landmarks, skip link and focus after sign-in work; on a phone Enter adds a line.
+// landmarks, skip link and focus after sign-in work; numbers read in the workspace's region; the
+// Team page is in the viewer's time zone; on a phone Enter adds a line.
 import AxeBuilder from '@axe-core/playwright'
 import { devices, expect, test, type Page } from '@playwright/test'
 import {
@@ -36,32 +37,35 @@ async function expectAccessible(page: Page, where: string): Promise<void> {
   expect(await seriousViolations(page), where).toEqual([])
 }
 
-for (const colorScheme of ['light', 'dark'] as const) {
+// Each scheme in a time zone of its own: the Team page follows the viewer's zone, never UTC.
+const schemes = [
+  { colorScheme: 'light', timezoneId: 'America/Los_Angeles' },
+  { colorScheme: 'dark', timezoneId: 'Asia/Tokyo' },
+] as const
+
+for (const { colorScheme, timezoneId } of schemes) {
   test(`no serious or critical axe violation on each page, ${colorScheme}`, async ({ browser }) => {
-    const context = await browser.newContext({ baseURL: relay.url, colorScheme })
+    const context = await browser.newContext({ baseURL: relay.url, colorScheme, timezoneId })
     const page = await context.newPage()
 
     await page.goto('/')
     await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible()
     await expectAccessible(page, `sign-in, ${colorScheme}`)
 
-    // Signing in lands on the first number's inbox with focus in the list, nothing selected.
+    // Signing in lands on the first number's inbox with focus in the list; its first row is
+    // selected, and the pane names it rather than saying "Select a conversation".
     await page.getByLabel('Email').fill('alice@example.com')
     await page.getByLabel('Password').fill(DEMO_PASSWORD)
     await page.getByRole('button', { name: 'Sign in' }).click()
     await expect(conversations(page).getByRole('option').first()).toBeVisible()
     await expect(conversations(page)).toBeFocused()
-    await expect(conversations(page).getByRole('option', { selected: true })).toHaveCount(0)
-    await expect(page.getByRole('main')).toContainText('Select a conversation')
-    await expect(phoneNumberLink(page, SUPPORT)).toContainText('(415) 555-0142')
-    await expectAccessible(page, `inbox, ${colorScheme}`)
-
-    // The selection and the pane agree: J selects the first row and the pane names it.
-    await page.keyboard.press('j')
     const first = conversations(page).getByRole('option', { selected: true })
-    await expect(first).toHaveCount(1)
+    await expect(first).toHaveAttribute('aria-posinset', '1')
     const name = (await first.locator('.name').textContent()) ?? ''
     await expect(page.getByRole('main')).toContainText(`${name} is selected`)
+    await expect(page.getByRole('main')).not.toContainText('Select a conversation')
+    await expect(phoneNumberLink(page, SUPPORT)).toContainText('(415) 555-0142')
+    await expectAccessible(page, `inbox, ${colorScheme}`)
 
     // The skip link is the page's first stop and lands in the list.
     await page.getByRole('link', { name: 'Skip to conversations' }).focus()
@@ -81,6 +85,10 @@ for (const colorScheme of ['light', 'dark'] as const) {
     await expect(page.getByRole('heading', { level: 1, name: 'Team figures' })).toBeVisible()
     await expect(page.getByRole('heading', { name: 'Weekly review' })).toBeVisible()
     await expect(page.getByRole('link', { name: 'Skip to main content' })).toBeAttached()
+    await expect(page.getByText(`Times in ${timezoneId}.`)).toBeVisible()
+    // The review lists name conversations by contact or number, never by their ids ("c-…").
+    const review = page.getByRole('region', { name: 'Weekly review' })
+    await expect(review.getByRole('link', { name: /^c-/ })).toHaveCount(0)
     await expectAccessible(page, `Team, ${colorScheme}`)
 
     await context.close()
