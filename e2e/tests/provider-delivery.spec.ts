@@ -15,6 +15,8 @@ import { startRelay, type RelayProcess } from '../support/relay.ts'
 
 const LINE = { name: 'Outbox Line', number: '+14155550177' }
 const CONTACT = '+14155557001'
+/** How the app names that contact: its number, read nationally in this North American workspace. */
+const CONTACT_SHOWN = '(415) 555-7001'
 
 let twilio: FakeTwilio
 let relay: RelayProcess
@@ -127,13 +129,13 @@ test('an SMS in appears live; a reply goes out through Twilio and turns Delivere
 
   const res = await incomingSms('Hi, is my order on its way?')
   expect(res.status, await res.clone().text()).toBe(200)
-  await expect(row(alice.page, CONTACT)).toBeVisible()
-  await expect(row(bob.page, CONTACT)).toBeVisible()
+  await expect(row(alice.page, CONTACT_SHOWN)).toBeVisible()
+  await expect(row(bob.page, CONTACT_SHOWN)).toBeVisible()
 
-  await row(alice.page, CONTACT).click()
-  await expect(threadTitle(alice.page, CONTACT)).toBeVisible()
-  await row(bob.page, CONTACT).click()
-  await expect(threadTitle(bob.page, CONTACT)).toBeVisible()
+  await row(alice.page, CONTACT_SHOWN).click()
+  await expect(threadTitle(alice.page, CONTACT_SHOWN)).toBeVisible()
+  await row(bob.page, CONTACT_SHOWN).click()
+  await expect(threadTitle(bob.page, CONTACT_SHOWN)).toBeVisible()
 
   // The relay writes Twilio's limit into the number: a longer reply is refused before sending.
   const tooLong = 'x'.repeat(1601)
@@ -175,8 +177,8 @@ test('while Twilio answers 503 the reply stays Sending; it goes out exactly once
   const bob = await teammate(browser, relay, 'bob@example.com')
   for (const page of [alice.page, bob.page]) {
     await openLine(page)
-    await row(page, CONTACT).click()
-    await expect(threadTitle(page, CONTACT)).toBeVisible()
+    await row(page, CONTACT_SHOWN).click()
+    await expect(threadTitle(page, CONTACT_SHOWN)).toBeVisible()
   }
 
   const outageEnds = Date.now() + 30_000

@@ -15,6 +15,7 @@ import type * as Y from 'yjs'
 import { timestampWall } from './hlc.ts'
 import { buildTimelines, docsOf, lowerBound, stateAt } from './stats-timeline.ts'
 import type { HistoryEntry } from './types.ts'
+import { zonedMidnights } from './zoned-days.ts'
 
 export interface FiguresOptions {
   /** Start of the range (ms, inclusive). */
@@ -27,7 +28,10 @@ export interface FiguresOptions {
   now?: number
   /** IANA time zone for hour of day and day of week; default UTC (same on every replica). */
   timeZone?: string
-  /** Width of a backlog bucket (ms); default hourly up to two days, daily beyond. */
+  /**
+   * Width of a backlog bucket (ms); default hourly up to two days, daily beyond, the daily ones
+   * ending at midnight in `timeZone`.
+   */
   bucketMs?: number
   /**
    * Audit entries that left the rooms for the relay's archive (`GET /api/history/:phoneNumberId`,
@@ -227,7 +231,10 @@ export function teamFigures(docs: Y.Doc | readonly Y.Doc[], options: FiguresOpti
   let bucket = options.bucketMs ?? (to - from <= 2 * DAY ? HOUR : DAY)
   if (span / bucket > MAX_BUCKETS) bucket = Math.ceil(span / MAX_BUCKETS)
   const points: number[] = []
-  for (let t = from + bucket; t < end; t += bucket) points.push(t)
+  // Daily buckets end at midnight in the time zone asked for: each one is one of the viewer's days.
+  if (bucket === DAY && options.bucketMs === undefined)
+    points.push(...zonedMidnights(from, end, options.timeZone ?? 'UTC'))
+  else for (let t = from + bucket; t < end; t += bucket) points.push(t)
   if (span > 0) points.push(end)
   const backlog: BacklogPoint[] = points.map((at) => ({
     at,

@@ -336,6 +336,28 @@ describe('teamFigures: backlog, volume and marks', () => {
     expect(f.marksByMember[0]).toMatchObject({ memberId: 'alice', read: 1, done: 1, pin: 1 })
   })
 
+  it("daily buckets end at the time zone's midnights, across a daylight-saving change", () => {
+    // New York moves to summer time on 9 March 2025: that day has 23 hours.
+    const from = Date.UTC(2025, 2, 8, 12)
+    const to = Date.UTC(2025, 2, 11, 12)
+    const f = teamFigures(new Y.Doc(), { from, to, timeZone: 'America/New_York' })
+    expect(f.backlog.map((p) => p.at)).toEqual([
+      Date.UTC(2025, 2, 9, 5),
+      Date.UTC(2025, 2, 10, 4),
+      Date.UTC(2025, 2, 11, 4),
+      to,
+    ])
+    const kolkata = teamFigures(new Y.Doc(), { from, to, timeZone: 'Asia/Kolkata' })
+    expect(kolkata.backlog[0]!.at).toBe(Date.UTC(2025, 2, 8, 18, 30))
+    const utc = teamFigures(new Y.Doc(), { from, to })
+    expect(utc.backlog.map((p) => p.at)).toEqual([
+      Date.UTC(2025, 2, 9),
+      Date.UTC(2025, 2, 10),
+      Date.UTC(2025, 2, 11),
+      to,
+    ])
+  })
+
   it('hour of day and weekday follow the time zone asked for', () => {
     const doc = new Y.Doc()
     ingestActivity(doc, act('c1', D + 2 * HOUR)) // Monday 02:00 UTC = Sunday 22:00 in New York

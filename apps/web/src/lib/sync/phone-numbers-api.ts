@@ -3,6 +3,7 @@
  * each failure carries the relay's message and the field it names, for the form to point at.
  */
 import { session } from './session.svelte.ts'
+import { formatPhoneNumber } from '../util/phone-number.ts'
 
 export type ProviderName = 'twilio' | 'telnyx' | 'quo'
 
@@ -107,8 +108,7 @@ export const removePhoneNumber = (id: string, confirm: string) =>
 export const setAccess = (memberId: string, phoneNumberId: string, give: boolean) =>
   call<{ ok: true }>('/api/admin/access', give ? 'POST' : 'DELETE', { memberId, phoneNumberId })
 
-/** `+14155550142` → `+1 415 555 0142` for North American numbers; others as stored. */
+/** `+14155550142` → `+1 415 555 0142`: a workspace number always with its calling code. */
 export function formatNumber(number: string): string {
-  const m = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(number)
-  return m ? `+1 ${m[1]} ${m[2]} ${m[3]}` : number
+  return formatPhoneNumber(number, { style: 'international' })
 }

@@ -1,5 +1,6 @@
 /** @module The list's order and search, applied on top of the replica's view. */
 import type { Conversation, ListOptions } from '@switchboard/core'
+import { formatPhoneNumber } from './phone-number.ts'
 
 /**
  * The tabs above the list. `mine`, `unassigned` and `member:<id>` (a teammate's) are the Open
@@ -128,9 +129,10 @@ export function arrange(list: Conversation[], query: string): Conversation[] {
   return filtered.sort(compareConversations)
 }
 
-/** The contact's display name: their name, else their number. */
+/** The contact's display name: their name, else their number formatted for the workspace's region. */
 export function displayName(c: Conversation): string {
-  return c.contactName || c.participants[0] || 'Unknown number'
+  const number = c.participants[0]
+  return c.contactName || (number ? formatPhoneNumber(number) : 'Unknown number')
 }
 
 function fold(s: string): string {

@@ -5,10 +5,10 @@ const now = new Date(2025, 5, 18, 15, 30).getTime()
 const DAY = 86_400_000
 
 describe('Team page range picker', () => {
-  it('today runs from local midnight to now; 7 and 30 days run back from now', () => {
+  it("today, 7 and 30 days start at a local midnight: the viewer's days, not 24-hour steps", () => {
     expect(rangeFor('today', now)).toEqual({ from: new Date(2025, 5, 18).getTime(), to: now })
-    expect(rangeFor('7d', now)).toEqual({ from: now - 7 * DAY, to: now })
-    expect(rangeFor('30d', now)).toEqual({ from: now - 30 * DAY, to: now })
+    expect(rangeFor('7d', now)).toEqual({ from: new Date(2025, 5, 12).getTime(), to: now })
+    expect(rangeFor('30d', now)).toEqual({ from: new Date(2025, 4, 20).getTime(), to: now })
   })
 
   it('custom covers whole local days, first to last inclusive, and stops at now', () => {

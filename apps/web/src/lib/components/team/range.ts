@@ -33,9 +33,17 @@ export function parseDateInput(value: string): number | null {
   return new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3])).getTime()
 }
 
+/** Local midnight `days` calendar days before the day of `at` (a 23- or 25-hour day included). */
+export function daysBefore(at: number, days: number): number {
+  const d = new Date(startOfDay(at))
+  d.setDate(d.getDate() - days)
+  return d.getTime()
+}
+
 /**
- * The half-open range [from, to) a preset stands for at `now`. Custom covers whole local days,
- * first to last inclusive, and never runs past `now`.
+ * The half-open range [from, to) a preset stands for at `now`, in the viewer's days: Today,
+ * 7 days and 30 days start at a local midnight (today and the 6 or 29 days before it). Custom
+ * covers whole local days, first to last inclusive. None runs past `now`.
  */
 export function rangeFor(
   preset: RangePreset,
@@ -43,8 +51,8 @@ export function rangeFor(
   custom: { first: string; last: string } = { first: '', last: '' },
 ): { from: number; to: number } {
   if (preset === 'today') return { from: startOfDay(now), to: now }
-  if (preset === '7d') return { from: now - 7 * DAY, to: now }
-  if (preset === '30d') return { from: now - 30 * DAY, to: now }
+  if (preset === '7d') return { from: daysBefore(now, 6), to: now }
+  if (preset === '30d') return { from: daysBefore(now, 29), to: now }
   const first = parseDateInput(custom.first) ?? startOfDay(now - 7 * DAY)
   const lastDay = parseDateInput(custom.last) ?? startOfDay(now)
   const last = new Date(lastDay)
