@@ -154,3 +154,16 @@ export { admitUpdate, unpredictedDeletion, validateUpdate, RejectCode } from './
 export type { Admission, Admitted, UpdateCheck, UpdateContext } from './validate.ts'
 export { parseRoom, roomName, isValidId } from './rooms.ts'
 export type { Room, RoomKind } from './rooms.ts'
+export {
+  CONTACT_NOTES_MAX_CHARS,
+  CONTACT_NOTES_TOTAL_CHARS,
+  contactNotesNumber,
+  contactNotesRoot,
+  contactNotesText,
+  editContactNotes,
+  isContactNumber,
+  readContactNotes,
+  setContactNotes,
+  textEdit,
+} from './contact-notes.ts'
+export type { TextEdit } from './contact-notes.ts'
