@@ -157,11 +157,23 @@ export interface ConversationHandle {
   close(): void
 }
 
+/** A teammate whose device is editing a contact's notes [C6]. */
+export interface NotesEditor {
+  memberId: string
+  name: string
+}
+
 /** The team's contacts (room `contacts`): name, notes, tags, properties per outside number. */
 export interface Contacts {
   list(): Contact[]
   get(number: string): Contact
+  /** `notes` replaces a contact's shared notes text by the smallest edit [C1]. */
   update(number: string, patch: ContactPatch): Promise<void>
+  /** Tells teammates this device edits `number`'s notes, or nothing (null) [C6]. */
+  editing(number: string | null): void
+  /** Teammates editing `number`'s notes now [C6]. */
+  editors(number: string): NotesEditor[]
+  /** Changes of the contacts, and of who is editing notes. */
   onChange(listener: () => void): () => void
   whenLoaded: Promise<void>
 }
