@@ -1,11 +1,15 @@
 /** @module The team's contacts room (`contacts`), opened on first use: thin wrappers over core. */
 import {
+  editContactNotes,
   getContact,
+  readContactNotes,
+  rebaseEdit,
   listContacts,
   roomName,
   updateContact,
   type Contact,
   type ContactPatch,
+  type TextEdit,
 } from '@switchboard/core'
 import { ErrorCode, SwitchboardError } from './errors.ts'
 import type { RoomReplica } from './room.ts'
@@ -61,12 +65,29 @@ export class ContactsHandle implements Contacts {
   }
 
   async update(number: string, patch: ContactPatch): Promise<void> {
+    await this.writable()
+    updateContact(this.replica.doc, number, patch, this.sb.origin)
+    await this.replica.lastLocalWrite
+  }
+
+  /** [C1] One edit of `number`'s notes, made on the text `basis`, applied to the text now. */
+  async editNotes(number: string, edit: TextEdit, basis: string): Promise<void> {
+    await this.writable()
+    const doc = this.replica.doc
+    editContactNotes(
+      doc,
+      number,
+      rebaseEdit(edit, basis, readContactNotes(doc, number)),
+      this.sb.origin,
+    )
+    await this.replica.lastLocalWrite
+  }
+
+  private async writable(): Promise<void> {
     await this.sb.ready
     await this.replica.loaded
     if (this.sb.member()?.role === 'viewer')
       throw new SwitchboardError(ErrorCode.Forbidden, 'viewers cannot edit contacts')
-    updateContact(this.replica.doc, number, patch, this.sb.origin)
-    await this.replica.lastLocalWrite
   }
 
   /** Changes of any contact, and of who is editing notes [C6]. */

@@ -11,6 +11,7 @@ import type {
   MarkKind,
   Mention,
   Note,
+  TextEdit,
   View,
 } from '@switchboard/core'
 import type * as Y from 'yjs'
@@ -169,6 +170,11 @@ export interface Contacts {
   get(number: string): Contact
   /** `notes` replaces a contact's shared notes text by the smallest edit [C1]. */
   update(number: string, patch: ContactPatch): Promise<void>
+  /**
+   * One edit of `number`'s notes as a text field made it on the text `basis` (what it showed):
+   * moved past teammates' edits that arrived since, so it removes none of them [C1].
+   */
+  editNotes(number: string, edit: TextEdit, basis: string): Promise<void>
   /** Tells teammates this device edits `number`'s notes, or nothing (null) [C6]. */
   editing(number: string | null): void
   /** Teammates editing `number`'s notes now [C6]. */

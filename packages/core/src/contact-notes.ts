@@ -82,6 +82,25 @@ export function textEdit(before: string, after: string): TextEdit | null {
   }
 }
 
+/** Where position `pos` of a text is after `edit`: text inserted or removed before it moves it. */
+export function indexAfter(pos: number, edit: TextEdit): number {
+  if (pos <= edit.index) return pos
+  if (pos >= edit.index + edit.remove) return pos - edit.remove + edit.insert.length
+  return edit.index + edit.insert.length
+}
+
+/**
+ * `edit`, made on the text `basis`, moved onto `current` (the text with a teammate's edits that
+ * arrived since): a field's keystroke lands where it was typed, and removes nothing it did not.
+ */
+export function rebaseEdit(edit: TextEdit, basis: string, current: string): TextEdit {
+  const since = textEdit(basis, current)
+  if (!since) return edit
+  const index = indexAfter(edit.index, since)
+  const end = Math.max(index, indexAfter(edit.index + edit.remove, since))
+  return { index, remove: end - index, insert: edit.insert }
+}
+
 /**
  * Applies `edit` to `number`'s notes as shown by `readContactNotes`. The first edit of a contact
  * whose notes are an old string starts the text with that string [C5]. Throws a RangeError when

@@ -161,8 +161,10 @@ export {
   contactNotesRoot,
   contactNotesText,
   editContactNotes,
+  indexAfter,
   isContactNumber,
   readContactNotes,
+  rebaseEdit,
   setContactNotes,
   textEdit,
 } from './contact-notes.ts'

@@ -10,6 +10,7 @@ import {
   listContacts,
   parseRoom,
   readContactNotes,
+  rebaseEdit,
   setContactNotes,
   textEdit,
   updateContact,
@@ -88,6 +89,22 @@ describe('[C1] a contact note is one shared text', () => {
     })
     expect(admit(relay, edit)).toEqual({ ok: true })
     expect(readContactNotes(relay, N)).toBe('Call after 6')
+  })
+
+  it("[C1] a keystroke made before a teammate's edit arrived lands where it was typed in the text as it is now", () => {
+    // Alice's field showed "Call after 5"; Bob's "Bob: " arrived before her "!" was applied.
+    const basis = 'Call after 5'
+    const current = 'Bob: Call after 5'
+    const typed = textEdit(basis, 'Call after 5!')!
+    expect(rebaseEdit(typed, basis, current)).toEqual({ index: 17, remove: 0, insert: '!' })
+    // A deletion of "after " while Bob replaced "after" by "at": the range she cut, as it reads now.
+    const cut = textEdit(basis, 'Call 5')!
+    const moved = rebaseEdit(cut, basis, 'Call at 5')
+    const doc = new Y.Doc()
+    setContactNotes(doc, N, 'Call at 5')
+    editContactNotes(doc, N, moved)
+    expect(readContactNotes(doc, N)).toBe('Call 5')
+    expect(rebaseEdit(typed, basis, basis)).toBe(typed)
   })
 
   it('[C1] textEdit is the one edit between two texts', () => {
