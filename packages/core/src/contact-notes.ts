@@ -15,11 +15,14 @@ export const CONTACT_NOTES_MAX_CHARS = 10_000
 export const CONTACT_NOTES_TOTAL_CHARS = 4 * 1024 * 1024
 
 const PREFIX = 'contactNotes' + SEP
-// A contact number as the contacts map keys it: no separator, no control character, bounded.
-const NUMBER_RE = /^[^\u0000-\u001f\u007f]{1,128}$/
-
+/** A contact number as the contacts map keys it: 1–128 characters, no control character. */
 export function isContactNumber(number: unknown): number is string {
-  return typeof number === 'string' && NUMBER_RE.test(number)
+  if (typeof number !== 'string' || number.length < 1 || number.length > 128) return false
+  for (let i = 0; i < number.length; i++) {
+    const code = number.charCodeAt(i)
+    if (code < 0x20 || code === 0x7f) return false
+  }
+  return true
 }
 
 /** The root holding `number`'s notes: `contactNotes␟<number>`. */

@@ -162,7 +162,7 @@ describe('[C2][C3][C4] crafted updates against a contact note are refused and ch
     ],
     [
       '[C2] a map entry in the note (a key of the text)',
-      (r) =>
+      () =>
         craftUpdate([
           {
             client: CAROL,
@@ -176,7 +176,7 @@ describe('[C2][C3][C4] crafted updates against a contact note are refused and ch
     ],
     [
       "[C2] a text created as a contact's notes value in the contacts map (replacing it)",
-      (r) =>
+      () =>
         craftUpdate([
           {
             client: CAROL,
@@ -190,7 +190,7 @@ describe('[C2][C3][C4] crafted updates against a contact note are refused and ch
     ],
     [
       '[C2] text written in the contacts map itself',
-      (r) =>
+      () =>
         craftUpdate([
           {
             client: CAROL,
