@@ -4,8 +4,23 @@
  * before [M8] judged updates by their effect) is refused with 4422, nothing of it is stored, and
  * after a restart every replica agrees. Then the adversarial fuzz's figures.
  */
-import { addNote, markConversation, createHlc, type Activity } from '@switchboard/core'
-import { AttackRoomKinds, craftUpdate, runAttackFuzz, rootValues } from '@switchboard/core/testing'
+import {
+  addNote,
+  CONTACT_NOTES_MAX_CHARS,
+  contactNotesRoot,
+  createHlc,
+  markConversation,
+  readContactNotes,
+  setContactNotes,
+  type Activity,
+} from '@switchboard/core'
+import {
+  AttackRoomKinds,
+  craftUpdate,
+  runAttackFuzz,
+  rootValues,
+  type CraftedContent,
+} from '@switchboard/core/testing'
 import { decodeMessage, MessageType } from '@switchboard/protocol'
 import { afterAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
@@ -250,6 +265,60 @@ describe('[M8] crafted updates against the real relay (issue 20 findings)', () =
     expect((live.notes!.map['n-alice'] as { body: string }).body).toBe('keep me')
     relay = await restarted(relay)
     expect(rootValues(await replica(relay, 'conversation:c1'))).toEqual(live)
+    await relay.close()
+  })
+})
+
+describe("[C2][C3][C4] crafted updates against a contact's notes over the real relay", () => {
+  it('[C2][C3][C4] a format, an embed, a nested text, text past the cap, a text over the notes key or in another root: each 4422, nothing stored across a restart; an honest edit is kept', async () => {
+    const N = '+15550100'
+    let relay = await startLocalRelay({ workspace })
+    await honest(relay, 'contacts', 'alice', (d) => setContactNotes(d, N, 'Call after 5'))
+    const room = await replica(relay, 'contacts', 'carol')
+    let last = room.share.get(contactNotesRoot(N))!._start!
+    while (last.right) last = last.right
+    const after = (content: CraftedContent) =>
+      craftUpdate([{ client: CAROL, clock: 0, origin: last.lastId, content }])
+    const attacks: [string, Uint8Array][] = [
+      ['notes: a bold attribute', after({ format: ['bold', true] })],
+      ['notes: an embed', after({ embed: { image: 'x.png' } })],
+      ['notes: a nested text', after({ type: 'text' })],
+      [
+        'notes: text past 10,000 characters',
+        after({ string: 'x'.repeat(CONTACT_NOTES_MAX_CHARS) }),
+      ],
+      [
+        'notes: a text put over the old notes key',
+        craftUpdate([
+          {
+            client: CAROL,
+            clock: 0,
+            parent: 'contacts',
+            parentSub: `${N}\u001fnotes`,
+            content: { type: 'text' },
+          },
+        ]),
+      ],
+      [
+        "notes: text in a root that is not a contact's notes",
+        craftUpdate([
+          { client: CAROL, clock: 0, parent: 'contactNotes\u001f', content: { string: 'x' } },
+        ]),
+      ],
+    ]
+    for (const [what, update] of attacks) {
+      const code = await send(relay, 'contacts', 'carol', update)
+      crafted[what] = code === null ? 'ACCEPTED' : `refused ${code}`
+      expect(code, what).toBe(4422)
+    }
+    await honest(relay, 'contacts', 'carol', (d) => setContactNotes(d, N, 'Call after 5, Carol'))
+    const before = rootValues(await replica(relay, 'contacts'))
+    relay = await restarted(relay)
+    const stored = await replica(relay, 'contacts')
+    expect(rootValues(stored)).toEqual(before)
+    expect(readContactNotes(stored, N)).toBe('Call after 5, Carol')
+    expect(stored.share.has('contactNotes\u001f')).toBe(false)
+    expect(stored.getMap('contacts').size).toBe(0)
     await relay.close()
   })
 })

@@ -21,4 +21,5 @@ export type {
   SwitchboardOptions,
   SyncNotice,
   Viewer,
+  NotesEditor,
 } from './types.ts'

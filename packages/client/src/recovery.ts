@@ -10,6 +10,7 @@
  */
 import * as Y from 'yjs'
 import {
+  contactNotesNumber,
   decodeMark,
   parseMarkKey,
   parseRoom,
@@ -193,6 +194,9 @@ function changeSummary(
   } else if (root === 'contacts' && key !== null) {
     const [number, ...field] = key.split(SEP)
     summary = `contact ${number} ${field.join(' ')}`
+  } else if (contactNotesNumber(root) !== null) {
+    // [C6] Text typed into a contact's notes: one line per contact, not per character.
+    summary = `notes of ${contactNotesNumber(root)}`
   }
   return { conversationId, summary }
 }

@@ -11,6 +11,7 @@ import type {
   MarkKind,
   Mention,
   Note,
+  TextEdit,
   View,
 } from '@switchboard/core'
 import type * as Y from 'yjs'
@@ -157,11 +158,28 @@ export interface ConversationHandle {
   close(): void
 }
 
+/** A teammate whose device is editing a contact's notes [C6]. */
+export interface NotesEditor {
+  memberId: string
+  name: string
+}
+
 /** The team's contacts (room `contacts`): name, notes, tags, properties per outside number. */
 export interface Contacts {
   list(): Contact[]
   get(number: string): Contact
+  /** `notes` replaces a contact's shared notes text by the smallest edit [C1]. */
   update(number: string, patch: ContactPatch): Promise<void>
+  /**
+   * One edit of `number`'s notes as a text field made it on the text `basis` (what it showed):
+   * moved past teammates' edits that arrived since, so it removes none of them [C1].
+   */
+  editNotes(number: string, edit: TextEdit, basis: string): Promise<void>
+  /** Tells teammates this device edits `number`'s notes, or nothing (null) [C6]. */
+  editing(number: string | null): void
+  /** Teammates editing `number`'s notes now [C6]. */
+  editors(number: string): NotesEditor[]
+  /** Changes of the contacts, and of who is editing notes. */
   onChange(listener: () => void): () => void
   whenLoaded: Promise<void>
 }

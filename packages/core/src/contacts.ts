@@ -1,8 +1,10 @@
 /**
  * @module The team's contacts: name, notes, tags and properties per outside number.
- * Each field is its own key, so two teammates editing different fields both keep their edit.
+ * Each field is its own key, so two teammates editing different fields both keep their edit;
+ * notes are a shared text of their own (contact-notes.ts), merged character by character.
  */
 import type * as Y from 'yjs'
+import { contactNotesNumbers, readContactNotes, setContactNotes } from './contact-notes.ts'
 import { SEP } from './schema.ts'
 
 export interface Contact {
@@ -20,7 +22,10 @@ export interface ContactPatch {
   properties?: Record<string, string | null>
 }
 
-/** Keys: `<number>␟name`, `<number>␟notes`, `<number>␟tag␟<tag>`, `<number>␟prop␟<key>`. */
+/**
+ * Keys: `<number>␟name`, `<number>␟tag␟<tag>`, `<number>␟prop␟<key>`, and `<number>␟notes`,
+ * the string notes written before notes were shared text [C5] (read until the text is started).
+ */
 export const contactRoots = {
   fields: (doc: Y.Doc) => doc.getMap<string | boolean | null>('contacts'),
 }
@@ -33,8 +38,9 @@ export function updateContact(
 ): void {
   const fields = contactRoots.fields(doc)
   doc.transact(() => {
+    // First: notes over the cap throw before any other field is written.
+    if (patch.notes !== undefined) setContactNotes(doc, number, patch.notes)
     if (patch.name !== undefined) fields.set(number + SEP + 'name', patch.name)
-    if (patch.notes !== undefined) fields.set(number + SEP + 'notes', patch.notes)
     for (const tag of patch.tags?.add ?? []) fields.set(number + SEP + 'tag' + SEP + tag, true)
     for (const tag of patch.tags?.remove ?? []) fields.set(number + SEP + 'tag' + SEP + tag, false)
     for (const [key, value] of Object.entries(patch.properties ?? {}))
@@ -48,7 +54,6 @@ function blank(number: string): Contact {
 
 function apply(contact: Contact, parts: string[], value: string | boolean | null): void {
   if (parts[0] === 'name') contact.name = typeof value === 'string' ? value : null
-  else if (parts[0] === 'notes') contact.notes = typeof value === 'string' ? value : ''
   else if (parts[0] === 'tag' && parts[1] && value === true) contact.tags.push(parts[1])
   else if (parts[0] === 'prop' && parts[1] && typeof value === 'string')
     contact.properties[parts[1]] = value
@@ -60,6 +65,7 @@ export function getContact(doc: Y.Doc, number: string): Contact {
   contactRoots.fields(doc).forEach((value, key) => {
     if (key.startsWith(prefix)) apply(contact, key.slice(prefix.length).split(SEP), value)
   })
+  contact.notes = readContactNotes(doc, number)
   contact.tags.sort()
   return contact
 }
@@ -73,5 +79,8 @@ export function listContacts(doc: Y.Doc): Contact[] {
     if (!contact) byNumber.set(number, (contact = blank(number)))
     apply(contact, rest, value)
   })
+  for (const number of contactNotesNumbers(doc))
+    if (!byNumber.has(number)) byNumber.set(number, blank(number))
+  for (const contact of byNumber.values()) contact.notes = readContactNotes(doc, contact.number)
   return [...byNumber.values()].sort((a, b) => a.number.localeCompare(b.number))
 }

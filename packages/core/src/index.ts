@@ -177,3 +177,18 @@ export {
   writeMutes,
 } from './rules.ts'
 export type { MuteView, StaleOptions, TriageRule } from './rules.ts'
+export {
+  CONTACT_NOTES_MAX_CHARS,
+  CONTACT_NOTES_TOTAL_CHARS,
+  contactNotesNumber,
+  contactNotesRoot,
+  contactNotesText,
+  editContactNotes,
+  indexAfter,
+  isContactNumber,
+  readContactNotes,
+  rebaseEdit,
+  setContactNotes,
+  textEdit,
+} from './contact-notes.ts'
+export type { TextEdit } from './contact-notes.ts'

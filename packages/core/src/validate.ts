@@ -13,6 +13,7 @@ import { Reject, RejectCode, type UpdateContext } from './reject.ts'
 import { entryBytes, rootBytes, ROOT_QUOTAS } from './quota.ts'
 import { readMark } from './readers.ts'
 import { resolve, Scope } from './update-scope.ts'
+import { inContactNotes, NotesGrowth } from './contact-notes-rules.ts'
 import { checkDeletion, checkSlot, checkValue, type Target } from './write-rules.ts'
 
 export { RejectCode, type UpdateContext } from './reject.ts'
@@ -255,6 +256,8 @@ function admit(
   const quotas = ROOT_QUOTAS[ctx.room.kind]
   /** Bytes the update adds to each root with a quota (every value counted: an upper bound). */
   const growth = new Map<string, number>()
+  /** Characters the update adds to and removes from contacts' notes texts [C3]. */
+  const notes = new NotesGrowth()
   for (const item of structs as Y.Item[]) {
     if (readOnly) refuseWrite(ctx)
     const { client, clock } = item.id
@@ -283,7 +286,8 @@ function admit(
     }
     const markKey = checkSlot(target, ctx)
     const content = item.content
-    if (content instanceof Y.ContentAny) {
+    if (inContactNotes(target, ctx)) notes.add(target, item)
+    else if (content instanceof Y.ContentAny) {
       for (const value of content.getContent()) {
         checkValue(target, value, ctx, doc, markKey)
         if (quotas?.[target.root] !== undefined)
@@ -317,6 +321,7 @@ function admit(
           throw new Reject(RejectCode.UnknownParent, `delete of unknown item ${client}:${clock}`)
         const target = resolve(scope, item)
         for (const value of item.content.getContent()) checkDeletion(target, value, ctx)
+        if (inContactNotes(target, ctx)) notes.free(target, item, del.clock, del.clock + del.len)
         checked.add(item)
         clock = item.id.clock + item.length
       }
@@ -344,6 +349,7 @@ function admit(
     if (added !== undefined && checked.has(current))
       growth.set(target.root, added - entryBytes(target.key!, current.content.getContent().at(-1)))
   }
+  notes.check(doc)
   for (const [root, added] of growth) {
     const quota = quotas![root]!
     // An update that frees room is always accepted, even in a root already over its quota.

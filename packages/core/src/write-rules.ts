@@ -11,6 +11,7 @@ import { baseOf } from './epoch-base.ts'
 import { decodeMark, inboxRoots, parseMarkKey, type Lane, type ParsedMarkKey } from './schema.ts'
 import { markKinds } from './types.ts'
 import { Reject, RejectCode, type UpdateContext } from './reject.ts'
+import { checkNotesSlot, inContactNotes } from './contact-notes-rules.ts'
 import type * as Y from 'yjs'
 
 export const MAX_VALUE_CHARS = 16_384
@@ -84,6 +85,11 @@ function checkKnownConversation(doc: Y.Doc, id: string, target: Target): void {
  * for marks a key of a device that is not another member's.
  */
 export function checkSlot(target: Target, ctx: UpdateContext): ParsedMarkKey | null {
+  // [C2] A contact's notes text: a root of its own, shared by every member who writes contacts.
+  if (inContactNotes(target, ctx)) {
+    checkNotesSlot(target)
+    return null
+  }
   const shape = memberRoots[ctx.room.kind]?.[target.root]
   if (!shape)
     throw new Reject(
@@ -203,6 +209,11 @@ export function checkValue(
         RejectCode.Forbidden,
         `${where(target)}: author must be the signed-in member`,
       )
+  } else if (kind === 'contacts' && inContactNotes(target, ctx)) {
+    // [C2][C4] Text of a contact's notes: any member who writes contacts may remove it.
+    checkNotesSlot(target)
+    if (typeof value !== 'string')
+      throw new Reject(RejectCode.Schema, `${target.root}: a contact's notes hold text only`)
   } else if (kind === 'contacts' && target.root === 'contacts') {
     if (target.key === null || target.key.length > 300)
       throw new Reject(RejectCode.Schema, `${where(target)}: bad contact key`)

@@ -222,7 +222,10 @@ describe('[M8] per-root quotas', () => {
     let refused: unknown = null
     let stored = 0
     for (let i = 0; i < 400 && !refused; i++) {
-      updateContact(replica, `+1555${String(i).padStart(7, '0')}`, { notes: 'n'.repeat(15_000) })
+      // Contact fields (notes are a text of their own, capped apart [C3]).
+      updateContact(replica, `+1555${String(i).padStart(7, '0')}`, {
+        properties: { bio: 'n'.repeat(15_000) },
+      })
       const verdict = send(doc, updates.splice(0)[0]!, ctx('contacts'))
       if (verdict.ok) stored++
       else refused = verdict
@@ -232,12 +235,12 @@ describe('[M8] per-root quotas', () => {
       /contacts would hold more than its quota of 4194304 bytes/,
     )
     expect(stored).toBeGreaterThan(250)
-    // The refused write is undone locally by the client's recovery; a shorter note frees room.
+    // The refused write is undone locally by the client's recovery; a shorter value frees room.
     const fresh = new Y.Doc()
     Y.applyUpdate(fresh, Y.encodeStateAsUpdate(doc))
     const after: Uint8Array[] = []
     fresh.on('update', (u: Uint8Array) => after.push(u))
-    updateContact(fresh, '+15550000000', { notes: 'short' })
+    updateContact(fresh, '+15550000000', { properties: { bio: 'short' } })
     expect(send(doc, after[0]!, ctx('contacts'))).toMatchObject({ ok: true })
   })
 })

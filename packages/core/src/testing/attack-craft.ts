@@ -7,6 +7,7 @@ import * as Y from 'yjs'
 import { formatTimestamp } from '../hlc.ts'
 import { encodeMark, markKey, SEP, type Lane } from '../schema.ts'
 import {
+  craftedLength,
   craftUpdate,
   type CraftedContent,
   type CraftedDelete,
@@ -30,7 +31,29 @@ const ROOTS = [
   'access',
   'junk',
   '',
+  'contactNotes\u001f+15550100',
+  'contactNotes\u001f',
+  'contactNotes\u001fx\u0001',
 ]
+
+/** Where Carol writes in a contacts room: its map, and contacts' notes texts [C2]. */
+const NOTES_ROOTS = ['contactNotes\u001f+15550100', 'contactNotes\u001f+15550101']
+
+/** Content for a contact's notes text: mostly text, sometimes what a text may not hold [C4]. */
+function notesContent(prng: Prng): CraftedContent {
+  switch (prng.int(8)) {
+    case 0:
+      return { format: ['bold', true] }
+    case 1:
+      return { embed: { image: 'x' } }
+    case 2:
+      return { type: prng.pick(['text', 'map'] as const) }
+    case 3:
+      return { string: 'z'.repeat(prng.chance(0.5) ? 10_001 : 9_000) }
+    default:
+      return { string: prng.pick(['a', 'hi ', 'Carol was here']) }
+  }
+}
 
 /** A random id the document or the update knows (or nearly: off by a little, or absurd). */
 function pickId(prng: Prng, doc: Y.Doc, structs: CraftedStruct[]): Y.ID | null {
@@ -127,7 +150,7 @@ function pickValue(prng: Prng, time: number, key: string | null): unknown {
 const KIND_ROOTS: Record<string, string[]> = {
   inbox: ['marks', 'marks', 'history', 'mentions', 'conversations', 'activityLog', 'meta'],
   conversation: ['notes', 'notes', 'activities'],
-  contacts: ['contacts'],
+  contacts: ['contacts', ...NOTES_ROOTS],
   workspace: ['members', 'phoneNumbers', 'access'],
 }
 
@@ -190,7 +213,8 @@ function craftPlausible(prng: Prng, sim: SimRoom): Uint8Array {
   for (let n = prng.range(1, 4); n > 0; n--) {
     const root = prng.chance(0.9) ? prng.pick(roots) : prng.pick(ROOTS)
     const type = doc.share.get(root)
-    const array = root === 'history' || root === 'activityLog'
+    const text = root.startsWith('contactNotes')
+    const array = root === 'history' || root === 'activityLog' || (text && prng.chance(0.9))
     let key: string | null = array ? null : pickKey(prng, doc, root)
     if (!array && key === null) key = markKey(`c${prng.int(4)}`, 'status', 'carol-web')
     let origin: Y.ID | null = null
@@ -206,11 +230,13 @@ function craftPlausible(prng: Prng, sim: SimRoom): Uint8Array {
     const empty = prng.chance(0.02)
     const content: CraftedContent = prng.chance(0.45)
       ? { deleted: empty ? 0 : prng.range(1, 2) }
-      : { any: empty ? [] : [plausibleValue(prng, sim, root, key)] }
+      : text && !empty
+        ? notesContent(prng)
+        : { any: empty ? [] : [plausibleValue(prng, sim, root, key)] }
     // In a list, sometimes a right neighbour anywhere (Yjs needs it right of the origin).
     const rightOrigin = array && prng.chance(0.2) ? pickId(prng, doc, structs) : null
     structs.push({ client, clock, origin, rightOrigin, parent: root, parentSub: key, content })
-    clock += 'any' in content ? content.any.length : content.deleted
+    clock += craftedLength(content)
   }
   const deletes: CraftedDelete[] = []
   if (prng.chance(0.3)) {
@@ -258,13 +284,15 @@ export function craft(prng: Prng, sim: SimRoom): Uint8Array {
       const key = pickKey(prng, doc, root)
       const content: CraftedContent = prng.chance(0.4)
         ? { deleted: prng.range(1, 3) }
-        : {
-            any: Array.from({ length: prng.chance(0.9) ? 1 : 2 }, () =>
-              pickValue(prng, sim.clock.now, key),
-            ),
-          }
+        : prng.chance(0.1)
+          ? notesContent(prng)
+          : {
+              any: Array.from({ length: prng.chance(0.9) ? 1 : 2 }, () =>
+                pickValue(prng, sim.clock.now, key),
+              ),
+            }
       structs.push({ client, clock, origin, rightOrigin, parent: root, parentSub: key, content })
-      clock += 'any' in content ? content.any.length : content.deleted
+      clock += craftedLength(content)
     }
   }
   const deletes: CraftedDelete[] = []

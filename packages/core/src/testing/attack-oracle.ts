@@ -4,6 +4,11 @@
  */
 import * as Y from 'yjs'
 import { SEP } from '../schema.ts'
+import {
+  CONTACT_NOTES_MAX_CHARS,
+  CONTACT_NOTES_TOTAL_CHARS,
+  contactNotesNumber,
+} from '../contact-notes.ts'
 import { CAROL, DEVICES, type AttackRoomKind, type SimRoom } from './attack-room.ts'
 
 type Values = Record<string, { map: Record<string, unknown>; list: unknown[] }>
@@ -26,9 +31,33 @@ export function rootValues(doc: Y.Doc): Values {
   return out
 }
 
-/** The values Carol may not change: everyone else's entries and every relay-only root. */
+/**
+ * What no accepted update may bring into contacts' notes texts [C2]–[C4]: anything but text,
+ * a key, a text past its cap, all notes past the room's.
+ */
+function notesFaults(doc: Y.Doc): string[] {
+  const faults: string[] = []
+  let total = 0
+  for (const [root, type] of doc.share) {
+    if (contactNotesNumber(root) === null) continue
+    total += type._length
+    if (type._map.size) faults.push(`${root} has keys`)
+    if (type._length > CONTACT_NOTES_MAX_CHARS) faults.push(`${root} is over its cap`)
+    for (let n = type._start; n !== null; n = n.right)
+      if (!(n.content instanceof Y.ContentString) && !(n.content instanceof Y.ContentDeleted))
+        faults.push(`${root} holds ${n.content.constructor.name}`)
+  }
+  if (total > CONTACT_NOTES_TOTAL_CHARS) faults.push('contact notes over the room cap')
+  return faults
+}
+
+/**
+ * The values Carol may not change: everyone else's entries and every relay-only root. A
+ * contact's notes text is everyone's to edit [C1]: only its shape is kept (notesFaults).
+ */
 export function protectedView(kind: AttackRoomKind, doc: Y.Doc): string {
   const v = rootValues(doc)
+  const shared = (root: string) => kind === 'contacts' && contactNotesNumber(root) !== null
   const mine = (key: string, value: unknown): boolean => {
     if (typeof value === 'object' && value !== null) {
       const o = value as Record<string, unknown>
@@ -41,6 +70,7 @@ export function protectedView(kind: AttackRoomKind, doc: Y.Doc): string {
   }
   const kept: Values = {}
   for (const [root, { map, list }] of Object.entries(v)) {
+    if (shared(root)) continue
     const writable =
       kind === 'contacts'
         ? root === 'contacts'
@@ -60,6 +90,7 @@ export function protectedView(kind: AttackRoomKind, doc: Y.Doc): string {
   }
   const roots = Object.keys(v).filter(
     (r) =>
+      !shared(r) &&
       !(
         {
           inbox: ['conversations', 'marks', 'history', 'mentions', 'activityLog', 'meta'],
@@ -70,7 +101,7 @@ export function protectedView(kind: AttackRoomKind, doc: Y.Doc): string {
         }[kind] as string[]
       ).includes(r),
   )
-  return JSON.stringify({ kept, unknownRoots: roots })
+  return JSON.stringify({ kept, unknownRoots: roots, notesFaults: notesFaults(doc) })
 }
 
 export function sameValues(sim: SimRoom, where: string, violations: string[]): void {

@@ -11,6 +11,7 @@ import { conversationIds, markConversation } from '../inbox.ts'
 import { admitUpdate, unpredictedDeletion, type DeleteSet } from '../validate.ts'
 import { addNote } from '../conversation-doc.ts'
 import { updateContact } from '../contacts.ts'
+import { editContactNotes, readContactNotes } from '../contact-notes.ts'
 import type { MarkKind } from '../types.ts'
 import { craft } from './attack-craft.ts'
 import { protectedView, sameValues } from './attack-oracle.ts'
@@ -141,7 +142,21 @@ function honestWrite(prng: Prng, sim: SimRoom): { memberId: string; update: Uint
       at: sim.clock.now,
     })
   } else if (kind === 'contacts') {
-    updateContact(h.doc, '+15550100', { notes: `n${prng.int(100)}` })
+    // A contact's notes are everyone's text [C1]: a whole new value, or an edit anywhere in it.
+    const number = prng.pick(['+15550100', '+15550101'])
+    const length = readContactNotes(h.doc, number).length
+    const edit = {
+      index: prng.int(length + 1),
+      remove: prng.int(3),
+      insert: prng.pick(['', 'ab', `${h.memberId} `]),
+    }
+    try {
+      if (prng.chance(0.3)) updateContact(h.doc, number, { notes: `n${prng.int(100)}` })
+      else editContactNotes(h.doc, number, edit)
+    } catch (err) {
+      // A note Carol filled to its cap: an honest replica writes nothing the relay would refuse.
+      if (!(err instanceof RangeError)) throw err
+    }
   }
   h.doc.off('update', on)
   return updates.length ? { memberId: h.memberId, update: Y.mergeUpdates(updates) } : null

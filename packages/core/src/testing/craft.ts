@@ -4,7 +4,14 @@
  */
 import * as Y from 'yjs'
 
-export type CraftedContent = { any: unknown[] } | { deleted: number }
+export type CraftedContent =
+  | { any: unknown[] }
+  | { deleted: number }
+  /** Text as Y.Text writes it, a formatting attribute, an embed, a nested type. */
+  | { string: string }
+  | { format: [string, unknown] }
+  | { embed: object }
+  | { type: 'text' | 'map' }
 
 export interface CraftedItem {
   kind?: 'item'
@@ -12,8 +19,11 @@ export interface CraftedItem {
   clock: number
   origin?: Y.ID | null
   rightOrigin?: Y.ID | null
-  /** A root name, written only when the item has neither origin (Yjs's rule). */
-  parent?: string
+  /**
+   * A root name, or the id of the item holding a nested type; written only when the item has
+   * neither origin (Yjs's rule).
+   */
+  parent?: string | Y.ID
   parentSub?: string | null
   content: CraftedContent
 }
@@ -30,8 +40,20 @@ export type CraftedStruct = CraftedItem | CraftedGC
 /** A deleted range: client, clock, length. */
 export type CraftedDelete = [number, number, number]
 
+function contentOf(c: CraftedContent): Y.Item['content'] {
+  if ('any' in c) return new Y.ContentAny(c.any)
+  if ('deleted' in c) return new Y.ContentDeleted(c.deleted)
+  if ('string' in c) return new Y.ContentString(c.string)
+  if ('format' in c) return new Y.ContentFormat(c.format[0], c.format[1] as object)
+  if ('embed' in c) return new Y.ContentEmbed(c.embed)
+  return new Y.ContentType(c.type === 'text' ? new Y.Text() : new Y.Map())
+}
+
+/** The clocks a crafted content takes. */
+export const craftedLength = (c: CraftedContent): number => contentOf(c).getLength()
+
 const lengthOf = (s: CraftedStruct): number =>
-  s.kind === 'gc' ? s.length : 'any' in s.content ? s.content.any.length : s.content.deleted
+  s.kind === 'gc' ? s.length : craftedLength(s.content)
 
 /**
  * Encodes `structs` (grouped by client in the order given: a client listed in two places becomes
@@ -61,10 +83,7 @@ export function craftUpdate(
         new Y.GC(id, s.length).write(encoder, 0)
         continue
       }
-      const content =
-        'any' in s.content
-          ? new Y.ContentAny(s.content.any)
-          : new Y.ContentDeleted(s.content.deleted)
+      const content = contentOf(s.content)
       const origin = s.origin ?? null
       const rightOrigin = s.rightOrigin ?? null
       const parent = origin === null && rightOrigin === null ? (s.parent ?? '') : null

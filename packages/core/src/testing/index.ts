@@ -8,6 +8,12 @@ export type { ModelEvent, ModelState, OracleLane, OracleMark } from './model.ts'
 export { runFuzz, formatFuzzFailure } from './fuzz.ts'
 export type { FuzzOptions, FuzzResult } from './fuzz.ts'
 export { craftUpdate } from './craft.ts'
-export type { CraftedStruct, CraftedItem, CraftedGC, CraftedDelete } from './craft.ts'
+export type {
+  CraftedContent,
+  CraftedStruct,
+  CraftedItem,
+  CraftedGC,
+  CraftedDelete,
+} from './craft.ts'
 export { runAttackFuzz, rootValues, AttackRoomKinds } from './attack.ts'
 export type { AttackOptions, AttackResult, AttackRoomKind } from './attack.ts'

@@ -1,5 +1,5 @@
 /** @module The team's contacts (the `contacts` room) as reactive state. */
-import type { Contacts, Switchboard } from '@switchboard/client'
+import type { Contacts, NotesEditor, Switchboard } from '@switchboard/client'
 import type { Contact, ContactPatch } from '@switchboard/core'
 import { coalesce } from './replica.svelte.ts'
 
@@ -23,11 +23,23 @@ export class ContactState {
     return this.api.get(number)
   }
 
+  /** Teammates editing `number`'s notes now [C6]. */
+  editors(number: string): NotesEditor[] {
+    void this.version
+    return this.api.editors(number)
+  }
+
+  /** Tells teammates this device edits `number`'s notes (null: none) [C6]. */
+  editing(number: string | null): void {
+    this.api.editing(number)
+  }
+
   update(number: string, patch: ContactPatch): Promise<void> {
     return this.api.update(number, patch)
   }
 
   destroy(): void {
+    this.api.editing(null)
     this.#off()
   }
 }
