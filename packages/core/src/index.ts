@@ -154,3 +154,13 @@ export { admitUpdate, unpredictedDeletion, validateUpdate, RejectCode } from './
 export type { Admission, Admitted, UpdateCheck, UpdateContext } from './validate.ts'
 export { parseRoom, roomName, isValidId } from './rooms.ts'
 export type { Room, RoomKind } from './rooms.ts'
+export { snoozeConversation, unsnoozeConversation, inboxNextWake } from './snooze.ts'
+export {
+  decodeSnoozeUntil,
+  encodeSnoozeUntil,
+  isSnoozed,
+  nextWake,
+  snoozeState,
+} from './snooze-rules.ts'
+export type { SnoozeState, SnoozeUntil, WakeReason } from './snooze-rules.ts'
+export type { Snooze } from './types.ts'
