@@ -22,3 +22,4 @@ export type {
   SyncNotice,
   Viewer,
 } from './types.ts'
+export { createWakeTimer, type WakeTimer, type WakeTimerOptions } from './wake-timer.ts'

@@ -75,7 +75,8 @@ export function forEachIndexedLanes(
   fn: (lanes: ConversationLanes, id: string) => void,
 ): void {
   idx.base.forEach((c, id) => {
-    if (!idx.liveLanes.has(id) && (c.status || c.flag || c.pin || c.assign || c.snooze)) fn(baseLanes(c), id)
+    if (!idx.liveLanes.has(id) && (c.status || c.flag || c.pin || c.assign || c.snooze))
+      fn(baseLanes(c), id)
   })
   idx.liveLanes.forEach(fn)
 }

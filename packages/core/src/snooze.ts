@@ -44,14 +44,7 @@ export function unsnoozeConversation(
   author: Author,
   origin: unknown = null,
 ): MarkEntry {
-  return writeLanes(
-    doc,
-    id,
-    [{ lane: Lane.Snooze, kind: 'unsnooze' }],
-    'unsnooze',
-    author,
-    origin,
-  )
+  return writeLanes(doc, id, [{ lane: Lane.Snooze, kind: 'unsnooze' }], 'unsnooze', author, origin)
 }
 
 /** The next time after `now` a snooze of this inbox wakes by itself: derive the views again then. */

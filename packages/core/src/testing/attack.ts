@@ -133,7 +133,8 @@ function honestWrite(prng: Prng, sim: SimRoom): { memberId: string; update: Uint
   if (kind === 'inbox') {
     const id = prng.pick(conversationIds(h.doc))
     // Honest snoozes [Z1] are accepted like any mark of one's own.
-    if (prng.chance(0.2)) snoozeConversation(h.doc, id, prng.pick(['reply', 9e12] as const), h.author)
+    if (prng.chance(0.2))
+      snoozeConversation(h.doc, id, prng.pick(['reply', 9e12] as const), h.author)
     else
       markConversation(h.doc, id, prng.pick<MarkKind>(['done', 'open', 'unread', 'read']), h.author)
   } else if (kind === 'conversation') {
