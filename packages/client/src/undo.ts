@@ -99,7 +99,8 @@ export function compensate(
     if (before.assignee !== now.assignee)
       assignConversation(doc, id, before.assignee, author, origin)
     // After the mark, which may have ended a snooze: the snooze back is then the newer [Z2].
-    const was = before.snooze ?? null
+    // A snooze an unseen message had woken is not put back: it would hide what woke it [Z4].
+    const was = before.snooze?.wokenBy ? null : (before.snooze ?? null)
     const is = kind && kind !== 'read' ? null : (now.snooze ?? null)
     if (before.snooze !== undefined && was?.at !== is?.at) {
       if (was) snoozeConversation(doc, id, was.until ?? 'reply', author, origin)
