@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { snoozeState } from '@switchboard/core'
+import { ingestActivity, snoozeState } from '@switchboard/core'
 import { memoryStorage } from './storage/client-storage.ts'
 import { createSwitchboard } from './switchboard.ts'
 import type { Switchboard } from './types.ts'
@@ -64,6 +64,29 @@ describe('[Z1] snooze through the client', () => {
     expect(inbox.get('c1')!.snooze).toBeNull()
     expect(await inbox.undo('c1')).toBe(true)
     expect(inbox.get('c1')).toMatchObject({ status: 'open', snooze: { until: now + 60_000 } })
+  })
+
+  it('[Z4] undo never puts back a snooze an unseen SMS had woken: it would hide what woke it', async () => {
+    const sb = await offlineReplica(['c1'])
+    const inbox = sb.inbox('pn1')
+    await inbox.snooze('c1', 'reply')
+    // The relay's ingest, as a synced replica would receive it.
+    ingestActivity(inbox.doc, {
+      id: 'sms-2',
+      conversationId: 'c1',
+      phoneNumberId: 'pn1',
+      direction: 'incoming',
+      kind: 'message',
+      from: '+15550100',
+      to: 'pn1',
+      body: 'any news?',
+      at: Date.now(),
+    })
+    expect(inbox.get('c1')!.snooze!.wokenBy).toBe('sms-2')
+    await inbox.snooze('c1', 'reply')
+    expect(await inbox.undo('c1')).toBe(true)
+    expect(inboxIds(sb, Date.now())).toEqual(['c1'])
+    expect(inbox.get('c1')).toMatchObject({ unread: true, snooze: null })
   })
 
   it('[Z5] onWake fires when a snooze of a few ms wakes, and the inbox lists it again', async () => {
