@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Conversation } from '@switchboard/core'
 import { actionMessage } from '../sync/actions.ts'
+import { wasReopened } from './explain.ts'
 import { inTab } from './inbox-view.ts'
 import { Command, commandForKey } from './keyboard.ts'
 import { fromLocalInput, snoozeChoices, snoozeNote, toLocalInput } from './snooze.ts'
@@ -102,5 +103,14 @@ describe('[Z5] the Snoozed tab', () => {
       actionMessage({ kind: 'snooze', until: 'reply', label: 'Until they reply' }, 'Ada'),
     ).toBe('Snoozed Ada · Until they reply')
     expect(actionMessage({ kind: 'unsnooze' }, 'Ada')).toBe('Unsnoozed Ada')
+  })
+})
+
+describe('[Z3] a snoozed Done', () => {
+  it('is open because of the snooze, not "reopened by new message"', () => {
+    const done = { memberId: 'alice', deviceId: 'd', kind: 'done' as const, at: 'x' }
+    const snooze = { until: null, memberId: 'bob', deviceId: 'e', at: 'y', wokenBy: null }
+    expect(wasReopened({ ...c(snooze), statusBy: done })).toBe(false)
+    expect(wasReopened({ ...c(null), statusBy: done })).toBe(true)
   })
 })
