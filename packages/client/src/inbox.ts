@@ -15,9 +15,13 @@ import {
   listMentions,
   markConversation,
   onConversationsChange,
+  inboxNextWake,
   pinConversation,
+  snoozeConversation,
   unpinConversation,
   unreadCount,
+  unsnoozeConversation,
+  type SnoozeUntil,
   roomName,
   type Conversation,
   type HistoryEntry,
@@ -32,6 +36,7 @@ import type { RoomReplica } from './room.ts'
 import type { Internals } from './internals.ts'
 import type { Inbox, MarkOptions, Member } from './types.ts'
 import { compensate, snapshot, type UndoSnapshot } from './undo.ts'
+import { createWakeTimer } from './wake-timer.ts'
 
 export class InboxHandle implements Inbox {
   readonly phoneNumberId: string
@@ -87,6 +92,37 @@ export class InboxHandle implements Inbox {
   unpin(id: string) {
     return this.write(id, true, (author) => unpinConversation(this.doc, id, author, this.sb.origin))
   }
+  /**
+   * Snoozes `id` until a time (ms) or the customer's reply [Z1]; an unread conversation is read
+   * first (it leaves the badge while put away). One undo step.
+   */
+  snooze(id: string, until: SnoozeUntil) {
+    return this.write(id, true, (author) => {
+      this.doc.transact(() => {
+        if (this.get(id)?.unread) markConversation(this.doc, id, 'read', author, this.sb.origin)
+        snoozeConversation(this.doc, id, until, author, this.sb.origin)
+      }, this.sb.origin)
+    })
+  }
+  unsnooze(id: string) {
+    return this.write(id, true, (author) =>
+      unsnoozeConversation(this.doc, id, author, this.sb.origin),
+    )
+  }
+
+  nextWake(now: number): number | null {
+    return inboxNextWake(this.doc, now)
+  }
+
+  onWake(listener: (now: number) => void): () => void {
+    const timer = createWakeTimer({ nextWake: (now) => this.nextWake(now), onWake: listener })
+    const off = this.onChange(() => timer.reschedule())
+    return () => {
+      off()
+      timer.stop()
+    }
+  }
+
   assign(id: string, memberId: string | null) {
     // Refused here as the relay would refuse it [G2][G3]: the picker offers only the others.
     const refusal =

@@ -23,3 +23,4 @@ export type {
   Viewer,
   NotesEditor,
 } from './types.ts'
+export { createWakeTimer, type WakeTimer, type WakeTimerOptions } from './wake-timer.ts'

@@ -84,6 +84,17 @@ export interface Inbox {
   markRead(id: string, options?: MarkOptions): Promise<void>
   pin(id: string): Promise<void>
   unpin(id: string): Promise<void>
+  /** Snoozes `id` until a time (ms since the epoch) or until the customer replies [Z1]; an undo step. */
+  snooze(id: string, until: number | 'reply'): Promise<void>
+  /** Clears the snooze of `id` [Z1]; an undo step. */
+  unsnooze(id: string): Promise<void>
+  /** The earliest snooze wake time after `now` (ms) in this inbox, or null [Z5]. */
+  nextWake(now: number): number | null
+  /**
+   * Calls `listener` whenever a snooze's wake time passes (a timer at the next wake time, moved as
+   * the inbox changes), so views fed with `now` are derived again; returns unsubscribe.
+   */
+  onWake(listener: (now: number) => void): () => void
   /**
    * Assigns `id` to a member, or unassigns it with null. Rejects (`forbidden`, nothing written)
    * when the workspace says the member cannot answer this number's conversations [G1][G3].

@@ -12,7 +12,9 @@ import {
   assignConversation,
   markConversation,
   pinConversation,
+  snoozeConversation,
   unpinConversation,
+  unsnoozeConversation,
   type Author,
   type Conversation,
   type MarkKind,
@@ -23,7 +25,10 @@ import type * as Y from 'yjs'
 const UNDO_LIMIT = 50
 
 /** What a step restores: the conversation's state, pin and assignee just before the change. */
-export type UndoSnapshot = Pick<Conversation, 'status' | 'unread' | 'pinned' | 'assignee'>
+export type UndoSnapshot = Pick<Conversation, 'status' | 'unread' | 'pinned' | 'assignee'> & {
+  /** The counting snooze [Z2]; absent in steps made before snoozes existed. */
+  snooze?: Conversation['snooze']
+}
 
 export interface UndoStep {
   phoneNumberId: string
@@ -32,7 +37,13 @@ export interface UndoStep {
 }
 
 export function snapshot(c: Conversation): UndoSnapshot {
-  return { status: c.status, unread: c.unread, pinned: c.pinned, assignee: c.assignee }
+  return {
+    status: c.status,
+    unread: c.unread,
+    pinned: c.pinned,
+    assignee: c.assignee,
+    snooze: c.snooze,
+  }
 }
 
 export class UndoStack {
@@ -87,5 +98,13 @@ export function compensate(
       (before.pinned ? pinConversation : unpinConversation)(doc, id, author, origin)
     if (before.assignee !== now.assignee)
       assignConversation(doc, id, before.assignee, author, origin)
+    // After the mark, which may have ended a snooze: the snooze back is then the newer [Z2].
+    // A snooze an unseen message had woken is not put back: it would hide what woke it [Z4].
+    const was = before.snooze?.wokenBy ? null : (before.snooze ?? null)
+    const is = kind && kind !== 'read' ? null : (now.snooze ?? null)
+    if (before.snooze !== undefined && was?.at !== is?.at) {
+      if (was) snoozeConversation(doc, id, was.until ?? 'reply', author, origin)
+      else if (is) unsnoozeConversation(doc, id, author, origin)
+    }
   }, origin)
 }

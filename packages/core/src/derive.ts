@@ -8,6 +8,7 @@
  * Open + Unread whatever the clocks say (P3).
  */
 import type { MarkEntry, ConversationRecord } from './schema.ts'
+import { deriveSnooze } from './snooze-rules.ts'
 import type { Conversation, Decision, MarkKind } from './types.ts'
 
 /** Each lane's entries by device. Read-only: an epoch base shares them between readers. */
@@ -16,12 +17,19 @@ export interface ConversationLanes {
   flag: ReadonlyMap<string, MarkEntry>
   pin: ReadonlyMap<string, MarkEntry>
   assign: ReadonlyMap<string, MarkEntry>
+  snooze: ReadonlyMap<string, MarkEntry>
 }
 
 export type OwnLanes = { [L in keyof ConversationLanes]: Map<string, MarkEntry> }
 
 export function emptyLanes(): OwnLanes {
-  return { status: new Map(), flag: new Map(), pin: new Map(), assign: new Map() }
+  return {
+    status: new Map(),
+    flag: new Map(),
+    pin: new Map(),
+    assign: new Map(),
+    snooze: new Map(),
+  }
 }
 
 const none: ReadonlyMap<string, MarkEntry> = new Map()
@@ -32,6 +40,7 @@ export const noLanes: ConversationLanes = Object.freeze({
   flag: none,
   pin: none,
   assign: none,
+  snooze: none,
 })
 
 /** The entry with the greatest timestamp; the device id inside the timestamp breaks ties. */
@@ -53,6 +62,7 @@ export function deriveConversation(
     winner(lanes.flag),
     winner(lanes.pin),
     winner(lanes.assign),
+    winner(lanes.snooze),
   )
 }
 
@@ -64,13 +74,16 @@ export function deriveFromWinners(
   flag: MarkEntry | null | undefined,
   pin: MarkEntry | null | undefined,
   assign: MarkEntry | null | undefined,
+  snoozeWinner?: MarkEntry | null,
 ): Conversation {
   const incomingSeq = record?.incoming?.seq ?? 0
+  const snooze = deriveSnooze(snoozeWinner, status, record)
 
   const statusSeen = !!status && status.seen >= incomingSeq
   const flagSeen = !!flag && flag.seen >= incomingSeq
   // An unseen incoming activity on the winning flag reopens too: never Done + Unread (P3).
-  const done = statusSeen && flagSeen && status.kind === 'done'
+  // A snooze newer than the status winner puts the conversation away to come back: Open [Z3].
+  const done = statusSeen && flagSeen && status.kind === 'done' && !snooze
   const unread = flagSeen ? flag.kind === 'unread' : incomingSeq > 0
 
   const decider = status && flag ? (flag.at > status.at ? flag : status) : (status ?? flag)
@@ -102,6 +115,7 @@ export function deriveFromWinners(
     statusBy,
     reopenedBy,
     createdAt: record?.createdAt ?? 0,
+    snooze,
   }
 }
 

@@ -40,6 +40,7 @@ export interface BaseConversation {
   flag: MarkEntry | undefined
   pin: MarkEntry | undefined
   assign: MarkEntry | undefined
+  snooze: MarkEntry | undefined
 }
 
 /** The base as read, shared by every reader of one document and by its index. */
@@ -119,6 +120,7 @@ export function baseLanes(c: BaseConversation): ConversationLanes {
     flag: laneOf(c.flag),
     pin: laneOf(c.pin),
     assign: laneOf(c.assign),
+    snooze: laneOf(c.snooze),
   }
 }
 
@@ -146,6 +148,7 @@ export function decodeBase(text: string): EpochBase {
       flag: undefined,
       pin: undefined,
       assign: undefined,
+      snooze: undefined,
     }
     let winners: MarkTuple[] | undefined
     if (tuple[0] === 2) {
@@ -157,7 +160,14 @@ export function decodeBase(text: string): EpochBase {
       for (let i = 0; i < winners.length; i++) {
         const w = winners[i]!
         const lane = w[0]
-        if (lane !== 'status' && lane !== 'flag' && lane !== 'pin' && lane !== 'assign') continue
+        if (
+          lane !== 'status' &&
+          lane !== 'flag' &&
+          lane !== 'pin' &&
+          lane !== 'assign' &&
+          lane !== 'snooze'
+        )
+          continue
         const entry: MarkEntry = { kind: w[2], at: w[3], by: w[4], device: w[1], seen: w[5] }
         if (w.length > 6) entry.value = w[6] ?? null
         const current = c[lane]

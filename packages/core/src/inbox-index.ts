@@ -33,6 +33,8 @@ export interface InboxIndex {
   liveLanes: Map<string, OwnLanes>
   derived: Map<string, Conversation>
   unread: number
+  /** Conversations with a snooze not ended by a later mark [Z2]: what `nextWake` reads. */
+  snoozed: Set<string>
   listeners: Set<(ids: Set<string>) => void>
   history: Map<string, HistoryEntry[]> | null
 }
@@ -73,7 +75,8 @@ export function forEachIndexedLanes(
   fn: (lanes: ConversationLanes, id: string) => void,
 ): void {
   idx.base.forEach((c, id) => {
-    if (!idx.liveLanes.has(id) && (c.status || c.flag || c.pin || c.assign)) fn(baseLanes(c), id)
+    if (!idx.liveLanes.has(id) && (c.status || c.flag || c.pin || c.assign || c.snooze))
+      fn(baseLanes(c), id)
   })
   idx.liveLanes.forEach(fn)
 }
@@ -129,6 +132,8 @@ export function inboxIndex(doc: Y.Doc): InboxIndex {
         idx.derived.set(id, next)
         if (next.unread) idx.unread++
       } else idx.derived.delete(id)
+      if (next?.snooze) idx.snoozed.add(id)
+      else idx.snoozed.delete(id)
       changed.add(id)
     }
     if (changed.size === 0) return
@@ -156,6 +161,7 @@ function build(doc: Y.Doc): InboxIndex {
     liveLanes: new Map(),
     derived: new Map(),
     unread: 0,
+    snoozed: new Set(),
     listeners: new Set(),
     history: null,
   }
@@ -172,6 +178,7 @@ function build(doc: Y.Doc): InboxIndex {
   const add = (conversation: Conversation) => {
     idx.derived.set(conversation.id, conversation)
     if (conversation.unread) idx.unread++
+    if (conversation.snooze) idx.snoozed.add(conversation.id)
   }
   // Most conversations of a big room are only in the base: derived from its winners, no lanes.
   base.forEach((c, id) => {
@@ -180,7 +187,7 @@ function build(doc: Y.Doc): InboxIndex {
     add(
       live
         ? deriveConversation(id, c.record, live)
-        : deriveFromWinners(id, c.record, c.status, c.flag, c.pin, c.assign),
+        : deriveFromWinners(id, c.record, c.status, c.flag, c.pin, c.assign, c.snooze),
     )
   })
   idx.liveRecords.forEach((record, id) => add(deriveConversation(id, record, lanesOf(idx, id))))
@@ -196,6 +203,7 @@ function rebuild(doc: Y.Doc, idx: InboxIndex): void {
   idx.liveLanes = next.liveLanes
   idx.derived = next.derived
   idx.unread = next.unread
+  idx.snoozed = next.snoozed
   idx.history = null
   const changed = new Set([...before, ...idx.derived.keys()])
   if (changed.size === 0) return

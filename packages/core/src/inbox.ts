@@ -11,6 +11,7 @@ import { winner } from './derive.ts'
 import { formatTimestamp, timestampWall } from './hlc.ts'
 import { historyIndex, inboxIndex, lanesOf } from './inbox-index.ts'
 import { readRecord } from './readers.ts'
+import { isSnoozed } from './snooze-rules.ts'
 import { isValidId } from './rooms.ts'
 import {
   encodeLogEntry,
@@ -98,13 +99,18 @@ function senderMember(activity: Activity): string | null {
   return /^[A-Za-z]/.test(activity.from) && isValidId(activity.from) ? activity.from : null
 }
 
-function writeLanes(
+/**
+ * Writes the author's entries on `writes`' lanes and one history entry, stamped after the current
+ * winners of those lanes and of `lift` (lanes whose winners the new entries are compared with).
+ */
+export function writeLanes(
   doc: Y.Doc,
   conversationId: string,
   writes: { lane: Lane; kind: MarkEntry['kind']; value?: string | null }[],
   historyKind: HistoryEntry['kind'],
   author: Author,
   origin: unknown,
+  lift: readonly Lane[] = [],
 ): MarkEntry {
   assert(isValidId(conversationId), `invalid conversation id: ${JSON.stringify(conversationId)}`)
   assert(isValidId(author.deviceId), `invalid device id: ${JSON.stringify(author.deviceId)}`)
@@ -112,7 +118,7 @@ function writeLanes(
   const lanes = lanesOf(inboxIndex(doc), conversationId)
   // Lift the clock past what this replica has seen, so a later intent sorts later (P5), however
   // far behind this device's clock runs: stored marks were bounded by the relay's clock (P6).
-  for (const { lane } of writes) {
+  for (const lane of [...writes.map((w) => w.lane), ...lift]) {
     const current = winner(lanes[lane])
     if (current) author.clock.receive(current.at, { trusted: true })
   }
@@ -135,8 +141,8 @@ function writeLanes(
       at,
       seen,
     }
-    const assigned = writes.find((w) => w.lane === Lane.Assign)
-    if (assigned) record.value = assigned.value ?? null
+    const valued = writes.find((w) => w.lane === Lane.Assign || w.lane === Lane.Snooze)
+    if (valued) record.value = valued.value ?? null
     appendTo(inboxRoots.history(doc), record)
   }, origin)
   return written!
@@ -168,7 +174,9 @@ export function markConversation(
           { lane: Lane.Status, kind },
           { lane: Lane.Flag, kind },
         ]
-  return writeLanes(doc, conversationId, writes, kind, author, origin)
+  // A Done/Open/Unread made after seeing a snooze sorts after it, so it ends it [Z2].
+  const lift = kind === 'read' ? [] : [Lane.Snooze]
+  return writeLanes(doc, conversationId, writes, kind, author, origin, lift)
 }
 
 export function pinConversation(doc: Y.Doc, id: string, author: Author, origin: unknown = null) {
@@ -213,10 +221,13 @@ export function compareForList(a: Conversation, b: Conversation): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0
 }
 
+/** Whether `c` is listed by `options`' view at `options.now` [B7, Z5]. */
 export function matchesView(c: Conversation, options: ListOptions): boolean {
-  if (options.view === 'inbox' && c.status !== 'open') return false
+  const snoozed = c.snooze !== null && isSnoozed(c, options.now)
+  if (options.view === 'snoozed' && !snoozed) return false
+  if (options.view === 'inbox' && (c.status !== 'open' || snoozed)) return false
   if (options.view === 'done' && c.status !== 'done') return false
-  if (options.view === 'unread' && !c.unread) return false
+  if (options.view === 'unread' && (!c.unread || snoozed)) return false
   if (options.assignee !== undefined && c.assignee !== options.assignee) return false
   if (options.query) {
     const q = options.query.trim().toLowerCase()

@@ -192,3 +192,13 @@ export {
   textEdit,
 } from './contact-notes.ts'
 export type { TextEdit } from './contact-notes.ts'
+export { snoozeConversation, unsnoozeConversation, inboxNextWake } from './snooze.ts'
+export {
+  decodeSnoozeUntil,
+  encodeSnoozeUntil,
+  isSnoozed,
+  nextWake,
+  snoozeState,
+} from './snooze-rules.ts'
+export type { SnoozeState, SnoozeUntil, WakeReason } from './snooze-rules.ts'
+export type { Snooze } from './types.ts'

@@ -62,6 +62,8 @@ function lanesOfKind(kind: HistoryEntry['kind']): Lane[] {
   if (STATUS_KINDS.has(kind)) return [Lane.Status, Lane.Flag]
   if (kind === 'read') return [Lane.Flag]
   if (kind === 'pin' || kind === 'unpin') return [Lane.Pin]
+  // A restore leaves snoozes alone [Z6]: a snooze is a reminder, not triage work to recover.
+  if (kind === 'snooze' || kind === 'unsnooze') return []
   return [Lane.Assign]
 }
 
@@ -129,6 +131,7 @@ export function planRestore(doc: Y.Doc, options: RestoreOptions): RestorePlan {
       flag: null,
       pin: null,
       assign: null,
+      snooze: null,
     }
     const consider = (lane: Lane, c: Candidate) => {
       if (timestampWall(c.at) > to) return
@@ -148,7 +151,7 @@ export function planRestore(doc: Y.Doc, options: RestoreOptions): RestorePlan {
       if (e.kind === 'assign') c.value = e.value ?? null
       for (const lane of lanesOfKind(e.kind)) consider(lane, c)
     }
-    for (const lane of Object.values(Lane))
+    for (const lane of [Lane.Status, Lane.Flag, Lane.Pin, Lane.Assign])
       for (const c of current[lane].values()) consider(lane, c)
 
     const now = {
@@ -156,6 +159,7 @@ export function planRestore(doc: Y.Doc, options: RestoreOptions): RestorePlan {
       flag: winner(current.flag),
       pin: winner(current.pin),
       assign: winner(current.assign),
+      snooze: null,
     }
     const differs = (lane: Lane) => effect(lane, now[lane]) !== effect(lane, atTo[lane])
     // Status and flag go back together: a Done/Open/Unread wrote both, so the audit replays

@@ -15,20 +15,26 @@ import type {
   Mention,
 } from './types.ts'
 
-export const Lane = { Status: 'status', Flag: 'flag', Pin: 'pin', Assign: 'assign' } as const
+export const Lane = {
+  Status: 'status',
+  Flag: 'flag',
+  Pin: 'pin',
+  Assign: 'assign',
+  Snooze: 'snooze',
+} as const
 export type Lane = (typeof Lane)[keyof typeof Lane]
 export const lanes: readonly Lane[] = Object.values(Lane)
 
 /** One device's latest intent on one lane of one conversation. */
 export interface MarkEntry {
-  kind: MarkKind | 'pin' | 'unpin' | 'assign'
+  kind: MarkKind | 'pin' | 'unpin' | 'assign' | 'snooze' | 'unsnooze'
   /** Serialized HLC timestamp of the author's device. */
   at: string
   by: string
   device: string
   /** The incoming-activity sequence number the author's replica had seen (P3). */
   seen: number
-  /** Assignee for the assign lane. */
+  /** Assignee for the assign lane; wake time (ms, decimal) or `reply` for a snooze [Z1]. */
   value?: string | null
 }
 

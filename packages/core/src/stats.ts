@@ -213,6 +213,8 @@ export function teamFigures(docs: Y.Doc | readonly Y.Doc[], options: FiguresOpti
     for (const m of tl.marks) {
       const wall = timestampWall(m.at)
       if (wall < from || wall >= end || !mine(m.memberId)) continue
+      // Snoozes are reminders, not triage the figures count [Z6].
+      if (m.kind === 'snooze' || m.kind === 'unsnooze') continue
       marksOf(m.memberId)[m.kind]++
     }
     const got = tl.incoming.some((i) => i.at >= from && i.at < to)

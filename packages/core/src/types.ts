@@ -79,24 +79,46 @@ export interface Conversation {
   /** The incoming activity that reopened the conversation after the deciding mark (P3). */
   reopenedBy: string | null
   createdAt: number
+  /**
+   * The snooze in effect or woken, not yet ended by a later Done/Open/Unread [Z2–Z4]; whether it
+   * still hides the conversation depends on the time: `snoozeState(c, now)`.
+   */
+  snooze: Snooze | null
 }
 
-export type View = 'inbox' | 'unread' | 'done' | 'all'
+/** A snooze as derived from the snooze lane's winner [Z1]. Timeless: `snoozeState` adds `now`. */
+export interface Snooze {
+  /** Wake time (ms since the epoch); null: until the customer replies. */
+  until: number | null
+  memberId: string
+  deviceId: string
+  /** Serialized HLC timestamp of the snooze. */
+  at: string
+  /** The incoming activity its author had not seen, which woke it [Z4]; else null. */
+  wokenBy: string | null
+}
+
+export type View = 'inbox' | 'unread' | 'done' | 'all' | 'snoozed'
 
 export interface ListOptions {
   view: View
   assignee?: string
   query?: string
+  /**
+   * The time (ms) the views are derived at [Z5]: a snooze hides its conversation until then.
+   * Without it no snooze by time hides anything and `snoozed` lists only snoozes until a reply.
+   */
+  now?: number
 }
 
 /** One entry of the audit history behind "who marked what". */
 export interface HistoryEntry {
   conversationId: string
-  kind: MarkKind | 'pin' | 'unpin' | 'assign'
+  kind: MarkKind | 'pin' | 'unpin' | 'assign' | 'snooze' | 'unsnooze'
   memberId: string
   deviceId: string
   at: string
-  /** The assignee for 'assign' entries. */
+  /** The assignee for 'assign' entries; the wake time or `reply` for 'snooze' ones. */
   value?: string | null
   /** The incoming-activity sequence the author's replica had seen [M4] (absent on older entries). */
   seen?: number

@@ -9,6 +9,7 @@ import { isTimestamp, parseTimestamp, timestampWall } from './hlc.ts'
 import { isValidId } from './rooms.ts'
 import { baseOf } from './epoch-base.ts'
 import { decodeMark, inboxRoots, parseMarkKey, type Lane, type ParsedMarkKey } from './schema.ts'
+import { decodeSnoozeUntil } from './snooze-rules.ts'
 import { markKinds } from './types.ts'
 import { Reject, RejectCode, type UpdateContext } from './reject.ts'
 import { checkNotesSlot, inContactNotes } from './contact-notes-rules.ts'
@@ -26,6 +27,7 @@ const laneKinds: Record<Lane, readonly string[]> = {
   flag: markKinds,
   pin: ['pin', 'unpin'],
   assign: ['assign'],
+  snooze: ['snooze', 'unsnooze'],
 }
 
 /** The roots a member writes, by room kind, and whether each is a map (keys) or an array. */
@@ -162,6 +164,7 @@ export function checkValue(
       throw new Reject(RejectCode.Schema, `${where(target)}: seen must be a non-negative integer`)
     if (key.lane === 'assign' && mark.value !== null && !isValidId(mark.value))
       throw new Reject(RejectCode.Schema, `${where(target)}: assignee must be a member id or null`)
+    if (key.lane === 'snooze') checkSnoozeValue(mark, target)
     checkTimestamp(mark.at, ctx, key.deviceId, stored)
     checkDevice(key.deviceId, target, ctx, stored)
     if (doc) checkKnownConversation(doc, key.conversationId, target)
@@ -228,6 +231,19 @@ export function checkValue(
       `${where(target)}: members cannot write ${target.root} in a ${kind} room`,
     )
   }
+}
+
+/** A snooze names its wake time or `reply`; clearing one names nothing [Z1]. */
+function checkSnoozeValue(mark: Record<string, unknown>, target: Target): void {
+  const ok =
+    mark.kind === 'snooze'
+      ? decodeSnoozeUntil(mark.value) !== null
+      : mark.value === undefined || mark.value === null
+  if (!ok)
+    throw new Reject(
+      RejectCode.Schema,
+      `${where(target)}: a snooze names a wake time in ms or 'reply', an unsnooze nothing`,
+    )
 }
 
 /** Who may remove (delete or overwrite) a stored value: the same rules as writing it. */

@@ -80,7 +80,7 @@ function pickKey(prng: Prng, doc: Y.Doc, root: string): string | null {
   if (r < 0.5 && keys.length) return prng.pick(keys)
   if (r < 0.6) return null
   const conv = `c${prng.int(5)}`
-  const lane = prng.pick(['status', 'flag', 'pin', 'assign', 'bogus'])
+  const lane = prng.pick(['status', 'flag', 'pin', 'assign', 'snooze', 'bogus'])
   const device = prng.pick(['alice-web', 'bob-phone', 'carol-web', 'carol-cli', 'x'])
   if (r < 0.8) return markKey(conv, lane as Lane, device)
   return prng.pick([
@@ -161,7 +161,14 @@ function plausibleValue(prng: Prng, sim: SimRoom, root: string, key: string | nu
     const device = key.split(SEP)[2] ?? 'carol-web'
     const at = formatTimestamp({ wall: time, counter: prng.int(5), device })
     const lane = key.split(SEP)[1]
-    const kind = lane === 'pin' ? 'pin' : lane === 'assign' ? 'assign' : prng.pick(['done', 'open'])
+    const kind =
+      lane === 'pin'
+        ? 'pin'
+        : lane === 'assign'
+          ? 'assign'
+          : lane === 'snooze'
+            ? 'snooze'
+            : prng.pick(['done', 'open'])
     return encodeMark({
       kind: kind as 'done',
       at,
@@ -169,6 +176,7 @@ function plausibleValue(prng: Prng, sim: SimRoom, root: string, key: string | nu
       device,
       seen: prng.int(3),
       ...(lane === 'assign' ? { value: CAROL } : {}),
+      ...(lane === 'snooze' ? { value: prng.pick(['reply', String(time + 60_000)]) } : {}),
     })
   }
   if (root === 'history') {

@@ -8,6 +8,7 @@
  */
 import * as Y from 'yjs'
 import { conversationIds, markConversation } from '../inbox.ts'
+import { snoozeConversation } from '../snooze.ts'
 import { admitUpdate, unpredictedDeletion, type DeleteSet } from '../validate.ts'
 import { addNote } from '../conversation-doc.ts'
 import { updateContact } from '../contacts.ts'
@@ -132,7 +133,11 @@ function honestWrite(prng: Prng, sim: SimRoom): { memberId: string; update: Uint
   const kind = sim.room.kind
   if (kind === 'inbox') {
     const id = prng.pick(conversationIds(h.doc))
-    markConversation(h.doc, id, prng.pick<MarkKind>(['done', 'open', 'unread', 'read']), h.author)
+    // Honest snoozes [Z1] are accepted like any mark of one's own.
+    if (prng.chance(0.2))
+      snoozeConversation(h.doc, id, prng.pick(['reply', 9e12] as const), h.author)
+    else
+      markConversation(h.doc, id, prng.pick<MarkKind>(['done', 'open', 'unread', 'read']), h.author)
   } else if (kind === 'conversation') {
     addNote(h.doc, {
       author: h.memberId,

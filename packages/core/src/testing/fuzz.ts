@@ -10,6 +10,7 @@ import {
   conversationIds,
   getConversation,
   ingestActivity,
+  listConversations,
   markConversation,
   pinConversation,
   unpinConversation,
@@ -19,7 +20,15 @@ import { timestampWall } from '../hlc.ts'
 import { forEachMark, readRecord } from '../readers.ts'
 import { inboxRoots, markKey, type Lane, type MarkEntry } from '../schema.ts'
 import type { Activity, Author, Conversation, MarkKind } from '../types.ts'
-import { compareAt, oracleConversations, type OracleMark } from './model.ts'
+import { inboxNextWake, snoozeConversation, unsnoozeConversation } from '../snooze.ts'
+import type { SnoozeUntil } from '../snooze-rules.ts'
+import {
+  compareAt,
+  oracleConversations,
+  oracleNextWake,
+  oracleView,
+  type OracleMark,
+} from './model.ts'
 import { createNetwork, type SimDevice } from './network.ts'
 import { createPrng } from './prng.ts'
 
@@ -95,6 +104,8 @@ export function runFuzz(options: FuzzOptions): FuzzResult {
   const written: string[] = []
   let newestCutoff = 0
   let activityCount = 0
+  /** Moments around which views are compared at the end [Z5]: each snooze's wake time. */
+  const wakeTimes: number[] = []
 
   const author = (d: SimDevice): Author => ({
     memberId: d.memberId,
@@ -182,7 +193,7 @@ export function runFuzz(options: FuzzOptions): FuzzResult {
         activities.push(activity)
         say(`${op} ingest ${activity.id} ${direction} ${kind} ${conversationId} at=${activity.at}`)
       }
-    } else if (r < 0.5) {
+    } else if (r < 0.45) {
       const id = target(d)
       if (id === null) {
         net.deliverOne()
@@ -193,6 +204,25 @@ export function runFuzz(options: FuzzOptions): FuzzResult {
       const lanes: Lane[] = kind === 'read' ? ['flag'] : ['status', 'flag']
       const entry = record(op, d, id, lanes, () => markConversation(d.doc, id, kind, author(d)))
       say(`${op} mark ${d.deviceId} ${id} ${kind} at=${entry.at} seen=${entry.seen}`)
+    } else if (r < 0.5) {
+      const id = target(d)
+      if (id === null) {
+        net.deliverOne()
+        say(`${op} deliver 1 (${d.deviceId} holds no conversation yet)`)
+        continue
+      }
+      // [Z1] until a time (some already past), until a reply, or cleared.
+      const pick = prng.next()
+      const until: SnoozeUntil =
+        pick < 0.3 ? 'reply' : Math.max(1, net.now() + prng.range(-10_000, 120_000))
+      const clear = pick > 0.85
+      const entry = record(op, d, id, ['snooze'], () =>
+        clear
+          ? unsnoozeConversation(d.doc, id, author(d))
+          : snoozeConversation(d.doc, id, until, author(d)),
+      )
+      wakeTimes.push(typeof until === 'number' ? until : net.now())
+      say(`${op} ${clear ? 'unsnooze' : `snooze ${until}`} ${d.deviceId} ${id} at=${entry.at}`)
     } else if (r < 0.56) {
       const id = target(d)
       if (id === null) {
@@ -284,6 +314,26 @@ export function runFuzz(options: FuzzOptions): FuzzResult {
   for (const key of written)
     if (!stored.has(key) && timestampWall(key.split(' ')[1]!) >= newestCutoff)
       divergences.push(`[E5] history ${key} lost`)
+  // [Z5] same entries + same `now` → same views and next wake, at and around every wake time.
+  const moments = [...wakeTimes.slice(-6), net.now()].flatMap((t) => [t - 1, t, t + 1])
+  for (const now of moments) {
+    const wantWake = oracleNextWake(expected, now)
+    for (const view of ['inbox', 'unread', 'done', 'snoozed'] as const) {
+      const want = oracleView(expected, view, now).join(',')
+      for (const { name, doc } of replicas_) {
+        const got = listConversations(doc, { view, now })
+          .map((c) => c.id)
+          .sort()
+          .join(',')
+        if (got !== want) divergences.push(`[Z5] ${view} at ${now} on ${name}: ${got} ≠ ${want}`)
+      }
+    }
+    for (const { name, doc } of replicas_) {
+      const got = inboxNextWake(doc, now)
+      if (got !== wantWake)
+        divergences.push(`[Z5] next wake after ${now} on ${name}: ${got} ≠ ${wantWake}`)
+    }
+  }
   const unread = [...expected.values()].filter((c) => c.unread).length
   for (const { name, doc } of replicas_)
     if (unreadCount(doc) !== unread)

@@ -54,13 +54,13 @@ export function modelStep(state: ModelState | null, event: ModelEvent): ModelSta
 
 // ---------------------------------------------------------------- oracle for concurrent runs
 
-export type OracleLane = 'status' | 'flag' | 'pin' | 'assign'
+export type OracleLane = 'status' | 'flag' | 'pin' | 'assign' | 'snooze'
 
 /** One mark as its author made it: what a device wrote on one lane. */
 export interface OracleMark {
   conversationId: string
   lane: OracleLane
-  kind: MarkKind | 'pin' | 'unpin' | 'assign'
+  kind: MarkKind | 'pin' | 'unpin' | 'assign' | 'snooze' | 'unsnooze'
   /** Serialized HLC timestamp. */
   at: string
   device: string
@@ -143,13 +143,20 @@ export function oracleConversations(
     const flag = winners.get(`${id}/flag`)
     const pin = winners.get(`${id}/pin`)
     const assign = winners.get(`${id}/assign`)
+    const snoozeWinner = winners.get(`${id}/snooze`)
     const latest = r.incoming.length
+    // [Z2] a snooze counts while no Done/Open/Unread is newer; [Z4] an unseen incoming wakes it.
+    const snoozed =
+      snoozeWinner?.kind === 'snooze' && (!status || compareAt(snoozeWinner.at, status.at) > 0)
+        ? snoozeWinner
+        : null
     // [M4] a lane whose winner had not seen the latest incoming activity is overridden.
     const statusOverridden = latest > 0 && !!status && status.seen < latest
     const flagOverridden = latest > 0 && (!flag || flag.seen < latest)
     const unread = flagOverridden || flag?.kind === 'unread'
     // P3: an unseen incoming activity leaves the conversation Open + Unread.
-    const done = !statusOverridden && !flagOverridden && status?.kind === 'done'
+    // [Z3] a snooze newer than the status winner leaves it Open.
+    const done = !statusOverridden && !flagOverridden && status?.kind === 'done' && !snoozed
     const decider =
       status && flag ? (compareAt(flag.at, status.at) > 0 ? flag : status) : (status ?? flag)
     const newest = r.incoming[latest - 1]
@@ -181,7 +188,55 @@ export function oracleConversations(
         : null,
       reopenedBy: decider && newest && decider.seen < latest ? newest.id : null,
       createdAt: r.createdAt,
+      snooze: snoozed
+        ? {
+            until: snoozed.value === 'reply' ? null : Number(snoozed.value),
+            memberId: snoozed.member,
+            deviceId: snoozed.device,
+            at: snoozed.at,
+            wokenBy: newest && snoozed.seen < latest ? newest.id : null,
+          }
+        : null,
     })
   }
   return out
+}
+
+/**
+ * The ids a view lists at `now`, sorted [B7, Z5]: a snooze not woken by an unseen incoming
+ * activity hides its conversation from inbox and unread until its time (a snooze until a reply,
+ * for good), and only those are in `snoozed`.
+ */
+export function oracleView(
+  conversations: ReadonlyMap<string, Conversation>,
+  view: 'inbox' | 'unread' | 'done' | 'snoozed',
+  now: number,
+): string[] {
+  const out: string[] = []
+  for (const [id, c] of conversations) {
+    const s = c.snooze
+    const hidden = !!s && s.wokenBy === null && (s.until === null || now < s.until)
+    const listed =
+      view === 'snoozed'
+        ? hidden
+        : view === 'done'
+          ? c.status === 'done'
+          : view === 'unread'
+            ? c.unread && !hidden
+            : c.status === 'open' && !hidden
+    if (listed) out.push(id)
+  }
+  return out.sort()
+}
+
+/** The earliest wake time after `now` of a snooze still hiding its conversation [Z5]. */
+export function oracleNextWake(
+  conversations: ReadonlyMap<string, Conversation>,
+  now: number,
+): number | null {
+  const times = [...conversations.values()]
+    .map((c) => c.snooze)
+    .filter((s) => s !== null && s.wokenBy === null && s.until !== null && s.until > now)
+    .map((s) => s!.until!)
+  return times.length ? Math.min(...times) : null
 }

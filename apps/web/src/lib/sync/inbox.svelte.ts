@@ -15,7 +15,8 @@ import { SortedView } from './sorted-view.ts'
 
 /** The key of a tab's list: a new key builds the list whole. */
 export function viewListKey(tab: ViewTab, ctx: TabContext, workspace: number): string {
-  return `${tab}\u001f${ctx.memberId}\u001f${dependsOnWorkspace(tab) ? workspace : ''}`
+  // A new `now` (a snooze woke) builds the list whole: rows leave and join by the time [Z5].
+  return `${tab}\u001f${ctx.memberId}\u001f${dependsOnWorkspace(tab) ? workspace : ''}\u001f${ctx.now ?? ''}`
 }
 
 export class InboxState {
@@ -65,7 +66,7 @@ export class InboxState {
 
   /** A tab's list built whole, in order. */
   build(tab: ViewTab, ctx: TabContext): Conversation[] {
-    const raw = this.inbox.list(listOptions(tab, ctx.memberId))
+    const raw = this.inbox.list(listOptions(tab, ctx.memberId, ctx.now))
     return arrange(
       raw.filter((c) => inTab(c, tab, ctx)),
       '',

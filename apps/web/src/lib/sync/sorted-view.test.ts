@@ -18,6 +18,7 @@ function c(id: string, at: number, patch: Partial<Conversation> = {}): Conversat
     statusBy: null,
     reopenedBy: null,
     createdAt: at,
+    snooze: null,
     ...patch,
   }
 }

@@ -18,6 +18,7 @@ function conversation(i: number): Conversation {
     statusBy: null,
     reopenedBy: null,
     createdAt: i,
+    snooze: null,
   }
 }
 

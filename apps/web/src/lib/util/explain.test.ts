@@ -19,6 +19,7 @@ function conversation(patch: Partial<Conversation>): Conversation {
     statusBy: null,
     reopenedBy: null,
     createdAt: at(9, 0),
+    snooze: null,
     ...patch,
   }
 }

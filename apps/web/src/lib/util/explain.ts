@@ -27,7 +27,10 @@ export interface ExplainContext {
 export function wasReopened(conversation: Conversation): boolean {
   return (
     conversation.reopenedBy !== null ||
-    (conversation.statusBy?.kind === 'done' && conversation.status === 'open')
+    // A snooze newer than the Done is what keeps it open [Z3], not a message.
+    (conversation.statusBy?.kind === 'done' &&
+      conversation.status === 'open' &&
+      conversation.snooze === null)
   )
 }
 

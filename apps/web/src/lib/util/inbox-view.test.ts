@@ -25,6 +25,7 @@ function c(id: string, patch: Partial<Conversation> = {}): Conversation {
     statusBy: null,
     reopenedBy: null,
     createdAt: 0,
+    snooze: null,
     ...patch,
   }
 }

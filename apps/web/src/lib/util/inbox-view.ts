@@ -1,5 +1,5 @@
 /** @module The list's order and search, applied on top of the replica's view. */
-import type { Conversation, ListOptions } from '@switchboard/core'
+import { isSnoozed, type Conversation, type ListOptions } from '@switchboard/core'
 import { formatPhoneNumber } from './phone-number.ts'
 
 /**
@@ -12,6 +12,7 @@ export const ViewTab = {
   Done: 'done',
   Mine: 'mine',
   Unassigned: 'unassigned',
+  Snoozed: 'snoozed',
 } as const
 export type ViewTab = (typeof ViewTab)[keyof typeof ViewTab] | `member:${string}`
 
@@ -21,6 +22,7 @@ export const viewTabs: readonly { id: ViewTab; label: string }[] = [
   { id: ViewTab.Done, label: 'Done' },
   { id: ViewTab.Mine, label: 'Assigned to me' },
   { id: ViewTab.Unassigned, label: 'Unassigned' },
+  { id: ViewTab.Snoozed, label: 'Snoozed' },
 ]
 
 const MEMBER_TAB = /^member:[A-Za-z0-9_-]{1,64}$/
@@ -44,10 +46,13 @@ export function dependsOnWorkspace(tab: ViewTab): boolean {
 export interface TabContext {
   memberId: string | null
   needsNewOwner(c: Conversation): boolean
+  /** The time the tabs are derived at [Z5]: snoozed conversations leave every tab but Snoozed. */
+  readonly now?: number
 }
 
 /** What to ask the replica for. */
-export function listOptions(tab: ViewTab, memberId: string | null): ListOptions {
+export function listOptions(tab: ViewTab, memberId: string | null, now?: number): ListOptions {
+  if (tab === 'snoozed') return { view: 'snoozed', now }
   const teammate = teammateOf(tab)
   if (teammate) return { view: 'inbox', assignee: teammate }
   switch (tab) {
@@ -64,6 +69,8 @@ export function listOptions(tab: ViewTab, memberId: string | null): ListOptions 
 
 /** Whether a conversation belongs in a tab (used to double-check what the replica returns). */
 export function inTab(c: Conversation, tab: ViewTab, ctx: TabContext): boolean {
+  const snoozed = c.snooze !== null && isSnoozed(c, ctx.now)
+  if (tab === 'snoozed' || snoozed) return tab === 'snoozed' && snoozed
   const teammate = teammateOf(tab)
   if (teammate) return c.status === 'open' && c.assignee === teammate
   switch (tab) {

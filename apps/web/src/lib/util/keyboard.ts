@@ -7,6 +7,7 @@ export const Command = {
   Done: 'done',
   Unread: 'unread',
   Reopen: 'reopen',
+  Snooze: 'snooze',
   Search: 'search',
   Help: 'help',
   Undo: 'undo',
@@ -33,6 +34,7 @@ export const shortcuts: readonly { keys: string[]; label: string }[] = [
   { keys: ['E'], label: 'Mark as done (and select the next one)' },
   { keys: ['U'], label: 'Mark as unread' },
   { keys: ['O'], label: 'Reopen' },
+  { keys: ['H'], label: 'Snooze (choose until when)' },
   { keys: ['/'], label: 'Search' },
   { keys: ['Ctrl/⌘', 'Z'], label: 'Undo the last change' },
   { keys: ['?'], label: 'Show this help' },
@@ -70,6 +72,9 @@ export function commandForKey(press: KeyPress): Command | null {
     case 'o':
     case 'O':
       return Command.Reopen
+    case 'h':
+    case 'H':
+      return Command.Snooze
     case '/':
       return Command.Search
     case '?':
