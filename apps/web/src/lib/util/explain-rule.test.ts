@@ -19,6 +19,7 @@ const conversation: Conversation = {
   decidedBy: decision,
   statusBy: decision,
   reopenedBy: null,
+  snooze: null,
   createdAt: wall,
 }
 
