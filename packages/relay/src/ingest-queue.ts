@@ -15,11 +15,6 @@ export interface IngestionDeps {
   storage: RelayStorage
   writeRoom(name: string, fn: (doc: Y.Doc) => void): Promise<void>
   /**
-   * Writes a room's first update without loading it (new-room-writes.ts); null when the room is
-   * in memory after all (then `writeRoom` writes it).
-   */
-  writeNewRoom?(name: string, fn: (doc: Y.Doc) => void): Promise<void> | null
-  /**
    * Runs in the inbox room's write, right after the activity: a mute's or rule's Done mark
    * [F1][F4], so it is stored and broadcast in the same update.
    */
@@ -41,7 +36,7 @@ const DUPLICATE: IngestResult = { created: false, duplicate: true, reopened: fal
 
 /** Applies an activity durably and broadcasts it; a known activity id is a duplicate. */
 export function createIngest(deps: IngestionDeps): (activity: Activity) => Promise<IngestResult> {
-  const { storage, writeRoom, writeNewRoom, afterIngest } = deps
+  const { storage, writeRoom, afterIngest } = deps
   const queue: Job[] = []
   let scheduled = false
   /** Mean ms one activity took to apply (both rooms), which sizes the next turn. */
@@ -76,14 +71,9 @@ export function createIngest(deps: IngestionDeps): (activity: Activity) => Promi
   async function apply(jobs: Job[]) {
     const inboxes = new Map<string, Job[]>()
     const conversations = new Map<string, Job[]>()
-    /** Conversations nothing was stored of before this turn. */
-    const fresh = new Set<string>()
     for (const job of jobs) {
       const { phoneNumberId, conversationId } = job.activity
-      if (storage.getConversationPhoneNumber(conversationId) === null) {
-        fresh.add(`conversation:${conversationId}`)
-        storage.setConversationPhoneNumber(conversationId, phoneNumberId)
-      }
+      storage.setConversationPhoneNumber(conversationId, phoneNumberId)
       add(inboxes, `inbox:${phoneNumberId}`, job)
       add(conversations, `conversation:${conversationId}`, job)
     }
@@ -99,8 +89,7 @@ export function createIngest(deps: IngestionDeps): (activity: Activity) => Promi
           spentMs += performance.now() - started
           applied += roomJobs.length / 2
         }
-        const written = (fresh.has(name) && writeNewRoom?.(name, fn)) || writeRoom(name, fn)
-        return written.catch((error: unknown) => {
+        return writeRoom(name, fn).catch((error: unknown) => {
           for (const job of roomJobs) failed.set(job, error)
         })
       })

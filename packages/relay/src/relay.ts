@@ -18,7 +18,6 @@ import { createEpochs, type EpochReport } from './epochs.ts'
 import { createAuthenticate, type Vars } from './http.ts'
 import { createDeliveries } from './deliveries.ts'
 import { createIngest } from './ingest-queue.ts'
-import { createNewRoomWrites } from './new-room-writes.ts'
 import { createInvites, type Invites } from './invites.ts'
 import { createLastSeen } from './last-seen.ts'
 import { HashSlots, LoginThrottle } from './login-throttle.ts'
@@ -118,10 +117,8 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     metrics,
     rooms: { acquire: (name) => rooms.acquire(name), unload: (room) => rooms.unload(room) },
   })
-  const newRooms = createNewRoomWrites(storage)
   const rooms: RoomRegistry = createRoomRegistry({
     metrics,
-    settled: newRooms.settled,
     roomIdleMs: options.roomIdleMs,
     epochs,
     load: (name) =>
@@ -146,7 +143,6 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   const ingest = createIngest({
     storage,
     writeRoom,
-    writeNewRoom: (name, fn) => (rooms.has(name) ? null : newRooms.write(name, fn)),
     afterIngest: rules.afterIngest,
   })
   // [K1][K2] Credentials are sealed with their own key and opened only here, on demand.

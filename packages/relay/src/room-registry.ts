@@ -12,8 +12,6 @@ export interface RoomRegistryDeps {
   metrics: Metrics
   roomIdleMs: number
   epochs: Pick<Epochs, 'running' | 'startIfOutgrown'>
-  /** Writes to the room's log made without loading it, which a load waits for (new-room-writes.ts). */
-  settled?(name: string): Promise<void>
 }
 
 export interface RoomRegistry {
@@ -29,8 +27,6 @@ export interface RoomRegistry {
   /** Reads a room's document as it is in memory (loaded if it is not); writes nothing. */
   readRoom<T>(name: string, fn: (doc: Y.Doc) => T): Promise<T>
   loaded(): string[]
-  /** True when the room is in memory or being loaded. */
-  has(name: string): boolean
   readonly size: number
   /** Stops idle unloads, waits for loads and stores in flight, unloads every room. */
   close(): Promise<void>
@@ -47,7 +43,7 @@ export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
     const room = rooms.get(name)
     if (room && !room.failed) return Promise.resolve(room)
     // A failed room's batches in flight are stored (or refused) before the log is read again.
-    const before = Promise.all([room ? room.durable().catch(() => {}) : null, deps.settled?.(name)])
+    const before = room ? room.durable().catch(() => {}) : Promise.resolve()
     if (room) unload(room)
     let pending = loading.get(name)
     if (!pending) {
@@ -131,7 +127,6 @@ export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
     writeRoom,
     readRoom,
     loaded: () => [...rooms.keys()].sort(),
-    has: (name) => rooms.has(name) || loading.has(name),
     get size() {
       return rooms.size
     },
