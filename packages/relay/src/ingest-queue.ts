@@ -2,9 +2,9 @@
  * @module Activities in (a provider's webhook, our own signed webhook, a member's reply), applied
  * as the relay's own peer to the inbox room (reopening what they must [M3]) and to the
  * conversation room, once per activity id [W6]. They queue and are applied a few at a time
- * between the event loop's turns, every activity of one room in one transaction: a burst of
- * webhooks then costs one update per room instead of one per activity, and never holds the loop
- * for long, so members' marks arriving meanwhile are not kept waiting behind it.
+ * between the event loop's turns, each room opened and stored once per turn: a burst of webhooks
+ * (a provider's retries after an outage) never holds the loop for long, so members' marks
+ * arriving meanwhile are not kept waiting behind it.
  */
 import { appendActivity, ingestActivity, type Activity, type IngestResult } from '@switchboard/core'
 import type * as Y from 'yjs'
@@ -67,7 +67,7 @@ export function createIngest(deps: IngestionDeps): (activity: Activity) => Promi
     schedule()
   }
 
-  /** One turn's jobs: each room written once, in one transaction for all its activities. */
+  /** One turn's jobs: each room written once, its updates stored in one batch. */
   async function apply(jobs: Job[]) {
     const inboxes = new Map<string, Job[]>()
     const conversations = new Map<string, Job[]>()
@@ -79,13 +79,22 @@ export function createIngest(deps: IngestionDeps): (activity: Activity) => Promi
     }
     const results = new Map<Job, IngestResult>()
     const failed = new Map<Job, unknown>()
-    const write = (rooms: Map<string, Job[]>, one: (doc: Y.Doc, job: Job) => void) =>
+    // `together`: one transaction for the room's activities. An inbox's are one each: what an
+    // activity did there (reopened, and a rule's mark after it) is read from the inbox's derived
+    // state, which a transaction updates when it ends; its updates still share the turn's batch.
+    const write = (
+      rooms: Map<string, Job[]>,
+      together: boolean,
+      one: (doc: Y.Doc, job: Job) => void,
+    ) =>
       [...rooms].map(([name, roomJobs]) => {
         const fn = (doc: Y.Doc) => {
           const started = performance.now()
-          doc.transact(() => {
+          const all = () => {
             for (const job of roomJobs) one(doc, job)
-          }, RELAY_ORIGIN)
+          }
+          if (together) doc.transact(all, RELAY_ORIGIN)
+          else all()
           spentMs += performance.now() - started
           applied += roomJobs.length / 2
         }
@@ -96,12 +105,12 @@ export function createIngest(deps: IngestionDeps): (activity: Activity) => Promi
     // Both rooms at once: their appends share a commit. Each is idempotent by activity id, so a
     // retry after a crash between them completes the other.
     await Promise.all([
-      ...write(inboxes, (doc, job) => {
+      ...write(inboxes, false, (doc, job) => {
         const result = ingestActivity(doc, job.activity, RELAY_ORIGIN)
         results.set(job, result)
         afterIngest?.(doc, job.activity, result)
       }),
-      ...write(conversations, (doc, job) => appendActivity(doc, job.activity, RELAY_ORIGIN)),
+      ...write(conversations, true, (doc, job) => appendActivity(doc, job.activity, RELAY_ORIGIN)),
     ])
     // Recorded only once both rooms hold it, so a retry after a crash is never taken for a
     // duplicate of what was lost; durable before the provider is answered.
