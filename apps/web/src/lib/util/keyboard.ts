@@ -7,6 +7,7 @@ export const Command = {
   Done: 'done',
   Unread: 'unread',
   Reopen: 'reopen',
+  Pick: 'pick',
   Search: 'search',
   Help: 'help',
   Undo: 'undo',
@@ -33,10 +34,11 @@ export const shortcuts: readonly { keys: string[]; label: string }[] = [
   { keys: ['E'], label: 'Mark as done (and select the next one)' },
   { keys: ['U'], label: 'Mark as unread' },
   { keys: ['O'], label: 'Reopen' },
+  { keys: ['X'], label: 'Select for a bulk action (Shift+click: a range)' },
   { keys: ['/'], label: 'Search' },
   { keys: ['Ctrl/⌘', 'Z'], label: 'Undo the last change' },
   { keys: ['?'], label: 'Show this help' },
-  { keys: ['Esc'], label: 'Close, or leave the search box' },
+  { keys: ['Esc'], label: 'Clear the selection, close, or leave the search box' },
 ]
 
 /** Which command a key press means, or null when it is not a shortcut. */
@@ -70,6 +72,9 @@ export function commandForKey(press: KeyPress): Command | null {
     case 'o':
     case 'O':
       return Command.Reopen
+    case 'x':
+    case 'X':
+      return Command.Pick
     case '/':
       return Command.Search
     case '?':
