@@ -7,6 +7,8 @@
  * whole bulk step undone. `instrumentBulk` is serialized by Playwright: it uses nothing from
  * this module's scope.
  */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 
 export interface BulkTiming {
@@ -95,6 +97,14 @@ export async function measureBulkDone(
   runs: number,
 ): Promise<BulkTiming[]> {
   await page.evaluate(instrumentBulk)
+  // BENCH_BULK_PROF=<dir>: a CPU profile of the runs (sampled every 200 µs).
+  const profDir = process.env.BENCH_BULK_PROF
+  const cdp = profDir ? await page.context().newCDPSession(page) : null
+  if (cdp) {
+    await cdp.send('Profiler.enable')
+    await cdp.send('Profiler.setSamplingInterval', { interval: 200 })
+    await cdp.send('Profiler.start')
+  }
   const list = page.getByRole('listbox', { name: 'Conversations' })
   const bar = page.getByRole('toolbar', { name: 'Bulk actions' })
   for (let i = 0; i < runs; i++) {
@@ -118,6 +128,12 @@ export async function measureBulkDone(
       return t?.undo != null ? t : null
     })
     await page.waitForTimeout(500)
+  }
+  if (cdp) {
+    const { profile } = await cdp.send('Profiler.stop')
+    mkdirSync(profDir!, { recursive: true })
+    writeFileSync(join(profDir!, `bulk-${Date.now()}.cpuprofile`), JSON.stringify(profile))
+    await cdp.detach()
   }
   return page.evaluate(bulkTimings)
 }

@@ -365,7 +365,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       // BENCH_BROWSER_RELOADS=0 BENCH_BROWSER_PRESSES=0: the bulk part alone.
       reloads: Number(process.env.BENCH_BROWSER_RELOADS ?? 3),
       presses: Number(process.env.BENCH_BROWSER_PRESSES ?? 20),
-      bulk: { count: 1_000, runs: 3 },
+      bulk: { count: 1_000, runs: Number(process.env.BENCH_BULK_RUNS ?? 3) },
     },
     (...a) => console.log(`[browser ${new Date().toISOString().slice(11, 19)}]`, ...a),
   )

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { extend, nothingPicked, pickedIn, toggle } from './selection.ts'
+import { extend, indexOfId, nothingPicked, pickedIn, toggle } from './selection.ts'
 
 const rows = ['a', 'b', 'c', 'd', 'e'].map((id) => ({ id }))
 const ids = (p: { ids: ReadonlySet<string> }) => [...p.ids].sort()
@@ -30,5 +30,13 @@ describe('picking rows for a bulk action', () => {
   it('only the picked rows still in the list are acted on, in its order', () => {
     const picked = toggle(toggle(toggle(nothingPicked, 'd'), 'gone'), 'a')
     expect(pickedIn(picked, rows).map((r) => r.id)).toEqual(['a', 'd'])
+  })
+})
+
+describe('indexOfId', () => {
+  it('finds a row by id, -1 when absent or none', () => {
+    expect(indexOfId(rows, 'c')).toBe(2)
+    expect(indexOfId(rows, 'gone')).toBe(-1)
+    expect(indexOfId(rows, null)).toBe(-1)
   })
 })

@@ -46,3 +46,13 @@ export function pickedIn<T extends { id: string }>(picked: Picked, order: readon
   if (picked.ids.size === 0) return []
   return order.filter((c) => picked.ids.has(c.id))
 }
+
+/**
+ * The index of row `id` in the list, or -1. Takes the id as a value: a `findIndex` whose callback
+ * reads a reactive prop or state reads that signal once per row (~1 µs each: 100 ms at 100,000).
+ */
+export function indexOfId(order: readonly { id: string }[], id: string | null): number {
+  if (id === null) return -1
+  for (let i = 0; i < order.length; i++) if (order[i]!.id === id) return i
+  return -1
+}
