@@ -37,6 +37,20 @@ export function browserSection(rows: BrowserRow[]): string[] {
       `${big.conversations.toLocaleString('en')} vs ${small.conversations.toLocaleString('en')}: first rows ${ratio(big.firstPaintMs, small.firstPaintMs)}×, replica list ${ratio(big.loadedMs.length ? big.loadedMs : big.firstPaintMs, small.loadedMs.length ? small.loadedMs : small.firstPaintMs)}×, E → next ${ratio(big.doneNext, small.doneNext)}×.`,
     )
   }
+  const bulk = rows.filter((r) => r.bulkDone?.length)
+  if (bulk.length) {
+    lines.push(
+      '',
+      'Bulk Done (browser-bulk.ts): the first rows of the Open list picked (checkbox, Shift+click), the bulk bar’s “Mark as done” clicked, timed to the painted frame without them; then Ctrl+Z to the frame with them back (one undo step). Offline, so local apply and paint. Target ≤ 300 ms for 1,000.',
+      '',
+      '| conversations | picked | bulk Done → painted p50 / max ms | undo → painted p50 / max ms |',
+      '|--:|--:|--:|--:|',
+      ...bulk.map(
+        (r) =>
+          `| ${r.conversations.toLocaleString('en')}${r.epoch ? ", after the relay's epoch" : ''} | ${r.bulkCount?.toLocaleString('en')} | ${f(median(r.bulkDone!))} / ${f(Math.max(...r.bulkDone!))} | ${f(median(r.bulkUndo!))} / ${f(Math.max(...r.bulkUndo!))} |`,
+      ),
+    )
+  }
   const missed = rows.filter((r) => r.missed > 0)
   if (missed.length)
     lines.push('', ...missed.map((r) => `${r.conversations}: ${r.missed} presses never painted.`))

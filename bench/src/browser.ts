@@ -26,6 +26,7 @@ import {
   type IdbRead,
   type KeyTiming,
 } from './browser-page.ts'
+import { measureBulkDone } from './browser-bulk.ts'
 import { freePort, repoRoot } from './target.ts'
 import { median } from './stats.ts'
 
@@ -41,6 +42,8 @@ export interface BrowserProfile {
   epochScales?: number[]
   reloads: number
   presses: number
+  /** A bulk Done of `count` picked rows, then its undo, `runs` times (browser-bulk.ts). */
+  bulk?: { count: number; runs: number }
 }
 
 export interface BrowserRow {
@@ -63,6 +66,10 @@ export interface BrowserRow {
   doneSettle: number[]
   /** Presses whose next conversation or settled list never painted within 10 s. */
   missed: number
+  /** Bulk Done of `bulkCount` rows: click → painted without them, and Ctrl+Z → painted back. */
+  bulkCount?: number
+  bulkDone?: number[]
+  bulkUndo?: number[]
 }
 
 function startInboxServer(conversations: number, port: number, epoch: boolean) {
@@ -280,6 +287,20 @@ async function measureScale(
       `settle p50 ${median(row.doneSettle).toFixed(1)} ms`,
       row.missed ? `missed ${row.missed}` : '',
     )
+    if (profile.bulk && seeded.open >= profile.bulk.count) {
+      const timings = await measureBulkDone(page, profile.bulk.count, profile.bulk.runs)
+      row.bulkCount = profile.bulk.count
+      row.bulkDone = timings.map((t) => t.done ?? NaN)
+      row.bulkUndo = timings.map((t) => t.undo ?? NaN)
+      log(
+        'browser',
+        conversations,
+        `bulk Done ${row.bulkCount}`,
+        row.bulkDone,
+        'undo',
+        row.bulkUndo,
+      )
+    }
     return row
   } finally {
     await context.close().catch(() => {})
@@ -339,7 +360,13 @@ export async function runBrowser(
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const scales = process.argv.slice(2).map(Number)
   const { rows, errors } = await runBrowser(
-    { scales: scales.length ? scales : [10_000], reloads: 3, presses: 20 },
+    {
+      scales: scales.length ? scales : [10_000],
+      // BENCH_BROWSER_RELOADS=0 BENCH_BROWSER_PRESSES=0: the bulk part alone.
+      reloads: Number(process.env.BENCH_BROWSER_RELOADS ?? 3),
+      presses: Number(process.env.BENCH_BROWSER_PRESSES ?? 20),
+      bulk: { count: 1_000, runs: Number(process.env.BENCH_BULK_RUNS ?? 3) },
+    },
     (...a) => console.log(`[browser ${new Date().toISOString().slice(11, 19)}]`, ...a),
   )
   console.log(JSON.stringify({ rows, errors }))

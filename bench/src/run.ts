@@ -36,7 +36,13 @@ const profile = full
         offered: [5_000, 10_000, 11_000],
       },
       growth: { conversations: 100_000, marks: 1_000_000, devices: 50 },
-      browser: { scales: [10_000, 100_000], epochScales: [100_000], reloads: 5, presses: 30 },
+      browser: {
+        scales: [10_000, 100_000],
+        epochScales: [100_000],
+        reloads: 5,
+        presses: 30,
+        bulk: { count: 1_000, runs: 5 },
+      },
       coldjoin: { conversations: 100_000, clients: [100, 300], timeoutMs: 900_000 },
       // The room: 1M marks by 50 devices (on 100,000 conversations).
       reconnect: {
@@ -87,7 +93,13 @@ const profile = full
       durable: { writers: 20, windows: [4], durationMs: 2000, offered: [10_000, 11_000] },
       growth: { conversations: 5_000, marks: 20_000, devices: 50 },
       // Both scales, fewer reloads and presses.
-      browser: { scales: [10_000, 100_000], epochScales: [100_000], reloads: 3, presses: 20 },
+      browser: {
+        scales: [10_000, 100_000],
+        epochScales: [100_000],
+        reloads: 3,
+        presses: 20,
+        bulk: { count: 1_000, runs: 3 },
+      },
       // Scaled down to fit the quick profile (full: 100,000 conversations, 100/300 joins,
       // 300 cold + 1,000 warm clients).
       coldjoin: { conversations: 5_000, clients: [30, 100], timeoutMs: 60_000 },

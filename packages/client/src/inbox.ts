@@ -35,7 +35,8 @@ import { ErrorCode, SwitchboardError } from './errors.ts'
 import type { RoomReplica } from './room.ts'
 import type { Internals } from './internals.ts'
 import type { Inbox, MarkOptions, Member } from './types.ts'
-import { compensate, snapshot, type UndoSnapshot } from './undo.ts'
+import { changesNothing, chunks, writeChange, type BulkChange, type BulkResult } from './bulk.ts'
+import { compensate, snapshot, type UndoChange, type UndoSnapshot } from './undo.ts'
 import { createWakeTimer } from './wake-timer.ts'
 
 export class InboxHandle implements Inbox {
@@ -144,23 +145,85 @@ export class InboxHandle implements Inbox {
   async undo(id: string): Promise<boolean> {
     await this.ready()
     const step = this.sb.undo.take({ phoneNumberId: this.phoneNumberId, conversationId: id })
-    return step ? this.restore(id, step.before) : false
+    return step ? (await this.restoreMany(step.changes)) > 0 : false
   }
 
   /** Writes the compensating changes that bring `id` back to `before` (not an undo step). */
   async restore(id: string, before: UndoSnapshot): Promise<boolean> {
+    const change = { phoneNumberId: this.phoneNumberId, conversationId: id, before }
+    return (await this.restoreMany([change])) > 0
+  }
+
+  /**
+   * Brings each conversation back to its `before` (an undo step's changes of this inbox), in one
+   * transaction per `BULK_CHUNK`; returns how many still exist. Not itself an undo step.
+   */
+  async restoreMany(changes: readonly UndoChange[]): Promise<number> {
     await this.ready()
-    const now = this.get(id)
-    if (!now) return false
-    // An assignee who lost access meanwhile is not restored: unassigned instead [G3].
-    const assignee = before.assignee
-    const back =
-      assignee !== null && this.sb.assignees.refusal(this.phoneNumberId, assignee)
-        ? { ...before, assignee: null }
-        : before
-    compensate(this.doc, id, back, snapshot(now), this.sb.author(), this.sb.origin)
+    const author = this.sb.author()
+    let restored = 0
+    for (const chunk of chunks(changes)) {
+      this.doc.transact(() => {
+        for (const { conversationId: id, before } of chunk) {
+          const now = this.get(id)
+          if (!now) continue
+          // An assignee who lost access meanwhile is not restored: unassigned instead [G3].
+          const assignee = before.assignee
+          const back =
+            assignee !== null && this.sb.assignees.refusal(this.phoneNumberId, assignee)
+              ? { ...before, assignee: null }
+              : before
+          compensate(this.doc, id, back, snapshot(now), author, this.sb.origin)
+          restored++
+        }
+      }, this.sb.origin)
+    }
     await this.replica.lastLocalWrite
-    return true
+    return restored
+  }
+
+  async bulk(ids: readonly string[], change: BulkChange): Promise<BulkResult> {
+    this.refuseBulk(change)
+    const { count, changes } = await this.writeMany(ids, change)
+    this.sb.undo.push({ changes })
+    return { count, changed: changes.length }
+  }
+
+  /** Throws (nothing written) when the relay would refuse the change [G1][G3]. */
+  refuseBulk(change: BulkChange): void {
+    if (change.kind !== 'assign' || change.memberId === null) return
+    const refusal = this.sb.assignees.refusal(this.phoneNumberId, change.memberId)
+    if (refusal) throw new SwitchboardError(ErrorCode.Forbidden, refusal)
+  }
+
+  /**
+   * Applies `change` to each of `ids` it changes, in one transaction per `BULK_CHUNK`; pushes no
+   * undo step but returns the changes one should hold (the caller's step may span inboxes).
+   */
+  async writeMany(
+    ids: readonly string[],
+    change: BulkChange,
+  ): Promise<{ count: number; changes: UndoChange[] }> {
+    await this.ready()
+    const author = this.sb.author()
+    const targets: Conversation[] = []
+    let count = 0
+    for (const id of ids) {
+      const c = this.get(id)
+      if (!c) continue
+      count++
+      if (!changesNothing(c, change)) targets.push(c)
+    }
+    for (const chunk of chunks(targets))
+      this.doc.transact(() => {
+        for (const c of chunk) writeChange(this.doc, c.id, change, author, this.sb.origin)
+      }, this.sb.origin)
+    await this.replica.lastLocalWrite
+    const { phoneNumberId } = this
+    return {
+      count,
+      changes: targets.map((c) => ({ phoneNumberId, conversationId: c.id, before: snapshot(c) })),
+    }
   }
 
   history(id: string): HistoryEntry[] {
@@ -255,9 +318,9 @@ export class InboxHandle implements Inbox {
     apply(author)
     if (undoable)
       this.sb.undo.push({
-        phoneNumberId: this.phoneNumberId,
-        conversationId: id,
-        before: snapshot(before),
+        changes: [
+          { phoneNumberId: this.phoneNumberId, conversationId: id, before: snapshot(before) },
+        ],
       })
     await this.replica.lastLocalWrite
   }

@@ -7,6 +7,8 @@ export { memoryStorage, type ClientStorage } from './storage/client-storage.ts'
 export { indexeddbStorage, type IndexeddbStorageOptions } from './storage/indexeddb.ts'
 export { ErrorCode, SwitchboardError, closeReaction, type CloseReaction } from './errors.ts'
 export { mentionedMembers } from './mentions.ts'
+export { BULK_CHUNK, changesNothing } from './bulk.ts'
+export type { BulkChange, BulkResult, ConversationRef } from './bulk.ts'
 export type {
   ConnectionStatus,
   Contacts,

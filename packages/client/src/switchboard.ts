@@ -9,10 +9,12 @@
  * This file composes: the session (`session.ts`), the rooms (`room-registry.ts`, reacting to
  * close codes in `close-reactions.ts`, revoked rooms in `revocation.ts`), the inboxes
  * (`inbox-registry.ts`), the ledger's storage (`ledger-store.ts`), presence (`presence.ts`),
- * status (`status.ts`), notices (`notices.ts`) and the one undo stack (`undo.ts`).
+ * status (`status.ts`), notices (`notices.ts`) and the one undo stack (`undo.ts`, with bulk
+ * steps from `bulk-step.ts`).
  */
 import { createHlc, parseRoom, readWorkspace, roomName, type Hlc } from '@switchboard/core'
 import { Assignees } from './assignees.ts'
+import { applyBulk, undoStep } from './bulk-step.ts'
 import { reactToClose } from './close-reactions.ts'
 import { ContactsHandle } from './contacts.ts'
 import { ConversationRoomHandle } from './conversation.ts'
@@ -247,8 +249,11 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
     async undo() {
       await ready
       const step = undo.take()
-      const inbox = step && inboxes.find(step.phoneNumberId)
-      return inbox ? inbox.restore(step.conversationId, step.before) : false
+      return step ? undoStep(inboxes, step) : false
+    },
+    async bulk(targets, change) {
+      await ready
+      return applyBulk(inboxes, undo, targets, change)
     },
     setToken: (token, expiresAt, refreshToken) => session.setToken(token, expiresAt, refreshToken),
     refresh: () => session.refresh(),

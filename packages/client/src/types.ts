@@ -16,6 +16,7 @@ import type {
 } from '@switchboard/core'
 import type * as Y from 'yjs'
 import type { SwitchboardError } from './errors.ts'
+import type { BulkChange, BulkResult, ConversationRef } from './bulk.ts'
 import type { ClientStorage } from './storage/client-storage.ts'
 
 export type ConnectionStatus = 'offline' | 'connecting' | 'online'
@@ -109,6 +110,8 @@ export interface Inbox {
    * `id`, taken from the replica's one undo stack; false when there is none.
    */
   undo(id: string): Promise<boolean>
+  /** `Switchboard.bulk` for conversations of this number: one change to many, one undo step. */
+  bulk(ids: readonly string[], change: BulkChange): Promise<BulkResult>
   /** The audit history still in the room ("who marked what"), in HLC order. */
   history(id: string): HistoryEntry[]
   /** The relay's archive of audit entries that left the room (`GET /api/history/:phoneNumberId`). Needs the relay. */
@@ -217,9 +220,16 @@ export interface Switchboard {
   whenSynced(): Promise<void>
   /**
    * Undoes this device's last undoable change, in whichever inbox and conversation: a
-   * compensating mark restoring the state before it. False when there is nothing to undo.
+   * compensating mark restoring the state before it (every conversation of a bulk step). False
+   * when there is nothing to undo.
    */
   undo(): Promise<boolean>
+  /**
+   * Applies one change to many conversations, of one number or several, as ONE undo step: one
+   * Yjs transaction per inbox (per 1,000 conversations). Conversations already as asked are left
+   * alone; an assignment any of the numbers refuses rejects (`forbidden`) with nothing written.
+   */
+  bulk(targets: readonly ConversationRef[], change: BulkChange): Promise<BulkResult>
   /** The last error that stopped a room or the session (4401/4403/4422, storage). */
   readonly error: SwitchboardError | null
   onError(listener: (error: SwitchboardError) => void): () => void

@@ -143,15 +143,21 @@ describe('one undo stack per replica', () => {
   it('the stack keeps the newest 50 steps, and forgets those of an inbox that closed', () => {
     const stack = new UndoStack()
     const step = (phoneNumberId: string, conversationId: string) => ({
-      phoneNumberId,
-      conversationId,
-      before: { status: 'open', unread: true, pinned: false, assignee: null } as const,
+      changes: [
+        {
+          phoneNumberId,
+          conversationId,
+          before: { status: 'open', unread: true, pinned: false, assignee: null } as const,
+        },
+      ],
     })
     for (let i = 0; i < 60; i++) stack.push(step('pn1', `c${i}`))
     expect(stack.size).toBe(50)
     expect(stack.take({ phoneNumberId: 'pn1', conversationId: 'c5' })).toBeUndefined()
     stack.push(step('pn2', 'c1'))
-    expect(stack.take({ phoneNumberId: 'pn1', conversationId: 'c59' })?.conversationId).toBe('c59')
+    expect(
+      stack.take({ phoneNumberId: 'pn1', conversationId: 'c59' })?.changes[0]?.conversationId,
+    ).toBe('c59')
     stack.forget('pn1')
     expect(stack.take()).toEqual(step('pn2', 'c1'))
     expect(stack.take()).toBeUndefined()

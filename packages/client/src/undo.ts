@@ -6,7 +6,8 @@
  * had meanwhile marked Unread, her compensating Open is simply the newest intent (P2). The read
  * that opening a conversation causes is not a step (`{ undoable: false }`): after Done, a new SMS
  * and opening the thread, undo restores what was before Done instead of marking Unread again.
- * An explicit read (a bulk "Mark read") is a step. Undoing is not itself a step.
+ * An explicit read (a bulk "Mark read") is a step. Undoing is not itself a step. A bulk action
+ * (`bulk.ts`) is one step holding a change per conversation: one undo takes them all back.
  */
 import {
   assignConversation,
@@ -30,10 +31,16 @@ export type UndoSnapshot = Pick<Conversation, 'status' | 'unread' | 'pinned' | '
   snooze?: Conversation['snooze']
 }
 
-export interface UndoStep {
+/** One conversation's part of a step: where it is and what it was just before. */
+export interface UndoChange {
   phoneNumberId: string
   conversationId: string
   before: UndoSnapshot
+}
+
+/** What one action changed: one conversation, or many for a bulk action. */
+export interface UndoStep {
+  changes: UndoChange[]
 }
 
 export function snapshot(c: Conversation): UndoSnapshot {
@@ -49,24 +56,37 @@ export function snapshot(c: Conversation): UndoSnapshot {
 export class UndoStack {
   private steps: UndoStep[] = []
 
+  /** Records a step; one that changed nothing is no step. */
   push(step: UndoStep): void {
+    if (step.changes.length === 0) return
     this.steps.push(step)
     if (this.steps.length > UNDO_LIMIT) this.steps.shift()
   }
 
-  /** Takes the newest step, or the newest of one conversation when `of` names it. */
+  /**
+   * Takes the newest step, or the newest change of one conversation when `of` names it: taken
+   * out of a bulk step, whose other conversations stay on the stack.
+   */
   take(of?: { phoneNumberId: string; conversationId: string }): UndoStep | undefined {
+    if (!of) return this.steps.pop()
     for (let i = this.steps.length - 1; i >= 0; i--) {
-      const s = this.steps[i]!
-      if (!of || (s.phoneNumberId === of.phoneNumberId && s.conversationId === of.conversationId))
-        return this.steps.splice(i, 1)[0]
+      const { changes } = this.steps[i]!
+      const j = changes.findIndex(
+        (c) => c.phoneNumberId === of.phoneNumberId && c.conversationId === of.conversationId,
+      )
+      if (j === -1) continue
+      const change = changes.splice(j, 1)
+      if (changes.length === 0) this.steps.splice(i, 1)
+      return { changes: change }
     }
     return undefined
   }
 
-  /** Forgets the steps of an inbox that closed (no longer shared, or revoked). */
+  /** Forgets the changes of an inbox that closed (no longer shared, or revoked). */
   forget(phoneNumberId: string): void {
-    this.steps = this.steps.filter((s) => s.phoneNumberId !== phoneNumberId)
+    for (const step of this.steps)
+      step.changes = step.changes.filter((c) => c.phoneNumberId !== phoneNumberId)
+    this.steps = this.steps.filter((s) => s.changes.length > 0)
   }
 
   get size(): number {

@@ -4,8 +4,10 @@
  * client keeps the one stack).
  */
 import { ErrorCode, SwitchboardError, type Inbox } from '@switchboard/client'
+import type { Conversation } from '@switchboard/core'
 import { conversationName } from '../util/phone-number.ts'
 import { actionMessage, applyAction, type Action } from './actions.ts'
+import { bulkMessage, changeOf, refsOf, type BulkAction } from './bulk-actions.ts'
 import { logout } from './api.ts'
 import { eraseDrafts } from './drafts.ts'
 import { Replica } from './replica.svelte.ts'
@@ -95,6 +97,26 @@ class AppState {
       throw e
     }
     this.showToast(actionMessage(action, name), true)
+  }
+
+  /**
+   * Apply one action to many conversations: ONE undo step for all (Ctrl/Cmd+Z and the toast's
+   * Undo take every one back), and one toast naming the count. Resolves once durable here.
+   */
+  async actBulk(conversations: readonly Conversation[], action: BulkAction): Promise<void> {
+    const sb = this.replica?.sb
+    if (!sb || conversations.length === 0) return
+    try {
+      const { count, changed } = await sb.bulk(refsOf(conversations), changeOf(action))
+      // Nothing changed is no undo step: the toast's Undo would take back an older one.
+      this.showToast(bulkMessage(action, count), changed > 0)
+    } catch (e) {
+      if (e instanceof SwitchboardError && e.code === ErrorCode.Forbidden) {
+        this.showToast(e.message, false)
+        return
+      }
+      throw e
+    }
   }
 
   /** Undo the replica's last undo step; false when there is nothing to undo. */

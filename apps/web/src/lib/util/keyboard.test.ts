@@ -9,6 +9,13 @@ describe('keyboard shortcuts (DESIGN §1)', () => {
     expect(commandForKey({ key: 'O' })).toBe(Command.Reopen)
   })
 
+  it('x picks the highlighted row for a bulk action, not while typing', () => {
+    expect(commandForKey({ key: 'x' })).toBe(Command.Pick)
+    expect(commandForKey({ key: 'X' })).toBe(Command.Pick)
+    expect(commandForKey({ key: 'x', editing: true })).toBeNull()
+    expect(commandForKey({ key: 'x', ctrlKey: true })).toBeNull()
+  })
+
   it('moves with arrow keys and j/k, opens with Enter', () => {
     expect(commandForKey({ key: 'ArrowDown' })).toBe(Command.Next)
     expect(commandForKey({ key: 'j' })).toBe(Command.Next)

@@ -8,6 +8,7 @@ export const Command = {
   Unread: 'unread',
   Reopen: 'reopen',
   Snooze: 'snooze',
+  Pick: 'pick',
   Search: 'search',
   Help: 'help',
   Undo: 'undo',
@@ -35,10 +36,11 @@ export const shortcuts: readonly { keys: string[]; label: string }[] = [
   { keys: ['U'], label: 'Mark as unread' },
   { keys: ['O'], label: 'Reopen' },
   { keys: ['H'], label: 'Snooze (choose until when)' },
+  { keys: ['X'], label: 'Select for a bulk action (Shift+click: a range)' },
   { keys: ['/'], label: 'Search' },
   { keys: ['Ctrl/⌘', 'Z'], label: 'Undo the last change' },
   { keys: ['?'], label: 'Show this help' },
-  { keys: ['Esc'], label: 'Close, or leave the search box' },
+  { keys: ['Esc'], label: 'Clear the selection, close, or leave the search box' },
 ]
 
 /** Which command a key press means, or null when it is not a shortcut. */
@@ -75,6 +77,9 @@ export function commandForKey(press: KeyPress): Command | null {
     case 'h':
     case 'H':
       return Command.Snooze
+    case 'x':
+    case 'X':
+      return Command.Pick
     case '/':
       return Command.Search
     case '?':

@@ -54,7 +54,9 @@ describe('patchSorted', () => {
       const index = new Map(list.map((r) => [r.id, r]))
       for (let step = 0; step < 50; step++) {
         const changes: [string, Row | null][] = []
-        for (let k = Math.floor(rand() * 4); k >= 0; k--) {
+        // Mostly a few changes (a splice each), sometimes many (one merge pass), ids repeated.
+        const count = rand() < 0.2 ? 40 + Math.floor(rand() * 60) : Math.floor(rand() * 4)
+        for (let k = count; k >= 0; k--) {
           const id = `c${Math.floor(rand() * 230)}`
           const next = rand() < 0.1 ? null : row(id)
           if (next) all.set(id, next)
@@ -86,5 +88,8 @@ describe('patchSorted', () => {
     expect(list).toEqual([a, b])
     const stale = { ...a, at: 9 }
     expect(patchSorted(list, new Map([['a', stale]]), [['a', null]], keep, compare)).toBeNull()
+    const many = Array.from({ length: 40 }, (_, i) => [`x${i}`, null] as [string, null])
+    const staleIndex = new Map([['a', stale]])
+    expect(patchSorted(list, staleIndex, [['a', null], ...many], keep, compare)).toBeNull()
   })
 })

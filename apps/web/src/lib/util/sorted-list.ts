@@ -7,6 +7,12 @@ export interface Keyed {
   id: string
 }
 
+/**
+ * More changes than this: one pass over the list (drop the old entries, merge the new ones in)
+ * beats a splice per change, each of which moves the whole tail (a bulk Done of 1,000 rows).
+ */
+const SPLICE_MAX = 32
+
 /** The first index whose item does not sort before `item`. */
 export function lowerBound<T>(
   list: readonly T[],
@@ -36,8 +42,10 @@ export function patchSorted<T extends Keyed>(
   keep: (item: T) => boolean,
   compare: (a: T, b: T) => number,
 ): T[] | null {
+  const all = [...changes]
+  if (all.length > SPLICE_MAX) return mergePatch(list, index, all, keep, compare)
   const out = list.slice()
-  for (const [id, next] of changes) {
+  for (const [id, next] of all) {
     const prev = index.get(id)
     if (prev) {
       const i = lowerBound(out, prev, compare)
@@ -50,5 +58,42 @@ export function patchSorted<T extends Keyed>(
       index.set(id, next)
     }
   }
+  return out
+}
+
+/** `patchSorted` for many changes, in O(list + changes · log changes): filter, sort, merge. */
+function mergePatch<T extends Keyed>(
+  list: readonly T[],
+  index: Map<string, T>,
+  changes: readonly (readonly [string, T | null])[],
+  keep: (item: T) => boolean,
+  compare: (a: T, b: T) => number,
+): T[] | null {
+  // The last change of an id is its state now.
+  const latest = new Map(changes)
+  const leaving = new Set<T>()
+  for (const id of latest.keys()) {
+    const prev = index.get(id)
+    if (prev) leaving.add(prev)
+    index.delete(id)
+  }
+  const kept = leaving.size > 0 ? list.filter((item) => !leaving.has(item)) : list.slice()
+  if (kept.length !== list.length - leaving.size) return null
+  const added: T[] = []
+  for (const [id, next] of latest) {
+    if (!next || !keep(next)) continue
+    added.push(next)
+    index.set(id, next)
+  }
+  if (added.length === 0) return kept
+  added.sort(compare)
+  const out: T[] = new Array(kept.length + added.length)
+  let i = 0
+  let j = 0
+  for (let k = 0; k < out.length; k++)
+    out[k] =
+      j >= added.length || (i < kept.length && compare(kept[i]!, added[j]!) <= 0)
+        ? kept[i++]!
+        : added[j++]!
   return out
 }
