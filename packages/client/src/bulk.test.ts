@@ -57,6 +57,33 @@ function states(sb: Switchboard, phoneNumberId: string, conversationIds: string[
 }
 
 describe('bulk: one change to many conversations, one undo step', () => {
+  it('[Z1] a bulk snooze puts every picked conversation away read, as one step; one undo brings them back unread', async () => {
+    const all = ids(20)
+    const sb = await offlineReplica(all)
+    const inbox = sb.inbox('pn1')
+    const until = Date.now() + 3_600_000
+    const result = await sb.bulk(refs('pn1', all), { kind: 'snooze', until })
+    expect(result).toEqual({ count: 20, changed: 20 })
+    for (const id of all) {
+      expect(inbox.get(id)?.snooze?.until).toBe(until)
+      expect(inbox.get(id)?.unread).toBe(false)
+    }
+    expect(
+      inbox
+        .list({ view: 'snoozed', now: Date.now() })
+        .map((c) => c.id)
+        .sort(),
+    ).toEqual([...all].sort())
+    // The same snooze again changes nothing.
+    expect(await sb.bulk(refs('pn1', all), { kind: 'snooze', until })).toEqual({
+      count: 20,
+      changed: 0,
+    })
+    expect(await sb.undo()).toBe(true)
+    for (const id of all) expect(inbox.get(id)?.snooze ?? null).toBeNull()
+    expect(states(sb, 'pn1', all)).toEqual(new Set(['open+unread']))
+  })
+
   it('a bulk Done of 1,000 conversations is one Yjs update, and one undo reopens all of them', async () => {
     const all = ids(1000)
     const sb = await offlineReplica(all)

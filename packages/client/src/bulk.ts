@@ -8,7 +8,10 @@
  */
 import {
   assignConversation,
+  getConversation,
   markConversation,
+  snoozeConversation,
+  type SnoozeUntil,
   pinConversation,
   unpinConversation,
   type Author,
@@ -23,7 +26,11 @@ import type * as Y from 'yjs'
  * (the web's bulk bar, undo) gets it.
  */
 export type BulkChange =
-  { kind: MarkKind } | { kind: 'pin' | 'unpin' } | { kind: 'assign'; memberId: string | null }
+  | { kind: MarkKind }
+  | { kind: 'pin' | 'unpin' }
+  | { kind: 'assign'; memberId: string | null }
+  /** [Z1] Snoozed until a time (ms) or the customer's reply; an unread one is read first. */
+  | { kind: 'snooze'; until: SnoozeUntil }
 
 /** A conversation of one of the member's numbers. */
 export interface ConversationRef {
@@ -66,6 +73,12 @@ export function changesNothing(c: Conversation, change: BulkChange): boolean {
       return !c.pinned
     case 'assign':
       return c.assignee === change.memberId
+    case 'snooze':
+      return (
+        c.snooze !== null &&
+        !c.snooze.wokenBy &&
+        c.snooze.until === (change.until === 'reply' ? null : change.until)
+      )
   }
 }
 
@@ -86,6 +99,11 @@ export function writeChange(
       return
     case 'assign':
       assignConversation(doc, id, change.memberId, author, origin)
+      return
+    case 'snooze':
+      // As a single snooze: put away read, so it leaves the unread badge while away.
+      if (getConversation(doc, id)?.unread) markConversation(doc, id, 'read', author, origin)
+      snoozeConversation(doc, id, change.until, author, origin)
       return
     default:
       markConversation(doc, id, change.kind, author, origin)

@@ -8,6 +8,10 @@ describe('bulk actions', () => {
   it('the toast names the count', () => {
     expect(bulkMessage({ kind: 'done' }, 20)).toBe('Marked 20 conversations as done')
     expect(bulkMessage({ kind: 'read' }, 1)).toBe('Marked 1 conversation as read')
+    expect(bulkMessage({ kind: 'snooze', until: 'reply', label: 'Until they reply' }, 3)).toBe(
+      'Snoozed 3 conversations · Until they reply',
+    )
+    expect(changeOf({ kind: 'snooze', until: 5, label: 'x' })).toEqual({ kind: 'snooze', until: 5 })
     expect(bulkMessage({ kind: 'unread' }, 3)).toBe('Marked 3 conversations as unread')
     expect(bulkMessage({ kind: 'assign', memberId: 'bob', name: 'Bob' }, 2)).toBe(
       'Assigned 2 conversations to Bob',

@@ -4,14 +4,17 @@
  * and the toast's words, which name the count ("Marked 20 conversations as done").
  */
 import type { BulkChange, ConversationRef, Member } from '@switchboard/client'
-import type { Conversation } from '@switchboard/core'
+import type { Conversation, SnoozeUntil } from '@switchboard/core'
 import type { IconName } from '../components/Icon.svelte'
 
 /** A bulk action: a mark, or an assignment (with the assignee's name for the toast). */
 export type BulkAction =
-  { kind: 'done' | 'read' | 'unread' } | { kind: 'assign'; memberId: string | null; name?: string }
+  | { kind: 'done' | 'read' | 'unread' }
+  | { kind: 'assign'; memberId: string | null; name?: string }
+  /** [Z1] `label` names the choice for the toast ("Tomorrow"). */
+  | { kind: 'snooze'; until: SnoozeUntil; label: string }
 
-export type BulkMarkKind = Exclude<BulkAction['kind'], 'assign'>
+export type BulkMarkKind = Exclude<BulkAction['kind'], 'assign' | 'snooze'>
 
 /**
  * The bulk bar's mark buttons, in order: the extension point for more kinds (a bulk snooze adds
@@ -38,6 +41,7 @@ export function countOf(n: number): string {
 
 /** The toast's words for a bulk action applied to `count` conversations. */
 export function bulkMessage(action: BulkAction, count: number): string {
+  if (action.kind === 'snooze') return `Snoozed ${countOf(count)} · ${action.label}`
   if (action.kind !== 'assign') return `Marked ${countOf(count)} as ${marked[action.kind]}`
   return action.memberId
     ? `Assigned ${countOf(count)} to ${action.name ?? 'a teammate'}`
@@ -46,7 +50,9 @@ export function bulkMessage(action: BulkAction, count: number): string {
 
 /** The client's change for a bulk action. */
 export function changeOf(action: BulkAction): BulkChange {
-  return action.kind === 'assign' ? { kind: 'assign', memberId: action.memberId } : action
+  if (action.kind === 'assign') return { kind: 'assign', memberId: action.memberId }
+  if (action.kind === 'snooze') return { kind: 'snooze', until: action.until }
+  return action
 }
 
 /** Where each conversation is, for `Switchboard.bulk`. */
