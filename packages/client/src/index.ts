@@ -22,3 +22,9 @@ export type {
   SyncNotice,
   Viewer,
 } from './types.ts'
+export {
+  readStoredConversation,
+  storedConversationIds,
+  type StoredConversation,
+  type StoredConversationsOptions,
+} from './storage/stored-conversations.ts'

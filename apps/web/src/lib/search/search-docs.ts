@@ -1,0 +1,114 @@
+/**
+ * @module What the replica's search indexes, as documents: a conversation's summary (contact
+ * name, number, last message), each message and internal note of a conversation held on this
+ * device, and each contact (name, tags, properties, notes). Weights rank where a word was found.
+ */
+import type { Activity, Contact, Conversation, Note } from '@switchboard/core'
+import type { IndexedField, SearchDoc } from './text-index.ts'
+
+export const Weight = {
+  Name: 7,
+  Number: 6,
+  Tag: 5,
+  Property: 4,
+  ContactNotes: 3,
+  Message: 3,
+  Note: 2,
+  Preview: 2,
+} as const
+
+const SEP = '\u001f'
+
+/** Where a hit was found, for the result's label. */
+export const DocKind = {
+  Conversation: 'c',
+  Message: 'm',
+  Note: 'n',
+  Contact: 'k',
+} as const
+export type DocKind = (typeof DocKind)[keyof typeof DocKind]
+
+export const docKey = {
+  conversation: (id: string) => DocKind.Conversation + SEP + id,
+  message: (conversationId: string, activityId: string) =>
+    DocKind.Message + SEP + conversationId + SEP + activityId,
+  note: (conversationId: string, noteId: string) =>
+    DocKind.Note + SEP + conversationId + SEP + noteId,
+  contact: (number: string) => DocKind.Contact + SEP + number,
+}
+
+export function kindOf(key: string): DocKind {
+  return key[0] as DocKind
+}
+
+/** A contact's hits are grouped under its number; a result then opens its conversations. */
+export const CONTACT_GROUP = 'tel:'
+
+export function conversationDoc(c: Conversation): SearchDoc {
+  const fields: IndexedField[] = []
+  if (c.contactName) fields.push({ text: c.contactName, weight: Weight.Name })
+  if (c.participants.length > 0)
+    fields.push({ text: c.participants.join(' '), weight: Weight.Number, kind: 'number' })
+  if (c.lastActivity?.preview) fields.push({ text: c.lastActivity.preview, weight: Weight.Preview })
+  return {
+    key: docKey.conversation(c.id),
+    group: c.id,
+    at: c.lastActivity?.at ?? c.createdAt,
+    fields,
+  }
+}
+
+/** A message, call transcript or voicemail of a conversation; null when it has no text. */
+export function activityDoc(a: Activity): SearchDoc | null {
+  const text = a.body || a.transcript
+  if (!text) return null
+  return {
+    key: docKey.message(a.conversationId, a.id),
+    group: a.conversationId,
+    at: a.at,
+    fields: [{ text, weight: Weight.Message }],
+  }
+}
+
+export function noteDoc(conversationId: string, n: Note): SearchDoc {
+  return {
+    key: docKey.note(conversationId, n.id),
+    group: conversationId,
+    at: n.at,
+    fields: [{ text: n.body, weight: Weight.Note }],
+  }
+}
+
+/** A contact's searchable fields; null when it has none (a number nobody wrote anything about). */
+export function contactDoc(c: Contact): SearchDoc | null {
+  const fields: IndexedField[] = []
+  if (c.name) fields.push({ text: c.name, weight: Weight.Name })
+  if (c.tags.length > 0) fields.push({ text: c.tags.join(' '), weight: Weight.Tag })
+  const props = Object.entries(c.properties)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join(' · ')
+  if (props) fields.push({ text: props, weight: Weight.Property })
+  if (c.notes.trim()) fields.push({ text: c.notes, weight: Weight.ContactNotes })
+  if (fields.length === 0) return null
+  return { key: docKey.contact(c.number), group: CONTACT_GROUP + c.number, at: 0, fields }
+}
+
+/** The label a result shows for the field its snippet comes from. */
+export function fieldLabel(kind: DocKind, weight: number): string {
+  switch (kind) {
+    case DocKind.Message:
+      return 'Message'
+    case DocKind.Note:
+      return 'Internal note'
+    case DocKind.Contact:
+      return weight === Weight.Tag
+        ? 'Tags'
+        : weight === Weight.Property
+          ? 'Properties'
+          : weight === Weight.ContactNotes
+            ? 'Contact notes'
+            : 'Contact'
+    default:
+      return 'Last message'
+  }
+}
