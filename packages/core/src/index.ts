@@ -154,3 +154,19 @@ export { admitUpdate, unpredictedDeletion, validateUpdate, RejectCode } from './
 export type { Admission, Admitted, UpdateCheck, UpdateContext } from './validate.ts'
 export { parseRoom, roomName, isValidId } from './rooms.ts'
 export type { Room, RoomKind } from './rooms.ts'
+export { MAX_TERMS, TextIndex, queryTerms } from './search-index.ts'
+export type { GroupHit, IndexedField, SearchDoc } from './search-index.ts'
+export { matchRanges, snippet } from './search-snippet.ts'
+export type { Segment } from './search-snippet.ts'
+export {
+  CONTACT_GROUP,
+  SearchDocKind,
+  SearchWeight,
+  activityDoc,
+  contactDoc,
+  conversationDoc,
+  searchDocKey,
+  fieldLabel,
+  searchDocKindOf,
+  noteDoc,
+} from './search-docs.ts'

@@ -3,11 +3,22 @@
  * name and the matching text cut into marked segments. A contact's hit stands for each of its
  * conversations; a hit on a conversation this replica no longer has (a revoked number) is dropped.
  */
-import type { Conversation } from '@switchboard/core'
+import {
+  CONTACT_GROUP,
+  SearchDocKind,
+  SearchWeight,
+  fieldLabel,
+  searchDocKindOf,
+  matchRanges,
+  queryTerms,
+  snippet,
+  type Conversation,
+  type GroupHit,
+  type IndexedField,
+  type Segment,
+  type TextIndex,
+} from '@switchboard/core'
 import { formatPhoneNumber } from '../util/phone-number.ts'
-import { CONTACT_GROUP, DocKind, Weight, fieldLabel, kindOf } from './search-docs.ts'
-import { matchRanges, snippet, type Segment } from './snippet.ts'
-import { queryTerms, type GroupHit, type IndexedField, type TextIndex } from './text-index.ts'
 
 export interface SearchResult {
   conversation: Conversation
@@ -75,17 +86,20 @@ function present(
   const number = conversation.participants[0] ?? null
   const name = conversation.contactName || (number ? formatPhoneNumber(number) : 'Unknown number')
   const title = mark(name, terms)
-  const kind = kindOf(hit.doc)
+  const kind = searchDocKindOf(hit.doc)
   const fields = index.fields(hit.doc) ?? []
   // The title shows the name and the number: the snippet shows the text that matched besides.
   const shown = (f: IndexedField) =>
-    kind === DocKind.Conversation && (f.weight === Weight.Name || f.weight === Weight.Number)
+    kind === SearchDocKind.Conversation &&
+    (f.weight === SearchWeight.Name || f.weight === SearchWeight.Number)
   const matching = fields
     .filter((f) => !shown(f) && matchRanges(f.text, terms).length > 0)
     .sort((a, b) => b.weight - a.weight)[0]
   const field =
     matching ??
-    (kind === DocKind.Conversation ? fields.find((f) => f.weight === Weight.Preview) : undefined) ??
+    (kind === SearchDocKind.Conversation
+      ? fields.find((f) => f.weight === SearchWeight.Preview)
+      : undefined) ??
     fields.find((f) => !shown(f))
   return {
     conversation,

@@ -9,11 +9,19 @@ import {
   type Contacts,
   type Inbox,
 } from '@switchboard/client'
-import type { Activity, Conversation, Note } from '@switchboard/core'
+import {
+  TextIndex,
+  activityDoc,
+  contactDoc,
+  conversationDoc,
+  noteDoc,
+  searchDocKey,
+  type Activity,
+  type Conversation,
+  type Note,
+  type SearchDoc,
+} from '@switchboard/core'
 import { searchResults, type SearchResult } from '../search/results.ts'
-import { activityDoc, contactDoc, conversationDoc, docKey, noteDoc } from '../search/search-docs.ts'
-import { TextIndex, type SearchDoc } from '../search/text-index.ts'
-import { coalesce } from './replica.svelte.ts'
 
 /** Work of one idle slice, at most (ms): a keystroke waits for no more than this. */
 const SLICE_MS = 8
@@ -58,7 +66,14 @@ export class SearchState {
   #reading = 0
   #scheduled = false
   #destroyed = false
-  readonly #changed = coalesce(() => this.version++, 150)
+  #changedTimer: ReturnType<typeof setTimeout> | undefined
+  /** Results are read again at most every 150 ms while the index changes. */
+  readonly #changed = () => {
+    this.#changedTimer ??= setTimeout(() => {
+      this.#changedTimer = undefined
+      this.version++
+    }, 150)
+  }
   readonly #offs: (() => void)[] = []
 
   /** `prefix`: the replica's IndexedDB prefix, where its conversations are stored. */
@@ -143,7 +158,7 @@ export class SearchState {
   }
 
   #forget(conversation: string): void {
-    this.index.remove(docKey.conversation(conversation))
+    this.index.remove(searchDocKey.conversation(conversation))
     for (const key of this.#threadKeys.get(conversation) ?? []) this.index.remove(key)
     this.#threadKeys.delete(conversation)
     this.#phoneOf.delete(conversation)
@@ -226,7 +241,7 @@ export class SearchState {
       const number = numbers.pop()!
       // Through `get`, whatever form a contact's notes take in the document.
       const doc = contactDoc(this.#contacts.get(number))
-      const key = docKey.contact(number)
+      const key = searchDocKey.contact(number)
       this.#seenContacts.add(key)
       if (doc) this.index.set(doc)
       else this.index.remove(key)
@@ -262,6 +277,7 @@ export class SearchState {
 
   destroy(): void {
     this.#destroyed = true
+    clearTimeout(this.#changedTimer)
     for (const off of this.#offs.splice(0)) off()
     for (const { offs } of this.#inboxes.values()) for (const off of offs) off()
     this.#inboxes.clear()

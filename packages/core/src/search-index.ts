@@ -6,7 +6,7 @@
  * replaced in place as the replica changes; a replaced one leaves a tombstone that a compaction
  * sweeps out of the postings. Measured against MiniSearch and FlexSearch in bench/README.md.
  */
-import { numberTerms, words } from './fold.ts'
+import { numberTerms, words } from './search-fold.ts'
 
 /** One searchable field of a document; `weight` 1–7 ranks where a word was found. */
 export interface IndexedField {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { matchRanges, snippet } from './snippet.ts'
+import { matchRanges, snippet } from '../src/search-snippet.ts'
 
 const marked = (segments: { text: string; mark: boolean }[]) =>
   segments.map((s) => (s.mark ? `[${s.text}]` : s.text)).join('')

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { TextIndex, type SearchDoc } from './text-index.ts'
+import { TextIndex, type SearchDoc } from '../src/search-index.ts'
 
 const doc = (key: string, group: string, text: string, weight = 3, at = 0): SearchDoc => ({
   key,

@@ -2,7 +2,7 @@
  * @module The piece of a matching text a result shows, cut into plain and marked parts: a
  * component renders the marked parts as `<mark>` (never as HTML, so a message cannot inject any).
  */
-import { foldWithMap } from './fold.ts'
+import { foldWithMap } from './search-fold.ts'
 
 export interface Segment {
   text: string
