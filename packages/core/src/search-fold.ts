@@ -1,6 +1,6 @@
 /**
- * @module How text is cut into search terms: case- and accent-folded words, and the digits of a
- * phone number as every suffix, so a prefix look-up finds "555" anywhere in "+14155550142".
+ * @module How text is cut into search terms: case- and accent-folded words (phone numbers are
+ * matched by their digits, search-digits.ts).
  */
 
 /** Lower case without accents: "Élodie" → "elodie". Length may differ from the input's. */
@@ -22,14 +22,6 @@ export function words(text: string): string[] {
 
 /** The shortest digit run a number's suffixes are kept for ("555", "0142"). */
 export const MIN_DIGITS = 3
-
-/** Every suffix of a number's digits from 3 digits long: the terms under which it is found. */
-export function numberTerms(number: string): string[] {
-  const digits = number.replace(/\D/g, '')
-  const out: string[] = []
-  for (let i = 0; i + MIN_DIGITS <= digits.length; i++) out.push(digits.slice(i))
-  return out
-}
 
 /**
  * A text folded character by character, with, for each folded character, the index of the

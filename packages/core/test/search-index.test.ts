@@ -58,6 +58,23 @@ describe('TextIndex', () => {
     expect(index.search('9999')).toEqual([])
   })
 
+  it('forgets a replaced number, also after the digits table drops its removed entries', () => {
+    const index = new TextIndex()
+    const numbered = (key: string, number: string): SearchDoc => ({
+      key,
+      group: key,
+      at: 0,
+      fields: [{ text: number, weight: 6, kind: 'number' }],
+    })
+    for (let i = 0; i < 3000; i++) index.set(numbered(`c${i}`, `+1415${String(1_000_000 + i)}`))
+    index.set(numbered('c1', '+33612345678'))
+    expect(index.search('4151000001')).toEqual([])
+    expect(index.search('612345').map((h) => h.group)).toEqual(['c1'])
+    for (let i = 0; i < 3000; i++) if (i !== 7) index.remove(`c${i}`)
+    expect(index.search('4151000007').map((h) => h.group)).toEqual(['c7'])
+    expect(index.search('415100').map((h) => h.group)).toEqual(['c7'])
+  })
+
   it('replaces a document: the old words are no longer found, and compaction keeps the rest', () => {
     const index = new TextIndex()
     index.set(doc('c1', 'c1', 'first words'))
