@@ -10,6 +10,7 @@ import { Index as FlexIndex } from 'flexsearch'
 import MiniSearch from 'minisearch'
 import { TextIndex, type SearchDoc } from '@switchboard/core'
 import { fileURLToPath } from 'node:url'
+import { quantile } from './browser-report.ts'
 import { corpus, queries, type Corpus } from './search-corpus.ts'
 
 interface Engine {
@@ -165,12 +166,6 @@ export interface EngineRow {
   /** Every timed keystroke of every query. */
   allP95: number
   updateUs: number
-}
-
-/** The value at fraction `q` of the sorted values (nearest rank). */
-export function quantile(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? NaN
 }
 
 const gc = () => (globalThis as { gc?: () => void }).gc?.()

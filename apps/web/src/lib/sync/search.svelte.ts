@@ -23,6 +23,9 @@ import {
 } from '@switchboard/core'
 import { searchResults, type SearchResult } from '../search/results.ts'
 
+/** Set once the index first holds everything the replica had (bench/src/browser-search.ts). */
+export const SEARCH_INDEXED = 'switchboard:search-indexed'
+
 /** Work of one idle slice, at most (ms): a keystroke waits for no more than this. */
 const SLICE_MS = 8
 /** Stored conversations read from IndexedDB at once. */
@@ -203,7 +206,12 @@ export class SearchState {
     }
     const more = this.#queue.length > 0 || this.#contactNumbers !== null || this.#contactsDirty
     if (more) this.#schedule()
-    else if (this.#stored.length === 0 && this.#reading === 0) this.indexing = false
+    else if (this.#stored.length === 0 && this.#reading === 0) {
+      // The browser benchmark reads how long the first full index took from this mark.
+      if (this.indexing && performance.getEntriesByName(SEARCH_INDEXED).length === 0)
+        performance.mark(SEARCH_INDEXED)
+      this.indexing = false
+    }
   }
 
   #indexConversation({ inbox, id, conversation }: Queued): void {

@@ -100,17 +100,31 @@ export function mergeSorted(lists: readonly (readonly Conversation[])[]): Conver
   }
 }
 
+/** What a conversation is matched on, folded once per conversation object (they are replaced on change). */
+const haystacks = new WeakMap<Conversation, { text: string; digits: string }>()
+
+function haystackOf(c: Conversation): { text: string; digits: string } {
+  let h = haystacks.get(c)
+  if (!h) {
+    // NUL between fields: no query spans two of them, as when each was matched alone.
+    const parts = [c.contactName ?? '', ...c.participants, c.lastActivity?.preview ?? '']
+    h = {
+      text: parts.map(fold).join('\u0000'),
+      digits: c.participants.map((p) => p.replace(/[^\d]/g, '')).join('\u0000'),
+    }
+    haystacks.set(c, h)
+  }
+  return h
+}
+
 /** Case- and accent-insensitive match on contact name, numbers and the last activity preview. */
 export function matchesQuery(c: Conversation, query: string): boolean {
   const q = fold(query.trim())
   if (!q) return true
+  const h = haystackOf(c)
+  if (h.text.includes(q)) return true
   const digits = q.replace(/[^\d]/g, '')
-  if (c.contactName && fold(c.contactName).includes(q)) return true
-  for (const p of c.participants) {
-    if (fold(p).includes(q)) return true
-    if (digits.length >= 3 && p.replace(/[^\d]/g, '').includes(digits)) return true
-  }
-  return !!c.lastActivity && fold(c.lastActivity.preview).includes(q)
+  return digits.length >= 3 && h.digits.includes(digits)
 }
 
 /** The list's order: pinned first, then newest activity first, then by id (a total order). */
