@@ -67,6 +67,8 @@ export class SearchState {
   #contactsDirty = true
   #stored: string[] = []
   #reading = 0
+  /** Loads the index waits for: the contacts, the stored rooms' list, each inbox not loaded. */
+  #waiting = 2
   #scheduled = false
   #destroyed = false
   #changedTimer: ReturnType<typeof setTimeout> | undefined
@@ -84,14 +86,21 @@ export class SearchState {
     this.#contacts = contacts
     this.#prefix = prefix
     this.#offs.push(contacts.onChange(() => this.#dirtyContacts()))
-    void contacts.whenLoaded.then(() => this.#dirtyContacts())
-    void storedConversationIds({ prefix }).then(
-      (ids) => {
-        this.#stored.push(...ids)
+    void contacts.whenLoaded
+      .catch(() => {})
+      .then(() => {
+        this.#waiting--
+        this.#dirtyContacts()
+      })
+    void storedConversationIds({ prefix })
+      .then(
+        (ids) => void this.#stored.push(...ids),
+        () => {},
+      )
+      .finally(() => {
+        this.#waiting--
         this.#schedule()
-      },
-      () => {},
-    )
+      })
   }
 
   /** Follows the member's numbers: a granted one is indexed, a revoked one leaves the index. */
@@ -121,7 +130,15 @@ export class SearchState {
         this.#schedule()
       }
       if (inbox.loaded) all()
-      else void inbox.whenLoaded.then(all)
+      else {
+        this.#waiting++
+        void inbox.whenLoaded
+          .then(all, () => {})
+          .then(() => {
+            this.#waiting--
+            this.#schedule()
+          })
+      }
     }
   }
 
@@ -206,7 +223,7 @@ export class SearchState {
     }
     const more = this.#queue.length > 0 || this.#contactNumbers !== null || this.#contactsDirty
     if (more) this.#schedule()
-    else if (this.#stored.length === 0 && this.#reading === 0) {
+    else if (this.#waiting === 0 && this.#stored.length === 0 && this.#reading === 0) {
       // The browser benchmark reads how long the first full index took from this mark.
       if (this.indexing && performance.getEntriesByName(SEARCH_INDEXED).length === 0)
         performance.mark(SEARCH_INDEXED)
