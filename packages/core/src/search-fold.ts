@@ -33,7 +33,10 @@ export function foldWithMap(text: string): { folded: string; from: number[] } {
   const from: number[] = []
   let i = 0
   for (const ch of text) {
-    const f = fold(ch)
+    // ASCII folds to itself lower-cased; only the rest needs normalize() (a result shows 50 snippets).
+    const code = ch.charCodeAt(0)
+    const f =
+      code < 128 ? (code >= 65 && code <= 90 ? String.fromCharCode(code + 32) : ch) : fold(ch)
     for (let k = 0; k < f.length; k++) from.push(i)
     folded += f
     i += ch.length
