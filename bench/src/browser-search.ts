@@ -164,7 +164,8 @@ export async function runBrowserSearch(
     await page.reload({ waitUntil: 'commit' })
     const indexedMs = await waitFor(
       'the search index',
-      () => page.evaluate(markTime, SEARCH_INDEXED),
+      // The reload may still be replacing the page's context: ask again.
+      () => page.evaluate(markTime, SEARCH_INDEXED).catch(() => null),
       300_000,
     )
     log('search', `indexed ${indexedMs.toFixed(0)} ms after navigation`)
