@@ -12,6 +12,8 @@
  */
 import { appendActivity } from '@switchboard/core'
 import { execFileSync } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Page } from 'playwright-core'
 import * as Y from 'yjs'
@@ -180,6 +182,14 @@ export async function runBrowserSearch(
       p95: 0,
       max: 0,
     }
+    // BENCH_SEARCH_PROF=<dir> writes a CPU profile of the typing there.
+    const profDir = process.env.BENCH_SEARCH_PROF
+    const cdp = profDir ? await context.newCDPSession(page) : null
+    if (cdp) {
+      await cdp.send('Profiler.enable')
+      await cdp.send('Profiler.setSamplingInterval', { interval: 200 })
+      await cdp.send('Profiler.start')
+    }
     const all: number[] = []
     for (const { label, query } of queries(c.vocabulary)) {
       const times: number[] = []
@@ -197,6 +207,11 @@ export async function runBrowserSearch(
         results,
       })
       log('search', label, JSON.stringify(row.queries.at(-1)))
+    }
+    if (cdp) {
+      const { profile: cpu } = await cdp.send('Profiler.stop')
+      mkdirSync(profDir!, { recursive: true })
+      writeFileSync(join(profDir!, 'search.cpuprofile'), JSON.stringify(cpu))
     }
     row.p50 = quantile(all, 0.5)
     row.p95 = quantile(all, 0.95)

@@ -119,12 +119,18 @@ function haystackOf(c: Conversation): { text: string; digits: string } {
 
 /** Case- and accent-insensitive match on contact name, numbers and the last activity preview. */
 export function matchesQuery(c: Conversation, query: string): boolean {
+  return queryMatcher(query)(c)
+}
+
+/** `matchesQuery` with the query folded once, for filtering a whole list with it. */
+export function queryMatcher(query: string): (c: Conversation) => boolean {
   const q = fold(query.trim())
-  if (!q) return true
-  const h = haystackOf(c)
-  if (h.text.includes(q)) return true
+  if (!q) return () => true
   const digits = q.replace(/[^\d]/g, '')
-  return digits.length >= 3 && h.digits.includes(digits)
+  return (c) => {
+    const h = haystackOf(c)
+    return h.text.includes(q) || (digits.length >= 3 && h.digits.includes(digits))
+  }
 }
 
 /** The list's order: pinned first, then newest activity first, then by id (a total order). */
@@ -138,7 +144,7 @@ export function compareConversations(a: Conversation, b: Conversation): number {
 
 /** Pinned first, then newest activity first; stable for equal keys. */
 export function arrange(list: Conversation[], query: string): Conversation[] {
-  const filtered = query.trim() ? list.filter((c) => matchesQuery(c, query)) : [...list]
+  const filtered = query.trim() ? list.filter(queryMatcher(query)) : [...list]
   return filtered.sort(compareConversations)
 }
 
@@ -147,7 +153,8 @@ export function displayName(c: Conversation): string {
   return c.contactName || c.participants[0] || 'Unknown number'
 }
 
-function fold(s: string): string {
+/** Lower case without accents, as the list's search compares. */
+export function fold(s: string): string {
   return s
     .normalize('NFD')
     .replace(/[\u0300-\u036f]/g, '')
