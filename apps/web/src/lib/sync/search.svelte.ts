@@ -22,6 +22,7 @@ import {
   type SearchDoc,
 } from '@switchboard/core'
 import { searchResults, type SearchResult } from '../search/results.ts'
+import { haystackOf } from '../util/inbox-view.ts'
 
 /** Set once the index first holds everything the replica had (bench/src/browser-search.ts). */
 export const SEARCH_INDEXED = 'switchboard:search-indexed'
@@ -250,6 +251,8 @@ export class SearchState {
       ids.add(id)
     }
     this.index.set(conversationDoc(c))
+    // The list's own filter reads the same conversation on the first key: fold it now, idle.
+    haystackOf(c)
   }
 
   /** Contacts are re-read whole when their room changes (it says not which), in slices. */

@@ -103,7 +103,8 @@ export function mergeSorted(lists: readonly (readonly Conversation[])[]): Conver
 /** What a conversation is matched on, folded once per conversation object (they are replaced on change). */
 const haystacks = new WeakMap<Conversation, { text: string; digits: string }>()
 
-function haystackOf(c: Conversation): { text: string; digits: string } {
+/** Folds what the list's filter reads of a conversation, ahead of the first key (idle time). */
+export function haystackOf(c: Conversation): { text: string; digits: string } {
   let h = haystacks.get(c)
   if (!h) {
     // NUL between fields: no query spans two of them, as when each was matched alone.
