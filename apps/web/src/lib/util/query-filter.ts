@@ -24,7 +24,7 @@ export class QueryFilter {
       this.#digits = items.map((c) => haystackOf(c).digits)
       this.#query = ''
     }
-    const narrowing = this.#query !== '' && q.startsWith(this.#query) && canNarrow(this.#query, q)
+    const grew = this.#query !== '' && q.startsWith(this.#query)
     const texts = this.#texts
     const numbers = this.#digits
     const matched: number[] = []
@@ -32,8 +32,14 @@ export class QueryFilter {
       if (texts[i]!.includes(q) || (digits.length >= 3 && numbers[i]!.includes(digits)))
         matched.push(i)
     }
-    if (narrowing) for (const i of this.#matched) test(i)
-    else for (let i = 0; i < items.length; i++) test(i)
+    if (grew && canNarrow(this.#query, q)) for (const i of this.#matched) test(i)
+    else if (grew) {
+      // The third digit: text matches still narrow, digit matches are looked for in every row.
+      const before = new Uint8Array(items.length)
+      for (const i of this.#matched) before[i] = 1
+      for (let i = 0; i < items.length; i++)
+        if ((before[i] && texts[i]!.includes(q)) || numbers[i]!.includes(digits)) matched.push(i)
+    } else for (let i = 0; i < items.length; i++) test(i)
     this.#query = q
     this.#matched = matched
     return matched.map((i) => items[i]!)
