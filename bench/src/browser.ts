@@ -72,7 +72,7 @@ export interface BrowserRow {
   bulkUndo?: number[]
 }
 
-function startInboxServer(conversations: number, port: number, epoch: boolean) {
+export function startInboxServer(conversations: number, port: number, epoch: boolean) {
   const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-browser-'))
   const child = spawn(
     process.execPath,
@@ -121,7 +121,7 @@ function startInboxServer(conversations: number, port: number, epoch: boolean) {
   return { ready, stop }
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | null>, timeoutMs: number) {
+export async function waitFor<T>(what: string, fn: () => Promise<T | null>, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const v = await fn()
@@ -132,7 +132,7 @@ async function waitFor<T>(what: string, fn: () => Promise<T | null>, timeoutMs: 
 }
 
 /** Signs in, opens the inbox and waits until the room is synced and stored in IndexedDB. */
-async function signInAndSync(page: Page, phoneNumberId: string, stateBytes: number) {
+export async function signInAndSync(page: Page, phoneNumberId: string, stateBytes: number) {
   await page.goto('/')
   await page.getByLabel('Email').fill(`${MEMBER}@example.com`)
   await page.getByLabel('Password').fill(PASSWORD)

@@ -4,7 +4,8 @@ import { join } from 'node:path'
 import * as vega from 'vega'
 import { compile, type TopLevelSpec } from 'vega-lite'
 import { bigRoomSections, coldJoinChart, type BigRoomResults } from './report-bigroom.ts'
-import { browserSection } from './browser-report.ts'
+import { browserSection, searchSection } from './browser-report.ts'
+import type { BrowserSearchRow } from './browser-search.ts'
 import type { BrowserRow } from './browser.ts'
 import { churnChart, churnSection } from './churn-report.ts'
 import type { ChurnResults } from './churn.ts'
@@ -71,6 +72,8 @@ export interface Results extends BigRoomResults {
   } | null
   churn?: ChurnResults | null
   browser?: BrowserRow[]
+  /** Workload 6b, search across the replica. */
+  browserSearch?: BrowserSearchRow | null
   webhooks?: WebhooksResult | null
   /** Workload 9 on `BENCH_BASELINE_ROOT`'s relay, in the same run. */
   webhooksBaseline?: WebhooksResult | null
@@ -177,6 +180,7 @@ export async function writeReport(r: Results, dir: string): Promise<void> {
   lines.push(...bigRoomSections(r))
   if (r.churn) lines.push(...churnSection(r.churn))
   if (r.browser?.length) lines.push(...browserSection(r.browser))
+  if (r.browserSearch) lines.push(...searchSection(r.browserSearch))
   if (r.webhooks) lines.push(...webhooksSection(r.webhooks))
   if (r.webhooksBaseline) lines.push(...webhooksSection(r.webhooksBaseline))
   if (r.errors.length) {

@@ -26,3 +26,9 @@ export type {
   NotesEditor,
 } from './types.ts'
 export { createWakeTimer, type WakeTimer, type WakeTimerOptions } from './wake-timer.ts'
+export {
+  readStoredConversation,
+  storedConversationIds,
+  type StoredConversation,
+  type StoredConversationsOptions,
+} from './storage/stored-conversations.ts'

@@ -202,3 +202,19 @@ export {
 } from './snooze-rules.ts'
 export type { SnoozeState, SnoozeUntil, WakeReason } from './snooze-rules.ts'
 export type { Snooze } from './types.ts'
+export { MAX_TERMS, TextIndex, queryTerms } from './search-index.ts'
+export type { GroupHit, IndexedField, SearchDoc } from './search-index.ts'
+export { matchRanges, snippet } from './search-snippet.ts'
+export type { Segment } from './search-snippet.ts'
+export {
+  CONTACT_GROUP,
+  SearchDocKind,
+  SearchWeight,
+  activityDoc,
+  contactDoc,
+  conversationDoc,
+  searchDocKey,
+  fieldLabel,
+  searchDocKindOf,
+  noteDoc,
+} from './search-docs.ts'

@@ -6,14 +6,9 @@
  */
 import type { Inbox } from '@switchboard/client'
 import type { Conversation } from '@switchboard/core'
-import {
-  inTab,
-  matchesQuery,
-  mergeSorted,
-  type TabContext,
-  type ViewTab,
-} from '../util/inbox-view.ts'
+import { inTab, mergeSorted, type TabContext, type ViewTab } from '../util/inbox-view.ts'
 import { InboxState, viewListKey } from './inbox.svelte.ts'
+import { QueryFilter } from '../util/query-filter.ts'
 import { SortedView } from './sorted-view.ts'
 
 export class AllInboxesState {
@@ -23,6 +18,7 @@ export class AllInboxesState {
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
   readonly #states = new Map<string, { state: InboxState; off: () => void }>()
   readonly #sorted = new SortedView()
+  readonly #filter = new QueryFilter()
 
   /** Follows the member's numbers: a granted one joins the list, a revoked one leaves it. */
   sync(inboxes: readonly Inbox[]): void {
@@ -65,7 +61,7 @@ export class AllInboxesState {
       (c) => inTab(c, tab, ctx),
       () => mergeSorted(states.map((s) => s.build(tab, ctx))),
     )
-    return query.trim() ? items.filter((c) => matchesQuery(c, query)) : items
+    return query.trim() ? this.#filter.filter(items, query) : items
   }
 
   /** A conversation of any of the numbers (conversation ids are unique across numbers). */

@@ -6,11 +6,11 @@ import {
   dependsOnWorkspace,
   inTab,
   listOptions,
-  matchesQuery,
   type TabContext,
   type ViewTab,
 } from '../util/inbox-view.ts'
 import { coalesce } from './replica.svelte.ts'
+import { QueryFilter } from '../util/query-filter.ts'
 import { SortedView } from './sorted-view.ts'
 
 /** The key of a tab's list: a new key builds the list whole. */
@@ -34,6 +34,7 @@ export class InboxState {
   archiveMissing = $state<Record<string, boolean>>({})
   #offs: (() => void)[]
   readonly #sorted = new SortedView()
+  readonly #filter = new QueryFilter()
 
   constructor(inbox: Inbox) {
     this.inbox = inbox
@@ -61,7 +62,7 @@ export class InboxState {
       (c) => inTab(c, tab, ctx),
       () => this.build(tab, ctx),
     )
-    return query.trim() ? items.filter((c) => matchesQuery(c, query)) : items
+    return query.trim() ? this.#filter.filter(items, query) : items
   }
 
   /** A tab's list built whole, in order. */

@@ -21,6 +21,7 @@ import type {
 import { listMutes, muteOf, RULE_DEVICE, type Conversation, type MuteView } from '@switchboard/core'
 import { outageOf, type Outage } from '../util/outage.ts'
 import { installFastUtf8 } from './fast-utf8.ts'
+import { SearchState } from './search.svelte.ts'
 import type { Session } from './session.svelte.ts'
 import { snapshotView, ViewCache, viewKey, type CachedView } from './view-cache.ts'
 
@@ -97,6 +98,13 @@ export class Replica {
   }
 
   readonly #claim: DeviceClaim
+  #search: SearchState | null = null
+
+  /** The replica's search index, built in idle time from its first use (search.svelte.ts). */
+  get search(): SearchState {
+    this.#search ??= new SearchState(this.sb.contacts(), `switchboard:${this.memberId}:`)
+    return this.#search
+  }
 
   private constructor(
     session: Session,
@@ -275,6 +283,7 @@ export class Replica {
 
   async destroy(): Promise<void> {
     for (const off of this.#offs.splice(0)) off()
+    this.#search?.destroy()
     clearTimeout(this.#viewTimer)
     this.#flushViews()
     void this.#viewCache?.close()

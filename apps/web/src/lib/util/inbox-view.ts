@@ -108,17 +108,38 @@ export function mergeSorted(lists: readonly (readonly Conversation[])[]): Conver
   }
 }
 
+/** What a conversation is matched on, folded once per conversation object (they are replaced on change). */
+const haystacks = new WeakMap<Conversation, { text: string; digits: string }>()
+
+/** Folds what the list's filter reads of a conversation, ahead of the first key (idle time). */
+export function haystackOf(c: Conversation): { text: string; digits: string } {
+  let h = haystacks.get(c)
+  if (!h) {
+    // NUL between fields: no query spans two of them, as when each was matched alone.
+    const parts = [c.contactName ?? '', ...c.participants, c.lastActivity?.preview ?? '']
+    h = {
+      text: parts.map(fold).join('\u0000'),
+      digits: c.participants.map((p) => p.replace(/[^\d]/g, '')).join('\u0000'),
+    }
+    haystacks.set(c, h)
+  }
+  return h
+}
+
 /** Case- and accent-insensitive match on contact name, numbers and the last activity preview. */
 export function matchesQuery(c: Conversation, query: string): boolean {
+  return queryMatcher(query)(c)
+}
+
+/** `matchesQuery` with the query folded once, for filtering a whole list with it. */
+export function queryMatcher(query: string): (c: Conversation) => boolean {
   const q = fold(query.trim())
-  if (!q) return true
+  if (!q) return () => true
   const digits = q.replace(/[^\d]/g, '')
-  if (c.contactName && fold(c.contactName).includes(q)) return true
-  for (const p of c.participants) {
-    if (fold(p).includes(q)) return true
-    if (digits.length >= 3 && p.replace(/[^\d]/g, '').includes(digits)) return true
+  return (c) => {
+    const h = haystackOf(c)
+    return h.text.includes(q) || (digits.length >= 3 && h.digits.includes(digits))
   }
-  return !!c.lastActivity && fold(c.lastActivity.preview).includes(q)
 }
 
 /** The list's order: pinned first, then newest activity first, then by id (a total order). */
@@ -132,7 +153,7 @@ export function compareConversations(a: Conversation, b: Conversation): number {
 
 /** Pinned first, then newest activity first; stable for equal keys. */
 export function arrange(list: Conversation[], query: string): Conversation[] {
-  const filtered = query.trim() ? list.filter((c) => matchesQuery(c, query)) : [...list]
+  const filtered = query.trim() ? list.filter(queryMatcher(query)) : [...list]
   return filtered.sort(compareConversations)
 }
 
@@ -142,7 +163,8 @@ export function displayName(c: Conversation): string {
   return c.contactName || (number ? formatPhoneNumber(number) : 'Unknown number')
 }
 
-function fold(s: string): string {
+/** Lower case without accents, as the list's search compares. */
+export function fold(s: string): string {
   return s
     .normalize('NFD')
     .replace(/[\u0300-\u036f]/g, '')
