@@ -72,7 +72,12 @@ export interface BrowserRow {
   bulkUndo?: number[]
 }
 
-export function startInboxServer(conversations: number, port: number, epoch: boolean) {
+export function startInboxServer(
+  conversations: number,
+  port: number,
+  epoch: boolean,
+  teammate = false,
+) {
   const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-browser-'))
   const child = spawn(
     process.execPath,
@@ -87,6 +92,7 @@ export function startInboxServer(conversations: number, port: number, epoch: boo
         PASSWORD,
         CONVERSATIONS: String(conversations),
         EPOCH: epoch ? '1' : '0',
+        TEAMMATE: teammate ? '1' : '0',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -132,9 +138,14 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | null>, time
 }
 
 /** Signs in, opens the inbox and waits until the room is synced and stored in IndexedDB. */
-export async function signInAndSync(page: Page, phoneNumberId: string, stateBytes: number) {
+export async function signInAndSync(
+  page: Page,
+  phoneNumberId: string,
+  stateBytes: number,
+  member = MEMBER,
+) {
   await page.goto('/')
-  await page.getByLabel('Email').fill(`${MEMBER}@example.com`)
+  await page.getByLabel('Email').fill(`${member}@example.com`)
   await page.getByLabel('Password').fill(PASSWORD)
   await page.getByRole('button', { name: 'Sign in' }).click()
   await page.getByRole('navigation', { name: 'Phone numbers' }).waitFor({ timeout: 60_000 })
@@ -154,7 +165,7 @@ export async function signInAndSync(page: Page, phoneNumberId: string, stateByte
       }),
     60_000,
   )
-  const db = `switchboard:${MEMBER}:inbox:${phoneNumberId}`
+  const db = `switchboard:${member}:inbox:${phoneNumberId}`
   // Stored once the stored bytes cover the relay's state and stop growing.
   let last = -1
   return waitFor(

@@ -5,6 +5,7 @@ import * as vega from 'vega'
 import { compile, type TopLevelSpec } from 'vega-lite'
 import { bigRoomSections, coldJoinChart, type BigRoomResults } from './report-bigroom.ts'
 import { browserSection, searchSection } from './browser-report.ts'
+import { teammateSection, type TeammateRow } from './browser-teammate.ts'
 import type { BrowserSearchRow } from './browser-search.ts'
 import type { BrowserRow } from './browser.ts'
 import { churnChart, churnSection } from './churn-report.ts'
@@ -74,6 +75,7 @@ export interface Results extends BigRoomResults {
   browser?: BrowserRow[]
   /** Workload 6b, search across the replica. */
   browserSearch?: BrowserSearchRow | null
+  browserTeammate?: TeammateRow | null
   webhooks?: WebhooksResult | null
   /** Workload 9 on `BENCH_BASELINE_ROOT`'s relay, in the same run. */
   webhooksBaseline?: WebhooksResult | null
@@ -181,6 +183,7 @@ export async function writeReport(r: Results, dir: string): Promise<void> {
   if (r.churn) lines.push(...churnSection(r.churn))
   if (r.browser?.length) lines.push(...browserSection(r.browser))
   if (r.browserSearch) lines.push(...searchSection(r.browserSearch))
+  if (r.browserTeammate) lines.push(...teammateSection(r.browserTeammate))
   if (r.webhooks) lines.push(...webhooksSection(r.webhooks))
   if (r.webhooksBaseline) lines.push(...webhooksSection(r.webhooksBaseline))
   if (r.errors.length) {

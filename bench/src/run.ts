@@ -13,6 +13,7 @@ import { restart } from './restart.ts'
 import { churn } from './churn.ts'
 import { runBrowser } from './browser.ts'
 import { runBrowserSearch } from './browser-search.ts'
+import { runTeammate } from './browser-teammate.ts'
 import { startServer } from './servers.ts'
 import { webhooks } from './webhooks.ts'
 import { baselineRoot, repoRoot, ServerKind } from './target.ts'
@@ -45,6 +46,7 @@ const profile = full
         bulk: { count: 1_000, runs: 5 },
       },
       search: { conversations: 100_000, downloaded: 2_000, perConversation: 20, rounds: 5 },
+      teammate: { conversations: 10_000, presses: 100 },
       coldjoin: { conversations: 100_000, clients: [100, 300], timeoutMs: 900_000 },
       // The issue's room: 1M marks by 50 devices (on 100,000 conversations).
       reconnect: {
@@ -103,6 +105,7 @@ const profile = full
         bulk: { count: 1_000, runs: 3 },
       },
       search: { conversations: 100_000, downloaded: 1_000, perConversation: 20, rounds: 3 },
+      teammate: { conversations: 10_000, presses: 50 },
       // Scaled down to fit the quick profile (full: 100,000 conversations, 100/300 joins,
       // 300 cold + 1,000 warm clients).
       coldjoin: { conversations: 5_000, clients: [30, 100], timeoutMs: 60_000 },
@@ -457,6 +460,14 @@ if (!only || only.includes('browser')) {
   const r = await runBrowser(profile.browser, log)
   results.browser = r.rows
   results.errors.push(...r.errors)
+}
+// Workload 6c, two browsers, runs with the browser workload, or alone.
+if (!only || only.includes('browser') || only.includes('teammate')) {
+  try {
+    results.browserTeammate = await runTeammate(profile.teammate, log)
+  } catch (err) {
+    results.errors.push(`teammate: ${(err as Error).message.slice(0, 300)}`)
+  }
 }
 // Workload 6b runs with the browser workload (issue 24 asks for one run), or alone.
 if (!only || only.includes('browser') || only.includes('search')) {

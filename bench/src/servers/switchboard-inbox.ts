@@ -79,6 +79,20 @@ const server = await startRelayServer({
     )
     await relay.admin.createPhoneNumber(PHONE)
     await relay.admin.grant('alice', PHONE.id)
+    // TEAMMATE=1: Bob too, for the two-browser E (browser-teammate.ts).
+    if (process.env.TEAMMATE === '1') {
+      await relay.admin.createMember(
+        {
+          id: 'bob',
+          email: 'bob@example.com',
+          name: 'Bob Nguyen',
+          role: 'member',
+          password: process.env.PASSWORD!,
+        },
+        { demo: true },
+      )
+      await relay.admin.grant('bob', PHONE.id)
+    }
     const room = `inbox:${PHONE.id}`
     await relay.writeRoom(room, (doc) => {
       doc.transact(() => seed(doc))
