@@ -6,7 +6,11 @@ import {
   type Conversation,
 } from '@switchboard/core'
 import { describe, expect, it } from 'vitest'
+import { phoneFormat } from '../util/phone-format.svelte.ts'
 import { searchResults } from './results.ts'
+
+// A North American workspace: its numbers read nationally, "(415) 555-1530".
+phoneFormat.region = '1'
 
 function conversation(
   id: string,
