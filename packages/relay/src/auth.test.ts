@@ -144,7 +144,9 @@ describe('[§4 auth] the WebSocket upgrade matrix', () => {
 
 describe('[§4 auth] token lifetime', () => {
   it('a socket is closed with 4401 when its token expires', async () => {
-    const short = await startTestRelay({ tokenTtlSeconds: 1 })
+    // Tokens expire on whole seconds (exp = iat + ttl, iat rounded down): 3 s leaves the token
+    // 2–3 s, so the socket is surely open before it expires, even on a busy machine.
+    const short = await startTestRelay({ tokenTtlSeconds: 3 })
     try {
       const token = await short.login('alice@example.com')
       const c = connectProvider(short.wsUrl, 'inbox:pn-a', token)
@@ -152,11 +154,11 @@ describe('[§4 auth] token lifetime', () => {
       await until(
         () => c.closes.some((x) => x.code === CloseCode.Unauthorized),
         'expiry close',
-        5000,
+        10_000,
       )
       c.destroy()
     } finally {
       await short.close()
     }
-  })
+  }, 20_000)
 })
