@@ -257,7 +257,7 @@ const lines = [
   'Frames: one member sends frames of 30 MiB, each on its own socket, all at once (the relay in its',
   'own process; its peak RSS during the attack, sampled every 10 ms, over its RSS before). A frame that is not a sync step 2 is refused',
   "by its header [L6]; a socket's first sync step 2 may be up to the sync cap and is buffered before",
-  "it is read while the member's budget of such bytes (2 × the sync cap) has room, 4429 past it:",
+  "it is read while the member's budget of such bytes (2 × the sync cap) has room, 4529 past it:",
   'the second row measures that.',
   '',
   '| figure | value |',

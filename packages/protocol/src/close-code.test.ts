@@ -53,6 +53,12 @@ describe('close codes, grouped by how the client reacts', () => {
     expect(standard.sort()).toEqual([CloseCode.GoingAway, CloseCode.Reloading])
   })
 
+  it('every code a client retries is outside 4400–4499, which y-websocket 3 takes as permanent (it stops reconnecting)', () => {
+    for (const code of codes)
+      if (reactions[closeCodes[code].reaction].group === ReactionGroup.Retry)
+        expect(code >= 4400 && code < 4500, `${code}`).toBe(false)
+  })
+
   it('a code the relay never sends (1006: the network dropped) is retried with backoff', () => {
     expect(reactionTo(1006)).toBe(Reaction.Retry)
     expect(reactionTo(1000)).toBe(Reaction.Retry)

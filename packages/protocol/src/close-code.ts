@@ -20,7 +20,7 @@ export const CloseCode = {
   TooLarge: 4413,
   Rejected: 4422,
   DeviceTaken: 4423,
-  SlowConsumer: 4429,
+  SlowConsumer: 4529,
   Unreadable: 4500,
 } as const
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode]

@@ -94,7 +94,7 @@ export class Connection implements Peer {
 
   /**
    * Holds (or, with null, releases) an update. One that is still incomplete after HOLD_MS closes
-   * the socket with 4429: the client reconnects and its sync step 2 resends all we lack.
+   * the socket with 4529: the client reconnects and its sync step 2 resends all we lack.
    */
   hold(update: Uint8Array | null): void {
     this.held = update

@@ -182,7 +182,7 @@ describe('[§4 hostile input] one bad socket, one close code, nobody else notice
     expect(s.messages).toEqual([])
   })
 
-  it('a socket that stops reading is closed with 4429 instead of growing relay memory', async () => {
+  it('a socket that stops reading is closed with 4529 instead of growing relay memory', async () => {
     const slow = rawSocket(`${relay.wsUrl}/contacts?token=${tokens.carol}`)
     await slow.opened
     await slow.next(() => true)
@@ -200,7 +200,7 @@ describe('[§4 hostile input] one bad socket, one close code, nobody else notice
     }
     await until(
       () => (relay.relay.metrics.socketsClosed.get(CloseCode.SlowConsumer) ?? 0) > 0,
-      '4429',
+      '4529',
     )
     writer.destroy()
     slow.ws.terminate()

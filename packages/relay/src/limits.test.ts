@@ -163,7 +163,7 @@ describe('[L1–L3] devices are bound by their own member’s sockets, never by 
 })
 
 describe('[L4] sockets per member', () => {
-  it(`a member’s socket past ${SOCKET_CAP} is closed with 4429; other members are not counted with them, and a freed slot is reusable`, async () => {
+  it(`a member’s socket past ${SOCKET_CAP} is closed with 4529; other members are not counted with them, and a freed slot is reusable`, async () => {
     const mine = await Promise.all(
       Array.from({ length: SOCKET_CAP }, () => open('vic', 'workspace')),
     )
@@ -267,7 +267,7 @@ describe('[L6] frames are refused by their header, before buffering', () => {
 })
 
 describe('[L6] big sync step 2s a member may have buffered at once', () => {
-  it(`past the member's budget (2 × ${SYNC_CAP} bytes) one is refused by its header with 4429; a closed socket gives its share back`, async () => {
+  it(`past the member's budget (2 × ${SYNC_CAP} bytes) one is refused by its header with 4529; a closed socket gives its share back`, async () => {
     const big = Buffer.concat([header(SYNC_CAP - 16), Buffer.from([0, 1])])
     // Two headers of big step 2s whose payloads never come: each holds its share of the budget.
     const holders = [await open('carol', 'contacts'), await open('carol', 'contacts')]

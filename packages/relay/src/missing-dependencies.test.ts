@@ -1,6 +1,6 @@
 /**
  * An update that builds on structs the relay does not have yet is held, never refused and never
- * applied with a gap; one whose missing part never comes closes the socket with 4429
+ * applied with a gap; one whose missing part never comes closes the socket with 4529
  * (docs/protocol.md) so the client resyncs. Found by reliability/ convergence under partitions:
  * an unmodified provider sends a change as soon as it is made, so after an offline spell a new
  * mark can reach the relay before the sync step 2 carrying the offline marks it builds on.
@@ -100,7 +100,7 @@ describe('an update with a clock gap', () => {
 })
 
 describe('an update whose missing part never comes', () => {
-  it('[§4] is held a few seconds, then its socket is closed with 4429, so the client reconnects and resyncs instead of waiting forever', async () => {
+  it('[§4] is held a few seconds, then its socket is closed with 4529, so the client reconnects and resyncs instead of waiting forever', async () => {
     const token = await relay.login('alice@example.com')
     const s = rawSocket(`${relay.wsUrl}/inbox:pn-b?token=${token}`)
     await s.opened
@@ -110,6 +110,6 @@ describe('an update whose missing part never comes', () => {
     encoding.writeVarUint(e, 3)
     encoding.writeVarUint(e, 0)
     s.ws.send(encodeUpdate(encoding.toUint8Array(e)))
-    expect((await s.closed).code).toBe(4429)
+    expect((await s.closed).code).toBe(4529)
   }, 15_000)
 })

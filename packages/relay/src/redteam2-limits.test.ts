@@ -162,7 +162,7 @@ describe('limits', () => {
     expect([1002, CloseCode.Malformed]).toContain(code)
   })
 
-  it('[L6] a member’s big first step 2s from many sockets share one budget (4429 past it)', async () => {
+  it('[L6] a member’s big first step 2s from many sockets share one budget (4529 past it)', async () => {
     const r = await relayOnSqlite({ maxFrameBytes: FRAME, maxSyncFrameBytes: SYNC })
     const carol = await r.login('carol@example.com')
     const socks = await Promise.all(Array.from({ length: 4 }, () => open(r, 'inbox:pn-a', carol)))

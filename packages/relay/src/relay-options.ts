@@ -54,13 +54,13 @@ export interface RelayOptions {
    * delete set. The runtime glue hands the larger cap to `ws`. Default 32 MiB.
    */
   maxSyncFrameBytes?: number
-  /** A socket whose unsent bytes exceed this is closed with 4429. Default 16 MiB. */
+  /** A socket whose unsent bytes exceed this is closed with 4529. Default 16 MiB. */
   maxBufferedBytes?: number
-  /** Open sockets one member may hold; the next is closed with 4429 [L4]. Default 100; 0: no cap. */
+  /** Open sockets one member may hold; the next is closed with 4529 [L4]. Default 100; 0: no cap. */
   maxSocketsPerMember?: number
   /**
    * Bytes of sync step 2s over maxFrameBytes one member may have buffered at once, across their
-   * sockets; one past it is refused by its header with 4429 [L6]. Default 2 × maxSyncFrameBytes.
+   * sockets; one past it is refused by its header with 4529 [L6]. Default 2 × maxSyncFrameBytes.
    */
   maxSyncBytesPerMember?: number
   /** Bytes of JSON one presence (awareness) state may have; more closes with 4413 [L5]. Default 8 KiB. */

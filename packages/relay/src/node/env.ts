@@ -189,13 +189,13 @@ export const relayEnv = {
     whole('bytes'),
     relayDefault,
     '`67108864`',
-    "bytes of sync step 2s over `MAX_FRAME_BYTES` one member's sockets may be receiving at once; past it 4429 [L6]; 0 = no cap",
+    "bytes of sync step 2s over `MAX_FRAME_BYTES` one member's sockets may be receiving at once; past it 4529 [L6]; 0 = no cap",
   ),
   MAX_SOCKETS_PER_MEMBER: v(
     whole('sockets'),
     relayDefault,
     '`100`',
-    'open sockets one member may hold; the next is closed with 4429 [L4]; 0 = no cap',
+    'open sockets one member may hold; the next is closed with 4529 [L4]; 0 = no cap',
   ),
   MAX_PRESENCE_BYTES: v(
     whole('bytes'),

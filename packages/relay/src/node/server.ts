@@ -78,7 +78,7 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
     }
   }, options.heartbeatMs ?? 30_000)
   heartbeat.unref()
-  /** Sockets whose big sync step 2 was refused for the member's budget: 4429, not 4413. */
+  /** Sockets whose big sync step 2 was refused for the member's budget: 4529, not 4413. */
   const overBudget = new WeakSet<WebSocket>()
   wss.on('connection', (ws: WebSocket) => {
     // False only with a `ws` whose internals changed (ws-frame.test.ts pins them): frames are
@@ -90,7 +90,7 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
     alive.add(ws)
     ws.on('pong', () => alive.add(ws))
     const close = ws.close.bind(ws)
-    // ws closes oversized frames with 1009; the shared contract says 4413 (4429 when it is the
+    // ws closes oversized frames with 1009; the shared contract says 4413 (4529 when it is the
     // member's budget of big step 2s that is full: retrying later works).
     ws.close = (code?: number, reason?: string | Buffer) =>
       code !== 1009
