@@ -97,6 +97,8 @@ async function normalWorkload(
 ): Promise<WorkloadResult> {
   const latencies: number[] = []
   const providers: WebsocketProvider[] = []
+  /** Each provider's closes (code and reason), for a time-out's report. */
+  const closes = new Map<WebsocketProvider, string[]>()
   // y-websocket adds a process exit listener per provider: room for the three per normal room.
   const listenerLimit = process.getMaxListeners()
   process.setMaxListeners(listenerLimit + 3 * NORMAL_ROOMS)
@@ -107,6 +109,11 @@ async function normalWorkload(
       disableBc: true,
     })
     providers.push(p)
+    const seen: string[] = []
+    closes.set(p, seen)
+    p.on('connection-close', (event: CloseEvent | null) => {
+      if (event) seen.push(`${event.code} ${event.reason}`.trim())
+    })
     return new Promise<void>((resolve) => p.once('sync', () => resolve()))
   }
   const rooms = Array.from({ length: NORMAL_ROOMS }, (_, i) => {
@@ -158,8 +165,8 @@ async function normalWorkload(
           ? Y.getState(r.reader.store, r.writer.clientID)
           : 0,
         readerPending: r.reader.store.pendingStructs !== null,
-        writer: { connected: pw.wsconnected, synced: pw.synced },
-        reader: { connected: pr.wsconnected, synced: pr.synced },
+        writer: { connected: pw.wsconnected, synced: pw.synced, closes: closes.get(pw) },
+        reader: { connected: pr.wsconnected, synced: pr.synced, closes: closes.get(pr) },
       }))
     throw new Error(`${e.message}: ${JSON.stringify(lag)}`)
   })

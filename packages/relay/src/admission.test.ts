@@ -197,6 +197,24 @@ describe('admission of an update: reject with a close code', () => {
     expect(v.reason).toBe('forbidden')
   })
 
+  it('[R1] the store failing under a look-up (SQLite busy) closes with 4500, retried — never 4400, which y-websocket takes as final', async () => {
+    const { room } = await loadRoom()
+    const doc = replicaOf(room)
+    const update = mark(doc, author('alice'))
+    const busy = Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' })
+    const v = expectKind(
+      admitClientUpdate(
+        input(room, update, {
+          deviceOwner: () => {
+            throw busy
+          },
+        }),
+      ),
+      'reject',
+    )
+    expect([v.code, v.reason]).toEqual([CloseCode.Unreadable, 'storage'])
+  })
+
   it('[M8] a read-only member’s new mark is rejected (4422 read-only)', async () => {
     const { room } = await loadRoom()
     const doc = replicaOf(room)

@@ -12,6 +12,7 @@ import { admitUpdate, type Admitted, type Room as RoomName } from '@switchboard/
 import * as Y from 'yjs'
 import type { Bindings, ClientOwners } from './ownership.ts'
 import { CloseCode } from '@switchboard/protocol'
+import { isStorageFailure } from './storage/storage-error.ts'
 
 type DecodedUpdate = ReturnType<typeof Y.decodeUpdate>
 type DeleteSet = DecodedUpdate['ds']
@@ -88,6 +89,8 @@ export function admitClientUpdate(input: AdmissionInput): Verdict {
   try {
     return decide(input)
   } catch (err) {
+    // The store failing under a look-up or binding (SQLite busy) is the relay's, retried [R1].
+    if (isStorageFailure(err)) return reject(CloseCode.Unreadable, 'storage', String(err))
     return reject(CloseCode.Malformed, 'undecodable', (err as Error).message)
   }
 }
@@ -134,6 +137,20 @@ function decide(input: AdmissionInput): Verdict {
       `client id ${foreign} belongs to another writer`,
     )
   const devices = new Set<string>()
+  // Core takes any throw inside its check for a malformed update; one of the store's look-ups
+  // failing (SQLite busy) is the relay's, and is told apart here.
+  let storeFailed: unknown = null
+  const guarded =
+    <A extends unknown[], R>(fn: (...args: A) => R) =>
+    (...args: A): R => {
+      try {
+        return fn(...args)
+      } catch (err) {
+        if (isStorageFailure(err)) storeFailed = err
+        throw err
+      }
+    }
+  const assignRefusal = assignRefusalIn(input)
   const admission = admitUpdate(
     room.doc,
     update,
@@ -143,12 +160,13 @@ function decide(input: AdmissionInput): Verdict {
       now: input.now,
       maxDrift: input.maxDriftMs,
       readOnly: writer.readOnly,
-      deviceOwner: input.deviceOwner,
+      deviceOwner: guarded(input.deviceOwner),
       devices,
-      assignRefusal: assignRefusalIn(input),
+      assignRefusal: assignRefusal && guarded(assignRefusal),
     },
     decoded,
   )
+  if (storeFailed !== null) return reject(CloseCode.Unreadable, 'storage', String(storeFailed))
   if (!admission.ok) {
     if (admission.code === 'unknown-parent' && update.byteLength <= input.maxFrameBytes)
       return { kind: 'hold', update }

@@ -20,6 +20,7 @@ import {
 import type { Room, Peer, SharedFrame } from './room.ts'
 import type { RoomRegistry } from './room-registry.ts'
 import type { SocketAdapter } from './socket-adapter.ts'
+import { isStorageFailure } from './storage/storage-error.ts'
 import type { MemberRecord } from './storage/relay-storage.ts'
 
 /** How long an update may wait for the structs it builds on before the socket must resync. */
@@ -240,6 +241,8 @@ export class Connection implements Peer {
           return room.queryAwareness(this)
       }
     } catch (err) {
+      if (isStorageFailure(err))
+        return this.reject(CloseCode.Unreadable, 'storage', String(err).slice(0, 200))
       const reason = err instanceof MalformedMessage ? 'malformed' : 'undecodable'
       return this.reject(CloseCode.Malformed, reason, (err as Error).message)
     }

@@ -16,3 +16,13 @@ export class StorageError extends Error {
     this.code = code
   }
 }
+
+/**
+ * True for a failure of the store itself (a StorageError, or SQLite's own: busy, I/O), not of what
+ * a client sent: the client retries such a refusal rather than being told its frame was bad.
+ */
+export function isStorageFailure(err: unknown): boolean {
+  if (err instanceof StorageError) return true
+  const code = (err as { code?: unknown } | null)?.code
+  return typeof code === 'string' && code.startsWith('SQLITE_')
+}
