@@ -110,6 +110,11 @@ describe('[Z1][M8] snoozes through the relay’s admission', () => {
       const v = admitClientUpdate(input(room, update, 'bob'))
       expect(kindOf(v)).toBe(`${CloseCode.Rejected} forbidden`)
     }
+    // At a huge clock (2^31), with nothing before it: never applied (held or refused).
+    const far = craftUpdate([
+      { client: 777_004, clock: 2 ** 31, origin: current.lastId, content: { any: [value] } },
+    ])
+    expect(kindOf(admitClientUpdate(input(room, far, 'bob')))).not.toBe('apply')
     expect(getConversation(room.doc, 'c-1')!.snooze).toMatchObject({ memberId: 'alice' })
     // Bob's own snooze, in his own key, is his to write.
     const own = written(room, (doc) =>
