@@ -24,3 +24,11 @@ export {
   quoAppHeaders,
   quoStandardHeaders,
 } from '../providers/fixtures/sign.ts'
+export {
+  startTestPostgres,
+  createTestDatabase,
+  postgresBinDir,
+  TEST_POSTGRES_ENV,
+  type TestPostgres,
+  type StartPostgresOptions,
+} from './postgres.ts'

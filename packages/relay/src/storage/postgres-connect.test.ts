@@ -1,0 +1,41 @@
+import postgres from 'postgres'
+import { describe, expect, it } from 'vitest'
+import { createTestDatabase } from '../testing/postgres.ts'
+import { connectPostgres, postgresOptions } from './postgres-connect.ts'
+
+describe('connecting to PostgreSQL', () => {
+  it('reads a unix socket directory from the host parameter, as libpq does', () => {
+    expect(postgresOptions('postgres://u@/db?host=%2Frun%2Fpg')).toEqual({
+      url: 'postgres://u@localhost/db',
+      host: '/run/pg',
+    })
+    expect(postgresOptions('postgres://u:p@db.example:5433/x')).toEqual({
+      url: 'postgres://u:p@db.example:5433/x',
+    })
+  })
+
+  it('names what is wrong with a DATABASE_URL that is not a postgres URL', () => {
+    expect(() => postgresOptions('mysql://x/y')).toThrow(/must start with postgres:\/\//)
+    expect(() => postgresOptions('not a url')).toThrow(/not a URL/)
+  })
+
+  it('commits synchronously on its own connections, whatever the server default', async () => {
+    const url = await createTestDatabase()
+    const admin = connectPostgres(url, { max: 1 })
+    const database = new URL(url.replace('?', '/?')).pathname.split('/')[1]!
+    await admin.unsafe(`alter database "${database}" set synchronous_commit = off`)
+    await admin.end()
+    const { url: bare, host } = postgresOptions(url)
+    const plain = postgres(bare, { host, max: 1 })
+    const [before] = await plain`show synchronous_commit`
+    await plain.end()
+    expect(before?.synchronous_commit).toBe('off')
+    const sql = connectPostgres(url, { max: 1 })
+    try {
+      const [row] = await sql`show synchronous_commit`
+      expect(row?.synchronous_commit).toBe('on')
+    } finally {
+      await sql.end()
+    }
+  })
+})

@@ -1,0 +1,50 @@
+/**
+ * @module Opening a PostgreSQL connection pool from `DATABASE_URL`, with the settings the relay's
+ * promise needs on every connection it opens (docs/scale-out.md).
+ */
+import postgres from 'postgres'
+
+export type Sql = postgres.Sql
+
+/**
+ * Splits a `postgres://` URL into the client's options. A `host` query parameter naming a
+ * directory selects a unix socket, as libpq reads it (`postgres://user@/db?host=/run/postgresql`);
+ * the client itself only takes that from its options.
+ */
+export function postgresOptions(databaseUrl: string): { url: string; host?: string } {
+  let parsed: URL
+  try {
+    // libpq allows an empty host (`postgres://user@/db`); WHATWG URLs do not.
+    parsed = new URL(databaseUrl.replace(/^(postgres(?:ql)?:\/\/(?:[^/@]*@)?)\//, '$1localhost/'))
+  } catch {
+    throw new Error('DATABASE_URL is not a URL (expected postgres://user@host/database)')
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw new Error(`DATABASE_URL must start with postgres:// (got ${parsed.protocol}//)`)
+  }
+  const socketDir = parsed.searchParams.get('host')
+  if (socketDir === null) return { url: databaseUrl }
+  parsed.searchParams.delete('host')
+  return { url: parsed.toString(), host: socketDir }
+}
+
+export interface ConnectOptions {
+  /** Connections in the pool (default 10). */
+  max?: number
+  /** Called with each server notice (warnings), instead of the client's console output. */
+  onnotice?: (notice: postgres.Notice) => void
+}
+
+/**
+ * A pool whose every connection commits synchronously, whatever the server's default: an ack
+ * means the WAL is flushed (DESIGN §4 "durable before visible").
+ */
+export function connectPostgres(databaseUrl: string, options: ConnectOptions = {}): Sql {
+  const { url, host } = postgresOptions(databaseUrl)
+  return postgres(url, {
+    ...(host === undefined ? {} : { host }),
+    max: options.max ?? 10,
+    onnotice: options.onnotice ?? (() => {}),
+    connection: { synchronous_commit: 'on', application_name: 'switchboard-relay' },
+  })
+}
