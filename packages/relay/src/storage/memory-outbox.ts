@@ -18,6 +18,10 @@ export function createMemoryOutbox(open: () => void): Outbox {
         queuedAt: dueAt,
       })
     },
+    restoreOutgoing(row, queuedAt) {
+      open()
+      rows.set(row.activityId, { row: { ...row }, seq: seq++, queuedAt })
+    },
     getOutgoing: (activityId) => copy(rows.get(activityId)?.row),
     dueOutgoing(now, limit) {
       return [...rows.values()]

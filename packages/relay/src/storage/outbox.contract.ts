@@ -141,5 +141,35 @@ export function runOutboxContract(name: string, make: () => Promise<OutboxHarnes
       open.push(again)
       expect(again.outbox.oldestUnsent()).toBe(5000)
     })
+
+    it('a restored row is kept exactly as given, in flight or settled, and survives a restart', async () => {
+      const h = await harness()
+      const inFlight = {
+        ...reply('a'),
+        state: 'in-flight',
+        dueAt: 1000,
+        tries: 2,
+        startedAt: 1500,
+      } as const
+      const settled = {
+        ...reply('b', { attempt: 2 }),
+        state: 'done',
+        dueAt: 1200,
+        tries: 0,
+        startedAt: 1300,
+        outcome: 'failed',
+        reason: 'carrier refused',
+        providerMessageId: 'SM1',
+      } as const
+      h.outbox.restoreOutgoing(inFlight, 900)
+      h.outbox.restoreOutgoing(settled, 1200)
+      const again = await h.reopen()
+      open.push(again)
+      expect(again.outbox.getOutgoing('a')).toEqual(inFlight)
+      expect(again.outbox.getOutgoing('b')).toEqual(settled)
+      expect(again.outbox.inFlightOutgoing().map((r) => r.activityId)).toEqual(['a'])
+      expect(again.outbox.outgoingByProviderId('twilio', 'SM1')?.activityId).toBe('b')
+      expect(again.outbox.oldestUnsent()).toBe(900)
+    })
   })
 }

@@ -81,4 +81,9 @@ export interface Outbox {
    * or null when there is none: how long replies wait, for the metrics.
    */
   oldestUnsent(): number | null
+  /**
+   * Writes a row exactly as given, replacing any row of its activity: a store being copied
+   * (directory-dump.ts). `queuedAt` is when its attempt was queued (see `oldestUnsent`).
+   */
+  restoreOutgoing(row: OutboxRow, queuedAt: number): void
 }

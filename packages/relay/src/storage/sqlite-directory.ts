@@ -12,21 +12,21 @@ import type { IndexRow, IndexSink } from './index-rows.ts'
 import { createSqliteInvites } from './sqlite-invites.ts'
 import { createSqliteRules } from './sqlite-rules.ts'
 
-interface PhoneNumberRow {
+export interface PhoneNumberRow {
   id: string
   name: string
   number: string
   provider: ProviderName | null
 }
 
-const toPhoneNumber = (r: PhoneNumberRow | undefined): PhoneNumberRecord | null => {
+export const toPhoneNumber = (r: PhoneNumberRow | undefined): PhoneNumberRecord | null => {
   if (!r) return null
   const pn: PhoneNumberRecord = { id: r.id, name: r.name, number: r.number }
   if (r.provider !== null) pn.provider = r.provider
   return pn
 }
 
-interface MemberRow {
+export interface MemberRow {
   id: string
   email: string
   name: string
@@ -36,7 +36,7 @@ interface MemberRow {
   deactivated_at: number | null
 }
 
-interface SessionRow {
+export interface SessionRow {
   id: string
   member_id: string
   created_at: number
@@ -49,7 +49,7 @@ interface SessionRow {
   ip: string | null
 }
 
-const toSession = (r: SessionRow | undefined): SessionRecord | null => {
+export const toSession = (r: SessionRow | undefined): SessionRecord | null => {
   if (!r) return null
   const s: SessionRecord = {
     id: r.id,
@@ -66,7 +66,7 @@ const toSession = (r: SessionRow | undefined): SessionRecord | null => {
   return s
 }
 
-const toMember = (r: MemberRow | undefined): MemberRecord | null => {
+export const toMember = (r: MemberRow | undefined): MemberRecord | null => {
   if (!r) return null
   const m: MemberRecord = {
     id: r.id,

@@ -3,7 +3,7 @@ import type Database from 'better-sqlite3'
 import type { MemberRole } from './directory.ts'
 import type { InviteRecord, InviteStore } from './invite-store.ts'
 
-interface InviteRow {
+export interface InviteRow {
   id: string
   token_hash: string
   email: string
@@ -17,7 +17,7 @@ interface InviteRow {
   revoked_at: number | null
 }
 
-const toInvite = (r: InviteRow | undefined): InviteRecord | null => {
+export const toInvite = (r: InviteRow | undefined): InviteRecord | null => {
   if (!r) return null
   const i: InviteRecord = {
     id: r.id,

@@ -3,7 +3,7 @@ import type Database from 'better-sqlite3'
 import type { ProviderName } from '../providers/provider-account.ts'
 import type { Outbox, OutboxOutcome, OutboxRow, OutboxRowState } from './outbox.ts'
 
-interface Row {
+export interface OutboxTableRow {
   activity_id: string
   attempt: number
   phone_number_id: string
@@ -23,7 +23,7 @@ interface Row {
   provider_message_id: string | null
 }
 
-const toRow = (r: Row | undefined): OutboxRow | null => {
+export const toOutboxRow = (r: OutboxTableRow | undefined): OutboxRow | null => {
   if (!r) return null
   const row: OutboxRow = {
     activityId: r.activity_id,
@@ -55,11 +55,13 @@ export function createSqliteOutbox(db: Database.Database, ensureOpen: () => void
        provider, from_number, to_number, body, created_at, state, due_at, tries, queued_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, 0, ?)`,
     ),
-    get: db.prepare<[string], Row>('SELECT * FROM outbox WHERE activity_id = ?'),
-    due: db.prepare<[number, number], Row>(
+    get: db.prepare<[string], OutboxTableRow>('SELECT * FROM outbox WHERE activity_id = ?'),
+    due: db.prepare<[number, number], OutboxTableRow>(
       "SELECT * FROM outbox WHERE state = 'queued' AND due_at <= ? ORDER BY due_at, rowid LIMIT ?",
     ),
-    inFlight: db.prepare<[], Row>("SELECT * FROM outbox WHERE state = 'in-flight' ORDER BY rowid"),
+    inFlight: db.prepare<[], OutboxTableRow>(
+      "SELECT * FROM outbox WHERE state = 'in-flight' ORDER BY rowid",
+    ),
     start: db.prepare(
       "UPDATE outbox SET state = 'in-flight', started_at = ? WHERE activity_id = ? AND attempt = ? AND state = 'queued'",
     ),
@@ -73,7 +75,12 @@ export function createSqliteOutbox(db: Database.Database, ensureOpen: () => void
     oldestUnsent: db.prepare<[], { at: number | null }>(
       "SELECT min(coalesce(queued_at, created_at)) AS at FROM outbox WHERE state IN ('queued', 'in-flight')",
     ),
-    byProviderId: db.prepare<[ProviderName, string], Row>(
+    restore: db.prepare(
+      `INSERT OR REPLACE INTO outbox (activity_id, attempt, phone_number_id, conversation_id, member_id,
+       provider, from_number, to_number, body, created_at, state, due_at, tries, queued_at, started_at,
+       outcome, reason, provider_message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    byProviderId: db.prepare<[ProviderName, string], OutboxTableRow>(
       'SELECT * FROM outbox WHERE provider = ? AND provider_message_id = ?',
     ),
   }
@@ -95,9 +102,32 @@ export function createSqliteOutbox(db: Database.Database, ensureOpen: () => void
         dueAt,
       )
     },
-    getOutgoing: (activityId) => toRow(q.get.get(activityId)),
-    dueOutgoing: (now, limit) => q.due.all(now, limit).map((r) => toRow(r)!),
-    inFlightOutgoing: () => q.inFlight.all().map((r) => toRow(r)!),
+    restoreOutgoing(r, queuedAt) {
+      ensureOpen()
+      q.restore.run(
+        r.activityId,
+        r.attempt,
+        r.phoneNumberId,
+        r.conversationId,
+        r.memberId,
+        r.provider,
+        r.from,
+        r.to,
+        r.body,
+        r.createdAt,
+        r.state,
+        r.dueAt,
+        r.tries,
+        queuedAt,
+        r.startedAt ?? null,
+        r.outcome ?? null,
+        r.reason ?? null,
+        r.providerMessageId ?? null,
+      )
+    },
+    getOutgoing: (activityId) => toOutboxRow(q.get.get(activityId)),
+    dueOutgoing: (now, limit) => q.due.all(now, limit).map((r) => toOutboxRow(r)!),
+    inFlightOutgoing: () => q.inFlight.all().map((r) => toOutboxRow(r)!),
     startOutgoing(activityId, attempt, at) {
       ensureOpen()
       return q.start.run(at, activityId, attempt).changes > 0
@@ -116,7 +146,7 @@ export function createSqliteOutbox(db: Database.Database, ensureOpen: () => void
         attempt,
       )
     },
-    outgoingByProviderId: (provider, id) => toRow(q.byProviderId.get(provider, id)),
+    outgoingByProviderId: (provider, id) => toOutboxRow(q.byProviderId.get(provider, id)),
     oldestUnsent: () => q.oldestUnsent.get()?.at ?? null,
   }
 }

@@ -3,7 +3,7 @@ import type { TriageRule } from '@switchboard/core'
 import type Database from 'better-sqlite3'
 import type { RuleStore } from './rule-store.ts'
 
-interface RuleRow {
+export interface RuleRow {
   id: string
   phone_number_id: string
   kind: TriageRule['kind']
@@ -15,7 +15,7 @@ interface RuleRow {
   created_at: number
 }
 
-const toRule = (r: RuleRow | undefined): TriageRule | null => {
+export const toRule = (r: RuleRow | undefined): TriageRule | null => {
   if (!r) return null
   const rule: TriageRule = {
     id: r.id,

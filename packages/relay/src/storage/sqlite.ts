@@ -18,6 +18,8 @@ import { createSnapshotBuilder } from './snapshot-builder.ts'
 import { createAppendWriter, INLINE_AFTER_QUIET_MS } from './sqlite-appends.ts'
 import { createSqliteDirectory } from './sqlite-directory.ts'
 import { createSqliteOutbox } from './sqlite-outbox.ts'
+import { dumpSqliteDirectory } from './sqlite-dump.ts'
+import type { DirectoryDump } from './directory-dump.ts'
 import { prepareLogWrites, prepareRoomReads } from './sqlite-log-rows.ts'
 import { configure, migrate } from './sqlite-schema.ts'
 import { StorageError } from './storage-error.ts'
@@ -41,6 +43,8 @@ export interface SqliteStorageOptions {
 
 export interface SqliteStorage extends RelayStorage {
   readonly db: Database.Database
+  /** Every directory and outbox record, for a copy to another store (directory-dump.ts). */
+  dumpDirectory(): Promise<DirectoryDump>
   /** Transactions that appended updates (one fsync each); for tests and metrics. */
   readonly appendCommits: number
   /** Of those, the ones committed on the calling thread after a quiet spell. */
@@ -131,6 +135,10 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
 
   return {
     db,
+    dumpDirectory: async () => {
+      ensureOpen()
+      return dumpSqliteDirectory(db)
+    },
     get appendCommits() {
       return appends.appendCommits
     },
