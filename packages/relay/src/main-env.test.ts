@@ -93,6 +93,20 @@ describe('main(): settings from the environment', () => {
     expect(readRelayEnv({}).CREDENTIALS_KEY).toBeUndefined()
   })
 
+  it('DATABASE_URL must be a postgres URL, and a bad one is never echoed (it may hold a password); RELAY_ID is a plain name', () => {
+    const bad = 'mysql://admin:hunter2@db/x'
+    expect(() => readRelayEnv({ DATABASE_URL: bad }, ['DATABASE_URL'])).toThrow(
+      `DATABASE_URL must be a postgres:// URL (postgres://user:password@host:5432/database), got a value of ${bad.length} characters (not shown)`,
+    )
+    expect(() => readRelayEnv({ DATABASE_URL: bad }, ['DATABASE_URL'])).not.toThrow('hunter2')
+    const url = 'postgres://sb:pw@db.internal:5432/switchboard'
+    expect(readRelayEnv({ DATABASE_URL: url }, ['DATABASE_URL']).DATABASE_URL).toBe(url)
+    expect(readRelayEnv({ RELAY_ID: 'relay-a.1' }, ['RELAY_ID']).RELAY_ID).toBe('relay-a.1')
+    expect(() => readRelayEnv({ RELAY_ID: 'a b' }, ['RELAY_ID'])).toThrow(
+      'RELAY_ID must be 1–64 letters',
+    )
+  })
+
   it('MAX_FRAME_BYTES=1MB fails with the variable and the value, never as NaN', () => {
     expect(() => readRelayEnv({ MAX_FRAME_BYTES: '1MB' })).toThrow(
       "MAX_FRAME_BYTES must be a whole number of bytes, got '1MB'",
@@ -160,8 +174,14 @@ describe('one table for every environment variable', () => {
         const path = join(dir, f)
         return statSync(path).isDirectory() ? files(path) : path.endsWith('.ts') ? [path] : []
       })
-    // The snapshot builder's configuration is a message from the relay to its own child process.
-    const allowed = new Set(['node/env.ts', 'storage/snapshot-builder.ts'])
+    // The snapshot builder's configuration is a message from the relay to its own child process;
+    // the test cluster's socket is a message from the test run's global setup to its test files.
+    const allowed = new Set([
+      'node/env.ts',
+      'storage/snapshot-builder.ts',
+      'testing/postgres.ts',
+      'testing/postgres-global-setup.ts',
+    ])
     const readers = files(src)
       .filter((f) => !f.endsWith('.test.ts') && !allowed.has(relative(src, f)))
       .filter((f) => /\benv\.[A-Z_]+|\benv\[/.test(readFileSync(f, 'utf8')))

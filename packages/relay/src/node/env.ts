@@ -94,6 +94,28 @@ const credentialsKey = (raw: string, name: string): Uint8Array => {
   return key
 }
 
+/** A postgres:// URL; it may hold a password, so a bad one is named but never echoed. */
+const databaseUrl = (raw: string, name: string): string => {
+  const value = raw.trim()
+  if (!/^postgres(ql)?:\/\/[^\s]*$/.test(value))
+    throw new EnvError(
+      name,
+      raw,
+      'a postgres:// URL (postgres://user:password@host:5432/database)',
+      {
+        secret: true,
+      },
+    )
+  return value
+}
+
+/** A relay's name among several: letters, digits, `-`, `_` and `.`. */
+const relayId = (raw: string, name: string): string => {
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(raw.trim()))
+    throw invalid(name, raw, "1–64 letters, digits, '.', '_' or '-'")
+  return raw.trim()
+}
+
 /** `0` turns it off; any other value leaves it on. */
 const onUnlessZero = (raw: string): boolean => raw.trim() !== '0'
 
@@ -119,6 +141,18 @@ export const relayEnv = {
     './data',
     '`./data`',
     '`relay.db` (SQLite, WAL), generated secrets, `relay.pid`',
+  ),
+  DATABASE_URL: v(
+    databaseUrl,
+    none,
+    'unset (SQLite in `DATA_DIR`)',
+    'PostgreSQL instead of SQLite: every table of the store moves there, and several relays may share it (docs/scale-out.md); `?host=/dir` names a unix socket; then `SWITCHBOARD_SECRET` and `WEBHOOK_SECRET` must be set, the same on every relay',
+  ),
+  RELAY_ID: v(
+    relayId,
+    none,
+    'the host name and port',
+    "this relay's name among those sharing `DATABASE_URL`: the owner of the rooms it serves",
   ),
   SWITCHBOARD_SECRET: v(
     text,
