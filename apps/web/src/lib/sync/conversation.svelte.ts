@@ -4,7 +4,7 @@
  */
 import type { ConversationHandle, Switchboard } from '@switchboard/client'
 import type { Activity, CallDetails, Delivery, Note } from '@switchboard/core'
-import { coalesce } from './replica.svelte.ts'
+import { coalesce } from './coalesce.ts'
 
 export type ThreadItem =
   | {
