@@ -21,6 +21,7 @@ import type {
 import { listMutes, muteOf, RULE_DEVICE, type Conversation, type MuteView } from '@switchboard/core'
 import { outageOf, type Outage } from '../util/outage.ts'
 import { installFastUtf8 } from './fast-utf8.ts'
+import { relayUrls } from './relays.ts'
 import { SearchState } from './search.svelte.ts'
 import type { Session } from './session.svelte.ts'
 import { snapshotView, ViewCache, viewKey, type CachedView } from './view-cache.ts'
@@ -94,7 +95,8 @@ export class Replica {
       prefix: 'web',
       key: `switchboard:device-ids:${session.member.id}`,
     })
-    return new Replica(session, claim, onToken, onDeviceTaken)
+    const urls = await relayUrls(location.origin)
+    return new Replica(session, claim, urls, onToken, onDeviceTaken)
   }
 
   readonly #claim: DeviceClaim
@@ -109,6 +111,7 @@ export class Replica {
   private constructor(
     session: Session,
     claim: DeviceClaim,
+    urls: string[],
     onToken: (token: string, expiresAt: number, refreshToken?: string) => void,
     onDeviceTaken: () => void,
   ) {
@@ -122,7 +125,8 @@ export class Replica {
     }
     this.sb = createSwitchboard({
       deviceId: claim.deviceId,
-      url: location.origin,
+      // This page's relay first; the deployment's others when it fails (docs/scale-out.md).
+      urls,
       token: session.token,
       refreshToken: session.refreshToken,
       expiresAt: session.expiresAt,
