@@ -18,7 +18,7 @@ export interface ProviderOptions {
   serverUrl: () => string
   params: Record<string, string>
   WebSocket: unknown
-  /** A socket not open after this long is closed (and counts as a dropped one). */
+  /** A socket not open after this long is closed (and counts as a dropped one); 0: never. */
   connectTimeoutMs: number
   /** `serverUrl` is the one the closed socket was opened on. */
   shouldReconnect: (event: CloseEvent, serverUrl: string) => boolean
@@ -107,7 +107,7 @@ function followCurrentRelay(provider: WebsocketProvider, options: ProviderOption
     clearTimeout(timer)
     const ws = provider.ws
     if (status === 'connected') options.onOpen(socketServers.get(provider) ?? '')
-    if (status !== 'connecting' || !ws) return
+    if (status !== 'connecting' || !ws || options.connectTimeoutMs <= 0) return
     timer = setTimeout(() => {
       // Closing a socket that is still connecting fails it: y-websocket hears a 1006.
       if (provider.ws === ws && provider.wsconnecting) ws.close()

@@ -17,7 +17,7 @@ export interface RoomRegistryOptions {
   /** The relays; every room's socket goes to the current one (`<wsBase>/<room>`). */
   relays: RelayList
   WebSocket: unknown
-  /** A socket not open after this long is closed and counts as a failed connection. */
+  /** A socket not open after this long is closed and counts as a failed connection (0: never). */
   connectTimeoutMs: number
   session: Session
   status: SyncStatus

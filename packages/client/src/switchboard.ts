@@ -136,7 +136,8 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
   const rooms: RoomRegistry = new RoomRegistry({
     ctx,
     relays,
-    connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+    // A lone relay keeps y-websocket's own behaviour: there is nowhere else to go.
+    connectTimeoutMs: options.connectTimeoutMs ?? (relays.urls.length > 1 ? 10_000 : 0),
     WebSocket: options.WebSocket ?? (globalThis as { WebSocket?: unknown }).WebSocket,
     session,
     status,

@@ -319,7 +319,10 @@ export interface SwitchboardOptions {
   urls?: readonly string[]
   /** Called with the relay that last answered, when it changes (store it to start there next time). */
   onRelay?: (url: string) => void
-  /** A socket not open after this long is closed and counts as a failed relay (default 10 s). */
+  /**
+   * A socket not open after this long is closed and counts as a failed relay (default 10 s with
+   * several relays; with one, never: y-websocket waits for the network as it always did).
+   */
   connectTimeoutMs?: number
   /** Access token from `POST /api/login`; refreshed before it expires. */
   token: string
