@@ -5,7 +5,15 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createSwitchboard, type Switchboard } from './node.ts'
 import { serveRelay } from '../test/relay.ts'
-import { incoming, login, openClient, startRelay, until, type TestRelay } from '../test/harness.ts'
+import {
+  incoming,
+  login,
+  openClient,
+  startRelay,
+  startRelayProcess,
+  until,
+  type TestRelay,
+} from '../test/harness.ts'
 
 const cleanups: (() => Promise<void> | void)[] = []
 afterEach(async () => {
@@ -71,7 +79,10 @@ async function alice(
  * secret, members and sessions): Alice signs in at A before the copy, so B knows her session.
  */
 async function twoRelays(...ids: string[]) {
-  const a = await relayWith(...ids)
+  return twoRelaysFrom(await relayWith(...ids))
+}
+
+async function twoRelaysFrom(a: TestRelay) {
   const session = await login(a.url, 'alice@example.com')
   await a.kill()
   const copy = mkdtempSync(join(tmpdir(), 'sb-relay-b-'))
@@ -185,5 +196,28 @@ describe('a replica given several relays', () => {
     await eventually(async () => (await connections({ url: bUrl })) === rooms)
     await eventually(async () => (await connections(a)) === 0)
     await sb.whenSynced()
+  })
+
+  it('a mark sent to A and never acknowledged is sent again to B, and acknowledged there', async () => {
+    const a = await startRelayProcess()
+    cleanups.push(() => a.stop())
+    await a.ingest(incoming('c1', 'hello'))
+    const { b, session } = await twoRelaysFrom(a)
+    const sb = await alice([a.url, b.url], session)
+    await until(sb, () => sb.inbox('pn1').get('c1') !== null)
+    await sb.whenSynced()
+    expect(sb.relay).toBe(a.url)
+
+    // A stops reading: the mark goes out on A's socket and is never acknowledged.
+    a.pause!()
+    await sb.inbox('pn1').markDone('c1')
+    expect(sb.pending).toBe(1)
+    await a.kill()
+    await sb.whenSynced()
+    expect(sb.pending).toBe(0)
+    expect(sb.relay).toBe(b.url)
+    const bob = await openClient(b, 'bob@example.com')
+    cleanups.push(() => bob.destroy())
+    await until(bob, () => bob.inbox('pn1').get('c1')?.status === 'done')
   })
 })
