@@ -16,6 +16,7 @@ import {
   withReplicaOffline,
   type Ctx,
 } from './replica.ts'
+import { fetchRelays, parseRelayUrls } from './relays.ts'
 import {
   CliError,
   dataDirFor,
@@ -31,25 +32,21 @@ type ViewName = (typeof VIEWS)[number]
 /** The commands by name; `main` dispatches to them. */
 export const commands: Record<string, (ctx: Ctx) => Promise<void>> = {
   async login(ctx) {
-    const [url] = ctx.args
-    if (!url || ctx.args.length > 1)
-      throw new CliError('usage: switchboard login <url> --email E [--password P]', 2)
-    if (!/^https?:\/\/[^/]+/.test(url)) throw new CliError(`not a relay URL: ${url}`, 2)
+    const [raw] = ctx.args
+    const listed = raw ?? ctx.io.env.SWITCHBOARD_RELAY_URLS
+    if (!listed || ctx.args.length > 1)
+      throw new CliError('usage: switchboard login <url[,url…]> --email E [--password P]', 2)
+    const urls = parseRelayUrls(listed, raw ? 'login' : 'SWITCHBOARD_RELAY_URLS')
     const email = ctx.flags.email
     if (!email) throw new CliError('login needs --email', 2)
     const password = ctx.flags.password ?? ctx.io.env.SWITCHBOARD_PASSWORD ?? (await readStdin())
     if (!password) throw new CliError('login needs --password (or SWITCHBOARD_PASSWORD)', 2)
-    const base = url.replace(/\/+$/, '')
-    let res: Response
-    try {
-      res = await fetch(base + '/api/login', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email, password }),
-      })
-    } catch {
-      throw new CliError(`relay unreachable at ${base}`)
-    }
+    // The first relay that answers takes the login; the relays share one store.
+    const { res, url: base } = await fetchRelays(urls, '/api/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password }),
+    })
     if (res.status === 401 || res.status === 403)
       throw new CliError(`login refused for ${email}: wrong email or password`)
     if (!res.ok) throw new CliError(`login failed: HTTP ${res.status}`)
@@ -59,11 +56,13 @@ export const commands: Record<string, (ctx: Ctx) => Promise<void>> = {
       refreshToken?: string
       member: Member
     }
-    const dataDir = dataDirFor(base, ctx.flags.data, ctx.io.env)
+    // Named for the first relay listed, whichever answered: one workspace, one directory.
+    const dataDir = dataDirFor(urls[0]!, ctx.flags.data, ctx.io.env)
     let deviceId = newDeviceId('cli')
     try {
       const previous = readSession(dataDir)
-      if (previous.url === base && previous.member.id === body.member.id)
+      const before = new Set([previous.url, ...(previous.urls ?? [])])
+      if (urls.some((u) => before.has(u)) && previous.member.id === body.member.id)
         deviceId = previous.deviceId
       else rmSync(replicaDir(dataDir), { recursive: true, force: true })
     } catch {
@@ -71,6 +70,7 @@ export const commands: Record<string, (ctx: Ctx) => Promise<void>> = {
     }
     writeSession(dataDir, {
       url: base,
+      ...(urls.length > 1 ? { urls } : {}),
       token: body.token,
       refreshToken: body.refreshToken,
       expiresAt: body.expiresAt,
@@ -243,7 +243,7 @@ export const commands: Record<string, (ctx: Ctx) => Promise<void>> = {
       await syncOrFail(ctx, o, true)
       const rooms = o.sb.phoneNumbers().length
       ctx.io.out(
-        `Synced with ${o.session.url} · pushed ${before} change${before === 1 ? '' : 's'} · ${rooms} inbox${rooms === 1 ? '' : 'es'} · 0 pending`,
+        `Synced with ${o.sb.relay} · pushed ${before} change${before === 1 ? '' : 's'} · ${rooms} inbox${rooms === 1 ? '' : 'es'} · 0 pending`,
       )
     })
   },
@@ -265,7 +265,8 @@ export const commands: Record<string, (ctx: Ctx) => Promise<void>> = {
         }
       }
       const info = {
-        url: o.session.url,
+        url: o.sb.relay,
+        ...(o.session.urls ? { urls: o.session.urls } : {}),
         online,
         member: o.session.member,
         deviceId: o.session.deviceId,

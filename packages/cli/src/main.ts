@@ -13,7 +13,10 @@ import { stats, STATS_USAGE } from './stats-command.ts'
 export type { Io } from './replica.ts'
 
 const USAGE = `usage: switchboard <command> [options]
-  login <url> --email E [--password P] [--data DIR]   log in and create the local replica
+  login <url[,url…]> --email E [--password P] [--data DIR]
+                                                      log in and create the local replica
+                                                      (several relays: comma-separated, or
+                                                      SWITCHBOARD_RELAY_URLS)
   inbox [--number NAME] [--view inbox|unread|done|all] [--limit N] [--json]
   show <conversation> [--json]
   done|unread|open|read <conversation…>

@@ -13,6 +13,7 @@ import {
   type Member,
   type Switchboard,
 } from '@switchboard/client/node'
+import { sessionRelays } from './relays.ts'
 import {
   CliError,
   currentDataDir,
@@ -95,6 +96,9 @@ export async function withReplica<T>(
   const offline = !!ctx.flags.offline
   const sb = createSwitchboard({
     url: session.url,
+    urls: sessionRelays(session, ctx.io.env),
+    // The next run starts at the relay that answered this one.
+    onRelay: (url) => writeSession(dataDir, { ...readSession(dataDir), url }),
     token: session.token,
     refreshToken: session.refreshToken,
     expiresAt: session.expiresAt,
@@ -135,6 +139,7 @@ export async function withReplica<T>(
 /** Waits until every open room is synced and nothing is pending; fails fast when unreachable. */
 export async function syncOrFail(ctx: Ctx, o: Opened, progress = false): Promise<void> {
   const { sb, session } = o
+  const where = sessionRelays(session, ctx.io.env).join(', ')
   const limit = timeoutMs(ctx)
   let off = () => {}
   let timer: ReturnType<typeof setTimeout> | undefined
@@ -142,14 +147,14 @@ export async function syncOrFail(ctx: Ctx, o: Opened, progress = false): Promise
   try {
     await new Promise<void>((resolve, reject) => {
       timer = setTimeout(
-        () => reject(new CliError(`relay at ${session.url} did not sync within ${limit / 1000}s`)),
+        () => reject(new CliError(`relay at ${where} did not sync within ${limit / 1000}s`)),
         limit,
       )
       off = sb.onStatus((status, pending) => {
         if (status === 'offline')
           reject(
             sb.error ??
-              new CliError(`relay unreachable at ${session.url} (use --offline to work locally)`),
+              new CliError(`relay unreachable at ${where} (use --offline to work locally)`),
           )
         if (progress && pending > 0 && pending !== shown) {
           shown = pending

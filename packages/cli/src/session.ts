@@ -1,5 +1,5 @@
 /**
- * @module Where the CLI keeps a login: `<data>/session.json` (relay URL, token, member, this
+ * @module Where the CLI keeps a login: `<data>/session.json` (relay URLs, token, member, this
  * replica's device id) beside `<data>/replica/`, the file storage of the local replica.
  * `--data DIR` picks the directory; otherwise `~/.switchboard/<workspace>`, the last login
  * being remembered in `~/.switchboard/current`.
@@ -10,7 +10,10 @@ import { join } from 'node:path'
 import type { Member } from '@switchboard/client/node'
 
 export interface Session {
+  /** The relay that last answered (calls try it first). */
   url: string
+  /** Every relay given at login, when several were (absent in older session files). */
+  urls?: string[]
   token: string
   /** Single-use: every refresh writes the one that replaced it (absent in older session files). */
   refreshToken?: string

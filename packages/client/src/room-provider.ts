@@ -2,7 +2,8 @@
  * @module A room's y-websocket provider, unmodified but for two message handlers: the relay's
  * ack (message type 100, docs/protocol.md: `[varUint 100][varUint clientID][varUint clock]`),
  * and a look at the state vector in the relay's sync step 1 (what it has stored) before the
- * step is answered.
+ * step is answered. Its server URL is read at each connect (the replica's current relay), and a
+ * socket that does not open in time is closed, which y-websocket sees as a dropped one (1006).
  */
 import * as decoding from 'lib0/decoding'
 import type * as encoding from 'lib0/encoding'
@@ -13,10 +14,24 @@ import * as Y from 'yjs'
 import { MessageType, readAck } from '@switchboard/protocol'
 
 export interface ProviderOptions {
-  serverUrl: string
+  /** `ws(s)://<relay>/sync` of the relay to use now, read each time a socket is opened. */
+  serverUrl: () => string
   params: Record<string, string>
   WebSocket: unknown
-  shouldReconnect: (event: CloseEvent) => boolean
+  /** A socket not open after this long is closed (and counts as a dropped one); 0: never. */
+  connectTimeoutMs: number
+  /** `serverUrl` is the one the closed socket was opened on. */
+  shouldReconnect: (event: CloseEvent, serverUrl: string) => boolean
+  /** A socket to `serverUrl` opened. */
+  onOpen: (serverUrl: string) => void
+}
+
+/** The server URL each provider's current socket was opened on. */
+const socketServers = new WeakMap<WebsocketProvider, string>()
+
+/** The `ws(s)://…/sync` base the provider's current socket was opened on, if it has one. */
+export function socketServer(provider: WebsocketProvider): string | undefined {
+  return provider.ws ? socketServers.get(provider) : undefined
 }
 
 export interface ProviderHooks {
@@ -44,14 +59,16 @@ export function createRoomProvider(
   options: ProviderOptions,
   hooks: ProviderHooks,
 ): WebsocketProvider {
-  const provider = new WebsocketProvider(options.serverUrl, name, doc, {
+  const provider: WebsocketProvider = new WebsocketProvider(options.serverUrl(), name, doc, {
     connect: false,
     awareness,
     params: options.params,
     WebSocketPolyfill: options.WebSocket as typeof WebSocket,
     disableBc: true,
-    shouldReconnect: options.shouldReconnect,
+    shouldReconnect: (event: CloseEvent): boolean =>
+      options.shouldReconnect(event, socketServers.get(provider) ?? provider.serverUrl),
   })
+  followCurrentRelay(provider, options)
   roomForExitListener(provider)
   const handlers = provider.messageHandlers as unknown as MessageHandler[]
   const sync = handlers[0]!
@@ -70,6 +87,33 @@ export function createRoomProvider(
   provider.on('status', () => hooks.onStatus())
   provider.on('sync', () => hooks.onSync())
   return provider
+}
+
+/**
+ * y-websocket builds each socket's URL from `serverUrl`: made a getter, it names the current
+ * relay at every (re)connect, and the value read is kept as the socket's relay.
+ */
+function followCurrentRelay(provider: WebsocketProvider, options: ProviderOptions): void {
+  Object.defineProperty(provider, 'serverUrl', {
+    configurable: true,
+    get() {
+      const url = options.serverUrl()
+      socketServers.set(provider, url)
+      return url
+    },
+  })
+  let timer: ReturnType<typeof setTimeout> | undefined
+  provider.on('status', ({ status }) => {
+    clearTimeout(timer)
+    const ws = provider.ws
+    if (status === 'connected') options.onOpen(socketServers.get(provider) ?? '')
+    if (status !== 'connecting' || !ws || options.connectTimeoutMs <= 0) return
+    timer = setTimeout(() => {
+      // Closing a socket that is still connecting fails it: y-websocket hears a 1006.
+      if (provider.ws === ws && provider.wsconnecting) ws.close()
+    }, options.connectTimeoutMs)
+    ;(timer as { unref?: () => void }).unref?.()
+  })
 }
 
 /** y-websocket announces awareness under the doc's client id: keep the two equal. */

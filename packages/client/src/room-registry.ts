@@ -6,15 +6,19 @@
 import { ErrorCode, SwitchboardError } from './errors.ts'
 import type { PendingLedger } from './ledger.ts'
 import type { Presence } from './presence.ts'
+import { isRelayFailure, RelayList } from './relays.ts'
+import { socketServer } from './room-provider.ts'
 import { RoomReplica, type RoomContext } from './room.ts'
 import type { Session } from './session.ts'
 import type { SyncStatus } from './status.ts'
 
 export interface RoomRegistryOptions {
   ctx: RoomContext
-  /** `ws(s)://<relay>/sync`: a room's socket is `<wsBase>/<room>`. */
-  wsBase: string
+  /** The relays; every room's socket goes to the current one (`<wsBase>/<room>`). */
+  relays: RelayList
   WebSocket: unknown
+  /** A socket not open after this long is closed and counts as a failed connection (0: never). */
+  connectTimeoutMs: number
   session: Session
   status: SyncStatus
   presence: Presence
@@ -35,6 +39,7 @@ export class RoomRegistry {
 
   constructor(options: RoomRegistryOptions) {
     this.o = options
+    options.relays.onMove(() => this.follow())
   }
 
   get(name: string): RoomReplica | undefined {
@@ -112,11 +117,17 @@ export class RoomRegistry {
     }
     void room.loaded.then(() => {
       if (!this.wantsSocket(room.name)) return
+      const { relays } = this.o
       room.connect({
-        serverUrl: this.o.wsBase,
+        serverUrl: () => relays.wsBase,
         params: session.socketParams(),
         WebSocket: this.o.WebSocket,
-        shouldReconnect: (event: CloseEvent) => this.o.onClose(room.name, event),
+        connectTimeoutMs: this.o.connectTimeoutMs,
+        shouldReconnect: (event: CloseEvent, server: string) => {
+          if (isRelayFailure(event.code)) relays.failed(RelayList.httpBase(server))
+          return this.o.onClose(room.name, event)
+        },
+        onOpen: (server) => relays.succeeded(RelayList.httpBase(server)),
       })
     })
   }
@@ -127,6 +138,22 @@ export class RoomRegistry {
 
   disconnectAll(): void {
     for (const r of this.rooms.values()) r.disconnect()
+  }
+
+  /**
+   * The replica moved to another relay: every socket still open (or opening) on the one it left
+   * moves too, so one replica's rooms never split over relays. Changes this device has not had
+   * acknowledged are sent again by the sync step on the new socket (Yjs skips what is known).
+   */
+  private follow(): void {
+    const target = this.o.relays.wsBase
+    for (const r of this.rooms.values())
+      for (const p of r.providers) {
+        const on = socketServer(p)
+        if (on === undefined || on === target) continue
+        p.disconnect()
+        p.connect()
+      }
   }
 
   /** New socket parameters (a new token) for each room's next connect. */

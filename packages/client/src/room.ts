@@ -349,6 +349,11 @@ export class RoomReplica {
     this.rebuilding?.provider.disconnect()
   }
 
+  /** The room's providers: its own and, while it is rebuilt, the fresh doc's. */
+  get providers(): WebsocketProvider[] {
+    return [this.provider, this.rebuilding?.provider ?? null].filter((p) => p !== null)
+  }
+
   get connected(): boolean {
     return !!this.provider?.wsconnected
   }

@@ -2,9 +2,12 @@
  * @module The session with the relay: the access token and its refresh before expiry (the
  * refresh token is single-use and rotates), the member, sign-out, and authenticated HTTP.
  * A refresh answered `session-ended` ends the session like a 4410; `session-expired` means
- * logging in again (docs/protocol.md "Sessions").
+ * logging in again (docs/protocol.md "Sessions"). Calls go to the replica's current relay; one
+ * that finds it down moves the replica to the next relay and is sent there when that is safe
+ * (`send`): the relays share one store, so a token from one is good on every other.
  */
 import { ErrorCode, SwitchboardError } from './errors.ts'
+import { isRelayDown, type RelayList } from './relays.ts'
 import type { SyncStatus } from './status.ts'
 import type { Member, SwitchboardOptions } from './types.ts'
 
@@ -37,13 +40,22 @@ export interface SessionOptions extends Pick<
   SwitchboardOptions,
   'token' | 'refreshToken' | 'expiresAt' | 'member' | 'onToken'
 > {
-  httpBase: string
+  /** Every call goes to the current relay, and to the next one when that one is down. */
+  relays: RelayList
   deviceId: string
   fetch: typeof fetch
   /** Whether to connect at once (`SwitchboardOptions.connect`). */
   online: boolean
   status: SyncStatus
   hooks: SessionHooks
+}
+
+const idempotent = (init: RequestInit) => (init.method ?? 'GET') === 'GET'
+
+/** Whether a failed fetch never reached a server (Node tells; a browser does not, so: no). */
+function refused(err: unknown): boolean {
+  const code = (err as { cause?: { code?: unknown } } | null)?.cause?.code
+  return code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH'
 }
 
 const unref = (timer: ReturnType<typeof setTimeout>) => (timer as { unref?: () => void }).unref?.()
@@ -171,7 +183,7 @@ export class Session {
   ): Promise<T> {
     let res: Response
     try {
-      res = await this.o.fetch(this.o.httpBase + path, {
+      res = await this.send(path, {
         ...init,
         headers: { ...init.headers, authorization: `Bearer ${this.token}` },
       })
@@ -196,7 +208,7 @@ export class Session {
   /** POST /api/logout; false when the relay could not be told. */
   async logout(): Promise<boolean> {
     try {
-      const res = await this.o.fetch(this.o.httpBase + '/api/logout', {
+      const res = await this.send('/api/logout', {
         method: 'POST',
         headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
         body: JSON.stringify(this.refreshToken ? { refreshToken: this.refreshToken } : {}),
@@ -215,7 +227,7 @@ export class Session {
         status.fail(new SwitchboardError(ErrorCode.Unauthorized, 'session expired: log in again'))
         return false
       }
-      const res = await this.o.fetch(this.o.httpBase + '/api/refresh', {
+      const res = await this.send('/api/refresh', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ refreshToken: this.refreshToken }),
@@ -246,6 +258,32 @@ export class Session {
     }
   }
 
+  /**
+   * Sends to the current relay; when it is down, the replica moves to the next relay and the
+   * request goes there too — a GET whatever failed, a POST only when it surely was not handled
+   * (connection refused, or 502/503 from the relay or its proxy), so a reply is never sent twice.
+   */
+  private async send(path: string, init: RequestInit): Promise<Response> {
+    const { relays } = this.o
+    for (let tries = relays.urls.length; ; tries--) {
+      const base = relays.current
+      let res: Response
+      try {
+        res = await this.o.fetch(base + path, init)
+      } catch (err) {
+        relays.failed(base)
+        if (tries <= 1 || !(idempotent(init) || refused(err))) throw err
+        continue
+      }
+      if (!isRelayDown(res.status)) {
+        relays.succeeded(base)
+        return res
+      }
+      relays.failed(base)
+      if (tries <= 1) return res
+    }
+  }
+
   private scheduleRefresh(): void {
     this.clearTimer()
     if (!this.expiresAt || this.closed || !this.wantsOnline) return
@@ -263,7 +301,7 @@ export class Session {
   private async fetchMember(): Promise<void> {
     if (this.member || !this.wantsOnline) return
     try {
-      const res = await this.o.fetch(this.o.httpBase + '/api/me', {
+      const res = await this.send('/api/me', {
         headers: { authorization: `Bearer ${this.token}` },
       })
       if (!res.ok) return

@@ -19,6 +19,8 @@ export interface StatusSource {
   refreshing(): boolean
   /** The open rooms that are meant to sync (not stopped). */
   liveRooms(): RoomReplica[]
+  /** How many relays a room may try (each failure moves it to the next). */
+  relays(): number
   /** This device's changes the relay has not acknowledged (the user's own, not implicit reads). */
   pending(): number
   /** Every local change the relay has not acknowledged, implicit reads included. */
@@ -49,12 +51,10 @@ export class SyncStatus {
     if (this.source.refreshing()) return 'connecting'
     const live = this.source.liveRooms()
     if (live.length === 0) return 'connecting'
+    // Every other relay gets its try before a room counts as offline.
+    const retriesLeft = OFFLINE_AFTER_RETRIES + this.source.relays() - 1
     if (live.every((r) => r.connected && r.synced)) return 'online'
-    if (
-      live.some(
-        (r) => !r.provider || r.connected || (r.connecting && r.retries <= OFFLINE_AFTER_RETRIES),
-      )
-    )
+    if (live.some((r) => !r.provider || r.connected || (r.connecting && r.retries <= retriesLeft)))
       return 'connecting'
     return 'offline'
   }

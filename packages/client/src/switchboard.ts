@@ -27,6 +27,7 @@ import { PendingLedger } from './ledger.ts'
 import { Listeners } from './listeners.ts'
 import { Notices, refusedNotice, roomLabel } from './notices.ts'
 import { Presence } from './presence.ts'
+import { RelayList, relayUrls } from './relays.ts'
 import { dropRoom } from './revocation.ts'
 import { RoomRegistry } from './room-registry.ts'
 import type { RoomContext } from './room.ts'
@@ -50,7 +51,7 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
   if (!isDeviceId(deviceId))
     throw new Error(`createSwitchboard: invalid deviceId ${JSON.stringify(deviceId)}`)
   const storage = resolveStorage(options.storage)
-  const httpBase = options.url.replace(/\/+$/, '')
+  const relays = new RelayList(relayUrls(options), options.onRelay)
   const origin = { deviceId }
   const hlc: Hlc = createHlc(deviceId, options.now)
   const ledger = new PendingLedger(deviceId)
@@ -65,6 +66,7 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
     wantsOnline: () => session.wantsOnline && !rooms.destroyed,
     refreshing: () => session.isRefreshing,
     liveRooms: () => rooms.live(),
+    relays: () => relays.urls.length,
     pending: () => ledger.pending,
     unacked: () => ledger.unacked,
     blocking: (e) => rooms.blocking(e),
@@ -82,7 +84,7 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
     expiresAt: options.expiresAt,
     member: options.member,
     onToken: options.onToken,
-    httpBase,
+    relays,
     deviceId,
     fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
     online: options.connect ?? true,
@@ -133,7 +135,9 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
   )
   const rooms: RoomRegistry = new RoomRegistry({
     ctx,
-    wsBase: httpBase.replace(/^http/, 'ws') + '/sync',
+    relays,
+    // A lone relay keeps y-websocket's own behaviour: there is nowhere else to go.
+    connectTimeoutMs: options.connectTimeoutMs ?? (relays.urls.length > 1 ? 10_000 : 0),
     WebSocket: options.WebSocket ?? (globalThis as { WebSocket?: unknown }).WebSocket,
     session,
     status,
@@ -223,6 +227,9 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
     },
     get lastSyncedAt() {
       return status.lastSyncedAt
+    },
+    get relay() {
+      return relays.current
     },
     whenLoaded: ready,
     onStatus: (listener) => status.statusListeners.add(listener),

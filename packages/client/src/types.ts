@@ -239,6 +239,8 @@ export interface Switchboard {
   onNotice(listener: (notice: SyncNotice) => void): () => void
   /** When status was last online with nothing pending (ms), in this session. */
   readonly lastSyncedAt: number | null
+  /** The relay sockets and calls go to now (one of `urls`), an http(s) base URL. */
+  readonly relay: string
   /** Resolves once the replica's own state (ledger, clock, workspace) is loaded from storage. */
   whenLoaded: Promise<void>
   /**
@@ -304,8 +306,24 @@ export interface SyncNotice {
 
 /** Options of `createSwitchboard`. */
 export interface SwitchboardOptions {
-  /** The relay's base URL, e.g. `https://relay.example.com`; sockets go to `<url>/sync/<room>`. */
-  url: string
+  /**
+   * The relay's base URL, e.g. `https://relay.example.com`; sockets go to `<url>/sync/<room>`.
+   * With `urls` too, the relay to start with (such as the last one `onRelay` named).
+   */
+  url?: string
+  /**
+   * Several relays sharing one store (docs/scale-out.md): sockets and calls go to one at a time;
+   * when it fails (refused, reset, 502/503, close 1001/1006, no open within `connectTimeoutMs`)
+   * the whole replica moves to the next. `url`, `urls` or both; each relay is used once.
+   */
+  urls?: readonly string[]
+  /** Called with the relay that last answered, when it changes (store it to start there next time). */
+  onRelay?: (url: string) => void
+  /**
+   * A socket not open after this long is closed and counts as a failed relay (default 10 s with
+   * several relays; with one, never: y-websocket waits for the network as it always did).
+   */
+  connectTimeoutMs?: number
   /** Access token from `POST /api/login`; refreshed before it expires. */
   token: string
   /**

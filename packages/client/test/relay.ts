@@ -42,6 +42,8 @@ export interface TestRelay {
   port: number
   dataDir: string
   ingest(activity: Activity): Promise<void>
+  /** Child processes only: SIGSTOP, so sockets stay open and nothing is read or acknowledged. */
+  pause?(): void
   /** SIGKILL (child process) or drop every socket without a goodbye (in process). */
   kill(): Promise<void>
   /** Start again on the same port and DATA_DIR. */
@@ -135,6 +137,9 @@ export async function startRelayProcess(): Promise<TestRelay> {
         body,
       })
       if (res.status !== 202) throw new Error(`webhook: HTTP ${res.status} ${await res.text()}`)
+    },
+    pause() {
+      child.kill('SIGSTOP')
     },
     async kill() {
       child.kill('SIGKILL')

@@ -38,6 +38,12 @@ export interface RelayOptions {
   outboxTiming?: Partial<OutboxTiming>
   /** Origins allowed to open sockets and call the API, besides the relay's own. */
   allowedOrigins?: string[]
+  /**
+   * Public base URLs of every relay of the deployment (`RELAY_PUBLIC_URLS`), this one included:
+   * told to the web app (`GET /api/relays`), and their origins may open sockets, call the API
+   * and be connected to from the app's pages, as `allowedOrigins` may.
+   */
+  relayUrls?: string[]
   /** Lifetime of an access token. Default 3600 s. */
   tokenTtlSeconds?: number
   /** Absolute lifetime of a session (a login): no refresh extends it [S3]. Default 30 days. */
@@ -151,7 +157,9 @@ export interface ResolvedOptions {
   publicUrl: string | undefined
   providerApiBases: Readonly<Record<ProviderName, string>>
   outboxTiming: OutboxTiming
+  /** `allowedOrigins` and the origins of `relayUrls`. */
   allowedOrigins: ReadonlySet<string>
+  relayUrls: readonly string[]
   tokenTtlSeconds: number
   sessionTtlSeconds: number
   refreshReuseGraceMs: number
@@ -195,6 +203,19 @@ export const DEFAULT_PROVIDER_API_BASES: Readonly<Record<ProviderName, string>> 
 
 const withoutTrailingSlash = (url: string) => url.replace(/\/+$/, '')
 
+/** A relay's origin (what a browser sends as Origin); a URL that is not one is refused. */
+function originOf(url: string): string {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    throw new Error(`relayUrls: ${JSON.stringify(url)} is not a URL`)
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw new Error(`relayUrls: ${JSON.stringify(url)} must be http(s)`)
+  return parsed.origin
+}
+
 /** Applies the defaults documented on `RelayOptions` and derives the caps that follow from others. */
 export function resolveOptions(options: RelayOptions): ResolvedOptions {
   const maxFrameBytes = options.maxFrameBytes ?? MiB
@@ -203,6 +224,7 @@ export function resolveOptions(options: RelayOptions): ResolvedOptions {
   if (credentialsKey.byteLength !== CREDENTIALS_KEY_BYTES)
     throw new Error(`credentialsKey must be ${CREDENTIALS_KEY_BYTES} bytes`)
   const apiBases = { ...DEFAULT_PROVIDER_API_BASES, ...options.providerApiBases }
+  const relayUrls = [...new Set((options.relayUrls ?? []).map(withoutTrailingSlash))]
   return {
     storage: options.storage,
     secret: options.secret,
@@ -217,7 +239,8 @@ export function resolveOptions(options: RelayOptions): ResolvedOptions {
       quo: withoutTrailingSlash(apiBases.quo),
     },
     outboxTiming: { ...DEFAULT_OUTBOX_TIMING, ...options.outboxTiming },
-    allowedOrigins: new Set(options.allowedOrigins ?? []),
+    allowedOrigins: new Set([...(options.allowedOrigins ?? []), ...relayUrls.map(originOf)]),
+    relayUrls,
     tokenTtlSeconds: options.tokenTtlSeconds ?? 3600,
     sessionTtlSeconds: options.sessionTtlSeconds ?? 30 * 86_400,
     refreshReuseGraceMs: options.refreshReuseGraceMs ?? 30_000,

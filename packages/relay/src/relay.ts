@@ -41,6 +41,7 @@ import { meRoutes } from './routes/me.ts'
 import { opsRoutes } from './routes/ops.ts'
 import { outgoingRoutes } from './routes/outgoing.ts'
 import { providerWebhookRoutes } from './routes/provider-webhooks.ts'
+import { relaysRoutes } from './routes/relays.ts'
 import { syncRoutes } from './routes/sync.ts'
 import { securityHeaders } from './security-headers.ts'
 import { createTriageRules, type TriageRules } from './triage-rules.ts'
@@ -191,7 +192,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   const app = new Hono<Vars>()
   app.use(
     '*',
-    securityHeaders(() => options.scriptHashes),
+    securityHeaders(() => options.scriptHashes, options.relayUrls),
   )
   app.onError((err, c) => {
     if (err instanceof HTTPException) return err.getResponse()
@@ -258,6 +259,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
       closeSessions: connections.closeSessions,
     }),
   )
+  app.route('/api', relaysRoutes(options))
   app.route('/api', inviteRoutes({ ...shared, invites, sessions, lastSeen }))
   app.route('/api', activityRoutes({ ...shared, ingest }))
   app.route(

@@ -2,6 +2,7 @@
  * @module Security headers on every response of the relay, the API and the web app alike [A7]:
  * a Content-Security-Policy that runs only the app's own scripts (its one inline bootstrap
  * script allowed by hash, src/node/script-hashes.ts), no framing, no MIME sniffing, no referrer.
+ * Pages may connect to their own relay and to the deployment's others (`RELAY_PUBLIC_URLS`).
  */
 import type { Context, MiddlewareHandler } from 'hono'
 
@@ -10,15 +11,21 @@ import type { Context, MiddlewareHandler } from 'hono'
  * style can run no code. Sockets are named with the request's own host, as older engines do not
  * let 'self' cover ws: and wss:.
  */
-export function contentSecurityPolicy(scriptHashes: readonly string[], host?: string): string {
+export function contentSecurityPolicy(
+  scriptHashes: readonly string[],
+  host?: string,
+  relayOrigins: readonly string[] = [],
+): string {
   const sockets = host && /^[A-Za-z0-9.:[\]-]+$/.test(host) ? ` ws://${host} wss://${host}` : ''
+  // The deployment's other relays, which the app moves to when this one fails.
+  const relays = relayOrigins.map((o) => ` ${o} ${o.replace(/^http/, 'ws')}`).join('')
   return [
     `default-src 'self'`,
     `script-src 'self'${scriptHashes.map((h) => ` ${h}`).join('')}`,
     `style-src 'self' 'unsafe-inline'`,
     `img-src 'self' data: blob:`,
     `font-src 'self' data:`,
-    `connect-src 'self'${sockets}`,
+    `connect-src 'self'${sockets}${relays}`,
     `worker-src 'self'`,
     `manifest-src 'self'`,
     `object-src 'none'`,
@@ -37,8 +44,13 @@ const FIXED: readonly [string, string][] = [
 ]
 
 /** Sets the security headers on every response that does not already carry its own CSP. */
-export function securityHeaders(scriptHashes: () => readonly string[]): MiddlewareHandler {
-  const policy = (c: Context) => contentSecurityPolicy(scriptHashes(), c.req.header('host'))
+export function securityHeaders(
+  scriptHashes: () => readonly string[],
+  relayUrls: readonly string[] = [],
+): MiddlewareHandler {
+  const relayOrigins = [...new Set(relayUrls.map((u) => new URL(u).origin))]
+  const policy = (c: Context) =>
+    contentSecurityPolicy(scriptHashes(), c.req.header('host'), relayOrigins)
   return async (c: Context, next) => {
     // Providers' webhooks answer with c.json and no policy of their own: set before the answer
     // is made, the headers ride it (set after, they made the server rebuild each answer). An

@@ -84,6 +84,10 @@ const baseUrl = (raw: string, name: string): string => {
   return url.origin + url.pathname.replace(/\/+$/, '')
 }
 
+/** Comma-separated base URLs, each checked as `baseUrl` is. */
+const baseUrls = (raw: string, name: string): string[] =>
+  list(raw).map((item) => baseUrl(item, name))
+
 /** 32 bytes in base64 (the credentials key); the value is never echoed. */
 const credentialsKey = (raw: string, name: string): Uint8Array => {
   const key = parseCredentialsKey(raw)
@@ -196,6 +200,12 @@ export const relayEnv = {
     undefined as string[] | undefined,
     'own origin + `http://localhost:5173`',
     'comma-separated; same-origin and Origin-less (non-browser) clients are always allowed',
+  ),
+  RELAY_PUBLIC_URLS: v(
+    baseUrls,
+    undefined as string[] | undefined,
+    'unset (one relay)',
+    'comma-separated public base URLs of every relay of the deployment, this one included: the web app moves between them (`GET /api/relays`), and their origins are allowed as `ALLOWED_ORIGINS` are (docs/scale-out.md)',
   ),
   SWITCHBOARD_DEMO_PASSWORD: v(text, none, 'random, printed', 'password of the demo accounts'),
   DEMO: v(

@@ -37,6 +37,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RelayS
     secret,
     webhookSecret,
     allowedOrigins,
+    relayUrls: settings.RELAY_PUBLIC_URLS,
     metricsToken: settings.METRICS_TOKEN,
     credentialsKey: settings.CREDENTIALS_KEY,
     publicUrl: settings.PUBLIC_URL,

@@ -22,6 +22,7 @@ import { listMutes, muteOf, RULE_DEVICE, type Conversation, type MuteView } from
 import { outageOf, type Outage } from '../util/outage.ts'
 import { coalesce } from './coalesce.ts'
 import { installFastUtf8 } from './fast-utf8.ts'
+import { relayUrls } from './relays.ts'
 import { SearchState } from './search.svelte.ts'
 import type { Session } from './session.svelte.ts'
 import { snapshotView, ViewCache, viewKey, type CachedView } from './view-cache.ts'
@@ -83,7 +84,8 @@ export class Replica {
       prefix: 'web',
       key: `switchboard:device-ids:${session.member.id}`,
     })
-    return new Replica(session, claim, onToken, onDeviceTaken)
+    const urls = await relayUrls(location.origin)
+    return new Replica(session, claim, urls, onToken, onDeviceTaken)
   }
 
   readonly #claim: DeviceClaim
@@ -98,6 +100,7 @@ export class Replica {
   private constructor(
     session: Session,
     claim: DeviceClaim,
+    urls: string[],
     onToken: (token: string, expiresAt: number, refreshToken?: string) => void,
     onDeviceTaken: () => void,
   ) {
@@ -111,7 +114,8 @@ export class Replica {
     }
     this.sb = createSwitchboard({
       deviceId: claim.deviceId,
-      url: location.origin,
+      // This page's relay first; the deployment's others when it fails (docs/scale-out.md).
+      urls,
       token: session.token,
       refreshToken: session.refreshToken,
       expiresAt: session.expiresAt,
