@@ -5,6 +5,11 @@ export const StorageErrorCode = {
   Unreadable: 'unreadable',
   Closed: 'closed',
   Io: 'io',
+  /**
+   * A conditional write lost to another relay sharing the store (a refresh token rotated, an
+   * invite used, a binding made there first): none of its transaction's writes were kept.
+   */
+  Conflict: 'conflict',
 } as const
 export type StorageErrorCode = (typeof StorageErrorCode)[keyof typeof StorageErrorCode]
 
