@@ -104,6 +104,32 @@ describe('the directory on PostgreSQL, shared by two relays', () => {
     expect(b.getPhoneNumber('pn1')?.name).toBe('Sales')
   })
 
+  it('durably() resolves once committed; a transaction that throws leaves nothing behind', async () => {
+    await both()
+    await a.durably(() => a.putMember(member('m1')))
+    const c = await createPostgresDirectory(sql, { instanceId: 'c' })
+    expect(c.getMember('m1')?.id).toBe('m1')
+    await c.close()
+    expect(() =>
+      a.transaction(() => {
+        a.putMember(member('m2'))
+        a.bindDevice('d2', 'm2')
+        a.putMember({ ...member('m1'), name: 'renamed' })
+        throw new Error('refused')
+      }),
+    ).toThrow('refused')
+    expect(a.getMember('m2')).toBeNull()
+    expect(a.getDeviceOwner('d2')).toBeNull()
+    expect(a.getMember('m1')?.name).toBe('m1')
+    // The next write commits alone; a new instance sees nothing of the refused transaction.
+    await a.durably(() => a.setMeta('k', 'v'))
+    const d = await createPostgresDirectory(sql, { instanceId: 'd' })
+    expect(d.getMember('m2')).toBeNull()
+    expect(d.getDeviceOwner('d2')).toBeNull()
+    expect(d.getMember('m1')?.name).toBe('m1')
+    await d.close()
+  })
+
   it('[S2] a refresh token rotated on both relays at once rotates on exactly one', async () => {
     await both()
     const seen = nextChange(b, (c) => c.parts.includes('sessions'))

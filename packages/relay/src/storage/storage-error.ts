@@ -31,3 +31,8 @@ export function isStorageFailure(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code
   return typeof code === 'string' && code.startsWith('SQLITE_')
 }
+
+/** True when a conditional write lost to another relay (see Directory.durably). */
+export function isConflict(err: unknown): boolean {
+  return err instanceof StorageError && err.code === StorageErrorCode.Conflict
+}
