@@ -227,27 +227,39 @@ describe('the directory on PostgreSQL, shared by two relays', () => {
 })
 
 describe('the directory on PostgreSQL through an outage', () => {
-  it('writes made while PostgreSQL is down fail whenDurable(), and the cache forgets them once it is back', async () => {
+  it('writes made while PostgreSQL is down fail whenDurable(), the cache forgets them once it is back, and notifications resume', async () => {
     const cluster = await startTestPostgres()
-    const sql = connectPostgres(await cluster.createDatabase(), { max: 2 })
+    const url = await cluster.createDatabase()
+    const sql = connectPostgres(url, { max: 2 })
+    const otherSql = connectPostgres(url, { max: 2 })
     const d = await createPostgresDirectory(sql, { retryMs: 20 })
+    const other = await createPostgresDirectory(otherSql, { retryMs: 20 })
     try {
       d.putMember(member('kept'))
       await d.whenDurable()
       await cluster.stop('immediate')
       d.putMember(member('lost'))
       await expect(d.whenDurable()).rejects.toMatchObject({ code: 'io' })
+      // Until the store answers again, the cache still shows the write that failed.
+      expect(d.getMember('lost')).not.toBeNull()
       const reloaded = nextChange(d, (c) => c.reloaded)
+      // The other relay wrote nothing: its LISTEN coming back is what makes it read again.
+      const relistened = nextChange(other, (c) => c.reloaded)
       await cluster.start()
       await reloaded
       expect(d.getMember('lost')).toBeNull()
       expect(d.getMember('kept')).not.toBeNull()
+      await relistened
+      const heard = nextChange(other, (c) => c.members.includes('after'))
       d.putMember(member('after'))
       await d.whenDurable()
-      expect(d.getMember('after')).not.toBeNull()
+      await heard
+      expect(other.getMember('after')?.id).toBe('after')
     } finally {
       await d.close()
+      await other.close()
       await sql.end({ timeout: 1 })
+      await otherSql.end({ timeout: 1 })
       await cluster.destroy()
     }
   }, 60_000)
