@@ -49,6 +49,19 @@ const member = (id: string): MemberRecord => ({
   createdAt: 1,
 })
 
+const reply = {
+  activityId: 'r1',
+  attempt: 1,
+  phoneNumberId: 'pn1',
+  conversationId: 'c1',
+  memberId: 'm1',
+  provider: 'twilio' as const,
+  from: '+14155550100',
+  to: '+14155550199',
+  body: 'On our way',
+  createdAt: 1000,
+}
+
 /** The next change `d` hears from another relay that satisfies `wanted`. */
 const nextChange = (d: PostgresDirectory, wanted: (c: DirectoryChange) => boolean) =>
   new Promise<DirectoryChange>((resolve) => {
@@ -128,6 +141,24 @@ describe('the directory on PostgreSQL, shared by two relays', () => {
     expect(d.getDeviceOwner('d2')).toBeNull()
     expect(d.getMember('m1')?.name).toBe('m1')
     await d.close()
+  })
+
+  it('the writes of one turn reach the store in call order', async () => {
+    await both()
+    for (let i = 0; i < 5; i++) {
+      a.putMember({ ...member('m1'), name: `name ${i}` })
+      a.grantAccess('m1', 'pn1')
+      a.revokeAccess('m1', 'pn1')
+      a.enqueueOutgoing({ ...reply, attempt: i + 1 })
+      a.startOutgoing('r1', i + 1, i)
+    }
+    a.grantAccess('m1', 'pn2')
+    await a.whenDurable()
+    const c = await createPostgresDirectory(sql, { instanceId: 'c' })
+    expect(c.getMember('m1')?.name).toBe('name 4')
+    expect(c.listAccess('m1')).toEqual(['pn2'])
+    expect(c.getOutgoing('r1')).toMatchObject({ attempt: 5, state: 'in-flight', startedAt: 4 })
+    await c.close()
   })
 
   it('[S2] a refresh token rotated on both relays at once rotates on exactly one', async () => {

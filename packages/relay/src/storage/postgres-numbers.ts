@@ -90,11 +90,10 @@ export function createPostgresNumbers(
           ...had.map((m) => rowRef(Table.Access, compositeKey(m, id))),
         ],
         tables: [Table.PhoneNumbers, Table.Credentials, Table.Access],
-        run: async (tx) => {
-          await tx`delete from phone_numbers where id = ${id}`
-          await tx`delete from phone_number_credentials where phone_number_id = ${id}`
-          await tx`delete from access where phone_number_id = ${id}`
-        },
+        run: (tx) => tx`
+          with gone as (delete from phone_numbers where id = ${id}),
+            sealed as (delete from phone_number_credentials where phone_number_id = ${id})
+          delete from access where phone_number_id = ${id}`,
       })
       return had.sort()
     },

@@ -24,6 +24,7 @@ export interface Write {
   whole?: boolean
   /** A conditional write: `run` resolves false when the store had decided otherwise. */
   conditional?: boolean
+  /** Sends its one statement at once (the queue pipelines them); reads back only after it. */
   run(tx: postgres.TransactionSql): Promise<unknown>
 }
 
@@ -101,30 +102,50 @@ export function createWriteQueue(options: WriteQueueOptions): WriteQueue {
     return { group, promise }
   }
 
-  /** Commits groups in one transaction; returns those whose conditional write lost. */
+  /**
+   * Commits groups in one transaction; returns those whose conditional write lost. Statements are
+   * pipelined (sent without waiting for the previous answer, in call order) except around a
+   * group that needs a savepoint.
+   */
   async function commit(groups: Group[]): Promise<Group[]> {
-    const lost: Group[] = []
+    const lost = new Set<Group>()
     await sql.begin(async (tx) => {
+      let sent: { group: Group; conditional: boolean; result: Promise<unknown> }[] = []
+      const answered = async () => {
+        const waiting = sent
+        sent = []
+        const results = await Promise.allSettled(waiting.map((s) => s.result))
+        results.forEach((r, i) => {
+          if (r.status === 'rejected') throw r.reason
+          if (waiting[i]!.conditional && r.value === false) lost.add(waiting[i]!.group)
+        })
+      }
       for (const group of groups) {
         const { writes } = group
-        if (!writes.some((w) => w.conditional)) {
-          for (const w of writes) await w.run(tx)
+        // A lone conditional write that lost changed nothing: no savepoint needed.
+        if (writes.length === 1 || !writes.some((w) => w.conditional)) {
+          for (const w of writes) {
+            const result = w.run(tx)
+            // postgres.js sends a query once something awaits it: now, so in call order.
+            result.catch(() => {})
+            sent.push({ group, conditional: w.conditional === true, result })
+          }
           continue
         }
-        const runAll = async (t: postgres.TransactionSql) => {
-          for (const w of writes) if ((await w.run(t)) === false && w.conditional) throw new Lost()
-        }
+        await answered()
         try {
-          // A lone conditional write that lost changed nothing: no savepoint needed.
-          if (writes.length === 1) await runAll(tx)
-          else await tx.savepoint(runAll)
+          await tx.savepoint(async (sp) => {
+            for (const w of writes)
+              if ((await w.run(sp)) === false && w.conditional) throw new Lost()
+          })
         } catch (error) {
           if (!(error instanceof Lost)) throw error
-          lost.push(group)
+          lost.add(group)
         }
       }
+      await answered()
     })
-    return lost
+    return groups.filter((g) => lost.has(g))
   }
 
   async function settle(groups: Group[], lost: Group[]) {
