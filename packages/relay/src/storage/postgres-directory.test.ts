@@ -207,7 +207,11 @@ describe('the directory on PostgreSQL, shared by two relays', () => {
         d.putMember({ ...member(id), email: `${id}@example.com` })
         d.grantAccess(id, 'pn1')
       })
-    const { won, lost } = await race(accept(a, 'ma'), accept(b, 'mb'))
+    const accepting = [accept(a, 'ma'), accept(b, 'mb')] as const
+    // Written in the same turn, so in the same batch as the acceptance: kept whoever lost.
+    a.setMeta('batched', 'a')
+    b.setMeta('batched-b', 'b')
+    const { won, lost } = await race(...accepting)
     expect(won).toHaveLength(1)
     expect(lost[0]).toBeInstanceOf(StorageError)
     expect(lost[0]?.code).toBe('conflict')
@@ -217,6 +221,7 @@ describe('the directory on PostgreSQL, shared by two relays', () => {
       expect(['ma', 'mb']).toContain(winner)
       expect(fresh.listMembers().map((m) => m.id)).toEqual([winner])
       expect(fresh.listAccess(winner === 'ma' ? 'mb' : 'ma')).toEqual([])
+      expect([fresh.getMeta('batched'), fresh.getMeta('batched-b')]).toEqual(['a', 'b'])
       // Neither relay's cache keeps the loser's member.
       for (const d of [a, b]) {
         expect(d.getInvite('i1')?.usedBy).toBe(winner)
