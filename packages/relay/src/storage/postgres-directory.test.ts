@@ -250,6 +250,21 @@ describe('the directory on PostgreSQL, shared by two relays', () => {
     expect(b.getClientOwner('r', 7)).toBe('ma')
   })
 
+  it('[O4] a reply started on both relays at once is taken in flight by one of them', async () => {
+    await both()
+    const seen = nextChange(b, (c) => c.parts.includes('outbox'))
+    a.enqueueOutgoing(reply)
+    await seen
+    const { won, lost, firstWon } = await race(
+      a.durably(() => a.startOutgoing('r1', 1, 100)),
+      b.durably(() => b.startOutgoing('r1', 1, 200)),
+    )
+    expect(won).toHaveLength(1)
+    expect(lost.map((e) => e.code)).toEqual(['conflict'])
+    const started = { state: 'in-flight', startedAt: firstWon ? 100 : 200 }
+    expect((firstWon ? b : a).getOutgoing('r1')).toMatchObject(started)
+  })
+
   it('[W6] an activity recorded on both relays at once is applied by one of them', async () => {
     await both()
     const { won, lost } = await race(
