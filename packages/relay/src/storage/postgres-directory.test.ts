@@ -117,6 +117,32 @@ describe('the directory on PostgreSQL, shared by two relays', () => {
     expect(b.getPhoneNumber('pn1')?.name).toBe('Sales')
   })
 
+  it('access revoked or a rule changed on one relay is reported to the other, naming the member', async () => {
+    await both()
+    a.grantAccess('m1', 'pn1')
+    a.grantAccess('m2', 'pn1')
+    await nextChange(b, () => b.listAccess('m2').length > 0)
+    const revoked = nextChange(b, (c) => c.parts.includes('access'))
+    a.revokeAccess('m1', 'pn1')
+    expect(await revoked).toMatchObject({ parts: ['access'], members: ['m1'], reloaded: false })
+    expect(b.listAccess('m1')).toEqual([])
+    const before = b.rulesRevision()
+    const ruled = nextChange(b, (c) => c.parts.includes('rules'))
+    a.putRule({
+      id: 'r1',
+      phoneNumberId: 'pn1',
+      kind: 'mute',
+      name: 'Muted',
+      field: 'sender',
+      pattern: '#####',
+      createdBy: 'm2',
+      createdAt: 1,
+    })
+    await ruled
+    expect(b.rulesRevision()).not.toBe(before)
+    expect(b.listRules('pn1').map((r) => r.id)).toEqual(['r1'])
+  })
+
   it('durably() resolves once committed; a transaction that throws leaves nothing behind', async () => {
     await both()
     await a.durably(() => a.putMember(member('m1')))
