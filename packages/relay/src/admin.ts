@@ -243,8 +243,11 @@ export function createAdmin(deps: AdminDeps): Admin {
       if (m.role === 'owner') ownerOnly(actor, 'remove an owner')
       keepAnOwner(m, 'remove')
       const removed = m.deactivatedAt === undefined ? { ...m, deactivatedAt: now() } : m
-      storage.putMember(removed)
-      storage.endSessions(memberId, now(), 'member-removed')
+      // Committed before anything is announced: no relay sharing the store lets them back in.
+      await storage.durably(() => {
+        storage.putMember(removed)
+        storage.endSessions(memberId, now(), 'member-removed')
+      })
       // Every socket of the member, whichever session opened it: nothing more in or out.
       closeWhere((c) => c.memberId === memberId, CloseCode.SessionEnded, 'member removed')
       await writeRoom('workspace', (doc) => setMember(doc, workspaceMember(removed), RELAY_ORIGIN))
@@ -267,8 +270,11 @@ export function createAdmin(deps: AdminDeps): Admin {
       const passwordHash = await hashPassword(password)
       // Checked again on the record as it is after the hash: a removal or a role change made
       // meanwhile stays (the reset writes the hash only).
-      storage.putMember({ ...allowed(), passwordHash })
-      closeSessions(storage.endSessions(memberId, now(), 'password-reset'), 'password reset')
+      const ended = await storage.durably(() => {
+        storage.putMember({ ...allowed(), passwordHash })
+        return storage.endSessions(memberId, now(), 'password-reset')
+      })
+      closeSessions(ended, 'password reset')
       log({ level: 'info', msg: 'password reset', member: memberId, by: actor?.id ?? 'operator' })
     },
     listSessions(memberId, options = {}) {

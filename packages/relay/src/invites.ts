@@ -17,6 +17,7 @@ import {
   type MemberRole,
   type RelayStorage,
 } from './storage/relay-storage.ts'
+import { isConflict } from './storage/storage-error.ts'
 
 /** [I2] How long an invite link works. */
 export const INVITE_TTL_MS = 7 * 24 * 60 * 60 * 1000
@@ -201,13 +202,19 @@ export function createInvites(deps: InvitesDeps): Invites {
       delete member.deactivatedAt
       const numbers = invite.phoneNumberIds.filter((id) => storage.getPhoneNumber(id) !== null)
       const dropped = existing ? storage.listAccess(existing.id) : []
-      storage.transaction(() => {
-        if (!storage.useInvite(invite.id, t, member.id))
-          throw new AdminError(410, 'token', 'invite already used')
-        storage.putMember(member)
-        for (const id of dropped) storage.revokeAccess(member.id, id)
-        for (const id of numbers) storage.grantAccess(member.id, id)
-      })
+      // Committed before the member is announced; of two relays accepting at once, the store
+      // keeps one and the other is told the invite was used.
+      await storage
+        .durably(() => {
+          if (!storage.useInvite(invite.id, t, member.id))
+            throw new AdminError(410, 'token', 'invite already used')
+          storage.putMember(member)
+          for (const id of dropped) storage.revokeAccess(member.id, id)
+          for (const id of numbers) storage.grantAccess(member.id, id)
+        })
+        .catch((error: unknown) => {
+          throw isConflict(error) ? new AdminError(410, 'token', 'invite already used') : error
+        })
       await writeRoom('workspace', (doc) => {
         setMember(doc, workspaceMember(member), RELAY_ORIGIN)
         for (const id of dropped) revokeAccess(doc, member.id, id, RELAY_ORIGIN)

@@ -18,6 +18,7 @@ import { quoSend } from './providers/quo-send.ts'
 import { telnyxSend } from './providers/telnyx-send.ts'
 import { twilioSend } from './providers/twilio-send.ts'
 import type { OutboxRow, RelayStorage } from './storage/relay-storage.ts'
+import { isConflict } from './storage/storage-error.ts'
 
 export const UNKNOWN_REASON = 'could not confirm — check and resend'
 
@@ -112,14 +113,26 @@ export function createOutboxSender(deps: OutboxSenderDeps): OutboxSender {
 
   const fail = (row: OutboxRow, reason: string) => deliveries.report(row, 'failed', { reason })
 
+  /**
+   * [O4] Takes the row in flight, committed before any request is written; false when it is not
+   * queued at this attempt any more, or another relay sharing the store took it first.
+   */
+  const start = (row: OutboxRow) =>
+    storage
+      .durably(() => storage.startOutgoing(row.activityId, row.attempt, now()))
+      .catch((error: unknown) => {
+        if (isConflict(error)) return false
+        throw error
+      })
+
   async function send(row: OutboxRow): Promise<void> {
     const account = deps.accounts.get(row.phoneNumberId)
     if (account?.provider !== row.provider) {
-      if (storage.startOutgoing(row.activityId, row.attempt, now()))
+      if (await start(row))
         await fail(row, `the number is no longer connected through ${row.provider}`)
       return
     }
-    if (!storage.startOutgoing(row.activityId, row.attempt, now())) return
+    if (!(await start(row))) return
     const started: OutboxRow = { ...row, state: 'in-flight', startedAt: now() }
     const result: SendResult = await clients[row.provider].send({
       account,

@@ -10,6 +10,7 @@
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto'
 import { issueToken, type TokenClaims } from './auth.ts'
 import type { MemberRecord, RelayStorage, SessionRecord } from './storage/relay-storage.ts'
+import { isConflict } from './storage/storage-error.ts'
 
 export interface SessionOptions {
   storage: RelayStorage
@@ -124,19 +125,30 @@ export function createSessions(options: SessionOptions) {
     ): Promise<{ ok: true; member: MemberRecord; tokens: IssuedTokens } | SessionCheck> {
       const parsed = parseRefreshToken(refreshToken)
       if (!parsed) return { ok: false, reason: 'invalid' }
-      const state = live(parsed.sessionId)
-      if (!state.ok) return state
-      const { session, member } = state
-      if (parsed.gen === session.refreshGen) {
-        if (!storage.rotateSession(session.id, session.refreshGen, now()))
-          return { ok: false, reason: 'invalid' }
-        const rotated = { ...session, refreshGen: session.refreshGen + 1 }
-        return { ok: true, member, tokens: await tokens(member, rotated) }
+      // A second round only after a conflict: another relay rotated or ended the session at the
+      // same moment, and the directory now shows what it decided.
+      for (let round = 0; ; round++) {
+        const state = live(parsed.sessionId)
+        if (!state.ok) return state
+        const { session, member } = state
+        try {
+          if (parsed.gen === session.refreshGen) {
+            // Committed before the new token leaves: one token rotates once, across relays too.
+            const rotated = await storage.durably(() =>
+              storage.rotateSession(session.id, session.refreshGen, now()),
+            )
+            if (!rotated) return { ok: false, reason: 'invalid' }
+            const next = { ...session, refreshGen: session.refreshGen + 1 }
+            return { ok: true, member, tokens: await tokens(member, next) }
+          }
+          if (parsed.gen === session.refreshGen - 1 && now() - session.refreshedAt <= reuseGraceMs)
+            return { ok: true, member, tokens: await tokens(member, session) }
+          await storage.durably(() => storage.endSession(session.id, now(), 'refresh-token-reused'))
+          return { ok: false, reason: 'reused', sessionId: session.id }
+        } catch (error) {
+          if (!isConflict(error) || round > 0) throw error
+        }
       }
-      if (parsed.gen === session.refreshGen - 1 && now() - session.refreshedAt <= reuseGraceMs)
-        return { ok: true, member, tokens: await tokens(member, session) }
-      storage.endSession(session.id, now(), 'refresh-token-reused')
-      return { ok: false, reason: 'reused', sessionId: session.id }
     },
 
     /** The live session a refresh token of any generation names (sign-out without an access token). */

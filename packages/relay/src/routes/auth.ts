@@ -21,6 +21,7 @@ import { publicMember } from '../member-views.ts'
 import type { Metrics } from '../metrics.ts'
 import type { SessionRefusal, Sessions } from '../sessions.ts'
 import type { PhoneNumberRecord, RelayStorage } from '../storage/relay-storage.ts'
+import { isConflict } from '../storage/storage-error.ts'
 
 export interface AuthDeps {
   storage: RelayStorage
@@ -134,7 +135,14 @@ export function authRoutes(deps: AuthDeps): Hono<Vars> {
       metrics.authFailure('logout')
       throw jsonError(401, 'no live session: a valid access or refresh token is required')
     }
-    storage.endSession(sessionId, now(), 'logout')
+    // Committed before the answer, so no other relay accepts the session after it; ended by
+    // another relay meanwhile (a conflict) is ended all the same.
+    const id = sessionId
+    await storage
+      .durably(() => storage.endSession(id, now(), 'logout'))
+      .catch((error) => {
+        if (!isConflict(error)) throw error
+      })
     closeSessions([sessionId], 'signed out')
     return c.json({ ok: true })
   })

@@ -337,6 +337,22 @@ export function runDirectoryContract(name: string, make: () => Promise<Directory
       expect(d.getDeviceOwner('dev')).toBe('m1')
     })
 
+    it('durably() decides at once, resolves with what its function returns, its writes kept; a throw in it rejects with that error', async () => {
+      const h = await harness()
+      const d = h.directory
+      const bound = d.durably(() => {
+        d.putMember(member('m1'))
+        return d.bindDevice('dev', 'm1')
+      })
+      expect(d.getDeviceOwner('dev')).toBe('m1')
+      await expect(bound).resolves.toBe(true)
+      await expect(d.durably(() => JSON.parse('not json'))).rejects.toThrow(SyntaxError)
+      const again = await h.reopen()
+      open.push(again)
+      expect(again.directory.getMember('m1')?.id).toBe('m1')
+      expect(again.directory.getDeviceOwner('dev')).toBe('m1')
+    })
+
     it('everything written is there after a restart', async () => {
       const h = await harness()
       h.directory.putMember(member('m', { createdAt: 0 }))

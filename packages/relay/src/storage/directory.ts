@@ -135,11 +135,21 @@ export interface Directory extends InviteStore, RuleStore {
   /** Runs the table writes in `fn` atomically (one commit). */
   transaction<T>(fn: () => T): T
   /**
-   * Resolves once every write made before the call is durable. The conversation index, activity
-   * ids, client bindings and provider calls may be committed with the room log's next commit
-   * (seen by reads at once); every other write is durable when its method returns.
+   * Resolves once every write made before the call is durable. On SQLite the conversation index,
+   * activity ids, client bindings and provider calls may be committed with the room log's next
+   * commit (seen by reads at once) and every other write is durable when its method returns; on a
+   * networked store (PostgreSQL) every write is durable here. Rejects if one of them failed.
    */
   whenDurable(): Promise<void>
+  /**
+   * Runs `fn` as a `transaction` (its decisions made at once, from what this relay knows) and
+   * resolves with its result once its writes are durable. Rejects with StorageError `conflict`
+   * when one of its conditional writes — a refresh token rotated, a session ended, an invite used
+   * or revoked, a first binding, an activity recorded, an outgoing reply started — lost to another
+   * relay sharing the store: none of `fn`'s writes are kept, and reads already show what the
+   * store decided. An embedded store decides alone and never rejects so.
+   */
+  durably<T>(fn: () => T): Promise<T>
   /** The member who first wrote structs under a Yjs client id in a room [M8], or null. */
   getClientOwner(room: string, client: number): string | null
   /** Binds a client id to a member in a room; the first binding stays (false if taken). */

@@ -226,6 +226,9 @@ export function createMemoryStorage(): MemoryStorage {
     },
     transaction: (fn) => fn(),
     whenDurable: () => Promise.resolve(),
+    async durably(fn) {
+      return fn()
+    },
     getClientOwner: (room, client) => clientOwners.get(`${room}\u241f${client}`) ?? null,
     bindClient(room, client, memberId) {
       open()

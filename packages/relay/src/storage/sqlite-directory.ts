@@ -319,6 +319,11 @@ export function createSqliteDirectory(
     },
     transaction: (fn) => db.transaction(fn)(),
     whenDurable: () => lastQueued,
+    async durably(fn) {
+      const result = db.transaction(fn)()
+      await lastQueued
+      return result
+    },
     getClientOwner: clientOwner,
     bindClient(room, client, memberId) {
       ensureOpen()

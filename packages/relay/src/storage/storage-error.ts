@@ -5,6 +5,11 @@ export const StorageErrorCode = {
   Unreadable: 'unreadable',
   Closed: 'closed',
   Io: 'io',
+  /**
+   * A conditional write lost to another relay sharing the store (a refresh token rotated, an
+   * invite used, a binding made there first): none of its transaction's writes were kept.
+   */
+  Conflict: 'conflict',
 } as const
 export type StorageErrorCode = (typeof StorageErrorCode)[keyof typeof StorageErrorCode]
 
@@ -25,4 +30,9 @@ export function isStorageFailure(err: unknown): boolean {
   if (err instanceof StorageError) return true
   const code = (err as { code?: unknown } | null)?.code
   return typeof code === 'string' && code.startsWith('SQLITE_')
+}
+
+/** True when a conditional write lost to another relay (see Directory.durably). */
+export function isConflict(err: unknown): boolean {
+  return err instanceof StorageError && err.code === StorageErrorCode.Conflict
 }
