@@ -1,0 +1,131 @@
+/**
+ * @module How the room log on PostgreSQL commits appends: group commit without a timer. The
+ * appends made in one synchronous run go out together as one statement (arrays in call order),
+ * which is one transaction, one WAL flush and one round trip; whatever arrives while it is being
+ * committed goes out as the next one the moment it returns. Appends resolve only once their
+ * statement returned, in call order, so each room's appends keep their order and their ids
+ * increase. Each append carries its room's fence: an append under an outdated fence is not
+ * written and rejects with StorageError('fenced').
+ */
+import { crc32 } from 'node:zlib'
+import type { Sql } from './postgres-connect.ts'
+import { RoomLogSql } from './postgres-log-schema.ts'
+import { StorageError } from './storage-error.ts'
+
+interface PendingAppend {
+  room: string
+  data: Uint8Array
+  resolve: (id: number) => void
+  reject: (error: unknown) => void
+}
+
+export interface LogAppenderOptions {
+  sql: Sql
+  /**
+   * The room's fence, claiming the room first if this store never did; null when the room was
+   * taken by another relay (its appends are refused until it is loaded again).
+   */
+  fenceOf(room: string): string | null | Promise<string | null>
+  /** Called once per commit for each room whose appends were refused for an outdated fence. */
+  fenced(room: string): void
+  /** Told the outcome of each statement (null: it returned), for the store's health. */
+  outcome(error: unknown): void
+}
+
+export interface LogAppender {
+  append(room: string, data: Uint8Array): Promise<number>
+  /** Statements that appended (one commit each); for tests and metrics. */
+  readonly appendCommits: number
+  /** Resolves once nothing is queued or being committed. */
+  drain(): Promise<void>
+}
+
+const BYTEA = 17
+const asBuffer = (data: Uint8Array) => Buffer.from(data.buffer, data.byteOffset, data.byteLength)
+
+export const fencedError = (room: string) =>
+  new StorageError('fenced', `room ${room} was taken by another relay (a newer fence)`)
+
+export function createLogAppender(options: LogAppenderOptions): LogAppender {
+  const { sql } = options
+  let queue: PendingAppend[] = []
+  let inflight = false
+  let scheduled = false
+  let appendCommits = 0
+  let drained: (() => void)[] = []
+
+  /** The batch's ids by position (undefined: refused for its fence) and the rooms refused. */
+  const send = async (batch: PendingAppend[]) => {
+    const fences = await Promise.all(batch.map((a) => options.fenceOf(a.room)))
+    const sent = batch.flatMap((_, i) => (fences[i] === null ? [] : [i]))
+    const ids: (number | undefined)[] = new Array(batch.length)
+    if (sent.length > 0) {
+      const rows = await sql.unsafe<{ ord: number; seq: string }[]>(
+        RoomLogSql.appendBatch,
+        [
+          sent.map((i) => batch[i]!.room),
+          sent.map((i) => fences[i]!),
+          // Typed: an array of Buffers would otherwise be sent as one bytea.
+          sql.array(sent.map((i) => asBuffer(batch[i]!.data)) as never[], BYTEA),
+          sent.map((i) => crc32(batch[i]!.data) | 0),
+        ] as never[],
+        { prepare: true },
+      )
+      appendCommits++
+      for (const row of rows) ids[sent[row.ord - 1]!] = Number(row.seq)
+    }
+    const refused = new Set<string>()
+    batch.forEach((a, i) => ids[i] === undefined && refused.add(a.room))
+    return { ids, refused }
+  }
+
+  const flush = async () => {
+    scheduled = false
+    if (inflight || queue.length === 0) return
+    const batch = queue
+    queue = []
+    inflight = true
+    try {
+      const { ids, refused } = await send(batch)
+      options.outcome(null)
+      for (const room of refused) options.fenced(room)
+      batch.forEach((a, i) => {
+        const id = ids[i]
+        if (id === undefined) a.reject(fencedError(a.room))
+        else a.resolve(id)
+      })
+    } catch (cause) {
+      options.outcome(cause)
+      const error =
+        cause instanceof StorageError
+          ? cause
+          : new StorageError('io', 'cannot append updates', { cause })
+      for (const a of batch) a.reject(error)
+    } finally {
+      inflight = false
+    }
+    // What arrived while that commit was written goes out as the next one, at once.
+    if (queue.length > 0) return flush()
+    const waiting = drained
+    drained = []
+    for (const done of waiting) done()
+  }
+
+  return {
+    get appendCommits() {
+      return appendCommits
+    },
+    append(room, data) {
+      return new Promise<number>((resolve, reject) => {
+        queue.push({ room, data, resolve, reject })
+        if (scheduled || inflight) return
+        scheduled = true
+        queueMicrotask(() => void flush())
+      })
+    },
+    drain() {
+      if (!inflight && queue.length === 0) return Promise.resolve()
+      return new Promise<void>((resolve) => drained.push(resolve))
+    },
+  }
+}
