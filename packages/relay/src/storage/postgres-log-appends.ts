@@ -1,6 +1,7 @@
 /**
  * @module How the room log on PostgreSQL commits appends: group commit without a timer. The
- * appends made in one synchronous run go out together as one statement (arrays in call order),
+ * appends made in one event-loop turn (the relay's rooms each flush theirs in a setImmediate
+ * callback of the same turn) go out together at its end as one statement (arrays in call order),
  * which is one transaction, one WAL flush and one round trip; whatever arrives while it is being
  * committed goes out as the next one the moment it returns. Appends resolve only once their
  * statement returned, in call order, so each room's appends keep their order and their ids
@@ -120,7 +121,8 @@ export function createLogAppender(options: LogAppenderOptions): LogAppender {
         queue.push({ room, data, resolve, reject })
         if (scheduled || inflight) return
         scheduled = true
-        queueMicrotask(() => void flush())
+        // setImmediate, not a microtask: microtasks run between the turn's callbacks.
+        setImmediate(() => void flush())
       })
     },
     drain() {

@@ -62,6 +62,18 @@ describe('the room log on PostgreSQL', () => {
     expect(ids).toEqual([...ids].sort((a, b) => a - b))
     await log.appendUpdate('g:a', bytes(99))
     expect(log.appendCommits - before).toBe(2)
+    // As the relay's rooms do: each flushes its batch in a callback of its own, in one turn.
+    const spread = await Promise.all(
+      Array.from(
+        { length: 20 },
+        (_, i) =>
+          new Promise<number>((resolve, reject) =>
+            setImmediate(() => void log.appendUpdate(`g:${i}`, bytes(i)).then(resolve, reject)),
+          ),
+      ),
+    )
+    expect(log.appendCommits - before).toBe(3)
+    expect(spread).toEqual([...spread].sort((a, b) => a - b))
   })
 
   it('a snapshot that fails its checksum is refused as unreadable', async () => {
