@@ -139,6 +139,15 @@ describe('the room log on PostgreSQL', () => {
     expect(stored).toEqual(written)
   })
 
+  it('a room only loaded (claimed) is not listed: nothing of it is stored', async () => {
+    const { log } = await open()
+    await log.loadRoom('l:empty')
+    await log.appendUpdate('l:full', bytes(1))
+    const rooms = await log.listRooms()
+    expect(rooms).toContain('l:full')
+    expect(rooms).not.toContain('l:empty')
+  })
+
   it('check() passes while the store can reach PostgreSQL and throws once it is closed', async () => {
     const { log } = await open()
     await log.listRooms()
