@@ -28,7 +28,7 @@ export interface LogAppenderOptions {
    */
   fenceOf(room: string): string | null | Promise<string | null>
   /** Called once per commit for each room whose appends were refused for an outdated fence. */
-  fenced(room: string): void
+  fenced(room: string, fence: string): void
   /** Told the outcome of each statement (null: it returned), for the store's health. */
   outcome(error: unknown): void
 }
@@ -75,8 +75,9 @@ export function createLogAppender(options: LogAppenderOptions): LogAppender {
       appendCommits++
       for (const row of rows) ids[sent[row.ord - 1]!] = Number(row.seq)
     }
-    const refused = new Set<string>()
-    batch.forEach((a, i) => ids[i] === undefined && refused.add(a.room))
+    /** Each room refused, with the fence it was refused under (null: known lost already). */
+    const refused = new Map<string, string | null>()
+    batch.forEach((a, i) => ids[i] === undefined && refused.set(a.room, fences[i]!))
     return { ids, refused }
   }
 
@@ -89,7 +90,7 @@ export function createLogAppender(options: LogAppenderOptions): LogAppender {
     try {
       const { ids, refused } = await send(batch)
       options.outcome(null)
-      for (const room of refused) options.fenced(room)
+      for (const [room, fence] of refused) if (fence !== null) options.fenced(room, fence)
       batch.forEach((a, i) => {
         const id = ids[i]
         if (id === undefined) a.reject(fencedError(a.room))

@@ -81,7 +81,7 @@ export function createPostgresRoomLog(sql: Sql, options: PostgresRoomLogOptions)
       return rows
     } catch (cause) {
       outcome(cause)
-      throw new StorageError('io', 'the room log cannot be reached', { cause })
+      throw new StorageError('io', 'a room log statement failed', { cause })
     }
   }
   const claim = (room: string): Promise<string> => {
@@ -103,8 +103,9 @@ export function createPostgresRoomLog(sql: Sql, options: PostgresRoomLogOptions)
   }
   /** The room's fence, claiming it the first time; null once another relay took it. */
   const fenceOf = (room: string) => (lost.has(room) ? null : (fences.get(room) ?? claim(room)))
-  const fenced = (room: string) => {
-    if (lost.has(room)) return
+  /** `fence` was refused: the room is lost, unless it was claimed again since. */
+  const fenced = (room: string, fence: string) => {
+    if (lost.has(room) || fences.get(room) !== fence) return
     lost.add(room)
     fences.delete(room)
     options.onFenced?.(room)
@@ -182,7 +183,7 @@ export function createPostgresRoomLog(sql: Sql, options: PostgresRoomLogOptions)
         upToId,
       ])
       if (row?.held !== 1) {
-        fenced(room)
+        fenced(room, fence)
         throw fencedError(room)
       }
     },
@@ -218,7 +219,7 @@ export function createPostgresRoomLog(sql: Sql, options: PostgresRoomLogOptions)
         throw new StorageError('io', `cannot start a new epoch of room ${room}`, { cause })
       }
       if (!held) {
-        fenced(room)
+        fenced(room, fence)
         throw fencedError(room)
       }
     },
