@@ -9,6 +9,7 @@
  * written and rejects with StorageError('fenced').
  */
 import { crc32 } from 'node:zlib'
+import type { TransactionSql } from 'postgres'
 import type { Sql } from './postgres-connect.ts'
 import { RoomLogSql } from './postgres-log-schema.ts'
 import { StorageError } from './storage-error.ts'
@@ -17,6 +18,15 @@ interface PendingAppend {
   room: string
   data: Uint8Array
   resolve: (id: number) => void
+  reject: (error: unknown) => void
+}
+
+/** A write of another part of the store that must commit with the next appends (index rows). */
+export type CommitWrite = (tx: TransactionSql) => Promise<unknown>
+
+interface PendingWrite {
+  write: CommitWrite
+  resolve: () => void
   reject: (error: unknown) => void
 }
 
@@ -35,6 +45,11 @@ export interface LogAppenderOptions {
 
 export interface LogAppender {
   append(room: string, data: Uint8Array): Promise<number>
+  /**
+   * Runs `write` in the transaction of the next appends, before them (so what it writes is never
+   * durable after them); resolves once committed. Without such writes a commit is one statement.
+   */
+  withNextCommit(write: CommitWrite): Promise<void>
   /** Statements that appended (one commit each); for tests and metrics. */
   readonly appendCommits: number
   /** Resolves once nothing is queued or being committed. */
@@ -50,18 +65,19 @@ export const fencedError = (room: string) =>
 export function createLogAppender(options: LogAppenderOptions): LogAppender {
   const { sql } = options
   let queue: PendingAppend[] = []
+  let writes: PendingWrite[] = []
   let inflight = false
   let scheduled = false
   let appendCommits = 0
   let drained: (() => void)[] = []
 
   /** The batch's ids by position (undefined: refused for its fence) and the rooms refused. */
-  const send = async (batch: PendingAppend[]) => {
+  const send = async (batch: PendingAppend[], alongside: PendingWrite[]) => {
     const fences = await Promise.all(batch.map((a) => options.fenceOf(a.room)))
     const sent = batch.flatMap((_, i) => (fences[i] === null ? [] : [i]))
     const ids: (number | undefined)[] = new Array(batch.length)
-    if (sent.length > 0) {
-      const rows = await sql.unsafe<{ ord: number; seq: string }[]>(
+    const append = (tx: Sql | TransactionSql) =>
+      tx.unsafe<{ ord: number; seq: string }[]>(
         RoomLogSql.appendBatch,
         [
           sent.map((i) => batch[i]!.room),
@@ -72,6 +88,14 @@ export function createLogAppender(options: LogAppenderOptions): LogAppender {
         ] as never[],
         { prepare: true },
       )
+    if (sent.length > 0 || alongside.length > 0) {
+      const rows =
+        alongside.length === 0
+          ? await append(sql)
+          : await sql.begin(async (tx) => {
+              for (const w of alongside) await w.write(tx)
+              return sent.length > 0 ? append(tx) : []
+            })
       appendCommits++
       for (const row of rows) ids[sent[row.ord - 1]!] = Number(row.seq)
     }
@@ -83,13 +107,16 @@ export function createLogAppender(options: LogAppenderOptions): LogAppender {
 
   const flush = async () => {
     scheduled = false
-    if (inflight || queue.length === 0) return
+    if (inflight || (queue.length === 0 && writes.length === 0)) return
     const batch = queue
+    const alongside = writes
     queue = []
+    writes = []
     inflight = true
     try {
-      const { ids, refused } = await send(batch)
+      const { ids, refused } = await send(batch, alongside)
       options.outcome(null)
+      for (const w of alongside) w.resolve()
       for (const [room, fence] of refused) if (fence !== null) options.fenced(room, fence)
       batch.forEach((a, i) => {
         const id = ids[i]
@@ -102,15 +129,22 @@ export function createLogAppender(options: LogAppenderOptions): LogAppender {
         cause instanceof StorageError
           ? cause
           : new StorageError('io', 'cannot append updates', { cause })
-      for (const a of batch) a.reject(error)
+      for (const a of [...alongside, ...batch]) a.reject(error)
     } finally {
       inflight = false
     }
     // What arrived while that commit was written goes out as the next one, at once.
-    if (queue.length > 0) return flush()
+    if (queue.length > 0 || writes.length > 0) return flush()
     const waiting = drained
     drained = []
     for (const done of waiting) done()
+  }
+
+  const schedule = () => {
+    if (scheduled || inflight) return
+    scheduled = true
+    // setImmediate, not a microtask: microtasks run between the turn's callbacks.
+    setImmediate(() => void flush())
   }
 
   return {
@@ -120,14 +154,17 @@ export function createLogAppender(options: LogAppenderOptions): LogAppender {
     append(room, data) {
       return new Promise<number>((resolve, reject) => {
         queue.push({ room, data, resolve, reject })
-        if (scheduled || inflight) return
-        scheduled = true
-        // setImmediate, not a microtask: microtasks run between the turn's callbacks.
-        setImmediate(() => void flush())
+        schedule()
+      })
+    },
+    withNextCommit(write) {
+      return new Promise<void>((resolve, reject) => {
+        writes.push({ write, resolve, reject })
+        schedule()
       })
     },
     drain() {
-      if (!inflight && queue.length === 0) return Promise.resolve()
+      if (!inflight && queue.length === 0 && writes.length === 0) return Promise.resolve()
       return new Promise<void>((resolve) => drained.push(resolve))
     },
   }

@@ -76,6 +76,22 @@ describe('the room log on PostgreSQL', () => {
     expect(spread).toEqual([...spread].sort((a, b) => a - b))
   })
 
+  it('a write of another part commits in the transaction of the next appends, before them, or fails with them', async () => {
+    const { sql, log } = await open()
+    await sql`create table if not exists bindings (room text, client bigint, unique (room, client))`
+    const before = log.appendCommits
+    const bound = log.withNextCommit((tx) => tx`insert into bindings values ('w:r', 7)`)
+    const id = await log.appendUpdate('w:r', bytes(1))
+    await bound
+    expect(log.appendCommits - before).toBe(1)
+    expect(await sql`select client from bindings where room = 'w:r'`).toEqual([{ client: '7' }])
+    const broken = log.withNextCommit((tx) => tx`insert into bindings values ('w:r', 7)`)
+    const lost = log.appendUpdate('w:r', bytes(2))
+    await expect(broken).rejects.toMatchObject({ code: 'io' })
+    await expect(lost).rejects.toMatchObject({ code: 'io' })
+    expect((await log.loadRoom('w:r')).updates.map((u) => u.id)).toEqual([id])
+  })
+
   it('a snapshot that fails its checksum is refused as unreadable', async () => {
     const { sql, log } = await open()
     const id = await log.appendUpdate('s:x', bytes(1))

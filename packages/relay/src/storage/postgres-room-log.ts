@@ -4,7 +4,7 @@
  * blob checked against its CRC-32 as it is read. The pool (`sql`) belongs to the caller.
  */
 import { crc32 } from 'node:zlib'
-import { createLogAppender, fencedError } from './postgres-log-appends.ts'
+import { createLogAppender, fencedError, type CommitWrite } from './postgres-log-appends.ts'
 import type { TransactionSql } from 'postgres'
 import type { Sql } from './postgres-connect.ts'
 import { RoomLogSql } from './postgres-log-schema.ts'
@@ -21,6 +21,11 @@ export interface PostgresRoomLogOptions {
 export interface PostgresRoomLog extends RoomLog {
   /** Statements that appended (one commit each); for tests and metrics. */
   readonly appendCommits: number
+  /**
+   * Runs `write` (another part's rows, e.g. the directory's index rows) in the transaction of the
+   * next appends, before them; resolves once it is committed.
+   */
+  withNextCommit(write: CommitWrite): Promise<void>
   /** Throws if the store is closed or its last statement failed to reach PostgreSQL. */
   check(): void
   /** Commits what is queued and stops accepting writes; the pool stays open (the caller's). */
@@ -141,6 +146,10 @@ export function createPostgresRoomLog(sql: Sql, options: PostgresRoomLogOptions)
     appendUpdate(room, data) {
       if (closed) return Promise.reject(new StorageError('closed', 'storage is closed'))
       return appender.append(room, data)
+    },
+    withNextCommit(write) {
+      if (closed) return Promise.reject(new StorageError('closed', 'storage is closed'))
+      return appender.withNextCommit(write)
     },
     async loadRoom(room) {
       ensureOpen()
