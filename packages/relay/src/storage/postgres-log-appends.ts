@@ -89,13 +89,14 @@ export function createLogAppender(options: LogAppenderOptions): LogAppender {
         { prepare: true },
       )
     if (sent.length > 0 || alongside.length > 0) {
-      const rows =
+      type Row = { ord: number; seq: string }
+      const rows: readonly Row[] =
         alongside.length === 0
           ? await append(sql)
-          : await sql.begin(async (tx) => {
+          : ((await sql.begin(async (tx) => {
               for (const w of alongside) await w.write(tx)
               return sent.length > 0 ? append(tx) : []
-            })
+            })) as readonly Row[])
       appendCommits++
       for (const row of rows) ids[sent[row.ord - 1]!] = Number(row.seq)
     }
