@@ -35,6 +35,9 @@ export interface ConnectOptions {
   onnotice?: (notice: postgres.Notice) => void
 }
 
+/** Seconds before a closed connection is opened again: 50 ms doubling, at most 500 ms. */
+export const reconnectBackoff = (retries: number): number => Math.min(0.05 * 2 ** retries, 0.5)
+
 /**
  * A pool whose every connection commits synchronously, whatever the server's default: an ack
  * means the WAL is flushed (DESIGN §4 "durable before visible").
@@ -45,6 +48,9 @@ export function connectPostgres(databaseUrl: string, options: ConnectOptions = {
     ...(host === undefined ? {} : { host }),
     max: options.max ?? 10,
     onnotice: options.onnotice ?? (() => {}),
+    // The client's own backoff grows to 20 s after a few failed attempts, so an outage of a
+    // few seconds kept the relay away for up to 20 s after PostgreSQL was back.
+    backoff: reconnectBackoff,
     connection: { synchronous_commit: 'on', application_name: 'switchboard-relay' },
   })
 }

@@ -5,7 +5,7 @@ import type { RoomLog } from './room-log.ts'
 export interface RoomLogHarness {
   log: RoomLog
   /** Damage the stored bytes of a room the way a bad disk or a bad write would. */
-  corrupt(room: string): void
+  corrupt(room: string): void | Promise<void>
   /** Close this log and open the same store again (a restart). */
   reopen(): Promise<RoomLogHarness>
   close(): Promise<void>
@@ -137,7 +137,7 @@ export function runRoomLogContract(name: string, make: () => Promise<RoomLogHarn
     it('a room whose stored bytes are damaged is refused with code "unreadable", never served empty', async () => {
       const h = await harness()
       await h.log.appendUpdate('inbox:x', bytes(1, 2, 3))
-      h.corrupt('inbox:x')
+      await h.corrupt('inbox:x')
       await expect(h.log.loadRoom('inbox:x')).rejects.toMatchObject({ code: 'unreadable' })
       expect(await h.log.loadRoom('inbox:other')).toEqual({ snapshot: null, updates: [] })
     })

@@ -4,6 +4,8 @@ export const StorageErrorCode = {
   /** The stored bytes of a room cannot be read; the room must be refused, never served empty. */
   Unreadable: 'unreadable',
   Closed: 'closed',
+  /** Another relay took the room (a newer fence): nothing was written; close the room's sockets. */
+  Fenced: 'fenced',
   Io: 'io',
   /**
    * A conditional write lost to another relay sharing the store (a refresh token rotated, an

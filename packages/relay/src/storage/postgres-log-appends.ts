@@ -1,0 +1,172 @@
+/**
+ * @module How the room log on PostgreSQL commits appends: group commit without a timer. The
+ * appends made in one event-loop turn (the relay's rooms each flush theirs in a setImmediate
+ * callback of the same turn) go out together at its end as one statement (arrays in call order),
+ * which is one transaction, one WAL flush and one round trip; whatever arrives while it is being
+ * committed goes out as the next one the moment it returns. Appends resolve only once their
+ * statement returned, in call order, so each room's appends keep their order and their ids
+ * increase. Each append carries its room's fence: an append under an outdated fence is not
+ * written and rejects with StorageError('fenced').
+ */
+import { crc32 } from 'node:zlib'
+import type { TransactionSql } from 'postgres'
+import type { Sql } from './postgres-connect.ts'
+import { RoomLogSql } from './postgres-log-schema.ts'
+import { StorageError } from './storage-error.ts'
+
+interface PendingAppend {
+  room: string
+  data: Uint8Array
+  resolve: (id: number) => void
+  reject: (error: unknown) => void
+}
+
+/** A write of another part of the store that must commit with the next appends (index rows). */
+export type CommitWrite = (tx: TransactionSql) => Promise<unknown>
+
+interface PendingWrite {
+  write: CommitWrite
+  resolve: () => void
+  reject: (error: unknown) => void
+}
+
+export interface LogAppenderOptions {
+  sql: Sql
+  /**
+   * The room's fence, claiming the room first if this store never did; null when the room was
+   * taken by another relay (its appends are refused until it is loaded again).
+   */
+  fenceOf(room: string): string | null | Promise<string | null>
+  /** Called once per commit for each room whose appends were refused for an outdated fence. */
+  fenced(room: string, fence: string): void
+  /** Told the outcome of each statement (null: it returned), for the store's health. */
+  outcome(error: unknown): void
+}
+
+export interface LogAppender {
+  append(room: string, data: Uint8Array): Promise<number>
+  /**
+   * Runs `write` in the transaction of the next appends, before them (so what it writes is never
+   * durable after them); resolves once committed. Without such writes a commit is one statement.
+   */
+  withNextCommit(write: CommitWrite): Promise<void>
+  /** Statements that appended (one commit each); for tests and metrics. */
+  readonly appendCommits: number
+  /** Resolves once nothing is queued or being committed. */
+  drain(): Promise<void>
+}
+
+const BYTEA = 17
+const asBuffer = (data: Uint8Array) => Buffer.from(data.buffer, data.byteOffset, data.byteLength)
+
+export const fencedError = (room: string) =>
+  new StorageError('fenced', `room ${room} was taken by another relay (a newer fence)`)
+
+export function createLogAppender(options: LogAppenderOptions): LogAppender {
+  const { sql } = options
+  let queue: PendingAppend[] = []
+  let writes: PendingWrite[] = []
+  let inflight = false
+  let scheduled = false
+  let appendCommits = 0
+  let drained: (() => void)[] = []
+
+  /** The batch's ids by position (undefined: refused for its fence) and the rooms refused. */
+  const send = async (batch: PendingAppend[], alongside: PendingWrite[]) => {
+    const fences = await Promise.all(batch.map((a) => options.fenceOf(a.room)))
+    const sent = batch.flatMap((_, i) => (fences[i] === null ? [] : [i]))
+    const ids: (number | undefined)[] = new Array(batch.length)
+    const append = (tx: Sql | TransactionSql) =>
+      tx.unsafe<{ ord: number; seq: string }[]>(
+        RoomLogSql.appendBatch,
+        [
+          sent.map((i) => batch[i]!.room),
+          sent.map((i) => fences[i]!),
+          // Typed: an array of Buffers would otherwise be sent as one bytea.
+          sql.array(sent.map((i) => asBuffer(batch[i]!.data)) as never[], BYTEA),
+          sent.map((i) => crc32(batch[i]!.data) | 0),
+        ] as never[],
+        { prepare: true },
+      )
+    if (sent.length > 0 || alongside.length > 0) {
+      type Row = { ord: number; seq: string }
+      const rows: readonly Row[] =
+        alongside.length === 0
+          ? await append(sql)
+          : ((await sql.begin(async (tx) => {
+              for (const w of alongside) await w.write(tx)
+              return sent.length > 0 ? append(tx) : []
+            })) as readonly Row[])
+      appendCommits++
+      for (const row of rows) ids[sent[row.ord - 1]!] = Number(row.seq)
+    }
+    /** Each room refused, with the fence it was refused under (null: known lost already). */
+    const refused = new Map<string, string | null>()
+    batch.forEach((a, i) => ids[i] === undefined && refused.set(a.room, fences[i]!))
+    return { ids, refused }
+  }
+
+  const flush = async () => {
+    scheduled = false
+    if (inflight || (queue.length === 0 && writes.length === 0)) return
+    const batch = queue
+    const alongside = writes
+    queue = []
+    writes = []
+    inflight = true
+    try {
+      const { ids, refused } = await send(batch, alongside)
+      options.outcome(null)
+      for (const w of alongside) w.resolve()
+      for (const [room, fence] of refused) if (fence !== null) options.fenced(room, fence)
+      batch.forEach((a, i) => {
+        const id = ids[i]
+        if (id === undefined) a.reject(fencedError(a.room))
+        else a.resolve(id)
+      })
+    } catch (cause) {
+      options.outcome(cause)
+      const error =
+        cause instanceof StorageError
+          ? cause
+          : new StorageError('io', 'cannot append updates', { cause })
+      for (const a of [...alongside, ...batch]) a.reject(error)
+    } finally {
+      inflight = false
+    }
+    // What arrived while that commit was written goes out as the next one, at once.
+    if (queue.length > 0 || writes.length > 0) return flush()
+    const waiting = drained
+    drained = []
+    for (const done of waiting) done()
+  }
+
+  const schedule = () => {
+    if (scheduled || inflight) return
+    scheduled = true
+    // setImmediate, not a microtask: microtasks run between the turn's callbacks.
+    setImmediate(() => void flush())
+  }
+
+  return {
+    get appendCommits() {
+      return appendCommits
+    },
+    append(room, data) {
+      return new Promise<number>((resolve, reject) => {
+        queue.push({ room, data, resolve, reject })
+        schedule()
+      })
+    },
+    withNextCommit(write) {
+      return new Promise<void>((resolve, reject) => {
+        writes.push({ write, resolve, reject })
+        schedule()
+      })
+    },
+    drain() {
+      if (!inflight && queue.length === 0 && writes.length === 0) return Promise.resolve()
+      return new Promise<void>((resolve) => drained.push(resolve))
+    },
+  }
+}
