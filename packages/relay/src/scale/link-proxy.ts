@@ -1,0 +1,161 @@
+/**
+ * @module A client socket this relay accepted for a room another relay owns (the edge's half of
+ * the relay link): its frames go to the owner over a link stream, the owner's come back, and a
+ * close on either side closes the other with the same code and reason.
+ */
+import type { Room as RoomName } from '@switchboard/core'
+import { CloseCode, isSyncStep2 } from '@switchboard/protocol'
+import type { WSContext, WSEvents } from 'hono/ws'
+import type { Connections, Tracked } from '../connections.ts'
+import type { Metrics } from '../metrics.ts'
+import type { SocketGrant } from '../socket-admission.ts'
+import type { LinkPool, LinkStream, LinkTarget } from './link-pool.ts'
+
+export interface ProxyDeps {
+  links: LinkPool
+  connections: Pick<Connections<ProxiedSocket>, 'admit' | 'remove'>
+  metrics: Metrics
+  maxFrameBytes: number
+  maxSyncFrameBytes: number
+  maxBufferedBytes: number
+  maxSocketsPerMember: number
+  seen(memberId: string): void
+}
+
+/** A proxied client socket, as the edge's registry of sockets sees it (caps, session ends, revokes). */
+export class ProxiedSocket implements Tracked {
+  readonly memberId: string
+  readonly sessionId: string
+  readonly roomName: RoomName
+  /** Keepalives come from the owner, through the stream. */
+  readonly live = false
+  sentTick = 0
+  ws: WSContext<unknown> | null = null
+  stream: LinkStream | null = null
+  closed = false
+  /** Bytes of sync answers allowed on top of maxBufferedBytes (as Connection's). */
+  #allowance = 0
+  readonly #deps: ProxyDeps
+
+  constructor(deps: ProxyDeps, grant: SocketGrant) {
+    this.#deps = deps
+    this.memberId = grant.member.id
+    this.sessionId = grant.sessionId
+    this.roomName = grant.roomName
+  }
+
+  /** A frame from the owner, to the client; a client too far behind is closed with 4529. */
+  send(frame: Uint8Array): void {
+    if (this.closed || !this.ws) return
+    const buffered = (this.ws.raw as { bufferedAmount?: number } | undefined)?.bufferedAmount ?? 0
+    if (buffered <= this.#deps.maxBufferedBytes) this.#allowance = 0
+    if (buffered > this.#deps.maxBufferedBytes + this.#allowance)
+      return this.close(CloseCode.SlowConsumer, 'too far behind, resync')
+    if (isSyncStep2(frame)) this.#allowance += frame.byteLength
+    this.ws.send(frame as Uint8Array<ArrayBuffer>)
+  }
+
+  /** A frame from the client, to the owner: held to the same caps as on a direct socket. */
+  forward(data: unknown): void {
+    if (this.closed || !this.stream) return
+    const { metrics, maxFrameBytes, maxSyncFrameBytes, maxBufferedBytes } = this.#deps
+    if (typeof data === 'string') return this.#reject(CloseCode.Malformed, 'text-frame')
+    const frame = new Uint8Array(data as ArrayBuffer)
+    const cap = isSyncStep2(frame) ? maxSyncFrameBytes : maxFrameBytes
+    if (frame.byteLength > cap) return this.#reject(CloseCode.TooLarge, 'too-large')
+    // The owner is not reading the link fast enough: this client waits elsewhere, as when slow.
+    if (this.stream.bufferedAmount() > maxBufferedBytes || !this.stream.send(frame)) {
+      metrics.reject('link-behind')
+      this.close(CloseCode.SlowConsumer, 'relay link behind, retry')
+    }
+  }
+
+  #reject(code: number, reason: string): void {
+    this.#deps.metrics.reject(reason)
+    this.close(
+      code,
+      reason === 'too-large' ? 'too-large: frame over its cap' : 'binary frames only',
+    )
+  }
+
+  /** Closes the client and ends the stream at the owner. */
+  close(code: number, reason: string): void {
+    if (this.closed) return
+    this.stream?.close(code, reason)
+    this.#end(code, reason)
+  }
+
+  /** The owner ended the stream (or the link was lost): the client gets its code and reason. */
+  ended(code: number, reason: string): void {
+    this.#end(code, reason)
+  }
+
+  #end(code: number, reason: string): void {
+    if (this.closed) return
+    this.closed = true
+    this.#deps.connections.remove(this)
+    this.#deps.metrics.closed(code)
+    try {
+      this.ws?.close(code, reason.slice(0, 120))
+    } catch {
+      // A code a WebSocket may not send (the owner is trusted, but never crash on it).
+      this.ws?.close(1011, 'relay link: bad close code')
+    }
+  }
+
+  /** The client went away: the owner's Connection leaves its room. */
+  clientClosed(): void {
+    if (this.closed) return
+    this.closed = true
+    this.#deps.connections.remove(this)
+    this.stream?.close(1000, 'client closed')
+    this.#deps.seen(this.memberId)
+  }
+}
+
+/** The socket events of a client socket proxied to `target`. */
+export function proxyEvents(
+  deps: ProxyDeps,
+  grant: SocketGrant,
+  target: LinkTarget,
+  wantsAcks: boolean,
+): WSEvents<unknown> {
+  const p = new ProxiedSocket(deps, grant)
+  return {
+    onOpen(_evt, ws) {
+      if (!deps.connections.admit(p, ws.raw)) {
+        p.closed = true
+        deps.metrics.closed(CloseCode.SlowConsumer)
+        deps.metrics.reject('member-socket-cap')
+        ws.close(
+          CloseCode.SlowConsumer,
+          `member has ${deps.maxSocketsPerMember} open sockets: close some, retry later`,
+        )
+        return
+      }
+      p.ws = ws
+      deps.seen(p.memberId)
+      const open = {
+        room: grant.roomName.name,
+        memberId: grant.member.id,
+        sessionId: grant.sessionId,
+        exp: grant.exp,
+        wantsAcks,
+        ...(grant.device === undefined ? {} : { device: grant.device }),
+      }
+      p.stream = deps.links.open(target, open, {
+        data: (frame) => p.send(frame),
+        close: (code, reason) => p.ended(code, reason),
+      })
+    },
+    onMessage(evt) {
+      p.forward(evt.data)
+    },
+    onClose() {
+      p.clientClosed()
+    },
+    onError() {
+      p.clientClosed()
+    },
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * The relay link (docs/scale-out.md "The relay link"): two relays, each on its own SQLite store
+ * seeded alike under one secret; the edge routes `inbox:pn-a` to the owner. Clients of the edge
+ * are unmodified y-websocket providers and raw sockets.
+ */
+import { getConversation, markConversation } from '@switchboard/core'
+import { CloseCode } from '@switchboard/protocol'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
+import { createSqliteStorage } from '../storage/sqlite.ts'
+import {
+  SECRET,
+  author,
+  connectProvider,
+  incoming,
+  rawSocket,
+  startTestRelay,
+  trackAcks,
+  until,
+  type Client,
+  type TestRelay,
+} from '../test-helpers.ts'
+import { spawnRelayProcess, type RelayProcess } from '../testing/index.ts'
+import { LINK_PATH, deriveLinkKey, signLinkHeaders } from './link-auth.ts'
+
+const ROOM = 'inbox:pn-a'
+const sqlite = () =>
+  createSqliteStorage({ path: join(mkdtempSync(join(tmpdir(), 'relay-link-')), 'relay.db') })
+
+let owner: TestRelay
+let edge: TestRelay
+const clients: Client[] = []
+beforeAll(async () => {
+  owner = await startTestRelay({ storage: sqlite(), relayId: 'owner' })
+  edge = await startTestRelay({
+    storage: sqlite(),
+    relayId: 'edge',
+    routeRoom: async (room) => (room === ROOM ? { relayId: 'owner', url: owner.url } : 'self'),
+  })
+})
+afterAll(async () => {
+  for (const c of clients) c.destroy()
+  await edge.close()
+  await owner.close()
+})
+
+async function client(on: TestRelay, room: string, who: string, params = {}): Promise<Client> {
+  const c = connectProvider(on.wsUrl, room, await on.login(`${who}@example.com`), params)
+  clients.push(c)
+  return c
+}
+
+/** Sockets the owner serves (proxied streams included) and the edge's links. */
+const ownerSockets = () => owner.relay.connectionCount()
+
+describe('[scale link] a room owned by another relay, through the edge', () => {
+  it('an unmodified provider on the edge syncs the owner’s room, sees a direct client’s marks live and is acked', async () => {
+    expect((await owner.webhook(incoming('c-link-1', 'pn-a'))).status).toBe(202)
+    const viaEdge = await client(edge, ROOM, 'alice', { ack: '1' })
+    const acks = trackAcks(viaEdge)
+    const direct = await client(owner, ROOM, 'carol')
+    await Promise.all([viaEdge.synced, direct.synced])
+    expect(getConversation(viaEdge.doc, 'c-link-1')?.unread).toBe(true)
+
+    markConversation(direct.doc, 'c-link-1', 'done', author('carol'))
+    await until(() => getConversation(viaEdge.doc, 'c-link-1')?.status === 'done', 'edge sees Done')
+    markConversation(viaEdge.doc, 'c-link-1', 'unread', author('alice'))
+    await acks.acked()
+    await until(() => getConversation(direct.doc, 'c-link-1')?.unread === true, 'owner sees Unread')
+    expect(getConversation(viaEdge.doc, 'c-link-1')).toEqual(
+      getConversation(direct.doc, 'c-link-1'),
+    )
+
+    // The owner alone holds and stores the room: the edge only proxied it.
+    expect(owner.relay.loadedRooms()).toContain(ROOM)
+    expect(edge.relay.loadedRooms()).not.toContain(ROOM)
+    expect((await edge.relay.storage.loadRoom(ROOM)).updates).toEqual([])
+  })
+
+  it('a room the edge owns itself is served there, as before', async () => {
+    const c = await client(edge, 'inbox:pn-b', 'erin')
+    await c.synced
+    expect(edge.relay.loadedRooms()).toContain('inbox:pn-b')
+    expect(owner.relay.loadedRooms()).not.toContain('inbox:pn-b')
+  })
+
+  it('a member without access is refused at the edge with 4403; nothing reaches the owner', async () => {
+    const before = ownerSockets()
+    const s = rawSocket(`${edge.wsUrl}/${ROOM}?token=${await edge.login('erin@example.com')}`)
+    expect((await s.closed).code).toBe(CloseCode.Forbidden)
+    const bad = rawSocket(`${edge.wsUrl}/${ROOM}?token=forged`)
+    expect((await bad.closed).code).toBe(CloseCode.Unauthorized)
+    expect(ownerSockets()).toBe(before)
+  })
+
+  it('the owner refuses a stream its own directory denies, whatever the edge granted (4403, same reason)', async () => {
+    // vic's access to pn-a is revoked on the owner only: the edge still grants it.
+    await owner.relay.admin.revoke('vic', 'pn-a')
+    const s = rawSocket(`${edge.wsUrl}/${ROOM}?token=${await edge.login('vic@example.com')}`)
+    const closed = await s.closed
+    expect(closed).toEqual({ code: CloseCode.Forbidden, reason: 'no access to this room' })
+  })
+
+  it('the owner closing a stream reaches the edge’s client with the same code and reason', async () => {
+    const s = rawSocket(`${edge.wsUrl}/${ROOM}?token=${await edge.login('carol@example.com')}`)
+    await s.opened
+    await s.next(() => true) // the owner's sync step 1, through the link
+    await owner.relay.admin.revoke('carol', 'pn-a')
+    expect(await s.closed).toEqual({ code: CloseCode.Forbidden, reason: 'access revoked' })
+    await owner.relay.admin.grant('carol', 'pn-a')
+  })
+
+  it('a link upgrade with a forged, stale or replayed signature, or from a browser, is refused before upgrading; nothing opens', async () => {
+    const url = `${owner.wsUrl.replace('/sync', '')}${LINK_PATH}`
+    const before = ownerSockets()
+    const refused = (headers: Record<string, string>) =>
+      new Promise<number>((resolve) => {
+        const ws = new WebSocket(url, { headers })
+        ws.on('error', () => {})
+        ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0))
+        ws.on('open', () => {
+          ws.close()
+          resolve(101)
+        })
+      })
+    const forgedKey = deriveLinkKey('another-secret-0123456789abcdef')
+    expect(await refused(signLinkHeaders(forgedKey, 'edge', Date.now()))).toBe(401)
+    expect(await refused({})).toBe(401)
+    const key = deriveLinkKey(SECRET)
+    expect(await refused(signLinkHeaders(key, 'edge', Date.now() - 120_000))).toBe(401)
+    const good = signLinkHeaders(key, 'edge', Date.now())
+    expect(await refused({ ...good, origin: owner.url })).toBe(403)
+    expect(await refused(good)).toBe(101)
+    expect(await refused(good)).toBe(401) // the same signature again: a replay
+    expect(ownerSockets()).toBe(before)
+  })
+})
+
+describe('[scale link] the owner dies', () => {
+  let child: RelayProcess
+  let pair: TestRelay
+  afterAll(async () => {
+    child?.child.kill('SIGKILL')
+    await pair?.close()
+  })
+
+  it('the edge closes every proxied socket with 1012 (retried), and providers reconnect', async () => {
+    child = await spawnRelayProcess(
+      { DATA_DIR: mkdtempSync(join(tmpdir(), 'relay-link-owner-')) },
+      { script: fileURLToPath(new URL('./link-owner.fixture.ts', import.meta.url)) },
+    )
+    pair = await startTestRelay({
+      storage: sqlite(),
+      relayId: 'edge',
+      routeRoom: async (room) => (room === ROOM ? { relayId: 'owner', url: child.url } : 'self'),
+    })
+    const token = await pair.login('alice@example.com')
+    const raw = rawSocket(`${pair.wsUrl}/${ROOM}?token=${token}`)
+    await raw.opened
+    await raw.next(() => true)
+    const provider = connectProvider(pair.wsUrl, ROOM, token)
+    clients.push(provider)
+    await provider.synced
+    child.child.kill('SIGKILL')
+    await child.exited
+    expect((await raw.closed).code).toBe(CloseCode.Reloading)
+    await until(() => provider.closes.some((c) => c.code === CloseCode.Reloading), '1012')
+    expect(provider.provider.shouldConnect).toBe(true)
+  })
+})
