@@ -157,7 +157,8 @@ export function createLinkPool(options: LinkPoolOptions): LinkPool {
     open(target, open, events) {
       const id = `${target.relayId} ${target.url}`
       let link = links.get(id)
-      if (!link) {
+      // A link closing has not told its streams yet: new ones go to a new link.
+      if (!link || link.ws.readyState > WebSocket.OPEN) {
         link = connect(id, target)
         links.set(id, link)
       }

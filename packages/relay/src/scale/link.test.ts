@@ -26,6 +26,15 @@ import {
 } from '../test-helpers.ts'
 import { spawnRelayProcess, type RelayProcess } from '../testing/index.ts'
 import { LINK_PATH, deriveLinkKey, signLinkHeaders } from './link-auth.ts'
+import {
+  LinkKind,
+  decodeClose,
+  decodeLinkFrame,
+  encodeLinkFrame,
+  encodeOpen,
+  type LinkFrame,
+  type StreamOpen,
+} from './link-frame.ts'
 
 const ROOM = 'inbox:pn-a'
 const sqlite = () =>
@@ -140,6 +149,79 @@ describe('[scale link] a room owned by another relay, through the edge', () => {
   })
 })
 
+/** A link to `to` signed as relay `edge` would sign it, frames recorded. */
+async function linkTo(to: TestRelay) {
+  const ws = new WebSocket(`${to.wsUrl.replace('/sync', '')}${LINK_PATH}`, {
+    headers: signLinkHeaders(deriveLinkKey(SECRET), 'edge', Date.now()),
+  })
+  const frames: LinkFrame[] = []
+  ws.on('message', (data: Buffer) => frames.push(decodeLinkFrame(new Uint8Array(data))!))
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject))
+  const open = (stream: number, o: Partial<StreamOpen> = {}) =>
+    ws.send(
+      encodeOpen(stream, {
+        room: ROOM,
+        memberId: 'alice',
+        sessionId: 's-x',
+        exp: 2e9,
+        wantsAcks: false,
+        ...o,
+      }),
+    )
+  const closeOf = async (stream: number) => {
+    await until(() => frames.some((f) => f.stream === stream && f.kind === LinkKind.Close), 'close')
+    return decodeClose(
+      frames.find((f) => f.stream === stream && f.kind === LinkKind.Close)!.payload,
+    )
+  }
+  return { ws, frames, open, closeOf }
+}
+
+describe('[scale link] the owner judges every stream by its own directory', () => {
+  it('refuses a member without access, an unknown member, a malformed open and another member’s device', async () => {
+    const link = await linkTo(owner)
+    const before = ownerSockets()
+    link.open(1, { memberId: 'erin' })
+    expect(await link.closeOf(1)).toEqual({
+      code: CloseCode.Forbidden,
+      reason: 'no access to this room',
+    })
+    link.open(2, { memberId: 'mallory' })
+    expect((await link.closeOf(2)).code).toBe(CloseCode.SessionEnded)
+    link.ws.send(encodeLinkFrame(LinkKind.Open, 3, new TextEncoder().encode('{"room":1}')))
+    expect((await link.closeOf(3)).code).toBe(CloseCode.Malformed)
+    link.open(4, { room: 'inbox:nope' })
+    expect((await link.closeOf(4)).code).toBe(CloseCode.Forbidden)
+    const carol = await client(owner, ROOM, 'carol', { device: 'dev-carol-link' })
+    await carol.synced
+    carol.destroy()
+    link.open(5, { device: 'dev-carol-link' })
+    expect((await link.closeOf(5)).code).toBe(CloseCode.DeviceTaken)
+    await until(() => ownerSockets() === before, 'carol gone')
+    expect(ownerSockets()).toBe(before)
+    link.ws.close()
+  })
+
+  it('holds each stream’s frames to the socket caps, and one stream’s refusal leaves the link and its other streams open', async () => {
+    const link = await linkTo(owner)
+    link.open(1)
+    link.open(2)
+    await until(() => link.frames.filter((f) => f.kind === LinkKind.Data).length >= 2, 'step 1s')
+    const tooBig = new Uint8Array(owner.relay.maxFrameBytes + 10)
+    tooBig[0] = 0 // sync
+    tooBig[1] = 2 // update
+    link.ws.send(encodeLinkFrame(LinkKind.Data, 1, tooBig))
+    expect((await link.closeOf(1)).code).toBe(CloseCode.TooLarge)
+    expect(link.ws.readyState).toBe(WebSocket.OPEN)
+    expect(link.frames.some((f) => f.stream === 2 && f.kind === LinkKind.Close)).toBe(false)
+    // The edge ends stream 2: the owner's Connection leaves.
+    const before = ownerSockets()
+    link.ws.send(encodeLinkFrame(LinkKind.Close, 2, new Uint8Array([3, 232])))
+    await until(() => ownerSockets() === before - 1, 'stream 2 ended at the owner')
+    link.ws.close()
+  })
+})
+
 describe('[scale link] the owner dies', () => {
   let child: RelayProcess
   let pair: TestRelay
@@ -170,5 +252,5 @@ describe('[scale link] the owner dies', () => {
     expect((await raw.closed).code).toBe(CloseCode.Reloading)
     await until(() => provider.closes.some((c) => c.code === CloseCode.Reloading), '1012')
     expect(provider.provider.shouldConnect).toBe(true)
-  })
+  }, 60_000)
 })
