@@ -17,7 +17,7 @@ import type { RouteRoom } from '../relay-options.ts'
 import type { SocketAdapterFactory } from '../socket-adapter.ts'
 import { admitSocket, claimDevice, type SocketRefusal } from '../socket-admission.ts'
 import type { LinkPool } from '../scale/link-pool.ts'
-import { proxyEvents, type ProxiedSocket } from '../scale/link-proxy.ts'
+import { ProxiedSocket } from '../scale/link-proxy.ts'
 
 export interface SyncDeps extends RoomSocketDeps {
   upgradeWebSocket: UpgradeWebSocket<unknown>
@@ -86,7 +86,7 @@ export function syncRoutes(deps: SyncDeps): Hono {
         refusal = { ok: false, code: CloseCode.Reloading, reason: 'room owner unknown, retry' }
       }
       if (route !== 'self' && proxying)
-        return upgradeWebSocket(c, proxyEvents(proxying, grant, route, wantsAcks))
+        return upgradeWebSocket(c, new ProxiedSocket(proxying, grant, route, wantsAcks))
     }
     let conn: Connection | null = null
     if (grant.ok && !refusal) {

@@ -27,7 +27,7 @@ export interface LinkTarget {
 export interface StreamEvents {
   data(frame: Uint8Array): void
   /** The stream ended at the owner (or the link was lost): close the client with this. */
-  close(code: number, reason: string): void
+  ended(code: number, reason: string): void
 }
 
 export interface LinkStream {
@@ -67,7 +67,45 @@ interface Link {
   nextId: number
   pending: Uint8Array[]
   pendingBytes: number
+  maxPendingBytes: number
   alive: boolean
+}
+
+/** Sends `frame` on the link, or queues it while the link opens; false when the queue is full. */
+function write(link: Link, frame: Uint8Array): boolean {
+  if (link.ws.readyState === WebSocket.OPEN) {
+    link.ws.send(frame)
+    return true
+  }
+  if (link.ws.readyState !== WebSocket.CONNECTING) return true // lost: its streams are ending
+  if (link.pendingBytes + frame.byteLength > link.maxPendingBytes) return false
+  link.pending.push(frame)
+  link.pendingBytes += frame.byteLength
+  return true
+}
+
+/** One stream of a link (a class, not closures: the edge holds one per proxied socket). */
+class Stream implements LinkStream {
+  readonly link: Link
+  readonly id: number
+
+  constructor(link: Link, id: number) {
+    this.link = link
+    this.id = id
+  }
+
+  send(frame: Uint8Array): boolean {
+    if (!this.link.streams.has(this.id)) return true // ended: the client is being closed
+    return write(this.link, encodeLinkFrame(LinkKind.Data, this.id, frame))
+  }
+
+  close(code: number, reason: string): void {
+    if (this.link.streams.delete(this.id)) write(this.link, encodeClose(this.id, code, reason))
+  }
+
+  bufferedAmount(): number {
+    return this.link.ws.bufferedAmount + this.link.pendingBytes
+  }
 }
 
 export function createLinkPool(options: LinkPoolOptions): LinkPool {
@@ -90,6 +128,7 @@ export function createLinkPool(options: LinkPoolOptions): LinkPool {
       nextId: 1,
       pending: [],
       pendingBytes: 0,
+      maxPendingBytes,
       alive: true,
     }
     ws.on('open', () => {
@@ -107,7 +146,7 @@ export function createLinkPool(options: LinkPoolOptions): LinkPool {
       else if (frame.kind === LinkKind.Close) {
         link.streams.delete(frame.stream)
         const { code, reason } = decodeClose(frame.payload)
-        events.close(code, reason)
+        events.ended(code, reason)
       }
     })
     ws.on('error', (err) => {
@@ -122,7 +161,7 @@ export function createLinkPool(options: LinkPoolOptions): LinkPool {
     const streams = [...link.streams.values()]
     link.streams.clear()
     link.pending = []
-    for (const events of streams) events.close(LINK_LOST.code, LINK_LOST.reason)
+    for (const events of streams) events.ended(LINK_LOST.code, LINK_LOST.reason)
   }
 
   const heartbeat = setInterval(() => {
@@ -138,18 +177,6 @@ export function createLinkPool(options: LinkPoolOptions): LinkPool {
   }, options.heartbeatMs ?? 5000)
   heartbeat.unref()
 
-  const write = (link: Link, frame: Uint8Array): boolean => {
-    if (link.ws.readyState === WebSocket.OPEN) {
-      link.ws.send(frame)
-      return true
-    }
-    if (link.ws.readyState !== WebSocket.CONNECTING) return true // lost: its streams are ending
-    if (link.pendingBytes + frame.byteLength > maxPendingBytes) return false
-    link.pending.push(frame)
-    link.pendingBytes += frame.byteLength
-    return true
-  }
-
   return {
     get size() {
       return links.size
@@ -162,21 +189,10 @@ export function createLinkPool(options: LinkPoolOptions): LinkPool {
         link = connect(id, target)
         links.set(id, link)
       }
-      const l = link
-      const stream = l.nextId++
-      l.streams.set(stream, events)
-      write(l, encodeOpen(stream, open))
-      return {
-        send(frame) {
-          if (!l.streams.has(stream)) return true // ended: the client is being closed
-          return write(l, encodeLinkFrame(LinkKind.Data, stream, frame))
-        },
-        close(code, reason) {
-          if (!l.streams.delete(stream)) return
-          write(l, encodeClose(stream, code, reason))
-        },
-        bufferedAmount: () => l.ws.bufferedAmount + l.pendingBytes,
-      }
+      const stream = link.nextId++
+      link.streams.set(stream, events)
+      write(link, encodeOpen(stream, open))
+      return new Stream(link, stream)
     },
     close() {
       clearInterval(heartbeat)

@@ -9,7 +9,8 @@ import type { WSContext, WSEvents } from 'hono/ws'
 import type { Connections, Tracked } from '../connections.ts'
 import type { Metrics } from '../metrics.ts'
 import type { SocketGrant } from '../socket-admission.ts'
-import type { LinkPool, LinkStream, LinkTarget } from './link-pool.ts'
+import type { LinkPool, LinkStream, LinkTarget, StreamEvents } from './link-pool.ts'
+import type { StreamOpen } from './link-frame.ts'
 
 export interface ProxyDeps {
   links: LinkPool
@@ -22,8 +23,12 @@ export interface ProxyDeps {
   seen(memberId: string): void
 }
 
-/** A proxied client socket, as the edge's registry of sockets sees it (caps, session ends, revokes). */
-export class ProxiedSocket implements Tracked {
+/**
+ * A proxied client socket: the edge's registry of sockets sees it (caps, session ends, revokes),
+ * Hono calls its socket events, the link its stream events. One object, no closures: the edge
+ * holds one per proxied socket.
+ */
+export class ProxiedSocket implements Tracked, WSEvents<unknown>, StreamEvents {
   readonly memberId: string
   readonly sessionId: string
   readonly roomName: RoomName
@@ -36,15 +41,63 @@ export class ProxiedSocket implements Tracked {
   /** Bytes of sync answers allowed on top of maxBufferedBytes (as Connection's). */
   #allowance = 0
   readonly #deps: ProxyDeps
+  readonly #target: LinkTarget
+  /** What the owner is told when the socket opens; dropped then. */
+  #open: StreamOpen | null
 
-  constructor(deps: ProxyDeps, grant: SocketGrant) {
+  constructor(deps: ProxyDeps, grant: SocketGrant, target: LinkTarget, wantsAcks: boolean) {
     this.#deps = deps
+    this.#target = target
     this.memberId = grant.member.id
     this.sessionId = grant.sessionId
     this.roomName = grant.roomName
+    this.#open = {
+      room: grant.roomName.name,
+      memberId: grant.member.id,
+      sessionId: grant.sessionId,
+      exp: grant.exp,
+      wantsAcks,
+      ...(grant.device === undefined ? {} : { device: grant.device }),
+    }
   }
 
-  /** A frame from the owner, to the client; a client too far behind is closed with 4529. */
+  onOpen(_evt: Event, ws: WSContext<unknown>): void {
+    const deps = this.#deps
+    const open = this.#open!
+    this.#open = null
+    if (!deps.connections.admit(this, ws.raw)) {
+      this.closed = true
+      deps.metrics.closed(CloseCode.SlowConsumer)
+      deps.metrics.reject('member-socket-cap')
+      ws.close(
+        CloseCode.SlowConsumer,
+        `member has ${deps.maxSocketsPerMember} open sockets: close some, retry later`,
+      )
+      return
+    }
+    this.ws = ws
+    deps.seen(this.memberId)
+    this.stream = deps.links.open(this.#target, open, this)
+  }
+
+  onMessage(evt: MessageEvent): void {
+    this.forward(evt.data)
+  }
+
+  onClose(): void {
+    this.clientClosed()
+  }
+
+  onError(): void {
+    this.clientClosed()
+  }
+
+  /** A frame from the owner. */
+  data(frame: Uint8Array): void {
+    this.send(frame)
+  }
+
+  /** A frame to the client; a client too far behind is closed with 4529. */
   send(frame: Uint8Array): void {
     if (this.closed || !this.ws) return
     const buffered = (this.ws.raw as { bufferedAmount?: number } | undefined)?.bufferedAmount ?? 0
@@ -82,15 +135,11 @@ export class ProxiedSocket implements Tracked {
   close(code: number, reason: string): void {
     if (this.closed) return
     this.stream?.close(code, reason)
-    this.#end(code, reason)
+    this.ended(code, reason)
   }
 
   /** The owner ended the stream (or the link was lost): the client gets its code and reason. */
   ended(code: number, reason: string): void {
-    this.#end(code, reason)
-  }
-
-  #end(code: number, reason: string): void {
     if (this.closed) return
     this.closed = true
     this.#deps.connections.remove(this)
@@ -110,52 +159,5 @@ export class ProxiedSocket implements Tracked {
     this.#deps.connections.remove(this)
     this.stream?.close(1000, 'client closed')
     this.#deps.seen(this.memberId)
-  }
-}
-
-/** The socket events of a client socket proxied to `target`. */
-export function proxyEvents(
-  deps: ProxyDeps,
-  grant: SocketGrant,
-  target: LinkTarget,
-  wantsAcks: boolean,
-): WSEvents<unknown> {
-  const p = new ProxiedSocket(deps, grant)
-  return {
-    onOpen(_evt, ws) {
-      if (!deps.connections.admit(p, ws.raw)) {
-        p.closed = true
-        deps.metrics.closed(CloseCode.SlowConsumer)
-        deps.metrics.reject('member-socket-cap')
-        ws.close(
-          CloseCode.SlowConsumer,
-          `member has ${deps.maxSocketsPerMember} open sockets: close some, retry later`,
-        )
-        return
-      }
-      p.ws = ws
-      deps.seen(p.memberId)
-      const open = {
-        room: grant.roomName.name,
-        memberId: grant.member.id,
-        sessionId: grant.sessionId,
-        exp: grant.exp,
-        wantsAcks,
-        ...(grant.device === undefined ? {} : { device: grant.device }),
-      }
-      p.stream = deps.links.open(target, open, {
-        data: (frame) => p.send(frame),
-        close: (code, reason) => p.ended(code, reason),
-      })
-    },
-    onMessage(evt) {
-      p.forward(evt.data)
-    },
-    onClose() {
-      p.clientClosed()
-    },
-    onError() {
-      p.clientClosed()
-    },
   }
 }
