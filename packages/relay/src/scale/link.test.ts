@@ -123,6 +123,22 @@ describe('[scale link] a room owned by another relay, through the edge', () => {
     await owner.relay.admin.grant('carol', 'pn-a')
   })
 
+  it('signing out at the edge closes the proxied socket with 4410 and ends its stream at the owner', async () => {
+    const token = await edge.login('carol@example.com')
+    const before = ownerSockets()
+    const s = rawSocket(`${edge.wsUrl}/${ROOM}?token=${token}`)
+    await s.opened
+    await s.next(() => true)
+    expect(ownerSockets()).toBe(before + 1)
+    const res = await fetch(`${edge.url}/api/logout`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    })
+    expect(res.status).toBe(200)
+    expect(await s.closed).toEqual({ code: CloseCode.SessionEnded, reason: 'signed out' })
+    await until(() => ownerSockets() === before, 'the owner’s Connection left')
+  })
+
   it('a link upgrade with a forged, stale or replayed signature, or from a browser, is refused before upgrading; nothing opens', async () => {
     const url = `${owner.wsUrl.replace('/sync', '')}${LINK_PATH}`
     const before = ownerSockets()
@@ -219,6 +235,23 @@ describe('[scale link] the owner judges every stream by its own directory', () =
     link.ws.send(encodeLinkFrame(LinkKind.Close, 2, new Uint8Array([3, 232])))
     await until(() => ownerSockets() === before - 1, 'stream 2 ended at the owner')
     link.ws.close()
+  })
+})
+
+describe('[scale link] the owner shuts down', () => {
+  it('its 1001 reaches the edge’s clients as 1001', async () => {
+    const second = await startTestRelay({ storage: sqlite(), relayId: 'owner-2' })
+    const front = await startTestRelay({
+      storage: sqlite(),
+      relayId: 'edge-2',
+      routeRoom: async (room) => (room === ROOM ? { relayId: 'owner-2', url: second.url } : 'self'),
+    })
+    const s = rawSocket(`${front.wsUrl}/${ROOM}?token=${await front.login('alice@example.com')}`)
+    await s.opened
+    await s.next(() => true)
+    await second.close()
+    expect(await s.closed).toEqual({ code: CloseCode.GoingAway, reason: 'relay shutting down' })
+    await front.close()
   })
 })
 
