@@ -9,7 +9,13 @@ import type { WSContext, WSEvents } from 'hono/ws'
 import type { Connections, Tracked } from '../connections.ts'
 import type { Metrics } from '../metrics.ts'
 import type { SocketGrant } from '../socket-admission.ts'
-import type { LinkPool, LinkStream, LinkTarget, StreamEvents } from './link-pool.ts'
+import {
+  LINK_LOST,
+  type LinkPool,
+  type LinkStream,
+  type LinkTarget,
+  type StreamEvents,
+} from './link-pool.ts'
 import type { StreamOpen } from './link-frame.ts'
 
 export interface ProxyDeps {
@@ -21,6 +27,7 @@ export interface ProxyDeps {
   maxBufferedBytes: number
   maxSocketsPerMember: number
   seen(memberId: string): void
+  log: (event: Record<string, unknown>) => void
 }
 
 /**
@@ -77,7 +84,18 @@ export class ProxiedSocket implements Tracked, WSEvents<unknown>, StreamEvents {
     }
     this.ws = ws
     deps.seen(this.memberId)
-    this.stream = deps.links.open(this.#target, open, this)
+    try {
+      this.stream = deps.links.open(this.#target, open, this)
+    } catch (err) {
+      // An owner URL the link cannot even dial (routeRoom's answer): retried, as a lost link.
+      deps.log({
+        level: 'error',
+        msg: 'relay link refused',
+        to: this.#target.relayId,
+        err: String(err),
+      })
+      this.ended(LINK_LOST.code, LINK_LOST.reason)
+    }
   }
 
   onMessage(evt: MessageEvent): void {
