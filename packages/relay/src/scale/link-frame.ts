@@ -10,6 +10,11 @@ export const LinkKind = {
   Data: 2,
   /** Either way: the stream ended; payload `[u16 close code][UTF-8 reason]`. */
   Close: 3,
+  /**
+   * Owner → edge: one message for several streams (a broadcast), stream id 0; payload
+   * `[u32 n][n × u32 stream id][message]`.
+   */
+  Fanout: 4,
 } as const
 export type LinkKind = (typeof LinkKind)[keyof typeof LinkKind]
 
@@ -59,6 +64,35 @@ export function encodeClose(stream: number, code: number, reason: string): Uint8
   payload.writeUInt16BE(code, 0)
   payload.set(text, 2)
   return encodeLinkFrame(LinkKind.Close, stream, payload)
+}
+
+/** A Fanout frame: `message` for each of `streams`. */
+export function encodeFanout(
+  streams: readonly number[],
+  message: Uint8Array,
+): Uint8Array<ArrayBuffer> {
+  const head = LINK_HEADER_BYTES + 4 + 4 * streams.length
+  const out = Buffer.allocUnsafe(head + message.byteLength)
+  out[0] = LinkKind.Fanout
+  out.writeUInt32BE(0, 1)
+  out.writeUInt32BE(streams.length, LINK_HEADER_BYTES)
+  for (let i = 0; i < streams.length; i++)
+    out.writeUInt32BE(streams[i]!, LINK_HEADER_BYTES + 4 + 4 * i)
+  out.set(message, head)
+  return out as Uint8Array<ArrayBuffer>
+}
+
+/** A Fanout payload's streams and message (a view), or null when it is cut short. */
+export function decodeFanout(
+  payload: Uint8Array,
+): { streams: number[]; message: Uint8Array } | null {
+  if (payload.byteLength < 4) return null
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength)
+  const n = view.getUint32(0)
+  if (payload.byteLength < 4 + 4 * n) return null
+  const streams = new Array<number>(n)
+  for (let i = 0; i < n; i++) streams[i] = view.getUint32(4 + 4 * i)
+  return { streams, message: payload.subarray(4 + 4 * n) }
 }
 
 /** The frame in `data`, or null when it is shorter than a header. The payload is a view, not a copy. */

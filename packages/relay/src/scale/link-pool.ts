@@ -9,6 +9,7 @@ import { LINK_PATH, signLinkHeaders } from './link-auth.ts'
 import {
   LinkKind,
   decodeClose,
+  decodeFanout,
   decodeLinkFrame,
   encodeClose,
   encodeLinkFrame,
@@ -140,6 +141,11 @@ export function createLinkPool(options: LinkPoolOptions): LinkPool {
     ws.on('message', (data: Buffer) => {
       const frame = decodeLinkFrame(data)
       if (!frame) return
+      if (frame.kind === LinkKind.Fanout) {
+        const fanout = decodeFanout(frame.payload)
+        if (fanout) for (const s of fanout.streams) link.streams.get(s)?.data(fanout.message)
+        return
+      }
       const events = link.streams.get(frame.stream)
       if (!events) return
       if (frame.kind === LinkKind.Data) events.data(frame.payload)

@@ -7,13 +7,11 @@
 import { parseRoom } from '@switchboard/core'
 import { CloseCode } from '@switchboard/protocol'
 import { Hono } from 'hono'
-import type { UpgradeWebSocket, WSContext } from 'hono/ws'
+import type { UpgradeWebSocket } from 'hono/ws'
 import type { Access } from '../access.ts'
 import { Connection, type ConnectionDeps } from '../connection.ts'
 import type { Ownership } from '../ownership.ts'
 import { receiveFrame, socketEnded, startConnection, type RoomSocketDeps } from '../room-socket.ts'
-import type { SharedFrame } from '../room.ts'
-import type { SocketAdapter } from '../socket-adapter.ts'
 import { claimDevice, memberAccess, type SocketRefusal } from '../socket-admission.ts'
 import type { RelayStorage } from '../storage/relay-storage.ts'
 import type { LinkCheck } from './link-auth.ts'
@@ -22,9 +20,9 @@ import {
   decodeLinkFrame,
   decodeOpen,
   encodeClose,
-  encodeLinkFrame,
   type StreamOpen,
 } from './link-frame.ts'
+import { LinkOut, StreamSocket } from './link-out.ts'
 
 export interface LinkServerDeps extends RoomSocketDeps {
   upgradeWebSocket: UpgradeWebSocket<unknown>
@@ -35,41 +33,6 @@ export interface LinkServerDeps extends RoomSocketDeps {
   connection: ConnectionDeps
   /** True once the relay is shutting down: upgrades get 503. */
   closing(): boolean
-}
-
-/** A stream of a link as a Connection's socket: its frames wrapped, its close a Close frame. */
-class StreamSocket implements SocketAdapter {
-  closed = false
-  readonly link: WSContext<unknown>
-  readonly id: number
-  readonly streams: Map<number, Connection>
-
-  constructor(link: WSContext<unknown>, id: number, streams: Map<number, Connection>) {
-    this.link = link
-    this.id = id
-    this.streams = streams
-  }
-
-  send(frame: Uint8Array): void {
-    if (!this.closed) this.link.send(encodeLinkFrame(LinkKind.Data, this.id, frame))
-  }
-
-  /** The link's: a stream is as far behind as the link it shares. */
-  bufferedAmount(): number {
-    return (this.link.raw as { bufferedAmount?: number } | undefined)?.bufferedAmount ?? 0
-  }
-
-  sendShared(frame: Uint8Array | null, _once: SharedFrame, own: readonly Uint8Array[]): void {
-    if (frame) this.send(frame)
-    for (const f of own) this.send(f)
-  }
-
-  close(code: number, reason: string): void {
-    if (this.closed) return
-    this.closed = true
-    this.streams.delete(this.id)
-    this.link.send(encodeClose(this.id, code, reason))
-  }
 }
 
 /** Mounted at `/internal/link`. */
@@ -112,6 +75,8 @@ export function linkRoutes(deps: LinkServerDeps): Hono {
     if (deps.closing()) return c.json({ error: 'relay is shutting down' }, 503)
     const from = check.relayId
     const streams = new Map<number, Connection>()
+    const forget = (id: number) => streams.delete(id)
+    let out: LinkOut | null = null
     const ended = () => {
       const open = [...streams.values()]
       streams.clear()
@@ -151,10 +116,11 @@ export function linkRoutes(deps: LinkServerDeps): Hono {
             if (!(conn instanceof Connection)) {
               metrics.authFailure(conn.reason.replace(/ /g, '-'))
               metrics.closed(conn.code)
-              link.send(encodeClose(stream, conn.code, conn.reason))
+              ;(out ??= new LinkOut(link)).write(encodeClose(stream, conn.code, conn.reason))
               return
             }
-            const socket = new StreamSocket(link, stream, streams)
+            out ??= new LinkOut(link)
+            const socket = new StreamSocket(out, stream, forget)
             streams.set(stream, conn)
             startConnection(deps, conn, socket, socket, socket, open!.exp)
             return

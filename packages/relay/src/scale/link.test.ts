@@ -29,6 +29,7 @@ import { LINK_PATH, deriveLinkKey, signLinkHeaders } from './link-auth.ts'
 import {
   LinkKind,
   decodeClose,
+  decodeFanout,
   decodeLinkFrame,
   encodeLinkFrame,
   encodeOpen,
@@ -72,11 +73,13 @@ describe('[scale link] a room owned by another relay, through the edge', () => {
     const viaEdge = await client(edge, ROOM, 'alice', { ack: '1' })
     const acks = trackAcks(viaEdge)
     const direct = await client(owner, ROOM, 'carol')
-    await Promise.all([viaEdge.synced, direct.synced])
+    const alsoViaEdge = await client(edge, ROOM, 'vic') // a fan-out names both edge streams
+    await Promise.all([viaEdge.synced, direct.synced, alsoViaEdge.synced])
     expect(getConversation(viaEdge.doc, 'c-link-1')?.unread).toBe(true)
 
     markConversation(direct.doc, 'c-link-1', 'done', author('carol'))
     await until(() => getConversation(viaEdge.doc, 'c-link-1')?.status === 'done', 'edge sees Done')
+    await until(() => getConversation(alsoViaEdge.doc, 'c-link-1')?.status === 'done', 'both do')
     markConversation(viaEdge.doc, 'c-link-1', 'unread', author('alice'))
     await acks.acked()
     await until(() => getConversation(direct.doc, 'c-link-1')?.unread === true, 'owner sees Unread')
@@ -234,6 +237,27 @@ describe('[scale link] the owner judges every stream by its own directory', () =
     const before = ownerSockets()
     link.ws.send(encodeLinkFrame(LinkKind.Close, 2, new Uint8Array([3, 232])))
     await until(() => ownerSockets() === before - 1, 'stream 2 ended at the owner')
+    link.ws.close()
+  })
+})
+
+describe('[scale link] fan-out', () => {
+  it('the owner sends a broadcast once per link, naming the link’s streams, not once per stream', async () => {
+    expect((await owner.webhook(incoming('c-link-fan', 'pn-a'))).status).toBe(202)
+    const link = await linkTo(owner)
+    link.open(1)
+    link.open(2, { memberId: 'carol' })
+    await until(() => link.frames.filter((f) => f.kind === LinkKind.Data).length >= 2, 'step 1s')
+    const writer = await client(owner, ROOM, 'alice')
+    await writer.synced
+    const seen = link.frames.length
+    markConversation(writer.doc, 'c-link-fan', 'done', author('alice', 'dev-fan'))
+    await until(() => link.frames.slice(seen).some((f) => f.kind === LinkKind.Fanout), 'fan-out')
+    const fanout = decodeFanout(
+      link.frames.slice(seen).find((f) => f.kind === LinkKind.Fanout)!.payload,
+    )!
+    expect(fanout.streams.sort()).toEqual([1, 2])
+    expect(link.frames.slice(seen).filter((f) => f.kind === LinkKind.Data)).toEqual([])
     link.ws.close()
   })
 })
