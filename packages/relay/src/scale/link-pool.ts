@@ -5,6 +5,7 @@
  */
 import WebSocket from 'ws'
 import { CloseCode } from '@switchboard/protocol'
+import type { SharedFrame } from '../room.ts'
 import { LINK_PATH, signLinkHeaders } from './link-auth.ts'
 import {
   LinkKind,
@@ -26,7 +27,8 @@ export interface LinkTarget {
 
 /** What the owner says of a stream. */
 export interface StreamEvents {
-  data(frame: Uint8Array): void
+  /** `once` is shared by every stream of one fan-out (see SocketAdapter.sendShared). */
+  data(frame: Uint8Array, once?: SharedFrame): void
   /** The stream ended at the owner (or the link was lost): close the client with this. */
   ended(code: number, reason: string): void
 }
@@ -143,7 +145,8 @@ export function createLinkPool(options: LinkPoolOptions): LinkPool {
       if (!frame) return
       if (frame.kind === LinkKind.Fanout) {
         const fanout = decodeFanout(frame.payload)
-        if (fanout) for (const s of fanout.streams) link.streams.get(s)?.data(fanout.message)
+        const once: SharedFrame = {}
+        if (fanout) for (const s of fanout.streams) link.streams.get(s)?.data(fanout.message, once)
         return
       }
       const events = link.streams.get(frame.stream)

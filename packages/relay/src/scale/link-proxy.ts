@@ -8,7 +8,12 @@ import { CloseCode, isSyncStep2 } from '@switchboard/protocol'
 import type { WSContext, WSEvents } from 'hono/ws'
 import type { Connections, Tracked } from '../connections.ts'
 import type { Metrics } from '../metrics.ts'
+import type { SharedFrame } from '../room.ts'
+import type { SocketAdapterFactory } from '../socket-adapter.ts'
 import type { SocketGrant } from '../socket-admission.ts'
+
+/** No frames of its own besides a fan-out's (none allocated per client). */
+const NO_FRAMES: readonly Uint8Array[] = Object.freeze([])
 import {
   LINK_LOST,
   type LinkPool,
@@ -27,6 +32,7 @@ export interface ProxyDeps {
   maxBufferedBytes: number
   maxSocketsPerMember: number
   seen(memberId: string): void
+  socketAdapter: SocketAdapterFactory
   log: (event: Record<string, unknown>) => void
 }
 
@@ -110,20 +116,24 @@ export class ProxiedSocket implements Tracked, WSEvents<unknown>, StreamEvents {
     this.clientClosed()
   }
 
-  /** A frame from the owner. */
-  data(frame: Uint8Array): void {
-    this.send(frame)
-  }
-
-  /** A frame to the client; a client too far behind is closed with 4529. */
-  send(frame: Uint8Array): void {
-    if (this.closed || !this.ws) return
-    const buffered = (this.ws.raw as { bufferedAmount?: number } | undefined)?.bufferedAmount ?? 0
+  /** A frame from the owner; `once` is shared by every client of one fan-out. */
+  data(frame: Uint8Array, once?: SharedFrame): void {
+    const ws = this.ws
+    if (this.closed || !ws) return
+    const buffered = (ws.raw as { bufferedAmount?: number } | undefined)?.bufferedAmount ?? 0
     if (buffered <= this.#deps.maxBufferedBytes) this.#allowance = 0
     if (buffered > this.#deps.maxBufferedBytes + this.#allowance)
       return this.close(CloseCode.SlowConsumer, 'too far behind, resync')
+    // The runtime's adapter frames a fan-out once for all its clients; made for the call, as
+    // one kept per socket would cost each proxied socket 0.7 KiB.
+    if (once) return this.#deps.socketAdapter(ws).sendShared(frame, once, NO_FRAMES)
     if (isSyncStep2(frame)) this.#allowance += frame.byteLength
-    this.ws.send(frame as Uint8Array<ArrayBuffer>)
+    ws.send(frame as Uint8Array<ArrayBuffer>)
+  }
+
+  /** A frame to the client (the registry's keepalive; none: `live` is false). */
+  send(frame: Uint8Array): void {
+    this.data(frame)
   }
 
   /** A frame from the client, to the owner: held to the same caps as on a direct socket. */
