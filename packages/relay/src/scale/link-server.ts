@@ -49,6 +49,10 @@ export function linkRoutes(deps: LinkServerDeps): Hono {
     const session = deps.storage.getSession(open.sessionId)
     if (session && (session.endedAt !== undefined || session.memberId !== member.id))
       return { ok: false, code: CloseCode.SessionEnded, reason: 'token revoked' }
+    if (session && deps.now() >= session.expiresAt)
+      return { ok: false, code: CloseCode.Unauthorized, reason: 'token session-expired' }
+    if (open.exp * 1000 <= deps.now())
+      return { ok: false, code: CloseCode.Unauthorized, reason: 'token expired' }
     const roomName = parseRoom(open.room)
     if (!roomName) return { ok: false, code: CloseCode.Forbidden, reason: 'no such room' }
     const granted = memberAccess(deps.access, member, roomName, open.device)

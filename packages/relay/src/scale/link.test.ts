@@ -209,6 +209,8 @@ describe('[scale link] the owner judges every stream by its own directory', () =
     expect((await link.closeOf(2)).code).toBe(CloseCode.SessionEnded)
     link.ws.send(encodeLinkFrame(LinkKind.Open, 3, new TextEncoder().encode('{"room":1}')))
     expect((await link.closeOf(3)).code).toBe(CloseCode.Malformed)
+    link.open(6, { exp: Math.floor(Date.now() / 1000) - 1 })
+    expect(await link.closeOf(6)).toEqual({ code: CloseCode.Unauthorized, reason: 'token expired' })
     link.open(4, { room: 'inbox:nope' })
     expect((await link.closeOf(4)).code).toBe(CloseCode.Forbidden)
     const carol = await client(owner, ROOM, 'carol', { device: 'dev-carol-link' })
