@@ -68,7 +68,7 @@ async function client(on: TestRelay, room: string, who: string, params = {}): Pr
 const ownerSockets = () => owner.relay.connectionCount()
 
 describe('[scale link] a room owned by another relay, through the edge', () => {
-  it('an unmodified provider on the edge syncs the owner’s room, sees a direct client’s marks live and is acked', async () => {
+  it('[L7] an unmodified provider on the edge syncs the owner’s room, sees a direct client’s marks live and is acked', async () => {
     expect((await owner.webhook(incoming('c-link-1', 'pn-a'))).status).toBe(202)
     const viaEdge = await client(edge, ROOM, 'alice', { ack: '1' })
     const acks = trackAcks(viaEdge)
@@ -93,14 +93,14 @@ describe('[scale link] a room owned by another relay, through the edge', () => {
     expect((await edge.relay.storage.loadRoom(ROOM)).updates).toEqual([])
   })
 
-  it('a room the edge owns itself is served there, as before', async () => {
+  it('[L7] a room the edge owns itself is served there, as before', async () => {
     const c = await client(edge, 'inbox:pn-b', 'erin')
     await c.synced
     expect(edge.relay.loadedRooms()).toContain('inbox:pn-b')
     expect(owner.relay.loadedRooms()).not.toContain('inbox:pn-b')
   })
 
-  it('a member without access is refused at the edge with 4403; nothing reaches the owner', async () => {
+  it('[L7] a member without access is refused at the edge with 4403; nothing reaches the owner', async () => {
     const before = ownerSockets()
     const s = rawSocket(`${edge.wsUrl}/${ROOM}?token=${await edge.login('erin@example.com')}`)
     expect((await s.closed).code).toBe(CloseCode.Forbidden)
@@ -109,7 +109,7 @@ describe('[scale link] a room owned by another relay, through the edge', () => {
     expect(ownerSockets()).toBe(before)
   })
 
-  it('the owner refuses a stream its own directory denies, whatever the edge granted (4403, same reason)', async () => {
+  it('[L7] the owner refuses a stream its own directory denies, whatever the edge granted (4403, same reason)', async () => {
     // vic's access to pn-a is revoked on the owner only: the edge still grants it.
     await owner.relay.admin.revoke('vic', 'pn-a')
     const s = rawSocket(`${edge.wsUrl}/${ROOM}?token=${await edge.login('vic@example.com')}`)
@@ -117,7 +117,7 @@ describe('[scale link] a room owned by another relay, through the edge', () => {
     expect(closed).toEqual({ code: CloseCode.Forbidden, reason: 'no access to this room' })
   })
 
-  it('the owner closing a stream reaches the edge’s client with the same code and reason', async () => {
+  it('[L7] the owner closing a stream reaches the edge’s client with the same code and reason', async () => {
     const s = rawSocket(`${edge.wsUrl}/${ROOM}?token=${await edge.login('carol@example.com')}`)
     await s.opened
     await s.next(() => true) // the owner's sync step 1, through the link
@@ -126,7 +126,7 @@ describe('[scale link] a room owned by another relay, through the edge', () => {
     await owner.relay.admin.grant('carol', 'pn-a')
   })
 
-  it('signing out at the edge closes the proxied socket with 4410 and ends its stream at the owner', async () => {
+  it('[L7] signing out at the edge closes the proxied socket with 4410 and ends its stream at the owner', async () => {
     const token = await edge.login('carol@example.com')
     const before = ownerSockets()
     const s = rawSocket(`${edge.wsUrl}/${ROOM}?token=${token}`)
@@ -142,7 +142,7 @@ describe('[scale link] a room owned by another relay, through the edge', () => {
     await until(() => ownerSockets() === before, 'the owner’s Connection left')
   })
 
-  it('a link upgrade with a forged, stale or replayed signature, or from a browser, is refused before upgrading; nothing opens', async () => {
+  it('[L7] a link upgrade with a forged, stale or replayed signature, or from a browser, is refused before upgrading; nothing opens', async () => {
     const url = `${owner.wsUrl.replace('/sync', '')}${LINK_PATH}`
     const before = ownerSockets()
     const refused = (headers: Record<string, string>) =>
@@ -197,7 +197,7 @@ async function linkTo(to: TestRelay) {
 }
 
 describe('[scale link] the owner judges every stream by its own directory', () => {
-  it('refuses a member without access, an unknown member, a malformed open and another member’s device', async () => {
+  it('[L7] refuses a member without access, an unknown member, a malformed open and another member’s device', async () => {
     const link = await linkTo(owner)
     const before = ownerSockets()
     link.open(1, { memberId: 'erin' })
@@ -223,7 +223,7 @@ describe('[scale link] the owner judges every stream by its own directory', () =
     link.ws.close()
   })
 
-  it('holds each stream’s frames to the socket caps, and one stream’s refusal leaves the link and its other streams open', async () => {
+  it('[L7] holds each stream’s frames to the socket caps, and one stream’s refusal leaves the link and its other streams open', async () => {
     const link = await linkTo(owner)
     link.open(1)
     link.open(2)
@@ -244,7 +244,7 @@ describe('[scale link] the owner judges every stream by its own directory', () =
 })
 
 describe('[scale link] fan-out', () => {
-  it('the owner sends a broadcast once per link, naming the link’s streams, not once per stream', async () => {
+  it('[L7] the owner sends a broadcast once per link, naming the link’s streams, not once per stream', async () => {
     expect((await owner.webhook(incoming('c-link-fan', 'pn-a'))).status).toBe(202)
     const link = await linkTo(owner)
     link.open(1)
@@ -265,7 +265,7 @@ describe('[scale link] fan-out', () => {
 })
 
 describe('[scale link] the owner shuts down', () => {
-  it('its 1001 reaches the edge’s clients as 1001', async () => {
+  it('[L7] its 1001 reaches the edge’s clients as 1001', async () => {
     const second = await startTestRelay({ storage: sqlite(), relayId: 'owner-2' })
     const front = await startTestRelay({
       storage: sqlite(),
@@ -289,7 +289,7 @@ describe('[scale link] the owner dies', () => {
     await pair?.close()
   })
 
-  it('the edge closes every proxied socket with 1012 (retried), and providers reconnect', async () => {
+  it('[L7] the edge closes every proxied socket with 1012 (retried), and providers reconnect', async () => {
     child = await spawnRelayProcess(
       { DATA_DIR: mkdtempSync(join(tmpdir(), 'relay-link-owner-')) },
       { script: fileURLToPath(new URL('./link-owner.fixture.ts', import.meta.url)) },
