@@ -86,7 +86,8 @@ export const reactions: { readonly [R in Reaction]: { group: ReactionGroup; does
 export const closeCodes: { readonly [C in CloseCode]: { meaning: string; reaction: Reaction } } = {
   [CloseCode.GoingAway]: { meaning: 'relay shutting down', reaction: Reaction.Retry },
   [CloseCode.Reloading]: {
-    meaning: 'the room reloads from its log (an update did what its admission did not predict)',
+    meaning:
+      "the room reloads from its log (an update did what its admission did not predict), or the relay lost its link to the room's owner",
     reaction: Reaction.Retry,
   },
   [CloseCode.Malformed]: { meaning: 'malformed frame', reaction: Reaction.StopRoom },

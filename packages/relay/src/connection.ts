@@ -4,7 +4,6 @@
  * closes itself when it falls too far behind.
  */
 import type { Room as RoomName } from '@switchboard/core'
-import type { WSContext } from 'hono/ws'
 import { admitClientUpdate, type Verdict } from './admission.ts'
 import type { Connections } from './connections.ts'
 import type { Metrics } from './metrics.ts'
@@ -19,6 +18,7 @@ import {
 } from '@switchboard/protocol'
 import type { Room, Peer, SharedFrame } from './room.ts'
 import type { RoomRegistry } from './room-registry.ts'
+import type { SocketCloser } from './room-socket.ts'
 import type { SocketAdapter } from './socket-adapter.ts'
 import { isStorageFailure } from './storage/storage-error.ts'
 import type { MemberRecord } from './storage/relay-storage.ts'
@@ -31,7 +31,7 @@ export interface ConnectionDeps {
   log: (event: Record<string, unknown>) => void
   now: () => number
   ownership: Ownership
-  connections: Connections<Connection>
+  connections: Pick<Connections<Connection>, 'tick' | 'remove'>
   rooms: Pick<RoomRegistry, 'scheduleIdle'>
   maxFrameBytes: number
   maxBufferedBytes: number
@@ -52,7 +52,8 @@ export class Connection implements Peer {
   readonly sessionId: string
   readonly roomName: RoomName
   readonly readOnly: boolean
-  ws: WSContext<unknown> | null = null
+  /** How the socket is closed: its `WSContext`, or a relay link stream. */
+  ws: SocketCloser | null = null
   socket: SocketAdapter | null = null
   room: Room | null = null
   /** Frames received before the room loaded, handled once it has. */

@@ -15,6 +15,9 @@ import { retentionMs } from './restore.ts'
 import { webSocketAdapter, type SocketAdapterFactory } from './socket-adapter.ts'
 import type { RelayStorage } from './storage/relay-storage.ts'
 
+/** Which relay owns a room: this one, or another reached over the relay link (docs/scale-out.md). */
+export type RouteRoom = (room: string) => Promise<'self' | { relayId: string; url: string }>
+
 export interface RelayOptions {
   storage: RelayStorage
   /** Signs and verifies member tokens (HS256). */
@@ -145,6 +148,13 @@ export interface RelayOptions {
    * credentials opened from the store with `credentialsKey`.
    */
   providerAccounts?: ProviderAccounts
+  /**
+   * Which relay owns each room. A socket for a room owned elsewhere is authenticated here, then
+   * proxied to its owner over one relay link per pair of relays. Default: this relay, always.
+   */
+  routeRoom?: RouteRoom
+  /** This relay's name among several (`RELAY_ID`): it signs the links it opens. Default `relay`. */
+  relayId?: string
 }
 
 /** Every option with its value: what the relay's modules read. */
@@ -190,6 +200,8 @@ export interface ResolvedOptions {
   readBody: BodyReader | undefined
   socketAdapter: SocketAdapterFactory
   providerAccounts: ProviderAccounts | undefined
+  routeRoom: RouteRoom | undefined
+  relayId: string
 }
 
 const MiB = 1024 * 1024
@@ -272,5 +284,7 @@ export function resolveOptions(options: RelayOptions): ResolvedOptions {
     readBody: options.readBody,
     socketAdapter: options.socketAdapter ?? webSocketAdapter,
     providerAccounts: options.providerAccounts,
+    routeRoom: options.routeRoom,
+    relayId: options.relayId ?? 'relay',
   }
 }

@@ -14,6 +14,10 @@ import { AdminError, createAdmin, type Admin } from './admin.ts'
 import { BODY_LIMITS, limitBody } from './body-limits.ts'
 import type { Connection } from './connection.ts'
 import { createConnections } from './connections.ts'
+import { createLinkVerifier, deriveLinkKey, LINK_PATH } from './scale/link-auth.ts'
+import { createLinkPool } from './scale/link-pool.ts'
+import type { ProxiedSocket } from './scale/link-proxy.ts'
+import { linkRoutes } from './scale/link-server.ts'
 import { createEpochs, type EpochReport } from './epochs.ts'
 import { createAuthenticate, type Vars } from './http.ts'
 import { createDeliveries } from './deliveries.ts'
@@ -108,7 +112,12 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   const authenticate = createAuthenticate(options.secret, sessions)
   const ownership = createOwnership(storage)
   const access = createAccess(storage)
-  const connections = createConnections<Connection>({ metrics, ...options })
+  const connections = createConnections<Connection | ProxiedSocket>({ metrics, ...options })
+  // Relays sharing a secret share the link key; links are opened only by a relay that routes.
+  const linkKey = deriveLinkKey(options.secret)
+  const links = options.routeRoom
+    ? createLinkPool({ relayId: options.relayId, key: linkKey, now, log })
+    : null
   let closing = false
 
   // Rooms and their epochs call each other: an epoch takes a room from the registry and gives it
@@ -301,26 +310,26 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   )
   app.route('/api', historyRoutes({ ...shared, hasPhoneNumber: access.hasPhoneNumber }))
   app.route('/api', triageRuleRoutes({ ...shared, rules }))
-  app.route(
-    '/sync',
-    syncRoutes({
-      ...shared,
-      access: access.access,
-      ownership,
-      rooms,
-      connections,
-      connection: {
-        ...options,
-        metrics,
-        ownership,
-        connections,
-        rooms,
-        assignRefusal: access.assignRefusal,
-      },
-      seen: lastSeen.touch,
-      closing: () => closing,
-    }),
-  )
+  const connection = {
+    ...options,
+    metrics,
+    ownership,
+    connections,
+    rooms,
+    assignRefusal: access.assignRefusal,
+  }
+  const sockets = {
+    ...shared,
+    access: access.access,
+    ownership,
+    rooms,
+    connections,
+    connection,
+    seen: lastSeen.touch,
+    closing: () => closing,
+  }
+  app.route('/sync', syncRoutes({ ...sockets, links }))
+  app.route(LINK_PATH, linkRoutes({ ...sockets, verify: createLinkVerifier(linkKey, now) }))
 
   // [O4] Replies a killed relay left half-sent are looked up first, then the due ones are sent.
   outbox.start()
@@ -360,6 +369,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
       // The registry stops unloading idle rooms before the sockets' closes would schedule it.
       const unloaded = rooms.close()
       connections.closeWhere(() => true, CloseCode.GoingAway, 'relay shutting down')
+      links?.close()
       await unloaded
       await storage.close()
     },

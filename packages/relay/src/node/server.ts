@@ -16,6 +16,8 @@ import { Hono } from 'hono'
 import type { WebSocket } from 'ws'
 import { CloseCode } from '@switchboard/protocol'
 import { createRelay, type Relay, type RelayOptions } from '../relay.ts'
+import { LINK_PATH } from '../scale/link-auth.ts'
+import { LINK_HEADER_BYTES } from '../scale/link-frame.ts'
 import { webAppScriptHashes } from './script-hashes.ts'
 import { gateFrames } from './ws-frame.ts'
 import { wsSocketAdapter } from './ws-socket.ts'
@@ -63,7 +65,8 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
   })
   // `ws` reads maxPayload at each upgrade; the frame gate (ws-frame.ts) then sets each message's
   // cap from its first bytes, so any frame over its cap is refused before it is buffered [L6].
-  wss.options.maxPayload = relay.maxSyncFrameBytes
+  // A relay link's frame carries a client's frame behind a header of its own.
+  wss.options.maxPayload = relay.maxSyncFrameBytes + LINK_HEADER_BYTES
   const caps = { frame: relay.maxFrameBytes, sync: relay.maxSyncFrameBytes }
   // Dead peers (no pong within a heartbeat) are terminated, so their rooms can unload.
   const alive = new WeakSet<WebSocket>()
@@ -80,13 +83,17 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
   heartbeat.unref()
   /** Sockets whose big sync step 2 was refused for the member's budget: 4529, not 4413. */
   const overBudget = new WeakSet<WebSocket>()
-  wss.on('connection', (ws: WebSocket) => {
+  wss.on('connection', (ws: WebSocket, req: { url?: string }) => {
+    // A relay link multiplexes many clients' frames: each is held to its cap at the owner
+    // (room-socket.ts), and each client's budget by the edge that accepted it.
+    const link = req.url?.split('?')[0] === LINK_PATH
     // False only with a `ws` whose internals changed (ws-frame.test.ts pins them): frames are
     // then held to the sync cap by `ws` and to their own cap by the relay after buffering.
-    gateFrames(ws, {
-      ...caps,
-      budget: { ...relay.syncBudget(ws), refused: () => overBudget.add(ws) },
-    })
+    if (!link)
+      gateFrames(ws, {
+        ...caps,
+        budget: { ...relay.syncBudget(ws), refused: () => overBudget.add(ws) },
+      })
     alive.add(ws)
     ws.on('pong', () => alive.add(ws))
     const close = ws.close.bind(ws)
