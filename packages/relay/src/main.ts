@@ -13,10 +13,14 @@ export { main } from './node/run.ts'
 export { startRelayServer, type RelayServer, type RelayServerOptions } from './node/server.ts'
 export { EnvError, readRelayEnv, relayEnv, type RelayEnv } from './node/env.ts'
 
+/** Errors that name a setting to change (node/open-storage.ts, storage/postgres-server-checks.ts). */
+const OPERATOR_ERRORS = new Set(['StorageSettingError', 'UnsafeServerError'])
+
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   main().catch((err: unknown) => {
     // A bad setting is the operator's to fix: its message says which, a stack would not.
-    console.error(err instanceof EnvError ? `switchboard-relay: ${err.message}` : err)
+    const operators = err instanceof EnvError || OPERATOR_ERRORS.has((err as Error)?.name)
+    console.error(operators ? `switchboard-relay: ${(err as Error).message}` : err)
     process.exit(1)
   })
 }

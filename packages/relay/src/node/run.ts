@@ -9,9 +9,8 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { seedDemo } from '../demo.ts'
 import { retentionMs } from '../restore.ts'
-import { createSqliteStorage } from '../storage/sqlite.ts'
 import { readRelayEnv } from './env.ts'
-import { secretFrom } from './secrets.ts'
+import { openStorage } from './open-storage.ts'
 import { startRelayServer, type RelayServer } from './server.ts'
 import { stopOnSignals, type Log } from './shutdown.ts'
 
@@ -21,15 +20,13 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RelayS
   const { PORT: port, HOST: host } = settings
   const dataDir = resolve(settings.DATA_DIR)
   mkdirSync(dataDir, { recursive: true, mode: 0o700 })
-  const secret = secretFrom(dataDir, 'switchboard-secret', settings.SWITCHBOARD_SECRET)
-  const webhookSecret = secretFrom(dataDir, 'webhook-secret', settings.WEBHOOK_SECRET)
+  const { storage, secret, webhookSecret, relayId, ifEmpty } = await openStorage(settings, dataDir)
   const allowedOrigins = settings.ALLOWED_ORIGINS ?? [
     `http://${host}:${port}`,
     `http://localhost:${port}`,
     'http://localhost:5173',
     'http://127.0.0.1:5173',
   ]
-  const storage = createSqliteStorage({ path: join(dataDir, 'relay.db') })
   const log: Log = (event) => console.log(JSON.stringify({ t: new Date().toISOString(), ...event }))
   const seeded: { demo?: { password: string; members: { email: string; role: string }[] } } = {}
   const srv = await startRelayServer({
@@ -64,18 +61,21 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RelayS
     // A busy room compacts in its next pause (up to a log as big as its snapshot).
     compactQuietMs: settings.COMPACT_QUIET_MS,
     epochOnLoad: { items: settings.EPOCH_LOAD_ITEMS, writers: settings.EPOCH_LOAD_WRITERS },
+    relayId,
     async beforeListen(relay) {
-      if (!settings.DEMO || storage.listMembers().length > 0) return
-      const password = settings.SWITCHBOARD_DEMO_PASSWORD ?? randomBytes(9).toString('base64url')
-      const started = Date.now()
-      const result = await seedDemo(relay, { password })
-      log({
-        level: 'info',
-        msg: 'demo workspace seeded',
-        ms: Date.now() - started,
-        ...result.counts,
+      if (!settings.DEMO) return
+      await ifEmpty(async () => {
+        const password = settings.SWITCHBOARD_DEMO_PASSWORD ?? randomBytes(9).toString('base64url')
+        const started = Date.now()
+        const result = await seedDemo(relay, { password })
+        log({
+          level: 'info',
+          msg: 'demo workspace seeded',
+          ms: Date.now() - started,
+          ...result.counts,
+        })
+        seeded.demo = { password, members: result.members }
       })
-      seeded.demo = { password, members: result.members }
     },
   })
   const pidFile = join(dataDir, 'relay.pid')
@@ -88,7 +88,12 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RelayS
         '\n',
     )
   }
-  log({ level: 'info', msg: 'relay listening', url: srv.url, dataDir })
+  log({
+    level: 'info',
+    msg: 'relay listening',
+    url: srv.url,
+    ...(settings.DATABASE_URL ? { store: 'postgresql', relayId } : { dataDir }),
+  })
   stopOnSignals(srv, pidFile, log)
   return srv
 }

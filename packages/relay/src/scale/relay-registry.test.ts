@@ -99,31 +99,35 @@ describe('a relay whose database crashes', () => {
   let pg: TestPostgres
   beforeAll(async () => {
     pg = await startTestPostgres()
-  })
+  }, 60_000)
   afterAll(() => pg.destroy())
 
-  it('stops serving during the outage and serves again once renewal works', async () => {
-    const sql = connectPostgres(await pg.createDatabase(), { max: 2 })
-    let lost = 0
-    let regained = 0
-    const a = await startRelayRegistry(sql, {
-      relayId: 'a',
-      internalUrl: 'http://a',
-      ...fast,
-      onLost: () => lost++,
-      onRegained: () => regained++,
-    })
-    try {
-      await pg.stop('immediate')
-      await eventually(async () => lost === 1, 'the lease to be given up')
-      expect(a.serving).toBe(false)
-      await pg.start()
-      await eventually(async () => regained === 1, 'renewal to work again', 20_000)
-      expect(a.serving).toBe(true)
-      expect(lost).toBe(1)
-    } finally {
-      await a.stop()
-      await sql.end()
-    }
-  })
+  it(
+    'stops serving during the outage and serves again once renewal works',
+    { timeout: 60_000 },
+    async () => {
+      const sql = connectPostgres(await pg.createDatabase(), { max: 2 })
+      let lost = 0
+      let regained = 0
+      const a = await startRelayRegistry(sql, {
+        relayId: 'a',
+        internalUrl: 'http://a',
+        ...fast,
+        onLost: () => lost++,
+        onRegained: () => regained++,
+      })
+      try {
+        await pg.stop('immediate')
+        await eventually(async () => lost === 1, 'the lease to be given up')
+        expect(a.serving).toBe(false)
+        await pg.start()
+        await eventually(async () => regained === 1, 'renewal to work again', 20_000)
+        expect(a.serving).toBe(true)
+        expect(lost).toBe(1)
+      } finally {
+        await a.stop()
+        await sql.end()
+      }
+    },
+  )
 })

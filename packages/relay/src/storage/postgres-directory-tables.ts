@@ -3,6 +3,7 @@
  * its primary key columns (to reread one row), and whether the table is refreshed by the rows
  * written since a transaction id (tables that never delete) or read whole (the small ones that do).
  */
+import { ownerFromColumn } from './postgres-owner-column.ts'
 import type { TriageRule } from '@switchboard/core'
 import type { ProviderName } from '../providers/provider-account.ts'
 import type { MemberRecord, MemberRole, PhoneNumberRecord, SessionRecord } from './directory.ts'
@@ -121,14 +122,14 @@ export const tableSpecs: { [T in Table]: TableSpec<T> } = {
     pk: ['room', 'client'],
     incremental: true,
     keyOf: (r) => compositeKey(str(r.room), num(r.client)),
-    toValue: (r) => str(r.member_id),
+    toValue: (r) => ownerFromColumn(str(r.member_id)),
   }),
   device_owners: spec({
     table: Table.DeviceOwners,
     pk: ['device_id'],
     incremental: true,
     keyOf: (r) => str(r.device_id),
-    toValue: (r) => str(r.member_id),
+    toValue: (r) => ownerFromColumn(str(r.member_id)),
   }),
   provider_calls: spec({
     table: Table.ProviderCalls,

@@ -4,6 +4,7 @@
  * `insert … on conflict do nothing` in SQL; when it inserts nothing the row is read back, and a
  * row another relay wrote first with a different value is a conflict (the cache then shows it).
  */
+import { ownerColumn } from './postgres-owner-column.ts'
 import type postgres from 'postgres'
 import type { Directory, ProviderCallRecord } from './directory.ts'
 import { compositeKey, rowRef, Table } from './postgres-directory-state.ts'
@@ -116,11 +117,11 @@ export function createPostgresIndex({ state, ensureOpen, write }: WriteContext):
         Table.ClientOwners,
         key,
         (tx) => tx`insert into client_owners (room, client, member_id)
-          values (${room}, ${client}, ${memberId}) on conflict do nothing`,
+          values (${room}, ${client}, ${ownerColumn(memberId)}) on conflict do nothing`,
         async (tx) => {
           const [row] = await tx`select member_id from client_owners
             where room = ${room} and client = ${client}`
-          return row?.member_id === memberId
+          return row?.member_id === ownerColumn(memberId)
         },
       )
       return true
@@ -134,10 +135,10 @@ export function createPostgresIndex({ state, ensureOpen, write }: WriteContext):
         Table.DeviceOwners,
         deviceId,
         (tx) => tx`insert into device_owners (device_id, member_id)
-          values (${deviceId}, ${memberId}) on conflict do nothing`,
+          values (${deviceId}, ${ownerColumn(memberId)}) on conflict do nothing`,
         async (tx) => {
           const [row] = await tx`select member_id from device_owners where device_id = ${deviceId}`
-          return row?.member_id === memberId
+          return row?.member_id === ownerColumn(memberId)
         },
       )
       return true

@@ -5,7 +5,7 @@
  * one database per test file. Run as root, the server runs as the `postgres` user (initdb refuses
  * root).
  */
-import { execFile } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
@@ -65,6 +65,19 @@ async function pg(bin: string, args: string[]): Promise<void> {
 
 let counter = 0
 
+/** Clusters this process started and has not destroyed: stopped if the process exits first. */
+const running = new Map<string, () => void>()
+let exitHooked = false
+function stopOnExit(dir: string, stopNow: () => void): void {
+  running.set(dir, stopNow)
+  if (exitHooked) return
+  exitHooked = true
+  // A test run that is interrupted must not leave servers behind (SIGKILL still can).
+  process.on('exit', () => {
+    for (const stop of running.values()) stop()
+  })
+}
+
 /** Starts a new cluster in a temporary directory; `destroy()` removes it. */
 export async function startTestPostgres(options: StartPostgresOptions = {}): Promise<TestPostgres> {
   const dir = mkdtempSync(join(tmpdir(), 'sbpg-'))
@@ -87,25 +100,38 @@ export async function startTestPostgres(options: StartPostgresOptions = {}): Pro
   const start = () =>
     pg('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-o', serverArgs, 'start'])
   await start()
-  let running = true
+  stopOnExit(dir, () => {
+    try {
+      const args = ['-D', data, '-m', 'immediate', '-w', 'stop']
+      const bin = join(postgresBinDir(), 'pg_ctl')
+      if (asRoot)
+        execFileSync('runuser', ['-u', 'postgres', '--', bin, ...args], { stdio: 'ignore' })
+      else execFileSync(bin, args, { stdio: 'ignore' })
+    } catch {
+      // Already stopped.
+    }
+    rmSync(dir, { recursive: true, force: true })
+  })
+  let up = true
   const url = (database: string) => databaseUrl(dir, database)
   return {
     socketDir: dir,
     url,
     createDatabase: (name) => createDatabaseAt(dir, name),
     async stop(mode = 'fast') {
-      if (!running) return
+      if (!up) return
       await pg('pg_ctl', ['-D', data, '-m', mode, '-w', 'stop'])
-      running = false
+      up = false
     },
     async start() {
-      if (running) return
+      if (up) return
       await start()
-      running = true
+      up = true
     },
     async destroy() {
-      if (running) await pg('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']).catch(() => {})
-      running = false
+      if (up) await pg('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']).catch(() => {})
+      up = false
+      running.delete(dir)
       rmSync(dir, { recursive: true, force: true })
     },
   }

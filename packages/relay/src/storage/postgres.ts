@@ -1,0 +1,96 @@
+/**
+ * @module RelayStorage on PostgreSQL (`DATABASE_URL`): the room log (postgres-room-log.ts) and
+ * the directory with its outbox (postgres-directory.ts) over one connection pool, checked to
+ * commit durably before anything is served (docs/scale-out.md).
+ */
+import type { DirectoryDump } from './directory-dump.ts'
+import { connectPostgres, type Sql } from './postgres-connect.ts'
+import {
+  createPostgresDirectory,
+  type DirectoryChange,
+  type PostgresDirectory,
+} from './postgres-directory.ts'
+import { migrateRoomLog } from './postgres-log-schema.ts'
+import { createPostgresRoomLog } from './postgres-room-log.ts'
+import { assertDurableServer } from './postgres-server-checks.ts'
+import type { RelayStorage } from './relay-storage.ts'
+
+export interface PostgresStorageOptions {
+  /** `postgres://…` (a `?host=/dir` parameter names a unix socket directory). */
+  url: string
+  /** This relay's name: the owner recorded for the rooms it claims. */
+  relayId: string
+  /** Connections in the pool (default 10). */
+  max?: number
+  /** A write of `room` was refused: another relay took it (its sockets must go elsewhere). */
+  onFenced?: (room: string) => void
+}
+
+export interface PostgresStorage extends RelayStorage {
+  readonly sql: Sql
+  readonly relayId: string
+  /** Statements that appended updates (one commit each); for tests and metrics. */
+  readonly appendCommits: number
+  /** Every directory and outbox record, for a copy to another store. */
+  dumpDirectory(): Promise<DirectoryDump>
+  /** Another relay changed the directory (members, access, sessions…): react to it. */
+  onDirectoryChange(listener: (change: DirectoryChange) => void): () => void
+}
+
+/**
+ * Opens the store: refuses a server that would not keep a commit (fsync off), brings both parts'
+ * tables up to date and loads the directory. The pool is the store's: `close()` ends it.
+ */
+export async function createPostgresStorage(
+  options: PostgresStorageOptions,
+): Promise<PostgresStorage> {
+  const sql = connectPostgres(options.url, { max: options.max ?? 10 })
+  let directory: PostgresDirectory
+  try {
+    await assertDurableServer(sql)
+    await migrateRoomLog(sql)
+    directory = await createPostgresDirectory(sql, { instanceId: options.relayId })
+  } catch (error) {
+    await sql.end({ timeout: 1 }).catch(() => {})
+    throw error
+  }
+  const log = createPostgresRoomLog(sql, {
+    relayId: options.relayId,
+    ...(options.onFenced ? { onFenced: options.onFenced } : {}),
+  })
+  let closed = false
+  return {
+    ...directory,
+    sql,
+    relayId: options.relayId,
+    get appendCommits() {
+      return log.appendCommits
+    },
+    // The index rows an update needs (its client's binding, its conversation and activity ids)
+    // are committed before the update itself, as SQLite commits them in the same transaction.
+    appendUpdate: async (room, update) => {
+      await directory.whenDurable()
+      return log.appendUpdate(room, update)
+    },
+    loadRoom: (room) => log.loadRoom(room),
+    compact: (room, snapshot, upToId) => log.compact(room, snapshot, upToId),
+    startEpoch: (room, epoch) => log.startEpoch(room, epoch),
+    archive: (room, entries) => log.archive(room, entries),
+    readArchive: (room, conversationId) => log.readArchive(room, conversationId),
+    logSize: (room) => log.logSize(room),
+    listRooms: () => log.listRooms(),
+    onDirectoryChange: (listener) => directory.onChange(listener),
+    dumpDirectory: () => directory.dumpDirectory(),
+    check() {
+      if (closed) throw new Error('storage is closed')
+      log.check()
+    },
+    async close() {
+      if (closed) return
+      closed = true
+      await log.close().catch(() => {})
+      await directory.close().catch(() => {})
+      await sql.end({ timeout: 5 })
+    },
+  }
+}
