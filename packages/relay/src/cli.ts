@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { runMigrate } from './cli-migrate.ts'
 import { credentialOptions, credentialsFrom } from './cli-credentials.ts'
 import { EnvError, readRelayEnv } from './node/env.ts'
 import { secretFrom } from './node/secrets.ts'
@@ -44,6 +45,10 @@ const usage = (
   sessions --member <id|email> [--all]       live sessions (--all: ended ones too)
   revoke-sessions --member <id|email> [--session <id>]   one session, or all of them
   list
+  migrate --to <postgres://…>      copies DATA_DIR's SQLite store into an empty PostgreSQL database
+  migrate --from <postgres://…>    copies a PostgreSQL database into DATA_DIR's (empty) SQLite store
+      either way every room and directory record is then compared with its source (docs/scale-out.md);
+      no relay may run on either store meanwhile
 Options: --data-dir <dir> (default $DATA_DIR or ./data)`
 
 /** Commands that only read the store, allowed while a relay runs on it. */
@@ -88,6 +93,8 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
       by: { type: 'string' },
       session: { type: 'string' },
       all: { type: 'boolean' },
+      to: { type: 'string' },
+      from: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       ...credentialOptions,
     },
@@ -125,6 +132,13 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
         `so connected sockets see the change; or stop it first.`,
     )
     return 2
+  }
+  if (command === 'migrate') {
+    const args = {
+      ...(values.to !== undefined ? { to: values.to } : {}),
+      ...(values.from !== undefined ? { from: values.from } : {}),
+    }
+    return runMigrate(args, dataDir)
   }
   const restoreRetentionMs = retentionMs(settings.RESTORE_RETENTION_DAYS)
   // [K2] Credentials are sealed with the key the relay on this DATA_DIR will open them with.
