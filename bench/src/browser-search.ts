@@ -47,6 +47,8 @@ export interface BrowserSearchRow {
   p50: number
   p95: number
   max: number
+  /** The slowest keystrokes: the text in the box after the key, and its time. */
+  slowest: { typed: string; ms: number }[]
 }
 
 /** One conversation room's stored state, as the client would have written it. */
@@ -181,6 +183,17 @@ export async function runBrowserSearch(
       p50: 0,
       p95: 0,
       max: 0,
+      slowest: [],
+    }
+    // BENCH_SEARCH_TRACE=<dir> writes a Chrome performance trace of the typing there (layout,
+    // style and paint included, which a CPU profile lumps together as "(program)").
+    const traceDir = process.env.BENCH_SEARCH_TRACE
+    if (traceDir) {
+      mkdirSync(traceDir, { recursive: true })
+      await browser.startTracing(page, {
+        path: join(traceDir, 'search-trace.json'),
+        categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8.execute'],
+      })
     }
     // BENCH_SEARCH_PROF=<dir> writes a CPU profile of the typing there.
     const profDir = process.env.BENCH_SEARCH_PROF
@@ -191,9 +204,14 @@ export async function runBrowserSearch(
       await cdp.send('Profiler.start')
     }
     const all: number[] = []
+    const keys: { typed: string; ms: number }[] = []
     for (const { label, query } of queries(c.vocabulary)) {
       const times: number[] = []
-      for (let r = 0; r < profile.rounds; r++) times.push(...(await typeQuery(page, query)))
+      for (let r = 0; r < profile.rounds; r++) {
+        const round = await typeQuery(page, query)
+        round.forEach((ms, i) => keys.push({ typed: query.slice(0, i + 1), ms }))
+        times.push(...round)
+      }
       const results = await page
         .getByRole('listbox', { name: 'Search results' })
         .getByRole('option')
@@ -208,6 +226,7 @@ export async function runBrowserSearch(
       })
       log('search', label, JSON.stringify(row.queries.at(-1)))
     }
+    if (traceDir) await browser.stopTracing()
     if (cdp) {
       const { profile: cpu } = await cdp.send('Profiler.stop')
       mkdirSync(profDir!, { recursive: true })
@@ -216,6 +235,10 @@ export async function runBrowserSearch(
     row.p50 = quantile(all, 0.5)
     row.p95 = quantile(all, 0.95)
     row.max = Math.max(...all)
+    row.slowest = keys
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, 10)
+      .map((k) => ({ typed: k.typed, ms: Math.round(k.ms * 10) / 10 }))
     return row
   } finally {
     await context.close().catch(() => {})

@@ -85,9 +85,15 @@ export class DigitsTable {
     const packed = this.#packed
     const starts = this.#starts
     let i = packed.indexOf(term)
+    let lo = 0
     while (i !== -1) {
-      let lo = 0
-      let hi = starts.length - 1
+      // Matches come in order: gallop from the last entry, then halve (thousands of matches).
+      let step = 1
+      while (lo + step < starts.length && starts[lo + step]! <= i) {
+        lo += step
+        step *= 2
+      }
+      let hi = Math.min(lo + step, starts.length) - 1
       while (lo < hi) {
         const mid = (lo + hi + 1) >>> 1
         if (starts[mid]! <= i) lo = mid

@@ -266,20 +266,48 @@ export class TextIndex {
       }
     }
     const full = (1 << terms.length) - 1
-    const top: number[] = []
-    const better = (a: number, b: number) =>
-      this.#score[a]! > this.#score[b]! ||
-      (this.#score[a] === this.#score[b] && this.#groupAt[a]! > this.#groupAt[b]!)
-    for (const g of touched) {
-      if (this.#mask[g] !== full) continue
-      if (top.length === limit && !better(g, top[top.length - 1]!)) continue
-      let i = top.length === limit ? limit - 1 : top.length
-      while (i > 0 && better(g, top[i - 1]!)) {
-        top[i] = top[i - 1]!
-        i--
-      }
-      top[i] = g
+    // The best `limit` in a heap, the worst at its root: thousands of matches (a number's digits)
+    // would each shift a sorted top list. Ties go to the group touched first.
+    const score = this.#score
+    const groupAt = this.#groupAt
+    const worse = (x: number, y: number) => {
+      const a = touched[x]!
+      const b = touched[y]!
+      if (score[a] !== score[b]) return score[a]! < score[b]!
+      if (groupAt[a] !== groupAt[b]) return groupAt[a]! < groupAt[b]!
+      return x > y
     }
+    const heap: number[] = []
+    for (let k = 0; k < touched.length && limit > 0; k++) {
+      if (this.#mask[touched[k]!] !== full) continue
+      if (heap.length < limit) {
+        let i = heap.push(k) - 1
+        while (i > 0) {
+          const up = (i - 1) >> 1
+          const child = heap[i]!
+          if (!worse(child, heap[up]!)) break
+          heap[i] = heap[up]!
+          heap[up] = child
+          i = up
+        }
+      } else if (worse(heap[0]!, k)) {
+        heap[0] = k
+        let i = 0
+        for (;;) {
+          const l = 2 * i + 1
+          const r = l + 1
+          let w = i
+          if (l < heap.length && worse(heap[l]!, heap[w]!)) w = l
+          if (r < heap.length && worse(heap[r]!, heap[w]!)) w = r
+          if (w === i) break
+          const parent = heap[i]!
+          heap[i] = heap[w]!
+          heap[w] = parent
+          i = w
+        }
+      }
+    }
+    const top = heap.sort((x, y) => (worse(x, y) ? 1 : -1)).map((k) => touched[k]!)
     return top.map((g) => ({
       group: this.#groups[g]!,
       score: this.#score[g]!,

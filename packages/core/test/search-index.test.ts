@@ -97,4 +97,22 @@ describe('TextIndex', () => {
     index.set(doc('late', 'late', 'zebra crossing'))
     expect(index.search('zeb').map((h) => h.group)).toEqual(['late'])
   })
+
+  it('keeps the same best `limit` as sorting every match would', () => {
+    const index = new TextIndex()
+    const docs = Array.from({ length: 400 }, (_, i) =>
+      // Scores from the field's weight and whether the word is whole; many equal times.
+      doc(`m${i}`, `c${i}`, i % 3 ? `order ${i}` : `orders ${i}`, 1 + (i % 4), (i * 7919) % 50),
+    )
+    for (const d of docs) index.set(d)
+    const all = index.search('order', 1_000)
+    expect(all).toHaveLength(400)
+    for (const limit of [1, 7, 50, 399])
+      expect(index.search('order', limit)).toEqual(all.slice(0, limit))
+    for (let i = 1; i < all.length; i++) {
+      const [a, b] = [all[i - 1]!, all[i]!]
+      expect(a.score > b.score || (a.score === b.score && a.at >= b.at)).toBe(true)
+    }
+    expect(index.search('order', 0)).toEqual([])
+  })
 })

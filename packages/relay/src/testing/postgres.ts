@@ -14,6 +14,14 @@ import { connectPostgres } from '../storage/postgres-connect.ts'
 
 const run = promisify(execFile)
 
+/**
+ * Set to `postgres` to run the relay's socket and route suites over PostgreSQL instead of the
+ * default stores (`pnpm --filter @switchboard/relay test:postgres`).
+ */
+export const TEST_STORE_ENV = 'SWITCHBOARD_TEST_STORE'
+
+export const testStoreIsPostgres = (): boolean => process.env[TEST_STORE_ENV] === 'postgres'
+
 /** Where the suite's shared cluster listens (its socket directory), once a global setup started it. */
 export const TEST_POSTGRES_ENV = 'SWITCHBOARD_TEST_PG_SOCKET'
 

@@ -7,13 +7,18 @@ import { startRelayServer, type RelayServer, type RelayServerOptions } from '../
 import type { RelayStorage } from '../storage/relay-storage.ts'
 import { createMemoryStorage } from '../storage/memory.ts'
 import { createSqliteStorage } from '../storage/sqlite.ts'
+import { createPostgresStorage } from '../storage/postgres.ts'
+import { createTestDatabase, testStoreIsPostgres } from './postgres.ts'
 import { seedWorkspace, type TestWorkspace } from './workspace.ts'
 
 export const TEST_SECRET = 'test-secret-0123456789abcdef'
 export const TEST_WEBHOOK_SECRET = 'test-webhook-secret'
 
 export interface TestRelayServerOptions extends Partial<RelayServerOptions> {
-  /** SQLite in `<dataDir>/relay.db` unless `storage` is given; memory when neither is. */
+  /**
+   * SQLite in `<dataDir>/relay.db` unless `storage` is given; memory when neither is; PostgreSQL
+   * (a fresh database) for either when the run asks for it (`testStoreIsPostgres`).
+   */
   dataDir?: string
   /** Seeded before the server is returned, when the store has no members yet. */
   workspace?: TestWorkspace
@@ -32,9 +37,11 @@ export async function startTestRelayServer(
   const { dataDir, workspace, ...rest } = options
   const storage =
     rest.storage ??
-    (dataDir === undefined
-      ? createMemoryStorage()
-      : createSqliteStorage({ path: join(dataDir, 'relay.db') }))
+    (testStoreIsPostgres()
+      ? await createPostgresStorage({ url: await createTestDatabase(), relayId: 'test-relay' })
+      : dataDir === undefined
+        ? createMemoryStorage()
+        : createSqliteStorage({ path: join(dataDir, 'relay.db') }))
   const srv = await startRelayServer({
     secret: TEST_SECRET,
     webhookSecret: TEST_WEBHOOK_SECRET,

@@ -61,7 +61,10 @@ export class AllInboxesState {
       (c) => inTab(c, tab, ctx),
       () => mergeSorted(states.map((s) => s.build(tab, ctx))),
     )
-    return query.trim() ? this.#filter.filter(items, query) : items
+    if (query.trim()) return this.#filter.filter(items, query)
+    // The list's first key finds its rows read already.
+    this.#filter.prepare(items)
+    return items
   }
 
   /** A conversation of any of the numbers (conversation ids are unique across numbers). */

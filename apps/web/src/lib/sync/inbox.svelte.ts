@@ -62,7 +62,10 @@ export class InboxState {
       (c) => inTab(c, tab, ctx),
       () => this.build(tab, ctx),
     )
-    return query.trim() ? this.#filter.filter(items, query) : items
+    if (query.trim()) return this.#filter.filter(items, query)
+    // The list's first key finds its rows read already.
+    this.#filter.prepare(items)
+    return items
   }
 
   /** A tab's list built whole, in order. */

@@ -1,17 +1,32 @@
 /** @module Display formatting: times, durations, names, activity words. */
 import type { ActivityKind } from '@switchboard/core'
 
+const formatOptions = {
+  weekday: { weekday: 'short' },
+  dayMonth: { day: 'numeric', month: 'short' },
+  dayMonthYear: { day: 'numeric', month: 'short', year: 'numeric' },
+} satisfies Record<string, Intl.DateTimeFormatOptions>
+const formatters = new Map<keyof typeof formatOptions, Intl.DateTimeFormat>()
+
+/**
+ * What `toLocaleDateString(undefined, options)` gives, made once: that call builds a formatter
+ * each time, which a list of rows repeats on every key.
+ */
+function formatter(kind: keyof typeof formatOptions): Intl.DateTimeFormat {
+  let f = formatters.get(kind)
+  if (!f) formatters.set(kind, (f = new Intl.DateTimeFormat(undefined, formatOptions[kind])))
+  return f
+}
+
 /** "10:02" today, "Mon" this week, "12 Mar" this year, else "12 Mar 2024". */
 export function formatListTime(at: number, now: number = Date.now()): string {
   const d = new Date(at)
   const n = new Date(now)
   if (d.toDateString() === n.toDateString()) return formatClock(at)
   const days = (now - at) / 86_400_000
-  if (days >= 0 && days < 6) return d.toLocaleDateString(undefined, { weekday: 'short' })
-  if (d.getFullYear() === n.getFullYear()) {
-    return d.toLocaleDateString(undefined, { day: 'numeric', month: 'short' })
-  }
-  return d.toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric' })
+  if (days >= 0 && days < 6) return formatter('weekday').format(d)
+  if (d.getFullYear() === n.getFullYear()) return formatter('dayMonth').format(d)
+  return formatter('dayMonthYear').format(d)
 }
 
 /** "10:02" (24-hour), stable across locales so explanations read the same everywhere. */
@@ -24,7 +39,7 @@ export function formatClock(at: number): string {
 export function formatWhen(at: number, now: number = Date.now()): string {
   const d = new Date(at)
   if (d.toDateString() === new Date(now).toDateString()) return formatClock(at)
-  return `${d.toLocaleDateString(undefined, { day: 'numeric', month: 'short' })} ${formatClock(at)}`
+  return `${formatter('dayMonth').format(d)} ${formatClock(at)}`
 }
 
 /** "42 s", "3 min 05 s", "1 h 02 min". */

@@ -1,5 +1,6 @@
 /** @module The list's order and search, applied on top of the replica's view. */
 import { isSnoozed, type Conversation, type ListOptions } from '@switchboard/core'
+import { charMask } from './char-mask.ts'
 import { formatPhoneNumber } from './phone-number.ts'
 
 /**
@@ -108,18 +109,27 @@ export function mergeSorted(lists: readonly (readonly Conversation[])[]): Conver
   }
 }
 
+/** What the list's filter reads of a conversation: its folded text, numbers' digits, `charMask`. */
+export interface Haystack {
+  text: string
+  digits: string
+  mask: number
+}
+
 /** What a conversation is matched on, folded once per conversation object (they are replaced on change). */
-const haystacks = new WeakMap<Conversation, { text: string; digits: string }>()
+const haystacks = new WeakMap<Conversation, Haystack>()
 
 /** Folds what the list's filter reads of a conversation, ahead of the first key (idle time). */
-export function haystackOf(c: Conversation): { text: string; digits: string } {
+export function haystackOf(c: Conversation): Haystack {
   let h = haystacks.get(c)
   if (!h) {
     // NUL between fields: no query spans two of them, as when each was matched alone.
     const parts = [c.contactName ?? '', ...c.participants, c.lastActivity?.preview ?? '']
+    const text = parts.map(fold).join('\u0000')
     h = {
-      text: parts.map(fold).join('\u0000'),
+      text,
       digits: c.participants.map((p) => p.replace(/[^\d]/g, '')).join('\u0000'),
+      mask: charMask(text),
     }
     haystacks.set(c, h)
   }

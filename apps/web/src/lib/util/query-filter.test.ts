@@ -47,4 +47,71 @@ describe('QueryFilter', () => {
     const more = [...list, conv('d', 'Carla', '+1', '')]
     expect(filter.filter(more, 'carl').map((c) => c.id)).toEqual(['d'])
   })
+
+  it('gives what a whole filter gives when typing into a bigger list, letters and digits', () => {
+    const names = ['Zoë Ødegaard', 'Priya Nair', 'Omar Diaz', 'Hiro Kim', '']
+    const previews = ['order 154321 shipped', 'café fermé', 'call 0207 946 0018', 'Refund?', '']
+    const big = Array.from({ length: 300 }, (_, i) =>
+      conv(
+        `r${i}`,
+        names[i % names.length]!,
+        `+1415${String(2_000_000 + i * 7919).slice(0, 7)}`,
+        `${previews[(i * 3) % previews.length]!} ${i}`,
+      ),
+    )
+    const filter = new QueryFilter()
+    const queries = [
+      '154321',
+      '2054321',
+      'zoe',
+      'cafe f',
+      'refund',
+      '9460',
+      '(415) 20',
+      '8',
+      'x',
+      'o',
+      'or',
+      'ord',
+      'order 1',
+      '\u0301',
+      '0\u0001+',
+    ]
+    for (const query of queries)
+      for (let n = 1; n <= query.length; n++) {
+        const q = query.slice(0, n)
+        expect(filter.filter(big, q).map((c) => c.id)).toEqual(
+          big.filter((c) => matchesQuery(c, q)).map((c) => c.id),
+        )
+      }
+  })
+
+  it('reads a list ahead in idle slices, and a key before they are done finishes the reading', async () => {
+    const idle: ((deadline: IdleDeadline) => void)[] = []
+    const g = globalThis as { requestIdleCallback?: unknown }
+    g.requestIdleCallback = (fn: (deadline: IdleDeadline) => void) => idle.push(fn)
+    try {
+      const many = Array.from({ length: 5_000 }, (_, i) =>
+        conv(`m${i}`, i % 2 ? 'Ada' : 'Bob', `+1415${2_000_000 + i}`, `order ${i}`),
+      )
+      const filter = new QueryFilter()
+      filter.prepare(many)
+      // One slice with no time left reads one chunk, then asks for another.
+      idle.shift()!({ timeRemaining: () => 0, didTimeout: false })
+      expect(idle).toHaveLength(1)
+      const want = (q: string) => many.filter((c) => matchesQuery(c, q)).map((c) => c.id)
+      expect(filter.filter(many, 'ada').map((c) => c.id)).toEqual(want('ada'))
+      // The idle step left over finds the list in use and stops.
+      idle.shift()!({ timeRemaining: () => 10, didTimeout: false })
+      expect(idle).toHaveLength(0)
+      const other = many.slice(1)
+      filter.prepare(other)
+      while (idle.length > 0) idle.shift()!({ timeRemaining: () => 10, didTimeout: false })
+      expect(filter.filter(other, '4999').map((c) => c.id)).toEqual(
+        other.filter((c) => matchesQuery(c, '4999')).map((c) => c.id),
+      )
+    } finally {
+      delete g.requestIdleCallback
+    }
+  })
 })
