@@ -1,7 +1,7 @@
 /** @module The team's contacts (the `contacts` room) as reactive state. */
 import type { Contacts, NotesEditor, Switchboard } from '@switchboard/client'
 import type { Contact, ContactPatch } from '@switchboard/core'
-import { coalesce } from './coalesce.ts'
+import { coalesce } from './replica.svelte.ts'
 
 export class ContactState {
   readonly api: Contacts

@@ -4,7 +4,7 @@
  */
 import type { ConversationHandle, Switchboard } from '@switchboard/client'
 import type { Activity, CallDetails, Delivery, Note } from '@switchboard/core'
-import { coalesce } from './coalesce.ts'
+import { coalesce } from './replica.svelte.ts'
 
 export type ThreadItem =
   | {

@@ -9,7 +9,7 @@ import {
   type TabContext,
   type ViewTab,
 } from '../util/inbox-view.ts'
-import { coalesce, coalesceToFrame } from './coalesce.ts'
+import { coalesce } from './replica.svelte.ts'
 import { QueryFilter } from '../util/query-filter.ts'
 import { SortedView } from './sorted-view.ts'
 
@@ -40,7 +40,7 @@ export class InboxState {
     this.inbox = inbox
     this.#offs = [
       inbox.onChange((ids) => this.#sorted.changed(ids)),
-      inbox.onChange(coalesceToFrame(() => this.version++)),
+      inbox.onChange(coalesce(() => this.version++)),
       inbox.onUpdate(coalesce(() => this.updates++, 100)),
     ]
     void inbox.whenLoaded.then(() => {

@@ -20,12 +20,23 @@ import type {
 } from '@switchboard/client'
 import { listMutes, muteOf, RULE_DEVICE, type Conversation, type MuteView } from '@switchboard/core'
 import { outageOf, type Outage } from '../util/outage.ts'
-import { coalesce } from './coalesce.ts'
 import { installFastUtf8 } from './fast-utf8.ts'
 import { relayUrls } from './relays.ts'
 import { SearchState } from './search.svelte.ts'
 import type { Session } from './session.svelte.ts'
 import { snapshotView, ViewCache, viewKey, type CachedView } from './view-cache.ts'
+
+/** Re-run a callback at most once per frame-ish tick, however many events arrive. */
+export function coalesce(fn: () => void, ms = 16): () => void {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  return () => {
+    if (timer !== undefined) return
+    timer = setTimeout(() => {
+      timer = undefined
+      fn()
+    }, ms)
+  }
+}
 
 export class Replica {
   readonly sb: Switchboard
