@@ -191,7 +191,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   const app = new Hono<Vars>()
   app.use(
     '*',
-    securityHeaders(() => options.scriptHashes),
+    securityHeaders(() => options.scriptHashes, options.readHeader),
   )
   app.onError((err, c) => {
     if (err instanceof HTTPException) return err.getResponse()
@@ -280,6 +280,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
       now,
       maxBodyBytes: options.maxFrameBytes,
       readBody: options.readBody,
+      readHeader: options.readHeader,
       onRefused: metrics.authFailure,
       onDuplicate: metrics.webhookDuplicate,
       reportDelivery: (account, r) => deliveries.reportByProviderId(account, r),
