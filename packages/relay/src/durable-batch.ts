@@ -16,8 +16,6 @@ interface Batch {
   /** Each update as the relay decoded it when it applied whole (null: from a Yjs event). */
   decoded: (DecodedUpdate | null)[]
   origins: Set<unknown>
-  /** Only the relay's own writes: no socket waits on it, so the store may gather it (RoomLog). */
-  background: boolean
   /** Acks owed once the batch is stored: per socket, the newest clock of each client id. */
   acks: Map<Peer, Map<number, number>>
   done: Promise<void>
@@ -49,8 +47,6 @@ export interface BatchRoom {
   storeFailed(err: unknown): void
 }
 
-const BACKGROUND = { background: true } as const
-
 function newBatch(): Batch {
   let resolve!: () => void
   let reject!: (err: unknown) => void
@@ -59,16 +55,7 @@ function newBatch(): Batch {
     reject = rej
   })
   done.catch(() => {})
-  return {
-    updates: [],
-    decoded: [],
-    origins: new Set(),
-    background: true,
-    acks: new Map(),
-    done,
-    resolve,
-    reject,
-  }
+  return { updates: [], decoded: [], origins: new Set(), acks: new Map(), done, resolve, reject }
 }
 
 /** The batch as one update; whole client updates are merged from their decoded structs. */
@@ -116,11 +103,8 @@ export class DurableBatches {
     return this.#lastDurable
   }
 
-  /**
-   * Adds a document change to the open batch, which is closed at the end of the turn; `fromPeer`:
-   * a socket's update, which others wait to see.
-   */
-  add(update: Uint8Array, origin: unknown, decoded: DecodedUpdate | null, fromPeer: boolean): void {
+  /** Adds a document change to the open batch, which is closed at the end of the turn. */
+  add(update: Uint8Array, origin: unknown, decoded: DecodedUpdate | null): void {
     let batch = this.#open
     if (!batch) {
       batch = this.#open = newBatch()
@@ -131,7 +115,6 @@ export class DurableBatches {
     batch.updates.push(update)
     batch.decoded.push(decoded)
     batch.origins.add(origin)
-    if (fromPeer) batch.background = false
   }
 
   /**
@@ -169,8 +152,7 @@ export class DurableBatches {
     const update = mergeBatch(batch)
     const started = performance.now()
     this.#inflight++
-    const options = batch.background ? BACKGROUND : undefined
-    this.#storage.appendUpdate(room.name, update, options).then(
+    this.#storage.appendUpdate(room.name, update).then(
       (id) => {
         this.#inflight--
         this.#metrics.observeStore(performance.now() - started)

@@ -328,10 +328,9 @@ export class Room {
 
   #capture(update: Uint8Array, origin: unknown, decoded: DecodedUpdate | null): void {
     this.#handshake.changed()
-    const fromPeer = this.peers.has(origin as Peer)
     // The relay's own writes: its client id is never writable by members [M8].
-    if (!fromPeer) this.clientOwners.bindRelay(this.doc.clientID)
-    this.#batches.add(update, origin, decoded, fromPeer)
+    if (!this.peers.has(origin as Peer)) this.clientOwners.bindRelay(this.doc.clientID)
+    this.#batches.add(update, origin, decoded)
   }
 
   /** A batch is stored: every socket is sent it, and it follows the cold-join answer. */

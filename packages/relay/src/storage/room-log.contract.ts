@@ -52,21 +52,6 @@ export function runRoomLogContract(name: string, make: () => Promise<RoomLogHarn
       expect(await log.listRooms()).toEqual(['a', 'b'])
     })
 
-    it('[§4 durable] background appends (the relay’s own writes) resolve in call order with the others and read back', async () => {
-      const { log } = await harness()
-      const order: number[] = []
-      await Promise.all(
-        Array.from({ length: 12 }, (_, i) =>
-          log
-            .appendUpdate('inbox:mixed', bytes(i), i % 3 === 0 ? undefined : { background: true })
-            .then(() => order.push(i)),
-        ),
-      )
-      expect(order).toEqual(Array.from({ length: 12 }, (_, i) => i))
-      const room = await log.loadRoom('inbox:mixed')
-      expect(room.updates.map((u) => u.data[0])).toEqual(order)
-    })
-
     it('the resolution order of appends equals the call order (acks follow storage order)', async () => {
       const { log } = await harness()
       const order: number[] = []

@@ -51,17 +51,12 @@ export interface BuiltSnapshot {
   syncStep2?: Uint8Array
 }
 
-export interface AppendOptions {
-  background?: boolean
-}
-
 export interface RoomLog {
   /**
    * Appends one update to a room's log; resolves with its id once it is durable. A room's
-   * appends resolve in call order, with increasing ids. `background`: nobody's socket waits on
-   * it (the relay's own write), so a store may hold it a few ms to share a commit with others.
+   * appends resolve in call order, with increasing ids.
    */
-  appendUpdate(room: string, update: Uint8Array, options?: AppendOptions): Promise<number>
+  appendUpdate(room: string, update: Uint8Array): Promise<number>
   /** The room's snapshot and log; rejects with `StorageError('unreadable')` if they are damaged. */
   loadRoom(room: string): Promise<StoredRoom>
   /** Replaces the snapshot and drops log entries with id <= upToId, atomically. */

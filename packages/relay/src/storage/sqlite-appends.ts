@@ -7,10 +7,8 @@
  * a timer: the first append is sent as soon as the code that made it yields (a microtask),
  * together with every append made in the same synchronous run, and whatever arrives while a
  * commit is being written goes out as the next commit the moment it returns (group commit that
- * never waits for company). Only background appends (the relay's own writes, which no socket
- * waits on) wait BACKGROUND_GATHER_MS for company, unless another append takes them along.
- * Appends resolve only once their commit returned, in call order — one queue for the store, so
- * each room's appends keep their order too.
+ * never waits for company). Appends resolve only once their commit returned, in call order —
+ * one queue for the store, so each room's appends keep their order too.
  */
 import Database from 'better-sqlite3'
 import type { Worker } from 'node:worker_threads'
@@ -30,14 +28,6 @@ import { StorageError } from './storage-error.ts'
 export const INLINE_AFTER_QUIET_MS = Infinity
 /** A bigger batch is written by the thread even after a quiet spell (its write takes longer). */
 const INLINE_MAX_BYTES = 64 * 1024
-/**
- * How long a background append (the relay's own write: a webhook's activity, its index rows)
- * waits for company before the thread commits it, unless an append a socket waits on comes
- * first and takes it along. Committed as they came, a webhook load kept the writer busy with
- * small commits (~1.5 appends each), so a member's mark almost always waited for one before its
- * own (bench/README.md, workload 9, fourth pass).
- */
-export const BACKGROUND_GATHER_MS = 4
 
 export interface AppendWriterOptions {
   path: string
@@ -50,9 +40,8 @@ export interface AppendWriterOptions {
 }
 
 export interface AppendWriter {
-  /** `background`: may wait BACKGROUND_GATHER_MS for company (RoomLog.appendUpdate). */
-  append(room: string, data: Uint8Array, background?: boolean): Promise<number>
-  /** Writes a directory index row with the next commit (index-rows.ts); a background append. */
+  append(room: string, data: Uint8Array): Promise<number>
+  /** Writes a directory index row with the next commit (index-rows.ts). */
   index(row: IndexRow): Promise<void>
   /** With a writer thread: writes the snapshot there (it would wait for the writer's lock anyway). */
   compact?(room: string, snapshot: Uint8Array, upTo: number): Promise<void>
@@ -106,10 +95,6 @@ export function createAppendWriter(options: AppendWriterOptions): AppendWriter {
   /** The batch being committed by the writer thread, or null. */
   let inflight: PendingAppend[] | null = null
   let scheduled = false
-  /** Something in `queue` that a socket waits on: it goes out as soon as the writer is free. */
-  let urgent = false
-  /** The commit of queued background appends, once they waited BACKGROUND_GATHER_MS. */
-  let gather: ReturnType<typeof setTimeout> | null = null
   let closing = false
   let broken: StorageError | null = null
   let appendCommits = 0
@@ -184,12 +169,9 @@ export function createAppendWriter(options: AppendWriterOptions): AppendWriter {
     if (compactions.size === 0) w.unref()
     if (m.kind === 'appended') settle(batch, m.ids)
     else settle(batch, null, m.error)
-    // What arrived while that commit was written goes out as the next one: at once if a socket
-    // waits on it, else once background appends had time to gather.
-    if (queue.length === 0) {
-      if (idle()) drained?.()
-    } else if (urgent) flush()
-    else gatherSoon()
+    // What arrived while that commit was written goes out as the next one, at once.
+    if (queue.length > 0) flush()
+    else if (idle()) drained?.()
   }
   /** Started the first time it is needed: a store that never needs it never loads it. */
   const thread = (): Worker => {
@@ -257,9 +239,6 @@ export function createAppendWriter(options: AppendWriterOptions): AppendWriter {
   const flush = () => {
     scheduled = false
     if (inflight || queue.length === 0) return
-    if (gather) clearTimeout(gather)
-    gather = null
-    urgent = false
     const batch = queue
     queue = []
     if (options.threaded) {
@@ -278,26 +257,15 @@ export function createAppendWriter(options: AppendWriterOptions): AppendWriter {
     settle(batch, ids)
   }
 
-  const gatherSoon = () => {
-    gather ??= setTimeout(() => {
-      gather = null
-      flush()
-    }, BACKGROUND_GATHER_MS)
-  }
-
   function enqueue<T>(
     make: (resolve: (value: T) => void, reject: (error: unknown) => void) => PendingAppend,
-    background: boolean,
   ): Promise<T> {
     if (closing) return Promise.reject(new StorageError('closed', 'storage is closed'))
     if (broken) return Promise.reject(broken)
     return new Promise<T>((resolve, reject) => {
       queue.push(make(resolve, reject))
-      // Only a writer thread's commits are gathered: on the loop, a commit never waits anyway.
-      if (!background || !options.threaded) urgent = true
       // While a commit is being written, the next one starts when it returns.
       if (scheduled || inflight) return
-      if (!urgent) return gatherSoon()
       scheduled = true
       queueMicrotask(flush)
     })
@@ -310,11 +278,11 @@ export function createAppendWriter(options: AppendWriterOptions): AppendWriter {
     get inlineCommits() {
       return inlineCommits
     },
-    append(room, data, background = false) {
-      return enqueue<number>((resolve, reject) => ({ room, data, resolve, reject }), background)
+    append(room, data) {
+      return enqueue<number>((resolve, reject) => ({ room, data, resolve, reject }))
     },
     index(row) {
-      return enqueue<void>((resolve, reject) => ({ row, resolve, reject }), true)
+      return enqueue<void>((resolve, reject) => ({ row, resolve, reject }))
     },
     compact: options.threaded
       ? async (room, snapshot, upTo) => {
@@ -327,7 +295,6 @@ export function createAppendWriter(options: AppendWriterOptions): AppendWriter {
         }
       : undefined,
     async close() {
-      urgent = true
       flush()
       if (!idle()) await new Promise<void>((resolve) => (drained = resolve))
       closing = true

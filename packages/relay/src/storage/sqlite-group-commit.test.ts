@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it, vi } from 'vitest'
-import { BACKGROUND_GATHER_MS } from './sqlite-appends.ts'
 import { createSqliteStorage, type SqliteStorage } from './sqlite.ts'
 
 describe('SQLite group commit (no timer in front of a commit)', () => {
@@ -34,54 +33,6 @@ describe('SQLite group commit (no timer in front of a commit)', () => {
       }
       reader.close()
       expect([...row.data]).toEqual([7, 8])
-    } finally {
-      vi.useRealTimers()
-      await storage.close()
-    }
-  })
-
-  it('[§4 durable] the relay’s own appends wait for company before their commit, and a socket’s append takes them along at once, in call order', async () => {
-    const { storage, path } = open()
-    await storage.whenWriterReady()
-    // Only the gather timer is frozen: the writer thread and the event loop's turns run.
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
-    try {
-      const before = storage.appendCommits
-      const order: string[] = []
-      const background = storage
-        .appendUpdate('inbox:bg', new Uint8Array([1]), { background: true })
-        .then(() => order.push('background'))
-      storage.recordActivity('quo-msg-held')
-      const row = storage.whenDurable()
-      for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r))
-      expect(order).toEqual([])
-      const socket = storage
-        .appendUpdate('inbox:mark', new Uint8Array([2]))
-        .then(() => order.push('socket'))
-      await Promise.all([background, row, socket])
-      expect(order).toEqual(['background', 'socket'])
-      expect(storage.appendCommits - before).toBe(1)
-      expect(stored(path, 'inbox:bg')).toEqual([[1]])
-    } finally {
-      vi.useRealTimers()
-      await storage.close()
-    }
-  })
-
-  it('[§4 durable] the relay’s own appends alone are committed once they waited BACKGROUND_GATHER_MS', async () => {
-    const { storage, path } = open()
-    await storage.whenWriterReady()
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
-    try {
-      let resolved = false
-      const appended = storage
-        .appendUpdate('inbox:bg', new Uint8Array([3]), { background: true })
-        .then(() => (resolved = true))
-      for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r))
-      expect(resolved).toBe(false)
-      vi.advanceTimersByTime(BACKGROUND_GATHER_MS)
-      await appended
-      expect(stored(path, 'inbox:bg')).toEqual([[3]])
     } finally {
       vi.useRealTimers()
       await storage.close()

@@ -141,9 +141,9 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
       return builder?.pid ?? null
     },
     whenWriterReady: () => appends.whenWriterReady(),
-    appendUpdate(room, data, options) {
+    appendUpdate(room, data) {
       if (closed) return Promise.reject(new StorageError('closed', 'storage is closed'))
-      return appends.append(room, data, options?.background === true)
+      return appends.append(room, data)
     },
     async loadRoom(room) {
       ensureOpen()
