@@ -4,6 +4,7 @@
  * environment as servers.ts: SQLite durable storage, auth on, the demo workspace on first start.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Protocol } from './wire.ts'
 import { repoRoot, ServerKind, type Target } from './target.ts'
@@ -22,6 +23,20 @@ export interface RelayProcess {
 }
 
 /**
+ * The Node flags the checkout's relay is started with: those of its package.json `start` when it
+ * runs `node <flags> --import tsx src/main.ts`, so each checkout's relay runs as its operators run it.
+ */
+export function relayNodeFlags(root: string): string[] {
+  const pkg = JSON.parse(readFileSync(join(root, 'packages', 'relay', 'package.json'), 'utf8')) as {
+    scripts?: { start?: string }
+  }
+  const words = (pkg.scripts?.start ?? '').trim().split(/\s+/)
+  if (words[0] !== 'node') return []
+  const end = words.indexOf('--import')
+  return words.slice(1, end < 0 ? undefined : end).filter((w) => w.startsWith('--'))
+}
+
+/**
  * `env` adds to (or overrides) the relay's environment, e.g. its epoch thresholds; `root` is the
  * checkout whose relay runs (another one for a before/after comparison).
  */
@@ -35,7 +50,8 @@ export async function spawnRelay(
   const flags = process.env.BENCH_RELAY_FLAGS?.split(' ').filter(Boolean) ?? []
   const child: ChildProcess = spawn(
     process.execPath,
-    [...flags, '--import', 'tsx', 'src/main.ts'],
+    // BENCH_RELAY_FLAGS after the checkout's own: a V8 flag given twice takes the later value.
+    [...relayNodeFlags(root), ...flags, '--import', 'tsx', 'src/main.ts'],
     {
       cwd: join(root, 'packages', 'relay'),
       env: {

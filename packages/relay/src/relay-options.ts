@@ -11,6 +11,7 @@ import { DEFAULT_OUTBOX_TIMING, type OutboxTiming } from './outbox-timing.ts'
 import { CREDENTIALS_KEY_BYTES, deriveCredentialsKey } from './providers/credentials-key.ts'
 import type { ProviderName } from './providers/provider-account.ts'
 import type { ProviderAccounts } from './providers/provider-account.ts'
+import type { HeaderReader } from './request-headers.ts'
 import { retentionMs } from './restore.ts'
 import { webSocketAdapter, type SocketAdapterFactory } from './socket-adapter.ts'
 import type { RelayStorage } from './storage/relay-storage.ts'
@@ -137,6 +138,11 @@ export interface RelayOptions {
    */
   readBody?: BodyReader
   /**
+   * Reads a provider webhook's request headers from the runtime's own request, without a Fetch
+   * Headers object; unset: Fetch.
+   */
+  readHeader?: HeaderReader
+  /**
    * How the relay writes to a socket beyond `WSContext`: its unsent bytes and a broadcast frame
    * sent once for many sockets. The runtime glue passes its own (src/node/ws-socket.ts); the
    * default uses only the WebSocket API.
@@ -198,6 +204,7 @@ export interface ResolvedOptions {
   log: (event: Record<string, unknown>) => void
   clientIp: (c: Context) => string | undefined
   readBody: BodyReader | undefined
+  readHeader: HeaderReader | undefined
   socketAdapter: SocketAdapterFactory
   providerAccounts: ProviderAccounts | undefined
   routeRoom: RouteRoom | undefined
@@ -282,6 +289,7 @@ export function resolveOptions(options: RelayOptions): ResolvedOptions {
       ((event) => console.log(JSON.stringify({ t: new Date().toISOString(), ...event }))),
     clientIp: options.clientIp ?? (() => undefined),
     readBody: options.readBody,
+    readHeader: options.readHeader,
     socketAdapter: options.socketAdapter ?? webSocketAdapter,
     providerAccounts: options.providerAccounts,
     routeRoom: options.routeRoom,

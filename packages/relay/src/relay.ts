@@ -201,7 +201,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   const app = new Hono<Vars>()
   app.use(
     '*',
-    securityHeaders(() => options.scriptHashes, options.relayUrls),
+    securityHeaders(() => options.scriptHashes, options.relayUrls, options.readHeader),
   )
   app.onError((err, c) => {
     if (err instanceof HTTPException) return err.getResponse()
@@ -291,6 +291,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
       now,
       maxBodyBytes: options.maxFrameBytes,
       readBody: options.readBody,
+      readHeader: options.readHeader,
       onRefused: metrics.authFailure,
       onDuplicate: metrics.webhookDuplicate,
       reportDelivery: (account, r) => deliveries.reportByProviderId(account, r),

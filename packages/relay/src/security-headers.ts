@@ -5,6 +5,12 @@
  * Pages may connect to their own relay and to the deployment's others (`RELAY_PUBLIC_URLS`).
  */
 import type { Context, MiddlewareHandler } from 'hono'
+import {
+  carriesAnswerHeaders,
+  requestHeader,
+  setAnswerHeaders,
+  type HeaderReader,
+} from './request-headers.ts'
 
 /**
  * The policy for one request. Styles may be inline: the app's markup has style attributes and a
@@ -47,21 +53,42 @@ const FIXED: readonly [string, string][] = [
 export function securityHeaders(
   scriptHashes: () => readonly string[],
   relayUrls: readonly string[] = [],
+  readHeader?: HeaderReader,
 ): MiddlewareHandler {
   const relayOrigins = [...new Set(relayUrls.map((u) => new URL(u).origin))]
-  const policy = (c: Context) =>
-    contentSecurityPolicy(scriptHashes(), c.req.header('host'), relayOrigins)
-  return async (c: Context, next) => {
-    // Providers' webhooks answer with c.json and no policy of their own: set before the answer
-    // is made, the headers ride it (set after, they made the server rebuild each answer). An
-    // error's answer is made apart from the context, so it gets them after.
-    const early = c.req.path.startsWith('/api/webhooks/')
-    if (early) {
-      c.header('content-security-policy', policy(c))
-      for (const [name, value] of FIXED) c.header(name, value)
+  const host = (c: Context) => requestHeader(c, 'host', readHeader)
+  const policy = (c: Context) => contentSecurityPolicy(scriptHashes(), host(c), relayOrigins)
+  // A webhook's headers by Host: one or two hosts in service; a stranger's many are not kept.
+  const byHost = new Map<string, Readonly<Record<string, string>>>()
+  let hashesOfCache: readonly string[] | null = null
+  const webhookHeaders = (c: Context) => {
+    if (scriptHashes() !== hashesOfCache) {
+      byHost.clear()
+      hashesOfCache = scriptHashes()
     }
+    const name = host(c) ?? ''
+    let headers = byHost.get(name)
+    if (!headers) {
+      headers = Object.fromEntries([
+        [
+          'content-security-policy',
+          contentSecurityPolicy(scriptHashes(), name || undefined, relayOrigins),
+        ],
+        ...FIXED,
+      ])
+      if (byHost.size >= 64) byHost.clear()
+      byHost.set(name, headers)
+    }
+    return headers
+  }
+  return async (c: Context, next) => {
+    // Webhooks answer through request-headers.ts `reply`, which writes these into the answer as
+    // it is made (set one by one, they made the Node server build Headers objects, and rebuild
+    // the answer when set after it); any other answer there (an error, a 404) gets them after.
+    const webhook = c.req.path.startsWith('/api/webhooks/')
+    if (webhook) setAnswerHeaders(c, webhookHeaders(c))
     await next()
-    if (early && !c.error) return
+    if (webhook && carriesAnswerHeaders(c.res)) return
     const h = c.res.headers
     // A WebSocket upgrade's response is not sent by Hono and may be immutable.
     if (c.res.status === 101) return

@@ -7,6 +7,7 @@
 import { serve, type ServerType } from '@hono/node-server'
 import { getConnInfo } from '@hono/node-server/conninfo'
 import { readIncomingBody } from './incoming-body.ts'
+import { readIncomingHeader } from './incoming-headers.ts'
 import { serveStatic } from '@hono/node-server/serve-static'
 import { createNodeWebSocket } from '@hono/node-ws'
 import { existsSync } from 'node:fs'
@@ -55,6 +56,7 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
     upgradeWebSocket,
     socketAdapter: wsSocketAdapter,
     readBody: readIncomingBody,
+    readHeader: readIncomingHeader,
     clientIp: (c) => {
       try {
         return getConnInfo(c).remote.address

@@ -4,6 +4,7 @@
  */
 import { checkActivity, type Activity, type IngestResult } from '@switchboard/core'
 import type { BodyReader } from '../body-limits.ts'
+import type { HeaderReader } from '../request-headers.ts'
 import { MAX_ACTIVITY_AHEAD_MS } from '../ingestion.ts'
 import type { ProviderAccount, ProviderAccounts, ProviderName } from './provider-account.ts'
 import type { DeliveryReport } from './delivery-reports.ts'
@@ -24,6 +25,8 @@ export interface ProviderWebhookDeps {
   maxBodyBytes: number
   /** Reads bodies the runtime's way (RelayOptions.readBody). */
   readBody?: BodyReader
+  /** Reads request headers the runtime's way (RelayOptions.readHeader). */
+  readHeader?: HeaderReader
   /** Counts a refused signature (metrics' auth failures). */
   onRefused?: (reason: string) => void
   /** Counts a delivery that brought nothing new (a retried event) [W6]. */

@@ -36,6 +36,36 @@ describe('provider webhook routes', () => {
     }
   })
 
+  it('[A7][W3] a provider webhook answered by the real server carries the security headers and its own type; a repeated signature header is read joined, as Fetch reads it', async () => {
+    const served = await startTestRelay({ providerAccounts: accounts })
+    try {
+      const url = `${served.url}/api/webhooks/twilio/pn-a`
+      const signed = twilioRequest(TOKEN, url, { ...twilio.incomingMessage, MessageSid: 'SMhdr' })
+      const post = (headers: Record<string, string> | [string, string][]) =>
+        fetch(url, { method: 'POST', headers, body: signed.body })
+      const ok = await post(signed.headers)
+      expect(ok.status).toBe(200)
+      expect(ok.headers.get('content-type')).toBe('text/xml')
+      const refused = await post([
+        ...Object.entries(signed.headers),
+        ['x-twilio-signature', signed.headers['x-twilio-signature']!],
+      ])
+      expect(refused.status).toBe(403)
+      expect(refused.headers.get('content-type')).toBe('application/json')
+      for (const res of [ok, refused]) {
+        expect(res.headers.get('content-security-policy')).toContain(`frame-ancestors 'none'`)
+        expect(res.headers.get('x-content-type-options')).toBe('nosniff')
+        expect(res.headers.get('x-frame-options')).toBe('DENY')
+        expect(res.headers.get('referrer-policy')).toBe('no-referrer')
+      }
+      const unknown = await fetch(`${served.url}/api/webhooks/twilio/pn-x`, { method: 'POST' })
+      expect(unknown.status).toBe(404)
+      expect(unknown.headers.get('x-content-type-options')).toBe('nosniff')
+    } finally {
+      await served.close()
+    }
+  })
+
   it('[W3] Twilio is checked against PUBLIC_URL + path + query when the relay sits behind a proxy', async () => {
     const ingested: Activity[] = []
     const app = providerWebhookRoutes({

@@ -6,6 +6,7 @@ import type { Activity, IngestResult } from '@switchboard/core'
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { jsonError, type Vars } from '../http.ts'
+import { replyJson } from '../request-headers.ts'
 import { parseWebhook, verifySignature } from '../ingestion.ts'
 import type { Metrics } from '../metrics.ts'
 import type { RelayStorage } from '../storage/relay-storage.ts'
@@ -40,21 +41,21 @@ export function activityRoutes(deps: ActivityRoutesDeps): Hono<Vars> {
       const signature = c.req.header('x-switchboard-signature') ?? ''
       if (!(await verifySignature(webhookSecret, raw, signature))) {
         metrics.authFailure('webhook-signature')
-        return c.json({ error: 'bad or missing x-switchboard-signature' }, 401)
+        return replyJson(c, { error: 'bad or missing x-switchboard-signature' }, 401)
       }
       let input: unknown
       try {
         input = JSON.parse(new TextDecoder().decode(raw))
       } catch {
-        return c.json({ error: 'body must be JSON', field: 'body' }, 400)
+        return replyJson(c, { error: 'body must be JSON', field: 'body' }, 400)
       }
       const parsed = parseWebhook(storage, input, now())
       if (!parsed.ok)
-        return c.json({ error: parsed.error, field: parsed.field }, parsed.status ?? 400)
+        return replyJson(c, { error: parsed.error, field: parsed.field }, parsed.status ?? 400)
       const results = []
       for (const a of parsed.activities) results.push({ id: a.id, ...(await ingest(a)) })
       for (const r of results) if (r.duplicate) metrics.webhookDuplicate('generic')
-      return c.json({ accepted: results.length, results }, 202)
+      return replyJson(c, { accepted: results.length, results }, 202)
     },
   )
   return app

@@ -22,6 +22,7 @@ import { parseQuoCallDetails } from '../providers/quo-call-details.ts'
 import { parseQuo } from '../providers/quo-events.ts'
 import { verifyQuo } from '../providers/quo-signature.ts'
 import type { SignatureCheck } from '../providers/signature-check.ts'
+import { replyJson, requestHeader } from '../request-headers.ts'
 import { parseTelnyx } from '../providers/telnyx-events.ts'
 import { verifyTelnyx } from '../providers/telnyx-signature.ts'
 import { twilioWebhookRoutes } from './twilio-webhooks.ts'
@@ -31,6 +32,7 @@ export type { ProviderWebhookDeps } from '../providers/provider-webhook.ts'
 /** Mounted at `/api/webhooks`. */
 export function providerWebhookRoutes(deps: ProviderWebhookDeps): Hono {
   const now = deps.now ?? Date.now
+  const header = (c: Context, name: string) => requestHeader(c, name, deps.readHeader)
   const app = new Hono()
   for (const provider of ['twilio', 'telnyx', 'quo'])
     app.use(`/${provider}/*`, limitBody(deps.maxBodyBytes, deps.readBody))
@@ -96,8 +98,8 @@ export function providerWebhookRoutes(deps: ProviderWebhookDeps): Hono {
         verifyTelnyx(
           a.credentials.publicKey,
           {
-            signature: c.req.header('telnyx-signature-ed25519'),
-            timestamp: c.req.header('telnyx-timestamp'),
+            signature: header(c, 'telnyx-signature-ed25519'),
+            timestamp: header(c, 'telnyx-timestamp'),
           },
           raw,
           at,
@@ -105,7 +107,7 @@ export function providerWebhookRoutes(deps: ProviderWebhookDeps): Hono {
       parseTelnyx,
       telnyxReport,
     )
-    return c.json(body, status)
+    return replyJson(c, body, status)
   })
 
   app.post('/quo/:phoneNumberId', async (c) => {
@@ -117,10 +119,10 @@ export function providerWebhookRoutes(deps: ProviderWebhookDeps): Hono {
         verifyQuo(
           a.credentials.webhookSecret,
           {
-            openphoneSignature: c.req.header('openphone-signature'),
-            webhookId: c.req.header('webhook-id'),
-            webhookTimestamp: c.req.header('webhook-timestamp'),
-            webhookSignature: c.req.header('webhook-signature'),
+            openphoneSignature: header(c, 'openphone-signature'),
+            webhookId: header(c, 'webhook-id'),
+            webhookTimestamp: header(c, 'webhook-timestamp'),
+            webhookSignature: header(c, 'webhook-signature'),
           },
           raw,
           at,
@@ -129,7 +131,7 @@ export function providerWebhookRoutes(deps: ProviderWebhookDeps): Hono {
       quoReport,
       quoDetails,
     )
-    return c.json(body, status)
+    return replyJson(c, body, status)
   })
   return app
 }

@@ -28,6 +28,7 @@ import {
   parseTwilioTranscription,
   voicemailTwiml,
 } from '../providers/twilio-events.ts'
+import { reply, replyJson, requestHeader } from '../request-headers.ts'
 import { verifyTwilio } from '../providers/twilio-signature.ts'
 
 type TwilioAccount = Extract<ProviderAccount, { provider: 'twilio' }>
@@ -44,6 +45,7 @@ export function calledUrl(requestUrl: string, publicUrl: string | undefined): st
 
 export function twilioWebhookRoutes(deps: ProviderWebhookDeps & { now: () => number }): Hono {
   const { now } = deps
+  const header = (c: Context, name: string) => requestHeader(c, name, deps.readHeader)
   const app = new Hono()
 
   /** Finds the account, reads the form (or a JSON body) and checks the signature. */
@@ -53,7 +55,7 @@ export function twilioWebhookRoutes(deps: ProviderWebhookDeps & { now: () => num
     const account = accountFor(deps.accounts, 'twilio', c.req.param('phoneNumberId') ?? '')
     if (!account) return unknownNumber
     const raw = await rawBody(c)
-    const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase()
+    const type = (header(c, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase()
     const json = type === 'application/json'
     if (!json && type !== 'application/x-www-form-urlencoded')
       return { status: 400, body: { error: 'body must be form-encoded', field: 'body' } }
@@ -68,7 +70,7 @@ export function twilioWebhookRoutes(deps: ProviderWebhookDeps & { now: () => num
       account.credentials.authToken,
       calledUrl(c.req.url, deps.publicUrl),
       params,
-      c.req.header('x-twilio-signature'),
+      header(c, 'x-twilio-signature'),
       json ? raw : undefined,
     )
     if (!check.ok) {
@@ -100,24 +102,24 @@ export function twilioWebhookRoutes(deps: ProviderWebhookDeps & { now: () => num
     const at = now()
     const answer = await takeIn(parse(v.account, v.params, at), deps.ingest, at)
     if (answer.body.duplicate === true) deps.onDuplicate?.('twilio')
-    if (answer.status !== 200) return c.json(answer.body, answer.status)
-    return c.body(EMPTY_TWIML, 200, { 'content-type': 'text/xml' })
+    if (answer.status !== 200) return replyJson(c, answer.body, answer.status)
+    return reply(c, 200, EMPTY_TWIML, 'text/xml')
   }
   const callback = (parse: Parse) => async (c: Context) => {
     const v = await verified(c)
-    if (!('ok' in v)) return c.json(v.body, v.status)
+    if (!('ok' in v)) return replyJson(c, v.body, v.status)
     return take(c, v, parse)
   }
 
   app.post('/:phoneNumberId', async (c) => {
     const v = await verified(c)
-    if (!('ok' in v)) return c.json(v.body, v.status)
+    if (!('ok' in v)) return replyJson(c, v.body, v.status)
     // [O8] A reply's status posted to the messaging URL (a status callback set in Twilio's
     // console) is a delivery report too; anything else is an incoming message.
     const report = twilioReport(v.params)
     if (report) {
       await takeReport(v.account, report, deps)
-      return c.body(EMPTY_TWIML, 200, { 'content-type': 'text/xml' })
+      return reply(c, 200, EMPTY_TWIML, 'text/xml')
     }
     return take(c, v, parseTwilioMessage)
   })
@@ -125,33 +127,34 @@ export function twilioWebhookRoutes(deps: ProviderWebhookDeps & { now: () => num
 
   app.post('/:phoneNumberId/status', async (c) => {
     const v = await verified(c)
-    if (!('ok' in v)) return c.json(v.body, v.status)
+    if (!('ok' in v)) return replyJson(c, v.body, v.status)
     const report = twilioReport(v.params)
     if (!report)
-      return c.json(
+      return replyJson(
+        c,
         { error: 'MessageSid and a known MessageStatus are required', field: 'MessageStatus' },
         400,
       )
     const answer = await takeReport(v.account, report, deps)
-    return c.json(answer.body, answer.status)
+    return replyJson(c, answer.body, answer.status)
   })
   app.post('/:phoneNumberId/voice/transcription', callback(parseTwilioTranscription))
 
   app.post('/:phoneNumberId/voice', async (c) => {
     const v = await verified(c)
-    if (!('ok' in v)) return c.json(v.body, v.status)
+    if (!('ok' in v)) return replyJson(c, v.body, v.status)
     const base = calledUrl(c.req.url, deps.publicUrl).split('?')[0]!
     const twiml = voicemailTwiml({
       transcriptionUrl: `${base}/transcription`,
       recordedUrl: `${base}/recorded`,
     })
-    return c.body(twiml, 200, { 'content-type': 'text/xml' })
+    return reply(c, 200, twiml, 'text/xml')
   })
 
   app.post('/:phoneNumberId/voice/recorded', async (c) => {
     const v = await verified(c)
-    if (!('ok' in v)) return c.json(v.body, v.status)
-    return c.body(hangupTwiml, 200, { 'content-type': 'text/xml' })
+    if (!('ok' in v)) return replyJson(c, v.body, v.status)
+    return reply(c, 200, hangupTwiml, 'text/xml')
   })
   return app
 }
