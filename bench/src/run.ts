@@ -135,6 +135,9 @@ const profile = full
 const kinds = [
   ServerKind.Switchboard,
   ...(baselineRoot ? [ServerKind.Baseline] : []),
+  // BENCH_POSTGRES=1 adds the relay on PostgreSQL (bench/README "Workload 10"): opt-in until the
+  // durable workload's time-out with both relays in one run is understood.
+  ...(process.env.BENCH_POSTGRES === '1' ? [ServerKind.SwitchboardPostgres] : []),
   ServerKind.Hocuspocus,
   ServerKind.YWebsocket,
   ServerKind.Floor,

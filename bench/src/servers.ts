@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import WebSocket from 'ws'
+import { startTestPostgres } from '@switchboard/relay/testing'
 import { WEBHOOK_SECRET, login, spawnRelay } from './relay-process.ts'
 import { baselineRoot, freePort, repoRoot, ServerKind, type RunningServer } from './target.ts'
 import { Protocol } from './wire.ts'
@@ -73,6 +74,22 @@ export async function startServer(
 ): Promise<RunningServer> {
   const port = await freePort()
   if (kind === ServerKind.Switchboard) return startSwitchboard(port, kind, repoRoot, env)
+  if (kind === ServerKind.SwitchboardPostgres) {
+    const cluster = await startTestPostgres()
+    try {
+      const url = await cluster.createDatabase()
+      const server = await startSwitchboard(port, kind, repoRoot, (base) => ({
+        ...env(base),
+        DATABASE_URL: url,
+        RELAY_ID: 'bench',
+      }))
+      const stop = server.stop
+      return { ...server, stop: () => stop().finally(() => cluster.destroy()) }
+    } catch (error) {
+      await cluster.destroy()
+      throw error
+    }
+  }
   if (kind === ServerKind.Baseline) {
     if (!baselineRoot) throw new Error('BENCH_BASELINE_ROOT is not set')
     return startSwitchboard(port, kind, baselineRoot, env)

@@ -13,6 +13,8 @@ export const ServerKind = {
   YWebsocket: 'y-websocket-server',
   Hocuspocus: 'hocuspocus',
   Switchboard: 'switchboard',
+  /** This checkout's relay on PostgreSQL (`DATABASE_URL`, a throwaway cluster on this machine). */
+  SwitchboardPostgres: 'switchboard (PostgreSQL)',
   /** The relay of another checkout (BENCH_BASELINE_ROOT), e.g. the previous commit. */
   Baseline: 'switchboard (baseline)',
 } as const
