@@ -175,7 +175,8 @@ describe('one table for every environment variable', () => {
         return statSync(path).isDirectory() ? files(path) : path.endsWith('.ts') ? [path] : []
       })
     // The snapshot builder's configuration is a message from the relay to its own child process;
-    // the test cluster's socket is a message from the test run's global setup to its test files.
+    // the test cluster's socket is a message from the test run's global setup to its test files;
+    // tests and their child processes' fixtures are given their environment by the test.
     const allowed = new Set([
       'node/env.ts',
       'storage/snapshot-builder.ts',
@@ -183,7 +184,7 @@ describe('one table for every environment variable', () => {
       'testing/postgres-global-setup.ts',
     ])
     const readers = files(src)
-      .filter((f) => !f.endsWith('.test.ts') && !allowed.has(relative(src, f)))
+      .filter((f) => !/\.(test|fixture)\.ts$/.test(f) && !allowed.has(relative(src, f)))
       .filter((f) => /\benv\.[A-Z_]+|\benv\[/.test(readFileSync(f, 'utf8')))
       .map((f) => relative(src, f))
     expect(readers).toEqual([])
