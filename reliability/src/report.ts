@@ -33,6 +33,7 @@ const load = (suite: string): Figures | null => {
 const suites = existsSync(results) ? readdirSync(results).map((f) => f.replace(/\.json$/, '')) : []
 const c = load('convergence')
 const d = load('durability')
+const pgo = load('postgres-outage')
 const s = load('storage-faults')
 const h = load('hostile')
 const a = load('auth')
@@ -108,6 +109,29 @@ const lines = [
   row(
     'marks the client reported stored / missing when its file store reopened',
     `${v(d, 'clientMarksReportedStored')} / ${v(d, 'clientMarksLostLocally')}`,
+  ),
+  '',
+  '## 2b. PostgreSQL crashes under the relay (issue 25 T6)',
+  '',
+  '| figure | value |',
+  '|---|---|',
+  row(
+    'writers × marks/s (one relay on PostgreSQL)',
+    `${v(pgo, 'writers')} × ${v(pgo, 'marksPerSecondPerWriter')}`,
+  ),
+  row(
+    'crashes (`pg_ctl stop -m immediate`, then start) × outage (ms)',
+    `${v(pgo, 'crashes')} × ${v(pgo, 'outageMs')}`,
+  ),
+  row('marks acknowledged', v(pgo, 'marksAcknowledged')),
+  row('acknowledged while PostgreSQL was down (target 0)', v(pgo, 'ackedDuringOutage')),
+  row(
+    'acknowledged marks missing in a fresh relay on the database (target 0)',
+    v(pgo, 'acknowledgedLost'),
+  ),
+  row(
+    'every writer acknowledged again, ms after PostgreSQL accepted connections (target ≤ 5,000)',
+    v(pgo, 'serviceBackAfterPostgresMs'),
   ),
   '',
   '## 3. Storage faults',
