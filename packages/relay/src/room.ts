@@ -31,6 +31,7 @@ import { RoomPresence } from './presence.ts'
 import { CloseCode, encodeSyncStep1, type RawAwarenessEntry } from '@switchboard/protocol'
 import type { RelayStorage, StoredRoom } from './storage/relay-storage.ts'
 import { docFromStore, logSizeOf } from './stored-room.ts'
+import { isFenced } from './storage/storage-error.ts'
 import { SyncHandshake } from './sync-handshake.ts'
 
 export type { ApplyChecks } from './apply-update.ts'
@@ -100,7 +101,8 @@ export class Room {
         failure: () => this.#failed,
         stored: (batch) => this.#stored(batch),
         afterStored: () => this.#afterStored(),
-        storeFailed: (err) => this.fail(err),
+        // A fenced room moved to another relay: its sockets reconnect and are routed there.
+        storeFailed: (err) => this.fail(err, isFenced(err) ? CloseCode.Reloading : undefined),
       },
       storage,
       metrics,
@@ -300,7 +302,12 @@ export class Room {
   fail(err: unknown, code: CloseCode = CloseCode.Unreadable, except?: Peer): void {
     if (this.#failed) return
     this.#failed = err
-    const what = code === CloseCode.Unreadable ? 'room storage failed' : 'room reloading'
+    const what =
+      code === CloseCode.Unreadable
+        ? 'room storage failed'
+        : isFenced(err)
+          ? 'room moved to another relay'
+          : 'room reloading'
     this.#logError(what, err, 'error')
     for (const peer of [...this.peers]) if (peer !== except) peer.close(code, what)
   }

@@ -38,3 +38,8 @@ export function isStorageFailure(err: unknown): boolean {
 export function isConflict(err: unknown): boolean {
   return err instanceof StorageError && err.code === StorageErrorCode.Conflict
 }
+
+/** True when another relay took the room (a newer fence): the room must be served there now. */
+export function isFenced(err: unknown): boolean {
+  return err instanceof StorageError && err.code === StorageErrorCode.Fenced
+}
