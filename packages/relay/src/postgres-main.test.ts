@@ -3,7 +3,7 @@
  * refuses to start with, the demo seeded once by relays starting together, and what a relay
  * stored read back by the next one.
  */
-import { conversationIds, markConversation } from '@switchboard/core'
+import { conversationIds, getConversation, markConversation } from '@switchboard/core'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -86,6 +86,59 @@ describe('a relay on PostgreSQL', () => {
       const status = again.doc.toJSON()
       expect(JSON.stringify(status)).toContain('pg-laptop')
       again.destroy()
+    },
+  )
+
+  it(
+    'a room owned by one relay is served to a socket on the other through the relay link, and by the other once the owner stops',
+    { timeout: 120_000 },
+    async () => {
+      const url = await createTestDatabase()
+      const a = await main(env(url, 'a'))
+      const b = await main(env(url, 'b'))
+      running.push(a, b)
+      const onA = connectProvider(
+        wsUrl(a),
+        'inbox:pn-support',
+        await login(a.url, 'alice@example.com'),
+      )
+      await onA.synced
+      const ids = conversationIds(onA.doc)
+      // Carol's socket reaches b; a owns the room (it loaded it first): b proxies her to a.
+      const onB = connectProvider(
+        wsUrl(b),
+        'inbox:pn-support',
+        await login(b.url, 'carol@example.com'),
+        {
+          ack: '1',
+        },
+      )
+      const acks = trackAcks(onB)
+      await onB.synced
+      expect(b.relay.loadedRooms()).not.toContain('inbox:pn-support')
+      markConversation(onA.doc, ids[1]!, 'done', author('alice', 'route-a'))
+      await until(
+        () => getConversation(onB.doc, ids[1]!)?.status === 'done',
+        'carol sees Alice’s Done',
+      )
+      markConversation(onB.doc, ids[2]!, 'unread', author('carol', 'route-b'))
+      await acks.acked()
+      await until(
+        () => getConversation(onA.doc, ids[2]!)?.unread === true,
+        'alice sees Carol’s Unread',
+      )
+      onA.destroy()
+
+      // a stops (its lease given up): Carol's socket is closed, reconnects to b, and b serves the room.
+      await a.close()
+      await until(
+        () => b.relay.loadedRooms().includes('inbox:pn-support'),
+        'b to serve the room',
+        20_000,
+      )
+      markConversation(onB.doc, ids[3]!, 'done', author('carol', 'route-b'))
+      await acks.acked()
+      onB.destroy()
     },
   )
 

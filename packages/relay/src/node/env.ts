@@ -158,6 +158,24 @@ export const relayEnv = {
     'the host name and port',
     "this relay's name among those sharing `DATABASE_URL`: the owner of the rooms it serves",
   ),
+  RELAY_INTERNAL_URL: v(
+    baseUrl,
+    none,
+    "this relay's own URL (`http://HOST:PORT`)",
+    'with `DATABASE_URL`: where the other relays reach this one (the relay link, `/internal/link`)',
+  ),
+  LEASE_MS: v(
+    whole('milliseconds'),
+    5000,
+    '`5000`',
+    'with `DATABASE_URL`: a relay whose heartbeat is older than this is dead, its rooms may be taken',
+  ),
+  HEARTBEAT_MS: v(
+    whole('milliseconds'),
+    1000,
+    '`1000`',
+    'with `DATABASE_URL`: how often a relay renews its heartbeat (at most half of `LEASE_MS`)',
+  ),
   SWITCHBOARD_SECRET: v(
     text,
     none,

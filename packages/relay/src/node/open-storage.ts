@@ -4,6 +4,7 @@
  */
 import { hostname } from 'node:os'
 import { join } from 'node:path'
+import type { PostgresStorage } from '../storage/postgres.ts'
 import type { RelayStorage } from '../storage/relay-storage.ts'
 import { createSqliteStorage } from '../storage/sqlite.ts'
 import type { RelayEnv } from './env.ts'
@@ -11,6 +12,8 @@ import { secretFrom } from './secrets.ts'
 
 export interface OpenedStorage {
   storage: RelayStorage
+  /** The same store when it is PostgreSQL: several relays may share it. */
+  postgres?: PostgresStorage
   secret: string
   webhookSecret: string
   /** This relay's name among those sharing the store. */
@@ -57,6 +60,7 @@ export async function openStorage(settings: Settings, dataDir: string): Promise<
   const storage = await createPostgresStorage({ url: settings.DATABASE_URL, relayId })
   return {
     storage,
+    postgres: storage,
     secret: settings.SWITCHBOARD_SECRET!,
     webhookSecret: settings.WEBHOOK_SECRET!,
     relayId,

@@ -10,6 +10,11 @@ import { join, resolve } from 'node:path'
 import { seedDemo } from '../demo.ts'
 import { retentionMs } from '../restore.ts'
 import { readRelayEnv } from './env.ts'
+import type { RouteRoom } from '../relay-options.ts'
+import { startRelayRegistry } from '../scale/relay-registry.ts'
+import { createRoomRouter } from '../scale/room-router.ts'
+import type { PostgresStorage } from '../storage/postgres.ts'
+import type { RelayEnv } from './env.ts'
 import { openStorage } from './open-storage.ts'
 import { startRelayServer, type RelayServer } from './server.ts'
 import { stopOnSignals, type Log } from './shutdown.ts'
@@ -20,7 +25,12 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RelayS
   const { PORT: port, HOST: host } = settings
   const dataDir = resolve(settings.DATA_DIR)
   mkdirSync(dataDir, { recursive: true, mode: 0o700 })
-  const { storage, secret, webhookSecret, relayId, ifEmpty } = await openStorage(settings, dataDir)
+  const { storage, postgres, secret, webhookSecret, relayId, ifEmpty } = await openStorage(
+    settings,
+    dataDir,
+  )
+  // On PostgreSQL, rooms another live relay owns are proxied there once the registry runs.
+  let route: RouteRoom | null = null
   const allowedOrigins = settings.ALLOWED_ORIGINS ?? [
     `http://${host}:${port}`,
     `http://localhost:${port}`,
@@ -62,6 +72,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RelayS
     compactQuietMs: settings.COMPACT_QUIET_MS,
     epochOnLoad: { items: settings.EPOCH_LOAD_ITEMS, writers: settings.EPOCH_LOAD_WRITERS },
     relayId,
+    ...(postgres ? { routeRoom: (room: string) => (route ? route(room) : self) } : {}),
     async beforeListen(relay) {
       if (!settings.DEMO) return
       await ifEmpty(async () => {
@@ -78,6 +89,9 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RelayS
       })
     },
   })
+  const served = postgres
+    ? await joinRelays(srv, postgres, settings, relayId, log, (r) => (route = r))
+    : srv
   const pidFile = join(dataDir, 'relay.pid')
   writeFileSync(pidFile, String(process.pid), { mode: 0o600 })
   if (seeded.demo) {
@@ -94,6 +108,39 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RelayS
     url: srv.url,
     ...(settings.DATABASE_URL ? { store: 'postgresql', relayId } : { dataDir }),
   })
-  stopOnSignals(srv, pidFile, log)
-  return srv
+  stopOnSignals(served, pidFile, log)
+  return served
+}
+
+const self = Promise.resolve('self' as const)
+
+/**
+ * Registers this relay among those sharing the database and routes rooms by their owners'
+ * leases; closing the server first gives the lease up, so others may take its rooms at once.
+ */
+async function joinRelays(
+  srv: RelayServer,
+  postgres: PostgresStorage,
+  settings: Pick<RelayEnv, 'RELAY_INTERNAL_URL' | 'LEASE_MS' | 'HEARTBEAT_MS'>,
+  relayId: string,
+  log: Log,
+  setRoute: (route: RouteRoom) => void,
+): Promise<RelayServer> {
+  const registry = await startRelayRegistry(postgres.sql, {
+    relayId,
+    internalUrl: settings.RELAY_INTERNAL_URL ?? srv.url,
+    leaseMs: settings.LEASE_MS,
+    heartbeatMs: settings.HEARTBEAT_MS,
+    // Every write stays fenced meanwhile: another relay taking a room refuses this one's writes.
+    onLost: () => log({ level: 'error', msg: 'relay lease lost: cannot renew its heartbeat' }),
+    onRegained: () => log({ level: 'info', msg: 'relay lease renewed again' }),
+  })
+  setRoute(createRoomRouter(postgres.sql, relayId, settings.LEASE_MS))
+  return {
+    ...srv,
+    async close() {
+      await registry.stop()
+      await srv.close()
+    },
+  }
 }

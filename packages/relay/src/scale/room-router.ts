@@ -1,0 +1,20 @@
+/**
+ * @module Which relay serves a room's sockets, on PostgreSQL (docs/scale-out.md "Routing"): the
+ * relay that holds the room's fence while its lease is alive; otherwise this one, which claims it
+ * as it loads the room. A socket for a room another live relay owns is proxied there over the
+ * relay link.
+ */
+import type { RouteRoom } from '../relay-options.ts'
+import type { Sql } from '../storage/postgres-connect.ts'
+
+export function createRoomRouter(sql: Sql, relayId: string, leaseMs: number): RouteRoom {
+  return async (room) => {
+    const [row] = await sql<{ owner: string | null; url: string | null; alive: boolean | null }[]>`
+      select r.owner, rel.url, rel.heartbeat > now() - ${leaseMs}::integer * interval '1 millisecond' as alive
+      from room r left join relays rel on rel.id = r.owner
+      where r.room = ${room}`
+    if (row && row.owner !== null && row.owner !== relayId && row.alive && row.url)
+      return { relayId: row.owner, url: row.url }
+    return 'self'
+  }
+}
