@@ -12,7 +12,7 @@ export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..'
 export const DEMO_PASSWORD = 'demo-password'
 export const WEBHOOK_SECRET = 'e2e-webhook-secret'
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer()
     server.listen(0, '127.0.0.1', () => {
@@ -40,8 +40,9 @@ export interface RelayProcess {
  */
 export async function startRelay(
   env: Record<string, string> | ((url: string) => Record<string, string>) = {},
+  chosenPort?: number,
 ): Promise<RelayProcess> {
-  const port = await freePort()
+  const port = chosenPort ?? (await freePort())
   const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-e2e-'))
   const url = `http://127.0.0.1:${port}`
   const extra = typeof env === 'function' ? env(url) : env
@@ -114,5 +115,42 @@ export async function startRelay(
         body,
       })
     },
+  }
+}
+
+/** A throwaway PostgreSQL database (the relay's own test cluster, run as a process). */
+export interface Postgres {
+  url: string
+  stop(): Promise<void>
+}
+
+export async function startPostgres(): Promise<Postgres> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/testing/postgres-process.ts'], {
+    cwd: join(repoRoot, 'packages/relay'),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
+  let out = ''
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`PostgreSQL did not start:\n${out}`)), 60_000)
+    const onData = (d: Buffer) => {
+      out += String(d)
+      const line = out.split('\n').find((l) => l.startsWith('{"url"'))
+      if (line) {
+        clearTimeout(timer)
+        resolveUrl((JSON.parse(line) as { url: string }).url)
+      }
+    }
+    child.stdout.on('data', onData)
+    child.stderr.on('data', (d: Buffer) => (out += String(d)))
+    child.once('exit', (code) => reject(new Error(`PostgreSQL exited with ${code}:\n${out}`)))
+  })
+  return {
+    url,
+    stop: () =>
+      new Promise<void>((done) => {
+        if (child.exitCode !== null) return done()
+        child.once('exit', () => done())
+        child.stdin.end()
+      }),
   }
 }
