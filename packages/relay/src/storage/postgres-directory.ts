@@ -24,7 +24,12 @@ import { createPostgresInvites, createPostgresRules } from './postgres-invites-r
 import { createPostgresNumbers } from './postgres-numbers.ts'
 import { createPostgresOutbox } from './postgres-outbox.ts'
 import { createPostgresSessions } from './postgres-sessions.ts'
-import { createWriteQueue, type GroupOutcome, type Write } from './postgres-write-queue.ts'
+import {
+  ANY_ROOM,
+  createWriteQueue,
+  type GroupOutcome,
+  type Write,
+} from './postgres-write-queue.ts'
 import { StorageError } from './storage-error.ts'
 
 /** The parts of the directory a change names. */
@@ -81,6 +86,16 @@ export interface PostgresDirectoryOptions {
 export interface PostgresDirectory extends Directory, Outbox {
   /** Calls `listener` after each change another relay made (or a reload) reached the cache. */
   onChange(listener: (change: DirectoryChange) => void): () => void
+  /**
+   * Moves on each time a client or device binding lost its race to another relay (the cache had
+   * said it was free); see `bindingLostSince`.
+   */
+  bindingLosses(): number
+  /**
+   * True when, since `losses` (a `bindingLosses()` reading), a binding that `room`'s updates may
+   * rely on was lost: an update admitted on the cache's word then must not be stored [M8].
+   */
+  bindingLostSince(room: string, losses: number): boolean
   /** Every record, once what is queued is committed (a copy to another store). */
   dumpDirectory(): Promise<DirectoryDump>
   /** Commits what is queued, announces it, and stops listening; the pool stays the caller's. */
@@ -120,7 +135,13 @@ export async function createPostgresDirectory(
   const reloadAll = async () => emit(await loadTables(sql, state, watermarks, tables, 'all'), true)
 
   const announcer = createAnnouncer(sql, self, options.notifyIntervalMs ?? 50)
+  let losses = 0
+  /** The `losses` count when a binding guarding each room (or any room) was last lost. */
+  const lostAt = new Map<string, number>()
   const queue = createWriteQueue({
+    lost: (writes) => {
+      for (const w of writes) if (w.guards !== undefined) lostAt.set(w.guards, ++losses)
+    },
     sql,
     state,
     reloadAll,
@@ -214,6 +235,9 @@ export async function createPostgresDirectory(
         throw new StorageError('conflict', 'another relay decided first; nothing was written')
       return result
     },
+    bindingLosses: () => losses,
+    bindingLostSince: (room, since) =>
+      (lostAt.get(room) ?? 0) > since || (lostAt.get(ANY_ROOM) ?? 0) > since,
     async dumpDirectory() {
       ensureOpen()
       await queue.whenDurable()

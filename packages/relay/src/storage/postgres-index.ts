@@ -5,6 +5,7 @@
  * row another relay wrote first with a different value is a conflict (the cache then shows it).
  */
 import { ownerColumn } from './postgres-owner-column.ts'
+import { ANY_ROOM } from './postgres-write-queue.ts'
 import type postgres from 'postgres'
 import type { Directory, ProviderCallRecord } from './directory.ts'
 import { compositeKey, rowRef, Table } from './postgres-directory-state.ts'
@@ -45,11 +46,13 @@ export function createPostgresIndex({ state, ensureOpen, write }: WriteContext):
     key: string,
     insert: (tx: Tx) => Promise<{ count: number }>,
     agrees: (tx: Tx) => Promise<boolean>,
+    guards?: string,
   ) =>
     write({
       refs: [rowRef(table, key)],
       tables: [table],
       conditional: true,
+      ...(guards === undefined ? {} : { guards }),
       run: async (tx) => (await insert(tx)).count > 0 || agrees(tx),
     })
 
@@ -123,6 +126,7 @@ export function createPostgresIndex({ state, ensureOpen, write }: WriteContext):
             where room = ${room} and client = ${client}`
           return row?.member_id === ownerColumn(memberId)
         },
+        room,
       )
       return true
     },
@@ -140,6 +144,8 @@ export function createPostgresIndex({ state, ensureOpen, write }: WriteContext):
           const [row] = await tx`select member_id from device_owners where device_id = ${deviceId}`
           return row?.member_id === ownerColumn(memberId)
         },
+        // A device id is the member's across rooms: which room's update relied on it is unknown.
+        ANY_ROOM,
       )
       return true
     },

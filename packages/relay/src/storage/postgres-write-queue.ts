@@ -24,17 +24,27 @@ export interface Write {
   whole?: boolean
   /** A conditional write: `run` resolves false when the store had decided otherwise. */
   conditional?: boolean
+  /**
+   * The room (or `*`: any room) whose updates may rely on this row — a client or device id's
+   * owner [M8]. Losing it means an update admitted on the cache's word must not be stored.
+   */
+  guards?: string
   /** Sends its one statement at once (the queue pipelines them); reads back only after it. */
   run(tx: postgres.TransactionSql): Promise<unknown>
 }
 
 export type GroupOutcome = 'committed' | 'conflict'
 
+/** `Write.guards` for a row every room's updates may rely on (a device id's owner). */
+export const ANY_ROOM = '*'
+
 export interface WriteQueueOptions {
   sql: Sql
   state: DirectoryState
   /** Reads the whole directory again (after a failed commit). */
   reloadAll(): Promise<void>
+  /** Called when groups lost their race, with their writes, before anyone hears of it. */
+  lost?(writes: readonly Write[]): void
   /** Called after a commit with the tables it changed, and those to be read whole. */
   committed(tables: ReadonlySet<Table>, whole: ReadonlySet<Table>): void
   /** First wait before reading the store again after a failure (doubles up to 2 s). */
@@ -170,6 +180,7 @@ export function createWriteQueue(options: WriteQueueOptions): WriteQueue {
         }
     }
     if (tables.size > 0) options.committed(tables, whole)
+    if (lost.length > 0) options.lost?.(lost.flatMap((g) => g.writes))
     for (const g of groups) g.resolve(lost.includes(g) ? 'conflict' : 'committed')
   }
 

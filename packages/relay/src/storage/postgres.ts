@@ -14,6 +14,7 @@ import { migrateRoomLog } from './postgres-log-schema.ts'
 import { createPostgresRoomLog } from './postgres-room-log.ts'
 import { assertDurableServer } from './postgres-server-checks.ts'
 import type { RelayStorage } from './relay-storage.ts'
+import { StorageError } from './storage-error.ts'
 
 export interface PostgresStorageOptions {
   /** `postgres://…` (a `?host=/dir` parameter names a unix socket directory). */
@@ -59,6 +60,8 @@ export async function createPostgresStorage(
     ...(options.onFenced ? { onFenced: options.onFenced } : {}),
   })
   let closed = false
+  /** `bindingLosses()` when each room was last loaded: losses before it cannot concern it. */
+  const loadedAt = new Map<string, number>()
   return {
     ...directory,
     sql,
@@ -70,9 +73,21 @@ export async function createPostgresStorage(
     // are committed before the update itself, as SQLite commits them in the same transaction.
     appendUpdate: async (room, update) => {
       await directory.whenDurable()
+      // A client or device id this relay bound on its cache's word went to another member on
+      // another relay first: what the room admitted since it was loaded may rest on it [M8].
+      if (directory.bindingLostSince(room, loadedAt.get(room) ?? 0))
+        throw new StorageError(
+          'conflict',
+          `room ${room}: a client or device id was bound to another member by another relay first; the room reloads`,
+        )
       return log.appendUpdate(room, update)
     },
-    loadRoom: (room) => log.loadRoom(room),
+    loadRoom: async (room) => {
+      const losses = directory.bindingLosses()
+      const stored = await log.loadRoom(room)
+      loadedAt.set(room, losses)
+      return stored
+    },
     compact: (room, snapshot, upToId) => log.compact(room, snapshot, upToId),
     startEpoch: (room, epoch) => log.startEpoch(room, epoch),
     archive: (room, entries) => log.archive(room, entries),
