@@ -22,6 +22,8 @@ import { createEpochs, type EpochReport } from './epochs.ts'
 import { createAuthenticate, type Vars } from './http.ts'
 import { createDeliveries } from './deliveries.ts'
 import { createIngest } from './ingest-queue.ts'
+import { createInboundQueue } from './scale/inbound-queue.ts'
+import { withTakeover } from './scale/room-takeover.ts'
 import { createInvites, type Invites } from './invites.ts'
 import { createLastSeen } from './last-seen.ts'
 import { HashSlots, LoginThrottle } from './login-throttle.ts'
@@ -125,7 +127,10 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   const epochs = createEpochs({
     ...options,
     metrics,
-    rooms: { acquire: (name) => rooms.acquire(name), unload: (room) => rooms.unload(room) },
+    rooms: {
+      acquire: withTakeover(storage, (name) => rooms.acquire(name)),
+      unload: (room) => rooms.unload(room),
+    },
   })
   const rooms: RoomRegistry = createRoomRegistry({
     metrics,
@@ -142,19 +147,29 @@ export function createRelay(relayOptions: RelayOptions): Relay {
         ...epochs.roomHooks,
       }),
   })
-  const writeRoom = rooms.writeRoom
+  // Sockets and webhooks never take a room from a live relay; the relay's other writes still do.
+  const writeRoom = withTakeover(storage, rooms.writeRoom)
   const rules = createTriageRules({
     storage,
     writeRoom,
+    writeOwnRoom: rooms.writeRoom,
     now,
     log,
     hasPhoneNumber: access.hasPhoneNumber,
   })
-  const ingest = createIngest({
-    storage,
-    writeRoom,
-    afterIngest: rules.afterIngest,
-  })
+  // On a store shared by relays, webhooks queue there for each room's owner (scale/inbound-queue.ts).
+  const inbound = storage.inbound
+    ? createInboundQueue({
+        store: storage.inbound,
+        storage,
+        writeRoom: rooms.writeRoom,
+        afterIngest: rules.afterIngest,
+        log,
+      })
+    : null
+  const ingest =
+    inbound?.ingest ??
+    createIngest({ storage, writeRoom: rooms.writeRoom, afterIngest: rules.afterIngest })
   // [K1][K2] Credentials are sealed with their own key and opened only here, on demand.
   const vault = createCredentialVault(options.credentialsKey)
   const providerAccounts = options.providerAccounts ?? createProviderAccounts(storage, vault)
@@ -276,7 +291,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     outgoingRoutes({
       ...shared,
       hasPhoneNumber: access.hasPhoneNumber,
-      rooms,
+      rooms: { open: withTakeover(storage, rooms.open), scheduleIdle: rooms.scheduleIdle },
       ingest,
       writeRoom,
       wakeOutbox: outbox.wake,
@@ -306,7 +321,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
       invites,
       online: connections.online,
       startEpoch: epochs.start,
-      readRoom: rooms.readRoom,
+      readRoom: (name, fn) => withTakeover(storage, (n: string) => rooms.readRoom(n, fn))(name),
     }),
   )
   app.route('/api', historyRoutes({ ...shared, hasPhoneNumber: access.hasPhoneNumber }))
@@ -335,6 +350,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   // [O4] Replies a killed relay left half-sent are looked up first, then the due ones are sent.
   outbox.start()
   rules.start()
+  inbound?.start()
 
   return {
     app: app as unknown as Hono,
@@ -366,6 +382,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
       // Requests under way are abandoned in flight: the next start looks them up [O4].
       await outbox.stop()
       rules.stop()
+      await inbound?.stop()
       connections.stop()
       // The registry stops unloading idle rooms before the sockets' closes would schedule it.
       const unloaded = rooms.close()

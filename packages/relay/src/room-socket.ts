@@ -8,6 +8,7 @@ import type { Connections } from './connections.ts'
 import type { Metrics } from './metrics.ts'
 import type { RoomRegistry } from './room-registry.ts'
 import type { SocketAdapter } from './socket-adapter.ts'
+import { isOwnedElsewhere } from './storage/storage-error.ts'
 
 /** How a Connection ends its socket (a `WSContext`, or a link stream's close frame). */
 export interface SocketCloser {
@@ -66,6 +67,9 @@ export function startConnection(
       for (const frame of queued) if (!conn.closed) conn.handle(frame)
     },
     (err: unknown) => {
+      // Claimed by another relay since the socket was routed: it reconnects and is routed there.
+      if (isOwnedElsewhere(err))
+        return conn.close(CloseCode.Reloading, 'room moved to another relay')
       log({ level: 'error', msg: 'room refused', room: conn.roomName.name, err: String(err) })
       conn.close(CloseCode.Unreadable, 'room storage unreadable')
     },

@@ -27,6 +27,7 @@ import type * as Y from 'yjs'
 import { AdminError } from './admin-error.ts'
 import { RELAY_ORIGIN } from './room.ts'
 import type { MemberRecord, RelayStorage } from './storage/relay-storage.ts'
+import { isOwnedElsewhere } from './storage/storage-error.ts'
 
 /** Mutes and rules one number may hold. */
 export const MAX_RULES_PER_NUMBER = 50
@@ -38,6 +39,11 @@ export const RULES_SWEEP_MS = 15 * 60_000
 export interface TriageRulesDeps {
   storage: RelayStorage
   writeRoom(name: string, fn: (doc: Y.Doc) => void): Promise<void>
+  /**
+   * The sweep's writes: a room another live relay owns rejects (`owned`) and is left to that
+   * relay's own sweep (docs/scale-out.md). Default: `writeRoom`.
+   */
+  writeOwnRoom?(name: string, fn: (doc: Y.Doc) => void): Promise<void>
   now(): number
   log(event: Record<string, unknown>): void
   hasPhoneNumber(memberId: string, phoneNumberId: string): boolean
@@ -110,13 +116,15 @@ export function createTriageRules(deps: TriageRulesDeps): TriageRules {
     let closed = 0
     for (const rule of storage.listCloseRules()) {
       if (!rule.days || !storage.getPhoneNumber(rule.phoneNumberId)) continue
-      await writeRoom(`inbox:${rule.phoneNumberId}`, (doc) => {
+      await (deps.writeOwnRoom ?? writeRoom)(`inbox:${rule.phoneNumberId}`, (doc) => {
         const stale = staleConversations(doc, {
           days: rule.days!,
           now: now(),
           ...(deps.isSnoozed ? { isSnoozed: deps.isSnoozed } : {}),
         })
         for (const id of stale) if (markDoneByRule(doc, id, rule, clock, RELAY_ORIGIN)) closed++
+      }).catch((err: unknown) => {
+        if (!isOwnedElsewhere(err)) throw err
       })
     }
     if (closed) deps.log({ level: 'info', msg: 'rules closed stale conversations', closed })

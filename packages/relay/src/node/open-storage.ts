@@ -28,7 +28,8 @@ export interface OpenedStorage {
 type Settings = Pick<
   RelayEnv,
   'DATABASE_URL' | 'RELAY_ID' | 'SWITCHBOARD_SECRET' | 'WEBHOOK_SECRET' | 'PORT'
->
+> &
+  Partial<Pick<RelayEnv, 'LEASE_MS'>>
 
 /** A setting that only makes sense with another one: stops the start with both names. */
 export class StorageSettingError extends Error {
@@ -57,7 +58,11 @@ export async function openStorage(settings: Settings, dataDir: string): Promise<
       `DATABASE_URL is set, so ${missing.join(' and ')} must be set too, the same on every relay sharing the database`,
     )
   const { createPostgresStorage } = await import('../storage/postgres.ts')
-  const storage = await createPostgresStorage({ url: settings.DATABASE_URL, relayId })
+  const storage = await createPostgresStorage({
+    url: settings.DATABASE_URL,
+    relayId,
+    ...(settings.LEASE_MS === undefined ? {} : { leaseMs: settings.LEASE_MS }),
+  })
   return {
     storage,
     postgres: storage,

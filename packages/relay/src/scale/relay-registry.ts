@@ -6,7 +6,7 @@
  * before its lease runs out (`onLost`), so a room never has two serving owners.
  */
 import type { Sql } from '../storage/postgres-connect.ts'
-import { migratePart } from '../storage/postgres-migrations.ts'
+import { migrateRelays } from '../storage/postgres-relays-schema.ts'
 import { rendezvousOwner } from './rendezvous.ts'
 
 export const DEFAULT_HEARTBEAT_MS = 1000
@@ -45,16 +45,6 @@ export interface RelayRegistry {
   stop(): Promise<void>
 }
 
-const STEPS = [
-  `create table relays (
-    id text primary key,
-    url text not null,
-    started_at timestamptz not null default now(),
-    heartbeat timestamptz not null,
-    draining boolean not null default false
-  )`,
-]
-
 /** Registers this relay (a restart under the same id takes its row over) and starts renewing. */
 export async function startRelayRegistry(
   sql: Sql,
@@ -64,7 +54,7 @@ export async function startRelayRegistry(
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS
   if (heartbeatMs * 2 > leaseMs)
     throw new Error(`HEARTBEAT_MS (${heartbeatMs}) must be at most half of LEASE_MS (${leaseMs})`)
-  await migratePart(sql, 'relays', STEPS)
+  await migrateRelays(sql)
   const { relayId, internalUrl } = options
   await sql`insert into relays (id, url, heartbeat) values (${relayId}, ${internalUrl}, now())
     on conflict (id) do update set url = excluded.url, heartbeat = now(), draining = false,

@@ -5,6 +5,7 @@
  */
 import type { Sql } from './postgres-connect.ts'
 import { migratePart, type MigrationStep } from './postgres-migrations.ts'
+import { migrateRelays } from './postgres-relays-schema.ts'
 
 /** Append only: a step, once released, is never edited (databases have already run it). */
 export const roomLogSteps: readonly MigrationStep[] = [
@@ -45,18 +46,27 @@ export const roomLogSteps: readonly MigrationStep[] = [
   create index room_archive_conversation on room_archive (room, conversation_id, pos);`,
 ]
 
-/** Creates or updates the room log's tables. */
-export function migrateRoomLog(sql: Sql): Promise<number> {
+/** Creates or updates the room log's tables (and `relays`, whose heartbeats its claims read). */
+export async function migrateRoomLog(sql: Sql): Promise<number> {
+  await migrateRelays(sql)
   return migratePart(sql, 'room-log', [...roomLogSteps])
 }
 
 /** The room log's statements (each one statement: one snapshot, atomic, one round trip). */
 export const RoomLogSql = {
   /**
-   * Takes the room for `$2`: a new fence, so every write under an older one is refused.
-   * Replaced by leases later (docs/scale-out.md).
+   * Takes the room for `$2` with a new fence, so every write under an older one is refused —
+   * only if it has no owner, the owner is `$2`, or the owner's heartbeat is older than the lease
+   * (`$3` ms) or missing; otherwise no row (the room's writes go to its live owner).
    */
   claim: `insert into room (room, owner, fence) values ($1, $2, 1)
+    on conflict (room) do update set owner = excluded.owner, fence = room.fence + 1
+    where room.owner = excluded.owner or not exists (
+      select 1 from relays l where l.id = room.owner
+        and l.heartbeat > now() - $3::integer * interval '1 millisecond')
+    returning fence`,
+  /** Takes the room for `$2` whoever holds it (a write that cannot be sent to its owner yet). */
+  take: `insert into room (room, owner, fence) values ($1, $2, 1)
     on conflict (room) do update set owner = excluded.owner, fence = room.fence + 1
     returning fence`,
   /**

@@ -11,11 +11,19 @@ import { RoomLogSql } from './postgres-log-schema.ts'
 import type { ArchivedEntry, RoomLog, StoredRoom } from './room-log.ts'
 import { StorageError } from './storage-error.ts'
 
+/** The lease of a relay's heartbeat when none is given (scale/relay-registry.ts's default). */
+const DEFAULT_LEASE_MS = 5000
+
 export interface PostgresRoomLogOptions {
   /** This relay's id, recorded as the owner of the rooms it claims. */
   relayId: string
   /** Called when a write of `room` was refused because another relay took it (a newer fence). */
   onFenced?: (room: string) => void
+  /**
+   * How long a relay's heartbeat keeps its rooms (ms, default 5000): a room whose owner renewed
+   * within it is not claimed by loading it here.
+   */
+  leaseMs?: number
 }
 
 export interface PostgresRoomLog extends RoomLog {
@@ -26,6 +34,11 @@ export interface PostgresRoomLog extends RoomLog {
    * next appends, before them; resolves once it is committed.
    */
   withNextCommit(write: CommitWrite): Promise<void>
+  /**
+   * Takes `room` from whichever relay holds it, live or not (a write that cannot be sent to the
+   * owner yet, docs/scale-out.md "Conditional claims"); the next load here uses this fence.
+   */
+  take(room: string): Promise<void>
   /** Throws if the store is closed or its last statement failed to reach PostgreSQL. */
   check(): void
   /** Commits what is queued and stops accepting writes; the pool stays open (the caller's). */
@@ -33,15 +46,31 @@ export interface PostgresRoomLog extends RoomLog {
 }
 
 /**
- * Takes `room` for `relayId` with a new fence, so every write under an older fence is refused;
- * returns the fence. Leases will decide when a relay may do this (docs/scale-out.md).
+ * Takes `room` for `relayId` with a new fence, so every write under an older one is refused;
+ * returns the fence, or null when another relay owns the room and renewed its heartbeat within
+ * `leaseMs` (docs/scale-out.md "Conditional claims"). `force` takes it all the same.
  */
-export async function claimRoom(sql: Sql, room: string, relayId: string): Promise<string> {
-  const [row] = await sql.unsafe<{ fence: string }[]>(RoomLogSql.claim, [room, relayId], {
-    prepare: true,
-  })
-  return row!.fence
+export async function claimRoom(
+  sql: Sql,
+  room: string,
+  relayId: string,
+  leaseMs: number,
+  force = false,
+): Promise<string | null> {
+  const [row] = await (force
+    ? sql.unsafe<{ fence: string }[]>(RoomLogSql.take, [room, relayId], { prepare: true })
+    : sql.unsafe<{ fence: string }[]>(RoomLogSql.claim, [room, relayId, leaseMs], {
+        prepare: true,
+      }))
+  return row?.fence ?? null
 }
+
+/** A load refused because another live relay owns the room: served (and written) there. */
+export const ownedElsewhereError = (room: string) =>
+  new StorageError(
+    'owned',
+    `room ${room} is owned by another relay whose lease is alive: its writes go there`,
+  )
 
 /** True for a failure to reach PostgreSQL (not an error of one statement). */
 function isConnectionFailure(error: unknown): boolean {
@@ -70,7 +99,7 @@ export function createPostgresRoomLog(sql: Sql, options: PostgresRoomLogOptions)
   /** The last failure to reach PostgreSQL, cleared by the next statement that returns. */
   let unreachable: unknown = null
   /** The fence of each room this store claimed (a promise while the claim is under way). */
-  const fences = new Map<string, string | Promise<string>>()
+  const fences = new Map<string, string | Promise<string | null>>()
   /** Rooms taken by another relay: refused until loaded (claimed) again. */
   const lost = new Set<string>()
 
@@ -89,12 +118,19 @@ export function createPostgresRoomLog(sql: Sql, options: PostgresRoomLogOptions)
       throw new StorageError('io', 'a room log statement failed', { cause })
     }
   }
-  const claim = (room: string): Promise<string> => {
+  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS
+  /** Claims `room` (null: a live relay owns it, and it counts as lost here until loaded again). */
+  const claim = (room: string, force = false): Promise<string | null> => {
     lost.delete(room)
-    const claiming = claimRoom(sql, room, options.relayId).then(
+    const claiming = claimRoom(sql, room, options.relayId, leaseMs, force).then(
       (fence) => {
         outcome(null)
-        if (fences.get(room) === claiming) fences.set(room, fence)
+        if (fences.get(room) === claiming) {
+          if (fence === null) {
+            fences.delete(room)
+            lost.add(room)
+          } else fences.set(room, fence)
+        }
         return fence
       },
       (cause: unknown) => {
@@ -154,7 +190,8 @@ export function createPostgresRoomLog(sql: Sql, options: PostgresRoomLogOptions)
     async loadRoom(room) {
       ensureOpen()
       // The first load claims the room: after that, no other relay's append can land unseen.
-      await (fences.has(room) && !lost.has(room) ? fences.get(room) : claim(room))
+      const fence = await (fences.has(room) && !lost.has(room) ? fences.get(room) : claim(room))
+      if (fence === null) throw ownedElsewhereError(room)
       const rows = await query<LoadRow[]>(RoomLogSql.load, [room])
       const stored: StoredRoom = { snapshot: null, updates: [] }
       for (const row of rows) {
@@ -265,6 +302,10 @@ export function createPostgresRoomLog(sql: Sql, options: PostgresRoomLogOptions)
     async listRooms() {
       const rows = await query<{ room: string }[]>(RoomLogSql.rooms, [])
       return rows.map((r) => r.room)
+    },
+    async take(room) {
+      ensureOpen()
+      await claim(room, true)
     },
     check() {
       ensureOpen()

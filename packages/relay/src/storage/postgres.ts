@@ -10,6 +10,8 @@ import {
   type DirectoryChange,
   type PostgresDirectory,
 } from './postgres-directory.ts'
+import type { InboundStore } from './inbound-store.ts'
+import { createPostgresInbound } from './postgres-inbound.ts'
 import { migrateRoomLog } from './postgres-log-schema.ts'
 import { createPostgresRoomLog } from './postgres-room-log.ts'
 import { assertDurableServer } from './postgres-server-checks.ts'
@@ -25,6 +27,11 @@ export interface PostgresStorageOptions {
   max?: number
   /** A write of `room` was refused: another relay took it (its sockets must go elsewhere). */
   onFenced?: (room: string) => void
+  /**
+   * A relay whose heartbeat is older than this (ms, default 5000) owns no room: loading a room
+   * claims it only from such a relay (or none, or this one).
+   */
+  leaseMs?: number
 }
 
 export interface PostgresStorage extends RelayStorage {
@@ -32,6 +39,7 @@ export interface PostgresStorage extends RelayStorage {
   readonly relayId: string
   /** Statements that appended updates (one commit each); for tests and metrics. */
   readonly appendCommits: number
+  readonly inbound: InboundStore
   /** Every directory and outbox record, for a copy to another store. */
   dumpDirectory(): Promise<DirectoryDump>
   /** Another relay changed the directory (members, access, sessions…): react to it. */
@@ -46,10 +54,13 @@ export async function createPostgresStorage(
   options: PostgresStorageOptions,
 ): Promise<PostgresStorage> {
   const sql = connectPostgres(options.url, { max: options.max ?? 10 })
+  const leaseMs = options.leaseMs ?? 5000
   let directory: PostgresDirectory
+  let inbound: InboundStore
   try {
     await assertDurableServer(sql)
     await migrateRoomLog(sql)
+    inbound = await createPostgresInbound(sql, { relayId: options.relayId, leaseMs })
     directory = await createPostgresDirectory(sql, { instanceId: options.relayId })
   } catch (error) {
     await sql.end({ timeout: 1 }).catch(() => {})
@@ -57,6 +68,7 @@ export async function createPostgresStorage(
   }
   const log = createPostgresRoomLog(sql, {
     relayId: options.relayId,
+    leaseMs,
     ...(options.onFenced ? { onFenced: options.onFenced } : {}),
   })
   let closed = false
@@ -66,6 +78,8 @@ export async function createPostgresStorage(
     ...directory,
     sql,
     relayId: options.relayId,
+    inbound,
+    takeRoom: (room) => log.take(room),
     get appendCommits() {
       return log.appendCommits
     },
@@ -103,6 +117,7 @@ export async function createPostgresStorage(
     async close() {
       if (closed) return
       closed = true
+      await inbound.close().catch(() => {})
       await log.close().catch(() => {})
       await directory.close().catch(() => {})
       await sql.end({ timeout: 5 })

@@ -5,6 +5,7 @@
  * against every backend.
  */
 import type { Directory } from './directory.ts'
+import type { InboundStore } from './inbound-store.ts'
 import type { Outbox } from './outbox.ts'
 import type { RoomLog } from './room-log.ts'
 
@@ -25,6 +26,7 @@ export type {
   SessionRecord,
 } from './directory.ts'
 export { MemberRole, memberRoles } from './directory.ts'
+export type { InboundRow, InboundStore, WaitingRoom } from './inbound-store.ts'
 export type { InviteRecord, InviteStore } from './invite-store.ts'
 export type { RuleStore } from './rule-store.ts'
 export type { NewOutboxRow, Outbox, OutboxOutcome, OutboxRow } from './outbox.ts'
@@ -35,4 +37,14 @@ export interface RelayStorage extends RoomLog, Directory, Outbox {
   check(): void
   /** Flushes pending appends and releases the store. */
   close(): Promise<void>
+  /**
+   * Several relays share the store (PostgreSQL): webhooks queue here for their rooms' owners
+   * (scale/inbound-queue.ts). A single-relay store has none and applies them directly.
+   */
+  readonly inbound?: InboundStore
+  /**
+   * Takes a room from whichever relay owns it, live or not, for a write that cannot be sent to
+   * its owner yet (docs/scale-out.md "Conditional claims"); loading a room never does.
+   */
+  takeRoom?(room: string): Promise<void>
 }

@@ -6,6 +6,11 @@ export const StorageErrorCode = {
   Closed: 'closed',
   /** Another relay took the room (a newer fence): nothing was written; close the room's sockets. */
   Fenced: 'fenced',
+  /**
+   * Loading the room would take it from another relay whose lease is alive: nothing was claimed;
+   * the room is served, and written, by its owner (docs/scale-out.md "Conditional claims").
+   */
+  Owned: 'owned',
   Io: 'io',
   /**
    * A conditional write lost to another relay sharing the store (a refresh token rotated, an
@@ -42,4 +47,9 @@ export function isConflict(err: unknown): boolean {
 /** True when another relay took the room (a newer fence): the room must be served there now. */
 export function isFenced(err: unknown): boolean {
   return err instanceof StorageError && err.code === StorageErrorCode.Fenced
+}
+
+/** True when a room could not be loaded here because another live relay owns it. */
+export function isOwnedElsewhere(err: unknown): boolean {
+  return err instanceof StorageError && err.code === StorageErrorCode.Owned
 }

@@ -1,0 +1,235 @@
+/**
+ * @module Webhooks across relays (docs/scale-out.md "Webhooks across relays"): on a store shared
+ * by several relays, the relay a webhook reached puts its activity in the store's inbound queue
+ * (one row per room it touches, exactly once however many relays a retry reaches [W6]) and
+ * answers; each room's rows are applied, in order, by the room's owner — this relay when it owns
+ * the room or the room has no live owner (loading it claims it), otherwise the owner, told by a
+ * notice, or by its own sweep when a notice was lost. A relay never takes a room from a live owner
+ * to apply a webhook, so webhooks no longer move rooms between relays.
+ */
+import {
+  appendActivity,
+  checkActivity,
+  ingestActivity,
+  type Activity,
+  type IngestResult,
+} from '@switchboard/core'
+import type * as Y from 'yjs'
+import { RELAY_ORIGIN } from '../room.ts'
+import type { InboundRow, InboundStore } from '../storage/inbound-store.ts'
+import type { RelayStorage } from '../storage/relay-storage.ts'
+import { isFenced, isOwnedElsewhere } from '../storage/storage-error.ts'
+
+/** How often each relay looks for rows a lost notice left waiting. */
+export const INBOUND_SWEEP_MS = 1000
+/** Rows applied per write of a room. */
+const BATCH = 256
+
+export interface InboundQueueDeps {
+  store: InboundStore
+  storage: Pick<RelayStorage, 'hasActivity' | 'recordActivity' | 'setConversationPhoneNumber'>
+  /** Writes a room this relay owns or may claim; rejects (`owned`) when a live relay owns it. */
+  writeRoom(name: string, fn: (doc: Y.Doc) => void): Promise<void>
+  /** The rules' mark right after an incoming activity, in the inbox room's write [F1][F4]. */
+  afterIngest?(doc: Y.Doc, activity: Activity, result: IngestResult): void
+  log(event: Record<string, unknown>): void
+  sweepMs?: number
+}
+
+/** What ingesting answers: the inbox's result when this relay applied it, else `queued`. */
+export type InboundResult = IngestResult & { queued?: true }
+
+export interface InboundQueue {
+  ingest(activity: Activity): Promise<InboundResult>
+  /** Listens for notices and sweeps every `sweepMs`. */
+  start(): void
+  /** Stops listening and sweeping; resolves once no room is being applied. */
+  stop(): Promise<void>
+  /** Applies what waits for this relay now (the sweep); resolves once done. */
+  sweep(): Promise<void>
+}
+
+type Outcome = { applied: Map<string, IngestResult> } | { owner: string }
+
+const DUPLICATE: IngestResult = { created: false, duplicate: true, reopened: false }
+const QUEUED: InboundResult = { created: false, duplicate: false, reopened: false, queued: true }
+
+/** The provider an activity id names ([W6] prefixes), else `generic`. */
+export const providerOf = (activityId: string): string =>
+  /^(twilio|telnyx|quo)-/.exec(activityId)?.[1] ?? 'generic'
+
+export function createInboundQueue(deps: InboundQueueDeps): InboundQueue {
+  const { store, storage, writeRoom, afterIngest, log } = deps
+  /** Per room: the run to join (not started yet) and the tail runs chain after. */
+  const runs = new Map<string, { tail: Promise<void>; waiting: Promise<Outcome> | null }>()
+  let stopped = false
+  let timer: ReturnType<typeof setInterval> | null = null
+  let unlisten: Promise<(() => Promise<void>) | null> = Promise.resolve(null)
+  let sweeping: Promise<void> | null = null
+
+  /**
+   * Applies the room's pending rows, one run at a time per room; a caller arriving while one runs
+   * joins the next, which reads the rows after it.
+   */
+  function applyRoom(room: string): Promise<Outcome> {
+    let entry = runs.get(room)
+    if (entry?.waiting) return entry.waiting
+    if (!entry) runs.set(room, (entry = { tail: Promise.resolve(), waiting: null }))
+    const e = entry
+    const run = e.tail.then(() => {
+      e.waiting = null
+      return applyPending(room)
+    })
+    e.waiting = run
+    const tail = run.then(
+      () => {},
+      () => {},
+    )
+    e.tail = tail
+    void tail.then(() => {
+      if (e.tail === tail) runs.delete(room)
+    })
+    return run
+  }
+
+  async function applyPending(room: string): Promise<Outcome> {
+    const applied = new Map<string, IngestResult>()
+    let retries = 0
+    for (;;) {
+      // Checked before each batch: a relay never takes a room from a live owner for a webhook.
+      const owner = await store.liveOwner(room)
+      if (owner) return { owner }
+      const rows = await store.pending(room, BATCH)
+      if (rows.length === 0) return { applied }
+      try {
+        await write(room, rows, applied)
+      } catch (error) {
+        // Claimed by a live relay since the check, or this relay's fence was outdated (the room
+        // was taken while it sat here; the failed room is loaded again by the next write): look
+        // again, a few times at most.
+        if ((isOwnedElsewhere(error) || isFenced(error)) && retries++ < 2) continue
+        throw error
+      }
+      // After the room's append is durable; a crash in between applies the rows again, which
+      // changes nothing (each room holds an activity once, by id).
+      await store.markDone(rows.map((r) => r.id))
+      if (rows.length < BATCH) return { applied }
+    }
+  }
+
+  async function write(room: string, rows: InboundRow[], applied: Map<string, IngestResult>) {
+    const activities: Activity[] = []
+    for (const row of rows) {
+      const activity = parseRow(row)
+      if (activity) activities.push(activity)
+      else log({ level: 'error', msg: 'inbound row unreadable: skipped', room, id: row.id })
+    }
+    if (room.startsWith('inbox:')) {
+      for (const a of activities)
+        storage.setConversationPhoneNumber(a.conversationId, a.phoneNumberId)
+      // One transaction per activity: what it did (reopened, a rule's mark) is read from the
+      // inbox's derived state, which a transaction updates when it ends; one batch all the same.
+      await writeRoom(room, (doc) => {
+        for (const a of activities) {
+          const result = ingestActivity(doc, a, RELAY_ORIGIN)
+          applied.set(a.id, result)
+          afterIngest?.(doc, a, result)
+        }
+      })
+    } else if (room.startsWith('conversation:')) {
+      await writeRoom(room, (doc) =>
+        doc.transact(() => {
+          for (const a of activities) appendActivity(doc, a, RELAY_ORIGIN)
+        }, RELAY_ORIGIN),
+      )
+    } else log({ level: 'error', msg: 'inbound row for no known room kind: skipped', room })
+  }
+
+  /** Applies here or tells the owner; never rejects (the rows wait for the sweep). */
+  const deliver = (room: string): Promise<Outcome | null> =>
+    applyRoom(room).then(
+      (outcome) => {
+        if ('owner' in outcome) store.notify(outcome.owner, room)
+        return outcome
+      },
+      (error: unknown) => {
+        log({ level: 'warn', msg: 'inbound rows left for the sweep', room, err: String(error) })
+        return null
+      },
+    )
+
+  async function sweep(): Promise<void> {
+    if (sweeping) return sweeping
+    sweeping = (async () => {
+      try {
+        const rooms = await store.waiting()
+        await Promise.all(rooms.map((r) => deliver(r.room)))
+      } catch (error) {
+        log({ level: 'warn', msg: 'inbound sweep failed', err: String(error) })
+      } finally {
+        sweeping = null
+      }
+    })()
+    return sweeping
+  }
+
+  return {
+    async ingest(activity) {
+      if (storage.hasActivity(activity.id)) return DUPLICATE
+      const inbox = `inbox:${activity.phoneNumberId}`
+      const conversation = `conversation:${activity.conversationId}`
+      storage.setConversationPhoneNumber(activity.conversationId, activity.phoneNumberId)
+      const fresh = await store.enqueue(
+        providerOf(activity.id),
+        activity.id,
+        JSON.stringify(activity),
+        [inbox, conversation],
+      )
+      if (!fresh) return DUPLICATE
+      // Durable in the queue: a retry is a duplicate from now on, and the rows will be applied.
+      storage.recordActivity(activity.id)
+      const [outcome] = await Promise.all([deliver(inbox), deliver(conversation)])
+      const result = outcome && 'applied' in outcome ? outcome.applied.get(activity.id) : undefined
+      return result ?? QUEUED
+    },
+    start() {
+      if (stopped || timer) return
+      unlisten = store
+        .listen(
+          (rooms) => {
+            if (!stopped) for (const room of rooms) void deliver(room)
+          },
+          () => void sweep(),
+        )
+        .catch((error: unknown) => {
+          log({ level: 'warn', msg: 'inbound notices not heard', err: String(error) })
+          return null
+        })
+      timer = setInterval(() => {
+        if (!stopped) void sweep()
+      }, deps.sweepMs ?? INBOUND_SWEEP_MS)
+      timer.unref?.()
+      void sweep()
+    },
+    async stop() {
+      stopped = true
+      if (timer) clearInterval(timer)
+      timer = null
+      const stop = await unlisten
+      await stop?.().catch(() => {})
+      await sweeping
+      await Promise.all([...runs.values()].map((e) => e.tail))
+    },
+    sweep,
+  }
+}
+
+/** The activity a row holds; null when it cannot be read (it is never retried for ever). */
+function parseRow(row: InboundRow): Activity | null {
+  try {
+    const checked = checkActivity(JSON.parse(row.payload))
+    return checked.ok && checked.value.id === row.eventId ? checked.value : null
+  } catch {
+    return null
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * @module The relay's own writes that are not sent to a room's owner yet (admin changes, invites,
+ * replies and their delivery reports, call details, restores; docs/scale-out.md "What still takes
+ * rooms"): on a store shared by several relays, a room a live relay owns is taken from it for
+ * them, as every load did before claims became conditional. The owner's next append is then
+ * refused by the fence (nothing lost or written twice) and its sockets move here.
+ */
+import type { RelayStorage } from '../storage/relay-storage.ts'
+import { isOwnedElsewhere } from '../storage/storage-error.ts'
+
+/** `use(name, …)`, taking the room first when a live relay owns it; `use` itself without a shared store. */
+export function withTakeover<A extends unknown[], R>(
+  storage: Pick<RelayStorage, 'takeRoom'>,
+  use: (name: string, ...rest: A) => Promise<R>,
+): (name: string, ...rest: A) => Promise<R> {
+  if (!storage.takeRoom) return use
+  const take = storage.takeRoom.bind(storage)
+  return async (name, ...rest) => {
+    try {
+      return await use(name, ...rest)
+    } catch (error) {
+      if (!isOwnedElsewhere(error)) throw error
+      await take(name)
+      return use(name, ...rest)
+    }
+  }
+}

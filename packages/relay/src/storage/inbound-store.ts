@@ -1,0 +1,44 @@
+/**
+ * @module The inbound queue a store shared by several relays offers (PostgreSQL; docs/scale-out.md
+ * "Webhooks across relays"): any relay puts a verified webhook's activity in, once per room it
+ * touches; the room's owner takes the pending rows out in order. A single-relay store (SQLite,
+ * memory) has none: its relay applies webhooks directly.
+ */
+
+/** One room's share of an activity waiting to be applied. */
+export interface InboundRow {
+  /** Identity, in arrival order. */
+  id: string
+  eventId: string
+  /** The activity, as JSON. */
+  payload: string
+}
+
+/** Who a room's pending rows are for, as the sweep finds them. */
+export interface WaitingRoom {
+  room: string
+  /** True when this relay owns the room; false when it has no live owner (whoever claims it). */
+  mine: boolean
+}
+
+export interface InboundStore {
+  /**
+   * Puts an activity in for each of `rooms` in one commit; false when it was there already (a
+   * retried delivery, on any relay): exactly once [W6].
+   */
+  enqueue(provider: string, eventId: string, payload: string, rooms: string[]): Promise<boolean>
+  /** The room's rows not applied yet, oldest first. */
+  pending(room: string, limit: number): Promise<InboundRow[]>
+  /** Marks rows applied (after the room's append that holds them is durable). */
+  markDone(ids: string[]): Promise<void>
+  /** The live relay other than this one that owns `room`, or null (none, dead, or this one). */
+  liveOwner(room: string): Promise<string | null>
+  /** Rooms with pending rows that this relay owns or that have no live owner. */
+  waiting(): Promise<WaitingRoom[]>
+  /** Tells `owner` that `room` has rows waiting; one notice per interval, whatever the count. */
+  notify(owner: string, room: string): void
+  /** Hears notices for this relay; `reconnected` when notices may have been lost. */
+  listen(heard: (rooms: string[]) => void, reconnected: () => void): Promise<() => Promise<void>>
+  /** Sends what is noted and stops. */
+  close(): Promise<void>
+}

@@ -1,0 +1,168 @@
+/**
+ * @module The inbound queue on PostgreSQL (docs/scale-out.md "Webhooks across relays"): the
+ * `inbound` table, one row per (activity, room) inserted `on conflict do nothing` so a delivery
+ * retried on any relay is taken once, and the notices that tell a room's owner rows wait. NOTIFY
+ * takes a global lock at commit, so notices are batched: at most one statement per interval,
+ * naming each waiting room once, never one per webhook.
+ */
+import type { Sql } from './postgres-connect.ts'
+import type { InboundRow, InboundStore, WaitingRoom } from './inbound-store.ts'
+import { migratePart, type MigrationStep } from './postgres-migrations.ts'
+
+/** The channel relays tell each other of waiting rooms on. */
+export const INBOUND_CHANNEL = 'switchboard_inbound'
+
+/** Append only: a step, once released, is never edited (databases have already run it). */
+export const inboundSteps: readonly MigrationStep[] = [
+  `create table inbound (
+    id bigint generated always as identity primary key,
+    provider text not null,
+    event_id text not null,
+    room text not null,
+    payload text not null,
+    received_at timestamptz not null default now(),
+    done_at timestamptz,
+    unique (event_id, room)
+  );
+  create index inbound_pending on inbound (room, id) where done_at is null;`,
+]
+
+export interface PostgresInboundOptions {
+  relayId: string
+  /** A relay whose heartbeat is older than this (ms) owns nothing. */
+  leaseMs: number
+  /** Notices are sent at most once per this many ms (default 20). */
+  notifyEveryMs?: number
+}
+
+/** A notice: the relay it is for and the rooms waiting there. */
+interface Notice {
+  to: string
+  rooms: string[]
+}
+
+/** NOTIFY payloads must stay under 8000 bytes. */
+const MAX_NOTICE_BYTES = 7000
+
+export async function createPostgresInbound(
+  sql: Sql,
+  options: PostgresInboundOptions,
+): Promise<InboundStore> {
+  await migratePart(sql, 'inbound', [...inboundSteps])
+  const { relayId, leaseMs } = options
+  const every = options.notifyEveryMs ?? 20
+  const lease = `${Math.floor(leaseMs)} milliseconds`
+  /** Rooms to announce, by owner. */
+  const noted = new Map<string, Set<string>>()
+  let timer: ReturnType<typeof setTimeout> | null = null
+  let sending: Promise<void> = Promise.resolve()
+  let lastSent = -Infinity
+  let closed = false
+
+  const send = async () => {
+    const notices: Notice[] = []
+    for (const [to, rooms] of noted) {
+      let batch: string[] = []
+      let bytes = 0
+      for (const room of rooms) {
+        if (bytes + room.length > MAX_NOTICE_BYTES && batch.length > 0) {
+          notices.push({ to, rooms: batch })
+          batch = []
+          bytes = 0
+        }
+        batch.push(room)
+        bytes += room.length + 4
+      }
+      if (batch.length > 0) notices.push({ to, rooms: batch })
+    }
+    noted.clear()
+    lastSent = performance.now()
+    // Lost notices are caught by the owner's sweep: nothing is kept for a retry.
+    await Promise.all(
+      notices.map((n) => sql.notify(INBOUND_CHANNEL, JSON.stringify(n)).catch(() => {})),
+    )
+  }
+  const schedule = () => {
+    if (timer || closed) return
+    const wait = Math.max(0, lastSent + every - performance.now())
+    timer = setTimeout(() => {
+      timer = null
+      sending = sending.then(send)
+    }, wait)
+  }
+
+  return {
+    async enqueue(provider, eventId, payload, rooms) {
+      const rows = await sql<{ room: string }[]>`
+        insert into inbound (provider, event_id, room, payload)
+        select ${provider}, ${eventId}, r, ${payload} from unnest(${rooms}::text[]) as r
+        on conflict (event_id, room) do nothing
+        returning room`
+      return rows.length > 0
+    },
+    async pending(room, limit) {
+      const rows = await sql<{ id: string; event_id: string; payload: string }[]>`
+        select id, event_id, payload from inbound
+        where room = ${room} and done_at is null order by id limit ${limit}`
+      return rows.map((r): InboundRow => ({ id: r.id, eventId: r.event_id, payload: r.payload }))
+    },
+    async markDone(ids) {
+      if (ids.length === 0) return
+      await sql`update inbound set done_at = now() where id = any(${ids}::bigint[]) and done_at is null`
+    },
+    async liveOwner(room) {
+      const [row] = await sql<{ owner: string }[]>`
+        select r.owner from room r join relays l on l.id = r.owner
+        where r.room = ${room} and r.owner <> ${relayId}
+          and l.heartbeat > now() - ${lease}::interval`
+      return row?.owner ?? null
+    },
+    async waiting() {
+      const rows = await sql<{ room: string; mine: boolean }[]>`
+        select w.room, coalesce(r.owner = ${relayId}, false) as mine
+        from (select distinct room from inbound where done_at is null) w
+        left join room r on r.room = w.room
+        left join relays l on l.id = r.owner
+        where r.owner is null or r.owner = ${relayId} or l.heartbeat is null
+          or l.heartbeat <= now() - ${lease}::interval`
+      return rows.map((r): WaitingRoom => ({ room: r.room, mine: r.mine }))
+    },
+    notify(owner, room) {
+      if (closed) return
+      let rooms = noted.get(owner)
+      if (!rooms) noted.set(owner, (rooms = new Set()))
+      rooms.add(room)
+      schedule()
+    },
+    async listen(heard, reconnected) {
+      let first = true
+      const { unlisten } = await sql.listen(
+        INBOUND_CHANNEL,
+        (payload) => {
+          let notice: Notice
+          try {
+            notice = JSON.parse(payload) as Notice
+          } catch {
+            return
+          }
+          if (notice.to === relayId && Array.isArray(notice.rooms))
+            heard(notice.rooms.filter((r): r is string => typeof r === 'string'))
+        },
+        () => {
+          if (first) first = false
+          else reconnected()
+        },
+      )
+      return unlisten
+    },
+    async close() {
+      closed = true
+      if (timer) {
+        clearTimeout(timer)
+        timer = null
+        sending = sending.then(send)
+      }
+      await sending
+    },
+  }
+}
