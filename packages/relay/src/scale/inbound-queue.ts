@@ -22,6 +22,8 @@ import { isFenced, isOwnedElsewhere } from '../storage/storage-error.ts'
 
 /** How often each relay looks for rows a lost notice left waiting. */
 export const INBOUND_SWEEP_MS = 1000
+/** Rooms remembered as this relay's (a bound on memory; forgetting one costs a look-up). */
+const MAX_MINE = 10_000
 /** Rows applied per write of a room. */
 const BATCH = 256
 
@@ -66,6 +68,38 @@ export function createInboundQueue(deps: InboundQueueDeps): InboundQueue {
   let timer: ReturnType<typeof setInterval> | null = null
   let unlisten: Promise<(() => Promise<void>) | null> = Promise.resolve(null)
   let sweeping: Promise<void> | null = null
+  /**
+   * Rooms this relay appended to last: their owner is not looked up again before each batch (a
+   * room taken since refuses the next append by its fence, which sends it back to the look-up).
+   */
+  const mine = new Set<string>()
+  /** Activities of this turn, put in together (one statement, in call order). */
+  let arriving: { activity: Activity; settle: (fresh: Promise<boolean>) => void }[] = []
+
+  function enqueue(activity: Activity): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      arriving.push({ activity, settle: resolve })
+      if (arriving.length === 1) setImmediate(putIn)
+    })
+  }
+  function putIn() {
+    const batch = arriving
+    arriving = []
+    const first = new Set<string>()
+    const items = batch.map(({ activity }) => ({
+      provider: providerOf(activity.id),
+      eventId: activity.id,
+      payload: JSON.stringify(activity),
+      rooms: [`inbox:${activity.phoneNumberId}`, `conversation:${activity.conversationId}`],
+    }))
+    const inserted = store.enqueue(items)
+    for (const { activity, settle } of batch) {
+      // The same activity twice in one batch: the first one is new, the others duplicates.
+      const isFirst = !first.has(activity.id)
+      first.add(activity.id)
+      settle(inserted.then((ids) => isFirst && ids.has(activity.id)))
+    }
+  }
 
   /**
    * Applies the room's pending rows, one run at a time per room; a caller arriving while one runs
@@ -97,7 +131,7 @@ export function createInboundQueue(deps: InboundQueueDeps): InboundQueue {
     let retries = 0
     for (;;) {
       // Checked before each batch: a relay never takes a room from a live owner for a webhook.
-      const owner = await store.liveOwner(room)
+      const owner = mine.has(room) ? null : await store.liveOwner(room)
       if (owner) return { owner }
       const rows = await store.pending(room, BATCH)
       if (rows.length === 0) return { applied }
@@ -107,9 +141,12 @@ export function createInboundQueue(deps: InboundQueueDeps): InboundQueue {
         // Claimed by a live relay since the check, or this relay's fence was outdated (the room
         // was taken while it sat here; the failed room is loaded again by the next write): look
         // again, a few times at most.
+        mine.delete(room)
         if ((isOwnedElsewhere(error) || isFenced(error)) && retries++ < 2) continue
         throw error
       }
+      if (mine.size >= MAX_MINE) mine.clear()
+      mine.add(room)
       // After the room's append is durable; a crash in between applies the rows again, which
       // changes nothing (each room holds an activity once, by id).
       await store.markDone(rows.map((r) => r.id))
@@ -179,13 +216,7 @@ export function createInboundQueue(deps: InboundQueueDeps): InboundQueue {
       const inbox = `inbox:${activity.phoneNumberId}`
       const conversation = `conversation:${activity.conversationId}`
       storage.setConversationPhoneNumber(activity.conversationId, activity.phoneNumberId)
-      const fresh = await store.enqueue(
-        providerOf(activity.id),
-        activity.id,
-        JSON.stringify(activity),
-        [inbox, conversation],
-      )
-      if (!fresh) return DUPLICATE
+      if (!(await enqueue(activity))) return DUPLICATE
       // Durable in the queue: a retry is a duplicate from now on, and the rows will be applied.
       storage.recordActivity(activity.id)
       const [outcome] = await Promise.all([deliver(inbox), deliver(conversation)])

@@ -14,6 +14,15 @@ export interface InboundRow {
   payload: string
 }
 
+/** An activity to put in, with the rooms it touches. */
+export interface InboundItem {
+  provider: string
+  eventId: string
+  /** The activity, as JSON. */
+  payload: string
+  rooms: readonly string[]
+}
+
 /** Who a room's pending rows are for, as the sweep finds them. */
 export interface WaitingRoom {
   room: string
@@ -23,10 +32,11 @@ export interface WaitingRoom {
 
 export interface InboundStore {
   /**
-   * Puts an activity in for each of `rooms` in one commit; false when it was there already (a
-   * retried delivery, on any relay): exactly once [W6].
+   * Puts activities in, each once for each of its rooms, in one commit and in the order given;
+   * answers the event ids that were new. One already there (a retried delivery, on any relay) is
+   * not: exactly once [W6].
    */
-  enqueue(provider: string, eventId: string, payload: string, rooms: string[]): Promise<boolean>
+  enqueue(items: readonly InboundItem[]): Promise<Set<string>>
   /** The room's rows not applied yet, oldest first. */
   pending(room: string, limit: number): Promise<InboundRow[]>
   /** Marks rows applied (after the room's append that holds them is durable). */

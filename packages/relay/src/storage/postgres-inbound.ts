@@ -92,13 +92,20 @@ export async function createPostgresInbound(
   }
 
   return {
-    async enqueue(provider, eventId, payload, rooms) {
-      const rows = await sql<{ room: string }[]>`
+    async enqueue(items) {
+      const rows = items.flatMap((item) => item.rooms.map((room) => ({ ...item, room })))
+      if (rows.length === 0) return new Set()
+      // Identities follow the order given, so each room's rows are applied in arrival order.
+      const inserted = await sql<{ event_id: string }[]>`
         insert into inbound (provider, event_id, room, payload)
-        select ${provider}, ${eventId}, r, ${payload} from unnest(${rooms}::text[]) as r
+        select t.provider, t.event_id, t.room, t.payload
+        from unnest(${rows.map((r) => r.provider)}::text[], ${rows.map((r) => r.eventId)}::text[],
+          ${rows.map((r) => r.room)}::text[], ${rows.map((r) => r.payload)}::text[])
+          with ordinality as t(provider, event_id, room, payload, ord)
+        order by t.ord
         on conflict (event_id, room) do nothing
-        returning room`
-      return rows.length > 0
+        returning event_id`
+      return new Set(inserted.map((r) => r.event_id))
     },
     async pending(room, limit) {
       const rows = await sql<{ id: string; event_id: string; payload: string }[]>`
