@@ -4,7 +4,12 @@
  * taken from its live owner for a webhook; rows a dead owner left waiting are applied by the
  * relay that claims the room.
  */
-import { listActivities, readActivityLog } from '@switchboard/core'
+import {
+  getConversation,
+  listActivities,
+  markConversation,
+  readActivityLog,
+} from '@switchboard/core'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -15,6 +20,8 @@ import type { Sql } from '../storage/postgres-connect.ts'
 import {
   SECRET,
   WEBHOOK_SECRET,
+  api,
+  author,
   connectProvider,
   incoming,
   startTestRelay,
@@ -202,6 +209,44 @@ describe('[W11] webhooks across relays', () => {
       await onB.synced
       expect(times(onB.doc, activity.id)).toBe(1)
       expect((await post(b, activity)).duplicate).toBe(true)
+    },
+  )
+
+  it(
+    '[F5][W11] the auto-close sweep of a relay that does not own the inbox leaves it to the owner, whose sweep closes it',
+    { timeout: 60_000 },
+    async () => {
+      const url = await createTestDatabase()
+      const a = await pgRelay(url, 'a', 5000)
+      const b = await pgRelay(url, 'b', 5000)
+      const token = await a.server.login('alice@example.com')
+      const onA = connectProvider(a.server.wsUrl, 'inbox:pn-a', token)
+      clients.push(onA)
+      await onA.synced
+      const old = Date.now() - 10 * 86_400_000
+      await a.server.relay.ingest(incoming('c-stale', 'pn-a', { at: old }))
+      await a.server.relay.ingest({
+        ...incoming('c-stale', 'pn-a', { at: old + 1000 }),
+        direction: 'outgoing',
+        from: '+14155550142',
+        to: '+15555550123',
+      })
+      await a.server.relay.writeRoom('inbox:pn-a', (doc) =>
+        markConversation(doc, 'c-stale', 'read', author('alice', 'dev-alice-old')),
+      )
+      const made = await api(a.server, '/api/admin/phone-numbers/pn-a/rules', {
+        token,
+        body: { name: 'Stale after 7 days', kind: 'close', days: 7 },
+      })
+      expect(made.status).toBe(201)
+      await until(() => b.storage.listCloseRules().length === 1, 'b to read the rule')
+      const owned = await roomRow(a.storage.sql, 'inbox:pn-a')
+
+      expect(await b.server.relay.rules.sweep()).toBe(0)
+      expect(b.server.relay.loadedRooms()).not.toContain('inbox:pn-a')
+      expect(await roomRow(a.storage.sql, 'inbox:pn-a')).toEqual(owned)
+      expect(await a.server.relay.rules.sweep()).toBe(1)
+      await until(() => getConversation(onA.doc, 'c-stale')?.status === 'done', 'closed by a')
     },
   )
 })
