@@ -24,8 +24,11 @@ import { isFenced, isOwnedElsewhere } from '../storage/storage-error.ts'
 export const INBOUND_SWEEP_MS = 1000
 /** Rooms remembered as this relay's (a bound on memory; forgetting one costs a look-up). */
 const MAX_MINE = 10_000
-/** Rows applied per write of a room. */
-const BATCH = 256
+/**
+ * Rows applied per write of a room: fewer than the ids an inbox keeps per conversation (50), so
+ * rows applied again after a crash before they were marked done are all still known there.
+ */
+const BATCH = 32
 
 export interface InboundQueueDeps {
   store: InboundStore

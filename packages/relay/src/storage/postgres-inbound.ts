@@ -41,6 +41,40 @@ interface Notice {
   rooms: string[]
 }
 
+/** The most rows one look-up returns for a room. */
+const MAX_PENDING = 64
+
+/**
+ * `load` for every key asked in one event-loop turn, as one call; each caller gets its key's
+ * value (`missing` when `load` found none).
+ */
+function perTurn<K, V>(
+  load: (keys: K[]) => Promise<Map<K, V>>,
+  missing: V,
+): (key: K) => Promise<V> {
+  let asked = new Map<K, { resolve: (v: V) => void; reject: (e: unknown) => void }[]>()
+  const flush = () => {
+    const batch = asked
+    asked = new Map()
+    load([...batch.keys()]).then(
+      (found) => {
+        for (const [key, waiting] of batch)
+          for (const w of waiting) w.resolve(found.get(key) ?? missing)
+      },
+      (error: unknown) => {
+        for (const waiting of batch.values()) for (const w of waiting) w.reject(error)
+      },
+    )
+  }
+  return (key) =>
+    new Promise<V>((resolve, reject) => {
+      if (asked.size === 0) setImmediate(flush)
+      const waiting = asked.get(key)
+      if (waiting) waiting.push({ resolve, reject })
+      else asked.set(key, [{ resolve, reject }])
+    })
+}
+
 /** NOTIFY payloads must stay under 8000 bytes. */
 const MAX_NOTICE_BYTES = 7000
 
@@ -91,6 +125,45 @@ export async function createPostgresInbound(
     }, wait)
   }
 
+  // A burst of webhooks starts many rooms' runs in one turn: their look-ups go as one statement.
+  const liveOwner = perTurn<string, string | null>(async (rooms) => {
+    const rows = await sql<{ room: string; owner: string }[]>`
+      select r.room, r.owner from room r join relays l on l.id = r.owner
+      where r.room = any(${rooms}::text[]) and r.owner <> ${relayId}
+        and l.heartbeat > now() - ${lease}::interval`
+    return new Map(rows.map((r) => [r.room, r.owner]))
+  }, null)
+  const pendingRows = perTurn<string, InboundRow[]>(async (rooms) => {
+    const rows = await sql<{ room: string; id: string; event_id: string; payload: string }[]>`
+      select room, id, event_id, payload from (
+        select room, id, event_id, payload,
+          row_number() over (partition by room order by id) as n
+        from inbound where room = any(${rooms}::text[]) and done_at is null) t
+      where n <= ${MAX_PENDING} order by room, id`
+    const byRoom = new Map<string, InboundRow[]>()
+    for (const r of rows) {
+      const list = byRoom.get(r.room) ?? []
+      list.push({ id: r.id, eventId: r.event_id, payload: r.payload })
+      byRoom.set(r.room, list)
+    }
+    return byRoom
+  }, [])
+  const pendingOf = async ({ room, limit }: { room: string; limit: number }) =>
+    (await pendingRows(room)).slice(0, Math.min(limit, MAX_PENDING))
+  let doneIds: string[] = []
+  let doneFlush: Promise<void> | null = null
+  const markDone = (ids: string[]): Promise<void> => {
+    doneIds.push(...ids)
+    doneFlush ??= new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+      const batch = doneIds
+      doneIds = []
+      doneFlush = null
+      await sql`update inbound set done_at = now()
+        where id = any(${batch}::bigint[]) and done_at is null`
+    })
+    return doneFlush
+  }
+
   return {
     async enqueue(items) {
       const rows = items.flatMap((item) => item.rooms.map((room) => ({ ...item, room })))
@@ -107,23 +180,9 @@ export async function createPostgresInbound(
         returning event_id`
       return new Set(inserted.map((r) => r.event_id))
     },
-    async pending(room, limit) {
-      const rows = await sql<{ id: string; event_id: string; payload: string }[]>`
-        select id, event_id, payload from inbound
-        where room = ${room} and done_at is null order by id limit ${limit}`
-      return rows.map((r): InboundRow => ({ id: r.id, eventId: r.event_id, payload: r.payload }))
-    },
-    async markDone(ids) {
-      if (ids.length === 0) return
-      await sql`update inbound set done_at = now() where id = any(${ids}::bigint[]) and done_at is null`
-    },
-    async liveOwner(room) {
-      const [row] = await sql<{ owner: string }[]>`
-        select r.owner from room r join relays l on l.id = r.owner
-        where r.room = ${room} and r.owner <> ${relayId}
-          and l.heartbeat > now() - ${lease}::interval`
-      return row?.owner ?? null
-    },
+    pending: (room, limit) => pendingOf({ room, limit }),
+    markDone: (ids) => (ids.length === 0 ? Promise.resolve() : markDone(ids)),
+    liveOwner: (room) => liveOwner(room),
     async waiting() {
       const rows = await sql<{ room: string; mine: boolean }[]>`
         select w.room, coalesce(r.owner = ${relayId}, false) as mine
