@@ -23,7 +23,7 @@ import { createAuthenticate, type Vars } from './http.ts'
 import { createDeliveries } from './deliveries.ts'
 import { createIngest } from './ingest-queue.ts'
 import { createInboundQueue } from './scale/inbound-queue.ts'
-import { withTakeover } from './scale/room-takeover.ts'
+import { readWithoutClaim, withTakeover } from './scale/room-takeover.ts'
 import { createInvites, type Invites } from './invites.ts'
 import { createLastSeen } from './last-seen.ts'
 import { HashSlots, LoginThrottle } from './login-throttle.ts'
@@ -291,7 +291,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     outgoingRoutes({
       ...shared,
       hasPhoneNumber: access.hasPhoneNumber,
-      rooms: { open: withTakeover(storage, rooms.open), scheduleIdle: rooms.scheduleIdle },
+      readRoom: readWithoutClaim(storage, rooms.readRoom),
       ingest,
       writeRoom,
       wakeOutbox: outbox.wake,
@@ -321,7 +321,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
       invites,
       online: connections.online,
       startEpoch: epochs.start,
-      readRoom: (name, fn) => withTakeover(storage, (n: string) => rooms.readRoom(n, fn))(name),
+      readRoom: (name, fn) => readWithoutClaim(storage, rooms.readRoom)(name, fn),
     }),
   )
   app.route('/api', historyRoutes({ ...shared, hasPhoneNumber: access.hasPhoneNumber }))

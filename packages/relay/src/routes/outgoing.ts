@@ -23,7 +23,6 @@ import { ID_RE } from '../member-views.ts'
 import type { Metrics } from '../metrics.ts'
 import { MAX_BODY_LENGTH, PROVIDER_TITLE } from '../providers/provider-send.ts'
 import { RELAY_ORIGIN } from '../room.ts'
-import type { RoomRegistry } from '../room-registry.ts'
 import type { NewOutboxRow, RelayStorage } from '../storage/relay-storage.ts'
 
 export interface OutgoingRoutesDeps {
@@ -31,7 +30,8 @@ export interface OutgoingRoutesDeps {
   metrics: Metrics
   authenticate: Authenticate
   hasPhoneNumber: Access['hasPhoneNumber']
-  rooms: Pick<RoomRegistry, 'open' | 'scheduleIdle'>
+  /** Reads a room's document (RoomRegistry.readRoom). */
+  readRoom(name: string, fn: (doc: Y.Doc) => string | undefined): Promise<string | undefined>
   ingest(activity: Activity): Promise<IngestResult>
   writeRoom(name: string, fn: (doc: Y.Doc) => void): Promise<void>
   /** Tells the outbox sender a reply is waiting. */
@@ -44,7 +44,7 @@ const figure = (n: number) => n.toLocaleString('en-US')
 
 /** Mounted at `/api`. */
 export function outgoingRoutes(deps: OutgoingRoutesDeps): Hono<Vars> {
-  const { storage, rooms, ingest, writeRoom, now } = deps
+  const { storage, readRoom, ingest, writeRoom, now } = deps
   const app = new Hono<Vars>()
   const member = requireMember(deps.authenticate, deps.metrics)
 
@@ -85,9 +85,10 @@ export function outgoingRoutes(deps: OutgoingRoutesDeps): Hono<Vars> {
         `body is longer than ${figure(MAX_BODY_LENGTH[provider])} characters, ${PROVIDER_TITLE[provider]}'s limit`,
         { field: 'body', limit: MAX_BODY_LENGTH[provider] },
       )
-    const inbox = await rooms.open(`inbox:${phoneNumberId}`)
-    const to = getConversation(inbox.doc, conversationId)?.participants[0]
-    rooms.scheduleIdle(inbox)
+    const to = await readRoom(
+      `inbox:${phoneNumberId}`,
+      (doc) => getConversation(doc, conversationId)?.participants[0],
+    )
     if (!to) throw jsonError(404, 'conversation has no participant', { field: 'conversationId' })
     const checked = checkActivity({
       id: `out-${crypto.randomUUID()}`,

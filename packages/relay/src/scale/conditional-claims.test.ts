@@ -4,11 +4,14 @@
  * relay for a room another live relay owns is never served there by claiming the room; the relay's
  * own writes that are not sent to the owner yet still take it.
  */
+import { readActivityLog } from '@switchboard/core'
 import { CloseCode } from '@switchboard/protocol'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createPostgresStorage, type PostgresStorage } from '../storage/postgres.ts'
 import {
+  api,
   connectProvider,
+  incoming,
   startTestRelay,
   until,
   type Client,
@@ -82,5 +85,35 @@ describe('conditional claims in the relay', () => {
     // A write of b's own that is not sent to the owner yet takes the room (a newer fence).
     await b.server.relay.writeRoom('inbox:pn-a', () => {})
     expect(await ownerOf(a.storage, 'inbox:pn-a')).toEqual({ owner: 'b', fence: owned!.fence + 1 })
+  })
+
+  it('[W11] a reply sent through a relay that does not own the inbox reads its participant without taking the room, and reaches the inbox through its owner', async () => {
+    const url = await createTestDatabase()
+    const a = await unrouted(url, 'a')
+    const b = await unrouted(url, 'b')
+    const onA = connectProvider(
+      a.server.wsUrl,
+      'inbox:pn-a',
+      await a.server.login('alice@example.com'),
+    )
+    clients.push(onA)
+    await onA.synced
+    await a.server.relay.ingest(incoming('c-reply', 'pn-a'))
+    const owned = await ownerOf(a.storage, 'inbox:pn-a')
+    await until(() => b.storage.getConversationPhoneNumber('c-reply') === 'pn-a', 'b to know it')
+
+    const res = await api(b.server, '/api/outgoing', {
+      token: await b.server.login('carol@example.com'),
+      body: { conversationId: 'c-reply', phoneNumberId: 'pn-a', body: 'On its way' },
+    })
+    expect(res.status).toBe(202)
+    const { activity } = (await res.json()) as { activity: { id: string; to: string } }
+    expect(activity.to).toBe('+15555550123')
+    await until(
+      () => readActivityLog(onA.doc).some((e) => e.id === activity.id),
+      'the reply in the inbox, applied by a',
+    )
+    expect(await ownerOf(a.storage, 'inbox:pn-a')).toEqual(owned)
+    expect(b.server.relay.loadedRooms()).not.toContain('inbox:pn-a')
   })
 })

@@ -39,6 +39,8 @@ export interface PostgresRoomLog extends RoomLog {
    * owner yet, docs/scale-out.md "Conditional claims"); the next load here uses this fence.
    */
   take(room: string): Promise<void>
+  /** The room as stored, read without claiming it (a read for another relay's room). */
+  peek(room: string): Promise<StoredRoom>
   /** Throws if the store is closed or its last statement failed to reach PostgreSQL. */
   check(): void
   /** Commits what is queued and stops accepting writes; the pool stays open (the caller's). */
@@ -175,6 +177,35 @@ export function createPostgresRoomLog(sql: Sql, options: PostgresRoomLogOptions)
       { prepare: true },
     )
 
+  /** The room's snapshot and log, each blob checked against its CRC-32. */
+  const read = async (room: string): Promise<StoredRoom> => {
+    const rows = await query<LoadRow[]>(RoomLogSql.load, [room])
+    const stored: StoredRoom = { snapshot: null, updates: [] }
+    for (const row of rows) {
+      if (checksum(row.data) !== row.crc) {
+        const what = row.kind === 0 ? 'the snapshot' : `update ${row.seq}`
+        throw new StorageError('unreadable', `room ${room}: ${what} fails its checksum`)
+      }
+      if (row.kind === 1) {
+        stored.updates.push({ id: Number(row.seq), data: bytes(row.data) })
+        continue
+      }
+      stored.snapshot = bytes(row.data)
+      if (row.epoch_id !== null) {
+        let retired: number[]
+        try {
+          retired = JSON.parse(row.retired ?? '[]') as number[]
+        } catch (cause) {
+          throw new StorageError('unreadable', `room ${room}: the epoch record is damaged`, {
+            cause,
+          })
+        }
+        stored.epoch = { id: row.epoch_id, retired }
+      }
+    }
+    return stored
+  }
+
   return {
     get appendCommits() {
       return appender.appendCommits
@@ -192,31 +223,7 @@ export function createPostgresRoomLog(sql: Sql, options: PostgresRoomLogOptions)
       // The first load claims the room: after that, no other relay's append can land unseen.
       const fence = await (fences.has(room) && !lost.has(room) ? fences.get(room) : claim(room))
       if (fence === null) throw ownedElsewhereError(room)
-      const rows = await query<LoadRow[]>(RoomLogSql.load, [room])
-      const stored: StoredRoom = { snapshot: null, updates: [] }
-      for (const row of rows) {
-        if (checksum(row.data) !== row.crc) {
-          const what = row.kind === 0 ? 'the snapshot' : `update ${row.seq}`
-          throw new StorageError('unreadable', `room ${room}: ${what} fails its checksum`)
-        }
-        if (row.kind === 1) {
-          stored.updates.push({ id: Number(row.seq), data: bytes(row.data) })
-          continue
-        }
-        stored.snapshot = bytes(row.data)
-        if (row.epoch_id !== null) {
-          let retired: number[]
-          try {
-            retired = JSON.parse(row.retired ?? '[]') as number[]
-          } catch (cause) {
-            throw new StorageError('unreadable', `room ${room}: the epoch record is damaged`, {
-              cause,
-            })
-          }
-          stored.epoch = { id: row.epoch_id, retired }
-        }
-      }
-      return stored
+      return read(room)
     },
     async compact(room, snapshot, upToId) {
       ensureOpen()
@@ -302,6 +309,10 @@ export function createPostgresRoomLog(sql: Sql, options: PostgresRoomLogOptions)
     async listRooms() {
       const rows = await query<{ room: string }[]>(RoomLogSql.rooms, [])
       return rows.map((r) => r.room)
+    },
+    peek(room) {
+      ensureOpen()
+      return read(room)
     },
     async take(room) {
       ensureOpen()

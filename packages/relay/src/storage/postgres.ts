@@ -80,6 +80,7 @@ export async function createPostgresStorage(
     relayId: options.relayId,
     inbound,
     takeRoom: (room) => log.take(room),
+    peekRoom: (room) => log.peek(room),
     get appendCommits() {
       return log.appendCommits
     },

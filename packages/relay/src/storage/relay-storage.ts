@@ -7,7 +7,7 @@
 import type { Directory } from './directory.ts'
 import type { InboundStore } from './inbound-store.ts'
 import type { Outbox } from './outbox.ts'
-import type { RoomLog } from './room-log.ts'
+import type { RoomLog, StoredRoom } from './room-log.ts'
 
 export type {
   ArchivedEntry,
@@ -47,4 +47,6 @@ export interface RelayStorage extends RoomLog, Directory, Outbox {
    * its owner yet (docs/scale-out.md "Conditional claims"); loading a room never does.
    */
   takeRoom?(room: string): Promise<void>
+  /** A room as stored, read without claiming it (another live relay owns it). */
+  peekRoom?(room: string): Promise<StoredRoom>
 }
