@@ -22,6 +22,10 @@ import { isFenced, isOwnedElsewhere } from '../storage/storage-error.ts'
 
 /** How often each relay looks for rows a lost notice left waiting. */
 export const INBOUND_SWEEP_MS = 1000
+/** Applied rows are kept this long (providers retry for hours, at most a few days), then pruned. */
+export const INBOUND_KEEP_MS = 7 * 86_400_000
+/** How often a relay prunes applied rows. */
+const PRUNE_EVERY_MS = 3_600_000
 /** Rooms remembered as this relay's (a bound on memory; forgetting one costs a look-up). */
 const MAX_MINE = 10_000
 /**
@@ -71,6 +75,7 @@ export function createInboundQueue(deps: InboundQueueDeps): InboundQueue {
   let timer: ReturnType<typeof setInterval> | null = null
   let unlisten: Promise<(() => Promise<void>) | null> = Promise.resolve(null)
   let sweeping: Promise<void> | null = null
+  let prunedAt = -Infinity
   /**
    * Rooms this relay appended to last: their owner is not looked up again before each batch (a
    * room taken since refuses the next append by its fence, which sends it back to the look-up).
@@ -204,6 +209,10 @@ export function createInboundQueue(deps: InboundQueueDeps): InboundQueue {
       try {
         const rooms = await store.waiting()
         await Promise.all(rooms.map((r) => deliver(r.room)))
+        if (performance.now() - prunedAt >= PRUNE_EVERY_MS) {
+          prunedAt = performance.now()
+          await store.prune(INBOUND_KEEP_MS)
+        }
       } catch (error) {
         log({ level: 'warn', msg: 'inbound sweep failed', err: String(error) })
       } finally {

@@ -49,6 +49,11 @@ export interface InboundStore {
   notify(owner: string, room: string): void
   /** Hears notices for this relay; `reconnected` when notices may have been lost. */
   listen(heard: (rooms: string[]) => void, reconnected: () => void): Promise<() => Promise<void>>
+  /**
+   * Deletes rows applied more than `keepMs` ago; returns how many. Their ids stay in the
+   * directory's activities, which still answers a late retry as a duplicate.
+   */
+  prune(keepMs: number): Promise<number>
   /** Sends what is noted and stops. */
   close(): Promise<void>
 }

@@ -66,6 +66,18 @@ describe('[W11] the inbound queue on PostgreSQL', () => {
     expect(await a.inbound.liveOwner('inbox:pn')).toBeNull()
     expect((await b.inbound.waiting()).map((w) => w.room)).not.toContain('inbox:pn')
     expect(await a.inbound.waiting()).toContainEqual({ room: 'inbox:pn', mine: true })
+
+    // Rows applied long ago are pruned; rows waiting never are.
+    await a.inbound.markDone([pending[2]!.id])
+    await a.sql`update inbound set done_at = now() - interval '8 days' where id = ${pending[0]!.id}`
+    expect(await a.inbound.prune(7 * 86_400_000)).toBe(1)
+    expect(await a.inbound.prune(0)).toBe(2)
+    expect(await a.inbound.pending('inbox:pn', 10)).toEqual([])
+    expect((await a.inbound.waiting()).map((w) => w.room).sort()).toEqual([
+      'conversation:e1',
+      'conversation:e2',
+      'conversation:e3',
+    ])
   })
 
   it('a burst of 300 notices for three rooms is one NOTIFY naming each room once, heard only by the relay it is for', async () => {

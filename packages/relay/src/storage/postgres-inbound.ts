@@ -193,6 +193,11 @@ export async function createPostgresInbound(
           or l.heartbeat <= now() - ${lease}::interval`
       return rows.map((r): WaitingRoom => ({ room: r.room, mine: r.mine }))
     },
+    async prune(keepMs) {
+      const gone = await sql`delete from inbound
+        where done_at < now() - ${`${Math.floor(keepMs)} milliseconds`}::interval`
+      return gone.count
+    },
     notify(owner, room) {
       if (closed) return
       let rooms = noted.get(owner)
