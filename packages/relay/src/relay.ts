@@ -17,6 +17,7 @@ import { createConnections } from './connections.ts'
 import { createLinkVerifier, deriveLinkKey, LINK_PATH } from './scale/link-auth.ts'
 import { createLinkPool } from './scale/link-pool.ts'
 import type { ProxiedSocket } from './scale/link-proxy.ts'
+import { createRoomHandoff, type RoomHandoff } from './scale/room-handoff.ts'
 import { linkRoutes } from './scale/link-server.ts'
 import { createEpochs, type EpochReport } from './epochs.ts'
 import { createAuthenticate, type Vars } from './http.ts'
@@ -90,6 +91,8 @@ export interface Relay {
    * glue's frame gate takes from before buffering one and gives back once read [L6].
    */
   syncBudget(raw: unknown): { take(bytes: number): boolean; give(bytes: number): void }
+  /** Stops and resumes serving rooms: a lost lease, a drain (PostgreSQL, scale/room-handoff.ts). */
+  handoff: RoomHandoff
   /** Rooms currently in memory (for tests and /healthz). */
   loadedRooms(): string[]
   connectionCount(): number
@@ -131,8 +134,9 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     metrics,
     roomIdleMs: options.roomIdleMs,
     epochs,
-    load: (name) =>
-      Room.load(name, {
+    load: (name) => {
+      handoff.assertServing(name)
+      return Room.load(name, {
         storage,
         metrics,
         log,
@@ -140,8 +144,10 @@ export function createRelay(relayOptions: RelayOptions): Relay {
         compactQuietMs: options.compactQuietMs,
         offThreadSnapshotBytes: options.offThreadSnapshotBytes,
         ...epochs.roomHooks,
-      }),
+      })
+    },
   })
+  const handoff = createRoomHandoff({ rooms, connections })
   const writeRoom = rooms.writeRoom
   const rules = createTriageRules({
     storage,
@@ -327,7 +333,8 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     connections,
     connection,
     seen: lastSeen.touch,
-    closing: () => closing,
+    refusal: handoff.refusal,
+    closing: () => closing || handoff.stopped === 'drain',
   }
   app.route('/sync', syncRoutes({ ...sockets, links }))
   app.route(LINK_PATH, linkRoutes({ ...sockets, verify: createLinkVerifier(linkKey, now) }))
@@ -359,6 +366,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
       metrics.reject(reason)
       log({ level: 'warn', msg: 'frame rejected', reason, detail: detail.slice(0, 300) })
     },
+    handoff,
     loadedRooms: rooms.loaded,
     connectionCount: () => connections.size,
     async close() {

@@ -26,6 +26,11 @@ export interface PostgresRoomLog extends RoomLog {
    * next appends, before them; resolves once it is committed.
    */
   withNextCommit(write: CommitWrite): Promise<void>
+  /**
+   * Gives up every room this store claimed (a lost lease, a drain): their writes are refused
+   * here, before any reaches PostgreSQL, until a load claims the room again with a new fence.
+   */
+  releaseClaims(): void
   /** Throws if the store is closed or its last statement failed to reach PostgreSQL. */
   check(): void
   /** Commits what is queued and stops accepting writes; the pool stays open (the caller's). */
@@ -265,6 +270,10 @@ export function createPostgresRoomLog(sql: Sql, options: PostgresRoomLogOptions)
     async listRooms() {
       const rows = await query<{ room: string }[]>(RoomLogSql.rooms, [])
       return rows.map((r) => r.room)
+    },
+    releaseClaims() {
+      for (const room of fences.keys()) lost.add(room)
+      fences.clear()
     },
     check() {
       ensureOpen()

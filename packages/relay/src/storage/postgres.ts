@@ -34,6 +34,8 @@ export interface PostgresStorage extends RelayStorage {
   readonly appendCommits: number
   /** Every directory and outbox record, for a copy to another store. */
   dumpDirectory(): Promise<DirectoryDump>
+  /** Gives up every room claimed (postgres-room-log.ts): written again only once reloaded. */
+  releaseClaims(): void
   /** Another relay changed the directory (members, access, sessions…): react to it. */
   onDirectoryChange(listener: (change: DirectoryChange) => void): () => void
 }
@@ -94,6 +96,7 @@ export async function createPostgresStorage(
     readArchive: (room, conversationId) => log.readArchive(room, conversationId),
     logSize: (room) => log.logSize(room),
     listRooms: () => log.listRooms(),
+    releaseClaims: () => log.releaseClaims(),
     onDirectoryChange: (listener) => directory.onChange(listener),
     dumpDirectory: () => directory.dumpDirectory(),
     check() {
