@@ -103,7 +103,7 @@ describe('a relay that loses its lease or drains', () => {
   })
 
   it(
-    'paused past its lease (SIGSTOP) while another relay takes its room: on waking it closes its sockets, stores nothing under the old fence, and serves again once renewed',
+    '[L7] paused past its lease (SIGSTOP) while another relay takes its room: on waking it closes its sockets, stores nothing under the old fence, and serves again once renewed',
     { timeout: 120_000 },
     async () => {
       const url = await createTestDatabase()
@@ -197,7 +197,7 @@ describe('a relay that loses its lease or drains', () => {
   )
 
   it(
-    'closed (the SIGTERM path): acknowledged marks stay, its own clients get 1001 and a relay link’s 1012, and the other relay serves the room without waiting out the lease',
+    '[L7] closed (the SIGTERM path): acknowledged marks stay, its own clients get 1001 and a relay link’s 1012, and the other relay serves the room without waiting out the lease',
     { timeout: 120_000 },
     async () => {
       const url = await createTestDatabase()
