@@ -13,86 +13,17 @@
  * is acknowledged again after each drain. Recorded: the longest time each writer went without an
  * acknowledgement around a drain (the target is ≤ 1 s; asserted in the soak profile).
  */
-import { conversationIds, inboxRoots, markKey, readMark } from '@switchboard/core'
 import { createPrng } from '@switchboard/core/testing'
-import { createSwitchboard, type Switchboard } from '@switchboard/client/node'
 import { startTestPostgres, type TestPostgres } from '@switchboard/relay/testing'
-import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { recordFigures, scale, SOAK, sleep, waitFor } from './support/figures.ts'
-import {
-  FIXTURES,
-  SECRET,
-  WEBHOOK_SECRET,
-  login,
-  spawnRelay,
-  tempDir,
-  webhookSignature,
-  type RelayProcess,
-} from './support/relay.ts'
+import { recordFigures, scale, SOAK, sleep } from './support/figures.ts'
+import { readBack, seedConversations, startPgRelay, startWriters } from './support/pg-relays.ts'
+import type { RelayProcess } from './support/relay.ts'
 
 const WRITERS = 10
 const MARKS_PER_SECOND = 10
 const DRAINS = scale(1, 6)
-const WORKSPACE = JSON.stringify({
-  phoneNumbers: ['pn-support'],
-  members: [['alice', 'owner', ['pn-support']]],
-})
-
-/** Relay `id` on the database; `workspace` seeds the members (the first relay only). */
-async function startRelay(url: string, id: string, workspace: boolean): Promise<RelayProcess> {
-  const relay = await spawnRelay(
-    {
-      DATABASE_URL: url,
-      RELAY_ID: id,
-      SWITCHBOARD_SECRET: SECRET,
-      WEBHOOK_SECRET,
-      LEASE_MS: '600000',
-      HEARTBEAT_MS: '1000',
-      DATA_DIR: tempDir(`pg-drain-${id}`),
-      PORT: '0',
-      ...(workspace ? { WORKSPACE } : {}),
-    },
-    join(FIXTURES, 'postgres-relay.ts'),
-  )
-  await waitFor(() => relay.output().includes('workspace seeded'), `relay ${id} to start`)
-  return relay
-}
-
-async function seedConversations(url: string, n: number) {
-  const raw = JSON.stringify(
-    Array.from({ length: n }, (_, i) => ({
-      id: `drain-seed-${i}`,
-      conversationId: `drain-c${i}`,
-      phoneNumberId: 'pn-support',
-      direction: 'incoming',
-      kind: 'message',
-      from: `+1555030${String(i).padStart(4, '0')}`,
-      to: '+14155551000',
-      body: 'Hello',
-      at: Date.now() - 60_000,
-    })),
-  )
-  const res = await fetch(`${url}/api/webhooks/activity`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-switchboard-signature': webhookSignature(raw),
-    },
-    body: raw,
-  })
-  if (res.status !== 202) throw new Error(`webhook: ${res.status} ${await res.text()}`)
-}
-
-interface Writer {
-  sb: Switchboard
-  device: string
-  /** The HLC of each mark made, in order. */
-  marks: string[]
-  /** Marks acknowledged (the first `acked` of `marks`), and when each acknowledgement came. */
-  acked: number
-  ackTimes: number[]
-}
+const LEASE = { leaseMs: 600_000, heartbeatMs: 1000 }
 
 const figures: Record<string, unknown> = {}
 const processes: RelayProcess[] = []
@@ -109,49 +40,19 @@ describe('[§4] a relay drained under load (issue 25 T5)', () => {
     pg = await startTestPostgres()
     const url = await pg.createDatabase()
     const relays: Record<'a' | 'b', RelayProcess> = {
-      a: await startRelay(url, 'a', true),
-      b: await startRelay(url, 'b', false),
+      a: await startPgRelay(url, 'a', { seed: true, ...LEASE }),
+      b: await startPgRelay(url, 'b', { seed: false, ...LEASE }),
     }
     processes.push(relays.a, relays.b)
     // Written by a: a loads the room first and owns it.
     await seedConversations(relays.a.url, 40)
-    const urls = [relays.a.url, relays.b.url]
-    const writers: Writer[] = []
-    for (let w = 0; w < WRITERS; w++) {
-      const session = await login(relays.a.url, 'alice@example.com')
-      const device = `drain-writer-${w}`
-      const sb = createSwitchboard({
-        urls,
-        token: session.token,
-        expiresAt: session.expiresAt,
-        member: session.member,
-        storage: 'memory',
-        deviceId: device,
-      })
-      sb.inbox('pn-support')
-      const writer: Writer = { sb, device, marks: [], acked: 0, ackTimes: [] }
-      // pending 0: every mark made so far is stored by a relay.
-      sb.onStatus((_s, pending) => {
-        if (pending === 0 && writer.acked !== writer.marks.length) {
-          writer.acked = writer.marks.length
-          writer.ackTimes.push(Date.now())
-        }
-      })
-      writers.push(writer)
-    }
-    await Promise.all(writers.map((w) => w.sb.whenSynced()))
-    let writing = true
-    const loops = writers.map(async (w) => {
-      const inbox = w.sb.inbox('pn-support')
-      const ids = conversationIds(inbox.doc)
-      while (writing) {
-        const started = Date.now()
-        const id = prng.pick(ids)
-        await (prng.chance(0.5) ? inbox.markDone(id) : inbox.markUnread(id))
-        w.marks.push(readMark(inbox.doc, markKey(id, 'status', w.device))!.at)
-        await sleep(Math.max(0, 1000 / MARKS_PER_SECOND - (Date.now() - started)))
-      }
-    })
+    const load = await startWriters(
+      [relays.a.url, relays.b.url],
+      WRITERS,
+      MARKS_PER_SECOND,
+      prng,
+      'drain-writer',
+    )
 
     const gapsMs: number[] = []
     let owner: 'a' | 'b' = 'a'
@@ -164,17 +65,12 @@ describe('[§4] a relay drained under load (issue 25 T5)', () => {
       expect(await drained.exited).toBe(0)
       const exitedAt = Date.now()
       // Carried on: every writer acknowledged for a mark made after the drained relay exited.
-      const madeBy = writers.map((w) => w.marks.length)
-      await waitFor(
-        () => writers.every((w, i) => w.acked > madeBy[i]!),
-        'every writer acknowledged again through the other relay',
-        30_000,
-      )
+      await load.ackedAgain('every writer acknowledged again through the other relay')
       const port = `:${relays[other].port}`
-      expect(writers.filter((w) => !w.sb.relay.includes(port))).toEqual([])
+      expect(load.writers.filter((w) => !w.sb.relay.includes(port))).toEqual([])
       // Per writer, the longest wait between acknowledgements from the last one before the
       // SIGTERM to the first one after the drained relay exited.
-      for (const w of writers) {
+      for (const w of load.writers) {
         const t = w.ackTimes
         const from = Math.max(
           0,
@@ -187,37 +83,16 @@ describe('[§4] a relay drained under load (issue 25 T5)', () => {
       }
       if (drain + 1 < DRAINS) {
         // The drained relay comes back (same id): the next drain moves the writers to it.
-        relays[owner] = await startRelay(url, owner, false)
+        relays[owner] = await startPgRelay(url, owner, { seed: false, ...LEASE })
         processes.push(relays[owner])
       }
       owner = other
     }
-    writing = false
-    await Promise.all(loops)
-    await Promise.all(writers.map((w) => w.sb.whenSynced()))
-    const acked = writers.flatMap((w) => w.marks.slice(0, w.acked).map((at) => `${w.device}|${at}`))
-    for (const w of writers) await w.sb.destroy()
-
+    await load.stop()
+    const acked = load.acked()
+    for (const w of load.writers) await w.sb.destroy()
     // A fresh replica on the surviving relay reads back every acknowledged mark, each once.
-    const check = await login(relays[owner].url, 'alice@example.com')
-    const verifier = createSwitchboard({
-      url: relays[owner].url,
-      token: check.token,
-      expiresAt: check.expiresAt,
-      member: check.member,
-      storage: 'memory',
-      deviceId: 'drain-verifier',
-    })
-    const doc = verifier.inbox('pn-support').doc
-    await verifier.whenSynced()
-    const counts = new Map<string, number>()
-    for (const h of inboxRoots.history(doc).toArray()) {
-      const key = `${h.deviceId}|${h.at}`
-      counts.set(key, (counts.get(key) ?? 0) + 1)
-    }
-    const lost = acked.filter((k) => !counts.has(k)).length
-    const doubled = [...counts.values()].filter((n) => n > 1).length
-    await verifier.destroy()
+    const { lost, doubled } = await readBack(relays[owner].url, acked)
 
     Object.assign(figures, {
       writers: WRITERS,
