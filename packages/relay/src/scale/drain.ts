@@ -35,9 +35,10 @@ export function leaseHandlers(
 }
 
 /**
- * SIGTERM: marks the relay draining, drains its rooms (room-handoff.ts), gives their claims up
- * and sets its heartbeat to the epoch, so the next socket for one of its rooms, at any relay, is
- * served by a relay that claims it with a new fence instead of waiting out `LEASE_MS`.
+ * SIGTERM: marks the relay draining and drains its rooms (room-handoff.ts), setting its heartbeat
+ * to the epoch before their sockets close, so the next socket for one of its rooms, at any relay,
+ * is served by a relay that claims it with a new fence instead of waiting out `LEASE_MS`; then
+ * gives the claims up (a write after the drain is refused here).
  */
 export async function drainRelay(
   deps: GiveUpDeps & { registry: Pick<RelayRegistry, 'drain' | 'stop'> },
@@ -47,8 +48,7 @@ export async function drainRelay(
   await registry
     .drain()
     .catch((err: unknown) => log({ level: 'warn', msg: 'drain not recorded', err: String(err) }))
-  const rooms = await relay.handoff.drain()
+  const rooms = await relay.handoff.drain(() => registry.stop())
   storage.releaseClaims()
-  await registry.stop()
   log({ level: 'info', msg: 'relay drained', rooms, ms: Math.round(performance.now() - started) })
 }

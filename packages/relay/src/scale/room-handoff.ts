@@ -32,10 +32,11 @@ export interface RoomHandoff {
   regainLease(): void
   /**
    * Drain: refuses new sockets, waits until everything the served rooms applied is stored and
-   * acknowledged, closes their sockets, then waits for what arrived meanwhile. Resolves with the
-   * number of rooms that were in memory. The relay never serves again.
+   * acknowledged, runs `release` (the leases: other relays may claim the rooms from then on),
+   * closes the rooms' sockets, then waits for what arrived meanwhile. Resolves with the number of
+   * rooms that were in memory. The relay never serves again.
    */
-  drain(): Promise<number>
+  drain(release: () => Promise<void>): Promise<number>
 }
 
 export interface RoomHandoffDeps {
@@ -85,11 +86,13 @@ export function createRoomHandoff(deps: RoomHandoffDeps): RoomHandoff {
     regainLease() {
       if (stopped === 'lease') stopped = null
     },
-    async drain() {
+    async drain(release) {
       stopped = 'drain'
       const served = rooms.all()
       // Acks out: what each room applied before the drain is stored and acknowledged first.
       await settle(served)
+      // Released before the sockets close, so a client reconnecting at once finds the room free.
+      await release()
       closeServed('drain')
       await settle(served)
       return served.length
