@@ -24,7 +24,7 @@ export interface RoomHandoff {
   /** Throws while stopped: a room is loaded (and claimed) only by a serving relay. */
   assertServing(room: string): void
   /**
-   * The lease may have lapsed: closes every served socket and fails every room in memory, so a
+   * The lease may have lapsed: closes every served socket and drops every room from memory, so a
    * room is read from its log again before it is served again.
    */
   loseLease(): void
@@ -40,7 +40,7 @@ export interface RoomHandoff {
 }
 
 export interface RoomHandoffDeps {
-  rooms: Pick<RoomRegistry, 'all'>
+  rooms: Pick<RoomRegistry, 'all' | 'unload'>
   connections: Pick<Connections<Connection | ProxiedSocket>, 'closeWhere'>
 }
 
@@ -81,7 +81,11 @@ export function createRoomHandoff(deps: RoomHandoffDeps): RoomHandoff {
       stopped = 'lease'
       closeServed('lease')
       const lost = new Error(WHY.lease)
-      for (const room of rooms.all()) room.fail(lost, CloseCode.GoingAway)
+      // A room with nothing in flight is simply dropped; one still storing (or being rebuilt
+      // into an epoch) fails, so its batches settle before it is read again.
+      for (const room of rooms.all())
+        if (room.settled && !room.sealed && !room.failed) rooms.unload(room)
+        else room.fail(lost, CloseCode.GoingAway)
     },
     regainLease() {
       if (stopped === 'lease') stopped = null
