@@ -76,7 +76,7 @@ describe('[§4] a relay drained under load (issue 25 T5)', () => {
           0,
           t.findLastIndex((x) => x < termAt),
         )
-        const to = t.findIndex((x) => x > exitedAt)
+        const to = t.findIndex((x) => x >= exitedAt)
         let gap = 0
         for (let i = from; i < to; i++) gap = Math.max(gap, t[i + 1]! - t[i]!)
         gapsMs.push(gap)

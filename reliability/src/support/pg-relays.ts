@@ -187,6 +187,12 @@ export async function readBack(
   })
   const doc = verifier.inbox(ROOM_NUMBER).doc
   await verifier.whenSynced()
+  const keys = () => new Set(inboxRoots.history(doc).map((h) => `${h.deviceId}|${h.at}`))
+  // whenSynced() has been seen to resolve before a fresh replica's first sync (1 run in 8, an
+  // empty history): wait for the acknowledged marks, then count what is there.
+  await waitFor(() => acked.every((k) => keys().has(k)), 'acknowledged marks', 10_000).catch(
+    () => {},
+  )
   const counts = new Map<string, number>()
   for (const h of inboxRoots.history(doc).toArray()) {
     const key = `${h.deviceId}|${h.at}`
