@@ -62,8 +62,22 @@ export type LoginAdmission =
   | { ok: true; ticket: LoginTicket }
   | { ok: false; retryAfterMs: number; limitedBy: 'email' | 'address' }
 
-/** Counts login attempts per key and tells how long a key must wait. */
-export class LoginThrottle {
+/**
+ * Where attempts are counted: this relay's memory (LoginThrottle), or the database every relay
+ * of a PostgreSQL store shares (storage/postgres-lockouts.ts), so guesses spread over several
+ * relays, or a restart, buy no extra attempts.
+ */
+export interface LoginCounts {
+  /** Admits and counts an attempt before its hash [A1], or says how long it must wait [A3]. */
+  admit(email: string, address: string, now: number): LoginAdmission | Promise<LoginAdmission>
+  /** The password was right: the email's (or pair's) count is cleared, the address's given back. */
+  succeeded(ticket: LoginTicket, now: number): void | Promise<void>
+  /** The password was never checked (no hash slot): the attempt does not count. */
+  cancel(ticket: LoginTicket): void | Promise<void>
+}
+
+/** Counts login attempts per key in this relay's memory and tells how long a key must wait. */
+export class LoginThrottle implements LoginCounts {
   readonly #limits: Required<LoginLimits>
   readonly #entries = new Map<string, Entry>()
   /** email → address → when the member last signed in from it. */
