@@ -6,6 +6,7 @@
 import { createNodeWebSocket } from '@hono/node-ws'
 import { Hono } from 'hono'
 import { afterAll, describe, expect, it } from 'vitest'
+import type { LoginLimits } from './login-throttle.ts'
 import { createRelay, type Relay } from './relay.ts'
 import { createPostgresStorage, type PostgresStorage } from './storage/postgres.ts'
 import { createTestDatabase } from './testing/postgres.ts'
@@ -20,14 +21,19 @@ afterAll(async () => {
 })
 
 /** A relay on the store at `url` whose clock the test moves; the client address is `x-address`. */
-async function relayOn(url: string, id: string, clock: { t: number }): Promise<Relay> {
+async function relayOn(
+  url: string,
+  id: string,
+  clock: { t: number },
+  loginLimit: LoginLimits = limits,
+): Promise<Relay> {
   const storage = await createPostgresStorage({ url, relayId: id, max: 4 })
   const relay = createRelay({
     storage,
     secret: SECRET,
     webhookSecret: WEBHOOK_SECRET,
     upgradeWebSocket: createNodeWebSocket({ app: new Hono() }).upgradeWebSocket,
-    loginLimit: limits,
+    loginLimit,
     now: () => clock.t,
     clientIp: (c) => c.req.header('x-address'),
     log: () => {},
@@ -49,11 +55,11 @@ const knowsAlice = (relay: Relay) =>
   })
 
 /** Relays a and b on a fresh database, owner Alice known to both. */
-async function twoRelays() {
+async function twoRelays(loginLimit: LoginLimits = limits) {
   const url = await createTestDatabase()
   const clock = { t: 1_000_000 }
-  const a = await relayOn(url, 'a', clock)
-  const b = await relayOn(url, 'b', clock)
+  const a = await relayOn(url, 'a', clock, loginLimit)
+  const b = await relayOn(url, 'b', clock, loginLimit)
   await a.admin.createMember({
     id: 'alice',
     email: EMAIL,
@@ -65,11 +71,16 @@ async function twoRelays() {
   return { url, clock, a, b }
 }
 
-const login = async (relay: Relay, address: string, password: string): Promise<Response> =>
+const login = async (
+  relay: Relay,
+  address: string,
+  password: string,
+  email = EMAIL,
+): Promise<Response> =>
   relay.app.request('/api/login', {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-address': address },
-    body: JSON.stringify({ email: EMAIL, password }),
+    body: JSON.stringify({ email, password }),
   })
 
 describe('login throttling shared by the relays of one PostgreSQL store', () => {
@@ -130,5 +141,19 @@ describe('login throttling shared by the relays of one PostgreSQL store', () => 
     for (const relay of [a, b, a])
       expect((await login(relay, '203.0.113.5', 'wrong')).status).toBe(401)
     expect((await login(b, '203.0.113.5', PASSWORD)).status).toBe(429)
+  })
+
+  it("[A2] a login past a relay's hash queue is not counted in the shared counts", async () => {
+    const { a } = await twoRelays({ ...limits, concurrentHashes: 1, queuedHashes: 1 })
+    const statuses = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        login(a, '198.51.100.1', 'x', `u${i}@example.com`).then((r) => r.status),
+      ),
+    )
+    expect(statuses.filter((s) => s === 401)).toHaveLength(2)
+    const sql = (a.storage as PostgresStorage).sql
+    const [row] = await sql<{ count: number }[]>`
+      select count from login_attempts where key = 'a 198.51.100.1'`
+    expect(row?.count).toBe(2)
   })
 })
