@@ -156,4 +156,16 @@ describe('login throttling shared by the relays of one PostgreSQL store', () => 
       select count from login_attempts where key = 'a 198.51.100.1'`
     expect(row?.count).toBe(2)
   })
+
+  it('[A1] with PostgreSQL lost a login is refused with 503, never hashed uncounted', async () => {
+    const { a } = await twoRelays()
+    await (a.storage as PostgresStorage).sql.end({ timeout: 1 })
+    const res = await login(a, '198.51.100.1', PASSWORD)
+    expect(res.status).toBe(503)
+    expect(res.headers.get('retry-after')).toBe('1')
+    expect(await res.json()).toEqual({
+      error: 'sign-in is unavailable: the relay cannot reach its store, try again in a moment',
+    })
+    expect(a.metrics.authFailures.get('login') ?? 0).toBe(0)
+  })
 })

@@ -76,6 +76,32 @@ export interface LoginCounts {
   cancel(ticket: LoginTicket): void | Promise<void>
 }
 
+/**
+ * Admits an attempt through `counts`, or null when they cannot be read (PostgreSQL lost): the
+ * attempt is then refused, never hashed uncounted [A1].
+ */
+export async function admitAttempt(
+  counts: LoginCounts,
+  email: string,
+  address: string,
+  now: number,
+  log: (event: Record<string, unknown>) => void,
+): Promise<LoginAdmission | null> {
+  try {
+    return await counts.admit(email, address, now)
+  } catch (error) {
+    log({ level: 'error', msg: 'login attempt not counted: store unreachable', err: String(error) })
+    return null
+  }
+}
+
+/** The answer to an attempt that could not be counted. */
+export const UNCOUNTED = {
+  status: 503,
+  retryAfter: '1',
+  error: 'sign-in is unavailable: the relay cannot reach its store, try again in a moment',
+} as const
+
 /** Counts login attempts per key in this relay's memory and tells how long a key must wait. */
 export class LoginThrottle implements LoginCounts {
   readonly #limits: Required<LoginLimits>

@@ -16,7 +16,7 @@ import {
   type Vars,
 } from '../http.ts'
 import type { LastSeen } from '../last-seen.ts'
-import type { HashSlots, LoginCounts } from '../login-throttle.ts'
+import { admitAttempt, UNCOUNTED, type HashSlots, type LoginCounts } from '../login-throttle.ts'
 import { publicMember } from '../member-views.ts'
 import type { Metrics } from '../metrics.ts'
 import type { SessionRefusal, Sessions } from '../sessions.ts'
@@ -57,7 +57,17 @@ export function authRoutes(deps: AuthDeps): Hono<Vars> {
       throw jsonError(400, 'password is required', { field: 'password' })
     const emailKey = email.trim().toLowerCase()
     // [A1] The attempt counts before its hash starts, so parallel guesses see each other.
-    const admitted = await loginThrottle.admit(emailKey, clientIp(c) ?? 'unknown', now())
+    const admitted = await admitAttempt(
+      loginThrottle,
+      emailKey,
+      clientIp(c) ?? 'unknown',
+      now(),
+      log,
+    )
+    if (!admitted) {
+      c.header('retry-after', UNCOUNTED.retryAfter)
+      return c.json({ error: UNCOUNTED.error }, UNCOUNTED.status)
+    }
     if (!admitted.ok) {
       metrics.authFailure('login-rate-limited')
       c.header('retry-after', String(Math.max(1, Math.ceil(admitted.retryAfterMs / 1000))))

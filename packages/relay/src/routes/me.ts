@@ -8,7 +8,7 @@ import type * as Y from 'yjs'
 import { AdminError } from '../admin.ts'
 import { hashPassword, verifyPassword } from '../auth.ts'
 import { jsonError, readJson, requireMember, type Authenticate, type Vars } from '../http.ts'
-import type { HashSlots, LoginCounts } from '../login-throttle.ts'
+import { admitAttempt, UNCOUNTED, type HashSlots, type LoginCounts } from '../login-throttle.ts'
 import { publicMember, workspaceMember } from '../member-views.ts'
 import type { Metrics } from '../metrics.ts'
 import { RELAY_ORIGIN } from '../room.ts'
@@ -55,7 +55,12 @@ export function meRoutes(deps: MeDeps): Hono<Vars> {
       throw new AdminError(400, 'currentPassword', 'is required')
     if (typeof password !== 'string' || password.length < 8)
       throw new AdminError(400, 'password', 'must be at least 8 characters')
-    const admitted = await loginThrottle.admit(me.email, deps.clientIp(c) ?? 'unknown', now())
+    const address = deps.clientIp(c) ?? 'unknown'
+    const admitted = await admitAttempt(loginThrottle, me.email, address, now(), log)
+    if (!admitted) {
+      c.header('retry-after', UNCOUNTED.retryAfter)
+      return c.json({ error: UNCOUNTED.error, field: 'currentPassword' }, UNCOUNTED.status)
+    }
     if (!admitted.ok) {
       c.header('retry-after', String(Math.max(1, Math.ceil(admitted.retryAfterMs / 1000))))
       return c.json({ error: 'too many attempts, try again later', field: 'currentPassword' }, 429)
