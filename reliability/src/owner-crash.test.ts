@@ -311,15 +311,19 @@ describe('[§4] the owner of a room is SIGKILLed under writers on two relays (is
       convergedAfterKillMs: results.map((r) => r.convergedAfterKillMs),
       killAfterMs: results.map((r) => r.killAfterMs),
     })
-    expect(sum('marksAcknowledged')).toBeGreaterThan(RUNS * WRITERS)
+    // Each run's figures (its seed is 2530 + its index) on any failure.
+    const said = JSON.stringify(results)
+    expect(sum('marksAcknowledged'), said).toBeGreaterThan(RUNS * WRITERS)
     // The survivor took the room and acknowledged what was made after the kill.
-    expect(sum('acknowledgedAfterKill')).toBeGreaterThan(0)
-    for (const r of results) expect(r.ownerAfter).not.toBe(r.owner)
+    expect(sum('acknowledgedAfterKill'), said).toBeGreaterThan(0)
+    for (const r of results) expect(r.ownerAfter, said).not.toBe(r.owner)
+    expect(sum('acknowledgedMissing'), said).toBe(0)
+    expect(sum('seenAbsentFromLog'), said).toBe(0)
+    expect(sum('clientsUnequalToReplay'), said).toBe(0)
     // The timing target is asserted by the long profile only (`pnpm test` records it).
     if (SOAK)
-      expect(Math.max(...results.map((r) => r.convergedAfterKillMs))).toBeLessThanOrEqual(10_000)
-    expect(sum('acknowledgedMissing')).toBe(0)
-    expect(sum('seenAbsentFromLog')).toBe(0)
-    expect(sum('clientsUnequalToReplay')).toBe(0)
+      expect(Math.max(...results.map((r) => r.convergedAfterKillMs)), said).toBeLessThanOrEqual(
+        10_000,
+      )
   })
 })
