@@ -34,6 +34,7 @@ const suites = existsSync(results) ? readdirSync(results).map((f) => f.replace(/
 const c = load('convergence')
 const d = load('durability')
 const pgo = load('postgres-outage')
+const oc = load('owner-crash')
 const pgz = load('postgres-zombie')
 const pgd = load('postgres-drain')
 const s = load('storage-faults')
@@ -136,7 +137,28 @@ const lines = [
     v(pgo, 'serviceBackAfterPostgresMs'),
   ),
   '',
-  '## 2c. A relay paused past its lease, and a relay drained (issue 25 T4, T5)',
+  "## 2c. The room's owner SIGKILLed, two relays on PostgreSQL (issue 25 T3)",
+  '',
+  '| figure | value |',
+  '|---|---|',
+  row(
+    'runs × writers × marks/s (marks/s made in all)',
+    `${v(oc, 'runs')} × ${v(oc, 'writers')} × ${v(oc, 'marksPerSecondPerWriter')} (${v(oc, 'marksPerSecondMade')})`,
+  ),
+  row('LEASE_MS', v(oc, 'leaseMs')),
+  row(
+    'marks acknowledged (of them made after the kill)',
+    `${v(oc, 'marksAcknowledged')} (${v(oc, 'acknowledgedAfterKill')})`,
+  ),
+  row('acknowledged marks missing from the log (target 0)', v(oc, 'acknowledgedMissing')),
+  row('marks a client held that are absent from the log (target 0)', v(oc, 'seenAbsentFromLog')),
+  row('clients unequal to a replay of the log (target 0)', v(oc, 'clientsUnequalToReplay')),
+  row(
+    'every client equal to the replay, ms after the kill, per run (target ≤ 10,000)',
+    v(oc, 'convergedAfterKillMs'),
+  ),
+  '',
+  '## 2d. A relay paused past its lease, and a relay drained (issue 25 T4, T5)',
   '',
   '| figure | value |',
   '|---|---|',

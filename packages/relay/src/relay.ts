@@ -26,6 +26,7 @@ import { createIngest } from './ingest-queue.ts'
 import { createInvites, type Invites } from './invites.ts'
 import { createLastSeen } from './last-seen.ts'
 import { HashSlots, LoginThrottle } from './login-throttle.ts'
+import { createPostgresLockouts, postgresPoolOf } from './storage/postgres-lockouts.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { createOutboxSender, type OutboxSender } from './outbox-sender.ts'
 import { createOwnership } from './ownership.ts'
@@ -197,8 +198,12 @@ export function createRelay(relayOptions: RelayOptions): Relay {
 
   const invites = createInvites({ storage, writeRoom, now, log })
   const lastSeen = createLastSeen(storage, now)
-  // One throttle for logins and password changes: both are guesses of a password [A1]–[A3].
-  const loginThrottle = new LoginThrottle(options.loginLimits)
+  // One throttle for logins and password changes: both are guesses of a password [A1]–[A3];
+  // on PostgreSQL its counts are every relay's.
+  const pool = postgresPoolOf(storage)
+  const loginThrottle = pool
+    ? createPostgresLockouts(pool, options.loginLimits)
+    : new LoginThrottle(options.loginLimits)
   const hashSlots = new HashSlots(
     options.loginLimits.concurrentHashes,
     options.loginLimits.queuedHashes,

@@ -10,6 +10,7 @@ import {
   type DirectoryChange,
   type PostgresDirectory,
 } from './postgres-directory.ts'
+import { migrateLockouts } from './postgres-lockouts.ts'
 import { migrateRoomLog } from './postgres-log-schema.ts'
 import { createPostgresRoomLog } from './postgres-room-log.ts'
 import { assertDurableServer } from './postgres-server-checks.ts'
@@ -52,6 +53,7 @@ export async function createPostgresStorage(
   try {
     await assertDurableServer(sql)
     await migrateRoomLog(sql)
+    await migrateLockouts(sql)
     directory = await createPostgresDirectory(sql, { instanceId: options.relayId })
   } catch (error) {
     await sql.end({ timeout: 1 }).catch(() => {})
