@@ -9,7 +9,8 @@ export default defineConfig({
   globalSetup: './support/global-setup.ts',
   forbidOnly: ci,
   retries: ci ? 1 : 0,
-  workers: 1,
+  // Every test starts its own relay and data directory, so two run side by side.
+  workers: 2,
   timeout: 60_000,
   expect: { timeout: 10_000 },
   reporter: [['list']],

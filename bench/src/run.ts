@@ -136,8 +136,11 @@ const kinds = [
   ServerKind.Switchboard,
   ...(baselineRoot ? [ServerKind.Baseline] : []),
   // BENCH_POSTGRES=1 adds the relay on PostgreSQL (bench/README "Workload 10"): opt-in until the
-  // durable workload's time-out with both relays in one run is understood.
-  ...(process.env.BENCH_POSTGRES === '1' ? [ServerKind.SwitchboardPostgres] : []),
+  // durable workload's time-out with both relays in one run is understood; with it, two relays on
+  // one PostgreSQL (T1: the writer on the edge relay, subscribers on both).
+  ...(process.env.BENCH_POSTGRES === '1'
+    ? [ServerKind.SwitchboardPostgres, ServerKind.SwitchboardTwoRelays]
+    : []),
   ServerKind.Hocuspocus,
   ServerKind.YWebsocket,
   ServerKind.Floor,

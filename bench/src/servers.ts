@@ -90,6 +90,7 @@ export async function startServer(
       throw error
     }
   }
+  if (kind === ServerKind.SwitchboardTwoRelays) return startTwoRelays(port, env)
   if (kind === ServerKind.Baseline) {
     if (!baselineRoot) throw new Error('BENCH_BASELINE_ROOT is not set')
     return startSwitchboard(port, kind, baselineRoot, env)
@@ -214,5 +215,55 @@ async function startSwitchboard(
       await relay.stop()
       rmSync(dataDir, { recursive: true, force: true })
     },
+  }
+}
+
+/**
+ * Two relays on one throwaway PostgreSQL: the first seeds and loads the room (its owner), the
+ * second serves the same room through the relay link; clients alternate between them (T1).
+ */
+async function startTwoRelays(
+  port: number,
+  env: (base: string) => Record<string, string>,
+): Promise<RunningServer> {
+  const cluster = await startTestPostgres()
+  const edgeDir = mkdtempSync(join(tmpdir(), 'switchboard-bench-edge-'))
+  const cleanup = () =>
+    cluster.destroy().finally(() => rmSync(edgeDir, { recursive: true, force: true }))
+  try {
+    const DATABASE_URL = await cluster.createDatabase()
+    const owner = await startSwitchboard(
+      port,
+      ServerKind.SwitchboardTwoRelays,
+      repoRoot,
+      (base) => ({
+        ...env(base),
+        DATABASE_URL,
+        RELAY_ID: 'bench-owner',
+        RELAY_INTERNAL_URL: base,
+      }),
+    )
+    const edgePort = await freePort()
+    const edgeBase = `http://127.0.0.1:${edgePort}`
+    const edge = await spawnRelay(edgeDir, edgePort, {
+      ...env(edgeBase),
+      DATABASE_URL,
+      RELAY_ID: 'bench-edge',
+      RELAY_INTERNAL_URL: edgeBase,
+    }).catch(async (error: unknown) => {
+      await owner.stop()
+      throw error
+    })
+    return {
+      ...owner,
+      target: (options) => {
+        const t = owner.target(options)
+        return { ...t, peerUrl: t.url.replace(`:${port}/`, `:${edgePort}/`) }
+      },
+      stop: () => edge.stop().then(owner.stop).finally(cleanup),
+    }
+  } catch (error) {
+    await cleanup()
+    throw error
   }
 }

@@ -15,6 +15,8 @@ export const ServerKind = {
   Switchboard: 'switchboard',
   /** This checkout's relay on PostgreSQL (`DATABASE_URL`, a throwaway cluster on this machine). */
   SwitchboardPostgres: 'switchboard (PostgreSQL)',
+  /** Two of this checkout's relays on one PostgreSQL: the room's owner and an edge relay (T1). */
+  SwitchboardTwoRelays: 'switchboard (2 relays on PostgreSQL)',
   /** The relay of another checkout (BENCH_BASELINE_ROOT), e.g. the previous commit. */
   Baseline: 'switchboard (baseline)',
 } as const
@@ -34,6 +36,13 @@ export interface Target {
   /** Whether the server answers sync step 1 with step 2 (the floor does not). */
   syncs: boolean
   acks: boolean
+  /** The same room through a second relay, which proxies to the owner at `url` (issue 25, T1). */
+  peerUrl?: string
+}
+
+/** The `i`th client's way in: where a second relay serves the room, odd clients go through it. */
+export function viaRelay(target: Target, i: number): Target {
+  return target.peerUrl && i % 2 === 1 ? { ...target, url: target.peerUrl } : target
 }
 
 /** A server the bench started, and how to stop it. */

@@ -34,6 +34,9 @@ const suites = existsSync(results) ? readdirSync(results).map((f) => f.replace(/
 const c = load('convergence')
 const d = load('durability')
 const pgo = load('postgres-outage')
+const oc = load('owner-crash')
+const pgz = load('postgres-zombie')
+const pgd = load('postgres-drain')
 const s = load('storage-faults')
 const h = load('hostile')
 const a = load('auth')
@@ -132,6 +135,60 @@ const lines = [
   row(
     'every writer acknowledged again, ms after PostgreSQL accepted connections (target ≤ 5,000)',
     v(pgo, 'serviceBackAfterPostgresMs'),
+  ),
+  '',
+  "## 2c. The room's owner SIGKILLed, two relays on PostgreSQL (issue 25 T3)",
+  '',
+  '| figure | value |',
+  '|---|---|',
+  row(
+    'runs × writers × marks/s (marks/s made in all)',
+    `${v(oc, 'runs')} × ${v(oc, 'writers')} × ${v(oc, 'marksPerSecondPerWriter')} (${v(oc, 'marksPerSecondMade')})`,
+  ),
+  row('LEASE_MS', v(oc, 'leaseMs')),
+  row(
+    'marks acknowledged (of them made after the kill)',
+    `${v(oc, 'marksAcknowledged')} (${v(oc, 'acknowledgedAfterKill')})`,
+  ),
+  row('acknowledged marks missing from the log (target 0)', v(oc, 'acknowledgedMissing')),
+  row('marks a client held that are absent from the log (target 0)', v(oc, 'seenAbsentFromLog')),
+  row('clients unequal to a replay of the log (target 0)', v(oc, 'clientsUnequalToReplay')),
+  row(
+    'every client equal to the replay, ms after the kill, per run (target ≤ 10,000)',
+    v(oc, 'convergedAfterKillMs'),
+  ),
+  '',
+  '## 2d. A relay paused past its lease, and a relay drained (issue 25 T4, T5)',
+  '',
+  '| figure | value |',
+  '|---|---|',
+  row(
+    'T4: writers × marks/s, pauses (SIGSTOP past a lease of ms, takeover, SIGCONT)',
+    `${v(pgz, 'writers')} × ${v(pgz, 'marksPerSecondPerWriter')}, ${v(pgz, 'pauses')} × ${v(pgz, 'leaseMs')}`,
+  ),
+  row(
+    'T4: rows appended under an older fence after the takeover (target 0)',
+    v(pgz, 'rowsUnderOldFenceAfterTakeover'),
+  ),
+  row(
+    'T4: acknowledged marks lost / stored twice (target 0 / 0)',
+    `${v(pgz, 'acknowledgedLost')} / ${v(pgz, 'marksStoredTwice')}`,
+  ),
+  row(
+    'T4: longest time from SIGCONT to a writer’s socket closed, ms (target ≤ 1,000)',
+    v(pgz, 'longestCloseAfterWakeMs'),
+  ),
+  row(
+    'T5: writers × marks/s, drains (SIGTERM to the owner)',
+    `${v(pgd, 'writers')} × ${v(pgd, 'marksPerSecondPerWriter')}, ${v(pgd, 'drains')}`,
+  ),
+  row(
+    'T5: acknowledged marks lost / stored twice (target 0 / 0)',
+    `${v(pgd, 'acknowledgedLost')} / ${v(pgd, 'marksStoredTwice')}`,
+  ),
+  row(
+    'T5: longest gap between a writer’s acknowledgements across a drain, ms (target ≤ 1,000)',
+    v(pgd, 'longestAckGapMs'),
   ),
   '',
   '## 3. Storage faults',

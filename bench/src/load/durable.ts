@@ -8,7 +8,7 @@
 import * as Y from 'yjs'
 import { createHlc, markConversation, type Author } from '@switchboard/core'
 import { createHistogram, percentile, record } from '../stats.ts'
-import type { Target } from '../target.ts'
+import { viaRelay, type Target } from '../target.ts'
 import { updateFrame } from '../wire.ts'
 import { openSocket, send, type Socket } from './client.ts'
 
@@ -152,7 +152,7 @@ async function run(
     })
     // The socket keeps no replica of the room: a writer of its own mark keys does not need one,
     // and 20 copies of a room grown by every run filled the load process's heap.
-    s.socket = openSocket(target, (msg) => {
+    s.socket = openSocket(viaRelay(target, k), (msg) => {
       if (msg.type !== 'ack' || msg.client !== s.gen.clientID) return
       const now = performance.now()
       if (now >= t0 && now < t1) ackGapMax = Math.max(ackGapMax, now - Math.max(lastAck, t0))

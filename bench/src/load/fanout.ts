@@ -3,7 +3,7 @@
  * rate; N subscribers record the latency from send to receipt of every mark.
  */
 import { createHistogram, percentile, record } from '../stats.ts'
-import type { Target } from '../target.ts'
+import { viaRelay, type Target } from '../target.ts'
 import { clockIn, openWriter, send, type Writer } from './client.ts'
 import { openSubscriber, type Subscriber } from './subscriber.ts'
 
@@ -39,14 +39,15 @@ function onUpdate(sub: { next: number }, update: Uint8Array): void {
 
 async function connect(target: Target, n: number) {
   const t0 = performance.now()
-  writer = openWriter(target, `bench-writer-${process.pid}`)
+  // With two relays the writer is on the edge relay and the subscribers alternate (T1).
+  writer = openWriter(viaRelay(target, 1), `bench-writer-${process.pid}`)
   await writer.socket.ready
   subs = []
   for (let i = 0; i < n; i += 50) {
     const batch: Promise<void>[] = []
     for (let j = i; j < Math.min(n, i + 50); j++) {
       const sub = { socket: null as unknown as Subscriber, next: 0 }
-      sub.socket = openSubscriber(target, (update) => onUpdate(sub, update))
+      sub.socket = openSubscriber(viaRelay(target, j), (update) => onUpdate(sub, update))
       subs.push(sub)
       batch.push(sub.socket.ready)
     }

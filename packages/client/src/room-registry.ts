@@ -142,7 +142,8 @@ export class RoomRegistry {
 
   /**
    * The replica moved to another relay: every socket still open (or opening) on the one it left
-   * moves too, so one replica's rooms never split over relays. Changes this device has not had
+   * moves too, so one replica's rooms never split over relays, and one the relay left closed
+   * (waiting out its backoff) opens on the new one at once. Changes this device has not had
    * acknowledged are sent again by the sync step on the new socket (Yjs skips what is known).
    */
   private follow(): void {
@@ -150,7 +151,11 @@ export class RoomRegistry {
     for (const r of this.rooms.values())
       for (const p of r.providers) {
         const on = socketServer(p)
-        if (on === undefined || on === target) continue
+        if (on === target) continue
+        if (on === undefined) {
+          if (p.shouldConnect && !this.stopped.has(r.name)) p.connect()
+          continue
+        }
         p.disconnect()
         p.connect()
       }

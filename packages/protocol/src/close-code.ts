@@ -84,10 +84,13 @@ export const reactions: { readonly [R in Reaction]: { group: ReactionGroup; does
 
 /** Every close code: what it means and how a client reacts. */
 export const closeCodes: { readonly [C in CloseCode]: { meaning: string; reaction: Reaction } } = {
-  [CloseCode.GoingAway]: { meaning: 'relay shutting down', reaction: Reaction.Retry },
+  [CloseCode.GoingAway]: {
+    meaning: 'relay shutting down, or it lost its room lease (several relays): try another relay',
+    reaction: Reaction.Retry,
+  },
   [CloseCode.Reloading]: {
     meaning:
-      "the room reloads from its log (an update did what its admission did not predict), or the relay lost its link to the room's owner",
+      "the room reloads from its log (an update did what its admission did not predict), moves to another relay (taken over, its owner drains or lost its lease), or the relay lost its link to the room's owner",
     reaction: Reaction.Retry,
   },
   [CloseCode.Malformed]: { meaning: 'malformed frame', reaction: Reaction.StopRoom },

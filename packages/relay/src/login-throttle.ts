@@ -62,8 +62,48 @@ export type LoginAdmission =
   | { ok: true; ticket: LoginTicket }
   | { ok: false; retryAfterMs: number; limitedBy: 'email' | 'address' }
 
-/** Counts login attempts per key and tells how long a key must wait. */
-export class LoginThrottle {
+/**
+ * Where attempts are counted: this relay's memory (LoginThrottle), or the database every relay
+ * of a PostgreSQL store shares (storage/postgres-lockouts.ts), so guesses spread over several
+ * relays, or a restart, buy no extra attempts.
+ */
+export interface LoginCounts {
+  /** Admits and counts an attempt before its hash [A1], or says how long it must wait [A3]. */
+  admit(email: string, address: string, now: number): LoginAdmission | Promise<LoginAdmission>
+  /** The password was right: the email's (or pair's) count is cleared, the address's given back. */
+  succeeded(ticket: LoginTicket, now: number): void | Promise<void>
+  /** The password was never checked (no hash slot): the attempt does not count. */
+  cancel(ticket: LoginTicket): void | Promise<void>
+}
+
+/**
+ * Admits an attempt through `counts`, or null when they cannot be read (PostgreSQL lost): the
+ * attempt is then refused, never hashed uncounted [A1].
+ */
+export async function admitAttempt(
+  counts: LoginCounts,
+  email: string,
+  address: string,
+  now: number,
+  log: (event: Record<string, unknown>) => void,
+): Promise<LoginAdmission | null> {
+  try {
+    return await counts.admit(email, address, now)
+  } catch (error) {
+    log({ level: 'error', msg: 'login attempt not counted: store unreachable', err: String(error) })
+    return null
+  }
+}
+
+/** The answer to an attempt that could not be counted. */
+export const UNCOUNTED = {
+  status: 503,
+  retryAfter: '1',
+  error: 'sign-in is unavailable: the relay cannot reach its store, try again in a moment',
+} as const
+
+/** Counts login attempts per key in this relay's memory and tells how long a key must wait. */
+export class LoginThrottle implements LoginCounts {
   readonly #limits: Required<LoginLimits>
   readonly #entries = new Map<string, Entry>()
   /** email → address → when the member last signed in from it. */

@@ -17,16 +17,17 @@ import { createConnections } from './connections.ts'
 import { createLinkVerifier, deriveLinkKey, LINK_PATH } from './scale/link-auth.ts'
 import { createLinkPool } from './scale/link-pool.ts'
 import type { ProxiedSocket } from './scale/link-proxy.ts'
+import { createRoomHandoff, type RoomHandoff } from './scale/room-handoff.ts'
 import { linkRoutes } from './scale/link-server.ts'
 import { createEpochs, type EpochReport } from './epochs.ts'
 import { createAuthenticate, type Vars } from './http.ts'
 import { createDeliveries } from './deliveries.ts'
-import { createIngest } from './ingest-queue.ts'
-import { createInboundQueue } from './scale/inbound-queue.ts'
+import { createIngestion } from './scale/inbound-queue.ts'
 import { readWithoutClaim, withTakeover } from './scale/room-takeover.ts'
 import { createInvites, type Invites } from './invites.ts'
 import { createLastSeen } from './last-seen.ts'
 import { HashSlots, LoginThrottle } from './login-throttle.ts'
+import { createPostgresLockouts, postgresPoolOf } from './storage/postgres-lockouts.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { createOutboxSender, type OutboxSender } from './outbox-sender.ts'
 import { createOwnership } from './ownership.ts'
@@ -92,6 +93,8 @@ export interface Relay {
    * glue's frame gate takes from before buffering one and gives back once read [L6].
    */
   syncBudget(raw: unknown): { take(bytes: number): boolean; give(bytes: number): void }
+  /** Stops and resumes serving rooms: a lost lease, a drain (PostgreSQL, scale/room-handoff.ts). */
+  handoff: RoomHandoff
   /** Rooms currently in memory (for tests and /healthz). */
   loadedRooms(): string[]
   connectionCount(): number
@@ -136,8 +139,9 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     metrics,
     roomIdleMs: options.roomIdleMs,
     epochs,
-    load: (name) =>
-      Room.load(name, {
+    load: (name) => {
+      handoff.assertServing(name)
+      return Room.load(name, {
         storage,
         metrics,
         log,
@@ -145,8 +149,10 @@ export function createRelay(relayOptions: RelayOptions): Relay {
         compactQuietMs: options.compactQuietMs,
         offThreadSnapshotBytes: options.offThreadSnapshotBytes,
         ...epochs.roomHooks,
-      }),
+      })
+    },
   })
+  const handoff = createRoomHandoff({ rooms, connections })
   // Sockets and webhooks never take a room from a live relay; the relay's other writes still do.
   const writeRoom = withTakeover(storage, rooms.writeRoom)
   const rules = createTriageRules({
@@ -158,18 +164,8 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     hasPhoneNumber: access.hasPhoneNumber,
   })
   // On a store shared by relays, webhooks queue there for each room's owner (scale/inbound-queue.ts).
-  const inbound = storage.inbound
-    ? createInboundQueue({
-        store: storage.inbound,
-        storage,
-        writeRoom: rooms.writeRoom,
-        afterIngest: rules.afterIngest,
-        log,
-      })
-    : null
-  const ingest =
-    inbound?.ingest ??
-    createIngest({ storage, writeRoom: rooms.writeRoom, afterIngest: rules.afterIngest })
+  const ingestion = createIngestion({ storage, writeRoom: rooms.writeRoom, rules, log })
+  const ingest = ingestion.ingest
   // [K1][K2] Credentials are sealed with their own key and opened only here, on demand.
   const vault = createCredentialVault(options.credentialsKey)
   const providerAccounts = options.providerAccounts ?? createProviderAccounts(storage, vault)
@@ -206,8 +202,12 @@ export function createRelay(relayOptions: RelayOptions): Relay {
 
   const invites = createInvites({ storage, writeRoom, now, log })
   const lastSeen = createLastSeen(storage, now)
-  // One throttle for logins and password changes: both are guesses of a password [A1]–[A3].
-  const loginThrottle = new LoginThrottle(options.loginLimits)
+  // One throttle for logins and password changes: both are guesses of a password [A1]–[A3];
+  // on PostgreSQL its counts are every relay's.
+  const pool = postgresPoolOf(storage)
+  const loginThrottle = pool
+    ? createPostgresLockouts(pool, options.loginLimits)
+    : new LoginThrottle(options.loginLimits)
   const hashSlots = new HashSlots(
     options.loginLimits.concurrentHashes,
     options.loginLimits.queuedHashes,
@@ -342,7 +342,8 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     connections,
     connection,
     seen: lastSeen.touch,
-    closing: () => closing,
+    refusal: handoff.refusal,
+    closing: () => closing || handoff.stopped === 'drain',
   }
   app.route('/sync', syncRoutes({ ...sockets, links }))
   app.route(LINK_PATH, linkRoutes({ ...sockets, verify: createLinkVerifier(linkKey, now) }))
@@ -350,7 +351,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   // [O4] Replies a killed relay left half-sent are looked up first, then the due ones are sent.
   outbox.start()
   rules.start()
-  inbound?.start()
+  ingestion.start()
 
   return {
     app: app as unknown as Hono,
@@ -375,6 +376,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
       metrics.reject(reason)
       log({ level: 'warn', msg: 'frame rejected', reason, detail: detail.slice(0, 300) })
     },
+    handoff,
     loadedRooms: rooms.loaded,
     connectionCount: () => connections.size,
     async close() {
@@ -382,7 +384,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
       // Requests under way are abandoned in flight: the next start looks them up [O4].
       await outbox.stop()
       rules.stop()
-      await inbound?.stop()
+      await ingestion.stop()
       connections.stop()
       // The registry stops unloading idle rooms before the sockets' closes would schedule it.
       const unloaded = rooms.close()

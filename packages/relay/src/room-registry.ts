@@ -27,6 +27,8 @@ export interface RoomRegistry {
   /** Reads a room's document as it is in memory (loaded if it is not); writes nothing. */
   readRoom<T>(name: string, fn: (doc: Y.Doc) => T): Promise<T>
   loaded(): string[]
+  /** The rooms in memory now. */
+  all(): Room[]
   readonly size: number
   /** Stops idle unloads, waits for loads and stores in flight, unloads every room. */
   close(): Promise<void>
@@ -127,6 +129,7 @@ export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
     writeRoom,
     readRoom,
     loaded: () => [...rooms.keys()].sort(),
+    all: () => [...rooms.values()],
     get size() {
       return rooms.size
     },

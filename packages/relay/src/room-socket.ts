@@ -26,12 +26,14 @@ export interface RoomSocketDeps {
   maxSocketsPerMember: number
   /** Records the member's activity (last-seen.ts). */
   seen(memberId: string): void
+  /** Why this relay serves no room now (scale/room-handoff.ts): the socket gets this close. */
+  refusal?(closer: SocketCloser): { code: number; reason: string } | null
 }
 
 /**
  * Starts an accepted socket's Connection: counted against its member's cap (`raw` keys its sync
- * budget), its token's expiry armed, its room loaded and joined. False when the cap refused it
- * (closed with 4529).
+ * budget), its token's expiry armed, its room loaded and joined. False when it was refused and
+ * closed: the cap (4529), or a relay serving no room now (1001, 1012).
  */
 export function startConnection(
   deps: RoomSocketDeps,
@@ -42,6 +44,12 @@ export function startConnection(
   exp: number,
 ): boolean {
   const { metrics, rooms, log } = deps
+  const refused = deps.refusal?.(closer)
+  if (refused) {
+    metrics.closed(refused.code)
+    closer.close(refused.code, refused.reason)
+    return false
+  }
   if (!deps.connections.admit(conn, raw)) {
     metrics.closed(CloseCode.SlowConsumer)
     metrics.reject('member-socket-cap')

@@ -168,7 +168,7 @@ export const relayEnv = {
     whole('milliseconds'),
     5000,
     '`5000`',
-    'with `DATABASE_URL`: a relay whose heartbeat is older than this is dead, its rooms may be taken',
+    'with `DATABASE_URL`: a relay whose heartbeat is older than this is dead, its rooms may be taken; a relay that cannot renew within it stops serving rooms first',
   ),
   HEARTBEAT_MS: v(
     whole('milliseconds'),

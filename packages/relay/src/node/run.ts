@@ -11,6 +11,7 @@ import { seedDemo } from '../demo.ts'
 import { retentionMs } from '../restore.ts'
 import { readRelayEnv } from './env.ts'
 import type { RouteRoom } from '../relay-options.ts'
+import { drainRelay, leaseHandlers } from '../scale/drain.ts'
 import { startRelayRegistry } from '../scale/relay-registry.ts'
 import { createRoomRouter } from '../scale/room-router.ts'
 import type { PostgresStorage } from '../storage/postgres.ts'
@@ -116,7 +117,8 @@ const self = Promise.resolve('self' as const)
 
 /**
  * Registers this relay among those sharing the database and routes rooms by their owners'
- * leases; closing the server first gives the lease up, so others may take its rooms at once.
+ * leases; it stops serving while its lease may have lapsed, and closing the server drains it
+ * first (scale/drain.ts), so others may take its rooms at once.
  */
 async function joinRelays(
   srv: RelayServer,
@@ -126,21 +128,22 @@ async function joinRelays(
   log: Log,
   setRoute: (route: RouteRoom) => void,
 ): Promise<RelayServer> {
+  const giveUp = { relay: srv.relay, storage: postgres, log }
   const registry = await startRelayRegistry(postgres.sql, {
     relayId,
     internalUrl: settings.RELAY_INTERNAL_URL ?? srv.url,
     leaseMs: settings.LEASE_MS,
     heartbeatMs: settings.HEARTBEAT_MS,
-    // Every write stays fenced meanwhile: another relay taking a room refuses this one's writes.
-    onLost: () => log({ level: 'error', msg: 'relay lease lost: cannot renew its heartbeat' }),
-    onRegained: () => log({ level: 'info', msg: 'relay lease renewed again' }),
+    ...leaseHandlers(giveUp),
   })
   setRoute(createRoomRouter(postgres.sql, relayId, settings.LEASE_MS))
+  let closing: Promise<void> | null = null
   return {
     ...srv,
-    async close() {
-      await registry.stop()
-      await srv.close()
-    },
+    close: () =>
+      (closing ??= (async () => {
+        await drainRelay({ ...giveUp, registry })
+        await srv.close()
+      })()),
   }
 }

@@ -16,7 +16,7 @@ import {
   type Vars,
 } from '../http.ts'
 import type { LastSeen } from '../last-seen.ts'
-import type { HashSlots, LoginThrottle } from '../login-throttle.ts'
+import { admitAttempt, UNCOUNTED, type HashSlots, type LoginCounts } from '../login-throttle.ts'
 import { publicMember } from '../member-views.ts'
 import type { Metrics } from '../metrics.ts'
 import type { SessionRefusal, Sessions } from '../sessions.ts'
@@ -28,7 +28,7 @@ export interface AuthDeps {
   metrics: Metrics
   sessions: Sessions
   authenticate: Authenticate
-  loginThrottle: LoginThrottle
+  loginThrottle: LoginCounts
   hashSlots: HashSlots
   admin: Pick<Admin, 'listSessions' | 'revokeSessions'>
   roomsOf: Access['roomsOf']
@@ -57,7 +57,17 @@ export function authRoutes(deps: AuthDeps): Hono<Vars> {
       throw jsonError(400, 'password is required', { field: 'password' })
     const emailKey = email.trim().toLowerCase()
     // [A1] The attempt counts before its hash starts, so parallel guesses see each other.
-    const admitted = loginThrottle.admit(emailKey, clientIp(c) ?? 'unknown', now())
+    const admitted = await admitAttempt(
+      loginThrottle,
+      emailKey,
+      clientIp(c) ?? 'unknown',
+      now(),
+      log,
+    )
+    if (!admitted) {
+      c.header('retry-after', UNCOUNTED.retryAfter)
+      return c.json({ error: UNCOUNTED.error }, UNCOUNTED.status)
+    }
     if (!admitted.ok) {
       metrics.authFailure('login-rate-limited')
       c.header('retry-after', String(Math.max(1, Math.ceil(admitted.retryAfterMs / 1000))))
@@ -71,7 +81,7 @@ export function authRoutes(deps: AuthDeps): Hono<Vars> {
       admitted.ticket.known,
     )
     if (!hashed) {
-      loginThrottle.cancel(admitted.ticket)
+      await loginThrottle.cancel(admitted.ticket)
       metrics.authFailure('login-busy')
       c.header('retry-after', '1')
       return c.json({ error: 'too many logins in progress, try again in a second' }, 429)
@@ -82,7 +92,7 @@ export function authRoutes(deps: AuthDeps): Hono<Vars> {
       metrics.authFailure('login')
       return c.json({ error: 'invalid email or password' }, 401)
     }
-    loginThrottle.succeeded(admitted.ticket, now())
+    await loginThrottle.succeeded(admitted.ticket, now())
     // Sessions that ended or ran out a while ago are forgotten (kept a while for the admin list).
     storage.pruneSessions(now() - sessionTtlSeconds * 1000)
     const tokens = await sessions.open(member, {

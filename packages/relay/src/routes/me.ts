@@ -8,7 +8,7 @@ import type * as Y from 'yjs'
 import { AdminError } from '../admin.ts'
 import { hashPassword, verifyPassword } from '../auth.ts'
 import { jsonError, readJson, requireMember, type Authenticate, type Vars } from '../http.ts'
-import type { HashSlots, LoginThrottle } from '../login-throttle.ts'
+import { admitAttempt, UNCOUNTED, type HashSlots, type LoginCounts } from '../login-throttle.ts'
 import { publicMember, workspaceMember } from '../member-views.ts'
 import type { Metrics } from '../metrics.ts'
 import { RELAY_ORIGIN } from '../room.ts'
@@ -19,7 +19,7 @@ export interface MeDeps {
   metrics: Metrics
   authenticate: Authenticate
   writeRoom(name: string, fn: (doc: Y.Doc) => void): Promise<void>
-  loginThrottle: LoginThrottle
+  loginThrottle: LoginCounts
   hashSlots: HashSlots
   closeSessions(ids: Iterable<string>, reason: string): void
   now: () => number
@@ -55,19 +55,24 @@ export function meRoutes(deps: MeDeps): Hono<Vars> {
       throw new AdminError(400, 'currentPassword', 'is required')
     if (typeof password !== 'string' || password.length < 8)
       throw new AdminError(400, 'password', 'must be at least 8 characters')
-    const admitted = loginThrottle.admit(me.email, deps.clientIp(c) ?? 'unknown', now())
+    const address = deps.clientIp(c) ?? 'unknown'
+    const admitted = await admitAttempt(loginThrottle, me.email, address, now(), log)
+    if (!admitted) {
+      c.header('retry-after', UNCOUNTED.retryAfter)
+      return c.json({ error: UNCOUNTED.error, field: 'currentPassword' }, UNCOUNTED.status)
+    }
     if (!admitted.ok) {
       c.header('retry-after', String(Math.max(1, Math.ceil(admitted.retryAfterMs / 1000))))
       return c.json({ error: 'too many attempts, try again later', field: 'currentPassword' }, 429)
     }
     const hashed = hashSlots.run(() => verifyPassword(currentPassword, me.passwordHash), true)
     if (!hashed) {
-      loginThrottle.cancel(admitted.ticket)
+      await loginThrottle.cancel(admitted.ticket)
       c.header('retry-after', '1')
       throw jsonError(429, 'busy, try again in a second', { field: 'currentPassword' })
     }
     if (!(await hashed)) throw new AdminError(400, 'currentPassword', 'is not your password')
-    loginThrottle.succeeded(admitted.ticket, now())
+    await loginThrottle.succeeded(admitted.ticket, now())
     const passwordHash = await hashPassword(password)
     const current = storage.getMember(me.id)
     if (!current || current.deactivatedAt !== undefined)

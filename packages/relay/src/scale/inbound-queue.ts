@@ -15,6 +15,7 @@ import {
   type IngestResult,
 } from '@switchboard/core'
 import type * as Y from 'yjs'
+import { createIngest } from '../ingest-queue.ts'
 import { RELAY_ORIGIN } from '../room.ts'
 import type { InboundRow, InboundStore } from '../storage/inbound-store.ts'
 import type { RelayStorage } from '../storage/relay-storage.ts'
@@ -275,4 +276,22 @@ function parseRow(row: InboundRow): Activity | null {
   } catch {
     return null
   }
+}
+
+/**
+ * How the relay takes activities in: through the store's inbound queue when it has one (several
+ * relays), otherwise directly (ingest-queue.ts).
+ */
+export function createIngestion(deps: {
+  storage: RelayStorage
+  writeRoom: InboundQueueDeps['writeRoom']
+  rules: Pick<Required<InboundQueueDeps>, 'afterIngest'>
+  log: InboundQueueDeps['log']
+}): Pick<InboundQueue, 'ingest' | 'start' | 'stop'> {
+  const { storage, writeRoom, rules, log } = deps
+  const afterIngest = rules.afterIngest
+  if (storage.inbound)
+    return createInboundQueue({ store: storage.inbound, storage, writeRoom, afterIngest, log })
+  const ingest = createIngest({ storage, writeRoom, afterIngest })
+  return { ingest, start: () => {}, stop: () => Promise.resolve() }
 }

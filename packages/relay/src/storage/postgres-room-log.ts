@@ -41,6 +41,11 @@ export interface PostgresRoomLog extends RoomLog {
   take(room: string): Promise<void>
   /** The room as stored, read without claiming it (a read for another relay's room). */
   peek(room: string): Promise<StoredRoom>
+  /**
+   * Gives up every room this store claimed (a lost lease, a drain): their writes are refused
+   * here, before any reaches PostgreSQL, until a load claims the room again with a new fence.
+   */
+  releaseClaims(): void
   /** Throws if the store is closed or its last statement failed to reach PostgreSQL. */
   check(): void
   /** Commits what is queued and stops accepting writes; the pool stays open (the caller's). */
@@ -317,6 +322,10 @@ export function createPostgresRoomLog(sql: Sql, options: PostgresRoomLogOptions)
     async take(room) {
       ensureOpen()
       await claim(room, true)
+    },
+    releaseClaims() {
+      for (const room of fences.keys()) lost.add(room)
+      fences.clear()
     },
     check() {
       ensureOpen()

@@ -12,6 +12,7 @@ import {
 } from './postgres-directory.ts'
 import type { InboundStore } from './inbound-store.ts'
 import { createPostgresInbound } from './postgres-inbound.ts'
+import { migrateLockouts } from './postgres-lockouts.ts'
 import { migrateRoomLog } from './postgres-log-schema.ts'
 import { createPostgresRoomLog } from './postgres-room-log.ts'
 import { assertDurableServer } from './postgres-server-checks.ts'
@@ -42,6 +43,8 @@ export interface PostgresStorage extends RelayStorage {
   readonly inbound: InboundStore
   /** Every directory and outbox record, for a copy to another store. */
   dumpDirectory(): Promise<DirectoryDump>
+  /** Gives up every room claimed (postgres-room-log.ts): written again only once reloaded. */
+  releaseClaims(): void
   /** Another relay changed the directory (members, access, sessions…): react to it. */
   onDirectoryChange(listener: (change: DirectoryChange) => void): () => void
 }
@@ -60,6 +63,7 @@ export async function createPostgresStorage(
   try {
     await assertDurableServer(sql)
     await migrateRoomLog(sql)
+    await migrateLockouts(sql)
     inbound = await createPostgresInbound(sql, { relayId: options.relayId, leaseMs })
     directory = await createPostgresDirectory(sql, { instanceId: options.relayId })
   } catch (error) {
@@ -109,6 +113,7 @@ export async function createPostgresStorage(
     readArchive: (room, conversationId) => log.readArchive(room, conversationId),
     logSize: (room) => log.logSize(room),
     listRooms: () => log.listRooms(),
+    releaseClaims: () => log.releaseClaims(),
     onDirectoryChange: (listener) => directory.onChange(listener),
     dumpDirectory: () => directory.dumpDirectory(),
     check() {
