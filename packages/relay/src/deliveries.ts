@@ -21,6 +21,7 @@ import {
 import type * as Y from 'yjs'
 import type { DeliveryReport } from './providers/delivery-reports.ts'
 import type { ProviderAccount } from './providers/provider-account.ts'
+import type { QueuedReports } from './scale/queued-writes.ts'
 import { RELAY_ORIGIN } from './room.ts'
 import type { OutboxRow, RelayStorage } from './storage/relay-storage.ts'
 
@@ -30,6 +31,8 @@ export interface DeliveriesDeps {
   now: () => number
   /** Counts a reply's reported outcome (metrics.ts). */
   onOutcome?: (state: Exclude<DeliveryState, 'sending'>) => void
+  /** Several relays: providers' reports go to the conversation's owner as queued rows [W11]. */
+  queued?: Pick<QueuedReports, 'delivery'> | undefined
 }
 
 export interface ReportDetails {
@@ -65,7 +68,7 @@ export function outgoingActivity(row: OutboxRow): Activity {
   }
 }
 
-const ACCEPTED_KEY = (activityId: string) => `accepted:${activityId}`
+export const ACCEPTED_KEY = (activityId: string) => `accepted:${activityId}`
 
 export function createDeliveries(deps: DeliveriesDeps): Deliveries {
   const { storage, writeRoom, now } = deps
@@ -105,6 +108,8 @@ export function createDeliveries(deps: DeliveriesDeps): Deliveries {
     async reportByProviderId(account, { providerMessageId, state, reason }) {
       const row = storage.outgoingByProviderId(account.provider, providerMessageId)
       if (!row || row.phoneNumberId !== account.phoneNumberId) return false
+      if (deps.queued)
+        return deps.queued.delivery(account.provider, row, { providerMessageId, state, reason })
       return deliveries.report(row, state, reason === undefined ? {} : { reason })
     },
     async credentialsRejected(phoneNumberId, rejected) {

@@ -164,12 +164,13 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     hasPhoneNumber: access.hasPhoneNumber,
   })
   // On a store shared by relays, webhooks queue there for each room's owner (scale/inbound-queue.ts).
-  const ingestion = createIngestion({ storage, writeRoom: rooms.writeRoom, rules, log })
-  const ingest = ingestion.ingest
+  const ingestion = createIngestion({ ...options, writeRoom: rooms.writeRoom, rules, metrics })
+  const { ingest, queued } = ingestion
   // [K1][K2] Credentials are sealed with their own key and opened only here, on demand.
   const vault = createCredentialVault(options.credentialsKey)
   const providerAccounts = options.providerAccounts ?? createProviderAccounts(storage, vault)
-  const deliveries = createDeliveries({ storage, writeRoom, now, onOutcome: metrics.outboxReply })
+  const onOutcome = metrics.outboxReply
+  const deliveries = createDeliveries({ ...options, writeRoom, onOutcome, queued })
   metrics.oldestUnsentMs = () => {
     const at = storage.oldestUnsent()
     return at === null ? 0 : now() - at
@@ -179,6 +180,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     writeRoom,
     apiBase: options.providerApiBases.quo,
     now,
+    queued,
   })
   const outbox = createOutboxSender({
     storage,

@@ -8,6 +8,7 @@
 import { setCallDetails, type Activity, type CallDetailsPatch } from '@switchboard/core'
 import type * as Y from 'yjs'
 import { RELAY_ORIGIN } from '../room.ts'
+import type { QueuedReports } from '../scale/queued-writes.ts'
 import type { RelayStorage } from '../storage/relay-storage.ts'
 import type { ProviderAccount } from './provider-account.ts'
 import { providerActivityId, providerConversationId } from './provider-activity.ts'
@@ -27,6 +28,8 @@ export interface QuoCallsDeps {
   now: () => number
   /** How long one request to Quo's API may take. */
   lookupTimeoutMs?: number
+  /** Several relays: details go to the conversation's owner as queued rows [W11]. */
+  queued?: Pick<QueuedReports, 'callDetails'> | undefined
 }
 
 export interface QuoCalls {
@@ -133,6 +136,10 @@ export function createQuoCalls(deps: QuoCallsDeps): QuoCalls {
       const { conversationId, activityId } = placed
       // A conversation first seen through its call's details belongs to this number, as [W5].
       storage.setConversationPhoneNumber(conversationId, account.phoneNumberId)
+      if (deps.queued) {
+        const answer = await deps.queued.callDetails(conversationId, activityId, patch)
+        return { status: 200, body: { callDetails: activityId, ...answer } }
+      }
       let changed = false
       await deps.writeRoom(`conversation:${conversationId}`, (doc) => {
         changed = setCallDetails(doc, activityId, patch, deps.now(), RELAY_ORIGIN)

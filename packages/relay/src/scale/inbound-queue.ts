@@ -17,9 +17,18 @@ import {
 import type * as Y from 'yjs'
 import { createIngest } from '../ingest-queue.ts'
 import { RELAY_ORIGIN } from '../room.ts'
-import type { InboundRow, InboundStore } from '../storage/inbound-store.ts'
+import type { InboundItem, InboundRow, InboundStore } from '../storage/inbound-store.ts'
 import type { RelayStorage } from '../storage/relay-storage.ts'
 import { isFenced, isOwnedElsewhere } from '../storage/storage-error.ts'
+import {
+  createQueuedReports,
+  createQueuedWriteApplier,
+  isQueuedWrite,
+  type PutResult,
+  type QueuedReports,
+  type QueuedWrite,
+  type QueuedWriteApplier,
+} from './queued-writes.ts'
 
 /** How often each relay looks for rows a lost notice left waiting. */
 export const INBOUND_SWEEP_MS = 1000
@@ -42,6 +51,8 @@ export interface InboundQueueDeps {
   writeRoom(name: string, fn: (doc: Y.Doc) => void): Promise<void>
   /** The rules' mark right after an incoming activity, in the inbox room's write [F1][F4]. */
   afterIngest?(doc: Y.Doc, activity: Activity, result: IngestResult): void
+  /** Applies the rows of provider reports (scale/queued-writes.ts); without it they are skipped. */
+  writes?: QueuedWriteApplier
   log(event: Record<string, unknown>): void
   sweepMs?: number
 }
@@ -51,6 +62,8 @@ export type InboundResult = IngestResult & { queued?: true }
 
 export interface InboundQueue {
   ingest(activity: Activity): Promise<InboundResult>
+  /** Puts a provider report's writes in (scale/queued-writes.ts), applied as `ingest`'s are. */
+  put(items: InboundItem[]): Promise<PutResult>
   /** Listens for notices and sweeps every `sweepMs`. */
   start(): void
   /** Stops listening and sweeping; resolves once no room is being applied. */
@@ -59,7 +72,8 @@ export interface InboundQueue {
   sweep(): Promise<void>
 }
 
-type Outcome = { applied: Map<string, IngestResult> } | { owner: string }
+type Outcome =
+  { applied: Map<string, IngestResult>; changed: Map<string, boolean> } | { owner: string }
 
 const DUPLICATE: IngestResult = { created: false, duplicate: true, reopened: false }
 const QUEUED: InboundResult = { created: false, duplicate: false, reopened: false, queued: true }
@@ -69,7 +83,7 @@ export const providerOf = (activityId: string): string =>
   /^(twilio|telnyx|quo)-/.exec(activityId)?.[1] ?? 'generic'
 
 export function createInboundQueue(deps: InboundQueueDeps): InboundQueue {
-  const { store, storage, writeRoom, afterIngest, log } = deps
+  const { store, storage, writeRoom, afterIngest, writes, log } = deps
   /** Per room: the run to join (not started yet) and the tail runs chain after. */
   const runs = new Map<string, { tail: Promise<void>; waiting: Promise<Outcome> | null }>()
   let stopped = false
@@ -83,11 +97,11 @@ export function createInboundQueue(deps: InboundQueueDeps): InboundQueue {
    */
   const mine = new Set<string>()
   /** Activities of this turn, put in together (one statement, in call order). */
-  let arriving: { activity: Activity; settle: (fresh: Promise<boolean>) => void }[] = []
+  let arriving: { item: InboundItem; settle: (fresh: Promise<boolean>) => void }[] = []
 
-  function enqueue(activity: Activity): Promise<boolean> {
+  function enqueue(item: InboundItem): Promise<boolean> {
     return new Promise<boolean>((resolve) => {
-      arriving.push({ activity, settle: resolve })
+      arriving.push({ item, settle: resolve })
       if (arriving.length === 1) setImmediate(putIn)
     })
   }
@@ -95,18 +109,12 @@ export function createInboundQueue(deps: InboundQueueDeps): InboundQueue {
     const batch = arriving
     arriving = []
     const first = new Set<string>()
-    const items = batch.map(({ activity }) => ({
-      provider: providerOf(activity.id),
-      eventId: activity.id,
-      payload: JSON.stringify(activity),
-      rooms: [`inbox:${activity.phoneNumberId}`, `conversation:${activity.conversationId}`],
-    }))
-    const inserted = store.enqueue(items)
-    for (const { activity, settle } of batch) {
+    const inserted = store.enqueue(batch.map(({ item }) => item))
+    for (const { item, settle } of batch) {
       // The same activity twice in one batch: the first one is new, the others duplicates.
-      const isFirst = !first.has(activity.id)
-      first.add(activity.id)
-      settle(inserted.then((ids) => isFirst && ids.has(activity.id)))
+      const isFirst = !first.has(item.eventId)
+      first.add(item.eventId)
+      settle(inserted.then((ids) => isFirst && ids.has(item.eventId)))
     }
   }
 
@@ -137,15 +145,16 @@ export function createInboundQueue(deps: InboundQueueDeps): InboundQueue {
 
   async function applyPending(room: string): Promise<Outcome> {
     const applied = new Map<string, IngestResult>()
+    const changed = new Map<string, boolean>()
     let retries = 0
     for (;;) {
       // Checked before each batch: a relay never takes a room from a live owner for a webhook.
       const owner = mine.has(room) ? null : await store.liveOwner(room)
       if (owner) return { owner }
       const rows = await store.pending(room, BATCH)
-      if (rows.length === 0) return { applied }
+      if (rows.length === 0) return { applied, changed }
       try {
-        await write(room, rows, applied)
+        await write(room, rows, applied, changed)
       } catch (error) {
         // Claimed by a live relay since the check, or this relay's fence was outdated (the room
         // was taken while it sat here; the failed room is loaded again by the next write): look
@@ -159,24 +168,43 @@ export function createInboundQueue(deps: InboundQueueDeps): InboundQueue {
       // After the room's append is durable; a crash in between applies the rows again, which
       // changes nothing (each room holds an activity once, by id).
       await store.markDone(rows.map((r) => r.id))
-      if (rows.length < BATCH) return { applied }
+      if (rows.length < BATCH) return { applied, changed }
     }
   }
 
-  async function write(room: string, rows: InboundRow[], applied: Map<string, IngestResult>) {
-    const activities: Activity[] = []
+  async function write(
+    room: string,
+    rows: InboundRow[],
+    applied: Map<string, IngestResult>,
+    changed: Map<string, boolean>,
+  ) {
+    const items: (Activity | { eventId: string; write: QueuedWrite })[] = []
     for (const row of rows) {
-      const activity = parseRow(row)
-      if (activity) activities.push(activity)
+      const write = isQueuedWrite(row.eventId) ? writes?.parse(row.payload) : undefined
+      const item = write ? { eventId: row.eventId, write } : write === undefined && parseRow(row)
+      if (item) items.push(item)
       else log({ level: 'error', msg: 'inbound row unreadable: skipped', room, id: row.id })
     }
+    const durable: (() => void)[] = []
+    const applyWrite = (
+      doc: Y.Doc,
+      { eventId, write }: { eventId: string; write: QueuedWrite },
+    ) => {
+      const done = writes!.apply(doc, room, write)
+      changed.set(eventId, done.changed)
+      if (done.durable) durable.push(done.durable)
+    }
     if (room.startsWith('inbox:')) {
-      for (const a of activities)
-        storage.setConversationPhoneNumber(a.conversationId, a.phoneNumberId)
+      for (const a of items)
+        if (!('write' in a)) storage.setConversationPhoneNumber(a.conversationId, a.phoneNumberId)
       // One transaction per activity: what it did (reopened, a rule's mark) is read from the
       // inbox's derived state, which a transaction updates when it ends; one batch all the same.
       await writeRoom(room, (doc) => {
-        for (const a of activities) {
+        for (const a of items) {
+          if ('write' in a) {
+            applyWrite(doc, a)
+            continue
+          }
           const result = ingestActivity(doc, a, RELAY_ORIGIN)
           applied.set(a.id, result)
           afterIngest?.(doc, a, result)
@@ -185,10 +213,13 @@ export function createInboundQueue(deps: InboundQueueDeps): InboundQueue {
     } else if (room.startsWith('conversation:')) {
       await writeRoom(room, (doc) =>
         doc.transact(() => {
-          for (const a of activities) appendActivity(doc, a, RELAY_ORIGIN)
+          for (const a of items)
+            if ('write' in a) applyWrite(doc, a)
+            else appendActivity(doc, a, RELAY_ORIGIN)
         }, RELAY_ORIGIN),
       )
     } else log({ level: 'error', msg: 'inbound row for no known room kind: skipped', room })
+    for (const fn of durable) fn()
   }
 
   /** Applies here or tells the owner; never rejects (the rows wait for the sweep). */
@@ -229,12 +260,28 @@ export function createInboundQueue(deps: InboundQueueDeps): InboundQueue {
       const inbox = `inbox:${activity.phoneNumberId}`
       const conversation = `conversation:${activity.conversationId}`
       storage.setConversationPhoneNumber(activity.conversationId, activity.phoneNumberId)
-      if (!(await enqueue(activity))) return DUPLICATE
+      const item = {
+        provider: providerOf(activity.id),
+        eventId: activity.id,
+        payload: JSON.stringify(activity),
+        rooms: [inbox, conversation],
+      }
+      if (!(await enqueue(item))) return DUPLICATE
       // Durable in the queue: a retry is a duplicate from now on, and the rows will be applied.
       storage.recordActivity(activity.id)
       const [outcome] = await Promise.all([deliver(inbox), deliver(conversation)])
       const result = outcome && 'applied' in outcome ? outcome.applied.get(activity.id) : undefined
       return result ?? QUEUED
+    },
+    async put(items) {
+      const fresh = await Promise.all(items.map(enqueue))
+      const rooms = [...new Set(items.flatMap((i) => i.rooms))]
+      const outcomes = await Promise.all(rooms.map(deliver))
+      const changed = new Map<string, boolean>()
+      for (const outcome of outcomes)
+        if (outcome && 'changed' in outcome)
+          for (const [id, did] of outcome.changed) if (!changed.has(id)) changed.set(id, did)
+      return { fresh: new Set(items.filter((_, i) => fresh[i]).map((i) => i.eventId)), changed }
     },
     start() {
       if (stopped || timer) return
@@ -280,18 +327,29 @@ function parseRow(row: InboundRow): Activity | null {
 
 /**
  * How the relay takes activities in: through the store's inbound queue when it has one (several
- * relays), otherwise directly (ingest-queue.ts).
+ * relays), otherwise directly (ingest-queue.ts). With the queue come `queued` provider reports.
  */
 export function createIngestion(deps: {
   storage: RelayStorage
   writeRoom: InboundQueueDeps['writeRoom']
   rules: Pick<Required<InboundQueueDeps>, 'afterIngest'>
   log: InboundQueueDeps['log']
-}): Pick<InboundQueue, 'ingest' | 'start' | 'stop'> {
-  const { storage, writeRoom, rules, log } = deps
+  now: () => number
+  /** Counts a reply's reported outcome, applied from a queued report. */
+  metrics?: {
+    outboxReply: NonNullable<Parameters<typeof createQueuedWriteApplier>[0]['onOutcome']>
+  }
+}): Pick<InboundQueue, 'ingest' | 'start' | 'stop'> & { queued?: QueuedReports } {
+  const { storage, writeRoom, rules, log, now, metrics } = deps
   const afterIngest = rules.afterIngest
-  if (storage.inbound)
-    return createInboundQueue({ store: storage.inbound, storage, writeRoom, afterIngest, log })
+  if (storage.inbound) {
+    const writes = createQueuedWriteApplier(
+      metrics ? { storage, onOutcome: metrics.outboxReply } : { storage },
+    )
+    const store = storage.inbound
+    const queue = createInboundQueue({ store, storage, writeRoom, afterIngest, writes, log })
+    return { ...queue, queued: createQueuedReports({ put: queue.put, storage, now }) }
+  }
   const ingest = createIngest({ storage, writeRoom, afterIngest })
   return { ingest, start: () => {}, stop: () => Promise.resolve() }
 }
