@@ -257,7 +257,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     metrics.webhook(provider, c.res.status)
   })
 
-  const shared = { ...options, metrics, authenticate }
+  const shared = { ...options, metrics, authenticate, queued }
   app.route(
     '/',
     opsRoutes({ ...shared, counts: () => ({ rooms: rooms.size, connections: connections.size }) }),

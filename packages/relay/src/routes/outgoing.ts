@@ -23,6 +23,7 @@ import { ID_RE } from '../member-views.ts'
 import type { Metrics } from '../metrics.ts'
 import { MAX_BODY_LENGTH, PROVIDER_TITLE } from '../providers/provider-send.ts'
 import { RELAY_ORIGIN } from '../room.ts'
+import type { QueuedReports } from '../scale/queued-writes.ts'
 import type { NewOutboxRow, RelayStorage } from '../storage/relay-storage.ts'
 
 export interface OutgoingRoutesDeps {
@@ -34,6 +35,8 @@ export interface OutgoingRoutesDeps {
   readRoom(name: string, fn: (doc: Y.Doc) => string | undefined): Promise<string | undefined>
   ingest(activity: Activity): Promise<IngestResult>
   writeRoom(name: string, fn: (doc: Y.Doc) => void): Promise<void>
+  /** Several relays: a reply's Sending goes to the conversation's owner as a queued row [W11]. */
+  queued?: Pick<QueuedReports, 'sending'> | undefined
   /** Tells the outbox sender a reply is waiting. */
   wakeOutbox(): void
   now: () => number
@@ -51,14 +54,16 @@ export function outgoingRoutes(deps: OutgoingRoutesDeps): Hono<Vars> {
   /** [O1] The reply's attempt in the outbox, then Sending in its conversation. */
   async function enqueue(row: NewOutboxRow, dueAt: number) {
     storage.enqueueOutgoing(row, dueAt)
-    await writeRoom(`conversation:${row.conversationId}`, (doc) =>
-      setDelivery(
-        doc,
-        row.activityId,
-        { state: 'sending', attempt: row.attempt, at: now() },
-        RELAY_ORIGIN,
-      ),
-    )
+    if (deps.queued) await deps.queued.sending(row)
+    else
+      await writeRoom(`conversation:${row.conversationId}`, (doc) =>
+        setDelivery(
+          doc,
+          row.activityId,
+          { state: 'sending', attempt: row.attempt, at: now() },
+          RELAY_ORIGIN,
+        ),
+      )
     deps.metrics.outboxReply('queued')
     deps.wakeOutbox()
   }
@@ -122,10 +127,12 @@ export function outgoingRoutes(deps: OutgoingRoutesDeps): Hono<Vars> {
     // [D4][O6] The conversation shows the reply now; the inbox, whose activity log the team
     // figures read, takes it when the provider does (deliveries.ts).
     storage.enqueueOutgoing(row, activity.at)
-    await writeRoom(`conversation:${conversationId}`, (doc) => {
-      appendActivity(doc, activity, RELAY_ORIGIN)
-      setDelivery(doc, activity.id, { state: 'sending', attempt: 1, at: now() }, RELAY_ORIGIN)
-    })
+    if (deps.queued) await deps.queued.sending(row, activity)
+    else
+      await writeRoom(`conversation:${conversationId}`, (doc) => {
+        appendActivity(doc, activity, RELAY_ORIGIN)
+        setDelivery(doc, activity.id, { state: 'sending', attempt: 1, at: now() }, RELAY_ORIGIN)
+      })
     storage.recordActivity(activity.id)
     deps.metrics.outboxReply('queued')
     deps.wakeOutbox()

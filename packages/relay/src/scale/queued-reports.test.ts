@@ -7,11 +7,13 @@ import {
   appendActivity,
   callDetailsOf,
   deliveryOf,
+  listActivities,
   readActivityLog,
   setDelivery,
   type Activity,
 } from '@switchboard/core'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startFakeProvider, type FakeProvider } from '../providers/fake-provider.ts'
 import { twilioRequest, quoAppHeaders } from '../providers/fixtures/sign.ts'
 import * as tw from '../providers/fixtures/twilio-send.ts'
 import type { ProviderAccount } from '../providers/provider-account.ts'
@@ -19,6 +21,7 @@ import { providerActivityId } from '../providers/provider-activity.ts'
 import { QUO, TWILIO } from '../providers/test-credentials.ts'
 import { createPostgresStorage, type PostgresStorage } from '../storage/postgres.ts'
 import {
+  api,
   connectProvider,
   incoming,
   startTestRelay,
@@ -40,12 +43,17 @@ const ACCOUNTS: Record<string, ProviderAccount> = {
 
 const relays: { server: TestRelay; registry: RelayRegistry }[] = []
 const clients: Client[] = []
+let provider: FakeProvider
+beforeAll(async () => {
+  provider = await startFakeProvider(() => ({ status: 503 }))
+})
 afterAll(async () => {
   for (const c of clients) c.destroy()
   for (const r of relays) {
     await r.registry.stop()
     await r.server.close()
   }
+  await provider.close()
 })
 
 /** A registered relay that serves every socket itself: only the claims decide who owns a room. */
@@ -56,6 +64,8 @@ async function relay(url: string, relayId: string) {
     relayId,
     publicUrl: PUBLIC_URL,
     providerAccounts: { get: (id) => ACCOUNTS[id] ?? null },
+    // Every send answered 503: retried later, writing no document [O2].
+    providerApiBases: { twilio: provider.url, telnyx: provider.url, quo: provider.url },
   })
   const registry = await startRelayRegistry(storage.sql, {
     relayId,
@@ -256,6 +266,41 @@ describe('[W11] provider reports across relays', () => {
       expect(b.server.relay.loadedRooms()).not.toContain('conversation:c-call')
       const again = await Promise.all([post(a), post(b)])
       expect(again.map((r) => r.body.duplicate)).toEqual([true, true])
+    },
+  )
+
+  it(
+    '[O1][W11] a reply posted to relay B for a conversation A owns shows Sending through A, which keeps the room',
+    { timeout: 30_000 },
+    async () => {
+      const url = await createTestDatabase()
+      const a = await relay(url, 'a')
+      const b = await relay(url, 'b')
+      a.storage.putPhoneNumber({ id: 'pn-a', name: 'Support', number: NUMBER, provider: 'twilio' })
+      const token = await a.server.login('alice@example.com')
+      await a.server.relay.ingest(incoming('c-sending', 'pn-a', { from: CONTACT }))
+      const conversation = await open(a, token, 'conversation:c-sending')
+      const owned = await ownerOf(a.storage, 'conversation:c-sending')
+      await a.storage.whenDurable()
+      await until(
+        () =>
+          b.storage.getConversationPhoneNumber('c-sending') === 'pn-a' &&
+          b.storage.getPhoneNumber('pn-a')?.provider === 'twilio',
+        'b to know the conversation and the number',
+      )
+      const res = await api(b.server, '/api/outgoing', {
+        token,
+        body: { conversationId: 'c-sending', phoneNumberId: 'pn-a', body: 'On its way' },
+      })
+      expect(res.status).toBe(202)
+      const { activityId } = (await res.json()) as { activityId: string }
+      await until(
+        () => deliveryOf(conversation.doc, activityId)?.state === 'sending',
+        'a to show the reply Sending',
+      )
+      expect(listActivities(conversation.doc).map((x) => x.id)).toContain(activityId)
+      expect(await ownerOf(a.storage, 'conversation:c-sending')).toEqual(owned)
+      expect(b.server.relay.loadedRooms()).not.toContain('conversation:c-sending')
     },
   )
 })

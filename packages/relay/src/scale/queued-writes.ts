@@ -24,10 +24,11 @@ import type { DeliveryReport } from '../providers/delivery-reports.ts'
 import type { ProviderName } from '../providers/provider-account.ts'
 import { RELAY_ORIGIN } from '../room.ts'
 import type { InboundItem } from '../storage/inbound-store.ts'
-import type { OutboxRow, RelayStorage } from '../storage/relay-storage.ts'
+import type { NewOutboxRow, OutboxRow, RelayStorage } from '../storage/relay-storage.ts'
 
 /** A queued write, as its row's payload holds it. */
 export type QueuedWrite =
+  | { op: 'sending'; activityId: string; activity?: Activity; delivery: Delivery }
   | { op: 'delivery'; activityId: string; delivery: Delivery; settle: boolean }
   | { op: 'accepted'; activity: Activity }
   | { op: 'call-details'; activityId: string; patch: CallDetailsPatch; at: number }
@@ -67,7 +68,9 @@ export function createQueuedWriteApplier(deps: {
           const checked = checkActivity(write.activity)
           return checked.ok ? { op: 'accepted', activity: checked.value } : null
         }
-        if (write.op === 'delivery' || write.op === 'call-details')
+        if (write.op === 'sending' && write.activity && !checkActivity(write.activity).ok)
+          return null
+        if (write.op === 'delivery' || write.op === 'call-details' || write.op === 'sending')
           return typeof write.activityId === 'string' ? write : null
         return null
       } catch {
@@ -80,6 +83,12 @@ export function createQueuedWriteApplier(deps: {
           ? ingestActivity(doc, write.activity, RELAY_ORIGIN).created
           : appendActivity(doc, write.activity, RELAY_ORIGIN)
         return { changed }
+      }
+      if (write.op === 'sending') {
+        const added = write.activity ? appendActivity(doc, write.activity, RELAY_ORIGIN) : false
+        return {
+          changed: setDelivery(doc, write.activityId, write.delivery, RELAY_ORIGIN) || added,
+        }
       }
       if (write.op === 'call-details') {
         const { activityId, patch, at } = write
@@ -112,6 +121,8 @@ export interface PutResult {
 }
 
 export interface QueuedReports {
+  /** [O1][O7] A reply's attempt Sending (with the reply itself at its first), for the owner. */
+  sending(row: NewOutboxRow, activity?: Activity): Promise<void>
   /** [O8] A report of `row`'s current attempt, queued for the conversation's owner. */
   delivery(provider: ProviderName, row: OutboxRow, report: DeliveryReport): Promise<boolean>
   /** [W10] A call's details, queued for the conversation's owner. */
@@ -135,6 +146,15 @@ export function createQueuedReports(deps: {
     rooms,
   })
   return {
+    async sending(row, activity) {
+      const { activityId, attempt, conversationId } = row
+      const delivery: Delivery = { state: 'sending', attempt, at: now() }
+      const write: QueuedWrite = activity
+        ? { op: 'sending', activityId, activity, delivery }
+        : { op: 'sending', activityId, delivery }
+      const eventId = `sending:${activityId}:${attempt}`
+      await put([item(row.provider, eventId, [`conversation:${conversationId}`], write)])
+    },
     async delivery(provider, row, report) {
       const delivery: Delivery = { state: report.state, attempt: row.attempt, at: now() }
       if (report.reason !== undefined) delivery.reason = report.reason
