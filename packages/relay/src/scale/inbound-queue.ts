@@ -5,7 +5,9 @@
  * answers; each room's rows are applied, in order, by the room's owner — this relay when it owns
  * the room or the room has no live owner (loading it claims it), otherwise the owner, told by a
  * notice, or by its own sweep when a notice was lost. A relay never takes a room from a live owner
- * to apply a webhook, so webhooks no longer move rooms between relays.
+ * to apply a webhook, so webhooks no longer move rooms between relays. Providers' reports that
+ * write a room (delivery reports, call details) and a reply's Sending are rows too
+ * (scale/queued-writes.ts), applied in the same runs.
  */
 import {
   appendActivity,
