@@ -23,6 +23,7 @@ import {
 } from '@switchboard/core'
 import { searchResults, type SearchResult } from '../search/results.ts'
 import { haystackOf } from '../util/inbox-view.ts'
+import type { ContactNames } from './contact-names.svelte.ts'
 
 /** Set once the index first holds everything the replica had (bench/src/browser-search.ts). */
 export const SEARCH_INDEXED = 'switchboard:search-indexed'
@@ -45,6 +46,7 @@ export class SearchState {
   indexing = $state(true)
   readonly index = new TextIndex()
   readonly #contacts: Contacts
+  readonly #names: Pick<ContactNames, 'peek'> | null
   readonly #prefix: string
   // Bookkeeping only; `version` makes reads reactive.
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
@@ -82,11 +84,26 @@ export class SearchState {
   }
   readonly #offs: (() => void)[] = []
 
-  /** `prefix`: the replica's IndexedDB prefix, where its conversations are stored. */
-  constructor(contacts: Contacts, prefix: string) {
+  /**
+   * `prefix`: the replica's IndexedDB prefix, where its conversations are stored; `names`: the
+   * team's contact names [C7], which name (and find) conversations in place of the provider's.
+   */
+  constructor(contacts: Contacts, prefix: string, names: Pick<ContactNames, 'peek'> | null = null) {
     this.#contacts = contacts
+    this.#names = names
     this.#prefix = prefix
     this.#offs.push(contacts.onChange(() => this.#dirtyContacts()))
+    // A renamed contact's conversations are indexed again under the new name.
+    this.#offs.push(
+      contacts.onNamesChange((numbers) => {
+        for (const number of numbers)
+          for (const id of this.#byNumber.get(number) ?? []) {
+            const inbox = this.#inboxes.get(this.#phoneOf.get(id) ?? '')?.inbox
+            if (inbox) this.#queue.push({ inbox, id })
+          }
+        this.#schedule()
+      }),
+    )
     void contacts.whenLoaded
       .catch(() => {})
       .then(() => {
@@ -155,6 +172,7 @@ export class SearchState {
           return pn ? (this.#inboxes.get(pn)?.inbox.get(id) ?? null) : null
         },
         conversationsOf: (number) => this.#byNumber.get(number) ?? [],
+        contactName: (c) => this.#names?.peek(c) ?? null,
       },
       limit,
     )
@@ -250,9 +268,10 @@ export class SearchState {
       if (!ids) this.#byNumber.set(number, (ids = new Set()))
       ids.add(id)
     }
-    this.index.set(conversationDoc(c))
+    const name = this.#names?.peek(c) ?? null
+    this.index.set(conversationDoc(c, name))
     // The list's own filter reads the same conversation on the first key: fold it now, idle.
-    haystackOf(c)
+    haystackOf(c, name)
   }
 
   /** Contacts are re-read whole when their room changes (it says not which), in slices. */
