@@ -20,10 +20,15 @@ export class AllInboxesState {
   readonly #sorted = new SortedView()
   readonly #filter = new QueryFilter()
   readonly #names: FilterNames & { readonly version?: number }
+  /** The list last shown without a query: read again in idle time after a rename. */
+  #shown: readonly Conversation[] | null = null
+  readonly #offRename: () => void
 
   /** `names`: the team's contact names [C7], which the search box's filter matches. */
   constructor(names: FilterNames & { readonly version?: number } = noNames) {
     this.#names = names
+    this.#offRename =
+      names.onRename?.(() => this.#shown && this.#filter.prepare(this.#shown, names)) ?? (() => {})
   }
 
   /** Follows the member's numbers: a granted one joins the list, a revoked one leaves it. */
@@ -72,6 +77,7 @@ export class AllInboxesState {
       return this.#filter.filter(items, query, this.#names)
     }
     // The list's first key finds its rows read already.
+    this.#shown = items
     this.#filter.prepare(items, this.#names)
     return items
   }
@@ -93,6 +99,7 @@ export class AllInboxesState {
   }
 
   destroy(): void {
+    this.#offRename()
     for (const { state, off } of this.#states.values()) {
       off()
       state.destroy()

@@ -27,6 +27,9 @@ export class ContactNames implements FilterNames {
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
   readonly #watched = new Map<string, Watched>()
   readonly #off: () => void
+  // Bookkeeping only, never read by the UI.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
+  readonly #listeners = new Set<() => void>()
 
   constructor(contacts: NameSource) {
     this.#contacts = contacts
@@ -34,7 +37,14 @@ export class ContactNames implements FilterNames {
       this.changes++
       for (const number of numbers) this.#watched.get(number)?.update?.()
       this.version++
+      for (const listener of this.#listeners) listener()
     })
+  }
+
+  /** Listener hears after each rename; returns unsubscribe. */
+  onRename(listener: () => void): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
   }
 
   /** The team's name for the contact `number`, null when none; reactive for that number only. */

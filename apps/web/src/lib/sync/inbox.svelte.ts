@@ -36,6 +36,8 @@ export class InboxState {
   readonly #sorted = new SortedView()
   readonly #filter = new QueryFilter()
   readonly #names: FilterNames & { readonly version?: number }
+  /** The list last shown without a query: read again in idle time after a rename. */
+  #shown: readonly Conversation[] | null = null
 
   /** `names`: the team's contact names [C7], which the search box's filter matches. */
   constructor(inbox: Inbox, names: FilterNames & { readonly version?: number } = noNames) {
@@ -46,6 +48,8 @@ export class InboxState {
       inbox.onChange(coalesce(() => this.version++)),
       inbox.onUpdate(coalesce(() => this.updates++, 100)),
     ]
+    if (names.onRename)
+      this.#offs.push(names.onRename(() => this.#shown && this.#filter.prepare(this.#shown, names)))
     void inbox.whenLoaded.then(() => {
       this.loaded = true
       this.version++
@@ -71,6 +75,7 @@ export class InboxState {
       return this.#filter.filter(items, query, this.#names)
     }
     // The list's first key finds its rows read already.
+    this.#shown = items
     this.#filter.prepare(items, this.#names)
     return items
   }

@@ -24,6 +24,8 @@ export interface FilterNames {
   readonly changes: number
   /** A look-up for one pass over a list (null: no name). */
   lookup(): (c: Conversation) => string | null
+  /** Listener hears after each rename (a list shown reads its rows again, idle); unsubscribe. */
+  onRename?(listener: () => void): () => void
 }
 
 const noName = () => null
