@@ -17,6 +17,7 @@ import {
   noteDoc,
   searchDocKey,
   type Activity,
+  type Contact,
   type Conversation,
   type Note,
   type SearchDoc,
@@ -62,7 +63,7 @@ export class SearchState {
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
   readonly #threadsIndexed = new Set<string>()
   #queue: Queued[] = []
-  #contactNumbers: string[] | null = null
+  #pendingContacts: Contact[] | null = null
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
   #contactKeys = new Set<string>()
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
@@ -235,12 +236,12 @@ export class SearchState {
       did = true
     }
     if (this.#queue.length === 0) did = this.#stepContacts(end) || did
-    if (this.#queue.length === 0 && this.#contactNumbers === null) this.#readStored()
+    if (this.#queue.length === 0 && this.#pendingContacts === null) this.#readStored()
     if (did) {
       this.index.prepare()
       this.#changed()
     }
-    const more = this.#queue.length > 0 || this.#contactNumbers !== null || this.#contactsDirty
+    const more = this.#queue.length > 0 || this.#pendingContacts !== null || this.#contactsDirty
     if (more) this.#schedule()
     else if (this.#waiting === 0 && this.#stored.length === 0 && this.#reading === 0) {
       // The browser benchmark reads how long the first full index took from this mark.
@@ -276,27 +277,28 @@ export class SearchState {
 
   /** Contacts are re-read whole when their room changes (it says not which), in slices. */
   #stepContacts(end: number): boolean {
-    if (this.#contactsDirty && this.#contactNumbers === null) {
+    if (this.#contactsDirty && this.#pendingContacts === null) {
       this.#contactsDirty = false
-      this.#contactNumbers = this.#contacts.list().map((c) => c.number)
+      // One pass over the room: a `get` per contact reads the whole room each time (n² at 100,000).
+      this.#pendingContacts = this.#contacts.list()
       // eslint-disable-next-line svelte/prefer-svelte-reactivity
       this.#seenContacts = new Set()
     }
-    const numbers = this.#contactNumbers
-    if (!numbers) return false
-    while (numbers.length > 0 && performance.now() < end) {
-      const number = numbers.pop()!
-      // Through `get`, whatever form a contact's notes take in the document.
-      const doc = contactDoc(this.#contacts.get(number))
-      const key = searchDocKey.contact(number)
+    const contacts = this.#pendingContacts
+    if (!contacts) return false
+    while (contacts.length > 0 && performance.now() < end) {
+      // Read as `get` reads them, whatever form a contact's notes take in the document.
+      const contact = contacts.pop()!
+      const doc = contactDoc(contact)
+      const key = searchDocKey.contact(contact.number)
       this.#seenContacts.add(key)
       if (doc) this.index.set(doc)
       else this.index.remove(key)
     }
-    if (numbers.length === 0) {
+    if (contacts.length === 0) {
       for (const key of this.#contactKeys) if (!this.#seenContacts.has(key)) this.index.remove(key)
       this.#contactKeys = this.#seenContacts
-      this.#contactNumbers = null
+      this.#pendingContacts = null
     }
     return true
   }
