@@ -11,5 +11,28 @@ export default defineConfig({
       '/sync': { target: relay.replace(/^http/, 'ws'), ws: true },
     },
   },
-  test: { include: ['src/**/*.test.ts'], environment: 'node' },
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'web',
+          include: ['src/**/*.test.ts'],
+          exclude: ['src/**/*.svelte.test.ts'],
+          environment: 'node',
+        },
+      },
+      {
+        // Tests of runes: Svelte's browser build, where `$effect` and `$derived` run as in the app.
+        extends: true,
+        resolve: { conditions: ['browser'] },
+        test: {
+          name: 'runes',
+          include: ['src/**/*.svelte.test.ts'],
+          environment: './src/lib/testing/client-environment.ts',
+          server: { deps: { inline: ['svelte'] } },
+        },
+      },
+    ],
+  },
 })

@@ -19,7 +19,7 @@ import { chromium, type Page } from 'playwright-core'
 import * as Y from 'yjs'
 import { markTime } from './browser-page.ts'
 import { quantile } from './browser-report.ts'
-import { signInAndSync, startInboxServer, waitFor } from './browser.ts'
+import { signInAndSync, startInboxServer, storeContacts, waitFor } from './browser.ts'
 import { corpus, queries, type CorpusMessage } from './search-corpus.ts'
 import { freePort, repoRoot } from './target.ts'
 
@@ -150,6 +150,7 @@ export async function runBrowserSearch(
     const seeded = await server.ready
     const page = await context.newPage()
     await signInAndSync(page, PHONE.id, seeded.stateBytes)
+    await storeContacts(page, seeded.contactsBytes)
     log('search', profile.conversations, 'synced')
     const byConversation = new Map<string, CorpusMessage[]>()
     for (const m of c.messages) {
@@ -173,6 +174,12 @@ export async function runBrowserSearch(
       300_000,
     )
     log('search', `indexed ${indexedMs.toFixed(0)} ms after navigation`)
+    if (seeded.contactsBytes > 0)
+      log(
+        'search',
+        'rows named by the team',
+        await page.getByRole('option').filter({ hasText: '(team)' }).count(),
+      )
     await page.evaluate(instrumentSearch)
     const row: BrowserSearchRow = {
       conversations: profile.conversations,

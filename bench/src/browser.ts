@@ -98,17 +98,22 @@ export function startInboxServer(
     },
   )
   let log = ''
-  const ready = new Promise<{ url: string; open: number; stateBytes: number; seedMs: number }>(
-    (resolve, reject) => {
-      child.stdout!.on('data', (c: Buffer) => {
-        log += c.toString()
-        const line = log.split('\n').find((l) => l.startsWith('ready '))
-        if (line) resolve(JSON.parse(line.slice(6)))
-      })
-      child.stderr!.on('data', (c: Buffer) => (log = (log + c.toString()).slice(-10_000)))
-      child.once('exit', (code) => reject(new Error(`inbox server exited with ${code}:\n${log}`)))
-    },
-  )
+  const ready = new Promise<{
+    url: string
+    open: number
+    stateBytes: number
+    /** The contacts room's size when `CONTACT_NAMES` named contacts (0: none). */
+    contactsBytes: number
+    seedMs: number
+  }>((resolve, reject) => {
+    child.stdout!.on('data', (c: Buffer) => {
+      log += c.toString()
+      const line = log.split('\n').find((l) => l.startsWith('ready '))
+      if (line) resolve(JSON.parse(line.slice(6)))
+    })
+    child.stderr!.on('data', (c: Buffer) => (log = (log + c.toString()).slice(-10_000)))
+    child.once('exit', (code) => reject(new Error(`inbox server exited with ${code}:\n${log}`)))
+  })
   const stop = () =>
     new Promise<void>((resolve) => {
       child.removeAllListeners('exit')
@@ -125,6 +130,24 @@ export function startInboxServer(
       child.kill('SIGTERM')
     })
   return { ready, stop }
+}
+
+/** With `CONTACT_NAMES` set: waits until the app's IndexedDB holds the named contacts too. */
+export async function storeContacts(page: Page, contactsBytes: number, member = MEMBER) {
+  if (contactsBytes <= 0) return
+  const db = `switchboard:${member}:contacts`
+  let last = -1
+  await waitFor(
+    'the contacts room in IndexedDB',
+    async () => {
+      if (!(await page.evaluate(idbExists, db))) return null
+      const read = await page.evaluate(readIdb, db)
+      const stable = read.bytes === last && read.bytes >= contactsBytes * 0.9
+      last = read.bytes
+      return stable ? read : null
+    },
+    120_000,
+  )
 }
 
 export async function waitFor<T>(what: string, fn: () => Promise<T | null>, timeoutMs: number) {
@@ -200,6 +223,7 @@ async function measureScale(
     const phoneNumberId = 'pn-big'
     const t0 = performance.now()
     const stored = await signInAndSync(page, phoneNumberId, seeded.stateBytes)
+    await storeContacts(page, seeded.contactsBytes)
     const syncMs = performance.now() - t0
     log('browser', conversations, 'synced and stored', `${syncMs.toFixed(0)} ms`, stored)
     // The app keeps the first rows it showed (written 500 ms after a change): let it.

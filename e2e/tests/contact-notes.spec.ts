@@ -1,9 +1,11 @@
-// Issue 24, contacts [C1][C6]: two teammates type in one contact's notes at once and both keep
+// Issue 24, contacts [C1][C6][C7]: two teammates type in one contact's notes at once and both keep
 // their text; it is saved as typed (a reload keeps it); a renamed contact shows on the
-// teammate's screen.
+// teammate's screen, in the contact panel and wherever the conversation is named.
 import { expect, test, type Page } from '@playwright/test'
 import {
+  actions,
   aliceAndBob,
+  conversations,
   deliver,
   incomingSms,
   relayPerFile,
@@ -62,4 +64,54 @@ test('two teammates typing in one contact note at once both keep their text; the
   await panel(bob.page).getByLabel('Contact name').press('Enter')
   await expect(panel(alice.page).getByRole('heading', { name: 'Grace B. Hopper' })).toBeVisible()
   await expect(panel(alice.page).getByLabel('Contact name')).toHaveValue('Grace B. Hopper')
+})
+
+test('[C7] Alice renames a contact: Bob’s list row, thread header, search and toast name it live; cleared, the provider’s name is back', async ({
+  browser,
+}) => {
+  const provided = 'Mary Jackson'
+  const renamed = 'Mary Winston Jackson'
+  const other = 'Annie Easley'
+  await deliver(
+    relay,
+    incomingSms({ conversationId: 'c-e2e-name-1', contactName: provided, body: 'Wind tunnel?' }),
+    incomingSms({ conversationId: 'c-e2e-name-2', contactName: other, body: 'Rocket fuel' }),
+  )
+  const { alice, bob } = await aliceAndBob(browser, relay)
+  for (const page of [alice.page, bob.page]) {
+    await row(page, provided).click()
+    await expect(threadTitle(page, provided)).toBeVisible()
+  }
+
+  await panel(alice.page).getByLabel('Contact name').fill(renamed)
+  await panel(alice.page).getByLabel('Contact name').press('Enter')
+
+  // Bob did nothing: his row and open thread follow the rename; the other row keeps its name.
+  await expect(row(bob.page, renamed)).toBeVisible()
+  await expect(row(bob.page, provided)).toHaveCount(0)
+  await expect(threadTitle(bob.page, renamed)).toBeVisible()
+  await expect(row(bob.page, other)).toBeVisible()
+  await expect(row(alice.page, renamed)).toBeVisible()
+
+  // A word only the new name holds finds it: the list's filter and the search results.
+  const box = bob.page.getByRole('searchbox', { name: 'Search conversations' })
+  await box.fill('winston')
+  await expect(conversations(bob.page).getByRole('option')).toHaveCount(1)
+  await expect(row(bob.page, renamed)).toBeVisible()
+  const result = bob.page
+    .getByRole('listbox', { name: 'Search results' })
+    .getByRole('option', { name: new RegExp(renamed) })
+  await expect(result).toBeVisible()
+  await expect(result.locator('mark').first()).toHaveText('Winston')
+  await box.fill('')
+
+  // The toast names it by the new name.
+  await actions(bob.page).getByRole('button', { name: 'Mark as done' }).click()
+  await expect(bob.page.getByText(`Marked ${renamed} as done`, { exact: true })).toBeVisible()
+
+  // Cleared: the provider's name again, on both screens.
+  await panel(alice.page).getByLabel('Contact name').fill('')
+  await panel(alice.page).getByLabel('Contact name').press('Enter')
+  await expect(threadTitle(bob.page, provided)).toBeVisible()
+  await expect(threadTitle(alice.page, provided)).toBeVisible()
 })

@@ -3,7 +3,8 @@
  * built web app from WEB_DIR) with one member and one phone number whose inbox room holds
  * CONVERSATIONS conversations, seeded through core's `ingestActivity` and `markConversation` in
  * one relay write before the port opens (EPOCH=1: then rebuilt into an epoch, as the relay does on
- * loading a room this big). Prints `ready {json}` with what the browser should see.
+ * loading a room this big; CONTACT_NAMES=n: the team named the first n contacts [C7]). Prints
+ * `ready {json}` with what the browser should see.
  */
 import { join } from 'node:path'
 import {
@@ -11,6 +12,7 @@ import {
   ingestActivity,
   listConversations,
   markConversation,
+  updateContact,
   type Author,
 } from '@switchboard/core'
 import { createSqliteStorage } from '@switchboard/relay'
@@ -18,10 +20,14 @@ import { startRelayServer } from '@switchboard/relay/node'
 import * as Y from 'yjs'
 
 const count = Number(process.env.CONVERSATIONS ?? 10_000)
+const named = Math.min(count, Number(process.env.CONTACT_NAMES ?? 0))
 const dataDir = process.env.DATA_DIR!
 export const PHONE = { id: 'pn-big', name: 'Big', number: '+14155550111' }
 const NAMES = ['Jordan', 'Priya', 'Lucas', 'Maya', 'Omar', 'Hiro', 'Fatima', 'Noah', 'Elena']
 const LAST = ['Park', 'Silva', 'Okafor', 'Nguyen', 'Martin', 'Diaz', 'Walsh', 'Kim', 'Rossi']
+
+/** The outside number of conversation i. */
+const contactOf = (i: number) => `+1415${String(2_000_000 + i).padStart(7, '0')}`
 
 /** A deterministic inbox: ~20% Done, ~30% read, the rest Open and Unread; two teammates' devices. */
 function seed(doc: Y.Doc) {
@@ -33,7 +39,7 @@ function seed(doc: Y.Doc) {
   }))
   for (let i = 0; i < count; i++) {
     const id = `c-${String(i).padStart(6, '0')}`
-    const from = `+1415${String(2_000_000 + i).padStart(7, '0')}`
+    const from = contactOf(i)
     ingestActivity(doc, {
       id: `${id}-a1`,
       conversationId: id,
@@ -57,6 +63,7 @@ const storage = createSqliteStorage({ path: join(dataDir, 'relay.db') })
 const started = performance.now()
 let open = 0
 let stateBytes = 0
+let contactsBytes = 0
 const server = await startRelayServer({
   storage,
   secret: 'bench-secret-bench-secret-bench-secret',
@@ -99,6 +106,16 @@ const server = await startRelayServer({
       open = listConversations(doc, { view: 'inbox' }).length
       stateBytes = Y.encodeStateAsUpdate(doc).length
     })
+    if (named > 0)
+      await relay.writeRoom('contacts', (doc) => {
+        doc.transact(() => {
+          for (let i = 0; i < named; i++)
+            updateContact(doc, contactOf(i), {
+              name: `${LAST[(i * 5) % LAST.length]} ${NAMES[(i * 3) % NAMES.length]} (team)`,
+            })
+        })
+        contactsBytes = Y.encodeStateAsUpdate(doc).length
+      })
     if (process.env.EPOCH === '1') {
       // What the relay does by itself when it loads a room this big after a restart or a quiet
       // spell (EPOCH_LOAD_ITEMS): the browser then syncs and stores the epoch.
@@ -119,6 +136,7 @@ console.log(
       conversations: count,
       open,
       stateBytes,
+      contactsBytes,
       seedMs: performance.now() - started,
     }),
 )

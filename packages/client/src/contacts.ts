@@ -1,10 +1,13 @@
 /** @module The team's contacts room (`contacts`), opened on first use: thin wrappers over core. */
 import {
+  contactNameOf,
+  contactNames,
   editContactNotes,
   getContact,
   readContactNotes,
   rebaseEdit,
   listContacts,
+  onContactNamesChange,
   roomName,
   updateContact,
   type Contact,
@@ -88,6 +91,30 @@ export class ContactsHandle implements Contacts {
     await this.replica.loaded
     if (this.sb.member()?.role === 'viewer')
       throw new SwitchboardError(ErrorCode.Forbidden, 'viewers cannot edit contacts')
+  }
+
+  /** [C7] The name the team gave `number`'s contact; null when none. */
+  name(number: string): string | null {
+    return contactNameOf(this.replica.doc, number)
+  }
+
+  /** [C7] Every contact the team named: the current doc's map, read it again after a rename. */
+  names(): ReadonlyMap<string, string> {
+    return contactNames(this.replica.doc)
+  }
+
+  /** [C7] Renamed contacts' numbers, after each change; a rebuilt room reports every name. */
+  onNamesChange(listener: (numbers: ReadonlySet<string>) => void): () => void {
+    let off = onContactNamesChange(this.replica.doc, listener)
+    const offSwap = this.replica.onDocSwap((next, old) => {
+      off()
+      off = onContactNamesChange(next, listener)
+      listener(new Set([...contactNames(old).keys(), ...contactNames(next).keys()]))
+    })
+    return () => {
+      off()
+      offSwap()
+    }
   }
 
   /** Changes of any contact, and of who is editing notes [C6]. */

@@ -195,6 +195,12 @@ export interface Contacts {
   editors(number: string): NotesEditor[]
   /** Changes of the contacts, and of who is editing notes. */
   onChange(listener: () => void): () => void
+  /** [C7] The name the team gave the contact `number`; null when none. One map look-up. */
+  name(number: string): string | null
+  /** [C7] Every contact the team named, number → name: live until the room is rebuilt. */
+  names(): ReadonlyMap<string, string>
+  /** [C7] Listener hears which numbers were renamed (by anyone, live); returns unsubscribe. */
+  onNamesChange(listener: (numbers: ReadonlySet<string>) => void): () => void
   whenLoaded: Promise<void>
 }
 

@@ -143,6 +143,7 @@ export {
 export type { Workspace, WorkspaceMember, WorkspacePhoneNumber } from './workspace.ts'
 export { updateContact, getContact, listContacts, contactRoots } from './contacts.ts'
 export type { Contact, ContactPatch } from './contacts.ts'
+export { contactNameOf, contactNames, onContactNamesChange } from './contact-names.ts'
 export {
   assignRefusal,
   assignableMembers,

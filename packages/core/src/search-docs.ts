@@ -45,9 +45,11 @@ export function searchDocKindOf(key: string): SearchDocKind {
 /** A contact's hits are grouped under its number; a result then opens its conversations. */
 export const CONTACT_GROUP = 'tel:'
 
-export function conversationDoc(c: Conversation): SearchDoc {
+/** A conversation's summary; `teamName`, the team's name for its contact [C7], before the provider's. */
+export function conversationDoc(c: Conversation, teamName: string | null = null): SearchDoc {
   const fields: IndexedField[] = []
-  if (c.contactName) fields.push({ text: c.contactName, weight: SearchWeight.Name })
+  const name = teamName || c.contactName
+  if (name) fields.push({ text: name, weight: SearchWeight.Name })
   if (c.participants.length > 0)
     fields.push({ text: c.participants.join(' '), weight: SearchWeight.Number, kind: 'number' })
   if (c.lastActivity?.preview)

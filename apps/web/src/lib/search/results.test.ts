@@ -92,6 +92,31 @@ describe('searchResults', () => {
     expect(marked(searchResults(index, '1999', lookups)[0]!.title)).toBe('(415) 555-[1999]')
   })
 
+  it('[C7] titles a result by the team’s name for the contact, the typed part marked', () => {
+    const named = {
+      ...lookups,
+      contactName: (c: Conversation) => (c.id === 'c2' ? 'Alan Turing' : null),
+    }
+    const [r] = searchResults(index, 'vip', named)
+    expect(marked(r!.title)).toBe('Alan Turing')
+    expect(r!.number).toBe('(415) 555-1999')
+    const [g] = searchResults(index, 'zephyr', named)
+    expect(marked(g!.title)).toBe('Grace Hopper')
+    // Found by the new name: the index holds it (the contact's document) and the title marks it.
+    index.set(
+      contactDoc({
+        number: '+14155551999',
+        name: 'Alan Turing',
+        notes: '',
+        tags: [],
+        properties: {},
+      })!,
+    )
+    const [t] = searchResults(index, 'turing', named)
+    expect(t!.conversation.id).toBe('c2')
+    expect(marked(t!.title)).toBe('Alan [Turing]')
+  })
+
   it('ranks a name above a message', () => {
     index.set(conversationDoc(conversation('c4', 'Valve Corp', '+14155550004', 'hello', 0)))
     const ids = searchResults(index, 'valve', {

@@ -36,6 +36,8 @@ export interface ResultLookups {
   conversation(id: string): Conversation | null
   /** The conversations (ids) whose outside contact is this number. */
   conversationsOf(number: string): Iterable<string>
+  /** The team's name for a conversation's contact [C7]; null (or absent) when none. */
+  contactName?(c: Conversation): string | null
 }
 
 /** The ranked results of `query`, at most `limit`. */
@@ -70,7 +72,9 @@ export function searchResults(
         (a.conversation.id < b.conversation.id ? -1 : 1),
     )
     .slice(0, limit)
-    .map(({ conversation, hit }) => present(index, conversation, hit, terms))
+    .map(({ conversation, hit }) =>
+      present(index, conversation, lookups.contactName?.(conversation) ?? null, hit, terms),
+    )
 }
 
 function recency(c: Conversation): number {
@@ -80,11 +84,13 @@ function recency(c: Conversation): number {
 function present(
   index: TextIndex,
   conversation: Conversation,
+  teamName: string | null,
   hit: GroupHit,
   terms: string[],
 ): SearchResult {
   const number = conversation.participants[0] ?? null
-  const name = conversation.contactName || (number ? formatPhoneNumber(number) : 'Unknown number')
+  const named = teamName || conversation.contactName
+  const name = named || (number ? formatPhoneNumber(number) : 'Unknown number')
   const title = mark(name, terms)
   const kind = searchDocKindOf(hit.doc)
   const fields = index.fields(hit.doc) ?? []
@@ -104,7 +110,7 @@ function present(
   return {
     conversation,
     title,
-    number: conversation.contactName && number ? formatPhoneNumber(number) : null,
+    number: named && number ? formatPhoneNumber(number) : null,
     label: field ? fieldLabel(kind, field.weight) : '',
     snippet: field ? snippet(field.text, terms) : [],
     score: hit.score,

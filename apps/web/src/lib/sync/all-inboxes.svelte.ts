@@ -8,7 +8,7 @@ import type { Inbox } from '@switchboard/client'
 import type { Conversation } from '@switchboard/core'
 import { inTab, mergeSorted, type TabContext, type ViewTab } from '../util/inbox-view.ts'
 import { InboxState, viewListKey } from './inbox.svelte.ts'
-import { QueryFilter } from '../util/query-filter.ts'
+import { QueryFilter, noNames, type FilterNames } from '../util/query-filter.ts'
 import { SortedView } from './sorted-view.ts'
 
 export class AllInboxesState {
@@ -19,6 +19,17 @@ export class AllInboxesState {
   readonly #states = new Map<string, { state: InboxState; off: () => void }>()
   readonly #sorted = new SortedView()
   readonly #filter = new QueryFilter()
+  readonly #names: FilterNames & { readonly version?: number }
+  /** The list last shown without a query: read again in idle time after a rename. */
+  #shown: readonly Conversation[] | null = null
+  readonly #offRename: () => void
+
+  /** `names`: the team's contact names [C7], which the search box's filter matches. */
+  constructor(names: FilterNames & { readonly version?: number } = noNames) {
+    this.#names = names
+    this.#offRename =
+      names.onRename?.(() => this.#shown && this.#filter.prepare(this.#shown, names)) ?? (() => {})
+  }
 
   /** Follows the member's numbers: a granted one joins the list, a revoked one leaves it. */
   sync(inboxes: readonly Inbox[]): void {
@@ -36,7 +47,7 @@ export class AllInboxesState {
     for (const inbox of inboxes) {
       if (this.#states.has(inbox.phoneNumberId)) continue
       const off = inbox.onChange((ids) => this.#sorted.changed(ids))
-      this.#states.set(inbox.phoneNumberId, { state: new InboxState(inbox), off })
+      this.#states.set(inbox.phoneNumberId, { state: new InboxState(inbox, this.#names), off })
       changed = true
     }
     if (!changed) return
@@ -61,9 +72,13 @@ export class AllInboxesState {
       (c) => inTab(c, tab, ctx),
       () => mergeSorted(states.map((s) => s.build(tab, ctx))),
     )
-    if (query.trim()) return this.#filter.filter(items, query)
+    if (query.trim()) {
+      void this.#names.version
+      return this.#filter.filter(items, query, this.#names)
+    }
     // The list's first key finds its rows read already.
-    this.#filter.prepare(items)
+    this.#shown = items
+    this.#filter.prepare(items, this.#names)
     return items
   }
 
@@ -84,6 +99,7 @@ export class AllInboxesState {
   }
 
   destroy(): void {
+    this.#offRename()
     for (const { state, off } of this.#states.values()) {
       off()
       state.destroy()

@@ -85,7 +85,9 @@ class AppState {
   /** Apply an action (an undo step) and say so, naming the conversation, in a toast with Undo. */
   async act(inbox: Inbox, conversationId: string, action: Action): Promise<void> {
     const c = inbox.get(conversationId)
-    const name = c ? conversationName(c) : 'the conversation'
+    const name = c
+      ? conversationName(c, this.replica?.contactNames.peek(c) ?? null)
+      : 'the conversation'
     try {
       await applyAction(inbox, conversationId, action)
     } catch (e) {

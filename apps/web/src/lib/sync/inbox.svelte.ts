@@ -10,7 +10,7 @@ import {
   type ViewTab,
 } from '../util/inbox-view.ts'
 import { coalesce } from './replica.svelte.ts'
-import { QueryFilter } from '../util/query-filter.ts'
+import { QueryFilter, noNames, type FilterNames } from '../util/query-filter.ts'
 import { SortedView } from './sorted-view.ts'
 
 /** The key of a tab's list: a new key builds the list whole. */
@@ -35,14 +35,21 @@ export class InboxState {
   #offs: (() => void)[]
   readonly #sorted = new SortedView()
   readonly #filter = new QueryFilter()
+  readonly #names: FilterNames & { readonly version?: number }
+  /** The list last shown without a query: read again in idle time after a rename. */
+  #shown: readonly Conversation[] | null = null
 
-  constructor(inbox: Inbox) {
+  /** `names`: the team's contact names [C7], which the search box's filter matches. */
+  constructor(inbox: Inbox, names: FilterNames & { readonly version?: number } = noNames) {
     this.inbox = inbox
+    this.#names = names
     this.#offs = [
       inbox.onChange((ids) => this.#sorted.changed(ids)),
       inbox.onChange(coalesce(() => this.version++)),
       inbox.onUpdate(coalesce(() => this.updates++, 100)),
     ]
+    if (names.onRename)
+      this.#offs.push(names.onRename(() => this.#shown && this.#filter.prepare(this.#shown, names)))
     void inbox.whenLoaded.then(() => {
       this.loaded = true
       this.version++
@@ -62,9 +69,14 @@ export class InboxState {
       (c) => inTab(c, tab, ctx),
       () => this.build(tab, ctx),
     )
-    if (query.trim()) return this.#filter.filter(items, query)
+    if (query.trim()) {
+      // A rename filters again only while a query is typed: the rows alone read their own names.
+      void this.#names.version
+      return this.#filter.filter(items, query, this.#names)
+    }
     // The list's first key finds its rows read already.
-    this.#filter.prepare(items)
+    this.#shown = items
+    this.#filter.prepare(items, this.#names)
     return items
   }
 

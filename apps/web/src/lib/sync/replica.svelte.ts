@@ -19,9 +19,11 @@ import type {
   Viewer,
 } from '@switchboard/client'
 import { listMutes, muteOf, RULE_DEVICE, type Conversation, type MuteView } from '@switchboard/core'
+import { displayName } from '../util/inbox-view.ts'
 import { outageOf, type Outage } from '../util/outage.ts'
 import { installFastUtf8 } from './fast-utf8.ts'
 import { relayUrls } from './relays.ts'
+import { ContactNames } from './contact-names.svelte.ts'
 import { SearchState } from './search.svelte.ts'
 import type { Session } from './session.svelte.ts'
 import { snapshotView, ViewCache, viewKey, type CachedView } from './view-cache.ts'
@@ -101,12 +103,22 @@ export class Replica {
 
   readonly #claim: DeviceClaim
   #search: SearchState | null = null
+  /** The names the team gave contacts [C7], which name conversations everywhere. */
+  readonly contactNames: ContactNames
 
   /** The replica's search index, built in idle time from its first use (search.svelte.ts). */
   get search(): SearchState {
-    this.#search ??= new SearchState(this.sb.contacts(), `switchboard:${this.memberId}:`)
+    this.#search ??= new SearchState(
+      this.sb.contacts(),
+      `switchboard:${this.memberId}:`,
+      this.contactNames,
+    )
     return this.#search
   }
+
+  /** The name a conversation is shown by [C7]: the team's for its contact, else the provider's. */
+  conversationName = (c: Pick<Conversation, 'contactName' | 'participants'>): string =>
+    displayName(c, this.contactNames.nameOf(c))
 
   private constructor(
     session: Session,
@@ -135,6 +147,9 @@ export class Replica {
       onToken: (token, expiresAt, refreshToken) => onToken(token, expiresAt, refreshToken),
     })
     this.error = this.sb.error
+    // The contacts room opens with the replica: every row is named from it.
+    this.contactNames = new ContactNames(this.sb.contacts())
+    this.#offs.push(() => this.contactNames.destroy())
     this.#offs.push(
       this.sb.onError((e) => {
         this.error = e

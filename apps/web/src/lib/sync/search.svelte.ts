@@ -17,12 +17,14 @@ import {
   noteDoc,
   searchDocKey,
   type Activity,
+  type Contact,
   type Conversation,
   type Note,
   type SearchDoc,
 } from '@switchboard/core'
 import { searchResults, type SearchResult } from '../search/results.ts'
 import { haystackOf } from '../util/inbox-view.ts'
+import type { ContactNames } from './contact-names.svelte.ts'
 
 /** Set once the index first holds everything the replica had (bench/src/browser-search.ts). */
 export const SEARCH_INDEXED = 'switchboard:search-indexed'
@@ -45,6 +47,7 @@ export class SearchState {
   indexing = $state(true)
   readonly index = new TextIndex()
   readonly #contacts: Contacts
+  readonly #names: Pick<ContactNames, 'peek'> | null
   readonly #prefix: string
   // Bookkeeping only; `version` makes reads reactive.
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
@@ -60,7 +63,7 @@ export class SearchState {
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
   readonly #threadsIndexed = new Set<string>()
   #queue: Queued[] = []
-  #contactNumbers: string[] | null = null
+  #pendingContacts: Contact[] | null = null
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
   #contactKeys = new Set<string>()
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
@@ -82,11 +85,26 @@ export class SearchState {
   }
   readonly #offs: (() => void)[] = []
 
-  /** `prefix`: the replica's IndexedDB prefix, where its conversations are stored. */
-  constructor(contacts: Contacts, prefix: string) {
+  /**
+   * `prefix`: the replica's IndexedDB prefix, where its conversations are stored; `names`: the
+   * team's contact names [C7], which name (and find) conversations in place of the provider's.
+   */
+  constructor(contacts: Contacts, prefix: string, names: Pick<ContactNames, 'peek'> | null = null) {
     this.#contacts = contacts
+    this.#names = names
     this.#prefix = prefix
     this.#offs.push(contacts.onChange(() => this.#dirtyContacts()))
+    // A renamed contact's conversations are indexed again under the new name.
+    this.#offs.push(
+      contacts.onNamesChange((numbers) => {
+        for (const number of numbers)
+          for (const id of this.#byNumber.get(number) ?? []) {
+            const inbox = this.#inboxes.get(this.#phoneOf.get(id) ?? '')?.inbox
+            if (inbox) this.#queue.push({ inbox, id })
+          }
+        this.#schedule()
+      }),
+    )
     void contacts.whenLoaded
       .catch(() => {})
       .then(() => {
@@ -155,6 +173,7 @@ export class SearchState {
           return pn ? (this.#inboxes.get(pn)?.inbox.get(id) ?? null) : null
         },
         conversationsOf: (number) => this.#byNumber.get(number) ?? [],
+        contactName: (c) => this.#names?.peek(c) ?? null,
       },
       limit,
     )
@@ -217,12 +236,12 @@ export class SearchState {
       did = true
     }
     if (this.#queue.length === 0) did = this.#stepContacts(end) || did
-    if (this.#queue.length === 0 && this.#contactNumbers === null) this.#readStored()
+    if (this.#queue.length === 0 && this.#pendingContacts === null) this.#readStored()
     if (did) {
       this.index.prepare()
       this.#changed()
     }
-    const more = this.#queue.length > 0 || this.#contactNumbers !== null || this.#contactsDirty
+    const more = this.#queue.length > 0 || this.#pendingContacts !== null || this.#contactsDirty
     if (more) this.#schedule()
     else if (this.#waiting === 0 && this.#stored.length === 0 && this.#reading === 0) {
       // The browser benchmark reads how long the first full index took from this mark.
@@ -250,34 +269,36 @@ export class SearchState {
       if (!ids) this.#byNumber.set(number, (ids = new Set()))
       ids.add(id)
     }
-    this.index.set(conversationDoc(c))
+    const name = this.#names?.peek(c) ?? null
+    this.index.set(conversationDoc(c, name))
     // The list's own filter reads the same conversation on the first key: fold it now, idle.
-    haystackOf(c)
+    haystackOf(c, name)
   }
 
   /** Contacts are re-read whole when their room changes (it says not which), in slices. */
   #stepContacts(end: number): boolean {
-    if (this.#contactsDirty && this.#contactNumbers === null) {
+    if (this.#contactsDirty && this.#pendingContacts === null) {
       this.#contactsDirty = false
-      this.#contactNumbers = this.#contacts.list().map((c) => c.number)
+      // One pass over the room: a `get` per contact reads the whole room each time (n² at 100,000).
+      this.#pendingContacts = this.#contacts.list()
       // eslint-disable-next-line svelte/prefer-svelte-reactivity
       this.#seenContacts = new Set()
     }
-    const numbers = this.#contactNumbers
-    if (!numbers) return false
-    while (numbers.length > 0 && performance.now() < end) {
-      const number = numbers.pop()!
-      // Through `get`, whatever form a contact's notes take in the document.
-      const doc = contactDoc(this.#contacts.get(number))
-      const key = searchDocKey.contact(number)
+    const contacts = this.#pendingContacts
+    if (!contacts) return false
+    while (contacts.length > 0 && performance.now() < end) {
+      // Read as `get` reads them, whatever form a contact's notes take in the document.
+      const contact = contacts.pop()!
+      const doc = contactDoc(contact)
+      const key = searchDocKey.contact(contact.number)
       this.#seenContacts.add(key)
       if (doc) this.index.set(doc)
       else this.index.remove(key)
     }
-    if (numbers.length === 0) {
+    if (contacts.length === 0) {
       for (const key of this.#contactKeys) if (!this.#seenContacts.has(key)) this.index.remove(key)
       this.#contactKeys = this.#seenContacts
-      this.#contactNumbers = null
+      this.#pendingContacts = null
     }
     return true
   }

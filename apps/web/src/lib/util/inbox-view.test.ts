@@ -1,8 +1,12 @@
 import type { Conversation } from '@switchboard/core'
 import { describe, expect, it } from 'vitest'
+import { phoneFormat } from './phone-format.svelte.ts'
 import {
   arrange,
   compareConversations,
+  displayName,
+  haystackOf,
+  hasName,
   inTab,
   matchesQuery,
   mergeSorted,
@@ -67,6 +71,34 @@ describe('conversation list order and search', () => {
     expect(inTab(done, 'done', anon)).toBe(true)
     expect(inTab(c('3', { assignee: 'me' }), 'mine', me)).toBe(true)
     expect(inTab(c('4', { assignee: 'bob' }), 'mine', me)).toBe(false)
+  })
+})
+
+describe('contact names [C7]', () => {
+  // A North American workspace: its numbers read nationally.
+  phoneFormat.region = '1'
+  const bare = c('9', { participants: ['+14155550142'] })
+  const called = c('9', { participants: ['+14155550142'], contactName: 'Kath J' })
+
+  it('[C7] names a conversation by the team’s name, else the provider’s, else the formatted number', () => {
+    expect(displayName(bare)).toBe('(415) 555-0142')
+    expect(displayName(called)).toBe('Kath J')
+    expect(displayName(called, 'Katherine Johnson')).toBe('Katherine Johnson')
+    expect(displayName(bare, 'Katherine Johnson')).toBe('Katherine Johnson')
+    expect(displayName(c('9', { participants: [] }))).toBe('Unknown number')
+    expect([hasName(bare), hasName(bare, 'K'), hasName(called)]).toEqual([false, true, true])
+  })
+
+  it('[C7] the search box matches the name shown: the team’s name replaces the provider’s', () => {
+    expect(matchesQuery(called, 'kath j')).toBe(true)
+    expect(matchesQuery(called, 'katherine', 'Katherine Johnson')).toBe(true)
+    expect(matchesQuery(called, 'kath j', 'Katherine Johnson')).toBe(false)
+    expect(matchesQuery(bare, 'johnson', 'Katherine Johnson')).toBe(true)
+    expect(matchesQuery(bare, 'johnson')).toBe(false)
+    // A conversation object folded with one name is folded again for another (a rename).
+    expect(haystackOf(bare, 'Ann').text).toContain('ann')
+    expect(haystackOf(bare, 'Bo').text).not.toContain('ann')
+    expect(haystackOf(bare).name).toBeNull()
   })
 })
 

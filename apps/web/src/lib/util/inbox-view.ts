@@ -114,40 +114,58 @@ export interface Haystack {
   text: string
   digits: string
   mask: number
+  /** The team's name for the contact [C7] the text was folded with; null when none. */
+  name: string | null
 }
 
 /** What a conversation is matched on, folded once per conversation object (they are replaced on change). */
 const haystacks = new WeakMap<Conversation, Haystack>()
 
-/** Folds what the list's filter reads of a conversation, ahead of the first key (idle time). */
-export function haystackOf(c: Conversation): Haystack {
+/**
+ * Folds what the list's filter reads of a conversation, ahead of the first key (idle time):
+ * the name it is shown by (`teamName`, the team's name for its contact [C7], else the
+ * provider's), its numbers and its last activity's preview.
+ */
+export function haystackOf(c: Conversation, teamName: string | null = null): Haystack {
   let h = haystacks.get(c)
-  if (!h) {
+  if (!h || h.name !== teamName) {
     // NUL between fields: no query spans two of them, as when each was matched alone.
-    const parts = [c.contactName ?? '', ...c.participants, c.lastActivity?.preview ?? '']
+    const parts = [
+      teamName || c.contactName || '',
+      ...c.participants,
+      c.lastActivity?.preview ?? '',
+    ]
     const text = parts.map(fold).join('\u0000')
     h = {
       text,
       digits: c.participants.map((p) => p.replace(/[^\d]/g, '')).join('\u0000'),
       mask: charMask(text),
+      name: teamName,
     }
     haystacks.set(c, h)
   }
   return h
 }
 
-/** Case- and accent-insensitive match on contact name, numbers and the last activity preview. */
-export function matchesQuery(c: Conversation, query: string): boolean {
-  return queryMatcher(query)(c)
+/** Case- and accent-insensitive match on the shown name, numbers and the last activity preview. */
+export function matchesQuery(
+  c: Conversation,
+  query: string,
+  teamName: string | null = null,
+): boolean {
+  return queryMatcher(query, () => teamName)(c)
 }
 
 /** `matchesQuery` with the query folded once, for filtering a whole list with it. */
-export function queryMatcher(query: string): (c: Conversation) => boolean {
+export function queryMatcher(
+  query: string,
+  nameOf: (c: Conversation) => string | null = () => null,
+): (c: Conversation) => boolean {
   const q = fold(query.trim())
   if (!q) return () => true
   const digits = q.replace(/[^\d]/g, '')
   return (c) => {
-    const h = haystackOf(c)
+    const h = haystackOf(c, nameOf(c))
     return h.text.includes(q) || (digits.length >= 3 && h.digits.includes(digits))
   }
 }
@@ -167,10 +185,24 @@ export function arrange(list: Conversation[], query: string): Conversation[] {
   return filtered.sort(compareConversations)
 }
 
-/** The contact's display name: their name, else their number formatted for the workspace's region. */
-export function displayName(c: Conversation): string {
+/**
+ * The name a conversation is shown by [C7]: the team's name for its contact (`teamName`), else
+ * the provider's, else its number formatted for the workspace's region.
+ */
+export function displayName(
+  c: Pick<Conversation, 'contactName' | 'participants'>,
+  teamName: string | null = null,
+): string {
   const number = c.participants[0]
-  return c.contactName || (number ? formatPhoneNumber(number) : 'Unknown number')
+  return teamName || c.contactName || (number ? formatPhoneNumber(number) : 'Unknown number')
+}
+
+/** True when the conversation is shown by a person's name rather than its number [C7]. */
+export function hasName(
+  c: Pick<Conversation, 'contactName'>,
+  teamName: string | null = null,
+): boolean {
+  return !!(teamName || c.contactName)
 }
 
 /** Lower case without accents, as the list's search compares. */

@@ -78,8 +78,15 @@ const MEMO_MAX = 20_000
 const memo = new Map<string, string>()
 let memoParser: PhoneParser | null = null
 
-/** "Katherine Johnson", else "(415) 555-0142", for toasts and announcements. */
-export function conversationName(c: Pick<Conversation, 'contactName' | 'participants'>): string {
+/**
+ * "Katherine Johnson", else "(415) 555-0142", for toasts and announcements: the team's name for
+ * the contact (`teamName`) [C7], else the provider's, else the number.
+ */
+export function conversationName(
+  c: Pick<Conversation, 'contactName' | 'participants'>,
+  teamName: string | null = null,
+): string {
+  if (teamName) return teamName
   if (c.contactName) return c.contactName
   const number = c.participants[0]
   return number ? formatPhoneNumber(number) : 'an unknown number'

@@ -1,7 +1,7 @@
 import type { Conversation } from '@switchboard/core'
 import { describe, expect, it } from 'vitest'
 import { matchesQuery } from './inbox-view.ts'
-import { QueryFilter } from './query-filter.ts'
+import { QueryFilter, type FilterNames } from './query-filter.ts'
 
 const conv = (id: string, name: string, number: string, preview: string) =>
   ({
@@ -84,6 +84,25 @@ describe('QueryFilter', () => {
           big.filter((c) => matchesQuery(c, q)).map((c) => c.id),
         )
       }
+  })
+
+  it('[C7] matches the team’s names for contacts, and reads the rows again after a rename', () => {
+    const byNumber = new Map([['+14155550111', 'Roberta Fix']])
+    const names = {
+      changes: 0,
+      lookup: () => (c: Conversation) => byNumber.get(c.participants[0]!) ?? null,
+    } satisfies FilterNames
+    const filter = new QueryFilter()
+    expect(filter.filter(list, 'rob', names).map((c) => c.id)).toEqual(['b'])
+    // Bob is shown as Roberta Fix now: his provider's name no longer matches.
+    expect(filter.filter(list, 'bob', names).map((c) => c.id)).toEqual([])
+    byNumber.set('+33612345678', 'Carol Robin')
+    names.changes++
+    expect(filter.filter(list, 'rob', names).map((c) => c.id)).toEqual(['b', 'c'])
+    byNumber.clear()
+    names.changes++
+    expect(filter.filter(list, 'rob', names).map((c) => c.id)).toEqual([])
+    expect(filter.filter(list, 'bob', names).map((c) => c.id)).toEqual(['b'])
   })
 
   it('reads a list ahead in idle slices, and a key before they are done finishes the reading', async () => {

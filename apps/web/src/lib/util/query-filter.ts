@@ -18,8 +18,24 @@ const FEW_ROWS = 8
 /** A scan that found this many rows, more than every other row read, reads the rest one by one. */
 const DENSE_AFTER = 64
 
+/** The team's names for contacts [C7] as a filter reads them: renames so far, and a look-up. */
+export interface FilterNames {
+  /** Renames heard so far: rows read before the last rename are read again. */
+  readonly changes: number
+  /** A look-up for one pass over a list (null: no name). */
+  lookup(): (c: Conversation) => string | null
+  /** Listener hears after each rename (a list shown reads its rows again, idle); unsubscribe. */
+  onRename?(listener: () => void): () => void
+}
+
+const noName = () => null
+/** No contact names: every row is matched on the provider's name. */
+export const noNames: FilterNames = { changes: 0, lookup: () => noName }
+
 export class QueryFilter {
   #items: readonly Conversation[] | null = null
+  /** `FilterNames.changes` when `#items` was read. */
+  #namesRead = 0
   #texts: string[] = []
   #masks: Int32Array = new Int32Array(0)
   #digits: string[] = []
@@ -38,10 +54,11 @@ export class QueryFilter {
   /** A list being read in idle time (`prepare`). */
   #loading: Loading | null = null
 
-  filter(items: readonly Conversation[], query: string): Conversation[] {
+  filter(items: readonly Conversation[], query: string, names = noNames): Conversation[] {
     const q = fold(query.trim())
     const digits = q.replace(/[^\d]/g, '')
-    if (items !== this.#items) this.#read(items, Infinity)
+    if (items !== this.#items || names.changes !== this.#namesRead)
+      this.#read(items, Infinity, names)
     const n = items.length
     const grew = this.#query !== '' && q.startsWith(this.#query)
     // When the query only grew, the rows that matched before are the only ones that can match by
@@ -117,27 +134,31 @@ export class QueryFilter {
    * Reads a list's rows ahead of its first key, in idle slices: at 80,000 rows that key would
    * otherwise wait for them (tens of milliseconds). Call it with each list shown.
    */
-  prepare(items: readonly Conversation[]): void {
-    if (items === this.#items || this.#loading?.items === items) return
+  prepare(items: readonly Conversation[], names = noNames): void {
+    if (items === this.#items && names.changes === this.#namesRead) return
+    if (this.#loading?.items === items && this.#loading.changes === names.changes) return
     if (typeof requestIdleCallback !== 'function') return
-    this.#loading = loading(items)
+    this.#loading = loading(items, names)
     const step = (deadline: IdleDeadline) => {
       if (this.#loading?.items !== items) return
       const end = performance.now() + Math.min(deadline.timeRemaining(), SLICE_MS)
-      if (!this.#read(items, end)) requestIdleCallback(step)
+      if (!this.#read(items, end, names)) requestIdleCallback(step)
     }
     requestIdleCallback(step)
   }
 
   /** Reads `items`' rows until `end` (a time), where it left off; true once the list is in use. */
-  #read(items: readonly Conversation[], end: number): boolean {
+  #read(items: readonly Conversation[], end: number, names: FilterNames): boolean {
     let l = this.#loading
-    if (l?.items !== items) l = this.#loading = loading(items)
+    if (l?.items !== items || l.changes !== names.changes) l = this.#loading = loading(items, names)
     const n = items.length
+    // One look-up per pass: with no contact named, a call that returns null per row.
+    const nameOf = names.lookup()
     while (l.next < n) {
       const stop = Math.min(n, l.next + 2_000)
       for (let i = l.next; i < stop; i++) {
-        const h = haystackOf(items[i]!)
+        const c = items[i]!
+        const h = haystackOf(c, nameOf(c))
         l.texts[i] = h.text
         l.masks[i] = h.mask
         l.digits[i] = h.digits
@@ -147,6 +168,7 @@ export class QueryFilter {
     }
     this.#loading = null
     this.#items = items
+    this.#namesRead = l.changes
     this.#texts = l.texts
     this.#masks = l.masks
     this.#digits = l.digits
@@ -165,16 +187,19 @@ export class QueryFilter {
 /** A list's rows read so far: the first `next`. */
 interface Loading {
   items: readonly Conversation[]
+  /** `FilterNames.changes` when the pass began. */
+  changes: number
   next: number
   texts: string[]
   masks: Int32Array
   digits: string[]
 }
 
-function loading(items: readonly Conversation[]): Loading {
+function loading(items: readonly Conversation[], names: FilterNames): Loading {
   const n = items.length
   return {
     items,
+    changes: names.changes,
     next: 0,
     texts: new Array<string>(n),
     masks: new Int32Array(n),
