@@ -33,6 +33,9 @@ export function instrumentBulk(): void {
     })
   const list = () => document.getElementById('conversation-list')!
   let picked: string[] = []
+  /** The list's length before the bulk Done (its rows' `aria-setsize`). */
+  let sizeBefore: string | null = null
+  const size = () => list().querySelector('[aria-setsize]')?.getAttribute('aria-setsize') ?? null
   /** Calls `then` after the frame in which `ready()` first holds has been painted. */
   const watch = (ready: () => boolean, then: () => void) => {
     const observer = new MutationObserver(() => {
@@ -51,6 +54,7 @@ export function instrumentBulk(): void {
       picked = Array.from(list().querySelectorAll('.row.checked'), (r) =>
         r.getAttribute('data-id')!,
       )
+      sizeBefore = size()
       const t0 = ev.timeStamp
       const timing: BulkTiming = { done: null, undo: null }
       w.__bulkTimings.push(timing)
@@ -66,7 +70,10 @@ export function instrumentBulk(): void {
       const timing = w.__bulkTimings.at(-1)
       if (!timing || timing.undo !== null) return
       const t0 = ev.timeStamp
-      const back = () => picked.some((id) => document.querySelector(`[data-id="${id}"]`))
+      // The list may scroll on undo (to the highlighted row), away from the picked rows that
+      // were on screen: the list's length back to what it was says the rows are back too.
+      const back = () =>
+        size() === sizeBefore || picked.some((id) => document.querySelector(`[data-id="${id}"]`))
       watch(back, () => (timing.undo = performance.now() - t0))
     },
     true,
