@@ -88,9 +88,14 @@ export async function startRelayRegistry(
     }
   }
   let renewing: Promise<void> = Promise.resolve()
+  let inFlight = false
   const timer = setInterval(() => {
     watch()
-    renewing = renewing.then(renew)
+    // One renewal at a time: while PostgreSQL is away the ticks would otherwise queue hundreds
+    // of attempts, each waiting its turn after it comes back.
+    if (inFlight) return
+    inFlight = true
+    renewing = renew().finally(() => (inFlight = false))
   }, heartbeatMs)
   const watchdog = setInterval(watch, Math.max(10, Math.floor(heartbeatMs / 4)))
   timer.unref()
