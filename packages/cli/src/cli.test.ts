@@ -123,6 +123,22 @@ describe('switchboard CLI session against a real relay', () => {
     expect(c1).toMatchObject({ status: 'open', unread: true, reopenedBy: expect.any(String) })
   })
 
+  it('[C7] names conversations by the name the team gave the contact: inbox, show and --json', async () => {
+    await alice.contacts().update('+15551230000', { name: 'Dana Whitfield' })
+    const inbox = await run('inbox', '--view', 'all')
+    expect(inbox.code).toBe(0)
+    expect(inbox.stdout).toMatch(/c1\s+\S+\s+Dana Whitfield/)
+    expect(inbox.stdout).toMatch(/c2\s+\S+\s+Dana Whitfield/)
+    const show = await run('show', 'c2')
+    expect(show.stdout.split('\n')[0]).toMatch(/^c2 · Dana Whitfield · /)
+    const json = JSON.parse((await run('show', 'c2', '--json')).stdout) as { name: string }
+    expect(json.name).toBe('Dana Whitfield')
+    // Cleared, the conversation falls back to its number (the provider gave no name here).
+    await alice.contacts().update('+15551230000', { name: null })
+    const after = await run('inbox', '--view', 'all')
+    expect(after.stdout).toMatch(/c1\s+\S+\s+\+15551230000/)
+  })
+
   it('adds a note whose @mention reaches the mentioned member', async () => {
     const r = await run('note', 'c2', 'customer wants Friday, @alice can you call?')
     expect(r.code).toBe(0)

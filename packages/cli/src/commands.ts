@@ -5,6 +5,7 @@
 import { rmSync } from 'node:fs'
 import type { HistoryEntry } from '@switchboard/core'
 import { mentionedMembers, newDeviceId, type Member } from '@switchboard/client/node'
+import { contactLabels } from './contact-label.ts'
 import { clock, explain, historyLines, inboxTable, memberName, stateLabel } from './format.ts'
 import {
   afterWrite,
@@ -95,7 +96,8 @@ export const commands: Record<string, (ctx: Ctx) => Promise<void>> = {
     if (ctx.args.length) throw new CliError(`inbox takes no arguments (got '${ctx.args[0]}')`, 2)
     const limit = ctx.flags.limit === undefined ? Infinity : Number(ctx.flags.limit)
     if (!(limit > 0)) throw new CliError('--limit must be a positive number', 2)
-    await withReplica(ctx, async ({ sb }) => {
+    await withReplica(ctx, async (o) => {
+      const { sb } = o
       let numbers = sb.phoneNumbers()
       if (ctx.flags.number) {
         const want = ctx.flags.number.toLowerCase()
@@ -108,6 +110,7 @@ export const commands: Record<string, (ctx: Ctx) => Promise<void>> = {
         if (!numbers.length) throw new CliError(`unknown phone number '${ctx.flags.number}'`)
       }
       const all = members(sb)
+      const name = await contactLabels(sb, o.offline ? null : () => syncOrFail(ctx, o))
       if (ctx.flags.json) {
         const out = numbers.map((p) => ({
           ...p,
@@ -115,7 +118,7 @@ export const commands: Record<string, (ctx: Ctx) => Promise<void>> = {
             .inbox(p.id)
             .list(view)
             .slice(0, limit)
-            .map((c) => ({ ...c, state: stateLabel(c), why: explain(c, all) })),
+            .map((c) => ({ ...c, name: name(c), state: stateLabel(c), why: explain(c, all) })),
         }))
         ctx.io.out(JSON.stringify({ view, phoneNumbers: out }, null, 2))
         return
@@ -124,7 +127,7 @@ export const commands: Record<string, (ctx: Ctx) => Promise<void>> = {
       for (const p of numbers) {
         const list = sb.inbox(p.id).list(view)
         ctx.io.out(`${p.name} (${p.number}) · ${p.unread} unread · ${view}: ${list.length}`)
-        ctx.io.out(inboxTable(list.slice(0, limit), all))
+        ctx.io.out(inboxTable(list.slice(0, limit), all, name))
         if (list.length > limit) ctx.io.out(`  … ${list.length - limit} more (--limit)`)
       }
       if (sb.pending > 0)
@@ -140,7 +143,8 @@ export const commands: Record<string, (ctx: Ctx) => Promise<void>> = {
       const { inbox, conversation: c } = findConversation(sb, id)
       const convo = sb.openConversation(id, inbox.phoneNumberId)
       await convo.whenLoaded
-      if (!o.offline) await syncOrFail(ctx, o)
+      // Synced with the contacts room: the conversation's room was opened after the first sync.
+      const name = await contactLabels(sb, o.offline ? null : () => syncOrFail(ctx, o))
       const all = members(sb)
       const history: HistoryEntry[] = inbox.history(id)
       if (ctx.flags.json) {
@@ -148,6 +152,7 @@ export const commands: Record<string, (ctx: Ctx) => Promise<void>> = {
           JSON.stringify(
             {
               ...c,
+              name: name(c),
               state: stateLabel(c),
               why: explain(c, all),
               history,
@@ -161,7 +166,7 @@ export const commands: Record<string, (ctx: Ctx) => Promise<void>> = {
         convo.close()
         return
       }
-      ctx.io.out(`${c.id} · ${c.contactName ?? c.participants.join(', ')} · ${stateLabel(c)}`)
+      ctx.io.out(`${c.id} · ${name(c)} · ${stateLabel(c)}`)
       const why = explain(c, all)
       if (why) ctx.io.out(`  ${why}`)
       ctx.io.out('Activity:')

@@ -1,4 +1,5 @@
 /** @module Human output: the inbox table, with each state explained. */
+import type { ConversationName } from './contact-label.ts'
 import { timestampWall, type Conversation, type HistoryEntry } from '@switchboard/core'
 import type { Member } from '@switchboard/client/node'
 
@@ -72,20 +73,18 @@ export function table(rows: string[][], widths: number[]): string {
     .join('\n')
 }
 
-export function inboxTable(conversations: Conversation[], members: readonly Member[]): string {
+export function inboxTable(
+  conversations: Conversation[],
+  members: readonly Member[],
+  name: ConversationName,
+): string {
   if (conversations.length === 0) return '  (no conversations)'
   const rows = [['ID', 'STATE', 'CONTACT', 'LAST', 'WHY']]
   for (const c of conversations) {
     const last = c.lastActivity
       ? `${clock(c.lastActivity.at)} ${c.lastActivity.direction === 'incoming' ? '←' : '→'} ${c.lastActivity.preview}`
       : ''
-    rows.push([
-      c.id,
-      stateLabel(c),
-      c.contactName ?? c.participants.join(', '),
-      last,
-      explain(c, members),
-    ])
+    rows.push([c.id, stateLabel(c), name(c), last, explain(c, members)])
   }
   return table(rows, [14, 12, 18, 40])
     .split('\n')

@@ -6,7 +6,8 @@
 import { parseArgs } from 'node:util'
 import { admin, ADMIN_COMMANDS, ADMIN_USAGE } from './admin-commands.ts'
 import { commands } from './commands.ts'
-import { describe, withReplica, type Flags, type Io } from './replica.ts'
+import { contactLabels } from './contact-label.ts'
+import { describe, syncOrFail, withReplica, type Flags, type Io } from './replica.ts'
 import { CliError } from './session.ts'
 import { stats, STATS_USAGE } from './stats-command.ts'
 
@@ -60,7 +61,11 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
   try {
     if (argv[0] === 'stats') {
       await stats(argv.slice(1), io, (flags, fn) =>
-        withReplica({ args: [], flags, io }, ({ sb }) => fn(sb)),
+        withReplica({ args: [], flags, io }, async (o) => {
+          const ctx = { args: [], flags, io }
+          const name = await contactLabels(o.sb, o.offline ? null : () => syncOrFail(ctx, o))
+          return fn(o.sb, name)
+        }),
       )
       return 0
     }

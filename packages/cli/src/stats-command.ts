@@ -2,6 +2,7 @@
  * @module `switchboard stats`: the team figures of docs/team-figures.md, computed from this
  * replica's inbox documents by core's `teamFigures` — the same numbers as the web Team page.
  */
+import type { ConversationName } from './contact-label.ts'
 import { parseArgs } from 'node:util'
 import {
   doneWithNewIncoming,
@@ -162,7 +163,10 @@ async function archivedHistory(
 export async function stats(
   argv: string[],
   io: StatsIo,
-  open: (flags: ReplicaFlags, fn: (sb: Switchboard) => Promise<void>) => Promise<void>,
+  open: (
+    flags: ReplicaFlags,
+    fn: (sb: Switchboard, name?: ConversationName) => Promise<void>,
+  ) => Promise<void>,
   now: number = Date.now(),
 ): Promise<void> {
   let values
@@ -196,7 +200,7 @@ export async function stats(
   if (values.data !== undefined) flags.data = values.data
   if (values.offline) flags.offline = true
   if (values.timeout !== undefined) flags.timeout = values.timeout
-  await open(flags, async (sb) => {
+  await open(flags, async (sb, name) => {
     const numbers = pickNumbers(sb.phoneNumbers(), values.number)
     const inboxes = numbers.map((p) => sb.inbox(p.id))
     await Promise.all(inboxes.map((i) => i.whenLoaded))
@@ -234,6 +238,11 @@ export async function stats(
       )
       return
     }
+    // [C7] Each listed conversation by the name the team gave its contact.
+    const label = (id: string, provided: string | null) => {
+      const c = name && inboxes.map((i) => i.get(id)).find((x) => x !== undefined)
+      return (c ? name!(c) : provided) ?? ''
+    }
     const title =
       numbers.length === 1 ? `${numbers[0]!.name} (${numbers[0]!.number})` : 'all phone numbers'
     const members = sb.members()
@@ -245,11 +254,11 @@ export async function stats(
     io.out('Weekly review')
     io.out(`  Done, then a new incoming message: ${reopened.length}`)
     for (const r of reopened.slice(0, 10))
-      io.out(`    ${r.conversationId}  ${r.contactName ?? ''}`.trimEnd())
+      io.out(`    ${r.conversationId}  ${label(r.conversationId, r.contactName)}`.trimEnd())
     io.out(`  Open without a response for more than ${duration(waitingMs)}: ${waiting.length}`)
     for (const w of waiting.slice(0, 10))
       io.out(
-        `    ${w.conversationId}  waiting ${duration(w.waitingMs)}  ${w.contactName ?? ''}`.trimEnd(),
+        `    ${w.conversationId}  waiting ${duration(w.waitingMs)}  ${label(w.conversationId, w.contactName)}`.trimEnd(),
       )
   })
 }
