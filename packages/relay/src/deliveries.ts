@@ -12,8 +12,6 @@ import {
   appendActivity,
   ingestActivity,
   setDelivery,
-  setPhoneNumber,
-  workspaceRoots,
   type Activity,
   type Delivery,
   type DeliveryState,
@@ -24,10 +22,13 @@ import type { ProviderAccount } from './providers/provider-account.ts'
 import type { QueuedReports } from './scale/queued-writes.ts'
 import { RELAY_ORIGIN } from './room.ts'
 import type { OutboxRow, RelayStorage } from './storage/relay-storage.ts'
+import { workspaceWriter, type WriteWorkspace } from './workspace-writes.ts'
 
 export interface DeliveriesDeps {
   storage: RelayStorage
   writeRoom(name: string, fn: (doc: Y.Doc) => void): Promise<void>
+  /** The workspace's writes (several relays: made by its owner); default through `writeRoom`. */
+  writeWorkspace?: WriteWorkspace
   now: () => number
   /** Counts a reply's reported outcome (metrics.ts). */
   onOutcome?: (state: Exclude<DeliveryState, 'sending'>) => void
@@ -72,6 +73,7 @@ export const ACCEPTED_KEY = (activityId: string) => `accepted:${activityId}`
 
 export function createDeliveries(deps: DeliveriesDeps): Deliveries {
   const { storage, writeRoom, now } = deps
+  const writeWorkspace = deps.writeWorkspace ?? workspaceWriter(writeRoom)
 
   /**
    * [D4][O6] The reply enters the inbox — its summary and the activity log the team figures
@@ -113,16 +115,7 @@ export function createDeliveries(deps: DeliveriesDeps): Deliveries {
       return deliveries.report(row, state, reason === undefined ? {} : { reason })
     },
     async credentialsRejected(phoneNumberId, rejected) {
-      await writeRoom('workspace', (doc) => {
-        const pn = workspaceRoots.phoneNumbers(doc).get(phoneNumberId)
-        if (!pn || (pn.providerStatus === 'credentials-rejected') === rejected) return
-        const { providerStatus: _, ...rest } = pn
-        setPhoneNumber(
-          doc,
-          rejected ? { ...rest, providerStatus: 'credentials-rejected' } : rest,
-          RELAY_ORIGIN,
-        )
-      })
+      await writeWorkspace([{ op: 'credentials-rejected', phoneNumberId, rejected }])
     },
   }
   return deliveries

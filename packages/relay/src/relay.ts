@@ -6,12 +6,11 @@
  */
 import type { Activity, IngestResult } from '@switchboard/core'
 import { Hono } from 'hono'
-import { cors } from 'hono/cors'
 import { HTTPException } from 'hono/http-exception'
 import type * as Y from 'yjs'
 import { createAccess } from './access.ts'
 import { AdminError, createAdmin, type Admin } from './admin.ts'
-import { BODY_LIMITS, limitBody } from './body-limits.ts'
+import { useApiMiddleware } from './api-middleware.ts'
 import type { Connection } from './connection.ts'
 import { createConnections } from './connections.ts'
 import { createLinkVerifier, deriveLinkKey, LINK_PATH } from './scale/link-auth.ts'
@@ -24,6 +23,7 @@ import { createAuthenticate, type Vars } from './http.ts'
 import { createDeliveries } from './deliveries.ts'
 import { createIngestion } from './scale/inbound-queue.ts'
 import { readWithoutClaim, withTakeover } from './scale/room-takeover.ts'
+import { createOwnerRequests } from './scale/owner-requests.ts'
 import { createInvites, type Invites } from './invites.ts'
 import { createLastSeen } from './last-seen.ts'
 import { HashSlots, LoginThrottle } from './login-throttle.ts'
@@ -153,12 +153,18 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     },
   })
   const handoff = createRoomHandoff({ rooms, connections })
-  // Sockets and webhooks never take a room from a live relay; the relay's other writes still do.
+  // Sockets and webhooks never take a room from a live relay; the workspace's writes go to its
+  // owner over the relay link (scale/owner-requests.ts); the relay's other writes still take it.
   const writeRoom = withTakeover(storage, rooms.writeRoom)
+  const { routeRoom } = options
+  const owner = createOwnerRequests({ writeRoom: rooms.writeRoom, storage, routeRoom, links, log })
+  const { writeWorkspace } = owner
   const rules = createTriageRules({
     storage,
     writeRoom,
     writeOwnRoom: rooms.writeRoom,
+    // Several relays: the mutes' mirror waits in the inbound queue for the inbox's owner.
+    queueMutes: storage.inbound ? (id, mutes) => queued!.mutes(id, mutes) : undefined,
     now,
     log,
     hasPhoneNumber: access.hasPhoneNumber,
@@ -170,7 +176,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   const vault = createCredentialVault(options.credentialsKey)
   const providerAccounts = options.providerAccounts ?? createProviderAccounts(storage, vault)
   const onOutcome = metrics.outboxReply
-  const deliveries = createDeliveries({ ...options, writeRoom, onOutcome, queued })
+  const deliveries = createDeliveries({ ...options, writeRoom, writeWorkspace, onOutcome, queued })
   metrics.oldestUnsentMs = () => {
     const at = storage.oldestUnsent()
     return at === null ? 0 : now() - at
@@ -197,12 +203,13 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     ...options,
     vault,
     writeRoom,
+    writeWorkspace,
     historyMove: epochs.historyMove,
     sockets: connections,
     phoneNumberOf: access.phoneNumberOf,
   })
 
-  const invites = createInvites({ storage, writeRoom, now, log })
+  const invites = createInvites({ storage, writeWorkspace, now, log })
   const lastSeen = createLastSeen(storage, now)
   // One throttle for logins and password changes: both are guesses of a password [A1]–[A3];
   // on PostgreSQL its counts are every relay's.
@@ -227,35 +234,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     log({ level: 'error', msg: 'request failed', path: c.req.path, err: String(err) })
     return c.json({ error: 'internal error' }, 500)
   })
-  const apiCors = cors({
-    origin: (origin) => (options.allowedOrigins.has(origin) ? origin : null),
-    allowHeaders: ['content-type', 'authorization'],
-    maxAge: 600,
-  })
-  // Providers post webhooks server to server: no browser asks for CORS there, and its headers,
-  // set after the route answered, made each answer be built twice.
-  app.use('/api/*', (c, next) =>
-    c.req.path.startsWith('/api/webhooks/') ? next() : apiCors(c, next),
-  )
-  // [A5] Every JSON route's body is bounded before it is read; the webhook has its own limit.
-  const loginBody = limitBody(BODY_LIMITS.login)
-  const jsonBody = limitBody(BODY_LIMITS.json)
-  app.use('/api/*', (c, next) => {
-    if (c.req.path.startsWith('/api/webhooks/')) return next()
-    return (c.req.path === '/api/login' ? loginBody : jsonBody)(c, next)
-  })
-
-  // Every webhook post, by provider and answer class, refusals included.
-  app.use('/api/webhooks/*', async (c, next) => {
-    await next()
-    const segment = c.req.path.split('/')[3] ?? ''
-    const provider = ['twilio', 'telnyx', 'quo'].includes(segment)
-      ? segment
-      : segment === 'activity'
-        ? 'generic'
-        : 'other'
-    metrics.webhook(provider, c.res.status)
-  })
+  useApiMiddleware(app, options.allowedOrigins, metrics)
 
   const shared = { ...options, metrics, authenticate, queued }
   app.route(
@@ -279,7 +258,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     '/api',
     meRoutes({
       ...shared,
-      writeRoom,
+      writeWorkspace,
       loginThrottle,
       hashSlots,
       closeSessions: connections.closeSessions,
@@ -348,7 +327,8 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     closing: () => closing || handoff.stopped === 'drain',
   }
   app.route('/sync', syncRoutes({ ...sockets, links }))
-  app.route(LINK_PATH, linkRoutes({ ...sockets, verify: createLinkVerifier(linkKey, now) }))
+  const verify = createLinkVerifier(linkKey, now)
+  app.route(LINK_PATH, linkRoutes({ ...sockets, verify, answer: owner.answer }))
 
   // [O4] Replies a killed relay left half-sent are looked up first, then the due ones are sent.
   outbox.start()
