@@ -156,8 +156,13 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   // Sockets and webhooks never take a room from a live relay; the workspace's writes go to its
   // owner over the relay link (scale/owner-requests.ts); the relay's other writes still take it.
   const writeRoom = withTakeover(storage, rooms.writeRoom)
-  const { routeRoom } = options
-  const owner = createOwnerRequests({ writeRoom: rooms.writeRoom, storage, routeRoom, links, log })
+  const owner = createOwnerRequests({
+    ...options,
+    writeRoom: rooms.writeRoom,
+    links,
+    // This relay's restore and epoch, for a room it owns (or that another relay asks it to run).
+    jobs: { restore: (...args) => admin.restore(...args), startEpoch: epochs.start },
+  })
   const { writeWorkspace } = owner
   const rules = createTriageRules({
     storage,
@@ -176,7 +181,15 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   const vault = createCredentialVault(options.credentialsKey)
   const providerAccounts = options.providerAccounts ?? createProviderAccounts(storage, vault)
   const onOutcome = metrics.outboxReply
-  const deliveries = createDeliveries({ ...options, writeRoom, writeWorkspace, onOutcome, queued })
+  const roomWrites = options.routeRoom ? owner : undefined
+  const deliveries = createDeliveries({
+    ...options,
+    writeRoom,
+    writeWorkspace,
+    roomWrites,
+    onOutcome,
+    queued,
+  })
   metrics.oldestUnsentMs = () => {
     const at = storage.oldestUnsent()
     return at === null ? 0 : now() - at
@@ -298,10 +311,10 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     '/api/admin',
     adminRoutes({
       ...shared,
-      admin,
+      admin: { ...admin, restore: owner.restore },
       invites,
       online: connections.online,
-      startEpoch: epochs.start,
+      startEpoch: owner.startEpoch,
       readRoom: (name, fn) => readWithoutClaim(storage, rooms.readRoom)(name, fn),
     }),
   )

@@ -164,12 +164,17 @@ export interface OwnerRequest {
 }
 
 /**
- * What the owner did: the write's result, or why not — `owned` (another relay holds the room
- * now), `refused` (unknown op or bad args), `failed` (the write threw; `message` says what).
+ * What the owner did: the write's result, or why not — `admin` (a refusal the caller is answered
+ * with, as AdminError), `owned` (another relay holds the room now), `refused` (unknown op or bad
+ * args), `failed` (the write threw; `message` says what).
  */
 export type OwnerAnswer =
   | { ok: true; value: unknown }
+  | { ok: false; error: 'admin'; status: AdminStatus; field: string; message: string }
   | { ok: false; error: 'owned' | 'refused' | 'failed'; message: string }
+
+type AdminStatus = 400 | 403 | 404 | 409 | 410
+const ADMIN_STATUSES = new Set([400, 403, 404, 409, 410])
 
 const json = (payload: Uint8Array): unknown => {
   if (payload.byteLength > MAX_REQUEST_BYTES) return null
@@ -199,6 +204,14 @@ export function decodeAnswer(payload: Uint8Array): OwnerAnswer | null {
   const v = json(payload) as Record<string, unknown> | null
   if (typeof v !== 'object' || v === null) return null
   if (v.ok === true) return { ok: true, value: v.value }
+  if (v.error === 'admin' && ADMIN_STATUSES.has(v.status as number))
+    return {
+      ok: false,
+      error: 'admin',
+      status: v.status as AdminStatus,
+      field: String(v.field ?? ''),
+      message: String(v.message ?? ''),
+    }
   if (v.error === 'owned' || v.error === 'refused' || v.error === 'failed')
     return { ok: false, error: v.error, message: String(v.message ?? '') }
   return null

@@ -1,36 +1,61 @@
 /**
  * [L8] The relay's own writes across relays on one PostgreSQL database (docs/scale-out.md "What
  * still takes rooms"): an admin change, a member's profile or an accepted invite posted to relay
- * B for the workspace relay A owns is made by A, asked over the relay link; a mute's mirror waits
- * in the inbound queue for the inbox's owner. Neither takes the room from A. An owner that does
- * not answer has the room taken, as before.
+ * B for the workspace relay A owns is made by A, asked over the relay link, and so are the reports
+ * of B's outbox sender, a restore and an epoch; a mute's mirror waits in the inbound queue for the
+ * inbox's owner. None takes the room from A. An owner that does not answer has the room taken,
+ * as before.
  */
-import { listMutes, workspaceRoots } from '@switchboard/core'
+import { deliveryOf, listMutes, readActivityLog, workspaceRoots } from '@switchboard/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startFakeProvider, type FakeProvider } from '../providers/fake-provider.ts'
+import * as tw from '../providers/fixtures/twilio-send.ts'
+import type { ProviderAccount } from '../providers/provider-account.ts'
+import { TWILIO } from '../providers/test-credentials.ts'
 import { createPostgresStorage } from '../storage/postgres.ts'
-import { api, connectProvider, until, type Client } from '../test-helpers.ts'
+import { api, connectProvider, incoming, until, type Client } from '../test-helpers.ts'
 import { createTestDatabase } from '../testing/postgres.ts'
 import { pgRelay, roomRow, stopPgRelays, type PgRelay } from './pg-relays.fixture.ts'
 import { startRelayRegistry, type RelayRegistry } from './relay-registry.ts'
+
+const NUMBER = '+14155550142'
+const CONTACT = '+14155550199'
+const ACCOUNTS: Record<string, ProviderAccount> = {
+  'pn-a': { provider: 'twilio', phoneNumberId: 'pn-a', number: NUMBER, credentials: TWILIO },
+}
+const SID = 'SM00000000000000000000000000000042'
 
 const clients: Client[] = []
 const stops: (() => Promise<void>)[] = []
 let url: string
 let a: PgRelay
 let b: PgRelay
+/** Twilio as B reaches it: every message taken, as `SID`. */
+let twilio: FakeProvider
 /** Alice (owner) signed in on B, where every write of these tests is posted. */
 let ownerOnB: string
 
 beforeAll(async () => {
+  twilio = await startFakeProvider(() => ({
+    status: 201,
+    body: tw.createdMessage(SID, NUMBER, CONTACT, 'On its way'),
+  }))
+  const providerAccounts = { get: (id: string) => ACCOUNTS[id] ?? null }
   url = await createTestDatabase()
-  a = await pgRelay(url, 'a', 5000)
-  b = await pgRelay(url, 'b', 5000)
+  // A's outbox sender never polls in these tests: B's sends each reply, woken by its post.
+  a = await pgRelay(url, 'a', 5000, { providerAccounts, outboxTiming: { pollMs: 3_600_000 } })
+  b = await pgRelay(url, 'b', 5000, {
+    providerAccounts,
+    providerApiBases: { twilio: twilio.url },
+    outboxTiming: { pollMs: 3_600_000 },
+  })
   ownerOnB = await b.server.login('alice@example.com')
 })
 afterAll(async () => {
   for (const c of clients) c.destroy()
   for (const stop of stops) await stop()
   await stopPgRelays()
+  await twilio.close()
 })
 
 /** A socket of `room` on A, which makes A its owner; with the room's row as A claimed it. */
@@ -148,6 +173,75 @@ describe('[L8] the relay’s own writes reach the room’s owner', () => {
       expect(unmuted.status).toBe(200)
       await until(() => listMutes(client.doc).length === 0, 'A’s socket to see the unmute')
       await stillA('inbox:pn-a', row)
+    },
+  )
+
+  it(
+    '[L8][O6] the outbox sender of B reports its send (Sent with the message id, the reply into the inbox) through A, which keeps both rooms; the outbox row is settled after',
+    { timeout: 30_000 },
+    async () => {
+      a.storage.putPhoneNumber({ id: 'pn-a', name: 'Support', number: NUMBER, provider: 'twilio' })
+      await a.server.relay.ingest(incoming('c-out', 'pn-a', { from: CONTACT }))
+      const { client: inbox, row: inboxRow } = await ownedByA('inbox:pn-a')
+      const { client: conversation, row } = await ownedByA('conversation:c-out')
+      await a.storage.whenDurable()
+      await until(
+        () =>
+          b.storage.getConversationPhoneNumber('c-out') === 'pn-a' &&
+          b.storage.getPhoneNumber('pn-a')?.provider === 'twilio',
+        'b to know the conversation and the number',
+      )
+      const res = await api(b.server, '/api/outgoing', {
+        token: ownerOnB,
+        body: { conversationId: 'c-out', phoneNumberId: 'pn-a', body: 'On its way' },
+      })
+      expect(res.status).toBe(202)
+      const { activityId } = (await res.json()) as { activityId: string }
+      await until(
+        () => deliveryOf(conversation.doc, activityId)?.state === 'sent',
+        'A’s socket to see the reply Sent',
+      )
+      expect(deliveryOf(conversation.doc, activityId)?.providerMessageId).toBe(SID)
+      await until(
+        () => readActivityLog(inbox.doc).some((e) => e.id === activityId),
+        'A’s inbox socket to see the reply',
+      )
+      // Settled with the message id, which the provider's later callbacks are matched by.
+      await until(
+        () => b.storage.outgoingByProviderId('twilio', SID)?.activityId === activityId,
+        'the outbox row settled',
+      )
+      await stillA('conversation:c-out', row)
+      await stillA('inbox:pn-a', inboxRow)
+    },
+  )
+
+  it(
+    '[L8][T1] a restore and an epoch posted to B for an inbox A owns are run by A and answered through B; a refusal keeps its status and field',
+    { timeout: 30_000 },
+    async () => {
+      const { row } = await ownedByA('inbox:pn-b')
+      const restored = await api(b.server, '/api/admin/restore', {
+        token: ownerOnB,
+        body: { room: 'inbox:pn-b', at: Date.now() - 60_000 },
+      })
+      expect(restored.status).toBe(200)
+      expect(await restored.json()).toMatchObject({ room: 'inbox:pn-b', by: 'alice' })
+      const refused = await api(b.server, '/api/admin/restore', {
+        token: ownerOnB,
+        body: { room: 'inbox:pn-b', at: 'yesterday-ish' },
+      })
+      expect(refused.status).toBe(400)
+      expect(await refused.json()).toMatchObject({ field: 'at' })
+      await stillA('inbox:pn-b', row)
+
+      const epoch = await api(b.server, '/api/admin/rooms/inbox:pn-b/epoch', {
+        token: ownerOnB,
+        body: {},
+      })
+      expect(epoch.status).toBe(200)
+      expect(await epoch.json()).toMatchObject({ room: 'inbox:pn-b' })
+      await stillA('inbox:pn-b', row)
     },
   )
 

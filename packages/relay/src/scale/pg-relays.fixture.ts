@@ -7,6 +7,7 @@ import type { RouteRoom } from '../relay-options.ts'
 import { createPostgresStorage, type PostgresStorage } from '../storage/postgres.ts'
 import type { Sql } from '../storage/postgres-connect.ts'
 import { startTestRelay, type TestRelay } from '../test-helpers.ts'
+import type { RelayServerOptions } from '../testing/index.ts'
 import { startRelayRegistry, type RelayRegistry } from './relay-registry.ts'
 import { createRoomRouter } from './room-router.ts'
 
@@ -26,11 +27,20 @@ export async function stopPgRelays(): Promise<void> {
   }
 }
 
-/** A relay on the database at `url`, registered (heartbeats) and routing rooms by their owners. */
-export async function pgRelay(url: string, relayId: string, leaseMs: number): Promise<PgRelay> {
+/**
+ * A relay on the database at `url`, registered (heartbeats) and routing rooms by their owners;
+ * `options` are the harness's (providers, outbox timing…).
+ */
+export async function pgRelay(
+  url: string,
+  relayId: string,
+  leaseMs: number,
+  options: Partial<RelayServerOptions> = {},
+): Promise<PgRelay> {
   const storage = await createPostgresStorage({ url, relayId, leaseMs })
   let route: RouteRoom | null = null
   const relay = await startTestRelay({
+    ...options,
     storage,
     relayId,
     routeRoom: (room) => (route ? route(room) : Promise.resolve('self' as const)),
