@@ -175,6 +175,9 @@ export function createOwnerRequests(deps: {
     async answer(from, request) {
       const { op, room, args } = request
       try {
+        // A job writes through this relay's own path, which takes rooms: only for a room it holds.
+        if ((op === 'restore' || op === 'epoch') && routeRoom && (await routeRoom(room)) !== 'self')
+          return { ok: false, error: 'owned', message: 'room moved' }
         if (op === 'restore' && isRecord(args) && typeof args.by === 'string')
           return { ok: true, value: await jobs.restore(room, args.at, args.by) }
         if (op === 'epoch') return { ok: true, value: await jobs.startEpoch(room) }
