@@ -8,13 +8,22 @@
  */
 import { deliveryOf, listMutes, readActivityLog, workspaceRoots } from '@switchboard/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
 import { startFakeProvider, type FakeProvider } from '../providers/fake-provider.ts'
 import * as tw from '../providers/fixtures/twilio-send.ts'
 import type { ProviderAccount } from '../providers/provider-account.ts'
 import { TWILIO } from '../providers/test-credentials.ts'
 import { createPostgresStorage } from '../storage/postgres.ts'
-import { api, connectProvider, incoming, until, type Client } from '../test-helpers.ts'
+import { SECRET, api, connectProvider, incoming, until, type Client } from '../test-helpers.ts'
 import { createTestDatabase } from '../testing/postgres.ts'
+import { deriveLinkKey, LINK_PATH, signLinkHeaders } from './link-auth.ts'
+import {
+  decodeAnswer,
+  decodeLinkFrame,
+  encodeRequest,
+  type OwnerAnswer,
+  type OwnerRequest,
+} from './link-frame.ts'
 import { pgRelay, roomRow, stopPgRelays, type PgRelay } from './pg-relays.fixture.ts'
 import { startRelayRegistry, type RelayRegistry } from './relay-registry.ts'
 
@@ -242,6 +251,45 @@ describe('[L8] the relay’s own writes reach the room’s owner', () => {
       expect(epoch.status).toBe(200)
       expect(await epoch.json()).toMatchObject({ room: 'inbox:pn-b' })
       await stillA('inbox:pn-b', row)
+    },
+  )
+
+  it(
+    '[L8] a request the owner does not know, or whose data fails its checks, is refused and writes nothing',
+    { timeout: 30_000 },
+    async () => {
+      const { client, row } = await ownedByA('workspace')
+      const link = new WebSocket(a.server.url.replace(/^http/, 'ws') + LINK_PATH, {
+        headers: signLinkHeaders(deriveLinkKey(SECRET), 'mallory', Date.now()),
+      })
+      const answers = new Map<number, OwnerAnswer | null>()
+      link.on('message', (data: Buffer) => {
+        const frame = decodeLinkFrame(data)
+        if (frame) answers.set(frame.stream, decodeAnswer(frame.payload))
+      })
+      await new Promise((resolve) => link.once('open', resolve))
+      const forged = { id: 'mallory', email: 'm@example.com', name: 'Mallory' }
+      const requests: OwnerRequest[] = [
+        { room: 'workspace', op: 'eval', args: 'process.exit()' },
+        {
+          room: 'workspace',
+          op: 'workspace',
+          args: [{ op: 'member', member: { ...forged, role: 'god' } }],
+        },
+        {
+          room: 'inbox:pn-a',
+          op: 'workspace',
+          args: [{ op: 'member', member: { ...forged, role: 'owner' } }],
+        },
+        { room: 'workspace', op: 'accepted', args: { id: 'x' } },
+      ]
+      requests.forEach((r, i) => link.send(encodeRequest(i + 1, r)))
+      await until(() => answers.size === requests.length, 'every answer')
+      for (const answer of answers.values())
+        expect(answer).toMatchObject({ ok: false, error: 'refused' })
+      link.close()
+      expect(workspaceRoots.members(client.doc).has('mallory')).toBe(false)
+      expect(await roomRow(a.storage.sql, 'workspace')).toEqual(row)
     },
   )
 
