@@ -153,8 +153,8 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     },
   })
   const handoff = createRoomHandoff({ rooms, connections })
-  // Sockets and webhooks never take a room from a live relay; the workspace's writes go to its
-  // owner over the relay link (scale/owner-requests.ts); the relay's other writes still take it.
+  // Sockets, webhooks and the relay's own writes (asked of the owner, scale/owner-requests.ts)
+  // never take a room from a live relay; `writeRoom` still does, for an owner that is silent.
   const writeRoom = withTakeover(storage, rooms.writeRoom)
   const owner = createOwnerRequests({
     ...options,
