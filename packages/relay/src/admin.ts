@@ -3,12 +3,7 @@
  * Every change is checked against the role rules [S6]–[S11], stored, then written to the
  * workspace document as the relay; sockets that lose what they held are closed first.
  */
-import {
-  grantAccess as grantAccessInDoc,
-  revokeAccess as revokeAccessInDoc,
-  setMember,
-  type Room as RoomName,
-} from '@switchboard/core'
+import type { Room as RoomName } from '@switchboard/core'
 import type * as Y from 'yjs'
 import { hashPassword } from './auth.ts'
 import {
@@ -24,6 +19,7 @@ import { createPhoneNumberAdmin, type PhoneNumberAdmin } from './phone-number-ad
 import type { CredentialVault } from './providers/credential-vault.ts'
 import { createRestorer, RestoreError, type RestoreReport } from './restore.ts'
 import { RELAY_ORIGIN } from './room.ts'
+import { workspaceWriter, type WriteWorkspace } from './workspace-writes.ts'
 import {
   memberRoles,
   type MemberRecord,
@@ -90,6 +86,8 @@ export interface AdminSockets {
 export interface AdminDeps {
   storage: RelayStorage
   writeRoom(name: string, fn: (doc: Y.Doc) => void): Promise<void>
+  /** The workspace's writes (several relays: made by its owner); default through `writeRoom`. */
+  writeWorkspace?: WriteWorkspace
   /** The room's move of old history to the archive under way, which a restore waits for. */
   historyMove(name: string): Promise<void> | undefined
   sockets: AdminSockets
@@ -104,6 +102,7 @@ export interface AdminDeps {
 
 export function createAdmin(deps: AdminDeps): Admin {
   const { storage, writeRoom, now, log, phoneNumberOf } = deps
+  const writeWorkspace = deps.writeWorkspace ?? workspaceWriter(writeRoom)
   const { closeWhere, closeSessions } = deps.sockets
   const restorer = createRestorer({
     storage,
@@ -140,7 +139,7 @@ export function createAdmin(deps: AdminDeps): Admin {
   }
   const putMember = async (member: MemberRecord) => {
     storage.putMember(member)
-    await writeRoom('workspace', (doc) => setMember(doc, workspaceMember(member), RELAY_ORIGIN))
+    await writeWorkspace([{ op: 'member', member: workspaceMember(member) }])
   }
 
   return {
@@ -180,7 +179,7 @@ export function createAdmin(deps: AdminDeps): Admin {
         createdAt: now(),
       }
       storage.putMember(member)
-      await writeRoom('workspace', (doc) => setMember(doc, publicMember(member), RELAY_ORIGIN))
+      await writeWorkspace([{ op: 'member', member: publicMember(member) }])
       return member
     },
     async grant(memberId, phoneNumberId) {
@@ -188,9 +187,7 @@ export function createAdmin(deps: AdminDeps): Admin {
       if (!storage.getPhoneNumber(phoneNumberId))
         throw new AdminError(404, 'phoneNumberId', 'no such phone number')
       storage.grantAccess(memberId, phoneNumberId)
-      await writeRoom('workspace', (doc) =>
-        grantAccessInDoc(doc, memberId, phoneNumberId, RELAY_ORIGIN),
-      )
+      await writeWorkspace([{ op: 'grant', memberId, phoneNumberId }])
     },
     async revoke(memberId, phoneNumberId, actor = null) {
       if (target(memberId).role === 'owner') ownerOnly(actor, "revoke an owner's access")
@@ -201,9 +198,7 @@ export function createAdmin(deps: AdminDeps): Admin {
         CloseCode.Forbidden,
         'access revoked',
       )
-      await writeRoom('workspace', (doc) =>
-        revokeAccessInDoc(doc, memberId, phoneNumberId, RELAY_ORIGIN),
-      )
+      await writeWorkspace([{ op: 'revoke', memberId, phoneNumberId }])
     },
     async restore(room, at, by) {
       const member = storage.getMember(by)
@@ -250,7 +245,7 @@ export function createAdmin(deps: AdminDeps): Admin {
       })
       // Every socket of the member, whichever session opened it: nothing more in or out.
       closeWhere((c) => c.memberId === memberId, CloseCode.SessionEnded, 'member removed')
-      await writeRoom('workspace', (doc) => setMember(doc, workspaceMember(removed), RELAY_ORIGIN))
+      await writeWorkspace([{ op: 'member', member: workspaceMember(removed) }])
       log({ level: 'info', msg: 'member removed', member: memberId, by: actor?.id ?? 'operator' })
       return removed
     },

@@ -12,8 +12,6 @@ import {
   appendActivity,
   ingestActivity,
   setDelivery,
-  setPhoneNumber,
-  workspaceRoots,
   type Activity,
   type Delivery,
   type DeliveryState,
@@ -24,10 +22,18 @@ import type { ProviderAccount } from './providers/provider-account.ts'
 import type { QueuedReports } from './scale/queued-writes.ts'
 import { RELAY_ORIGIN } from './room.ts'
 import type { OutboxRow, RelayStorage } from './storage/relay-storage.ts'
+import { workspaceWriter, type WriteWorkspace } from './workspace-writes.ts'
 
 export interface DeliveriesDeps {
   storage: RelayStorage
   writeRoom(name: string, fn: (doc: Y.Doc) => void): Promise<void>
+  /** The workspace's writes (several relays: made by its owner); default through `writeRoom`. */
+  writeWorkspace?: WriteWorkspace
+  /**
+   * Several relays: a report's writes made by the room's owner (scale/owner-requests.ts), and
+   * answered, so the outbox row is still settled after the document; default through `writeRoom`.
+   */
+  roomWrites?: RoomWrites
   now: () => number
   /** Counts a reply's reported outcome (metrics.ts). */
   onOutcome?: (state: Exclude<DeliveryState, 'sending'>) => void
@@ -68,10 +74,34 @@ export function outgoingActivity(row: OutboxRow): Activity {
   }
 }
 
+/** A report's writes of the conversation and inbox rooms. */
+export interface RoomWrites {
+  /** [D2] True when the delivery changed (forward only). */
+  setDelivery(conversationId: string, activityId: string, delivery: Delivery): Promise<boolean>
+  /** [O6] Appends the reply to its conversation, or ingests it into its inbox. */
+  accepted(room: string, activity: Activity): Promise<void>
+}
+
 export const ACCEPTED_KEY = (activityId: string) => `accepted:${activityId}`
 
 export function createDeliveries(deps: DeliveriesDeps): Deliveries {
   const { storage, writeRoom, now } = deps
+  const writeWorkspace = deps.writeWorkspace ?? workspaceWriter(writeRoom)
+  const roomWrites: RoomWrites = deps.roomWrites ?? {
+    async setDelivery(conversationId, activityId, delivery) {
+      let changed = false
+      await writeRoom(`conversation:${conversationId}`, (doc) => {
+        changed = setDelivery(doc, activityId, delivery, RELAY_ORIGIN)
+      })
+      return changed
+    },
+    accepted: (room, activity) =>
+      writeRoom(room, (doc) =>
+        room.startsWith('inbox:')
+          ? void ingestActivity(doc, activity, RELAY_ORIGIN)
+          : void appendActivity(doc, activity, RELAY_ORIGIN),
+      ),
+  }
 
   /**
    * [D4][O6] The reply enters the inbox — its summary and the activity log the team figures
@@ -80,12 +110,8 @@ export function createDeliveries(deps: DeliveriesDeps): Deliveries {
   async function accepted(row: OutboxRow): Promise<void> {
     if (storage.hasActivity(ACCEPTED_KEY(row.activityId))) return
     const activity = outgoingActivity(row)
-    await writeRoom(`conversation:${row.conversationId}`, (doc) =>
-      appendActivity(doc, activity, RELAY_ORIGIN),
-    )
-    await writeRoom(`inbox:${row.phoneNumberId}`, (doc) =>
-      ingestActivity(doc, activity, RELAY_ORIGIN),
-    )
+    await roomWrites.accepted(`conversation:${row.conversationId}`, activity)
+    await roomWrites.accepted(`inbox:${row.phoneNumberId}`, activity)
     storage.recordActivity(ACCEPTED_KEY(row.activityId))
   }
 
@@ -95,10 +121,8 @@ export function createDeliveries(deps: DeliveriesDeps): Deliveries {
       if (details.reason !== undefined) delivery.reason = details.reason
       if (details.providerMessageId !== undefined)
         delivery.providerMessageId = details.providerMessageId
-      let changed = false
-      await writeRoom(`conversation:${row.conversationId}`, (doc) => {
-        changed = setDelivery(doc, row.activityId, delivery, RELAY_ORIGIN)
-      })
+      const changed = await roomWrites.setDelivery(row.conversationId, row.activityId, delivery)
+      // The row after the document (durable at the room's owner): a crash between looks again [O4].
       if (state !== 'sending' && (changed || row.state === 'in-flight'))
         storage.settleOutgoing(row.activityId, row.attempt, state, details)
       if (state !== 'sending' && changed) deps.onOutcome?.(state)
@@ -113,16 +137,7 @@ export function createDeliveries(deps: DeliveriesDeps): Deliveries {
       return deliveries.report(row, state, reason === undefined ? {} : { reason })
     },
     async credentialsRejected(phoneNumberId, rejected) {
-      await writeRoom('workspace', (doc) => {
-        const pn = workspaceRoots.phoneNumbers(doc).get(phoneNumberId)
-        if (!pn || (pn.providerStatus === 'credentials-rejected') === rejected) return
-        const { providerStatus: _, ...rest } = pn
-        setPhoneNumber(
-          doc,
-          rejected ? { ...rest, providerStatus: 'credentials-rejected' } : rest,
-          RELAY_ORIGIN,
-        )
-      })
+      await writeWorkspace([{ op: 'credentials-rejected', phoneNumberId, rejected }])
     },
   }
   return deliveries

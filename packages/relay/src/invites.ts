@@ -4,12 +4,9 @@
  * hash; whoever opens the link sets a name and password, once, before it expires, and is then a
  * member with exactly that role and those numbers — all of it in one transaction.
  */
-import { grantAccess, revokeAccess, setMember } from '@switchboard/core'
-import type * as Y from 'yjs'
 import { AdminError, EMAIL_RE, type Actor } from './admin.ts'
 import { hashPassword } from './auth.ts'
 import { workspaceMember } from './member-views.ts'
-import { RELAY_ORIGIN } from './room.ts'
 import {
   memberRoles,
   type InviteRecord,
@@ -18,6 +15,7 @@ import {
   type RelayStorage,
 } from './storage/relay-storage.ts'
 import { isConflict } from './storage/storage-error.ts'
+import type { WriteWorkspace } from './workspace-writes.ts'
 
 /** [I2] How long an invite link works. */
 export const INVITE_TTL_MS = 7 * 24 * 60 * 60 * 1000
@@ -60,7 +58,8 @@ export interface Invites {
 
 export interface InvitesDeps {
   storage: RelayStorage
-  writeRoom(name: string, fn: (doc: Y.Doc) => void): Promise<void>
+  /** The workspace's writes (several relays: made by its owner, scale/owner-requests.ts). */
+  writeWorkspace: WriteWorkspace
   now: () => number
   log: (event: Record<string, unknown>) => void
 }
@@ -83,7 +82,7 @@ export async function hashInviteToken(token: string): Promise<string> {
 }
 
 export function createInvites(deps: InvitesDeps): Invites {
-  const { storage, writeRoom, now, log } = deps
+  const { storage, writeWorkspace, now, log } = deps
 
   /** Whether `by` may invite someone with `role` now: an owner or admin, and owners by owners. */
   const mayInvite = (by: MemberRecord | null, role: MemberRole) =>
@@ -215,11 +214,11 @@ export function createInvites(deps: InvitesDeps): Invites {
         .catch((error: unknown) => {
           throw isConflict(error) ? new AdminError(410, 'token', 'invite already used') : error
         })
-      await writeRoom('workspace', (doc) => {
-        setMember(doc, workspaceMember(member), RELAY_ORIGIN)
-        for (const id of dropped) revokeAccess(doc, member.id, id, RELAY_ORIGIN)
-        for (const id of numbers) grantAccess(doc, member.id, id, RELAY_ORIGIN)
-      })
+      await writeWorkspace([
+        { op: 'member', member: workspaceMember(member) },
+        ...dropped.map((id) => ({ op: 'revoke' as const, memberId: member.id, phoneNumberId: id })),
+        ...numbers.map((id) => ({ op: 'grant' as const, memberId: member.id, phoneNumberId: id })),
+      ])
       log({ level: 'info', msg: 'invite accepted', invite: invite.id, member: member.id })
       return member
     },

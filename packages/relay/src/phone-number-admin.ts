@@ -3,20 +3,14 @@
  * through a provider), connect or replace credentials, rename, remove (owner only, archived) and
  * bring back an archived one (the operator). Rules [N1]–[N7] and [K1]–[K8] in core's SPEC.md.
  */
-import {
-  grantAccess as grantAccessInDoc,
-  removePhoneNumber as removePhoneNumberInDoc,
-  setPhoneNumber,
-  workspaceRoots,
-} from '@switchboard/core'
 import { CloseCode } from '@switchboard/protocol'
 import { AdminError } from './admin-error.ts'
 import type { Actor, AdminDeps } from './admin.ts'
 import { ID_RE } from './member-views.ts'
 import { checkConnection, E164_RE, type ProviderCredentials } from './providers/credentials.ts'
 import { shownNumber } from './providers/provider-send.ts'
-import { RELAY_ORIGIN } from './room.ts'
 import type { PhoneNumberRecord } from './storage/relay-storage.ts'
+import { workspaceWriter } from './workspace-writes.ts'
 
 /**
  * A phone number to create; with `provider` and `credentials` it is connected through that
@@ -90,7 +84,8 @@ const checkName = (value: unknown): string => {
 }
 
 export function createPhoneNumberAdmin(deps: AdminDeps): PhoneNumberAdmin {
-  const { storage, writeRoom, now, log, phoneNumberOf, vault } = deps
+  const { storage, now, log, phoneNumberOf, vault } = deps
+  const writeWorkspace = deps.writeWorkspace ?? workspaceWriter(deps.writeRoom)
   const archived = (): Record<string, ArchivedPhoneNumber> =>
     JSON.parse(storage.getMeta(ARCHIVED_KEY) ?? '{}') as Record<string, ArchivedPhoneNumber>
   /** [K4] A connection request checked whole, or a 400 naming its first wrong field. */
@@ -152,7 +147,7 @@ export function createPhoneNumberAdmin(deps: AdminDeps): PhoneNumberAdmin {
       if (connected) storeConnected(pn, connected, actor)
       else storage.putPhoneNumber(pn)
       // [K6] The workspace document shows the number and its provider, never its credentials.
-      await writeRoom('workspace', (doc) => setPhoneNumber(doc, shownNumber(pn), RELAY_ORIGIN))
+      await writeWorkspace([{ op: 'phone-number', phoneNumber: shownNumber(pn) }])
       return pn
     },
     async setCredentials(phoneNumberId, input, actor = null) {
@@ -161,19 +156,17 @@ export function createPhoneNumberAdmin(deps: AdminDeps): PhoneNumberAdmin {
       const changed: PhoneNumberRecord = { ...pn, provider: connected.provider }
       storeConnected(changed, connected, actor)
       // [O5] New credentials clear a rejected-credentials banner until a send is refused again.
-      await writeRoom('workspace', (doc) => setPhoneNumber(doc, shownNumber(changed), RELAY_ORIGIN))
+      await writeWorkspace([{ op: 'phone-number', phoneNumber: shownNumber(changed) }])
       return changed
     },
     async renamePhoneNumber(phoneNumberId, name, actor = null) {
       const pn = existing(phoneNumberId)
       const changed = { ...pn, name: checkName(name) }
       storage.putPhoneNumber(changed)
-      await writeRoom('workspace', (doc) => {
-        // A rename keeps what only the document holds: the provider's status banner [O5].
-        const status = workspaceRoots.phoneNumbers(doc).get(pn.id)?.providerStatus
-        const shown = shownNumber(changed)
-        setPhoneNumber(doc, status ? { ...shown, providerStatus: status } : shown, RELAY_ORIGIN)
-      })
+      // A rename keeps what only the document holds: the provider's status banner [O5].
+      await writeWorkspace([
+        { op: 'phone-number', phoneNumber: shownNumber(changed), keepStatus: true },
+      ])
       log({
         level: 'info',
         msg: 'phone number renamed',
@@ -208,7 +201,7 @@ export function createPhoneNumberAdmin(deps: AdminDeps): PhoneNumberAdmin {
         CloseCode.Forbidden,
         'phone number removed',
       )
-      await writeRoom('workspace', (doc) => removePhoneNumberInDoc(doc, pn.id, RELAY_ORIGIN))
+      await writeWorkspace([{ op: 'remove-phone-number', phoneNumberId: pn.id }])
       log({
         level: 'info',
         msg: 'phone number removed',
@@ -239,10 +232,10 @@ export function createPhoneNumberAdmin(deps: AdminDeps): PhoneNumberAdmin {
         delete rest[pn.id]
         storage.setMeta(ARCHIVED_KEY, JSON.stringify(rest))
       })
-      await writeRoom('workspace', (doc) => {
-        setPhoneNumber(doc, shownNumber(pn), RELAY_ORIGIN)
-        for (const m of members) grantAccessInDoc(doc, m, pn.id, RELAY_ORIGIN)
-      })
+      await writeWorkspace([
+        { op: 'phone-number', phoneNumber: shownNumber(pn) },
+        ...members.map((m) => ({ op: 'grant' as const, memberId: m, phoneNumberId: pn.id })),
+      ])
       log({ level: 'info', msg: 'phone number restored', phoneNumber: pn.id, by: 'operator' })
       return pn
     },

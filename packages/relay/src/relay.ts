@@ -6,12 +6,11 @@
  */
 import type { Activity, IngestResult } from '@switchboard/core'
 import { Hono } from 'hono'
-import { cors } from 'hono/cors'
 import { HTTPException } from 'hono/http-exception'
 import type * as Y from 'yjs'
 import { createAccess } from './access.ts'
 import { AdminError, createAdmin, type Admin } from './admin.ts'
-import { BODY_LIMITS, limitBody } from './body-limits.ts'
+import { useApiMiddleware } from './api-middleware.ts'
 import type { Connection } from './connection.ts'
 import { createConnections } from './connections.ts'
 import { createLinkVerifier, deriveLinkKey, LINK_PATH } from './scale/link-auth.ts'
@@ -24,6 +23,7 @@ import { createAuthenticate, type Vars } from './http.ts'
 import { createDeliveries } from './deliveries.ts'
 import { createIngestion } from './scale/inbound-queue.ts'
 import { readWithoutClaim, withTakeover } from './scale/room-takeover.ts'
+import { createOwnerRequests } from './scale/owner-requests.ts'
 import { createInvites, type Invites } from './invites.ts'
 import { createLastSeen } from './last-seen.ts'
 import { HashSlots, LoginThrottle } from './login-throttle.ts'
@@ -153,12 +153,23 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     },
   })
   const handoff = createRoomHandoff({ rooms, connections })
-  // Sockets and webhooks never take a room from a live relay; the relay's other writes still do.
+  // Sockets, webhooks and the relay's own writes (asked of the owner, scale/owner-requests.ts)
+  // never take a room from a live relay; `writeRoom` still does, for an owner that is silent.
   const writeRoom = withTakeover(storage, rooms.writeRoom)
+  const owner = createOwnerRequests({
+    ...options,
+    writeRoom: rooms.writeRoom,
+    links,
+    // This relay's restore and epoch, for a room it owns (or that another relay asks it to run).
+    jobs: { restore: (...args) => admin.restore(...args), startEpoch: epochs.start },
+  })
+  const { writeWorkspace } = owner
   const rules = createTriageRules({
     storage,
     writeRoom,
     writeOwnRoom: rooms.writeRoom,
+    // Several relays: the mutes' mirror waits in the inbound queue for the inbox's owner.
+    queueMutes: storage.inbound ? (id, mutes) => queued!.mutes(id, mutes) : undefined,
     now,
     log,
     hasPhoneNumber: access.hasPhoneNumber,
@@ -170,7 +181,15 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   const vault = createCredentialVault(options.credentialsKey)
   const providerAccounts = options.providerAccounts ?? createProviderAccounts(storage, vault)
   const onOutcome = metrics.outboxReply
-  const deliveries = createDeliveries({ ...options, writeRoom, onOutcome, queued })
+  const roomWrites = options.routeRoom ? owner : undefined
+  const deliveries = createDeliveries({
+    ...options,
+    writeRoom,
+    writeWorkspace,
+    roomWrites,
+    onOutcome,
+    queued,
+  })
   metrics.oldestUnsentMs = () => {
     const at = storage.oldestUnsent()
     return at === null ? 0 : now() - at
@@ -197,12 +216,13 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     ...options,
     vault,
     writeRoom,
+    writeWorkspace,
     historyMove: epochs.historyMove,
     sockets: connections,
     phoneNumberOf: access.phoneNumberOf,
   })
 
-  const invites = createInvites({ storage, writeRoom, now, log })
+  const invites = createInvites({ storage, writeWorkspace, now, log })
   const lastSeen = createLastSeen(storage, now)
   // One throttle for logins and password changes: both are guesses of a password [A1]–[A3];
   // on PostgreSQL its counts are every relay's.
@@ -227,35 +247,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     log({ level: 'error', msg: 'request failed', path: c.req.path, err: String(err) })
     return c.json({ error: 'internal error' }, 500)
   })
-  const apiCors = cors({
-    origin: (origin) => (options.allowedOrigins.has(origin) ? origin : null),
-    allowHeaders: ['content-type', 'authorization'],
-    maxAge: 600,
-  })
-  // Providers post webhooks server to server: no browser asks for CORS there, and its headers,
-  // set after the route answered, made each answer be built twice.
-  app.use('/api/*', (c, next) =>
-    c.req.path.startsWith('/api/webhooks/') ? next() : apiCors(c, next),
-  )
-  // [A5] Every JSON route's body is bounded before it is read; the webhook has its own limit.
-  const loginBody = limitBody(BODY_LIMITS.login)
-  const jsonBody = limitBody(BODY_LIMITS.json)
-  app.use('/api/*', (c, next) => {
-    if (c.req.path.startsWith('/api/webhooks/')) return next()
-    return (c.req.path === '/api/login' ? loginBody : jsonBody)(c, next)
-  })
-
-  // Every webhook post, by provider and answer class, refusals included.
-  app.use('/api/webhooks/*', async (c, next) => {
-    await next()
-    const segment = c.req.path.split('/')[3] ?? ''
-    const provider = ['twilio', 'telnyx', 'quo'].includes(segment)
-      ? segment
-      : segment === 'activity'
-        ? 'generic'
-        : 'other'
-    metrics.webhook(provider, c.res.status)
-  })
+  useApiMiddleware(app, options.allowedOrigins, metrics)
 
   const shared = { ...options, metrics, authenticate, queued }
   app.route(
@@ -279,7 +271,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     '/api',
     meRoutes({
       ...shared,
-      writeRoom,
+      writeWorkspace,
       loginThrottle,
       hashSlots,
       closeSessions: connections.closeSessions,
@@ -319,10 +311,10 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     '/api/admin',
     adminRoutes({
       ...shared,
-      admin,
+      admin: { ...admin, restore: owner.restore },
       invites,
       online: connections.online,
-      startEpoch: epochs.start,
+      startEpoch: owner.startEpoch,
       readRoom: (name, fn) => readWithoutClaim(storage, rooms.readRoom)(name, fn),
     }),
   )
@@ -348,7 +340,8 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     closing: () => closing || handoff.stopped === 'drain',
   }
   app.route('/sync', syncRoutes({ ...sockets, links }))
-  app.route(LINK_PATH, linkRoutes({ ...sockets, verify: createLinkVerifier(linkKey, now) }))
+  const verify = createLinkVerifier(linkKey, now)
+  app.route(LINK_PATH, linkRoutes({ ...sockets, verify, answer: owner.answer }))
 
   // [O4] Replies a killed relay left half-sent are looked up first, then the due ones are sent.
   outbox.start()

@@ -44,6 +44,11 @@ export interface TriageRulesDeps {
    * relay's own sweep (docs/scale-out.md). Default: `writeRoom`.
    */
   writeOwnRoom?(name: string, fn: (doc: Y.Doc) => void): Promise<void>
+  /**
+   * Several relays: the mirror of a number's mutes is queued for its inbox's owner
+   * (scale/queued-writes.ts) instead of written through `writeRoom`, which would take the room.
+   */
+  queueMutes?: ((phoneNumberId: string, mutes: MuteView[]) => Promise<void>) | undefined
   now(): number
   log(event: Record<string, unknown>): void
   hasPhoneNumber(memberId: string, phoneNumberId: string): boolean
@@ -102,9 +107,11 @@ export function createTriageRules(deps: TriageRulesDeps): TriageRules {
       )
   }
   const mirror = (phoneNumberId: string) =>
-    writeRoom(`inbox:${phoneNumberId}`, (doc) =>
-      writeMutes(doc, mirrorOf(storage.listRules(phoneNumberId)), RELAY_ORIGIN),
-    )
+    deps.queueMutes
+      ? deps.queueMutes(phoneNumberId, mirrorOf(storage.listRules(phoneNumberId)))
+      : writeRoom(`inbox:${phoneNumberId}`, (doc) =>
+          writeMutes(doc, mirrorOf(storage.listRules(phoneNumberId)), RELAY_ORIGIN),
+        )
   const pattern = (input: unknown): string => {
     const checked = checkPattern(input)
     if (!checked.ok) throw new AdminError(400, 'pattern', `pattern ${checked.message}`)

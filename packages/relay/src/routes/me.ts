@@ -2,23 +2,22 @@
  * @module A member's own profile: `PATCH /api/me {name}` and
  * `POST /api/me/password {currentPassword, password}` ([S12]); their sessions are in auth.ts.
  */
-import { setMember } from '@switchboard/core'
 import { Hono, type Context } from 'hono'
-import type * as Y from 'yjs'
 import { AdminError } from '../admin.ts'
 import { hashPassword, verifyPassword } from '../auth.ts'
 import { jsonError, readJson, requireMember, type Authenticate, type Vars } from '../http.ts'
 import { admitAttempt, UNCOUNTED, type HashSlots, type LoginCounts } from '../login-throttle.ts'
 import { publicMember, workspaceMember } from '../member-views.ts'
 import type { Metrics } from '../metrics.ts'
-import { RELAY_ORIGIN } from '../room.ts'
 import type { RelayStorage } from '../storage/relay-storage.ts'
+import type { WriteWorkspace } from '../workspace-writes.ts'
 
 export interface MeDeps {
   storage: RelayStorage
   metrics: Metrics
   authenticate: Authenticate
-  writeRoom(name: string, fn: (doc: Y.Doc) => void): Promise<void>
+  /** The workspace's writes (several relays: made by its owner, scale/owner-requests.ts). */
+  writeWorkspace: WriteWorkspace
   loginThrottle: LoginCounts
   hashSlots: HashSlots
   closeSessions(ids: Iterable<string>, reason: string): void
@@ -29,7 +28,7 @@ export interface MeDeps {
 
 /** Mounted at `/api`. */
 export function meRoutes(deps: MeDeps): Hono<Vars> {
-  const { storage, writeRoom, loginThrottle, hashSlots, closeSessions, now, log } = deps
+  const { storage, writeWorkspace, loginThrottle, hashSlots, closeSessions, now, log } = deps
   const app = new Hono<Vars>()
   const member = requireMember(deps.authenticate, deps.metrics)
 
@@ -42,7 +41,7 @@ export function meRoutes(deps: MeDeps): Hono<Vars> {
     const current = storage.getMember(c.get('member').id)!
     const changed = { ...current, name: trimmed }
     storage.putMember(changed)
-    await writeRoom('workspace', (doc) => setMember(doc, workspaceMember(changed), RELAY_ORIGIN))
+    await writeWorkspace([{ op: 'member', member: workspaceMember(changed) }])
     return c.json({ member: publicMember(changed) })
   })
 

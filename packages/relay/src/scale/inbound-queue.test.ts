@@ -14,8 +14,6 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import type { RouteRoom } from '../relay-options.ts'
-import { createPostgresStorage, type PostgresStorage } from '../storage/postgres.ts'
 import type { Sql } from '../storage/postgres-connect.ts'
 import {
   SECRET,
@@ -24,75 +22,25 @@ import {
   author,
   connectProvider,
   incoming,
-  startTestRelay,
   until,
   type Client,
-  type TestRelay,
 } from '../test-helpers.ts'
 import { spawnRelayProcess, type RelayProcess } from '../testing/index.ts'
 import { createTestDatabase } from '../testing/postgres.ts'
-import { startRelayRegistry, type RelayRegistry } from './relay-registry.ts'
-import { createRoomRouter } from './room-router.ts'
+import { eventually, pgRelay, roomRow, stopPgRelays, type PgRelay } from './pg-relays.fixture.ts'
 
-interface PgRelay {
-  server: TestRelay
-  storage: PostgresStorage
-  registry: RelayRegistry
-}
-
-const running: PgRelay[] = []
 const clients: Client[] = []
 const children: RelayProcess[] = []
 afterAll(async () => {
   for (const c of clients) c.destroy()
   for (const child of children) child.child.kill('SIGKILL')
-  for (const r of running) {
-    await r.registry.stop()
-    await r.server.close()
-  }
+  await stopPgRelays()
 })
-
-/** A relay on the database at `url`, registered (heartbeats) and routing rooms by their owners. */
-async function pgRelay(url: string, relayId: string, leaseMs: number): Promise<PgRelay> {
-  const storage = await createPostgresStorage({ url, relayId, leaseMs })
-  let route: RouteRoom | null = null
-  const relay = await startTestRelay({
-    storage,
-    relayId,
-    routeRoom: (room) => (route ? route(room) : Promise.resolve('self' as const)),
-  })
-  const registry = await startRelayRegistry(storage.sql, {
-    relayId,
-    internalUrl: relay.url,
-    leaseMs,
-    heartbeatMs: Math.floor(leaseMs / 4),
-  })
-  route = createRoomRouter(storage.sql, relayId, leaseMs)
-  await storage.whenDurable()
-  const r = { server: relay, storage, registry }
-  running.push(r)
-  return r
-}
-
-async function roomRow(sql: Sql, room: string) {
-  const [row] = await sql<{ owner: string; fence: string }[]>`
-    select owner, fence from room where room = ${room}`
-  return row ?? null
-}
 
 async function pendingRows(sql: Sql, eventId: string): Promise<number> {
   const [row] = await sql<{ n: number }[]>`
     select count(*)::int as n from inbound where event_id = ${eventId} and done_at is null`
   return row!.n
-}
-
-/** Waits for a condition the database answers. */
-async function eventually(check: () => Promise<boolean>, what: string, limitMs = 10_000) {
-  const started = Date.now()
-  while (!(await check())) {
-    if (Date.now() - started > limitMs) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
 }
 
 interface Accepted {

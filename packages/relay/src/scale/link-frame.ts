@@ -15,6 +15,13 @@ export const LinkKind = {
    * `[u32 n][n × u32 stream id][message]`.
    */
   Fanout: 4,
+  /**
+   * Edge → owner: run one of the relay's own writes on a room the owner holds
+   * (scale/owner-requests.ts); stream id = the request's id, payload the JSON `OwnerRequest`.
+   */
+  Request: 5,
+  /** Owner → edge: the request of that id was answered; payload the JSON `OwnerAnswer`. */
+  Answer: 6,
 } as const
 export type LinkKind = (typeof LinkKind)[keyof typeof LinkKind]
 
@@ -144,4 +151,68 @@ export function decodeOpen(payload: Uint8Array): StreamOpen | null {
   }
   if (typeof v.device === 'string') open.device = v.device
   return open
+}
+
+/** Bytes of a Request or Answer frame's JSON at most (workspace writes, a restore's report). */
+export const MAX_REQUEST_BYTES = 1024 * 1024
+
+/** A write the owner of `room` is asked to make: `op` names it, `args` its data. */
+export interface OwnerRequest {
+  room: string
+  op: string
+  args: unknown
+}
+
+/**
+ * What the owner did: the write's result, or why not — `admin` (a refusal the caller is answered
+ * with, as AdminError), `owned` (another relay holds the room now), `refused` (unknown op or bad
+ * args), `failed` (the write threw; `message` says what).
+ */
+export type OwnerAnswer =
+  | { ok: true; value: unknown }
+  | { ok: false; error: 'admin'; status: AdminStatus; field: string; message: string }
+  | { ok: false; error: 'owned' | 'refused' | 'failed'; message: string }
+
+type AdminStatus = 400 | 403 | 404 | 409 | 410
+const ADMIN_STATUSES = new Set([400, 403, 404, 409, 410])
+
+const json = (payload: Uint8Array): unknown => {
+  if (payload.byteLength > MAX_REQUEST_BYTES) return null
+  try {
+    return JSON.parse(Buffer.from(payload).toString())
+  } catch {
+    return null
+  }
+}
+
+export const encodeRequest = (id: number, request: OwnerRequest): Uint8Array<ArrayBuffer> =>
+  encodeLinkFrame(LinkKind.Request, id, Buffer.from(JSON.stringify(request)))
+
+export const encodeAnswer = (id: number, answer: OwnerAnswer): Uint8Array<ArrayBuffer> =>
+  encodeLinkFrame(LinkKind.Answer, id, Buffer.from(JSON.stringify(answer)))
+
+/** A Request frame's fields, checked; null when anything is missing or of the wrong type. */
+export function decodeRequest(payload: Uint8Array): OwnerRequest | null {
+  const v = json(payload) as Record<string, unknown> | null
+  if (typeof v !== 'object' || v === null) return null
+  if (typeof v.room !== 'string' || typeof v.op !== 'string') return null
+  return { room: v.room, op: v.op, args: v.args }
+}
+
+/** An Answer frame's fields; null when it is not one. */
+export function decodeAnswer(payload: Uint8Array): OwnerAnswer | null {
+  const v = json(payload) as Record<string, unknown> | null
+  if (typeof v !== 'object' || v === null) return null
+  if (v.ok === true) return { ok: true, value: v.value }
+  if (v.error === 'admin' && ADMIN_STATUSES.has(v.status as number))
+    return {
+      ok: false,
+      error: 'admin',
+      status: v.status as AdminStatus,
+      field: String(v.field ?? ''),
+      message: String(v.message ?? ''),
+    }
+  if (v.error === 'owned' || v.error === 'refused' || v.error === 'failed')
+    return { ok: false, error: v.error, message: String(v.message ?? '') }
+  return null
 }

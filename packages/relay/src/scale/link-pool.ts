@@ -9,12 +9,16 @@ import type { SharedFrame } from '../room.ts'
 import { LINK_PATH, signLinkHeaders } from './link-auth.ts'
 import {
   LinkKind,
+  decodeAnswer,
   decodeClose,
   decodeFanout,
   decodeLinkFrame,
   encodeClose,
   encodeLinkFrame,
   encodeOpen,
+  encodeRequest,
+  type OwnerAnswer,
+  type OwnerRequest,
   type StreamOpen,
 } from './link-frame.ts'
 
@@ -44,6 +48,11 @@ export interface LinkStream {
 
 export interface LinkPool {
   open(target: LinkTarget, open: StreamOpen, events: StreamEvents): LinkStream
+  /**
+   * Asks the owner to make a write (scale/owner-requests.ts) on the link its streams use; null
+   * when no answer came: the link was lost, could not take the request, or `timeoutMs` passed.
+   */
+  request(target: LinkTarget, request: OwnerRequest, timeoutMs: number): Promise<OwnerAnswer | null>
   /** Links open or opening. */
   readonly size: number
   /** Closes every link (their streams end with 1001). */
@@ -67,6 +76,8 @@ export const LINK_LOST = { code: CloseCode.Reloading, reason: 'relay link lost: 
 interface Link {
   ws: WebSocket
   streams: Map<number, StreamEvents>
+  /** Requests waiting for their answer, by id (ids shared with the streams'). */
+  requests: Map<number, (answer: OwnerAnswer | null) => void>
   nextId: number
   pending: Uint8Array[]
   pendingBytes: number
@@ -128,6 +139,7 @@ export function createLinkPool(options: LinkPoolOptions): LinkPool {
     const link: Link = {
       ws,
       streams: new Map(),
+      requests: new Map(),
       nextId: 1,
       pending: [],
       pendingBytes: 0,
@@ -147,6 +159,12 @@ export function createLinkPool(options: LinkPoolOptions): LinkPool {
         const fanout = decodeFanout(frame.payload)
         const once: SharedFrame = {}
         if (fanout) for (const s of fanout.streams) link.streams.get(s)?.data(fanout.message, once)
+        return
+      }
+      if (frame.kind === LinkKind.Answer) {
+        const answered = link.requests.get(frame.stream)
+        link.requests.delete(frame.stream)
+        answered?.(decodeAnswer(frame.payload))
         return
       }
       const events = link.streams.get(frame.stream)
@@ -171,6 +189,9 @@ export function createLinkPool(options: LinkPoolOptions): LinkPool {
     link.streams.clear()
     link.pending = []
     for (const events of streams) events.ended(LINK_LOST.code, LINK_LOST.reason)
+    const requests = [...link.requests.values()]
+    link.requests.clear()
+    for (const answered of requests) answered(null)
   }
 
   const heartbeat = setInterval(() => {
@@ -186,18 +207,41 @@ export function createLinkPool(options: LinkPoolOptions): LinkPool {
   }, options.heartbeatMs ?? 5000)
   heartbeat.unref()
 
+  function linkTo(target: LinkTarget): Link {
+    const id = `${target.relayId} ${target.url}`
+    let link = links.get(id)
+    // A link closing has not told its streams yet: new ones go to a new link.
+    if (!link || link.ws.readyState > WebSocket.OPEN) {
+      link = connect(id, target)
+      links.set(id, link)
+    }
+    return link
+  }
+
   return {
     get size() {
       return links.size
     },
+    request(target, request, timeoutMs) {
+      const link = linkTo(target)
+      const id = link.nextId++
+      return new Promise<OwnerAnswer | null>((resolve) => {
+        const timer = setTimeout(() => {
+          link.requests.delete(id)
+          resolve(null)
+        }, timeoutMs)
+        const answered = (answer: OwnerAnswer | null) => {
+          clearTimeout(timer)
+          resolve(answer)
+        }
+        link.requests.set(id, answered)
+        if (write(link, encodeRequest(id, request))) return
+        link.requests.delete(id)
+        answered(null)
+      })
+    },
     open(target, open, events) {
-      const id = `${target.relayId} ${target.url}`
-      let link = links.get(id)
-      // A link closing has not told its streams yet: new ones go to a new link.
-      if (!link || link.ws.readyState > WebSocket.OPEN) {
-        link = connect(id, target)
-        links.set(id, link)
-      }
+      const link = linkTo(target)
       const stream = link.nextId++
       link.streams.set(stream, events)
       write(link, encodeOpen(stream, open))

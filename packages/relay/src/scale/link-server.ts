@@ -19,7 +19,11 @@ import {
   LinkKind,
   decodeLinkFrame,
   decodeOpen,
+  decodeRequest,
+  encodeAnswer,
   encodeClose,
+  type OwnerAnswer,
+  type OwnerRequest,
   type StreamOpen,
 } from './link-frame.ts'
 import { LinkOut, StreamSocket } from './link-out.ts'
@@ -33,6 +37,8 @@ export interface LinkServerDeps extends RoomSocketDeps {
   connection: ConnectionDeps
   /** True once the relay is shutting down: upgrades get 503. */
   closing(): boolean
+  /** Makes a write another relay asks of this one, the room's owner (scale/owner-requests.ts). */
+  answer?(from: string, request: OwnerRequest): Promise<OwnerAnswer>
 }
 
 /** Mounted at `/internal/link`. */
@@ -81,7 +87,10 @@ export function linkRoutes(deps: LinkServerDeps): Hono {
     const streams = new Map<number, Connection>()
     const forget = (id: number) => streams.delete(id)
     let out: LinkOut | null = null
+    /** The link closed: an answer made after it has nowhere to go. */
+    let closed = false
     const ended = () => {
+      closed = true
       const open = [...streams.values()]
       streams.clear()
       for (const conn of open) socketEnded(deps, conn)
@@ -127,6 +136,20 @@ export function linkRoutes(deps: LinkServerDeps): Hono {
             const socket = new StreamSocket(out, stream, forget)
             streams.set(stream, conn)
             startConnection(deps, conn, socket, socket, socket, open!.exp)
+            return
+          }
+          case LinkKind.Request: {
+            const request = decodeRequest(payload)
+            const reply = (answer: OwnerAnswer) => {
+              if (!closed) (out ??= new LinkOut(link)).write(encodeAnswer(stream, answer))
+            }
+            if (!request || !deps.answer)
+              return reply({ ok: false, error: 'refused', message: 'relay link: bad request' })
+            void deps
+              .answer(from, request)
+              .then(reply, (err: unknown) =>
+                reply({ ok: false, error: 'failed', message: String(err) }),
+              )
             return
           }
           default:

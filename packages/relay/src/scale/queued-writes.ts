@@ -12,10 +12,12 @@ import {
   ingestActivity,
   setCallDetails,
   setDelivery,
+  writeMutes,
   type Activity,
   type CallDetailsPatch,
   type Delivery,
   type DeliveryState,
+  type MuteView,
 } from '@switchboard/core'
 import { createHash } from 'node:crypto'
 import type * as Y from 'yjs'
@@ -32,6 +34,7 @@ export type QueuedWrite =
   | { op: 'delivery'; activityId: string; delivery: Delivery; settle: boolean }
   | { op: 'accepted'; activity: Activity }
   | { op: 'call-details'; activityId: string; patch: CallDetailsPatch; at: number }
+  | { op: 'mutes'; mutes: MuteView[] }
 
 /** True for a row of a queued write; an activity id never holds a colon (checkActivity). */
 export const isQueuedWrite = (eventId: string): boolean => eventId.includes(':')
@@ -70,6 +73,7 @@ export function createQueuedWriteApplier(deps: {
         }
         if (write.op === 'sending' && write.activity && !checkActivity(write.activity).ok)
           return null
+        if (write.op === 'mutes') return checkMutes(write.mutes) ? write : null
         if (write.op === 'delivery' || write.op === 'call-details' || write.op === 'sending')
           return typeof write.activityId === 'string' ? write : null
         return null
@@ -78,6 +82,11 @@ export function createQueuedWriteApplier(deps: {
       }
     },
     apply(doc, room, write) {
+      if (write.op === 'mutes') {
+        if (!room.startsWith('inbox:')) return { changed: false }
+        writeMutes(doc, write.mutes, RELAY_ORIGIN)
+        return { changed: true }
+      }
       if (write.op === 'accepted') {
         const changed = room.startsWith('inbox:')
           ? ingestActivity(doc, write.activity, RELAY_ORIGIN).created
@@ -113,6 +122,17 @@ export function createQueuedWriteApplier(deps: {
   }
 }
 
+/** A mirror of mutes as a row holds it: each mute's fields of the right type. */
+const checkMutes = (mutes: unknown): mutes is MuteView[] =>
+  Array.isArray(mutes) &&
+  mutes.every(
+    (m: Partial<MuteView> | null) =>
+      typeof m?.id === 'string' &&
+      typeof m.pattern === 'string' &&
+      typeof m.by === 'string' &&
+      typeof m.at === 'number',
+  )
+
 /** What putting writes in answers: the ids that were new, and what applying them here changed. */
 export interface PutResult {
   fresh: Set<string>
@@ -131,6 +151,11 @@ export interface QueuedReports {
     activityId: string,
     patch: CallDetailsPatch,
   ): Promise<{ duplicate: boolean; queued?: true }>
+  /**
+   * [F6] The number's mutes mirrored into its inbox by the inbox's owner; applied here first
+   * when this relay owns the room or may claim it. Each mirror is a row of its own.
+   */
+  mutes(phoneNumberId: string, mutes: MuteView[]): Promise<void>
 }
 
 export function createQueuedReports(deps: {
@@ -190,6 +215,11 @@ export function createQueuedReports(deps: {
       if (!fresh.has(eventId)) return { duplicate: true }
       const applied = changed.get(eventId)
       return applied === undefined ? { duplicate: false, queued: true } : { duplicate: !applied }
+    },
+    async mutes(phoneNumberId, mutes) {
+      const eventId = `mutes:${phoneNumberId}:${crypto.randomUUID()}`
+      const write: QueuedWrite = { op: 'mutes', mutes }
+      await put([item('relay', eventId, [`inbox:${phoneNumberId}`], write)])
     },
   }
 }

@@ -1,10 +1,10 @@
 /**
- * @module The relay's own writes that are not sent to a room's owner yet (admin changes, invites,
- * the outbox sender's reports, restores; docs/scale-out.md "What still takes rooms"; providers'
- * reports are queued instead, scale/queued-writes.ts): on a store shared by several relays, a
- * room a live relay owns is taken from it for them, as every load did before claims became
- * conditional. The owner's next append is then refused by the fence (nothing lost or written
- * twice) and its sockets move here. Its reads read the room as stored instead, never taking it.
+ * @module The relay's own writes that are not sent to a room's owner (docs/scale-out.md "What
+ * still takes rooms": a reply's text, a call's notes; and the writes of scale/owner-requests.ts
+ * when the owner does not answer): on a store shared by several relays, a room a live relay owns
+ * is taken from it for them, as every load did before claims became conditional. The owner's
+ * next append is then refused by the fence (nothing lost or written twice) and its sockets move
+ * here. Its reads read the room as stored instead, never taking it.
  */
 import type * as Y from 'yjs'
 import type { RelayStorage } from '../storage/relay-storage.ts'
