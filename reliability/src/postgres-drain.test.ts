@@ -16,7 +16,7 @@
 import { createPrng } from '@switchboard/core/testing'
 import { startTestPostgres, type TestPostgres } from '@switchboard/relay/testing'
 import { afterAll, describe, expect, it } from 'vitest'
-import { recordFigures, scale, SOAK, sleep } from './support/figures.ts'
+import { percentile, recordFigures, scale, SOAK, sleep } from './support/figures.ts'
 import { readBack, seedConversations, startPgRelay, startWriters } from './support/pg-relays.ts'
 import type { RelayProcess } from './support/relay.ts'
 
@@ -55,6 +55,8 @@ describe('[§4] a relay drained under load (issue 25 T5)', () => {
     )
 
     const gapsMs: number[] = []
+    const phases: Record<'lastAckToTerm' | 'termToClose' | 'closeToOpen' | 'openToAck', number>[] =
+      []
     let owner: 'a' | 'b' = 'a'
     for (let drain = 0; drain < DRAINS; drain++) {
       await sleep(prng.range(1000, 2000))
@@ -80,10 +82,24 @@ describe('[§4] a relay drained under load (issue 25 T5)', () => {
         let gap = 0
         for (let i = from; i < to; i++) gap = Math.max(gap, t[i + 1]! - t[i]!)
         gapsMs.push(gap)
+        // Where the gap went: the drain up to the socket's close, the client's reconnection to
+        // the other relay, and that relay's first acknowledgement (it claims and loads the room).
+        const close = w.closes.find((c) => c.at >= termAt)
+        const open = close && w.opens.find((o) => o.at >= close.at && o.port === port.slice(1))
+        const ack = open && t.find((x) => x >= open.at)
+        if (close && open && ack !== undefined)
+          phases.push({
+            lastAckToTerm: termAt - (t[from] ?? termAt),
+            termToClose: close.at - termAt,
+            closeToOpen: open.at - close.at,
+            openToAck: ack - open.at,
+          })
       }
       if (drain + 1 < DRAINS) {
-        // The drained relay comes back (same id): the next drain moves the writers to it.
-        relays[owner] = await startPgRelay(url, owner, { seed: false, ...LEASE })
+        // The drained relay comes back (same id, same port: the writers' list names it there):
+        // the next drain moves the writers to it.
+        const samePort = drained.port
+        relays[owner] = await startPgRelay(url, owner, { seed: false, port: samePort, ...LEASE })
         processes.push(relays[owner])
       }
       owner = other
@@ -103,6 +119,12 @@ describe('[§4] a relay drained under load (issue 25 T5)', () => {
       marksStoredTwice: doubled,
       longestAckGapMs: Math.max(...gapsMs),
       ackGapsMs: gapsMs,
+      phasesMs: Object.fromEntries(
+        (['lastAckToTerm', 'termToClose', 'closeToOpen', 'openToAck'] as const).map((k) => {
+          const v = phases.map((p) => p[k])
+          return [k, { min: Math.min(...v), p50: percentile(v, 50), max: Math.max(...v) }]
+        }),
+      ),
     })
     expect(acked.length).toBeGreaterThan(DRAINS * WRITERS)
     expect(lost).toBe(0)

@@ -23,6 +23,20 @@ async function liveRelays(storage: PostgresStorage): Promise<string[]> {
   return rows.map((r) => r.id)
 }
 
+/**
+ * Webhooks a relay took in that no room holds yet (scale/inbound-queue.ts): a SQLite store has no
+ * queue to carry them, so a copy made now would drop accepted deliveries.
+ */
+async function pendingInbound(
+  storage: PostgresStorage,
+): Promise<{ rows: number; rooms: string[] }> {
+  const [table] = await storage.sql`select to_regclass('inbound') is not null as present`
+  if (!table?.present) return { rows: 0, rooms: [] }
+  const rows = await storage.sql<{ room: string; n: number }[]>`
+    select room, count(*)::int as n from inbound where done_at is null group by room order by room`
+  return { rows: rows.reduce((sum, r) => sum + r.n, 0), rooms: rows.map((r) => r.room) }
+}
+
 export async function runMigrate(
   args: MigrateArgs,
   dataDir: string,
@@ -46,6 +60,20 @@ export async function runMigrate(
     if (live.length > 0) {
       print(`error: relays are serving this database (${live.join(', ')}): stop them first`)
       return 2
+    }
+    if (args.from !== undefined) {
+      const pending = await pendingInbound(postgres)
+      if (pending.rows > 0) {
+        const shown = pending.rooms.slice(0, 5).join(', ')
+        const more = pending.rooms.length > 5 ? `, … ${pending.rooms.length - 5} more` : ''
+        print(
+          `error: ${pending.rows} accepted webhook rows wait in the inbound queue, not applied to ` +
+            `their rooms yet (${shown}${more}); a SQLite store has no queue to carry them. Start ` +
+            'one relay on this database (it applies them within a second), stop it once ' +
+            '`select count(*) from inbound where done_at is null` answers 0, then migrate again',
+        )
+        return 2
+      }
     }
     const [source, target]: [CopyableStorage, CopyableStorage] =
       args.to !== undefined ? [sqlite, postgres] : [postgres, sqlite]

@@ -6,7 +6,6 @@
  */
 import type { Activity, IngestResult } from '@switchboard/core'
 import { Hono } from 'hono'
-import { HTTPException } from 'hono/http-exception'
 import type * as Y from 'yjs'
 import { createAccess } from './access.ts'
 import { AdminError, createAdmin, type Admin } from './admin.ts'
@@ -21,6 +20,7 @@ import { linkRoutes } from './scale/link-server.ts'
 import { createEpochs, type EpochReport } from './epochs.ts'
 import { createAuthenticate, type Vars } from './http.ts'
 import { createDeliveries } from './deliveries.ts'
+import { answerError } from './error-answers.ts'
 import { createIngestion } from './scale/inbound-queue.ts'
 import { readWithoutClaim, withTakeover } from './scale/room-takeover.ts'
 import { createOwnerRequests } from './scale/owner-requests.ts'
@@ -240,13 +240,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     '*',
     securityHeaders(() => options.scriptHashes, options.relayUrls, options.readHeader),
   )
-  app.onError((err, c) => {
-    if (err instanceof HTTPException) return err.getResponse()
-    if (err instanceof AdminError)
-      return c.json({ error: err.message, field: err.field }, err.status)
-    log({ level: 'error', msg: 'request failed', path: c.req.path, err: String(err) })
-    return c.json({ error: 'internal error' }, 500)
-  })
+  app.onError(answerError(log))
   useApiMiddleware(app, options.allowedOrigins, metrics)
 
   const shared = { ...options, metrics, authenticate, queued }

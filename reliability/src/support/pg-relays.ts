@@ -26,11 +26,14 @@ const WORKSPACE = JSON.stringify({
   members: [['alice', 'owner', [ROOM_NUMBER]]],
 })
 
-/** Relay `id` on the database; `seed` seeds the members (the first relay only). */
+/**
+ * Relay `id` on the database; `seed` seeds the members (the first relay only); `port` restarts a
+ * relay where the writers' URL lists it (default: any free port).
+ */
 export async function startPgRelay(
   url: string,
   id: string,
-  options: { seed: boolean; leaseMs: number; heartbeatMs: number },
+  options: { seed: boolean; leaseMs: number; heartbeatMs: number; port?: number },
 ): Promise<RelayProcess> {
   const relay = await spawnRelay(
     {
@@ -41,7 +44,7 @@ export async function startPgRelay(
       LEASE_MS: String(options.leaseMs),
       HEARTBEAT_MS: String(options.heartbeatMs),
       DATA_DIR: tempDir(`pg-${id}`),
-      PORT: '0',
+      PORT: String(options.port ?? 0),
       ...(options.seed ? { WORKSPACE } : {}),
     },
     join(FIXTURES, 'postgres-relay.ts'),
@@ -86,6 +89,8 @@ export interface Writer {
   ackTimes: number[]
   /** When each of its sockets closed (ms), with the code. */
   closes: { at: number; code: number }[]
+  /** When each of its sockets opened (ms), and on which relay (the URL's port). */
+  opens: { at: number; port: string }[]
 }
 
 export interface Writers {
@@ -110,7 +115,15 @@ export async function startWriters(
   for (let w = 0; w < n; w++) {
     const session = await login(urls[0]!, 'alice@example.com')
     const device = `${prefix}-${w}`
-    const writer: Writer = { sb: null!, device, marks: [], acked: 0, ackTimes: [], closes: [] }
+    const writer: Writer = {
+      sb: null!,
+      device,
+      marks: [],
+      acked: 0,
+      ackTimes: [],
+      closes: [],
+      opens: [],
+    }
     writer.sb = createSwitchboard({
       urls,
       token: session.token,
@@ -164,6 +177,8 @@ function recordingCloses(writer: Writer): unknown {
     constructor(url: string | URL, protocols?: string | string[]) {
       super(url, protocols)
       this.on('close', (code: number) => writer.closes.push({ at: Date.now(), code }))
+      const port = new URL(String(url)).port
+      this.on('open', () => writer.opens.push({ at: Date.now(), port }))
     }
   }
 }

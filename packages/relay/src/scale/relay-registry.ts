@@ -27,8 +27,10 @@ export interface RelayRegistryOptions {
   onLost?: () => void
   /** Renewal works again after a loss; rooms must be claimed again (a new fence). */
   onRegained?: () => void
-  /** A renewal failed (the error), for the log. */
+  /** A renewal failed or was not answered in time (the error), for the log. */
   onError?: (error: unknown) => void
+  /** A renewal was answered in time (the lease runs from when it was sent). */
+  onRenewed?: () => void
 }
 
 export interface RelayRegistry {
@@ -66,19 +68,58 @@ export async function startRelayRegistry(
   let stopped = false
   let cache: { at: number; relays: RelayRecord[] } | null = null
 
-  const renew = async () => {
-    const sentAt = performance.now()
-    try {
-      const rows = await sql`update relays set heartbeat = now() where id = ${relayId} returning id`
-      if (rows.length === 0) throw new Error(`relay ${relayId} is no longer registered`)
-      renewedAt = sentAt
-      if (!serving && !stopped) {
-        serving = true
-        options.onRegained?.()
-      }
-    } catch (error) {
-      options.onError?.(error)
+  /**
+   * Each renewal's own deadline, well inside the lease: one answered later proves nothing (its
+   * lease began when it was sent), and the next may find PostgreSQL back, so a relay stops
+   * serving in time and serves again as soon as PostgreSQL answers, not when a connection
+   * attempt gives up (postgres.js waits 30 s).
+   */
+  const attemptMs = Math.floor(leaseMs / 2)
+  /** Renewals sent and not answered: at most two, so an outage never piles statements up. */
+  let unanswered = 0
+  /** The attempt still within its deadline (the next waits for it), or 0. */
+  let current = 0
+  let attempts = 0
+  let renewing: Promise<void> = Promise.resolve()
+
+  const renewed = (sentAt: number) => {
+    renewedAt = Math.max(renewedAt, sentAt)
+    options.onRenewed?.()
+    if (!serving && !stopped) {
+      serving = true
+      options.onRegained?.()
     }
+  }
+  const renew = () => {
+    if (stopped || current !== 0 || unanswered >= 2) return
+    const id = (current = ++attempts)
+    unanswered++
+    const sentAt = performance.now()
+    const deadline = setTimeout(() => {
+      if (current === id) current = 0
+      options.onError?.(new Error(`heartbeat renewal not answered within ${attemptMs} ms`))
+    }, attemptMs)
+    deadline.unref()
+    // A relay that stopped (heartbeat at the epoch) is never revived by a renewal landing late.
+    renewing = sql`update relays set heartbeat = now()
+      where id = ${relayId} and heartbeat > 'epoch' returning id`.then(
+      (rows) => {
+        clearTimeout(deadline)
+        unanswered--
+        if (current === id) current = 0
+        if (stopped) return
+        if (rows.length === 0) options.onError?.(new Error(`relay ${relayId} is not registered`))
+        else if (performance.now() - sentAt <= attemptMs) renewed(sentAt)
+        // Answered late: PostgreSQL answers again, and a renewal sent now proves a lease.
+        else renew()
+      },
+      (error: unknown) => {
+        clearTimeout(deadline)
+        unanswered--
+        if (current === id) current = 0
+        options.onError?.(error)
+      },
+    )
   }
   // Gives up one heartbeat before the lease ends: the others may take over only after it ends.
   const watch = () => {
@@ -87,15 +128,9 @@ export async function startRelayRegistry(
       options.onLost?.()
     }
   }
-  let renewing: Promise<void> = Promise.resolve()
-  let inFlight = false
   const timer = setInterval(() => {
     watch()
-    // One renewal at a time: while PostgreSQL is away the ticks would otherwise queue hundreds
-    // of attempts, each waiting its turn after it comes back.
-    if (inFlight) return
-    inFlight = true
-    renewing = renew().finally(() => (inFlight = false))
+    renew()
   }, heartbeatMs)
   const watchdog = setInterval(watch, Math.max(10, Math.floor(heartbeatMs / 4)))
   timer.unref()
@@ -140,7 +175,8 @@ export async function startRelayRegistry(
       stopped = true
       clearInterval(timer)
       clearInterval(watchdog)
-      await renewing
+      // Bounded: a renewal PostgreSQL never answers must not hold the shutdown.
+      await Promise.race([renewing, new Promise((r) => setTimeout(r, attemptMs).unref())])
       await sql`update relays set heartbeat = 'epoch' where id = ${relayId}`.catch(() => {})
     },
   }

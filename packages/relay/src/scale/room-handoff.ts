@@ -16,6 +16,17 @@ import { StreamSocket } from './link-out.ts'
 
 export type StopReason = 'lease' | 'drain'
 
+/** A room load or write refused because this relay is not serving rooms now (it passes). */
+export class NotServingError extends Error {
+  /** Why, in a few words: the lease lost, or the relay shutting down. */
+  readonly reason: string
+  constructor(message: string, reason: string) {
+    super(message)
+    this.name = 'NotServingError'
+    this.reason = reason
+  }
+}
+
 export interface RoomHandoff {
   /** Why no room is served now, or null while serving. */
   readonly stopped: StopReason | null
@@ -74,13 +85,14 @@ export function createRoomHandoff(deps: RoomHandoffDeps): RoomHandoff {
           ? { code: CloseCode.Reloading, reason: MOVING }
           : { code: CloseCode.GoingAway, reason: WHY[stopped] },
     assertServing(room) {
-      if (stopped !== null) throw new Error(`room ${room} not loaded: ${WHY[stopped]}`)
+      if (stopped !== null)
+        throw new NotServingError(`room ${room} not loaded: ${WHY[stopped]}`, WHY[stopped])
     },
     loseLease() {
       if (stopped !== null) return
       stopped = 'lease'
       closeServed('lease')
-      const lost = new Error(WHY.lease)
+      const lost = new NotServingError(WHY.lease, WHY.lease)
       // A room with nothing in flight is simply dropped; one still storing (or being rebuilt
       // into an epoch) fails, so its batches settle before it is read again.
       for (const room of rooms.all())

@@ -8,7 +8,13 @@ import type { RouteRoom } from '../relay-options.ts'
 import type { Sql } from '../storage/postgres-connect.ts'
 
 export function createRoomRouter(sql: Sql, relayId: string, leaseMs: number): RouteRoom {
-  return async (room) => {
+  /**
+   * Look-ups under way, by room: a socket arriving meanwhile shares the answer. A drain moves every
+   * client at once (ten writers are thirty sockets for a few rooms), and one query each filled
+   * the pool ahead of the queries that load the rooms they wait for.
+   */
+  const asking = new Map<string, ReturnType<RouteRoom>>()
+  const lookUp: RouteRoom = async (room) => {
     const [row] = await sql<{ owner: string | null; url: string | null; alive: boolean | null }[]>`
       select r.owner, rel.url, rel.heartbeat > now() - ${leaseMs}::integer * interval '1 millisecond' as alive
       from room r left join relays rel on rel.id = r.owner
@@ -16,5 +22,12 @@ export function createRoomRouter(sql: Sql, relayId: string, leaseMs: number): Ro
     if (row && row.owner !== null && row.owner !== relayId && row.alive && row.url)
       return { relayId: row.owner, url: row.url }
     return 'self'
+  }
+  return (room) => {
+    const pending = asking.get(room)
+    if (pending) return pending
+    const answer = lookUp(room).finally(() => asking.delete(room))
+    asking.set(room, answer)
+    return answer
   }
 }

@@ -54,3 +54,12 @@ export function connectPostgres(databaseUrl: string, options: ConnectOptions = {
     connection: { synchronous_commit: 'on', application_name: 'switchboard-relay' },
   })
 }
+
+/** True for a failure to reach PostgreSQL (not an error of one statement). */
+export function isConnectionFailure(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  if (typeof code !== 'string') return false
+  // SQLSTATE classes 08 (connection exception) and 57 (operator intervention: shutdown).
+  if (/^(08|57)[0-9A-Z]{3}$/.test(code)) return true
+  return code.startsWith('CONNECT') || code.startsWith('E')
+}

@@ -5,9 +5,10 @@
  * takes a global lock at commit, so notices are batched: at most one statement per interval,
  * naming each waiting room once, never one per webhook.
  */
-import type { Sql } from './postgres-connect.ts'
+import { isConnectionFailure, type Sql } from './postgres-connect.ts'
 import type { InboundRow, InboundStore, WaitingRoom } from './inbound-store.ts'
 import { migratePart, type MigrationStep } from './postgres-migrations.ts'
+import { StorageError } from './storage-error.ts'
 
 /** The channel relays tell each other of waiting rooms on. */
 export const INBOUND_CHANNEL = 'switchboard_inbound'
@@ -169,15 +170,23 @@ export async function createPostgresInbound(
       const rows = items.flatMap((item) => item.rooms.map((room) => ({ ...item, room })))
       if (rows.length === 0) return new Set()
       // Identities follow the order given, so each room's rows are applied in arrival order.
-      const inserted = await sql<{ event_id: string }[]>`
-        insert into inbound (provider, event_id, room, payload)
-        select t.provider, t.event_id, t.room, t.payload
-        from unnest(${rows.map((r) => r.provider)}::text[], ${rows.map((r) => r.eventId)}::text[],
-          ${rows.map((r) => r.room)}::text[], ${rows.map((r) => r.payload)}::text[])
-          with ordinality as t(provider, event_id, room, payload, ord)
-        order by t.ord
-        on conflict (event_id, room) do nothing
-        returning event_id`
+      let inserted: { event_id: string }[]
+      try {
+        inserted = await sql<{ event_id: string }[]>`
+          insert into inbound (provider, event_id, room, payload)
+          select t.provider, t.event_id, t.room, t.payload
+          from unnest(${rows.map((r) => r.provider)}::text[], ${rows.map((r) => r.eventId)}::text[],
+            ${rows.map((r) => r.room)}::text[], ${rows.map((r) => r.payload)}::text[])
+            with ordinality as t(provider, event_id, room, payload, ord)
+          order by t.ord
+          on conflict (event_id, room) do nothing
+          returning event_id`
+      } catch (cause) {
+        // Not taken in: the webhook is answered 503 (unavailable.ts), and the provider retries.
+        if (isConnectionFailure(cause))
+          throw new StorageError('io', 'PostgreSQL unreachable: webhook not queued', { cause })
+        throw cause
+      }
       return new Set(inserted.map((r) => r.event_id))
     },
     pending: (room, limit) => pendingOf({ room, limit }),

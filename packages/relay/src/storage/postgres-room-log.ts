@@ -6,7 +6,7 @@
 import { crc32 } from 'node:zlib'
 import { createLogAppender, fencedError, type CommitWrite } from './postgres-log-appends.ts'
 import type { TransactionSql } from 'postgres'
-import type { Sql } from './postgres-connect.ts'
+import { isConnectionFailure, type Sql } from './postgres-connect.ts'
 import { RoomLogSql } from './postgres-log-schema.ts'
 import type { ArchivedEntry, RoomLog, StoredRoom } from './room-log.ts'
 import { StorageError } from './storage-error.ts'
@@ -78,15 +78,6 @@ export const ownedElsewhereError = (room: string) =>
     'owned',
     `room ${room} is owned by another relay whose lease is alive: its writes go there`,
   )
-
-/** True for a failure to reach PostgreSQL (not an error of one statement). */
-function isConnectionFailure(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code
-  if (typeof code !== 'string') return false
-  // SQLSTATE classes 08 (connection exception) and 57 (operator intervention: shutdown).
-  if (/^(08|57)[0-9A-Z]{3}$/.test(code)) return true
-  return code.startsWith('CONNECT') || code.startsWith('E')
-}
 
 const bytes = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
 const asBuffer = (data: Uint8Array) => Buffer.from(data.buffer, data.byteOffset, data.byteLength)

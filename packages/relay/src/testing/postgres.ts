@@ -6,7 +6,7 @@
  * root).
  */
 import { execFile, execFileSync } from 'node:child_process'
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -36,6 +36,12 @@ export interface TestPostgres {
   stop(mode?: 'fast' | 'immediate'): Promise<void>
   /** Starts the stopped server again on the same data and socket. */
   start(): Promise<void>
+  /**
+   * SIGSTOPs every process of the server (postmaster and backends): connections stay open and
+   * nothing answers, as with a database host that hangs; `resume()` SIGCONTs them.
+   */
+  pause(): void
+  resume(): void
   /** Stops the server and deletes its files. */
   destroy(): Promise<void>
 }
@@ -136,12 +142,40 @@ export async function startTestPostgres(options: StartPostgresOptions = {}): Pro
       await start()
       up = true
     },
+    pause: () => signalServer(data, 'SIGSTOP'),
+    resume: () => signalServer(data, 'SIGCONT'),
     async destroy() {
       if (up) await pg('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']).catch(() => {})
       up = false
       running.delete(dir)
       rmSync(dir, { recursive: true, force: true })
     },
+  }
+}
+
+/** Signals the server's postmaster (its pid file's first line) and every child of it. */
+function signalServer(data: string, signal: 'SIGSTOP' | 'SIGCONT'): void {
+  const postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0])
+  const children = readdirSync('/proc')
+    .filter((name) => /^[0-9]+$/.test(name))
+    .filter((pid) => {
+      try {
+        // The parent pid is the field after the state, past the command's closing parenthesis.
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster
+      } catch {
+        return false
+      }
+    })
+    .map(Number)
+  // Stopped first, the postmaster forks nothing new while its children are being stopped.
+  const order = signal === 'SIGSTOP' ? [postmaster, ...children] : [...children, postmaster]
+  for (const pid of order) {
+    try {
+      process.kill(pid, signal)
+    } catch {
+      // Gone meanwhile.
+    }
   }
 }
 
