@@ -291,6 +291,30 @@ describe('the directory on PostgreSQL, shared by two relays', () => {
     expect((firstWon ? b : a).getOutgoing('r1')).toMatchObject(started)
   })
 
+  it('two relays inserting the same index rows in opposite orders at once both commit, without a deadlock', async () => {
+    // Deadlocks are not detected for ten minutes here: one would hang the test, not be retried.
+    const url = await createTestDatabase()
+    const admin = pool(url)
+    await admin.unsafe(
+      `alter database "${new URL(url).pathname.slice(1)}" set deadlock_timeout = '10min'`,
+    )
+    sql = pool(url)
+    a = await createPostgresDirectory(sql, { instanceId: 'a' })
+    b = await createPostgresDirectory(sql, { instanceId: 'b' })
+    const ids = Array.from({ length: 100 }, (_, i) => `c${i}`)
+    for (const id of ids) {
+      a.setConversationPhoneNumber(id, 'pn1')
+      a.recordActivity(`act-${id}`)
+    }
+    for (const id of [...ids].reverse()) {
+      b.recordActivity(`act-${id}`)
+      b.setConversationPhoneNumber(id, 'pn1')
+    }
+    await Promise.all([a.whenDurable(), b.whenDurable()])
+    const [{ n }] = await sql`select count(*)::int as n from conversations`
+    expect(n).toBe(100)
+  })
+
   it('[W6] an activity recorded on both relays at once is applied by one of them', async () => {
     await both()
     const { won, lost } = await race(

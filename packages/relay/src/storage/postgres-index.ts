@@ -52,6 +52,7 @@ export function createPostgresIndex({ state, ensureOpen, write }: WriteContext):
       refs: [rowRef(table, key)],
       tables: [table],
       conditional: true,
+      order: rowRef(table, key),
       ...(guards === undefined ? {} : { guards }),
       run: async (tx) => (await insert(tx)).count > 0 || agrees(tx),
     })

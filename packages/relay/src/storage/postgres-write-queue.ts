@@ -29,8 +29,24 @@ export interface Write {
    * owner [M8]. Losing it means an update admitted on the cache's word must not be stored.
    */
   guards?: string
+  /**
+   * A first-write-wins row's table and key: such rows go first in a commit, sorted by it, so two
+   * relays inserting the same rows at once lock them in one order (never a deadlock).
+   */
+  order?: string
   /** Sends its one statement at once (the queue pipelines them); reads back only after it. */
   run(tx: postgres.TransactionSql): Promise<unknown>
+}
+
+/** A lone ordered write's key, or null. */
+const orderOf = (g: Group) => (g.writes.length === 1 ? (g.writes[0]!.order ?? null) : null)
+
+/** The ordered rows first, by key; every other group after them, in call order. */
+function lockOrder(groups: Group[]): Group[] {
+  const ordered = groups.filter((g) => orderOf(g) !== null)
+  if (ordered.length === 0) return groups
+  ordered.sort((x, y) => (orderOf(x)! < orderOf(y)! ? -1 : 1))
+  return [...ordered, ...groups.filter((g) => orderOf(g) === null)]
 }
 
 export type GroupOutcome = 'committed' | 'conflict'
@@ -130,7 +146,7 @@ export function createWriteQueue(options: WriteQueueOptions): WriteQueue {
           if (waiting[i]!.conditional && r.value === false) lost.add(waiting[i]!.group)
         })
       }
-      for (const group of groups) {
+      for (const group of lockOrder(groups)) {
         const { writes } = group
         // A lone conditional write that lost changed nothing: no savepoint needed.
         if (writes.length === 1 || !writes.some((w) => w.conditional)) {
