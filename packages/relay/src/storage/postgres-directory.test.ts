@@ -311,8 +311,8 @@ describe('the directory on PostgreSQL, shared by two relays', () => {
       b.setConversationPhoneNumber(id, 'pn1')
     }
     await Promise.all([a.whenDurable(), b.whenDurable()])
-    const [{ n }] = await sql`select count(*)::int as n from conversations`
-    expect(n).toBe(100)
+    const [row] = await sql`select count(*)::int as n from conversations`
+    expect(row?.n).toBe(100)
   })
 
   it('[W6] an activity recorded on both relays at once is applied by one of them', async () => {
