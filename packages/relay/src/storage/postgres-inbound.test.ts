@@ -31,6 +31,27 @@ const item = (eventId: string, rooms = [`inbox:pn`, `conversation:${eventId}`]) 
 })
 
 describe('[W11] the inbound queue on PostgreSQL', () => {
+  it('[W6] two relays taking in the same deliveries in opposite orders at once both succeed (a deadlock is retried, not thrown)', async () => {
+    const url = await createTestDatabase()
+    const setup = connectPostgres(url, { max: 1 })
+    pools.push(setup)
+    // Detected at once rather than after a second: the test stays short either way.
+    await setup.unsafe(
+      `alter database "${new URL(url).pathname.slice(1)}" set deadlock_timeout = '20ms'`,
+    )
+    const a = await open(url, 'a')
+    const b = await open(url, 'b')
+    const items = Array.from({ length: 400 }, (_, i) => item(`d${i}`))
+    for (let round = 0; round < 3; round++) {
+      const tagged = items.map((it) => ({ ...it, eventId: `${it.eventId}-${round}` }))
+      const [fromA, fromB] = await Promise.all([
+        a.inbound.enqueue(tagged),
+        b.inbound.enqueue([...tagged].reverse()),
+      ])
+      expect(fromA.size + fromB.size).toBe(400)
+    }
+  })
+
   it('[W6] an activity put in by two relays, at once and again, is one row per room; rows come out in arrival order until marked done', async () => {
     const url = await createTestDatabase()
     const a = await open(url, 'a')

@@ -79,6 +79,9 @@ function perTurn<K, V>(
 /** NOTIFY payloads must stay under 8000 bytes. */
 const MAX_NOTICE_BYTES = 7000
 
+/** PostgreSQL's deadlock_detected. */
+const isDeadlock = (e: unknown) => (e as { code?: unknown } | null)?.code === '40P01'
+
 export async function createPostgresInbound(
   sql: Sql,
   options: PostgresInboundOptions,
@@ -171,8 +174,8 @@ export async function createPostgresInbound(
       if (rows.length === 0) return new Set()
       // Identities follow the order given, so each room's rows are applied in arrival order.
       let inserted: { event_id: string }[]
-      try {
-        inserted = await sql<{ event_id: string }[]>`
+      const insert = () =>
+        sql<{ event_id: string }[]>`
           insert into inbound (provider, event_id, room, payload)
           select t.provider, t.event_id, t.room, t.payload
           from unnest(${rows.map((r) => r.provider)}::text[], ${rows.map((r) => r.eventId)}::text[],
@@ -181,10 +184,24 @@ export async function createPostgresInbound(
           order by t.ord
           on conflict (event_id, room) do nothing
           returning event_id`
+      try {
+        // Two relays taking in the same retries in other orders can deadlock (rows keep their
+        // arrival order, so they are not sorted): PostgreSQL aborts one statement, which then
+        // inserts again and finds the other's rows (duplicates), instead of answering 500.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            inserted = await insert()
+            break
+          } catch (cause) {
+            if (!isDeadlock(cause) || attempt === 3) throw cause
+          }
+        }
       } catch (cause) {
         // Not taken in: the webhook is answered 503 (unavailable.ts), and the provider retries.
         if (isConnectionFailure(cause))
           throw new StorageError('io', 'PostgreSQL unreachable: webhook not queued', { cause })
+        if (isDeadlock(cause))
+          throw new StorageError('io', 'webhook not queued: deadlocked three times', { cause })
         throw cause
       }
       return new Set(inserted.map((r) => r.event_id))
