@@ -256,6 +256,7 @@ async function startTwoRelays(
     })
     return {
       ...owner,
+      peer: { base: edgeBase, pid: edge.pid },
       target: (options) => {
         const t = owner.target(options)
         return { ...t, peerUrl: t.url.replace(`:${port}/`, `:${edgePort}/`) }
