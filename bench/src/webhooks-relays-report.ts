@@ -25,6 +25,11 @@ export function webhooksRelaysSection(r: RelaysWebhooksResult): string[] {
     '',
     `Retries alone (the second and third deliveries): p50 ${f(w.duplicateP50, 2)} ms, p99 ${f(w.duplicateP99, 2)} ms. Messages ${w.messages} at ${f(w.achievedRate, 0)}/s; refused: ${refused || 'none'}; warm-up refused ${w.warmupRefused}. CPU ms/s: owner ${f(c.owner, 0)}, edge ${f(c.edge, 0)}, load ${f(c.load, 0)}, watchers ${f(c.watchers, 0)}. 2xx p99 by second: ${(w.p99BySecond ?? []).map((x) => f(x, 0)).join(' · ')}.`,
     '',
+    ...(r.store ?? []).map(
+      (x, i) =>
+        `${i === 0 ? 'Owner' : 'Edge'}'s room-log batches over the run (\`/metrics\`, batch → durable): ${x.batches}, mean ${f(x.meanMs, 2)} ms, p50 ≤ ${x.p50AtMostMs} ms, p99 ≤ ${x.p99AtMostMs} ms.`,
+    ),
+    '',
     '| visible at | seen | not seen | p50 ms | p99 ms | max ms |',
     '|---|--:|--:|--:|--:|--:|',
     ...r.visible.map(

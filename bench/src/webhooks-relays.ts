@@ -43,8 +43,51 @@ export interface RelaysWebhooksResult {
   webhooks: Omit<WebhooksRun, 'activityIds' | 'sentAt'>
   visible: Visibility[]
   readBack: WebhooksResult['readBack']
+  /** Each relay's room-log batches over the run (`/metrics`), owner then edge. */
+  store?: StoreFigures[]
   /** CPU over the run, ms per second: the owner relay, the edge relay, the load, the watchers. */
   cpuMsPerSec: { owner: number; edge: number; load: number; watchers: number }
+}
+
+/** A relay's store latency histogram (`/metrics`: batch → durable, ms), cumulative. */
+interface StoreLatency {
+  le: number[]
+  cumulative: number[]
+  count: number
+  sum: number
+}
+
+async function storeLatency(base: string): Promise<StoreLatency> {
+  const text = await (await fetch(`${base}/metrics`)).text()
+  const le: number[] = []
+  const cumulative: number[] = []
+  for (const m of text.matchAll(/^switchboard_store_latency_ms_bucket\{le="([\d.]+)"\} (\d+)$/gm)) {
+    le.push(Number(m[1]))
+    cumulative.push(Number(m[2]))
+  }
+  const one = (name: string) =>
+    Number(
+      new RegExp(`^switchboard_store_latency_ms_${name} ([\\d.]+)$`, 'm').exec(text)?.[1] ?? NaN,
+    )
+  return { le, cumulative, count: one('count'), sum: one('sum') }
+}
+
+/** Over the run: the batches made durable, their mean, and the buckets their p50 and p99 fall in. */
+export interface StoreFigures {
+  batches: number
+  meanMs: number
+  /** The upper bounds of the buckets holding p50 and p99 (Infinity: above the last). */
+  p50AtMostMs: number
+  p99AtMostMs: number
+}
+
+function storeFigures(a: StoreLatency, b: StoreLatency): StoreFigures {
+  const batches = b.count - a.count
+  const at = (p: number) => {
+    const i = b.cumulative.findIndex((c, j) => c - a.cumulative[j]! >= p * batches)
+    return i < 0 ? Infinity : b.le[i]!
+  }
+  return { batches, meanMs: (b.sum - a.sum) / batches, p50AtMostMs: at(0.5), p99AtMostMs: at(0.99) }
 }
 
 /** How long after the run the watchers may take to see the last activities. */
@@ -128,10 +171,14 @@ export async function webhooksOverRelays(
     }
     await hooks.call({ cmd: 'prepare', ...common }, 600_000)
     const pids = [server.pid, peer.pid, hooks.pid, watchers.pid]
+    const bases = [server.base!, peer.base]
+    const store0 = await Promise.all(bases.map(storeLatency))
     const cpu0 = await Promise.all(pids.map(cpuOf))
     const t0 = performance.now()
     const run = await hooks.call<WebhooksRun>({ cmd: 'run', ...common }, 600_000)
     const elapsed = performance.now() - t0
+    const store1 = await Promise.all(bases.map(storeLatency))
+    const store = store1.map((b, i) => storeFigures(store0[i]!, b))
     const cpu = (await Promise.all(pids.map(cpuOf))).map(
       (c, i) => ((c - cpu0[i]!) / elapsed) * 1000,
     )
@@ -164,6 +211,7 @@ export async function webhooksOverRelays(
       JSON.stringify(run.refused),
       `visible ${JSON.stringify(visible)}`,
       `watcher sockets closed: ${seen.closed}`,
+      `store ${JSON.stringify(store)}`,
       `CPU owner ${cpu[0]!.toFixed(0)} edge ${cpu[1]!.toFixed(0)} load ${cpu[2]!.toFixed(0)} watchers ${cpu[3]!.toFixed(0)} ms/s`,
     )
     const rows: WebhooksResult['readBack'] = []
@@ -179,6 +227,7 @@ export async function webhooksOverRelays(
         webhooks,
         visible,
         readBack: rows,
+        store,
         cpuMsPerSec: { owner: cpu[0]!, edge: cpu[1]!, load: cpu[2]!, watchers: cpu[3]! },
       },
       errors: [],
