@@ -18,6 +18,7 @@ import { readActivityLog, inboxRoots, decodeLogEntry, type StoredLogEntry } from
 import { createPrng } from '@switchboard/core/testing'
 import { createSwitchboard, type Switchboard } from '@switchboard/client/node'
 import { startTestPostgres, type TestPostgres } from '@switchboard/relay/testing'
+import { readFileSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 import { afterAll, describe, expect, it } from 'vitest'
 import { percentile, recordFigures, scale, sleep, waitFor } from './support/figures.ts'
@@ -108,6 +109,12 @@ async function startWatcher(urls: string[], device: string) {
   return { sb, seenAt }
 }
 
+/** CPU time a process used so far, ms (/proc: user + system ticks at 100 a second). */
+const cpuMs = (pid: number) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
+
 const ok = (p: Post) => typeof p.status === 'number' && p.status >= 200 && p.status < 300
 const summary = (ms: number[]) => ({
   n: ms.length,
@@ -146,6 +153,11 @@ describe('[W6][§4] webhooks through the owner crash on two relays (issue 25 T7)
     }
     let posting = true
     const started = Date.now()
+    const cpu0 = {
+      a: cpuMs(relays.a.child.pid!),
+      b: cpuMs(relays.b.child.pid!),
+      test: process.cpuUsage(),
+    }
     const poster = (async () => {
       for (let i = 0; posting; i++) {
         const due = started + (i * 1000) / MESSAGES_PER_SECOND
@@ -175,6 +187,7 @@ describe('[W6][§4] webhooks through the owner crash on two relays (issue 25 T7)
     })()
 
     await sleep(prng.range(1000, 2000))
+    const ownerCpuMs = cpuMs(relays.a.child.pid!) - cpu0.a
     relays.a.child.kill('SIGKILL')
     const killedAt = Date.now()
     await relays.a.exited
@@ -183,6 +196,14 @@ describe('[W6][§4] webhooks through the owner crash on two relays (issue 25 T7)
     await poster
     await sleep(DELIVERIES * RETRY_AFTER_MS)
     while (inFlight.size) await Promise.race(inFlight)
+    const postedMs = Date.now() - started
+    const test = process.cpuUsage(cpu0.test)
+    // Where the time went: each process's CPU, ms per second of posting (the owner's until the kill).
+    const cpuMsPerSec = {
+      owner: Math.round((ownerCpuMs * 1000) / (killedAt - started)),
+      survivor: Math.round(((cpuMs(relays.b.child.pid!) - cpu0.b) * 1000) / postedMs),
+      test: Math.round((test.user + test.system) / postedMs),
+    }
 
     const answered = messages.filter((m) => m.posts.some(ok))
     await waitFor(
@@ -263,6 +284,7 @@ describe('[W6][§4] webhooks through the owner crash on two relays (issue 25 T7)
         afterLeaseLapse: visibleMs(lapse, Infinity),
       },
       appearedAfterKillMs,
+      cpuMsPerSec,
       missing,
       loggedTwice: twice,
       unseenByWatchers: unseen,
