@@ -23,7 +23,7 @@ export function webhooksRelaysSection(r: RelaysWebhooksResult): string[] {
         `| ${i === 0 ? 'owner' : 'edge'} | ${x.posts} | ${x.ok} | ${f(x.p50, 2)} | ${f(x.p99, 2)} | ${f(x.max)} |`,
     ),
     '',
-    `Retries alone (the second and third deliveries): p50 ${f(w.duplicateP50, 2)} ms, p99 ${f(w.duplicateP99, 2)} ms. Messages ${w.messages} at ${f(w.achievedRate, 0)}/s; refused: ${refused || 'none'}; warm-up refused ${w.warmupRefused}. CPU ms/s: owner ${f(c.owner, 0)}, edge ${f(c.edge, 0)}, load ${f(c.load, 0)}, watchers ${f(c.watchers, 0)}. 2xx p99 by second: ${(w.p99BySecond ?? []).map((x) => f(x, 0)).join(' · ')}.`,
+    `Retries alone (the second and third deliveries): p50 ${f(w.duplicateP50, 2)} ms, p99 ${f(w.duplicateP99, 2)} ms. Messages ${w.messages} at ${f(w.achievedRate, 0)}/s; refused: ${refused || 'none'}; warm-up refused ${w.warmupRefused}. CPU ms/s: owner ${f(c.owner, 0)}, edge ${f(c.edge, 0)}, load ${f(c.load, 0)}, watchers ${f(c.watchers, 0)}, PostgreSQL ${f(c.postgres ?? NaN, 0)}; the machine ${f((c.machineBusy ?? NaN) * 100, 0)} % busy. 2xx p99 by second: ${(w.p99BySecond ?? []).map((x) => f(x, 0)).join(' · ')}.`,
     '',
     ...(r.store ?? []).map(
       (x, i) =>

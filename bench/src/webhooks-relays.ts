@@ -45,8 +45,18 @@ export interface RelaysWebhooksResult {
   readBack: WebhooksResult['readBack']
   /** Each relay's room-log batches over the run (`/metrics`), owner then edge. */
   store?: StoreFigures[]
-  /** CPU over the run, ms per second: the owner relay, the edge relay, the load, the watchers. */
-  cpuMsPerSec: { owner: number; edge: number; load: number; watchers: number }
+  /**
+   * CPU over the run, ms per second: the owner relay, the edge relay, the load, the watchers, every
+   * `postgres` process; and the machine's busy share of its cores.
+   */
+  cpuMsPerSec: {
+    owner: number
+    edge: number
+    load: number
+    watchers: number
+    postgres?: number
+    machineBusy?: number
+  }
 }
 
 /** A relay's store latency histogram (`/metrics`: batch → durable, ms), cumulative. */
@@ -88,6 +98,34 @@ function storeFigures(a: StoreLatency, b: StoreLatency): StoreFigures {
     return i < 0 ? Infinity : b.le[i]!
   }
   return { batches, meanMs: (b.sum - a.sum) / batches, p50AtMostMs: at(0.5), p99AtMostMs: at(0.99) }
+}
+
+/** CPU of every `postgres` process on the machine, ms (in a quiet window: this run's cluster). */
+async function postgresCpuMs(): Promise<number> {
+  const { readdir, readFile } = await import('node:fs/promises')
+  let ms = 0
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')
+    if (!stat.includes('(postgres)')) continue
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    ms += (Number(fields[11]) + Number(fields[12])) * 10
+  }
+  return ms
+}
+
+/** The machine's busy share of its cores since `/proc/stat` read `before` (0–1). */
+async function machineBusy(before?: number[]): Promise<{ ticks: number[]; busy: number }> {
+  const { readFile } = await import('node:fs/promises')
+  const ticks = (await readFile('/proc/stat', 'utf8'))
+    .split('\n')[0]!
+    .split(/\s+/)
+    .slice(1, 9)
+    .map(Number)
+  if (!before) return { ticks, busy: NaN }
+  const d = ticks.map((t, i) => t - before[i]!)
+  const idle = d[3]! + d[4]!
+  return { ticks, busy: 1 - idle / d.reduce((a, b) => a + b, 0) }
 }
 
 /** How long after the run the watchers may take to see the last activities. */
@@ -174,9 +212,13 @@ export async function webhooksOverRelays(
     const bases = [server.base!, peer.base]
     const store0 = await Promise.all(bases.map(storeLatency))
     const cpu0 = await Promise.all(pids.map(cpuOf))
+    const pg0 = await postgresCpuMs()
+    const machine0 = await machineBusy()
     const t0 = performance.now()
     const run = await hooks.call<WebhooksRun>({ cmd: 'run', ...common }, 600_000)
     const elapsed = performance.now() - t0
+    const { busy } = await machineBusy(machine0.ticks)
+    const postgres = (((await postgresCpuMs()) - pg0) / elapsed) * 1000
     const store1 = await Promise.all(bases.map(storeLatency))
     const store = store1.map((b, i) => storeFigures(store0[i]!, b))
     const cpu = (await Promise.all(pids.map(cpuOf))).map(
@@ -212,7 +254,7 @@ export async function webhooksOverRelays(
       `visible ${JSON.stringify(visible)}`,
       `watcher sockets closed: ${seen.closed}`,
       `store ${JSON.stringify(store)}`,
-      `CPU owner ${cpu[0]!.toFixed(0)} edge ${cpu[1]!.toFixed(0)} load ${cpu[2]!.toFixed(0)} watchers ${cpu[3]!.toFixed(0)} ms/s`,
+      `CPU owner ${cpu[0]!.toFixed(0)} edge ${cpu[1]!.toFixed(0)} load ${cpu[2]!.toFixed(0)} watchers ${cpu[3]!.toFixed(0)} postgres ${postgres.toFixed(0)} ms/s, machine ${(busy * 100).toFixed(0)} % busy`,
     )
     const rows: WebhooksResult['readBack'] = []
     for (const n of numbers) {
@@ -228,7 +270,14 @@ export async function webhooksOverRelays(
         visible,
         readBack: rows,
         store,
-        cpuMsPerSec: { owner: cpu[0]!, edge: cpu[1]!, load: cpu[2]!, watchers: cpu[3]! },
+        cpuMsPerSec: {
+          owner: cpu[0]!,
+          edge: cpu[1]!,
+          load: cpu[2]!,
+          watchers: cpu[3]!,
+          postgres,
+          machineBusy: busy,
+        },
       },
       errors: [],
     }
