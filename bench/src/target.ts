@@ -53,6 +53,8 @@ export interface RunningServer {
   base?: string
   /** Two relays (T1, T7): the second relay's HTTP base URL and process id. */
   peer?: { base: string; pid: number }
+  /** On PostgreSQL: the database's URL (`DATABASE_URL`). */
+  database?: string
   target(options?: { ack?: boolean }): Target
   stop(): Promise<void>
 }

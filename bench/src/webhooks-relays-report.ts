@@ -3,6 +3,10 @@ import type { RelaysWebhooksResult } from './webhooks-relays.ts'
 
 const f = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '—')
 
+/** A bucket's upper bound (Infinity, or null once through JSON: above the last, 1,000 ms). */
+const bucket = (le: number | null) =>
+  le === null || !Number.isFinite(le) ? '> 1000 ms' : `≤ ${le} ms`
+
 export function webhooksRelaysSection(r: RelaysWebhooksResult): string[] {
   const s = r.settings
   const w = r.webhooks
@@ -27,8 +31,13 @@ export function webhooksRelaysSection(r: RelaysWebhooksResult): string[] {
     '',
     ...(r.store ?? []).map(
       (x, i) =>
-        `${i === 0 ? 'Owner' : 'Edge'}'s room-log batches over the run (\`/metrics\`, batch → durable): ${x.batches}, mean ${f(x.meanMs, 2)} ms, p50 ≤ ${x.p50AtMostMs} ms, p99 ≤ ${x.p99AtMostMs} ms.`,
+        `${i === 0 ? 'Owner' : 'Edge'}'s room-log batches over the run (\`/metrics\`, batch → durable): ${x.batches}, mean ${f(x.meanMs, 2)} ms, p50 ${bucket(x.p50AtMostMs)}, p99 ${bucket(x.p99AtMostMs)}.`,
     ),
+    ...(r.database
+      ? [
+          `PostgreSQL over the run (\`pg_stat_database\`): ${r.database.deadlocks} deadlocks, ${r.database.rollbacks} transactions rolled back.`,
+        ]
+      : []),
     '',
     '| visible at | seen | not seen | p50 ms | p99 ms | max ms |',
     '|---|--:|--:|--:|--:|--:|',

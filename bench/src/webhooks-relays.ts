@@ -9,6 +9,7 @@
  * activities per provider message id (exactly one each).
  */
 import { randomBytes } from 'node:crypto'
+import { postgresBinDir } from '@switchboard/relay/testing'
 import { startChild, type Child } from './child.ts'
 import type { WebhooksRun } from './load/webhooks.ts'
 import { startServer } from './servers.ts'
@@ -43,6 +44,8 @@ export interface RelaysWebhooksResult {
   webhooks: Omit<WebhooksRun, 'activityIds' | 'sentAt'>
   visible: Visibility[]
   readBack: WebhooksResult['readBack']
+  /** PostgreSQL's deadlocks and rolled-back transactions over the run (`pg_stat_database`). */
+  database?: { deadlocks: number; rollbacks: number }
   /** Each relay's room-log batches over the run (`/metrics`), owner then edge. */
   store?: StoreFigures[]
   /**
@@ -126,6 +129,21 @@ async function machineBusy(before?: number[]): Promise<{ ticks: number[]; busy: 
   const d = ticks.map((t, i) => t - before[i]!)
   const idle = d[3]! + d[4]!
   return { ticks, busy: 1 - idle / d.reduce((a, b) => a + b, 0) }
+}
+
+/** The database's deadlocks and rolled-back transactions so far (`pg_stat_database`, via psql). */
+async function databaseStats(url: string): Promise<{ deadlocks: number; rollbacks: number }> {
+  const { execFile } = await import('node:child_process')
+  const { join } = await import('node:path')
+  const sql =
+    'select deadlocks, xact_rollback from pg_stat_database where datname = current_database()'
+  const out = await new Promise<string>((resolve, reject) =>
+    execFile(join(postgresBinDir(), 'psql'), [url, '-Atc', sql], (err, stdout) =>
+      err ? reject(err) : resolve(stdout),
+    ),
+  )
+  const [deadlocks, rollbacks] = out.trim().split('|').map(Number)
+  return { deadlocks: deadlocks!, rollbacks: rollbacks! }
 }
 
 /** How long after the run the watchers may take to see the last activities. */
@@ -213,12 +231,18 @@ export async function webhooksOverRelays(
     const store0 = await Promise.all(bases.map(storeLatency))
     const cpu0 = await Promise.all(pids.map(cpuOf))
     const pg0 = await postgresCpuMs()
+    const db0 = await databaseStats(server.database!)
     const machine0 = await machineBusy()
     const t0 = performance.now()
     const run = await hooks.call<WebhooksRun>({ cmd: 'run', ...common }, 600_000)
     const elapsed = performance.now() - t0
     const { busy } = await machineBusy(machine0.ticks)
     const postgres = (((await postgresCpuMs()) - pg0) / elapsed) * 1000
+    const db1 = await databaseStats(server.database!)
+    const database = {
+      deadlocks: db1.deadlocks - db0.deadlocks,
+      rollbacks: db1.rollbacks - db0.rollbacks,
+    }
     const store1 = await Promise.all(bases.map(storeLatency))
     const store = store1.map((b, i) => storeFigures(store0[i]!, b))
     const cpu = (await Promise.all(pids.map(cpuOf))).map(
@@ -254,6 +278,7 @@ export async function webhooksOverRelays(
       `visible ${JSON.stringify(visible)}`,
       `watcher sockets closed: ${seen.closed}`,
       `store ${JSON.stringify(store)}`,
+      `database ${JSON.stringify(database)}`,
       `CPU owner ${cpu[0]!.toFixed(0)} edge ${cpu[1]!.toFixed(0)} load ${cpu[2]!.toFixed(0)} watchers ${cpu[3]!.toFixed(0)} postgres ${postgres.toFixed(0)} ms/s, machine ${(busy * 100).toFixed(0)} % busy`,
     )
     const rows: WebhooksResult['readBack'] = []
@@ -270,6 +295,7 @@ export async function webhooksOverRelays(
         visible,
         readBack: rows,
         store,
+        database,
         cpuMsPerSec: {
           owner: cpu[0]!,
           edge: cpu[1]!,
