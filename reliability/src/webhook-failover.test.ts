@@ -47,16 +47,17 @@ interface Message {
   posts: Post[]
 }
 
+const agents = { a: new Agent({ keepAlive: true }), b: new Agent({ keepAlive: true }) }
 const figures: Record<string, unknown> = {}
 const processes: RelayProcess[] = []
 let pg: TestPostgres | undefined
 afterAll(async () => {
+  agents.a.destroy()
+  agents.b.destroy()
   for (const r of processes) if (r.child.exitCode === null) r.child.kill('SIGKILL')
   await pg?.destroy()
   recordFigures('webhook-failover', figures)
 })
-
-const agents = { a: new Agent({ keepAlive: true }), b: new Agent({ keepAlive: true }) }
 
 /** Posts one signed activity webhook; resolves with the status or the error's code. */
 function postActivity(port: number, agent: Agent, raw: string): Promise<number | string> {
