@@ -14,6 +14,8 @@ import type { ReconnectRow } from './reconnect.ts'
 import type { machine } from './stats.ts'
 import type { WebhooksResult } from './webhooks.ts'
 import { webhooksSection } from './webhooks-report.ts'
+import type { RelaysWebhooksResult } from './webhooks-relays.ts'
+import { webhooksRelaysSection } from './webhooks-relays-report.ts'
 
 export interface FanoutRow {
   server: string
@@ -79,6 +81,8 @@ export interface Results extends BigRoomResults {
   webhooks?: WebhooksResult | null
   /** Workload 9 on `BENCH_BASELINE_ROOT`'s relay, in the same run. */
   webhooksBaseline?: WebhooksResult | null
+  /** T7, provider webhooks over two relays on PostgreSQL (BENCH_POSTGRES=1). */
+  webhooksRelays?: RelaysWebhooksResult | null
   errors: string[]
   elapsedS?: number
 }
@@ -186,6 +190,7 @@ export async function writeReport(r: Results, dir: string): Promise<void> {
   if (r.browserTeammate) lines.push(...teammateSection(r.browserTeammate))
   if (r.webhooks) lines.push(...webhooksSection(r.webhooks))
   if (r.webhooksBaseline) lines.push(...webhooksSection(r.webhooksBaseline))
+  if (r.webhooksRelays) lines.push(...webhooksRelaysSection(r.webhooksRelays))
   if (r.errors.length) {
     lines.push('## Not measured / errors')
     lines.push('')

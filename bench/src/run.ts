@@ -16,6 +16,7 @@ import { runBrowserSearch } from './browser-search.ts'
 import { runTeammate } from './browser-teammate.ts'
 import { startServer } from './servers.ts'
 import { webhooks } from './webhooks.ts'
+import { webhooksOverRelays } from './webhooks-relays.ts'
 import { baselineRoot, repoRoot, ServerKind } from './target.ts'
 import { cpuOf, machine, median, rssOf, untilIdle } from './stats.ts'
 
@@ -80,6 +81,14 @@ const profile = full
         marksPerSec: 100,
         warmupMs: Number(process.env.BENCH_WEBHOOK_WARMUP_MS ?? 3000),
       },
+      // Issue 25 T7: 200 signed messages/s over two relays, each delivered 3×.
+      webhooksRelays: {
+        rate: 200,
+        durationMs: 20_000,
+        deliveries: 3,
+        duplicateAfterMs: 50,
+        warmupMs: 3000,
+      },
     }
   : {
       name: 'quick',
@@ -128,6 +137,13 @@ const profile = full
         subscribers: 100,
         marksPerSec: 100,
         warmupMs: Number(process.env.BENCH_WEBHOOK_WARMUP_MS ?? 3000),
+      },
+      webhooksRelays: {
+        rate: 200,
+        durationMs: 10_000,
+        deliveries: 3,
+        duplicateAfterMs: 50,
+        warmupMs: 3000,
       },
     }
 
@@ -494,6 +510,12 @@ if (!only || only.includes('webhooks')) {
     results.webhooksBaseline = b.result
     results.errors.push(...b.errors)
   }
+}
+// T7 (issue 25) with the relays on PostgreSQL: BENCH_POSTGRES=1, or BENCH_ONLY=webhooks-relays.
+if (process.env.BENCH_POSTGRES === '1' && (!only || only.includes('webhooks-relays'))) {
+  const r = await webhooksOverRelays(profile.webhooksRelays, log)
+  results.webhooksRelays = r.result
+  results.errors.push(...r.errors)
 }
 results.elapsedS = (performance.now() - t0) / 1000
 const out = join(repoRoot, 'bench', 'results')

@@ -256,6 +256,8 @@ async function startTwoRelays(
     })
     return {
       ...owner,
+      peer: { base: edgeBase, pid: edge.pid },
+      database: DATABASE_URL,
       target: (options) => {
         const t = owner.target(options)
         return { ...t, peerUrl: t.url.replace(`:${port}/`, `:${edgePort}/`) }

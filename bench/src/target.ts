@@ -51,6 +51,10 @@ export interface RunningServer {
   pid: number
   /** The HTTP base URL (Switchboard only). */
   base?: string
+  /** Two relays (T1, T7): the second relay's HTTP base URL and process id. */
+  peer?: { base: string; pid: number }
+  /** On PostgreSQL: the database's URL (`DATABASE_URL`). */
+  database?: string
   target(options?: { ack?: boolean }): Target
   stop(): Promise<void>
 }

@@ -112,7 +112,7 @@ export async function connectNumbers(
 }
 
 /** The inbox room of `phoneNumberId`, synced through a member's socket: its activity log. */
-async function activityLogOf(target: Target, phoneNumberId: string) {
+export async function activityLogOf(target: Target, phoneNumberId: string) {
   const doc = `inbox:${phoneNumberId}`
   const url = target.url.replace(encodeURIComponent(target.doc), encodeURIComponent(doc))
   const ydoc = new Y.Doc()
@@ -124,7 +124,7 @@ async function activityLogOf(target: Target, phoneNumberId: string) {
   return readActivityLog(ydoc)
 }
 
-function readBack(sent: string[], log: { id: string }[]) {
+export function readBack(sent: string[], log: { id: string }[]) {
   const times = new Map<string, number>()
   for (const e of log) times.set(e.id, (times.get(e.id) ?? 0) + 1)
   const expected = new Set(sent)

@@ -37,6 +37,8 @@ const pgo = load('postgres-outage')
 const oc = load('owner-crash')
 const pgz = load('postgres-zombie')
 const pgd = load('postgres-drain')
+const pgor = load('postgres-outage-relays')
+const wf = load('webhook-failover')
 const s = load('storage-faults')
 const h = load('hostile')
 const a = load('auth')
@@ -136,6 +138,19 @@ const lines = [
     'every writer acknowledged again, ms after PostgreSQL accepted connections (target ≤ 5,000)',
     v(pgo, 'serviceBackAfterPostgresMs'),
   ),
+  row(
+    'two relays (`main()`, `LEASE_MS`): writers × marks/s, outages (ms)',
+    `${v(pgor, 'writers')} × ${v(pgor, 'marksPerSecondPerWriter')}, ${v(pgor, 'leaseMs')}, ${v(pgor, 'outagesMs')}`,
+  ),
+  row(
+    'two relays: acknowledged / while down / lost / stored twice (targets 0)',
+    `${v(pgor, 'marksAcknowledged')} / ${v(pgor, 'ackedDuringOutage')} / ${v(pgor, 'acknowledgedLost')} / ${v(pgor, 'marksStoredTwice')}`,
+  ),
+  row(
+    'two relays: every writer acknowledged again, ms after PostgreSQL accepted connections (target ≤ 5,000)',
+    v(pgor, 'serviceBackAfterPostgresMs'),
+  ),
+  row('two relays: writers’ sockets closed per outage, by code', v(pgor, 'socketClosesByOutage')),
   '',
   "## 2c. The room's owner SIGKILLed, two relays on PostgreSQL (issue 25 T3)",
   '',
@@ -190,6 +205,27 @@ const lines = [
     'T5: longest gap between a writer’s acknowledgements across a drain, ms (target ≤ 1,000)',
     v(pgd, 'longestAckGapMs'),
   ),
+  '',
+  "## 2e. Webhooks through the owner's SIGKILL, two relays (issue 25 T7)",
+  '',
+  '| figure | value |',
+  '|---|---|',
+  row(
+    'messages/s × deliveries, LEASE_MS, kill after (ms)',
+    `${v(wf, 'messagesPerSecond')} × ${v(wf, 'deliveries')}, ${v(wf, 'leaseMs')}, ${v(wf, 'killAfterMs')}`,
+  ),
+  row('messages / answered 2xx', `${v(wf, 'messages')} / ${v(wf, 'answered2xx')}`),
+  row(
+    'answered messages missing / logged twice / unseen by each watcher (targets 0)',
+    `${v(wf, 'missing')} / ${v(wf, 'loggedTwice')} / ${v(wf, 'unseenByWatchers')}`,
+  ),
+  row('posts by relay and answer', v(wf, 'posts')),
+  row('survivor’s 2xx, ms (target p99 ≤ 100)', v(wf, 'survivor2xxMs')),
+  row(
+    'the last activity posted before the lease lapsed visible, ms after the kill, per watcher (target ≤ 10,000)',
+    v(wf, 'appearedAfterKillMs'),
+  ),
+  row('first send → visible, ms', v(wf, 'visibleAfterFirstSendMs')),
   '',
   '## 3. Storage faults',
   '',

@@ -2,7 +2,8 @@
  * @module Workload 9 load generator (its own process, so signing and HTTP share neither the
  * relay's nor the runner's event loop): signs provider webhooks ahead, posts them at a fixed
  * rate of messages per second and delivers each twice, the duplicate `duplicateAfterMs` after the first was sent, and
- * records the time from a request's send to its 2xx answer.
+ * records the time from a request's send to its 2xx answer. Over two relays (T7, `spread`), each
+ * message is delivered `deliveries` times, `duplicateAfterMs` apart, the relays taking turns.
  */
 import { randomBytes } from 'node:crypto'
 import http from 'node:http'
@@ -12,6 +13,16 @@ import { telnyxKeys } from '@switchboard/relay/testing'
 import { RawHttpPool, serializePost } from './raw-http.ts'
 import { signedRequest, type SignedRequest, type WebhookNumber } from './webhook-payloads.ts'
 
+/**
+ * Where the deliveries go (T7): delivery `k` of message `i` to `bases[(i + k) % bases.length]`
+ * (the same signed bytes: the relays share `PUBLIC_URL`, which Twilio signs), `deliveries` of each.
+ * Without it, each message is posted to its number's URL twice.
+ */
+export interface Spread {
+  bases: string[]
+  deliveries: number
+}
+
 type Command =
   | { cmd: 'keys' }
   | {
@@ -20,6 +31,7 @@ type Command =
       rate: number
       durationMs: number
       duplicateAfterMs: number
+      spread?: Spread
     }
   | {
       cmd: 'warmup'
@@ -27,6 +39,7 @@ type Command =
       rate: number
       durationMs: number
       duplicateAfterMs: number
+      spread?: Spread
     }
   | { cmd: 'prepare'; numbers: WebhookNumber[]; rate: number; durationMs: number }
   | { cmd: 'close' }
@@ -45,19 +58,32 @@ const prepare = (req: SignedRequest): Prepared => ({
   wire: serializePost(req.url, req.headers, req.body),
 })
 
-let pool: RawHttpPool | null = null
+const pools = new Map<string, RawHttpPool>()
 
 /**
- * Posts one signed request; resolves with the answer's status once its body is read. Through
- * raw-http.ts, or `node:http` with BENCH_WEBHOOK_CLIENT=http (the harness before its fourth pass).
+ * Posts one signed request (to `base` instead of its URL's host when given); resolves with the
+ * answer's status once its body is read. Through raw-http.ts, or `node:http` with
+ * BENCH_WEBHOOK_CLIENT=http (the harness before its fourth pass).
  */
-function postOnce(req: Prepared): Promise<number> {
-  if (process.env.BENCH_WEBHOOK_CLIENT !== 'http') {
-    const { hostname, port } = new URL(req.url)
-    pool ??= new RawHttpPool(hostname, Number(port), 64)
+function postOnce(req: Prepared, base?: string): Promise<number> {
+  if (process.env.BENCH_WEBHOOK_CLIENT !== 'http' || base) {
+    const { hostname, port, host } = new URL(base ?? req.url)
+    let pool = pools.get(host)
+    if (!pool) pools.set(host, (pool = new RawHttpPool(hostname, Number(port), 64)))
     return pool.post(req.wire)
   }
   return postViaHttp(req)
+}
+
+/** The deliveries of message `i`: after how long, and to which relay (undefined: its URL). */
+function deliveriesOf(i: number, duplicateAfterMs: number, spread?: Spread) {
+  if (!spread)
+    return [0, duplicateAfterMs].map((after) => ({ after, base: undefined, relay: undefined }))
+  return Array.from({ length: spread.deliveries }, (_, k) => ({
+    after: k * duplicateAfterMs,
+    base: spread.bases[(i + k) % spread.bases.length]!,
+    relay: (i + k) % spread.bases.length,
+  }))
 }
 
 function postViaHttp(req: SignedRequest): Promise<number> {
@@ -91,6 +117,7 @@ async function warmUp(
   durationMs: number,
   duplicateAfterMs: number,
   activityIds: Record<string, string[]>,
+  spread?: Spread,
 ): Promise<number> {
   const runId = randomBytes(4).toString('hex')
   const total = Math.floor((durationMs * rate) / 1000)
@@ -99,9 +126,9 @@ async function warmUp(
   )
   const answers: Promise<number>[] = []
   let refused = 0
-  const post = (req: Prepared) =>
+  const post = (req: Prepared, base?: string) =>
     answers.push(
-      postOnce(req).then(
+      postOnce(req, base).then(
         (status) => (status >= 200 && status < 300 ? 0 : refused++),
         () => refused++,
       ),
@@ -114,10 +141,11 @@ async function warmUp(
       for (; sent < due; sent++) {
         const req = signed[sent]!
         ;(activityIds[numbers[sent % numbers.length]!.provider] ??= []).push(req.activityId)
-        post(req)
-        setTimeout(() => post(req), duplicateAfterMs)
+        for (const { after, base } of deliveriesOf(sent, duplicateAfterMs, spread))
+          if (after === 0) post(req, base)
+          else setTimeout(() => post(req, base), after)
       }
-      if (sent >= total) setTimeout(resolve, duplicateAfterMs + 1)
+      if (sent >= total) setTimeout(resolve, ((spread?.deliveries ?? 2) - 1) * duplicateAfterMs + 1)
       else setTimeout(tick, 1)
     }
     tick()
@@ -164,6 +192,10 @@ export interface WebhooksRun {
   p99BySecond: number[]
   /** Posts of the warm-up answered other than 2xx. */
   warmupRefused: number
+  /** With `spread`: the 2xx latency of the posts to each of its `bases`, in order. */
+  byRelay?: { posts: number; ok: number; p50: number; p99: number; max: number }[]
+  /** With `spread`: when each message's first delivery was sent (Date.now()), by activity id. */
+  sentAt?: Record<string, number>
 }
 
 async function run(
@@ -171,25 +203,34 @@ async function run(
   rate: number,
   durationMs: number,
   duplicateAfterMs: number,
+  spread?: Spread,
 ): Promise<WebhooksRun> {
   // The warm-up's messages are read back with the run's.
   const activityIds = warmupIds
   const hist = createHistogram()
   const dupHist = createHistogram()
+  const relayHists = (spread?.bases ?? []).map(() => ({ posts: 0, ok: 0, h: createHistogram() }))
+  const sentAt: Record<string, number> = {}
   const bySecond: ReturnType<typeof createHistogram>[] = []
   const refused: Record<string, number> = {}
   const pending = new Set<Promise<void>>()
   let posts = 0
   let ok = 0
-  const post = (req: Prepared, duplicate: boolean) => {
+  const post = (req: Prepared, duplicate: boolean, base?: string, relay?: number) => {
     posts++
     const t0 = performance.now()
-    const p = postOnce(req)
+    const r = relay === undefined ? undefined : relayHists[relay]!
+    if (r) r.posts++
+    const p = postOnce(req, base)
       .then((status) => {
         const ms = performance.now() - t0
         if (status >= 200 && status < 300) {
           ok++
           record(hist, ms)
+          if (r) {
+            r.ok++
+            record(r.h, ms)
+          }
           record((bySecond[Math.floor((t0 - runStart) / 1000)] ??= createHistogram()), ms)
           if (duplicate) record(dupHist, ms)
         } else refused[status] = (refused[status] ?? 0) + 1
@@ -216,8 +257,10 @@ async function run(
         const req = signed[sent]!
         const provider = numbers[sent % numbers.length]!.provider
         ;(activityIds[provider] ??= []).push(req.activityId)
-        post(req, false)
-        setTimeout(() => post(req, true), duplicateAfterMs)
+        if (spread) sentAt[req.activityId] = Date.now()
+        for (const { after, base, relay } of deliveriesOf(sent, duplicateAfterMs, spread))
+          if (after === 0) post(req, false, base, relay)
+          else setTimeout(() => post(req, true, base, relay), after)
         sent++
       }
       if (sent >= total) resolve()
@@ -227,7 +270,7 @@ async function run(
   })
   const sendMs = performance.now() - t0
   // Every duplicate posted (their timers may lag behind a busy loop), then every answer in.
-  while (posts < 2 * sent || pending.size)
+  while (posts < (spread?.deliveries ?? 2) * sent || pending.size)
     await (pending.size ? Promise.race(pending) : new Promise((r) => setTimeout(r, 5)))
   return {
     messages: sent,
@@ -243,6 +286,16 @@ async function run(
     activityIds,
     p99BySecond: Array.from(bySecond, (h) => (h ? percentile(h, 0.99) : NaN)),
     warmupRefused,
+    ...(spread && {
+      byRelay: relayHists.map(({ posts, ok, h }) => ({
+        posts,
+        ok,
+        p50: percentile(h, 0.5),
+        p99: percentile(h, 0.99),
+        max: h.max,
+      })),
+      sentAt,
+    }),
   }
 }
 
@@ -250,13 +303,23 @@ process.on('message', async (m: Command) => {
   try {
     if (m.cmd === 'keys') send({ ok: true, value: { telnyxPublicKey: keys.publicKey } })
     else if (m.cmd === 'run')
-      send({ ok: true, value: await run(m.numbers, m.rate, m.durationMs, m.duplicateAfterMs) })
+      send({
+        ok: true,
+        value: await run(m.numbers, m.rate, m.durationMs, m.duplicateAfterMs, m.spread),
+      })
     else if (m.cmd === 'prepare') {
       prepared = sign(m.numbers, m.rate, m.durationMs)
       send({ ok: true, value: prepared.length })
     } else if (m.cmd === 'warmup') {
       warmupIds = {}
-      warmupRefused = await warmUp(m.numbers, m.rate, m.durationMs, m.duplicateAfterMs, warmupIds)
+      warmupRefused = await warmUp(
+        m.numbers,
+        m.rate,
+        m.durationMs,
+        m.duplicateAfterMs,
+        warmupIds,
+        m.spread,
+      )
       send({ ok: true, value: warmupRefused })
     } else {
       send({ ok: true, value: null })

@@ -1,7 +1,7 @@
 /**
  * @module Several relay processes on one PostgreSQL database, as operators run them (`main()`:
  * registry, routing by leases, drain on SIGTERM; fixtures/postgres-relay.ts), and writers (the
- * client library, every relay's URL) marking at a steady rate, for the issue 25 suites (T4, T5).
+ * client library, every relay's URL) marking at a steady rate, for the issue 25 suites (T4–T7).
  */
 import { conversationIds, inboxRoots, markKey, readMark } from '@switchboard/core'
 import type { createPrng } from '@switchboard/core/testing'
@@ -84,6 +84,8 @@ export interface Writer {
   device: string
   /** The HLC of each mark made, in order. */
   marks: string[]
+  /** When each of `marks` was made (Date.now()). */
+  madeAt: number[]
   /** Marks acknowledged (the first `acked` of `marks`), and when each acknowledgement came. */
   acked: number
   ackTimes: number[]
@@ -119,6 +121,7 @@ export async function startWriters(
       sb: null!,
       device,
       marks: [],
+      madeAt: [],
       acked: 0,
       ackTimes: [],
       closes: [],
@@ -153,6 +156,7 @@ export async function startWriters(
       const id = prng.pick(ids)
       await (prng.chance(0.5) ? inbox.markDone(id) : inbox.markUnread(id))
       w.marks.push(readMark(inbox.doc, markKey(id, 'status', w.device))!.at)
+      w.madeAt.push(Date.now())
       await sleep(Math.max(0, 1000 / perSecond - (Date.now() - started)))
     }
   })
