@@ -44,22 +44,38 @@ export interface IdleSocketsResult {
 
 type Sample = Memory[]
 
+/** BENCH_HEAP_SNAPSHOTS=<dir>: each sample also writes both relays' heap snapshots there. */
+const snapshotDir = process.env.BENCH_HEAP_SNAPSHOTS
+let samples = 0
+
 async function sample(relays: RoomRelays): Promise<Sample> {
   // Settled: the relays' last joins are answered and their timers have run.
   await new Promise((r) => setTimeout(r, 1000))
-  return Promise.all(
+  const k = samples++
+  const memory = await Promise.all(
     relays.relays.map(async (r) => {
       const m = await r.memory!()
       return { heap: m.heapUsed, external: m.external, rss: await rssOf(r.pid) }
     }),
   )
+  if (snapshotDir)
+    for (const [i, r] of relays.relays.entries())
+      await r.snapshot!(`${snapshotDir}/s${k}-relay${i}.heapsnapshot`)
+  return memory
 }
 
 export async function idleSockets(
   p: IdleSocketsProfile,
   log: (...args: unknown[]) => void,
 ): Promise<IdleSocketsResult> {
-  const relays = await startRoomRelays(2, p.rooms, { measured: true })
+  // Writing a snapshot pauses a relay for seconds: past its lease it would stop serving (drop
+  // every socket, as a relay paused past its lease must), so the lease is long then.
+  const relays = await startRoomRelays(
+    2,
+    p.rooms,
+    { measured: true },
+    snapshotDir ? { LEASE_MS: '600000', HEARTBEAT_MS: '1000' } : {},
+  )
   const load = await startChild('load/idle-sockets.ts').catch(async (err: unknown) => {
     await relays.stop()
     throw err

@@ -20,8 +20,12 @@ export interface RelayProcess {
   healthyAt: number
   /** Sends the signal; resolves when the process has exited. */
   stop(signal?: NodeJS.Signals): Promise<void>
+  /** The last 10,000 characters it wrote to stderr (its warnings and errors). */
+  output(): string
   /** Its memory after garbage collection (only when started with `SpawnOptions.measured`). */
   memory?(): Promise<NodeJS.MemoryUsage>
+  /** Writes a heap snapshot after garbage collection (only with `SpawnOptions.measured`). */
+  snapshot?(path: string): Promise<void>
 }
 
 export interface SpawnOptions {
@@ -114,6 +118,7 @@ export async function spawnRelay(
     pid: child.pid!,
     base,
     healthyAt: Date.now(),
+    output: () => log,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) {
         const kill = setTimeout(() => child.kill('SIGKILL'), 10_000)
@@ -128,6 +133,11 @@ export async function spawnRelay(
             new Promise<NodeJS.MemoryUsage>((resolve) => {
               child.once('message', (m) => resolve(m as NodeJS.MemoryUsage))
               child.send('memory')
+            }),
+          snapshot: (path: string) =>
+            new Promise<void>((resolve) => {
+              child.once('message', () => resolve())
+              child.send({ snapshot: path })
             }),
         }
       : {}),

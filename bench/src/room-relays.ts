@@ -74,6 +74,8 @@ export async function startRoomRelays(
   relays: 1 | 2,
   rooms: number,
   spawn: SpawnOptions = {},
+  /** Added to the environment of the relays measured (not the seeding one). */
+  env: Record<string, string> = {},
 ): Promise<RoomRelays> {
   const dirs: string[] = []
   const dir = () => {
@@ -107,7 +109,13 @@ export async function startRoomRelays(
     running.splice(0)
     for (let i = 0; i < relays; i++)
       running.push(
-        await spawnRelay(i === 0 ? firstDir : dir(), ports[i]!, envOf(i), undefined, spawn),
+        await spawnRelay(
+          i === 0 ? firstDir : dir(),
+          ports[i]!,
+          { ...envOf(i), ...env },
+          undefined,
+          spawn,
+        ),
       )
     const tokens = await Promise.all(bases.map(tokensAt))
     const names = ids.map((id) => `inbox:${id}`)

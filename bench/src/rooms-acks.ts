@@ -159,7 +159,13 @@ export async function roomsAcks(
               },
             })
           } catch (err) {
-            errors.push(`t2 ${s.name} ${point.label}: ${(err as Error).message.slice(0, 300)}`)
+            // What the relays said about it (a socket closed with 4500 logs its storage error).
+            const said = s.relays.relays
+              .map((r) => r.output().trim().split('\n').slice(-2).join(' / ').slice(-400))
+              .join(' | ')
+            errors.push(
+              `t2 ${s.name} ${point.label}: ${(err as Error).message.slice(0, 300)} — relays: ${said}`,
+            )
           }
         }
       for (const [s, list] of runs) {
