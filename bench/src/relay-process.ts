@@ -20,7 +20,7 @@ export interface RelayProcess {
   healthyAt: number
   /** Sends the signal; resolves when the process has exited. */
   stop(signal?: NodeJS.Signals): Promise<void>
-  /** The last 10,000 characters it wrote to stderr (its warnings and errors). */
+  /** The last 10,000 characters of its log and stderr (warnings and errors). */
   output(): string
   /** Its memory after garbage collection (only when started with `SpawnOptions.measured`). */
   memory?(): Promise<NodeJS.MemoryUsage>
@@ -92,13 +92,16 @@ export async function spawnRelay(
         MAX_SOCKETS_PER_MEMBER: '0',
         ...env,
       },
-      stdio: ['ignore', 'ignore', 'pipe', ...(options.measured ? ['ipc' as const] : [])],
+      // Its log (JSON lines on stdout, warnings and up) kept with stderr for `output()`.
+      stdio: ['ignore', 'pipe', 'pipe', ...(options.measured ? ['ipc' as const] : [])],
     },
   )
   let log = ''
-  child.stderr!.on('data', (c: Buffer) => {
+  const keep = (c: Buffer) => {
     log = (log + c.toString()).slice(-10_000)
-  })
+  }
+  child.stdout!.on('data', keep)
+  child.stderr!.on('data', keep)
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   const deadline = Date.now() + 60_000
   for (;;) {
