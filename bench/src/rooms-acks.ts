@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { startChild } from './child.ts'
-import { startRoomRelays, type RoomRelays } from './room-relays.ts'
+import { DEMO_MEMBERS, startRoomRelays, type RoomRelays } from './room-relays.ts'
 import { cpuOf, median } from './stats.ts'
 import type { Target } from './target.ts'
 
@@ -73,7 +73,10 @@ function setupsOf(
     (relays: RoomRelays, at: (room: number, round: number) => number) => (ack: boolean) =>
       Array.from({ length: writers }, (_, k) => {
         const room = k % p.rooms
-        return relays.target(room, at(room, Math.floor(k / p.rooms)), { ack })
+        return relays.target(room, at(room, Math.floor(k / p.rooms)), {
+          ack,
+          member: k % DEMO_MEMBERS.length,
+        })
       })
   const setups: Setup[] = []
   if (sqlite)
