@@ -20,7 +20,23 @@ export interface RelayProcess {
   healthyAt: number
   /** Sends the signal; resolves when the process has exited. */
   stop(signal?: NodeJS.Signals): Promise<void>
+  /** The last 10,000 characters of its log and stderr (warnings and errors). */
+  output(): string
+  /** Its memory after garbage collection (only when started with `SpawnOptions.measured`). */
+  memory?(): Promise<NodeJS.MemoryUsage>
+  /** Writes a heap snapshot after garbage collection (only with `SpawnOptions.measured`). */
+  snapshot?(path: string): Promise<void>
 }
+
+export interface SpawnOptions {
+  /**
+   * Run the relay under servers/relay-measured.ts (`--expose-gc`, an IPC channel): `memory()`
+   * then collects garbage in the relay and answers its `process.memoryUsage()` (T8).
+   */
+  measured?: boolean
+}
+
+const MEASURED = join(repoRoot, 'bench', 'src', 'servers', 'relay-measured.ts')
 
 /**
  * The Node flags the checkout's relay is started with: those of its package.json `start` when it
@@ -45,13 +61,21 @@ export async function spawnRelay(
   port: number,
   env: Record<string, string> = {},
   root: string = repoRoot,
+  options: SpawnOptions = {},
 ): Promise<RelayProcess> {
   const base = `http://127.0.0.1:${port}`
   const flags = process.env.BENCH_RELAY_FLAGS?.split(' ').filter(Boolean) ?? []
   const child: ChildProcess = spawn(
     process.execPath,
     // BENCH_RELAY_FLAGS after the checkout's own: a V8 flag given twice takes the later value.
-    [...relayNodeFlags(root), ...flags, '--import', 'tsx', 'src/main.ts'],
+    [
+      ...relayNodeFlags(root),
+      ...flags,
+      ...(options.measured ? ['--expose-gc'] : []),
+      '--import',
+      'tsx',
+      options.measured ? MEASURED : 'src/main.ts',
+    ],
     {
       cwd: join(root, 'packages', 'relay'),
       env: {
@@ -68,13 +92,16 @@ export async function spawnRelay(
         MAX_SOCKETS_PER_MEMBER: '0',
         ...env,
       },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      // Its log (JSON lines on stdout, warnings and up) kept with stderr for `output()`.
+      stdio: ['ignore', 'pipe', 'pipe', ...(options.measured ? ['ipc' as const] : [])],
     },
   )
   let log = ''
-  child.stderr!.on('data', (c: Buffer) => {
+  const keep = (c: Buffer) => {
     log = (log + c.toString()).slice(-10_000)
-  })
+  }
+  child.stdout!.on('data', keep)
+  child.stderr!.on('data', keep)
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   const deadline = Date.now() + 60_000
   for (;;) {
@@ -94,6 +121,7 @@ export async function spawnRelay(
     pid: child.pid!,
     base,
     healthyAt: Date.now(),
+    output: () => log,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) {
         const kill = setTimeout(() => child.kill('SIGKILL'), 10_000)
@@ -102,17 +130,34 @@ export async function spawnRelay(
         clearTimeout(kill)
       }
     },
+    ...(options.measured
+      ? {
+          memory: () =>
+            new Promise<NodeJS.MemoryUsage>((resolve) => {
+              child.once('message', (m) => resolve(m as NodeJS.MemoryUsage))
+              child.send('memory')
+            }),
+          snapshot: (path: string) =>
+            new Promise<void>((resolve) => {
+              child.once('message', () => resolve())
+              child.send({ snapshot: path })
+            }),
+        }
+      : {}),
   }
 }
 
-/** Logs in as the demo owner (retrying while the demo seed is still running). */
-export async function login(base: string): Promise<{ token: string; memberId: string }> {
+/** Logs in as a demo member, the owner by default (retrying while the demo seed is still running). */
+export async function login(
+  base: string,
+  email = 'alice@example.com',
+): Promise<{ token: string; memberId: string }> {
   const deadline = Date.now() + 60_000
   for (;;) {
     const res = await fetch(`${base}/api/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: 'alice@example.com', password: DEMO_PASSWORD }),
+      body: JSON.stringify({ email, password: DEMO_PASSWORD }),
     })
     if (res.ok) {
       const { token, member } = (await res.json()) as { token: string; member: { id: string } }

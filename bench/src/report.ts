@@ -13,6 +13,8 @@ import type { ChurnResults } from './churn.ts'
 import type { ReconnectRow } from './reconnect.ts'
 import type { machine } from './stats.ts'
 import type { WebhooksResult } from './webhooks.ts'
+import type { RoomsAcksRow } from './rooms-acks.ts'
+import { idleSocketsLines, type IdleSocketsResult } from './idle-sockets.ts'
 import { webhooksSection } from './webhooks-report.ts'
 import type { RelaysWebhooksResult } from './webhooks-relays.ts'
 import { webhooksRelaysSection } from './webhooks-relays-report.ts'
@@ -60,6 +62,10 @@ export interface Results extends BigRoomResults {
   settings: unknown
   fanout: FanoutRow[]
   durable: DurableRow[]
+  /** Issue 25 T2: acks over 20 rooms, one SQLite relay beside two on PostgreSQL. */
+  roomsAcks?: RoomsAcksRow[]
+  /** Issue 25 T8: memory per idle and per proxied socket over two relays. */
+  idleSockets?: IdleSocketsResult
   reconnect: ReconnectRow[]
   growth: {
     conversations: number
@@ -154,6 +160,20 @@ export async function writeReport(r: Results, dir: string): Promise<void> {
     'Floor latencies are per commit (a batch for the group-commit row); Switchboard latencies are send → type-100 ack.',
   )
   lines.push('')
+  if (r.roomsAcks?.length) {
+    lines.push('## 4b. Acks over 20 rooms, one relay and two (issue 25 T2)')
+    lines.push('')
+    lines.push(
+      '| setup | point | acked marks/s | p50 ms | p99 ms | max ms | relays / load / machine CPU ms/s |',
+    )
+    lines.push('|---|---|--:|--:|--:|--:|--:|')
+    for (const x of r.roomsAcks)
+      lines.push(
+        `| ${x.setup} | ${x.point} | ${f(x.ackedPerSec, 0)} | ${f(x.p50, 2)} | ${f(x.p99, 2)} | ${f(x.max)} | ${x.cpu.relays.map((c) => f(c, 0)).join(' + ')} / ${f(x.cpu.load, 0)} / ${f(x.cpu.machine, 0)} |`,
+      )
+    lines.push('')
+  }
+  if (r.idleSockets) lines.push(...idleSocketsLines(r.idleSockets))
   lines.push(...reconnectSection(r.reconnect))
   const g = r.growth
   if (g) {

@@ -17,10 +17,14 @@ import { runTeammate } from './browser-teammate.ts'
 import { startServer } from './servers.ts'
 import { webhooks } from './webhooks.ts'
 import { webhooksOverRelays } from './webhooks-relays.ts'
+import { roomsAcks } from './rooms-acks.ts'
+import { idleSockets, idleSocketsLines } from './idle-sockets.ts'
 import { baselineRoot, repoRoot, ServerKind } from './target.ts'
 import { cpuOf, machine, median, rssOf, untilIdle } from './stats.ts'
 
 const full = process.env.BENCH_PROFILE === 'full'
+/** Source addresses for T8's 14,000 client sockets (each has its own ephemeral ports). */
+const loopbacks = Array.from({ length: 8 }, (_, i) => `127.0.0.${i + 2}`)
 const profile = full
   ? {
       name: 'full',
@@ -39,6 +43,17 @@ const profile = full
         offered: [5_000, 10_000, 11_000],
       },
       growth: { conversations: 100_000, marks: 1_000_000, devices: 50 },
+      // Issue 25 T2: 20 rooms × 50 marks/s, and a closed loop, over two relays.
+      roomsAcks: {
+        rooms: 20,
+        writersPerRoom: 2,
+        perRoom: 50,
+        window: 4,
+        durationMs: 5000,
+        runs: 5,
+      },
+      // Issue 25 T8: 10,000 idle sockets over two relays, then 4,000 proxied.
+      idleSockets: { rooms: 20, sockets: 10_000, proxied: 4_000, localAddresses: loopbacks },
       browser: {
         scales: [10_000, 100_000],
         epochScales: [100_000],
@@ -105,6 +120,15 @@ const profile = full
       // these runs grow makes each run longer, and the quick profile has to stay under 5 minutes.
       durable: { writers: 20, windows: [4], durationMs: 2000, offered: [10_000, 11_000] },
       growth: { conversations: 5_000, marks: 20_000, devices: 50 },
+      roomsAcks: {
+        rooms: 20,
+        writersPerRoom: 2,
+        perRoom: 50,
+        window: 4,
+        durationMs: 2000,
+        runs: 3,
+      },
+      idleSockets: { rooms: 20, sockets: 10_000, proxied: 4_000, localAddresses: loopbacks },
       // Both scales, fewer reloads and presses.
       browser: {
         scales: [10_000, 100_000],
@@ -458,6 +482,21 @@ const t0 = performance.now()
 if (!only || only.includes('fanout')) await fanout(results)
 if (!only || only.includes('durable')) await durable(results)
 if (!only || only.includes('growth')) await growth(results)
+// T2 of issue 25 needs PostgreSQL: with BENCH_POSTGRES=1, or asked for by name.
+if ((!only && process.env.BENCH_POSTGRES === '1') || only?.includes('t2')) {
+  const r = await roomsAcks(profile.roomsAcks, log)
+  results.roomsAcks = r.rows
+  results.errors.push(...r.errors)
+}
+if ((!only && process.env.BENCH_POSTGRES === '1') || only?.includes('t8')) {
+  try {
+    results.idleSockets = await idleSockets(profile.idleSockets, log)
+    for (const line of idleSocketsLines(results.idleSockets))
+      if (line.startsWith('|')) log('t8', line)
+  } catch (err) {
+    results.errors.push(`t8: ${(err as Error).message.slice(0, 300)}`)
+  }
+}
 if (!only || only.includes('reconnect')) {
   const r = await reconnect(profile.reconnect, log)
   results.reconnect = r.rows

@@ -125,12 +125,17 @@ export async function startServer(
 /** Conversations the load writers mark (`c0`…): the relay refuses marks for others [M8]. */
 export const BENCH_CONVERSATIONS = 500
 
-/** One incoming message per conversation `c0`…`c<n-1>`, through the signed webhook. */
-async function seedConversations(base: string, phoneNumberId: string, n: number): Promise<void> {
+/** One incoming message per conversation `<prefix>0`…`<prefix><n-1>`, through the signed webhook. */
+export async function seedConversations(
+  base: string,
+  phoneNumberId: string,
+  n: number,
+  prefix = 'c',
+): Promise<void> {
   const at = Date.now() - 60_000
   const activities = Array.from({ length: n }, (_, i) => ({
-    id: `bench-seed-c${i}`,
-    conversationId: `c${i}`,
+    id: `bench-seed-${prefix}${i}`,
+    conversationId: `${prefix}${i}`,
     phoneNumberId,
     direction: 'incoming',
     kind: 'message',
@@ -154,7 +159,7 @@ async function seedConversations(base: string, phoneNumberId: string, n: number)
 }
 
 /** Opens the room once and leaves: the relay keeps it loaded while it is in use or briefly idle. */
-function loadRoom(url: string): Promise<void> {
+export function loadRoom(url: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url)
     ws.once('error', reject)

@@ -36,6 +36,8 @@ export interface Target {
   /** Whether the server answers sync step 1 with step 2 (the floor does not). */
   syncs: boolean
   acks: boolean
+  /** The room's conversations are `<prefix>0`…: `c` unless given (T2's rooms have their own). */
+  conversationPrefix?: string
   /** The same room through a second relay, which proxies to the owner at `url` (issue 25, T1). */
   peerUrl?: string
 }

@@ -18,7 +18,8 @@ const CLOSED_LOOP_RATE = 20_000
 
 type Command = {
   cmd: 'run'
-  target: Target
+  /** The room, when `targets` is not given (odd writers through its second relay, if any). */
+  target?: Target
   writers: number
   window: number
   durationMs: number
@@ -26,6 +27,8 @@ type Command = {
   rate?: number
   /** Also return a per-100-ms timeline (sent, acked, load-process lag) of the window. */
   trace?: boolean
+  /** Writer `k`'s own room and relay (T2: many rooms); `writers` is then their number. */
+  targets?: Target[]
 }
 
 /** A writer device: kept across the runs of one target, as a team keeps its devices. */
@@ -38,6 +41,7 @@ type Device = {
 }
 
 type State = Device & {
+  target: Target
   socket: Socket
   endClock: number[]
   sentAt: number[]
@@ -45,23 +49,27 @@ type State = Device & {
 }
 
 /**
- * The devices of the last runs. Fresh devices each run made the relay place every device's first
+ * Each target's devices, kept across its runs. Fresh devices each run made the relay place every device's first
  * history entry by walking the whole history array (see priming below), longer as the earlier
  * runs grew the room, and the garbage of those walks paused it again in the window.
  */
-let devices: { key: string; list: Device[] } | null = null
+const devicesOf = new Map<string, Device[]>()
 
+/** How long each writer's first mark of a run may take to be acked before the run fails. */
+const PRIME_MS = 30_000
 /** How long after the window the marks sent in it may take to be acked before counting as lost. */
 const DRAIN_MS = 10_000
 
 async function run(
-  target: Target,
+  target: Target | undefined,
   n: number,
   window: number,
   durationMs: number,
   rate?: number,
   trace = false,
+  targets?: Target[],
 ) {
+  const targetOf = (k: number) => targets?.[k] ?? viaRelay(target!, k)
   const hist = createHistogram()
   // Marks sent inside the measured window are the measured ones: each counts with its own
   // send → ack time, also when the ack comes after the window (marks sent in the warm-up and
@@ -104,7 +112,12 @@ async function run(
     let update: Uint8Array | null = null
     const on = (u: Uint8Array) => (update = u)
     s.gen.on('update', on)
-    markConversation(s.gen, `c${s.i % 500}`, KINDS[s.i % KINDS.length]!, s.author)
+    markConversation(
+      s.gen,
+      `${s.target.conversationPrefix ?? 'c'}${s.i % 500}`,
+      KINDS[s.i % KINDS.length]!,
+      s.author,
+    )
     s.i++
     s.gen.off('update', on)
     s.made.push({ update: update!, clock: Y.getState(s.gen.store, s.gen.clientID) })
@@ -117,7 +130,7 @@ async function run(
     s.endClock.push(clock)
     if (now >= t0 && now < t1) measuredSent++
     if (trace && now >= t0) slot().sent++
-    s.socket.ws.send(updateFrame(target.protocol, target.doc, update))
+    s.socket.ws.send(updateFrame(s.target.protocol, s.target.doc, update))
   }
   // Closed loop: each writer keeps `window` marks in flight. Open loop (`rate`): each writer
   // sends its share on schedule whatever the acks, so latency is measured at that throughput
@@ -130,21 +143,24 @@ async function run(
     while (!stopped && s.endClock.length - s.next < window && s.endClock.length - 1 < due())
       sendNext(s)
   }
-  const key = `${target.url} ${n}`
-  if (devices?.key !== key) devices = { key, list: [] }
+  const key = targets ? targets.map((t) => t.url).join(' ') : `${target!.url} ${n}`
+  // Kept per target: runs that take turns between servers (or T2's setups) keep their devices.
+  let devices = devicesOf.get(key)
+  if (!devices) devicesOf.set(key, (devices = []))
   for (let k = 0; k < n; k++) {
-    let d = devices.list[k]
+    let d = devices[k]
     if (!d) {
       const deviceId = `bench-durable-${process.pid}-${k}-${Date.now()}`
       d = {
-        author: { memberId: target.memberId, deviceId, clock: createHlc(deviceId) },
+        author: { memberId: targetOf(k).memberId, deviceId, clock: createHlc(deviceId) },
         gen: new Y.Doc(),
         made: [],
         i: k * 7,
       }
-      devices.list.push(d)
+      devices.push(d)
     }
     const s: State = Object.assign(d, {
+      target: targetOf(k),
       socket: null as unknown as Socket,
       endClock: [],
       sentAt: [],
@@ -152,7 +168,7 @@ async function run(
     })
     // The socket keeps no replica of the room: a writer of its own mark keys does not need one,
     // and 20 copies of a room grown by every run filled the load process's heap.
-    s.socket = openSocket(viaRelay(target, k), (msg) => {
+    s.socket = openSocket(s.target, (msg) => {
       if (msg.type !== 'ack' || msg.client !== s.gen.clientID) return
       const now = performance.now()
       if (now >= t0 && now < t1) ackGapMax = Math.max(ackGapMax, now - Math.max(lastAck, t0))
@@ -185,13 +201,34 @@ async function run(
   // of a bench writer append after its own previous entry, which costs what a synced append does.
   stopped = true
   for (const s of states) sendNext(s)
-  await new Promise<void>((resolve) => {
+  await new Promise<void>((resolve, reject) => {
+    // A first mark never acked (its socket closed, the relay stuck) fails the run, naming whom.
+    const timer = setTimeout(() => {
+      const waiting = states.filter((s) => s.next < s.endClock.length)
+      reject(
+        new Error(
+          `${waiting.length} writers' first marks not acked in ${PRIME_MS} ms: ` +
+            waiting
+              .slice(0, 5)
+              .map(
+                (s) =>
+                  `${s.target.doc} (socket ${s.socket.ws.readyState}, close ${s.socket.closeCode})`,
+              )
+              .join(', '),
+        ),
+      )
+    }, PRIME_MS)
     const check = () => {
       if (!states.every((s) => s.next === s.endClock.length)) return
       for (const s of states) s.socket.ws.off('message', check)
+      clearTimeout(timer)
       resolve()
     }
     for (const s of states) s.socket.ws.on('message', check)
+  }).catch((err: unknown) => {
+    for (const s of states) s.socket.ws.terminate()
+    devicesOf.delete(key)
+    throw err
   })
   stopped = false
   lastTick = performance.now()
@@ -231,7 +268,7 @@ async function run(
     s.made.splice(0, s.endClock.length)
   }
   // An unacked mark may never have reached the relay: the next one would leave a clock gap.
-  if (closed.length > 0 || states.some((s) => s.next < s.endClock.length)) devices = null
+  if (closed.length > 0 || states.some((s) => s.next < s.endClock.length)) devicesOf.delete(key)
   return {
     ackedPerSec: (ackedInWindow / durationMs) * 1000,
     sentPerSec: (measuredSent / durationMs) * 1000,
@@ -253,7 +290,15 @@ process.on('message', async (m: Command) => {
   try {
     send({
       ok: true,
-      value: await run(m.target, m.writers, m.window, m.durationMs, m.rate, m.trace),
+      value: await run(
+        m.target,
+        m.targets?.length ?? m.writers,
+        m.window,
+        m.durationMs,
+        m.rate,
+        m.trace,
+        m.targets,
+      ),
     })
   } catch (err) {
     send({ ok: false, error: String((err as Error).stack ?? err) })

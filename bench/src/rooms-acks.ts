@@ -1,0 +1,208 @@
+/**
+ * @module T2 of issue 25 (`BENCH_ONLY=t2`): acks over many rooms. Twenty inbox rooms, two writers
+ * each (load/durable.ts, one socket per writer), on one SQLite relay and on two relays sharing a
+ * PostgreSQL on this machine (each owning half the rooms): writers at their room's owner, or split
+ * (one of each room's writers on the other relay, proxied over the relay link). Open loop at 50
+ * marks/s per room, and a closed loop (a window of marks in flight per writer). The runs of a
+ * point take turns between the setups, as the durable workload's do.
+ */
+import { readFileSync } from 'node:fs'
+import { startChild } from './child.ts'
+import { DEMO_MEMBERS, startRoomRelays, type RoomRelays } from './room-relays.ts'
+import { cpuOf, median } from './stats.ts'
+import type { Target } from './target.ts'
+
+export interface RoomsAcksProfile {
+  rooms: number
+  writersPerRoom: number
+  /** Marks/s offered per room in the open loop. */
+  perRoom: number
+  /** Marks in flight per writer in the closed loop. */
+  window: number
+  durationMs: number
+  runs: number
+}
+
+export interface RoomsAcksRun {
+  ackedPerSec: number
+  sentPerSec: number
+  p50: number
+  p99: number
+  max: number
+  unacked: number
+  closed: number
+  loadLagMaxMs: number
+  /** CPU ms per second of the run: each relay, the load process, and the whole machine. */
+  cpu: { relays: number[]; load: number; machine: number }
+}
+
+export interface RoomsAcksRow {
+  setup: string
+  point: string
+  ackedPerSec: number
+  p50: number
+  p99: number
+  max: number
+  unacked: number
+  cpu: RoomsAcksRun['cpu']
+  runs: RoomsAcksRun[]
+}
+
+interface Setup {
+  name: string
+  relays: RoomRelays
+  /** Writer `k`'s target. */
+  targets(ack: boolean): Target[]
+}
+
+/** Busy CPU ms of the whole machine (all cores), from /proc/stat. */
+function machineBusyMs(): number {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1)
+  const [user, nice, system, , , irq, softirq, steal] = cpu.map(Number)
+  return (user! + nice! + system! + irq! + softirq! + steal!) * 10
+}
+
+function setupsOf(
+  sqlite: RoomRelays | null,
+  pair: RoomRelays | null,
+  p: RoomsAcksProfile,
+): Setup[] {
+  const writers = p.rooms * p.writersPerRoom
+  // Writer k writes room k % rooms; its round (k / rooms) picks its relay in the split.
+  const each =
+    (relays: RoomRelays, at: (room: number, round: number) => number) => (ack: boolean) =>
+      Array.from({ length: writers }, (_, k) => {
+        const room = k % p.rooms
+        return relays.target(room, at(room, Math.floor(k / p.rooms)), {
+          ack,
+          member: k % DEMO_MEMBERS.length,
+        })
+      })
+  const setups: Setup[] = []
+  if (sqlite)
+    setups.push({ name: 'SQLite, one relay', relays: sqlite, targets: each(sqlite, () => 0) })
+  if (pair) {
+    setups.push({
+      name: 'PostgreSQL, two relays, writers at the owner',
+      relays: pair,
+      targets: each(pair, (room) => pair.owners[room]!),
+    })
+    setups.push({
+      name: 'PostgreSQL, two relays, writers split (half proxied)',
+      relays: pair,
+      targets: each(pair, (room, round) => (pair.owners[room]! + round) % 2),
+    })
+  }
+  return setups
+}
+
+export async function roomsAcks(
+  p: RoomsAcksProfile,
+  log: (...args: unknown[]) => void,
+): Promise<{ rows: RoomsAcksRow[]; errors: string[] }> {
+  const errors: string[] = []
+  const start = async (relays: 1 | 2) => {
+    try {
+      return await startRoomRelays(relays, p.rooms)
+    } catch (err) {
+      errors.push(`t2: ${relays} relay(s) unavailable: ${(err as Error).message.split('\n')[0]}`)
+      return null
+    }
+  }
+  const sqlite = await start(1)
+  const pair = await start(2)
+  log('t2', 'relays up', sqlite ? 'SQLite' : '', pair ? 'PostgreSQL pair' : '')
+  const setups = setupsOf(sqlite, pair, p)
+  const load = await startChild('load/durable.ts')
+  const writers = p.rooms * p.writersPerRoom
+  const points = [
+    {
+      label: `${p.rooms} rooms × ${p.perRoom} marks/s (open loop, ${writers} writers)`,
+      window: 1000,
+      rate: p.rooms * p.perRoom,
+    },
+    {
+      label: `closed loop (${writers} writers, ${p.window} in flight each)`,
+      window: p.window,
+    },
+  ]
+  const rows: RoomsAcksRow[] = []
+  try {
+    for (const point of points) {
+      const runs = new Map<Setup, RoomsAcksRun[]>(setups.map((s) => [s, []]))
+      for (let i = 0; i < p.runs; i++)
+        for (let j = 0; j < setups.length; j++) {
+          const s = setups[(i + j) % setups.length]!
+          const pids = s.relays.relays.map((r) => r.pid)
+          const cpu0 = await Promise.all(pids.map(cpuOf))
+          const load0 = await cpuOf(load.pid)
+          const machine0 = machineBusyMs()
+          const t0 = performance.now()
+          try {
+            const run = await load.call<Omit<RoomsAcksRun, 'cpu'>>(
+              {
+                cmd: 'run',
+                targets: s.targets(true),
+                writers,
+                window: point.window,
+                durationMs: p.durationMs,
+                ...(point.rate ? { rate: point.rate } : {}),
+              },
+              60_000 + p.durationMs * 3,
+            )
+            // Per second of the whole call (warm-up, window and drain): a share, not an absolute.
+            const secs = (performance.now() - t0) / 1000
+            const cpu1 = await Promise.all(pids.map(cpuOf))
+            runs.get(s)!.push({
+              ...run,
+              cpu: {
+                relays: cpu1.map((c, x) => (c - cpu0[x]!) / secs),
+                load: ((await cpuOf(load.pid)) - load0) / secs,
+                machine: (machineBusyMs() - machine0) / secs,
+              },
+            })
+          } catch (err) {
+            // What the relays said about it (a socket closed with 4500 logs its storage error).
+            const said = s.relays.relays
+              .map((r) => r.output().trim().split('\n').slice(-2).join(' / ').slice(-400))
+              .join(' | ')
+            errors.push(
+              `t2 ${s.name} ${point.label}: ${(err as Error).message.slice(0, 300)} — relays: ${said}`,
+            )
+          }
+        }
+      for (const [s, list] of runs) {
+        if (list.length === 0) continue
+        const m = (f: (r: RoomsAcksRun) => number) => median(list.map(f))
+        const row: RoomsAcksRow = {
+          setup: s.name,
+          point: point.label,
+          ackedPerSec: m((r) => r.ackedPerSec),
+          p50: m((r) => r.p50),
+          p99: m((r) => r.p99),
+          max: m((r) => r.max),
+          unacked: Math.max(...list.map((r) => r.unacked)),
+          cpu: {
+            relays: list[0]!.cpu.relays.map((_, x) => m((r) => r.cpu.relays[x]!)),
+            load: m((r) => r.cpu.load),
+            machine: m((r) => r.cpu.machine),
+          },
+          runs: list,
+        }
+        rows.push(row)
+        log(
+          't2',
+          s.name,
+          point.label,
+          `acked ${Math.round(row.ackedPerSec)}/s p50 ${row.p50.toFixed(2)} p99 ${row.p99.toFixed(2)}`,
+          `cpu ms/s relays ${row.cpu.relays.map((c) => Math.round(c)).join('+')} load ${Math.round(row.cpu.load)} machine ${Math.round(row.cpu.machine)}`,
+        )
+      }
+    }
+  } finally {
+    load.kill()
+    await sqlite?.stop()
+    await pair?.stop()
+  }
+  return { rows, errors }
+}
