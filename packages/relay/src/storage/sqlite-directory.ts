@@ -266,14 +266,16 @@ export function createSqliteDirectory(
     removePhoneNumber(id) {
       ensureOpen()
       phoneNumbersRevision++
-      return db.transaction(() => {
-        q.dropPhoneNumber.run(id)
-        q.dropCredentials.run(id)
-        return q.dropAccessTo
-          .all(id)
-          .map((r) => r.member_id)
-          .sort()
-      })()
+      return db
+        .transaction(() => {
+          q.dropPhoneNumber.run(id)
+          q.dropCredentials.run(id)
+          return q.dropAccessTo
+            .all(id)
+            .map((r) => r.member_id)
+            .sort()
+        })
+        .immediate()
     },
     phoneNumbersRevision: () => phoneNumbersRevision,
     grantAccess(memberId, phoneNumberId) {
@@ -317,10 +319,13 @@ export function createSqliteDirectory(
       const record: ProviderCallRecord = { ...call }
       queueRow({ kind: 'call', ...record }, JSON.stringify(record))
     },
-    transaction: (fn) => db.transaction(fn)(),
+    // IMMEDIATE: the writer thread commits on its own connection at any moment, and a transaction
+    // that read before such a commit is refused at once when it then writes ("database is
+    // locked", no busy wait); taking the write lock first makes it wait its turn instead.
+    transaction: (fn) => db.transaction(fn).immediate(),
     whenDurable: () => lastQueued,
     async durably(fn) {
-      const result = db.transaction(fn)()
+      const result = db.transaction(fn).immediate()
       await lastQueued
       return result
     },
