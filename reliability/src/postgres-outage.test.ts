@@ -26,7 +26,8 @@ import {
 
 const WRITERS = 10
 const MARKS_PER_SECOND = 10
-const CRASHES = scale(2, 10)
+// One in the short profile: the two-relay suite (postgres-outage-relays) crashes PostgreSQL twice more.
+const CRASHES = scale(1, 10)
 const OUTAGE_MS = 3_000
 const WORKSPACE = JSON.stringify({
   phoneNumbers: ['pn-support'],
