@@ -5,7 +5,7 @@
  */
 import type { Room as RoomName } from '@switchboard/core'
 import type * as Y from 'yjs'
-import { hashPassword } from './auth.ts'
+import type { Passwords } from './auth.ts'
 import {
   publicMember,
   sessionView,
@@ -85,6 +85,7 @@ export interface AdminSockets {
 
 export interface AdminDeps {
   storage: RelayStorage
+  passwords: Passwords
   writeRoom(name: string, fn: (doc: Y.Doc) => void): Promise<void>
   /** The workspace's writes (several relays: made by its owner); default through `writeRoom`. */
   writeWorkspace?: WriteWorkspace
@@ -168,7 +169,7 @@ export function createAdmin(deps: AdminDeps): Admin {
         if (storage.getMember(id)) throw new AdminError(409, 'id', 'a member with this id exists')
       }
       free()
-      const passwordHash = await hashPassword(input.password)
+      const passwordHash = await deps.passwords.hash(input.password)
       free()
       const member: MemberRecord = {
         id,
@@ -262,7 +263,7 @@ export function createAdmin(deps: AdminDeps): Admin {
       allowed()
       if (typeof password !== 'string' || password.length < 8)
         throw new AdminError(400, 'password', 'must be at least 8 characters')
-      const passwordHash = await hashPassword(password)
+      const passwordHash = await deps.passwords.hash(password)
       // Checked again on the record as it is after the hash: a removal or a role change made
       // meanwhile stays (the reset writes the hash only).
       const ended = await storage.durably(() => {

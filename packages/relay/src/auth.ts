@@ -9,7 +9,17 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
 import { sign, verify } from 'hono/jwt'
 
-const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32 }
+/** scrypt's cost parameters: N (a power of two), r and p. */
+export interface PasswordCost {
+  N: number
+  r: number
+  p: number
+}
+
+/** The cost of every password hash the relay makes unless told otherwise. */
+export const DEFAULT_PASSWORD_COST: Readonly<PasswordCost> = { N: 16384, r: 8, p: 1 }
+
+const KEYLEN = 32
 
 function scryptAsync(
   password: string,
@@ -26,14 +36,30 @@ function scryptAsync(
   )
 }
 
+/** A cost scrypt accepts within the relay's memory bound, or an error naming what is wrong. */
+export function checkPasswordCost(cost: PasswordCost): PasswordCost {
+  const { N, r, p } = cost
+  if (!Number.isInteger(N) || N < 2 || (N & (N - 1)) !== 0 || N > 2 ** 20)
+    throw new Error(`passwordCost.N must be a power of two from 2 to 2^20, not ${N}`)
+  if (!Number.isInteger(r) || r < 1 || !Number.isInteger(p) || p < 1)
+    throw new Error(`passwordCost.r and .p must be positive integers, not ${r} and ${p}`)
+  if (128 * N * r > 64 * 1024 * 1024)
+    throw new Error(`passwordCost needs ${128 * N * r} bytes of memory; the bound is 64 MiB`)
+  return { N, r, p }
+}
+
 /** `scrypt$N$r$p$salt$hash` (base64url). */
-export async function hashPassword(password: string): Promise<string> {
+export async function hashPassword(
+  password: string,
+  cost: PasswordCost = DEFAULT_PASSWORD_COST,
+): Promise<string> {
   const salt = randomBytes(16)
-  const { N, r, p, keylen } = SCRYPT
-  const key = await scryptAsync(password, salt, N, r, p, keylen)
+  const { N, r, p } = cost
+  const key = await scryptAsync(password, salt, N, r, p, KEYLEN)
   return ['scrypt', N, r, p, salt.toString('base64url'), key.toString('base64url')].join('$')
 }
 
+/** Checks a password against a stored hash at the cost the hash was made with. */
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const [scheme, N, r, p, salt, hash] = stored.split('$')
   if (scheme !== 'scrypt' || !salt || !hash) return false
@@ -49,8 +75,28 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return key.length === expected.length && timingSafeEqual(key, expected)
 }
 
-/** A hash that never verifies, so unknown emails cost as much as wrong passwords. */
-export const DUMMY_HASH = `scrypt$16384$8$1$${Buffer.alloc(16).toString('base64url')}$${Buffer.alloc(32).toString('base64url')}`
+/** A hash that never verifies, at `cost`, so unknown emails cost as much as wrong passwords. */
+export function dummyHash(cost: PasswordCost = DEFAULT_PASSWORD_COST): string {
+  const zeros = (n: number) => Buffer.alloc(n).toString('base64url')
+  return `scrypt$${cost.N}$${cost.r}$${cost.p}$${zeros(16)}$${zeros(KEYLEN)}`
+}
+
+/** A relay's passwords: hashed at its cost; checked at each hash's own. */
+export interface Passwords {
+  hash(password: string): Promise<string>
+  verify(password: string, stored: string): Promise<boolean>
+  /** What an unknown email is checked against. */
+  readonly dummy: string
+}
+
+export function createPasswords(cost: PasswordCost = DEFAULT_PASSWORD_COST): Passwords {
+  const checked = checkPasswordCost(cost)
+  return {
+    hash: (password) => hashPassword(password, checked),
+    verify: verifyPassword,
+    dummy: dummyHash(checked),
+  }
+}
 
 export interface TokenClaims {
   sub: string

@@ -5,7 +5,7 @@
  * member with exactly that role and those numbers — all of it in one transaction.
  */
 import { AdminError, EMAIL_RE, type Actor } from './admin.ts'
-import { hashPassword } from './auth.ts'
+import type { Passwords } from './auth.ts'
 import { workspaceMember } from './member-views.ts'
 import {
   memberRoles,
@@ -60,6 +60,7 @@ export interface InvitesDeps {
   storage: RelayStorage
   /** The workspace's writes (several relays: made by its owner, scale/owner-requests.ts). */
   writeWorkspace: WriteWorkspace
+  passwords: Passwords
   now: () => number
   log: (event: Record<string, unknown>) => void
 }
@@ -179,7 +180,7 @@ export function createInvites(deps: InvitesDeps): Invites {
         throw new AdminError(400, 'name', 'must be a name of 1 to 100 characters')
       if (typeof input.password !== 'string' || input.password.length < 8)
         throw new AdminError(400, 'password', 'must be at least 8 characters')
-      const passwordHash = await hashPassword(input.password)
+      const passwordHash = await deps.passwords.hash(input.password)
       // [I3] Checked again after the hash with nothing awaited until the commit: of two accepts
       // at once, one creates the member and the other finds the invite used.
       const invite = check()

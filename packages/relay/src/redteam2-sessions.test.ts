@@ -61,9 +61,11 @@ describe('sessions and roles', () => {
     // Bob (admin) resets his own password (as POST /api/admin/members/bob/password does); while
     // its hash runs, the owner removes him. The reset then writes back the record it read first.
     const reset = admin.resetPassword('bob', 'bob-new-password', bob)
+    // Its outcome is awaited below; the refusal may come while the removal is still stored.
+    const refused = expect(reset).rejects.toMatchObject({ status: 409, field: 'memberId' })
     await admin.removeMember('bob', storage.getMember('alice')!)
     // Refused once the hash is done: the member is gone by then.
-    await expect(reset).rejects.toMatchObject({ status: 409, field: 'memberId' })
+    await refused
     expect(storage.getMember('bob')?.deactivatedAt).toBeDefined()
     expect((await loginAs(r, 'bob@example.com', 'bob-new-password')).status).toBe(401)
   })
@@ -72,9 +74,11 @@ describe('sessions and roles', () => {
     const r = await relayOnSqlite()
     const { admin, storage } = r.relay
     const reset = admin.resetPassword('carol', 'carol-new-password', storage.getMember('bob')!)
+    // Its outcome is awaited below; the refusal may come while the promotion is still stored.
+    const refused = expect(reset).rejects.toMatchObject({ status: 403 })
     await admin.setRole('carol', 'owner', storage.getMember('alice')!)
     // Carol is an owner by the time the hash is done: an admin may not reset her password then.
-    await expect(reset).rejects.toMatchObject({ status: 403 })
+    await refused
     expect(storage.getMember('carol')?.role).toBe('owner')
   })
 

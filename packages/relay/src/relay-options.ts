@@ -6,6 +6,7 @@ import { DEFAULT_MAX_DRIFT } from '@switchboard/core'
 import type { Context } from 'hono'
 import type { UpgradeWebSocket } from 'hono/ws'
 import type { BodyReader } from './body-limits.ts'
+import { createPasswords, type PasswordCost, type Passwords } from './auth.ts'
 import { DEFAULT_LOGIN_LIMITS, type LoginLimits } from './login-throttle.ts'
 import { DEFAULT_OUTBOX_TIMING, type OutboxTiming } from './outbox-timing.ts'
 import { CREDENTIALS_KEY_BYTES, deriveCredentialsKey } from './providers/credentials-key.ts'
@@ -122,6 +123,12 @@ export interface RelayOptions {
   /** Login throttling and hash concurrency (login-throttle.ts, docs/protocol.md). */
   loginLimit?: LoginLimits
   /**
+   * scrypt's cost for the password hashes this relay makes (default N 16384, r 8, p 1); a stored
+   * hash is always checked at the cost it was made with. The test harness lowers it: tests sign in
+   * hundreds of times and none of them measures the hash.
+   */
+  passwordCost?: PasswordCost
+  /**
    * When set, `GET /metrics` needs `Authorization: Bearer <metricsToken>`; when unset it is
    * served to loopback clients only.
    */
@@ -198,6 +205,7 @@ export interface ResolvedOptions {
   epochOnLoad: { items: number; writers: number }
   maxDriftMs: number
   loginLimits: Required<LoginLimits>
+  passwords: Passwords
   metricsToken: string | undefined
   scriptHashes: readonly string[]
   now: () => number
@@ -281,6 +289,7 @@ export function resolveOptions(options: RelayOptions): ResolvedOptions {
     epochOnLoad: options.epochOnLoad ?? { items: 50_000, writers: 2_000 },
     maxDriftMs: options.maxDriftMs ?? DEFAULT_MAX_DRIFT,
     loginLimits: { ...DEFAULT_LOGIN_LIMITS, ...options.loginLimit },
+    passwords: createPasswords(options.passwordCost),
     metricsToken: options.metricsToken,
     scriptHashes: options.scriptHashes ?? [],
     now: options.now ?? Date.now,

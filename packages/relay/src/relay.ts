@@ -222,7 +222,13 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     phoneNumberOf: access.phoneNumberOf,
   })
 
-  const invites = createInvites({ storage, writeWorkspace, now, log })
+  const invites = createInvites({
+    storage,
+    writeWorkspace,
+    passwords: options.passwords,
+    now,
+    log,
+  })
   const lastSeen = createLastSeen(storage, now)
   // One throttle for logins and password changes: both are guesses of a password [A1]–[A3];
   // on PostgreSQL its counts are every relay's.

@@ -5,7 +5,7 @@
 import { Hono, type Context } from 'hono'
 import type { Access } from '../access.ts'
 import type { Admin } from '../admin.ts'
-import { DUMMY_HASH, verifyPassword } from '../auth.ts'
+import type { Passwords } from '../auth.ts'
 import {
   bearer,
   jsonError,
@@ -30,6 +30,7 @@ export interface AuthDeps {
   authenticate: Authenticate
   loginThrottle: LoginCounts
   hashSlots: HashSlots
+  passwords: Passwords
   admin: Pick<Admin, 'listSessions' | 'revokeSessions'>
   roomsOf: Access['roomsOf']
   /** Closes the sockets of sessions that ended [S5]. */
@@ -77,7 +78,7 @@ export function authRoutes(deps: AuthDeps): Hono<Vars> {
     // [A2] A few hashes at once behind a short queue (a known address's first); past it, an
     // answer now rather than a long wait.
     const hashed = hashSlots.run(
-      () => verifyPassword(password, member?.passwordHash ?? DUMMY_HASH),
+      () => deps.passwords.verify(password, member?.passwordHash ?? deps.passwords.dummy),
       admitted.ticket.known,
     )
     if (!hashed) {

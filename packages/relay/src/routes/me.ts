@@ -4,7 +4,7 @@
  */
 import { Hono, type Context } from 'hono'
 import { AdminError } from '../admin.ts'
-import { hashPassword, verifyPassword } from '../auth.ts'
+import type { Passwords } from '../auth.ts'
 import { jsonError, readJson, requireMember, type Authenticate, type Vars } from '../http.ts'
 import { admitAttempt, UNCOUNTED, type HashSlots, type LoginCounts } from '../login-throttle.ts'
 import { publicMember, workspaceMember } from '../member-views.ts'
@@ -20,6 +20,7 @@ export interface MeDeps {
   writeWorkspace: WriteWorkspace
   loginThrottle: LoginCounts
   hashSlots: HashSlots
+  passwords: Passwords
   closeSessions(ids: Iterable<string>, reason: string): void
   now: () => number
   log: (event: Record<string, unknown>) => void
@@ -64,7 +65,10 @@ export function meRoutes(deps: MeDeps): Hono<Vars> {
       c.header('retry-after', String(Math.max(1, Math.ceil(admitted.retryAfterMs / 1000))))
       return c.json({ error: 'too many attempts, try again later', field: 'currentPassword' }, 429)
     }
-    const hashed = hashSlots.run(() => verifyPassword(currentPassword, me.passwordHash), true)
+    const hashed = hashSlots.run(
+      () => deps.passwords.verify(currentPassword, me.passwordHash),
+      true,
+    )
     if (!hashed) {
       await loginThrottle.cancel(admitted.ticket)
       c.header('retry-after', '1')
@@ -72,7 +76,7 @@ export function meRoutes(deps: MeDeps): Hono<Vars> {
     }
     if (!(await hashed)) throw new AdminError(400, 'currentPassword', 'is not your password')
     await loginThrottle.succeeded(admitted.ticket, now())
-    const passwordHash = await hashPassword(password)
+    const passwordHash = await deps.passwords.hash(password)
     const current = storage.getMember(me.id)
     if (!current || current.deactivatedAt !== undefined)
       throw jsonError(401, 'token revoked', { code: 'session-ended' })

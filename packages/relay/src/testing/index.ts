@@ -6,6 +6,7 @@ export {
   startTestRelayServer,
   TEST_SECRET,
   TEST_WEBHOOK_SECRET,
+  TEST_PASSWORD_COST,
   type TestRelayServer,
   type TestRelayServerOptions,
 } from './server.ts'

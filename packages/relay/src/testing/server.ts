@@ -13,6 +13,12 @@ import { seedWorkspace, type TestWorkspace } from './workspace.ts'
 
 export const TEST_SECRET = 'test-secret-0123456789abcdef'
 export const TEST_WEBHOOK_SECRET = 'test-webhook-secret'
+/**
+ * The hash cost of the harness's relays unless given: a real scrypt hash, cheap enough that the
+ * hundreds of sign-ins and members of a test run do not dominate its CPU. No test measures a
+ * hash; production relays keep the default cost.
+ */
+export const TEST_PASSWORD_COST = { N: 1024, r: 8, p: 1 }
 
 export interface TestRelayServerOptions extends Partial<RelayServerOptions> {
   /**
@@ -46,6 +52,7 @@ export async function startTestRelayServer(
     secret: TEST_SECRET,
     webhookSecret: TEST_WEBHOOK_SECRET,
     log: () => {},
+    passwordCost: TEST_PASSWORD_COST,
     ...rest,
     storage,
   })
