@@ -1,6 +1,6 @@
 /**
  * @module The relay on a Node HTTP server: `@hono/node-server`, the `ws` upgrade glue
- * (`@hono/node-ws`), the frame cap, the heartbeat, the close-code mapping and the static web app.
+ * (ws-upgrade.ts), the frame cap, the heartbeat, the close-code mapping and the static web app.
  *
  * `startRelayServer` is what `main()` and every test harness share.
  */
@@ -9,7 +9,6 @@ import { getConnInfo } from '@hono/node-server/conninfo'
 import { readIncomingBody } from './incoming-body.ts'
 import { readIncomingHeader } from './incoming-headers.ts'
 import { serveStatic } from '@hono/node-server/serve-static'
-import { createNodeWebSocket } from '@hono/node-ws'
 import { existsSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
@@ -22,6 +21,7 @@ import { LINK_HEADER_BYTES } from '../scale/link-frame.ts'
 import { webAppScriptHashes } from './script-hashes.ts'
 import { gateFrames } from './ws-frame.ts'
 import { wsSocketAdapter } from './ws-socket.ts'
+import { createNodeWebSocket } from './ws-upgrade.ts'
 import './error-event.ts'
 
 export interface RelayServerOptions extends Omit<RelayOptions, 'upgradeWebSocket'> {
@@ -46,7 +46,7 @@ export interface RelayServer {
 /** Starts the relay on a Node HTTP server (port 0 picks a free port). */
 export async function startRelayServer(options: RelayServerOptions): Promise<RelayServer> {
   const root = new Hono()
-  const { injectWebSocket, upgradeWebSocket, wss } = createNodeWebSocket({ app: root })
+  const { injectWebSocket, upgradeWebSocket, wss } = createNodeWebSocket(root)
   const webDir =
     options.webDir && existsSync(join(options.webDir, 'index.html')) ? options.webDir : null
   const relay = createRelay({
