@@ -69,7 +69,8 @@ export class Connection implements Peer {
   /** Bytes of sync answers still allowed on top of maxBufferedBytes (see Peer.send). */
   answerAllowance = 0
   readonly #deps: ConnectionDeps
-  readonly #presence: PresenceBucket
+  /** Made at the socket's first presence frame: most sockets of a relay are idle. */
+  #presence: PresenceBucket | null = null
 
   constructor(
     deps: ConnectionDeps,
@@ -87,7 +88,6 @@ export class Connection implements Peer {
     this.roomName = roomName
     this.readOnly = readOnly
     this.wantsAcks = wantsAcks
-    this.#presence = new PresenceBucket(deps.presenceUpdatesPerSecond)
   }
 
   get live(): boolean {
@@ -158,6 +158,7 @@ export class Connection implements Peer {
     const entries = decodeAwarenessRaw(update)
     const own = this.awarenessClientId
     const mine = entries.some((e) => own === null || e.clientId === own)
+    this.#presence ??= new PresenceBucket(this.#deps.presenceUpdatesPerSecond)
     if (mine && !this.#presence.take(update, (waiting) => this.#presenceDue(waiting))) {
       metrics.reject('presence-coalesced')
       return
@@ -183,7 +184,7 @@ export class Connection implements Peer {
     this.#deps.connections.remove(this)
     if (this.expiry) clearTimeout(this.expiry)
     if (this.heldTimer) clearTimeout(this.heldTimer)
-    this.#presence.stop()
+    this.#presence?.stop()
     if (this.room) {
       this.room.leave(this)
       this.#deps.rooms.scheduleIdle(this.room)

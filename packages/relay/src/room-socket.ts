@@ -63,7 +63,7 @@ export function startConnection(
   conn.socket = socket
   deps.seen(conn.memberId)
   const ttl = Math.min(exp * 1000 - deps.now(), 2 ** 31 - 1)
-  conn.expiry = setTimeout(() => conn.close(CloseCode.Unauthorized, 'token expired'), ttl)
+  conn.expiry = setTimeout(expire, ttl, conn)
   rooms.open(conn.roomName.name).then(
     (room) => {
       if (conn.closed) return rooms.scheduleIdle(room)
@@ -83,6 +83,11 @@ export function startConnection(
     },
   )
   return true
+}
+
+/** A shared callback, not a closure per socket. */
+function expire(conn: Connection): void {
+  conn.close(CloseCode.Unauthorized, 'token expired')
 }
 
 /** A frame the socket received: held to its cap, queued until the room has loaded, then handled. */

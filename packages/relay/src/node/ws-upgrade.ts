@@ -43,25 +43,30 @@ class SocketInit implements WSContextInit<WebSocket> {
   }
 }
 
+type EventClass<Init> = new (type: string, init: Init) => Event
+const globals = globalThis as unknown as {
+  CloseEvent?: EventClass<{ code: number; reason: string }>
+  ErrorEvent: EventClass<{ error: unknown }>
+}
+
 /** Node 20 has no `CloseEvent` (22 does). */
-const CloseEventOf: typeof CloseEvent =
-  globalThis.CloseEvent ??
+const CloseEventOf: EventClass<{ code: number; reason: string }> =
+  globals.CloseEvent ??
   class extends Event {
     readonly code: number
     readonly reason: string
-    readonly wasClean: boolean
-    constructor(type: string, init: CloseEventInit = {}) {
+    readonly wasClean = false
+    constructor(type: string, init: { code: number; reason: string }) {
       super(type)
-      this.code = init.code ?? 0
-      this.reason = init.reason ?? ''
-      this.wasClean = init.wasClean ?? false
+      this.code = init.code
+      this.reason = init.reason
     }
   }
 
 const report = (err: unknown) => console.error(err)
 
-function onMessage(this: EventsWebSocket, data: RawData, isBinary: boolean): void {
-  const { events, context } = this
+function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  const { events, context } = this as EventsWebSocket
   if (!events?.onMessage || !context) return
   for (const part of Array.isArray(data) ? data : [data]) {
     const payload = !isBinary
@@ -77,8 +82,8 @@ function onMessage(this: EventsWebSocket, data: RawData, isBinary: boolean): voi
   }
 }
 
-function onClose(this: EventsWebSocket, code: number, reason: Buffer): void {
-  const { events, context } = this
+function onClose(this: WebSocket, code: number, reason: Buffer): void {
+  const { events, context } = this as EventsWebSocket
   if (!events?.onClose || !context) return
   try {
     events.onClose(new CloseEventOf('close', { code, reason: reason.toString() }), context)
@@ -87,11 +92,11 @@ function onClose(this: EventsWebSocket, code: number, reason: Buffer): void {
   }
 }
 
-function onError(this: EventsWebSocket, error: Error): void {
-  const { events, context } = this
+function onError(this: WebSocket, error: Error): void {
+  const { events, context } = this as EventsWebSocket
   if (!events?.onError || !context) return
   try {
-    events.onError(new ErrorEvent('error', { error }), context)
+    events.onError(new globals.ErrorEvent('error', { error }), context)
   } catch (err) {
     report(err)
   }
@@ -107,9 +112,12 @@ export interface NodeWebSocket {
 
 type UpgradeListener = (request: IncomingMessage, socket: Duplex, head: Buffer) => void
 
-/** `upgradeWebSocket` for the routes of `app`, served by one `ws` server. */
-export function createNodeWebSocket(app: Hono): NodeWebSocket {
-  const wss = new WebSocketServer({ noServer: true, WebSocket: EventsWebSocket })
+/** `upgradeWebSocket` for the routes of `app`, served by one `ws` server making `Socket`s. */
+export function createNodeWebSocket(
+  app: Hono,
+  Socket: typeof EventsWebSocket = EventsWebSocket,
+): NodeWebSocket {
+  const wss = new WebSocketServer({ noServer: true, WebSocket: Socket })
   /** The events a route gave for its upgrade request, taken once its answer is made. */
   const pending = new WeakMap<IncomingMessage, WSEvents<unknown>>()
 
