@@ -103,12 +103,17 @@ export function gateFrames(raw: unknown, caps: FrameCaps): boolean {
   receiver[GATE] = new FrameGate(raw, receiver, receiver.write, caps)
   receiver._maxPayload = caps.frame
   receiver.write = gatedWrite
-  ;(raw as { on?(event: 'close', fn: () => void): unknown }).on?.('close', gateClosed)
   return true
 }
 
 function gatedWrite(this: GatedReceiver, chunk: Uint8Array): boolean {
   return this[GATE]!.write(chunk)
+}
+
+/** A socket's `close` events, listened to only while its gate holds budget. */
+interface Closing {
+  on?(event: 'close', fn: () => void): unknown
+  off?(event: 'close', fn: () => void): unknown
 }
 
 function gateClosed(this: WsReceiver): void {
@@ -142,8 +147,17 @@ class FrameGate {
     this.#caps = caps
   }
 
+  /** Budget taken is given back when the message has passed, or when the socket closes first. */
+  #took(bytes: number): void {
+    this.#taken = bytes
+    if (bytes > 0) (this.#raw as Closing).on?.('close', gateClosed)
+  }
+
   give(): void {
-    if (this.#taken > 0) this.#caps.budget?.give(this.#raw, this.#taken)
+    if (this.#taken > 0) {
+      this.#caps.budget?.give(this.#raw, this.#taken)
+      ;(this.#raw as Closing).off?.('close', gateClosed)
+    }
     this.#taken = 0
     this.#lastOfBig = false
   }
@@ -194,7 +208,7 @@ class FrameGate {
           if (!caps.budget || caps.budget.take(this.#raw, bytes)) {
             cap = caps.sync
             this.#bigStep2Used = true
-            this.#taken = caps.budget ? bytes : 0
+            this.#took(caps.budget ? bytes : 0)
           } else caps.budget.refused(this.#raw)
         }
         if (cap !== receiver._maxPayload) {
