@@ -6,6 +6,7 @@
 import type { Room as RoomName } from '@switchboard/core'
 import { admitClientUpdate, type Verdict } from './admission.ts'
 import type { Connections } from './connections.ts'
+import type { Expiries } from './expiries.ts'
 import type { Metrics } from './metrics.ts'
 import type { Ownership } from './ownership.ts'
 import { PresenceBucket } from './presence-bucket.ts'
@@ -33,6 +34,7 @@ export interface ConnectionDeps {
   ownership: Ownership
   connections: Pick<Connections<Connection>, 'tick' | 'remove'>
   rooms: Pick<RoomRegistry, 'scheduleIdle'>
+  expiries: Pick<Expiries<Connection>, 'delete'>
   maxFrameBytes: number
   maxBufferedBytes: number
   maxPresenceBytes: number
@@ -60,7 +62,8 @@ export class Connection implements Peer {
   queue: Uint8Array[] = []
   queuedBytes = 0
   closed = false
-  expiry: ReturnType<typeof setTimeout> | null = null
+  /** Its token's expiry (seconds since the epoch), once it is armed; 0 until then. */
+  exp = 0
   /** An update that builds on structs this socket has not sent yet (see admission.ts). */
   held: Uint8Array | null = null
   heldTimer: ReturnType<typeof setTimeout> | null = null
@@ -182,7 +185,7 @@ export class Connection implements Peer {
     if (this.closed) return
     this.closed = true
     this.#deps.connections.remove(this)
-    if (this.expiry) clearTimeout(this.expiry)
+    if (this.exp) this.#deps.expiries.delete(this, this.exp)
     if (this.heldTimer) clearTimeout(this.heldTimer)
     this.#presence?.stop()
     if (this.room) {

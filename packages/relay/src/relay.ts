@@ -11,6 +11,7 @@ import { createAccess } from './access.ts'
 import { createAdmin, type Admin } from './admin.ts'
 import { useApiMiddleware } from './api-middleware.ts'
 import type { Connection } from './connection.ts'
+import { Expiries } from './expiries.ts'
 import { createConnections, type SyncBudget } from './connections.ts'
 import { createLinkVerifier, deriveLinkKey, LINK_PATH } from './scale/link-auth.ts'
 import { createLinkPool } from './scale/link-pool.ts'
@@ -314,12 +315,17 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   )
   app.route('/api', historyRoutes({ ...shared, hasPhoneNumber: access.hasPhoneNumber }))
   app.route('/api', triageRuleRoutes({ ...shared, rules }))
+  // One timer per second in which tokens of open sockets expire, not one per socket.
+  const expiries = new Expiries<Connection>(now, (conn) =>
+    conn.close(CloseCode.Unauthorized, 'token expired'),
+  )
   const connection = {
     ...options,
     metrics,
     ownership,
     connections,
     rooms,
+    expiries,
     assignRefusal: access.assignRefusal,
   }
   const sockets = {
@@ -329,6 +335,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     rooms,
     connections,
     connection,
+    expiries,
     seen: lastSeen.touch,
     refusal: handoff.refusal,
     closing: () => closing || handoff.stopped === 'drain',
