@@ -43,20 +43,22 @@ class SocketInit implements WSContextInit<WebSocket> {
   }
 }
 
-type EventClass<Init> = new (type: string, init: Init) => Event
+/** The events Hono's `WSEvents` take (DOM types where a package has them). */
+type ClosedEvent = Parameters<NonNullable<WSEvents<unknown>['onClose']>>[0]
+type CloseInit = { code: number; reason: string }
 const globals = globalThis as unknown as {
-  CloseEvent?: EventClass<{ code: number; reason: string }>
-  ErrorEvent: EventClass<{ error: unknown }>
+  CloseEvent?: new (type: string, init: CloseInit) => ClosedEvent
+  ErrorEvent: new (type: string, init: { error: unknown }) => Event
 }
 
 /** Node 20 has no `CloseEvent` (22 does). */
-const CloseEventOf: EventClass<{ code: number; reason: string }> =
+const CloseEventOf: new (type: string, init: CloseInit) => ClosedEvent =
   globals.CloseEvent ??
   class extends Event {
     readonly code: number
     readonly reason: string
     readonly wasClean = false
-    constructor(type: string, init: { code: number; reason: string }) {
+    constructor(type: string, init: CloseInit) {
       super(type)
       this.code = init.code
       this.reason = init.reason
