@@ -6,6 +6,7 @@
 import type { Room as RoomName } from '@switchboard/core'
 import { admitClientUpdate, type Verdict } from './admission.ts'
 import type { Connections } from './connections.ts'
+import type { Expiries } from './expiries.ts'
 import type { Metrics } from './metrics.ts'
 import type { Ownership } from './ownership.ts'
 import { PresenceBucket } from './presence-bucket.ts'
@@ -33,6 +34,7 @@ export interface ConnectionDeps {
   ownership: Ownership
   connections: Pick<Connections<Connection>, 'tick' | 'remove'>
   rooms: Pick<RoomRegistry, 'scheduleIdle'>
+  expiries: Pick<Expiries<Connection>, 'delete'>
   maxFrameBytes: number
   maxBufferedBytes: number
   maxPresenceBytes: number
@@ -60,7 +62,8 @@ export class Connection implements Peer {
   queue: Uint8Array[] = []
   queuedBytes = 0
   closed = false
-  expiry: ReturnType<typeof setTimeout> | null = null
+  /** Its token's expiry (seconds since the epoch), once it is armed; 0 until then. */
+  exp = 0
   /** An update that builds on structs this socket has not sent yet (see admission.ts). */
   held: Uint8Array | null = null
   heldTimer: ReturnType<typeof setTimeout> | null = null
@@ -69,7 +72,8 @@ export class Connection implements Peer {
   /** Bytes of sync answers still allowed on top of maxBufferedBytes (see Peer.send). */
   answerAllowance = 0
   readonly #deps: ConnectionDeps
-  readonly #presence: PresenceBucket
+  /** Made at the socket's first presence frame: most sockets of a relay are idle. */
+  #presence: PresenceBucket | null = null
 
   constructor(
     deps: ConnectionDeps,
@@ -87,7 +91,6 @@ export class Connection implements Peer {
     this.roomName = roomName
     this.readOnly = readOnly
     this.wantsAcks = wantsAcks
-    this.#presence = new PresenceBucket(deps.presenceUpdatesPerSecond)
   }
 
   get live(): boolean {
@@ -158,6 +161,7 @@ export class Connection implements Peer {
     const entries = decodeAwarenessRaw(update)
     const own = this.awarenessClientId
     const mine = entries.some((e) => own === null || e.clientId === own)
+    this.#presence ??= new PresenceBucket(this.#deps.presenceUpdatesPerSecond)
     if (mine && !this.#presence.take(update, (waiting) => this.#presenceDue(waiting))) {
       metrics.reject('presence-coalesced')
       return
@@ -181,9 +185,9 @@ export class Connection implements Peer {
     if (this.closed) return
     this.closed = true
     this.#deps.connections.remove(this)
-    if (this.expiry) clearTimeout(this.expiry)
+    if (this.exp) this.#deps.expiries.delete(this, this.exp)
     if (this.heldTimer) clearTimeout(this.heldTimer)
-    this.#presence.stop()
+    this.#presence?.stop()
     if (this.room) {
       this.room.leave(this)
       this.#deps.rooms.scheduleIdle(this.room)

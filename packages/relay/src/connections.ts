@@ -30,9 +30,15 @@ export interface Connections<C extends Tracked> {
   online(): ReadonlySet<string>
   /** [S5] Closes at once every socket of sessions that just ended. */
   closeSessions(ids: Iterable<string>, reason: string): void
-  /** The member's budget of big sync step 2s for a socket (its `WSContext.raw`) [L6]. */
-  syncBudget(raw: unknown): { take(bytes: number): boolean; give(bytes: number): void }
+  /** Each member's budget of big sync step 2s, for a socket (its `WSContext.raw`) [L6]. */
+  readonly syncBudget: SyncBudget
   stop(): void
+}
+
+/** Bytes of big sync step 2s a socket's member may buffer [L6] (see ws-frame.ts). */
+export interface SyncBudget {
+  take(raw: unknown, bytes: number): boolean
+  give(raw: unknown, bytes: number): void
 }
 
 export interface ConnectionsDeps {
@@ -62,6 +68,9 @@ export function createConnections<C extends Tracked>(deps: ConnectionsDeps): Con
         }, keepaliveMs)
       : null
   keepalive?.unref?.()
+
+  const memberOf = (raw: unknown) =>
+    typeof raw === 'object' && raw !== null ? connectionOf.get(raw)?.memberId : undefined
 
   const closeWhere = (pred: (c: C) => boolean, code: number, reason: string) => {
     for (const c of [...open]) if (pred(c)) c.close(code, reason)
@@ -101,29 +110,25 @@ export function createConnections<C extends Tracked>(deps: ConnectionsDeps): Con
       const ended = new Set(ids)
       if (ended.size > 0) closeWhere((c) => ended.has(c.sessionId), CloseCode.SessionEnded, reason)
     },
-    syncBudget(raw) {
-      const member = () =>
-        typeof raw === 'object' && raw !== null ? connectionOf.get(raw)?.memberId : undefined
-      return {
-        take(bytes) {
-          const m = member()
-          // A socket the relay did not accept is closing: it gets nothing buffered.
-          if (m === undefined) return false
-          const used = syncBytesOf.get(m) ?? 0
-          if (maxSyncBytesPerMember > 0 && used + bytes > maxSyncBytesPerMember) return false
-          syncBytesOf.set(m, used + bytes)
-          metrics.syncBytesInFlight += bytes
-          return true
-        },
-        give(bytes) {
-          const m = member()
-          if (m === undefined) return
-          metrics.syncBytesInFlight -= bytes
-          const left = (syncBytesOf.get(m) ?? 0) - bytes
-          if (left > 0) syncBytesOf.set(m, left)
-          else syncBytesOf.delete(m)
-        },
-      }
+    syncBudget: {
+      take(raw, bytes) {
+        const m = memberOf(raw)
+        // A socket the relay did not accept is closing: it gets nothing buffered.
+        if (m === undefined) return false
+        const used = syncBytesOf.get(m) ?? 0
+        if (maxSyncBytesPerMember > 0 && used + bytes > maxSyncBytesPerMember) return false
+        syncBytesOf.set(m, used + bytes)
+        metrics.syncBytesInFlight += bytes
+        return true
+      },
+      give(raw, bytes) {
+        const m = memberOf(raw)
+        if (m === undefined) return
+        metrics.syncBytesInFlight -= bytes
+        const left = (syncBytesOf.get(m) ?? 0) - bytes
+        if (left > 0) syncBytesOf.set(m, left)
+        else syncBytesOf.delete(m)
+      },
     },
     stop() {
       if (keepalive) clearInterval(keepalive)

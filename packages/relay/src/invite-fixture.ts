@@ -3,7 +3,7 @@
  * real store) with the harness's workspace and bob (admin), driven through `app.request`, its
  * clock set by the test.
  */
-import { createNodeWebSocket } from '@hono/node-ws'
+import { createNodeWebSocket } from './node/ws-upgrade.ts'
 import { Hono } from 'hono'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -43,7 +43,7 @@ export function inviteFixture(options: { publicUrl?: string } = {}) {
       storage,
       secret: SECRET,
       webhookSecret: WEBHOOK_SECRET,
-      upgradeWebSocket: createNodeWebSocket({ app: new Hono() }).upgradeWebSocket,
+      upgradeWebSocket: createNodeWebSocket(new Hono()).upgradeWebSocket,
       now: () => clock,
       log: () => {},
       ...options,

@@ -3,7 +3,7 @@
  * share the login counts, waits and known addresses, so guesses spread over relays, in parallel
  * or after a restart, get no more attempts than against one relay.
  */
-import { createNodeWebSocket } from '@hono/node-ws'
+import { createNodeWebSocket } from './node/ws-upgrade.ts'
 import { Hono } from 'hono'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { LoginLimits } from './login-throttle.ts'
@@ -32,7 +32,7 @@ async function relayOn(
     storage,
     secret: SECRET,
     webhookSecret: WEBHOOK_SECRET,
-    upgradeWebSocket: createNodeWebSocket({ app: new Hono() }).upgradeWebSocket,
+    upgradeWebSocket: createNodeWebSocket(new Hono()).upgradeWebSocket,
     loginLimit,
     now: () => clock.t,
     clientIp: (c) => c.req.header('x-address'),

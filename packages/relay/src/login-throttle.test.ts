@@ -1,4 +1,4 @@
-import { createNodeWebSocket } from '@hono/node-ws'
+import { createNodeWebSocket } from './node/ws-upgrade.ts'
 import { Hono } from 'hono'
 import { describe, expect, it } from 'vitest'
 import { HashSlots, LoginThrottle } from './login-throttle.ts'
@@ -14,7 +14,7 @@ async function relayAt(clock: { t: number }, options: Partial<RelayOptions> = {}
     storage: createMemoryStorage(),
     secret: SECRET,
     webhookSecret: WEBHOOK_SECRET,
-    upgradeWebSocket: createNodeWebSocket({ app: new Hono() }).upgradeWebSocket,
+    upgradeWebSocket: createNodeWebSocket(new Hono()).upgradeWebSocket,
     loginLimit: limits,
     now: () => clock.t,
     clientIp: (c) => c.req.header('x-address'),

@@ -11,7 +11,8 @@ import { createAccess } from './access.ts'
 import { createAdmin, type Admin } from './admin.ts'
 import { useApiMiddleware } from './api-middleware.ts'
 import type { Connection } from './connection.ts'
-import { createConnections } from './connections.ts'
+import { Expiries } from './expiries.ts'
+import { createConnections, type SyncBudget } from './connections.ts'
 import { createLinkVerifier, deriveLinkKey, LINK_PATH } from './scale/link-auth.ts'
 import { createLinkPool } from './scale/link-pool.ts'
 import type { ProxiedSocket } from './scale/link-proxy.ts'
@@ -92,7 +93,7 @@ export interface Relay {
    * The member's budget of big sync step 2s for a socket (its `WSContext.raw`), which the runtime
    * glue's frame gate takes from before buffering one and gives back once read [L6].
    */
-  syncBudget(raw: unknown): { take(bytes: number): boolean; give(bytes: number): void }
+  readonly syncBudget: SyncBudget
   /** Stops and resumes serving rooms: a lost lease, a drain (PostgreSQL, scale/room-handoff.ts). */
   handoff: RoomHandoff
   /** Rooms currently in memory (for tests and /healthz). */
@@ -320,12 +321,17 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   )
   app.route('/api', historyRoutes({ ...shared, hasPhoneNumber: access.hasPhoneNumber }))
   app.route('/api', triageRuleRoutes({ ...shared, rules }))
+  // One timer per second in which tokens of open sockets expire, not one per socket.
+  const expiries = new Expiries<Connection>(now, (conn) =>
+    conn.close(CloseCode.Unauthorized, 'token expired'),
+  )
   const connection = {
     ...options,
     metrics,
     ownership,
     connections,
     rooms,
+    expiries,
     assignRefusal: access.assignRefusal,
   }
   const sockets = {
@@ -335,6 +341,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     rooms,
     connections,
     connection,
+    expiries,
     seen: lastSeen.touch,
     refusal: handoff.refusal,
     closing: () => closing || handoff.stopped === 'drain',

@@ -5,6 +5,7 @@
 import { CloseCode, isSyncStep2 } from '@switchboard/protocol'
 import type { Connection } from './connection.ts'
 import type { Connections } from './connections.ts'
+import type { Expiries } from './expiries.ts'
 import type { Metrics } from './metrics.ts'
 import type { RoomRegistry } from './room-registry.ts'
 import type { SocketAdapter } from './socket-adapter.ts'
@@ -24,6 +25,8 @@ export interface RoomSocketDeps {
   maxFrameBytes: number
   maxSyncFrameBytes: number
   maxSocketsPerMember: number
+  /** Closes a socket when its token expires. */
+  expiries: Pick<Expiries<Connection>, 'add'>
   /** Records the member's activity (last-seen.ts). */
   seen(memberId: string): void
   /** Why this relay serves no room now (scale/room-handoff.ts): the socket gets this close. */
@@ -62,8 +65,8 @@ export function startConnection(
   conn.ws = closer
   conn.socket = socket
   deps.seen(conn.memberId)
-  const ttl = Math.min(exp * 1000 - deps.now(), 2 ** 31 - 1)
-  conn.expiry = setTimeout(() => conn.close(CloseCode.Unauthorized, 'token expired'), ttl)
+  conn.exp = exp
+  deps.expiries.add(conn, exp)
   rooms.open(conn.roomName.name).then(
     (room) => {
       if (conn.closed) return rooms.scheduleIdle(room)

@@ -1,4 +1,4 @@
-import { createNodeWebSocket } from '@hono/node-ws'
+import { createNodeWebSocket } from './node/ws-upgrade.ts'
 import { getConversation, listActivities } from '@switchboard/core'
 import { Hono } from 'hono'
 import { sign as signJwt } from 'hono/jwt'
@@ -39,7 +39,7 @@ beforeEach(async () => {
     storage: createMemoryStorage(),
     secret: SECRET,
     webhookSecret: WEBHOOK_SECRET,
-    upgradeWebSocket: createNodeWebSocket({ app: new Hono() }).upgradeWebSocket,
+    upgradeWebSocket: createNodeWebSocket(new Hono()).upgradeWebSocket,
     loginLimit: { perEmail: 3, perIp: 100, windowMs: 60_000 },
     // As a scraper on the relay's host: /metrics is served to loopback clients [A8].
     clientIp: () => '127.0.0.1',
@@ -133,7 +133,7 @@ describe('[§4 auth] login, refresh, me', () => {
       storage: createMemoryStorage(),
       secret: SECRET,
       webhookSecret: WEBHOOK_SECRET,
-      upgradeWebSocket: createNodeWebSocket({ app: new Hono() }).upgradeWebSocket,
+      upgradeWebSocket: createNodeWebSocket(new Hono()).upgradeWebSocket,
       loginLimit: { perEmail: 100, perIp: 4, windowMs: 60_000 },
       clientIp: () => '203.0.113.7',
       log: () => {},

@@ -1,6 +1,6 @@
 /**
- * @module `globalThis.ErrorEvent` where Node lacks it: @hono/node-ws builds one for socket
- * errors, and on Node 20 (which has none) its onError never ran.
+ * @module `globalThis.ErrorEvent` where Node lacks it: the upgrade glue (ws-upgrade.ts) builds
+ * one for socket errors, and on Node 20 (which has none) onError would never run.
  */
 const globals = globalThis as unknown as Record<string, unknown>
 globals.ErrorEvent ??= class ErrorEvent extends Event {

@@ -1,6 +1,6 @@
 /**
  * @module The relay on a Node HTTP server: `@hono/node-server`, the `ws` upgrade glue
- * (`@hono/node-ws`), the frame cap, the heartbeat, the close-code mapping and the static web app.
+ * (ws-upgrade.ts), the frame cap, the heartbeat, the close-code mapping and the static web app.
  *
  * `startRelayServer` is what `main()` and every test harness share.
  */
@@ -9,7 +9,6 @@ import { getConnInfo } from '@hono/node-server/conninfo'
 import { readIncomingBody } from './incoming-body.ts'
 import { readIncomingHeader } from './incoming-headers.ts'
 import { serveStatic } from '@hono/node-server/serve-static'
-import { createNodeWebSocket } from '@hono/node-ws'
 import { existsSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
@@ -20,8 +19,9 @@ import { createRelay, type Relay, type RelayOptions } from '../relay.ts'
 import { LINK_PATH } from '../scale/link-auth.ts'
 import { LINK_HEADER_BYTES } from '../scale/link-frame.ts'
 import { webAppScriptHashes } from './script-hashes.ts'
-import { gateFrames } from './ws-frame.ts'
+import { gateFrames, type FrameCaps } from './ws-frame.ts'
 import { wsSocketAdapter } from './ws-socket.ts'
+import { createNodeWebSocket, EventsWebSocket } from './ws-upgrade.ts'
 import './error-event.ts'
 
 export interface RelayServerOptions extends Omit<RelayOptions, 'upgradeWebSocket'> {
@@ -43,10 +43,31 @@ export interface RelayServer {
   close(): Promise<void>
 }
 
+/** A served socket: its heartbeat and close codes in fields and methods, none per socket. */
+class RelaySocket extends EventsWebSocket {
+  /** A pong came since the last heartbeat. */
+  alive = true
+  /** Its big sync step 2 was refused for the member's budget: 4529, not 4413. */
+  overBudget = false
+
+  // ws closes oversized frames with 1009; the shared contract says 4413 (4529 when it is the
+  // member's budget of big step 2s that is full: retrying later works).
+  override close(code?: number, reason?: string | Buffer): void {
+    if (code !== 1009) super.close(code, reason)
+    else if (this.overBudget)
+      super.close(CloseCode.SlowConsumer, 'member has too many big sync messages in flight, retry')
+    else super.close(CloseCode.TooLarge, 'frame too large')
+  }
+}
+
+function onPong(this: WebSocket): void {
+  ;(this as RelaySocket).alive = true
+}
+
 /** Starts the relay on a Node HTTP server (port 0 picks a free port). */
 export async function startRelayServer(options: RelayServerOptions): Promise<RelayServer> {
   const root = new Hono()
-  const { injectWebSocket, upgradeWebSocket, wss } = createNodeWebSocket({ app: root })
+  const { injectWebSocket, upgradeWebSocket, wss } = createNodeWebSocket(root, RelaySocket)
   const webDir =
     options.webDir && existsSync(join(options.webDir, 'index.html')) ? options.webDir : null
   const relay = createRelay({
@@ -69,49 +90,45 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
   // cap from its first bytes, so any frame over its cap is refused before it is buffered [L6].
   // A relay link's frame carries a client's frame behind a header of its own.
   wss.options.maxPayload = relay.maxSyncFrameBytes + LINK_HEADER_BYTES
-  const caps = { frame: relay.maxFrameBytes, sync: relay.maxSyncFrameBytes }
+  /** Shared by every socket: its gate's state is the socket's own (ws-frame.ts). */
+  const caps: FrameCaps = {
+    frame: relay.maxFrameBytes,
+    sync: relay.maxSyncFrameBytes,
+    budget: {
+      take: (raw, bytes) => relay.syncBudget.take(raw, bytes),
+      give: (raw, bytes) => relay.syncBudget.give(raw, bytes),
+      refused: (raw) => void ((raw as RelaySocket).overBudget = true),
+    },
+  }
   // Dead peers (no pong within a heartbeat) are terminated, so their rooms can unload.
-  const alive = new WeakSet<WebSocket>()
   const heartbeat = setInterval(() => {
-    for (const ws of wss.clients) {
-      if (!alive.has(ws)) {
+    for (const ws of wss.clients as Set<RelaySocket>) {
+      if (!ws.alive) {
         ws.terminate()
         continue
       }
-      alive.delete(ws)
+      ws.alive = false
       ws.ping()
     }
   }, options.heartbeatMs ?? 30_000)
   heartbeat.unref()
-  /** Sockets whose big sync step 2 was refused for the member's budget: 4529, not 4413. */
-  const overBudget = new WeakSet<WebSocket>()
-  wss.on('connection', (ws: WebSocket, req: { url?: string }) => {
+  function onError(this: WebSocket, err: Error & { code?: string }): void {
+    if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH')
+      relay.reportRejectedFrame(
+        (this as RelaySocket).overBudget ? 'sync-budget' : 'too-large',
+        err.message,
+      )
+    else relay.reportRejectedFrame('socket-error', `${err.code ?? ''} ${err.message}`)
+  }
+  wss.on('connection', (ws: RelaySocket, req: { url?: string }) => {
     // A relay link multiplexes many clients' frames: each is held to its cap at the owner
     // (room-socket.ts), and each client's budget by the edge that accepted it.
     const link = req.url?.split('?')[0] === LINK_PATH
     // False only with a `ws` whose internals changed (ws-frame.test.ts pins them): frames are
     // then held to the sync cap by `ws` and to their own cap by the relay after buffering.
-    if (!link)
-      gateFrames(ws, {
-        ...caps,
-        budget: { ...relay.syncBudget(ws), refused: () => overBudget.add(ws) },
-      })
-    alive.add(ws)
-    ws.on('pong', () => alive.add(ws))
-    const close = ws.close.bind(ws)
-    // ws closes oversized frames with 1009; the shared contract says 4413 (4529 when it is the
-    // member's budget of big step 2s that is full: retrying later works).
-    ws.close = (code?: number, reason?: string | Buffer) =>
-      code !== 1009
-        ? close(code, reason)
-        : overBudget.has(ws)
-          ? close(CloseCode.SlowConsumer, 'member has too many big sync messages in flight, retry')
-          : close(CloseCode.TooLarge, 'frame too large')
-    ws.on('error', (err: Error & { code?: string }) => {
-      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH')
-        relay.reportRejectedFrame(overBudget.has(ws) ? 'sync-budget' : 'too-large', err.message)
-      else relay.reportRejectedFrame('socket-error', `${err.code ?? ''} ${err.message}`)
-    })
+    if (!link) gateFrames(ws, caps)
+    ws.on('pong', onPong)
+    ws.on('error', onError)
   })
   root.route('/', relay.app)
   if (webDir) {

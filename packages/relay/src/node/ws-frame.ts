@@ -54,22 +54,37 @@ export function frameStream(raw: unknown): { write(chunk: Uint8Array): boolean }
 
 /** The part of a `ws` WebSocket (8.x) the frame gate needs: its Receiver (a Writable). */
 interface WsReceiver {
-  _receiver?: { write(chunk: Uint8Array): boolean; _maxPayload?: number }
+  _receiver?: GatedReceiver
 }
 
-/** Payload caps of incoming messages (docs/protocol.md "Limits"). */
+interface GatedReceiver {
+  write(chunk: Uint8Array): boolean
+  _maxPayload?: number
+  [GATE]?: FrameGate
+}
+
+/**
+ * Bytes of big step 2s buffered at once, shared by a member's sockets [L6]: `take` before one is
+ * let in (false: refused like an oversized frame, and `refused` is told), `give` once it has all
+ * gone through to `ws` (or its socket closed). `raw` is the socket's `ws` WebSocket.
+ */
+export interface FrameBudget {
+  take(raw: unknown, bytes: number): boolean
+  give(raw: unknown, bytes: number): void
+  refused(raw: unknown): void
+}
+
+/** Payload caps of incoming messages (docs/protocol.md "Limits"), shared by a server's sockets. */
 export interface FrameCaps {
   /** Every message but a socket's first sync step 2. */
   frame: number
   /** A socket's first sync step 2 (a replica's reply to the relay's step 1). */
   sync: number
-  /**
-   * Bytes of big step 2s buffered at once, shared by a member's sockets [L6]: `take` before one
-   * is let in (false: refused like an oversized frame, and `refused` is told), `give` once it has
-   * all gone through to `ws` (or its socket closed).
-   */
-  budget?: { take(bytes: number): boolean; give(bytes: number): void; refused(): void }
+  budget?: FrameBudget
 }
+
+/** Where a gated receiver keeps its gate: its `write` and the socket's `close` are shared. */
+const GATE = Symbol('frame gate')
 
 /**
  * Refuses an oversized message by its header, before a byte of it is buffered [L6]. `ws` checks
@@ -85,49 +100,102 @@ export interface FrameCaps {
 export function gateFrames(raw: unknown, caps: FrameCaps): boolean {
   const receiver = (raw as WsReceiver | null | undefined)?._receiver
   if (!receiver || typeof receiver._maxPayload !== 'number') return false
-  const write = receiver.write.bind(receiver)
+  receiver[GATE] = new FrameGate(raw, receiver, receiver.write, caps)
   receiver._maxPayload = caps.frame
-  let held: Uint8Array | null = null
+  receiver.write = gatedWrite
+  return true
+}
+
+function gatedWrite(this: GatedReceiver, chunk: Uint8Array): boolean {
+  return this[GATE]!.write(chunk)
+}
+
+/** A socket's `close` events, listened to only while its gate holds budget. */
+interface Closing {
+  on?(event: 'close', fn: () => void): unknown
+  off?(event: 'close', fn: () => void): unknown
+}
+
+function gateClosed(this: WsReceiver): void {
+  this._receiver?.[GATE]?.give()
+}
+
+/** One socket's gate: where it is in the frames coming in, and the budget it holds. */
+class FrameGate {
+  readonly #raw: unknown
+  readonly #receiver: GatedReceiver
+  /** The receiver's own `write` (Writable's). */
+  readonly #write: (chunk: Uint8Array) => boolean
+  readonly #caps: FrameCaps
+  #held: Uint8Array | null = null
   /** Payload bytes of the current frame still to pass. */
-  let remaining = 0
-  let bigStep2Used = false
+  #remaining = 0
+  #bigStep2Used = false
   /** Budget bytes the big step 2 in flight holds, and whether the current frame is its last. */
-  let taken = 0
-  let lastOfBig = false
-  const give = () => {
-    if (taken > 0) caps.budget?.give(taken)
-    taken = 0
-    lastOfBig = false
+  #taken = 0
+  #lastOfBig = false
+
+  constructor(
+    raw: unknown,
+    receiver: GatedReceiver,
+    write: (chunk: Uint8Array) => boolean,
+    caps: FrameCaps,
+  ) {
+    this.#raw = raw
+    this.#receiver = receiver
+    this.#write = write
+    this.#caps = caps
   }
-  ;(raw as { once?(event: 'close', fn: () => void): unknown }).once?.('close', give)
-  receiver.write = (input: Uint8Array): boolean => {
+
+  /** Budget taken is given back when the message has passed, or when the socket closes first. */
+  #took(bytes: number): void {
+    this.#taken = bytes
+    if (bytes > 0) (this.#raw as Closing).on?.('close', gateClosed)
+  }
+
+  give(): void {
+    if (this.#taken > 0) {
+      this.#caps.budget?.give(this.#raw, this.#taken)
+      ;(this.#raw as Closing).off?.('close', gateClosed)
+    }
+    this.#taken = 0
+    this.#lastOfBig = false
+  }
+
+  #pass(chunk: Uint8Array): boolean {
+    return this.#write.call(this.#receiver, chunk)
+  }
+
+  write(input: Uint8Array): boolean {
+    const caps = this.#caps
+    const receiver = this.#receiver
     let chunk = input
-    if (held) {
-      chunk = Buffer.concat([held, input])
-      held = null
+    if (this.#held) {
+      chunk = Buffer.concat([this.#held, input])
+      this.#held = null
     }
     let ok = true
     let from = 0
     let i = 0
     let passed = false
     while (i < chunk.length) {
-      if (remaining > 0) {
-        const n = Math.min(remaining, chunk.length - i)
+      if (this.#remaining > 0) {
+        const n = Math.min(this.#remaining, chunk.length - i)
         i += n
-        remaining -= n
-        if (remaining === 0 && lastOfBig) passed = true
+        this.#remaining -= n
+        if (this.#remaining === 0 && this.#lastOfBig) passed = true
         continue
       }
       const head = readHeader(chunk, i)
       if (head === null) {
-        held = chunk.slice(i)
+        this.#held = chunk.slice(i)
         break
       }
       const starts = head.opcode === 1 || head.opcode === 2
       if (starts && (head.length > caps.frame || !head.fin)) {
         if (head.length >= 2 && chunk.length - i < head.size + 2) {
           // At most 15 bytes: the header (2, + 2 or 8 of length, + 4 of mask), < 2 of payload.
-          held = chunk.slice(i)
+          this.#held = chunk.slice(i)
           break
         }
         const step2 =
@@ -135,33 +203,32 @@ export function gateFrames(raw: unknown, caps: FrameCaps): boolean {
           payloadByte(chunk, i, head, 0) === MessageType.Sync &&
           payloadByte(chunk, i, head, 1) === SyncStep.Two
         let cap = caps.frame
-        if (step2 && !bigStep2Used) {
+        if (step2 && !this.#bigStep2Used) {
           const bytes = head.fin ? head.length : caps.sync
-          if (!caps.budget || caps.budget.take(bytes)) {
+          if (!caps.budget || caps.budget.take(this.#raw, bytes)) {
             cap = caps.sync
-            bigStep2Used = true
-            taken = caps.budget ? bytes : 0
-          } else caps.budget.refused()
+            this.#bigStep2Used = true
+            this.#took(caps.budget ? bytes : 0)
+          } else caps.budget.refused(this.#raw)
         }
         if (cap !== receiver._maxPayload) {
           // Frames before this one were read with the cap they had.
-          if (i > from) ok = write(chunk.subarray(from, i))
+          if (i > from) ok = this.#pass(chunk.subarray(from, i))
           from = i
           receiver._maxPayload = cap
         }
       }
-      if (taken > 0 && head.opcode < 8 && head.fin) lastOfBig = true
+      if (this.#taken > 0 && head.opcode < 8 && head.fin) this.#lastOfBig = true
       i += head.size
-      remaining = head.length
-      if (remaining === 0 && lastOfBig) passed = true
+      this.#remaining = head.length
+      if (this.#remaining === 0 && this.#lastOfBig) passed = true
     }
-    const end = held ? chunk.length - held.length : chunk.length
-    if (end > from) ok = write(chunk.subarray(from, end))
+    const end = this.#held ? chunk.length - this.#held.length : chunk.length
+    if (end > from) ok = this.#pass(chunk.subarray(from, end))
     // `ws` has read the whole message now (it reads synchronously), and the relay has it.
-    if (passed) give()
+    if (passed) this.give()
     return ok
   }
-  return true
 }
 
 interface FrameHeader {

@@ -5,7 +5,7 @@
  * is proxied to it over the relay link (scale/link-proxy.ts).
  */
 import { Hono, type Context } from 'hono'
-import type { UpgradeWebSocket } from 'hono/ws'
+import type { UpgradeWebSocket, WSContext, WSEvents } from 'hono/ws'
 import type { Access } from '../access.ts'
 import { Connection, type ConnectionDeps } from '../connection.ts'
 import type { Connections } from '../connections.ts'
@@ -39,7 +39,7 @@ export interface SyncDeps extends RoomSocketDeps {
 
 /** Mounted at `/sync`. */
 export function syncRoutes(deps: SyncDeps): Hono {
-  const { upgradeWebSocket, socketAdapter, ownership, metrics, log, allowedOrigins } = deps
+  const { upgradeWebSocket, ownership, metrics, log, allowedOrigins } = deps
   const app = new Hono()
   const proxying = deps.links ? { ...deps, links: deps.links } : null
 
@@ -103,31 +103,54 @@ export function syncRoutes(deps: SyncDeps): Hono {
     }
     if (refusal) metrics.authFailure(refusal.reason.replace(/ /g, '-'))
     const exp = grant.ok ? grant.exp : 0
-    return upgradeWebSocket(c, {
-      onOpen(_evt, ws) {
-        if (refusal || !conn) {
-          metrics.closed(refusal?.code ?? CloseCode.Forbidden)
-          ws.close(refusal?.code ?? CloseCode.Forbidden, refusal?.reason ?? 'refused')
-          return
-        }
-        startConnection(deps, conn, ws, socketAdapter(ws), ws.raw, exp)
-      },
-      onMessage(evt) {
-        const data = evt.data
-        if (conn && !conn.closed)
-          receiveFrame(
-            deps,
-            conn,
-            typeof data === 'string' ? data : new Uint8Array(data as ArrayBuffer),
-          )
-      },
-      onClose() {
-        socketEnded(deps, conn)
-      },
-      onError() {
-        conn?.dispose()
-      },
-    })
+    return upgradeWebSocket(c, new ServedSocket(deps, conn, refusal, exp))
   })
   return app
+}
+
+/** A socket this relay serves (or refuses), as Hono calls it: methods, not closures per socket. */
+class ServedSocket implements WSEvents<unknown> {
+  readonly #deps: SyncDeps
+  readonly #conn: Connection | null
+  readonly #refusal: SocketRefusal | null
+  /** The token's expiry (seconds since the epoch). */
+  readonly #exp: number
+
+  constructor(deps: SyncDeps, conn: Connection | null, refusal: SocketRefusal | null, exp: number) {
+    this.#deps = deps
+    this.#conn = conn
+    this.#refusal = refusal
+    this.#exp = exp
+  }
+
+  onOpen(_evt: Event, ws: WSContext<unknown>): void {
+    const deps = this.#deps
+    const conn = this.#conn
+    const refusal = this.#refusal
+    if (refusal || !conn) {
+      deps.metrics.closed(refusal?.code ?? CloseCode.Forbidden)
+      ws.close(refusal?.code ?? CloseCode.Forbidden, refusal?.reason ?? 'refused')
+      return
+    }
+    startConnection(deps, conn, ws, deps.socketAdapter(ws), ws.raw, this.#exp)
+  }
+
+  onMessage(evt: MessageEvent): void {
+    const data: unknown = evt.data
+    const conn = this.#conn
+    if (conn && !conn.closed)
+      receiveFrame(
+        this.#deps,
+        conn,
+        typeof data === 'string' ? data : new Uint8Array(data as ArrayBuffer),
+      )
+  }
+
+  onClose(): void {
+    socketEnded(this.#deps, this.#conn)
+  }
+
+  onError(): void {
+    this.#conn?.dispose()
+  }
 }
