@@ -160,4 +160,40 @@ describe('WEBHOOK_PORT: the webhooks on a listener of their own', () => {
     expect(await res.json()).toMatchObject({ accepted: 1, results: [{ duplicate: false }] })
     expect(srv.relay.storage.hasActivity(activity.id)).toBe(true)
   })
+
+  it('[W2] the listener answers 503 with Retry-After when the relay cannot take a webhook in, and 413 over the cap', async () => {
+    const pn = await srv.relay.admin.createPhoneNumber({
+      name: 'Night line',
+      number: '+14155550144',
+      provider: 'twilio',
+      credentials: { accountSid: SID, authToken: TOKEN },
+    })
+    const sms = { ...twilio.incomingMessage, To: pn.number, MessageSid: 'SMwhilestopped' }
+    srv.relay.handoff.loseLease()
+    const refused = await twilioPost(hooks, pn.id, sms)
+    expect(refused.status).toBe(503)
+    expect(refused.headers.get('retry-after')).toBe('5')
+    expect(srv.relay.storage.hasActivity('twilio-msg-SMwhilestopped')).toBe(false)
+    srv.relay.handoff.regainLease()
+    expect((await twilioPost(hooks, pn.id, sms)).status).toBe(200)
+    expect(srv.relay.storage.hasActivity('twilio-msg-SMwhilestopped')).toBe(true)
+
+    const big = await fetch(`${hooks}/api/webhooks/twilio/${pn.id}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'x'.repeat(srv.relay.maxFrameBytes + 1),
+    })
+    expect(big.status).toBe(413)
+  })
+
+  it('an occupied WEBHOOK_PORT stops the start, naming it', async () => {
+    await expect(
+      main({
+        DATA_DIR: mkdtempSync(join(tmpdir(), 'webhook-listener-taken-')),
+        PORT: '0',
+        WEBHOOK_PORT: String(srv.webhooks!.port),
+        DEMO: '0',
+      }),
+    ).rejects.toThrow(`WEBHOOK_PORT ${srv.webhooks!.port}`)
+  })
 })
