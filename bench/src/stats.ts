@@ -69,6 +69,15 @@ export async function cpuOf(pid: number, thread?: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) * 10
 }
 
+/** CPU ms of each thread of `pid` by thread id (Node names them all `node`). */
+export async function threadsCpuOf(pid: number): Promise<Map<number, number>> {
+  const { readdir } = await import('node:fs/promises')
+  const out = new Map<number, number>()
+  for (const tid of await readdir(`/proc/${pid}/task`))
+    out.set(Number(tid), await cpuOf(pid, Number(tid)).catch(() => 0))
+  return out
+}
+
 /**
  * Waits until `pid` used no CPU for `quietMs` (at most `maxMs`), so a CPU delta measured next is
  * the measured request's and not deferred work of the run before it: the relay compacts a busy

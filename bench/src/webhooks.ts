@@ -14,7 +14,7 @@ import { openSocket } from './load/client.ts'
 import type { WebhookNumber, Provider } from './load/webhook-payloads.ts'
 import type { WebhooksRun } from './load/webhooks.ts'
 import { startServer } from './servers.ts'
-import { cpuOf } from './stats.ts'
+import { cpuOf, threadsCpuOf } from './stats.ts'
 import { freePort, ServerKind, type RunningServer, type Target } from './target.ts'
 
 export interface WebhooksSettings {
@@ -58,6 +58,8 @@ export interface WebhooksResult {
   relayCpuMsPerSec: number
   /** Of which its main thread's (the event loop that serves the marks). */
   relayMainCpuMsPerSec?: number
+  /** Each of its threads', busiest first (main, the webhook listener, the store's writer, …). */
+  relayThreadsCpuMsPerSec?: number[]
   /** The webhooks' load process's CPU over the same run, ms per second. */
   loadCpuMsPerSec: number
   /** The marks' writer and subscribers' process's CPU over the same run, ms per second. */
@@ -197,6 +199,7 @@ export async function webhooks(
     )
     const cpu0 = await cpuOf(server.pid)
     const mainCpu0 = await cpuOf(server.pid, server.pid)
+    const threads0 = await threadsCpuOf(server.pid)
     const loadCpu0 = await cpuOf(hooks.pid)
     const fanCpu0 = await cpuOf(fan.pid)
     const t0 = performance.now()
@@ -208,6 +211,11 @@ export async function webhooks(
     const relayCpuMsPerSec = (((await cpuOf(server.pid)) - cpu0) / elapsed) * 1000
     const relayMainCpuMsPerSec =
       (((await cpuOf(server.pid, server.pid)) - mainCpu0) / elapsed) * 1000
+    // The busiest threads (main, the webhook listener's, the SQLite writer, libuv's pool …).
+    const relayThreadsCpuMsPerSec = [...(await threadsCpuOf(server.pid))]
+      .map(([tid, ms]) => (((ms - (threads0.get(tid) ?? 0)) / elapsed) * 1000) | 0)
+      .filter((ms) => ms > 0)
+      .sort((a, b) => b - a)
     const loadCpuMsPerSec = (((await cpuOf(hooks.pid)) - loadCpu0) / elapsed) * 1000
     const fanoutCpuMsPerSec = (((await cpuOf(fan.pid)) - fanCpu0) / elapsed) * 1000
     const fanoutWith = sample(withHooks)
@@ -216,7 +224,7 @@ export async function webhooks(
       `${run.ok}/${run.posts} 2xx, p50 ${run.p50} p99 ${run.p99}`,
       `p99 by second ${run.p99BySecond.map((x) => Math.round(x)).join(' ')}`,
       JSON.stringify(run.refused),
-      `CPU relay ${relayCpuMsPerSec.toFixed(0)} (main thread ${relayMainCpuMsPerSec.toFixed(0)}) load ${loadCpuMsPerSec.toFixed(0)} fan-out ${fanoutCpuMsPerSec.toFixed(0)} ms/s`,
+      `CPU relay ${relayCpuMsPerSec.toFixed(0)} (main thread ${relayMainCpuMsPerSec.toFixed(0)}; threads ${relayThreadsCpuMsPerSec.join(' ')}) load ${loadCpuMsPerSec.toFixed(0)} fan-out ${fanoutCpuMsPerSec.toFixed(0)} ms/s`,
       `fan-out with: p50 ${fanoutWith.p50} p99 ${fanoutWith.p99}`,
     )
     const fanoutAfter = sample(await fanRun())
@@ -247,6 +255,7 @@ export async function webhooks(
         fanoutAfter,
         relayCpuMsPerSec,
         relayMainCpuMsPerSec,
+        relayThreadsCpuMsPerSec,
         loadCpuMsPerSec,
         fanoutCpuMsPerSec,
       },
