@@ -87,6 +87,8 @@ export interface Results extends BigRoomResults {
   webhooks?: WebhooksResult | null
   /** Workload 9 on `BENCH_BASELINE_ROOT`'s relay, in the same run. */
   webhooksBaseline?: WebhooksResult | null
+  /** Workload 9 with the posts to `WEBHOOK_PORT` (BENCH_ONLY=webhooks-listener). */
+  webhooksListener?: WebhooksResult | null
   /** T7, provider webhooks over two relays on PostgreSQL (BENCH_POSTGRES=1). */
   webhooksRelays?: RelaysWebhooksResult | null
   errors: string[]
@@ -209,6 +211,7 @@ export async function writeReport(r: Results, dir: string): Promise<void> {
   if (r.browserSearch) lines.push(...searchSection(r.browserSearch))
   if (r.browserTeammate) lines.push(...teammateSection(r.browserTeammate))
   if (r.webhooks) lines.push(...webhooksSection(r.webhooks))
+  if (r.webhooksListener) lines.push(...webhooksSection(r.webhooksListener))
   if (r.webhooksBaseline) lines.push(...webhooksSection(r.webhooksBaseline))
   if (r.webhooksRelays) lines.push(...webhooksRelaysSection(r.webhooksRelays))
   if (r.errors.length) {

@@ -538,12 +538,18 @@ if (!only || only.includes('browser') || only.includes('search')) {
     results.errors.push(`search: ${(err as Error).message.slice(0, 300)}`)
   }
 }
-if (!only || only.includes('webhooks')) {
+if (!only || only.includes('webhooks') || only.includes('webhooks-listener')) {
   // BENCH_WEBHOOK_RATE=250 offers another rate of provider messages/s.
   const rate = Number(process.env.BENCH_WEBHOOK_RATE) || profile.webhooks.rate
   const r = await webhooks({ ...profile.webhooks, rate }, log)
   results.webhooks = r.result
   results.errors.push(...r.errors)
+  // The seventh pass: the same relay and load, the posts to WEBHOOK_PORT (its own thread).
+  if (!only || only.includes('webhooks-listener')) {
+    const l = await webhooks({ ...profile.webhooks, rate }, log, ServerKind.Switchboard, true)
+    results.webhooksListener = l.result
+    results.errors.push(...l.errors)
+  }
   if (baselineRoot) {
     const b = await webhooks({ ...profile.webhooks, rate }, log, ServerKind.Baseline)
     results.webhooksBaseline = b.result

@@ -60,11 +60,22 @@ export async function rssOf(pid: number): Promise<number> {
 }
 
 /** User+system CPU time of another process in ms, from /proc (Linux, 100 ticks/s). */
-export async function cpuOf(pid: number): Promise<number> {
+export async function cpuOf(pid: number, thread?: number): Promise<number> {
   const { readFile } = await import('node:fs/promises')
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+  // One thread's own (its id; a process's main thread has the process's): /proc/<pid>/task/<tid>.
+  const path = thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`
+  const stat = await readFile(path, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return (Number(fields[11]) + Number(fields[12])) * 10
+}
+
+/** CPU ms of each thread of `pid` by thread id (Node names them all `node`). */
+export async function threadsCpuOf(pid: number): Promise<Map<number, number>> {
+  const { readdir } = await import('node:fs/promises')
+  const out = new Map<number, number>()
+  for (const tid of await readdir(`/proc/${pid}/task`))
+    out.set(Number(tid), await cpuOf(pid, Number(tid)).catch(() => 0))
+  return out
 }
 
 /**

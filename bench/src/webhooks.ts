@@ -14,8 +14,8 @@ import { openSocket } from './load/client.ts'
 import type { WebhookNumber, Provider } from './load/webhook-payloads.ts'
 import type { WebhooksRun } from './load/webhooks.ts'
 import { startServer } from './servers.ts'
-import { cpuOf } from './stats.ts'
-import { ServerKind, type RunningServer, type Target } from './target.ts'
+import { cpuOf, threadsCpuOf } from './stats.ts'
+import { freePort, ServerKind, type RunningServer, type Target } from './target.ts'
 
 export interface WebhooksSettings {
   /** Provider messages per second, each delivered twice. */
@@ -38,6 +38,8 @@ export interface FanoutSample {
 export interface WebhooksResult {
   /** Which relay ran: this checkout's, or `BENCH_BASELINE_ROOT`'s. */
   server?: string
+  /** The webhooks went to `WEBHOOK_PORT` (a listener on a thread of its own), not the main port. */
+  listener?: boolean
   settings: WebhooksSettings
   webhooks: Omit<WebhooksRun, 'activityIds'>
   /** Per provider: messages sent, distinct ids in the inbox's activity log, ids missing, ids logged more than once. */
@@ -54,6 +56,10 @@ export interface WebhooksResult {
   fanoutAfter: FanoutSample
   /** The relay's CPU over the run with webhooks, ms per second. */
   relayCpuMsPerSec: number
+  /** Of which its main thread's (the event loop that serves the marks). */
+  relayMainCpuMsPerSec?: number
+  /** Each of its threads', busiest first (main, the webhook listener, the store's writer, …). */
+  relayThreadsCpuMsPerSec?: number[]
   /** The webhooks' load process's CPU over the same run, ms per second. */
   loadCpuMsPerSec: number
   /** The marks' writer and subscribers' process's CPU over the same run, ms per second. */
@@ -137,15 +143,24 @@ export function readBack(sent: string[], log: { id: string }[]) {
   }
 }
 
+/**
+ * With `listener`, the relay also listens on `WEBHOOK_PORT` and `PUBLIC_URL` names that port, so
+ * every `webhookUrl` (and Twilio's signatures) point there, as a proxy routing `/api/webhooks/`
+ * to it would; the marks stay on the main port.
+ */
 export async function webhooks(
   settings: WebhooksSettings,
   log: (...args: unknown[]) => void,
   kind: typeof ServerKind.Switchboard | typeof ServerKind.Baseline = ServerKind.Switchboard,
+  listener = false,
 ): Promise<{ result: WebhooksResult | null; errors: string[] }> {
+  const webhookPort = listener ? await freePort() : null
   const server = await startServer(kind, (base) => ({
-    PUBLIC_URL: base,
+    PUBLIC_URL: webhookPort ? `http://127.0.0.1:${webhookPort}` : base,
+    ...(webhookPort ? { WEBHOOK_PORT: String(webhookPort) } : {}),
     CREDENTIALS_KEY: randomBytes(32).toString('base64'),
   }))
+  const label = listener ? `${kind}, WEBHOOK_PORT` : kind
   const children: Child[] = []
   try {
     const hooks = await startChild('load/webhooks.ts')
@@ -164,7 +179,7 @@ export async function webhooks(
       })
     const sample = ({ p50, p99, max, delivered }: FanoutSample) => ({ p50, p99, max, delivered })
     const fanoutBefore = sample(await fanRun())
-    log(`webhooks (${kind})`, 'fan-out alone', `p50 ${fanoutBefore.p50} p99 ${fanoutBefore.p99}`)
+    log(`webhooks (${label})`, 'fan-out alone', `p50 ${fanoutBefore.p50} p99 ${fanoutBefore.p99}`)
     if (settings.warmupMs > 0)
       await hooks.call(
         {
@@ -183,6 +198,8 @@ export async function webhooks(
       600_000,
     )
     const cpu0 = await cpuOf(server.pid)
+    const mainCpu0 = await cpuOf(server.pid, server.pid)
+    const threads0 = await threadsCpuOf(server.pid)
     const loadCpu0 = await cpuOf(hooks.pid)
     const fanCpu0 = await cpuOf(fan.pid)
     const t0 = performance.now()
@@ -192,20 +209,27 @@ export async function webhooks(
     ])
     const elapsed = performance.now() - t0
     const relayCpuMsPerSec = (((await cpuOf(server.pid)) - cpu0) / elapsed) * 1000
+    const relayMainCpuMsPerSec =
+      (((await cpuOf(server.pid, server.pid)) - mainCpu0) / elapsed) * 1000
+    // The busiest threads (main, the webhook listener's, the SQLite writer, libuv's pool …).
+    const relayThreadsCpuMsPerSec = [...(await threadsCpuOf(server.pid))]
+      .map(([tid, ms]) => (((ms - (threads0.get(tid) ?? 0)) / elapsed) * 1000) | 0)
+      .filter((ms) => ms > 0)
+      .sort((a, b) => b - a)
     const loadCpuMsPerSec = (((await cpuOf(hooks.pid)) - loadCpu0) / elapsed) * 1000
     const fanoutCpuMsPerSec = (((await cpuOf(fan.pid)) - fanCpu0) / elapsed) * 1000
     const fanoutWith = sample(withHooks)
     log(
-      `webhooks (${kind})`,
+      `webhooks (${label})`,
       `${run.ok}/${run.posts} 2xx, p50 ${run.p50} p99 ${run.p99}`,
       `p99 by second ${run.p99BySecond.map((x) => Math.round(x)).join(' ')}`,
       JSON.stringify(run.refused),
-      `CPU relay ${relayCpuMsPerSec.toFixed(0)} load ${loadCpuMsPerSec.toFixed(0)} fan-out ${fanoutCpuMsPerSec.toFixed(0)} ms/s`,
+      `CPU relay ${relayCpuMsPerSec.toFixed(0)} (main thread ${relayMainCpuMsPerSec.toFixed(0)}; threads ${relayThreadsCpuMsPerSec.join(' ')}) load ${loadCpuMsPerSec.toFixed(0)} fan-out ${fanoutCpuMsPerSec.toFixed(0)} ms/s`,
       `fan-out with: p50 ${fanoutWith.p50} p99 ${fanoutWith.p99}`,
     )
     const fanoutAfter = sample(await fanRun())
     log(
-      `webhooks (${kind})`,
+      `webhooks (${label})`,
       'fan-out alone again',
       `p50 ${fanoutAfter.p50} p99 ${fanoutAfter.p99}`,
     )
@@ -216,12 +240,13 @@ export async function webhooks(
         await activityLogOf(server.target(), n.id),
       )
       rows.push({ provider: n.provider, ...r })
-      log(`webhooks (${kind})`, 'read back', n.provider, JSON.stringify(r))
+      log(`webhooks (${label})`, 'read back', n.provider, JSON.stringify(r))
     }
     const { activityIds: _ids, ...webhooksRun } = run
     return {
       result: {
         server: kind,
+        ...(listener ? { listener } : {}),
         settings,
         webhooks: webhooksRun,
         readBack: rows,
@@ -229,6 +254,8 @@ export async function webhooks(
         fanoutWith,
         fanoutAfter,
         relayCpuMsPerSec,
+        relayMainCpuMsPerSec,
+        relayThreadsCpuMsPerSec,
         loadCpuMsPerSec,
         fanoutCpuMsPerSec,
       },
@@ -237,7 +264,7 @@ export async function webhooks(
   } catch (err) {
     return {
       result: null,
-      errors: [`webhooks (${kind}): ${(err as Error).message.slice(0, 300)}`],
+      errors: [`webhooks (${label}): ${(err as Error).message.slice(0, 300)}`],
     }
   } finally {
     for (const c of children) await c.stop().catch(() => c.kill())

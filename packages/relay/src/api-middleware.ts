@@ -2,7 +2,7 @@
  * @module What every `/api/*` request passes through before its route: CORS for the allowed
  * origins (not the webhooks), a bounded body [A5], and the webhook count by provider and answer.
  */
-import type { Hono } from 'hono'
+import type { Hono, MiddlewareHandler } from 'hono'
 import { cors } from 'hono/cors'
 import { BODY_LIMITS, limitBody } from './body-limits.ts'
 import type { Vars } from './http.ts'
@@ -31,8 +31,12 @@ export function useApiMiddleware(
     return (c.req.path === '/api/login' ? loginBody : jsonBody)(c, next)
   })
 
-  // Every webhook post, by provider and answer class, refusals included.
-  app.use('/api/webhooks/*', async (c, next) => {
+  app.use('/api/webhooks/*', countWebhooks(metrics))
+}
+
+/** Middleware: every webhook post, by provider and answer class, refusals included. */
+export function countWebhooks(metrics: Pick<Metrics, 'webhook'>): MiddlewareHandler {
+  return async (c, next) => {
     await next()
     const segment = c.req.path.split('/')[3] ?? ''
     const provider = ['twilio', 'telnyx', 'quo'].includes(segment)
@@ -41,5 +45,5 @@ export function useApiMiddleware(
         ? 'generic'
         : 'other'
     metrics.webhook(provider, c.res.status)
-  })
+  }
 }

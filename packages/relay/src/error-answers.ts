@@ -8,9 +8,9 @@ import { HTTPException } from 'hono/http-exception'
 import { AdminError } from './admin-error.ts'
 import { NotServingError } from './scale/room-handoff.ts'
 import { StorageError } from './storage/storage-error.ts'
+import { answerUnavailable } from './webhook-errors.ts'
 
-/** Seconds a refused webhook's sender is asked to wait: about a lease, by when a relay serves. */
-export const WEBHOOK_RETRY_AFTER_S = 5
+export { WEBHOOK_RETRY_AFTER_S } from './webhook-errors.ts'
 
 /** Store failures that pass: the same request later, here or at another relay, can succeed. */
 const PASSING = new Set<string>(['io', 'closed', 'fenced', 'owned'])
@@ -29,11 +29,7 @@ export function answerError(log: (event: Record<string, unknown>) => void) {
     if (err instanceof AdminError)
       return c.json({ error: err.message, field: err.field }, err.status)
     const unavailable = c.req.path.startsWith('/api/webhooks/') ? unavailableReason(err) : null
-    if (unavailable) {
-      log({ level: 'warn', msg: 'webhook refused: retry', path: c.req.path, err: String(err) })
-      c.header('retry-after', String(WEBHOOK_RETRY_AFTER_S))
-      return c.json({ error: `${unavailable}: not taken in, retry later` }, 503)
-    }
+    if (unavailable) return answerUnavailable(c, unavailable, err, log)
     log({ level: 'error', msg: 'request failed', path: c.req.path, err: String(err) })
     return c.json({ error: 'internal error' }, 500)
   }

@@ -56,6 +56,7 @@ import { createTriageRules, type TriageRules } from './triage-rules.ts'
 import { triageRuleRoutes } from './routes/triage-rules.ts'
 import { createSessions } from './sessions.ts'
 import type { RelayStorage } from './storage/relay-storage.ts'
+import { createWebhookHost, type WebhookHost } from './webhook-host.ts'
 
 export type { RelayOptions } from './relay-options.ts'
 export type { EpochReport } from './epochs.ts'
@@ -87,6 +88,8 @@ export interface Relay {
   rules: TriageRules
   /** Sends the outbox's replies through their providers (outbox-sender.ts). */
   outbox: OutboxSender
+  /** What a webhook listener on its own thread asks of the relay (node/webhook-listener.ts). */
+  webhookHost: WebhookHost
   /** The runtime glue reports frames its socket layer refused (e.g. over maxPayload). */
   reportRejectedFrame(reason: string, detail: string): void
   /**
@@ -280,7 +283,14 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   )
   app.route('/api', relaysRoutes(options))
   app.route('/api', inviteRoutes({ ...shared, invites, sessions, lastSeen }))
-  app.route('/api', activityRoutes({ ...shared, ingest }))
+  const webhookHost = createWebhookHost({
+    ...shared,
+    accounts: providerAccounts,
+    ingest,
+    reportDelivery: (account, r) => deliveries.reportByProviderId(account, r),
+    quoCalls,
+  })
+  app.route('/api', activityRoutes({ ...shared, take: webhookHost.takeActivities }))
   app.route(
     '/api',
     outgoingRoutes({
@@ -373,6 +383,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     providerAccounts,
     rules,
     outbox,
+    webhookHost,
     syncBudget: connections.syncBudget,
     reportRejectedFrame(reason, detail) {
       metrics.reject(reason)

@@ -195,6 +195,12 @@ export const relayEnv = {
     "the request's origin",
     'base URL providers call (`<PUBLIC_URL>/api/webhooks/<provider>/<phone number id>`); Twilio signs over it, so set it behind a proxy',
   ),
+  WEBHOOK_PORT: v(
+    port,
+    undefined as number | undefined,
+    'unset (webhooks on `PORT` only)',
+    "also serve `/api/webhooks/*` on this port, from a thread of the relay process, off the event loop members use; `PORT` keeps answering them; point `PUBLIC_URL` (or the proxy's `/api/webhooks/`) at it (docs/providers.md)",
+  ),
   TWILIO_API_BASE: v(
     baseUrl,
     'https://api.twilio.com',

@@ -56,6 +56,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RelayS
     },
     port,
     host,
+    webhookPort: settings.WEBHOOK_PORT,
     webDir: settings.WEB_DIR === undefined ? undefined : resolve(settings.WEB_DIR),
     tokenTtlSeconds: settings.TOKEN_TTL_SECONDS,
     sessionTtlSeconds: settings.SESSION_TTL_SECONDS,
@@ -107,6 +108,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RelayS
     level: 'info',
     msg: 'relay listening',
     url: srv.url,
+    ...(srv.webhooks ? { webhooks: srv.webhooks.url } : {}),
     ...(settings.DATABASE_URL ? { store: 'postgresql', relayId } : { dataDir }),
   })
   stopOnSignals(served, pidFile, log)

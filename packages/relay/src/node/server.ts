@@ -20,6 +20,7 @@ import { LINK_PATH } from '../scale/link-auth.ts'
 import { LINK_HEADER_BYTES } from '../scale/link-frame.ts'
 import { webAppScriptHashes } from './script-hashes.ts'
 import { gateFrames, type FrameCaps } from './ws-frame.ts'
+import { startWebhookListener, type WebhookListener } from './webhook-listener.ts'
 import { wsSocketAdapter } from './ws-socket.ts'
 import { createNodeWebSocket, EventsWebSocket } from './ws-upgrade.ts'
 import './error-event.ts'
@@ -33,6 +34,11 @@ export interface RelayServerOptions extends Omit<RelayOptions, 'upgradeWebSocket
   heartbeatMs?: number
   /** Runs before the port opens (e.g. the demo seed), so /healthz never answers a half-made relay. */
   beforeListen?: (relay: Relay) => Promise<void>
+  /**
+   * `WEBHOOK_PORT`: also serve `/api/webhooks/*` on this port (0: a free one) from a thread of
+   * its own (webhook-listener.ts); unset: only on the main port.
+   */
+  webhookPort?: number
 }
 
 export interface RelayServer {
@@ -40,6 +46,8 @@ export interface RelayServer {
   server: ServerType
   port: number
   url: string
+  /** The webhook listener, when `webhookPort` was given. */
+  webhooks?: WebhookListener
   close(): Promise<void>
 }
 
@@ -136,6 +144,16 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
     root.get('*', serveStatic({ path: join(webDir, 'index.html') }))
   }
   await options.beforeListen?.(relay)
+  let webhooks: WebhookListener | undefined
+  if (options.webhookPort !== undefined)
+    webhooks = await startWebhookListener(relay.webhookHost, {
+      port: options.webhookPort,
+      host: options.host ?? '127.0.0.1',
+    }).catch(async (err: unknown) => {
+      clearInterval(heartbeat)
+      await relay.close()
+      throw err
+    })
   const server = await new Promise<ServerType>((res) => {
     const s = serve(
       { fetch: root.fetch, port: options.port ?? 0, hostname: options.host ?? '127.0.0.1' },
@@ -150,9 +168,12 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
     server,
     port,
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    ...(webhooks ? { webhooks } : {}),
     async close() {
       clearInterval(heartbeat)
       server.close()
+      // Webhooks under way are answered before the relay stops taking them in.
+      await webhooks?.close()
       await relay.close()
       // Sockets got 1001; give their closing handshakes a moment, then drop what is left.
       await new Promise((r) => setTimeout(r, 100))

@@ -1,28 +1,27 @@
 /**
  * @module Activities in: `POST /api/webhooks/activity` from the telephony provider (signed,
- * [A5][A6]), through ingestion.ts. A member's message out is routes/outgoing.ts.
+ * [A5][A6]), checked against the store and ingested by `take` (webhook-host.ts
+ * `takeActivities`, on the main thread). A member's message out is routes/outgoing.ts.
  */
-import type { Activity, IngestResult } from '@switchboard/core'
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { jsonError, type Vars } from '../http.ts'
 import { replyJson } from '../request-headers.ts'
-import { parseWebhook, verifySignature } from '../ingestion.ts'
+import { verifySignature } from '../ingestion.ts'
 import type { Metrics } from '../metrics.ts'
-import type { RelayStorage } from '../storage/relay-storage.ts'
+import type { ActivitiesAnswer } from '../webhook-host.ts'
 
 export interface ActivityRoutesDeps {
-  storage: RelayStorage
-  metrics: Metrics
-  ingest(activity: Activity): Promise<IngestResult>
+  metrics: Pick<Metrics, 'authFailure'>
+  /** The verified body's activities, checked against the store and ingested. */
+  take(input: unknown): Promise<ActivitiesAnswer>
   webhookSecret: string
   maxFrameBytes: number
-  now: () => number
 }
 
 /** Mounted at `/api`. */
 export function activityRoutes(deps: ActivityRoutesDeps): Hono<Vars> {
-  const { storage, metrics, ingest, webhookSecret, maxFrameBytes, now } = deps
+  const { metrics, take, webhookSecret, maxFrameBytes } = deps
   const app = new Hono<Vars>()
 
   app.post(
@@ -49,15 +48,8 @@ export function activityRoutes(deps: ActivityRoutesDeps): Hono<Vars> {
       } catch {
         return replyJson(c, { error: 'body must be JSON', field: 'body' }, 400)
       }
-      const parsed = parseWebhook(storage, input, now())
-      if (!parsed.ok)
-        return replyJson(c, { error: parsed.error, field: parsed.field }, parsed.status ?? 400)
-      // All taken in at once, in order: the ingestion batches them (a queue's one statement).
-      const results = await Promise.all(
-        parsed.activities.map(async (a) => ({ id: a.id, ...(await ingest(a)) })),
-      )
-      for (const r of results) if (r.duplicate) metrics.webhookDuplicate('generic')
-      return replyJson(c, { accepted: results.length, results }, 202)
+      const { status, body } = await take(input)
+      return replyJson(c, body, status)
     },
   )
   return app
