@@ -198,21 +198,13 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     const at = storage.oldestUnsent()
     return at === null ? 0 : now() - at
   }
-  const quoCalls = createQuoCalls({
-    storage,
-    writeRoom,
-    apiBase: options.providerApiBases.quo,
-    now,
-    queued,
-  })
+  const { providerApiBases: apiBases } = options
+  const quoCalls = createQuoCalls({ ...options, writeRoom, apiBase: apiBases.quo, queued })
   const outbox = createOutboxSender({
-    storage,
+    ...options,
     accounts: providerAccounts,
     deliveries,
-    apiBases: options.providerApiBases,
-    publicUrl: options.publicUrl,
-    now,
-    log,
+    apiBases,
     timing: options.outboxTiming,
     onRetry: metrics.outboxRetry,
   })
@@ -226,13 +218,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     phoneNumberOf: access.phoneNumberOf,
   })
 
-  const invites = createInvites({
-    storage,
-    writeWorkspace,
-    passwords: options.passwords,
-    now,
-    log,
-  })
+  const invites = createInvites({ ...options, writeWorkspace })
   const lastSeen = createLastSeen(storage, now)
   // One throttle for logins and password changes: both are guesses of a password [A1]–[A3];
   // on PostgreSQL its counts are every relay's.
