@@ -276,6 +276,10 @@ describe('[W6][§4] webhooks through the owner crash on two relays (issue 25 T7)
       survivor2xxMs: {
         beforeKill: summary(survivor(0, killedAt).map((p) => p.ms)),
         killToLeaseLapse: summary(survivor(killedAt, lapse).map((p) => p.ms)),
+        // The same, split: the owner's last renewal came at most a heartbeat before the kill, so
+        // its lease lapses (and the survivor takes its rooms over) in the last heartbeat of it.
+        leaseSurelyHeld: summary(survivor(killedAt, lapse - LEASE.heartbeatMs).map((p) => p.ms)),
+        leaseLapsing: summary(survivor(lapse - LEASE.heartbeatMs, lapse).map((p) => p.ms)),
         afterLeaseLapse: summary(survivor(lapse, Infinity).map((p) => p.ms)),
       },
       owner2xxMsBeforeKill: summary(posts.filter((p) => p.relay === 'a' && ok(p)).map((p) => p.ms)),
