@@ -66,6 +66,33 @@ function mergeBatch({ updates, decoded }: Batch): Uint8Array {
     : Y.mergeUpdates(updates)
 }
 
+/** Batches closed in this turn, by every room: flushed in one callback (see `closeAtEndOfTurn`). */
+let closing: (() => void)[] = []
+
+/**
+ * Runs `close` with every other room's batch of the turn, in one setImmediate callback: a store
+ * that commits what was appended when the callback's microtasks run (SQLite) then takes every
+ * room's batch in one commit, where one callback per room committed the first room's alone and
+ * made the others wait for it.
+ */
+function closeAtEndOfTurn(close: () => void): void {
+  closing.push(close)
+  if (closing.length > 1) return
+  setImmediate(() => {
+    const all = closing
+    closing = []
+    let failed: unknown = null
+    for (const fn of all) {
+      try {
+        fn()
+      } catch (err) {
+        failed ??= err
+      }
+    }
+    if (failed !== null) throw failed
+  })
+}
+
 /** One room's batches: the open one, those being stored, and the last one stored. */
 export class DurableBatches {
   #room: BatchRoom
@@ -110,7 +137,7 @@ export class DurableBatches {
       batch = this.#open = newBatch()
       this.#lastDurable = batch.done
       const b = batch
-      setImmediate(() => this.#flush(b))
+      closeAtEndOfTurn(() => this.#flush(b))
     }
     batch.updates.push(update)
     batch.decoded.push(decoded)

@@ -18,6 +18,7 @@ import {
 } from '@switchboard/core'
 import type * as Y from 'yjs'
 import { createIngest } from '../ingest-queue.ts'
+import { createBacklogs } from './inbound-backlog.ts'
 import { RELAY_ORIGIN } from '../room.ts'
 import type { InboundItem, InboundRow, InboundStore } from '../storage/inbound-store.ts'
 import type { RelayStorage } from '../storage/relay-storage.ts'
@@ -98,6 +99,7 @@ export function createInboundQueue(deps: InboundQueueDeps): InboundQueue {
    * room taken since refuses the next append by its fence, which sends it back to the look-up).
    */
   const mine = new Set<string>()
+  const backlogs = createBacklogs()
   /** Activities of this turn, put in together (one statement, in call order). */
   let arriving: { item: InboundItem; settle: (fresh: Promise<boolean>) => void }[] = []
 
@@ -146,6 +148,14 @@ export function createInboundQueue(deps: InboundQueueDeps): InboundQueue {
   }
 
   async function applyPending(room: string): Promise<Outcome> {
+    try {
+      return await applyBatches(room)
+    } finally {
+      backlogs.ended(room)
+    }
+  }
+
+  async function applyBatches(room: string): Promise<Outcome> {
     const applied = new Map<string, IngestResult>()
     const changed = new Map<string, boolean>()
     let retries = 0
@@ -153,8 +163,12 @@ export function createInboundQueue(deps: InboundQueueDeps): InboundQueue {
       // Checked before each batch: a relay never takes a room from a live owner for a webhook.
       const owner = mine.has(room) ? null : await store.liveOwner(room)
       if (owner) return { owner }
-      const rows = await store.pending(room, BATCH)
+      // One row more than a write takes tells a backlog apart from a room that keeps up.
+      const rows = await store.pending(room, BATCH + 1)
       if (rows.length === 0) return { applied, changed }
+      const more = rows.length > BATCH
+      if (more) rows.length = BATCH
+      if (more) backlogs.found(room)
       try {
         await write(room, rows, applied, changed)
       } catch (error) {
@@ -170,7 +184,7 @@ export function createInboundQueue(deps: InboundQueueDeps): InboundQueue {
       // After the room's append is durable; a crash in between applies the rows again, which
       // changes nothing (each room holds an activity once, by id).
       await store.markDone(rows.map((r) => r.id))
-      if (rows.length < BATCH) return { applied, changed }
+      if (!more) return { applied, changed }
     }
   }
 
@@ -271,7 +285,11 @@ export function createInboundQueue(deps: InboundQueueDeps): InboundQueue {
       if (!(await enqueue(item))) return DUPLICATE
       // Durable in the queue: a retry is a duplicate from now on, and the rows will be applied.
       storage.recordActivity(activity.id)
-      const [outcome] = await Promise.all([deliver(inbox), deliver(conversation)])
+      // A room with a backlog to apply first is not waited for: its rows are durable, in order.
+      const [outcome] = await Promise.all([
+        backlogs.unlessBacklogged(inbox, deliver(inbox)),
+        backlogs.unlessBacklogged(conversation, deliver(conversation)),
+      ])
       const result = outcome && 'applied' in outcome ? outcome.applied.get(activity.id) : undefined
       return result ?? QUEUED
     },
