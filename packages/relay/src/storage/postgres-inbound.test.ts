@@ -52,6 +52,14 @@ describe('[W11] the inbound queue on PostgreSQL', () => {
     }
   })
 
+  it('[W11] rows of one delivery come out in the order given, whatever their ids sort as', async () => {
+    const url = await createTestDatabase()
+    const a = await open(url, 'a')
+    const given = ['zulu', 'alpha', 'mike', 'bravo']
+    expect(await a.inbound.enqueue(given.map((id) => item(id)))).toEqual(new Set(given))
+    expect((await a.inbound.pending('inbox:pn', 10)).map((r) => r.eventId)).toEqual(given)
+  })
+
   it('[W6] an activity put in by two relays, at once and again, is one row per room; rows come out in arrival order until marked done', async () => {
     const url = await createTestDatabase()
     const a = await open(url, 'a')

@@ -172,22 +172,27 @@ export async function createPostgresInbound(
     async enqueue(items) {
       const rows = items.flatMap((item) => item.rooms.map((room) => ({ ...item, room })))
       if (rows.length === 0) return new Set()
-      // Identities follow the order given, so each room's rows are applied in arrival order.
+      // Identities are drawn in the order given, so each room's rows are applied in arrival
+      // order; the rows are then written in key order, so two relays taking in the same retries
+      // in other orders wait for each other instead of deadlocking.
       let inserted: { event_id: string }[]
       const insert = () =>
         sql<{ event_id: string }[]>`
-          insert into inbound (provider, event_id, room, payload)
-          select t.provider, t.event_id, t.room, t.payload
-          from unnest(${rows.map((r) => r.provider)}::text[], ${rows.map((r) => r.eventId)}::text[],
-            ${rows.map((r) => r.room)}::text[], ${rows.map((r) => r.payload)}::text[])
-            with ordinality as t(provider, event_id, room, payload, ord)
-          order by t.ord
+          insert into inbound (id, provider, event_id, room, payload) overriding system value
+          select t.id, t.provider, t.event_id, t.room, t.payload
+          from (
+            select nextval(pg_get_serial_sequence('inbound', 'id')) as id, u.*
+            from unnest(${rows.map((r) => r.provider)}::text[], ${rows.map((r) => r.eventId)}::text[],
+              ${rows.map((r) => r.room)}::text[], ${rows.map((r) => r.payload)}::text[])
+              with ordinality as u(provider, event_id, room, payload, ord)
+            order by u.ord
+          ) t
+          order by t.event_id, t.room
           on conflict (event_id, room) do nothing
           returning event_id`
       try {
-        // Two relays taking in the same retries in other orders can deadlock (rows keep their
-        // arrival order, so they are not sorted): PostgreSQL aborts one statement, which then
-        // inserts again and finds the other's rows (duplicates), instead of answering 500.
+        // A deadlock with another writer of these rows (none known since the key order) is
+        // retried: PostgreSQL aborts one statement, which then finds the other's rows.
         for (let attempt = 1; ; attempt++) {
           try {
             inserted = await insert()
