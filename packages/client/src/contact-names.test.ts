@@ -31,4 +31,23 @@ describe('[C7] contact names through the relay', () => {
     await until(bob!, () => bob!.contacts().name(N) === null)
     expect(heard).toEqual([N, N])
   })
+  it('a teammate’s edit of a contact’s fields or notes is heard with that number', async () => {
+    const r = await startRelay()
+    cleanups.push(() => r.stop())
+    const [alice, bob] = await Promise.all(
+      ['alice@example.com', 'bob@example.com'].map(async (email) => {
+        const sb = await openClient(r, email)
+        cleanups.push(() => sb.destroy())
+        await sb.contacts().whenLoaded
+        return sb
+      }),
+    )
+    const heard = new Set<string>()
+    bob!.contacts().onContactsChange((numbers) => numbers.forEach((n) => heard.add(n)))
+    await alice!.contacts().update(N, { tags: { add: ['vip'] } })
+    await alice!.contacts().update('+15550111', { notes: 'calls on Mondays' })
+    await until(bob!, () => bob!.contacts().get('+15550111').notes === 'calls on Mondays')
+    expect([...heard].sort()).toEqual([N, '+15550111'])
+    expect(bob!.contacts().get(N).tags).toEqual(['vip'])
+  })
 })

@@ -8,6 +8,7 @@ import {
   rebaseEdit,
   listContacts,
   onContactNamesChange,
+  onContactsChange,
   roomName,
   updateContact,
   type Contact,
@@ -110,6 +111,21 @@ export class ContactsHandle implements Contacts {
       off()
       off = onContactNamesChange(next, listener)
       listener(new Set([...contactNames(old).keys(), ...contactNames(next).keys()]))
+    })
+    return () => {
+      off()
+      offSwap()
+    }
+  }
+
+  /** Changed contacts' numbers, after each change; a rebuilt room reports every contact. */
+  onContactsChange(listener: (numbers: ReadonlySet<string>) => void): () => void {
+    let off = onContactsChange(this.replica.doc, listener)
+    const offSwap = this.replica.onDocSwap((next, old) => {
+      off()
+      off = onContactsChange(next, listener)
+      const numbers = (doc: typeof next) => listContacts(doc).map((c) => c.number)
+      listener(new Set([...numbers(old), ...numbers(next)]))
     })
     return () => {
       off()

@@ -201,6 +201,11 @@ export interface Contacts {
   names(): ReadonlyMap<string, string>
   /** [C7] Listener hears which numbers were renamed (by anyone, live); returns unsubscribe. */
   onNamesChange(listener: (numbers: ReadonlySet<string>) => void): () => void
+  /**
+   * Listener hears which contacts changed (fields or notes, by anyone, live); a rebuilt room
+   * reports every contact of the old and the new document. Returns unsubscribe.
+   */
+  onContactsChange(listener: (numbers: ReadonlySet<string>) => void): () => void
   whenLoaded: Promise<void>
 }
 

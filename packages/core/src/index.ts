@@ -144,6 +144,7 @@ export type { Workspace, WorkspaceMember, WorkspacePhoneNumber } from './workspa
 export { updateContact, getContact, listContacts, contactRoots } from './contacts.ts'
 export type { Contact, ContactPatch } from './contacts.ts'
 export { contactNameOf, contactNames, onContactNamesChange } from './contact-names.ts'
+export { onContactsChange } from './contact-index.ts'
 export {
   assignRefusal,
   assignableMembers,

@@ -34,6 +34,12 @@ const SLICE_MS = 8
 /** Stored conversations read from IndexedDB at once. */
 const READS_IN_FLIGHT = 4
 
+/** What the index reads of the team's contacts. */
+export type ContactSource = Pick<
+  Contacts,
+  'list' | 'get' | 'whenLoaded' | 'onContactsChange' | 'onNamesChange'
+>
+
 interface Queued {
   inbox: Inbox
   id: string
@@ -46,7 +52,7 @@ export class SearchState {
   /** True while changes wait to be indexed (the results may miss them). */
   indexing = $state(true)
   readonly index = new TextIndex()
-  readonly #contacts: Contacts
+  readonly #contacts: ContactSource
   readonly #names: Pick<ContactNames, 'peek'> | null
   readonly #prefix: string
   // Bookkeeping only; `version` makes reads reactive.
@@ -69,6 +75,8 @@ export class SearchState {
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
   #seenContacts = new Set<string>()
   #contactsDirty = true
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
+  readonly #changedContacts = new Set<string>()
   #stored: string[] = []
   #reading = 0
   /** Loads the index waits for: the contacts, the stored rooms' list, each inbox not loaded. */
@@ -89,11 +97,21 @@ export class SearchState {
    * `prefix`: the replica's IndexedDB prefix, where its conversations are stored; `names`: the
    * team's contact names [C7], which name (and find) conversations in place of the provider's.
    */
-  constructor(contacts: Contacts, prefix: string, names: Pick<ContactNames, 'peek'> | null = null) {
+  constructor(
+    contacts: ContactSource,
+    prefix: string,
+    names: Pick<ContactNames, 'peek'> | null = null,
+  ) {
     this.#contacts = contacts
     this.#names = names
     this.#prefix = prefix
-    this.#offs.push(contacts.onChange(() => this.#dirtyContacts()))
+    // A changed contact is read again alone; the whole room is read once, when it loads.
+    this.#offs.push(
+      contacts.onContactsChange((numbers) => {
+        for (const number of numbers) this.#changedContacts.add(number)
+        this.#schedule()
+      }),
+    )
     // A renamed contact's conversations are indexed again under the new name.
     this.#offs.push(
       contacts.onNamesChange((numbers) => {
@@ -241,7 +259,11 @@ export class SearchState {
       this.index.prepare()
       this.#changed()
     }
-    const more = this.#queue.length > 0 || this.#pendingContacts !== null || this.#contactsDirty
+    const more =
+      this.#queue.length > 0 ||
+      this.#pendingContacts !== null ||
+      this.#contactsDirty ||
+      this.#changedContacts.size > 0
     if (more) this.#schedule()
     else if (this.#waiting === 0 && this.#stored.length === 0 && this.#reading === 0) {
       // The browser benchmark reads how long the first full index took from this mark.
@@ -275,17 +297,18 @@ export class SearchState {
     haystackOf(c, name)
   }
 
-  /** Contacts are re-read whole when their room changes (it says not which), in slices. */
+  /** Contacts: the whole room once it loads (in slices), then each changed contact alone. */
   #stepContacts(end: number): boolean {
     if (this.#contactsDirty && this.#pendingContacts === null) {
       this.#contactsDirty = false
-      // One pass over the room: a `get` per contact reads the whole room each time (n² at 100,000).
+      // The pass reads every contact as it is now: the changes heard so far are in it.
+      this.#changedContacts.clear()
       this.#pendingContacts = this.#contacts.list()
       // eslint-disable-next-line svelte/prefer-svelte-reactivity
       this.#seenContacts = new Set()
     }
     const contacts = this.#pendingContacts
-    if (!contacts) return false
+    if (!contacts) return this.#stepChangedContacts(end)
     while (contacts.length > 0 && performance.now() < end) {
       // Read as `get` reads them, whatever form a contact's notes take in the document.
       const contact = contacts.pop()!
@@ -299,6 +322,24 @@ export class SearchState {
       for (const key of this.#contactKeys) if (!this.#seenContacts.has(key)) this.index.remove(key)
       this.#contactKeys = this.#seenContacts
       this.#pendingContacts = null
+    }
+    return true
+  }
+
+  #stepChangedContacts(end: number): boolean {
+    if (this.#changedContacts.size === 0) return false
+    for (const number of this.#changedContacts) {
+      if (performance.now() >= end) break
+      this.#changedContacts.delete(number)
+      const doc = contactDoc(this.#contacts.get(number))
+      const key = searchDocKey.contact(number)
+      if (doc) {
+        this.index.set(doc)
+        this.#contactKeys.add(key)
+      } else {
+        this.index.remove(key)
+        this.#contactKeys.delete(key)
+      }
     }
     return true
   }
