@@ -211,8 +211,8 @@ export const relayEnv = {
   ),
   WEBHOOK_NICE: v(
     niceness,
-    10,
-    '`10`',
+    0,
+    '`0`',
     "how much nicer than the process the `WEBHOOK_PORT` thread runs (0–19, Linux): when the cores are full the members' event loop and the store's writer get them first and webhook answers wait (docs/providers.md)",
   ),
   TWILIO_API_BASE: v(
