@@ -337,8 +337,7 @@ export class Room {
     this.#handshake.changed()
     // The relay's own writes: its client id is never writable by members [M8] (`foreign` refuses
     // it in memory at once); the binding is stored in the commit of the batch that first uses it.
-    if (!this.peers.has(origin as Peer))
-      this.clientOwners.bindRelay(this.doc.clientID, atEndOfTurn)
+    if (!this.peers.has(origin as Peer)) this.clientOwners.bindRelay(this.doc.clientID, atEndOfTurn)
     this.#batches.add(update, origin, decoded)
   }
 
