@@ -47,16 +47,9 @@ export function createIngest(deps: IngestionDeps): (activity: Activity) => Promi
   let scheduled = false
   /** Mean ms one activity took to apply (both rooms), which sizes the next turn. */
   let msPerActivity = TURN_BUDGET_MS / FIRST_TURN
-  /**
-   * The last turn: when it started, its activities, and when its last room write ended while the
-   * turn still held the loop (rooms loaded from SQLite are read synchronously, so a turn's writes
-   * run in its own microtasks): the whole span, loads and bookkeeping included, not only the
-   * transactions, sizes the next turn.
-   */
-  let turnStart = 0
-  let turnJobs = 0
-  let turnEnd = 0
-  let holding = false
+  /** Time spent in the rooms' transactions, and the activities they applied, since the last turn. */
+  let spentMs = 0
+  let applied = 0
 
   const schedule = () => {
     if (scheduled || queue.length === 0) return
@@ -66,15 +59,13 @@ export function createIngest(deps: IngestionDeps): (activity: Activity) => Promi
 
   function turn() {
     scheduled = false
-    // The last turn's span says what one activity costs.
-    if (turnJobs > 0 && turnEnd > turnStart)
-      msPerActivity = 0.7 * msPerActivity + (0.3 * (turnEnd - turnStart)) / turnJobs
+    // The activities applied since the last turn say what one costs.
+    if (applied > 0) {
+      msPerActivity = 0.7 * msPerActivity + (0.3 * spentMs) / applied
+      spentMs = applied = 0
+    }
     const size = Math.max(1, Math.floor(TURN_BUDGET_MS / msPerActivity))
     const jobs = queue.splice(0, size)
-    turnStart = turnEnd = performance.now()
-    turnJobs = jobs.length
-    holding = true
-    setImmediate(() => (holding = false))
     // A store that fails before any room is written fails the turn's activities, not the relay.
     apply(jobs).catch((error: unknown) => {
       for (const job of jobs) job.reject(error)
@@ -128,6 +119,7 @@ export function createIngest(deps: IngestionDeps): (activity: Activity) => Promi
     ) =>
       [...rooms].map(([name, roomJobs]) => {
         const fn = (doc: Y.Doc) => {
+          const started = performance.now()
           if (together) {
             doc.transact(() => {
               for (const job of roomJobs) one(doc, job)
@@ -138,7 +130,8 @@ export function createIngest(deps: IngestionDeps): (activity: Activity) => Promi
               one(doc, job)
               written(job)
             }
-          if (holding) turnEnd = performance.now()
+          spentMs += performance.now() - started
+          applied += roomJobs.length / 2
         }
         return writeRoom(name, fn).catch((error: unknown) => {
           for (const job of roomJobs) failed.set(job, error)
