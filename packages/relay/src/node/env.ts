@@ -327,12 +327,6 @@ export const relayEnv = {
     '`500`',
     "stored batches between a room's snapshots (log → snapshot compaction)",
   ),
-  ROOM_IDLE_MS: v(
-    whole('milliseconds'),
-    30_000,
-    '`30000`',
-    "a room stays in memory this long after its last socket left (or the relay's last write to it)",
-  ),
   COMPACT_QUIET_MS: v(
     whole('milliseconds'),
     1000,

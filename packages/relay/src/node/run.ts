@@ -73,7 +73,6 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RelayS
     compactEvery: settings.COMPACT_EVERY,
     // A busy room compacts in its next pause (up to a log as big as its snapshot).
     compactQuietMs: settings.COMPACT_QUIET_MS,
-    roomIdleMs: settings.ROOM_IDLE_MS,
     epochOnLoad: { items: settings.EPOCH_LOAD_ITEMS, writers: settings.EPOCH_LOAD_WRITERS },
     relayId,
     ...(postgres ? { routeRoom: (room: string) => (route ? route(room) : self) } : {}),
