@@ -541,20 +541,30 @@ if (!only || only.includes('browser') || only.includes('search')) {
 if (!only || only.includes('webhooks') || only.includes('webhooks-listener')) {
   // BENCH_WEBHOOK_RATE=250 offers another rate of provider messages/s.
   const rate = Number(process.env.BENCH_WEBHOOK_RATE) || profile.webhooks.rate
-  const r = await webhooks({ ...profile.webhooks, rate }, log)
-  results.webhooks = r.result
-  results.errors.push(...r.errors)
-  // The seventh pass: the same relay and load, the posts to WEBHOOK_PORT (its own thread).
-  if (!only || only.includes('webhooks-listener')) {
-    const l = await webhooks({ ...profile.webhooks, rate }, log, ServerKind.Switchboard, true)
-    results.webhooksListener = l.result
-    results.errors.push(...l.errors)
-  }
-  if (baselineRoot) {
-    const b = await webhooks({ ...profile.webhooks, rate }, log, ServerKind.Baseline)
+  const settings = { ...profile.webhooks, rate }
+  // The eighth pass: BENCH_WEBHOOK_PORTS=listener runs only the listener's runs, the baseline's
+  // too (with BENCH_BASELINE_ROOT), and BENCH_BASELINE_FIRST=1 runs the baseline first.
+  const listenerOnly = process.env.BENCH_WEBHOOK_PORTS === 'listener'
+  const baselineFirst = process.env.BENCH_BASELINE_FIRST === '1'
+  const baseline = async () => {
+    if (!baselineRoot) return
+    const b = await webhooks(settings, log, ServerKind.Baseline, listenerOnly)
     results.webhooksBaseline = b.result
     results.errors.push(...b.errors)
   }
+  if (baselineFirst) await baseline()
+  if (!listenerOnly) {
+    const r = await webhooks(settings, log)
+    results.webhooks = r.result
+    results.errors.push(...r.errors)
+  }
+  // The seventh pass: the same relay and load, the posts to WEBHOOK_PORT (its own thread).
+  if (!only || only.includes('webhooks-listener')) {
+    const l = await webhooks(settings, log, ServerKind.Switchboard, true)
+    results.webhooksListener = l.result
+    results.errors.push(...l.errors)
+  }
+  if (!baselineFirst) await baseline()
 }
 // T7 (issue 25) with the relays on PostgreSQL: BENCH_POSTGRES=1, or BENCH_ONLY=webhooks-relays.
 if (process.env.BENCH_POSTGRES === '1' && (!only || only.includes('webhooks-relays'))) {

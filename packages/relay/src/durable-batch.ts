@@ -68,6 +68,8 @@ function mergeBatch({ updates, decoded }: Batch): Uint8Array {
 
 /** Batches closed in this turn, by every room: flushed in one callback (see `closeAtEndOfTurn`). */
 let closing: (() => void)[] = []
+/** How many of those callbacks have run: a batch opened now is closed when the count moves. */
+let turnsClosed = 0
 
 /**
  * Runs `close` with every other room's batch of the turn, in one setImmediate callback: a store
@@ -81,6 +83,7 @@ function closeAtEndOfTurn(close: () => void): void {
   setImmediate(() => {
     const all = closing
     closing = []
+    turnsClosed++
     let failed: unknown = null
     for (const fn of all) {
       try {
@@ -92,6 +95,18 @@ function closeAtEndOfTurn(close: () => void): void {
     if (failed !== null) throw failed
   })
 }
+
+/**
+ * The turn a change made now is closed with: two changes (in any rooms) that see the same value
+ * reach the store in the same callback, and so in the same SQLite commit.
+ */
+export const closingTurn = (): number => turnsClosed
+
+/**
+ * Runs `fn` in the callback that closes this turn's batches, after every batch opened before the
+ * call was handed to the store: what `fn` writes to the SQLite store rides in their commit.
+ */
+export const atEndOfTurn = (fn: () => void): void => closeAtEndOfTurn(fn)
 
 /** One room's batches: the open one, those being stored, and the last one stored. */
 export class DurableBatches {

@@ -5,6 +5,7 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import Database from 'better-sqlite3'
 import { addNote, listActivities, readActivityLog } from '@switchboard/core'
 import { CloseCode } from '@switchboard/protocol'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -24,12 +25,8 @@ afterEach(async () => {
   relay = null
 })
 
-const start = async () =>
-  (relay = await startTestRelay({
-    storage: createSqliteStorage({
-      path: join(mkdtempSync(join(tmpdir(), 'relay-ingest-')), 'relay.db'),
-    }),
-  }))
+const start = async (path = join(mkdtempSync(join(tmpdir(), 'relay-ingest-')), 'relay.db')) =>
+  (relay = await startTestRelay({ storage: createSqliteStorage({ path }) }))
 
 async function synced(r: TestRelay, room: string): Promise<Y.Doc> {
   const c = connectProvider(r.wsUrl, room, await r.login('alice@example.com'))
@@ -78,5 +75,29 @@ describe('[W6] activities in, a few at a time', () => {
     addNote(doc, { author: 'carol', body: 'forged as the relay', mentions: [] })
     const code = await sendUpdateAs(r, 'conversation:first-write', 'carol', Y.mergeUpdates(updates))
     expect(code).toBe(CloseCode.Rejected)
+  })
+
+  it("[W6][M8] a new conversation's activity takes one commit: both rooms, its number, the relay's client id and the activity id, on disk once answered", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'relay-ingest-commit-')), 'relay.db')
+    const r = await start(path)
+    const storage = r.relay.storage as ReturnType<typeof createSqliteStorage>
+    await storage.whenWriterReady()
+    // The inbox room loaded and its relay client bound by a first activity.
+    expect((await r.webhook(incoming('commit-warm', 'pn-a'))).status).toBe(202)
+    const activity = incoming('commit-new', 'pn-a')
+    const before = storage.appendCommits
+    expect((await r.webhook(activity)).status).toBe(202)
+    expect(storage.appendCommits - before).toBe(1)
+    const reader = new Database(path, { readonly: true })
+    const count = (sql: string, arg: string) => (reader.prepare(sql).get(arg) as { n: number }).n
+    expect(count('SELECT count(*) AS n FROM activities WHERE id = ?', activity.id)).toBe(1)
+    expect(count('SELECT count(*) AS n FROM conversations WHERE id = ?', 'commit-new')).toBe(1)
+    // The relay's client id in the new room, bound in the same commit [M8].
+    expect(
+      count('SELECT count(*) AS n FROM client_owners WHERE room = ?', 'conversation:commit-new'),
+    ).toBe(1)
+    reader.close()
+    const inbox = await synced(r, 'inbox:pn-a')
+    expect(readActivityLog(inbox).map((e) => e.id)).toContain(activity.id)
   })
 })

@@ -8,12 +8,18 @@
  */
 import { appendActivity, ingestActivity, type Activity, type IngestResult } from '@switchboard/core'
 import type * as Y from 'yjs'
+import { atEndOfTurn, closingTurn } from './durable-batch.ts'
 import { RELAY_ORIGIN } from './room.ts'
 import type { RelayStorage } from './storage/relay-storage.ts'
 
 export interface IngestionDeps {
   storage: RelayStorage
   writeRoom(name: string, fn: (doc: Y.Doc) => void): Promise<void>
+  /**
+   * True when a room's batch may not be stored (not in memory, or failed): its activities' ids
+   * then wait for the rooms' writes to resolve. Without it they always wait (a commit more).
+   */
+  unsound?(name: string): boolean
   /**
    * Runs in the inbox room's write, right after the activity: a mute's or rule's Done mark
    * [F1][F4], so it is stored and broadcast in the same update.
@@ -36,7 +42,7 @@ const DUPLICATE: IngestResult = { created: false, duplicate: true, reopened: fal
 
 /** Applies an activity durably and broadcasts it; a known activity id is a duplicate. */
 export function createIngest(deps: IngestionDeps): (activity: Activity) => Promise<IngestResult> {
-  const { storage, writeRoom, afterIngest } = deps
+  const { storage, writeRoom, afterIngest, unsound } = deps
   const queue: Job[] = []
   let scheduled = false
   /** Mean ms one activity took to apply (both rooms), which sizes the next turn. */
@@ -73,12 +79,36 @@ export function createIngest(deps: IngestionDeps): (activity: Activity) => Promi
     const conversations = new Map<string, Job[]>()
     for (const job of jobs) {
       const { phoneNumberId, conversationId } = job.activity
-      storage.setConversationPhoneNumber(conversationId, phoneNumberId)
       add(inboxes, `inbox:${phoneNumberId}`, job)
       add(conversations, `conversation:${conversationId}`, job)
     }
     const results = new Map<Job, IngestResult>()
     const failed = new Map<Job, unknown>()
+    /** The turn each job's first room was written in (durable-batch.ts `closingTurn`). */
+    const firstTurn = new Map<Job, number>()
+    /** Jobs whose id went in the commit of both their rooms' appends. */
+    const recorded = new Set<Job>()
+    // The directory rows ride in the rooms' commits (SQLite): one commit a turn, not three.
+    const written = (job: Job) => {
+      const turn = closingTurn()
+      const first = firstTurn.get(job)
+      if (first === undefined) {
+        firstTurn.set(job, turn)
+        const { conversationId, phoneNumberId } = job.activity
+        // With the first room's append, so the conversation is never served before its number.
+        atEndOfTurn(() => storage.setConversationPhoneNumber(conversationId, phoneNumberId))
+        return
+      }
+      if (first !== turn || !unsound) return
+      // [W6] Both rooms' appends of this turn are handed to the store before the id, in the same
+      // commit: the id is never durable without them (a failed room's batch is not stored).
+      const { id, phoneNumberId, conversationId } = job.activity
+      atEndOfTurn(() => {
+        if (unsound(`inbox:${phoneNumberId}`) || unsound(`conversation:${conversationId}`)) return
+        recorded.add(job)
+        storage.recordActivity(id)
+      })
+    }
     // `together`: one transaction for the room's activities. An inbox's are one each: what an
     // activity did there (reopened, and a rule's mark after it) is read from the inbox's derived
     // state, which a transaction updates when it ends; its updates still share the turn's batch.
@@ -90,11 +120,16 @@ export function createIngest(deps: IngestionDeps): (activity: Activity) => Promi
       [...rooms].map(([name, roomJobs]) => {
         const fn = (doc: Y.Doc) => {
           const started = performance.now()
-          const all = () => {
-            for (const job of roomJobs) one(doc, job)
-          }
-          if (together) doc.transact(all, RELAY_ORIGIN)
-          else all()
+          if (together) {
+            doc.transact(() => {
+              for (const job of roomJobs) one(doc, job)
+            }, RELAY_ORIGIN)
+            for (const job of roomJobs) written(job)
+          } else
+            for (const job of roomJobs) {
+              one(doc, job)
+              written(job)
+            }
           spentMs += performance.now() - started
           applied += roomJobs.length / 2
         }
@@ -112,9 +147,9 @@ export function createIngest(deps: IngestionDeps): (activity: Activity) => Promi
       }),
       ...write(conversations, true, (doc, job) => appendActivity(doc, job.activity, RELAY_ORIGIN)),
     ])
-    // Recorded only once both rooms hold it, so a retry after a crash is never taken for a
-    // duplicate of what was lost; durable before the provider is answered.
-    for (const job of jobs) if (!failed.has(job)) storage.recordActivity(job.activity.id)
+    // Rooms written in different turns: the id is recorded only once both hold it, so a retry
+    // after a crash is never taken for a duplicate of what was lost; durable before the answer.
+    for (const job of jobs) if (!failed.has(job) && !recorded.has(job)) record(job)
     let durable: unknown = null
     await storage.whenDurable().catch((error: unknown) => (durable = error ?? new Error('store')))
     for (const job of jobs) {
@@ -122,6 +157,11 @@ export function createIngest(deps: IngestionDeps): (activity: Activity) => Promi
       if (error !== null) job.reject(error)
       else job.resolve(results.get(job) ?? DUPLICATE)
     }
+  }
+
+  function record({ activity }: Job) {
+    storage.setConversationPhoneNumber(activity.conversationId, activity.phoneNumberId)
+    storage.recordActivity(activity.id)
   }
 
   return (activity) => {

@@ -64,12 +64,17 @@ export class ClientOwners {
     for (const client of clients) this.#owners.set(client, memberId)
   }
 
-  /** Binds the room document's own client id to the relay, once per room life. */
-  bindRelay(client: number): void {
+  /**
+   * Binds the room document's own client id to the relay, once per room life; `later` runs the
+   * store's write (the room passes the end of its turn, so it rides in the commit of the batch).
+   */
+  bindRelay(client: number, later: (write: () => void) => void = (write) => write()): void {
     if (this.#relayBound) return
     this.#relayBound = true
-    if (this.#storage.bindClient(this.#room, client, RELAY_WRITER))
-      this.#owners.set(client, RELAY_WRITER)
+    later(() => {
+      if (this.#storage.bindClient(this.#room, client, RELAY_WRITER))
+        this.#owners.set(client, RELAY_WRITER)
+    })
   }
 }
 

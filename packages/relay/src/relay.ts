@@ -179,7 +179,8 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     hasPhoneNumber: access.hasPhoneNumber,
   })
   // On a store shared by relays, webhooks queue there for each room's owner (scale/inbound-queue.ts).
-  const ingestion = createIngestion({ ...options, writeRoom: rooms.writeRoom, rules, metrics })
+  const { writeRoom: writeOwn, unsound } = rooms
+  const ingestion = createIngestion({ ...options, writeRoom: writeOwn, unsound, rules, metrics })
   const { ingest, queued } = ingestion
   // [K1][K2] Credentials are sealed with their own key and opened only here, on demand.
   const vault = createCredentialVault(options.credentialsKey)

@@ -27,6 +27,8 @@ export interface RoomRegistry {
   /** Reads a room's document as it is in memory (loaded if it is not); writes nothing. */
   readRoom<T>(name: string, fn: (doc: Y.Doc) => T): Promise<T>
   loaded(): string[]
+  /** True unless the room is in memory and has not failed (its batches are being stored). */
+  unsound(name: string): boolean
   /** The rooms in memory now. */
   all(): Room[]
   readonly size: number
@@ -129,6 +131,7 @@ export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
     writeRoom,
     readRoom,
     loaded: () => [...rooms.keys()].sort(),
+    unsound: (name) => rooms.get(name)?.failed ?? true,
     all: () => [...rooms.values()],
     get size() {
       return rooms.size

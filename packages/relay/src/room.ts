@@ -21,7 +21,7 @@ import { broadcast } from './broadcast.ts'
 import { ColdJoinCache, coldFromStore } from './cold-join-cache.ts'
 import { Compactor, type CompactorDeps } from './compaction.ts'
 import type { DeleteSet } from './delete-sets.ts'
-import { DurableBatches, type StoredBatch } from './durable-batch.ts'
+import { atEndOfTurn, DurableBatches, type StoredBatch } from './durable-batch.ts'
 import { freshClientId, staleStateVector, staleUpdate } from './epoch-staleness.ts'
 import type { DecodedUpdate } from './merge.ts'
 import type { Metrics } from './metrics.ts'
@@ -335,8 +335,9 @@ export class Room {
 
   #capture(update: Uint8Array, origin: unknown, decoded: DecodedUpdate | null): void {
     this.#handshake.changed()
-    // The relay's own writes: its client id is never writable by members [M8].
-    if (!this.peers.has(origin as Peer)) this.clientOwners.bindRelay(this.doc.clientID)
+    // The relay's own writes: its client id is never writable by members [M8] (`foreign` refuses
+    // it in memory at once); the binding is stored in the commit of the batch that first uses it.
+    if (!this.peers.has(origin as Peer)) this.clientOwners.bindRelay(this.doc.clientID, atEndOfTurn)
     this.#batches.add(update, origin, decoded)
   }
 

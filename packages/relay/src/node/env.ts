@@ -57,6 +57,14 @@ const port = (raw: string, name: string): number => {
 
 const text = (raw: string): string => raw
 
+/** A rise of a thread's nice value, which needs no privilege: 0 (as the process) to 19. */
+const niceness = (raw: string, name: string): number => {
+  const value = Number(raw)
+  if (!/^\d+$/.test(raw.trim()) || value > 19)
+    throw invalid(name, raw, 'a whole number from 0 to 19')
+  return value
+}
+
 const list = (raw: string): string[] =>
   raw
     .split(',')
@@ -200,6 +208,12 @@ export const relayEnv = {
     undefined as number | undefined,
     'unset (webhooks on `PORT` only)',
     "also serve `/api/webhooks/*` on this port, from a thread of the relay process, off the event loop members use; `PORT` keeps answering them; point `PUBLIC_URL` (or the proxy's `/api/webhooks/`) at it (docs/providers.md)",
+  ),
+  WEBHOOK_NICE: v(
+    niceness,
+    0,
+    '`0`',
+    "how much nicer than the process the `WEBHOOK_PORT` thread runs (0–19, Linux): when the cores are full the members' event loop and the store's writer get them first and webhook answers wait (docs/providers.md)",
   ),
   TWILIO_API_BASE: v(
     baseUrl,

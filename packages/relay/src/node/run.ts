@@ -57,6 +57,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RelayS
     port,
     host,
     webhookPort: settings.WEBHOOK_PORT,
+    webhookNice: settings.WEBHOOK_NICE,
     webDir: settings.WEB_DIR === undefined ? undefined : resolve(settings.WEB_DIR),
     tokenTtlSeconds: settings.TOKEN_TTL_SECONDS,
     sessionTtlSeconds: settings.SESSION_TTL_SECONDS,

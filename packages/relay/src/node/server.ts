@@ -39,6 +39,8 @@ export interface RelayServerOptions extends Omit<RelayOptions, 'upgradeWebSocket
    * its own (webhook-listener.ts); unset: only on the main port.
    */
   webhookPort?: number
+  /** `WEBHOOK_NICE`: how much nicer than the process the listener's thread runs; unset: 0. */
+  webhookNice?: number
 }
 
 export interface RelayServer {
@@ -149,6 +151,7 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
     webhooks = await startWebhookListener(relay.webhookHost, {
       port: options.webhookPort,
       host: options.host ?? '127.0.0.1',
+      nice: options.webhookNice ?? 0,
     }).catch(async (err: unknown) => {
       clearInterval(heartbeat)
       await relay.close()

@@ -11,8 +11,10 @@ import type { ProviderAccount } from '../providers/provider-account.ts'
 import { webhookApp, type RemoteHost, type WebhookCounter } from '../webhook-app.ts'
 import { WebhookUnavailable } from '../webhook-errors.ts'
 import type { AccountEntry, WebhookCounts, WebhookHost } from '../webhook-host.ts'
+import { answeringRetries, confirmedIds } from './confirmed-ids.ts'
 import { readIncomingBody } from './incoming-body.ts'
 import { readIncomingHeader } from './incoming-headers.ts'
+import { niceThisThread } from './thread-nice.ts'
 import { createRpc } from './thread-rpc.ts'
 import type { ListenerThreadData, ThreadError } from './webhook-listener.ts'
 
@@ -93,10 +95,15 @@ const app = webhookApp({
   settings: data.settings,
   accounts,
   host: {
-    ingest: (activity) => main.call('ingest', activity),
+    // [W12] A retry of an id the main thread confirmed is answered here; first deliveries go there.
+    ingest: answeringRetries(confirmedIds(), (activity) => main.call('ingest', activity)),
     takeActivities: (input) => main.call('takeActivities', input),
     reportDelivery: (id, report) => main.call('reportDelivery', id, report),
-    quoFiled: (id, activity) => main.note('quoFiled', id, activity),
+    // Only a call or voicemail is recorded (quo-calls.ts): a message need not cross.
+    quoFiled: (id, activity) => {
+      if (activity.kind === 'call' || activity.kind === 'voicemail')
+        main.note('quoFiled', id, activity)
+    },
     quoAttach: (id, callId, patch) => main.call('quoAttach', id, callId, patch),
     log: (event) => main.note('log', event),
   },
@@ -120,6 +127,13 @@ async function handle(request: Request, env: unknown): Promise<Response> {
 const PROVIDERS = new Set(['twilio', 'telnyx', 'quo'])
 
 function start(): Promise<number> {
+  const refused = niceThisThread(data.nice)
+  if (refused)
+    main.note('log', {
+      level: 'warn',
+      msg: 'webhook listener: WEBHOOK_NICE not applied',
+      err: refused,
+    })
   return new Promise((resolve, reject) => {
     const s = serve({ fetch: handle, port: data.port, hostname: data.host }, () =>
       resolve((s.address() as AddressInfo).port),

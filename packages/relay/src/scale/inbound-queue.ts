@@ -352,6 +352,8 @@ function parseRow(row: InboundRow): Activity | null {
 export function createIngestion(deps: {
   storage: RelayStorage
   writeRoom: InboundQueueDeps['writeRoom']
+  /** On one relay: a room whose batches may not be stored (ingest-queue.ts). */
+  unsound?: (name: string) => boolean
   rules: Pick<Required<InboundQueueDeps>, 'afterIngest'>
   log: InboundQueueDeps['log']
   now: () => number
@@ -370,6 +372,6 @@ export function createIngestion(deps: {
     const queue = createInboundQueue({ store, storage, writeRoom, afterIngest, writes, log })
     return { ...queue, queued: createQueuedReports({ put: queue.put, storage, now }) }
   }
-  const ingest = createIngest({ storage, writeRoom, afterIngest })
+  const ingest = createIngest({ storage, writeRoom, afterIngest, unsound: deps.unsound })
   return { ingest, start: () => {}, stop: () => Promise.resolve() }
 }
