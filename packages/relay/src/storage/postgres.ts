@@ -50,14 +50,25 @@ export interface PostgresStorage extends RelayStorage {
 }
 
 /**
+ * Half the lease: a transaction left idle from just after a heartbeat ends before the lease can
+ * lapse, and a live relay never idles that long inside one (it stops serving sooner).
+ */
+export const idleInTransactionMs = (leaseMs: number): number => Math.floor(leaseMs / 2)
+
+/**
  * Opens the store: refuses a server that would not keep a commit (fsync off), brings both parts'
  * tables up to date and loads the directory. The pool is the store's: `close()` ends it.
  */
 export async function createPostgresStorage(
   options: PostgresStorageOptions,
 ): Promise<PostgresStorage> {
-  const sql = connectPostgres(options.url, { max: options.max ?? 10 })
   const leaseMs = options.leaseMs ?? 5000
+  // A relay stopped mid-transaction (SIGSTOP, a hung host) must not hold its row locks past its
+  // lease: the relay taking its rooms over would wait on them (docs/scale-out.md).
+  const sql = connectPostgres(options.url, {
+    max: options.max ?? 10,
+    idleInTransactionMs: idleInTransactionMs(leaseMs),
+  })
   let directory: PostgresDirectory
   let inbound: InboundStore
   try {
