@@ -66,8 +66,12 @@ function mergeBatch({ updates, decoded }: Batch): Uint8Array {
     : Y.mergeUpdates(updates)
 }
 
+type TurnStore = Pick<RelayStorage, 'appendUpdate' | 'turnEnded'>
+
 /** Batches closed in this turn, by every room: flushed in one callback (see `closeAtEndOfTurn`). */
 let closing: (() => void)[] = []
+/** The stores those batches were handed to, told once the callback handed over all of them. */
+let closingStores = new Set<TurnStore>()
 
 /**
  * Runs `close` with every other room's batch of the turn, in one setImmediate callback: a store
@@ -75,12 +79,15 @@ let closing: (() => void)[] = []
  * room's batch in one commit, where one callback per room committed the first room's alone and
  * made the others wait for it.
  */
-function closeAtEndOfTurn(close: () => void): void {
+function closeAtEndOfTurn(close: () => void, store: TurnStore): void {
   closing.push(close)
+  closingStores.add(store)
   if (closing.length > 1) return
   setImmediate(() => {
     const all = closing
+    const stores = closingStores
     closing = []
+    closingStores = new Set()
     let failed: unknown = null
     for (const fn of all) {
       try {
@@ -89,6 +96,9 @@ function closeAtEndOfTurn(close: () => void): void {
         failed ??= err
       }
     }
+    // A store that would gather these appends until its next turn commits them now: one loop
+    // iteration (other sockets' frames, the store's answers) less in front of every ack.
+    for (const s of stores) s.turnEnded?.()
     if (failed !== null) throw failed
   })
 }
@@ -96,19 +106,14 @@ function closeAtEndOfTurn(close: () => void): void {
 /** One room's batches: the open one, those being stored, and the last one stored. */
 export class DurableBatches {
   #room: BatchRoom
-  #storage: Pick<RelayStorage, 'appendUpdate'>
+  #storage: TurnStore
   #metrics: Metrics
   #open: Batch | null = null
   #lastDurable: Promise<void> = Promise.resolve()
   #inflight = 0
   #lastStoredId: number
 
-  constructor(
-    room: BatchRoom,
-    storage: Pick<RelayStorage, 'appendUpdate'>,
-    metrics: Metrics,
-    lastStoredId: number,
-  ) {
+  constructor(room: BatchRoom, storage: TurnStore, metrics: Metrics, lastStoredId: number) {
     this.#room = room
     this.#storage = storage
     this.#metrics = metrics
@@ -137,7 +142,7 @@ export class DurableBatches {
       batch = this.#open = newBatch()
       this.#lastDurable = batch.done
       const b = batch
-      closeAtEndOfTurn(() => this.#flush(b))
+      closeAtEndOfTurn(() => this.#flush(b), this.#storage)
     }
     batch.updates.push(update)
     batch.decoded.push(decoded)

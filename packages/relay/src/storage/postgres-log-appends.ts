@@ -1,9 +1,10 @@
 /**
  * @module How the room log on PostgreSQL commits appends: group commit without a timer. The
- * appends made in one event-loop turn (the relay's rooms each flush theirs in a setImmediate
- * callback of the same turn) go out together at its end as one statement (arrays in call order),
- * which is one transaction, one WAL flush and one round trip; whatever arrives while it is being
- * committed goes out as the next one the moment it returns. Appends resolve only once their
+ * appends made in one event-loop turn go out together as one statement (arrays in call order),
+ * which is one transaction, one WAL flush and one round trip: at the end of the turn, or as soon
+ * as the caller says it handed over all of the turn's (`flushNow`: the relay's rooms close their
+ * batches in one callback, durable-batch.ts); whatever arrives while it is being committed goes
+ * out as the next one the moment it returns. Appends resolve only once their
  * statement returned, in call order, so each room's appends keep their order and their ids
  * increase. Each append carries its room's fence: an append under an outdated fence is not
  * written and rejects with StorageError('fenced').
@@ -50,6 +51,11 @@ export interface LogAppender {
    * durable after them); resolves once committed. Without such writes a commit is one statement.
    */
   withNextCommit(write: CommitWrite): Promise<void>
+  /**
+   * Sends what is queued now rather than at the end of the turn (the caller has handed over all
+   * of the turn's appends); while a commit is in flight they still go out the moment it returns.
+   */
+  flushNow(): void
   /** Statements that appended (one commit each); for tests and metrics. */
   readonly appendCommits: number
   /** Resolves once nothing is queued or being committed. */
@@ -67,7 +73,7 @@ export function createLogAppender(options: LogAppenderOptions): LogAppender {
   let queue: PendingAppend[] = []
   let writes: PendingWrite[] = []
   let inflight = false
-  let scheduled = false
+  let scheduled: ReturnType<typeof setImmediate> | null = null
   let appendCommits = 0
   let drained: (() => void)[] = []
 
@@ -107,7 +113,8 @@ export function createLogAppender(options: LogAppenderOptions): LogAppender {
   }
 
   const flush = async () => {
-    scheduled = false
+    if (scheduled) clearImmediate(scheduled)
+    scheduled = null
     if (inflight || (queue.length === 0 && writes.length === 0)) return
     const batch = queue
     const alongside = writes
@@ -143,9 +150,8 @@ export function createLogAppender(options: LogAppenderOptions): LogAppender {
 
   const schedule = () => {
     if (scheduled || inflight) return
-    scheduled = true
     // setImmediate, not a microtask: microtasks run between the turn's callbacks.
-    setImmediate(() => void flush())
+    scheduled = setImmediate(() => void flush())
   }
 
   return {
@@ -163,6 +169,9 @@ export function createLogAppender(options: LogAppenderOptions): LogAppender {
         writes.push({ write, resolve, reject })
         schedule()
       })
+    },
+    flushNow() {
+      if (scheduled) void flush()
     },
     drain() {
       if (!inflight && queue.length === 0 && writes.length === 0) return Promise.resolve()

@@ -89,6 +89,17 @@ export async function createPostgresStorage(
   let closed = false
   /** `bindingLosses()` when each room was last loaded: losses before it cannot concern it. */
   const loadedAt = new Map<string, number>()
+  const appendNow = (room: string, update: Uint8Array): Promise<number> =>
+    // A client or device id this relay bound on its cache's word went to another member on
+    // another relay first: what the room admitted since it was loaded may rest on it [M8].
+    directory.bindingLostSince(room, loadedAt.get(room) ?? 0)
+      ? Promise.reject(
+          new StorageError(
+            'conflict',
+            `room ${room}: a client or device id was bound to another member by another relay first; the room reloads`,
+          ),
+        )
+      : log.appendUpdate(room, update)
   return {
     ...directory,
     sql,
@@ -101,17 +112,13 @@ export async function createPostgresStorage(
     },
     // The index rows an update needs (its client's binding, its conversation and activity ids)
     // are committed before the update itself, as SQLite commits them in the same transaction.
-    appendUpdate: async (room, update) => {
-      await directory.whenDurable()
-      // A client or device id this relay bound on its cache's word went to another member on
-      // another relay first: what the room admitted since it was loaded may rest on it [M8].
-      if (directory.bindingLostSince(room, loadedAt.get(room) ?? 0))
-        throw new StorageError(
-          'conflict',
-          `room ${room}: a client or device id was bound to another member by another relay first; the room reloads`,
-        )
-      return log.appendUpdate(room, update)
-    },
+    // With none queued the append is handed to the log at once, so a turn's appends are all
+    // queued when the relay says the turn ended (`turnEnded`).
+    appendUpdate: (room, update) =>
+      directory.writesSettled()
+        ? appendNow(room, update)
+        : directory.whenDurable().then(() => appendNow(room, update)),
+    turnEnded: () => log.turnEnded(),
     loadRoom: async (room) => {
       const losses = directory.bindingLosses()
       const stored = await log.loadRoom(room)

@@ -57,6 +57,11 @@ export interface RoomLog {
    * appends resolve in call order, with increasing ids.
    */
   appendUpdate(room: string, update: Uint8Array): Promise<number>
+  /**
+   * The relay handed over every append of this event-loop turn (each room's batch): a store that
+   * gathers a turn's appends into one commit may send them now instead of at the next turn.
+   */
+  turnEnded?(): void
   /** The room's snapshot and log; rejects with `StorageError('unreadable')` if they are damaged. */
   loadRoom(room: string): Promise<StoredRoom>
   /** Replaces the snapshot and drops log entries with id <= upToId, atomically. */
