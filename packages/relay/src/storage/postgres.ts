@@ -17,6 +17,7 @@ import { migrateRoomLog } from './postgres-log-schema.ts'
 import { createPostgresRoomLog } from './postgres-room-log.ts'
 import { assertDurableServer } from './postgres-server-checks.ts'
 import type { RelayStorage } from './relay-storage.ts'
+import { createSnapshotBuilder } from './snapshot-builder.ts'
 import { StorageError } from './storage-error.ts'
 
 export interface PostgresStorageOptions {
@@ -50,6 +51,16 @@ export interface PostgresStorage extends RelayStorage {
 }
 
 /**
+ * Rooms from this size (snapshot and log) have their snapshots built by the builder process, not
+ * encoded on the event loop, where each compaction of a busy inbox held up every ack of the
+ * relay's rooms (bench/README.md, "T2 on PostgreSQL, third look").
+ */
+export const POSTGRES_OFF_THREAD_SNAPSHOT_BYTES = 64 * 1024
+
+/** Stores opened by this process: each has a directory of built frames of its own. */
+let storesOpened = 0
+
+/**
  * Half the lease: a transaction left idle from just after a heartbeat ends before the lease can
  * lapse, and a live relay never idles that long inside one (it stops serving sooner).
  */
@@ -81,6 +92,10 @@ export async function createPostgresStorage(
     await sql.end({ timeout: 1 }).catch(() => {})
     throw error
   }
+  const builder = createSnapshotBuilder({
+    databaseUrl: options.url,
+    key: `${options.relayId}:${storesOpened++}`,
+  })
   const log = createPostgresRoomLog(sql, {
     relayId: options.relayId,
     leaseMs,
@@ -126,6 +141,8 @@ export async function createPostgresStorage(
       return stored
     },
     compact: (room, snapshot, upToId) => log.compact(room, snapshot, upToId),
+    buildSnapshot: (room, upToId) => builder.build(room, upToId),
+    offThreadSnapshotBytes: POSTGRES_OFF_THREAD_SNAPSHOT_BYTES,
     startEpoch: (room, epoch) => log.startEpoch(room, epoch),
     archive: (room, entries) => log.archive(room, entries),
     readArchive: (room, conversationId) => log.readArchive(room, conversationId),
@@ -143,6 +160,7 @@ export async function createPostgresStorage(
       closed = true
       await inbound.close().catch(() => {})
       await log.close().catch(() => {})
+      await builder.close().catch(() => {})
       await directory.close().catch(() => {})
       await sql.end({ timeout: 5 })
     },

@@ -71,6 +71,11 @@ export interface RoomLog {
    * off the event loop. Absent where the store cannot do that (the caller encodes its document).
    */
   buildSnapshot?(room: string, upToId: number): Promise<BuiltSnapshot>
+  /**
+   * Rooms whose snapshot and log reach this many bytes are built by `buildSnapshot`, unless the
+   * relay is given its own threshold (default: compaction-policy.ts's OFF_THREAD_SNAPSHOT_BYTES).
+   */
+  readonly offThreadSnapshotBytes?: number
   /** Replaces the room with a new epoch atomically (snapshot, log cut, epoch, archive). */
   startEpoch(room: string, epoch: EpochStart): Promise<void>
   /** Adds audit entries to the room's archive; an entry already there (same key) is kept once. */
