@@ -158,7 +158,8 @@ export async function roomsAcks(
     basePair ? 'baseline PostgreSQL pair' : '',
   )
   const setups = setupsOf(sqlite, pair, basePair, p)
-  const load = await startChild('load/durable.ts')
+  // --expose-gc: the load process collects its garbage before each run's clock starts (below).
+  const load = await startChild('load/durable.ts', ['--expose-gc'])
   const writers = p.rooms * p.writersPerRoom
   const points = [
     {
@@ -179,7 +180,7 @@ export async function roomsAcks(
         for (let j = 0; j < setups.length; j++) {
           const s = setups[(i + j) % setups.length]!
           const pids = s.relays.relays.map((r) => r.pid)
-          const cpu0 = await Promise.all(pids.map(cpuOf))
+          const cpu0 = await Promise.all(pids.map((pid) => cpuOf(pid)))
           const load0 = await cpuOf(load.pid)
           const machine0 = machineBusyMs()
           const counters0 = await Promise.all(
@@ -200,7 +201,7 @@ export async function roomsAcks(
             )
             // Per second of the whole call (warm-up, window and drain): a share, not an absolute.
             const secs = (performance.now() - t0) / 1000
-            const cpu1 = await Promise.all(pids.map(cpuOf))
+            const cpu1 = await Promise.all(pids.map((pid) => cpuOf(pid)))
             const counters1 = await Promise.all(
               s.relays.relays.map((r) => countersOf(r.base, COUNTERS)),
             )
