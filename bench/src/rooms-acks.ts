@@ -37,6 +37,8 @@ export interface RoomsAcksRun {
   /** Per relay, during the call: compactions, and batches stored (its /metrics counters). */
   compactions?: number[]
   batchesStored?: number[]
+  /** Per relay, during the call: its batches' mean ms to durable, and their shares over 2, 5, 10 ms. */
+  store?: { meanMs: number; over2: number; over5: number; over10: number }[]
 }
 
 export interface RoomsAcksRow {
@@ -63,13 +65,24 @@ interface Setup {
 /** A relay's counters from its /metrics (loopback needs no token); NaN where unreadable. */
 async function countersOf(base: string, names: string[]): Promise<number[]> {
   try {
-    const text = await (await fetch(`${base}/metrics`)).text()
-    return names.map((n) => Number(new RegExp(`^${n} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN))
+    const lines = (await (await fetch(`${base}/metrics`)).text()).split('\n')
+    return names.map((n) =>
+      Number(lines.find((l) => l.startsWith(`${n} `))?.slice(n.length + 1) ?? NaN),
+    )
   } catch {
     return names.map(() => NaN)
   }
 }
-const COUNTERS = ['switchboard_compactions_total', 'switchboard_updates_stored_total']
+const COUNTERS = [
+  'switchboard_compactions_total',
+  'switchboard_updates_stored_total',
+  // The relay's batch → durable (queued behind a commit in flight included).
+  'switchboard_store_latency_ms_sum',
+  'switchboard_store_latency_ms_count',
+  'switchboard_store_latency_ms_bucket{le="2"}',
+  'switchboard_store_latency_ms_bucket{le="5"}',
+  'switchboard_store_latency_ms_bucket{le="10"}',
+]
 
 /** Busy CPU ms of the whole machine (all cores), from /proc/stat. */
 function machineBusyMs(): number {
@@ -206,9 +219,16 @@ export async function roomsAcks(
               s.relays.relays.map((r) => countersOf(r.base, COUNTERS)),
             )
             const delta = (c: number) => counters1.map((x, i) => x[c]! - counters0[i]![c]!)
+            const count = delta(3)
             runs.get(s)!.push({
               compactions: delta(0),
               batchesStored: delta(1),
+              store: count.map((n, i) => ({
+                meanMs: delta(2)[i]! / n,
+                over2: 1 - delta(4)[i]! / n,
+                over5: 1 - delta(5)[i]! / n,
+                over10: 1 - delta(6)[i]! / n,
+              })),
               ...run,
               cpu: {
                 relays: cpu1.map((c, x) => (c - cpu0[x]!) / secs),
@@ -254,6 +274,8 @@ export async function roomsAcks(
           `runs p50/p99 ${list.map((r) => `${r.p50.toFixed(1)}/${r.p99.toFixed(1)}`).join(' ')}`,
           `compactions ${list.map((r) => r.compactions?.join('+')).join(' ')}`,
           `batches ${list.map((r) => r.batchesStored?.join('+')).join(' ')}`,
+          `store mean ms ${list.map((r) => r.store?.map((x) => x.meanMs.toFixed(2)).join('+')).join(' ')}`,
+          `store >2/>5/>10 ms % ${list.map((r) => r.store?.map((x) => `${(100 * x.over2).toFixed(1)}/${(100 * x.over5).toFixed(1)}/${(100 * x.over10).toFixed(2)}`).join('+')).join(' ')}`,
           `load lag max ${list.map((r) => r.loadLagMaxMs.toFixed(1)).join(' ')}`,
         )
       }
