@@ -3,10 +3,10 @@
  * appends made in one event-loop turn go out together as one statement (arrays in call order),
  * which is one transaction, one WAL flush and one round trip: at the end of the turn, or as soon
  * as the caller says it handed over all of the turn's (`flushNow`: the relay's rooms close their
- * batches in one callback, durable-batch.ts); whatever arrives while it is being committed goes
- * out as the next one the moment it returns. Appends resolve only once their
- * statement returned, in call order, so each room's appends keep their order and their ids
- * increase. Each append carries its room's fence: an append under an outdated fence is not
+ * batches in one callback, durable-batch.ts). While it is being committed, the appends of rooms
+ * it does not hold go out as a second statement at once (two in flight at most); a room's appends
+ * wait for its statement in flight and go out the moment it returns. Appends resolve once their
+ * statement returned, each room's in call order, so their ids increase. Each append carries its room's fence: an append under an outdated fence is not
  * written and rejects with StorageError('fenced').
  */
 import { crc32 } from 'node:zlib'
@@ -62,6 +62,12 @@ export interface LogAppender {
   drain(): Promise<void>
 }
 
+/**
+ * Statements in flight at once: while one commits (its WAL flush), the next rooms' appends go
+ * out on another connection instead of waiting for it; a room's own appends never overlap.
+ */
+const MAX_IN_FLIGHT = 2
+
 const BYTEA = 17
 const asBuffer = (data: Uint8Array) => Buffer.from(data.buffer, data.byteOffset, data.byteLength)
 
@@ -72,7 +78,10 @@ export function createLogAppender(options: LogAppenderOptions): LogAppender {
   const { sql } = options
   let queue: PendingAppend[] = []
   let writes: PendingWrite[] = []
-  let inflight = false
+  /** Statements in flight, the rooms they append to, and whether one carries others' writes. */
+  let inflight = 0
+  const busy = new Set<string>()
+  let exclusive = false
   let scheduled: ReturnType<typeof setImmediate> | null = null
   let appendCommits = 0
   let drained: (() => void)[] = []
@@ -112,15 +121,41 @@ export function createLogAppender(options: LogAppenderOptions): LogAppender {
     return { ids, refused }
   }
 
+  /** Takes what may go out now: the queue's appends of rooms with no statement in flight. */
+  const take = (): PendingAppend[] => {
+    if (busy.size === 0) {
+      const all = queue
+      queue = []
+      return all
+    }
+    const taken: PendingAppend[] = []
+    const kept: PendingAppend[] = []
+    // A room's later appends wait with its first one that waits: its order is its ids' order.
+    const waiting = new Set<string>()
+    for (const a of queue) {
+      if (busy.has(a.room) || waiting.has(a.room)) {
+        waiting.add(a.room)
+        kept.push(a)
+      } else taken.push(a)
+    }
+    queue = kept
+    return taken
+  }
+
   const flush = async () => {
     if (scheduled) clearImmediate(scheduled)
     scheduled = null
-    if (inflight || (queue.length === 0 && writes.length === 0)) return
-    const batch = queue
+    if (exclusive || inflight >= MAX_IN_FLIGHT) return
+    // Another part's writes must not commit after appends queued behind them: alone in flight.
+    if (writes.length > 0 && inflight > 0) return
     const alongside = writes
-    queue = []
+    const batch = take()
+    if (batch.length === 0 && alongside.length === 0) return
     writes = []
-    inflight = true
+    const rooms = [...new Set(batch.map((a) => a.room))]
+    for (const room of rooms) busy.add(room)
+    inflight++
+    exclusive = alongside.length > 0
     try {
       const { ids, refused } = await send(batch, alongside)
       options.outcome(null)
@@ -139,17 +174,20 @@ export function createLogAppender(options: LogAppenderOptions): LogAppender {
           : new StorageError('io', 'cannot append updates', { cause })
       for (const a of [...alongside, ...batch]) a.reject(error)
     } finally {
-      inflight = false
+      inflight--
+      exclusive = false
+      for (const room of rooms) busy.delete(room)
     }
     // What arrived while that commit was written goes out as the next one, at once.
     if (queue.length > 0 || writes.length > 0) return flush()
+    if (inflight > 0) return
     const waiting = drained
     drained = []
     for (const done of waiting) done()
   }
 
   const schedule = () => {
-    if (scheduled || inflight) return
+    if (scheduled || exclusive || inflight >= MAX_IN_FLIGHT) return
     // setImmediate, not a microtask: microtasks run between the turn's callbacks.
     scheduled = setImmediate(() => void flush())
   }
@@ -174,7 +212,7 @@ export function createLogAppender(options: LogAppenderOptions): LogAppender {
       if (scheduled) void flush()
     },
     drain() {
-      if (!inflight && queue.length === 0 && writes.length === 0) return Promise.resolve()
+      if (inflight === 0 && queue.length === 0 && writes.length === 0) return Promise.resolve()
       return new Promise<void>((resolve) => drained.push(resolve))
     },
   }
