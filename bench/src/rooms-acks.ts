@@ -34,6 +34,8 @@ export interface RoomsAcksRun {
   loadLagMaxMs: number
   /** CPU ms per second of the run: each relay, the load process, and the whole machine. */
   cpu: { relays: number[]; load: number; machine: number }
+  /** Per relay and then the load process: ms per s of the call their main thread waited for a core. */
+  waitedForCpu?: number[]
   /** Per relay, during the call: compactions, and batches stored (its /metrics counters). */
   compactions?: number[]
   batchesStored?: number[]
@@ -83,6 +85,19 @@ const COUNTERS = [
   'switchboard_store_latency_ms_bucket{le="5"}',
   'switchboard_store_latency_ms_bucket{le="10"}',
 ]
+
+/**
+ * Ms a process's main thread (a relay's event loop) spent runnable but waiting for a core, from
+ * /proc/<pid>/schedstat (its second field, ns); NaN where unreadable.
+ */
+async function runQueueWaitMs(pid: number): Promise<number> {
+  try {
+    const { readFile } = await import('node:fs/promises')
+    return Number((await readFile(`/proc/${pid}/schedstat`, 'utf8')).split(' ')[1]) / 1e6
+  } catch {
+    return NaN
+  }
+}
 
 /** Busy CPU ms of the whole machine (all cores), from /proc/stat. */
 function machineBusyMs(): number {
@@ -196,6 +211,7 @@ export async function roomsAcks(
           const cpu0 = await Promise.all(pids.map((pid) => cpuOf(pid)))
           const load0 = await cpuOf(load.pid)
           const machine0 = machineBusyMs()
+          const waited0 = await Promise.all([...pids, load.pid].map(runQueueWaitMs))
           const counters0 = await Promise.all(
             s.relays.relays.map((r) => countersOf(r.base, COUNTERS)),
           )
@@ -220,7 +236,9 @@ export async function roomsAcks(
             )
             const delta = (c: number) => counters1.map((x, i) => x[c]! - counters0[i]![c]!)
             const count = delta(3)
+            const waited1 = await Promise.all([...pids, load.pid].map(runQueueWaitMs))
             runs.get(s)!.push({
+              waitedForCpu: waited1.map((w, i) => (w - waited0[i]!) / secs),
               compactions: delta(0),
               batchesStored: delta(1),
               store: count.map((n, i) => ({
@@ -277,6 +295,7 @@ export async function roomsAcks(
           `store mean ms ${list.map((r) => r.store?.map((x) => x.meanMs.toFixed(2)).join('+')).join(' ')}`,
           `store >2/>5/>10 ms % ${list.map((r) => r.store?.map((x) => `${(100 * x.over2).toFixed(1)}/${(100 * x.over5).toFixed(1)}/${(100 * x.over10).toFixed(2)}`).join('+')).join(' ')}`,
           `load lag max ${list.map((r) => r.loadLagMaxMs.toFixed(1)).join(' ')}`,
+          `waited for a core ms/s (relays, load) ${list.map((r) => r.waitedForCpu?.map((w) => w.toFixed(0)).join('+')).join(' ')}`,
         )
       }
     }
