@@ -3,11 +3,12 @@
  * appends made in one event-loop turn go out together as one statement (arrays in call order),
  * which is one transaction, one WAL flush and one round trip: at the end of the turn, or as soon
  * as the caller says it handed over all of the turn's (`flushNow`: the relay's rooms close their
- * batches in one callback, durable-batch.ts). While it is being committed, the appends of rooms
- * it does not hold go out as a second statement at once (two in flight at most); a room's appends
+ * batches in one callback, durable-batch.ts). While it is being committed, the appends of rooms it
+ * does not hold go out as a second statement at once (two in flight at most); a room's appends
  * wait for its statement in flight and go out the moment it returns. Appends resolve once their
- * statement returned, each room's in call order, so their ids increase. Each append carries its room's fence: an append under an outdated fence is not
- * written and rejects with StorageError('fenced').
+ * statement returned, each room's in call order, so their ids increase. Each append carries its
+ * room's fence: an append under an outdated fence is not written and rejects with
+ * StorageError('fenced').
  */
 import { crc32 } from 'node:zlib'
 import type { TransactionSql } from 'postgres'

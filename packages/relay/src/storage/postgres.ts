@@ -53,7 +53,7 @@ export interface PostgresStorage extends RelayStorage {
 /**
  * Rooms from this size (snapshot and log) have their snapshots built by the builder process, not
  * encoded on the event loop, where each compaction of a busy inbox held up every ack of the
- * relay's rooms (bench/README.md, "T2 on PostgreSQL, third look").
+ * relay's rooms (bench/README.md, "T2 and T1 on PostgreSQL, third look").
  */
 export const POSTGRES_OFF_THREAD_SNAPSHOT_BYTES = 64 * 1024
 
@@ -94,7 +94,8 @@ export async function createPostgresStorage(
   }
   const builder = createSnapshotBuilder({
     databaseUrl: options.url,
-    key: `${options.relayId}:${storesOpened++}`,
+    // Not the process: a relay started again clears what a build killed with it left there.
+    key: `${options.relayId}:${options.url}:${storesOpened++}`,
   })
   const log = createPostgresRoomLog(sql, {
     relayId: options.relayId,

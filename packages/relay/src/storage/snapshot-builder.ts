@@ -29,7 +29,7 @@ export type SnapshotBuilderOptions =
   | {
       /** The PostgreSQL database (`DATABASE_URL`), read by the builder's own connection. */
       databaseUrl: string
-      /** Names this store's directory of built frames (one per relay process). */
+      /** Names this store's directory of built frames (the same for the relay started again). */
       key: string
     }
 
@@ -94,8 +94,7 @@ type Pending = { file: string; resolve: (s: BuiltSnapshot) => void; reject: (e: 
  * close; one that died is started again by the next build, the builds it held fail.
  */
 export function createSnapshotBuilder(options: SnapshotBuilderOptions): SnapshotBuilder {
-  const dir =
-    'path' in options ? buildsDir(options.path) : postgresBuildsDir(`${options.key}:${process.pid}`)
+  const dir = 'path' in options ? buildsDir(options.path) : postgresBuildsDir(options.key)
   let dirReady = false
   let child: ChildProcess | null = null
   let ids = 0
