@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { startTestPostgres } from '@switchboard/relay/testing'
 import { login, spawnRelay, type RelayProcess, type SpawnOptions } from './relay-process.ts'
 import { BENCH_CONVERSATIONS, loadRoom, seedConversations } from './servers.ts'
-import { freePort, ServerKind, type Target } from './target.ts'
+import { freePort, repoRoot, ServerKind, type Target } from './target.ts'
 import { Protocol } from './wire.ts'
 
 /** The demo's members (one password): sockets of T8 are spread over them. */
@@ -76,6 +76,8 @@ export async function startRoomRelays(
   spawn: SpawnOptions = {},
   /** Added to the environment of the relays measured (not the seeding one). */
   env: Record<string, string> = {},
+  /** The checkout whose relays run (another one for a before/after comparison). */
+  root: string = repoRoot,
 ): Promise<RoomRelays> {
   const dirs: string[] = []
   const dir = () => {
@@ -102,6 +104,7 @@ export async function startRoomRelays(
       firstDir,
       ports[0]!,
       DATABASE_URL ? { ...envOf(0), RELAY_ID: 'bench-seed' } : {},
+      root,
     )
     running.push(seeder)
     const ids = await seedRooms(seeder.base, rooms)
@@ -113,7 +116,7 @@ export async function startRoomRelays(
           i === 0 ? firstDir : dir(),
           ports[i]!,
           { ...envOf(i), ...env },
-          undefined,
+          root,
           spawn,
         ),
       )

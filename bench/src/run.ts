@@ -181,6 +181,7 @@ const kinds = [
   ...(process.env.BENCH_POSTGRES === '1'
     ? [ServerKind.SwitchboardPostgres, ServerKind.SwitchboardTwoRelays]
     : []),
+  ...(process.env.BENCH_POSTGRES === '1' && baselineRoot ? [ServerKind.BaselineTwoRelays] : []),
   ServerKind.Hocuspocus,
   ServerKind.YWebsocket,
   ServerKind.Floor,
@@ -196,6 +197,9 @@ interface FanoutRun {
   p50: number
   p99: number
   max: number
+  /** The same deliveries timed from the start of the mark's making (the timing before 2026-12-07). */
+  p50FromMaking?: number
+  p99FromMaking?: number
   closed: number
 }
 
@@ -322,6 +326,7 @@ async function fanout(results: Results) {
             subscribers,
             rate,
             `p50 ${row.p50.toFixed(2)} p99 ${row.p99.toFixed(2)} delivered ${row.delivered.toFixed(3)}`,
+            `(from the making: p50 ${m((r) => r.p50FromMaking ?? NaN).toFixed(2)} p99 ${m((r) => r.p99FromMaking ?? NaN).toFixed(2)})`,
           )
         }
       }

@@ -90,7 +90,11 @@ export async function startServer(
       throw error
     }
   }
-  if (kind === ServerKind.SwitchboardTwoRelays) return startTwoRelays(port, env)
+  if (kind === ServerKind.SwitchboardTwoRelays) return startTwoRelays(port, env, repoRoot, kind)
+  if (kind === ServerKind.BaselineTwoRelays) {
+    if (!baselineRoot) throw new Error('BENCH_BASELINE_ROOT is not set')
+    return startTwoRelays(port, env, baselineRoot, kind)
+  }
   if (kind === ServerKind.Baseline) {
     if (!baselineRoot) throw new Error('BENCH_BASELINE_ROOT is not set')
     return startSwitchboard(port, kind, baselineRoot, env)
@@ -230,6 +234,8 @@ async function startSwitchboard(
 async function startTwoRelays(
   port: number,
   env: (base: string) => Record<string, string>,
+  root: string,
+  kind: ServerKind,
 ): Promise<RunningServer> {
   const cluster = await startTestPostgres()
   const edgeDir = mkdtempSync(join(tmpdir(), 'switchboard-bench-edge-'))
@@ -237,25 +243,25 @@ async function startTwoRelays(
     cluster.destroy().finally(() => rmSync(edgeDir, { recursive: true, force: true }))
   try {
     const DATABASE_URL = await cluster.createDatabase()
-    const owner = await startSwitchboard(
-      port,
-      ServerKind.SwitchboardTwoRelays,
-      repoRoot,
-      (base) => ({
-        ...env(base),
-        DATABASE_URL,
-        RELAY_ID: 'bench-owner',
-        RELAY_INTERNAL_URL: base,
-      }),
-    )
+    const owner = await startSwitchboard(port, kind, root, (base) => ({
+      ...env(base),
+      DATABASE_URL,
+      RELAY_ID: 'bench-owner',
+      RELAY_INTERNAL_URL: base,
+    }))
     const edgePort = await freePort()
     const edgeBase = `http://127.0.0.1:${edgePort}`
-    const edge = await spawnRelay(edgeDir, edgePort, {
-      ...env(edgeBase),
-      DATABASE_URL,
-      RELAY_ID: 'bench-edge',
-      RELAY_INTERNAL_URL: edgeBase,
-    }).catch(async (error: unknown) => {
+    const edge = await spawnRelay(
+      edgeDir,
+      edgePort,
+      {
+        ...env(edgeBase),
+        DATABASE_URL,
+        RELAY_ID: 'bench-edge',
+        RELAY_INTERNAL_URL: edgeBase,
+      },
+      root,
+    ).catch(async (error: unknown) => {
       await owner.stop()
       throw error
     })

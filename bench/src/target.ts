@@ -19,6 +19,8 @@ export const ServerKind = {
   SwitchboardTwoRelays: 'switchboard (2 relays on PostgreSQL)',
   /** The relay of another checkout (BENCH_BASELINE_ROOT), e.g. the previous commit. */
   Baseline: 'switchboard (baseline)',
+  /** Two relays of BENCH_BASELINE_ROOT's checkout on one PostgreSQL, as SwitchboardTwoRelays. */
+  BaselineTwoRelays: 'switchboard baseline (2 relays on PostgreSQL)',
 } as const
 export type ServerKind = (typeof ServerKind)[keyof typeof ServerKind]
 

@@ -229,7 +229,7 @@ export async function webhooksOverRelays(
     const pids = [server.pid, peer.pid, hooks.pid, watchers.pid]
     const bases = [server.base!, peer.base]
     const store0 = await Promise.all(bases.map(storeLatency))
-    const cpu0 = await Promise.all(pids.map(cpuOf))
+    const cpu0 = await Promise.all(pids.map((pid) => cpuOf(pid)))
     const pg0 = await postgresCpuMs()
     const db0 = await databaseStats(server.database!)
     const machine0 = await machineBusy()
@@ -245,7 +245,7 @@ export async function webhooksOverRelays(
     }
     const store1 = await Promise.all(bases.map(storeLatency))
     const store = store1.map((b, i) => storeFigures(store0[i]!, b))
-    const cpu = (await Promise.all(pids.map(cpuOf))).map(
+    const cpu = (await Promise.all(pids.map((pid) => cpuOf(pid)))).map(
       (c, i) => ((c - cpu0[i]!) / elapsed) * 1000,
     )
     const sentAt = run.sentAt!

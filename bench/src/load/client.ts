@@ -61,6 +61,8 @@ export interface Writer {
   author: Author
   /** Makes one real core mark; returns the writer's clock after it. */
   mark(i: number): number
+  /** When the last update was handed to the socket (performance.now()), after its making. */
+  sentAt: number
 }
 
 const kinds: MarkKind[] = ['done', 'open', 'unread', 'read']
@@ -80,19 +82,24 @@ export function openWriter(
       Y.applyUpdate(doc, msg.update, 'remote')
     onFrame(msg)
   })
-  doc.on('update', (update: Uint8Array, origin: unknown) => {
-    if (origin !== 'remote' && socket.ws.readyState === WebSocket.OPEN)
-      socket.ws.send(updateFrame(target.protocol, target.doc, update))
-  })
-  return {
+  const writer: Writer = {
     doc,
     socket,
     author,
+    sentAt: 0,
     mark(i) {
       markConversation(doc, `c${i % conversations}`, kinds[i % kinds.length]!, author)
       return Y.getState(doc.store, doc.clientID)
     },
   }
+  doc.on('update', (update: Uint8Array, origin: unknown) => {
+    if (origin !== 'remote' && socket.ws.readyState === WebSocket.OPEN) {
+      const frame = updateFrame(target.protocol, target.doc, update)
+      writer.sentAt = performance.now()
+      socket.ws.send(frame)
+    }
+  })
+  return writer
 }
 
 // Every subscriber receives the same bytes: parse each distinct update once instead of a full Yjs

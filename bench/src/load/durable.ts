@@ -5,6 +5,8 @@
  * covers its clock. Measured: every mark sent in the window, send → its ack (waited for after the
  * window); acked/s: acks that arrived in the window.
  */
+import { readdirSync } from 'node:fs'
+import { setPriority } from 'node:os'
 import * as Y from 'yjs'
 import { createHlc, markConversation, type Author } from '@switchboard/core'
 import { createHistogram, percentile, record } from '../stats.ts'
@@ -230,6 +232,10 @@ async function run(
     devicesOf.delete(key)
     throw err
   })
+  // The closed loop makes ~50,000 marks ahead: collected now (when the process may collect on
+  // demand, T2), a full collection of them does not stall the load process inside the window,
+  // where every ack it meanwhile left unread would count the stall as the relay's.
+  ;(globalThis as { gc?: () => void }).gc?.()
   stopped = false
   lastTick = performance.now()
   started = performance.now()
@@ -283,6 +289,18 @@ async function run(
     closed: closed.length,
     closeCodes: [...new Set(closed)],
     ...(trace ? { timeline } : {}),
+  }
+}
+
+// BENCH_LOAD_NICE=-5 runs the load process ahead of the relays and PostgreSQL on the shared
+// cores (every thread; negative needs root): its reading of an ack is then not delayed by theirs.
+if (process.env.BENCH_LOAD_NICE) {
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      setPriority(Number(tid), Number(process.env.BENCH_LOAD_NICE))
+    } catch {
+      // A thread that ended meanwhile, or no permission.
+    }
   }
 }
 

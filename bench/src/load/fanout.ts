@@ -14,11 +14,14 @@ type Command =
 
 let writer: Writer | null = null
 let subs: { socket: Subscriber; next: number }[] = []
-// Per mark: the writer's clock after it, and when it was sent.
+// Per mark: the writer's clock after it, when its frame was handed to the socket, and when the
+// making of it began (the load process's own Yjs work in front of the send; reported beside).
 const endClock: number[] = []
 const sentAt: number[] = []
+const madeAt: number[] = []
 let runStart = 0
 let hist = createHistogram()
+let histMade = createHistogram()
 let delivered = 0
 
 let lastFrameAt = 0
@@ -31,6 +34,7 @@ function onUpdate(sub: { next: number }, update: Uint8Array): void {
   while (sub.next < endClock.length && endClock[sub.next]! <= reached) {
     if (sub.next >= runStart) {
       record(hist, now - sentAt[sub.next]!)
+      record(histMade, now - madeAt[sub.next]!)
       delivered++
     }
     sub.next++
@@ -61,6 +65,7 @@ async function connect(target: Target, n: number) {
 async function run(rate: number, durationMs: number, drainMs: number) {
   const w = writer!
   hist = createHistogram()
+  histMade = createHistogram()
   delivered = 0
   runStart = endClock.length
   let sent = 0
@@ -76,7 +81,8 @@ async function run(rate: number, durationMs: number, drainMs: number) {
         const at = performance.now()
         const clock = w.mark(endClock.length)
         endClock.push(clock)
-        sentAt.push(at)
+        madeAt.push(at)
+        sentAt.push(w.sentAt)
         sent++
       }
       if (elapsed >= durationMs) resolve()
@@ -103,6 +109,8 @@ async function run(rate: number, durationMs: number, drainMs: number) {
     p50: percentile(hist, 0.5),
     p99: percentile(hist, 0.99),
     max: hist.max,
+    p50FromMaking: percentile(histMade, 0.5),
+    p99FromMaking: percentile(histMade, 0.99),
     closed,
   }
 }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { COLD_MAX_FRAMES } from './cold-join-cache.ts'
+import { COLD_MAX_FRAMES, type ColdJoinCache } from './cold-join-cache.ts'
+import { Compactor, type CompactedRoom } from './compaction.ts'
+import { createMetrics } from './metrics.ts'
 import {
   CompactionDue,
   OFF_THREAD_SNAPSHOT_BYTES,
@@ -41,6 +43,29 @@ describe('where a snapshot is built', () => {
     expect(buildsOffThread(false, log)).toBe(false)
     expect(buildsOffThread(true, { ...log, bytes: 99 })).toBe(false)
     expect(buildsOffThread(true, { count: 0, bytes: 0, snapshotBytes: 10 }, 10)).toBe(true)
+  })
+
+  it('from the store’s own threshold when the relay sets none (PostgreSQL’s is lower), the relay’s first', () => {
+    const compactor = (storageBytes: number | undefined, relayBytes?: number) =>
+      new Compactor(
+        {} as CompactedRoom,
+        {
+          storage: {
+            compact: async () => {},
+            buildSnapshot: async () => ({ update: new Uint8Array() }),
+            ...(storageBytes === undefined ? {} : { offThreadSnapshotBytes: storageBytes }),
+          },
+          metrics: createMetrics(),
+          compactEvery: 10,
+          ...(relayBytes === undefined ? {} : { offThreadSnapshotBytes: relayBytes }),
+          cold: {} as ColdJoinCache,
+          logError: () => {},
+        },
+        { count: 1, bytes: 1_000, snapshotBytes: 1_000 },
+      )
+    expect(compactor(undefined).offThread).toBe(false)
+    expect(compactor(2_000).offThread).toBe(true)
+    expect(compactor(2_000, 4_000).offThread).toBe(false)
   })
 })
 

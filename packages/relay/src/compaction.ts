@@ -31,7 +31,7 @@ export interface CompactedRoom {
 }
 
 export interface CompactorDeps {
-  storage: Pick<RelayStorage, 'compact' | 'buildSnapshot'>
+  storage: Pick<RelayStorage, 'compact' | 'buildSnapshot' | 'offThreadSnapshotBytes'>
   metrics: Metrics
   /** Compact the log into a snapshot after this many stored batches. */
   compactEvery: number
@@ -76,7 +76,11 @@ export class Compactor implements ColdSource {
   /** Whether this room's snapshots are built by the store, off the event loop. */
   get offThread(): boolean {
     const { storage, offThreadSnapshotBytes } = this.#deps
-    return buildsOffThread(storage.buildSnapshot !== undefined, this.log, offThreadSnapshotBytes)
+    return buildsOffThread(
+      storage.buildSnapshot !== undefined,
+      this.log,
+      offThreadSnapshotBytes ?? storage.offThreadSnapshotBytes,
+    )
   }
 
   /** The document's state, encoded here. */

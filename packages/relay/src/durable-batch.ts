@@ -66,10 +66,14 @@ function mergeBatch({ updates, decoded }: Batch): Uint8Array {
     : Y.mergeUpdates(updates)
 }
 
+type TurnStore = Pick<RelayStorage, 'appendUpdate' | 'turnEnded'>
+
 /** Batches closed in this turn, by every room: flushed in one callback (see `closeAtEndOfTurn`). */
 let closing: (() => void)[] = []
 /** How many of those callbacks have run: a batch opened now is closed when the count moves. */
 let turnsClosed = 0
+/** The stores those batches were handed to, told once the callback handed over all of them. */
+let closingStores = new Set<TurnStore>()
 
 /**
  * Runs `close` with every other room's batch of the turn, in one setImmediate callback: a store
@@ -77,13 +81,16 @@ let turnsClosed = 0
  * room's batch in one commit, where one callback per room committed the first room's alone and
  * made the others wait for it.
  */
-function closeAtEndOfTurn(close: () => void): void {
+function closeAtEndOfTurn(close: () => void, store?: TurnStore): void {
   closing.push(close)
+  if (store) closingStores.add(store)
   if (closing.length > 1) return
   setImmediate(() => {
     const all = closing
+    const stores = closingStores
     closing = []
     turnsClosed++
+    closingStores = new Set()
     let failed: unknown = null
     for (const fn of all) {
       try {
@@ -92,6 +99,9 @@ function closeAtEndOfTurn(close: () => void): void {
         failed ??= err
       }
     }
+    // A store that would gather these appends until its next turn commits them now: one loop
+    // iteration (other sockets' frames, the store's answers) less in front of every ack.
+    for (const s of stores) s.turnEnded?.()
     if (failed !== null) throw failed
   })
 }
@@ -111,19 +121,14 @@ export const atEndOfTurn = (fn: () => void): void => closeAtEndOfTurn(fn)
 /** One room's batches: the open one, those being stored, and the last one stored. */
 export class DurableBatches {
   #room: BatchRoom
-  #storage: Pick<RelayStorage, 'appendUpdate'>
+  #storage: TurnStore
   #metrics: Metrics
   #open: Batch | null = null
   #lastDurable: Promise<void> = Promise.resolve()
   #inflight = 0
   #lastStoredId: number
 
-  constructor(
-    room: BatchRoom,
-    storage: Pick<RelayStorage, 'appendUpdate'>,
-    metrics: Metrics,
-    lastStoredId: number,
-  ) {
+  constructor(room: BatchRoom, storage: TurnStore, metrics: Metrics, lastStoredId: number) {
     this.#room = room
     this.#storage = storage
     this.#metrics = metrics
@@ -152,7 +157,7 @@ export class DurableBatches {
       batch = this.#open = newBatch()
       this.#lastDurable = batch.done
       const b = batch
-      closeAtEndOfTurn(() => this.#flush(b))
+      closeAtEndOfTurn(() => this.#flush(b), this.#storage)
     }
     batch.updates.push(update)
     batch.decoded.push(decoded)

@@ -1,3 +1,4 @@
+import { Socket } from 'node:net'
 import postgres from 'postgres'
 import { describe, expect, it } from 'vitest'
 import { createTestDatabase } from '../testing/postgres.ts'
@@ -17,6 +18,29 @@ describe('connecting to PostgreSQL', () => {
   it('names what is wrong with a DATABASE_URL that is not a postgres URL', () => {
     expect(() => postgresOptions('mysql://x/y')).toThrow(/must start with postgres:\/\//)
     expect(() => postgresOptions('not a url')).toThrow(/not a URL/)
+  })
+
+  it('writes a statement made in a setImmediate callback in that turn (patched postgres.js), not a loop iteration later', async () => {
+    const sql = connectPostgres(await createTestDatabase(), { max: 1 })
+    await sql`select 1`
+    const write = Socket.prototype.write
+    let phase = 'this turn'
+    const phases: string[] = []
+    Socket.prototype.write = function (this: Socket, ...args: unknown[]) {
+      phases.push(phase)
+      return (write as (...a: unknown[]) => boolean).apply(this, args)
+    } as typeof write
+    try {
+      await new Promise<void>((resolve, reject) => {
+        setImmediate(() => void sql`select 2`.then(() => resolve(), reject))
+        // Runs right after that callback and its microtasks, before anything of the next turn.
+        setImmediate(() => (phase = 'later'))
+      })
+    } finally {
+      Socket.prototype.write = write
+      await sql.end()
+    }
+    expect(phases[0]).toBe('this turn')
   })
 
   it('commits synchronously on its own connections, whatever the server default', async () => {

@@ -33,6 +33,11 @@ export interface ConnectOptions {
   max?: number
   /** Called with each server notice (warnings), instead of the client's console output. */
   onnotice?: (notice: postgres.Notice) => void
+  /**
+   * Ms after which the server ends a connection left idle inside a transaction, releasing its
+   * locks (`idle_in_transaction_session_timeout`); unset, the server's own (default: never).
+   */
+  idleInTransactionMs?: number
 }
 
 /** Seconds before a closed connection is opened again: 50 ms doubling, at most 500 ms. */
@@ -51,7 +56,18 @@ export function connectPostgres(databaseUrl: string, options: ConnectOptions = {
     // The client's own backoff grows to 20 s after a few failed attempts, so an outage of a
     // few seconds kept the relay away for up to 20 s after PostgreSQL was back.
     backoff: reconnectBackoff,
-    connection: { synchronous_commit: 'on', application_name: 'switchboard-relay' },
+    connection: {
+      synchronous_commit: 'on',
+      application_name: 'switchboard-relay',
+      ...(options.idleInTransactionMs === undefined
+        ? {}
+        : {
+            idle_in_transaction_session_timeout: Math.max(
+              1,
+              Math.floor(options.idleInTransactionMs),
+            ),
+          }),
+    },
   })
 }
 

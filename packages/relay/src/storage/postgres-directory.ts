@@ -84,6 +84,8 @@ export interface PostgresDirectoryOptions {
 }
 
 export interface PostgresDirectory extends Directory, Outbox {
+  /** True when no directory write is queued or being committed (see `whenDurable`). */
+  writesSettled(): boolean
   /** Calls `listener` after each change another relay made (or a reload) reached the cache. */
   onChange(listener: (change: DirectoryChange) => void): () => void
   /**
@@ -228,6 +230,7 @@ export async function createPostgresDirectory(
     phoneNumbersRevision: () => numbersRevision,
     transaction: (fn) => inGroup(fn).result,
     whenDurable: () => queue.whenDurable(),
+    writesSettled: () => queue.settled(),
     async durably(fn) {
       if (group !== null) throw new Error('durably() cannot run inside a transaction')
       const { result, done } = inGroup(fn)

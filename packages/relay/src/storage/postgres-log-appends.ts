@@ -1,12 +1,14 @@
 /**
  * @module How the room log on PostgreSQL commits appends: group commit without a timer. The
- * appends made in one event-loop turn (the relay's rooms each flush theirs in a setImmediate
- * callback of the same turn) go out together at its end as one statement (arrays in call order),
- * which is one transaction, one WAL flush and one round trip; whatever arrives while it is being
- * committed goes out as the next one the moment it returns. Appends resolve only once their
- * statement returned, in call order, so each room's appends keep their order and their ids
- * increase. Each append carries its room's fence: an append under an outdated fence is not
- * written and rejects with StorageError('fenced').
+ * appends made in one event-loop turn go out together as one statement (arrays in call order),
+ * which is one transaction, one WAL flush and one round trip: at the end of the turn, or as soon
+ * as the caller says it handed over all of the turn's (`flushNow`: the relay's rooms close their
+ * batches in one callback, durable-batch.ts). While it is being committed, the appends of rooms it
+ * does not hold go out as a second statement at once (two in flight at most); a room's appends
+ * wait for its statement in flight and go out the moment it returns. Appends resolve once their
+ * statement returned, each room's in call order, so their ids increase. Each append carries its
+ * room's fence: an append under an outdated fence is not written and rejects with
+ * StorageError('fenced').
  */
 import { crc32 } from 'node:zlib'
 import type { TransactionSql } from 'postgres'
@@ -50,11 +52,22 @@ export interface LogAppender {
    * durable after them); resolves once committed. Without such writes a commit is one statement.
    */
   withNextCommit(write: CommitWrite): Promise<void>
+  /**
+   * Sends what is queued now rather than at the end of the turn (the caller has handed over all
+   * of the turn's appends); while a commit is in flight they still go out the moment it returns.
+   */
+  flushNow(): void
   /** Statements that appended (one commit each); for tests and metrics. */
   readonly appendCommits: number
   /** Resolves once nothing is queued or being committed. */
   drain(): Promise<void>
 }
+
+/**
+ * Statements in flight at once: while one commits (its WAL flush), the next rooms' appends go
+ * out on another connection instead of waiting for it; a room's own appends never overlap.
+ */
+const MAX_IN_FLIGHT = 2
 
 const BYTEA = 17
 const asBuffer = (data: Uint8Array) => Buffer.from(data.buffer, data.byteOffset, data.byteLength)
@@ -66,8 +79,11 @@ export function createLogAppender(options: LogAppenderOptions): LogAppender {
   const { sql } = options
   let queue: PendingAppend[] = []
   let writes: PendingWrite[] = []
-  let inflight = false
-  let scheduled = false
+  /** Statements in flight, the rooms they append to, and whether one carries others' writes. */
+  let inflight = 0
+  const busy = new Set<string>()
+  let exclusive = false
+  let scheduled: ReturnType<typeof setImmediate> | null = null
   let appendCommits = 0
   let drained: (() => void)[] = []
 
@@ -106,14 +122,41 @@ export function createLogAppender(options: LogAppenderOptions): LogAppender {
     return { ids, refused }
   }
 
+  /** Takes what may go out now: the queue's appends of rooms with no statement in flight. */
+  const take = (): PendingAppend[] => {
+    if (busy.size === 0) {
+      const all = queue
+      queue = []
+      return all
+    }
+    const taken: PendingAppend[] = []
+    const kept: PendingAppend[] = []
+    // A room's later appends wait with its first one that waits: its order is its ids' order.
+    const waiting = new Set<string>()
+    for (const a of queue) {
+      if (busy.has(a.room) || waiting.has(a.room)) {
+        waiting.add(a.room)
+        kept.push(a)
+      } else taken.push(a)
+    }
+    queue = kept
+    return taken
+  }
+
   const flush = async () => {
-    scheduled = false
-    if (inflight || (queue.length === 0 && writes.length === 0)) return
-    const batch = queue
+    if (scheduled) clearImmediate(scheduled)
+    scheduled = null
+    if (exclusive || inflight >= MAX_IN_FLIGHT) return
+    // Another part's writes must not commit after appends queued behind them: alone in flight.
+    if (writes.length > 0 && inflight > 0) return
     const alongside = writes
-    queue = []
+    const batch = take()
+    if (batch.length === 0 && alongside.length === 0) return
     writes = []
-    inflight = true
+    const rooms = [...new Set(batch.map((a) => a.room))]
+    for (const room of rooms) busy.add(room)
+    inflight++
+    exclusive = alongside.length > 0
     try {
       const { ids, refused } = await send(batch, alongside)
       options.outcome(null)
@@ -132,20 +175,22 @@ export function createLogAppender(options: LogAppenderOptions): LogAppender {
           : new StorageError('io', 'cannot append updates', { cause })
       for (const a of [...alongside, ...batch]) a.reject(error)
     } finally {
-      inflight = false
+      inflight--
+      exclusive = false
+      for (const room of rooms) busy.delete(room)
     }
     // What arrived while that commit was written goes out as the next one, at once.
     if (queue.length > 0 || writes.length > 0) return flush()
+    if (inflight > 0) return
     const waiting = drained
     drained = []
     for (const done of waiting) done()
   }
 
   const schedule = () => {
-    if (scheduled || inflight) return
-    scheduled = true
+    if (scheduled || exclusive || inflight >= MAX_IN_FLIGHT) return
     // setImmediate, not a microtask: microtasks run between the turn's callbacks.
-    setImmediate(() => void flush())
+    scheduled = setImmediate(() => void flush())
   }
 
   return {
@@ -164,8 +209,11 @@ export function createLogAppender(options: LogAppenderOptions): LogAppender {
         schedule()
       })
     },
+    flushNow() {
+      if (scheduled) void flush()
+    },
     drain() {
-      if (!inflight && queue.length === 0 && writes.length === 0) return Promise.resolve()
+      if (inflight === 0 && queue.length === 0 && writes.length === 0) return Promise.resolve()
       return new Promise<void>((resolve) => drained.push(resolve))
     },
   }

@@ -99,6 +99,14 @@ export const RoomLogSql = {
     select 1, l.seq, l.data, l.crc, null, null from room_log l
       where l.room = $1 and l.seq > coalesce((select upto from room_snapshot where room = $1), 0)
     order by kind, seq`,
+  /** As `load`, the log only up to an id (`$2`): the room as a compaction up to it holds it. */
+  loadUpTo: `select 0 as kind, 0::bigint as seq, data, crc
+      from room_snapshot where room = $1
+    union all
+    select 1, l.seq, l.data, l.crc from room_log l
+      where l.room = $1 and l.seq <= $2
+        and l.seq > coalesce((select upto from room_snapshot where room = $1), 0)
+    order by kind, seq`,
   /** Locks the room's row if this relay's fence holds (a claim then waits for the commit). */
   fenceHeld: `select 1 from room where room = $1 and fence = $2 for update`,
   /** Replaces the snapshot (keeping the epoch) and drops the log it holds, if the fence holds. */

@@ -76,6 +76,46 @@ describe('the room log on PostgreSQL', () => {
     expect(spread).toEqual([...spread].sort((a, b) => a - b))
   })
 
+  it('while one room’s commit is in flight, other rooms’ appends go out in a second statement; the room’s own wait for it', async () => {
+    const { sql, log } = await open()
+    await log.loadRoom('f:a')
+    await log.loadRoom('f:b')
+    // Another session holds room a's row: a statement appending to a waits on it at the server.
+    const holder = connectPostgres(url, { max: 1 })
+    let release!: () => void
+    const released = new Promise<void>((resolve) => (release = resolve))
+    let locked!: () => void
+    const holding = new Promise<void>((resolve) => (locked = resolve))
+    const held = holder.begin(async (tx) => {
+      await tx`select 1 from room where room = 'f:a' for update`
+      locked()
+      await released
+    })
+    try {
+      await holding
+      const settled: string[] = []
+      const a1 = log.appendUpdate('f:a', bytes(1)).then((id) => (settled.push('a1'), id))
+      await new Promise((r) => setImmediate(r))
+      const a2 = log.appendUpdate('f:a', bytes(2)).then((id) => (settled.push('a2'), id))
+      const b = await log.appendUpdate('f:b', bytes(3))
+      expect(b).toBeGreaterThan(0)
+      expect(settled).toEqual([])
+      release()
+      await held
+      const [id1, id2] = await Promise.all([a1, a2])
+      expect(settled).toEqual(['a1', 'a2'])
+      expect(id2).toBeGreaterThan(id1)
+      expect((await log.loadRoom('f:a')).updates.map((u) => u.id)).toEqual([id1, id2])
+      expect(await sql`select count(*)::int as n from room_log where room = 'f:b'`).toEqual([
+        { n: 1 },
+      ])
+    } finally {
+      release()
+      await held.catch(() => {})
+      await holder.end()
+    }
+  })
+
   it('a write of another part commits in the transaction of the next appends, before them, or fails with them', async () => {
     const { sql, log } = await open()
     await sql`create table if not exists bindings (room text, client bigint, unique (room, client))`

@@ -34,6 +34,8 @@ export interface PostgresRoomLog extends RoomLog {
    * next appends, before them; resolves once it is committed.
    */
   withNextCommit(write: CommitWrite): Promise<void>
+  /** Sends the appends queued so far now (the relay handed over its turn's), not at the turn's end. */
+  turnEnded(): void
   /**
    * Takes `room` from whichever relay holds it, live or not (a write that cannot be sent to the
    * owner yet, docs/scale-out.md "Conditional claims"); the next load here uses this fence.
@@ -210,6 +212,7 @@ export function createPostgresRoomLog(sql: Sql, options: PostgresRoomLogOptions)
       if (closed) return Promise.reject(new StorageError('closed', 'storage is closed'))
       return appender.append(room, data)
     },
+    turnEnded: () => appender.flushNow(),
     withNextCommit(write) {
       if (closed) return Promise.reject(new StorageError('closed', 'storage is closed'))
       return appender.withNextCommit(write)

@@ -74,6 +74,8 @@ export interface WriteQueue {
   task(run: () => Promise<void>): Promise<void>
   /** Resolves once every group queued before the call settled; rejects if one failed. */
   whenDurable(): Promise<void>
+  /** True when no group is queued or being committed (`whenDurable()` would have nothing to wait for). */
+  settled(): boolean
   /** Stops retrying; queued work still runs. */
   close(): void
 }
@@ -288,6 +290,7 @@ export function createWriteQueue(options: WriteQueueOptions): WriteQueue {
       return promise.then(() => undefined)
     },
     whenDurable: () => Promise.all(unsettled).then(() => {}),
+    settled: () => unsettled.size === 0,
     close() {
       closed = true
       if (retryTimer) clearTimeout(retryTimer)

@@ -17,6 +17,7 @@ import { migrateRoomLog } from './postgres-log-schema.ts'
 import { createPostgresRoomLog } from './postgres-room-log.ts'
 import { assertDurableServer } from './postgres-server-checks.ts'
 import type { RelayStorage } from './relay-storage.ts'
+import { createSnapshotBuilder } from './snapshot-builder.ts'
 import { StorageError } from './storage-error.ts'
 
 export interface PostgresStorageOptions {
@@ -50,14 +51,35 @@ export interface PostgresStorage extends RelayStorage {
 }
 
 /**
+ * Rooms from this size (snapshot and log) have their snapshots built by the builder process, not
+ * encoded on the event loop, where each compaction of a busy inbox held up every ack of the
+ * relay's rooms (bench/README.md, "T2 and T1 on PostgreSQL, third look").
+ */
+export const POSTGRES_OFF_THREAD_SNAPSHOT_BYTES = 64 * 1024
+
+/** Stores opened by this process: each has a directory of built frames of its own. */
+let storesOpened = 0
+
+/**
+ * Half the lease: a transaction left idle from just after a heartbeat ends before the lease can
+ * lapse, and a live relay never idles that long inside one (it stops serving sooner).
+ */
+export const idleInTransactionMs = (leaseMs: number): number => Math.floor(leaseMs / 2)
+
+/**
  * Opens the store: refuses a server that would not keep a commit (fsync off), brings both parts'
  * tables up to date and loads the directory. The pool is the store's: `close()` ends it.
  */
 export async function createPostgresStorage(
   options: PostgresStorageOptions,
 ): Promise<PostgresStorage> {
-  const sql = connectPostgres(options.url, { max: options.max ?? 10 })
   const leaseMs = options.leaseMs ?? 5000
+  // A relay stopped mid-transaction (SIGSTOP, a hung host) must not hold its row locks past its
+  // lease: the relay taking its rooms over would wait on them (docs/scale-out.md).
+  const sql = connectPostgres(options.url, {
+    max: options.max ?? 10,
+    idleInTransactionMs: idleInTransactionMs(leaseMs),
+  })
   let directory: PostgresDirectory
   let inbound: InboundStore
   try {
@@ -70,6 +92,11 @@ export async function createPostgresStorage(
     await sql.end({ timeout: 1 }).catch(() => {})
     throw error
   }
+  const builder = createSnapshotBuilder({
+    databaseUrl: options.url,
+    // Not the process: a relay started again clears what a build killed with it left there.
+    key: `${options.relayId}:${options.url}:${storesOpened++}`,
+  })
   const log = createPostgresRoomLog(sql, {
     relayId: options.relayId,
     leaseMs,
@@ -78,6 +105,17 @@ export async function createPostgresStorage(
   let closed = false
   /** `bindingLosses()` when each room was last loaded: losses before it cannot concern it. */
   const loadedAt = new Map<string, number>()
+  const appendNow = (room: string, update: Uint8Array): Promise<number> =>
+    // A client or device id this relay bound on its cache's word went to another member on
+    // another relay first: what the room admitted since it was loaded may rest on it [M8].
+    directory.bindingLostSince(room, loadedAt.get(room) ?? 0)
+      ? Promise.reject(
+          new StorageError(
+            'conflict',
+            `room ${room}: a client or device id was bound to another member by another relay first; the room reloads`,
+          ),
+        )
+      : log.appendUpdate(room, update)
   return {
     ...directory,
     sql,
@@ -90,17 +128,13 @@ export async function createPostgresStorage(
     },
     // The index rows an update needs (its client's binding, its conversation and activity ids)
     // are committed before the update itself, as SQLite commits them in the same transaction.
-    appendUpdate: async (room, update) => {
-      await directory.whenDurable()
-      // A client or device id this relay bound on its cache's word went to another member on
-      // another relay first: what the room admitted since it was loaded may rest on it [M8].
-      if (directory.bindingLostSince(room, loadedAt.get(room) ?? 0))
-        throw new StorageError(
-          'conflict',
-          `room ${room}: a client or device id was bound to another member by another relay first; the room reloads`,
-        )
-      return log.appendUpdate(room, update)
-    },
+    // With none queued the append is handed to the log at once, so a turn's appends are all
+    // queued when the relay says the turn ended (`turnEnded`).
+    appendUpdate: (room, update) =>
+      directory.writesSettled()
+        ? appendNow(room, update)
+        : directory.whenDurable().then(() => appendNow(room, update)),
+    turnEnded: () => log.turnEnded(),
     loadRoom: async (room) => {
       const losses = directory.bindingLosses()
       const stored = await log.loadRoom(room)
@@ -108,6 +142,8 @@ export async function createPostgresStorage(
       return stored
     },
     compact: (room, snapshot, upToId) => log.compact(room, snapshot, upToId),
+    buildSnapshot: (room, upToId) => builder.build(room, upToId),
+    offThreadSnapshotBytes: POSTGRES_OFF_THREAD_SNAPSHOT_BYTES,
     startEpoch: (room, epoch) => log.startEpoch(room, epoch),
     archive: (room, entries) => log.archive(room, entries),
     readArchive: (room, conversationId) => log.readArchive(room, conversationId),
@@ -125,6 +161,7 @@ export async function createPostgresStorage(
       closed = true
       await inbound.close().catch(() => {})
       await log.close().catch(() => {})
+      await builder.close().catch(() => {})
       await directory.close().catch(() => {})
       await sql.end({ timeout: 5 })
     },

@@ -57,6 +57,11 @@ export interface RoomLog {
    * appends resolve in call order, with increasing ids.
    */
   appendUpdate(room: string, update: Uint8Array): Promise<number>
+  /**
+   * The relay handed over every append of this event-loop turn (each room's batch): a store that
+   * gathers a turn's appends into one commit may send them now instead of at the next turn.
+   */
+  turnEnded?(): void
   /** The room's snapshot and log; rejects with `StorageError('unreadable')` if they are damaged. */
   loadRoom(room: string): Promise<StoredRoom>
   /** Replaces the snapshot and drops log entries with id <= upToId, atomically. */
@@ -66,6 +71,11 @@ export interface RoomLog {
    * off the event loop. Absent where the store cannot do that (the caller encodes its document).
    */
   buildSnapshot?(room: string, upToId: number): Promise<BuiltSnapshot>
+  /**
+   * Rooms whose snapshot and log reach this many bytes are built by `buildSnapshot`, unless the
+   * relay is given its own threshold (default: compaction-policy.ts's OFF_THREAD_SNAPSHOT_BYTES).
+   */
+  readonly offThreadSnapshotBytes?: number
   /** Replaces the room with a new epoch atomically (snapshot, log cut, epoch, archive). */
   startEpoch(room: string, epoch: EpochStart): Promise<void>
   /** Adds audit entries to the room's archive; an entry already there (same key) is kept once. */

@@ -13,17 +13,25 @@
 import type { ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { accessSync, constants, mkdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { open, unlink } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { spawnProgram } from './programs.ts'
-import type { BuildReply, BuildRequest } from './snapshot-builder-process.ts'
+import { BUILDER_DATABASE_URL_ENV, type BuildReply, type BuildRequest } from './snapshot-build.ts'
 import type { BuiltSnapshot } from './room-log.ts'
 import { StorageError } from './storage-error.ts'
 
-export interface SnapshotBuilderOptions {
-  /** The database file. */
-  path: string
-}
+export type SnapshotBuilderOptions =
+  | {
+      /** The SQLite database file. */
+      path: string
+    }
+  | {
+      /** The PostgreSQL database (`DATABASE_URL`), read by the builder's own connection. */
+      databaseUrl: string
+      /** Names this store's directory of built frames (the same for the relay started again). */
+      key: string
+    }
 
 export interface SnapshotBuilder {
   /** The builder process, while there is one. */
@@ -68,6 +76,17 @@ export function buildsDir(path: string): string {
   }
 }
 
+/** The PostgreSQL store's: in memory where there is one, else the system's temporary directory. */
+function postgresBuildsDir(key: string): string {
+  const hash = createHash('sha256').update(key).digest('hex').slice(0, 16)
+  try {
+    accessSync('/dev/shm', constants.W_OK)
+    return join('/dev/shm', `switchboard-builds-${hash}`)
+  } catch {
+    return join(tmpdir(), `switchboard-builds-${hash}`)
+  }
+}
+
 type Pending = { file: string; resolve: (s: BuiltSnapshot) => void; reject: (e: unknown) => void }
 
 /**
@@ -75,7 +94,7 @@ type Pending = { file: string; resolve: (s: BuiltSnapshot) => void; reject: (e: 
  * close; one that died is started again by the next build, the builds it held fail.
  */
 export function createSnapshotBuilder(options: SnapshotBuilderOptions): SnapshotBuilder {
-  const dir = buildsDir(options.path)
+  const dir = 'path' in options ? buildsDir(options.path) : postgresBuildsDir(options.key)
   let dirReady = false
   let child: ChildProcess | null = null
   let ids = 0
@@ -96,10 +115,15 @@ export function createSnapshotBuilder(options: SnapshotBuilderOptions): Snapshot
     c.channel?.unref()
   }
   const start = (): ChildProcess => {
-    const program = new URL('./snapshot-builder-process.ts', import.meta.url)
-    const c = spawnProgram(program, [options.path], {
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    })
+    const c =
+      'path' in options
+        ? spawnProgram(new URL('./snapshot-builder-process.ts', import.meta.url), [options.path], {
+            stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+          })
+        : spawnProgram(new URL('./snapshot-builder-pg-process.ts', import.meta.url), [], {
+            stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+            env: { ...process.env, [BUILDER_DATABASE_URL_ENV]: options.databaseUrl },
+          })
     c.on('message', (m: BuildReply) => {
       const p = pending.get(m.id)
       if (!p) return
