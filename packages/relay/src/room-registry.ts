@@ -27,6 +27,11 @@ export interface RoomRegistry {
   /** Reads a room's document as it is in memory (loaded if it is not); writes nothing. */
   readRoom<T>(name: string, fn: (doc: Y.Doc) => T): Promise<T>
   loaded(): string[]
+  /**
+   * True while `name` is in memory (not failed) or being loaded: on a shared store this relay
+   * holds the room's claim, or is taking it.
+   */
+  holds(name: string): boolean
   /** The rooms in memory now. */
   all(): Room[]
   readonly size: number
@@ -132,6 +137,10 @@ export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
     all: () => [...rooms.values()],
     get size() {
       return rooms.size
+    },
+    holds(name) {
+      const room = rooms.get(name)
+      return (room !== undefined && !room.failed) || loading.has(name)
     },
     async close() {
       closing = true
