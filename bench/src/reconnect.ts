@@ -6,7 +6,7 @@
  * loads it as users run it (an epoch on load when the room is that big); the peers get it through
  * a socket that stays open. A holder socket keeps the room loaded on every server.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { cpSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { GrownBigRoom } from './bigroom.ts'
@@ -147,15 +147,23 @@ export async function reconnect(
       try {
         const seeded = await seedSwitchboardDir(room)
         try {
-          // The room as grown first (an epoch on load would rewrite the store), then as users run it.
-          for (const variant of SWITCHBOARD_VARIANTS) {
+          // Each relay gets a copy of the store as seeded: an epoch on load rewrites it, and a
+          // relay started on it after another would be handed that epoch already made (T9,
+          // bench/README). BENCH_BASELINE_FIRST=1 runs the baseline's relay first, so a
+          // side-by-side verdict can be read from runs in both orders.
+          const variants = SWITCHBOARD_VARIANTS.filter((v) => wanted(v.name))
+          if (process.env.BENCH_BASELINE_FIRST === '1') variants.reverse()
+          for (const variant of variants) {
+            const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-reconnect-'))
+            cpSync(seeded.dataDir, dataDir, { recursive: true })
             const port = await freePort()
-            const relay = await spawnRelay(seeded.dataDir, port, variant.env, variant.root)
+            const relay = await spawnRelay(dataDir, port, variant.env, variant.root)
             try {
               const target = switchboardTarget(port, seeded.token, seeded.memberId)
               done(await measure(variant.name, room, target, relay.pid, profile, { cmd: 'hold' }))
             } finally {
               await relay.stop('SIGTERM')
+              rmSync(dataDir, { recursive: true, force: true })
             }
           }
         } finally {

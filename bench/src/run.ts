@@ -503,7 +503,9 @@ if ((!only && process.env.BENCH_POSTGRES === '1') || only?.includes('t8')) {
   }
 }
 if (!only || only.includes('reconnect')) {
-  const r = await reconnect(profile.reconnect, log)
+  // BENCH_RECONNECT_TIMES: more reconnects per relay, for medians that can tell 0.5 ms apart.
+  const times = Number(process.env.BENCH_RECONNECT_TIMES) || profile.reconnect.times
+  const r = await reconnect({ ...profile.reconnect, times }, log)
   results.reconnect = r.rows
   results.errors.push(...r.errors)
 }

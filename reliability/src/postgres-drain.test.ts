@@ -57,6 +57,8 @@ describe('[§4] a relay drained under load (issue 25 T5)', () => {
     const gapsMs: number[] = []
     const phases: Record<'lastAckToTerm' | 'termToClose' | 'closeToOpen' | 'openToAck', number>[] =
       []
+    /** Each drain's SIGTERM (ms since the epoch), its gaps and its writers' phases, in order. */
+    const perDrain: { termAt: number; gapsMs: number[]; phases: typeof phases }[] = []
     let owner: 'a' | 'b' = 'a'
     for (let drain = 0; drain < DRAINS; drain++) {
       await sleep(prng.range(1000, 2000))
@@ -72,6 +74,8 @@ describe('[§4] a relay drained under load (issue 25 T5)', () => {
       expect(load.writers.filter((w) => !w.sb.relay.includes(port))).toEqual([])
       // Per writer, the longest wait between acknowledgements from the last one before the
       // SIGTERM to the first one after the drained relay exited.
+      const drainGaps = gapsMs.length
+      const drainPhases = phases.length
       for (const w of load.writers) {
         const t = w.ackTimes
         const from = Math.max(
@@ -95,6 +99,11 @@ describe('[§4] a relay drained under load (issue 25 T5)', () => {
             openToAck: ack - open.at,
           })
       }
+      perDrain.push({
+        termAt,
+        gapsMs: gapsMs.slice(drainGaps),
+        phases: phases.slice(drainPhases),
+      })
       if (drain + 1 < DRAINS) {
         // The drained relay comes back (same id, same port: the writers' list names it there):
         // the next drain moves the writers to it.
@@ -125,6 +134,7 @@ describe('[§4] a relay drained under load (issue 25 T5)', () => {
           return [k, { min: Math.min(...v), p50: percentile(v, 50), max: Math.max(...v) }]
         }),
       ),
+      perDrain,
     })
     expect(acked.length).toBeGreaterThan(DRAINS * WRITERS)
     expect(lost).toBe(0)

@@ -29,6 +29,11 @@ export interface RoomRegistry {
   loaded(): string[]
   /** True unless the room is in memory and has not failed (its batches are being stored). */
   unsound(name: string): boolean
+  /**
+   * True while `name` is in memory (not failed) or being loaded: on a shared store this relay
+   * holds the room's claim, or is taking it.
+   */
+  holds(name: string): boolean
   /** The rooms in memory now. */
   all(): Room[]
   readonly size: number
@@ -135,6 +140,10 @@ export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
     all: () => [...rooms.values()],
     get size() {
       return rooms.size
+    },
+    holds(name) {
+      const room = rooms.get(name)
+      return (room !== undefined && !room.failed) || loading.has(name)
     },
     async close() {
       closing = true

@@ -12,6 +12,7 @@ import { retentionMs } from '../restore.ts'
 import { readRelayEnv } from './env.ts'
 import type { RouteRoom } from '../relay-options.ts'
 import { drainRelay, leaseHandlers } from '../scale/drain.ts'
+import { createSuccessors, listenForHandOffs } from '../scale/room-successors.ts'
 import { startRelayRegistry } from '../scale/relay-registry.ts'
 import { createRoomRouter } from '../scale/room-router.ts'
 import type { PostgresStorage } from '../storage/postgres.ts'
@@ -139,13 +140,26 @@ async function joinRelays(
     heartbeatMs: settings.HEARTBEAT_MS,
     ...leaseHandlers(giveUp),
   })
-  setRoute(createRoomRouter(postgres.sql, relayId, settings.LEASE_MS))
+  setRoute(
+    createRoomRouter(postgres.sql, relayId, settings.LEASE_MS, (room) =>
+      srv.relay.handoff.serves(room),
+    ),
+  )
+  // Rooms a draining relay hands over are loaded here before their clients arrive.
+  const unlisten = await listenForHandOffs(postgres.sql, relayId, (rooms) =>
+    srv.relay.handoff.prepare(rooms),
+  ).catch((err: unknown) => {
+    log({ level: 'warn', msg: 'room hand-offs not heard', err: String(err) })
+    return null
+  })
+  const successors = createSuccessors(postgres.sql, registry, log)
   let closing: Promise<void> | null = null
   return {
     ...srv,
     close: () =>
       (closing ??= (async () => {
-        await drainRelay({ ...giveUp, registry })
+        await drainRelay({ ...giveUp, registry, successors })
+        await unlisten?.().catch(() => {})
         await srv.close()
       })()),
   }

@@ -6,6 +6,7 @@
 import type { Relay } from '../relay.ts'
 import type { PostgresStorage } from '../storage/postgres.ts'
 import type { RelayRegistry, RelayRegistryOptions } from './relay-registry.ts'
+import type { Successors } from './room-successors.ts'
 
 type Log = (event: Record<string, unknown>) => void
 
@@ -41,14 +42,28 @@ export function leaseHandlers(
  * gives the claims up (a write after the drain is refused here).
  */
 export async function drainRelay(
-  deps: GiveUpDeps & { registry: Pick<RelayRegistry, 'drain' | 'stop'> },
+  deps: Omit<GiveUpDeps, 'relay'> & {
+    relay: Pick<Relay, 'handoff' | 'loadedRooms'>
+    registry: Pick<RelayRegistry, 'drain' | 'stop'>
+    successors?: Successors
+  },
 ): Promise<void> {
-  const { relay, storage, registry, log } = deps
+  const { relay, storage, registry, successors, log } = deps
   const started = performance.now()
-  await registry
+  // Recorded while the rooms' last writes are stored (one round trip less before the sockets
+  // close); the release still waits for it, so no relay picks this one once its rooms are free.
+  const marked = registry
     .drain()
     .catch((err: unknown) => log({ level: 'warn', msg: 'drain not recorded', err: String(err) }))
-  const rooms = await relay.handoff.drain(() => registry.stop())
+  // Successors are chosen among the relays not draining, this one now marked so.
+  if (successors) void marked.then(() => successors.choose(relay.loadedRooms()))
+  const rooms = await relay.handoff.drain(
+    async () => {
+      await marked
+      await registry.stop()
+    },
+    successors && ((names) => void successors.handOff(names)),
+  )
   storage.releaseClaims()
   log({ level: 'info', msg: 'relay drained', rooms, ms: Math.round(performance.now() - started) })
 }

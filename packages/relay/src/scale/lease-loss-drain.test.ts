@@ -254,4 +254,45 @@ describe('a relay that loses its lease or drains', () => {
       expect(getConversation(carol.doc, ids[2]!)?.unread).toBe(true)
     },
   )
+
+  it(
+    '[L7] closed, it hands its rooms with sockets to their successor, which claims and loads them before any client reaches it',
+    { timeout: 120_000 },
+    async () => {
+      const url = await createTestDatabase()
+      const sql = connectPostgres(url, { max: 1 })
+      pools.push(sql)
+      const lease = { LEASE_MS: '600000', HEARTBEAT_MS: '1000' }
+      const a = await main(env(url, 'a', lease))
+      servers.push(a)
+      await seedWorkspace(a.relay, WORKSPACE)
+      await seedRoom(a.url)
+      const b = await main(env(url, 'b', lease))
+      servers.push(b)
+      const alice = connectProvider(wsUrl(a.url), ROOM, await login(a.url, 'alice@example.com'), {
+        ack: '1',
+      })
+      clients.push(alice)
+      const aliceAcks = trackAcks(alice)
+      await alice.synced
+      // Alice does not come back: only the hand-off can bring the room to b.
+      alice.provider.on('connection-close', () => (alice.provider.shouldConnect = false))
+      const ids = conversationIds(alice.doc)
+      markConversation(alice.doc, ids[0]!, 'done', author('alice', 'handoff-laptop'))
+      await aliceAcks.acked()
+      expect(b.relay.loadedRooms()).not.toContain(ROOM)
+
+      await a.close()
+      expect(alice.closes[0]).toEqual({ code: 1001, reason: 'relay shutting down' })
+      await until(() => b.relay.loadedRooms().includes(ROOM), 'b to load the handed room', 20_000)
+      await eventually(async () => (await roomRow(sql)).owner === 'b', 'b to own the room')
+      expect(b.relay.connectionCount()).toBe(0)
+
+      // The first client to arrive is served the room as stored, the acknowledged mark in it.
+      const carol = connectProvider(wsUrl(b.url), ROOM, await login(b.url, 'carol@example.com'))
+      clients.push(carol)
+      await carol.synced
+      expect(getConversation(carol.doc, ids[0]!)?.status).toBe('done')
+    },
+  )
 })

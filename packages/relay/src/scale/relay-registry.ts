@@ -80,7 +80,6 @@ export async function startRelayRegistry(
   /** The attempt still within its deadline (the next waits for it), or 0. */
   let current = 0
   let attempts = 0
-  let renewing: Promise<void> = Promise.resolve()
 
   const renewed = (sentAt: number) => {
     renewedAt = Math.max(renewedAt, sentAt)
@@ -101,7 +100,7 @@ export async function startRelayRegistry(
     }, attemptMs)
     deadline.unref()
     // A relay that stopped (heartbeat at the epoch) is never revived by a renewal landing late.
-    renewing = sql`update relays set heartbeat = now()
+    void sql`update relays set heartbeat = now()
       where id = ${relayId} and heartbeat > 'epoch' returning id`.then(
       (rows) => {
         clearTimeout(deadline)
@@ -175,8 +174,7 @@ export async function startRelayRegistry(
       stopped = true
       clearInterval(timer)
       clearInterval(watchdog)
-      // Bounded: a renewal PostgreSQL never answers must not hold the shutdown.
-      await Promise.race([renewing, new Promise((r) => setTimeout(r, attemptMs).unref())])
+      // Not after a renewal in flight: one that lands later finds the epoch and changes nothing.
       await sql`update relays set heartbeat = 'epoch' where id = ${relayId}`.catch(() => {})
     },
   }

@@ -44,14 +44,22 @@ export interface RoomHandoff {
   /**
    * Drain: refuses new sockets, waits until everything the served rooms applied is stored and
    * acknowledged, runs `release` (the leases: other relays may claim the rooms from then on),
-   * closes the rooms' sockets, then waits for what arrived meanwhile. Resolves with the number of
-   * rooms that were in memory. The relay never serves again.
+   * tells `handOff` the rooms that had sockets (their successors may load them now), closes the
+   * rooms' sockets, then waits for what arrived meanwhile. Resolves with the number of rooms that
+   * were in memory. The relay never serves again.
    */
-  drain(release: () => Promise<void>): Promise<number>
+  drain(release: () => Promise<void>, handOff?: (rooms: string[]) => void): Promise<number>
+  /**
+   * Rooms a draining relay handed to this one (scale/room-successors.ts): loaded, and so claimed,
+   * now, before their clients arrive; unloaded after `roomIdleMs` if none does.
+   */
+  prepare(rooms: readonly string[]): void
+  /** True while `room` is served here: in memory, or being loaded (and so claimed), here. */
+  serves(room: string): boolean
 }
 
 export interface RoomHandoffDeps {
-  rooms: Pick<RoomRegistry, 'all' | 'unload'>
+  rooms: Pick<RoomRegistry, 'all' | 'unload' | 'open' | 'scheduleIdle' | 'holds'>
   connections: Pick<Connections<Connection | ProxiedSocket>, 'closeWhere'>
 }
 
@@ -102,13 +110,24 @@ export function createRoomHandoff(deps: RoomHandoffDeps): RoomHandoff {
     regainLease() {
       if (stopped === 'lease') stopped = null
     },
-    async drain(release) {
+    prepare(names) {
+      if (stopped !== null) return
+      for (const name of names)
+        // A room another relay took first, or one that cannot be read now, waits for its sockets.
+        rooms.open(name).then(
+          (room) => rooms.scheduleIdle(room),
+          () => {},
+        )
+    },
+    serves: (room) => stopped === null && rooms.holds(room),
+    async drain(release, handOff) {
       stopped = 'drain'
       const served = rooms.all()
       // Acks out: what each room applied before the drain is stored and acknowledged first.
       await settle(served)
       // Released before the sockets close, so a client reconnecting at once finds the room free.
       await release()
+      handOff?.(served.filter((r) => r.peers.size > 0).map((r) => r.name))
       closeServed('drain')
       await settle(served)
       return served.length

@@ -7,7 +7,20 @@
 import type { RouteRoom } from '../relay-options.ts'
 import type { Sql } from '../storage/postgres-connect.ts'
 
-export function createRoomRouter(sql: Sql, relayId: string, leaseMs: number): RouteRoom {
+const SELF = Promise.resolve('self' as const)
+
+/**
+ * `servedHere`: a room this relay has in memory or is loading (it holds the claim, or is taking
+ * it) is routed here without a query, so the sockets arriving together after a drain do not wait
+ * behind the room's load for one. A load another relay's claim refuses closes the socket with
+ * 1012, and it is routed again.
+ */
+export function createRoomRouter(
+  sql: Sql,
+  relayId: string,
+  leaseMs: number,
+  servedHere: (room: string) => boolean = () => false,
+): RouteRoom {
   /**
    * Look-ups under way, by room: a socket arriving meanwhile shares the answer. A drain moves every
    * client at once (ten writers are thirty sockets for a few rooms), and one query each filled
@@ -24,6 +37,7 @@ export function createRoomRouter(sql: Sql, relayId: string, leaseMs: number): Ro
     return 'self'
   }
   return (room) => {
+    if (servedHere(room)) return SELF
     const pending = asking.get(room)
     if (pending) return pending
     const answer = lookUp(room).finally(() => asking.delete(room))
