@@ -7,18 +7,23 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c()
 })
 
+/** Alice and Bob on one relay, their contacts rooms loaded. */
+async function aliceAndBob() {
+  const r = await startRelay()
+  cleanups.push(() => r.stop())
+  return Promise.all(
+    ['alice@example.com', 'bob@example.com'].map(async (email) => {
+      const sb = await openClient(r, email)
+      cleanups.push(() => sb.destroy())
+      await sb.contacts().whenLoaded
+      return sb
+    }),
+  )
+}
+
 describe('[C7] contact names through the relay', () => {
   it('[C7] a teammate’s rename reaches name() live, heard as that number only', async () => {
-    const r = await startRelay()
-    cleanups.push(() => r.stop())
-    const [alice, bob] = await Promise.all(
-      ['alice@example.com', 'bob@example.com'].map(async (email) => {
-        const sb = await openClient(r, email)
-        cleanups.push(() => sb.destroy())
-        await sb.contacts().whenLoaded
-        return sb
-      }),
-    )
+    const [alice, bob] = await aliceAndBob()
     const heard: string[] = []
     bob!.contacts().onNamesChange((numbers) => heard.push(...numbers))
     expect(bob!.contacts().name(N)).toBeNull()
@@ -32,16 +37,7 @@ describe('[C7] contact names through the relay', () => {
     expect(heard).toEqual([N, N])
   })
   it('a teammate’s edit of a contact’s fields or notes is heard with that number', async () => {
-    const r = await startRelay()
-    cleanups.push(() => r.stop())
-    const [alice, bob] = await Promise.all(
-      ['alice@example.com', 'bob@example.com'].map(async (email) => {
-        const sb = await openClient(r, email)
-        cleanups.push(() => sb.destroy())
-        await sb.contacts().whenLoaded
-        return sb
-      }),
-    )
+    const [alice, bob] = await aliceAndBob()
     const heard = new Set<string>()
     bob!.contacts().onContactsChange((numbers) => numbers.forEach((n) => heard.add(n)))
     await alice!.contacts().update(N, { tags: { add: ['vip'] } })

@@ -174,12 +174,13 @@ describe('one table for every environment variable', () => {
         const path = join(dir, f)
         return statSync(path).isDirectory() ? files(path) : path.endsWith('.ts') ? [path] : []
       })
-    // The snapshot builder's configuration is a message from the relay to its own child process;
+    // The snapshot builders' configuration is a message from the relay to its own child process;
     // the test cluster's socket is a message from the test run's global setup to its test files;
     // tests and their child processes' fixtures are given their environment by the test.
     const allowed = new Set([
       'node/env.ts',
       'storage/snapshot-builder.ts',
+      'storage/snapshot-builder-pg-process.ts',
       'testing/postgres.ts',
       'testing/postgres-global-setup.ts',
     ])

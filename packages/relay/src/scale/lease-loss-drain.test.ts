@@ -102,6 +102,30 @@ describe('a relay that loses its lease or drains', () => {
     for (const p of pools) await p.end()
   })
 
+  /**
+   * Relays a (the room's owner, Alice synced on it) and b on one database, with a lease far longer
+   * than the test: only a's release lets b serve the room.
+   */
+  async function drainPair() {
+    const url = await createTestDatabase()
+    const sql = connectPostgres(url, { max: 1 })
+    pools.push(sql)
+    const lease = { LEASE_MS: '600000', HEARTBEAT_MS: '1000' }
+    const a = await main(env(url, 'a', lease))
+    servers.push(a)
+    await seedWorkspace(a.relay, WORKSPACE)
+    await seedRoom(a.url)
+    const b = await main(env(url, 'b', lease))
+    servers.push(b)
+    const alice = connectProvider(wsUrl(a.url), ROOM, await login(a.url, 'alice@example.com'), {
+      ack: '1',
+    })
+    clients.push(alice)
+    const aliceAcks = trackAcks(alice)
+    await alice.synced
+    return { sql, a, b, alice, aliceAcks }
+  }
+
   it(
     '[L7] paused past its lease (SIGSTOP) while another relay takes its room: on waking it closes its sockets, stores nothing under the old fence, and serves again once renewed',
     { timeout: 120_000 },
@@ -200,23 +224,7 @@ describe('a relay that loses its lease or drains', () => {
     '[L7] closed (the SIGTERM path): acknowledged marks stay, its own clients get 1001 and a relay link’s 1012, and the other relay serves the room without waiting out the lease',
     { timeout: 120_000 },
     async () => {
-      const url = await createTestDatabase()
-      const sql = connectPostgres(url, { max: 1 })
-      pools.push(sql)
-      // A lease far longer than the test: only the release lets b serve the room.
-      const lease = { LEASE_MS: '600000', HEARTBEAT_MS: '1000' }
-      const a = await main(env(url, 'a', lease))
-      servers.push(a)
-      await seedWorkspace(a.relay, WORKSPACE)
-      await seedRoom(a.url)
-      const b = await main(env(url, 'b', lease))
-      servers.push(b)
-      const alice = connectProvider(wsUrl(a.url), ROOM, await login(a.url, 'alice@example.com'), {
-        ack: '1',
-      })
-      clients.push(alice)
-      const aliceAcks = trackAcks(alice)
-      await alice.synced
+      const { sql, a, b, alice, aliceAcks } = await drainPair()
       // Carol reaches b, which proxies her to a (the owner) over the relay link.
       const carol = connectProvider(wsUrl(b.url), ROOM, await login(b.url, 'carol@example.com'), {
         ack: '1',
@@ -259,22 +267,7 @@ describe('a relay that loses its lease or drains', () => {
     '[L7] closed, it hands its rooms with sockets to their successor, which claims and loads them before any client reaches it',
     { timeout: 120_000 },
     async () => {
-      const url = await createTestDatabase()
-      const sql = connectPostgres(url, { max: 1 })
-      pools.push(sql)
-      const lease = { LEASE_MS: '600000', HEARTBEAT_MS: '1000' }
-      const a = await main(env(url, 'a', lease))
-      servers.push(a)
-      await seedWorkspace(a.relay, WORKSPACE)
-      await seedRoom(a.url)
-      const b = await main(env(url, 'b', lease))
-      servers.push(b)
-      const alice = connectProvider(wsUrl(a.url), ROOM, await login(a.url, 'alice@example.com'), {
-        ack: '1',
-      })
-      clients.push(alice)
-      const aliceAcks = trackAcks(alice)
-      await alice.synced
+      const { sql, a, b, alice, aliceAcks } = await drainPair()
       // Alice does not come back: only the hand-off can bring the room to b.
       alice.provider.on('connection-close', () => (alice.provider.shouldConnect = false))
       const ids = conversationIds(alice.doc)
